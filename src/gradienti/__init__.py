@@ -1,0 +1,101 @@
+"""gradienti: automatic differentiation on NumPy, with PyTorch's API.
+
+``import gradienti as torch`` runs tutorial code unchanged and prints the same text.
+"""
+
+from . import autograd
+from ._printing import get_printoptions, set_printoptions
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .backend import (
+    bool_ as bool,  # noqa: A004 - PyTorch's public name
+)
+from .backend import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    is_tensor,
+    linspace,
+    numel,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .functional import (
+    abs,  # noqa: A004
+    add,
+    clone,
+    cos,
+    detach,
+    div,
+    eq,
+    equal,
+    exp,
+    ge,
+    gt,
+    le,
+    log,
+    lt,
+    mean,
+    mul,
+    ne,
+    neg,
+    pow,  # noqa: A004
+    reciprocal,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    sub,
+    sum,  # noqa: A004
+    tanh,
+)
+from .random import Generator, initial_seed, manual_seed, rand, randint, randn, seed
+from .tensor import Size, Tensor, device
+
+half = float16
+float = float32  # noqa: A001
+double = float64
+short = int16
+int = int32  # noqa: A001
+long = int64
+
+__version__ = "0.1.0"
+
+
+class cuda:  # noqa: N801 - the torch.cuda namespace, for `torch.cuda.is_available()` checks
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def device_count() -> int:
+        return 0

@@ -1,0 +1,442 @@
+"""The backward scheduler, and the public ``backward`` and ``grad``.
+
+Iterative, never recursive: one pass counts each node's consumers, a second runs a node once
+all of its consumers have reported, with one gradient buffer per node (so diamonds and
+``y = y + y`` graphs run each node once). Gradients are summed out of place.
+
+With ``create_graph=False`` gradients travel as raw arrays and the VJPs run on them; with
+``create_graph=True`` they travel as Tensors with grad mode on, so the backward pass is itself
+recorded. Leaves' ``.grad`` (and retained non-leaf grads) are written only after the whole pass
+succeeded, so a failed backward changes no ``.grad``.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+from ..backend import xp
+from ..tensor import Tensor, wrap  # first: it imports the ops modules
+
+# isort: split
+from ..ops.shape import cast, sum_to
+from .function import NO_EDGE, SAVE_INPUTS, AccumulateGrad
+from .grad_mode import grad_state
+
+_ndarray = xp.ndarray
+
+
+# ---------------------------------------------------------------------- public API
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph=None,
+    create_graph=False,
+    grad_variables=None,
+    inputs=None,
+) -> None:
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``."""
+
+    outputs = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    keep_graph = create_graph if retain_graph is None else retain_graph
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    roots = _roots(outputs, grad_tensors, create_graph)
+    if inputs is None:
+        _execute(roots, keep_graph, create_graph, None, accumulate=True)
+        return
+    edges = _input_edges(inputs)
+    captured = _execute(roots, keep_graph, create_graph, edges, accumulate=True)
+    # Non-leaf inputs get their .grad too, as if they retained it.
+    for tensor, grad_value in zip(inputs, captured):
+        if grad_value is not None and not tensor.is_leaf:
+            _commit_grad(tensor, grad_value, set(), create_graph)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``; no ``.grad`` is touched."""
+
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported")
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single_input else tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    keep_graph = create_graph if retain_graph is None else retain_graph
+    roots = _roots(outputs, grad_outputs, create_graph)
+    edges = _input_edges(inputs)
+    captured = _execute(roots, keep_graph, create_graph, edges, accumulate=False)
+    results = []
+    delivered: set[int] = set()
+    for index, (tensor, value) in enumerate(zip(inputs, captured)):
+        if value is None:
+            if materialize_grads:
+                results.append(wrap(xp.zeros_like(tensor._as_array()), NO_EDGE))
+                continue
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {index} appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            results.append(None)
+        elif create_graph:
+            results.append(value)
+        else:
+            results.append(wrap(_claim(value, delivered), NO_EDGE))
+    return tuple(results)
+
+
+# ---------------------------------------------------------------------- preparation
+def _roots(outputs, grad_outputs, create_graph: bool) -> list:
+    """(edge, gradient) for each output, with PyTorch's checks and error texts."""
+
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    else:
+        grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            "grad can be implicitly created only for scalar outputs"
+            if not grad_outputs
+            else f"got {len(grad_outputs)} tensors and {len(outputs)} gradients"
+        )
+    roots = []
+    for index, (output, given) in enumerate(zip(outputs, grad_outputs)):
+        data = output._data
+        if given is None:
+            if output._edge[0] is not None and data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            value = _ones_like(data)
+            if create_graph:
+                value = wrap(value, NO_EDGE)
+        else:
+            if not isinstance(given, Tensor):
+                given = _tensor_from(given, data)
+            if given._data.shape != data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{index}] has a shape of {given.shape} and "
+                    f"output[{index}] has a shape of {output.shape}."
+                )
+            value = given if create_graph else given._data
+        if output._edge[0] is None:
+            raise RuntimeError(
+                f"element {index} of tensors does not require grad and does not have a grad_fn"
+            )
+        roots.append((output._edge, value))
+    return roots
+
+
+_ONES: dict = {}
+
+
+def _ones_like(data):
+    """A gradient of ones; for a 0-d output the cached NumPy scalar one of its dtype."""
+    if data.ndim == 0:
+        dtype = data.dtype
+        one = _ONES.get(dtype)
+        if one is None:
+            one = _ONES[dtype] = dtype.type(1)
+        return one
+    return xp.ones_like(data)
+
+
+def _tensor_from(value, like):
+
+    return wrap(xp.asarray(value, dtype=like.dtype), NO_EDGE)
+
+
+def _input_edges(inputs) -> list:
+    edges = []
+    for tensor in inputs:
+        if tensor._edge[0] is None:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        edges.append(tensor._edge)
+    return edges
+
+
+# ---------------------------------------------------------------------- the pass
+def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: bool):
+    """Run the backward pass from ``roots`` (a list of (edge, gradient)).
+
+    ``targets``: None to reach every leaf; else a list of edges whose gradients are captured
+    and returned, and only the nodes that lead to them run. ``accumulate``: whether the
+    AccumulateGrad nodes that run write into ``.grad`` (False for ``autograd.grad``).
+    """
+    if targets is None:
+        executes = None
+        capture_at = None
+    else:
+        capture_at = {}
+        for position, (node, output_nr) in enumerate(targets):
+            capture_at.setdefault(node, []).append((position, output_nr))
+        executes = _nodes_leading_to(roots, capture_at, accumulate)
+
+    # Nodes run in decreasing creation order (``_seq``): every consumer of a node was created
+    # after it, so when a node is popped its gradient buffer is complete. A node enters the
+    # heap when its first gradient arrives; one that never receives a gradient never runs.
+    wanted = None if executes is None else executes.union(capture_at)
+    buffers: dict = {}
+    heap: list = []
+    delivered: set[int] = set()
+    for (node, output_nr), value in roots:
+        if node not in buffers:
+            heappush(heap, (-node._seq, node))
+        _add_to_buffer(buffers, node, output_nr, value)
+        if not create_graph and type(value) is _ndarray:
+            delivered.add(id(value))  # the caller holds it: never hand it to a leaf uncopied
+    captured = [None] * len(targets) if targets is not None else None
+    leaf_grads = []
+    retained = []
+
+    previous_state = grad_state.enabled, grad_state.create_graph
+    grad_state.enabled = create_graph
+    grad_state.create_graph = create_graph
+    release = not keep_graph
+    # The loop below is the backward hot path: rare cases (hooks, captures, several outputs,
+    # broadcasting) are behind one test each, everything else is inline.
+    try:
+        while heap:
+            node = heappop(heap)[1]
+            grads = buffers.pop(node)
+            hooks = node._hooks
+            if hooks is not None:
+                grads = _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
+            if capture_at is not None and node in capture_at:
+                for position, output_nr in capture_at[node]:
+                    captured[position] = grads if type(grads) is not list else grads[output_nr]
+                if node not in executes:
+                    continue
+            if type(node) is AccumulateGrad:
+                if accumulate:
+                    leaf_grads.append((node, grads))
+                continue
+            if type(grads) is list:
+                results = node.backward(node, *_materialize(node, grads))
+            else:
+                results = node.backward(node, grads)
+            if type(results) is not tuple:
+                results = (results,)
+            if node._input_meta is not None:
+                results = _conform_all(results, node._input_meta)
+            if hooks is not None and hooks.post:
+                results = _run_post_hooks(hooks, results, grads, create_graph)
+            if release and node._saved:
+                node._saved = None
+                if node.save & SAVE_INPUTS:
+                    node._inputs = None
+            for (child, output_nr), value in zip(node.next_functions, results):
+                if value is None or child is None or (wanted is not None and child not in wanted):
+                    continue
+                previous = buffers.get(child)
+                if previous is None:
+                    if not output_nr and child.num_outputs == 1:
+                        buffers[child] = value
+                    else:
+                        _add_to_buffer(buffers, child, output_nr, value)
+                    heappush(heap, (-child._seq, child))
+                elif type(previous) is list:
+                    _add_to_buffer(buffers, child, output_nr, value)
+                else:
+                    buffers[child] = previous + value
+    finally:
+        grad_state.enabled, grad_state.create_graph = previous_state
+
+    for variable_ref, value in retained:
+        tensor = variable_ref()
+        if tensor is not None:
+            _commit_grad(tensor, value, delivered, create_graph)
+    for accumulator, value in leaf_grads:
+        leaf = accumulator._variable()
+        if leaf is not None:
+            _commit_grad(leaf, value, delivered, create_graph)
+    return captured
+
+
+def _conform_all(results: tuple, meta: tuple) -> tuple:
+    return tuple(
+        _conform(value, entry) if entry is not None and value is not None else value
+        for value, entry in zip(results, meta)
+    )
+
+
+def _conform(value, entry):
+    """Undo broadcasting (sum to the input's shape) and promotion (cast to its dtype)."""
+
+    shape, dtype = entry
+    value_shape = tuple(value.shape)
+    if value_shape != shape:
+        value = sum_to(value, shape)
+    value_dtype = value._data.dtype if hasattr(value, "_data") else value.dtype
+    if value_dtype != dtype:
+        value = cast(value, dtype)
+    return value
+
+
+def _materialize(node, grads: list) -> list:
+    """Missing gradients of a multi-output node become zeros, as in PyTorch."""
+    metas = node.output_meta
+    return [
+        grad_value if grad_value is not None else xp.zeros(shape, dtype)
+        for grad_value, (shape, dtype) in zip(grads, metas)
+    ]
+
+
+def _add_to_buffer(buffers: dict, node, output_nr: int, value) -> None:
+    if node.num_outputs == 1:
+        previous = buffers.get(node)
+        buffers[node] = value if previous is None else previous + value
+        return
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node.num_outputs
+    previous = slots[output_nr]
+    slots[output_nr] = value if previous is None else previous + value
+
+
+def _nodes_leading_to(roots, capture_at: dict, accumulate: bool) -> set:
+    """The nodes that must run so that every target's gradient is complete.
+
+    A node runs when a target lies strictly below it; with ``accumulate`` (backward with
+    ``inputs=``) a target AccumulateGrad runs too, so that its leaf's ``.grad`` is written.
+    """
+    leads: dict = {}
+    stack = []
+    for (node, _), _value in roots:
+        stack.append((node, False))
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            leads[node] = any(
+                child in capture_at or leads.get(child, False)
+                for child, _ in node.next_functions
+                if child is not None
+            )
+            continue
+        if node in leads:
+            continue
+        leads[node] = False  # provisional, marks the node as visited
+        stack.append((node, True))
+        for child, _ in node.next_functions:
+            if child is not None and child not in leads:
+                stack.append((child, False))
+    executes = {node for node, flag in leads.items() if flag}
+    if accumulate:
+        executes.update(node for node in capture_at if type(node) is AccumulateGrad)
+    return executes
+
+
+# ---------------------------------------------------------------------- hooks and leaves
+def _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained):
+
+    single = node.num_outputs == 1
+    grads = grads if single else list(grads)
+    for output_nr, tensor_hooks in list(hooks.tensor_hooks.items()):
+        current = grads if single else grads[output_nr]
+        if current is None or not tensor_hooks:
+            continue
+        as_tensor = current if create_graph else wrap(current, NO_EDGE)
+        for hook in list(tensor_hooks.values()):
+            replaced = hook(as_tensor)
+            if replaced is not None:
+                as_tensor = replaced
+        current = as_tensor if create_graph else as_tensor._data
+        if type(current) is _ndarray:
+            delivered.add(id(current))  # a hook may keep what it returned
+        if single:
+            grads = current
+        else:
+            grads[output_nr] = current
+    for output_nr, tensor_ref in hooks.retained.items():
+        current = grads if single else grads[output_nr]
+        if current is not None:
+            retained.append((tensor_ref, current))
+    if hooks.pre:
+        outputs = (grads,) if single else tuple(grads)
+        outputs = _wrap_all(outputs, create_graph)
+        for hook in list(hooks.pre.values()):
+            replaced = hook(outputs)
+            if replaced is not None:
+                outputs = tuple(replaced)
+        outputs = _unwrap_all(outputs, create_graph)
+        grads = outputs[0] if single else list(outputs)
+    return grads
+
+
+def _run_post_hooks(hooks, results, grads, create_graph) -> tuple:
+    grad_outputs = (grads,) if not isinstance(grads, list) else tuple(grads)
+    grad_outputs = _wrap_all(grad_outputs, create_graph)
+    grad_inputs = _wrap_all(results, create_graph)
+    for hook in list(hooks.post.values()):
+        replaced = hook(grad_inputs, grad_outputs)
+        if replaced is not None:
+            grad_inputs = tuple(replaced)
+    return _unwrap_all(grad_inputs, create_graph)
+
+
+def _wrap_all(values, create_graph: bool) -> tuple:
+
+    if create_graph:
+        return tuple(values)
+    return tuple(None if value is None else wrap(value, NO_EDGE) for value in values)
+
+
+def _unwrap_all(values, create_graph: bool) -> tuple:
+    if create_graph:
+        return tuple(values)
+    return tuple(None if value is None else value._data for value in values)
+
+
+def _claim(value, delivered: set):
+    """``value`` itself if no one else can see it, else a copy: never alias two gradients.
+
+    An array already handed out (to another leaf, to the caller, from a hook), a view of
+    another array, or a read-only broadcast is copied. NumPy scalars are immutable.
+    """
+    if type(value) is _ndarray:
+        if value.base is not None or id(value) in delivered or not value.flags.writeable:
+            value = value.copy()
+        delivered.add(id(value))
+    return value
+
+
+def _commit_grad(tensor, value, delivered: set, create_graph: bool) -> None:
+    """Add a gradient into ``tensor.grad`` out of place (a new tensor each time)."""
+
+    current = tensor._grad
+    if create_graph:
+        previous = grad_state.enabled
+        grad_state.enabled = True
+        try:
+            if current is None:
+                tensor._grad = value.clone() if id(value) in delivered else value
+                delivered.add(id(value))
+            else:
+                tensor._grad = current + value
+        finally:
+            grad_state.enabled = previous
+        return
+    if current is None:
+        tensor._grad = wrap(_claim(value, delivered), NO_EDGE)
+    else:
+        tensor._grad = wrap(current._data + value, NO_EDGE)

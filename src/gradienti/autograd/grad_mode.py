@@ -1,0 +1,117 @@
+"""Whether operations record the graph: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+The state is thread-local, as in PyTorch. Every op reads ``grad_state.enabled``, so it is a
+plain attribute of one object rather than a context variable (an attribute read is the
+cheapest lookup Python has).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _GradState(threading.local):
+    def __init__(self) -> None:
+        self.enabled = True
+        # True while the engine runs backward functions with create_graph=True: saved
+        # tensors are then handed to the VJPs as Tensors, so the VJP itself is recorded.
+        self.create_graph = False
+        self.inference = False
+
+
+grad_state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    return grad_state.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return grad_state.inference
+
+
+class _GradModeContext:
+    """A context manager that is also a decorator; the previous state returns on any exit.
+
+    As a decorator it enters a fresh copy (``clone``) on every call, so a decorated function
+    may call itself or run in several threads.
+    """
+
+    def __call__(self, func):
+        make_context = self.clone
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with make_context():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's public name
+    """Operations inside do not record a graph: ``with torch.no_grad(): w -= lr * w.grad``."""
+
+    def __enter__(self) -> None:
+        self._previous = grad_state.enabled
+        grad_state.enabled = False
+
+    def __exit__(self, *exc_info) -> None:
+        grad_state.enabled = self._previous
+
+    def clone(self) -> no_grad:
+        return no_grad()
+
+
+class enable_grad(_GradModeContext):  # noqa: N801
+    def __enter__(self) -> None:
+        self._previous = grad_state.enabled
+        grad_state.enabled = True
+
+    def __exit__(self, *exc_info) -> None:
+        grad_state.enabled = self._previous
+
+    def clone(self) -> enable_grad:
+        return enable_grad()
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801
+    """Sets the mode at once (as a plain call, like PyTorch) and restores it after ``with``."""
+
+    def __init__(self, mode: bool) -> None:
+        self._previous = grad_state.enabled
+        self._mode = bool(mode)
+        grad_state.enabled = self._mode
+
+    def __call__(self, func):
+        # Decorating must not leave the mode switched: undo what __init__ did.
+        grad_state.enabled = self._previous
+        return super().__call__(func)
+
+    def __enter__(self) -> None:
+        grad_state.enabled = self._mode
+
+    def __exit__(self, *exc_info) -> None:
+        grad_state.enabled = self._previous
+
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self._mode)
+
+
+class inference_mode(_GradModeContext):  # noqa: N801
+    """Like no_grad (gradienti has no separate inference tensors); ``mode=False`` is a no-op."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self._previous = (grad_state.enabled, grad_state.inference)
+        if self._mode:
+            grad_state.enabled = False
+            grad_state.inference = True
+
+    def __exit__(self, *exc_info) -> None:
+        grad_state.enabled, grad_state.inference = self._previous
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self._mode)

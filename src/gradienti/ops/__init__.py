@@ -1,0 +1,1 @@
+"""Every differentiable primitive: forward and VJP side by side."""

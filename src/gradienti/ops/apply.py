@@ -1,0 +1,116 @@
+"""Running an op: unwrap the inputs, promote dtypes, call forward, record the node.
+
+This is the hot path of every forward operation, so it is written out per arity (one input,
+two inputs) instead of one generic loop: on a scalar graph the Python overhead here, not the
+arithmetic, decides the speed.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_OUTPUT, next_sequence_number
+from ..autograd.grad_mode import grad_state
+from ..backend import default_float, result_type, xp
+from ..tensor import Tensor, as_tensor_operand, wrap
+
+_ndarray = xp.ndarray
+_PY_NUMBER_TYPES = frozenset((float, int, bool))
+_FLOAT_SCALAR_TYPES = frozenset((xp.float16, xp.float32, xp.float64))
+
+
+def unary(node, x: Tensor) -> Tensor:
+    """Apply a one-input op. ``node`` is a fresh instance of the op, static parameters set."""
+    data = x._data
+    out = node.forward(node, data)
+    edge = x._edge
+    if edge[0] is None or not grad_state.enabled:
+        return wrap(out, NO_EDGE)
+    node.next_functions = (edge,)
+    save = node.save
+    if save == SAVE_OUTPUT:
+        node._saved = (out,)
+    elif save:
+        node._inputs = (x,)
+        node._saved = (data,) if save == SAVE_INPUTS else (data, out)
+    else:
+        node._saved = ()
+    node._input_meta = None
+    node._hooks = None
+    node._seq = next_sequence_number()
+    return wrap(out, (node, 0))
+
+
+def binary(node, a: Tensor, b) -> Tensor:
+    """Apply a two-input op to a Tensor and a Tensor or Python number (a constant)."""
+    a_data = a._data
+    meta = None
+    if type(b) is Tensor:
+        b_data = b._data
+        b_edge = b._edge
+        a_type = type(a_data)
+        if a_type is not type(b_data) or (a_type is _ndarray and a_data.dtype is not b_data.dtype):
+            a_data, b_data, meta = _promote(a_data, b_data)
+        a_shape = a_data.shape
+        b_shape = b_data.shape
+    elif type(b) in _PY_NUMBER_TYPES:
+        b_data = b
+        b_edge = NO_EDGE
+        # A Python float lifts an integral or bool tensor to the default float dtype.
+        if (
+            type(b) is float
+            and type(a_data) not in _FLOAT_SCALAR_TYPES
+            and a_data.dtype.kind != "f"
+        ):
+            a_data = a_data.astype(default_float.value.np)
+        a_shape = b_shape = None
+    else:
+        return binary(node, a, as_tensor_operand(b, a))
+    out = node.forward(node, a_data, b_data)
+    a_edge = a._edge
+    if (a_edge[0] is None and b_edge[0] is None) or not grad_state.enabled:
+        return wrap(out, NO_EDGE)
+    node.next_functions = (a_edge, b_edge)
+    save = node.save
+    if save == SAVE_OUTPUT:
+        node._saved = (out,)
+    elif save:
+        node._inputs = (a, b)
+        node._saved = (a_data, b_data) if save == SAVE_INPUTS else (a_data, b_data, out)
+    else:
+        node._saved = ()
+    if a_shape != b_shape or meta is not None:
+        meta = _input_meta(a, b, out)
+    node._input_meta = meta
+    node._hooks = None
+    node._seq = next_sequence_number()
+    return wrap(out, (node, 0))
+
+
+def _promote(a_data, b_data):
+    """Cast two arrays to PyTorch's result dtype; the third value marks that a cast happened."""
+    a_dtype = a_data.dtype
+    b_dtype = b_data.dtype
+    if a_dtype == b_dtype:
+        return a_data, b_data, None
+    common = result_type(a_dtype, b_dtype, a_data.ndim, b_data.ndim)
+    if a_dtype != common:
+        a_data = a_data.astype(common)
+    if b_dtype != common:
+        b_data = b_data.astype(common)
+    return a_data, b_data, True
+
+
+def _input_meta(a: Tensor, b: Tensor, out) -> tuple:
+    """Per input, its (shape, dtype) where it differs from the output's, else None."""
+    out_shape = out.shape
+    out_dtype = out.dtype
+    entries = []
+    for tensor in (a, b):
+        data = tensor._data
+        same = data.shape == out_shape and data.dtype == out_dtype
+        entries.append(None if same else (data.shape, data.dtype))
+    return tuple(entries)
+
+
+def nullary_result(out) -> Tensor:
+    """A result that never requires grad (comparisons, integer ops)."""
+    return wrap(out, NO_EDGE)

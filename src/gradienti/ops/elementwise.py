@@ -1,0 +1,355 @@
+"""Elementwise ops: each forward and its VJP side by side.
+
+A VJP uses only operators and ``xp`` ufuncs, which work on raw arrays (the fast backward) and
+on Tensors (``create_graph=True``; Tensor implements ``__array_ufunc__``) alike. Broadcasting
+and dtype promotion are undone by the engine, never here.
+
+Class names are PyTorch's node names, so ``grad_fn`` prints and draws exactly as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
+from ..backend import xp
+
+
+class AddBackward0(Op):
+    __slots__ = ()
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class SubBackward0(Op):
+    __slots__ = ()
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, -g
+
+
+class RsubBackward1(Op):
+    """``number - x``: PyTorch records it as rsub(x, number), one input."""
+
+    __slots__ = ("other",)
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.other - x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class MulBackward0(Op):
+    __slots__ = ()
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        (a_node, _), (b_node, _) = ctx.next_functions
+        return (g * b if a_node is not None else None), (g * a if b_node is not None else None)
+
+
+class DivBackward0(Op):
+    __slots__ = ()
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        a, b = ctx.saved_tensors
+        (a_node, _), (b_node, _) = ctx.next_functions
+        grad_a = g / b if a_node is not None else None
+        grad_b = -g * a / (b * b) if b_node is not None else None
+        return grad_a, grad_b
+
+
+class NegBackward0(Op):
+    __slots__ = ()
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class ReciprocalBackward0(Op):
+    __slots__ = ()
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        return 1 / x
+
+    @staticmethod
+    def backward(ctx, g):
+        # d(1/x) = -1/x^2 = -out^2
+        (out,) = ctx.saved_tensors
+        return -g * out * out
+
+
+class PowBackward0(Op):
+    """``x ** exponent`` with a number exponent."""
+
+    __slots__ = ("exponent",)
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x):
+        return x**ctx.exponent
+
+    @staticmethod
+    def backward(ctx, g):
+        # d x^e = e * x^(e-1); PyTorch gives exactly zero for e == 0 (even at x == 0).
+        (x,) = ctx.saved_tensors
+        exponent = ctx.exponent
+        if exponent == 0:
+            return g * 0
+        return g * exponent * x ** (exponent - 1)
+
+
+class PowBackward1(Op):
+    """``a ** b`` with both tensors."""
+
+    __slots__ = ()
+    save = SAVE_BOTH
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a**b
+
+    @staticmethod
+    def backward(ctx, g):
+        # d/da = b * a^(b-1) (zero where b == 0); d/db = a^b * log(a) (zero where a == 0, b >= 0)
+        a, b, out = ctx.saved_tensors
+        (a_node, _), (b_node, _) = ctx.next_functions
+        grad_a = grad_b = None
+        if a_node is not None:
+            grad_a = xp.where(b == 0, 0.0, g * b * a ** (b - 1))
+        if b_node is not None:
+            grad_b = xp.where((a == 0) & (b >= 0), 0.0, g * out * xp.log(a))
+        return grad_a, grad_b
+
+
+class PowBackward2(Op):
+    """``number ** x``: one input, the base is static."""
+
+    __slots__ = ("base",)
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.base**x
+
+    @staticmethod
+    def backward(ctx, g):
+        # d b^x = b^x * log(b)
+        (out,) = ctx.saved_tensors
+        base = ctx.base
+        if base == 0:
+            return g * 0
+        return g * out * xp.log(xp.float64(base)).item()
+
+
+class ExpBackward0(Op):
+    __slots__ = ()
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.exp(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+class LogBackward0(Op):
+    __slots__ = ()
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class SqrtBackward0(Op):
+    __slots__ = ()
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d sqrt(x) = 1 / (2 sqrt(x))
+        (out,) = ctx.saved_tensors
+        return g / (2 * out)
+
+
+class SinBackward0(Op):
+    __slots__ = ()
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * xp.cos(x)
+
+
+class CosBackward0(Op):
+    __slots__ = ()
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * xp.sin(x)
+
+
+class TanhBackward0(Op):
+    __slots__ = ()
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.tanh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d tanh(x) = 1 - tanh(x)^2
+        (out,) = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+class SigmoidBackward0(Op):
+    __slots__ = ()
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        # 1 / (1 + e^-x) overflows harmlessly to 0 for very negative x (errors are silenced).
+        return 1 / (1 + xp.exp(-x))
+
+    @staticmethod
+    def backward(ctx, g):
+        # d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class ReluBackward0(Op):
+    __slots__ = ()
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        # The derivative at 0 is taken as 0, as PyTorch does.
+        (out,) = ctx.saved_tensors
+        return g * (out > 0)
+
+
+class AbsBackward0(Op):
+    __slots__ = ()
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d|x| = sign(x), 0 at x == 0 as in PyTorch.
+        (x,) = ctx.saved_tensors
+        return g * xp.sign(x)
+
+
+class SignBackward0(Op):
+    __slots__ = ()
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class ToCopyBackward0(Op):
+    """A dtype conversion; the gradient goes back in the input's dtype."""
+
+    __slots__ = ("dtype", "input_dtype")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_dtype = x.dtype
+        return x.astype(ctx.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _shape.cast(g, ctx.input_dtype)
+
+
+class CloneBackward0(Op):
+    __slots__ = ()
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+from . import shape as _shape  # noqa: E402  (a module reference: shape.py imports us indirectly)

@@ -1,0 +1,762 @@
+"""Tensor: an array, where it came from in the graph, and its gradient.
+
+``_data`` is a NumPy array or a NumPy scalar: a 0-d result of an op is kept as the scalar
+NumPy returns, because arithmetic on NumPy scalars is several times cheaper than on 0-d arrays
+and scalar graphs (the lesson's) are where Python overhead decides the speed. Anything that
+needs an array (``numpy()``, in-place ops) converts it once with ``_as_array``.
+
+``_edge`` is ``(node, output_nr)``: the op node that made this tensor, or an AccumulateGrad
+for a leaf that requires grad, or ``(None, 0)`` for a tensor that does not require grad. So
+``requires_grad`` is ``_edge[0] is not None``, and an op reads its inputs' edges directly.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+from ._printing import format_tensor
+from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle
+from .backend import (
+    bool_,
+    default_float,
+    float16,
+    float32,
+    float64,
+    from_numpy_dtype,
+    int32,
+    int64,
+    xp,
+)
+from .backend import dtype as DType
+
+_ndarray = xp.ndarray
+_new_object = object.__new__
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+    "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+    "See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+FLOAT_ONLY_MESSAGE = "only Tensors of floating point dtype can require gradients"
+
+
+class Size(tuple):
+    """A tensor's shape, printed as PyTorch prints it: ``torch.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        count = 1
+        for size in self:
+            count *= size
+        return count
+
+
+class device:  # noqa: N801 - PyTorch's public name
+    """Where a tensor lives: always the CPU here."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type_or_string="cpu", index=None) -> None:
+        if isinstance(type_or_string, device):
+            type_or_string = type_or_string.type
+        kind = str(type_or_string).split(":")[0]
+        if kind != "cpu":
+            raise RuntimeError(
+                f"gradienti runs on the CPU only; device '{type_or_string}' is not available "
+                "(Torch not compiled with CUDA enabled). Use device='cpu'."
+            )
+        self.type = "cpu"
+        self.index = index
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+
+CPU = device("cpu")
+
+
+def wrap(data, edge) -> Tensor:
+    """A new Tensor around ``data`` with graph edge ``edge``: the ops' fast constructor."""
+    t = _new_object(Tensor)
+    t._data = data
+    t._edge = edge
+    t._grad = None
+    t._version = 0
+    return t
+
+
+class Tensor:
+    __slots__ = ("_data", "_edge", "_grad", "_version", "__weakref__")
+
+    # Let NumPy hand mixed expressions (ndarray * Tensor) to Tensor, see __array_ufunc__.
+    __array_priority__ = 1000
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise TypeError(
+            "create tensors with gradienti.tensor(...), gradienti.zeros(...) and friends"
+        )
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        shape = self._data.shape
+        if dim is None:
+            return Size(shape)
+        return shape[_normalize_dim(dim, len(shape))]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> DType:
+        return from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self._data.dtype.itemsize
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._edge[0] is not None
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self._set_requires_grad(bool(flag), FLOAT_ONLY_MESSAGE)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self._set_requires_grad(bool(requires_grad), FLOAT_ONLY_MESSAGE)
+        return self
+
+    def _set_requires_grad(self, flag: bool, dtype_message: str) -> None:
+        node = self._edge[0]
+        if node is not None and type(node) is not AccumulateGrad:
+            if flag:
+                return
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(dtype_message)
+        if flag and node is None:
+            self._edge = (AccumulateGrad(self), 0)
+        elif not flag:
+            self._edge = NO_EDGE
+
+    @property
+    def is_leaf(self) -> bool:
+        node = self._edge[0]
+        return node is None or type(node) is AccumulateGrad
+
+    @property
+    def grad_fn(self):
+        node = self._edge[0]
+        return None if type(node) is AccumulateGrad else node
+
+    @property
+    def output_nr(self) -> int:
+        return self._edge[1]
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self._grad is None and not self.is_leaf and not self.retains_grad:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
+                    f"with dtype '{self.dtype.name}'. The gradient must match the tensor's dtype."
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self._edge[0]
+        if node is None or type(node) is AccumulateGrad or node._hooks is None:
+            return False
+        return self._edge[1] in node._hooks.retained
+
+    def retain_grad(self) -> None:
+        node = self._edge[0]
+        if node is None:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if type(node) is AccumulateGrad:
+            return
+        node._node_hooks().retained[self._edge[1]] = weakref.ref(self)
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """``hook(grad)`` runs when this tensor's gradient is computed; a Tensor it returns
+        replaces the gradient."""
+        node, output_nr = self._edge
+        if node is None:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hooks = node._node_hooks().tensor_hooks.setdefault(output_nr, {})
+        key = NodeHooks.new_key()
+        hooks[key] = hook
+        return RemovableHandle(hooks, key)
+
+    def detach(self) -> Tensor:
+        return wrap(self._data, NO_EDGE)
+
+    def detach_(self) -> Tensor:
+        self._edge = NO_EDGE
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """The same values, detached from the graph (shares memory, as in PyTorch)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------------ conversion
+    def item(self):
+        data = self._data
+        if data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {data.size} elements cannot be converted to Scalar"
+            )
+        return data.item() if data.ndim == 0 else data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False):
+        if self._edge[0] is not None and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._as_array()
+
+    def _as_array(self):
+        """The data as an ndarray (a 0-d NumPy scalar becomes a 0-d array, once)."""
+        data = self._data
+        if type(data) is not _ndarray:
+            data = self._data = xp.asarray(data)
+        return data
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """Route NumPy ufuncs on Tensors to the differentiable ops (VJPs rely on it)."""
+        return _numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def to(self, *args, **kwargs) -> Tensor:
+        target = kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if "device" in kwargs:
+            device(kwargs.pop("device") or "cpu")
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        for arg in args:
+            if isinstance(arg, DType):
+                target = arg
+            elif isinstance(arg, Tensor):
+                target = arg.dtype
+            elif arg is not None:
+                device(arg)
+        if target is None or target.np == self._data.dtype:
+            return self.clone() if copy else self
+        node = ToCopyBackward0()
+        node.dtype = target.np
+        if target.np.kind != "f" and self._edge[0] is not None:
+            return wrap(self._data.astype(target.np), NO_EDGE)
+        return unary(node, self)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"torch.{_LEGACY_TYPE_NAMES[self.dtype.name]}"
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        return self.to(float64)
+
+    def half(self) -> Tensor:
+        return self.to(float16)
+
+    def long(self) -> Tensor:
+        return self.to(int64)
+
+    def int(self) -> Tensor:
+        return self.to(int32)
+
+    def bool(self) -> Tensor:
+        return self.to(bool_)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def clone(self, *, memory_format=None) -> Tensor:
+        return unary(CloneBackward0(), self)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        data = self._data
+        if type(data) is not _ndarray or data.flags.c_contiguous:
+            return self
+        return self.clone()
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        data = self._data
+        return type(data) is not _ndarray or bool(data.flags.c_contiguous)
+
+    def __float__(self) -> float:
+        return float(self._scalar_for_conversion())
+
+    def __int__(self) -> int:
+        return int(self._scalar_for_conversion())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(
+                "only integer tensors of a single element can be converted to an index"
+            )
+        return int(self._data.reshape(()).item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def _scalar_for_conversion(self):
+        data = self._data
+        if data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data.reshape(()).item()
+
+    def __len__(self) -> int:
+        shape = self._data.shape
+        if not shape:
+            raise TypeError("len() of a 0-d tensor")
+        return shape[0]
+
+    def __iter__(self):
+        shape = self._data.shape
+        if not shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(shape[0]))
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.__index__()
+        if not isinstance(index, int):
+            raise NotImplementedError("only integer indexing is implemented so far")
+        size = len(self)
+        if not -size <= index < size:
+            raise IndexError(
+                f"index {index} is out of bounds for dimension 0 with size {size}"
+            )
+        return select(self, index % size)
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other) -> Tensor:
+        return binary(AddBackward0(), self, other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other) -> Tensor:
+        return binary(SubBackward0(), self, other)
+
+    def __rsub__(self, other) -> Tensor:
+        node = RsubBackward1()
+        node.other = other
+        return unary(node, _lift_for_scalar(self, other))
+
+    def __mul__(self, other) -> Tensor:
+        return binary(MulBackward0(), self, other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other) -> Tensor:
+        return binary(DivBackward0(), _lift_for_division(self, other), other)
+
+    def __rtruediv__(self, other) -> Tensor:
+        # PyTorch records number / x as reciprocal(x) * number.
+        return unary(ReciprocalBackward0(), _lift_for_division(self, other)) * other
+
+    def __pow__(self, exponent) -> Tensor:
+        if type(exponent) is Tensor:
+            return binary(PowBackward1(), self, exponent)
+        node = PowBackward0()
+        node.exponent = exponent
+        return unary(node, _lift_for_scalar(self, exponent))
+
+    def __rpow__(self, base) -> Tensor:
+        node = PowBackward2()
+        node.base = base
+        return unary(node, _lift_for_scalar(self, base))
+
+    def __neg__(self) -> Tensor:
+        return unary(NegBackward0(), self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return unary(AbsBackward0(), self)
+
+    def __eq__(self, other) -> Tensor:
+        return _compare(xp.equal, self, other)
+
+    def __ne__(self, other) -> Tensor:
+        return _compare(xp.not_equal, self, other)
+
+    def __lt__(self, other) -> Tensor:
+        return _compare(xp.less, self, other)
+
+    def __le__(self, other) -> Tensor:
+        return _compare(xp.less_equal, self, other)
+
+    def __gt__(self, other) -> Tensor:
+        return _compare(xp.greater, self, other)
+
+    def __ge__(self, other) -> Tensor:
+        return _compare(xp.greater_equal, self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def add(self, other, *, alpha=1) -> Tensor:
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, *, alpha=1) -> Tensor:
+        return self - (other * alpha if alpha != 1 else other)
+
+    def mul(self, other) -> Tensor:
+        return self * other
+
+    def div(self, other) -> Tensor:
+        return self / other
+
+    def pow(self, exponent) -> Tensor:
+        return self**exponent
+
+    multiply, divide, true_divide, subtract = mul, div, div, sub
+
+    def neg(self) -> Tensor:
+        return unary(NegBackward0(), self)
+
+    negative = neg
+
+    def reciprocal(self) -> Tensor:
+        return unary(ReciprocalBackward0(), _lift_for_division(self, 1))
+
+    # ------------------------------------------------------------------ math
+    def exp(self) -> Tensor:
+        return unary(ExpBackward0(), _lift_to_float(self))
+
+    def log(self) -> Tensor:
+        return unary(LogBackward0(), _lift_to_float(self))
+
+    def sqrt(self) -> Tensor:
+        return unary(SqrtBackward0(), _lift_to_float(self))
+
+    def sin(self) -> Tensor:
+        return unary(SinBackward0(), _lift_to_float(self))
+
+    def cos(self) -> Tensor:
+        return unary(CosBackward0(), _lift_to_float(self))
+
+    def tanh(self) -> Tensor:
+        return unary(TanhBackward0(), _lift_to_float(self))
+
+    def sigmoid(self) -> Tensor:
+        return unary(SigmoidBackward0(), _lift_to_float(self))
+
+    def relu(self) -> Tensor:
+        return unary(ReluBackward0(), self)
+
+    def abs(self) -> Tensor:
+        return unary(AbsBackward0(), self)
+
+    absolute = abs
+
+    def sign(self) -> Tensor:
+        return unary(SignBackward0(), self)
+
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        reduce_dtype = _sum_dtype(self._data.dtype, dtype)
+        if dim is None:
+            node = SumBackward0()
+            node.dtype = reduce_dtype
+            return unary(node, self)
+        node = SumBackward1()
+        node.dims = _normalize_dims(dim, self._data.ndim)
+        node.keepdim = keepdim
+        node.dtype = reduce_dtype
+        return unary(node, self)
+
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        source = self if dtype is None else self.to(dtype)
+        if source._data.dtype.kind != "f":
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_PYTORCH_SCALAR_TYPE_NAMES[source.dtype.name]}"
+            )
+        if dim is None:
+            return unary(MeanBackward0(), source)
+        node = MeanBackward1()
+        node.dims = _normalize_dims(dim, source._data.ndim)
+        node.keepdim = keepdim
+        return unary(node, source)
+
+    def reshape(self, *shape) -> Tensor:
+        shape = _shape_arguments(shape)
+        node = ViewBackward0()
+        node.shape = _infer_shape(shape, self._data.size)
+        return unary(node, self)
+
+    view = reshape
+
+    def expand(self, *shape) -> Tensor:
+        shape = _shape_arguments(shape)
+        lead = len(shape) - self._data.ndim
+        target = tuple(
+            self._data.shape[i - lead] if size == -1 else size for i, size in enumerate(shape)
+        )
+        node = ExpandBackward0()
+        node.shape = target
+        return unary(node, self)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self, *, tensor_contents=None) -> str:
+        data = self._data
+        dtype = from_numpy_dtype(data.dtype)
+        node = self._edge[0]
+        suffixes = []
+        if node is not None:
+            if type(node) is AccumulateGrad:
+                suffixes.append("requires_grad=True")
+            else:
+                suffixes.append(f"grad_fn=<{type(node).__name__}>")
+        show_dtype = dtype not in (default_float.value, int64, bool_)
+        return format_tensor(data, dtype_name=repr(dtype), show_dtype=show_dtype, suffixes=suffixes)
+
+    __str__ = __repr__
+
+    def __format__(self, format_spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(format_spec)
+        if format_spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
+
+
+def _normalize_dim(dim: int, ndim: int) -> int:
+    """A dimension index in [0, ndim), with PyTorch's error for one out of range."""
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not low <= dim <= high:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+def as_tensor_operand(value, like: Tensor) -> Tensor:
+    """An array-like second operand of an op (a NumPy array or scalar, a list) as a constant."""
+    from .creation import tensor
+
+    if isinstance(value, (xp.ndarray, xp.generic)):
+        return wrap(value, NO_EDGE)
+    if isinstance(value, (list, tuple)):
+        return tensor(value)
+    raise TypeError(
+        f"unsupported operand type for a Tensor operation: '{type(value).__name__}'"
+    )
+
+
+_PYTORCH_SCALAR_TYPE_NAMES = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
+def _normalize_dims(dim, ndim: int) -> tuple:
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    normalized = tuple(sorted({_normalize_dim(d, ndim) for d in dims}))
+    return normalized if dims else tuple(range(ndim))
+
+
+def _shape_arguments(shape: tuple) -> tuple:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = tuple(shape[0])
+    return tuple(int(size) for size in shape)
+
+
+def _infer_shape(shape: tuple, numel: int) -> tuple:
+    """Fill in one -1 in a requested shape; PyTorch's error when the sizes do not match."""
+    known = 1
+    for size in shape:
+        if size != -1:
+            known *= size
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape and known and numel % known == 0:
+        shape = tuple(numel // known if size == -1 else size for size in shape)
+    if Size(shape).numel() != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _sum_dtype(input_dtype, requested):
+    """PyTorch sums bool and integer tensors in int64."""
+    if requested is not None:
+        return requested.np
+    return int64.np if input_dtype.kind in "biu" else None
+
+
+def _lift_to_float(x: Tensor) -> Tensor:
+    """Floating-point math on an integral tensor computes in the default float dtype."""
+    if x._data.dtype.kind == "f":
+        return x
+    return wrap(x._data.astype(default_float.value.np), NO_EDGE)
+
+
+def _lift_for_scalar(x: Tensor, scalar) -> Tensor:
+    """An integral tensor meeting a Python float computes in the default float dtype."""
+    if type(scalar) is float and x._data.dtype.kind != "f":
+        return _lift_to_float(x)
+    return x
+
+
+def _lift_for_division(x: Tensor, other) -> Tensor:
+    """True division of integers gives the default float dtype (NumPy would give float64)."""
+    if x._data.dtype.kind == "f":
+        return x
+    other_kind = other._data.dtype.kind if type(other) is Tensor else "f" * (type(other) is float)
+    return x if other_kind == "f" else _lift_to_float(x)
+
+
+def _compare(ufunc, a: Tensor, other) -> Tensor:
+    if other is None:
+        return ufunc is not xp.equal
+    other_data = other._data if type(other) is Tensor else other
+    if not isinstance(other_data, (xp.ndarray, xp.generic, int, float, bool)):
+        other_data = as_tensor_operand(other, a)._data
+    return wrap(ufunc(a._data, other_data), NO_EDGE)
+
+
+# Imported last: these modules import Tensor and wrap from here.
+from .autograd import engine as _engine  # noqa: E402
+from .ops import numpy_dispatch as _numpy_dispatch  # noqa: E402
+from .ops.apply import binary, unary  # noqa: E402
+from .ops.elementwise import (  # noqa: E402
+    AbsBackward0,
+    AddBackward0,
+    CloneBackward0,
+    CosBackward0,
+    DivBackward0,
+    ExpBackward0,
+    LogBackward0,
+    MulBackward0,
+    NegBackward0,
+    PowBackward0,
+    PowBackward1,
+    PowBackward2,
+    ReciprocalBackward0,
+    ReluBackward0,
+    RsubBackward1,
+    SigmoidBackward0,
+    SignBackward0,
+    SinBackward0,
+    SqrtBackward0,
+    SubBackward0,
+    TanhBackward0,
+    ToCopyBackward0,
+)
+from .ops.reduce import MeanBackward0, MeanBackward1, SumBackward0, SumBackward1  # noqa: E402
+from .ops.shape import ExpandBackward0, ViewBackward0, select  # noqa: E402
