@@ -77,6 +77,7 @@ from .functional import (
     sub,
     sum,  # noqa: A004
     tanh,
+    where,
 )
 from .random import Generator, initial_seed, manual_seed, rand, randint, randn, seed
 from .tensor import Size, Tensor, device

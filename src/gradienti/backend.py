@@ -133,6 +133,10 @@ def result_type(a, b, a_dim: int, b_dim: int):
     if (a_dim == 0) != (b_dim == 0):
         strong, weak = (a, b) if b_dim == 0 else (b, a)
         return weak if category(weak) > category(strong) else strong
+    a_category, b_category = category(a), category(b)
+    if a_category != b_category:
+        # Unlike NumPy (int64 + float32 -> float64), the higher category's dtype is kept.
+        return a if a_category > b_category else b
     return xp.promote_types(a, b)
 
 

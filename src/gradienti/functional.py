@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from .ops.elementwise import where
 from .tensor import Tensor
+
+__all__ = ["where"]  # re-exported: the op module defines it
 
 
 def add(input, other, *, alpha=1):

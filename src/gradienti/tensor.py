@@ -17,6 +17,7 @@ import weakref
 
 from ._printing import format_tensor
 from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle
+from .autograd.grad_mode import grad_state
 from .backend import (
     bool_,
     default_float,
@@ -41,6 +42,13 @@ NON_LEAF_GRAD_WARNING = (
     "See github.com/pytorch/pytorch/pull/30531 for more information."
 )
 FLOAT_ONLY_MESSAGE = "only Tensors of floating point dtype can require gradients"
+FLOAT_OR_COMPLEX_ONLY_MESSAGE = (
+    "only Tensors of floating point and complex dtype can require gradients"
+)
+NON_LEAF_REQUIRES_GRAD_MESSAGE = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+)
 
 
 class Size(tuple):
@@ -162,7 +170,12 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        self._set_requires_grad(bool(flag), FLOAT_ONLY_MESSAGE)
+        node = self._edge[0]
+        if node is not None and type(node) is not AccumulateGrad:
+            # Even for True (unlike requires_grad_), with the short text, as PyTorch.
+            message = NON_LEAF_REQUIRES_GRAD_MESSAGE
+            raise RuntimeError(message[: message.index(".") + 1] if flag else message)
+        self._set_requires_grad(bool(flag), FLOAT_OR_COMPLEX_ONLY_MESSAGE)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self._set_requires_grad(bool(requires_grad), FLOAT_ONLY_MESSAGE)
@@ -173,11 +186,7 @@ class Tensor:
         if node is not None and type(node) is not AccumulateGrad:
             if flag:
                 return
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use "
-                "a computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
+            raise RuntimeError(NON_LEAF_REQUIRES_GRAD_MESSAGE)
         if flag and self._data.dtype.kind != "f":
             raise RuntimeError(dtype_message)
         if flag and node is None:
@@ -257,7 +266,8 @@ class Tensor:
         return RemovableHandle(hooks, key)
 
     def detach(self) -> Tensor:
-        return wrap(self._data, NO_EDGE)
+        # An array, not a NumPy scalar, so that in-place changes through either are shared.
+        return wrap(self._as_array(), NO_EDGE)
 
     def detach_(self) -> Tensor:
         self._edge = NO_EDGE
@@ -279,9 +289,7 @@ class Tensor:
     def item(self):
         data = self._data
         if data.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {data.size} elements cannot be converted to Scalar"
-            )
+            raise RuntimeError(f"a Tensor with {data.size} elements cannot be converted to Scalar")
         return data.item() if data.ndim == 0 else data.reshape(()).item()
 
     def tolist(self):
@@ -382,9 +390,7 @@ class Tensor:
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError(
-                "only integer tensors of a single element can be converted to an index"
-            )
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.reshape(()).item())
 
     def __bool__(self) -> bool:
@@ -417,9 +423,7 @@ class Tensor:
             raise NotImplementedError("only integer indexing is implemented so far")
         size = len(self)
         if not -size <= index < size:
-            raise IndexError(
-                f"index {index} is out of bounds for dimension 0 with size {size}"
-            )
+            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {size}")
         return select(self, index % size)
 
     # ------------------------------------------------------------------ operators
@@ -446,14 +450,16 @@ class Tensor:
 
     def __rtruediv__(self, other) -> Tensor:
         # PyTorch records number / x as reciprocal(x) * number.
-        return unary(ReciprocalBackward0(), _lift_for_division(self, other)) * other
+        return unary(ReciprocalBackward0(), self) * other
 
     def __pow__(self, exponent) -> Tensor:
         if type(exponent) is Tensor:
             return binary(PowBackward1(), self, exponent)
         node = PowBackward0()
         node.exponent = exponent
-        return unary(node, _lift_for_scalar(self, exponent))
+        if type(exponent) is float:
+            return unary(node, _lift_to_float(self))
+        return unary(node, self)
 
     def __rpow__(self, base) -> Tensor:
         node = PowBackward2()
@@ -489,6 +495,20 @@ class Tensor:
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
+    def __and__(self, other) -> Tensor:
+        return _compare(xp.bitwise_and, self, other)
+
+    def __or__(self, other) -> Tensor:
+        return _compare(xp.bitwise_or, self, other)
+
+    def __xor__(self, other) -> Tensor:
+        return _compare(xp.bitwise_xor, self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self) -> Tensor:
+        return wrap(xp.invert(self._data), NO_EDGE)
+
     def add(self, other, *, alpha=1) -> Tensor:
         return self + (other * alpha if alpha != 1 else other)
 
@@ -512,29 +532,29 @@ class Tensor:
     negative = neg
 
     def reciprocal(self) -> Tensor:
-        return unary(ReciprocalBackward0(), _lift_for_division(self, 1))
+        return unary(ReciprocalBackward0(), self)
 
     # ------------------------------------------------------------------ math
     def exp(self) -> Tensor:
-        return unary(ExpBackward0(), _lift_to_float(self))
+        return unary(ExpBackward0(), self)
 
     def log(self) -> Tensor:
-        return unary(LogBackward0(), _lift_to_float(self))
+        return unary(LogBackward0(), self)
 
     def sqrt(self) -> Tensor:
-        return unary(SqrtBackward0(), _lift_to_float(self))
+        return unary(SqrtBackward0(), self)
 
     def sin(self) -> Tensor:
-        return unary(SinBackward0(), _lift_to_float(self))
+        return unary(SinBackward0(), self)
 
     def cos(self) -> Tensor:
-        return unary(CosBackward0(), _lift_to_float(self))
+        return unary(CosBackward0(), self)
 
     def tanh(self) -> Tensor:
-        return unary(TanhBackward0(), _lift_to_float(self))
+        return unary(TanhBackward0(), self)
 
     def sigmoid(self) -> Tensor:
-        return unary(SigmoidBackward0(), _lift_to_float(self))
+        return unary(SigmoidBackward0(), self)
 
     def relu(self) -> Tensor:
         return unary(ReluBackward0(), self)
@@ -594,6 +614,58 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    # ------------------------------------------------------------------ in place
+    def _assign_in_place(self, result: Tensor) -> Tensor:
+        """Store ``result`` into this tensor's memory; it becomes the op's output in the graph.
+
+        Under no_grad (the optimizer step ``w -= lr * w.grad``) the graph is untouched; with
+        grad on, a leaf that requires grad refuses, as in PyTorch.
+        """
+        node = self._edge[0]
+        if type(node) is AccumulateGrad and grad_state.enabled:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        target = self._as_array()
+        values = result._data
+        if values.dtype != target.dtype and not xp.can_cast(
+            values.dtype, target.dtype, "same_kind"
+        ):
+            raise RuntimeError(
+                f"result type {_PYTORCH_SCALAR_TYPE_NAMES.get(result.dtype.name, 'Float')} can't "
+                f"be cast to the desired output type "
+                f"{_PYTORCH_SCALAR_TYPE_NAMES.get(self.dtype.name, 'Float')}"
+            )
+        xp.copyto(target, values, casting="unsafe")
+        self._version += 1
+        if result._edge[0] is not None:
+            self._edge = result._edge
+        return self
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        return self._assign_in_place(self.add(other, alpha=alpha))
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        return self._assign_in_place(self.sub(other, alpha=alpha))
+
+    def mul_(self, other) -> Tensor:
+        return self._assign_in_place(self * other)
+
+    def div_(self, other) -> Tensor:
+        return self._assign_in_place(self / other)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        filled = wrap(xp.full(self._data.shape, value, dtype=self._data.dtype), NO_EDGE)
+        return self._assign_in_place(filled)
+
     # ------------------------------------------------------------------ printing
     def __repr__(self, *, tensor_contents=None) -> str:
         data = self._data
@@ -649,12 +721,13 @@ def as_tensor_operand(value, like: Tensor) -> Tensor:
         return wrap(value, NO_EDGE)
     if isinstance(value, (list, tuple)):
         return tensor(value)
-    raise TypeError(
-        f"unsupported operand type for a Tensor operation: '{type(value).__name__}'"
-    )
+    raise TypeError(f"unsupported operand type for a Tensor operation: '{type(value).__name__}'")
 
 
 _PYTORCH_SCALAR_TYPE_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
     "int64": "Long",
     "int32": "Int",
     "int16": "Short",

@@ -1,8 +1,8 @@
 """The backward scheduler, and the public ``backward`` and ``grad``.
 
-Iterative, never recursive: one pass counts each node's consumers, a second runs a node once
-all of its consumers have reported, with one gradient buffer per node (so diamonds and
-``y = y + y`` graphs run each node once). Gradients are summed out of place.
+Iterative, never recursive: nodes run in decreasing creation order (a topological order, as
+every consumer of a node was created after it), each once, with one gradient buffer per node,
+so diamonds and ``y = y + y`` graphs stay linear. Gradients are summed out of place.
 
 With ``create_graph=False`` gradients travel as raw arrays and the VJPs run on them; with
 ``create_graph=True`` they travel as Tensors with grad mode on, so the backward pass is itself
@@ -35,7 +35,20 @@ def backward(
     inputs=None,
 ) -> None:
     """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``."""
-
+    if (
+        type(tensors) is Tensor
+        and grad_tensors is None
+        and grad_variables is None
+        and inputs is None
+        and not create_graph
+        and tensors._edge[0] is not None
+        and type(tensors._data) is not _ndarray
+    ):
+        # The common case, y.backward() on a scalar (a NumPy scalar), without the general checks.
+        _execute(
+            [(tensors._edge, _ones_like(tensors._data))], bool(retain_graph), False, None, True
+        )
+        return
     outputs = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables
@@ -209,12 +222,12 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     leaf_grads = []
     retained = []
 
-    previous_state = grad_state.enabled, grad_state.create_graph
-    grad_state.enabled = create_graph
-    grad_state.create_graph = create_graph
+    state = grad_state
+    previous_state = state.enabled, state.create_graph
+    state.enabled = state.create_graph = create_graph
     release = not keep_graph
-    # The loop below is the backward hot path: rare cases (hooks, captures, several outputs,
-    # broadcasting) are behind one test each, everything else is inline.
+    # The backward hot path: rare cases (hooks, captures, several outputs, broadcasting) sit
+    # behind one test each; a one-input node's gradient skips the tuple and zip.
     try:
         while heap:
             node = heappop(heap)[1]
@@ -235,16 +248,32 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 results = node.backward(node, *_materialize(node, grads))
             else:
                 results = node.backward(node, grads)
-            if type(results) is not tuple:
-                results = (results,)
-            if node._input_meta is not None:
-                results = _conform_all(results, node._input_meta)
-            if hooks is not None and hooks.post:
-                results = _run_post_hooks(hooks, results, grads, create_graph)
             if release and node._saved:
                 node._saved = None
                 if node.save & SAVE_INPUTS:
                     node._inputs = None
+            if type(results) is not tuple:
+                if node._input_meta is not None or (hooks is not None and hooks.post):
+                    results = _finish_results(node, hooks, (results,), grads, create_graph)[0]
+                if results is None:
+                    continue
+                child, output_nr = node.next_functions[0]
+                if child is None or (wanted is not None and child not in wanted):
+                    continue
+                previous = buffers.get(child)
+                if previous is None:
+                    if not output_nr and child.num_outputs == 1:
+                        buffers[child] = results
+                    else:
+                        _add_to_buffer(buffers, child, output_nr, results)
+                    heappush(heap, (-child._seq, child))
+                elif type(previous) is list:
+                    _add_to_buffer(buffers, child, output_nr, results)
+                else:
+                    buffers[child] = previous + results
+                continue
+            if node._input_meta is not None or (hooks is not None and hooks.post):
+                results = _finish_results(node, hooks, results, grads, create_graph)
             for (child, output_nr), value in zip(node.next_functions, results):
                 if value is None or child is None or (wanted is not None and child not in wanted):
                     continue
@@ -260,7 +289,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 else:
                     buffers[child] = previous + value
     finally:
-        grad_state.enabled, grad_state.create_graph = previous_state
+        state.enabled, state.create_graph = previous_state
 
     for variable_ref, value in retained:
         tensor = variable_ref()
@@ -273,11 +302,17 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     return captured
 
 
-def _conform_all(results: tuple, meta: tuple) -> tuple:
-    return tuple(
-        _conform(value, entry) if entry is not None and value is not None else value
-        for value, entry in zip(results, meta)
-    )
+def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> tuple:
+    """Conform the gradients to the inputs' shapes and dtypes, then run post-hooks."""
+    meta = node._input_meta
+    if meta is not None:
+        results = tuple(
+            _conform(value, entry) if entry is not None and value is not None else value
+            for value, entry in zip(results, meta)
+        )
+    if hooks is not None and hooks.post:
+        results = _run_post_hooks(hooks, results, grads, create_graph)
+    return results
 
 
 def _conform(value, entry):

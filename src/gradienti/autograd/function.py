@@ -163,6 +163,8 @@ class Op(Node):
     __slots__ = ("_inputs",)
 
     save = SAVE_NOTHING
+    # Whether an integral input is first converted to the default float dtype (exp, log, ...).
+    promotes_integers = False
 
     @property
     def saved_tensors(self) -> tuple:

@@ -38,6 +38,14 @@ class _GradModeContext:
     may call itself or run in several threads.
     """
 
+    def __new__(cls, *args, **kwargs):
+        # ``@no_grad`` without parentheses decorates at once, as in PyTorch.
+        if cls._takes_bare_function and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])
+        return super().__new__(cls)
+
+    _takes_bare_function = True
+
     def __call__(self, func):
         make_context = self.clone
 
@@ -77,6 +85,8 @@ class enable_grad(_GradModeContext):  # noqa: N801
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801
     """Sets the mode at once (as a plain call, like PyTorch) and restores it after ``with``."""
+
+    _takes_bare_function = False
 
     def __init__(self, mode: bool) -> None:
         self._previous = grad_state.enabled

@@ -10,9 +10,11 @@ from __future__ import annotations
 from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_OUTPUT, next_sequence_number
 from ..autograd.grad_mode import grad_state
 from ..backend import default_float, result_type, xp
-from ..tensor import Tensor, as_tensor_operand, wrap
+from ..tensor import Tensor, as_tensor_operand
+from ..tensor import wrap as _wrap
 
 _ndarray = xp.ndarray
+_new_object = object.__new__
 _PY_NUMBER_TYPES = frozenset((float, int, bool))
 _FLOAT_SCALAR_TYPES = frozenset((xp.float16, xp.float32, xp.float64))
 
@@ -20,10 +22,19 @@ _FLOAT_SCALAR_TYPES = frozenset((xp.float16, xp.float32, xp.float64))
 def unary(node, x: Tensor) -> Tensor:
     """Apply a one-input op. ``node`` is a fresh instance of the op, static parameters set."""
     data = x._data
+    if node.promotes_integers and type(data) not in _FLOAT_SCALAR_TYPES and data.dtype.kind != "f":
+        # exp, log, tanh, ... of an integral tensor compute in the default float dtype.
+        data = data.astype(default_float.value.np)
+        x = _wrap(data, NO_EDGE)
     out = node.forward(node, data)
     edge = x._edge
+    t = _new_object(Tensor)
+    t._data = out
+    t._grad = None
+    t._version = 0
     if edge[0] is None or not grad_state.enabled:
-        return wrap(out, NO_EDGE)
+        t._edge = NO_EDGE
+        return t
     node.next_functions = (edge,)
     save = node.save
     if save == SAVE_OUTPUT:
@@ -36,7 +47,8 @@ def unary(node, x: Tensor) -> Tensor:
     node._input_meta = None
     node._hooks = None
     node._seq = next_sequence_number()
-    return wrap(out, (node, 0))
+    t._edge = (node, 0)
+    return t
 
 
 def binary(node, a: Tensor, b) -> Tensor:
@@ -66,8 +78,13 @@ def binary(node, a: Tensor, b) -> Tensor:
         return binary(node, a, as_tensor_operand(b, a))
     out = node.forward(node, a_data, b_data)
     a_edge = a._edge
+    t = _new_object(Tensor)
+    t._data = out
+    t._grad = None
+    t._version = 0
     if (a_edge[0] is None and b_edge[0] is None) or not grad_state.enabled:
-        return wrap(out, NO_EDGE)
+        t._edge = NO_EDGE
+        return t
     node.next_functions = (a_edge, b_edge)
     save = node.save
     if save == SAVE_OUTPUT:
@@ -82,7 +99,8 @@ def binary(node, a: Tensor, b) -> Tensor:
     node._input_meta = meta
     node._hooks = None
     node._seq = next_sequence_number()
-    return wrap(out, (node, 0))
+    t._edge = (node, 0)
+    return t
 
 
 def _promote(a_data, b_data):
@@ -109,8 +127,3 @@ def _input_meta(a: Tensor, b: Tensor, out) -> tuple:
         same = data.shape == out_shape and data.dtype == out_dtype
         entries.append(None if same else (data.shape, data.dtype))
     return tuple(entries)
-
-
-def nullary_result(out) -> Tensor:
-    """A result that never requires grad (comparisons, integer ops)."""
-    return wrap(out, NO_EDGE)

@@ -103,6 +103,7 @@ class NegBackward0(Op):
 class ReciprocalBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    promotes_integers = True
 
     @staticmethod
     def forward(ctx, x):
@@ -152,9 +153,9 @@ class PowBackward1(Op):
         (a_node, _), (b_node, _) = ctx.next_functions
         grad_a = grad_b = None
         if a_node is not None:
-            grad_a = xp.where(b == 0, 0.0, g * b * a ** (b - 1))
+            grad_a = where(b == 0, 0.0, g * b * a ** (b - 1))
         if b_node is not None:
-            grad_b = xp.where((a == 0) & (b >= 0), 0.0, g * out * xp.log(a))
+            grad_b = where((a == 0) & (b >= 0), 0.0, g * out * xp.log(a))
         return grad_a, grad_b
 
 
@@ -181,6 +182,7 @@ class PowBackward2(Op):
 class ExpBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    promotes_integers = True
 
     @staticmethod
     def forward(ctx, x):
@@ -195,6 +197,7 @@ class ExpBackward0(Op):
 class LogBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    promotes_integers = True
 
     @staticmethod
     def forward(ctx, x):
@@ -209,6 +212,7 @@ class LogBackward0(Op):
 class SqrtBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    promotes_integers = True
 
     @staticmethod
     def forward(ctx, x):
@@ -218,12 +222,13 @@ class SqrtBackward0(Op):
     def backward(ctx, g):
         # d sqrt(x) = 1 / (2 sqrt(x))
         (out,) = ctx.saved_tensors
-        return g / (2 * out)
+        return g / (out + out)
 
 
 class SinBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    promotes_integers = True
 
     @staticmethod
     def forward(ctx, x):
@@ -238,6 +243,7 @@ class SinBackward0(Op):
 class CosBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    promotes_integers = True
 
     @staticmethod
     def forward(ctx, x):
@@ -252,6 +258,7 @@ class CosBackward0(Op):
 class TanhBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    promotes_integers = True
 
     @staticmethod
     def forward(ctx, x):
@@ -259,14 +266,16 @@ class TanhBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # d tanh(x) = 1 - tanh(x)^2
+        # d tanh(x) = 1 - tanh(x)^2; written g - g*out*out so that no Python constant meets
+        # an array (a NumPy call with a Python scalar operand costs twice as much).
         (out,) = ctx.saved_tensors
-        return g * (1 - out * out)
+        return g - g * out * out
 
 
 class SigmoidBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    promotes_integers = True
 
     @staticmethod
     def forward(ctx, x):
@@ -275,9 +284,10 @@ class SigmoidBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))
+        # d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x)), without a Python constant (see tanh)
         (out,) = ctx.saved_tensors
-        return g * out * (1 - out)
+        scaled = g * out
+        return scaled - scaled * out
 
 
 class ReluBackward0(Op):
@@ -290,9 +300,9 @@ class ReluBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # The derivative at 0 is taken as 0, as PyTorch does.
+        # The derivative at 0 is taken as 0, as PyTorch does: sign(relu(x)) is 1 or 0.
         (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        return g * xp.sign(out)
 
 
 class AbsBackward0(Op):
@@ -352,4 +362,44 @@ class CloneBackward0(Op):
         return g
 
 
+class WhereBackward0(Op):
+    """``where(condition, a, b)``: the condition is a constant, not an input of the node."""
+
+    __slots__ = ("condition",)
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return xp.where(ctx.condition, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        condition = ctx.condition
+        (a_node, _), (b_node, _) = ctx.next_functions
+        grad_a = where(condition, g, 0.0) if a_node is not None else None
+        grad_b = where(condition, 0.0, g) if b_node is not None else None
+        return grad_a, grad_b
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b``; raw arrays or Tensors (then recorded)."""
+    condition = condition._data if type(condition) is Tensor else condition
+    if type(a) is not Tensor and type(b) is not Tensor:
+        return xp.where(condition, a, b)
+    like = a if type(a) is Tensor else b
+    if type(a) is not Tensor:
+        a = wrap(xp.asarray(a, dtype=like._data.dtype), _NO_EDGE)
+    if type(b) is not Tensor:
+        b = wrap(xp.asarray(b, dtype=like._data.dtype), _NO_EDGE)
+    full_shape = xp.broadcast_shapes(xp.shape(condition), a._data.shape, b._data.shape)
+    if xp.broadcast_shapes(a._data.shape, b._data.shape) != full_shape:
+        a = a.expand(full_shape)  # the condition alone widens the result
+    node = WhereBackward0()
+    node.condition = condition
+    return binary(node, a, b)
+
+
+from ..autograd.function import NO_EDGE as _NO_EDGE  # noqa: E402
+from ..tensor import Tensor, wrap  # noqa: E402
 from . import shape as _shape  # noqa: E402  (a module reference: shape.py imports us indirectly)
+from .apply import binary  # noqa: E402

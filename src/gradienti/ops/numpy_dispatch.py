@@ -42,6 +42,8 @@ _UFUNCS = {
     xp.less_equal: lambda a, b: _as_tensor(a) <= b,
     xp.greater: lambda a, b: _as_tensor(a) > b,
     xp.greater_equal: lambda a, b: _as_tensor(a) >= b,
+    xp.bitwise_and: lambda a, b: _as_tensor(a) & b,
+    xp.bitwise_or: lambda a, b: _as_tensor(a) | b,
 }
 
 
