@@ -19,7 +19,7 @@ from ..tensor import Tensor, wrap  # first: it imports the ops modules
 
 # isort: split
 from ..ops.shape import cast, sum_to
-from .function import NO_EDGE, SAVE_INPUTS, AccumulateGrad
+from .function import NO_EDGE, AccumulateGrad
 from .grad_mode import grad_state
 
 _ndarray = xp.ndarray
@@ -250,8 +250,6 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 results = node.backward(node, grads)
             if release and node._saved:
                 node._saved = None
-                if node.save & SAVE_INPUTS:
-                    node._inputs = None
             if type(results) is not tuple:
                 if node._input_meta is not None or (hooks is not None and hooks.post):
                     results = _finish_results(node, hooks, (results,), grads, create_graph)[0]

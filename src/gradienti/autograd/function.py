@@ -160,7 +160,7 @@ class Op(Node):
     inputs in order, then the output.
     """
 
-    __slots__ = ("_inputs",)
+    __slots__ = ()
 
     save = SAVE_NOTHING
     # Whether an integral input is first converted to the default float dtype (exp, log, ...).
@@ -176,14 +176,24 @@ class Op(Node):
         return saved
 
     def _saved_as_tensors(self) -> tuple:
-        """The saved values as Tensors connected to the graph, so the VJP is recorded."""
-        from ..tensor import Tensor, wrap
+        """The saved values as Tensors connected to the graph, so the VJP is recorded.
+
+        A saved input comes back as a new Tensor with the input's edge (its grad_fn and
+        output_nr), as PyTorch unpacks a SavedVariable: gradients through it reach the same
+        node. Keeping the edge, not the input Tensor itself, lets the input object die.
+        """
+        from ..tensor import wrap
 
         saved = list(self._saved)
         if self.save & SAVE_INPUTS:
-            for position, tensor in enumerate(self._inputs):
-                if isinstance(tensor, Tensor):
-                    saved[position] = tensor
+            meta = self._input_meta
+            for position, edge in enumerate(self.next_functions):
+                value = saved[position]
+                if type(value) in (int, float, bool):
+                    continue  # a Python number operand stays a number
+                if meta is not None and meta[position] is not None:
+                    value = value.astype(meta[position][1])  # undo a promotion: lossless
+                saved[position] = wrap(value, edge)
         if self.save & SAVE_OUTPUT:
             saved[-1] = wrap(saved[-1], (self, 0))
         return tuple(saved)

@@ -40,7 +40,6 @@ def unary(node, x: Tensor) -> Tensor:
     if save == SAVE_OUTPUT:
         node._saved = (out,)
     elif save:
-        node._inputs = (x,)
         node._saved = (data,) if save == SAVE_INPUTS else (data, out)
     else:
         node._saved = ()
@@ -90,7 +89,6 @@ def binary(node, a: Tensor, b) -> Tensor:
     if save == SAVE_OUTPUT:
         node._saved = (out,)
     elif save:
-        node._inputs = (a, b)
         node._saved = (a_data, b_data) if save == SAVE_INPUTS else (a_data, b_data, out)
     else:
         node._saved = ()
