@@ -5,9 +5,10 @@ NumPy returns, because arithmetic on NumPy scalars is several times cheaper than
 and scalar graphs (the lesson's) are where Python overhead decides the speed. Anything that
 needs an array (``numpy()``, in-place ops) converts it once with ``_as_array``.
 
-``_edge`` is ``(node, output_nr)``: the op node that made this tensor, or an AccumulateGrad
-for a leaf that requires grad, or ``(None, 0)`` for a tensor that does not require grad. So
-``requires_grad`` is ``_edge[0] is not None``, and an op reads its inputs' edges directly.
+``_edge`` is where its gradient goes: the op node that made this tensor (``(node, output_nr)``
+for a later output of a multi-output op), an AccumulateGrad for a leaf that requires grad, or
+``None``. So ``requires_grad`` is ``_edge is not None``, and an op copies its inputs' edges
+into its node as they are.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import warnings
 import weakref
 
 from ._printing import format_tensor
-from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle
+from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .autograd.grad_mode import grad_state
 from .backend import (
     bool_,
@@ -166,11 +167,11 @@ class Tensor:
     # ------------------------------------------------------------------ autograd state
     @property
     def requires_grad(self) -> bool:
-        return self._edge[0] is not None
+        return self._edge is not None
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        node = self._edge[0]
+        node = edge_parts(self._edge)[0]
         if node is not None and type(node) is not AccumulateGrad:
             # Even for True (unlike requires_grad_), with the short text, as PyTorch.
             message = NON_LEAF_REQUIRES_GRAD_MESSAGE
@@ -182,7 +183,7 @@ class Tensor:
         return self
 
     def _set_requires_grad(self, flag: bool, dtype_message: str) -> None:
-        node = self._edge[0]
+        node = edge_parts(self._edge)[0]
         if node is not None and type(node) is not AccumulateGrad:
             if flag:
                 return
@@ -190,23 +191,23 @@ class Tensor:
         if flag and self._data.dtype.kind != "f":
             raise RuntimeError(dtype_message)
         if flag and node is None:
-            self._edge = (AccumulateGrad(self), 0)
+            self._edge = AccumulateGrad(self)
         elif not flag:
             self._edge = NO_EDGE
 
     @property
     def is_leaf(self) -> bool:
-        node = self._edge[0]
+        node = edge_parts(self._edge)[0]
         return node is None or type(node) is AccumulateGrad
 
     @property
     def grad_fn(self):
-        node = self._edge[0]
+        node = edge_parts(self._edge)[0]
         return None if type(node) is AccumulateGrad else node
 
     @property
     def output_nr(self) -> int:
-        return self._edge[1]
+        return edge_parts(self._edge)[1]
 
     @property
     def grad(self) -> Tensor | None:
@@ -241,23 +242,23 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        node = self._edge[0]
+        node = edge_parts(self._edge)[0]
         if node is None or type(node) is AccumulateGrad or node._hooks is None:
             return False
-        return self._edge[1] in node._hooks.retained
+        return edge_parts(self._edge)[1] in node._hooks.retained
 
     def retain_grad(self) -> None:
-        node = self._edge[0]
+        node = edge_parts(self._edge)[0]
         if node is None:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if type(node) is AccumulateGrad:
             return
-        node._node_hooks().retained[self._edge[1]] = weakref.ref(self)
+        node._node_hooks().retained[edge_parts(self._edge)[1]] = weakref.ref(self)
 
     def register_hook(self, hook) -> RemovableHandle:
         """``hook(grad)`` runs when this tensor's gradient is computed; a Tensor it returns
         replaces the gradient."""
-        node, output_nr = self._edge
+        node, output_nr = edge_parts(self._edge)
         if node is None:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         hooks = node._node_hooks().tensor_hooks.setdefault(output_nr, {})
@@ -296,7 +297,7 @@ class Tensor:
         return self._data.tolist()
 
     def numpy(self, *, force: bool = False):
-        if self._edge[0] is not None and not force:
+        if self._edge is not None and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
@@ -339,7 +340,7 @@ class Tensor:
             return self.clone() if copy else self
         node = ToCopyBackward0()
         node.dtype = target.np
-        if target.np.kind != "f" and self._edge[0] is not None:
+        if target.np.kind != "f" and self._edge is not None:
             return wrap(self._data.astype(target.np), NO_EDGE)
         return unary(node, self)
 
@@ -621,7 +622,7 @@ class Tensor:
         Under no_grad (the optimizer step ``w -= lr * w.grad``) the graph is untouched; with
         grad on, a leaf that requires grad refuses, as in PyTorch.
         """
-        node = self._edge[0]
+        node = edge_parts(self._edge)[0]
         if type(node) is AccumulateGrad and grad_state.enabled:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
@@ -638,7 +639,7 @@ class Tensor:
             )
         xp.copyto(target, values, casting="unsafe")
         self._version += 1
-        if result._edge[0] is not None:
+        if result._edge is not None:
             self._edge = result._edge
         return self
 
@@ -670,7 +671,7 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None) -> str:
         data = self._data
         dtype = from_numpy_dtype(data.dtype)
-        node = self._edge[0]
+        node = edge_parts(self._edge)[0]
         suffixes = []
         if node is not None:
             if type(node) is AccumulateGrad:

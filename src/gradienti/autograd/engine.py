@@ -19,7 +19,7 @@ from ..tensor import Tensor, wrap  # first: it imports the ops modules
 
 # isort: split
 from ..ops.shape import cast, sum_to
-from .function import NO_EDGE, AccumulateGrad
+from .function import NO_EDGE, AccumulateGrad, edge_parts
 from .grad_mode import grad_state
 
 _ndarray = xp.ndarray
@@ -41,7 +41,7 @@ def backward(
         and grad_variables is None
         and inputs is None
         and not create_graph
-        and tensors._edge[0] is not None
+        and tensors._edge is not None
         and type(tensors._data) is not _ndarray
     ):
         # The common case, y.backward() on a scalar (a NumPy scalar), without the general checks.
@@ -138,7 +138,7 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
     for index, (output, given) in enumerate(zip(outputs, grad_outputs)):
         data = output._data
         if given is None:
-            if output._edge[0] is not None and data.size != 1:
+            if output._edge is not None and data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             value = _ones_like(data)
             if create_graph:
@@ -152,7 +152,7 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
                     f"output[{index}] has a shape of {output.shape}."
                 )
             value = given if create_graph else given._data
-        if output._edge[0] is None:
+        if output._edge is None:
             raise RuntimeError(
                 f"element {index} of tensors does not require grad and does not have a grad_fn"
             )
@@ -182,7 +182,7 @@ def _tensor_from(value, like):
 def _input_edges(inputs) -> list:
     edges = []
     for tensor in inputs:
-        if tensor._edge[0] is None:
+        if tensor._edge is None:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         edges.append(tensor._edge)
     return edges
@@ -201,7 +201,8 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
         capture_at = None
     else:
         capture_at = {}
-        for position, (node, output_nr) in enumerate(targets):
+        for position, edge in enumerate(targets):
+            node, output_nr = edge_parts(edge)
             capture_at.setdefault(node, []).append((position, output_nr))
         executes = _nodes_leading_to(roots, capture_at, accumulate)
 
@@ -212,10 +213,8 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     buffers: dict = {}
     heap: list = []
     delivered: set[int] = set()
-    for (node, output_nr), value in roots:
-        if node not in buffers:
-            heappush(heap, (-node._seq, node))
-        _add_to_buffer(buffers, node, output_nr, value)
+    for edge, value in roots:
+        _deliver(buffers, heap, edge, value)
         if not create_graph and type(value) is _ndarray:
             delivered.add(id(value))  # the caller holds it: never hand it to a leaf uncopied
     captured = [None] * len(targets) if targets is not None else None
@@ -255,35 +254,29 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                     results = _finish_results(node, hooks, (results,), grads, create_graph)[0]
                 if results is None:
                     continue
-                child, output_nr = node.next_functions[0]
+                child = node._next[0]
                 if child is None or (wanted is not None and child not in wanted):
                     continue
                 previous = buffers.get(child)
-                if previous is None:
-                    if not output_nr and child.num_outputs == 1:
-                        buffers[child] = results
-                    else:
-                        _add_to_buffer(buffers, child, output_nr, results)
+                if previous is None and type(child) is not tuple and child.num_outputs == 1:
+                    buffers[child] = results
                     heappush(heap, (-child._seq, child))
-                elif type(previous) is list:
-                    _add_to_buffer(buffers, child, output_nr, results)
+                elif previous is None or type(previous) is list or type(child) is tuple:
+                    _deliver(buffers, heap, child, results)
                 else:
                     buffers[child] = previous + results
                 continue
             if node._input_meta is not None or (hooks is not None and hooks.post):
                 results = _finish_results(node, hooks, results, grads, create_graph)
-            for (child, output_nr), value in zip(node.next_functions, results):
+            for child, value in zip(node._next, results):
                 if value is None or child is None or (wanted is not None and child not in wanted):
                     continue
                 previous = buffers.get(child)
-                if previous is None:
-                    if not output_nr and child.num_outputs == 1:
-                        buffers[child] = value
-                    else:
-                        _add_to_buffer(buffers, child, output_nr, value)
+                if previous is None and type(child) is not tuple and child.num_outputs == 1:
+                    buffers[child] = value
                     heappush(heap, (-child._seq, child))
-                elif type(previous) is list:
-                    _add_to_buffer(buffers, child, output_nr, value)
+                elif previous is None or type(previous) is list or type(child) is tuple:
+                    _deliver(buffers, heap, child, value)
                 else:
                     buffers[child] = previous + value
     finally:
@@ -335,16 +328,21 @@ def _materialize(node, grads: list) -> list:
     ]
 
 
-def _add_to_buffer(buffers: dict, node, output_nr: int, value) -> None:
-    if node.num_outputs == 1:
-        previous = buffers.get(node)
-        buffers[node] = value if previous is None else previous + value
+def _deliver(buffers: dict, heap: list, edge, value) -> None:
+    """Add ``value`` to the buffer of the node at ``edge``; a node enters the heap once."""
+    node, output_nr = edge_parts(edge)
+    previous = buffers.get(node)
+    if previous is None:
+        heappush(heap, (-node._seq, node))
+        if node.num_outputs == 1:
+            buffers[node] = value
+            return
+        previous = buffers[node] = [None] * node.num_outputs
+    elif type(previous) is not list:
+        buffers[node] = previous + value
         return
-    slots = buffers.get(node)
-    if slots is None:
-        slots = buffers[node] = [None] * node.num_outputs
-    previous = slots[output_nr]
-    slots[output_nr] = value if previous is None else previous + value
+    slot = previous[output_nr]
+    previous[output_nr] = value if slot is None else slot + value
 
 
 def _nodes_leading_to(roots, capture_at: dict, accumulate: bool) -> set:
@@ -355,8 +353,8 @@ def _nodes_leading_to(roots, capture_at: dict, accumulate: bool) -> set:
     """
     leads: dict = {}
     stack = []
-    for (node, _), _value in roots:
-        stack.append((node, False))
+    for edge, _value in roots:
+        stack.append((edge_parts(edge)[0], False))
     while stack:
         node, expanded = stack.pop()
         if expanded:

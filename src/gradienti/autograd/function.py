@@ -1,10 +1,15 @@
 """Graph nodes: Node, AccumulateGrad, and Op, the base of every built-in differentiable op.
 
 The graph mirrors PyTorch's. A Tensor does not point at its inputs; its ``grad_fn`` (a Node)
-points at the nodes of its inputs through ``next_functions``, a tuple of edges
-``(node, output_nr)``, one per forward input: ``(None, 0)`` for a constant, an
-``AccumulateGrad`` for a leaf that requires grad. So an intermediate array dies as soon as no
-node saves it, and there are no reference cycles (an AccumulateGrad refers to its leaf weakly).
+points at the nodes of its inputs through ``next_functions``, a tuple of ``(node, output_nr)``,
+one per forward input: ``(None, 0)`` for a constant, an ``AccumulateGrad`` for a leaf that
+requires grad. So an intermediate array dies as soon as no node saves it, and there are no
+reference cycles (an AccumulateGrad refers to its leaf weakly).
+
+Internally an edge is stored compactly: the node itself for its output 0 (nearly every edge),
+``(node, output_nr)`` only for a later output of a multi-output node, ``None`` for no gradient.
+A deep graph then holds one Python object fewer per op, which is what Python's cyclic garbage
+collector spends its time walking.
 
 An op's VJP is written once, with operators and ``xp`` functions that exist for raw arrays and
 for Tensors alike. The engine runs it on raw arrays when no graph of the backward pass is
@@ -23,8 +28,15 @@ from .grad_mode import grad_state
 # decreasing order is a topological order (the engine's schedule).
 next_sequence_number = count().__next__
 
-# The edge of a tensor that does not require grad. Shared: edges are immutable tuples.
-NO_EDGE = (None, 0)
+# The edge of a tensor that does not require grad.
+NO_EDGE = None
+
+
+def edge_parts(edge) -> tuple:
+    """An internal edge as PyTorch's ``(node, output_nr)`` pair."""
+    if edge is None:
+        return (None, 0)
+    return edge if type(edge) is tuple else (edge, 0)
 
 SAVED_RELEASED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -82,18 +94,22 @@ class NodeHooks:
 class Node:
     """A backward function: the gradient of one forward op with respect to its inputs.
 
-    Slots: ``next_functions`` (edges to the inputs' nodes), ``_saved`` (the raw arrays the VJP
+    Slots: ``_next`` (the compact edges to the inputs' nodes), ``_saved`` (the raw arrays the VJP
     needs; ``None`` once released), ``_input_meta`` (``None`` unless an input's shape or dtype
     differs from the output's: then ``(shape, dtype)`` per input, used by the engine to undo
     broadcasting and promotion in one place) and ``_hooks``.
     """
 
-    __slots__ = ("next_functions", "_saved", "_input_meta", "_hooks", "_seq")
+    __slots__ = ("_next", "_saved", "_input_meta", "_hooks", "_seq")
 
     num_outputs = 1
 
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(edge_parts(edge) for edge in self._next)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -130,7 +146,7 @@ class AccumulateGrad(Node):
     __slots__ = ("_variable",)
 
     def __init__(self, variable) -> None:
-        self.next_functions = ()
+        self._next = ()
         self._saved = ()
         self._input_meta = None
         self._hooks = None
@@ -187,7 +203,7 @@ class Op(Node):
         saved = list(self._saved)
         if self.save & SAVE_INPUTS:
             meta = self._input_meta
-            for position, edge in enumerate(self.next_functions):
+            for position, edge in enumerate(self._next):
                 value = saved[position]
                 if type(value) in (int, float, bool):
                     continue  # a Python number operand stays a number
@@ -195,9 +211,9 @@ class Op(Node):
                     value = value.astype(meta[position][1])  # undo a promotion: lossless
                 saved[position] = wrap(value, edge)
         if self.save & SAVE_OUTPUT:
-            saved[-1] = wrap(saved[-1], (self, 0))
+            saved[-1] = wrap(saved[-1], self)
         return tuple(saved)
 
     @property
     def needs_input_grad(self) -> tuple:
-        return tuple(node is not None for node, _ in self.next_functions)
+        return tuple(edge is not None for edge in self._next)

@@ -32,10 +32,10 @@ def unary(node, x: Tensor) -> Tensor:
     t._data = out
     t._grad = None
     t._version = 0
-    if edge[0] is None or not grad_state.enabled:
+    if edge is None or not grad_state.enabled:
         t._edge = NO_EDGE
         return t
-    node.next_functions = (edge,)
+    node._next = (edge,)
     save = node.save
     if save == SAVE_OUTPUT:
         node._saved = (out,)
@@ -46,7 +46,7 @@ def unary(node, x: Tensor) -> Tensor:
     node._input_meta = None
     node._hooks = None
     node._seq = next_sequence_number()
-    t._edge = (node, 0)
+    t._edge = node
     return t
 
 
@@ -81,10 +81,10 @@ def binary(node, a: Tensor, b) -> Tensor:
     t._data = out
     t._grad = None
     t._version = 0
-    if (a_edge[0] is None and b_edge[0] is None) or not grad_state.enabled:
+    if (a_edge is None and b_edge is None) or not grad_state.enabled:
         t._edge = NO_EDGE
         return t
-    node.next_functions = (a_edge, b_edge)
+    node._next = (a_edge, b_edge)
     save = node.save
     if save == SAVE_OUTPUT:
         node._saved = (out,)
@@ -97,7 +97,7 @@ def binary(node, a: Tensor, b) -> Tensor:
     node._input_meta = meta
     node._hooks = None
     node._seq = next_sequence_number()
-    t._edge = (node, 0)
+    t._edge = node
     return t
 
 

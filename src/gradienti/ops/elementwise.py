@@ -65,7 +65,7 @@ class MulBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        (a_node, _), (b_node, _) = ctx.next_functions
+        a_node, b_node = ctx._next
         return (g * b if a_node is not None else None), (g * a if b_node is not None else None)
 
 
@@ -81,7 +81,7 @@ class DivBackward0(Op):
     def backward(ctx, g):
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
         a, b = ctx.saved_tensors
-        (a_node, _), (b_node, _) = ctx.next_functions
+        a_node, b_node = ctx._next
         grad_a = g / b if a_node is not None else None
         grad_b = -g * a / (b * b) if b_node is not None else None
         return grad_a, grad_b
@@ -150,7 +150,7 @@ class PowBackward1(Op):
     def backward(ctx, g):
         # d/da = b * a^(b-1) (zero where b == 0); d/db = a^b * log(a) (zero where a == 0, b >= 0)
         a, b, out = ctx.saved_tensors
-        (a_node, _), (b_node, _) = ctx.next_functions
+        a_node, b_node = ctx._next
         grad_a = grad_b = None
         if a_node is not None:
             grad_a = where(b == 0, 0.0, g * b * a ** (b - 1))
@@ -375,7 +375,7 @@ class WhereBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         condition = ctx.condition
-        (a_node, _), (b_node, _) = ctx.next_functions
+        a_node, b_node = ctx._next
         grad_a = where(condition, g, 0.0) if a_node is not None else None
         grad_b = where(condition, 0.0, g) if b_node is not None else None
         return grad_a, grad_b
