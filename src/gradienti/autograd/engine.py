@@ -217,20 +217,32 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
         _deliver(buffers, heap, edge, value)
         if not create_graph and type(value) is _ndarray:
             delivered.add(id(value))  # the caller holds it: never hand it to a leaf uncopied
+    handoff = None
+    if len(heap) == 1 and type(roots[0][0]) is not tuple and roots[0][0].num_outputs == 1:
+        handoff = heap.pop()[1]  # one root: start with it, no heap round trip
+        grads = buffers.pop(handoff)
     captured = [None] * len(targets) if targets is not None else None
     leaf_grads = []
     retained = []
 
     state = grad_state
-    previous_state = state.enabled, state.create_graph
-    state.enabled = state.create_graph = create_graph
+    previous_enabled = state.enabled
+    state.enabled = create_graph
     release = not keep_graph
     # The backward hot path: rare cases (hooks, captures, several outputs, broadcasting) sit
-    # behind one test each; a one-input node's gradient skips the tuple and zip.
+    # behind one test each; a one-input node's gradient skips the tuple and zip. When a node
+    # has one new child and nothing else is pending (a chain), the child is next for sure: it
+    # is handed over directly (``handoff``), without the heap and the buffer dict.
     try:
-        while heap:
-            node = heappop(heap)[1]
-            grads = buffers.pop(node)
+        while True:
+            if handoff is not None:
+                node = handoff
+                handoff = None
+            elif heap:
+                node = heappop(heap)[1]
+                grads = buffers.pop(node)
+            else:
+                break
             hooks = node._hooks
             if hooks is not None:
                 grads = _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
@@ -243,7 +255,11 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 if accumulate:
                     leaf_grads.append((node, grads))
                 continue
-            if type(grads) is list:
+            if create_graph:
+                results = node.run_recorded(
+                    _materialize(node, grads) if type(grads) is list else (grads,)
+                )
+            elif type(grads) is list:
                 results = node.backward(node, *_materialize(node, grads))
             else:
                 results = node.backward(node, grads)
@@ -259,6 +275,10 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                     continue
                 previous = buffers.get(child)
                 if previous is None and type(child) is not tuple and child.num_outputs == 1:
+                    if not heap:
+                        handoff = child
+                        grads = results
+                        continue
                     buffers[child] = results
                     heappush(heap, (-child._seq, child))
                 elif previous is None or type(previous) is list or type(child) is tuple:
@@ -280,7 +300,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 else:
                     buffers[child] = previous + value
     finally:
-        state.enabled, state.create_graph = previous_state
+        state.enabled = previous_enabled
 
     for variable_ref, value in retained:
         tensor = variable_ref()

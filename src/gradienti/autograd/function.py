@@ -22,8 +22,6 @@ from __future__ import annotations
 import weakref
 from itertools import count
 
-from .grad_mode import grad_state
-
 # Creation order of nodes: every consumer of a node is created after it, so running nodes in
 # decreasing order is a topological order (the engine's schedule).
 next_sequence_number = count().__next__
@@ -184,12 +182,22 @@ class Op(Node):
 
     @property
     def saved_tensors(self) -> tuple:
+        """What the VJP needs: raw arrays, or Tensors while the engine records the backward
+        pass (see ``run_recorded``)."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(SAVED_RELEASED_MESSAGE)
-        if grad_state.create_graph:
-            return self._saved_as_tensors()
         return saved
+
+    def run_recorded(self, grads: tuple):
+        """Run the VJP on Tensors (``create_graph=True``), with the saved values as Tensors."""
+        saved = self._saved
+        if saved:
+            self._saved = self._saved_as_tensors()
+        try:
+            return self.backward(self, *grads)
+        finally:
+            self._saved = saved
 
     def _saved_as_tensors(self) -> tuple:
         """The saved values as Tensors connected to the graph, so the VJP is recorded.

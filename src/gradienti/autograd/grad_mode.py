@@ -14,9 +14,6 @@ import threading
 class _GradState(threading.local):
     def __init__(self) -> None:
         self.enabled = True
-        # True while the engine runs backward functions with create_graph=True: saved
-        # tensors are then handed to the VJPs as Tensors, so the VJP itself is recorded.
-        self.create_graph = False
         self.inference = False
 
 

@@ -280,7 +280,13 @@ class SigmoidBackward0(Op):
     @staticmethod
     def forward(ctx, x):
         # 1 / (1 + e^-x) overflows harmlessly to 0 for very negative x (errors are silenced).
-        return 1 / (1 + xp.exp(-x))
+        if type(x) is not xp.ndarray:
+            return 1 / (1 + xp.exp(-x))
+        # On arrays, in place and with a 0-d one of the same dtype: a Python constant operand
+        # makes each NumPy call about twice as slow on small arrays.
+        out = xp.exp(-x)
+        out += _one_like(out)
+        return xp.reciprocal(out, out=out)
 
     @staticmethod
     def backward(ctx, g):
@@ -288,6 +294,17 @@ class SigmoidBackward0(Op):
         (out,) = ctx.saved_tensors
         scaled = g * out
         return scaled - scaled * out
+
+
+_ONES_0D: dict = {}
+
+
+def _one_like(array):
+    """A cached 0-d array holding 1 in ``array``'s dtype."""
+    one = _ONES_0D.get(array.dtype)
+    if one is None:
+        one = _ONES_0D[array.dtype] = xp.ones((), dtype=array.dtype)
+    return one
 
 
 class ReluBackward0(Op):
