@@ -213,14 +213,16 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     buffers: dict = {}
     heap: list = []
     delivered: set[int] = set()
-    for edge, value in roots:
-        _deliver(buffers, heap, edge, value)
+    for _edge, value in roots:
         if not create_graph and type(value) is _ndarray:
             delivered.add(id(value))  # the caller holds it: never hand it to a leaf uncopied
     handoff = None
-    if len(heap) == 1 and type(roots[0][0]) is not tuple and roots[0][0].num_outputs == 1:
-        handoff = heap.pop()[1]  # one root: start with it, no heap round trip
-        grads = buffers.pop(handoff)
+    first_root = roots[0][0]
+    if len(roots) == 1 and type(first_root) is not tuple and first_root.num_outputs == 1:
+        handoff, grads = roots[0]  # one root: start with it, no heap round trip
+    else:
+        for edge, value in roots:
+            _deliver(buffers, heap, edge, value)
     captured = [None] * len(targets) if targets is not None else None
     leaf_grads = []
     retained = []
@@ -230,9 +232,9 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     state.enabled = create_graph
     release = not keep_graph
     # The backward hot path: rare cases (hooks, captures, several outputs, broadcasting) sit
-    # behind one test each; a one-input node's gradient skips the tuple and zip. When a node
-    # has one new child and nothing else is pending (a chain), the child is next for sure: it
-    # is handed over directly (``handoff``), without the heap and the buffer dict.
+    # behind one test each; a one-input node's gradient skips the tuple and zip. When a node's
+    # one new child was created after every pending node (always so in a chain), it is next
+    # for sure: it is handed over directly (``handoff``), without the heap and the buffer dict.
     try:
         while True:
             if handoff is not None:
@@ -275,8 +277,8 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                     continue
                 previous = buffers.get(child)
                 if previous is None and type(child) is not tuple and child.num_outputs == 1:
-                    if not heap:
-                        handoff = child
+                    if not heap or heap[0][0] > -child._seq:
+                        handoff = child  # created after every pending node, so it runs next
                         grads = results
                         continue
                     buffers[child] = results
