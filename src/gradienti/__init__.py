@@ -17,6 +17,7 @@ from .backend import (
     bool_ as bool,  # noqa: A004 - PyTorch's public name
 )
 from .backend import (
+    device,
     dtype,
     float16,
     float32,
@@ -80,7 +81,8 @@ from .functional import (
     where,
 )
 from .random import Generator, initial_seed, manual_seed, rand, randint, randn, seed
-from .tensor import Size, Tensor, device
+from .size import Size
+from .tensor import Tensor
 
 half = float16
 float = float32  # noqa: A001

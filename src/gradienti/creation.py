@@ -6,8 +6,9 @@ import warnings
 from numbers import Number
 
 from .autograd.function import NO_EDGE
-from .backend import bool_, default_float, from_numpy_dtype, int64, to_numpy_dtype, xp
-from .tensor import Tensor, _shape_arguments, device, wrap
+from .backend import bool_, default_float, device, from_numpy_dtype, int64, to_numpy_dtype, xp
+from .size import shape_arguments
+from .tensor import Tensor, wrap
 
 REQUIRES_GRAD_DTYPE_MESSAGE = (
     "Only Tensors of floating point and complex dtype can require gradients"
@@ -125,7 +126,7 @@ def from_numpy(array) -> Tensor:
 
 
 def _size_arguments(size: tuple) -> tuple:
-    shape = _shape_arguments(size)
+    shape = shape_arguments(size)
     for extent in shape:
         if extent < 0:
             raise RuntimeError(

@@ -20,17 +20,23 @@ from ._printing import format_tensor
 from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .autograd.grad_mode import grad_state
 from .backend import (
+    CPU,
+    LEGACY_TYPE_NAMES,
+    SCALAR_TYPE_NAMES,
     bool_,
     default_float,
+    device,
     float16,
     float32,
     float64,
     from_numpy_dtype,
     int32,
     int64,
+    sum_dtype,
     xp,
 )
 from .backend import dtype as DType
+from .size import Size, infer_shape, normalize_dim, normalize_dims, shape_arguments
 
 _ndarray = xp.ndarray
 _new_object = object.__new__
@@ -50,54 +56,6 @@ NON_LEAF_REQUIRES_GRAD_MESSAGE = (
     "you can only change requires_grad flags of leaf variables. If you want to use a computed "
     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
 )
-
-
-class Size(tuple):
-    """A tensor's shape, printed as PyTorch prints it: ``torch.Size([2, 3])``."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"torch.Size({list(self)})"
-
-    def numel(self) -> int:
-        count = 1
-        for size in self:
-            count *= size
-        return count
-
-
-class device:  # noqa: N801 - PyTorch's public name
-    """Where a tensor lives: always the CPU here."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type_or_string="cpu", index=None) -> None:
-        if isinstance(type_or_string, device):
-            type_or_string = type_or_string.type
-        kind = str(type_or_string).split(":")[0]
-        if kind != "cpu":
-            raise RuntimeError(
-                f"gradienti runs on the CPU only; device '{type_or_string}' is not available "
-                "(Torch not compiled with CUDA enabled). Use device='cpu'."
-            )
-        self.type = "cpu"
-        self.index = index
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
-
-    def __hash__(self) -> int:
-        return hash("cpu")
-
-
-CPU = device("cpu")
 
 
 def wrap(data, edge) -> Tensor:
@@ -130,7 +88,7 @@ class Tensor:
         shape = self._data.shape
         if dim is None:
             return Size(shape)
-        return shape[_normalize_dim(dim, len(shape))]
+        return shape[normalize_dim(dim, len(shape))]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -346,7 +304,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"torch.{_LEGACY_TYPE_NAMES[self.dtype.name]}"
+            return f"torch.{LEGACY_TYPE_NAMES[self.dtype.name]}"
         return self.to(dtype)
 
     def float(self) -> Tensor:
@@ -439,7 +397,7 @@ class Tensor:
     def __rsub__(self, other) -> Tensor:
         node = RsubBackward1()
         node.other = other
-        return unary(node, _lift_for_scalar(self, other))
+        return unary(node, lift_for_scalar(self, other))
 
     def __mul__(self, other) -> Tensor:
         return binary(MulBackward0(), self, other)
@@ -447,7 +405,7 @@ class Tensor:
     __rmul__ = __mul__
 
     def __truediv__(self, other) -> Tensor:
-        return binary(DivBackward0(), _lift_for_division(self, other), other)
+        return binary(DivBackward0(), lift_for_division(self, other), other)
 
     def __rtruediv__(self, other) -> Tensor:
         # PyTorch records number / x as reciprocal(x) * number.
@@ -459,13 +417,13 @@ class Tensor:
         node = PowBackward0()
         node.exponent = exponent
         if type(exponent) is float:
-            return unary(node, _lift_to_float(self))
+            return unary(node, lift_to_float(self))
         return unary(node, self)
 
     def __rpow__(self, base) -> Tensor:
         node = PowBackward2()
         node.base = base
-        return unary(node, _lift_for_scalar(self, base))
+        return unary(node, lift_for_scalar(self, base))
 
     def __neg__(self) -> Tensor:
         return unary(NegBackward0(), self)
@@ -477,33 +435,33 @@ class Tensor:
         return unary(AbsBackward0(), self)
 
     def __eq__(self, other) -> Tensor:
-        return _compare(xp.equal, self, other)
+        return compare(xp.equal, self, other)
 
     def __ne__(self, other) -> Tensor:
-        return _compare(xp.not_equal, self, other)
+        return compare(xp.not_equal, self, other)
 
     def __lt__(self, other) -> Tensor:
-        return _compare(xp.less, self, other)
+        return compare(xp.less, self, other)
 
     def __le__(self, other) -> Tensor:
-        return _compare(xp.less_equal, self, other)
+        return compare(xp.less_equal, self, other)
 
     def __gt__(self, other) -> Tensor:
-        return _compare(xp.greater, self, other)
+        return compare(xp.greater, self, other)
 
     def __ge__(self, other) -> Tensor:
-        return _compare(xp.greater_equal, self, other)
+        return compare(xp.greater_equal, self, other)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __and__(self, other) -> Tensor:
-        return _compare(xp.bitwise_and, self, other)
+        return compare(xp.bitwise_and, self, other)
 
     def __or__(self, other) -> Tensor:
-        return _compare(xp.bitwise_or, self, other)
+        return compare(xp.bitwise_or, self, other)
 
     def __xor__(self, other) -> Tensor:
-        return _compare(xp.bitwise_xor, self, other)
+        return compare(xp.bitwise_xor, self, other)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
@@ -569,13 +527,13 @@ class Tensor:
         return unary(SignBackward0(), self)
 
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-        reduce_dtype = _sum_dtype(self._data.dtype, dtype)
+        reduce_dtype = sum_dtype(self._data.dtype, dtype)
         if dim is None:
             node = SumBackward0()
             node.dtype = reduce_dtype
             return unary(node, self)
         node = SumBackward1()
-        node.dims = _normalize_dims(dim, self._data.ndim)
+        node.dims = normalize_dims(dim, self._data.ndim)
         node.keepdim = keepdim
         node.dtype = reduce_dtype
         return unary(node, self)
@@ -585,25 +543,25 @@ class Tensor:
         if source._data.dtype.kind != "f":
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {_PYTORCH_SCALAR_TYPE_NAMES[source.dtype.name]}"
+                f"point or complex dtype. Got: {SCALAR_TYPE_NAMES[source.dtype.name]}"
             )
         if dim is None:
             return unary(MeanBackward0(), source)
         node = MeanBackward1()
-        node.dims = _normalize_dims(dim, source._data.ndim)
+        node.dims = normalize_dims(dim, source._data.ndim)
         node.keepdim = keepdim
         return unary(node, source)
 
     def reshape(self, *shape) -> Tensor:
-        shape = _shape_arguments(shape)
+        shape = shape_arguments(shape)
         node = ViewBackward0()
-        node.shape = _infer_shape(shape, self._data.size)
+        node.shape = infer_shape(shape, self._data.size)
         return unary(node, self)
 
     view = reshape
 
     def expand(self, *shape) -> Tensor:
-        shape = _shape_arguments(shape)
+        shape = shape_arguments(shape)
         lead = len(shape) - self._data.ndim
         target = tuple(
             self._data.shape[i - lead] if size == -1 else size for i, size in enumerate(shape)
@@ -633,9 +591,9 @@ class Tensor:
             values.dtype, target.dtype, "same_kind"
         ):
             raise RuntimeError(
-                f"result type {_PYTORCH_SCALAR_TYPE_NAMES.get(result.dtype.name, 'Float')} can't "
+                f"result type {SCALAR_TYPE_NAMES.get(result.dtype.name, 'Float')} can't "
                 f"be cast to the desired output type "
-                f"{_PYTORCH_SCALAR_TYPE_NAMES.get(self.dtype.name, 'Float')}"
+                f"{SCALAR_TYPE_NAMES.get(self.dtype.name, 'Float')}"
             )
         xp.copyto(target, values, casting="unsafe")
         self._version += 1
@@ -691,123 +649,17 @@ class Tensor:
         return repr(self)
 
 
-_LEGACY_TYPE_NAMES = {
-    "float32": "FloatTensor",
-    "float64": "DoubleTensor",
-    "float16": "HalfTensor",
-    "int64": "LongTensor",
-    "int32": "IntTensor",
-    "int16": "ShortTensor",
-    "int8": "CharTensor",
-    "uint8": "ByteTensor",
-    "bool": "BoolTensor",
-}
-
-
-def _normalize_dim(dim: int, ndim: int) -> int:
-    """A dimension index in [0, ndim), with PyTorch's error for one out of range."""
-    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
-    if not low <= dim <= high:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
-        )
-    return dim % ndim if ndim else 0
-
-
-def as_tensor_operand(value, like: Tensor) -> Tensor:
-    """An array-like second operand of an op (a NumPy array or scalar, a list) as a constant."""
-    from .creation import tensor
-
-    if isinstance(value, (xp.ndarray, xp.generic)):
-        return wrap(value, NO_EDGE)
-    if isinstance(value, (list, tuple)):
-        return tensor(value)
-    raise TypeError(f"unsupported operand type for a Tensor operation: '{type(value).__name__}'")
-
-
-_PYTORCH_SCALAR_TYPE_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
-
-
-def _normalize_dims(dim, ndim: int) -> tuple:
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    normalized = tuple(sorted({_normalize_dim(d, ndim) for d in dims}))
-    return normalized if dims else tuple(range(ndim))
-
-
-def _shape_arguments(shape: tuple) -> tuple:
-    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = tuple(shape[0])
-    return tuple(int(size) for size in shape)
-
-
-def _infer_shape(shape: tuple, numel: int) -> tuple:
-    """Fill in one -1 in a requested shape; PyTorch's error when the sizes do not match."""
-    known = 1
-    for size in shape:
-        if size != -1:
-            known *= size
-    if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    if -1 in shape and known and numel % known == 0:
-        shape = tuple(numel // known if size == -1 else size for size in shape)
-    if Size(shape).numel() != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-    return shape
-
-
-def _sum_dtype(input_dtype, requested):
-    """PyTorch sums bool and integer tensors in int64."""
-    if requested is not None:
-        return requested.np
-    return int64.np if input_dtype.kind in "biu" else None
-
-
-def _lift_to_float(x: Tensor) -> Tensor:
-    """Floating-point math on an integral tensor computes in the default float dtype."""
-    if x._data.dtype.kind == "f":
-        return x
-    return wrap(x._data.astype(default_float.value.np), NO_EDGE)
-
-
-def _lift_for_scalar(x: Tensor, scalar) -> Tensor:
-    """An integral tensor meeting a Python float computes in the default float dtype."""
-    if type(scalar) is float and x._data.dtype.kind != "f":
-        return _lift_to_float(x)
-    return x
-
-
-def _lift_for_division(x: Tensor, other) -> Tensor:
-    """True division of integers gives the default float dtype (NumPy would give float64)."""
-    if x._data.dtype.kind == "f":
-        return x
-    other_kind = other._data.dtype.kind if type(other) is Tensor else "f" * (type(other) is float)
-    return x if other_kind == "f" else _lift_to_float(x)
-
-
-def _compare(ufunc, a: Tensor, other) -> Tensor:
-    if other is None:
-        return ufunc is not xp.equal
-    other_data = other._data if type(other) is Tensor else other
-    if not isinstance(other_data, (xp.ndarray, xp.generic, int, float, bool)):
-        other_data = as_tensor_operand(other, a)._data
-    return wrap(ufunc(a._data, other_data), NO_EDGE)
-
-
 # Imported last: these modules import Tensor and wrap from here.
 from .autograd import engine as _engine  # noqa: E402
 from .ops import numpy_dispatch as _numpy_dispatch  # noqa: E402
-from .ops.apply import binary, unary  # noqa: E402
+from .ops.apply import (  # noqa: E402
+    binary,
+    compare,
+    lift_for_division,
+    lift_for_scalar,
+    lift_to_float,
+    unary,
+)
 from .ops.elementwise import (  # noqa: E402
     AbsBackward0,
     AddBackward0,

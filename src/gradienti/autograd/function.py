@@ -36,6 +36,7 @@ def edge_parts(edge) -> tuple:
         return (None, 0)
     return edge if type(edge) is tuple else (edge, 0)
 
+
 SAVED_RELEASED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed when "

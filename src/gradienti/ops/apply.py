@@ -10,8 +10,7 @@ from __future__ import annotations
 from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_OUTPUT, next_sequence_number
 from ..autograd.grad_mode import grad_state
 from ..backend import default_float, result_type, xp
-from ..tensor import Tensor, as_tensor_operand
-from ..tensor import wrap as _wrap
+from ..tensor import Tensor, wrap
 
 _ndarray = xp.ndarray
 _new_object = object.__new__
@@ -25,7 +24,7 @@ def unary(node, x: Tensor) -> Tensor:
     if node.promotes_integers and type(data) not in _FLOAT_SCALAR_TYPES and data.dtype.kind != "f":
         # exp, log, tanh, ... of an integral tensor compute in the default float dtype.
         data = data.astype(default_float.value.np)
-        x = _wrap(data, NO_EDGE)
+        x = wrap(data, NO_EDGE)
     out = node.forward(node, data)
     edge = x._edge
     t = _new_object(Tensor)
@@ -125,3 +124,46 @@ def _input_meta(a: Tensor, b: Tensor, out) -> tuple:
         same = data.shape == out_shape and data.dtype == out_dtype
         entries.append(None if same else (data.shape, data.dtype))
     return tuple(entries)
+
+
+# ---------------------------------------------------------------- operand preparation
+def as_tensor_operand(value, like: Tensor) -> Tensor:
+    """An array-like second operand of an op (a NumPy array or scalar, a list) as a constant."""
+    from ..creation import tensor
+
+    if isinstance(value, (xp.ndarray, xp.generic)):
+        return wrap(value, NO_EDGE)
+    if isinstance(value, (list, tuple)):
+        return tensor(value)
+    raise TypeError(f"unsupported operand type for a Tensor operation: '{type(value).__name__}'")
+
+
+def lift_to_float(x: Tensor) -> Tensor:
+    """Floating-point math on an integral tensor computes in the default float dtype."""
+    if x._data.dtype.kind == "f":
+        return x
+    return wrap(x._data.astype(default_float.value.np), NO_EDGE)
+
+
+def lift_for_scalar(x: Tensor, scalar) -> Tensor:
+    """An integral tensor meeting a Python float computes in the default float dtype."""
+    if type(scalar) is float and x._data.dtype.kind != "f":
+        return lift_to_float(x)
+    return x
+
+
+def lift_for_division(x: Tensor, other) -> Tensor:
+    """True division of integers gives the default float dtype (NumPy would give float64)."""
+    if x._data.dtype.kind == "f":
+        return x
+    other_kind = other._data.dtype.kind if type(other) is Tensor else "f" * (type(other) is float)
+    return x if other_kind == "f" else lift_to_float(x)
+
+
+def compare(ufunc, a: Tensor, other) -> Tensor:
+    if other is None:
+        return ufunc is not xp.equal
+    other_data = other._data if type(other) is Tensor else other
+    if not isinstance(other_data, (xp.ndarray, xp.generic, int, float, bool)):
+        other_data = as_tensor_operand(other, a)._data
+    return wrap(ufunc(a._data, other_data), NO_EDGE)
