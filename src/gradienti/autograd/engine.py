@@ -290,17 +290,30 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 continue
             if node._input_meta is not None or (hooks is not None and hooks.post):
                 results = _finish_results(node, hooks, results, grads, create_graph)
+            newest = None  # the newest child reached for the first time: a handoff candidate
             for child, value in zip(node._next, results):
                 if value is None or child is None or (wanted is not None and child not in wanted):
                     continue
                 previous = buffers.get(child)
                 if previous is None and type(child) is not tuple and child.num_outputs == 1:
                     buffers[child] = value
-                    heappush(heap, (-child._seq, child))
+                    if newest is None:
+                        newest = child
+                    elif child._seq > newest._seq:
+                        heappush(heap, (-newest._seq, newest))
+                        newest = child
+                    else:
+                        heappush(heap, (-child._seq, child))
                 elif previous is None or type(previous) is list or type(child) is tuple:
                     _deliver(buffers, heap, child, value)
                 else:
                     buffers[child] = previous + value
+            if newest is not None:
+                if not heap or heap[0][0] > -newest._seq:
+                    handoff = newest
+                    grads = buffers.pop(newest)
+                else:
+                    heappush(heap, (-newest._seq, newest))
     finally:
         state.enabled = previous_enabled
 

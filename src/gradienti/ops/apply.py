@@ -25,7 +25,8 @@ def unary(node, x: Tensor) -> Tensor:
         # exp, log, tanh, ... of an integral tensor compute in the default float dtype.
         data = data.astype(default_float.value.np)
         x = wrap(data, NO_EDGE)
-    out = node.forward(node, data)
+    function = node.function
+    out = function(data) if function is not None else node.forward(node, data)
     edge = x._edge
     t = _new_object(Tensor)
     t._data = out
@@ -74,7 +75,8 @@ def binary(node, a: Tensor, b) -> Tensor:
         a_shape = b_shape = None
     else:
         return binary(node, a, as_tensor_operand(b, a))
-    out = node.forward(node, a_data, b_data)
+    function = node.function
+    out = function(a_data, b_data) if function is not None else node.forward(node, a_data, b_data)
     a_edge = a._edge
     t = _new_object(Tensor)
     t._data = out

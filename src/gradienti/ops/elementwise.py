@@ -9,6 +9,8 @@ Class names are PyTorch's node names, so ``grad_fn`` prints and draws exactly as
 
 from __future__ import annotations
 
+import operator
+
 from ..autograd.function import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import xp
 
@@ -17,9 +19,7 @@ class AddBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return a + b
+    function = operator.add  # the forward: a + b
 
     @staticmethod
     def backward(ctx, g):
@@ -30,9 +30,7 @@ class SubBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return a - b
+    function = operator.sub  # the forward: a - b
 
     @staticmethod
     def backward(ctx, g):
@@ -58,9 +56,7 @@ class MulBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return a * b
+    function = operator.mul  # the forward: a * b
 
     @staticmethod
     def backward(ctx, g):
@@ -73,9 +69,7 @@ class DivBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return a / b
+    function = operator.truediv  # the forward: a / b
 
     @staticmethod
     def backward(ctx, g):
@@ -91,9 +85,7 @@ class NegBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
 
-    @staticmethod
-    def forward(ctx, x):
-        return -x
+    function = operator.neg  # the forward: -x
 
     @staticmethod
     def backward(ctx, g):
@@ -142,9 +134,7 @@ class PowBackward1(Op):
     __slots__ = ()
     save = SAVE_BOTH
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return a**b
+    function = operator.pow  # the forward: a**b
 
     @staticmethod
     def backward(ctx, g):
@@ -184,9 +174,7 @@ class ExpBackward0(Op):
     save = SAVE_OUTPUT
     promotes_integers = True
 
-    @staticmethod
-    def forward(ctx, x):
-        return xp.exp(x)
+    function = xp.exp  # the forward: xp.exp(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -199,9 +187,7 @@ class LogBackward0(Op):
     save = SAVE_INPUTS
     promotes_integers = True
 
-    @staticmethod
-    def forward(ctx, x):
-        return xp.log(x)
+    function = xp.log  # the forward: xp.log(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -214,9 +200,7 @@ class SqrtBackward0(Op):
     save = SAVE_OUTPUT
     promotes_integers = True
 
-    @staticmethod
-    def forward(ctx, x):
-        return xp.sqrt(x)
+    function = xp.sqrt  # the forward: xp.sqrt(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -230,9 +214,7 @@ class SinBackward0(Op):
     save = SAVE_INPUTS
     promotes_integers = True
 
-    @staticmethod
-    def forward(ctx, x):
-        return xp.sin(x)
+    function = xp.sin  # the forward: xp.sin(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -245,9 +227,7 @@ class CosBackward0(Op):
     save = SAVE_INPUTS
     promotes_integers = True
 
-    @staticmethod
-    def forward(ctx, x):
-        return xp.cos(x)
+    function = xp.cos  # the forward: xp.cos(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -260,9 +240,7 @@ class TanhBackward0(Op):
     save = SAVE_OUTPUT
     promotes_integers = True
 
-    @staticmethod
-    def forward(ctx, x):
-        return xp.tanh(x)
+    function = xp.tanh  # the forward: xp.tanh(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -326,9 +304,7 @@ class AbsBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
 
-    @staticmethod
-    def forward(ctx, x):
-        return xp.abs(x)
+    function = xp.abs  # the forward: xp.abs(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -341,9 +317,7 @@ class SignBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
 
-    @staticmethod
-    def forward(ctx, x):
-        return xp.sign(x)
+    function = xp.sign  # the forward: xp.sign(x)
 
     @staticmethod
     def backward(ctx, g):
