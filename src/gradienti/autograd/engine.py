@@ -218,7 +218,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
             delivered.add(id(value))  # the caller holds it: never hand it to a leaf uncopied
     handoff = None
     first_root = roots[0][0]
-    if len(roots) == 1 and type(first_root) is not tuple and first_root.num_outputs == 1:
+    if len(roots) == 1 and type(first_root) is not tuple:
         handoff, grads = roots[0]  # one root: start with it, no heap round trip
     else:
         for edge, value in roots:
@@ -265,8 +265,8 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 results = node.backward(node, *_materialize(node, grads))
             else:
                 results = node.backward(node, grads)
-            if release and node._saved:
-                node._saved = None
+            if release:
+                node._saved = None  # never read again unless the VJP saved something
             if type(results) is not tuple:
                 if node._input_meta is not None or (hooks is not None and hooks.post):
                     results = _finish_results(node, hooks, (results,), grads, create_graph)[0]
@@ -275,18 +275,18 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 child = node._next[0]
                 if child is None or (wanted is not None and child not in wanted):
                     continue
+                if type(child) is tuple:
+                    _deliver(buffers, heap, child, results)  # a multi-output node
+                    continue
                 previous = buffers.get(child)
-                if previous is None and type(child) is not tuple and child.num_outputs == 1:
-                    if not heap or heap[0][0] > -child._seq:
-                        handoff = child  # created after every pending node, so it runs next
-                        grads = results
-                        continue
+                if previous is not None:
+                    buffers[child] = previous + results
+                elif not heap or heap[0][0] > -child._seq:
+                    handoff = child  # created after every pending node, so it runs next
+                    grads = results
+                else:
                     buffers[child] = results
                     heappush(heap, (-child._seq, child))
-                elif previous is None or type(previous) is list or type(child) is tuple:
-                    _deliver(buffers, heap, child, results)
-                else:
-                    buffers[child] = previous + results
                 continue
             if node._input_meta is not None or (hooks is not None and hooks.post):
                 results = _finish_results(node, hooks, results, grads, create_graph)
@@ -294,20 +294,21 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
             for child, value in zip(node._next, results):
                 if value is None or child is None or (wanted is not None and child not in wanted):
                     continue
+                if type(child) is tuple:
+                    _deliver(buffers, heap, child, value)  # a multi-output node
+                    continue
                 previous = buffers.get(child)
-                if previous is None and type(child) is not tuple and child.num_outputs == 1:
-                    buffers[child] = value
-                    if newest is None:
-                        newest = child
-                    elif child._seq > newest._seq:
-                        heappush(heap, (-newest._seq, newest))
-                        newest = child
-                    else:
-                        heappush(heap, (-child._seq, child))
-                elif previous is None or type(previous) is list or type(child) is tuple:
-                    _deliver(buffers, heap, child, value)
-                else:
+                if previous is not None:
                     buffers[child] = previous + value
+                    continue
+                buffers[child] = value
+                if newest is None:
+                    newest = child
+                elif child._seq > newest._seq:
+                    heappush(heap, (-newest._seq, newest))
+                    newest = child
+                else:
+                    heappush(heap, (-child._seq, child))
             if newest is not None:
                 if not heap or heap[0][0] > -newest._seq:
                     handoff = newest

@@ -6,8 +6,9 @@ one per forward input: ``(None, 0)`` for a constant, an ``AccumulateGrad`` for a
 requires grad. So an intermediate array dies as soon as no node saves it, and there are no
 reference cycles (an AccumulateGrad refers to its leaf weakly).
 
-Internally an edge is stored compactly: the node itself for its output 0 (nearly every edge),
-``(node, output_nr)`` only for a later output of a multi-output node, ``None`` for no gradient.
+Internally an edge is stored compactly: the node itself when the node has one output (nearly
+every edge), ``(node, output_nr)`` for any output of a multi-output node, ``None`` for no
+gradient. So the engine knows from the edge alone whether a node has one gradient buffer.
 A deep graph then holds one Python object fewer per op, which is what Python's cyclic garbage
 collector spends its time walking.
 
