@@ -213,6 +213,18 @@ SCALAR_TYPE_NAMES = {
     "uint8": "Byte",
     "bool": "Bool",
 }
+# The C++ element type names PyTorch prints in some messages.
+CPP_TYPE_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
 
 
 def sum_dtype(input_dtype, requested):

@@ -20,6 +20,7 @@ from ._printing import format_tensor
 from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .autograd.grad_mode import grad_state
 from .backend import (
+    CPP_TYPE_NAMES,
     CPU,
     LEGACY_TYPE_NAMES,
     SCALAR_TYPE_NAMES,
@@ -188,9 +189,15 @@ class Tensor:
                     "and the tensor are the same size"
                 )
             if value._data.dtype != self._data.dtype:
+                given = CPP_TYPE_NAMES[value.dtype.name]
+                expected = SCALAR_TYPE_NAMES[self.dtype.name]
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
-                    f"with dtype '{self.dtype.name}'. The gradient must match the tensor's dtype."
+                    f"attempting to assign a gradient with dtype '{given}' to a tensor with "
+                    f"grad_dtype '{expected}'. The gradient must match the tensor's grad_dtype "
+                    "(defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+                    "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
+                    "with caution. Diverging the dtypes of a tensor and its gradient may break "
+                    "downstream systems that assume they match."
                 )
         self._grad = value
 
@@ -575,30 +582,34 @@ class Tensor:
 
     # ------------------------------------------------------------------ in place
     def _assign_in_place(self, result: Tensor) -> Tensor:
-        """Store ``result`` into this tensor's memory; it becomes the op's output in the graph.
+        """Make ``result`` this tensor's value; when recorded, it becomes the op's output.
 
-        Under no_grad (the optimizer step ``w -= lr * w.grad``) the graph is untouched; with
-        grad on, a leaf that requires grad refuses, as in PyTorch.
+        An unrecorded change (under no_grad, like the optimizer step ``w -= lr * w.grad``, or on
+        a tensor that does not require grad, like ``w.data -= lr * w.grad``) writes the memory in
+        place, so every tensor and array sharing it sees the change. A recorded one gives the
+        tensor a new array instead: a graph node may have saved the old one, and writing into it
+        would silently change that node's gradient. (PyTorch raises at backward then; gradienti
+        has no version counters yet, so it keeps the saved values valid.) A leaf that requires
+        grad refuses with grad on, as in PyTorch.
         """
-        node = edge_parts(self._edge)[0]
-        if type(node) is AccumulateGrad and grad_state.enabled:
+        if grad_state.enabled and type(edge_parts(self._edge)[0]) is AccumulateGrad:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
-        target = self._as_array()
         values = result._data
-        if values.dtype != target.dtype and not xp.can_cast(
-            values.dtype, target.dtype, "same_kind"
+        if values.dtype != self._data.dtype and not xp.can_cast(
+            values.dtype, self._data.dtype, "same_kind"
         ):
             raise RuntimeError(
-                f"result type {SCALAR_TYPE_NAMES.get(result.dtype.name, 'Float')} can't "
-                f"be cast to the desired output type "
-                f"{SCALAR_TYPE_NAMES.get(self.dtype.name, 'Float')}"
+                f"result type {SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
+                f"desired output type {SCALAR_TYPE_NAMES[self.dtype.name]}"
             )
-        xp.copyto(target, values, casting="unsafe")
-        self._version += 1
-        if result._edge is not None:
+        if result._edge is None:
+            xp.copyto(self._as_array(), values, casting="unsafe")
+        else:
+            self._data = values.astype(self._data.dtype, copy=False)
             self._edge = result._edge
+        self._version += 1
         return self
 
     def add_(self, other, *, alpha=1) -> Tensor:
