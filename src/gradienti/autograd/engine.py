@@ -81,7 +81,6 @@ def grad(
     materialize_grads=False,
 ) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``; no ``.grad`` is touched."""
-
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched=True is not supported")
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
@@ -121,7 +120,6 @@ def grad(
 # ---------------------------------------------------------------------- preparation
 def _roots(outputs, grad_outputs, create_graph: bool) -> list:
     """(edge, gradient) for each output, with PyTorch's checks and error texts."""
-
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     elif isinstance(grad_outputs, Tensor):
@@ -129,11 +127,7 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
     else:
         grad_outputs = tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(
-            "grad can be implicitly created only for scalar outputs"
-            if not grad_outputs
-            else f"got {len(grad_outputs)} tensors and {len(outputs)} gradients"
-        )
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     roots = []
     for index, (output, given) in enumerate(zip(outputs, grad_outputs)):
         data = output._data
@@ -151,6 +145,8 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
                     f"Mismatch in shape: grad_output[{index}] has a shape of {given.shape} and "
                     f"output[{index}] has a shape of {output.shape}."
                 )
+            if given._data.dtype != data.dtype:
+                given = given.to(output.dtype)  # PyTorch casts the gradient to the output's dtype
             value = given if create_graph else given._data
         if output._edge is None:
             raise RuntimeError(
@@ -175,7 +171,6 @@ def _ones_like(data):
 
 
 def _tensor_from(value, like):
-
     return wrap(xp.asarray(value, dtype=like.dtype), NO_EDGE)
 
 
@@ -344,19 +339,20 @@ def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> t
 
 def _conform(value, entry):
     """Undo broadcasting (sum to the input's shape) and promotion (cast to its dtype)."""
-
     shape, dtype = entry
-    value_shape = tuple(value.shape)
-    if value_shape != shape:
+    if tuple(value.shape) != shape:
         value = sum_to(value, shape)
-    value_dtype = value._data.dtype if hasattr(value, "_data") else value.dtype
+    value_dtype = value._data.dtype if type(value) is Tensor else value.dtype
     if value_dtype != dtype:
         value = cast(value, dtype)
     return value
 
 
 def _materialize(node, grads: list) -> list:
-    """Missing gradients of a multi-output node become zeros, as in PyTorch."""
+    """Missing gradients of a multi-output node become zeros, as in PyTorch.
+
+    A multi-output op keeps ``output_meta``, the (shape, dtype) of each output, for this.
+    """
     metas = node.output_meta
     return [
         grad_value if grad_value is not None else xp.zeros(shape, dtype)
@@ -415,7 +411,7 @@ def _nodes_leading_to(roots, capture_at: dict, accumulate: bool) -> set:
 
 # ---------------------------------------------------------------------- hooks and leaves
 def _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained):
-
+    """Tensor hooks (their return value replaces the gradient), retain_grad, node pre-hooks."""
     single = node.num_outputs == 1
     grads = grads if single else list(grads)
     for output_nr, tensor_hooks in list(hooks.tensor_hooks.items()):
@@ -462,7 +458,6 @@ def _run_post_hooks(hooks, results, grads, create_graph) -> tuple:
 
 
 def _wrap_all(values, create_graph: bool) -> tuple:
-
     if create_graph:
         return tuple(values)
     return tuple(None if value is None else wrap(value, NO_EDGE) for value in values)
@@ -489,7 +484,6 @@ def _claim(value, delivered: set):
 
 def _commit_grad(tensor, value, delivered: set, create_graph: bool) -> None:
     """Add a gradient into ``tensor.grad`` out of place (a new tensor each time)."""
-
     current = tensor._grad
     if create_graph:
         previous = grad_state.enabled
