@@ -609,3 +609,16 @@ def test_repr_goldens():
     )
     assert repr(gradienti.zeros(2, 2)) == "tensor([[0., 0.],\n        [0., 0.]])"
     assert "..." in repr(gradienti.arange(5000))
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["ones(-1)", "zeros(2, -3)", "arange(0, 5, -1)", "arange(0, 1, 0)", "randn(2, -1)"],
+)
+def test_creation_errors_match_torch(call):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as expected:
+        eval(f"torch.{call}")
+    with pytest.raises(RuntimeError) as got:
+        eval(f"gradienti.{call}")
+    assert str(got.value) == str(expected.value)

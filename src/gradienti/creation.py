@@ -141,7 +141,10 @@ def _float_or(dtype):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     _check_device(device)
-    return _finish(xp.zeros(_size_arguments(size), _float_or(dtype)), requires_grad)
+    shape = shape_arguments(size)
+    if any(extent < 0 for extent in shape):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")  # zeros' own text
+    return _finish(xp.zeros(shape, _float_or(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
@@ -202,7 +205,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         np_dtype = to_numpy_dtype(dtype)
     begin, stop, stride = numbers
     if (stop - begin) * stride < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     # Count in float64 as PyTorch does, then fill in the requested dtype.
     count = int(xp.ceil((stop - begin) / stride))
     values = begin + stride * xp.arange(count, dtype=xp.float64)

@@ -135,10 +135,6 @@ class Node:
         pre[key] = fn
         return RemovableHandle(pre, key)
 
-    @property
-    def metadata(self) -> dict:
-        return {}
-
 
 class AccumulateGrad(Node):
     """The node of a leaf that requires grad: it adds the incoming gradient to ``leaf.grad``."""
@@ -183,13 +179,12 @@ class Op(Node):
 
     save = SAVE_NOTHING
     function = None
+    # Whether an integral input is first converted to the default float dtype (exp, log, ...).
+    promotes_integers = False
 
     @staticmethod
     def forward(ctx, *arrays):
         return ctx.function(*arrays)
-
-    # Whether an integral input is first converted to the default float dtype (exp, log, ...).
-    promotes_integers = False
 
     @property
     def saved_tensors(self) -> tuple:
@@ -227,7 +222,7 @@ class Op(Node):
                 if type(value) in (int, float, bool):
                     continue  # a Python number operand stays a number
                 if meta is not None and meta[position] is not None:
-                    value = value.astype(meta[position][1])  # undo a promotion: lossless
+                    value = value.astype(meta[position][1], copy=False)  # undo a promotion
                 saved[position] = wrap(value, edge)
         if self.save & SAVE_OUTPUT:
             saved[-1] = wrap(saved[-1], self)
