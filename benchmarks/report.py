@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import sys
 from typing import Any
 
@@ -53,10 +54,22 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
+def paired_ratio(timings: dict[str, Timing], other: str) -> float | None:
+    """The median over rounds of gradienti's time / ``other``'s time in the same round.
+
+    The blocks of one round run back to back, so a machine-wide slowdown (a noisy neighbour)
+    hits both sides of each ratio alike; a ratio of the two medians would not cancel it.
+    """
+    if "gradienti" not in timings or other not in timings:
+        return None
+    mine, theirs = timings["gradienti"].per_unit_us, timings[other].per_unit_us
+    return statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
+
+
 def timing_row(w: Workload, timings: dict[str, Timing]) -> Row:
     vals = {k: (timings[k].median if k in timings else None) for k in IMPLS}
-    r_t = ratio(vals["gradienti"], vals["torch"])
-    r_n = ratio(vals["gradienti"], vals["numpy"])
+    r_t = paired_ratio(timings, "torch")
+    r_n = paired_ratio(timings, "numpy")
     met = None if r_t is None else r_t <= w.target
     target = f"≤ {w.target:g}× torch"
     return Row(w.name, w.unit, vals, target, met, r_t, r_n)

@@ -5,7 +5,8 @@
 For every workload (see workloads.py) the three implementations are first checked against each
 other (a mismatch prints the problem and exits 1), then each is calibrated once so that a timed
 block of inner iterations takes ~30 ms (~10 ms with --quick), then the blocks are run
-interleaved round-robin for 9 rounds (3 with --quick) and the median per unit is reported.
+interleaved round-robin for 9 rounds (3 with --quick); the median per unit is reported, and each
+ratio is the median of the per-round ratios (see report.paired_ratio).
 BLAS (threadpoolctl) and torch run on one thread unless --threads says otherwise. Targets are
 informational: missing one never changes the exit status.
 

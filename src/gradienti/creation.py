@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from numbers import Number
 
-from .autograd.function import NO_EDGE
+from .autograd.function import NO_EDGE, AccumulateGrad
 from .backend import bool_, default_float, device, from_numpy_dtype, int64, to_numpy_dtype, xp
 from .size import shape_arguments
 from .tensor import Tensor, wrap
@@ -92,7 +92,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     than on 0-d arrays, and the lesson's graph is all 0-d.
     """
     if type(data) is float and dtype is None and device is None:
-        return _finish(default_float.value.np.type(data), requires_grad)
+        t = wrap(default_float.value.np.type(data), NO_EDGE)
+        if requires_grad:
+            t._edge = AccumulateGrad(t)  # a float: no dtype check needed
+        return t
     _check_device(device)
     if isinstance(data, Tensor):
         warnings.warn(
