@@ -8,54 +8,18 @@ and ``lib=torch`` alike.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
+import op_cases_linalg
+import op_cases_pointwise
+import op_cases_reduction
+import op_cases_shape
 import pytest
 from gradcheck_helpers import gradcheck, gradgradcheck
+from op_cases import ANY, NONZERO, POS, S3, SMALL_INT, Case, S  # noqa: F401
 
 import gradienti
-
-# ---------------------------------------------------------------------------- input domains
-# Kinks (abs, relu), poles (division, reciprocal) and log/sqrt's domain are kept well away
-# from, so that finite differences with eps=1e-6 are valid.
-ANY = "any"  # uniform in [-2, 2]
-POS = "pos"  # uniform in [0.5, 2]
-NONZERO = "nonzero"  # +-[0.5, 2]
-SMALL_INT = "small_int"  # integers in [-2, 2] as floats: ties for comparisons
-
-
-def _sample(rng, domain, shape):
-    if domain == ANY:
-        return rng.uniform(-2.0, 2.0, shape)
-    if domain == POS:
-        return rng.uniform(0.5, 2.0, shape)
-    if domain == NONZERO:
-        return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
-    if domain == SMALL_INT:
-        return rng.integers(-2, 3, shape).astype(np.float64)
-    raise ValueError(domain)
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    fn: object  # (lib, *tensors) -> tensor
-    shapes: tuple  # one shape per input
-    domains: tuple | str = ANY  # one domain for all inputs, or one per input
-    differentiable: bool = True  # False: forward-only (comparisons)
-
-    def arrays(self, dtype=np.float64):
-        rng = np.random.default_rng(zlib.crc32(self.name.encode()))
-        domains = (
-            self.domains if isinstance(self.domains, tuple) else (self.domains,) * len(self.shapes)
-        )
-        return [_sample(rng, d, s).astype(dtype) for d, s in zip(domains, self.shapes)]
-
-
-S = (2, 3)
-S3 = (2, 3, 4)
 
 CASES = [
     # -- arithmetic, tensors and Python scalars on either side
@@ -185,6 +149,14 @@ CASES = [
     Case("ge(x,y)", lambda lib, x, y: lib.ge(x, y), (S, S), SMALL_INT, differentiable=False),
 ]
 
+# The other areas' cases, one module each (see op_cases.py).
+CASES = (
+    CASES
+    + op_cases_pointwise.CASES
+    + op_cases_reduction.CASES
+    + op_cases_shape.CASES
+    + op_cases_linalg.CASES
+)
 assert len({c.name for c in CASES}) == len(CASES), "case names must be unique"
 
 DIFFERENTIABLE = [c for c in CASES if c.differentiable]

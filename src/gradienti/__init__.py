@@ -80,9 +80,13 @@ from .functional import (
     tanh,
     where,
 )
+from .ops.api import FUNCTIONS as _OP_FUNCTIONS
 from .random import Generator, initial_seed, manual_seed, rand, randint, randn, seed
 from .size import Size
 from .tensor import Tensor
+
+# The op modules' public functions (gradienti.log1p, gradienti.matmul, ...), see ops/api.py.
+globals().update(_OP_FUNCTIONS)
 
 half = float16
 float = float32  # noqa: A001

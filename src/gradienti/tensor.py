@@ -662,6 +662,7 @@ class Tensor:
 
 # Imported last: these modules import Tensor and wrap from here.
 from .autograd import engine as _engine  # noqa: E402
+from .ops import api as _ops_api  # noqa: E402
 from .ops import numpy_dispatch as _numpy_dispatch  # noqa: E402
 from .ops.apply import (  # noqa: E402
     binary,
@@ -697,3 +698,5 @@ from .ops.elementwise import (  # noqa: E402
 )
 from .ops.reduce import MeanBackward0, MeanBackward1, SumBackward0, SumBackward1  # noqa: E402
 from .ops.shape import ExpandBackward0, ViewBackward0, select  # noqa: E402
+
+_ops_api.install_tensor_methods(Tensor)

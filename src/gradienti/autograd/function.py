@@ -112,7 +112,7 @@ class Node:
         return tuple(edge_parts(edge) for edge in self._next)
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     # -- hooks on the node itself (PyTorch's grad_fn.register_hook / register_prehook) --
     def _node_hooks(self) -> NodeHooks:

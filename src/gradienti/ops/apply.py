@@ -102,6 +102,30 @@ def binary(node, a: Tensor, b) -> Tensor:
     return t
 
 
+def unary_multi(node, x: Tensor) -> tuple:
+    """Apply a one-input op with several outputs (split, unbind, chunk).
+
+    ``forward`` returns a tuple of arrays; ``backward(ctx, *grads)`` receives one gradient per
+    output (zeros for an output that got none). The op's class declares ``num_outputs`` and
+    ``output_meta`` in its ``__slots__``; each output's edge is ``(node, output_nr)``.
+    """
+    data = x._data
+    outputs = node.forward(node, data)
+    edge = x._edge
+    if edge is None or not grad_state.enabled:
+        return tuple(wrap(out, NO_EDGE) for out in outputs)
+    if node.save & SAVE_OUTPUT:
+        raise TypeError("a multi-output op can save its inputs only")
+    node._next = (edge,)
+    node._saved = (data,) if node.save else ()
+    node._input_meta = None
+    node._hooks = None
+    node._seq = next_sequence_number()
+    node.num_outputs = len(outputs)
+    node.output_meta = tuple((out.shape, out.dtype) for out in outputs)
+    return tuple(wrap(out, (node, index)) for index, out in enumerate(outputs))
+
+
 def _promote(a_data, b_data):
     """Cast two arrays to PyTorch's result dtype; the third value marks that a cast happened."""
     a_dtype = a_data.dtype

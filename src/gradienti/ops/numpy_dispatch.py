@@ -55,6 +55,11 @@ def _as_tensor(value):
 
 def array_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
     handler = _UFUNCS.get(ufunc)
+    if handler is None:
+        handler = _OP_UFUNCS.get(ufunc)
     if method != "__call__" or kwargs or handler is None:
         return NotImplemented
     return handler(*inputs)
+
+
+from .api import UFUNCS as _OP_UFUNCS  # noqa: E402  (the op modules' ufunc table)
