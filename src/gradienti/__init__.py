@@ -63,20 +63,17 @@ from .functional import (
     le,
     log,
     lt,
-    mean,
     mul,
     ne,
     neg,
     pow,  # noqa: A004
     reciprocal,
     relu,
-    reshape,
     sigmoid,
     sign,
     sin,
     sqrt,
     sub,
-    sum,  # noqa: A004
     tanh,
     where,
 )

@@ -78,18 +78,6 @@ def reciprocal(input):
     return input.reciprocal()
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
-    return input.sum(dim, keepdim, dtype=dtype)
-
-
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    return input.mean(dim, keepdim, dtype=dtype)
-
-
-def reshape(input, shape):
-    return input.reshape(shape)
-
-
 def clone(input):
     return input.clone()
 

@@ -33,11 +33,10 @@ from .backend import (
     from_numpy_dtype,
     int32,
     int64,
-    sum_dtype,
     xp,
 )
 from .backend import dtype as DType
-from .size import Size, infer_shape, normalize_dim, normalize_dims, shape_arguments
+from .size import Size, normalize_dim
 
 _ndarray = xp.ndarray
 _new_object = object.__new__
@@ -382,16 +381,6 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(shape[0]))
 
-    def __getitem__(self, index):
-        if isinstance(index, Tensor):
-            index = index.__index__()
-        if not isinstance(index, int):
-            raise NotImplementedError("only integer indexing is implemented so far")
-        size = len(self)
-        if not -size <= index < size:
-            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {size}")
-        return select(self, index % size)
-
     # ------------------------------------------------------------------ operators
     def __add__(self, other) -> Tensor:
         return binary(AddBackward0(), self, other)
@@ -533,50 +522,6 @@ class Tensor:
     def sign(self) -> Tensor:
         return unary(SignBackward0(), self)
 
-    def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-        reduce_dtype = sum_dtype(self._data.dtype, dtype)
-        if dim is None:
-            node = SumBackward0()
-            node.dtype = reduce_dtype
-            return unary(node, self)
-        node = SumBackward1()
-        node.dims = normalize_dims(dim, self._data.ndim)
-        node.keepdim = keepdim
-        node.dtype = reduce_dtype
-        return unary(node, self)
-
-    def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-        source = self if dtype is None else self.to(dtype)
-        if source._data.dtype.kind != "f":
-            raise RuntimeError(
-                "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {SCALAR_TYPE_NAMES[source.dtype.name]}"
-            )
-        if dim is None:
-            return unary(MeanBackward0(), source)
-        node = MeanBackward1()
-        node.dims = normalize_dims(dim, source._data.ndim)
-        node.keepdim = keepdim
-        return unary(node, source)
-
-    def reshape(self, *shape) -> Tensor:
-        shape = shape_arguments(shape)
-        node = ViewBackward0()
-        node.shape = infer_shape(shape, self._data.size)
-        return unary(node, self)
-
-    view = reshape
-
-    def expand(self, *shape) -> Tensor:
-        shape = shape_arguments(shape)
-        lead = len(shape) - self._data.ndim
-        target = tuple(
-            self._data.shape[i - lead] if size == -1 else size for i, size in enumerate(shape)
-        )
-        node = ExpandBackward0()
-        node.shape = target
-        return unary(node, self)
-
     def __hash__(self) -> int:
         return id(self)
 
@@ -696,7 +641,5 @@ from .ops.elementwise import (  # noqa: E402
     TanhBackward0,
     ToCopyBackward0,
 )
-from .ops.reduce import MeanBackward0, MeanBackward1, SumBackward0, SumBackward1  # noqa: E402
-from .ops.shape import ExpandBackward0, ViewBackward0, select  # noqa: E402
 
 _ops_api.install_tensor_methods(Tensor)

@@ -126,6 +126,63 @@ def unary_multi(node, x: Tensor) -> tuple:
     return tuple(wrap(out, (node, index)) for index, out in enumerate(outputs))
 
 
+def nary(node, *inputs) -> Tensor:
+    """Apply an op to any number of inputs, each a Tensor or a Python number (a constant).
+
+    The general, slower path (cat, einsum, clamp with tensor bounds, ...): tensor inputs are
+    promoted to one dtype with PyTorch's rules, and an input whose shape or dtype differs from
+    the output's gets metadata so the engine sums/casts its gradient back.
+    """
+    tensors = [value for value in inputs if type(value) is Tensor]
+    common = _common_dtype(tensors)
+    arrays = tuple(
+        (value._data if value._data.dtype == common else value._data.astype(common))
+        if type(value) is Tensor
+        else value
+        for value in inputs
+    )
+    function = node.function
+    out = function(*arrays) if function is not None else node.forward(node, *arrays)
+    edges = tuple(value._edge if type(value) is Tensor else NO_EDGE for value in inputs)
+    if not grad_state.enabled or all(edge is None for edge in edges):
+        return wrap(out, NO_EDGE)
+    node._next = edges
+    save = node.save
+    node._saved = (
+        (out,)
+        if save == SAVE_OUTPUT
+        else arrays
+        if save == SAVE_INPUTS
+        else arrays + (out,)
+        if save
+        else ()
+    )
+    entries = tuple(
+        None
+        if type(value) is not Tensor
+        or (value._data.shape == out.shape and value._data.dtype == out.dtype)
+        else (value._data.shape, value._data.dtype)
+        for value in inputs
+    )
+    node._input_meta = None if all(entry is None for entry in entries) else entries
+    node._hooks = None
+    node._seq = next_sequence_number()
+    return wrap(out, node)
+
+
+def _common_dtype(tensors: list):
+    """PyTorch's result dtype of several tensors (0-d ones are weak against dimensioned ones)."""
+    if not tensors:
+        return None
+    common = tensors[0]._data.dtype
+    common_dim = tensors[0]._data.ndim
+    for tensor in tensors[1:]:
+        data = tensor._data
+        common = result_type(common, data.dtype, common_dim, data.ndim)
+        common_dim = max(common_dim, data.ndim)
+    return common
+
+
 def _promote(a_data, b_data):
     """Cast two arrays to PyTorch's result dtype; the third value marks that a cast happened."""
     a_dtype = a_data.dtype

@@ -1,9 +1,14 @@
-"""Reductions: sum and mean over all elements or over dimensions, with their VJPs."""
+"""Reductions: sum and mean over all elements or over dimensions, with their VJPs.
+
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+"""
 
 from __future__ import annotations
 
 from ..autograd.function import SAVE_NOTHING, Op
-from ..backend import xp
+from ..backend import SCALAR_TYPE_NAMES, sum_dtype, xp
+from ..size import normalize_dims
+from .apply import unary
 from .shape import expand, reshape
 
 
@@ -82,3 +87,37 @@ def _count(shape, dims) -> int:
         if dims is None or i in dims:
             count *= size
     return count
+
+
+# ---------------------------------------------------------------------- public functions
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001 - PyTorch's name
+    reduce_dtype = sum_dtype(input._data.dtype, dtype)
+    if dim is None:
+        node = SumBackward0()
+        node.dtype = reduce_dtype
+        return unary(node, input)
+    node = SumBackward1()
+    node.dims = normalize_dims(dim, input._data.ndim)
+    node.keepdim = keepdim
+    node.dtype = reduce_dtype
+    return unary(node, input)
+
+
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
+    source = input if dtype is None else input.to(dtype)
+    if source._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {SCALAR_TYPE_NAMES[source.dtype.name]}"
+        )
+    if dim is None:
+        return unary(MeanBackward0(), source)
+    node = MeanBackward1()
+    node.dims = normalize_dims(dim, source._data.ndim)
+    node.keepdim = keepdim
+    return unary(node, source)
+
+
+TENSOR_METHODS = {"sum": sum, "mean": mean}
+FUNCTIONS = {"sum": sum, "mean": mean}
+UFUNCS: dict = {}

@@ -1,5 +1,7 @@
 """Shape ops (view, expand, select) and the shape helpers that VJPs share.
 
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+
 ``expand``, ``sum_to``, ``reshape`` and ``cast`` take a raw array (fast backward) or a Tensor
 (recorded backward) and return the same kind, so that a VJP is written once for both.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 from ..autograd.function import SAVE_NOTHING, Op
 from ..backend import from_numpy_dtype, xp
+from ..size import infer_shape, shape_arguments
 from ..tensor import Tensor
 from .apply import unary
 
@@ -153,3 +156,31 @@ def cast(g, np_dtype):
     if type(g) is Tensor:
         return g.to(from_numpy_dtype(np_dtype))
     return g.astype(np_dtype)
+
+
+# ---------------------------------------------------------------------- public functions
+def view(input, *shape):
+    node = ViewBackward0()
+    node.shape = infer_shape(shape_arguments(shape), input._data.size)
+    return unary(node, input)
+
+
+def reshape_tensor(input, *shape):
+    """``x.reshape(2, 3)`` / ``torch.reshape(x, (2, 3))``."""
+    return view(input, *shape)
+
+
+def expand_tensor(input, *shape):
+    """``x.expand(2, -1, 3)``: -1 keeps a dimension's size."""
+    shape = shape_arguments(shape)
+    lead = len(shape) - input._data.ndim
+    node = ExpandBackward0()
+    node.shape = tuple(
+        input._data.shape[i - lead] if size == -1 else size for i, size in enumerate(shape)
+    )
+    return unary(node, input)
+
+
+TENSOR_METHODS = {"view": view, "reshape": reshape_tensor, "expand": expand_tensor}
+FUNCTIONS = {"reshape": reshape_tensor}
+UFUNCS: dict = {}
