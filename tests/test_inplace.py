@@ -47,13 +47,86 @@ def test_recorded_in_place_op_becomes_the_output_and_keeps_saved_values():
     assert results[0] == results[1]
 
 
-def test_in_place_on_saved_tensor_does_not_corrupt_the_gradient():
-    x = gradienti.tensor([1.0, 2.0], requires_grad=True)
-    y = x * 2
-    z = (y * y).sum()  # saves y
-    y += 1
-    z.backward()
-    assert x.grad.tolist() == [8.0, 16.0]  # d/dx (2x)^2 at the recorded values
+def test_in_place_on_saved_tensor_raises_at_backward_like_torch():
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a = x * 2
+        b = a * a  # saves a
+        a.add_(1)
+        with pytest.raises(RuntimeError) as info:
+            b.sum().backward()
+        messages.append(str(info.value))
+        assert x.grad is None  # nothing was accumulated
+    assert messages[0] == messages[1]
+
+
+def test_modified_saved_output_raises_like_torch():
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x.sigmoid()  # saves its output
+        y.mul_(2)
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_leaf_modified_under_no_grad_after_being_saved_raises_like_torch():
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * x
+        with lib.no_grad():
+            x.mul_(1)
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        messages.append(str(info.value))
+        assert x._version == 1
+    assert messages[0] == messages[1]
+
+
+def test_leaf_modified_when_not_saved_is_fine_like_torch():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2  # keeps only the number 2
+        z = x.exp()  # keeps its output
+        with lib.no_grad():
+            x.add_(1)
+        (y + z).sum().backward()
+        grads.append([round(v, 4) for v in x.grad.tolist()])
+    assert grads[0] == grads[1]
+
+
+def test_view_of_leaf_refuses_in_place_like_torch():
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with pytest.raises(RuntimeError) as info:
+            x[0].add_(1)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert messages[0] == (
+        "a view of a leaf Variable that requires grad is being used in an in-place operation."
+    )
+
+
+def test_version_counter_counts_in_place_ops():
+    x = gradienti.tensor([1.0, 2.0])
+    assert x._version == 0
+    x.add_(1)
+    x.mul_(2)
+    assert x._version == 2
+    y = gradienti.tensor([1.0, 2.0], requires_grad=True) * 1
+    y.add_(1)
+    assert y._version == 1
 
 
 def test_integer_tensor_refuses_a_float_result_in_place():

@@ -17,6 +17,7 @@ import warnings
 import weakref
 
 from ._printing import format_tensor
+from .autograd import versions
 from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .autograd.grad_mode import grad_state
 from .backend import (
@@ -64,12 +65,11 @@ def wrap(data, edge) -> Tensor:
     t._data = data
     t._edge = edge
     t._grad = None
-    t._version = 0
     return t
 
 
 class Tensor:
-    __slots__ = ("_data", "_edge", "_grad", "_version", "__weakref__")
+    __slots__ = ("_data", "_edge", "_grad", "__weakref__")
 
     # Let NumPy hand mixed expressions (ndarray * Tensor) to Tensor, see __array_ufunc__.
     __array_priority__ = 1000
@@ -526,35 +526,44 @@ class Tensor:
         return id(self)
 
     # ------------------------------------------------------------------ in place
-    def _assign_in_place(self, result: Tensor) -> Tensor:
-        """Make ``result`` this tensor's value; when recorded, it becomes the op's output.
+    @property
+    def _version(self) -> int:
+        """How often this tensor's memory was modified in place (PyTorch's ``x._version``)."""
+        return versions.version(self._data)
 
-        An unrecorded change (under no_grad, like the optimizer step ``w -= lr * w.grad``, or on
-        a tensor that does not require grad, like ``w.data -= lr * w.grad``) writes the memory in
-        place, so every tensor and array sharing it sees the change. A recorded one gives the
-        tensor a new array instead: a graph node may have saved the old one, and writing into it
-        would silently change that node's gradient. (PyTorch raises at backward then; gradienti
-        has no version counters yet, so it keeps the saved values valid.) A leaf that requires
-        grad refuses with grad on, as in PyTorch.
+    def _assign_in_place(self, result: Tensor) -> Tensor:
+        """Make ``result`` this tensor's value, as an in-place op does; counts a version.
+
+        Not recorded (under no_grad, like the optimizer step ``w -= lr * w.grad``, or on a
+        tensor that does not require grad, like ``w.data -= ...``): the memory is written in
+        place, so every tensor and array sharing it sees the change. Recorded: the tensor becomes
+        the op's output and takes the new array (the op's node may have saved the old one).
+        Either way the old memory's version goes up, so a node that saved it refuses to run
+        backward, with PyTorch's "modified by an inplace operation" error.
         """
-        if grad_state.enabled and type(edge_parts(self._edge)[0]) is AccumulateGrad:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation."
-            )
+        node = edge_parts(self._edge)[0]
+        if grad_state.enabled and node is not None:
+            _refuse_in_place_on_leaf_or_view(node)
+        old = self._data
         values = result._data
-        if values.dtype != self._data.dtype and not xp.can_cast(
-            values.dtype, self._data.dtype, "same_kind"
-        ):
+        if values.dtype != old.dtype and not xp.can_cast(values.dtype, old.dtype, "same_kind"):
             raise RuntimeError(
                 f"result type {SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
                 f"desired output type {SCALAR_TYPE_NAMES[self.dtype.name]}"
             )
         if result._edge is None:
-            xp.copyto(self._as_array(), values, casting="unsafe")
-        else:
-            self._data = values.astype(self._data.dtype, copy=False)
-            self._edge = result._edge
-        self._version += 1
+            target = self._as_array()
+            xp.copyto(target, values, casting="unsafe")
+            versions.bump(target)
+            return self
+        producer = edge_parts(result._edge)[0]
+        count = versions.bump(old, by=producer) if type(old) is _ndarray else self._version + 1
+        self._data = new = xp.array(values, dtype=old.dtype)
+        versions.bump(new, to=count)
+        if producer._saved:
+            # The op's own node saved the old array on purpose: its record is the new count.
+            producer._versions = versions.record(producer._saved)
+        self._edge = result._edge
         return self
 
     def add_(self, other, *, alpha=1) -> Tensor:
@@ -603,6 +612,29 @@ class Tensor:
         if format_spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
+
+
+def _refuse_in_place_on_leaf_or_view(node) -> None:
+    """PyTorch's errors for an in-place op on a leaf that requires grad, or on a view of one;
+    gradienti does not yet write through a view of a tensor that requires grad."""
+    if type(node) is AccumulateGrad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if not node.is_view:
+        return
+    while node.is_view:
+        node = edge_parts(node._next[0])[0]
+        if node is None:
+            return
+    if type(node) is AccumulateGrad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    raise NotImplementedError(
+        "gradienti cannot yet modify in place a view of a tensor that requires grad (PyTorch "
+        "would update the base tensor too); write the result out of place instead."
+    )
 
 
 # Imported last: these modules import Tensor and wrap from here.

@@ -21,6 +21,8 @@ from ..tensor import Tensor, wrap  # first: it imports the ops modules
 from ..ops.shape import cast, sum_to
 from .function import NO_EDGE, AccumulateGrad, edge_parts
 from .grad_mode import grad_state
+from .versions import MODIFIED
+from .versions import check as check_versions
 
 _ndarray = xp.ndarray
 
@@ -252,6 +254,8 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 if accumulate:
                     leaf_grads.append((node, grads))
                 continue
+            if MODIFIED and node._saved:
+                check_versions(node)  # a saved array was modified in place: PyTorch's error
             if create_graph:
                 results = node.run_recorded(
                     _materialize(node, grads) if type(grads) is list else (grads,)

@@ -100,9 +100,11 @@ class Node:
     broadcasting and promotion in one place) and ``_hooks``.
     """
 
-    __slots__ = ("_next", "_saved", "_input_meta", "_hooks", "_seq")
+    __slots__ = ("_next", "_saved", "_input_meta", "_hooks", "_seq", "_versions")
 
     num_outputs = 1
+    # Whether the output is a view of the (first) input: in-place ops treat it as its base.
+    is_view = False
 
     def name(self) -> str:
         return type(self).__name__
@@ -181,6 +183,8 @@ class Op(Node):
     function = None
     # Whether an integral input is first converted to the default float dtype (exp, log, ...).
     promotes_integers = False
+    # Two-input ops that keep an input only for the other input's gradient (see ops/apply.py).
+    lean_inputs = 0
 
     @staticmethod
     def forward(ctx, *arrays):
@@ -219,8 +223,8 @@ class Op(Node):
             meta = self._input_meta
             for position, edge in enumerate(self._next):
                 value = saved[position]
-                if type(value) in (int, float, bool):
-                    continue  # a Python number operand stays a number
+                if value is None or type(value) in (int, float, bool):
+                    continue  # not kept (not needed), or a Python number operand
                 if meta is not None and meta[position] is not None:
                     value = value.astype(meta[position][1], copy=False)  # undo a promotion
                 saved[position] = wrap(value, edge)

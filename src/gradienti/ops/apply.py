@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_OUTPUT, next_sequence_number
 from ..autograd.grad_mode import grad_state
+from ..autograd.versions import MODIFIED, record
 from ..backend import default_float, result_type, xp
 from ..tensor import Tensor, wrap
 
@@ -31,7 +32,6 @@ def unary(node, x: Tensor) -> Tensor:
     t = _new_object(Tensor)
     t._data = out
     t._grad = None
-    t._version = 0
     if edge is None or not grad_state.enabled:
         t._edge = NO_EDGE
         return t
@@ -43,6 +43,8 @@ def unary(node, x: Tensor) -> Tensor:
         node._saved = (data,) if save == SAVE_INPUTS else (data, out)
     else:
         node._saved = ()
+    if MODIFIED:
+        node._versions = record(node._saved)
     node._input_meta = None
     node._hooks = None
     node._seq = next_sequence_number()
@@ -81,7 +83,6 @@ def binary(node, a: Tensor, b) -> Tensor:
     t = _new_object(Tensor)
     t._data = out
     t._grad = None
-    t._version = 0
     if (a_edge is None and b_edge is None) or not grad_state.enabled:
         t._edge = NO_EDGE
         return t
@@ -90,9 +91,20 @@ def binary(node, a: Tensor, b) -> Tensor:
     if save == SAVE_OUTPUT:
         node._saved = (out,)
     elif save:
-        node._saved = (a_data, b_data) if save == SAVE_INPUTS else (a_data, b_data, out)
+        lean = node.lean_inputs
+        if lean:
+            # Mul (lean 1) needs each input only for the other's gradient; Div (lean 2) needs
+            # its numerator only for the denominator's. What is not needed is not kept.
+            node._saved = (
+                a_data if b_edge is not None else None,
+                b_data if lean == 2 or a_edge is not None else None,
+            )
+        else:
+            node._saved = (a_data, b_data) if save == SAVE_INPUTS else (a_data, b_data, out)
     else:
         node._saved = ()
+    if MODIFIED:
+        node._versions = record(node._saved)
     if a_shape != b_shape or meta is not None:
         meta = _input_meta(a, b, out)
     node._input_meta = meta
@@ -118,6 +130,8 @@ def unary_multi(node, x: Tensor) -> tuple:
         raise TypeError("a multi-output op can save its inputs only")
     node._next = (edge,)
     node._saved = (data,) if node.save else ()
+    if MODIFIED:
+        node._versions = record(node._saved)
     node._input_meta = None
     node._hooks = None
     node._seq = next_sequence_number()
@@ -164,6 +178,8 @@ def nary(node, *inputs) -> Tensor:
         else (value._data.shape, value._data.dtype)
         for value in inputs
     )
+    if MODIFIED:
+        node._versions = record(node._saved)
     node._input_meta = None if all(entry is None for entry in entries) else entries
     node._hooks = None
     node._seq = next_sequence_number()

@@ -55,6 +55,7 @@ class RsubBackward1(Op):
 class MulBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    lean_inputs = 1
 
     function = operator.mul  # the forward: a * b
 
@@ -68,6 +69,7 @@ class MulBackward0(Op):
 class DivBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    lean_inputs = 2
 
     function = operator.truediv  # the forward: a / b
 

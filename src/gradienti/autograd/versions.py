@@ -1,0 +1,96 @@
+"""Version counters: detect a saved array that was modified in place before backward.
+
+PyTorch counts, per tensor (shared with its views), how often it was modified in place; a node
+records the versions of what it saved and refuses to run if they changed. Here the counter
+belongs to the memory: the root array of a NumPy view chain (``array.base`` ...), so every
+view of the same memory shares it. Arrays never modified in place have no entry, and while no
+array has one (the usual case) saving and checking cost one truthiness test of ``MODIFIED``.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+
+from ..backend import LEGACY_TYPE_NAMES, from_numpy_dtype, xp
+
+_ndarray = xp.ndarray
+
+# id(root array) -> [version, weak reference that removes the entry when the array dies,
+#                    the name of the op that last modified it in place, for the error message]
+MODIFIED: dict[int, list] = {}
+
+
+def _root(array):
+    base = array.base
+    while type(base) is _ndarray:
+        array = base
+        base = array.base
+    return array
+
+
+def version(value) -> int:
+    """How often the memory behind ``value`` was modified in place (0 for NumPy scalars)."""
+    if type(value) is not _ndarray or not MODIFIED:
+        return 0
+    entry = MODIFIED.get(id(_root(value)))
+    return 0 if entry is None else entry[0]
+
+
+def bump(array, to: int | None = None, by=None) -> int:
+    """Count one in-place modification of ``array``'s memory (or set the count to ``to``);
+    ``by`` is the node of the recorded op that made it, if any."""
+    root = _root(array)
+    key = id(root)
+    entry = MODIFIED.get(key)
+    if entry is None:
+        forget = weakref.ref(root, lambda _ref, key=key: MODIFIED.pop(key, None))
+        entry = MODIFIED[key] = [0, forget, None]
+    entry[0] = entry[0] + 1 if to is None else to
+    entry[2] = None if by is None else _forward_name(by)
+    return entry[0]
+
+
+def record(saved: tuple) -> tuple:
+    """The versions of saved values, kept by a node when some array has been modified."""
+    return tuple(version(value) for value in saved)
+
+
+def check(node) -> None:
+    """PyTorch's error when a value the node saved was modified in place since."""
+    expected = getattr(node, "_versions", None)
+    for position, value in enumerate(node._saved):
+        now = version(value)
+        was = 0 if expected is None else expected[position]
+        if now != was:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {_describe(node, position, value)} is at version {now}; "
+                f"expected version {was} instead. Hint: enable anomaly detection to find the "
+                "operation that failed to compute its gradient, with "
+                "torch.autograd.set_detect_anomaly(True, check_nan=False)."
+            )
+
+
+def _describe(node, position: int, value) -> str:
+    """``[torch.FloatTensor [3]], which is output 0 of Sigmoid,`` as PyTorch words it."""
+    from .function import SAVE_OUTPUT, AccumulateGrad, edge_parts
+
+    name = LEGACY_TYPE_NAMES[from_numpy_dtype(value.dtype).name]
+    text = f"[torch.{name} {list(value.shape)}]"
+    if node.save & SAVE_OUTPUT and position == len(node._saved) - 1:
+        return f"{text}, which is output 0 of {_forward_name(node)},"
+    # A saved input: named after the op that last wrote it in place (PyTorch names the
+    # tensor's current grad_fn), or after the op that made it.
+    entry = MODIFIED.get(id(_root(value)))
+    if entry is not None and entry[2] is not None:
+        return f"{text}, which is output 0 of {entry[2]},"
+    producer, output_nr = edge_parts(node._next[position])
+    if producer is None or type(producer) is AccumulateGrad:
+        return text
+    return f"{text}, which is output {output_nr} of {_forward_name(producer)},"
+
+
+def _forward_name(node) -> str:
+    """``AddBackward0`` -> ``Add``, as PyTorch's message names the op."""
+    return re.sub(r"Backward\d*$", "", type(node).__name__)
