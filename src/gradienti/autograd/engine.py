@@ -272,10 +272,13 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 if results is None:
                     continue
                 child = node._next[0]
-                if child is None or (wanted is not None and child not in wanted):
+                if child is None:
                     continue
-                if type(child) is tuple:
-                    _deliver(buffers, heap, child, results)  # a multi-output node
+                if type(child) is tuple:  # an output of a multi-output node
+                    if wanted is None or child[0] in wanted:
+                        _deliver(buffers, heap, child, results)
+                    continue
+                if wanted is not None and child not in wanted:
                     continue
                 previous = buffers.get(child)
                 if previous is not None:
@@ -291,10 +294,13 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 results = _finish_results(node, hooks, results, grads, create_graph)
             newest = None  # the newest child reached for the first time: a handoff candidate
             for child, value in zip(node._next, results):
-                if value is None or child is None or (wanted is not None and child not in wanted):
+                if value is None or child is None:
                     continue
-                if type(child) is tuple:
-                    _deliver(buffers, heap, child, value)  # a multi-output node
+                if type(child) is tuple:  # an output of a multi-output node
+                    if wanted is None or child[0] in wanted:
+                        _deliver(buffers, heap, child, value)
+                    continue
+                if wanted is not None and child not in wanted:
                     continue
                 previous = buffers.get(child)
                 if previous is not None:
@@ -357,6 +363,8 @@ def _materialize(node, grads: list) -> list:
 
     A multi-output op keeps ``output_meta``, the (shape, dtype) of each output, for this.
     """
+    if not getattr(node, "materialize_grads", True):
+        return grads  # a custom Function that asked for None (set_materialize_grads(False))
     metas = node.output_meta
     return [
         grad_value if grad_value is not None else xp.zeros(shape, dtype)

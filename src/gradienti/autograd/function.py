@@ -23,6 +23,8 @@ from __future__ import annotations
 import weakref
 from itertools import count
 
+from .grad_mode import grad_state
+
 # Creation order of nodes: every consumer of a node is created after it, so running nodes in
 # decreasing order is a topological order (the engine's schedule).
 next_sequence_number = count().__next__
@@ -235,3 +237,201 @@ class Op(Node):
     @property
     def needs_input_grad(self) -> tuple:
         return tuple(edge is not None for edge in self._next)
+
+
+# ---------------------------------------------------------------------- custom Functions
+class FunctionCtx(Node):
+    """The backward node of a custom ``Function`` call, and the ``ctx`` its methods receive.
+
+    Users keep anything on it (``ctx.k = k``), so it has a ``__dict__``. Gradients and saved
+    tensors are Tensors here (the user's backward is ordinary Tensor code), wrapped and
+    unwrapped at the boundary when the engine runs on raw arrays.
+    """
+
+    _function = None  # the Function subclass, set on each generated node class
+
+    def __init__(self) -> None:
+        self._hooks = None
+        self._input_meta = None
+        self._to_save = ()
+        self._non_differentiable = ()
+        self.materialize_grads = True
+        self.needs_input_grad = ()
+
+    # -- what forward calls
+    def save_for_backward(self, *tensors) -> None:
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors) -> None:
+        raise NotImplementedError("mark_dirty (in-place custom Functions) is not supported yet")
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(SAVED_RELEASED_MESSAGE)
+        from ..tensor import wrap
+
+        # An output was saved as its data and position: holding the output Tensor itself
+        # would be a reference cycle (output -> this node -> output).
+        return tuple(
+            wrap(item[1], self if self.num_outputs == 1 else (self, item[0]))
+            if type(item) is _SavedOutput
+            else item
+            for item in saved
+        )
+
+    # -- what the engine calls
+    @staticmethod
+    def backward(ctx, *grads):
+        from ..tensor import Tensor, wrap
+
+        recorded = bool(grads) and any(type(g) is Tensor for g in grads)
+        as_tensors = tuple(g if g is None or type(g) is Tensor else wrap(g, NO_EDGE) for g in grads)
+        results = ctx._function.backward(ctx, *as_tensors)
+        results = _check_function_gradients(ctx, results)
+        if recorded:
+            return results
+        return tuple(None if r is None else r._data for r in results)
+
+    def run_recorded(self, grads: tuple):
+        return self.backward(self, *grads)
+
+
+class _SavedOutput(tuple):
+    """(output position, data) of an output a Function saved."""
+
+    __slots__ = ()
+
+
+def _check_function_gradients(ctx, results) -> tuple:
+    """PyTorch's checks of what a Function's backward returned; one gradient per tensor input."""
+    from ..tensor import Tensor
+
+    if not isinstance(results, tuple):
+        results = (results,)
+    name = type(ctx).__name__
+    arguments = ctx._arguments
+    if len(results) != len(arguments):
+        raise RuntimeError(
+            f"function {name} returned an incorrect number of gradients "
+            f"(expected {len(arguments)}, got {len(results)})"
+        )
+    gradients = []
+    for position, (argument, result) in enumerate(zip(arguments, results)):
+        if not isinstance(argument, Tensor):
+            if result is not None:
+                raise RuntimeError(
+                    f"function {name} returned a gradient different than None at position "
+                    f"{position + 1}, but the corresponding forward input was not a Variable"
+                )
+            continue
+        if result is not None and tuple(result.shape) != tuple(argument.shape):
+            if _broadcasts_to(tuple(argument.shape), tuple(result.shape)):
+                from ..ops.shape import sum_to
+
+                result = sum_to(result, tuple(argument.shape))
+            else:
+                raise RuntimeError(
+                    f"Function {name} returned an invalid gradient at index {len(gradients)} - "
+                    f"got {list(result.shape)} but expected shape compatible with "
+                    f"{list(argument.shape)}"
+                )
+        if result is not None and result.dtype != argument.dtype:
+            result = result.to(argument.dtype)  # PyTorch casts to the input's dtype
+        gradients.append(result)
+    return tuple(gradients)
+
+
+def _broadcasts_to(shape: tuple, grad_shape: tuple) -> bool:
+    """Whether ``shape`` expands to ``grad_shape`` (then the gradient is summed back)."""
+    if len(shape) > len(grad_shape):
+        return False
+    for size, grad_size in zip(reversed(shape), reversed(grad_shape)):
+        if size != 1 and size != grad_size:
+            return False
+    return True
+
+
+class Function:
+    """A custom differentiable operation, as ``torch.autograd.Function``.
+
+    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` and call
+    ``MyFunction.apply(*args)``. ``forward`` runs under no_grad on Tensors; ``backward`` returns
+    one gradient per forward argument (``None`` for non-tensors) and may use any Tensor ops, so
+    it can itself be differentiated (``create_graph=True``). The node is ``<Name>Backward``.
+    """
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._backward_cls = type(f"{cls.__name__}Backward", (FunctionCtx,), {"_function": cls})
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from ..tensor import Tensor, wrap
+
+        ctx = cls._backward_cls()
+        ctx.needs_input_grad = tuple(
+            isinstance(argument, Tensor) and argument._edge is not None for argument in args
+        )
+        previous = grad_state.enabled
+        grad_state.enabled = False
+        try:
+            outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            grad_state.enabled = previous
+        if not (previous and any(ctx.needs_input_grad)):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        items = (outputs,) if single else outputs
+        tensor_outputs = [item for item in items if isinstance(item, Tensor)]
+        ctx._arguments = args
+        ctx._next = tuple(argument._edge for argument in args if isinstance(argument, Tensor))
+        ctx._input_meta = None
+        ctx._seq = next_sequence_number()
+        ctx.num_outputs = len(tensor_outputs)
+        ctx.output_meta = tuple((t._data.shape, t._data.dtype) for t in tensor_outputs)
+        results = []
+        position = 0
+        for item in items:
+            if not isinstance(item, Tensor):
+                results.append(item)
+                continue
+            edge = ctx if ctx.num_outputs == 1 else (ctx, position)
+            if any(item is marked for marked in ctx._non_differentiable):
+                edge = NO_EDGE
+            if any(item is argument for argument in args):
+                item = wrap(item._data, edge)  # an input returned as is: a new tensor
+            else:
+                item._edge = edge
+            results.append(item)
+            position += 1
+        ctx._saved = tuple(_saved_item(saved, tensor_outputs) for saved in ctx._to_save)
+        ctx._to_save = ()
+        return results[0] if single else tuple(results)
+
+
+def _saved_item(saved, outputs: list):
+    for position, output in enumerate(outputs):
+        if saved is output:
+            return _SavedOutput((position, output._data))
+    return saved
