@@ -143,3 +143,69 @@ def test_zero_and_fill():
     t = gradienti.tensor([1.0, 2.0])
     assert t.fill_(3.0).tolist() == [3.0, 3.0]
     assert t.zero_().tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "apply",
+    [
+        lambda t: t.pow_(2),
+        lambda t: t.exp_(),
+        lambda t: t.relu_(),
+        lambda t: t.mul_(2.5),
+        lambda t: t.div_(2.0),
+        lambda t: t.sub_(1.5, alpha=2),
+    ],
+    ids=["pow_", "exp_", "relu_", "mul_", "div_", "sub_alpha"],
+)
+def test_in_place_ops_on_non_leaf_match_torch(apply):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1.5
+        same = apply(y)
+        assert same is y
+        (y * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+        results.append((y.tolist(), x.grad.tolist(), type(y.grad_fn).__name__, y._version))
+    assert results[0] == results[1]
+
+
+def test_copy_is_differentiable_in_the_source_like_torch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (gradienti, torch):
+        src = lib.tensor([1.0, 2.0], requires_grad=True)
+        dst = lib.zeros(3, 2, dtype=lib.float64)
+        dst.copy_(src)
+        (dst * lib.arange(6, dtype=lib.float64).reshape(3, 2)).sum().backward()
+        results.append((dst.tolist(), src.grad.tolist(), type(dst.grad_fn).__name__))
+    assert results[0] == results[1]
+
+
+def test_random_fills_in_place():
+    gradienti.manual_seed(0)
+    t = gradienti.empty(1000)
+    assert t.uniform_(-2.0, 3.0) is t
+    values = t.numpy()
+    assert values.min() >= -2.0 and values.max() < 3.0 and values.std() > 1.0
+    t.normal_(10.0, 0.5)
+    assert abs(t.numpy().mean() - 10.0) < 0.1
+    leaf = gradienti.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        leaf.normal_()
+    with gradienti.no_grad():
+        leaf.uniform_()
+    assert leaf.requires_grad and leaf.is_leaf
+
+
+def test_in_place_op_that_modifies_its_own_saved_operand_raises_like_torch():
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1.5
+        y.mul_(y.detach())  # the detached operand shares y's memory, then y overwrites it
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

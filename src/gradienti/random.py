@@ -74,3 +74,13 @@ def randint(
     np_dtype = int64.np if dtype is None else to_numpy_dtype(dtype)
     values = _source(generator).integers(low, high, size=_size_arguments((size,)))
     return _finish(values.astype(np_dtype), requires_grad)
+
+
+def uniform_values(shape, low, high, np_dtype, generator=None):
+    """Uniform values in [low, high) for ``Tensor.uniform_``."""
+    return (_source(generator).random(shape) * (high - low) + low).astype(np_dtype)
+
+
+def normal_values(shape, mean, std, np_dtype, generator=None):
+    """Normal values for ``Tensor.normal_``."""
+    return (_source(generator).standard_normal(shape) * std + mean).astype(np_dtype)

@@ -560,9 +560,14 @@ class Tensor:
         count = versions.bump(old, by=producer) if type(old) is _ndarray else self._version + 1
         self._data = new = xp.array(values, dtype=old.dtype)
         versions.bump(new, to=count)
-        if producer._saved:
-            # The op's own node saved the old array on purpose: its record is the new count.
-            producer._versions = versions.record(producer._saved)
+        saved = producer._saved
+        if saved and saved[0] is old:
+            # The op's own node saved the old value as its first input on purpose (PyTorch
+            # keeps the original self): that entry's record is the new count. Anything else
+            # it saved from this memory (``y.mul_(y.detach())``) now fails the check, as in
+            # PyTorch.
+            recorded = getattr(producer, "_versions", None) or (0,) * len(saved)
+            producer._versions = (count,) + tuple(recorded[1:])
         self._edge = result._edge
         return self
 
@@ -582,6 +587,39 @@ class Tensor:
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+
+    def pow_(self, exponent) -> Tensor:
+        return self._assign_in_place(self**exponent)
+
+    def exp_(self) -> Tensor:
+        return self._assign_in_place(self.exp())
+
+    def relu_(self) -> Tensor:
+        return self._assign_in_place(self.relu())
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+        return self._assign_in_place(self.clamp(min, max))
+
+    clip_ = clamp_
+
+    def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        """Copy ``src`` (broadcast, cast to this dtype) into this tensor; differentiable in src."""
+        source = src if isinstance(src, Tensor) else wrap(xp.asarray(src), NO_EDGE)
+        node = CopyBackwards()
+        node.shape, node.dtype = self._data.shape, self._data.dtype
+        return self._assign_in_place(unary(node, source))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+        from .random import uniform_values  # random.py imports creation.py, which imports us
+
+        values = uniform_values(self._data.shape, a, b, self._data.dtype, generator)
+        return self._assign_in_place(wrap(values, NO_EDGE))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        from .random import normal_values
+
+        values = normal_values(self._data.shape, mean, std, self._data.dtype, generator)
+        return self._assign_in_place(wrap(values, NO_EDGE))
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -653,6 +691,7 @@ from .ops.elementwise import (  # noqa: E402
     AbsBackward0,
     AddBackward0,
     CloneBackward0,
+    CopyBackwards,
     CosBackward0,
     DivBackward0,
     ExpBackward0,

@@ -80,14 +80,15 @@ def _describe(node, position: int, value) -> str:
     text = f"[torch.{name} {list(value.shape)}]"
     if node.save & SAVE_OUTPUT and position == len(node._saved) - 1:
         return f"{text}, which is output 0 of {_forward_name(node)},"
-    # A saved input: named after the op that last wrote it in place (PyTorch names the
-    # tensor's current grad_fn), or after the op that made it.
-    entry = MODIFIED.get(id(_root(value)))
-    if entry is not None and entry[2] is not None:
-        return f"{text}, which is output 0 of {entry[2]},"
+    # A saved input: PyTorch names the saved tensor's current grad_fn, so an input that did
+    # not require grad (a constant, a detached tensor) or a leaf gets no clause; one that was
+    # written in place since is named after the op that wrote it.
     producer, output_nr = edge_parts(node._next[position])
     if producer is None or type(producer) is AccumulateGrad:
         return text
+    entry = MODIFIED.get(id(_root(value)))
+    if entry is not None and entry[2] is not None:
+        return f"{text}, which is output 0 of {entry[2]},"
     return f"{text}, which is output {output_nr} of {_forward_name(producer)},"
 
 

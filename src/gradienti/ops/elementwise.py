@@ -260,8 +260,8 @@ class SigmoidBackward0(Op):
     @staticmethod
     def forward(ctx, x):
         # 1 / (1 + e^-x) overflows harmlessly to 0 for very negative x (errors are silenced).
-        if type(x) is not xp.ndarray:
-            return 1 / (1 + xp.exp(-x))
+        if type(x) is not xp.ndarray or not x.ndim:
+            return 1 / (1 + xp.exp(-x))  # NumPy scalars (0-d results are scalars too)
         # On arrays, in place and with a 0-d one of the same dtype: a Python constant operand
         # makes each NumPy call about twice as slow on small arrays.
         out = xp.exp(-x)
@@ -340,6 +340,22 @@ class ToCopyBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         return _shape.cast(g, ctx.input_dtype)
+
+
+class CopyBackwards(Op):
+    """``dst.copy_(src)``: src broadcast to dst's shape and cast to its dtype."""
+
+    __slots__ = ("shape", "dtype", "input_shape", "input_dtype")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape, ctx.input_dtype = x.shape, x.dtype
+        return xp.array(xp.broadcast_to(x, ctx.shape), dtype=ctx.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _shape.cast(_shape.sum_to(g, ctx.input_shape), ctx.input_dtype)
 
 
 class CloneBackward0(Op):
