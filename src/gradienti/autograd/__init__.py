@@ -1,7 +1,8 @@
 """gradienti.autograd: the graph, the backward engine, and gradient-mode switches."""
 
+from . import functional
 from .engine import backward, grad
-from .function import Node
+from .function import Function, FunctionCtx, Node
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -10,12 +11,19 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
+    "Function",
+    "FunctionCtx",
+    "GradcheckError",
     "Node",
     "backward",
     "enable_grad",
+    "functional",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "inference_mode",
     "is_grad_enabled",
     "is_inference_mode_enabled",

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import warnings
 
+from ..tensor import Tensor  # first: it imports the ops modules (and creation, random)
+
+# isort: split
 from ..backend import float64, xp
 from ..creation import from_numpy, zeros_like
-from ..tensor import Tensor
 from .engine import grad as _grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -139,9 +141,7 @@ def _numerical_jacobians(func, inputs, func_out, eps) -> list:
             outs = _as_tuple(func(*args))  # noqa: B023 - called within this iteration
             return outs, [_array(o).copy() for o in outs]
 
-        per_output = [
-            xp.zeros((array.size, o.numel()), dtype=_array(o).dtype) for o in func_out
-        ]
+        per_output = [xp.zeros((array.size, o.numel()), dtype=_array(o).dtype) for o in func_out]
         for d_idx, idx in enumerate(xp.ndindex(array.shape)):
             orig = array[idx]
             array[idx] = orig - eps
@@ -364,9 +364,7 @@ def _gradcheck_helper(
     _check_inputs(inputs)
     func_out = func(*inputs)
     outputs = _differentiable_outputs(func_out)
-    _slow_gradcheck(
-        func, func_out, inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol
-    )
+    _slow_gradcheck(func, func_out, inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol)
     diff_inputs = _diff_inputs(inputs)
     if outputs:
         _zero_grad_outputs_give_zero(outputs, diff_inputs, masked, undefined=False)
