@@ -18,6 +18,7 @@ ANY = "any"  # uniform in [-2, 2]
 POS = "pos"  # uniform in [0.5, 2]
 NONZERO = "nonzero"  # +-[0.5, 2]
 SMALL_INT = "small_int"  # integers in [-2, 2] as floats: ties for comparisons
+UNIT = "unit"  # uniform in [-0.9, 0.9]: inside asin/acos/atanh's domain, away from tan's poles
 
 
 def _sample(rng, domain, shape):
@@ -29,6 +30,8 @@ def _sample(rng, domain, shape):
         return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
     if domain == SMALL_INT:
         return rng.integers(-2, 3, shape).astype(np.float64)
+    if domain == UNIT:
+        return rng.uniform(-0.9, 0.9, shape)
     raise ValueError(domain)
 
 

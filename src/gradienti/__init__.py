@@ -78,6 +78,7 @@ from .functional import (
     where,
 )
 from .ops.api import FUNCTIONS as _OP_FUNCTIONS
+from .ops.extrema import return_types
 from .random import Generator, initial_seed, manual_seed, rand, randint, randn, seed
 from .size import Size
 from .tensor import Tensor

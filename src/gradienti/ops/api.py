@@ -13,9 +13,43 @@ New areas of ops add their module to ``MODULES``; nothing else needs to change.
 
 from __future__ import annotations
 
-from . import activation, indexing, linalg, pointwise, reduce, shape
+from . import (
+    activation,
+    clamp,
+    diagonal,
+    einsum,
+    extrema,
+    indexing,
+    join,
+    linalg,
+    logical,
+    pointwise,
+    rearrange,
+    reduce,
+    scatter,
+    shape,
+    softmax,
+    special,
+)
 
-MODULES = (pointwise, activation, reduce, shape, indexing, linalg)
+MODULES = (
+    pointwise,
+    clamp,
+    special,
+    logical,
+    activation,
+    reduce,
+    extrema,
+    softmax,
+    shape,
+    rearrange,
+    join,
+    indexing,
+    scatter,
+    linalg,
+    diagonal,
+    einsum,
+)
 
 
 def _merged(table: str) -> dict:

@@ -270,10 +270,10 @@ class SigmoidBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x)), without a Python constant (see tanh)
+        # d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x)); (1 - out) keeps it exact where
+        # sigmoid is near 1 (g*out - g*out*out would lose ~1e-5 in float32 there).
         (out,) = ctx.saved_tensors
-        scaled = g * out
-        return scaled - scaled * out
+        return g * out * (1 - out)
 
 
 _ONES_0D: dict = {}
@@ -297,9 +297,9 @@ class ReluBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # The derivative at 0 is taken as 0, as PyTorch does: sign(relu(x)) is 1 or 0.
+        # The derivative at 0 is 0 and at NaN passes g, as PyTorch's threshold_backward.
         (out,) = ctx.saved_tensors
-        return g * xp.sign(out)
+        return where(out <= 0, 0.0, g)
 
 
 class AbsBackward0(Op):
@@ -310,16 +310,21 @@ class AbsBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        # d|x| = sign(x), 0 at x == 0 as in PyTorch.
+        # d|x| = sign(x); 0 at x == 0 and at NaN, as in PyTorch.
         (x,) = ctx.saved_tensors
-        return g * xp.sign(x)
+        return where(x > 0, g, where(x < 0, -g, 0.0))
 
 
 class SignBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
 
-    function = xp.sign  # the forward: xp.sign(x)
+    @staticmethod
+    def forward(ctx, x):
+        out = xp.sign(x)
+        if out.dtype.kind == "f":
+            out = xp.nan_to_num(out, nan=0.0, copy=False)  # PyTorch: sign(nan) is 0
+        return out
 
     @staticmethod
     def backward(ctx, g):

@@ -1,23 +1,45 @@
-"""Shape ops (view, expand, select) and the shape helpers that VJPs share.
+"""Reshaping ops (view, reshape, flatten, squeeze, unsqueeze, expand) and single-dimension
+views (select, slice, narrow), with the shape helpers that VJPs share.
 
 Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
 
 ``expand``, ``sum_to``, ``reshape`` and ``cast`` take a raw array (fast backward) or a Tensor
-(recorded backward) and return the same kind, so that a VJP is written once for both.
+(recorded backward) and return the same kind, so that a VJP is written once for both. ``run``
+does the same for any op: most VJPs of the shape ops are another shape op (the gradient of a
+select places the gradient into zeros, whose gradient is a select), run on whatever the engine
+hands over.
+
+Forwards return NumPy views where PyTorch returns views (``is_view``: select, slice, expand,
+view) and fresh C-contiguous arrays where PyTorch copies, so that ``view`` accepts exactly the
+layouts PyTorch accepts. They never write into an input.
 """
 
 from __future__ import annotations
 
 from ..autograd.function import SAVE_NOTHING, Op
-from ..backend import from_numpy_dtype, xp
-from ..size import infer_shape, shape_arguments
+from ..backend import LEGACY_TYPE_NAMES, from_numpy_dtype, xp
+from ..size import infer_shape, normalize_dim, normalize_dims, shape_arguments
 from ..tensor import Tensor
 from .apply import unary
 
+_ndarray = xp.ndarray
 
+
+def run(node, x):
+    """Apply op ``node`` (static parameters set) to a Tensor, recorded; or run its forward on a
+    raw array: the one way a VJP calls another op."""
+    if type(x) is Tensor:
+        return unary(node, x)
+    return node.forward(node, x)
+
+
+# ---------------------------------------------------------------------- reshaping ops
 class ViewBackward0(Op):
+    """A reshape that needs no copy. Squeeze, unsqueeze and unsafe views are the same op."""
+
     __slots__ = ("shape", "input_shape")
     save = SAVE_NOTHING
+    is_view = True
 
     @staticmethod
     def forward(ctx, x):
@@ -29,9 +51,50 @@ class ViewBackward0(Op):
         return reshape(g, ctx.input_shape)
 
 
+class UnsafeViewBackward0(ViewBackward0):
+    """The view that ``reshape`` takes of its own copy of a tensor that cannot be viewed (not a
+    view of the input, as in PyTorch)."""
+
+    __slots__ = ()
+    is_view = False
+
+
+class SqueezeBackward0(ViewBackward0):  # squeeze()
+    __slots__ = ()
+
+
+class SqueezeBackward1(ViewBackward0):  # squeeze(dim)
+    __slots__ = ()
+
+
+class SqueezeBackward2(ViewBackward0):  # squeeze(dims)
+    __slots__ = ()
+
+
+class UnsqueezeBackward0(ViewBackward0):
+    __slots__ = ()
+
+
+class AliasBackward0(Op):
+    """``x[...]``: the same values, a new tensor."""
+
+    __slots__ = ()
+    save = SAVE_NOTHING
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view() if type(x) is _ndarray else x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
 class ExpandBackward0(Op):
     __slots__ = ("shape", "input_shape")
     save = SAVE_NOTHING
+    is_view = True
 
     @staticmethod
     def forward(ctx, x):
@@ -59,55 +122,71 @@ class SumToBackward(Op):
         return expand(g, ctx.input_shape)
 
 
+# ---------------------------------------------------------------------- permuting ops
+# ---------------------------------------------------------------------- select and slice
 class SelectBackward0(Op):
-    """``x[index]`` along the first dimension."""
+    """``x.select(dim, i)`` / ``x[i]``; ``key`` is the NumPy index ``(:, ..., i, ...)``."""
 
-    __slots__ = ("index", "input_shape")
+    __slots__ = ("key", "input_shape")
     save = SAVE_NOTHING
+    is_view = True
 
     @staticmethod
     def forward(ctx, x):
         ctx.input_shape = x.shape
-        # ``x[i, ...]`` keeps a 0-d result an array view instead of a copied NumPy scalar.
-        return x[ctx.index, ...]
+        return x[ctx.key]
 
     @staticmethod
     def backward(ctx, g):
-        if type(g) is Tensor:
-            node = SelectScatterBackward()
-            node.index = ctx.index
-            node.shape = ctx.input_shape
-            return unary(node, g)
-        return SelectScatterBackward.embed(g, ctx.index, ctx.input_shape)
+        node = SelectBackwardBackward0()
+        node.key = ctx.key
+        node.shape = ctx.input_shape
+        return run(node, g)
 
 
-class SelectScatterBackward(Op):
-    """Places a slice into zeros: the VJP of select, itself differentiable (by select)."""
+class SliceBackward0(SelectBackward0):
+    """``x[a:b:c]`` along one dimension, ``narrow``; ``key`` is ``(:, ..., a:b:c)``."""
 
-    __slots__ = ("index", "shape")
+    __slots__ = ()
+
+    @staticmethod
+    def backward(ctx, g):
+        node = SliceBackwardBackward0()
+        node.key = ctx.key
+        node.shape = ctx.input_shape
+        return run(node, g)
+
+
+class SelectBackwardBackward0(Op):
+    """Places a gradient into zeros at ``key``: the VJP of select, itself differentiable."""
+
+    __slots__ = ("key", "shape")
     save = SAVE_NOTHING
 
     @staticmethod
-    def embed(values, index, shape):
-        out = xp.zeros(shape, dtype=values.dtype)
-        out[index] = values
+    def forward(ctx, x):
+        out = xp.zeros(ctx.shape, dtype=x.dtype)
+        out[ctx.key] = x
         return out
 
     @staticmethod
-    def forward(ctx, x):
-        return SelectScatterBackward.embed(x, ctx.index, ctx.shape)
+    def backward(ctx, g):
+        node = SelectBackward0()
+        node.key = ctx.key
+        return run(node, g)
+
+
+class SliceBackwardBackward0(SelectBackwardBackward0):
+    __slots__ = ()
 
     @staticmethod
     def backward(ctx, g):
-        return select(g, ctx.index)
+        node = SliceBackward0()
+        node.key = ctx.key
+        return run(node, g)
 
 
-def select(x, index: int):
-    node = SelectBackward0()
-    node.index = index
-    return unary(node, x)
-
-
+# ---------------------------------------------------------------------- helpers for VJPs
 def reshape(g, shape):
     if type(g) is Tensor:
         if g.shape == shape:
@@ -158,29 +237,247 @@ def cast(g, np_dtype):
     return g.astype(np_dtype)
 
 
-# ---------------------------------------------------------------------- public functions
-def view(input, *shape):
-    node = ViewBackward0()
-    node.shape = infer_shape(shape_arguments(shape), input._data.size)
+def select(x, index: int, dim: int = 0):
+    """``x.select(dim, index)`` for a valid, non-negative ``dim`` and ``index``; a 0-d result
+    stays an array (a view)."""
+    node = SelectBackward0()
+    node.key = (slice(None),) * dim + (index, Ellipsis)
+    return run(node, x)
+
+
+def slice_dim(x, dim: int, start, stop, step=1):
+    """``x`` sliced along a valid, non-negative ``dim``."""
+    node = SliceBackward0()
+    node.key = (slice(None),) * dim + (slice(start, stop, step),)
+    return run(node, x)
+
+
+def view_op(node_class, input, shape):
+    """``input`` reshaped to ``shape`` by an op of ``node_class`` (a ViewBackward0 kind)."""
+    node = node_class()
+    node.shape = tuple(shape)
     return unary(node, input)
+
+
+# ---------------------------------------------------------------------- public functions
+VIEW_ERROR = (
+    "view size is not compatible with input tensor's size and stride (at least one dimension "
+    "spans across two contiguous subspaces). Use .reshape(...) instead."
+)
+
+
+def _requested_shape(input, shape: tuple) -> tuple:
+    shape = shape_arguments(shape)
+    for position, size in enumerate(shape):
+        if size < -1:
+            raise RuntimeError(
+                f"invalid shape dimension {size} at index {position} of shape {list(shape)}"
+            )
+    numel = input._data.size
+    if numel == 0 and -1 in shape and 0 in shape:
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+            "unspecified dimension size -1 can be any value and is ambiguous"
+        )
+    return infer_shape(shape, numel)
+
+
+def _viewable(data, shape) -> bool:
+    if type(data) is not _ndarray or data.flags.c_contiguous:
+        return True
+    try:
+        xp.reshape(data, shape, copy=False)
+    except ValueError:
+        return False
+    return True
+
+
+def view(input, *shape):
+    shape = _requested_shape(input, shape)
+    if not _viewable(input._data, shape):
+        raise RuntimeError(VIEW_ERROR)
+    return view_op(ViewBackward0, input, shape)
 
 
 def reshape_tensor(input, *shape):
-    """``x.reshape(2, 3)`` / ``torch.reshape(x, (2, 3))``."""
-    return view(input, *shape)
+    """``x.reshape(2, 3)`` / ``torch.reshape(x, (2, 3))``: a view, or a view of a copy."""
+    shape = _requested_shape(input, shape)
+    if _viewable(input._data, shape):
+        return view_op(ViewBackward0, input, shape)
+    return view_op(UnsafeViewBackward0, input.clone(), shape)
 
 
-def expand_tensor(input, *shape):
+def view_as(input, other):
+    return view(input, other._data.shape)
+
+
+def reshape_as(input, other):
+    return reshape_tensor(input, other._data.shape)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    shape = input._data.shape
+    if not shape:
+        return reshape_tensor(input, (1,))
+    start = normalize_dim(start_dim, len(shape))
+    end = normalize_dim(end_dim, len(shape))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    return reshape_tensor(input, shape[:start] + (-1,) + shape[end + 1 :])
+
+
+def ravel(input):
+    return reshape_tensor(input, (-1,))
+
+
+def unflatten(input, dim: int, sizes):
+    shape = input._data.shape
+    dim = normalize_dim(dim, len(shape))
+    sizes = shape_arguments((sizes,))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for size in sizes:
+        known *= size if size != -1 else 1
+    if -1 in sizes and known and shape[dim] % known == 0:
+        sizes = tuple(shape[dim] // known if size == -1 else size for size in sizes)
+        known = shape[dim]
+    if known != shape[dim] or -1 in sizes:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+            f"{dim} ({shape[dim]}) in the input tensor"
+        )
+    return view_op(ViewBackward0, input, shape[:dim] + sizes + shape[dim + 1 :])
+
+
+def squeeze(input, dim=None):
+    shape = input._data.shape
+    if dim is None:
+        return view_op(SqueezeBackward0, input, tuple(size for size in shape if size != 1))
+    if isinstance(dim, int):
+        node_class, dims = SqueezeBackward1, (normalize_dim(dim, len(shape)),)
+    else:
+        node_class, dims = SqueezeBackward2, normalize_dims(dim, len(shape)) if dim else ()
+    kept = tuple(size for i, size in enumerate(shape) if size != 1 or i not in dims)
+    return view_op(node_class, input, kept)
+
+
+def unsqueeze(input, dim: int):
+    shape = input._data.shape
+    dim = normalize_dim(dim, len(shape) + 1)
+    return view_op(UnsqueezeBackward0, input, shape[:dim] + (1,) + shape[dim:])
+
+
+def expanded_shape(input, sizes: tuple) -> tuple:
+    """The target of ``input.expand(*sizes)`` (-1 keeps a size), with PyTorch's errors."""
+    shape = input._data.shape
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        type_name = LEGACY_TYPE_NAMES[input.dtype.name]
+        raise RuntimeError(
+            f"expand(torch.{type_name}{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
+            f"the tensor ({len(shape)})"
+        )
+    target = list(sizes)
+    for i in range(len(sizes) - 1, -1, -1):  # PyTorch checks from the last dimension
+        size = sizes[i]
+        if i < lead:
+            if size < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({size}) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
+            continue
+        existing = shape[i - lead]
+        if size == -1:
+            target[i] = existing
+        elif existing != size and existing != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({size}) must match the existing size "
+                f"({existing}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(shape)}"
+            )
+    return tuple(target)
+
+
+def expand_tensor(input, *sizes):
     """``x.expand(2, -1, 3)``: -1 keeps a dimension's size."""
-    shape = shape_arguments(shape)
-    lead = len(shape) - input._data.ndim
     node = ExpandBackward0()
-    node.shape = tuple(
-        input._data.shape[i - lead] if size == -1 else size for i, size in enumerate(shape)
-    )
+    node.shape = expanded_shape(input, shape_arguments(sizes))
     return unary(node, input)
 
 
-TENSOR_METHODS = {"view": view, "reshape": reshape_tensor, "expand": expand_tensor}
-FUNCTIONS = {"reshape": reshape_tensor}
+def expand_as(input, other):
+    return expand_tensor(input, other._data.shape)
+
+
+def broadcast_to(input, size):
+    return expand_tensor(input, size)
+
+
+def narrow(input, dim: int, start, length: int):
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim(dim, len(shape))
+    size = shape[dim]
+    start = int(start)
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    start %= size if size else 1
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return slice_dim(input, dim, start, start + length)
+
+
+def select_tensor(input, dim: int, index):
+    shape = input._data.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim(dim, len(shape))
+    index = int(index)
+    if not -shape[dim] <= index < shape[dim]:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(shape)} at "
+            f"dimension {dim}"
+        )
+    return select(input, index % shape[dim], dim)
+
+
+TENSOR_METHODS = {
+    "view": view,
+    "reshape": reshape_tensor,
+    "view_as": view_as,
+    "reshape_as": reshape_as,
+    "flatten": flatten,
+    "ravel": ravel,
+    "unflatten": unflatten,
+    "squeeze": squeeze,
+    "unsqueeze": unsqueeze,
+    "expand": expand_tensor,
+    "expand_as": expand_as,
+    "broadcast_to": broadcast_to,
+    "narrow": narrow,
+    "select": select_tensor,
+}
+FUNCTIONS = {
+    "reshape": reshape_tensor,
+    "flatten": flatten,
+    "ravel": ravel,
+    "unflatten": unflatten,
+    "squeeze": squeeze,
+    "unsqueeze": unsqueeze,
+    "broadcast_to": broadcast_to,
+    "narrow": narrow,
+    "select": select_tensor,
+}
 UFUNCS: dict = {}

@@ -1,0 +1,195 @@
+"""Parts of matrices: diagonals (diag, diagonal, trace) and triangles (tril, triu).
+
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+
+Each VJP is the adjoint part-taking: the gradient of a diagonal is put back on a diagonal of
+zeros (itself an op, whose VJP takes the diagonal again), the gradient of a triangle is that
+triangle of the gradient.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import SAVE_NOTHING, Op
+from ..backend import sum_dtype, xp
+from ..size import normalize_dim
+from ..tensor import Tensor
+from .apply import unary
+
+
+# ------------------------------------------------------------------ trace, tril, triu
+class TraceBackward0(Op):
+    __slots__ = ("dtype", "input_shape")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        return x.trace(dtype=ctx.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d trace(X) / dX = the identity (rectangular for a non-square X)
+        rows, columns = ctx.input_shape
+        dtype = g._data.dtype if type(g) is Tensor else g.dtype
+        return g * xp.eye(rows, columns, dtype=dtype)
+
+
+class TrilBackward0(Op):
+    __slots__ = ("diagonal",)
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.tril(x, ctx.diagonal)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tril(g, ctx.diagonal) if type(g) is Tensor else xp.tril(g, ctx.diagonal)
+
+
+class TriuBackward0(Op):
+    __slots__ = ("diagonal",)
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.triu(x, ctx.diagonal)
+
+    @staticmethod
+    def backward(ctx, g):
+        return triu(g, ctx.diagonal) if type(g) is Tensor else xp.triu(g, ctx.diagonal)
+
+
+def trace(input):
+    data = input._data
+    if data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {data.ndim}")
+    if data.dtype == bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    node = TraceBackward0()
+    node.dtype = sum_dtype(data.dtype, None)
+    return unary(node, input)
+
+
+def _triangle(node, name: str, input, diagonal: int) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    node.diagonal = int(diagonal)
+    return unary(node, input)
+
+
+def tril(input, diagonal: int = 0):
+    return _triangle(TrilBackward0(), "tril", input, diagonal)
+
+
+def triu(input, diagonal: int = 0):
+    return _triangle(TriuBackward0(), "triu", input, diagonal)
+
+
+# ------------------------------------------------------------------ diag, diagonal
+class DiagonalBackward0(Op):
+    """The diagonal along ``dim1``/``dim2`` as the last dimension: a view."""
+
+    __slots__ = ("offset", "dim1", "dim2", "input_shape")
+    save = SAVE_NOTHING
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        return x.diagonal(ctx.offset, ctx.dim1, ctx.dim2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _embed(g, ctx.input_shape, ctx.offset, ctx.dim1, ctx.dim2)
+
+
+class DiagonalBackward0_copy(DiagonalBackward0):  # noqa: N801 - PyTorch's name for diag(2-D)
+    """``diag`` of a matrix: the diagonal, copied."""
+
+    __slots__ = ()
+    is_view = False
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        return x.diagonal(ctx.offset, ctx.dim1, ctx.dim2).copy()
+
+
+class DiagonalBackwardBackward0(Op):
+    """Values placed on a diagonal of zeros: the VJP of diagonal, itself differentiable."""
+
+    __slots__ = ("shape", "offset", "dim1", "dim2")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return _embed_array(x, ctx.shape, ctx.offset, ctx.dim1, ctx.dim2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _diagonal(g, ctx.offset, ctx.dim1, ctx.dim2)
+
+
+class DiagEmbedBackward0(DiagonalBackwardBackward0):
+    """``diag`` of a vector: a matrix with the vector on one diagonal."""
+
+    __slots__ = ()
+
+
+def _embed_array(values, shape, offset: int, dim1: int, dim2: int):
+    out = xp.zeros(shape, dtype=values.dtype)
+    target = xp.moveaxis(out, (dim1, dim2), (-2, -1))  # a writable view
+    index = xp.arange(values.shape[-1])
+    target[..., index + max(-offset, 0), index + max(offset, 0)] = values
+    return out
+
+
+def _embed(g, shape, offset: int, dim1: int, dim2: int):
+    if type(g) is not Tensor:
+        return _embed_array(g, shape, offset, dim1, dim2)
+    return unary(_diagonal_node(DiagonalBackwardBackward0, offset, dim1, dim2, shape), g)
+
+
+def _diagonal(g, offset: int, dim1: int, dim2: int):
+    if type(g) is not Tensor:
+        return g.diagonal(offset, dim1, dim2)
+    return unary(_diagonal_node(DiagonalBackward0, offset, dim1, dim2), g)
+
+
+def _diagonal_node(node_class, offset: int, dim1: int, dim2: int, shape=None):
+    node = node_class()
+    node.offset, node.dim1, node.dim2 = offset, dim1, dim2
+    if shape is not None:
+        node.shape = shape
+    return node
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    ndim = input._data.ndim
+    first, second = normalize_dim(dim1, ndim), normalize_dim(dim2, ndim)
+    if first == second:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return unary(_diagonal_node(DiagonalBackward0, int(offset), first, second), input)
+
+
+def diag(input, diagonal: int = 0):
+    data = input._data
+    offset = int(diagonal)
+    if data.ndim == 1:
+        size = data.shape[0] + abs(offset)
+        return unary(_diagonal_node(DiagEmbedBackward0, offset, 0, 1, (size, size)), input)
+    if data.ndim == 2:
+        return unary(_diagonal_node(DiagonalBackward0_copy, offset, 0, 1), input)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {data.ndim}D")
+
+
+TENSOR_METHODS = {
+    "trace": trace,
+    "tril": tril,
+    "triu": triu,
+    "diag": diag,
+    "diagonal": diagonal,
+}
+FUNCTIONS = dict(TENSOR_METHODS)
+UFUNCS: dict = {}

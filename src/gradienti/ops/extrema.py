@@ -1,0 +1,263 @@
+"""Extremes: max, min (over all elements, or along a dimension with the indices), amax,
+amin, argmax, argmin, and the named tuples that PyTorch returns (``torch.return_types``).
+
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+
+Gradients at ties follow PyTorch: ``max()``/``min()`` of all elements and ``amax``/``amin``
+share the gradient equally among the tied elements; ``max(dim)``/``min(dim)`` give it all to
+the returned index (the first of the tied elements). Only the values are differentiable: the
+indices are a constant tensor, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ..autograd.function import SAVE_BOTH, SAVE_NOTHING, Op
+from ..backend import xp
+from ..size import normalize_dim
+from ..tensor import Tensor, wrap
+from . import pointwise
+from .apply import unary
+from .elementwise import where
+from .reduce import keep_dims, raw, reduction_dims
+
+
+# ---------------------------------------------------------------------- return types
+def _return_type(name: str, fields: str):
+    """A named tuple printed as PyTorch prints ``torch.return_types.<name>``."""
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
+        return f"torch.return_types.{name}(\n{inner})"
+
+    cls = type(name, (namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})
+    cls.__qualname__ = f"return_types.{name}"
+    return cls
+
+
+class return_types:  # noqa: N801 - PyTorch's namespace name
+    """``torch.return_types``: the named tuples of ops with several results."""
+
+    max = _return_type("max", "values indices")
+    min = _return_type("min", "values indices")
+
+
+# ---------------------------------------------------------------------- max and min
+class MaxBackward1(Op):
+    """The largest element; the gradient is shared equally among ties (NaN counts as largest)."""
+
+    __slots__ = ()
+    save = SAVE_BOTH
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.max()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        x, out = raw(x), raw(out)
+        chosen = xp.isnan(x) if out != out else x == out
+        return where(chosen, g / int(chosen.sum()), 0.0)
+
+
+class MinBackward1(MaxBackward1):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.min()
+
+
+class MaxBackward0(Op):
+    """The largest elements along ``dim``; the gradient goes to the returned index only."""
+
+    __slots__ = ("dim", "keepdim", "indices", "input_shape")
+    save = SAVE_NOTHING
+    select = staticmethod(xp.argmax)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        dim = ctx.dim
+        if dim is None:  # a 0-d input
+            ctx.indices = xp.zeros((), dtype=xp.int64)
+            return xp.array(x)
+        indices = ctx.select(x, axis=dim, keepdims=True)
+        ctx.indices = indices  # with the reduced dimension kept, for the backward
+        values = xp.take_along_axis(x, indices, axis=dim)
+        return values if ctx.keepdim else values.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        dim = ctx.dim
+        if dim is None:
+            return g
+        shape = ctx.input_shape
+        positions = xp.arange(shape[dim]).reshape((-1,) + (1,) * (len(shape) - dim - 1))
+        g = keep_dims(g, (dim,), ctx.keepdim, shape)
+        return where(positions == ctx.indices, g, 0.0)
+
+
+class MinBackward0(MaxBackward0):
+    __slots__ = ()
+    select = staticmethod(xp.argmin)
+
+
+class AmaxBackward0(Op):
+    """The largest elements over ``dims``; the gradient is shared equally among ties."""
+
+    __slots__ = ("dims", "keepdim", "input_shape")
+    save = SAVE_BOTH
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        return xp.asarray(x.max(axis=ctx.dims, keepdims=ctx.keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        dims, keepdim, shape = ctx.dims, ctx.keepdim, ctx.input_shape
+        x = raw(x)
+        chosen = x == keep_dims(raw(out), dims, keepdim, shape)
+        count = chosen.sum(axis=dims, keepdims=True, dtype=x.dtype)
+        # (g / count) * chosen, as PyTorch: NaN where the extreme is NaN (no element equals it).
+        return (keep_dims(g, dims, keepdim, shape) / count) * chosen.astype(x.dtype)
+
+
+class AminBackward0(AmaxBackward0):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        return xp.asarray(x.min(axis=ctx.dims, keepdims=ctx.keepdim))
+
+
+_NO_DIM = object()  # "dim not given", distinct from an explicit dim=None
+
+
+def _check_not_empty(name: str, shape, dims, error=RuntimeError, shown_dims=None) -> None:
+    """PyTorch's errors for an extreme of nothing."""
+    if dims is None:
+        if 0 in shape:
+            hint = " Specify the reduction dim with the 'dim' argument." * (error is RuntimeError)
+            raise error(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0.{hint}"
+            )
+        return
+    for d, shown in zip(dims, shown_dims or dims):
+        if shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {shown} to have non-zero size.")
+
+
+def _extreme(name, full_node, dim_node, result_type, input, dim, keepdim, other):
+    if other is not None or isinstance(dim, Tensor):
+        if keepdim is not None or (other is not None and dim is not _NO_DIM):
+            raise TypeError(f"{name}(): give either a dim or another tensor, not both")
+        return _binary_extreme(name, input, other if other is not None else dim)
+    if dim is _NO_DIM:
+        if keepdim is not None:
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got keepdim without dim"
+            )
+        _check_not_empty(name, input._data.shape, None)
+        return unary(full_node(), input)
+    if not isinstance(dim, int):
+        raise TypeError(
+            f"{name}(): argument 'dim' (position 1) must be int, not {type(dim).__name__}"
+        )
+    ndim = input._data.ndim
+    axis = normalize_dim(dim, ndim)
+    node = dim_node()
+    node.dim = axis if ndim else None
+    node.keepdim = bool(keepdim)
+    if ndim:
+        _check_not_empty(name, input._data.shape, (axis,))
+    values = unary(node, input)
+    indices = node.indices
+    if not node.keepdim and ndim:
+        indices = indices.squeeze(axis)
+    return result_type(values, wrap(indices.astype(xp.int64, copy=False), None))
+
+
+def _binary_extreme(name, input, other):
+    """``max(a, b)`` is ``maximum(a, b)`` (from the pointwise ops)."""
+    function = getattr(pointwise, "maximum" if name == "max" else "minimum", None)
+    if function is None:
+        raise NotImplementedError(f"{name}(input, other) needs the pointwise maximum/minimum ops")
+    return function(input, other)
+
+
+def max_(input, dim=_NO_DIM, keepdim=None, *, other=None):
+    """``max(x)``, ``max(x, dim, keepdim=False)`` -> (values, indices), ``max(x, other)``."""
+    return _extreme("max", MaxBackward1, MaxBackward0, return_types.max, input, dim, keepdim, other)
+
+
+def min_(input, dim=_NO_DIM, keepdim=None, *, other=None):
+    """``min(x)``, ``min(x, dim, keepdim=False)`` -> (values, indices), ``min(x, other)``."""
+    return _extreme("min", MinBackward1, MinBackward0, return_types.min, input, dim, keepdim, other)
+
+
+def _amax_like(name, node_class, input, dim, keepdim):
+    shape = input._data.shape
+    dims = reduction_dims(dim, len(shape))
+    if dim is None or (not isinstance(dim, int) and not tuple(dim)):
+        _check_not_empty(name, shape, None)
+    else:
+        given = (dim,) if isinstance(dim, int) else tuple(dim)
+        order = sorted(range(len(given)), key=lambda i: normalize_dim(given[i], len(shape)))
+        if shape:
+            _check_not_empty(name, shape, dims, shown_dims=[given[i] for i in order])
+    node = node_class()
+    node.dims = dims
+    node.keepdim = keepdim
+    return unary(node, input)
+
+
+def amax(input, dim=(), keepdim: bool = False):
+    return _amax_like("amax", AmaxBackward0, input, dim, keepdim)
+
+
+def amin(input, dim=(), keepdim: bool = False):
+    return _amax_like("amin", AminBackward0, input, dim, keepdim)
+
+
+def _arg_extreme(name, select, input, dim, keepdim):
+    data = input._data
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if dim is None:
+        _check_not_empty(name, data.shape, None, error=IndexError)
+        index = select(data.reshape(-1)) if data.ndim else 0
+        if keepdim:
+            return wrap(xp.full((1,) * data.ndim, index, dtype=xp.int64), None)
+        return wrap(xp.int64(index), None)
+    axis = normalize_dim(dim, data.ndim)
+    if not data.ndim:
+        return wrap(xp.zeros((), dtype=xp.int64), None)
+    _check_not_empty(name, data.shape, (axis,))
+    indices = select(data, axis=axis, keepdims=keepdim)
+    return wrap(xp.asarray(indices, dtype=xp.int64), None)
+
+
+def argmax(input, dim=None, keepdim: bool = False):
+    return _arg_extreme("argmax", xp.argmax, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim: bool = False):
+    return _arg_extreme("argmin", xp.argmin, input, dim, keepdim)
+
+
+TENSOR_METHODS = {
+    "max": max_,
+    "min": min_,
+    "amax": amax,
+    "amin": amin,
+    "argmax": argmax,
+    "argmin": argmin,
+}
+FUNCTIONS = dict(TENSOR_METHODS)
+UFUNCS: dict = {}

@@ -1,0 +1,303 @@
+"""Joining and splitting: cat, stack, hstack, vstack, split, chunk, unbind.
+
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+
+The VJP of a join is a split of the gradient and the other way round, each written with the
+helpers of shape.py and the functions here, so that it runs on raw arrays or on Tensors.
+``split``, ``chunk`` and ``unbind`` are multi-output ops (``unary_multi``): each piece is an
+output of one node, and a piece that gets no gradient contributes zeros.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import NO_EDGE, SAVE_NOTHING, Op
+from ..backend import xp
+from ..size import normalize_dim
+from ..tensor import Tensor, wrap
+from .apply import nary, unary_multi
+from .shape import select, slice_dim
+
+
+class CatBackward0(Op):
+    """``cat(tensors, dim)``. A 1-d empty tensor beside tensors of more dimensions is skipped,
+    as PyTorch does for backward compatibility; ``sizes`` holds None for it."""
+
+    __slots__ = ("dim", "sizes")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, *arrays):
+        dim = ctx.dim
+        sizes = ctx.sizes
+        joined = [array for array, size in zip(arrays, sizes) if size is not None]
+        return xp.concatenate(joined, axis=dim) if joined else arrays[0].copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        dim = ctx.dim
+        grads = []
+        start = 0
+        for edge, size in zip(ctx._next, ctx.sizes):
+            if size is None:
+                grads.append(None if edge is None else _zeros_like_grad(g, (0,)))
+                continue
+            if edge is not None:
+                grads.append(slice_dim(g, dim, start, start + size))
+            else:
+                grads.append(None)
+            start += size
+        return tuple(grads)
+
+
+class StackBackward0(Op):
+    __slots__ = ("dim",)
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, *arrays):
+        return xp.stack(arrays, axis=ctx.dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        dim = ctx.dim
+        return tuple(
+            None if edge is None else select(g, index, dim) for index, edge in enumerate(ctx._next)
+        )
+
+
+class SplitWithSizesBackward0(Op):
+    """``split([sizes], dim)``: one output per size."""
+
+    __slots__ = ("sizes", "dim", "num_outputs", "output_meta")
+    save = SAVE_NOTHING
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        lead = (slice(None),) * ctx.dim
+        pieces = []
+        start = 0
+        for size in ctx.sizes:
+            pieces.append(x[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return _cat_grads(grads, ctx.dim)
+
+
+class SplitBackward0(SplitWithSizesBackward0):
+    """``split(size, dim)`` and ``chunk``: equal pieces, the last one shorter."""
+
+    __slots__ = ()
+
+
+class UnbindBackward0(Op):
+    __slots__ = ("dim", "num_outputs", "output_meta")
+    save = SAVE_NOTHING
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        lead = (slice(None),) * ctx.dim
+        return tuple(x[lead + (index, Ellipsis)] for index in range(x.shape[ctx.dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if not any(type(g) is Tensor for g in grads):
+            return xp.stack(grads, axis=ctx.dim)
+        return stack([_as_tensor(g) for g in grads], ctx.dim)
+
+
+def _as_tensor(g):
+    """A gradient the engine materialised as a zero array, as a constant Tensor."""
+    return g if type(g) is Tensor else wrap(g, NO_EDGE)
+
+
+def _cat_grads(grads, dim):
+    if not any(type(g) is Tensor for g in grads):
+        return xp.concatenate(grads, axis=dim)
+    return cat([_as_tensor(g) for g in grads], dim)
+
+
+def _zeros_like_grad(g, shape):
+    dtype = g._data.dtype if type(g) is Tensor else g.dtype
+    zeros = xp.zeros(shape, dtype=dtype)
+    return wrap(zeros, NO_EDGE) if type(g) is Tensor else zeros
+
+
+# ---------------------------------------------------------------------- public functions
+def _tensor_list(function: str, tensors) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"{function}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+            f"{type(tensors).__name__}"
+        )
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {position} in argument 0, but got "
+                f"{type(tensor).__name__}"
+            )
+    return list(tensors)
+
+
+def cat(tensors, dim: int = 0, *, axis=None, out=None):
+    """``torch.cat`` (also ``concat``, ``concatenate``; ``axis`` is NumPy's name of ``dim``)."""
+    if axis is not None:
+        dim = axis
+    tensors = _tensor_list("cat", tensors)
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    shapes = [tensor._data.shape for tensor in tensors]
+    for position, shape in enumerate(shapes):
+        if not shape:
+            raise RuntimeError(
+                f"zero-dimensional tensor (at position {position}) cannot be concatenated"
+            )
+    # PyTorch skips 1-d empty tensors (a legacy rule), unless every tensor is one.
+    legacy = [shape == (0,) for shape in shapes]
+    if all(legacy):
+        legacy = [False] * len(shapes)
+    first = next(shape for shape, skipped in zip(shapes, legacy) if not skipped)
+    dim = normalize_dim(dim, len(first))
+    sizes = []
+    for position, (shape, skipped) in enumerate(zip(shapes, legacy)):
+        if skipped:
+            sizes.append(None)
+            continue
+        if len(shape) != len(first):
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}"
+            )
+        for d, (expected, got) in enumerate(zip(first, shape)):
+            if d != dim and expected != got:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                    f"{expected} but got size {got} for tensor number {position} in the list."
+                )
+        sizes.append(shape[dim])
+    node = CatBackward0()
+    node.dim = dim
+    node.sizes = tuple(sizes)
+    return nary(node, *tensors)
+
+
+def stack(tensors, dim: int = 0, *, axis=None, out=None):
+    if axis is not None:
+        dim = axis
+    tensors = _tensor_list("stack", tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tensors[0]._data.shape
+    for position, tensor in enumerate(tensors):
+        if tensor._data.shape != first:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 "
+                f"and {list(tensor._data.shape)} at entry {position}"
+            )
+    node = StackBackward0()
+    node.dim = normalize_dim(dim, len(first) + 1)
+    return nary(node, *tensors)
+
+
+def hstack(tensors, *, out=None):
+    tensors = [t if t._data.ndim else t.reshape(1) for t in _tensor_list("hstack", tensors)]
+    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors, *, out=None):
+    tensors = _tensor_list("vstack", tensors)
+    tensors = [
+        t if t._data.ndim >= 2 else t.unsqueeze(0) if t._data.ndim else t.reshape(1, 1)
+        for t in tensors
+    ]
+    return cat(tensors, 0)
+
+
+def _split_dim(input, dim: int) -> tuple:
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    dim = normalize_dim(dim, len(shape))
+    return dim, shape[dim]
+
+
+def split(input, split_size_or_sections, dim: int = 0):
+    dim, size = _split_dim(input, dim)
+    if not isinstance(split_size_or_sections, int):
+        return split_with_sizes(input, split_size_or_sections, dim)
+    split_size = int(split_size_or_sections)
+    if split_size < 0:
+        raise RuntimeError(
+            f"split expects split_size be non-negative, but got split_size={split_size}"
+        )
+    if split_size == 0 and size != 0:
+        raise RuntimeError(
+            f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}"
+        )
+    count = max(-(-size // split_size), 1) if split_size else 1
+    sizes = [split_size] * (count - 1) + [size - split_size * (count - 1)]
+    node = SplitBackward0()
+    node.sizes = tuple(sizes)
+    node.dim = dim
+    return unary_multi(node, input)
+
+
+def split_with_sizes(input, split_sizes, dim: int = 0):
+    dim, size = _split_dim(input, dim)
+    sizes = tuple(int(s) for s in split_sizes)
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(
+            "split_with_sizes expects split_sizes have only non-negative entries, but got "
+            f"split_sizes={list(sizes)}"
+        )
+    if sum(sizes) != size:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+            f"at dimension {dim}), but got split_sizes={list(sizes)}"
+        )
+    node = SplitWithSizesBackward0()
+    node.sizes = sizes
+    node.dim = dim
+    return unary_multi(node, input)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    dim, size = _split_dim(input, dim)
+    if size == 0:
+        return split_with_sizes(input, [0] * chunks, dim)
+    return split(input, -(-size // chunks), dim)
+
+
+def unbind(input, dim: int = 0):
+    ndim = input._data.ndim
+    if not ndim:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    node = UnbindBackward0()
+    node.dim = normalize_dim(dim, ndim)
+    return unary_multi(node, input)
+
+
+TENSOR_METHODS = {
+    "split": split,
+    "split_with_sizes": split_with_sizes,
+    "chunk": chunk,
+    "unbind": unbind,
+}
+FUNCTIONS = {
+    "cat": cat,
+    "concat": cat,
+    "concatenate": cat,
+    "stack": stack,
+    "hstack": hstack,
+    "vstack": vstack,
+    "split": split,
+    "split_with_sizes": split_with_sizes,
+    "chunk": chunk,
+    "unbind": unbind,
+}
+UFUNCS: dict = {}

@@ -1,0 +1,131 @@
+"""Boolean elementwise tests and reductions: isnan, isinf, isfinite, isposinf, isneginf,
+logical_and/or/xor/not, any and all. Their results are bool tensors (``any``/``all`` of a
+uint8 tensor stay uint8, as in PyTorch) and never require grad.
+
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import NO_EDGE
+from ..backend import xp
+from ..size import normalize_dim
+from ..tensor import Tensor, wrap
+from .pointwise import check_broadcast, tensor_argument
+
+
+def _floating_test(ufunc, name: str, integral_value: bool):
+    """A float test; an integral or bool tensor is never NaN or infinite."""
+
+    def function(input):
+        data = input._data
+        if data.dtype.kind != "f":
+            return wrap(xp.full(data.shape, integral_value), NO_EDGE)
+        return wrap(ufunc(data), NO_EDGE)
+
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
+isnan = _floating_test(xp.isnan, "isnan", False)
+isinf = _floating_test(xp.isinf, "isinf", False)
+isfinite = _floating_test(xp.isfinite, "isfinite", True)
+isposinf = _floating_test(xp.isposinf, "isposinf", False)
+isneginf = _floating_test(xp.isneginf, "isneginf", False)
+
+
+def _logical_binary(ufunc, name: str):
+    def apply(input, other):
+        try:
+            return wrap(ufunc(input._data, other._data), NO_EDGE)
+        except ValueError:
+            check_broadcast(input, other)
+            raise
+
+    def function(input, other):
+        tensor_argument(input, name, "input", 1)
+        tensor_argument(other, name, "other", 2)
+        return apply(input, other)
+
+    def method(self, other):
+        tensor_argument(other, name, "other", 1)
+        return apply(self, other)
+
+    function.__name__ = function.__qualname__ = method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    return function, method
+
+
+logical_and, logical_and_method = _logical_binary(xp.logical_and, "logical_and")
+logical_or, logical_or_method = _logical_binary(xp.logical_or, "logical_or")
+logical_xor, logical_xor_method = _logical_binary(xp.logical_xor, "logical_xor")
+
+
+def logical_not(input):
+    return wrap(xp.logical_not(input._data), NO_EDGE)
+
+
+def _reduce_dims(dim, ndim: int):
+    """The normalised dims of a reduction; an empty tuple reduces nothing (as in PyTorch)."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    normalized = []
+    for d in dims:
+        d = normalize_dim(d, ndim)
+        if d in normalized:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        normalized.append(d)
+    return tuple(normalized) if ndim else ()
+
+
+def _truth_reduction(reduce, name: str):
+    def function(input, dim=None, keepdim: bool = False):
+        data = xp.asarray(input._data)
+        if dim is None:
+            out = reduce(data, keepdims=keepdim)
+        else:
+            dims = _reduce_dims(dim, data.ndim)
+            out = reduce(data, axis=dims, keepdims=keepdim) if dims else data.astype(bool)
+        if data.dtype == xp.uint8:  # PyTorch keeps uint8 for uint8 input
+            out = xp.asarray(out, dtype=xp.uint8)
+        return wrap(out, NO_EDGE)
+
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
+any = _truth_reduction(xp.any, "any")  # noqa: A001 - PyTorch's name
+all = _truth_reduction(xp.all, "all")  # noqa: A001 - PyTorch's name
+
+
+def _ufunc_logical(function):
+    """The ufunc form: a recorded VJP may pass an array or a number as either operand."""
+
+    def call(a, b):
+        a_data = a._data if type(a) is Tensor else a
+        b_data = b._data if type(b) is Tensor else b
+        return wrap(function(a_data, b_data), NO_EDGE)
+
+    return call
+
+
+_BOTH = {
+    "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "isposinf": isposinf,
+    "isneginf": isneginf, "logical_not": logical_not, "any": any, "all": all,
+}  # fmt: skip
+TENSOR_METHODS = {
+    **_BOTH,
+    "logical_and": logical_and_method,
+    "logical_or": logical_or_method,
+    "logical_xor": logical_xor_method,
+}
+FUNCTIONS = {
+    **_BOTH,
+    "logical_and": logical_and,
+    "logical_or": logical_or,
+    "logical_xor": logical_xor,
+}
+UFUNCS = {
+    xp.isnan: isnan, xp.isinf: isinf, xp.isfinite: isfinite, xp.logical_not: logical_not,
+    xp.logical_and: _ufunc_logical(xp.logical_and), xp.logical_or: _ufunc_logical(xp.logical_or),
+    xp.logical_xor: _ufunc_logical(xp.logical_xor),
+}  # fmt: skip

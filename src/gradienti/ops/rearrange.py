@@ -1,0 +1,298 @@
+"""Rearranging ops: transpose, t, T, mT, permute, movedim, flip, roll, repeat, tile.
+
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+
+Each VJP is the inverse rearrangement (a transpose for a transpose, the inverse permutation,
+a flip, a roll back) run through ``shape.run``, so it works on raw arrays and on Tensors alike;
+repeat's VJP sums the repeated blocks. Transposes and permutations return NumPy views, as
+PyTorch returns views; flip and roll copy, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..autograd.function import SAVE_NOTHING, Op
+from ..backend import xp
+from ..size import normalize_dim, shape_arguments
+from .apply import unary
+from .shape import reshape, run
+
+_ndarray = xp.ndarray
+
+
+class PermuteBackward0(Op):
+    __slots__ = ("dims",)
+    save = SAVE_NOTHING
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.transpose(x, ctx.dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        node = PermuteBackward0()
+        node.dims = tuple(sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__))  # inverse
+        return run(node, g)
+
+
+class TransposeBackward0(Op):
+    __slots__ = ("dim0", "dim1")
+    save = SAVE_NOTHING
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.swapaxes(x, ctx.dim0, ctx.dim1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return run(_transpose_node(ctx.dim0, ctx.dim1), g)
+
+
+class TBackward0(Op):
+    """``x.t()``: a transpose of a matrix, the identity on fewer dimensions."""
+
+    __slots__ = ()
+    save = SAVE_NOTHING
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.T if type(x) is _ndarray else x
+
+    @staticmethod
+    def backward(ctx, g):
+        return run(TBackward0(), g)
+
+
+class FlipBackward0(Op):
+    __slots__ = ("dims",)
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.flip(x, ctx.dims).copy()  # PyTorch's flip copies (a contiguous result)
+
+    @staticmethod
+    def backward(ctx, g):
+        node = FlipBackward0()
+        node.dims = ctx.dims
+        return run(node, g)
+
+
+class RollBackward0(Op):
+    """``roll(shifts, dims)``; ``dims`` None rolls the flattened tensor."""
+
+    __slots__ = ("shifts", "dims")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.roll(x, ctx.shifts, axis=ctx.dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        node = RollBackward0()
+        node.shifts = tuple(-shift for shift in ctx.shifts)
+        node.dims = ctx.dims
+        return run(node, g)
+
+
+class RepeatBackward0(Op):
+    __slots__ = ("repeats", "input_shape")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        return xp.tile(x, ctx.repeats)
+
+    @staticmethod
+    def backward(ctx, g):
+        # Output dim i is (repeat k, position j) with index k * size + j: split each dimension
+        # in two and sum over the repeats.
+        repeats = ctx.repeats
+        input_shape = ctx.input_shape
+        padded = (1,) * (len(repeats) - len(input_shape)) + tuple(input_shape)
+        split = tuple(size for pair in zip(repeats, padded) for size in pair)
+        summed = reshape(g, split).sum(tuple(range(0, 2 * len(repeats), 2)))
+        return reshape(summed, input_shape)
+
+
+# ---------------------------------------------------------------------- public functions
+def _transpose_node(dim0: int, dim1: int):
+    node = TransposeBackward0()
+    node.dim0 = dim0
+    node.dim1 = dim1
+    return node
+
+
+def transpose(input, dim0: int, dim1: int):
+    ndim = input._data.ndim
+    return unary(_transpose_node(normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)), input)
+
+
+def t(input):
+    ndim = input._data.ndim
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    return unary(TBackward0(), input)
+
+
+T_WARNING = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+    "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+    "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+    "tensor."
+)
+T_0D_WARNING = (
+    "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+)
+
+
+def numpy_T(input):  # noqa: N802 - PyTorch's name for x.T
+    ndim = input._data.ndim
+    if ndim != 2:
+        warnings.warn(T_WARNING if ndim else T_0D_WARNING, UserWarning, stacklevel=2)
+    node = PermuteBackward0()
+    node.dims = tuple(range(ndim - 1, -1, -1))
+    return unary(node, input)
+
+
+def matrix_T(input):  # noqa: N802 - x.mT
+    ndim = input._data.ndim
+    if ndim < 2:
+        raise RuntimeError(
+            f"tensor.mT is only supported on matrices or batches of matrices. Got {ndim}-D tensor."
+        )
+    return unary(_transpose_node(ndim - 2, ndim - 1), input)
+
+
+def _dims_arguments(dims: tuple) -> tuple:
+    """``f(0, 1)`` and ``f((0, 1))`` / ``f([0, 1])`` alike."""
+    if len(dims) == 1 and not isinstance(dims[0], int):
+        dims = tuple(dims[0])
+    return tuple(int(dim) for dim in dims)
+
+
+def permute(input, *dims):
+    dims = _dims_arguments(dims)
+    ndim = input._data.ndim
+    if len(dims) != ndim:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            "length of the desired ordering of dimensions i.e. input.dim() = "
+            f"{ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    dims = tuple(normalize_dim(dim, ndim) for dim in dims)
+    if len(set(dims)) != ndim:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    node = PermuteBackward0()
+    node.dims = dims
+    return unary(node, input)
+
+
+def movedim(input, source, destination):
+    ndim = input._data.ndim
+    source = (source,) if isinstance(source, int) else tuple(source)
+    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(source)} dims) should "
+            f"contain the same number of dims as destination ({list(destination)} dims)"
+        )
+    normalized = []
+    for name, dims in (("source", source), ("destination", destination)):
+        dims = [normalize_dim(dim, ndim) for dim in dims]
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+        normalized.append(dims)
+    order = [None] * ndim
+    for src, dst in zip(*normalized):
+        order[dst] = src
+    rest = iter(dim for dim in range(ndim) if dim not in normalized[0])
+    node = PermuteBackward0()
+    node.dims = tuple(dim if dim is not None else next(rest) for dim in order)
+    return unary(node, input)
+
+
+def repeat(input, *sizes):
+    repeats = shape_arguments(sizes)
+    shape = input._data.shape
+    if len(repeats) < len(shape):
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    padded = (1,) * (len(repeats) - len(shape)) + shape
+    target = [size * count for size, count in zip(padded, repeats)]
+    for size in target:
+        if size < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {size}: {target}")
+    node = RepeatBackward0()
+    node.repeats = repeats
+    return unary(node, input)
+
+
+def tile(input, dims):
+    dims = shape_arguments((dims,))
+    return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
+
+
+def flip(input, *dims):
+    ndim = input._data.ndim
+    dims = tuple(normalize_dim(dim, ndim) for dim in _dims_arguments(dims))
+    for dim in dims:
+        if dims.count(dim) > 1:
+            raise RuntimeError(f"dim {dim} appears multiple times in the list of dims")
+    node = FlipBackward0()
+    node.dims = dims
+    return unary(node, input)
+
+
+def roll(input, shifts, dims=None):
+    shifts = (int(shifts),) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    ndim = input._data.ndim
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        dims = tuple(normalize_dim(dim, ndim) for dim in dims)
+    if len(shifts) != len(dims or ()) and not (dims is None and len(shifts) == 1):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims or ())}"
+        )
+    node = RollBackward0()
+    node.shifts = shifts
+    node.dims = dims
+    return unary(node, input)
+
+
+TENSOR_METHODS = {
+    "transpose": transpose,
+    "swapaxes": transpose,
+    "swapdims": transpose,
+    "t": t,
+    "T": property(numpy_T),
+    "mT": property(matrix_T),
+    "permute": permute,
+    "movedim": movedim,
+    "moveaxis": movedim,
+    "repeat": repeat,
+    "tile": tile,
+    "flip": flip,
+    "roll": roll,
+}
+FUNCTIONS = {
+    "transpose": transpose,
+    "swapaxes": transpose,
+    "swapdims": transpose,
+    "t": t,
+    "permute": permute,
+    "movedim": movedim,
+    "moveaxis": movedim,
+    "tile": tile,
+    "flip": flip,
+    "roll": roll,
+}
+UFUNCS: dict = {}

@@ -1,0 +1,266 @@
+"""Along a dimension: softmax, log_softmax, logsumexp, and the running sum and product
+(cumsum, cumprod).
+
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+
+softmax, log_softmax and logsumexp subtract the maximum first, so inputs of 1e4 neither
+overflow nor lose the small terms; their VJPs are written with differentiable operations (and
+``sum_keep``), so second derivatives work.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import SAVE_BOTH, SAVE_NOTHING, SAVE_OUTPUT, Op
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
+from ..tensor import Tensor
+from .apply import unary
+from .reduce import as_dtype, keep_dims, one_dim, raw, reduction_dims, sum_keep, without_diagonal
+from .shape import reshape
+
+
+def _dims_of(dim) -> tuple:
+    """The axes that an op along ``dim`` works over: none for a 0-d input (dim None)."""
+    return () if dim is None else (dim,)
+
+
+# ---------------------------------------------------------------------- softmax
+class SoftmaxBackward0(Op):
+    __slots__ = ("dim",)
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        dims = _dims_of(ctx.dim)
+        if not x.size:
+            return x.copy()
+        if x.dtype == xp.float16:  # PyTorch computes half precision in single
+            return SoftmaxBackward0.forward(ctx, x.astype(xp.float32)).astype(xp.float16)
+        out = xp.asarray(x - x.max(axis=dims, keepdims=True))
+        xp.exp(out, out=out)
+        out /= out.sum(axis=dims, keepdims=True)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # J^T g = out * (g - sum(g * out))
+        (out,) = ctx.saved_tensors
+        return out * (g - sum_keep(g * out, _dims_of(ctx.dim)))
+
+
+class LogSoftmaxBackward0(Op):
+    __slots__ = ("dim",)
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def forward(ctx, x):
+        dims = _dims_of(ctx.dim)
+        if not x.size:
+            return x.copy()
+        if x.dtype == xp.float16:
+            return LogSoftmaxBackward0.forward(ctx, x.astype(xp.float32)).astype(xp.float16)
+        shifted = x - x.max(axis=dims, keepdims=True)
+        return shifted - xp.log(xp.exp(shifted).sum(axis=dims, keepdims=True))
+
+    @staticmethod
+    def backward(ctx, g):
+        # J^T g = g - softmax * sum(g)
+        (out,) = ctx.saved_tensors
+        return g - xp.exp(out) * sum_keep(g, _dims_of(ctx.dim))
+
+
+def _softmax_like(name, node_class, input, dim, dtype):
+    if dtype is not None:
+        input = input.to(dtype)
+    data = input._data
+    node = node_class()
+    node.dim = one_dim(name, dim, data.ndim)
+    if data.dtype.kind != "f":
+        last = node.dim is None or node.dim == data.ndim - 1
+        kernel = f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
+        type_name = SCALAR_TYPE_NAMES[from_numpy_dtype(data.dtype).name]
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name}'")
+    return unary(node, input)
+
+
+def softmax(input, dim, dtype=None):
+    return _softmax_like("softmax", SoftmaxBackward0, input, dim, dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    return _softmax_like("log_softmax", LogSoftmaxBackward0, input, dim, dtype)
+
+
+# ---------------------------------------------------------------------- logsumexp
+class LogsumexpBackward0(Op):
+    __slots__ = ("dims", "keepdim", "input_shape")
+    save = SAVE_BOTH
+    promotes_integers = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        dims = ctx.dims
+        if not x.size:
+            total = x.sum(axis=dims, keepdims=ctx.keepdim)
+            return xp.log(xp.asarray(total))  # log(0) = -inf
+        top = x.max(axis=dims, keepdims=True)
+        top = xp.where(xp.isinf(top), xp.zeros((), x.dtype), top)
+        out = xp.log(xp.exp(x - top).sum(axis=dims, keepdims=True)) + top
+        return (
+            out
+            if ctx.keepdim
+            else out.reshape(tuple(size for i, size in enumerate(x.shape) if i not in dims))
+        )
+
+    @staticmethod
+    def backward(ctx, g):
+        # d logsumexp = softmax: g * exp(x - out)
+        x, out = ctx.saved_tensors
+        dims, keepdim, shape = ctx.dims, ctx.keepdim, ctx.input_shape
+        out = keep_dims(out, dims, keepdim, shape)
+        return keep_dims(g, dims, keepdim, shape) * xp.exp(x - out)
+
+
+def logsumexp(input, dim, keepdim: bool = False):
+    node = LogsumexpBackward0()
+    node.dims = reduction_dims(dim, input._data.ndim)
+    node.keepdim = keepdim
+    return unary(node, input)
+
+
+# ---------------------------------------------------------------------- cumsum and cumprod
+class CumsumBackward0(Op):
+    __slots__ = ("dim", "dtype", "input_dtype")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_dtype = x.dtype
+        if ctx.dim is None:  # a 0-d input
+            return xp.array(x, dtype=ctx.dtype)
+        return xp.cumsum(x, axis=ctx.dim, dtype=ctx.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad = reverse_cumsum(g, ctx.dim)
+        return grad if ctx.dtype is None else as_dtype(grad, ctx.input_dtype)
+
+
+class ReverseCumsumBackward(Op):
+    """Sums from the end along ``dim``: the VJP of cumsum, itself differentiable (by cumsum)."""
+
+    __slots__ = ("dim",)
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return reverse_cumsum(x, ctx.dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        if type(g) is Tensor:
+            return cumsum(g, ctx.dim)
+        return xp.cumsum(g, axis=ctx.dim)
+
+
+def reverse_cumsum(g, dim):
+    """``g`` summed from the end along ``dim`` (None: a 0-d value, returned as is)."""
+    if dim is None:
+        return g
+    if type(g) is Tensor:
+        node = ReverseCumsumBackward()
+        node.dim = dim
+        return unary(node, g)
+    return xp.flip(xp.cumsum(xp.flip(g, dim), axis=dim), dim)
+
+
+class CumprodBackward0(Op):
+    __slots__ = ("dim", "dtype", "input_dtype")
+    save = SAVE_BOTH
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_dtype = x.dtype
+        if ctx.dim is None:
+            return xp.array(x, dtype=ctx.dtype)
+        return xp.cumprod(x, axis=ctx.dim, dtype=ctx.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        dim = ctx.dim
+        if dim is None or x.shape[dim] == 1:
+            grad = g
+        elif ctx.dtype is not None:
+            grad = _cumprod_vjp(g, as_dtype(x, ctx.dtype), out, dim)
+        else:
+            grad = _cumprod_vjp(g, x, out, dim)
+        return grad if ctx.dtype is None else as_dtype(grad, ctx.input_dtype)
+
+
+def _cumprod_vjp(g, x, out, dim: int):
+    """grad_i = sum over j >= i of g_j * prod_{k <= j, k != i} x_k."""
+    x_raw = raw(x)
+    zero = x_raw == 0
+    if not zero.any():
+        return reverse_cumsum(g * out, dim) / x
+    if type(g) is Tensor:
+        # Differentiable, O(n^2) along dim: the products that leave x_i out, by cumprod.
+        n = x_raw.shape[dim]
+        leave_out = cumprod(without_diagonal(x, dim), dim + 1)  # [.., i, j, ..]
+        shape = tuple(x_raw.shape)
+        g_row = reshape(g, shape[:dim] + (1,) + shape[dim:])
+        upper = xp.triu(xp.ones((n, n), dtype=x_raw.dtype))  # j >= i
+        upper = upper.reshape((n, n) + (1,) * (len(shape) - dim - 1))
+        return (g_row * leave_out * upper).sum(dim + 1)
+    return _cumprod_vjp_zeros(g, x_raw, raw(out), dim)
+
+
+def _cumprod_vjp_zeros(g, x, out, dim: int):
+    """The cumprod VJP on arrays with zeros, in O(n) along ``dim``.
+
+    Before the first zero z of a line: reverse_cumsum(g * out) / x (out is 0 from z on).
+    After it: 0. At z: prod_{k<z} x_k * sum_{j>=z} g_j * prod_{z<k<=j} x_k.
+    """
+    g, x, out = (xp.moveaxis(xp.asarray(a), dim, -1) for a in (g, x, out))
+    g = xp.broadcast_to(g, x.shape)
+    n = x.shape[-1]
+    positions = xp.arange(n)
+    zero = x == 0
+    first = xp.argmax(zero, axis=-1)[..., None]  # the first zero (0 if none)
+    has_zero = zero.any(axis=-1, keepdims=True)
+    grad = reverse_cumsum(g * out, -1) / xp.where(zero, xp.ones((), x.dtype), x)
+    after_first = positions > first
+    running = xp.cumprod(xp.where(positions <= first, xp.ones((), x.dtype), x), axis=-1)
+    tail = xp.where(positions >= first, g * running, xp.zeros((), x.dtype)).sum(-1, keepdims=True)
+    previous = xp.take_along_axis(out, xp.maximum(first - 1, 0), axis=-1)
+    at_first = xp.where(first > 0, previous, xp.ones((), x.dtype)) * tail
+    grad = xp.where(has_zero & after_first, xp.zeros((), x.dtype), grad)
+    grad = xp.where(has_zero & (positions == first), at_first, grad)
+    return xp.moveaxis(grad, -1, dim)
+
+
+def _cumulative(node_class, name, input, dim, dtype):
+    node = node_class()
+    node.dim = one_dim(name, dim, input._data.ndim)
+    node.dtype = sum_dtype(input._data.dtype, dtype)
+    return unary(node, input)
+
+
+def cumsum(input, dim, *, dtype=None):
+    return _cumulative(CumsumBackward0, "cumsum", input, dim, dtype)
+
+
+def cumprod(input, dim, *, dtype=None):
+    return _cumulative(CumprodBackward0, "cumprod", input, dim, dtype)
+
+
+TENSOR_METHODS = {
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "logsumexp": logsumexp,
+    "cumsum": cumsum,
+    "cumprod": cumprod,
+}
+FUNCTIONS = dict(TENSOR_METHODS)
+UFUNCS: dict = {}
