@@ -603,11 +603,10 @@ class Tensor:
     clip_ = clamp_
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
-        """Copy ``src`` (broadcast, cast to this dtype) into this tensor; differentiable in src."""
-        source = src if isinstance(src, Tensor) else wrap(xp.asarray(src), NO_EDGE)
-        node = CopyBackwards()
-        node.shape, node.dtype = self._data.shape, self._data.dtype
-        return self._assign_in_place(unary(node, source))
+        """Copy ``src`` (broadcast, cast to this dtype) into this tensor; differentiable in src:
+        it is ``self[...] = src``, recorded as PyTorch's CopyBackwards."""
+        self[...] = src
+        return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         from .random import uniform_values  # random.py imports creation.py, which imports us
@@ -691,7 +690,6 @@ from .ops.elementwise import (  # noqa: E402
     AbsBackward0,
     AddBackward0,
     CloneBackward0,
-    CopyBackwards,
     CosBackward0,
     DivBackward0,
     ExpBackward0,

@@ -347,22 +347,6 @@ class ToCopyBackward0(Op):
         return _shape.cast(g, ctx.input_dtype)
 
 
-class CopyBackwards(Op):
-    """``dst.copy_(src)``: src broadcast to dst's shape and cast to its dtype."""
-
-    __slots__ = ("shape", "dtype", "input_shape", "input_dtype")
-    save = SAVE_NOTHING
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.input_shape, ctx.input_dtype = x.shape, x.dtype
-        return xp.array(xp.broadcast_to(x, ctx.shape), dtype=ctx.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _shape.cast(_shape.sum_to(g, ctx.input_shape), ctx.input_dtype)
-
-
 class CloneBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING

@@ -15,13 +15,21 @@ transposes are views, and the gradient of an input that needs none is not comput
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
+from ..autograd.function import NO_EDGE, SAVE_INPUTS, Op
 from ..autograd.grad_mode import grad_state
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..tensor import Tensor, wrap
 from .apply import binary, unary
 from .elementwise import CloneBackward0
-from .shape import ExpandBackward0, ViewBackward0, reshape
+from .rearrange import TBackward0, TransposeBackward0
+from .shape import (
+    ExpandBackward0,
+    SqueezeBackward1,
+    UnsafeViewBackward0,
+    UnsqueezeBackward0,
+    ViewBackward0,
+    reshape,
+)
 
 _ndarray = xp.ndarray
 
@@ -111,44 +119,8 @@ def _mv(x, y):
 
 
 # ------------------------------------------------ views of matmul's decomposition (PyTorch's)
-# Private to matmul, under PyTorch's names (the shape ops' modules may define their own).
-class TransposeBackward0(Op):
-    __slots__ = ("dim0", "dim1")
-    save = SAVE_NOTHING
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.swapaxes(ctx.dim0, ctx.dim1)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _mT(g)
-
-
-class TBackward0(TransposeBackward0):
-    """``t()`` of a matrix."""
-
-    __slots__ = ()
-
-
-class UnsafeViewBackward0(ViewBackward0):
-    """The view that ``reshape`` takes of its own contiguous copy."""
-
-    __slots__ = ()
-
-
 class ReshapeAliasBackward0(ViewBackward0):
     """``reshape`` of a non-contiguous tensor whose strides allow a view."""
-
-    __slots__ = ()
-
-
-class UnsqueezeBackward0(ViewBackward0):
-    __slots__ = ()
-
-
-class SqueezeBackward1(ViewBackward0):
-    """``squeeze(dim)``."""
 
     __slots__ = ()
 
@@ -286,7 +258,7 @@ def _matmul_folded(a: Tensor, b: Tensor, d1: int, d2: int) -> Tensor:
     """A batch of matrices (the larger operand) folded into the rows of one matrix."""
     transpose = d2 > d1
     t1 = unary(_transpose_last(d2), b) if transpose else a
-    t2 = (unary(_transpose_last(2, TBackward0), a) if d1 == 2 else a) if transpose else b
+    t2 = (unary(TBackward0(), a) if d1 == 2 else a) if transpose else b
     sizes = t1._data.shape
     output_shape = sizes[:-1]
     t2_is_matrix = t2._data.ndim == 2
