@@ -387,3 +387,18 @@ def test_promotion_against_torch(case):
         rtol=1e-3 if theirs.dtype == torch.float16 else 1e-6,
         err_msg=f"[{case.name}] values",
     )
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [((4,), (8,)), ((2, 3), (4, 5)), ((2, 3), (4,)), ((2, 1, 3), (5, 4))],
+    ids=str,
+)
+def test_shapes_that_do_not_broadcast_raise_torchs_error(shapes):
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (gradienti, torch):
+        with pytest.raises(RuntimeError) as info:
+            lib.ones(shapes[0]) * lib.ones(shapes[1])
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

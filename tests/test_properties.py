@@ -37,6 +37,26 @@ UNARY = {
     "mean_first_keepdim": lambda lib, x: x.mean(0, keepdim=True) if x.dim() else x,
     "sum_all": lambda lib, x: x.sum(),
     "clone": lambda lib, x: x.clone(),
+    "softmax_last": lambda lib, x: x.softmax(-1) if x.dim() else x,
+    "log_softmax_first": lambda lib, x: lib.log_softmax(x, 0) if x.dim() else x,
+    "logsumexp_last": lambda lib, x: x.logsumexp(-1, keepdim=True) if x.dim() else x,
+    "clamp": lambda lib, x: x.clamp(-1.0, 1.5),
+    "silu_like": lambda lib, x: x.sigmoid() * x,
+    "atan": lambda lib, x: x.atan(),
+    "log1p_safe": lambda lib, x: (x * x).log1p(),
+    "erf": lambda lib, x: x.erf(),
+    "cumsum_last": lambda lib, x: x.cumsum(-1) if x.dim() else x,
+    "norm": lambda lib, x: (x * x + 1).norm(),
+    "var_all": lambda lib, x: x.var() if x.numel() > 1 else x,
+    "prod_last": lambda lib, x: x.tanh().prod(-1) if x.dim() else x,
+    "amax_last": lambda lib, x: x.amax(-1) if x.dim() else x,
+    "transpose": lambda lib, x: x.transpose(0, -1) if x.dim() >= 2 else x,
+    "flip": lambda lib, x: x.flip(0) if x.dim() else x,
+    "index_first": lambda lib, x: x[..., :1] if x.dim() else x,
+    "index_list": lambda lib, x: x[[0, 0]] if x.dim() and x.shape[0] > 0 else x,
+    "mT_matmul": lambda lib, x: x @ x.mT if x.dim() >= 2 else x * x,
+    "stack_self": lambda lib, x: lib.stack([x, x * 2]),
+    "cat_self": lambda lib, x: lib.cat([x, x.tanh()], -1) if x.dim() else x,
 }
 BINARY = {
     "add": lambda lib, x, y: x + y,
@@ -45,6 +65,12 @@ BINARY = {
     "div_safe": lambda lib, x, y: x / (y * y + 1),
     "pow_safe": lambda lib, x, y: (x * x + 1) ** y.tanh(),
     "where": lambda lib, x, y: lib.where(x > y, x, y * 2),
+    "maximum": lambda lib, x, y: lib.maximum(x, y + 0.25),
+    "minimum": lambda lib, x, y: lib.minimum(x, y - 0.25),
+    "atan2": lambda lib, x, y: lib.atan2(x, y * y + 0.5),
+    "einsum_outer_sum": lambda lib, x, y: lib.einsum("...,...->", x * 1.0, y * 1.0)
+    if x.shape == y.shape
+    else x + y,
 }
 
 BASE = (2, 3, 4)
@@ -111,8 +137,15 @@ def _run(lib, shapes, steps, seed, second_order=False):
 @given(programs(), st.booleans())
 def test_random_programs_match_torch(program, second_order):
     shapes, steps, seed = program
+    try:
+        expected_value, expected_grads = _run(torch, shapes, steps, seed, second_order)
+    except RuntimeError as expected:
+        # Shapes that do not broadcast (after cat/stack/transpose): the same error, same text.
+        with pytest.raises(RuntimeError) as got:
+            _run(gradienti, shapes, steps, seed, second_order)
+        assert str(got.value) == str(expected)
+        return
     value, grads = _run(gradienti, shapes, steps, seed, second_order)
-    expected_value, expected_grads = _run(torch, shapes, steps, seed, second_order)
     np.testing.assert_allclose(value, expected_value, rtol=1e-10, atol=1e-10)
     for got, expected in zip(grads, expected_grads):
         assert (got is None) == (expected is None)

@@ -78,7 +78,13 @@ def binary(node, a: Tensor, b) -> Tensor:
     else:
         return binary(node, a, as_tensor_operand(b, a))
     function = node.function
-    out = function(a_data, b_data) if function is not None else node.forward(node, a_data, b_data)
+    try:
+        out = (
+            function(a_data, b_data) if function is not None else node.forward(node, a_data, b_data)
+        )
+    except ValueError:
+        raise_if_not_broadcastable(a_data, b_data)
+        raise
     a_edge = a._edge
     t = _new_object(Tensor)
     t._data = out
@@ -156,7 +162,11 @@ def nary(node, *inputs) -> Tensor:
         for value in inputs
     )
     function = node.function
-    out = function(*arrays) if function is not None else node.forward(node, *arrays)
+    try:
+        out = function(*arrays) if function is not None else node.forward(node, *arrays)
+    except ValueError:
+        raise_if_not_broadcastable(*arrays)
+        raise
     edges = tuple(value._edge if type(value) is Tensor else NO_EDGE for value in inputs)
     if not grad_state.enabled or all(edge is None for edge in edges):
         return wrap(out, NO_EDGE)
@@ -197,6 +207,23 @@ def _common_dtype(tensors: list):
         common = result_type(common, data.dtype, common_dim, data.ndim)
         common_dim = max(common_dim, data.ndim)
     return common
+
+
+def raise_if_not_broadcastable(*arrays) -> None:
+    """PyTorch's RuntimeError for shapes that do not broadcast (NumPy raises ValueError)."""
+    shapes = [xp.shape(array) for array in arrays if hasattr(array, "shape")]
+    for first in range(len(shapes)):
+        for second in range(first + 1, len(shapes)):
+            a, b = shapes[first], shapes[second]
+            ndim = max(len(a), len(b))
+            for dim in range(ndim - 1, -1, -1):
+                size_a = a[dim - ndim + len(a)] if dim - ndim + len(a) >= 0 else 1
+                size_b = b[dim - ndim + len(b)] if dim - ndim + len(b) >= 0 else 1
+                if size_a != size_b and size_a != 1 and size_b != 1:
+                    raise RuntimeError(
+                        f"The size of tensor a ({size_a}) must match the size of tensor b "
+                        f"({size_b}) at non-singleton dimension {dim}"
+                    )
 
 
 def _promote(a_data, b_data):

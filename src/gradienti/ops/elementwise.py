@@ -389,7 +389,11 @@ def where(condition, a, b):
         a = wrap(xp.asarray(a, dtype=like._data.dtype), _NO_EDGE)
     if type(b) is not Tensor:
         b = wrap(xp.asarray(b, dtype=like._data.dtype), _NO_EDGE)
-    full_shape = xp.broadcast_shapes(xp.shape(condition), a._data.shape, b._data.shape)
+    try:
+        full_shape = xp.broadcast_shapes(xp.shape(condition), a._data.shape, b._data.shape)
+    except ValueError:
+        raise_if_not_broadcastable(condition, a._data, b._data)
+        raise
     if xp.broadcast_shapes(a._data.shape, b._data.shape) != full_shape:
         a = a.expand(full_shape)  # the condition alone widens the result
     node = WhereBackward0()
@@ -400,4 +404,4 @@ def where(condition, a, b):
 from ..autograd.function import NO_EDGE as _NO_EDGE  # noqa: E402
 from ..tensor import Tensor, wrap  # noqa: E402
 from . import shape as _shape  # noqa: E402  (a module reference: shape.py imports us indirectly)
-from .apply import binary  # noqa: E402
+from .apply import binary, raise_if_not_broadcastable  # noqa: E402
