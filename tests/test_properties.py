@@ -68,9 +68,9 @@ BINARY = {
     "maximum": lambda lib, x, y: lib.maximum(x, y + 0.25),
     "minimum": lambda lib, x, y: lib.minimum(x, y - 0.25),
     "atan2": lambda lib, x, y: lib.atan2(x, y * y + 0.5),
-    "einsum_outer_sum": lambda lib, x, y: lib.einsum("...,...->", x * 1.0, y * 1.0)
-    if x.shape == y.shape
-    else x + y,
+    "einsum_outer_sum": lambda lib, x, y: (
+        lib.einsum("...,...->", x * 1.0, y * 1.0) if x.shape == y.shape else x + y
+    ),
 }
 
 BASE = (2, 3, 4)
