@@ -104,3 +104,8 @@ class cuda:  # noqa: N801 - the torch.cuda namespace, for `torch.cuda.is_availab
     @staticmethod
     def device_count() -> int:
         return 0
+
+
+# The picture and the explanation (imported last: they walk graphs of the names above).
+from . import viz  # noqa: E402
+from .viz.explain import explain  # noqa: E402

@@ -1,9 +1,95 @@
-"""The ``gradienti`` command: ``gradienti demo`` runs the lesson."""
+"""The ``gradienti`` command.
+
+* ``gradienti demo`` runs the lesson (y = 5x^3 + 2x^2 + 4x + 8 at x = 2), explains its backward
+  pass and writes the picture of its graph.
+* ``gradienti grad EXPR NAME=VALUE ...`` prints the value of an expression and its partial
+  derivatives (``--order 2``: the second derivatives too). The expression is parsed by
+  ``gradienti.expression``, which runs nothing of Python on it.
+
+Errors in what the user typed are one line on stderr and exit status 2; a missing optional part
+(the picture) or a file that cannot be written, exit status 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import re
 import sys
+from pathlib import Path
+
+DEMO_PICTURE = "gradienti_demo.svg"
+MAX_ELEMENTS = 100_000  # per vector variable
+MAX_HESSIAN_ELEMENTS = 1_000  # --order 2 runs one backward pass per element of the variables
+PICTURE_FORMATS = ("svg", "png", "pdf", "dot", "gv")
+_ASSIGNMENT = re.compile(r"\s*\w+\s*=[^=].*")  # x=2 (not x==2)
+
+
+class _Failure(Exception):
+    """Ends a command with one line on stderr and an exit status."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
+# ----------------------------------------------------------------------------- optional parts
+
+
+def _optional(module_name: str, attribute: str):
+    """``module.attribute`` if the module is there, else None (a module that is there but
+    fails to import is a bug and raises)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and module_name.startswith(error.name):
+            return None
+        raise
+    return getattr(module, attribute, None)
+
+
+def _need(module_name: str, attribute: str, option: str):
+    function = _optional(module_name, attribute)
+    if function is None:
+        raise _Failure(
+            f"{option} needs {module_name}.{attribute}, which this installation does not have",
+            status=1,
+        )
+    return function
+
+
+def _picture_path(path: str | os.PathLike) -> tuple[Path, str]:
+    """The file to write and its format (from the suffix; no suffix means .svg)."""
+    path = Path(path)
+    fmt = path.suffix[1:].lower()
+    if not fmt:
+        return path.with_name(path.name + ".svg"), "svg"
+    if fmt not in PICTURE_FORMATS:
+        raise _Failure(
+            f"cannot write a picture as {path.suffix!r} ({path}); use one of "
+            + ", ".join("." + f for f in PICTURE_FORMATS)
+        )
+    return path, fmt
+
+
+def _write_picture(dot, path: Path, fmt: str) -> str:
+    """Save the DOT text or render the picture; return the path of the file written."""
+    try:
+        if fmt in ("dot", "gv"):  # noqa: SIM108 - the DOT text itself, or a rendering
+            written = dot.save(str(path))
+        else:
+            written = dot.render(str(path), format=fmt)
+    except (OSError, RuntimeError, ValueError) as error:
+        raise _Failure(f"cannot write the picture {path}: {_one_line(error)}", status=1) from None
+    return str(written) if isinstance(written, str | os.PathLike) else str(path)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+# ----------------------------------------------------------------------------- demo
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -15,9 +101,245 @@ def _demo(args: argparse.Namespace) -> int:
     x = torch.tensor(2.0, requires_grad=True)
     y = 5 * x**3 + 2 * x**2 + 4 * x + 8
     print(f"Function output: {y}")
-    y.backward()
+    y.backward(retain_graph=True)  # retained: the explanation and the picture show the values
     print(f"Gradient of x: {x.grad}")
+
+    explain = _optional("gradienti.viz.explain", "explain")
+    make_dot = _optional("gradienti.viz.dot", "make_dot")
+    if explain is not None:
+        print()
+        print(explain(y, names={"x": x, "y": y}))
+    if make_dot is not None:
+        path, fmt = _picture_path(args.output if args.output is not None else DEMO_PICTURE)
+        dot = make_dot(y, params={"x": x}, show_values=True, show_grads=True)
+        print()
+        print(f"The picture of the graph: {_write_picture(dot, path, fmt)}")
+    missing = [
+        what
+        for what, function in (("explanation", explain), ("picture", make_dot))
+        if function is None
+    ]
+    if missing:
+        print(
+            f"gradienti demo: the {' and the '.join(missing)} need gradienti.viz, "
+            "which this installation does not have",
+            file=sys.stderr,
+        )
     return 0
+
+
+# ----------------------------------------------------------------------------- grad
+
+
+def _grad(args: argparse.Namespace) -> int:
+    import gradienti
+
+    from .expression import ExpressionError, parse, parse_assignment
+
+    if args.expression.startswith("--") and args.expression[2:3].isalpha():
+        raise _Failure(f"unknown option {args.expression.split('=')[0]!r}")
+    if _ASSIGNMENT.fullmatch(args.expression):
+        raise _Failure(
+            f"{args.expression!r} is a NAME=VALUE; the expression comes first: "
+            "gradienti grad EXPR NAME=VALUE ..."
+        )
+    try:
+        assignments = []
+        for text in args.values:
+            if text.startswith("--") and text[2:3].isalpha():
+                raise ExpressionError(f"unknown option {text.split('=')[0]!r}")
+            name, value = parse_assignment(text)
+            if any(name == given for given, _, _ in assignments):
+                raise ExpressionError(f"variable {name!r} is given twice")
+            assignments.append((name, value, text.partition("=")[2].strip()))
+        expression = parse(args.expression, variables=[name for name, _, _ in assignments])
+    except ExpressionError as error:
+        raise _Failure(str(error)) from None
+
+    sizes = {name: len(value) if isinstance(value, list) else 1 for name, value, _ in assignments}
+    for name, size in sizes.items():
+        if size > MAX_ELEMENTS:
+            raise _Failure(f"variable {name!r} has {size} elements; the limit is {MAX_ELEMENTS}")
+    if args.order == 2 and sum(sizes.values()) > MAX_HESSIAN_ELEMENTS:
+        raise _Failure(
+            f"--order 2 takes at most {MAX_HESSIAN_ELEMENTS} elements in all the variables "
+            f"(one backward pass each); these have {sum(sizes.values())}"
+        )
+    explain = _need("gradienti.viz.explain", "explain", "--explain") if args.explain else None
+    make_dot = _need("gradienti.viz.dot", "make_dot", "--graph") if args.graph else None
+    picture = _picture_path(args.graph) if args.graph else None
+
+    dtype = getattr(gradienti, args.dtype)
+    variables = {
+        name: gradienti.tensor(value, dtype=dtype, requires_grad=True)
+        for name, value, _ in assignments
+    }
+    try:
+        value = expression.evaluate(variables, dtype=dtype)
+    except ExpressionError as error:
+        raise _Failure(str(error)) from None
+    if not isinstance(value, gradienti.Tensor):  # no variable in it: a plain number
+        value = gradienti.tensor(value, dtype=dtype)
+
+    shown = ", ".join(_shown(name, v, raw) for name, v, raw in assignments)
+    print(f"f = {expression.text.strip()}")
+    _print_value(f"f({shown})", value)
+    if value.dim() == 0:
+        total, df = value, "df"
+    else:
+        total, df = value.sum(), "d(sum f)"
+        print(f"f is not a scalar: the derivatives are those of sum(f) = {_format(total)}")
+
+    names = list(variables)
+    inputs = list(variables.values())
+    grads = [None] * len(inputs)
+    if inputs and total.requires_grad:
+        grads = list(
+            gradienti.autograd.grad(
+                total, inputs, retain_graph=True, create_graph=args.order == 2, allow_unused=True
+            )
+        )
+    first = [gradienti.zeros_like(x) if g is None else g.detach() for x, g in zip(inputs, grads)]
+    for name, g in zip(names, first):
+        _print_value(f"{df}/d{name}", g)
+
+    if args.order == 2:
+        second = _second_derivatives(gradienti, inputs, grads)
+        d2f = "d2f" if df == "df" else "d2(sum f)"
+        for i, a in enumerate(names):
+            for j in range(i, len(names)):
+                wrt = f"d{a}^2" if i == j else f"d{a} d{names[j]}"
+                _print_value(f"{d2f}/{wrt}", second[i][j])
+
+    if explain is not None and not total.requires_grad:
+        print()
+        print("Nothing to explain: f does not depend on the variables, so there is no graph.")
+    elif explain is not None:
+        print()
+        named = {**variables, "f": value}
+        if total is not value:
+            named["sum(f)"] = total
+        print(explain(total, names=named))
+    if make_dot is not None:
+        for x, g in zip(inputs, first):
+            x.grad = g  # so that the picture shows the gradients (after explain: it reads .grad)
+        dot = make_dot(total, params=variables, show_values=True, show_grads=True)
+        if explain is not None:
+            print()
+        print(f"The picture of the graph: {_write_picture(dot, *picture)}")
+    return 0
+
+
+def _shown(name: str, value, raw: str) -> str:
+    """``x=2``, ``v=[1,2,3]``; a long vector by its first three and last entries."""
+    if not isinstance(value, list):
+        return f"{name}={raw}"
+    items = [item.strip() for item in raw.strip("[]").split(",")]
+    if len(items) > 6:
+        items = items[:3] + ["...", items[-1]]
+    return f"{name}=[{','.join(items)}]"
+
+
+def _second_derivatives(gradienti, inputs, grads):
+    """``blocks[i][j]``: d/d inputs[j] of the gradient ``grads[i]``, of shape
+    ``inputs[i].shape + inputs[j].shape`` (zero where the gradient does not depend on it)."""
+    from .backend import xp
+
+    dtype = inputs[0].detach().numpy().dtype
+    sizes = [x.numel() for x in inputs]
+    flat = [[xp.zeros((m, n), dtype=dtype) for n in sizes] for m in sizes]
+    for i, g in enumerate(grads):
+        if g is None or not g.requires_grad:  # a constant gradient: second derivatives are 0
+            continue
+        for k in range(sizes[i]):  # row k of the blocks: the derivatives of g's element k
+            seed = xp.zeros(sizes[i], dtype=dtype)
+            seed[k] = 1
+            rows = gradienti.autograd.grad(
+                g,
+                inputs,
+                grad_outputs=gradienti.from_numpy(seed.reshape(tuple(g.shape))),
+                retain_graph=True,
+                allow_unused=True,
+            )
+            for j, row in enumerate(rows):
+                if row is not None:
+                    flat[i][j][k] = row.detach().numpy().reshape(-1)
+    return [
+        [
+            gradienti.from_numpy(flat[i][j].reshape(tuple(a.shape) + tuple(b.shape)))
+            for j, b in enumerate(inputs)
+        ]
+        for i, a in enumerate(inputs)
+    ]
+
+
+def _format(tensor) -> str:
+    """As ``print(f"{t}")`` shows it in PyTorch: a 0-d tensor as its Python number, else the
+    tensor's repr."""
+    return f"{tensor.detach()}"
+
+
+def _print_value(label: str, tensor) -> None:
+    text = _format(tensor)
+    print(f"{label} =\n{text}" if "\n" in text else f"{label} = {text}")
+
+
+def _grad_argv(rest: list[str]) -> list[str]:
+    """Options first, then ``--`` and the positional arguments in their order, so that an
+    expression may start with '-' (``-x**2``) and options may come after NAME=VALUE."""
+    flags = {"-h", "--help", "--explain"}
+    valued = {"--order", "--graph", "--dtype"}
+    options: list[str] = []
+    positional: list[str] = []
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--":
+            positional += rest[i + 1 :]
+            break
+        if arg in flags or (arg.partition("=")[0] in valued and "=" in arg):
+            options.append(arg)
+        elif arg in valued:
+            options += rest[i : i + 2]
+            i += 1
+        else:
+            positional.append(arg)
+        i += 1
+    return [*options, "--", *positional]
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def _functions_help() -> str:
+    from .expression import CONSTANTS, FUNCTIONS
+
+    lines, line = [], " "
+    for function in FUNCTIONS.values():
+        entry = " " + function.signature
+        if len(line) + len(entry) > 78:
+            lines.append(line)
+            line = " "
+        line += entry
+    lines.append(line)
+    return "\n".join(lines) + "\nconstants: " + ", ".join(CONSTANTS)
+
+
+GRAD_EPILOG = """\
+values: a number (2, -1.5, 1e-3, inf) or a vector (1,2,3). Variables are float32 tensors
+(like torch.tensor(2.0)); --dtype float64 for more digits. Numbers print as PyTorch's
+f"{{tensor}}" does: a scalar as its Python float, a vector as tensor([...]). A result that is
+not a scalar is summed before differentiating, and the output says so.
+
+operators: + - * / ** and parentheses. functions:
+{functions}
+
+examples:
+  gradienti grad "5*x**3 + 2*x**2 + 4*x + 8" x=2
+  gradienti grad "x*y + sin(x)" x=1 y=2 --order 2
+  gradienti grad "sum(w*v) + sigmoid(b)" w=1,2,3 v=0.5,-1,2 b=0 --graph graph.svg
+  gradienti grad "-x**2" x=3        (an expression may start with '-')
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,19 +351,73 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="run the lesson: y = 5x^3 + 2x^2 + 4x + 8 at x = 2, its value and gradient",
-        description="Run the lesson's computation and print what the lesson page prints.",
+        description="Run the lesson's computation and print what the lesson page prints, "
+        "then explain its backward pass and write the picture of its graph.",
+    )
+    demo.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help=f"where to write the picture (default: {DEMO_PICTURE} in the current directory; "
+        "the suffix picks the format: " + ", ".join(PICTURE_FORMATS) + ")",
     )
     demo.set_defaults(run=_demo)
+
+    grad = commands.add_parser(
+        "grad",
+        help="the value and the partial derivatives of an expression",
+        description="Evaluate EXPR at the given values and print its partial derivatives.",
+        epilog=GRAD_EPILOG.format(functions=_functions_help()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    grad.add_argument("expression", metavar="EXPR", help='the expression, e.g. "x**2 + sin(y)"')
+    grad.add_argument("values", metavar="NAME=VALUE", nargs="*", help="a value for each variable")
+    grad.add_argument(
+        "--order", type=int, choices=(1, 2), default=1, help="2: add the second derivatives"
+    )
+    grad.add_argument(
+        "--graph", metavar="PATH", help="write the picture of the graph (.svg, .png, .pdf, .dot)"
+    )
+    grad.add_argument(
+        "--explain", action="store_true", help="explain the backward pass step by step"
+    )
+    grad.add_argument(
+        "--dtype", choices=("float32", "float64"), default="float32", help="default: float32"
+    )
+    grad.set_defaults(run=_grad)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "grad":
+        argv = ["grad", *_grad_argv(argv[1:])]
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help (0) or a usage error (2), already printed
+        return exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 2
     if getattr(args, "run", None) is None:
         parser.print_help(sys.stderr)
         return 2
-    return args.run(args)
+    try:
+        return args.run(args)
+    except _Failure as failure:
+        print(f"gradienti {args.command}: error: {failure}", file=sys.stderr)
+        return failure.status
+    except KeyboardInterrupt:
+        print(f"gradienti {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: one line here; GRADIENTI_TRACEBACK=1 shows where
+        if os.environ.get("GRADIENTI_TRACEBACK"):
+            raise
+        print(
+            f"gradienti {args.command}: internal error: {type(error).__name__}: "
+            f"{_one_line(error)} (run with GRADIENTI_TRACEBACK=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

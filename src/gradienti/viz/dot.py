@@ -1,0 +1,702 @@
+"""``make_dot``: the picture of a tensor's graph, in torchviz's look, and the ``Dot`` that draws it.
+
+``make_dot(y)`` walks the graph backwards from ``y`` (``grad_fn`` and ``next_functions``) and
+builds a ``Graph`` (graph.py): one grey box per backward node, named by its class
+(``MulBackward0``), ``AccumulateGrad`` included; a light blue box per leaf, with its name and
+shape; a green box per output; orange boxes for saved tensors. Arrows run from a node's input
+to the node that consumes it, so the leaves are at the top and the output at the bottom, as
+torchviz draws it.
+
+Where it differs from torchviz, on purpose:
+
+* the walk is breadth-first with an explicit queue, so a graph of any depth draws (no
+  RecursionError), and ``max_nodes`` keeps the part nearest the outputs;
+* node ids are ``n0, n1, ...`` in walk order, never ``id()``: the same graph gives the same text;
+* it never raises after ``backward()``: saved values that backward freed are simply not drawn;
+* values and gradients can be written into the tensor boxes (``show_values``, ``show_grads``),
+  and tensors can be named from any dict (``names=locals()``), intermediate ones included;
+* labels are written with DOT escapes (``\\n``), so every statement is one line.
+
+``Dot`` holds the ``Graph``; its ``source`` is the DOT text, and ``render``/``pipe`` draw it with
+the first renderer available (render.py): ``graphviz-pure``, Graphviz's ``dot``, or the built-in
+SVG layout.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import re
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Mapping
+from html import escape as xml_escape
+
+import numpy as np
+
+from ..autograd.function import (
+    SAVE_INPUTS,
+    SAVE_OUTPUT,
+    AccumulateGrad,
+    FunctionCtx,
+    _SavedOutput,
+    edge_parts,
+)
+from ..tensor import Tensor
+from . import render as renderers
+from .graph import Graph, VizEdge, VizNode
+
+__all__ = ["Dot", "make_dot", "to_dot"]
+
+# torchviz's node defaults, in the order the graphviz package prints them (sorted by name).
+NODE_ATTRIBUTES = {
+    "align": "left",
+    "fontname": "monospace",
+    "fontsize": "10",
+    "height": "0.2",
+    "ranksep": "0.1",
+    "shape": "box",
+    "style": "filled",
+}
+
+# torchviz's colours; grey is Graphviz's default fill, so op boxes name no fillcolor.
+OP_COLOR = "lightgrey"
+LEAF_COLOR = "lightblue"
+OUTPUT_COLOR = "darkolivegreen1"
+SAVED_COLOR = "orange"
+NAMED_COLOR = "lightyellow"  # an intermediate tensor named through ``names=`` (not in torchviz)
+NOTE_COLOR = "white"
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+
+# Tensors with more elements than this are summarised as shape, mean, min and max.
+SUMMARY_THRESHOLD = 8
+
+# Attributes of a node class that are bookkeeping, not parameters of the op.
+_INTERNAL_ATTRIBUTES = frozenset(
+    {"num_outputs", "output_meta", "materialize_grads", "needs_input_grad"}
+)
+
+
+# ----------------------------------------------------------------------------- make_dot
+
+
+def make_dot(
+    var,
+    params=None,
+    show_attrs: bool = False,
+    show_saved: bool = False,
+    max_attr_chars: int = 50,
+    *,
+    show_values: bool = False,
+    show_grads: bool = False,
+    names=None,
+    rankdir: str = "TB",
+    max_nodes: int | None = None,
+    explanation=None,
+) -> Dot:
+    """The graph that computed ``var`` as a ``Dot`` (DOT text, svg/png/pdf, Jupyter display).
+
+    Args:
+        var: a tensor, or a tuple/list of tensors (several outputs, drawn in one picture).
+        params: names for tensors, as ``dict(model.named_parameters())`` (any mapping of name to
+            tensor, or an iterable of ``(name, tensor)`` pairs).
+        show_attrs: write each node's parameters (``exponent``, ``dims``...) and what it saved
+            under its name, as torchviz does; each value cut to ``max_attr_chars`` characters.
+        show_saved: draw the values each node saved for backward (orange). After
+            ``backward()`` they are freed, and then not drawn.
+        max_attr_chars: see ``show_attrs``.
+        show_values: write each tensor's value in its box (a summary -- shape, mean, min,
+            max -- when it has more than 8 elements).
+        show_grads: write ``.grad`` in the box of each leaf (and of a non-leaf tensor that
+            retains its gradient).
+        names: more names, e.g. ``names=locals()``: every tensor in it that is in the graph gets
+            its name, intermediate ones as boxes of their own (names starting with ``_`` are
+            skipped). ``params`` wins where both name a tensor.
+        rankdir: ``"TB"`` (top to bottom, the default), ``"LR"``, ``"BT"`` or ``"RL"``.
+        max_nodes: draw at most this many backward nodes, the ones nearest the outputs, and a
+            note saying how many were left out.
+        explanation: draw the step-by-step account of backward into the picture: ``True``
+            computes ``gradienti.explain(var)``, or pass an ``Explanation`` already made; each
+            operation's box then shows the gradient in, the local derivative and what it passes.
+
+    ``.render()`` and Jupyter use ``graphviz-pure`` (``pip install 'gradienti[viz]'``), else a
+    Graphviz ``dot`` on PATH, else the built-in SVG layout; set the environment variable
+    ``GRADIENTI_VIZ_RENDERER`` to ``builtin``, ``dot`` or ``graphviz-pure`` to choose one.
+    """
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
+    if max_nodes is not None:
+        max_nodes = operator.index(max_nodes)
+        if max_nodes < 0:
+            raise ValueError(f"max_nodes must be at least 0, not {max_nodes}")
+    builder = _GraphBuilder(
+        show_attrs=bool(show_attrs),
+        show_saved=bool(show_saved),
+        max_attr_chars=int(max_attr_chars),
+        show_values=bool(show_values),
+        show_grads=bool(show_grads),
+        rankdir=rankdir,
+        max_nodes=max_nodes,
+    )
+    builder.add_names(_named_pairs(params, "params"), skip_private=False)
+    builder.add_names(_named_pairs(names, "names"), skip_private=True)
+    if explanation is True:
+        from .explain import explain
+
+        named = {**dict(_named_pairs(names, "names")), **dict(_named_pairs(params, "params"))}
+        explanation = explain(_outputs(var)[0], names=named or None)
+    if explanation is not None:
+        builder.notes = explanation.node_notes
+    return Dot(builder.build(_outputs(var)))
+
+
+def _outputs(var) -> list:
+    items = list(var) if isinstance(var, (tuple, list)) else [var]
+    for item in items:
+        if not isinstance(item, Tensor):
+            raise TypeError(
+                f"make_dot expects a tensor or a tuple/list of tensors, got {type(item).__name__}"
+            )
+    if not items:
+        raise ValueError("make_dot needs at least one tensor")
+    return items
+
+
+def _named_pairs(mapping, argument: str) -> list:
+    if mapping is None:
+        return []
+    pairs = mapping.items() if isinstance(mapping, Mapping) else mapping
+    try:
+        return [(str(name), value) for name, value in pairs]
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"make_dot's {argument} must be a dict of name -> tensor "
+            f"(or (name, tensor) pairs), got {type(mapping).__name__}"
+        ) from None
+
+
+class _GraphBuilder:
+    """One walk of the autograd graph into a ``Graph``. Linear in the size of the graph."""
+
+    def __init__(
+        self,
+        *,
+        show_attrs,
+        show_saved,
+        max_attr_chars,
+        show_values,
+        show_grads,
+        rankdir,
+        max_nodes,
+    ) -> None:
+        self.show_attrs = show_attrs
+        self.show_saved = show_saved
+        self.max_attr_chars = max_attr_chars
+        self.show_values = show_values
+        self.show_grads = show_grads
+        self.max_nodes = max_nodes
+        self.graph = Graph(rankdir=rankdir)
+        self.nodes = self.graph.nodes
+        self.edges = self.graph.edges
+        # Names, by id() of the tensor (the tensors are kept alive by ``self.named``).
+        self.tensor_names: dict[int, str] = {}
+        self.named: list = []
+        # Named non-leaf tensors by id() of their backward node: [(output_nr, name, tensor)].
+        self.named_by_node: dict[int, list] = {}
+        self.box_of_tensor: dict[int, str] = {}  # id(tensor) -> id of its box
+        self.freed = False  # some node's saved values were freed by backward
+        self.notes: dict = {}  # node -> the explanation's note for its box
+
+    # -- names
+    def add_names(self, pairs: list, *, skip_private: bool) -> None:
+        for name, value in pairs:
+            if not isinstance(value, Tensor) or (skip_private and name.startswith("_")):
+                continue
+            if id(value) in self.tensor_names:
+                continue  # the first name wins (params before names)
+            self.tensor_names[id(value)] = name
+            self.named.append(value)
+            node, output_nr = edge_parts(value._edge)
+            if node is not None and type(node) is not AccumulateGrad:
+                self.named_by_node.setdefault(id(node), []).append((output_nr, name, value))
+
+    # -- boxes and arrows
+    def new_node(self, label: str, fillcolor: str, kind: str, shape: str = "box") -> str:
+        node_id = f"n{len(self.nodes)}"
+        self.nodes.append(VizNode(node_id, label, fillcolor, shape, "filled", kind))
+        return node_id
+
+    def tensor_box(self, tensor, fillcolor: str, kind: str) -> str:
+        key = id(tensor)
+        box = self.box_of_tensor.get(key)
+        if box is None:
+            name = self.tensor_names.get(key, "")
+            box = self.new_node(self.tensor_label(tensor, name), fillcolor, kind)
+            self.box_of_tensor[key] = box
+        return box
+
+    def tensor_label(self, tensor, name: str) -> str:
+        data = tensor._data
+        lines = [f"{name}\n {_shape_text(np.shape(data))}"]
+        if self.show_values:
+            lines.append("value: " + _value_text(data))
+        if self.show_grads:
+            grad = tensor._grad
+            if tensor.is_leaf or grad is not None or tensor.retains_grad:
+                lines.append("grad: " + ("None" if grad is None else _value_text(grad._data)))
+        return "\n".join(lines)
+
+    def op_box(self, node) -> str:
+        label = type(node).__name__
+        if self.show_attrs:
+            label = _with_attributes(label, self.attributes(node), self.max_attr_chars)
+        note = self.notes.get(node)
+        if note:
+            label += "\n" + note
+        node_id = self.new_node(label, OP_COLOR, "op")
+        if type(node) is AccumulateGrad:
+            leaf = node.variable
+            if leaf is None:  # the leaf itself was deleted; its node lives on in the graph
+                leaf_box = self.new_node("(deleted leaf)", LEAF_COLOR, "tensor")
+            else:
+                leaf_box = self.tensor_box(leaf, LEAF_COLOR, "tensor")
+            self.edges.append(VizEdge(leaf_box, node_id))
+        else:
+            for _, _, tensor in self.named_by_node.get(id(node), ()):
+                if id(tensor) not in self.box_of_tensor:
+                    box = self.tensor_box(tensor, NAMED_COLOR, "tensor")
+                    self.edges.append(VizEdge(node_id, box))
+        if self.show_saved or isinstance(node, FunctionCtx):
+            self.saved_boxes(node, node_id)
+        return node_id
+
+    def saved_boxes(self, node, node_id: str) -> None:
+        """Orange boxes for what ``node`` saved (torchviz draws a custom Function's always)."""
+        saved = getattr(node, "_saved", None)
+        if saved is None:
+            self.freed = True
+            return
+        for name, value in _saved_items(node, saved):
+            data = _saved_array(value)
+            if data is None:
+                continue
+            if isinstance(value, Tensor):  # a custom Function saved a tensor: use its name
+                name = self.tensor_names.get(id(value), name)
+            label = f"{name}\n {_shape_text(np.shape(data))}"
+            if self.show_values:
+                label += "\nvalue: " + _value_text(data)
+            box = self.new_node(label, SAVED_COLOR, "saved")
+            self.edges.append(VizEdge(node_id, box, style="dotted"))
+
+    def attributes(self, node) -> dict:
+        """What ``show_attrs`` writes: the op's parameters, then what it saved."""
+        attributes: dict[str, str] = {}
+        for cls in type(node).__mro__:
+            slots = cls.__dict__.get("__slots__", ())
+            for slot in (slots,) if isinstance(slots, str) else slots:
+                if slot.startswith("_") or slot in _INTERNAL_ATTRIBUTES or slot in attributes:
+                    continue
+                try:
+                    attributes[slot] = _attribute_text(getattr(node, slot))
+                except AttributeError:
+                    continue
+        if isinstance(node, FunctionCtx):
+            for key, value in vars(node).items():
+                if not key.startswith("_") and key not in _INTERNAL_ATTRIBUTES:
+                    attributes.setdefault(key, _attribute_text(value))
+            return attributes  # its saved tensors are drawn as boxes
+        saved = getattr(node, "_saved", None)
+        if saved is None:
+            self.freed = True
+            return attributes
+        for name, value in _saved_items(node, saved):
+            if value is None:
+                continue
+            if isinstance(value, (bool, int, float, complex)):
+                attributes.setdefault(name, str(value))
+            else:
+                attributes.setdefault(name, "[saved tensor]")
+        return attributes
+
+    # -- the walk
+    def build(self, outputs: list) -> Graph:
+        max_nodes = self.max_nodes
+        drawn: dict[int, str] = {}  # id(node) -> its box, for the nodes drawn
+        seen: set[int] = set()  # id(node) of every node found, drawn or not
+        queue: deque = deque()
+        left_out = 0
+
+        def visit(node):
+            nonlocal left_out
+            key = id(node)
+            if key in seen:
+                return drawn.get(key)
+            seen.add(key)
+            queue.append(node)
+            if max_nodes is not None and len(drawn) >= max_nodes:
+                left_out += 1
+                return None
+            box = drawn[key] = self.op_box(node)
+            return box
+
+        # Every output's box first, so that an output is green even when it is also named.
+        boxes = []
+        for tensor in outputs:
+            if id(tensor) not in self.box_of_tensor:  # else the same tensor given twice
+                boxes.append((tensor, self.tensor_box(tensor, OUTPUT_COLOR, "output")))
+        for tensor, box in boxes:
+            node = edge_parts(tensor._edge)[0]
+            if node is None or type(node) is AccumulateGrad:
+                continue  # a leaf given as an output: it has no grad_fn to draw
+            node_box = visit(node)
+            if node_box is not None:
+                self.edges.append(VizEdge(node_box, box))
+
+        while queue:
+            node = queue.popleft()
+            head = drawn.get(id(node))
+            for child, _ in _next_functions(node):
+                if child is None:
+                    continue
+                tail = visit(child)
+                if head is not None and tail is not None:
+                    self.edges.append(VizEdge(tail, head))
+
+        if left_out:
+            note = (
+                f"{left_out} more node{'s' if left_out != 1 else ''} of the graph not drawn "
+                f"(max_nodes={max_nodes})"
+            )
+            self.graph.notes.append(note)
+            self.new_node(note, NOTE_COLOR, "note", shape="note")
+        if self.freed:
+            self.graph.notes.append(
+                "backward() freed the values some nodes saved; they are not drawn"
+            )
+        self.graph.attributes["size"] = _graph_size(len(self.nodes) + len(self.edges))
+        return self.graph
+
+
+def _next_functions(node) -> tuple:
+    try:
+        return node.next_functions
+    except AttributeError:
+        return ()
+
+
+def _saved_items(node, saved: tuple) -> list:
+    """``(name, value)`` for each saved value, named as PyTorch's ``_saved_*`` attributes."""
+    if isinstance(node, FunctionCtx):
+        return [(f"saved_tensors[{position}]", value) for position, value in enumerate(saved)]
+    names: list[str] = []
+    save = getattr(node, "save", 0)
+    if save & SAVE_INPUTS:
+        inputs = len(getattr(node, "_next", ()))
+        if inputs == 1:
+            names.append("self")
+        elif inputs == 2:
+            names += ["self", "other"]
+        else:
+            names += [f"input[{position}]" for position in range(inputs)]
+    if save & SAVE_OUTPUT:
+        names.append("result")
+    if len(names) != len(saved):
+        names = [f"saved[{position}]" for position in range(len(saved))]
+    return list(zip(names, saved))
+
+
+def _saved_array(value):
+    """A saved value as an array, or None for a value that is not a tensor's."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        return value._data
+    if type(value) is _SavedOutput:
+        return value[1]
+    if isinstance(value, (np.ndarray, np.generic, bool, int, float)):
+        return np.asarray(value)
+    return None
+
+
+def _graph_size(rows: int) -> str:
+    """torchviz's ``resize_graph``: 0.15 inch per statement, at least 12 inches."""
+    size = max(12.0, rows * 0.15)
+    text = f"{size:.2f}".rstrip("0").rstrip(".")
+    return f"{text},{text}"
+
+
+# ------------------------------------------------------------------------- label text
+
+
+def _shape_text(shape) -> str:
+    """torchviz's ``size_to_str``: ``(2, 3)``, ``(5)`` for one dimension, ``()`` for none."""
+    return "(" + ", ".join(str(int(size)) for size in shape) + ")"
+
+
+def _value_text(array) -> str:
+    """A tensor's value as PyTorch prints it (``64.``), or a summary for a large tensor."""
+    try:
+        data = np.asarray(array)
+        if data.size > SUMMARY_THRESHOLD:
+            return _summary_text(data)
+        return _printed(data)
+    except Exception:  # a value that cannot be shown must not stop the picture
+        return "?"
+
+
+def _printed(data: np.ndarray) -> str:
+    from .._printing import format_tensor
+
+    try:
+        text = format_tensor(data, dtype_name=f"torch.{data.dtype.name}", show_dtype=False)
+    except TypeError:  # a dtype PyTorch's printing does not cover
+        return " ".join(np.array2string(data).split())
+    prefix = "tensor("
+    body = text[len(prefix) : -1] if text.startswith(prefix) and text.endswith(")") else text
+    # Continuation lines are indented to sit under "tensor("; drop that indent.
+    lines = body.split("\n")
+    return "\n".join([lines[0], *(line[len(prefix) :] for line in lines[1:])])
+
+
+def _summary_text(data: np.ndarray) -> str:
+    numbers = data.astype(np.float64) if data.dtype.kind == "b" else data
+    mean = float(np.mean(numbers, dtype=np.float64))
+    if data.dtype.kind in "iub":
+        low, high = str(int(np.min(numbers))), str(int(np.max(numbers)))
+    else:
+        low, high = f"{float(np.min(numbers)):.4g}", f"{float(np.max(numbers)):.4g}"
+    return f"{_shape_text(data.shape)} mean {mean:.4g} min {low} max {high}"
+
+
+def _attribute_text(value) -> str:
+    return " ".join(str(value).split())
+
+
+def _with_attributes(name: str, attributes: dict, max_attr_chars: int) -> str:
+    """torchviz's ``get_fn_name`` layout: the name, a rule, then ``key: value`` rows."""
+    if not attributes:
+        return name
+    max_attr_chars = max(max_attr_chars, 3)
+    key_width = max(len(key) for key in attributes)
+    value_width = min(max(len(value) for value in attributes.values()), max_attr_chars)
+    rule = "-" * max(key_width + value_width + 2, len(name))
+
+    def cut(text: str) -> str:
+        return text[: value_width - 3] + "..." if len(text) > value_width else text
+
+    rows = [f"{key:<{key_width}}: {cut(value):>{value_width}}" for key, value in attributes.items()]
+    return "\n".join([name, rule, *rows])
+
+
+# ---------------------------------------------------------------------------- DOT text
+
+# An ID that DOT accepts without quotes (as the graphviz package decides it).
+_DOT_ID = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?))\Z")
+_DOT_KEYWORDS = frozenset({"node", "edge", "graph", "digraph", "subgraph", "strict"})
+
+
+def quote(value) -> str:
+    """``value`` as a DOT ID: bare when it can be, else a quoted string with DOT escapes.
+
+    Backslashes are doubled, so Graphviz shows them as typed (no ``\\N``-style
+    substitutions); quotes are escaped; line breaks become ``\\n``.
+    """
+    text = str(value)
+    if _DOT_ID.match(text) and text.lower() not in _DOT_KEYWORDS:
+        return text
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    text = text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    return f'"{text}"'
+
+
+def _attribute_list(attributes: dict) -> str:
+    return " ".join(f"{key}={quote(value)}" for key, value in attributes.items())
+
+
+def to_dot(graph: Graph) -> str:
+    """The DOT text of ``graph``, laid out as the graphviz package prints torchviz's graphs."""
+    lines = ["digraph {"]
+    for note in graph.notes:
+        lines.append("\t// " + " ".join(str(note).split()))
+    graph_attributes = dict(graph.attributes)
+    if graph.rankdir != "TB":
+        graph_attributes["rankdir"] = graph.rankdir
+    if graph_attributes:
+        lines.append(f"\tgraph [{_attribute_list(graph_attributes)}]")
+    lines.append(f"\tnode [{_attribute_list(NODE_ATTRIBUTES)}]")
+    for node in graph.nodes:
+        attributes = {"label": node.label}
+        if node.fillcolor != OP_COLOR:
+            attributes["fillcolor"] = node.fillcolor
+        if node.shape != NODE_ATTRIBUTES["shape"]:
+            attributes["shape"] = node.shape
+        if node.style != NODE_ATTRIBUTES["style"]:
+            attributes["style"] = node.style
+        lines.append(f"\t{quote(node.id)} [{_attribute_list(attributes)}]")
+    for edge in graph.edges:
+        attributes = {}
+        if edge.label:
+            attributes["label"] = edge.label
+        if edge.style == "dotted":  # a saved value: a plain link, no arrowhead (torchviz)
+            attributes["dir"] = "none"
+        if edge.style != "solid":
+            attributes["style"] = edge.style
+        line = f"\t{quote(edge.tail)} -> {quote(edge.head)}"
+        lines.append(f"{line} [{_attribute_list(attributes)}]" if attributes else line)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# -------------------------------------------------------------------------------- Dot
+
+DEFAULT_FILENAME = "Digraph.gv"  # the graphviz package's default
+
+
+class Dot:
+    """A drawn graph: ``.graph`` (the ``Graph``), ``.source`` (DOT text), ``.save()``,
+    ``.render()``, ``.pipe()``, and a picture in Jupyter that never raises.
+
+    ``render``/``pipe`` take ``renderer="graphviz-pure" | "dot" | "builtin" | "auto"`` to
+    choose who draws (default: the environment variable ``GRADIENTI_VIZ_RENDERER``, else
+    ``auto``: graphviz-pure, then dot, then the built-in SVG layout).
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    @property
+    def source(self) -> str:
+        return to_dot(self.graph)
+
+    def __str__(self) -> str:
+        return self.source
+
+    def __repr__(self) -> str:
+        try:
+            return (
+                f"<gradienti.viz.Dot: {len(self.graph.nodes)} nodes, {len(self.graph.edges)} edges>"
+            )
+        except Exception:
+            return "<gradienti.viz.Dot>"
+
+    def save(self, filename=None, directory=None) -> str:
+        """Write the DOT source to ``filename`` (default ``Digraph.gv``); return its path."""
+        path = _path(filename, directory)
+        _write(path, self.source.encode("utf-8"))
+        return path
+
+    def pipe(self, format: str = "svg", *, renderer=None, timeout=None) -> bytes:
+        """The picture as bytes: svg, png, pdf, or dot/gv (the DOT source itself)."""
+        return renderers.render_graph(
+            self.graph,
+            format,
+            source=self.source,
+            renderer=renderer,
+            timeout=renderers.DEFAULT_TIMEOUT if timeout is None else timeout,
+        )
+
+    def render(
+        self,
+        filename=None,
+        directory=None,
+        format: str | None = None,
+        cleanup: bool = False,
+        view: bool = False,
+        *,
+        renderer=None,
+        timeout=None,
+    ) -> str:
+        """Draw the graph into a file and return its path.
+
+        As in the graphviz package, ``render("lesson")`` keeps the DOT source in ``lesson``
+        and writes the picture to ``lesson.svg`` (``cleanup=True``: no source file). A name
+        that already ends in the format (``render("lesson.png")``) is the picture itself, and
+        then no source file is written. ``format`` defaults to the name's ending when that is
+        svg, png or pdf, else svg. ``view=True`` opens the picture with the system's viewer.
+        """
+        path = _path(filename, directory)
+        if format is None:
+            ending = os.path.splitext(path)[1].lower().lstrip(".")
+            format = ending if ending in ("svg", "png", "pdf") else "svg"
+        fmt = renderers.normalize_format(format)
+        picture = self.pipe(fmt, renderer=renderer, timeout=timeout)
+        if path.lower().endswith("." + fmt):
+            output = path
+        else:
+            output = f"{path}.{fmt}"
+            if not cleanup:
+                _write(path, self.source.encode("utf-8"))
+        _write(output, picture)
+        if view:
+            _open_in_viewer(output)
+        return output
+
+    # -- Jupyter
+    def _repr_svg_(self) -> str:
+        try:
+            return self.pipe("svg").decode("utf-8")
+        except Exception as error:
+            return _error_svg(error)
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
+        try:
+
+            def wanted(mimetype: str) -> bool:
+                return (not include or mimetype in include) and (
+                    not exclude or mimetype not in exclude
+                )
+
+            bundle = {}
+            if wanted("image/svg+xml"):
+                bundle["image/svg+xml"] = self._repr_svg_()
+            if wanted("text/plain"):
+                bundle["text/plain"] = repr(self)
+            return bundle
+        except Exception:
+            return {"text/plain": "<gradienti.viz.Dot: could not be displayed>"}
+
+
+def _path(filename, directory) -> str:
+    filename = DEFAULT_FILENAME if filename is None else os.fspath(filename)
+    return os.path.join(os.fspath(directory), filename) if directory is not None else filename
+
+
+def _write(path: str, data: bytes) -> None:
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "wb") as file:
+        file.write(data)
+
+
+def _open_in_viewer(path: str) -> None:
+    try:
+        if sys.platform.startswith("win"):
+            os.startfile(path)
+        else:
+            opener = "open" if sys.platform == "darwin" else "xdg-open"
+            subprocess.Popen([opener, path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError as error:
+        raise RuntimeError(f"could not open {path} in a viewer: {error}") from error
+
+
+def _error_svg(error) -> str:
+    """A small SVG that says why the picture could not be drawn (Jupyter shows it)."""
+    try:
+        message = f"gradienti could not draw this graph: {type(error).__name__}: {error}"
+    except Exception:
+        message = "gradienti could not draw this graph"
+    lines = [message[start : start + 100] for start in range(0, min(len(message), 1000), 100)]
+    height = 16 * len(lines) + 12
+    width = 8 + 7 * max(len(line) for line in lines)
+    texts = "".join(
+        f'<text x="6" y="{18 + 16 * row}" font-family="monospace" font-size="12">'
+        f"{xml_escape(line)}</text>"
+        for row, line in enumerate(lines)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        f'<rect width="100%" height="100%" fill="#fff3f3" stroke="#c00"/>{texts}</svg>'
+    )

@@ -1,0 +1,97 @@
+"""The forward values of a graph's tensors, as far as the graph still holds them or can replay them.
+
+The graph keeps the leaves' values and what each node saved for its backward (inputs, output);
+``known_values`` gathers those, ``saved_input`` reads one saved input, and ``replay`` computes the
+output of a node whose forward is a pure function of known inputs (or a constant added to a tensor
+that the node did not keep). The values are only shown: the backward pass never needs them.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import SAVE_INPUTS, SAVE_OUTPUT, AccumulateGrad, Op, edge_parts
+from ..backend import xp
+
+
+def saved_input(node, position: int):
+    """The value a node saved of its input at ``position``, if it kept one."""
+    saved = node._saved
+    if not saved or not (getattr(node, "save", 0) & SAVE_INPUTS) or position >= len(saved):
+        return None
+    if getattr(node, "save", 0) & SAVE_OUTPUT and position == len(saved) - 1:
+        return None
+    return saved[position]
+
+
+# Ops whose forward is a pure function of the inputs and static attributes: replaying them on
+# known input values gives the values of intermediate tensors, which the graph does not keep.
+_REPLAYABLE = frozenset(
+    (
+        "PowBackward0",
+        "PowBackward2",
+        "RsubBackward1",
+        "ReciprocalBackward0",
+        "SigmoidBackward0",
+        "ReluBackward0",
+    )
+)
+
+
+def replay(node, constants: dict, known: dict) -> None:
+    """Learn the value of ``node``'s output, or of an unknown constant added to a tensor."""
+    if node.num_outputs != 1:
+        return
+    inputs = [
+        constants[position] if edge is None else known.get(edge_parts(edge))
+        for position, edge in enumerate(node._next)
+    ]
+    name = type(node).__name__
+    out = known.get((node, 0))
+    if out is None and all(value is not None for value in inputs):
+        function = getattr(type(node), "function", None)
+        if getattr(type(node), "forward", None) is not Op.forward:
+            function = None  # the class computes its forward itself: not replayed blindly
+        try:
+            with xp.errstate(all="ignore"):
+                if function is not None:
+                    out = function(*inputs)
+                elif name in _REPLAYABLE:
+                    out = node.forward(node, *inputs)
+        except Exception:  # noqa: BLE001 - a value to show, never needed for the pass
+            out = None
+        if out is not None:
+            known[(node, 0)] = out
+        return
+    if out is None or name not in ("AddBackward0", "SubBackward0") or len(inputs) != 2:
+        return
+    # y = a + c or a - c with c a constant the node did not keep: c follows from y and a.
+    if inputs[0] is not None and inputs[1] is None and 1 in constants:
+        with xp.errstate(all="ignore"):
+            constants[1] = out - inputs[0] if name == "AddBackward0" else inputs[0] - out
+    elif inputs[1] is not None and inputs[0] is None and 0 in constants:
+        with xp.errstate(all="ignore"):
+            constants[0] = out - inputs[1] if name == "AddBackward0" else out + inputs[1]
+
+
+def known_values(nodes, output) -> dict:
+    """Values of node outputs that the graph still holds: leaves, saved inputs and outputs."""
+    known = {}
+    for node in nodes:
+        if type(node) is AccumulateGrad:
+            leaf = node.variable
+            if leaf is not None:
+                known[(node, 0)] = leaf._data
+            continue
+        saved = node._saved
+        save = getattr(node, "save", 0)
+        if not saved:
+            continue
+        if save & SAVE_OUTPUT and node.num_outputs == 1:
+            known.setdefault((node, 0), saved[-1])
+        if save & SAVE_INPUTS:
+            for position, edge in enumerate(node._next):
+                if edge is not None and position < len(saved) and saved[position] is not None:
+                    if save & SAVE_OUTPUT and position == len(saved) - 1:
+                        continue
+                    known.setdefault(edge_parts(edge), saved[position])
+    known[edge_parts(output._edge)] = output._data
+    return known

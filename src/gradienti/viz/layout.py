@@ -1,0 +1,607 @@
+"""The built-in picture: a pure-Python layered graph layout (no Graphviz needed).
+
+``render_svg(graph)`` draws a :class:`~gradienti.viz.graph.Graph` as a standalone SVG document in
+the manner of Graphviz's ``dot``; ``compute_layout(graph)`` gives the drawing's geometry. This
+module places the boxes (``place``, on an abstract graph of sized nodes); ``svg.py`` sizes the
+boxes from their labels, routes the edges between the placed boxes and writes the SVG.
+
+The method is Sugiyama's, every step iterative and close to linear, so that a 100,000-node graph
+takes seconds:
+
+1. cycles are broken by reversing the back edges of a depth-first search (autograd graphs have
+   none, but any ``Graph`` is accepted);
+2. layers: the longest path from the sources, then every node with at least as many edges going
+   down as coming in is pulled down next to its successors (a parameter then sits just above the
+   op that uses it rather than at the top of the picture);
+3. an edge spanning several layers gets a chain of virtual nodes, one per layer it crosses, so it
+   runs through gaps in those layers and never through a box; an edge label is such a virtual
+   node, as wide as its text (all ranks are doubled when there are labels, as in ``dot``);
+4. the order inside each layer: two depth-first starting orders, then weighted-median sweeps down
+   and up with adjacent-pair transposition, keeping the order with the fewest crossings (counted
+   exactly with a Fenwick tree, O(E log V) per count);
+5. positions along a layer: block coordinate descent on ``sum(weight * (x_tail - x_head)**2)``
+   with the minimum gap between neighbours as constraints; each layer's step is exact, a weighted
+   isotonic regression (pool adjacent violators), so boxes of any width never overlap, and
+   long-edge chains weigh more and come out straight;
+6. each layer is a band as thick as its thickest box, with a gap after it that grows with how far
+   its edges travel sideways.
+
+Coordinates here are ``u`` along a layer and ``v`` across the layers (x and y for ``rankdir=TB``);
+``svg.py`` turns or flips them for BT, LR and RL.
+"""
+
+from __future__ import annotations
+
+import gc
+from bisect import bisect_left, bisect_right
+from collections import deque
+from dataclasses import dataclass
+
+from .graph import Graph
+
+NODE_SEP = 20.0  # between two boxes of a layer
+VIRTUAL_SEP = 10.0  # between a box and an edge passing by, or two edges
+RANK_SEP = 30.0  # the least gap between two layers
+
+
+def render_svg(graph: Graph) -> str:
+    """Lay out ``graph`` and return a complete standalone SVG document (no Graphviz needed)."""
+    from .svg import compute_layout as _compute
+    from .svg import layout_to_svg
+
+    return layout_to_svg(_compute(graph))
+
+
+def compute_layout(graph: Graph):
+    """The drawing of ``graph``: boxes and edge paths in SVG coordinates (``svg.Layout``)."""
+    from .svg import compute_layout as _compute
+
+    return _compute(graph)
+
+
+@dataclass
+class Placement:
+    """Where ``place`` put things. Nodes ``0..n-1`` are the real ones, then the virtual nodes."""
+
+    layer: list[int]  # per node
+    u: list[float]  # per node: centre along its layer
+    breadth: list[float]  # per node
+    band_top: list[float]  # per layer
+    band_bottom: list[float]  # per layer
+    chains: list[list[int]]  # per edge: its nodes from the layout tail to the layout head
+    flipped: bytearray  # per edge: 1 if the layout turned it around to break a cycle
+    label_node: list[int]  # per edge: its label's virtual node, or -1
+    crossings: int  # between adjacent layers, in the chosen order
+
+    def centre(self, v: int) -> tuple[float, float]:
+        r = self.layer[v]
+        return self.u[v], (self.band_top[r] + self.band_bottom[r]) / 2.0
+
+
+def place(
+    breadth: list[float],
+    depth: list[float],
+    tails: list[int],
+    heads: list[int],
+    labels: list[tuple[float, float] | None],
+) -> Placement:
+    """Lay out nodes ``0..n-1`` of the given sizes (``breadth`` along a layer, ``depth`` across)
+    joined by the edges ``tails[k] -> heads[k]`` (no self-loops); ``labels[k]`` is the size of
+    edge ``k``'s label (breadth, depth) or None."""
+    collect = gc.isenabled()
+    gc.disable()  # millions of small lists: the cyclic collector would only slow this down
+    try:
+        return _place(breadth, depth, tails, heads, labels)
+    finally:
+        if collect:
+            gc.enable()
+
+
+def _place(breadth, depth, tails, heads, labels) -> Placement:
+    n = len(breadth)
+    m = len(tails)
+    flipped = _break_cycles(n, tails, heads)
+    lt = [heads[k] if flipped[k] else tails[k] for k in range(m)]
+    lh = [tails[k] if flipped[k] else heads[k] for k in range(m)]
+    rank = _assign_layers(n, lt, lh)
+    if any(label is not None for label in labels):
+        rank = [2 * r for r in rank]
+    work = _Work(list(breadth), list(depth), rank)
+    chains, label_node = _make_chains(work, lt, lh, labels)
+    layers = _order(work)
+    crossings = _count_all(layers, work)
+    u = _place_along(layers, work)
+    band_top, band_bottom = _place_across(layers, work, u)
+    return Placement(
+        work.layer, u, work.breadth, band_top, band_bottom, chains, flipped, label_node, crossings
+    )
+
+
+class _Work:
+    """The arrays the steps share; index ``v`` is a node, real ones first."""
+
+    def __init__(self, breadth: list[float], depth: list[float], layer: list[int]) -> None:
+        n = len(breadth)
+        self.breadth = breadth  # along the layer
+        self.depth = depth  # across the layer
+        self.layer = layer
+        self.virtual = bytearray(n)
+        self.up: list[list[int]] = [[] for _ in range(n)]  # neighbours in the layer above
+        self.down: list[list[int]] = [[] for _ in range(n)]  # neighbours in the layer below
+
+    def add(self, breadth: float, depth: float, layer: int) -> int:
+        self.breadth.append(breadth)
+        self.depth.append(depth)
+        self.layer.append(layer)
+        self.virtual.append(1)
+        self.up.append([])
+        self.down.append([])
+        return len(self.breadth) - 1
+
+
+# --------------------------------------------------------------------------- 1. cycles
+
+
+def _break_cycles(n: int, tails: list[int], heads: list[int]) -> bytearray:
+    """Mark the back edges of an iterative depth-first search (sources first)."""
+    out: list[list[int]] = [[] for _ in range(n)]
+    indegree = [0] * n
+    for k, t in enumerate(tails):
+        out[t].append(k)
+        indegree[heads[k]] += 1
+    flipped = bytearray(len(tails))
+    state = bytearray(n)  # 0 unseen, 1 on the stack, 2 finished
+    starts = [v for v in range(n) if indegree[v] == 0]
+    starts.extend(range(n))
+    for s in starts:
+        if state[s]:
+            continue
+        state[s] = 1
+        stack_v, stack_i = [s], [0]
+        while stack_v:
+            v, i = stack_v[-1], stack_i[-1]
+            adjacent = out[v]
+            if i < len(adjacent):
+                stack_i[-1] = i + 1
+                k = adjacent[i]
+                w = heads[k]
+                if state[w] == 1:
+                    flipped[k] = 1
+                elif state[w] == 0:
+                    state[w] = 1
+                    stack_v.append(w)
+                    stack_i.append(0)
+            else:
+                state[v] = 2
+                stack_v.pop()
+                stack_i.pop()
+    return flipped
+
+
+# --------------------------------------------------------------------------- 2. layers
+
+
+def _assign_layers(n: int, tails: list[int], heads: list[int]) -> list[int]:
+    succ: list[list[int]] = [[] for _ in range(n)]
+    indegree = [0] * n
+    for t, h in zip(tails, heads):
+        succ[t].append(h)
+        indegree[h] += 1
+    preds = indegree[:]
+    rank = [0] * n
+    queue = deque(v for v in range(n) if indegree[v] == 0)
+    topo: list[int] = []
+    while queue:
+        v = queue.popleft()
+        topo.append(v)
+        r = rank[v] + 1
+        for w in succ[v]:
+            if rank[w] < r:
+                rank[w] = r
+            indegree[w] -= 1
+            if indegree[w] == 0:
+                queue.append(w)
+    # Pull a node down next to its successors when at least as many of its edges go down as
+    # come in: that shortens its out-edges by as much as it lengthens its in-edges (or more),
+    # and its predecessors, visited later, may then follow it down.
+    for v in reversed(topo):
+        below = succ[v]
+        if below and len(below) >= preds[v]:
+            lowest = min(rank[w] for w in below) - 1
+            if lowest > rank[v]:
+                rank[v] = lowest
+    base = min(rank, default=0)
+    return [r - base for r in rank]
+
+
+# --------------------------------------------------------------------------- 3. chains
+
+
+def _make_chains(work: _Work, lt: list[int], lh: list[int], labels):
+    """Virtual nodes for the edges spanning several layers (within a budget: a node feeding
+    thousands of nodes far below would need millions; the longest of those are drawn direct)."""
+    m = len(lt)
+    n = len(work.breadth)
+    spans = [work.layer[lh[k]] - work.layer[lt[k]] for k in range(m)]
+    budget = max(6 * n, 50_000)
+    routed = bytearray([1]) * m
+    if sum(spans) - m > budget:
+        routed = bytearray(m)
+        used = 0
+        for k in sorted(range(m), key=lambda k: (labels[k] is None, spans[k], k)):
+            if used + spans[k] - 1 > budget:
+                break
+            used += spans[k] - 1
+            routed[k] = 1
+    chains: list[list[int]] = []
+    label_node = [-1] * m
+    up, down = work.up, work.down
+    for k in range(m):
+        t, h = lt[k], lh[k]
+        chain = [t]
+        if routed[k]:
+            middle = work.layer[t] + spans[k] // 2 if labels[k] is not None else -1
+            for r in range(work.layer[t] + 1, work.layer[h]):
+                if r == middle:
+                    label_node[k] = work.add(labels[k][0], labels[k][1], r)
+                    chain.append(label_node[k])
+                else:
+                    chain.append(work.add(0.0, 0.0, r))
+            chain.append(h)
+            for a, b in zip(chain, chain[1:]):
+                down[a].append(b)
+                up[b].append(a)
+        else:
+            chain.append(h)
+        chains.append(chain)
+    return chains, label_node
+
+
+# --------------------------------------------------------------------------- 4. order
+
+
+def _initial_order(work: _Work, forward: bool) -> list[list[int]]:
+    """Layers filled in depth-first order from the sources (or, backwards, from the sinks)."""
+    total = len(work.layer)
+    nlayers = max(work.layer, default=-1) + 1
+    layers: list[list[int]] = [[] for _ in range(nlayers)]
+    nxt, prv = (work.down, work.up) if forward else (work.up, work.down)
+    seen = bytearray(total)
+    starts = [v for v in range(total) if not prv[v]]
+    starts.extend(range(total))
+    for s in starts:
+        if seen[s]:
+            continue
+        seen[s] = 1
+        layers[work.layer[s]].append(s)
+        stack_v, stack_i = [s], [0]
+        while stack_v:
+            v, i = stack_v[-1], stack_i[-1]
+            adjacent = nxt[v]
+            if i < len(adjacent):
+                stack_i[-1] = i + 1
+                w = adjacent[i]
+                if not seen[w]:
+                    seen[w] = 1
+                    layers[work.layer[w]].append(w)
+                    stack_v.append(w)
+                    stack_i.append(0)
+            else:
+                stack_v.pop()
+                stack_i.pop()
+    return layers
+
+
+def _positions(layers: list[list[int]], total: int) -> list[int]:
+    pos = [0] * total
+    for layer in layers:
+        for i, v in enumerate(layer):
+            pos[v] = i
+    return pos
+
+
+def _count_pair(upper: list[int], lower: list[int], down, pos) -> int:
+    """Crossings between two adjacent layers (Barth, Juenger and Mutzel, with a Fenwick tree)."""
+    if len(upper) < 2 or len(lower) < 2:
+        return 0
+    size = len(lower)
+    tree = [0] * (size + 1)
+    crossings = 0
+    seen = 0
+    for v in upper:
+        targets = sorted(pos[w] for w in down[v])
+        for p in targets:
+            # entries so far with a position greater than p cross this edge
+            i = p + 1
+            not_greater = 0
+            while i > 0:
+                not_greater += tree[i]
+                i -= i & -i
+            crossings += seen - not_greater
+        for p in targets:
+            i = p + 1
+            while i <= size:
+                tree[i] += 1
+                i += i & -i
+        seen += len(targets)
+    return crossings
+
+
+def _count_all(layers, work) -> int:
+    pos = _positions(layers, len(work.layer))
+    return sum(_count_pair(a, b, work.down, pos) for a, b in zip(layers, layers[1:]))
+
+
+def _median(values: list[int]) -> float:
+    values.sort()
+    k = len(values)
+    mid = k // 2
+    if k % 2:
+        return float(values[mid])
+    if k == 2:
+        return (values[0] + values[1]) / 2.0
+    left = values[mid - 1] - values[0]
+    right = values[-1] - values[mid]
+    if left + right == 0:
+        return (values[mid - 1] + values[mid]) / 2.0
+    return (values[mid - 1] * right + values[mid] * left) / (left + right)
+
+
+def _sweep(layers, pos, reference, indices) -> None:
+    """Reorder each layer by the weighted median of its neighbours in the reference layer;
+    nodes with no such neighbour keep their place."""
+    for r in indices:
+        layer = layers[r]
+        if len(layer) < 2:
+            continue
+        movable = []
+        free_slots = []
+        for i, v in enumerate(layer):
+            nbrs = reference[v]
+            if nbrs:
+                movable.append((_median([pos[w] for w in nbrs]), i, v))
+                free_slots.append(i)
+        if len(movable) < 2:
+            continue
+        movable.sort()
+        for slot, (_, _, v) in zip(free_slots, movable):
+            layer[slot] = v
+            pos[v] = slot
+
+
+def _pair_crossings(a: list[int], b: list[int]) -> tuple[int, int]:
+    """For sorted neighbour positions of two nodes: crossings with the first node left of the
+    second, and with it right of the second."""
+    if not a or not b:
+        return 0, 0
+    left_first = right_first = 0
+    nb = len(b)
+    for p in a:
+        left_first += bisect_left(b, p)
+        right_first += nb - bisect_right(b, p)
+    return left_first, right_first
+
+
+def _transpose(layers, pos, work, passes: int, dirty: list[bool], ties: bool) -> None:
+    """Swap neighbours in a layer while that removes crossings (or, with ``ties``, keeps
+    their number: a way out of a local minimum)."""
+    up, down = work.up, work.down
+    for _ in range(passes):
+        improved = False
+        for r, layer in enumerate(layers):
+            if len(layer) < 2 or not dirty[r]:
+                continue
+            for j in range(len(layer) - 1):
+                v, w = layer[j], layer[j + 1]
+                keep = swap = 0
+                for side in (up, down):
+                    if side[v] and side[w]:
+                        c1, c2 = _pair_crossings(
+                            sorted(pos[q] for q in side[v]), sorted(pos[q] for q in side[w])
+                        )
+                        keep += c1
+                        swap += c2
+                if swap < keep or (ties and swap == keep and keep > 0):
+                    layer[j], layer[j + 1] = w, v
+                    pos[v], pos[w] = j + 1, j
+                    improved = improved or swap < keep
+        if not improved:
+            break
+
+
+def _order(work: _Work) -> list[list[int]]:
+    """The order inside each layer: the better of two depth-first orders, each improved by
+    median sweeps and transpositions (as in Gansner et al.'s dot), the best order seen."""
+    total = len(work.layer)
+    starts = [_initial_order(work, forward) for forward in (True, False)]
+    counts = [_count_all(layers, work) for layers in starts]
+    if min(counts) == 0 or total == 0:
+        return starts[counts.index(min(counts))]
+    if total <= 3_000:
+        rounds, passes = 24, 8
+    elif total <= 30_000:
+        rounds, passes = 8, 2
+    else:  # a big graph: one start, a few rounds
+        rounds, passes = 4, 1
+        starts = [starts[counts.index(min(counts))]]
+        counts = [min(counts)]
+    best, best_count = starts[0], counts[0]
+    for layers, count in zip(starts, counts):
+        if count < best_count:
+            best, best_count = layers, count
+        found, found_count = _improve(work, layers, count, rounds, passes)
+        if found_count < best_count:
+            best, best_count = found, found_count
+        if best_count == 0:
+            break
+    return best
+
+
+def _improve(work: _Work, layers, count: int, rounds: int, passes: int):
+    """Alternate median sweeps down and up, each followed by transpositions (every other pair
+    of rounds also swapping on ties); give back the best order seen and its crossings."""
+    best, best_count = [list(layer) for layer in layers], count
+    pos = _positions(layers, len(work.layer))
+    nl = len(layers)
+    stale = 0
+    for it in range(rounds):
+        if it % 2 == 0:
+            _sweep(layers, pos, work.up, range(1, nl))
+        else:
+            _sweep(layers, pos, work.down, range(nl - 2, -1, -1))
+        pair_counts = [_count_pair(a, b, work.down, pos) for a, b in zip(layers, layers[1:])]
+        dirty = [False] * nl
+        for r, c in enumerate(pair_counts):
+            if c:
+                dirty[r] = dirty[r + 1] = True
+        _transpose(layers, pos, work, passes, dirty, it % 4 >= 2)
+        count = sum(_count_pair(a, b, work.down, pos) for a, b in zip(layers, layers[1:]))
+        if count < best_count:
+            best, best_count = [list(layer) for layer in layers], count
+            stale = 0
+            if count == 0:
+                break
+        else:
+            stale += 1
+            if stale >= 6:
+                break
+    return best, best_count
+
+
+# --------------------------------------------------------------------------- 5. along layers
+
+
+def _gap(work: _Work, a: int, b: int) -> float:
+    va, vb = work.virtual[a], work.virtual[b]
+    if not va and not vb:
+        return NODE_SEP
+    if va and vb:
+        return VIRTUAL_SEP * 0.8
+    return VIRTUAL_SEP
+
+
+def _place_along(layers: list[list[int]], work: _Work) -> list[float]:
+    """Positions along the layers: minimise ``sum w (x_a - x_b)**2`` over the edges between
+    adjacent layers, subject to the gaps, one layer at a time (each step is exact); then one
+    sweep down that sets every node at the weighted mean of the nodes above it, so an op sits
+    centred under its inputs and a long edge drops straight down from its tail."""
+    total = len(work.layer)
+    x = [0.0] * total
+    offsets: list[list[float]] = []
+    for layer in layers:
+        off = [0.0] * len(layer)
+        for j in range(1, len(layer)):
+            a, b = layer[j - 1], layer[j]
+            off[j] = off[j - 1] + (work.breadth[a] + work.breadth[b]) / 2.0 + _gap(work, a, b)
+        offsets.append(off)
+        shift = off[-1] / 2.0 if off else 0.0
+        for j, v in enumerate(layer):
+            x[v] = off[j] - shift
+    edges = sum(len(d) for d in work.down)
+    rounds = max(4, min(60, int(1_500_000 / (total + edges + 1))))
+    nl = len(layers)
+    for it in range(rounds):
+        indices = range(nl) if it % 2 == 0 else range(nl - 1, -1, -1)
+        moved = 0.0
+        for r in indices:
+            moved = max(moved, _relax(layers[r], offsets[r], work, x))
+        if moved < 0.25:
+            break
+    # The last sweep weighs each input by how much it carries (the real nodes on the longest
+    # path into it), so a deep chain runs straight down past its small side inputs.
+    virtual = work.virtual
+    height = [0] * total
+    for layer in layers:
+        for v in layer:
+            for w in work.down[v]:
+                h = height[v] + (0 if virtual[v] else 1)
+                if height[w] < h:
+                    height[w] = h
+    for r in range(nl):
+        _relax(layers[r], offsets[r], work, x, height)
+    return x
+
+
+def _relax(layer, off, work: _Work, x: list[float], height: list[int] | None = None) -> float:
+    """Move one layer to its best place given its neighbours above and below (edges between
+    virtual nodes weigh most, so long edges stay straight), or, given ``height``, given only
+    its neighbours above, weighted by their height."""
+    virtual, up, down = work.virtual, work.up, work.down
+    targets = []
+    weights = []
+    for v in layer:
+        sw = 0.01
+        s = 0.01 * x[v]
+        vv = virtual[v]
+        for w in up[v]:
+            if height is None:
+                wt = (8.0 if virtual[w] else 2.0) if vv else (2.0 if virtual[w] else 1.0)
+            else:
+                wt = 1.0 + height[w]
+            sw += wt
+            s += wt * x[w]
+        if height is None:
+            for w in down[v]:
+                wt = (8.0 if virtual[w] else 2.0) if vv else (2.0 if virtual[w] else 1.0)
+                sw += wt
+                s += wt * x[w]
+        targets.append(s / sw)
+        weights.append(sw)
+    return _isotonic(layer, off, targets, weights, x)
+
+
+def _isotonic(layer, off, targets, weights, x) -> float:
+    """Weighted least squares to ``targets`` with ``x[j+1] - x[j] >= off[j+1] - off[j]``:
+    pool adjacent violators on ``x - off``. Returns the largest move."""
+    sums_w: list[float] = []
+    sums: list[float] = []
+    counts: list[int] = []
+    for j in range(len(layer)):
+        w = weights[j]
+        s = w * (targets[j] - off[j])
+        c = 1
+        while sums_w and sums[-1] * w >= s * sums_w[-1]:
+            w += sums_w.pop()
+            s += sums.pop()
+            c += counts.pop()
+        sums_w.append(w)
+        sums.append(s)
+        counts.append(c)
+    moved = 0.0
+    j = 0
+    for w, s, c in zip(sums_w, sums, counts):
+        mean = s / w
+        for _ in range(c):
+            v = layer[j]
+            new = mean + off[j]
+            d = abs(new - x[v])
+            if d > moved:
+                moved = d
+            x[v] = new
+            j += 1
+    return moved
+
+
+# --------------------------------------------------------------------------- 6. across layers
+
+
+def _place_across(layers, work, x) -> tuple[list[float], list[float]]:
+    """Each layer is a band as thick as its thickest node; the gap after it grows with how
+    far its edges travel sideways, so steep S-curves stay legible."""
+    tops: list[float] = []
+    bottoms: list[float] = []
+    pos = 0.0
+    for r, layer in enumerate(layers):
+        thick = max((work.depth[v] for v in layer), default=0.0)
+        tops.append(pos)
+        bottoms.append(pos + thick)
+        pos += thick
+        if r + 1 < len(layers):
+            slant = 0.0
+            for v in layer:
+                for w in work.down[v]:
+                    d = abs(x[v] - x[w])
+                    if d > slant:
+                        slant = d
+            pos += max(RANK_SEP, min(2.5 * RANK_SEP, 0.2 * slant))
+    return tops, bottoms

@@ -1,0 +1,729 @@
+"""The built-in picture's drawing: box sizes from labels, edge routes, and the SVG text.
+
+``compute_layout(graph)`` sizes every box from its label (a monospace font of ``FONT_SIZE``),
+lets ``layout.place`` put them in layers, routes the edges and maps everything to SVG
+coordinates for the graph's ``rankdir``; ``layout_to_svg`` writes the document. Edges leave the
+side of the tail box that faces the next layer, run straight inside a layer's band (through the
+gap kept for them, or along their label's lane) and as S-curves between bands, and end on the
+head box's border under an arrowhead, so they never cross a box.
+
+The SVG follows Graphviz's structure, so tools that read one read the other: a
+``<g class="graph">``, one ``<g class="edge">`` per edge with ``<title>tail->head</title>``, and
+one ``<g class="node" id="...">`` per node with ``<title>id</title>``. Colours are Graphviz's (X11)
+names, mapped to hex, or ``#rrggbb`` passed through.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .graph import Graph, VizEdge, VizNode
+from .layout import Placement, place
+
+FONT_SIZE = 11.0
+FONT_FAMILY = "DejaVu Sans Mono,Menlo,Consolas,Courier New,monospace"
+CHAR_WIDTH = 0.6  # em: the advance of DejaVu Sans Mono, Menlo and Courier
+LINE_HEIGHT = 14.0
+PAD_X = 9.0
+PAD_Y = 6.0
+MIN_WIDTH = 40.0
+MIN_HEIGHT = 26.0
+MARGIN = 12.0
+ARROW_LENGTH = 9.0
+ARROW_HALF_WIDTH = 3.5
+LOOP_SIZE = 18.0
+LABEL_LANE = 8.0  # the part of an edge label's node that the edge itself runs through
+CORNER_RADIUS = 6.0
+NOTE_FONT_SIZE = 10.0
+NOTE_LINE_HEIGHT = 13.0
+
+_ELLIPSES = frozenset({"oval", "ellipse", "circle", "doublecircle", "egg", "point"})
+_PLAIN = frozenset({"plaintext", "plain", "none", "underline"})
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class NodeBox:
+    """A drawn node: centre, size and shape in SVG coordinates."""
+
+    node: VizNode
+    lines: list[str]
+    x: float
+    y: float
+    width: float
+    height: float
+    shape: str  # "box" | "ellipse" | "plain" | "note"
+
+
+@dataclass
+class EdgeRoute:
+    """A drawn edge: a path of ``("L", point)`` and ``("C", control1, control2, point)``
+    segments from ``start`` on the tail's border to the head's border, or to the base of the
+    arrowhead, whose tip touches the head's border and which points along ``arrow_dir``."""
+
+    edge: VizEdge
+    start: tuple[float, float]
+    segments: list[tuple]
+    arrow_tip: tuple[float, float] | None = None
+    arrow_dir: tuple[float, float] | None = None
+    label_at: tuple[float, float] | None = None  # the centre of the label's text
+    label_lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Layout:
+    """The whole drawing in SVG coordinates (what ``layout_to_svg`` writes)."""
+
+    width: float
+    height: float
+    nodes: list[NodeBox]
+    edges: list[EdgeRoute]  # in the order of ``graph.edges``
+    notes: list[str]  # the graph's label, then its notes, one line each
+    notes_y: float  # the baseline of the first note line
+    background: str
+    crossings: int  # edge crossings between adjacent layers
+
+
+# --------------------------------------------------------------------------- text and shapes
+
+
+def label_lines(text: str) -> list[str]:
+    """A label's lines: ``\\n`` (and ``\\r\\n``) break lines, tabs become spaces."""
+    text = str(text)
+    if "\t" not in text and "\r" not in text:
+        return text.split("\n")
+    return [line.expandtabs(4) for line in text.replace("\r\n", "\n").split("\n")]
+
+
+def text_columns(line: str) -> int:
+    """How many monospace cells a line takes (wide East Asian characters take two)."""
+    if line.isascii():
+        return len(line)
+    cells = 0
+    for ch in line:
+        if unicodedata.combining(ch):
+            continue
+        cells += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return cells
+
+
+def text_size(lines: list[str], font_size: float = FONT_SIZE) -> tuple[float, float]:
+    """The width and height that lines of monospace text take."""
+    width = max((text_columns(line) for line in lines), default=0) * CHAR_WIDTH * font_size
+    return width, len(lines) * LINE_HEIGHT * font_size / FONT_SIZE
+
+
+@lru_cache(maxsize=256)
+def style_tokens(style: str) -> tuple[str, ...]:
+    """A Graphviz style (``"filled,rounded"``) as its lower-case tokens."""
+    return tuple(token.strip().lower() for token in str(style or "").split(",") if token.strip())
+
+
+@lru_cache(maxsize=256)
+def shape_of(shape: str) -> str:
+    """Graphviz's shape name as one of the four drawn here."""
+    name = str(shape or "box").strip().lower()
+    if name in _ELLIPSES:
+        return "ellipse"
+    if name in _PLAIN:
+        return "plain"
+    return "note" if name == "note" else "box"
+
+
+def node_size(lines: list[str], shape: str) -> tuple[float, float]:
+    """A box big enough for its text (an ellipse: the text's box inscribed)."""
+    text_w, text_h = text_size(lines)
+    if shape == "ellipse":
+        root2 = math.sqrt(2.0)
+        return (
+            max(MIN_WIDTH * 1.2, (text_w + PAD_X) * root2),
+            max(MIN_HEIGHT * 1.1, (text_h + PAD_Y) * root2),
+        )
+    if shape == "plain":
+        return text_w + 8.0, text_h + 4.0
+    width = max(MIN_WIDTH, text_w + 2 * PAD_X) + (6.0 if shape == "note" else 0.0)
+    return width, max(MIN_HEIGHT, text_h + 2 * PAD_Y)
+
+
+def has_arrow(edge: VizEdge) -> bool:
+    """Saved-tensor links (dotted) are drawn without a head, as torchviz draws them."""
+    return "dotted" not in style_tokens(edge.style)
+
+
+# --------------------------------------------------------------------------- the drawing
+
+
+def compute_layout(graph: Graph) -> Layout:
+    """Size, place and route everything in ``graph``, in SVG coordinates."""
+    collect = gc.isenabled()
+    gc.disable()  # many small objects and no cycles: the cyclic collector would only slow this
+    try:
+        return _compute_layout(graph)
+    finally:
+        if collect:
+            gc.enable()
+
+
+def _compute_layout(graph: Graph) -> Layout:
+    rankdir = str(graph.rankdir or "TB").upper()
+    if rankdir not in ("TB", "BT", "LR", "RL"):
+        rankdir = "TB"
+    sideways = rankdir in ("LR", "RL")
+
+    # A repeated id is one node whose later attributes win (as in DOT); an edge may name a node
+    # that was never declared, which then appears with its id as label.
+    index: dict[str, int] = {}
+    specs: list[VizNode] = []
+    for node in graph.nodes:
+        key = str(node.id)
+        if key in index:
+            specs[index[key]] = node
+        else:
+            index[key] = len(specs)
+            specs.append(node)
+    for edge in graph.edges:
+        for end in (str(edge.tail), str(edge.head)):
+            if end not in index:
+                index[end] = len(specs)
+                specs.append(VizNode(id=end, label=end))
+    n = len(specs)
+    lines = [label_lines(spec.label) for spec in specs]
+    shapes = [shape_of(spec.shape) for spec in specs]
+    sizes = [node_size(lines[v], shapes[v]) for v in range(n)]
+    if sideways:
+        breadth = [h for _, h in sizes]
+        depth = [w for w, _ in sizes]
+    else:
+        breadth = [w for w, _ in sizes]
+        depth = [h for _, h in sizes]
+
+    def oriented(lines_: list[str]) -> tuple[float, float]:
+        w, h = text_size(lines_)
+        w, h = w + 6.0, h + 4.0
+        return (h, w) if sideways else (w, h)
+
+    tails: list[int] = []
+    heads: list[int] = []
+    labels: list[tuple[float, float] | None] = []
+    edge_of: list[int] = []  # layout edge -> index into graph.edges
+    loops: list[int] = []
+    for i, edge in enumerate(graph.edges):
+        t, h = index[str(edge.tail)], index[str(edge.head)]
+        if t == h:  # a self-loop: room for it beside its node
+            loops.append(i)
+            extra = LOOP_SIZE + 6.0
+            if edge.label:
+                extra += oriented(label_lines(edge.label))[0] + 4.0
+            breadth[t] += 2.0 * extra
+            continue
+        tails.append(t)
+        heads.append(h)
+        edge_of.append(i)
+        if edge.label:
+            lb, ld = oriented(label_lines(edge.label))
+            labels.append((lb + LABEL_LANE, ld))
+        else:
+            labels.append(None)
+
+    placed = place(breadth, depth, tails, heads, labels)
+    u, lay = placed.u, placed.layer
+    tops, bottoms = placed.band_top, placed.band_bottom
+
+    u_lo = min((u[v] - placed.breadth[v] / 2.0 for v in range(len(u))), default=0.0)
+    u_hi = max((u[v] + placed.breadth[v] / 2.0 for v in range(len(u))), default=0.0)
+    v_lo = tops[0] if tops else 0.0
+    v_hi = bottoms[-1] if bottoms else 0.0
+    flip_v = rankdir in ("BT", "RL")
+
+    def to_svg(p: tuple[float, float]) -> tuple[float, float]:
+        a = p[0] - u_lo + MARGIN
+        b = (v_hi - p[1] if flip_v else p[1] - v_lo) + MARGIN
+        return (b, a) if sideways else (a, b)
+
+    def dir_to_svg(d: tuple[float, float]) -> tuple[float, float]:
+        a, b = d[0], -d[1] if flip_v else d[1]
+        return (b, a) if sideways else (a, b)
+
+    shapes_uv = []  # (u, v, half breadth, half depth, shape, rounded) per real node
+    boxes = []
+    for v in range(n):
+        r = lay[v]
+        cu, cv = u[v], (tops[r] + bottoms[r]) / 2.0
+        w, h = sizes[v]
+        half_b, half_d = (h / 2.0, w / 2.0) if sideways else (w / 2.0, h / 2.0)
+        rounded = "rounded" in style_tokens(specs[v].style)
+        shapes_uv.append((cu, cv, half_b, half_d, shapes[v], rounded))
+        x, y = to_svg((cu, cv))
+        boxes.append(NodeBox(specs[v], lines[v], x, y, w, h, shapes[v]))
+
+    # Where each edge leaves its tail and enters its head: towards where it goes, and spread
+    # along the side so that arrowheads (and edges between the same two boxes) stay apart.
+    lanes = [_lanes(k, placed) for k in range(len(edge_of))]
+    arrows = [has_arrow(graph.edges[i]) for i in edge_of]
+    ports: list[list[tuple]] = [[] for _ in range(2 * n)]  # 2v: top side, 2v + 1: bottom
+    for k, chain in enumerate(placed.chains):
+        t, h = chain[0], chain[-1]
+        if len(chain) > 2:  # aim at the first and from the last virtual node
+            aim_t = (lanes[k][1], tops[lay[chain[1]]])
+            aim_h = (lanes[k][-2], bottoms[lay[chain[-2]]])
+        else:
+            aim_t, aim_h = shapes_uv[h][:2], shapes_uv[t][:2]
+        flipped = placed.flipped[k]
+        ports[2 * t + 1].append((aim_t[0], _natural(shapes_uv[t], aim_t, True), k, flipped))
+        ports[2 * h].append((aim_h[0], _natural(shapes_uv[h], aim_h, False), k, not flipped))
+    offsets = [[0.0, 0.0] for _ in range(len(edge_of))]  # per edge: at its tail, at its head
+    for side, group in enumerate(ports):
+        if not group:
+            continue
+        group.sort()
+        arrow_here = any(arrows[k] and at_head for _, _, k, at_head in group)
+        gap = 2.0 * ARROW_HALF_WIDTH + 3.0 if arrow_here else 6.0
+        reach = _exit_offset(*shapes_uv[side // 2][2:])
+        spread = _spread([natural for _, natural, _, _ in group], gap, reach)
+        for (_, _, k, _), off in zip(group, spread):
+            offsets[k][side % 2 == 0] = off
+    routes: list[EdgeRoute] = [None] * len(graph.edges)  # type: ignore[list-item]
+    for k, i in enumerate(edge_of):
+        routes[i] = _route(graph.edges[i], k, placed, shapes_uv, arrows[k], lanes[k], offsets[k])
+    for i in loops:
+        edge = graph.edges[i]
+        route = _loop_route(edge, shapes_uv[index[str(edge.tail)]], has_arrow(edge))
+        if edge.label:
+            route.label_lines = label_lines(edge.label)
+            lb = oriented(route.label_lines)[0]
+            far = max(p[0] for p in route.segments[0][1:3])
+            route.label_at = (far + 4.0 + lb / 2.0, shapes_uv[index[str(edge.tail)]][1])
+        routes[i] = route
+    for route in routes:
+        route.start = to_svg(route.start)
+        route.segments = [(s[0], *map(to_svg, s[1:])) for s in route.segments]
+        if route.arrow_tip is not None:
+            route.arrow_tip = to_svg(route.arrow_tip)
+            route.arrow_dir = dir_to_svg(route.arrow_dir)
+        if route.label_at is not None:
+            route.label_at = to_svg(route.label_at)
+
+    span_u, span_v = u_hi - u_lo, v_hi - v_lo
+    width, height = (span_v, span_u) if sideways else (span_u, span_v)
+    width += 2 * MARGIN
+    height += 2 * MARGIN
+    attributes = graph.attributes or {}
+    notes = [line for note in graph.notes for line in label_lines(note)]
+    if attributes.get("label"):
+        notes = label_lines(attributes["label"]) + notes
+    notes_y = height - MARGIN / 2.0 + NOTE_FONT_SIZE
+    if notes:
+        text_w, _ = text_size(notes, NOTE_FONT_SIZE)
+        width = max(width, text_w + 2 * MARGIN)
+        height += len(notes) * NOTE_LINE_HEIGHT + MARGIN / 2.0
+    background = str(attributes.get("bgcolor") or "white")
+    return Layout(width, height, boxes, routes, notes, notes_y, background, placed.crossings)
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def _exit_offset(half_b: float, half_d: float, shape: str, rounded: bool) -> float:
+    """How far from the centre (along the layer) an edge may leave a node's facing side."""
+    if shape == "ellipse":
+        return 0.6 * half_b
+    if rounded:
+        return max(0.0, half_b - CORNER_RADIUS - 1.0)
+    return max(0.0, half_b - 2.0)
+
+
+def _natural(shape_uv, aim: tuple[float, float], below: bool) -> float:
+    """Where the line from a node's centre to ``aim`` crosses the side facing it (an offset
+    along the layer from the centre)."""
+    u0, v0, half_b, half_d, shape, rounded = shape_uv
+    dv = (aim[1] - v0) if below else (v0 - aim[1])
+    off = (aim[0] - u0) * half_d / dv if dv > 1e-9 else 0.0
+    reach = _exit_offset(half_b, half_d, shape, rounded)
+    return max(-reach, min(reach, off))
+
+
+def _spread(values: list[float], gap: float, reach: float) -> list[float]:
+    """Sorted offsets moved as little as possible (least squares) to be ``gap`` apart, and
+    kept within ``[-reach, reach]`` (closer together if they do not fit)."""
+    k = len(values)
+    if k == 1:
+        return [max(-reach, min(reach, values[0]))]
+    if gap * (k - 1) > 2.0 * reach:
+        gap = 2.0 * reach / (k - 1)
+    sums: list[float] = []
+    counts: list[int] = []
+    for j, value in enumerate(values):  # pool adjacent violators on value - j * gap
+        s, c = value - j * gap, 1
+        while sums and sums[-1] * c >= s * counts[-1]:
+            s += sums.pop()
+            c += counts.pop()
+        sums.append(s)
+        counts.append(c)
+    out = []
+    for s, c in zip(sums, counts):
+        for _ in range(c):
+            out.append(s / c + len(out) * gap)
+    shift = 0.0
+    if out[0] < -reach:
+        shift = -reach - out[0]
+    elif out[-1] > reach:
+        shift = reach - out[-1]
+    return [o + shift for o in out]
+
+
+def _side_point(shape_uv, off: float, below: bool) -> tuple[float, float]:
+    """The point of a node's border ``off`` from its centre on the side facing the next
+    (``below``) or the previous layer."""
+    u0, v0, half_b, half_d, shape, _ = shape_uv
+    side = half_d
+    if shape == "ellipse" and half_b > 0:
+        side = half_d * math.sqrt(max(0.0, 1.0 - (off / half_b) ** 2))
+    return u0 + off, (v0 + side) if below else (v0 - side)
+
+
+def _curve(p: tuple[float, float], q: tuple[float, float]) -> tuple:
+    """An S-curve from ``p`` to ``q`` that leaves and arrives across the layers."""
+    mid = (q[1] - p[1]) / 2.0
+    return ("C", (p[0], p[1] + mid), (q[0], q[1] - mid), q)
+
+
+def _lanes(k: int, placed: Placement) -> list[float]:
+    """Where along each layer edge ``k`` passes: its virtual nodes (a label's left lane)."""
+    chain = placed.chains[k]
+    lanes = [placed.u[c] for c in chain]
+    label = placed.label_node[k]
+    if label >= 0:  # the edge runs down the label's lane, the text sits beside it
+        lanes[chain.index(label)] = placed.u[label] - placed.breadth[label] / 2.0 + 4.0
+    return lanes
+
+
+def _route(edge, k, placed: Placement, shapes_uv, arrow, lanes, offsets) -> EdgeRoute:
+    """The path of layout edge ``k`` in layout coordinates, from ``edge.tail`` to its head."""
+    chain = placed.chains[k]
+    flipped = placed.flipped[k]
+    lay, tops, bottoms = placed.layer, placed.band_top, placed.band_bottom
+    t, h = chain[0], chain[-1]
+    start = _side_point(shapes_uv[t], offsets[0], True)
+    end = _side_point(shapes_uv[h], offsets[1], False)
+    # the arrowhead is at the layout head, or at the layout tail if the layout turned it around
+    tip = tip_dir = None
+    if arrow and not flipped:
+        tip, tip_dir = end, (0.0, 1.0)
+        end = (end[0], end[1] - ARROW_LENGTH)
+    elif arrow:
+        tip, tip_dir = start, (0.0, -1.0)
+        start = (start[0], start[1] + ARROW_LENGTH)
+    points = [start]
+    kinds: list[str] = []
+    if bottoms[lay[t]] > start[1]:
+        points.append((start[0], bottoms[lay[t]]))
+        kinds.append("L")
+    for c, lane in zip(chain[1:-1], lanes[1:-1]):
+        r = lay[c]
+        points.append((lane, tops[r]))
+        kinds.append("C")
+        if bottoms[r] > tops[r]:
+            points.append((lane, bottoms[r]))
+            kinds.append("L")
+    if tops[lay[h]] < end[1]:
+        points.append((end[0], tops[lay[h]]))
+        kinds.append("C")
+        points.append(end)
+        kinds.append("L")
+    else:
+        points.append(end)
+        kinds.append("C")
+    if flipped:
+        points.reverse()
+        kinds.reverse()
+    segments = [
+        ("L", q) if kind == "L" else _curve(p, q) for kind, p, q in zip(kinds, points, points[1:])
+    ]
+    route = EdgeRoute(edge, points[0], segments, tip, tip_dir)
+    if edge.label:
+        route.label_lines = label_lines(edge.label)
+        label = placed.label_node[k]
+        if label >= 0:
+            route.label_at = (placed.u[label] + LABEL_LANE / 2.0, placed.centre(label)[1])
+        else:  # drawn without virtual nodes (a pathological graph): beside its middle
+            a, b = placed.centre(t), placed.centre(h)
+            route.label_at = ((a[0] + b[0]) / 2.0 + 8.0, (a[1] + b[1]) / 2.0)
+    return route
+
+
+def _loop_route(edge: VizEdge, shape_uv, arrow: bool) -> EdgeRoute:
+    """A self-loop beside its node (on the right in TB), coming back in under an arrowhead."""
+    u0, v0, half_b, half_d, shape, _ = shape_uv
+    dv = half_d / 2.0
+
+    def border(v: float) -> float:
+        if shape == "ellipse" and half_d > 0:
+            return u0 + half_b * math.sqrt(max(0.0, 1.0 - ((v - v0) / half_d) ** 2))
+        return u0 + half_b
+
+    a = (border(v0 - dv), v0 - dv)
+    b = (border(v0 + dv), v0 + dv)
+    far = max(a[0], b[0]) + LOOP_SIZE
+    end = (b[0] + ARROW_LENGTH, b[1]) if arrow else b
+    segment = ("C", (far, a[1] - dv), (far, end[1] + (0.0 if arrow else dv)), end)
+    route = EdgeRoute(edge, a, [segment])
+    if arrow:
+        route.arrow_tip, route.arrow_dir = b, (-1.0, 0.0)
+    return route
+
+
+# --------------------------------------------------------------------------- SVG
+
+
+# Graphviz's colour names (X11), the ones pictures of graphs use; any other plain name is passed
+# through, since SVG viewers know the CSS names, which mostly agree with X11's.
+_X11 = {
+    "aliceblue": "#f0f8ff",
+    "azure": "#f0ffff",
+    "beige": "#f5f5dc",
+    "black": "#000000",
+    "blue": "#0000ff",
+    "brown": "#a52a2a",
+    "coral": "#ff7f50",
+    "cornsilk": "#fff8dc",
+    "cyan": "#00ffff",
+    "darkgreen": "#006400",
+    "darkolivegreen": "#556b2f",
+    "darkolivegreen1": "#caff70",
+    "darkolivegreen2": "#bcee68",
+    "darkolivegreen3": "#a2cd5a",
+    "darkolivegreen4": "#6e8b3d",
+    "darkorange": "#ff8c00",
+    "gainsboro": "#dcdcdc",
+    "gold": "#ffd700",
+    "gray": "#c0c0c0",
+    "green": "#00ff00",
+    "grey": "#c0c0c0",
+    "honeydew": "#f0fff0",
+    "ivory": "#fffff0",
+    "khaki": "#f0e68c",
+    "lavender": "#e6e6fa",
+    "lemonchiffon": "#fffacd",
+    "lightblue": "#add8e6",
+    "lightblue1": "#bfefff",
+    "lightcoral": "#f08080",
+    "lightcyan": "#e0ffff",
+    "lightgoldenrod": "#eedd82",
+    "lightgray": "#d3d3d3",
+    "lightgreen": "#90ee90",
+    "lightgrey": "#d3d3d3",
+    "lightpink": "#ffb6c1",
+    "lightsalmon": "#ffa07a",
+    "lightskyblue": "#87cefa",
+    "lightsteelblue": "#b0c4de",
+    "lightyellow": "#ffffe0",
+    "magenta": "#ff00ff",
+    "mintcream": "#f5fffa",
+    "navy": "#000080",
+    "orange": "#ffa500",
+    "orange1": "#ffa500",
+    "palegreen": "#98fb98",
+    "paleturquoise": "#afeeee",
+    "pink": "#ffc0cb",
+    "plum": "#dda0dd",
+    "purple": "#a020f0",
+    "red": "#ff0000",
+    "salmon": "#fa8072",
+    "seashell": "#fff5ee",
+    "skyblue": "#87ceeb",
+    "snow": "#fffafa",
+    "tan": "#d2b48c",
+    "thistle": "#d8bfd8",
+    "tomato": "#ff6347",
+    "turquoise": "#40e0d0",
+    "violet": "#ee82ee",
+    "wheat": "#f5deb3",
+    "white": "#ffffff",
+    "whitesmoke": "#f5f5f5",
+    "yellow": "#ffff00",
+    "yellowgreen": "#9acd32",
+}
+_HEX = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+_NAME = re.compile(r"([a-z]+)(\d*)")
+_GREY = re.compile(r"gr[ae]y(\d{1,3})")
+_NUMBER = r"\s*([0-9]*\.?[0-9]+)\s*"
+_HSV = re.compile(rf"{_NUMBER}[, ]{_NUMBER}[, ]{_NUMBER}")
+_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def color(value: str | None, default: str = "#d3d3d3") -> tuple[str, float]:
+    """An SVG paint and opacity for a Graphviz colour: an X11 name, ``#rgb``/``#rrggbb``
+    (``#rrggbbaa`` gives an opacity), ``"H,S,V"`` in [0, 1], a list ``a:b`` (its first colour),
+    ``none``/``transparent``. Anything unusable gives ``default``."""
+    text = str(value or "").strip().lower().split(":")[0].split(";")[0].strip()
+    if not text:
+        return default, 1.0
+    if text in ("none", "transparent", "invis"):
+        return "none", 1.0
+    hex_match = _HEX.fullmatch(text)
+    if hex_match:
+        digits = hex_match.group(1)
+        if len(digits) == 8:
+            return "#" + digits[:6], round(int(digits[6:], 16) / 255.0, 3)
+        return "#" + digits, 1.0
+    if text in _X11:
+        return _X11[text], 1.0
+    grey = _GREY.fullmatch(text)
+    if grey and int(grey.group(1)) <= 100:
+        level = round(int(grey.group(1)) * 2.55)
+        return f"#{level:02x}{level:02x}{level:02x}", 1.0
+    hsv = _HSV.fullmatch(text)
+    if hsv:
+        return _hsv_to_hex(*(min(1.0, float(g)) for g in hsv.groups())), 1.0
+    name = _NAME.fullmatch(text)
+    if name:  # an X11 variant we do not list ("orange3"): its base colour
+        return _X11.get(name.group(1), name.group(1)), 1.0
+    return default, 1.0
+
+
+def _hsv_to_hex(h: float, s: float, v: float) -> str:
+    i = int(h * 6.0) % 6
+    f = h * 6.0 - int(h * 6.0)
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    r, g, b = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i]
+    return "#" + "".join(f"{round(c * 255):02x}" for c in (r, g, b))
+
+
+def escape(text: str) -> str:
+    """Text made safe for XML character data and attribute values."""
+    text = _BAD_XML.sub("\ufffd", str(text))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;").replace("\n", "&#10;")
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _pt(p: tuple[float, float]) -> str:
+    return f"{p[0]:.1f},{p[1]:.1f}"
+
+
+def layout_to_svg(layout: Layout) -> str:
+    """The SVG document for a layout (see :func:`gradienti.viz.layout.render_svg`)."""
+    width, height = layout.width, layout.height
+    background, _ = color(layout.background, "#ffffff")
+    out = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width)}pt" '
+        f'height="{_num(height)}pt" viewBox="0 0 {_num(width)} {_num(height)}">',
+        f'<g id="graph0" class="graph" font-family="{FONT_FAMILY}" font-size="{_num(FONT_SIZE)}">',
+        "<title>G</title>",
+        f'<rect class="background" x="0" y="0" width="{_num(width)}" height="{_num(height)}" '
+        f'fill="{background}" stroke="none"/>',
+    ]
+    for route in layout.edges:
+        out.append(_edge_svg(route))
+    for box in layout.nodes:
+        out.append(_node_svg(box))
+    if layout.notes:
+        out.append('<g class="notes">')
+        y = layout.notes_y
+        for line in layout.notes:
+            out.append(
+                f'<text x="{_num(MARGIN)}" y="{_num(y)}" font-size="{_num(NOTE_FONT_SIZE)}" '
+                f'fill="#555555" xml:space="preserve">{escape(line)}</text>'
+            )
+            y += NOTE_LINE_HEIGHT
+        out.append("</g>")
+    out.append("</g>")
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _text_lines(lines: list[str], cx: float, cy: float, fill: str = "#000000") -> list[str]:
+    """One ``<text>`` per line, centred on ``(cx, cy)``."""
+    first = cy - (len(lines) - 1) * LINE_HEIGHT / 2.0 + 0.35 * FONT_SIZE
+    return [
+        f'<text text-anchor="middle" x="{_num(cx)}" y="{_num(first + i * LINE_HEIGHT)}" '
+        f'fill="{fill}" xml:space="preserve">{escape(line)}</text>'
+        for i, line in enumerate(lines)
+    ]
+
+
+def _node_svg(box: NodeBox) -> str:
+    node = box.node
+    tokens = style_tokens(node.style)
+    parts = [f'<g class="node" id="{escape(node.id)}">', f"<title>{escape(node.id)}</title>"]
+    if "invis" in tokens:
+        parts.append("</g>")
+        return "\n".join(parts)
+    fill, opacity = color(node.fillcolor) if "filled" in tokens else ("none", 1.0)
+    paint = f'fill="{fill}"' + (f' fill-opacity="{opacity}"' if opacity < 1.0 else "")
+    stroke = 'stroke="#000000"'
+    if "dashed" in tokens:
+        stroke += ' stroke-dasharray="5,2"'
+    elif "dotted" in tokens:
+        stroke += ' stroke-dasharray="1,3"'
+    stroke += ' stroke-width="2"' if "bold" in tokens else ""
+    x0, y0 = box.x - box.width / 2.0, box.y - box.height / 2.0
+    if box.shape == "ellipse":
+        parts.append(
+            f'<ellipse cx="{_num(box.x)}" cy="{_num(box.y)}" rx="{_num(box.width / 2.0)}" '
+            f'ry="{_num(box.height / 2.0)}" {paint} {stroke}/>'
+        )
+    elif box.shape == "note":
+        x1, y1, fold = x0 + box.width, y0 + box.height, 6.0
+        corners = [(x0, y0), (x1 - fold, y0), (x1, y0 + fold), (x1, y1), (x0, y1)]
+        parts.append(f'<polygon points="{" ".join(_pt(p) for p in corners)}" {paint} {stroke}/>')
+        parts.append(
+            f'<polyline points="{_pt((x1 - fold, y0))} {_pt((x1 - fold, y0 + fold))} '
+            f'{_pt((x1, y0 + fold))}" fill="none" {stroke}/>'
+        )
+    elif box.shape == "box":
+        radius = f' rx="{_num(CORNER_RADIUS)}" ry="{_num(CORNER_RADIUS)}"'
+        parts.append(
+            f'<rect x="{_num(x0)}" y="{_num(y0)}" width="{_num(box.width)}" '
+            f'height="{_num(box.height)}"{radius if "rounded" in tokens else ""} '
+            f"{paint} {stroke}/>"
+        )
+    parts.extend(_text_lines(box.lines, box.x, box.y))
+    parts.append("</g>")
+    return "\n".join(parts)
+
+
+def _edge_svg(route: EdgeRoute) -> str:
+    edge = route.edge
+    tokens = style_tokens(edge.style)
+    title = f"{escape(edge.tail)}-&gt;{escape(edge.head)}"
+    parts = ['<g class="edge">', f"<title>{title}</title>"]
+    if "invis" in tokens:
+        parts.append("</g>")
+        return "\n".join(parts)
+    d = [f"M{_pt(route.start)}"]
+    for segment in route.segments:
+        d.append(segment[0] + " ".join(_pt(p) for p in segment[1:]))
+    dash = ""
+    if "dotted" in tokens:
+        dash = ' stroke-dasharray="1,3"'
+    elif "dashed" in tokens:
+        dash = ' stroke-dasharray="5,2"'
+    width = "2" if "bold" in tokens else "1"
+    parts.append(
+        f'<path d="{" ".join(d)}" fill="none" stroke="#000000" stroke-width="{width}"{dash}/>'
+    )
+    if route.arrow_tip is not None and route.arrow_dir is not None:
+        (tx, ty), (dx, dy) = route.arrow_tip, route.arrow_dir
+        bx, by = tx - dx * ARROW_LENGTH, ty - dy * ARROW_LENGTH
+        nx, ny = -dy * ARROW_HALF_WIDTH, dx * ARROW_HALF_WIDTH
+        corners = [(tx, ty), (bx + nx, by + ny), (bx - nx, by - ny)]
+        parts.append(
+            f'<polygon class="arrowhead" points="{" ".join(_pt(p) for p in corners)}" '
+            f'fill="#000000" stroke="#000000" stroke-width="{width}"/>'
+        )
+    if route.label_at is not None and route.label_lines:
+        parts.extend(_text_lines(route.label_lines, route.label_at[0], route.label_at[1]))
+    parts.append("</g>")
+    return "\n".join(parts)
