@@ -89,6 +89,7 @@ class Layout:
     notes_y: float  # the baseline of the first note line
     background: str
     crossings: int  # edge crossings between adjacent layers
+    scale: float = 1.0  # how big it is shown (the graph's ``size``, as Graphviz scales)
 
 
 # --------------------------------------------------------------------------- text and shapes
@@ -324,7 +325,25 @@ def _compute_layout(graph: Graph) -> Layout:
         width = max(width, text_w + 2 * MARGIN)
         height += len(notes) * NOTE_LINE_HEIGHT + MARGIN / 2.0
     background = str(attributes.get("bgcolor") or "white")
-    return Layout(width, height, boxes, routes, notes, notes_y, background, placed.crossings)
+    scale = _size_scale(attributes.get("size"), width, height)
+    return Layout(width, height, boxes, routes, notes, notes_y, background, placed.crossings, scale)
+
+
+def _size_scale(size, width: float, height: float) -> float:
+    """Graphviz's ``size="W,H"`` (inches): a bigger drawing is shown scaled down to fit, and
+    with ``"W,H!"`` a smaller one scaled up. The drawing itself (the viewBox) stays the same."""
+    text = str(size or "").strip()
+    grow = text.endswith("!")
+    parts = text.rstrip("!").replace(" ", "").split(",")
+    try:
+        limits = [float(part) * 72.0 for part in parts if part]
+    except ValueError:
+        return 1.0
+    if not limits or not all(math.isfinite(v) and v > 0 for v in limits):
+        return 1.0
+    max_w, max_h = limits[0], limits[-1]
+    fit = min(max_w / width, max_h / height) if width > 0 and height > 0 else 1.0
+    return fit if fit < 1.0 or grow else 1.0
 
 
 # --------------------------------------------------------------------------- edges
@@ -484,72 +503,22 @@ def _loop_route(edge: VizEdge, shape_uv, arrow: bool) -> EdgeRoute:
 
 # Graphviz's colour names (X11), the ones pictures of graphs use; any other plain name is passed
 # through, since SVG viewers know the CSS names, which mostly agree with X11's.
-_X11 = {
-    "aliceblue": "#f0f8ff",
-    "azure": "#f0ffff",
-    "beige": "#f5f5dc",
-    "black": "#000000",
-    "blue": "#0000ff",
-    "brown": "#a52a2a",
-    "coral": "#ff7f50",
-    "cornsilk": "#fff8dc",
-    "cyan": "#00ffff",
-    "darkgreen": "#006400",
-    "darkolivegreen": "#556b2f",
-    "darkolivegreen1": "#caff70",
-    "darkolivegreen2": "#bcee68",
-    "darkolivegreen3": "#a2cd5a",
-    "darkolivegreen4": "#6e8b3d",
-    "darkorange": "#ff8c00",
-    "gainsboro": "#dcdcdc",
-    "gold": "#ffd700",
-    "gray": "#c0c0c0",
-    "green": "#00ff00",
-    "grey": "#c0c0c0",
-    "honeydew": "#f0fff0",
-    "ivory": "#fffff0",
-    "khaki": "#f0e68c",
-    "lavender": "#e6e6fa",
-    "lemonchiffon": "#fffacd",
-    "lightblue": "#add8e6",
-    "lightblue1": "#bfefff",
-    "lightcoral": "#f08080",
-    "lightcyan": "#e0ffff",
-    "lightgoldenrod": "#eedd82",
-    "lightgray": "#d3d3d3",
-    "lightgreen": "#90ee90",
-    "lightgrey": "#d3d3d3",
-    "lightpink": "#ffb6c1",
-    "lightsalmon": "#ffa07a",
-    "lightskyblue": "#87cefa",
-    "lightsteelblue": "#b0c4de",
-    "lightyellow": "#ffffe0",
-    "magenta": "#ff00ff",
-    "mintcream": "#f5fffa",
-    "navy": "#000080",
-    "orange": "#ffa500",
-    "orange1": "#ffa500",
-    "palegreen": "#98fb98",
-    "paleturquoise": "#afeeee",
-    "pink": "#ffc0cb",
-    "plum": "#dda0dd",
-    "purple": "#a020f0",
-    "red": "#ff0000",
-    "salmon": "#fa8072",
-    "seashell": "#fff5ee",
-    "skyblue": "#87ceeb",
-    "snow": "#fffafa",
-    "tan": "#d2b48c",
-    "thistle": "#d8bfd8",
-    "tomato": "#ff6347",
-    "turquoise": "#40e0d0",
-    "violet": "#ee82ee",
-    "wheat": "#f5deb3",
-    "white": "#ffffff",
-    "whitesmoke": "#f5f5f5",
-    "yellow": "#ffff00",
-    "yellowgreen": "#9acd32",
-}
+_X11_NAMES = """
+aliceblue=#f0f8ff azure=#f0ffff beige=#f5f5dc black=#000000 blue=#0000ff brown=#a52a2a
+coral=#ff7f50 cornsilk=#fff8dc cyan=#00ffff darkgreen=#006400 darkolivegreen=#556b2f
+darkolivegreen1=#caff70 darkolivegreen2=#bcee68 darkolivegreen3=#a2cd5a
+darkolivegreen4=#6e8b3d darkorange=#ff8c00 gainsboro=#dcdcdc gold=#ffd700 gray=#c0c0c0
+green=#00ff00 grey=#c0c0c0 honeydew=#f0fff0 ivory=#fffff0 khaki=#f0e68c lavender=#e6e6fa
+lemonchiffon=#fffacd lightblue=#add8e6 lightblue1=#bfefff lightcoral=#f08080 lightcyan=#e0ffff
+lightgoldenrod=#eedd82 lightgray=#d3d3d3 lightgreen=#90ee90 lightgrey=#d3d3d3
+lightpink=#ffb6c1 lightsalmon=#ffa07a lightskyblue=#87cefa lightsteelblue=#b0c4de
+lightyellow=#ffffe0 magenta=#ff00ff mintcream=#f5fffa navy=#000080 orange=#ffa500
+orange1=#ffa500 palegreen=#98fb98 paleturquoise=#afeeee pink=#ffc0cb plum=#dda0dd
+purple=#a020f0 red=#ff0000 salmon=#fa8072 seashell=#fff5ee skyblue=#87ceeb snow=#fffafa
+tan=#d2b48c thistle=#d8bfd8 tomato=#ff6347 turquoise=#40e0d0 violet=#ee82ee wheat=#f5deb3
+white=#ffffff whitesmoke=#f5f5f5 yellow=#ffff00 yellowgreen=#9acd32
+"""
+_X11 = dict(item.split("=") for item in _X11_NAMES.split())
 _HEX = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _NAME = re.compile(r"([a-z]+)(\d*)")
 _GREY = re.compile(r"gr[ae]y(\d{1,3})")
@@ -617,8 +586,8 @@ def layout_to_svg(layout: Layout) -> str:
     background, _ = color(layout.background, "#ffffff")
     out = [
         '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width)}pt" '
-        f'height="{_num(height)}pt" viewBox="0 0 {_num(width)} {_num(height)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width * layout.scale)}pt" '
+        f'height="{_num(height * layout.scale)}pt" viewBox="0 0 {_num(width)} {_num(height)}">',
         f'<g id="graph0" class="graph" font-family="{FONT_FAMILY}" font-size="{_num(FONT_SIZE)}">',
         "<title>G</title>",
         f'<rect class="background" x="0" y="0" width="{_num(width)}" height="{_num(height)}" '
