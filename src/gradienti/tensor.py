@@ -19,7 +19,6 @@ import weakref
 from ._printing import format_tensor
 from .autograd import versions
 from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
-from .autograd.grad_mode import grad_state
 from .backend import (
     CPP_TYPE_NAMES,
     CPU,
@@ -531,102 +530,6 @@ class Tensor:
         """How often this tensor's memory was modified in place (PyTorch's ``x._version``)."""
         return versions.version(self._data)
 
-    def _assign_in_place(self, result: Tensor) -> Tensor:
-        """Make ``result`` this tensor's value, as an in-place op does; counts a version.
-
-        Not recorded (under no_grad, like the optimizer step ``w -= lr * w.grad``, or on a
-        tensor that does not require grad, like ``w.data -= ...``): the memory is written in
-        place, so every tensor and array sharing it sees the change. Recorded: the tensor becomes
-        the op's output and takes the new array (the op's node may have saved the old one).
-        Either way the old memory's version goes up, so a node that saved it refuses to run
-        backward, with PyTorch's "modified by an inplace operation" error.
-        """
-        node = edge_parts(self._edge)[0]
-        if grad_state.enabled and node is not None:
-            _refuse_in_place_on_leaf_or_view(node)
-        old = self._data
-        values = result._data
-        if values.dtype != old.dtype and not xp.can_cast(values.dtype, old.dtype, "same_kind"):
-            raise RuntimeError(
-                f"result type {SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
-                f"desired output type {SCALAR_TYPE_NAMES[self.dtype.name]}"
-            )
-        if result._edge is None:
-            target = self._as_array()
-            xp.copyto(target, values, casting="unsafe")
-            versions.bump(target)
-            return self
-        producer = edge_parts(result._edge)[0]
-        count = versions.bump(old, by=producer) if type(old) is _ndarray else self._version + 1
-        self._data = new = xp.array(values, dtype=old.dtype)
-        versions.bump(new, to=count)
-        saved = producer._saved
-        if saved and saved[0] is old:
-            # The op's own node saved the old value as its first input on purpose (PyTorch
-            # keeps the original self): that entry's record is the new count. Anything else
-            # it saved from this memory (``y.mul_(y.detach())``) now fails the check, as in
-            # PyTorch.
-            recorded = getattr(producer, "_versions", None) or (0,) * len(saved)
-            producer._versions = (count,) + tuple(recorded[1:])
-        self._edge = result._edge
-        return self
-
-    def add_(self, other, *, alpha=1) -> Tensor:
-        return self._assign_in_place(self.add(other, alpha=alpha))
-
-    def sub_(self, other, *, alpha=1) -> Tensor:
-        return self._assign_in_place(self.sub(other, alpha=alpha))
-
-    def mul_(self, other) -> Tensor:
-        return self._assign_in_place(self * other)
-
-    def div_(self, other) -> Tensor:
-        return self._assign_in_place(self / other)
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
-    def pow_(self, exponent) -> Tensor:
-        return self._assign_in_place(self**exponent)
-
-    def exp_(self) -> Tensor:
-        return self._assign_in_place(self.exp())
-
-    def relu_(self) -> Tensor:
-        return self._assign_in_place(self.relu())
-
-    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
-        return self._assign_in_place(self.clamp(min, max))
-
-    clip_ = clamp_
-
-    def copy_(self, src, non_blocking: bool = False) -> Tensor:
-        """Copy ``src`` (broadcast, cast to this dtype) into this tensor; differentiable in src:
-        it is ``self[...] = src``, recorded as PyTorch's CopyBackwards."""
-        self[...] = src
-        return self
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-        from .random import uniform_values  # random.py imports creation.py, which imports us
-
-        values = uniform_values(self._data.shape, a, b, self._data.dtype, generator)
-        return self._assign_in_place(wrap(values, NO_EDGE))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-        from .random import normal_values
-
-        values = normal_values(self._data.shape, mean, std, self._data.dtype, generator)
-        return self._assign_in_place(wrap(values, NO_EDGE))
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
-
-    def fill_(self, value) -> Tensor:
-        filled = wrap(xp.full(self._data.shape, value, dtype=self._data.dtype), NO_EDGE)
-        return self._assign_in_place(filled)
-
     # ------------------------------------------------------------------ printing
     def __repr__(self, *, tensor_contents=None) -> str:
         data = self._data
@@ -649,29 +552,6 @@ class Tensor:
         if format_spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
-
-
-def _refuse_in_place_on_leaf_or_view(node) -> None:
-    """PyTorch's errors for an in-place op on a leaf that requires grad, or on a view of one;
-    gradienti does not yet write through a view of a tensor that requires grad."""
-    if type(node) is AccumulateGrad:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
-    if not node.is_view:
-        return
-    while node.is_view:
-        node = edge_parts(node._next[0])[0]
-        if node is None:
-            return
-    if type(node) is AccumulateGrad:
-        raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place operation."
-        )
-    raise NotImplementedError(
-        "gradienti cannot yet modify in place a view of a tensor that requires grad (PyTorch "
-        "would update the base tensor too); write the result out of place instead."
-    )
 
 
 # Imported last: these modules import Tensor and wrap from here.

@@ -20,6 +20,7 @@ from . import (
     einsum,
     extrema,
     indexing,
+    inplace,
     join,
     linalg,
     logical,
@@ -33,6 +34,7 @@ from . import (
 )
 
 MODULES = (
+    inplace,
     pointwise,
     clamp,
     special,

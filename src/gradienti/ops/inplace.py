@@ -1,0 +1,167 @@
+"""In-place operations (``x.add_(y)``, ``x += y``, ``x.uniform_()``): each computes its result
+like the out-of-place op and hands it to ``assign_in_place`` (``Tensor._assign_in_place``),
+which writes or rebinds the memory, counts a version and refuses leaves that require grad.
+
+Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+"""
+
+from __future__ import annotations
+
+from ..autograd import versions
+from ..autograd.function import NO_EDGE, AccumulateGrad, edge_parts
+from ..autograd.grad_mode import grad_state
+from ..backend import SCALAR_TYPE_NAMES, xp
+from ..tensor import wrap
+
+_ndarray = xp.ndarray
+
+
+def assign_in_place(tensor, result):
+    """Make ``result`` the value of ``tensor``, as an in-place op does; counts a version.
+
+    Not recorded (under no_grad, like the optimizer step ``w -= lr * w.grad``, or on a
+    tensor that does not require grad, like ``w.data -= ...``): the memory is written in
+    place, so every tensor and array sharing it sees the change. Recorded: the tensor becomes
+    the op's output and takes the new array (the op's node may have saved the old one).
+    Either way the old memory's version goes up, so a node that saved it refuses to run
+    backward, with PyTorch's "modified by an inplace operation" error.
+    """
+    node = edge_parts(tensor._edge)[0]
+    if grad_state.enabled and node is not None:
+        _refuse_in_place_on_leaf_or_view(node)
+    old = tensor._data
+    values = result._data
+    if values.dtype != old.dtype and not xp.can_cast(values.dtype, old.dtype, "same_kind"):
+        raise RuntimeError(
+            f"result type {SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
+            f"desired output type {SCALAR_TYPE_NAMES[tensor.dtype.name]}"
+        )
+    if result._edge is None:
+        target = tensor._as_array()
+        xp.copyto(target, values, casting="unsafe")
+        versions.bump(target)
+        return tensor
+    producer = edge_parts(result._edge)[0]
+    count = versions.bump(old, by=producer) if type(old) is _ndarray else tensor._version + 1
+    tensor._data = new = xp.array(values, dtype=old.dtype)
+    versions.bump(new, to=count)
+    saved = producer._saved
+    if saved and saved[0] is old:
+        # The op's own node saved the old value as its first input on purpose (PyTorch
+        # keeps the original tensor): that entry's record is the new count. Anything else
+        # it saved from this memory (``y.mul_(y.detach())``) now fails the check, as in
+        # PyTorch.
+        recorded = getattr(producer, "_versions", None) or (0,) * len(saved)
+        producer._versions = (count,) + tuple(recorded[1:])
+    tensor._edge = result._edge
+    return tensor
+
+
+def _refuse_in_place_on_leaf_or_view(node) -> None:
+    """PyTorch's errors for an in-place op on a leaf that requires grad, or on a view of one;
+    gradienti does not yet write through a view of a tensor that requires grad."""
+    if type(node) is AccumulateGrad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if not node.is_view:
+        return
+    while node.is_view:
+        node = edge_parts(node._next[0])[0]
+        if node is None:
+            return
+    if type(node) is AccumulateGrad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    raise NotImplementedError(
+        "gradienti cannot yet modify in place a view of a tensor that requires grad (PyTorch "
+        "would update the base tensor too); write the result out of place instead."
+    )
+
+
+def add_(input, other, *, alpha=1):
+    return input._assign_in_place(input.add(other, alpha=alpha))
+
+
+def sub_(input, other, *, alpha=1):
+    return input._assign_in_place(input.sub(other, alpha=alpha))
+
+
+def mul_(input, other):
+    return input._assign_in_place(input * other)
+
+
+def div_(input, other):
+    return input._assign_in_place(input / other)
+
+
+def pow_(input, exponent):
+    return input._assign_in_place(input**exponent)
+
+
+def exp_(input):
+    return input._assign_in_place(input.exp())
+
+
+def relu_(input):
+    return input._assign_in_place(input.relu())
+
+
+def clamp_(input, min=None, max=None):  # noqa: A002 - PyTorch's names
+    return input._assign_in_place(input.clamp(min, max))
+
+
+def copy_(input, src, non_blocking: bool = False):
+    """Copy ``src`` (broadcast, cast to this dtype) into ``input``; differentiable in src: it is
+    ``input[...] = src``, recorded as PyTorch's CopyBackwards."""
+    input[...] = src
+    return input
+
+
+def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
+    from ..random import uniform_values  # random.py imports creation.py, which imports tensor
+
+    values = uniform_values(input._data.shape, a, b, input._data.dtype, generator)
+    return input._assign_in_place(wrap(values, NO_EDGE))
+
+
+def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None):
+    from ..random import normal_values
+
+    values = normal_values(input._data.shape, mean, std, input._data.dtype, generator)
+    return input._assign_in_place(wrap(values, NO_EDGE))
+
+
+def fill_(input, value):
+    filled = wrap(xp.full(input._data.shape, value, dtype=input._data.dtype), NO_EDGE)
+    return input._assign_in_place(filled)
+
+
+def zero_(input):
+    return fill_(input, 0)
+
+
+TENSOR_METHODS = {
+    "_assign_in_place": assign_in_place,
+    "add_": add_,
+    "sub_": sub_,
+    "mul_": mul_,
+    "div_": div_,
+    "__iadd__": add_,
+    "__isub__": sub_,
+    "__imul__": mul_,
+    "__itruediv__": div_,
+    "pow_": pow_,
+    "exp_": exp_,
+    "relu_": relu_,
+    "clamp_": clamp_,
+    "clip_": clamp_,
+    "copy_": copy_,
+    "uniform_": uniform_,
+    "normal_": normal_,
+    "fill_": fill_,
+    "zero_": zero_,
+}
+FUNCTIONS: dict = {}
+UFUNCS: dict = {}
