@@ -2,8 +2,8 @@
 
 ``render_svg(graph)`` draws a :class:`~gradienti.viz.graph.Graph` as a standalone SVG document in
 the manner of Graphviz's ``dot``; ``compute_layout(graph)`` gives the drawing's geometry. This
-module places the boxes (``place``, on an abstract graph of sized nodes); ``svg.py`` sizes the
-boxes from their labels, routes the edges between the placed boxes and writes the SVG.
+module places the boxes (``place``, on an abstract graph of sized nodes); ``geometry.py`` sizes
+the boxes from their labels and routes the edges between them; ``svg.py`` writes the SVG.
 
 The method is Sugiyama's, every step iterative and close to linear, so that a 100,000-node graph
 takes seconds:
@@ -29,7 +29,7 @@ takes seconds:
    its edges travel sideways.
 
 Coordinates here are ``u`` along a layer and ``v`` across the layers (x and y for ``rankdir=TB``);
-``svg.py`` turns or flips them for BT, LR and RL.
+``geometry.py`` turns or flips them for BT, LR and RL.
 """
 
 from __future__ import annotations
