@@ -210,20 +210,22 @@ def _common_dtype(tensors: list):
 
 
 def raise_if_not_broadcastable(*arrays) -> None:
-    """PyTorch's RuntimeError for shapes that do not broadcast (NumPy raises ValueError)."""
-    shapes = [xp.shape(array) for array in arrays if hasattr(array, "shape")]
-    for first in range(len(shapes)):
-        for second in range(first + 1, len(shapes)):
-            a, b = shapes[first], shapes[second]
-            ndim = max(len(a), len(b))
-            for dim in range(ndim - 1, -1, -1):
-                size_a = a[dim - ndim + len(a)] if dim - ndim + len(a) >= 0 else 1
-                size_b = b[dim - ndim + len(b)] if dim - ndim + len(b) >= 0 else 1
-                if size_a != size_b and size_a != 1 and size_b != 1:
-                    raise RuntimeError(
-                        f"The size of tensor a ({size_a}) must match the size of tensor b "
-                        f"({size_b}) at non-singleton dimension {dim}"
-                    )
+    """PyTorch's RuntimeError for shapes that do not broadcast (NumPy raises ValueError):
+    shapes folded left to right, the rightmost mismatch reported, as ATen's ``infer_size``.
+    Called after NumPy refused, so the happy path pays nothing."""
+    result: tuple = ()
+    for array in arrays:
+        shape = tuple(xp.shape(array))
+        ndim = max(len(result), len(shape))
+        a = (1,) * (ndim - len(result)) + result
+        b = (1,) * (ndim - len(shape)) + shape
+        for dim in reversed(range(ndim)):
+            if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({a[dim]}) must match the size of tensor b "
+                    f"({b[dim]}) at non-singleton dimension {dim}"
+                )
+        result = tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
 def _promote(a_data, b_data):

@@ -11,7 +11,7 @@ from ..autograd.function import NO_EDGE
 from ..backend import xp
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
-from .pointwise import check_broadcast, tensor_argument
+from .pointwise import check_broadcast, two_tensor_api
 
 
 def _floating_test(ufunc, name: str, integral_value: bool):
@@ -42,18 +42,7 @@ def _logical_binary(ufunc, name: str):
             check_broadcast(input, other)
             raise
 
-    def function(input, other):
-        tensor_argument(input, name, "input", 1)
-        tensor_argument(other, name, "other", 2)
-        return apply(input, other)
-
-    def method(self, other):
-        tensor_argument(other, name, "other", 1)
-        return apply(self, other)
-
-    function.__name__ = function.__qualname__ = method.__name__ = name
-    method.__qualname__ = f"Tensor.{name}"
-    return function, method
+    return two_tensor_api(apply, name)
 
 
 logical_and, logical_and_method = _logical_binary(xp.logical_and, "logical_and")

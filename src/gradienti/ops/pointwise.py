@@ -20,7 +20,7 @@ import math
 from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
-from .apply import binary, unary
+from .apply import binary, raise_if_not_broadcastable, unary
 from .elementwise import where
 
 LN2 = math.log(2.0)
@@ -386,22 +386,8 @@ def tensor_argument(value, function: str, argument: str, position: int) -> None:
 
 
 def check_broadcast(*tensors) -> None:
-    """Raise PyTorch's error if the tensors' shapes do not broadcast (folded left to right, the
-    rightmost mismatch reported, as ``infer_size``). Called after NumPy refused, so the happy
-    path pays nothing."""
-    result: tuple = ()
-    for tensor in tensors:
-        shape = tuple(xp.shape(tensor._data))
-        ndim = max(len(result), len(shape))
-        a = (1,) * (ndim - len(result)) + result
-        b = (1,) * (ndim - len(shape)) + shape
-        for i in reversed(range(ndim)):
-            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
-                raise RuntimeError(
-                    f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) "
-                    f"at non-singleton dimension {i}"
-                )
-        result = tuple(y if x == 1 else x for x, y in zip(a, b))
+    """PyTorch's error if the tensors' shapes do not broadcast (see apply.py)."""
+    raise_if_not_broadcastable(*(tensor._data for tensor in tensors))
 
 
 def binary_functions(op_class, name: str, floating: bool = False):
@@ -418,6 +404,13 @@ def binary_functions(op_class, name: str, floating: bool = False):
         except ValueError:
             check_broadcast(input, other)
             raise
+
+    return two_tensor_api(apply, name)
+
+
+def two_tensor_api(apply, name: str):
+    """``torch.<name>(input, other)`` and ``Tensor.<name>(other)`` around ``apply``, with
+    PyTorch's TypeError for an argument that is not a Tensor."""
 
     def function(input, other):
         tensor_argument(input, name, "input", 1)
