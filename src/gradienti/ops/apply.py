@@ -256,9 +256,12 @@ def _input_meta(a: Tensor, b: Tensor, out) -> tuple:
 
 # ---------------------------------------------------------------- operand preparation
 def as_tensor_operand(value, like: Tensor) -> Tensor:
-    """An array-like second operand of an op (a NumPy array or scalar, a list) as a constant."""
+    """A second operand that is not a plain Tensor: a Tensor subclass (same data and graph edge),
+    or a NumPy array or scalar or a list (a constant)."""
     from ..creation import tensor
 
+    if isinstance(value, Tensor):
+        return wrap(value._data, value._edge)  # a Tensor subclass: the same data and edge
     if isinstance(value, (xp.ndarray, xp.generic)):
         return wrap(value, NO_EDGE)
     if isinstance(value, (list, tuple)):
