@@ -108,5 +108,5 @@ class cuda:  # noqa: N801 - the torch.cuda namespace, for `torch.cuda.is_availab
 
 
 # The picture and the explanation (imported last: they walk graphs of the names above).
-from . import viz  # noqa: E402
+from . import optim, viz  # noqa: E402
 from .viz.explain import explain  # noqa: E402
