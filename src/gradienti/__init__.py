@@ -79,7 +79,18 @@ from .functional import (
 )
 from .ops.api import FUNCTIONS as _OP_FUNCTIONS
 from .ops.extrema import return_types
-from .random import Generator, initial_seed, manual_seed, rand, randint, randn, seed
+from .random import (
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    rand,
+    randint,
+    randn,
+    randperm,
+    seed,
+    set_rng_state,
+)
 from .serialization import load, save
 from .size import Size
 from .tensor import Tensor
