@@ -1,0 +1,303 @@
+"""``nn.functional``: activations, ``linear`` and the losses, composed of differentiable ops."""
+
+from __future__ import annotations
+
+from ..creation import tensor as _tensor
+from ..creation import zeros_like as _zeros_like
+from ..functional import where as _where
+from ..ops import activation as _act
+from ..tensor import Tensor
+from .parameter import _plain
+
+__all__ = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "gelu",
+    "silu",
+    "elu",
+    "softplus",
+    "logsigmoid",
+    "hardtanh",
+    "tanh",
+    "sigmoid",
+    "softmax",
+    "log_softmax",
+    "linear",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]
+
+
+# ---------------------------------------------------------------------- activations
+def relu(input, inplace: bool = False):
+    return input.relu()
+
+
+def relu6(input, inplace: bool = False):
+    return _act.hardtanh(input, 0.0, 6.0)
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    return _act.leaky_relu(input, negative_slope)
+
+
+def gelu(input, approximate: str = "none"):
+    return _act.gelu(input, approximate=approximate)
+
+
+def silu(input, inplace: bool = False):
+    return _act.silu(input)
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False):
+    return _act.elu(input, alpha)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+    return _act.softplus(input, beta, threshold)
+
+
+def logsigmoid(input):
+    return _act.logsigmoid(input)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    return _act.hardtanh(input, min_val, max_val)
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def _softmax_dim(ndim: int) -> int:
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim())
+    return input.softmax(dim) if dtype is None else input.to(dtype).softmax(dim)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim())
+    return input.log_softmax(dim) if dtype is None else input.to(dtype).log_softmax(dim)
+
+
+def linear(input, weight, bias=None):
+    input, weight, bias = _plain(input), _plain(weight), _plain(bias)
+    out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ---------------------------------------------------------------------- losses
+def _reduce(loss, reduction: str):
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _as_tensor(x, like):
+    if isinstance(x, Tensor):
+        return x
+    return _tensor(x, dtype=like.dtype)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    _check_reduction(reduction)
+    diff = input - target
+    loss = diff * diff
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    _check_reduction(reduction)
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(
+    input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0
+):
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    loss = _where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
+    _check_reduction(reduction)
+    d = (input - target).abs()
+    loss = _where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+):
+    _check_reduction(reduction)
+    if input.dim() == 1:  # no batch dimension: (C,) with a 0-d target
+        out = nll_loss(
+            input.unsqueeze(0), target.reshape(1), weight, None, ignore_index, None, reduction
+        )
+        return out.squeeze(0) if reduction == "none" else out
+    if input.dim() < 1 or target.shape != input.shape[:1] + input.shape[2:]:
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+            f"({target.shape[0] if target.dim() else 0})."
+        )
+    n_classes = input.shape[1]
+    valid = target != ignore_index
+    safe = _where(valid, target, _zeros_like(target))
+    picked = input.gather(1, safe.unsqueeze(1)).squeeze(1)
+    w = valid.to(input.dtype)
+    if weight is not None:
+        if weight.shape != (n_classes,):
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {n_classes} classes or no "
+                "classes but got weight tensor of shape: " + str(list(weight.shape))
+            )
+        w = w * weight[safe]
+    loss = -picked * w
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / w.sum()
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    n_classes = input.shape[class_dim]
+    logp = input.log_softmax(class_dim)
+    w_shape = [1] * input.dim()
+    w_shape[class_dim] = n_classes
+    if target.is_floating_point():  # class probabilities
+        if target.shape != input.shape:
+            raise RuntimeError(
+                "Expected target size to match input size when target is class probabilities"
+            )
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        terms = logp * target
+        if weight is not None:
+            terms = terms * weight.reshape(w_shape)
+        if reduction == "none":
+            return -terms.sum(class_dim)
+        if reduction == "sum":
+            return -terms.sum()
+        return -terms.sum() / (input.numel() / n_classes)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0:
+        return nll
+    ignore_mask = target == ignore_index
+    if weight is not None:
+        smooth = -(logp * weight.reshape(w_shape)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    smooth = smooth.masked_fill(ignore_mask, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            safe = _where(ignore_mask, _zeros_like(target), target)
+            denom = (weight[safe] * (~ignore_mask).to(weight.dtype)).sum()
+            ret = smooth.sum() / denom
+        else:
+            ret = smooth.sum() / (~ignore_mask).sum()
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+
+
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"
+):
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
+    log_x = input.log().clamp_min(-100)
+    log_1mx = (1 - input).log().clamp_min(-100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight=None,
+):
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    neg_logsig = -_act.logsigmoid(input)
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * neg_logsig
+    else:
+        loss = (1 - target) * input + neg_logsig
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

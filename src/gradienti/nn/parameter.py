@@ -1,0 +1,68 @@
+"""``nn.Parameter``: a Tensor that a Module registers as one of its parameters."""
+
+from __future__ import annotations
+
+from ..creation import empty
+from ..tensor import FLOAT_ONLY_MESSAGE, Tensor, wrap
+
+
+class Parameter(Tensor):
+    """A leaf Tensor (sharing ``data``'s memory) that requires grad by default."""
+
+    __slots__ = ()
+
+    def __new__(cls, data=None, requires_grad: bool = True):
+        if data is None:
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(
+                f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}"
+            )
+        p = object.__new__(cls)
+        p._data = data._as_array()
+        p._edge = None
+        p._grad = None
+        p._set_requires_grad(bool(requires_grad), FLOAT_ONLY_MESSAGE)
+        return p
+
+    def __init__(self, data=None, requires_grad: bool = True) -> None:
+        pass
+
+    # Some core ops check ``type(x) is Tensor``; until they accept subclasses, these run on a
+    # plain Tensor that shares this Parameter's array and graph edge (gradients still reach it).
+    def _plain(self) -> Tensor:
+        return wrap(self._as_array(), self._edge)
+
+    def __getitem__(self, key):
+        return _plain(self)[key]
+
+    def __matmul__(self, other):
+        return _plain(self) @ _plain(other)
+
+    def __rmatmul__(self, other):
+        return _plain(other) @ _plain(self)
+
+    def matmul(self, other):
+        return _plain(self).matmul(_plain(other))
+
+    def mm(self, other):
+        return _plain(self).mm(_plain(other))
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        return "Parameter containing:\n" + super().__repr__(tensor_contents=tensor_contents)
+
+    __str__ = __repr__  # print(p) too (Tensor binds __str__ to its own __repr__)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        from ..creation import tensor as _tensor
+
+        result = Parameter(_tensor(self._data.copy()), self.requires_grad)
+        memo[id(self)] = result
+        return result
+
+
+def _plain(value):
+    """``value``, or for a Parameter a plain Tensor sharing its array and graph edge."""
+    return value._plain() if isinstance(value, Parameter) else value
