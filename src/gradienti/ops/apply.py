@@ -153,11 +153,11 @@ def nary(node, *inputs) -> Tensor:
     promoted to one dtype with PyTorch's rules, and an input whose shape or dtype differs from
     the output's gets metadata so the engine sums/casts its gradient back.
     """
-    tensors = [value for value in inputs if type(value) is Tensor]
+    tensors = [value for value in inputs if isinstance(value, Tensor)]
     common = _common_dtype(tensors)
     arrays = tuple(
         (value._data if value._data.dtype == common else value._data.astype(common))
-        if type(value) is Tensor
+        if isinstance(value, Tensor)
         else value
         for value in inputs
     )
@@ -167,7 +167,7 @@ def nary(node, *inputs) -> Tensor:
     except ValueError:
         raise_if_not_broadcastable(*arrays)
         raise
-    edges = tuple(value._edge if type(value) is Tensor else NO_EDGE for value in inputs)
+    edges = tuple(value._edge if isinstance(value, Tensor) else NO_EDGE for value in inputs)
     if not grad_state.enabled or all(edge is None for edge in edges):
         return wrap(out, NO_EDGE)
     node._next = edges
@@ -183,7 +183,7 @@ def nary(node, *inputs) -> Tensor:
     )
     entries = tuple(
         None
-        if type(value) is not Tensor
+        if not isinstance(value, Tensor)
         or (value._data.shape == out.shape and value._data.dtype == out.dtype)
         else (value._data.shape, value._data.dtype)
         for value in inputs

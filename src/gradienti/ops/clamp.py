@@ -148,6 +148,11 @@ def _lift_for_bounds(input: Tensor, *bounds) -> Tensor:
 
 
 def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+    # A Tensor subclass bound (an nn.Parameter) as a plain Tensor with the same data and edge.
+    if isinstance(min, Tensor) and type(min) is not Tensor:
+        min = wrap(min._data, min._edge)  # noqa: A001
+    if isinstance(max, Tensor) and type(max) is not Tensor:
+        max = wrap(max._data, max._edge)  # noqa: A001
     min_is_tensor = type(min) is Tensor
     max_is_tensor = type(max) is Tensor
     if min_is_tensor or max_is_tensor:

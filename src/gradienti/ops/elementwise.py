@@ -381,14 +381,13 @@ class WhereBackward0(Op):
 
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b``; raw arrays or Tensors (then recorded)."""
-    condition = condition._data if type(condition) is Tensor else condition
-    if type(a) is not Tensor and type(b) is not Tensor:
+    condition = condition._data if isinstance(condition, Tensor) else condition
+    a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not a_is_tensor and not b_is_tensor:
         return xp.where(condition, a, b)
-    like = a if type(a) is Tensor else b
-    if type(a) is not Tensor:
-        a = wrap(xp.asarray(a, dtype=like._data.dtype), _NO_EDGE)
-    if type(b) is not Tensor:
-        b = wrap(xp.asarray(b, dtype=like._data.dtype), _NO_EDGE)
+    like = a if a_is_tensor else b
+    a = _plain(a, a_is_tensor, like)
+    b = _plain(b, b_is_tensor, like)
     try:
         full_shape = xp.broadcast_shapes(xp.shape(condition), a._data.shape, b._data.shape)
     except ValueError:
@@ -399,6 +398,14 @@ def where(condition, a, b):
     node = WhereBackward0()
     node.condition = condition
     return binary(node, a, b)
+
+
+def _plain(value, is_tensor: bool, like):
+    """A where() operand as a plain Tensor: a subclass keeps its data and edge, a number or
+    array becomes a constant of ``like``'s dtype."""
+    if not is_tensor:
+        return wrap(xp.asarray(value, dtype=like._data.dtype), _NO_EDGE)
+    return value if type(value) is Tensor else wrap(value._data, value._edge)
 
 
 from ..autograd.function import NO_EDGE as _NO_EDGE  # noqa: E402

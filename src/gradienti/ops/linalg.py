@@ -305,7 +305,7 @@ def _matmul_batched(a: Tensor, b: Tensor, d1: int, d2: int) -> Tensor:
 
 
 def _tensor_argument(value, function: str, name: str, position: int) -> None:
-    if type(value) is not Tensor:
+    if not isinstance(value, Tensor):
         raise TypeError(
             f"{function}(): argument '{name}' (position {position}) must be Tensor, "
             f"not {type(value).__name__}"

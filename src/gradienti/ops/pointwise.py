@@ -378,7 +378,7 @@ def square(input):
 
 
 def tensor_argument(value, function: str, argument: str, position: int) -> None:
-    if type(value) is not Tensor:
+    if not isinstance(value, Tensor):
         raise TypeError(
             f"{function}(): argument '{argument}' (position {position}) must be Tensor, "
             f"not {type(value).__name__}"
