@@ -119,5 +119,5 @@ class cuda:  # noqa: N801 - the torch.cuda namespace, for `torch.cuda.is_availab
 
 
 # The picture and the explanation (imported last: they walk graphs of the names above).
-from . import nn, optim, viz  # noqa: E402
+from . import nn, optim, utils, viz  # noqa: E402
 from .viz.explain import explain  # noqa: E402
