@@ -298,3 +298,20 @@ def compare(ufunc, a: Tensor, other) -> Tensor:
     if not isinstance(other_data, (xp.ndarray, xp.generic, int, float, bool)):
         other_data = as_tensor_operand(other, a)._data
     return wrap(ufunc(a._data, other_data), NO_EDGE)
+
+
+def tensor_argument(value, function: str, argument: str, position: int) -> None:
+    """PyTorch's TypeError for an argument that must be a Tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{function}(): argument '{argument}' (position {position}) must be Tensor, "
+            f"not {type(value).__name__}"
+        )
+
+
+def as_operand(value, like: Tensor) -> Tensor:
+    """An operand as a plain Tensor: a Tensor subclass keeps its data and graph edge, a number
+    or array becomes a constant in ``like``'s dtype (where's branches, ufunc forms in VJPs)."""
+    if not isinstance(value, Tensor):
+        return wrap(xp.asarray(value, dtype=like._data.dtype), NO_EDGE)
+    return value if type(value) is Tensor else wrap(value._data, value._edge)

@@ -382,12 +382,10 @@ class WhereBackward0(Op):
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b``; raw arrays or Tensors (then recorded)."""
     condition = condition._data if isinstance(condition, Tensor) else condition
-    a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
-    if not a_is_tensor and not b_is_tensor:
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         return xp.where(condition, a, b)
-    like = a if a_is_tensor else b
-    a = _plain(a, a_is_tensor, like)
-    b = _plain(b, b_is_tensor, like)
+    like = a if isinstance(a, Tensor) else b
+    a, b = as_operand(a, like), as_operand(b, like)
     try:
         full_shape = xp.broadcast_shapes(xp.shape(condition), a._data.shape, b._data.shape)
     except ValueError:
@@ -400,15 +398,6 @@ def where(condition, a, b):
     return binary(node, a, b)
 
 
-def _plain(value, is_tensor: bool, like):
-    """A where() operand as a plain Tensor: a subclass keeps its data and edge, a number or
-    array becomes a constant of ``like``'s dtype."""
-    if not is_tensor:
-        return wrap(xp.asarray(value, dtype=like._data.dtype), _NO_EDGE)
-    return value if type(value) is Tensor else wrap(value._data, value._edge)
-
-
-from ..autograd.function import NO_EDGE as _NO_EDGE  # noqa: E402
-from ..tensor import Tensor, wrap  # noqa: E402
+from ..tensor import Tensor  # noqa: E402
 from . import shape as _shape  # noqa: E402  (a module reference: shape.py imports us indirectly)
-from .apply import binary, raise_if_not_broadcastable  # noqa: E402
+from .apply import as_operand, binary, raise_if_not_broadcastable  # noqa: E402

@@ -19,7 +19,7 @@ from ..autograd.function import NO_EDGE, SAVE_INPUTS, Op
 from ..autograd.grad_mode import grad_state
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..tensor import Tensor, wrap
-from .apply import binary, unary
+from .apply import binary, tensor_argument, unary
 from .elementwise import CloneBackward0
 from .rearrange import TBackward0, TransposeBackward0
 from .shape import (
@@ -304,22 +304,14 @@ def _matmul_batched(a: Tensor, b: Tensor, d1: int, d2: int) -> Tensor:
     return _recorded(UnsafeViewBackward0, result, output_shape)
 
 
-def _tensor_argument(value, function: str, name: str, position: int) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(
-            f"{function}(): argument '{name}' (position {position}) must be Tensor, "
-            f"not {type(value).__name__}"
-        )
-
-
 def matmul(input, other):
-    _tensor_argument(input, "matmul", "input", 1)
-    _tensor_argument(other, "matmul", "other", 2)
+    tensor_argument(input, "matmul", "input", 1)
+    tensor_argument(other, "matmul", "other", 2)
     return _matmul(input, other)
 
 
 def _matmul_method(self, other):
-    _tensor_argument(other, "matmul", "other", 1)
+    tensor_argument(other, "matmul", "other", 1)
     return _matmul(self, other)
 
 
@@ -350,8 +342,8 @@ def _dtype_names(names: dict, *arrays) -> list:
 
 
 def mm(input, mat2):
-    _tensor_argument(input, "mm", "input", 1)
-    _tensor_argument(mat2, "mm", "mat2", 2)
+    tensor_argument(input, "mm", "input", 1)
+    tensor_argument(mat2, "mm", "mat2", 2)
     a, b = input._data, mat2._data
     if a.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -373,8 +365,8 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
-    _tensor_argument(input, "bmm", "input", 1)
-    _tensor_argument(mat2, "bmm", "mat2", 2)
+    tensor_argument(input, "bmm", "input", 1)
+    tensor_argument(mat2, "bmm", "mat2", 2)
     a, b = input._data, mat2._data
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -394,8 +386,8 @@ def bmm(input, mat2):
 
 
 def mv(input, vec):
-    _tensor_argument(input, "mv", "input", 1)
-    _tensor_argument(vec, "mv", "vec", 2)
+    tensor_argument(input, "mv", "input", 1)
+    tensor_argument(vec, "mv", "vec", 2)
     m, v = input._data, vec._data
     if m.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}")
@@ -415,8 +407,8 @@ def mv(input, vec):
 
 
 def dot(input, tensor):
-    _tensor_argument(input, "dot", "input", 1)
-    _tensor_argument(tensor, "dot", "tensor", 2)
+    tensor_argument(input, "dot", "input", 1)
+    tensor_argument(tensor, "dot", "tensor", 2)
     a, b = input._data, tensor._data
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -438,8 +430,8 @@ def dot(input, tensor):
 
 def outer(input, vec2):
     """``input[:, None] * vec2`` (PyTorch's composition: ViewBackward0, MulBackward0)."""
-    _tensor_argument(input, "outer", "input", 1)
-    _tensor_argument(vec2, "outer", "vec2", 2)
+    tensor_argument(input, "outer", "input", 1)
+    tensor_argument(vec2, "outer", "vec2", 2)
     for name, value in (("self", input), ("vec2", vec2)):
         if value._data.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {value._data.ndim}-D")
@@ -448,8 +440,8 @@ def outer(input, vec2):
 
 def ger(input, vec2):
     """The old name of ``outer``."""
-    _tensor_argument(input, "ger", "input", 1)
-    _tensor_argument(vec2, "ger", "vec2", 2)
+    tensor_argument(input, "ger", "input", 1)
+    tensor_argument(vec2, "ger", "vec2", 2)
     return outer(input, vec2)
 
 
@@ -458,7 +450,7 @@ def _method(function, name: str, argument: str):
     """``x.mm(y)``: PyTorch numbers the argument from 1 in a method's error."""
 
     def method(self, other):
-        _tensor_argument(other, name, argument, 1)
+        tensor_argument(other, name, argument, 1)
         return function(self, other)
 
     method.__name__ = method.__qualname__ = name

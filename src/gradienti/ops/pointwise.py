@@ -20,7 +20,7 @@ import math
 from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
-from .apply import binary, raise_if_not_broadcastable, unary
+from .apply import as_operand, binary, raise_if_not_broadcastable, tensor_argument, unary
 from .elementwise import where
 
 LN2 = math.log(2.0)
@@ -377,14 +377,6 @@ def square(input):
     return input**2
 
 
-def tensor_argument(value, function: str, argument: str, position: int) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(
-            f"{function}(): argument '{argument}' (position {position}) must be Tensor, "
-            f"not {type(value).__name__}"
-        )
-
-
 def check_broadcast(*tensors) -> None:
     """PyTorch's error if the tensors' shapes do not broadcast (see apply.py)."""
     raise_if_not_broadcastable(*(tensor._data for tensor in tensors))
@@ -446,12 +438,8 @@ def ufunc_binary(function):
     """A NumPy ufunc's form (a recorded VJP may pass a number on either side)."""
 
     def call(a, b):
-        like = a if type(a) is Tensor else b
-        if type(a) is not Tensor:
-            a = wrap(xp.asarray(a, dtype=like._data.dtype), NO_EDGE)
-        if type(b) is not Tensor:
-            b = wrap(xp.asarray(b, dtype=like._data.dtype), NO_EDGE)
-        return function(a, b)
+        like = a if isinstance(a, Tensor) else b
+        return function(as_operand(a, like), as_operand(b, like))
 
     return call
 
