@@ -7,7 +7,6 @@ from ..creation import zeros_like as _zeros_like
 from ..functional import where as _where
 from ..ops import activation as _act
 from ..tensor import Tensor
-from .parameter import _plain
 
 __all__ = [
     "relu",
@@ -97,7 +96,6 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
 
 
 def linear(input, weight, bias=None):
-    input, weight, bias = _plain(input), _plain(weight), _plain(bias)
     out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
     if bias is not None:
         out = out + bias

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..creation import empty
-from ..tensor import FLOAT_ONLY_MESSAGE, Tensor, wrap
+from ..tensor import FLOAT_ONLY_MESSAGE, Tensor
 
 
 class Parameter(Tensor):
@@ -28,26 +28,6 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True) -> None:
         pass
 
-    # Some core ops check ``type(x) is Tensor``; until they accept subclasses, these run on a
-    # plain Tensor that shares this Parameter's array and graph edge (gradients still reach it).
-    def _plain(self) -> Tensor:
-        return wrap(self._as_array(), self._edge)
-
-    def __getitem__(self, key):
-        return _plain(self)[key]
-
-    def __matmul__(self, other):
-        return _plain(self) @ _plain(other)
-
-    def __rmatmul__(self, other):
-        return _plain(other) @ _plain(self)
-
-    def matmul(self, other):
-        return _plain(self).matmul(_plain(other))
-
-    def mm(self, other):
-        return _plain(self).mm(_plain(other))
-
     def __repr__(self, *, tensor_contents=None) -> str:
         return "Parameter containing:\n" + super().__repr__(tensor_contents=tensor_contents)
 
@@ -61,8 +41,3 @@ class Parameter(Tensor):
         result = Parameter(_tensor(self._data.copy()), self.requires_grad)
         memo[id(self)] = result
         return result
-
-
-def _plain(value):
-    """``value``, or for a Parameter a plain Tensor sharing its array and graph edge."""
-    return value._plain() if isinstance(value, Parameter) else value

@@ -27,8 +27,9 @@ _ndarray = xp.ndarray
 
 def run(node, x):
     """Apply op ``node`` (static parameters set) to a Tensor, recorded; or run its forward on a
-    raw array: the one way a VJP calls another op."""
-    if type(x) is Tensor:
+    raw array: the one way a VJP calls another op. (A Tensor subclass, an nn.Parameter, is a
+    Tensor here too.)"""
+    if isinstance(x, Tensor):
         return unary(node, x)
     return node.forward(node, x)
 
