@@ -6,7 +6,12 @@ from ..creation import tensor as _tensor
 from ..creation import zeros_like as _zeros_like
 from ..functional import where as _where
 from ..ops import activation as _act
+from ..ops import pooling as _pool
+from ..ops.conv import conv1d, conv2d
+from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor
+from .dropout import dropout
+from .sparse import embedding
 
 __all__ = [
     "relu",
@@ -31,6 +36,18 @@ __all__ = [
     "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "batch_norm",
+    "layer_norm",
+    "dropout",
+    "embedding",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
 ]
 
 
@@ -299,3 +316,46 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------- pooling (ops/pooling.py)
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    return _pool.max_pool1d(
+        input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    return _pool.max_pool2d(
+        input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _pool.avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    return _pool.avg_pool2d(
+        input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _pool.adaptive_avg_pool1d(input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _pool.adaptive_avg_pool2d(input, output_size)

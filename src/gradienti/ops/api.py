@@ -16,6 +16,7 @@ from __future__ import annotations
 from . import (
     activation,
     clamp,
+    conv,
     diagonal,
     einsum,
     extrema,
@@ -51,6 +52,7 @@ MODULES = (
     linalg,
     diagonal,
     einsum,
+    conv,
 )
 
 

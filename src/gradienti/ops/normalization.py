@@ -1,0 +1,298 @@
+"""Batch and layer normalisation as fused ops, under PyTorch's node names.
+
+Both normalise ``x`` over a set of axes A (``count`` = M elements per statistic), then scale
+and shift by per-feature parameters::
+
+    mean = sum_A(x) / M,   var = sum_A((x - mean)^2) / M   (biased),
+    invstd = 1 / sqrt(var + eps),   xhat = (x - mean) * invstd,   y = xhat * w + b.
+
+Batch norm takes A = every axis but the channel axis 1 (``w`` broadcast along axis 1) and,
+outside training, the running statistics instead of the batch's; layer norm takes A = the
+trailing ``normalized_shape`` axes, over which ``w`` varies. The VJP, with ``gw = g * w``::
+
+    dx = invstd / M * (M gw - sum_A(gw) - xhat * sum_A(gw * xhat))   (batch statistics)
+    dx = gw * invstd                                                  (fixed statistics)
+    dw = sum_B(g * xhat),   db = sum_B(g)        B: the axes that w is broadcast over.
+
+The forward keeps ``mean`` and ``invstd`` on the node, so the usual backward (raw arrays) is a
+few passes over ``g``. When the backward is recorded (``create_graph=True``), the saved input
+comes back as a Tensor and the statistics are recomputed from it with differentiable ops, so
+the same formula, now on Tensors, has correct second derivatives in x, w and g.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import SAVE_INPUTS, Op
+from ..autograd.grad_mode import no_grad
+from ..backend import SCALAR_TYPE_NAMES, xp
+from ..size import Size
+from ..tensor import Tensor, wrap
+from .apply import nary
+from .reduce import sum_keep
+from .shape import reshape
+
+
+def _statistics(x, axes: tuple, count: int, eps: float) -> tuple:
+    """(mean, invstd, biased var), reduced axes kept: raw arrays, or recorded on Tensors."""
+    mean = sum_keep(x, axes) / count
+    centered = x - mean
+    var = sum_keep(centered * centered, axes) / count
+    return mean, 1 / xp.sqrt(var + eps), var
+
+
+def _count(shape: tuple, axes: tuple) -> int:
+    count = 1
+    for axis in axes:
+        count *= shape[axis]
+    return count
+
+
+class _Normalization(Op):
+    """Shared forward: statistics (or the given ones), then the affine map.
+
+    Static parameters: ``axes`` (A), ``param_axes`` (B), ``param_view`` (the shape that
+    broadcasts w and b against x), ``param_shape`` (their own shape), ``eps``, ``has_weight``
+    and ``has_bias`` (which inputs after x there are), ``batch_stats`` (False: ``mean`` and
+    ``invstd`` were set before the forward, batch norm's running statistics).
+    """
+
+    __slots__ = (
+        "axes",
+        "param_axes",
+        "param_view",
+        "param_shape",
+        "eps",
+        "has_weight",
+        "has_bias",
+        "batch_stats",
+        "mean",
+        "invstd",
+        "var",
+    )
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x, *params):
+        with xp.errstate(invalid="ignore", divide="ignore"):  # an empty input: NaN statistics
+            if ctx.batch_stats:
+                ctx.mean, ctx.invstd, ctx.var = _statistics(
+                    x, ctx.axes, _count(x.shape, ctx.axes), ctx.eps
+                )
+            out = (x - ctx.mean) * ctx.invstd
+        if ctx.has_weight:
+            out *= params[0].reshape(ctx.param_view)
+        if ctx.has_bias:
+            out += params[-1].reshape(ctx.param_view)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        saved = ctx.saved_tensors
+        x = saved[0]
+        w = reshape(saved[1], ctx.param_view) if ctx.has_weight else None
+        axes = ctx.axes
+        count = _count(x.shape, axes)
+        if ctx.batch_stats and type(g) is Tensor:
+            mean, invstd, _ = _statistics(x, axes, count, ctx.eps)  # differentiable in x
+        else:
+            mean, invstd = ctx.mean, ctx.invstd
+        xhat = (x - mean) * invstd
+        edges = ctx._next
+        grads = [None] * len(edges)
+        if edges[0] is not None:
+            grads[0] = ctx.input_grad(g, w, xhat, invstd, count)
+        if ctx.has_weight and edges[1] is not None:
+            grads[1] = ctx.param_grad(g * xhat)
+        if ctx.has_bias and edges[-1] is not None:
+            grads[-1] = ctx.param_grad(g)
+        return tuple(grads)
+
+    def param_grad(self, g):
+        """``g`` summed over the axes that w and b are broadcast over, in their shape."""
+        if self.param_axes:
+            g = sum_keep(g, self.param_axes)
+        return reshape(g, self.param_shape)
+
+
+class NativeBatchNormBackward0(_Normalization):
+    __slots__ = ()
+
+    def input_grad(self, g, w, xhat, invstd, count: int):
+        # w is constant over A: sum_A(gw) = w sum_A(g), so g is summed before scaling.
+        scale = invstd if w is None else invstd * w
+        if not self.batch_stats:
+            return g * scale
+        sum_g = sum_keep(g, self.axes)
+        sum_g_xhat = sum_keep(g * xhat, self.axes)
+        return (g * count - sum_g - xhat * sum_g_xhat) * (scale / count)
+
+
+class NativeLayerNormBackward0(_Normalization):
+    __slots__ = ()
+
+    def input_grad(self, g, w, xhat, invstd, count: int):
+        gw = g if w is None else g * w
+        sum_gw = sum_keep(gw, self.axes)
+        sum_gw_xhat = sum_keep(gw * xhat, self.axes)
+        return (gw * count - sum_gw - xhat * sum_gw_xhat) * (invstd / count)
+
+
+# ---------------------------------------------------------------------- argument checks
+def _check_floating(input, kernel: str) -> None:
+    dtype = input._data.dtype
+    if dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{SCALAR_TYPE_NAMES[dtype.name]}'"
+        )
+
+
+def _check_same_dtype(input, *params) -> None:
+    """PyTorch's CPU dtype rules, ``params`` in its order (weight, bias, running stats).
+
+    The first given parameter in another dtype than the input's makes the call "mixed":
+    PyTorch allows that only for a half-precision input with float32 parameters, which
+    gradienti does not do. Otherwise every parameter must have the input's dtype.
+    """
+    given = [p._data.dtype for p in params if p is not None]
+    expected = input._data.dtype
+    if given and given[0] != expected:
+        if any(dtype != xp.float32 for dtype in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    for dtype in given:
+        if dtype != expected:
+            raise RuntimeError(
+                f"expected scalar type {SCALAR_TYPE_NAMES[expected.name]} but found "
+                f"{SCALAR_TYPE_NAMES[dtype.name]}"
+            )
+
+
+def _apply(node, input, weight, bias) -> Tensor:
+    node.has_weight = weight is not None
+    node.has_bias = bias is not None
+    inputs = [input] + [t for t in (weight, bias) if t is not None]
+    return nary(node, *inputs)
+
+
+# ---------------------------------------------------------------------- batch norm
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """``F.batch_norm``: normalise each channel (axis 1) over the batch and spatial axes.
+
+    Training: the batch's statistics, and the running ones (when given) become
+    ``(1 - momentum) * running + momentum * batch``, with the unbiased batch variance.
+    Otherwise the running statistics normalise.
+    """
+    shape = tuple(input.shape)
+    if training:
+        values_per_channel = shape[0] if shape else 1
+        for size in shape[2:]:
+            values_per_channel *= size
+        if values_per_channel == 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{Size(shape)}"
+            )
+        if eps <= 0.0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if (running_mean is None) != (running_var is None) and training:
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    if not training:
+        for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+            if stat is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+    channels = shape[1] if len(shape) > 1 else 0
+    named = (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    )
+    for name, tensor in named:
+        if tensor is not None and tensor.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
+    _check_floating(input, "batch_norm")
+    _check_same_dtype(input, weight, bias, running_mean, running_var)
+
+    node = NativeBatchNormBackward0()
+    node.axes = (0,) + tuple(range(2, len(shape)))
+    node.param_axes = node.axes
+    node.param_view = (1, channels) + (1,) * (len(shape) - 2)
+    node.param_shape = (channels,)
+    node.eps = eps
+    node.batch_stats = bool(training)
+    if not training:
+        # Copies: a later training step updates the buffers in place, and this node's
+        # backward must still see the statistics its forward used.
+        stats_dtype = input._data.dtype
+        node.mean = xp.array(running_mean._data, dtype=stats_dtype).reshape(node.param_view)
+        var = xp.asarray(running_var._data, dtype=stats_dtype).reshape(node.param_view)
+        node.invstd = 1 / xp.sqrt(var + stats_dtype.type(eps))
+    out = _apply(node, input, weight, bias)
+    if training and running_mean is not None and input.numel():
+        count = _count(shape, node.axes)
+        unbiased_var = node.var * (count / (count - 1)) if count > 1 else node.var
+        _blend(running_mean, node.mean, momentum)
+        _blend(running_var, unbiased_var, momentum)
+    return out
+
+
+def _blend(running: Tensor, batch_value, momentum: float) -> None:
+    """``running = momentum * batch + (1 - momentum) * running``, in place (a buffer)."""
+    old = running._data
+    value = momentum * batch_value.reshape(old.shape) + (1 - momentum) * old
+    with no_grad():
+        running._assign_in_place(wrap(value.astype(old.dtype, copy=False), None))
+
+
+# ---------------------------------------------------------------------- layer norm
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """``F.layer_norm``: normalise over the trailing ``normalized_shape`` axes."""
+    if isinstance(normalized_shape, int) or not all(
+        isinstance(size, int) for size in normalized_shape
+    ):
+        raise TypeError(
+            "layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+            f"{type(normalized_shape).__name__}"
+        )
+    normalized = tuple(normalized_shape)
+    shape = tuple(input.shape)
+    if not normalized:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+            "one element, but got normalized_shape = []"
+        )
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.shape) != normalized:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                f"shape {list(tensor.shape)} and normalized_shape = {list(normalized)}"
+            )
+    lead = len(shape) - len(normalized)
+    if lead < 0 or shape[lead:] != normalized:
+        expected = ", ".join(["*"] + [str(size) for size in normalized])
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized)}, expected input with shape "
+            f"[{expected}], but got input of size{list(shape)}"
+        )
+    _check_floating(input, "LayerNormKernelImpl")
+    _check_same_dtype(input, weight, bias)
+
+    node = NativeLayerNormBackward0()
+    node.axes = tuple(range(lead, len(shape)))
+    node.param_axes = tuple(range(lead))
+    node.param_view = normalized
+    node.param_shape = normalized
+    node.eps = eps
+    node.batch_stats = True
+    return _apply(node, input, weight, bias)
