@@ -72,12 +72,8 @@ def test_gradient_descent_gives_pytorchs_path():
     example = load_example("gradient_descent")
     ours = example.main(["--steps", "20"])
     theirs = example.main(["--steps", "20", "--backend", "torch"])
-    assert len(ours) == len(theirs)
-    for (step, x, fx, grad), (step_, x_, fx_, grad_) in zip(ours, theirs):
-        assert (step, x, fx) == pytest.approx((step_, x_, fx_), rel=1e-5)
-        # Near the minimum the gradient is a float32 difference of numbers near 100: compare
-        # it on that scale.
-        assert grad == pytest.approx(grad_, abs=1e-4)
+    # The same float32 path to the last bit: pow and its gradient round as PyTorch's do.
+    assert ours == theirs
 
 
 # --- sin(x) with a cubic ------------------------------------------------------------------------

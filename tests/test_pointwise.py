@@ -599,3 +599,36 @@ def test_error_texts_are_torchs(case):
     with pytest.raises(error) as caught:
         fn(torch)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("exponent", [2, 3, -1, -2, -0.5, 2.0, 3.0, 4, -3])
+def test_pow_bits_match_torch_for_one_element_and_the_special_exponents(dtype, exponent):
+    torch = _torch()
+    # PyTorch computes x**2, x**3, x**-1, x**-2, x**-0.5 as products/reciprocals (not pow),
+    # and one element through the C library's pow: so do we, to the last bit.
+    values = np.random.default_rng(3).uniform(0.01, 3.0, 400).astype(dtype)
+    ours = np.array([(gradienti.tensor(v) ** exponent).item() for v in values])
+    theirs = np.array([(torch.tensor(v) ** exponent).item() for v in values])
+    assert np.array_equal(ours, theirs)
+    after_inplace = gradienti.tensor(values[0])
+    after_inplace -= 0.0  # a 0-d array now, not a NumPy scalar: the same bits
+    assert (after_inplace**exponent).item() == (torch.tensor(values[0]) ** exponent).item()
+    if exponent in (2, 3, -1, -2, -0.5, 2.0, 3.0):  # PyTorch's vectorised loop for these
+        assert np.array_equal(
+            (gradienti.tensor(values) ** exponent).numpy(),
+            (torch.tensor(values) ** exponent).numpy(),
+        )
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 4, -3, 2.5])
+def test_pow_gradient_bits_match_torch_on_one_element(exponent):
+    # The VJP grad * (e * x^(e-1)) is grouped and rounded as PyTorch's, so gradient descent on a
+    # polynomial follows PyTorch's path to the last bit (examples/gradient_descent.py).
+    torch = _torch()
+    for v in np.random.default_rng(4).uniform(0.5, 3.0, 50).astype("float32"):
+        ours = gradienti.tensor(v, requires_grad=True)
+        theirs = torch.tensor(v, requires_grad=True)
+        (3 * ours**exponent).backward()
+        (3 * theirs**exponent).backward()
+        assert ours.grad.item() == theirs.grad.item()

@@ -110,6 +110,31 @@ class ReciprocalBackward0(Op):
         return -g * out * out
 
 
+# PyTorch's CPU kernel computes these exponents as products, square roots and reciprocals,
+# not with pow, which rounds differently in the last bit.
+_SPECIAL_POWERS = {
+    1: xp.positive,  # a copy
+    2: lambda x: x * x,
+    3: lambda x: x * x * x,
+    -1: lambda x: 1 / x,
+    -2: lambda x: 1 / (x * x),
+    -0.5: lambda x: 1 / xp.sqrt(x),
+}
+_TORCH_ROUNDED_DTYPES = frozenset((xp.dtype(xp.float32), xp.dtype(xp.float64)))
+
+
+def power_array(x, exponent):
+    """``x ** exponent`` for a raw array or NumPy scalar, rounded as PyTorch's CPU kernel."""
+    if x.dtype in _TORCH_ROUNDED_DTYPES:
+        special = _SPECIAL_POWERS.get(exponent)
+        if special is not None:
+            return special(x)
+        if x.ndim == 0:
+            # One element takes PyTorch's scalar path: pow in double precision, rounded.
+            return x.dtype.type(xp.float64(x) ** exponent)
+    return x**exponent
+
+
 class PowBackward0(Op):
     """``x ** exponent`` with a number exponent."""
 
@@ -118,16 +143,19 @@ class PowBackward0(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return x**ctx.exponent
+        return power_array(x, ctx.exponent)
 
     @staticmethod
     def backward(ctx, g):
-        # d x^e = e * x^(e-1); PyTorch gives exactly zero for e == 0 (even at x == 0).
+        # d x^e = e * x^(e-1), grouped as PyTorch's for the same rounding; PyTorch gives
+        # exactly zero for e == 0 (even at x == 0).
         (x,) = ctx.saved_tensors
         exponent = ctx.exponent
         if exponent == 0:
             return g * 0
-        return g * exponent * x ** (exponent - 1)
+        if type(x) is Tensor:
+            return g * (exponent * x ** (exponent - 1))
+        return g * (exponent * power_array(x, exponent - 1))
 
 
 class PowBackward1(Op):
