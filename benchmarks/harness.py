@@ -1,7 +1,8 @@
 """Timing, checking and reporting machinery shared by the benchmark workloads.
 
 A workload (see ``workloads.py``) is one entry of a table: a name, a unit, how many units one
-iteration performs, the target ratio gradienti/torch, and a ``setup(ctx)`` that returns a
+iteration performs, the target ratios (gradienti/torch and/or gradienti/numpy), and a
+``setup(ctx)`` that returns a
 :class:`Prepared` -- one zero-argument callable per implementation (each runs ONE iteration of
 the workload and returns ``(output, gradient)``), a ``check`` callable, and optional untimed
 extras (rows for the table, lines printed after it).
@@ -65,9 +66,11 @@ class Workload:
     name: str
     unit: str  # e.g. "µs/iter"; timings are reported in µs per unit
     units_per_iter: int  # e.g. 1000 ops per iteration of `chain`
-    target: float  # max gradienti/torch time ratio (lower is better)
+    target: float | None  # max gradienti/torch time ratio (lower is better); None: no target
     setup: Callable[[Context], Prepared]
     description: str = ""
+    numpy_target: float | None = None  # max gradienti/numpy time ratio, where there is one
+    time_unit_s: float = 1e-6  # the unit's time in seconds: 1e-6 for "µs/...", 1e-3 for "ms/..."
 
 
 # --------------------------------------------------------------------------- conversions
@@ -181,16 +184,16 @@ def calibrate(fn: Callable[[], Any], block_s: float, hint_s: float | None = None
 @dataclass
 class Timing:
     inner: int
-    per_unit_us: list[float]
+    per_unit: list[float]  # in the workload's unit, one value per round
 
     @property
     def median(self) -> float:
-        return statistics.median(self.per_unit_us)
+        return statistics.median(self.per_unit)
 
     @property
     def spread(self) -> float:
         """(max - min) / median over rounds: a rough noise indicator."""
-        return (max(self.per_unit_us) - min(self.per_unit_us)) / self.median
+        return (max(self.per_unit) - min(self.per_unit)) / self.median
 
 
 def measure(
@@ -199,6 +202,7 @@ def measure(
     rounds: int,
     block_s: float,
     hints: dict[str, float] | None = None,
+    time_unit_s: float = 1e-6,
 ) -> dict[str, Timing]:
     """Calibrate each implementation once, then time them interleaved round-robin."""
     hints = hints or {}
@@ -209,7 +213,7 @@ def measure(
         order = names[r % len(names) :] + names[: r % len(names)]  # rotate the start
         for k in order:
             t = time_block(fns[k], inner[k])
-            samples[k].append(t / inner[k] / units_per_iter * 1e6)
+            samples[k].append(t / inner[k] / units_per_iter / time_unit_s)
     return {k: Timing(inner[k], samples[k]) for k in names}
 
 

@@ -145,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:
             fail(f"{w.name}: exception during setup/check\n{traceback.format_exc()}")
         report.eprint(f"[{time.perf_counter() - t_start:6.1f} s] {w.name}: timing")
-        timings = h.measure(prep.fns, w.units_per_iter, rounds, block_s, prep.first_call_s)
+        timings = h.measure(
+            prep.fns, w.units_per_iter, rounds, block_s, prep.first_call_s, w.time_unit_s
+        )
         rows.append(report.timing_row(w, timings))
         details.append(
             f"{w.name}: "

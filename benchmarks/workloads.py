@@ -3,7 +3,7 @@
 Each ``setup_*`` builds shared inputs from a seeded NumPy generator and returns a ``Prepared``
 with three zero-argument callables -- gradienti, torch (absent without torch) and hand-written
 NumPy forward+backward -- each running ONE iteration and returning ``(output, gradient)``.
-To add a workload (mlp, matmul, bcast, cnn, ...) write a ``setup_*`` and append to WORKLOADS.
+The array-heavy workloads (mlp, matmul, bcast, cnn) are in workloads_nn.py.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from harness import (
     run_check,
     to_numpy,
 )
+from workloads_nn import setup_bcast, setup_cnn, setup_matmul, setup_mlp
 
 F32 = np.float32
 
@@ -294,8 +295,14 @@ def setup_deep(ctx: Context) -> Prepared:
     return prep
 
 
+MS = 1e-3  # the array-heavy workloads report milliseconds
+
 WORKLOADS: list[Workload] = [
     Workload("seed", "µs/iter", 1, 0.15, setup_seed, "5x^3+2x^2+4x+8 at x=2, backward"),
     Workload("chain", "µs/op", CHAIN_OPS, 0.45, setup_chain, "1000 elementwise ops on 16 floats"),
     Workload("deep", "µs/node", DEEP_NODES, 0.40, setup_deep, "100,000-node scalar chain"),
+    Workload("mlp", "ms/step", 1, 1.0, setup_mlp, "784-256-10 MLP SGD step", 1.15, MS),
+    Workload("matmul", "ms/iter", 1, None, setup_matmul, "sum(A @ B @ C), 2048²", 1.05, MS),
+    Workload("bcast", "ms/iter", 1, None, setup_bcast, "(512,1,64)+(1,256,64)", 1.3, MS),
+    Workload("cnn", "ms/step", 1, 1.5, setup_cnn, "two-conv CNN SGD step", None, MS),
 ]
