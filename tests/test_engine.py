@@ -841,3 +841,24 @@ def test_backward_in_another_thread():
     thread.start()
     thread.join()
     assert results == [6.0]
+
+
+@pytest.mark.parametrize(
+    "make", [lambda x: x * 5, lambda x: x + 5, lambda x: x - 5, lambda x: x / 5]
+)
+def test_node_post_hook_of_an_op_with_a_constant_sees_both_inputs_as_torch(make):
+    # The VJP of x (op) constant returns x's gradient bare (the engine's short path); hooks
+    # still see one entry per input, None for the constant, as in PyTorch.
+    torch = pytest.importorskip("torch")
+    seen = {}
+    for name, lib in (("ours", gradienti), ("torch", torch)):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = make(x)
+
+        def record(grad_inputs, grad_outputs, name=name):
+            seen[name] = [None if g is None else g.tolist() for g in grad_inputs]
+
+        y.grad_fn.register_hook(record)
+        y.sum().backward()
+    assert seen["ours"] == seen["torch"]
+    assert len(seen["ours"]) == 2 and seen["ours"][1] is None

@@ -47,9 +47,11 @@ def backward(
         and type(tensors._data) is not _ndarray
     ):
         # The common case, y.backward() on a scalar (a NumPy scalar), without the general checks.
-        _execute(
-            [(tensors._edge, _ones_like(tensors._data))], bool(retain_graph), False, None, True
-        )
+        root = tensors._edge
+        if type(root) is not tuple:
+            _run_plain(root, _ones_like(tensors._data), not retain_graph)
+            return
+        _execute([(root, _ones_like(tensors._data))], bool(retain_graph), False, None, True)
         return
     outputs = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
     if grad_tensors is None:
@@ -334,6 +336,100 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     return captured
 
 
+def _run_plain(node, grads, release: bool) -> None:
+    """``loss.backward()``: one root node, every leaf reached, no graph of the backward pass.
+
+    The schedule of ``_execute`` without the tests of its optional features (targets, captures,
+    create_graph), since on scalar graphs this loop is most of the time backward takes. An
+    AccumulateGrad is recognised by its empty ``_next`` (every op has at least one input).
+    """
+    buffers: dict = {}
+    heap: list = []
+    leaf_grads = []
+    retained = []
+    delivered: set[int] = set()
+    if type(grads) is _ndarray:
+        delivered.add(id(grads))
+    state = grad_state
+    previous_enabled = state.enabled
+    state.enabled = False
+    try:
+        while True:
+            hooks = node._hooks
+            if hooks is not None:
+                grads = _run_pre_hooks(node, hooks, grads, False, delivered, retained)
+            children = node._next
+            if not children:
+                leaf_grads.append((node, grads))
+            else:
+                if MODIFIED and node._saved:
+                    check_versions(node)
+                if type(grads) is list:
+                    results = node.backward(node, *_materialize(node, grads))
+                else:
+                    results = node.backward(node, grads)
+                if release:
+                    node._saved = None
+                if type(results) is not tuple:
+                    if node._input_meta is not None or (hooks is not None and hooks.post):
+                        results = _finish_results(node, hooks, (results,), grads, False)[0]
+                    child = children[0]
+                    if results is not None and child is not None:
+                        if type(child) is tuple:
+                            _deliver(buffers, heap, child, results)
+                        elif buffers and child in buffers:
+                            buffers[child] = buffers[child] + results
+                        elif not heap or heap[0][0] > -child._seq:
+                            node = child  # created after every pending node: it runs next
+                            grads = results
+                            continue
+                        else:
+                            buffers[child] = results
+                            heappush(heap, (-child._seq, child))
+                else:
+                    if node._input_meta is not None or (hooks is not None and hooks.post):
+                        results = _finish_results(node, hooks, results, grads, False)
+                    newest = None  # the newest child reached for the first time
+                    for child, value in zip(children, results):
+                        if value is None or child is None:
+                            continue
+                        if type(child) is tuple:
+                            _deliver(buffers, heap, child, value)
+                            continue
+                        previous = buffers.get(child)
+                        if previous is not None:
+                            buffers[child] = previous + value
+                            continue
+                        buffers[child] = value
+                        if newest is None:
+                            newest = child
+                        elif child._seq > newest._seq:
+                            heappush(heap, (-newest._seq, newest))
+                            newest = child
+                        else:
+                            heappush(heap, (-child._seq, child))
+                    if newest is not None:
+                        if not heap or heap[0][0] > -newest._seq:
+                            node = newest
+                            grads = buffers.pop(newest)
+                            continue
+                        heappush(heap, (-newest._seq, newest))
+            if not heap:
+                break
+            node = heappop(heap)[1]
+            grads = buffers.pop(node)
+    finally:
+        state.enabled = previous_enabled
+    for variable_ref, value in retained:
+        tensor = variable_ref()
+        if tensor is not None:
+            _commit_grad(tensor, value, delivered, False)
+    for accumulator, value in leaf_grads:
+        leaf = accumulator._variable()
+        if leaf is not None:
+            _commit_grad(leaf, value, delivered, False)
+
+
 def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> tuple:
     """Conform the gradients to the inputs' shapes and dtypes, then run post-hooks."""
     meta = node._input_meta
@@ -343,6 +439,8 @@ def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> t
             for value, entry in zip(results, meta)
         )
     if hooks is not None and hooks.post:
+        # A bare gradient (input 0's) is shown to the hooks as PyTorch's full tuple.
+        results += (None,) * (len(node._next) - len(results))
         results = _run_post_hooks(hooks, results, grads, create_graph)
     return results
 

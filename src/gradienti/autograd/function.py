@@ -174,9 +174,11 @@ class Op(Node):
     function of its inputs names it in ``function`` instead (``function = operator.add``): the
     op then runs without a Python frame of its own, which is most of an elementwise op's cost
     on small tensors.
-    ``backward(ctx, grad)`` returns one gradient per input (a bare value for a one-input op,
-    ``None`` for an input that gets none). ``save`` says what ``ctx.saved_tensors`` holds: the
-    inputs in order, then the output.
+    ``backward(ctx, grad)`` returns one gradient per input (``None`` for an input that gets
+    none), or a bare value: the gradient of the first input, the others getting none (a
+    one-input op; a two-input op whose second input is a constant). The bare form takes the
+    engine's short path, which is most of the backward time of a scalar graph.
+    ``save`` says what ``ctx.saved_tensors`` holds: the inputs in order, then the output.
     """
 
     __slots__ = ()

@@ -17,12 +17,13 @@ _ndarray = xp.ndarray
 _new_object = object.__new__
 _PY_NUMBER_TYPES = frozenset((float, int, bool))
 _FLOAT_SCALAR_TYPES = frozenset((xp.float16, xp.float32, xp.float64))
+_FLOAT_DTYPES = frozenset(xp.dtype(t) for t in (xp.float16, xp.float32, xp.float64, xp.longdouble))
 
 
 def unary(node, x: Tensor) -> Tensor:
     """Apply a one-input op. ``node`` is a fresh instance of the op, static parameters set."""
     data = x._data
-    if node.promotes_integers and type(data) not in _FLOAT_SCALAR_TYPES and data.dtype.kind != "f":
+    if node.promotes_integers and data.dtype not in _FLOAT_DTYPES:
         # exp, log, tanh, ... of an integral tensor compute in the default float dtype.
         data = data.astype(default_float.value.np)
         x = wrap(data, NO_EDGE)

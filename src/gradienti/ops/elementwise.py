@@ -23,6 +23,8 @@ class AddBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx._next[1] is None:  # a constant b: the bare gradient of a (see Op)
+            return g
         return g, g
 
 
@@ -34,6 +36,8 @@ class SubBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx._next[1] is None:
+            return g
         return g, -g
 
 
@@ -63,7 +67,9 @@ class MulBackward0(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         a_node, b_node = ctx._next
-        return (g * b if a_node is not None else None), (g * a if b_node is not None else None)
+        if b_node is None:
+            return g * b
+        return (g * b if a_node is not None else None), g * a
 
 
 class DivBackward0(Op):
@@ -78,9 +84,10 @@ class DivBackward0(Op):
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
         a, b = ctx.saved_tensors
         a_node, b_node = ctx._next
+        if b_node is None:
+            return g / b
         grad_a = g / b if a_node is not None else None
-        grad_b = -g * a / (b * b) if b_node is not None else None
-        return grad_a, grad_b
+        return grad_a, -g * a / (b * b)
 
 
 class NegBackward0(Op):
@@ -155,6 +162,8 @@ class PowBackward0(Op):
             return g * 0
         if type(x) is Tensor:
             return g * (exponent * x ** (exponent - 1))
+        if exponent == 2:  # x^1 is x: no copy (one pass fewer over a large x)
+            return g * (2 * x)
         return g * (exponent * power_array(x, exponent - 1))
 
 

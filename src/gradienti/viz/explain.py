@@ -468,7 +468,9 @@ def _call_vjp(node, grads):
         results = node.backward(node, *_engine._materialize(node, grads))
     else:
         results = node.backward(node, grads)
-    return results if type(results) is tuple else (results,)
+    if type(results) is tuple:
+        return results
+    return (results,) + (None,) * (len(node._next) - 1)  # a bare value: input 0's gradient
 
 
 def _run_node(step, node, names, known, with_values) -> None:
