@@ -381,12 +381,18 @@ class Tensor:
         return (self[i] for i in range(shape[0]))
 
     # ------------------------------------------------------------------ operators
+    # With a Python number the op saves nothing (+ -) or the number alone (* /: MulBackward0
+    # and DivBackward0 keep an input only for the other input's gradient, see ops/apply.py).
     def __add__(self, other) -> Tensor:
+        if type(other) in NUMBER_TYPES:
+            return with_number(AddBackward0(), self, other, ())
         return binary(AddBackward0(), self, other)
 
     __radd__ = __add__
 
     def __sub__(self, other) -> Tensor:
+        if type(other) in NUMBER_TYPES:
+            return with_number(SubBackward0(), self, other, ())
         return binary(SubBackward0(), self, other)
 
     def __rsub__(self, other) -> Tensor:
@@ -395,11 +401,15 @@ class Tensor:
         return unary(node, lift_for_scalar(self, other))
 
     def __mul__(self, other) -> Tensor:
+        if type(other) in NUMBER_TYPES:
+            return with_number(MulBackward0(), self, other, (None, other))
         return binary(MulBackward0(), self, other)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other) -> Tensor:
+        if type(other) in NUMBER_TYPES:
+            return with_number(DivBackward0(), lift_for_division(self, other), other, (None, other))
         return binary(DivBackward0(), lift_for_division(self, other), other)
 
     def __rtruediv__(self, other) -> Tensor:
@@ -559,12 +569,14 @@ from .autograd import engine as _engine  # noqa: E402
 from .ops import api as _ops_api  # noqa: E402
 from .ops import numpy_dispatch as _numpy_dispatch  # noqa: E402
 from .ops.apply import (  # noqa: E402
+    NUMBER_TYPES,
     binary,
     compare,
     lift_for_division,
     lift_for_scalar,
     lift_to_float,
     unary,
+    with_number,
 )
 from .ops.elementwise import (  # noqa: E402
     AbsBackward0,

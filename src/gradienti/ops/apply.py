@@ -121,6 +121,36 @@ def binary(node, a: Tensor, b) -> Tensor:
     return t
 
 
+# The operand types that with_number takes: a Python number is a constant of the graph.
+NUMBER_TYPES = frozenset((float, int, bool))
+
+
+def with_number(node, a: Tensor, number, saved: tuple) -> Tensor:
+    """``binary(node, a, number)`` for a Python number, written out for + - * / (the hot path
+    of scalar graphs): no promotion beyond an integral tensor meeting a float, no broadcasting,
+    and ``saved`` given by the caller (the number alone, or nothing)."""
+    data = a._data
+    if type(number) is float and data.dtype not in _FLOAT_DTYPES:
+        data = data.astype(default_float.value.np)
+    out = node.function(data, number)
+    t = _new_object(Tensor)
+    t._data = out
+    t._grad = None
+    edge = a._edge
+    if edge is None or not grad_state.enabled:
+        t._edge = NO_EDGE
+        return t
+    node._next = (edge, NO_EDGE)
+    node._saved = saved
+    if MODIFIED:
+        node._versions = record(saved)
+    node._input_meta = None
+    node._hooks = None
+    node._seq = next_sequence_number()
+    t._edge = node
+    return t
+
+
 def unary_multi(node, x: Tensor) -> tuple:
     """Apply a one-input op with several outputs (split, unbind, chunk).
 
