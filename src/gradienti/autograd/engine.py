@@ -341,7 +341,10 @@ def _run_plain(node, grads, release: bool) -> None:
 
     The schedule of ``_execute`` without the tests of its optional features (targets, captures,
     create_graph), since on scalar graphs this loop is most of the time backward takes. An
-    AccumulateGrad is recognised by its empty ``_next`` (every op has at least one input).
+    AccumulateGrad is recognised by its empty ``_next`` (every op has at least one input); an
+    edge to an output of a multi-output node, a ``(node, output_nr)`` tuple, by having no
+    ``_seq`` (a try costs nothing until it fails); such a node's gradients, a list, only ever
+    come from the heap, never by handoff.
     """
     buffers: dict = {}
     heap: list = []
@@ -350,6 +353,7 @@ def _run_plain(node, grads, release: bool) -> None:
     delivered: set[int] = set()
     if type(grads) is _ndarray:
         delivered.add(id(grads))
+    several = False  # whether ``grads`` is a multi-output node's list
     state = grad_state
     previous_enabled = state.enabled
     state.enabled = False
@@ -364,7 +368,7 @@ def _run_plain(node, grads, release: bool) -> None:
             else:
                 if MODIFIED and node._saved:
                     check_versions(node)
-                if type(grads) is list:
+                if several:
                     results = node.backward(node, *_materialize(node, grads))
                 else:
                     results = node.backward(node, grads)
@@ -375,17 +379,21 @@ def _run_plain(node, grads, release: bool) -> None:
                         results = _finish_results(node, hooks, (results,), grads, False)[0]
                     child = children[0]
                     if results is not None and child is not None:
-                        if type(child) is tuple:
+                        try:
+                            seq = child._seq
+                        except AttributeError:  # an output of a multi-output node
                             _deliver(buffers, heap, child, results)
-                        elif buffers and child in buffers:
-                            buffers[child] = buffers[child] + results
-                        elif not heap or heap[0][0] > -child._seq:
-                            node = child  # created after every pending node: it runs next
-                            grads = results
-                            continue
                         else:
-                            buffers[child] = results
-                            heappush(heap, (-child._seq, child))
+                            if buffers and child in buffers:
+                                buffers[child] = buffers[child] + results
+                            elif not heap or heap[0][0] > -seq:
+                                node = child  # created after every pending node: it runs next
+                                grads = results
+                                several = False
+                                continue
+                            else:
+                                buffers[child] = results
+                                heappush(heap, (-seq, child))
                 else:
                     if node._input_meta is not None or (hooks is not None and hooks.post):
                         results = _finish_results(node, hooks, results, grads, False)
@@ -393,31 +401,35 @@ def _run_plain(node, grads, release: bool) -> None:
                     for child, value in zip(children, results):
                         if value is None or child is None:
                             continue
-                        if type(child) is tuple:
-                            _deliver(buffers, heap, child, value)
-                            continue
-                        previous = buffers.get(child)
+                        previous = buffers.get(child)  # (a tuple edge is never a key)
                         if previous is not None:
                             buffers[child] = previous + value
+                            continue
+                        try:
+                            seq = child._seq
+                        except AttributeError:  # an output of a multi-output node
+                            _deliver(buffers, heap, child, value)
                             continue
                         buffers[child] = value
                         if newest is None:
                             newest = child
-                        elif child._seq > newest._seq:
+                        elif seq > newest._seq:
                             heappush(heap, (-newest._seq, newest))
                             newest = child
                         else:
-                            heappush(heap, (-child._seq, child))
+                            heappush(heap, (-seq, child))
                     if newest is not None:
                         if not heap or heap[0][0] > -newest._seq:
                             node = newest
                             grads = buffers.pop(newest)
+                            several = False
                             continue
                         heappush(heap, (-newest._seq, newest))
             if not heap:
                 break
             node = heappop(heap)[1]
             grads = buffers.pop(node)
+            several = type(grads) is list
     finally:
         state.enabled = previous_enabled
     for variable_ref, value in retained:
