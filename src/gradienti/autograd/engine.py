@@ -19,7 +19,7 @@ from ..tensor import Tensor, wrap  # first: it imports the ops modules
 
 # isort: split
 from ..ops.shape import cast, sum_to
-from .function import NO_EDGE, AccumulateGrad, edge_parts
+from .function import NO_EDGE, SAVED_RELEASED_MESSAGE, AccumulateGrad, edge_parts
 from .grad_mode import grad_state
 from .versions import MODIFIED
 from .versions import check as check_versions
@@ -256,7 +256,10 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 if accumulate:
                     leaf_grads.append((node, grads))
                 continue
-            if MODIFIED and node._saved:
+            saved = node._saved
+            if saved is None:
+                raise RuntimeError(SAVED_RELEASED_MESSAGE)
+            if MODIFIED and saved:
                 check_versions(node)  # a saved array was modified in place: PyTorch's error
             if create_graph:
                 results = node.run_recorded(
@@ -266,8 +269,8 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 results = node.backward(node, *_materialize(node, grads))
             else:
                 results = node.backward(node, grads)
-            if release:
-                node._saved = None  # never read again unless the VJP saved something
+            if release and saved:
+                node._saved = None  # released (what saved nothing can run again, as in PyTorch)
             if type(results) is not tuple:
                 if node._input_meta is not None or (hooks is not None and hooks.post):
                     results = _finish_results(node, hooks, (results,), grads, create_graph)[0]
@@ -366,13 +369,16 @@ def _run_plain(node, grads, release: bool) -> None:
             if not children:
                 leaf_grads.append((node, grads))
             else:
-                if MODIFIED and node._saved:
+                saved = node._saved
+                if saved is None:
+                    raise RuntimeError(SAVED_RELEASED_MESSAGE)
+                if MODIFIED and saved:
                     check_versions(node)
                 if several:
                     results = node.backward(node, *_materialize(node, grads))
                 else:
                     results = node.backward(node, grads)
-                if release:
+                if release and saved:
                     node._saved = None
                 if type(results) is not tuple:
                     if node._input_meta is not None or (hooks is not None and hooks.post):

@@ -197,7 +197,8 @@ class Op(Node):
     @property
     def saved_tensors(self) -> tuple:
         """What the VJP needs: raw arrays, or Tensors while the engine records the backward
-        pass (see ``run_recorded``)."""
+        pass (see ``run_recorded``). The hot VJPs read ``ctx._saved`` directly, which the
+        engine has checked is not released (a property call is a Python frame per node)."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(SAVED_RELEASED_MESSAGE)

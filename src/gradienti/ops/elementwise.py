@@ -65,7 +65,7 @@ class MulBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        a, b = ctx._saved
         a_node, b_node = ctx._next
         if b_node is None:
             return g * b
@@ -82,7 +82,7 @@ class DivBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        a, b = ctx.saved_tensors
+        a, b = ctx._saved
         a_node, b_node = ctx._next
         if b_node is None:
             return g / b
@@ -113,7 +113,7 @@ class ReciprocalBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         # d(1/x) = -1/x^2 = -out^2
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._saved
         return -g * out * out
 
 
@@ -156,7 +156,7 @@ class PowBackward0(Op):
     def backward(ctx, g):
         # d x^e = e * x^(e-1), grouped as PyTorch's for the same rounding; PyTorch gives
         # exactly zero for e == 0 (even at x == 0).
-        (x,) = ctx.saved_tensors
+        (x,) = ctx._saved
         exponent = ctx.exponent
         if exponent == 0:
             return g * 0
@@ -178,7 +178,7 @@ class PowBackward1(Op):
     @staticmethod
     def backward(ctx, g):
         # d/da = b * a^(b-1) (zero where b == 0); d/db = a^b * log(a) (zero where a == 0, b >= 0)
-        a, b, out = ctx.saved_tensors
+        a, b, out = ctx._saved
         a_node, b_node = ctx._next
         grad_a = grad_b = None
         if a_node is not None:
@@ -201,7 +201,7 @@ class PowBackward2(Op):
     @staticmethod
     def backward(ctx, g):
         # d b^x = b^x * log(b)
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._saved
         base = ctx.base
         if base == 0:
             return g * 0
@@ -217,7 +217,7 @@ class ExpBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._saved
         return g * out
 
 
@@ -230,7 +230,7 @@ class LogBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        (x,) = ctx._saved
         return g / x
 
 
@@ -244,7 +244,7 @@ class SqrtBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         # d sqrt(x) = 1 / (2 sqrt(x))
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._saved
         return g / (out + out)
 
 
@@ -257,7 +257,7 @@ class SinBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        (x,) = ctx._saved
         return g * xp.cos(x)
 
 
@@ -270,7 +270,7 @@ class CosBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        (x,) = ctx._saved
         return -g * xp.sin(x)
 
 
@@ -285,7 +285,7 @@ class TanhBackward0(Op):
     def backward(ctx, g):
         # d tanh(x) = 1 - tanh(x)^2; written g - g*out*out so that no Python constant meets
         # an array (a NumPy call with a Python scalar operand costs twice as much).
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._saved
         return g - g * out * out
 
 
@@ -309,7 +309,7 @@ class SigmoidBackward0(Op):
     def backward(ctx, g):
         # d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x)); (1 - out) keeps it exact where
         # sigmoid is near 1 (g*out - g*out*out would lose ~1e-5 in float32 there).
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._saved
         return g * out * (1 - out)
 
 
@@ -335,7 +335,7 @@ class ReluBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         # The derivative at 0 is 0 and at NaN passes g, as PyTorch's threshold_backward.
-        (out,) = ctx.saved_tensors
+        (out,) = ctx._saved
         return where(out <= 0, 0.0, g)
 
 
@@ -348,7 +348,7 @@ class AbsBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         # d|x| = sign(x); 0 at x == 0 and at NaN, as in PyTorch.
-        (x,) = ctx.saved_tensors
+        (x,) = ctx._saved
         return where(x > 0, g, where(x < 0, -g, 0.0))
 
 

@@ -28,7 +28,7 @@ import string
 from dataclasses import dataclass, field
 
 from ..autograd import engine as _engine
-from ..autograd.function import AccumulateGrad, edge_parts
+from ..autograd.function import SAVED_RELEASED_MESSAGE, AccumulateGrad, edge_parts
 from ..autograd.grad_mode import grad_state
 from ..autograd.versions import MODIFIED
 from ..autograd.versions import check as check_versions
@@ -482,6 +482,8 @@ def _run_node(step, node, names, known, with_values) -> None:
     instance = dict(zip(slots, exprs))
     raw = unit = None
     if with_values:
+        if node._saved is None:
+            raise RuntimeError(SAVED_RELEASED_MESSAGE)
         if MODIFIED and node._saved:
             check_versions(node)  # a saved array modified in place: PyTorch's error
         raw = _call_vjp(node, step.grad_in)
