@@ -499,30 +499,6 @@ class Tensor:
         return unary(ReciprocalBackward0(), self)
 
     # ------------------------------------------------------------------ math
-    def exp(self) -> Tensor:
-        return unary(ExpBackward0(), self)
-
-    def log(self) -> Tensor:
-        return unary(LogBackward0(), self)
-
-    def sqrt(self) -> Tensor:
-        return unary(SqrtBackward0(), self)
-
-    def sin(self) -> Tensor:
-        return unary(SinBackward0(), self)
-
-    def cos(self) -> Tensor:
-        return unary(CosBackward0(), self)
-
-    def tanh(self) -> Tensor:
-        return unary(TanhBackward0(), self)
-
-    def sigmoid(self) -> Tensor:
-        return unary(SigmoidBackward0(), self)
-
-    def relu(self) -> Tensor:
-        return unary(ReluBackward0(), self)
-
     def abs(self) -> Tensor:
         return unary(AbsBackward0(), self)
 
@@ -576,6 +552,7 @@ from .ops.apply import (  # noqa: E402
     lift_for_scalar,
     lift_to_float,
     unary,
+    unary_op,
     with_number,
 )
 from .ops.elementwise import (  # noqa: E402
@@ -602,5 +579,18 @@ from .ops.elementwise import (  # noqa: E402
     TanhBackward0,
     ToCopyBackward0,
 )
+
+# One-input ops without parameters: bound functions (see unary_op), the hot path of chains.
+for _name, _op_class in (
+    ("exp", ExpBackward0),
+    ("log", LogBackward0),
+    ("sqrt", SqrtBackward0),
+    ("sin", SinBackward0),
+    ("cos", CosBackward0),
+    ("tanh", TanhBackward0),
+    ("sigmoid", SigmoidBackward0),
+    ("relu", ReluBackward0),
+):
+    setattr(Tensor, _name, unary_op(_op_class, _name))
 
 _ops_api.install_tensor_methods(Tensor)

@@ -308,9 +308,15 @@ class SigmoidBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         # d sigmoid(x) = sigmoid(x) * (1 - sigmoid(x)); (1 - out) keeps it exact where
-        # sigmoid is near 1 (g*out - g*out*out would lose ~1e-5 in float32 there).
+        # sigmoid is near 1 (g*out - g*out*out would lose ~1e-5 in float32 there). Grouped as
+        # PyTorch's kernel, g * (1 - out) * out; on an array in place, with a 0-d one.
         (out,) = ctx._saved
-        return g * out * (1 - out)
+        if type(out) is xp.ndarray:
+            grad = _one_like(out) - out
+            grad *= g
+            grad *= out
+            return grad
+        return g * (1 - out) * out
 
 
 _ONES_0D: dict = {}

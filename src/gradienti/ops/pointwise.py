@@ -20,7 +20,14 @@ import math
 from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
-from .apply import as_operand, binary, raise_if_not_broadcastable, tensor_argument, unary
+from .apply import (
+    as_operand,
+    binary,
+    raise_if_not_broadcastable,
+    tensor_argument,
+    unary,
+    unary_op,
+)
 from .elementwise import where
 
 LN2 = math.log(2.0)
@@ -307,27 +314,21 @@ class NanToNumBackward0(Op):
 
 
 # ---------------------------------------------------------------------- public functions
-def _unary_function(op_class, name: str):
-    def function(input):
-        return unary(op_class(), input)
-
-    function.__name__ = function.__qualname__ = name
-    return function
 
 
-log1p = _unary_function(Log1PBackward0, "log1p")
-expm1 = _unary_function(Expm1Backward0, "expm1")
-log2 = _unary_function(Log2Backward0, "log2")
-log10 = _unary_function(Log10Backward0, "log10")
-exp2 = _unary_function(Exp2Backward0, "exp2")
-rsqrt = _unary_function(RsqrtBackward0, "rsqrt")
-tan = _unary_function(TanBackward0, "tan")
-asin = _unary_function(AsinBackward0, "asin")
-acos = _unary_function(AcosBackward0, "acos")
-atan = _unary_function(AtanBackward0, "atan")
-sinh = _unary_function(SinhBackward0, "sinh")
-cosh = _unary_function(CoshBackward0, "cosh")
-_frac = _unary_function(FracBackward0, "frac")
+log1p = unary_op(Log1PBackward0, "log1p")
+expm1 = unary_op(Expm1Backward0, "expm1")
+log2 = unary_op(Log2Backward0, "log2")
+log10 = unary_op(Log10Backward0, "log10")
+exp2 = unary_op(Exp2Backward0, "exp2")
+rsqrt = unary_op(RsqrtBackward0, "rsqrt")
+tan = unary_op(TanBackward0, "tan")
+asin = unary_op(AsinBackward0, "asin")
+acos = unary_op(AcosBackward0, "acos")
+atan = unary_op(AtanBackward0, "atan")
+sinh = unary_op(SinhBackward0, "sinh")
+cosh = unary_op(CoshBackward0, "cosh")
+_frac = unary_op(FracBackward0, "frac")
 
 
 def not_implemented(kernel: str, input: Tensor):
