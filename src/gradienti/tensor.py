@@ -247,6 +247,19 @@ class Tensor:
         self._data = value._data
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        data = self._data
+        edge = self._edge
+        if (
+            gradient is None
+            and inputs is None
+            and not create_graph
+            and type(data) is not _ndarray
+            and edge is not None
+            and type(edge) is not tuple
+        ):
+            # y.backward() on a scalar (a NumPy scalar): straight to the engine's short path.
+            _engine._run_plain(edge, _engine._ones_like(data), not retain_graph)
+            return
         _engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ conversion
