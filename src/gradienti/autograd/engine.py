@@ -626,6 +626,8 @@ def _commit_grad(tensor, value, delivered: set, create_graph: bool) -> None:
             grad_state.enabled = previous
         return
     if current is None:
-        tensor._grad = wrap(_claim(value, delivered), NO_EDGE)
+        if type(value) is _ndarray:  # (a NumPy scalar is immutable: nothing to claim)
+            value = _claim(value, delivered)
+        tensor._grad = wrap(value, NO_EDGE)
     else:
         tensor._grad = wrap(current._data + value, NO_EDGE)

@@ -121,8 +121,7 @@ class ReciprocalBackward0(Op):
 # not with pow, which rounds differently in the last bit.
 _SPECIAL_POWERS = {
     1: xp.positive,  # a copy
-    # 2: x * x, tested first in power_array
-    3: lambda x: x * x * x,
+    # 2: x * x and 3: x * x * x, tested first in power_array
     -1: lambda x: 1 / x,
     -2: lambda x: 1 / (x * x),
     -0.5: lambda x: 1 / xp.sqrt(x),
@@ -135,6 +134,8 @@ def power_array(x, exponent):
     if x.dtype in _TORCH_ROUNDED_DTYPES:
         if exponent == 2:  # the commonest, without a call
             return x * x
+        if exponent == 3:
+            return x * x * x
         special = _SPECIAL_POWERS.get(exponent)
         if special is not None:
             return special(x)
