@@ -102,8 +102,7 @@ def binary(node, a: Tensor, b) -> Tensor:
     if type(b) is Tensor:
         b_data = b._data
         b_edge = b._edge
-        a_type = type(a_data)
-        if a_type is not type(b_data) or (a_type is _ndarray and a_data.dtype is not b_data.dtype):
+        if a_data.dtype is not b_data.dtype:  # (NumPy scalars have dtypes too)
             a_data, b_data, meta = _promote(a_data, b_data)
         a_shape = a_data.shape
         b_shape = b_data.shape
