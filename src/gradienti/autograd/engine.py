@@ -19,7 +19,13 @@ from ..tensor import Tensor, wrap  # first: it imports the ops modules
 
 # isort: split
 from ..ops.shape import cast, sum_to
-from .function import NO_EDGE, SAVED_RELEASED_MESSAGE, AccumulateGrad, edge_parts
+from .function import (
+    CONFORM_ONLY,
+    NO_EDGE,
+    SAVED_RELEASED_MESSAGE,
+    AccumulateGrad,
+    edge_parts,
+)
 from .grad_mode import grad_state
 from .versions import MODIFIED
 from .versions import check as check_versions
@@ -272,7 +278,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
             if release and saved:
                 node._saved = None  # released (what saved nothing can run again, as in PyTorch)
             if type(results) is not tuple:
-                if node._input_meta is not None or (hooks is not None and hooks.post):
+                if hooks is not None:
                     results = _finish_results(node, hooks, (results,), grads, create_graph)[0]
                 if results is None:
                     continue
@@ -295,7 +301,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                     buffers[child] = results
                     heappush(heap, (-child._seq, child))
                 continue
-            if node._input_meta is not None or (hooks is not None and hooks.post):
+            if hooks is not None:
                 results = _finish_results(node, hooks, results, grads, create_graph)
             newest = None  # the newest child reached for the first time: a handoff candidate
             for child, value in zip(node._next, results):
@@ -381,7 +387,7 @@ def _run_plain(node, grads, release: bool) -> None:
                 if release and saved:
                     node._saved = None
                 if type(results) is not tuple:
-                    if node._input_meta is not None or (hooks is not None and hooks.post):
+                    if hooks is not None:
                         results = _finish_results(node, hooks, (results,), grads, False)[0]
                     child = children[0]
                     if results is not None and child is not None:
@@ -401,7 +407,7 @@ def _run_plain(node, grads, release: bool) -> None:
                                 buffers[child] = results
                                 heappush(heap, (-seq, child))
                 else:
-                    if node._input_meta is not None or (hooks is not None and hooks.post):
+                    if hooks is not None:
                         results = _finish_results(node, hooks, results, grads, False)
                     newest = None  # the newest child reached for the first time
                     for child, value in zip(children, results):
@@ -540,6 +546,8 @@ def _nodes_leading_to(roots, capture_at: dict, accumulate: bool) -> set:
 # ---------------------------------------------------------------------- hooks and leaves
 def _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained):
     """Tensor hooks (their return value replaces the gradient), retain_grad, node pre-hooks."""
+    if hooks is CONFORM_ONLY:
+        return grads
     single = node.num_outputs == 1
     grads = grads if single else list(grads)
     for output_nr, tensor_hooks in list(hooks.tensor_hooks.items()):

@@ -93,13 +93,20 @@ class NodeHooks:
         return cls._next_key
 
 
+# The ``_hooks`` of a node that has no hooks but whose gradients the engine must conform to its
+# inputs' shapes and dtypes (``_input_meta``): not None, so that the engine needs one test per
+# node, ``_hooks is not None``, for everything beyond calling the VJP. Shared, never mutated.
+CONFORM_ONLY = NodeHooks()
+
+
 class Node:
     """A backward function: the gradient of one forward op with respect to its inputs.
 
     Slots: ``_next`` (the compact edges to the inputs' nodes), ``_saved`` (the raw arrays the VJP
     needs; ``None`` once released), ``_input_meta`` (``None`` unless an input's shape or dtype
     differs from the output's: then ``(shape, dtype)`` per input, used by the engine to undo
-    broadcasting and promotion in one place) and ``_hooks``.
+    broadcasting and promotion in one place) and ``_hooks`` (``None``, ``CONFORM_ONLY`` when
+    there is ``_input_meta`` but no hook, or the node's ``NodeHooks``).
     """
 
     __slots__ = ("_next", "_saved", "_input_meta", "_hooks", "_seq", "_versions")
@@ -121,7 +128,7 @@ class Node:
     # -- hooks on the node itself (PyTorch's grad_fn.register_hook / register_prehook) --
     def _node_hooks(self) -> NodeHooks:
         hooks = self._hooks
-        if hooks is None:
+        if hooks is None or hooks is CONFORM_ONLY:
             hooks = self._hooks = NodeHooks()
         return hooks
 

@@ -7,7 +7,13 @@ arithmetic, decides the speed.
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_OUTPUT, next_sequence_number
+from ..autograd.function import (
+    CONFORM_ONLY,
+    NO_EDGE,
+    SAVE_INPUTS,
+    SAVE_OUTPUT,
+    next_sequence_number,
+)
 from ..autograd.grad_mode import grad_state
 from ..autograd.versions import MODIFIED, record
 from ..backend import default_float, result_type, xp
@@ -156,7 +162,7 @@ def binary(node, a: Tensor, b) -> Tensor:
     if a_shape != b_shape or meta is not None:
         meta = _input_meta(a, b, out)
     node._input_meta = meta
-    node._hooks = None
+    node._hooks = None if meta is None else CONFORM_ONLY
     node._seq = next_sequence_number()
     t._edge = node
     return t
@@ -262,8 +268,11 @@ def nary(node, *inputs) -> Tensor:
     )
     if MODIFIED:
         node._versions = record(node._saved)
-    node._input_meta = None if all(entry is None for entry in entries) else entries
-    node._hooks = None
+    if all(entry is None for entry in entries):
+        node._input_meta = node._hooks = None
+    else:
+        node._input_meta = entries
+        node._hooks = CONFORM_ONLY
     node._seq = next_sequence_number()
     return wrap(out, node)
 

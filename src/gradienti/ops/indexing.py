@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..autograd.function import NO_EDGE, SAVE_NOTHING, Op, next_sequence_number
+from ..autograd.function import CONFORM_ONLY, NO_EDGE, SAVE_NOTHING, Op, next_sequence_number
 from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
@@ -163,7 +163,7 @@ def put(node, x, values):
     node._next = (x_edge, values_edge)
     node._saved = ()
     node._input_meta = (None, (xp.shape(values_data), values_data.dtype))
-    node._hooks = None
+    node._hooks = CONFORM_ONLY
     node._seq = next_sequence_number()
     return wrap(out, node)
 
