@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from ..backend import xp
 from ..creation import tensor as _tensor
 from ..creation import zeros_like as _zeros_like
 from ..functional import where as _where
 from ..ops import activation as _act
+from ..ops import linalg as _linalg
 from ..ops import pooling as _pool
+from ..ops import scatter as _scatter
+from ..ops.apply import tensor_argument as _tensor_argument
 from ..ops.conv import conv1d, conv2d
 from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor
@@ -113,10 +117,45 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
 
 
 def linear(input, weight, bias=None):
-    out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
-    if bias is not None:
-        out = out + bias
-    return out
+    """``input @ weight^T + bias``, decomposed as PyTorch's ``at::linear`` so that the graph is
+    its graph: one AddmmBackward0 for a batch of rows; a contiguous batch of any shape folded
+    into rows around it (ViewBackward0) when the bias is vector-like; else matmul, then add."""
+    _tensor_argument(input, "linear", "input", 1)
+    _tensor_argument(weight, "linear", "weight", 2)
+    x_ndim, w_ndim = input.dim(), weight.dim()
+    if x_ndim == 0 or w_ndim == 0:
+        raise RuntimeError(
+            f"both arguments to linear need to be at least 1D, but they are {x_ndim}D and {w_ndim}D"
+        )
+    weight_t = weight.t()
+    if bias is None:
+        return input.matmul(weight_t)
+    if x_ndim == 2:
+        return _linalg.addmm(bias, input, weight_t)
+    shape = tuple(input.shape)
+    if input.is_contiguous() and _vector_like(bias.shape):
+        rows = 1
+        for size in shape[:-1]:
+            rows *= size  # (not -1: it cannot be inferred when a size is 0)
+        out = _linalg.addmm(bias, input.reshape(rows, shape[-1]), weight_t)
+        return out.view(*shape[:-1], out.shape[-1])
+    out = input.matmul(weight_t)
+    try:
+        widened = xp.broadcast_shapes(tuple(out.shape), tuple(bias.shape))
+    except ValueError:
+        widened = None  # the addition below raises PyTorch's error
+    if widened is not None and widened != tuple(out.shape):
+        # PyTorch adds the bias in place: the result cannot grow.
+        raise RuntimeError(
+            f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(widened)}"
+        )
+    return out + bias
+
+
+def _vector_like(shape) -> bool:
+    """A bias that is a vector, or one whose other dimensions are all 1 (PyTorch folds the
+    batch into rows for these)."""
+    return len(shape) == 1 or sum(size != 1 for size in shape) == 1
 
 
 # ---------------------------------------------------------------------- losses
@@ -190,16 +229,19 @@ def nll_loss(
     reduction: str = "mean",
 ):
     _check_reduction(reduction)
-    if input.dim() == 1:  # no batch dimension: (C,) with a 0-d target
-        out = nll_loss(
-            input.unsqueeze(0), target.reshape(1), weight, None, ignore_index, None, reduction
-        )
-        return out.squeeze(0) if reduction == "none" else out
-    if input.dim() < 1 or target.shape != input.shape[:1] + input.shape[2:]:
+    ndim = input.dim()
+    if ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
+    if ndim != 1 and (target.dim() == 0 or target.shape[0] != input.shape[0]):
         raise ValueError(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0] if target.dim() else 0})."
         )
+    if ndim <= 2:  # PyTorch's own nll_loss: one fused node
+        return _scatter.nll_loss_rows(input, target, weight, ignore_index, reduction)
+    if target.shape[1:] != input.shape[2:]:
+        expected = [input.shape[0], *input.shape[2:]]
+        raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
     n_classes = input.shape[1]
     valid = target != ignore_index
     safe = _where(valid, target, _zeros_like(target))

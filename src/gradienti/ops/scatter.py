@@ -12,6 +12,8 @@ read) and repeated indices add up their gradients.
 from __future__ import annotations
 
 from ..autograd.function import SAVE_NOTHING, Op
+from ..autograd.grad_mode import grad_state
+from ..autograd.versions import MODIFIED, record
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..size import normalize_dim
 from ..tensor import Tensor
@@ -115,6 +117,155 @@ class MaskedFillBackward1(Op):
         grad_x = where(ctx.mask, 0.0, g) if x_edge is not None else None
         grad_value = where(ctx.mask, g, 0.0) if value_edge is not None else None
         return grad_x, grad_value
+
+
+class NllLossBackward0(Op):
+    """``nll_loss`` of a batch of rows ``(N, C)`` or of one row ``(C,)``: minus each row's entry
+    at its target class, times the class weight; summed, averaged over the total weight, or
+    kept per row (``reduction``). PyTorch's one fused node instead of a gather, a product and
+    a reduction.
+
+    Saved: the target classes (0 where ignored), the per-row weights (None when every row
+    weighs 1) and the total weight. The VJP puts the weighted gradient at the targets into
+    zeros; as a recorded op (NllLossBackwardBackward0) its own VJP is this op again.
+    """
+
+    __slots__ = ("reduction", "input_shape")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return _nll_pick(ctx, x, ctx._saved)
+
+    @staticmethod
+    def backward(ctx, g):
+        saved = ctx.saved_tensors
+        if type(g) is Tensor:
+            return _nll_apply(NllLossBackwardBackward0, ctx.reduction, ctx.input_shape, g, saved)
+        return _nll_put(ctx, g, saved)
+
+
+class NllLossBackwardBackward0(Op):
+    """The VJP of ``nll_loss`` as an op: the gradient of the loss(es) put at the targets."""
+
+    __slots__ = ("reduction", "input_shape")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, g):
+        return _nll_put(ctx, g, ctx._saved)
+
+    @staticmethod
+    def backward(ctx, gg):
+        saved = ctx.saved_tensors
+        if type(gg) is Tensor:
+            return _nll_apply(NllLossBackward0, ctx.reduction, ctx.input_shape, gg, saved)
+        return _nll_pick(ctx, gg, saved)
+
+
+def _nll_apply(node_class, reduction: str, input_shape: tuple, x: Tensor, saved: tuple):
+    """Apply ``node_class`` (one of the two nll ops) to ``x``, its targets and weights kept as
+    saved values (so that a second backward raises PyTorch's error once they are freed)."""
+    node = node_class()
+    node.reduction, node.input_shape = reduction, input_shape
+    node._saved = saved  # read by forward; unary replaces it, so it is set again below
+    out = unary(node, x)
+    if out._edge is node:
+        node._saved = saved
+        if MODIFIED:
+            node._versions = record(saved)
+    return out
+
+
+def _nll_pick(ctx, x, saved):
+    """minus the target entries times the weights, reduced: the loss."""
+    targets, weights, total = saved
+    rows = x.reshape(-1, x.shape[-1])
+    picked = rows[xp.arange(targets.size), targets]
+    losses = -picked if weights is None else -(picked * weights)
+    reduction = ctx.reduction
+    if reduction == "none":
+        return losses[0] if len(ctx.input_shape) == 1 else losses  # one row: a 0-d loss
+    summed = losses.sum()
+    return summed if reduction == "sum" else summed / total
+
+
+def _nll_put(ctx, g, saved):
+    """The loss gradient ``g`` spread to the input: minus the weight at each target, zero
+    elsewhere (PyTorch's ``nll_loss_backward``: -w * (g / total) for the mean)."""
+    targets, weights, total = saved
+    grad = xp.zeros(ctx.input_shape, dtype=g.dtype)
+    rows = grad.reshape(-1, ctx.input_shape[-1])  # a view: writes land in grad
+    if ctx.reduction == "none":
+        values = -xp.reshape(g, -1)
+        if weights is not None:
+            values = weights * values
+    else:
+        scale = -(g / total) if ctx.reduction == "mean" else -g
+        values = scale if weights is None else weights * scale
+    rows[xp.arange(targets.size), targets] = values
+    return grad
+
+
+NLL_WEIGHT_GRAD_ERROR = (
+    "The function 'nll_loss_forward' is not differentiable with respect to argument 'weight'. "
+    "This input cannot have requires_grad True."
+)
+
+
+def nll_loss_rows(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+    """``nll_loss`` of a ``(N, C)`` input and ``(N,)`` target, or a ``(C,)`` input and a 0-d
+    (or one-element) target, with PyTorch's checks in its order."""
+    if weight is not None and weight._edge is not None and grad_state.enabled:
+        raise RuntimeError(NLL_WEIGHT_GRAD_ERROR)
+    x, t = input._data, target._data
+    if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
+        raise ValueError(
+            f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}"
+        )
+    if t.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if t.dtype != xp.int64 and t.dtype != xp.uint8:
+        got = SCALAR_TYPE_NAMES[target.dtype.name]
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {got}")
+    n_classes = x.shape[-1]
+    w = None
+    if weight is not None:
+        w = weight._data
+        if w.ndim != 1 or w.shape[0] != n_classes:
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {n_classes} classes or no "
+                f"classes but got weight tensor of shape: {list(w.shape)}"
+            )
+        if w.dtype != x.dtype:
+            expected = SCALAR_TYPE_NAMES[input.dtype.name]
+            found = SCALAR_TYPE_NAMES[weight.dtype.name]
+            raise RuntimeError(f"expected scalar type {expected} but found {found}")
+    if x.dtype.kind != "f":
+        name = SCALAR_TYPE_NAMES[input.dtype.name]
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{name}'")
+    classes = t if t.ndim == 1 else t.reshape(1)
+    # Seen as unsigned, a negative class is huge: one comparison checks both bounds.
+    in_range = classes.view(xp.uint64 if t.dtype == xp.int64 else xp.uint8) < n_classes
+    if xp.count_nonzero(in_range) == classes.size:
+        # Every row in range; the ignored class, if it is a class, may still occur.
+        all_kept = not 0 <= ignore_index < n_classes or not (classes == ignore_index).any()
+        kept = None if all_kept else classes != ignore_index
+    else:
+        kept = classes != ignore_index
+        bad = kept & ~in_range
+        if bad.any():
+            raise IndexError(f"Target {int(classes[bad][0])} is out of bounds.")
+        all_kept = False
+    # The node keeps its own targets (a copy): writing into the target tensor later is harmless.
+    targets = classes.copy() if all_kept else xp.where(kept, classes, 0)
+    if w is not None:
+        weights = w[targets] if all_kept else w[targets] * kept
+    else:
+        weights = None if all_kept else kept.astype(x.dtype)
+    # The mean divides by the total weight: the number of kept rows without class weights.
+    total = x.dtype.type(targets.size) if weights is None else weights.sum(dtype=x.dtype)
+    return _nll_apply(NllLossBackward0, reduction, x.shape, input, (targets, weights, total))
 
 
 # ---------------------------------------------------------------------- keys and checks

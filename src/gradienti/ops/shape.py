@@ -220,15 +220,25 @@ def sum_to(g, shape):
 
 
 def sum_to_array(g, shape):
+    """The array form of ``sum_to``. The result owns its memory (never a view of a temporary),
+    so the engine can hand it to a leaf's ``.grad`` without copying it."""
     g_shape = g.shape
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
+    stretched = tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and g_shape[lead + i] != 1
     )
-    summed = g.sum(axis=axes, keepdims=True) if axes else g
-    return summed.reshape(shape) if lead else summed
+    if not stretched:
+        return g.sum(axis=tuple(range(lead))) if lead else g  # (a bias: the rows summed)
+    if not lead:
+        return g.sum(axis=stretched, keepdims=True)
+    if g.dtype.kind != "f" or not shape:
+        return g.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    # Leading and stretched dimensions at once: reduce straight into the result's memory.
+    out = xp.empty(shape, dtype=g.dtype)
+    g.sum(axis=tuple(range(lead)) + stretched, keepdims=True, out=out.reshape((1,) * lead + shape))
+    return out
 
 
 def cast(g, np_dtype):

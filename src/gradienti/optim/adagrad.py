@@ -5,12 +5,12 @@ from __future__ import annotations
 from ..backend import xp
 from .optimizer import (
     Optimizer,
+    _add_to,
     _array,
     _grad_array,
     _state_tensor,
     _step_tensor,
     _use_grad,
-    _write,
 )
 
 
@@ -90,4 +90,4 @@ class Adagrad(Optimizer):
                 state_sum = _array(state["sum"])
                 state_sum += grad * grad
                 std = xp.sqrt(state_sum) + eps
-                _write(p, param + (-clr) * (grad / std))
+                _add_to(p, (-clr) * (grad / std))

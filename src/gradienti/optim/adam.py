@@ -5,12 +5,12 @@ from __future__ import annotations
 from ..backend import xp
 from .optimizer import (
     Optimizer,
+    _add_to,
     _array,
     _grad_array,
     _lerp,
     _step_tensor,
     _use_grad,
-    _write,
     _zeros_like,
 )
 
@@ -110,7 +110,7 @@ class Adam(Optimizer):
                     denom = xp.sqrt(max_exp_avg_sq) / bias_correction2_sqrt + eps
                 else:
                     denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-                _write(p, param + (-step_size) * (exp_avg / denom))
+                _add_to(p, (-step_size) * (exp_avg / denom))
 
 
 class AdamW(Adam):

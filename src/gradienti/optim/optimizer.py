@@ -3,7 +3,7 @@
 The update rules of the subclasses work on the NumPy arrays behind the parameters, their
 gradients and their state tensors (``_array``), following PyTorch's single-tensor
 (``foreach=False``) implementations operation by operation, and write the new values into the
-parameters' memory in place (``_write``), counting a version like an in-place op does.
+parameters' memory in place (``_add_to``), counting a version like an in-place op does.
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ def _grad_array(param):
     return xp.asarray(param.grad._data)
 
 
-def _write(param, values) -> None:
-    """Write ``values`` into ``param``'s memory in place (the optimizer step is not recorded)."""
+def _add_to(param, update) -> None:
+    """``param += update`` in ``param``'s memory (the optimizer step is not recorded): the same
+    sums as ``param + update``, without a new array for the result and a pass to copy it in."""
     target = _array(param)
-    xp.copyto(target, values, casting="unsafe")
+    xp.add(target, update, out=target, casting="unsafe")
     versions.bump(target)
 
 
@@ -55,8 +56,12 @@ def _lerp(start, end, weight):
 
 
 def _state_tensor(array) -> Tensor:
-    """A state tensor (no grad) holding ``array``."""
-    return wrap(xp.ascontiguousarray(array), None)
+    """A state tensor (no grad) holding ``array``, contiguous and of the same shape (a 0-d
+    array stays 0-d: ``ascontiguousarray`` would make it 1-d)."""
+    array = xp.asarray(array)
+    if not array.flags.c_contiguous:
+        array = xp.ascontiguousarray(array)
+    return wrap(array, None)
 
 
 def _zeros_like(param) -> Tensor:

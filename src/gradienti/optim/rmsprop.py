@@ -5,12 +5,12 @@ from __future__ import annotations
 from ..backend import xp
 from .optimizer import (
     Optimizer,
+    _add_to,
     _array,
     _grad_array,
     _lerp,
     _step_tensor,
     _use_grad,
-    _write,
     _zeros_like,
 )
 
@@ -102,6 +102,6 @@ class RMSprop(Optimizer):
                     buf = _array(state["momentum_buffer"])
                     buf *= momentum
                     buf += grad / avg
-                    _write(p, param + (-lr) * buf)
+                    _add_to(p, (-lr) * buf)
                 else:
-                    _write(p, param + (-lr) * (grad / avg))
+                    _add_to(p, (-lr) * (grad / avg))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _array, _grad_array, _state_tensor, _use_grad, _write
+from .optimizer import Optimizer, _add_to, _array, _grad_array, _state_tensor, _use_grad
 
 
 class SGD(Optimizer):
@@ -54,15 +54,15 @@ class SGD(Optimizer):
             momentum = group["momentum"]
             dampening = group["dampening"]
             weight_decay = group["weight_decay"]
+            maximize = group["maximize"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param = _array(p)
                 grad = _grad_array(p)
-                if group["maximize"]:
+                if maximize:
                     grad = -grad
                 if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                    grad = grad + weight_decay * _array(p)
                 if momentum != 0:
                     state = self.state[p]
                     buf_t = state.get("momentum_buffer")
@@ -75,4 +75,4 @@ class SGD(Optimizer):
                     state["momentum_buffer"] = buf_t
                     buf = _array(buf_t)
                     grad = grad + momentum * buf if group["nesterov"] else buf
-                _write(p, param + (-lr) * grad)
+                _add_to(p, (-lr) * grad)
