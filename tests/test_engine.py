@@ -862,3 +862,32 @@ def test_node_post_hook_of_an_op_with_a_constant_sees_both_inputs_as_torch(make)
         y.sum().backward()
     assert seen["ours"] == seen["torch"]
     assert len(seen["ours"]) == 2 and seen["ours"][1] is None
+
+
+def _shares(a, b) -> bool:
+    return np.shares_memory(np.asarray(a), np.asarray(b))
+
+
+def test_a_gradient_view_is_kept_only_when_no_one_else_holds_its_memory():
+    # The engine keeps a view that is the whole of a fresh array (a transposed product) as a
+    # leaf's .grad, without a copy; it must still never alias two gradients or the caller's.
+    a = gradienti.ones(3, 2, requires_grad=True)
+    b = gradienti.ones(2, 3, requires_grad=True)
+    (a.t() + b).backward(gradienti.ones(2, 3))  # a's gradient is a view of b's
+    assert not _shares(a.grad.numpy(), b.grad.numpy())
+
+    m = np.arange(6.0, dtype=np.float32).reshape(3, 2)
+    x = gradienti.ones(2, 3, requires_grad=True)
+    x.view(6).backward(gradienti.from_numpy(m).view(6))  # the caller's array, as a view
+    assert not _shares(x.grad.numpy(), m)
+    np.testing.assert_array_equal(x.grad.numpy(), m.reshape(2, 3))
+
+    hooked = gradienti.ones(2, 3, requires_grad=True)
+    hooked.register_hook(lambda g: gradienti.from_numpy(m).t())
+    (hooked * 2).sum().backward()
+    assert not _shares(hooked.grad.numpy(), m)
+
+    w = gradienti.ones(4, 5, requires_grad=True)
+    (gradienti.ones(3, 5) @ w.t()).sum().backward()  # w's gradient: the whole of a fresh array
+    assert w.grad.shape == (4, 5)
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((4, 5), 3.0, np.float32))

@@ -220,7 +220,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     delivered: set[int] = set()
     for _edge, value in roots:
         if not create_graph and type(value) is _ndarray:
-            delivered.add(id(value))  # the caller holds it: never hand it to a leaf uncopied
+            _mark_delivered(delivered, value)  # the caller holds it: never hand it on as is
     handoff = None
     first_root = roots[0][0]
     if len(roots) == 1 and type(first_root) is not tuple:
@@ -361,7 +361,7 @@ def _run_plain(node, grads, release: bool) -> None:
     retained = []
     delivered: set[int] = set()
     if type(grads) is _ndarray:
-        delivered.add(id(grads))
+        _mark_delivered(delivered, grads)
     several = False  # whether ``grads`` is a multi-output node's list
     state = grad_state
     previous_enabled = state.enabled
@@ -561,7 +561,7 @@ def _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained):
                 as_tensor = replaced
         current = as_tensor if create_graph else as_tensor._data
         if type(current) is _ndarray:
-            delivered.add(id(current))  # a hook may keep what it returned
+            _mark_delivered(delivered, current)  # a hook may keep what it returned
         if single:
             grads = current
         else:
@@ -605,15 +605,38 @@ def _unwrap_all(values, create_graph: bool) -> tuple:
     return tuple(None if value is None else value._data for value in values)
 
 
+def _mark_delivered(delivered: set, array) -> None:
+    """Record that someone outside the pass may hold ``array``, and so its memory: a view's
+    base too (NumPy collapses chains of views, so one level is all there is)."""
+    delivered.add(id(array))
+    base = array.base
+    if type(base) is _ndarray:
+        delivered.add(id(base))
+
+
 def _claim(value, delivered: set):
     """``value`` itself if no one else can see it, else a copy: never alias two gradients.
 
-    An array already handed out (to another leaf, to the caller, from a hook), a view of
-    another array, or a read-only broadcast is copied. NumPy scalars are immutable.
+    An array already handed out (to another leaf, to the caller, from a hook) is copied, and
+    so is a view unless it is the whole of an array that no one was handed (the weight
+    gradient of a linear layer is a transposed view of a fresh product: PyTorch steals it
+    too); a read-only broadcast is copied. NumPy scalars are immutable.
     """
     if type(value) is _ndarray:
-        if value.base is not None or id(value) in delivered or not value.flags.writeable:
+        base = value.base
+        if base is None:
+            if id(value) in delivered or not value.flags.writeable:
+                value = value.copy()
+        elif (
+            type(base) is not _ndarray  # memory owned by another object (a buffer)
+            or base.base is not None
+            or base.size != value.size  # a part of a larger array: copy it and let that go
+            or id(base) in delivered
+            or not value.flags.writeable
+        ):
             value = value.copy()
+        else:
+            delivered.add(id(base))  # the leaf now owns the base's memory
         delivered.add(id(value))
     return value
 
