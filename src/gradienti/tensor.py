@@ -258,7 +258,10 @@ class Tensor:
             and type(edge) is not tuple
         ):
             # y.backward() on a scalar (a NumPy scalar): straight to the engine's short path.
-            _engine._run_plain(edge, _engine._ones_like(data), not retain_graph)
+            one = _engine._ONES.get(data.dtype)
+            if one is None:
+                one = _engine._ones_like(data)
+            _engine._run_plain(edge, one, not retain_graph)
             return
         _engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
