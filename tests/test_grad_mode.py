@@ -321,3 +321,55 @@ def test_backward_under_no_grad_still_works():
         y.backward()
     assert x.grad.tolist() == [2.0, 4.0]
     assert x.grad.grad_fn is None
+
+
+def test_user_code_in_a_plain_backward_runs_with_grad_mode_off():
+    # The engine's plain pass leaves grad mode alone (its VJPs run on raw arrays); hooks and a
+    # custom Function's backward turn it off themselves, as PyTorch's engine runs them.
+    seen = []
+
+    class Square(gradienti.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(("function", gradienti.is_grad_enabled()))
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+    y = Square.apply(x) * 3
+    y.register_hook(lambda g: seen.append(("tensor hook", gradienti.is_grad_enabled())))
+    y.grad_fn.register_hook(lambda gi, go: seen.append(("node hook", gradienti.is_grad_enabled())))
+    y.sum().backward()
+    assert sorted(seen) == [("function", False), ("node hook", False), ("tensor hook", False)]
+    assert gradienti.is_grad_enabled()
+    assert (x * 2).requires_grad  # recording again afterwards
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+
+
+def test_another_thread_in_no_grad_does_not_stop_this_one_recording():
+    # Ops skip the thread-local read while no thread has grad mode off; with one that has,
+    # each thread still sees its own mode.
+    inside, release = threading.Event(), threading.Event()
+    results = {}
+
+    def worker():
+        with gradienti.no_grad():
+            inside.set()
+            release.wait(5)
+            results["worker"] = (gradienti.ones(2, requires_grad=True) * 2).requires_grad
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    inside.wait(5)
+    results["main"] = (gradienti.ones(2, requires_grad=True) * 2).requires_grad
+    release.set()
+    thread.join()
+    assert results == {"main": True, "worker": False}
+    from gradienti.autograd.grad_mode import GRAD_OFF
+
+    assert GRAD_OFF.count == 0

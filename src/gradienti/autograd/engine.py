@@ -363,87 +363,83 @@ def _run_plain(node, grads, release: bool) -> None:
     if type(grads) is _ndarray:
         _mark_delivered(delivered, grads)
     several = False  # whether ``grads`` is a multi-output node's list
-    state = grad_state
-    previous_enabled = state.enabled
-    state.enabled = False
-    try:
-        while True:
-            hooks = node._hooks
-            if hooks is not None:
-                grads = _run_pre_hooks(node, hooks, grads, False, delivered, retained)
-            children = node._next
-            if not children:
-                leaf_grads.append((node, grads))
+    # Grad mode stays as it is: the VJPs run on raw arrays, which record nothing, and the user
+    # code that a pass may run (hooks, a custom Function's backward) turns it off itself.
+    while True:
+        hooks = node._hooks
+        if hooks is not None and hooks is not CONFORM_ONLY:
+            grads = _with_grad_off(_run_pre_hooks, node, hooks, grads, False, delivered, retained)
+        children = node._next
+        if not children:
+            leaf_grads.append((node, grads))
+        else:
+            saved = node._saved
+            if saved is None:
+                raise RuntimeError(SAVED_RELEASED_MESSAGE)
+            if MODIFIED and saved:
+                check_versions(node)
+            if several:
+                results = node.backward(node, *_materialize(node, grads))
             else:
-                saved = node._saved
-                if saved is None:
-                    raise RuntimeError(SAVED_RELEASED_MESSAGE)
-                if MODIFIED and saved:
-                    check_versions(node)
-                if several:
-                    results = node.backward(node, *_materialize(node, grads))
-                else:
-                    results = node.backward(node, grads)
-                if release and saved:
-                    node._saved = None
-                if type(results) is not tuple:
-                    if hooks is not None:
-                        results = _finish_results(node, hooks, (results,), grads, False)[0]
-                    child = children[0]
-                    if results is not None and child is not None:
-                        try:
-                            seq = child._seq
-                        except AttributeError:  # an output of a multi-output node
-                            _deliver(buffers, heap, child, results)
-                        else:
-                            if buffers and child in buffers:
-                                buffers[child] = buffers[child] + results
-                            elif not heap or heap[0][0] > -seq:
-                                node = child  # created after every pending node: it runs next
-                                grads = results
-                                several = False
-                                continue
-                            else:
-                                buffers[child] = results
-                                heappush(heap, (-seq, child))
-                else:
-                    if hooks is not None:
-                        results = _finish_results(node, hooks, results, grads, False)
-                    newest = None  # the newest child reached for the first time
-                    for child, value in zip(children, results):
-                        if value is None or child is None:
-                            continue
-                        previous = buffers.get(child)  # (a tuple edge is never a key)
-                        if previous is not None:
-                            buffers[child] = previous + value
-                            continue
-                        try:
-                            seq = child._seq
-                        except AttributeError:  # an output of a multi-output node
-                            _deliver(buffers, heap, child, value)
-                            continue
-                        buffers[child] = value
-                        if newest is None:
-                            newest = child
-                        elif seq > newest._seq:
-                            heappush(heap, (-newest._seq, newest))
-                            newest = child
-                        else:
-                            heappush(heap, (-seq, child))
-                    if newest is not None:
-                        if not heap or heap[0][0] > -newest._seq:
-                            node = newest
-                            grads = buffers.pop(newest)
+                results = node.backward(node, grads)
+            if release and saved:
+                node._saved = None
+            if type(results) is not tuple:
+                if hooks is not None:
+                    results = _finish_results(node, hooks, (results,), grads, False)[0]
+                child = children[0]
+                if results is not None and child is not None:
+                    try:
+                        seq = child._seq
+                    except AttributeError:  # an output of a multi-output node
+                        _deliver(buffers, heap, child, results)
+                    else:
+                        if buffers and child in buffers:
+                            buffers[child] = buffers[child] + results
+                        elif not heap or heap[0][0] > -seq:
+                            node = child  # created after every pending node: it runs next
+                            grads = results
                             several = False
                             continue
+                        else:
+                            buffers[child] = results
+                            heappush(heap, (-seq, child))
+            else:
+                if hooks is not None:
+                    results = _finish_results(node, hooks, results, grads, False)
+                newest = None  # the newest child reached for the first time
+                for child, value in zip(children, results):
+                    if value is None or child is None:
+                        continue
+                    previous = buffers.get(child)  # (a tuple edge is never a key)
+                    if previous is not None:
+                        buffers[child] = previous + value
+                        continue
+                    try:
+                        seq = child._seq
+                    except AttributeError:  # an output of a multi-output node
+                        _deliver(buffers, heap, child, value)
+                        continue
+                    buffers[child] = value
+                    if newest is None:
+                        newest = child
+                    elif seq > newest._seq:
                         heappush(heap, (-newest._seq, newest))
-            if not heap:
-                break
-            node = heappop(heap)[1]
-            grads = buffers.pop(node)
-            several = type(grads) is list
-    finally:
-        state.enabled = previous_enabled
+                        newest = child
+                    else:
+                        heappush(heap, (-seq, child))
+                if newest is not None:
+                    if not heap or heap[0][0] > -newest._seq:
+                        node = newest
+                        grads = buffers.pop(newest)
+                        several = False
+                        continue
+                    heappush(heap, (-newest._seq, newest))
+        if not heap:
+            break
+        node = heappop(heap)[1]
+        grads = buffers.pop(node)
+        several = type(grads) is list
     for variable_ref, value in retained:
         tensor = variable_ref()
         if tensor is not None:
@@ -465,8 +461,22 @@ def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> t
     if hooks is not None and hooks.post:
         # A bare gradient (input 0's) is shown to the hooks as PyTorch's full tuple.
         results += (None,) * (len(node._next) - len(results))
-        results = _run_post_hooks(hooks, results, grads, create_graph)
+        if create_graph:
+            results = _run_post_hooks(hooks, results, grads, create_graph)
+        else:
+            results = _with_grad_off(_run_post_hooks, hooks, results, grads, create_graph)
     return results
+
+
+def _with_grad_off(function, *args):
+    """Run a plain pass's user code (hooks) with grad mode off, as PyTorch runs it."""
+    state = grad_state
+    previous = state.enabled
+    state.enabled = False
+    try:
+        return function(*args)
+    finally:
+        state.enabled = previous
 
 
 def _conform(value, entry):

@@ -304,7 +304,15 @@ class FunctionCtx(Node):
 
         recorded = bool(grads) and any(type(g) is Tensor for g in grads)
         as_tensors = tuple(g if g is None or type(g) is Tensor else wrap(g, NO_EDGE) for g in grads)
-        results = ctx._function.backward(ctx, *as_tensors)
+        if recorded:
+            results = ctx._function.backward(ctx, *as_tensors)
+        else:  # a plain pass: the user's backward records nothing (the engine leaves grad mode)
+            previous = grad_state.enabled
+            grad_state.enabled = False
+            try:
+                results = ctx._function.backward(ctx, *as_tensors)
+            finally:
+                grad_state.enabled = previous
         results = _check_function_gradients(ctx, results)
         if recorded:
             return results

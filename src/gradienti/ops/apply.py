@@ -14,7 +14,7 @@ from ..autograd.function import (
     SAVE_OUTPUT,
     next_sequence_number,
 )
-from ..autograd.grad_mode import grad_state
+from ..autograd.grad_mode import GRAD_OFF, grad_state
 from ..autograd.versions import MODIFIED, record
 from ..backend import default_float, result_type, xp
 from ..tensor import Tensor, wrap
@@ -39,7 +39,7 @@ def unary(node, x: Tensor) -> Tensor:
     t = _new_object(Tensor)
     t._data = out
     t._grad = None
-    if edge is None or not grad_state.enabled:
+    if edge is None or (GRAD_OFF.count and not grad_state._enabled):
         t._edge = NO_EDGE
         return t
     node._next = (edge,)
@@ -79,7 +79,7 @@ def unary_op(op_class, name: str):
         t._data = out
         t._grad = None
         edge = x._edge
-        if edge is None or not grad_state.enabled:
+        if edge is None or (GRAD_OFF.count and not grad_state._enabled):
             t._edge = NO_EDGE
             return t
         node._next = (edge,)
@@ -137,7 +137,7 @@ def binary(node, a: Tensor, b) -> Tensor:
     t = _new_object(Tensor)
     t._data = out
     t._grad = None
-    if (a_edge is None and b_edge is None) or not grad_state.enabled:
+    if (a_edge is None and b_edge is None) or (GRAD_OFF.count and not grad_state._enabled):
         t._edge = NO_EDGE
         return t
     node._next = (a_edge, b_edge)
@@ -184,7 +184,7 @@ def with_number(node, a: Tensor, number, saved: tuple) -> Tensor:
     t._data = out
     t._grad = None
     edge = a._edge
-    if edge is None or not grad_state.enabled:
+    if edge is None or (GRAD_OFF.count and not grad_state._enabled):
         t._edge = NO_EDGE
         return t
     node._next = (edge, NO_EDGE)
@@ -208,7 +208,7 @@ def unary_multi(node, x: Tensor) -> tuple:
     data = x._data
     outputs = node.forward(node, data)
     edge = x._edge
-    if edge is None or not grad_state.enabled:
+    if edge is None or (GRAD_OFF.count and not grad_state._enabled):
         return tuple(wrap(out, NO_EDGE) for out in outputs)
     if node.save & SAVE_OUTPUT:
         raise TypeError("a multi-output op can save its inputs only")
