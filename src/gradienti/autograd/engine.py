@@ -374,12 +374,14 @@ def _run_plain(node, grads, release: bool) -> None:
             leaf_grads.append((node, grads))
         else:
             saved = node._saved
-            if saved is None:
+            if saved:
+                if MODIFIED:
+                    check_versions(node)
+            elif saved is None:
                 raise RuntimeError(SAVED_RELEASED_MESSAGE)
-            if MODIFIED and saved:
-                check_versions(node)
             if several:
                 results = node.backward(node, *_materialize(node, grads))
+                several = False
             else:
                 results = node.backward(node, grads)
             if release and saved:
@@ -399,7 +401,6 @@ def _run_plain(node, grads, release: bool) -> None:
                         elif not heap or heap[0][0] > -seq:
                             node = child  # created after every pending node: it runs next
                             grads = results
-                            several = False
                             continue
                         else:
                             buffers[child] = results
@@ -432,7 +433,6 @@ def _run_plain(node, grads, release: bool) -> None:
                     if not heap or heap[0][0] > -newest._seq:
                         node = newest
                         grads = buffers.pop(newest)
-                        several = False
                         continue
                     heappush(heap, (-newest._seq, newest))
         if not heap:

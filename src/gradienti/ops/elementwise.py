@@ -310,7 +310,7 @@ class SigmoidBackward0(Op):
         # On arrays, in place and with a 0-d one of the same dtype: a Python constant operand
         # makes each NumPy call about twice as slow on small arrays.
         out = xp.exp(-x)
-        out += _one_like(out)
+        out += _ONES_0D.get(out.dtype) or _one_like(out)
         return xp.reciprocal(out, out=out)
 
     @staticmethod
@@ -320,7 +320,7 @@ class SigmoidBackward0(Op):
         # PyTorch's kernel, g * (1 - out) * out; on an array in place, with a 0-d one.
         (out,) = ctx._saved
         if type(out) is xp.ndarray:
-            grad = _one_like(out) - out
+            grad = (_ONES_0D.get(out.dtype) or _one_like(out)) - out
             grad *= g
             grad *= out
             return grad
