@@ -334,14 +334,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     finally:
         state.enabled = previous_enabled
 
-    for variable_ref, value in retained:
-        tensor = variable_ref()
-        if tensor is not None:
-            _commit_grad(tensor, value, delivered, create_graph)
-    for accumulator, value in leaf_grads:
-        leaf = accumulator._variable()
-        if leaf is not None:
-            _commit_grad(leaf, value, delivered, create_graph)
+    _commit_all(retained, leaf_grads, delivered, create_graph)
     return captured
 
 
@@ -440,14 +433,19 @@ def _run_plain(node, grads, release: bool) -> None:
         node = heappop(heap)[1]
         grads = buffers.pop(node)
         several = type(grads) is list
+    _commit_all(retained, leaf_grads, delivered, False)
+
+
+def _commit_all(retained: list, leaf_grads: list, delivered: set, create_graph: bool) -> None:
+    """After a successful pass: retained non-leaf gradients, then the leaves' ``.grad``."""
     for variable_ref, value in retained:
         tensor = variable_ref()
         if tensor is not None:
-            _commit_grad(tensor, value, delivered, False)
+            _commit_grad(tensor, value, delivered, create_graph)
     for accumulator, value in leaf_grads:
         leaf = accumulator._variable()
         if leaf is not None:
-            _commit_grad(leaf, value, delivered, False)
+            _commit_grad(leaf, value, delivered, create_graph)
 
 
 def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> tuple:

@@ -33,12 +33,12 @@ class _ConvNd(Module):
         in_channels: int,
         out_channels: int,
         kernel_size,
-        stride,
-        padding,
-        dilation,
-        groups: int,
-        bias: bool,
-        padding_mode: str,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
         device=None,
         dtype=None,
     ) -> None:
@@ -132,48 +132,10 @@ class Conv1d(_ConvNd):
     _dims = 1
     _function = staticmethod(conv1d)
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype,
-        )  # fmt: skip
-
 
 class Conv2d(_ConvNd):
     _dims = 2
     _function = staticmethod(conv2d)
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype,
-        )  # fmt: skip
 
 
 def _reversed_padding(padding, kernel_size: tuple, dilation: tuple) -> list | tuple:

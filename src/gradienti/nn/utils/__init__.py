@@ -1,6 +1,7 @@
 """``nn.utils``: gradient clipping and parameters as one flat vector."""
 
 from .clip_grad import (
+    __all__,
     clip_grad_norm,
     clip_grad_norm_,
     clip_grad_value_,
@@ -9,13 +10,3 @@ from .clip_grad import (
     parameters_to_vector,
     vector_to_parameters,
 )
-
-__all__ = [
-    "clip_grad_norm",
-    "clip_grad_norm_",
-    "clip_grad_value_",
-    "clip_grads_with_norm_",
-    "get_total_norm",
-    "parameters_to_vector",
-    "vector_to_parameters",
-]
