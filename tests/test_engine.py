@@ -891,3 +891,22 @@ def test_a_gradient_view_is_kept_only_when_no_one_else_holds_its_memory():
     (gradienti.ones(3, 5) @ w.t()).sum().backward()  # w's gradient: the whole of a fresh array
     assert w.grad.shape == (4, 5)
     np.testing.assert_array_equal(w.grad.numpy(), np.full((4, 5), 3.0, np.float32))
+
+
+def test_a_custom_backward_returning_a_view_of_its_own_tensor_gives_the_leaf_a_copy():
+    held = gradienti.ones(3, 2)
+
+    class Fixed(gradienti.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return held.t()  # a view of a tensor the Function keeps
+
+    x = gradienti.zeros(2, 3, requires_grad=True)
+    Fixed.apply(x).sum().backward()
+    assert not _shares(x.grad.numpy(), held.numpy())
+    x.grad.zero_()
+    assert held.numpy().all()  # clearing the gradient left the held tensor alone

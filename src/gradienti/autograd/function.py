@@ -316,7 +316,12 @@ class FunctionCtx(Node):
         results = _check_function_gradients(ctx, results)
         if recorded:
             return results
-        return tuple(None if r is None else r._data for r in results)
+        # The user's backward may return a view of a tensor it holds (``w.t()``): the engine
+        # keeps a whole-array view as a leaf's .grad, so such a view is copied here.
+        return tuple(
+            None if r is None else (r._data if r._data.base is None else r._data.copy())
+            for r in results
+        )
 
     def run_recorded(self, grads: tuple):
         return self.backward(self, *grads)
