@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from torch_oracle import assert_close, copy_weights, to_g
 
 import gradienti
 import gradienti.nn as nn
@@ -13,18 +14,8 @@ import gradienti.nn.functional as F
 torch = pytest.importorskip("torch")  # the oracle (these tests compare with PyTorch)
 
 
-def to_g(t):
-    return gradienti.tensor(t.detach().numpy().copy())
-
-
-def copy_weights(gmodel, tmodel):
-    return gmodel.load_state_dict({k: to_g(v) for k, v in tmodel.state_dict().items()})
-
-
 def close(g, t, tol=1e-6):
-    np.testing.assert_allclose(
-        np.asarray(g.detach().numpy()), t.detach().numpy(), rtol=tol, atol=tol
-    )
+    assert_close(g, t, tol)
 
 
 # ---------------------------------------------------------------------- Parameter

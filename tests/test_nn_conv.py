@@ -3,6 +3,7 @@ nn.Conv1d/Conv2d (repr, attributes, state_dict, padding modes) and same-seed ini
 
 import numpy as np
 import pytest
+from torch_oracle import assert_close, to_g
 
 import gradienti
 import gradienti.nn as nn
@@ -15,13 +16,7 @@ TF = torch.nn.functional
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
 
-def to_g(t, requires_grad=False):
-    return gradienti.tensor(t.detach().numpy().copy(), requires_grad=requires_grad)
-
-
-def close(g, t, tol):
-    ours = np.asarray(g.detach().numpy())
-    np.testing.assert_allclose(ours, t.detach().numpy(), rtol=tol, atol=tol)
+close = assert_close
 
 
 def run_both(dims, x_shape, w_shape, kwargs, bias=True, dtype=torch.float64, needs=(1, 1, 1)):

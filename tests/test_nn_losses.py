@@ -1,7 +1,7 @@
 """gradienti.nn losses (functional and modules) against torch: values and gradients."""
 
-import numpy as np
 import pytest
+from torch_oracle import assert_close, to_g
 
 import gradienti
 import gradienti.nn as nn
@@ -12,15 +12,8 @@ torch = pytest.importorskip("torch")  # the oracle (these tests compare with PyT
 REDUCTIONS = ["none", "mean", "sum"]
 
 
-def to_g(t, requires_grad=False):
-    g = gradienti.tensor(t.detach().numpy().copy())
-    return g.requires_grad_() if requires_grad else g
-
-
 def close(g, t, tol=1e-10):
-    np.testing.assert_allclose(
-        np.asarray(g.detach().numpy()), t.detach().numpy(), rtol=tol, atol=tol
-    )
+    assert_close(g, t, tol)
 
 
 def check(g_fn, t_fn, input_t, *others_t):

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from torch_oracle import assert_close, to_g
 
 import gradienti
 import gradienti.nn as nn
@@ -21,15 +22,8 @@ def torch():
     return pytest.importorskip("torch")  # the oracle
 
 
-def to_g(t, requires_grad=False):
-    g = gradienti.tensor(t.detach().numpy().copy())
-    return g.requires_grad_() if requires_grad else g
-
-
 def close(g, t, tol=1e-6):
-    np.testing.assert_allclose(
-        np.asarray(g.detach().numpy()), t.detach().numpy(), rtol=tol, atol=tol
-    )
+    assert_close(g, t, tol)
 
 
 def _same_error(g_call, t_call):

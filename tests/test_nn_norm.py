@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
+from torch_oracle import assert_close, copy_weights, to_g
 
 import gradienti
 import gradienti.nn as nn
@@ -22,19 +23,8 @@ def torch():
     return pytest.importorskip("torch")  # the oracle
 
 
-def to_g(t, requires_grad=False):
-    g = gradienti.tensor(t.detach().numpy().copy())
-    return g.requires_grad_() if requires_grad else g
-
-
 def close(g, t, tol=1e-5):
-    np.testing.assert_allclose(
-        np.asarray(g.detach().numpy()), t.detach().numpy(), rtol=tol, atol=tol
-    )
-
-
-def copy_weights(gmodule, tmodule):
-    return gmodule.load_state_dict({k: to_g(v) for k, v in tmodule.state_dict().items()})
+    assert_close(g, t, tol)
 
 
 def randomize_affine(torch, tmodule):
