@@ -29,6 +29,25 @@ def _load(lib, module, arrays: dict[str, np.ndarray]) -> None:
     module.load_state_dict({name: lib.tensor(value.copy()) for name, value in arrays.items()})
 
 
+def _sgd_step(lib, model, weights: dict, x0: np.ndarray, labels: np.ndarray, lr: float):
+    """One training step of ``model`` (shared initial ``weights``): zero_grad, cross-entropy,
+    backward, SGD step; returns (loss, the first layer's weight gradient)."""
+    _load(lib, model, weights)
+    optimizer = lib.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    x, y = lib.tensor(x0), lib.tensor(labels)
+    first = model[0].weight
+
+    def sgd_step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss, first.grad
+
+    return sgd_step
+
+
 def _uniform(rng, shape, fan_in: int) -> np.ndarray:
     bound = 1.0 / np.sqrt(fan_in)
     return rng.uniform(-bound, bound, shape).astype(F32)
@@ -56,20 +75,7 @@ def setup_mlp(ctx: Context) -> Prepared:
         model = nn.Sequential(
             nn.Linear(MLP_IN, MLP_HIDDEN), nn.ReLU(), nn.Linear(MLP_HIDDEN, MLP_OUT)
         )
-        _load(lib, model, weights)
-        optimizer = lib.optim.SGD(model.parameters(), lr=MLP_LR)
-        loss_fn = nn.CrossEntropyLoss()
-        x, y = lib.tensor(x0), lib.tensor(labels)
-        first = model[0].weight
-
-        def mlp_step():
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss, first.grad
-
-        return mlp_step
+        return _sgd_step(lib, model, weights, x0, labels, MLP_LR)
 
     w1, b1 = weights["0.weight"].copy(), weights["0.bias"].copy()
     w2, b2 = weights["2.weight"].copy(), weights["2.bias"].copy()
@@ -212,20 +218,7 @@ def setup_cnn(ctx: Context) -> Prepared:
             nn.Flatten(),
             nn.Linear(flat, CNN_CLASSES),
         )
-        _load(lib, model, weights)
-        optimizer = lib.optim.SGD(model.parameters(), lr=CNN_LR)
-        loss_fn = nn.CrossEntropyLoss()
-        x, y = lib.tensor(x0), lib.tensor(labels)
-        first = model[0].weight
-
-        def cnn_step():
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss, first.grad
-
-        return cnn_step
+        return _sgd_step(lib, model, weights, x0, labels, CNN_LR)
 
     prep = Prepared(_fns(ctx, make), check=lambda: None)
     prep.check = lambda: run_check(prep, "cnn", rtol=1e-3, atol=1e-5, nonzero=False)
