@@ -12,10 +12,10 @@ from ..ops import pooling as _pool
 from ..ops import scatter as _scatter
 from ..ops.apply import tensor_argument as _tensor_argument
 from ..ops.conv import conv1d, conv2d
+from ..ops.embedding import embedding
 from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor
 from .dropout import dropout
-from .sparse import embedding
 
 __all__ = [
     "relu",
