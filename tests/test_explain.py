@@ -563,3 +563,15 @@ def test_every_op_is_explained_with_the_engines_gradients(case):
             np.asarray(explanation.leaf_totals[f"in{i}"][1]), grad.numpy(), err_msg=case.name
         )
         assert x.grad is None
+
+
+def test_linear_and_cross_entropy_nodes_have_their_own_wording():
+    import gradienti.nn.functional as F
+
+    x = gradienti.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], requires_grad=True)
+    w = gradienti.tensor([[0.1, -0.2, 0.3], [0.0, 0.5, -0.5]], requires_grad=True)
+    b = gradienti.tensor([0.1, -0.1], requires_grad=True)
+    text = str(explain(F.cross_entropy(F.linear(x, w, b), gradienti.tensor([0, 1]))))
+    assert "AddmmBackward0" in text and "matrix product plus a bias" in text
+    assert "NllLossBackward0" in text and "negative log-likelihood" in text
+    assert "gradient @ cᵀ" in text and "bᵀ @ gradient" in text

@@ -340,6 +340,17 @@ _RULES: dict = {
         passes=("outer(gradient, b)", "aᵀ @ gradient"),
     ),
     "DotBackward0": _Rule("dot product", "dot({a:0}, {b:0})", passes=("gradient·b", "gradient·a")),
+    "AddmmBackward0": _Rule(  # F.linear: bias + input @ weightᵀ
+        "matrix product plus a bias",
+        "{a:5} + {b:6} @ {c:8}",
+        ADD,
+        passes=("the gradient", "gradient @ cᵀ", "bᵀ @ gradient"),
+    ),
+    "NllLossBackward0": _Rule(  # cross-entropy's second half, on log-probabilities
+        "negative log-likelihood",
+        "nll_loss({x:0}, target)",
+        passes=("-1 (÷ the batch for a mean) at each row's target, 0 elsewhere",),
+    ),
 }
 
 
