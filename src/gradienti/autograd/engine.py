@@ -27,6 +27,7 @@ from .function import (
     edge_parts,
 )
 from .grad_mode import grad_state
+from .leaves import claim, commit_all, commit_grad, mark_delivered
 from .versions import MODIFIED
 from .versions import check as check_versions
 
@@ -76,7 +77,7 @@ def backward(
     # Non-leaf inputs get their .grad too, as if they retained it.
     for tensor, grad_value in zip(inputs, captured):
         if grad_value is not None and not tensor.is_leaf:
-            _commit_grad(tensor, grad_value, set(), create_graph)
+            commit_grad(tensor, grad_value, set(), create_graph)
 
 
 def grad(
@@ -123,7 +124,7 @@ def grad(
         elif create_graph:
             results.append(value)
         else:
-            results.append(wrap(_claim(value, delivered), NO_EDGE))
+            results.append(wrap(claim(value, delivered), NO_EDGE))
     return tuple(results)
 
 
@@ -220,7 +221,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     delivered: set[int] = set()
     for _edge, value in roots:
         if not create_graph and type(value) is _ndarray:
-            _mark_delivered(delivered, value)  # the caller holds it: never hand it on as is
+            mark_delivered(delivered, value)  # the caller holds it: never hand it on as is
     handoff = None
     first_root = roots[0][0]
     if len(roots) == 1 and type(first_root) is not tuple:
@@ -334,7 +335,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
     finally:
         state.enabled = previous_enabled
 
-    _commit_all(retained, leaf_grads, delivered, create_graph)
+    commit_all(retained, leaf_grads, delivered, create_graph)
     return captured
 
 
@@ -354,7 +355,7 @@ def _run_plain(node, grads, release: bool) -> None:
     retained = []
     delivered: set[int] = set()
     if type(grads) is _ndarray:
-        _mark_delivered(delivered, grads)
+        mark_delivered(delivered, grads)
     several = False  # whether ``grads`` is a multi-output node's list
     # Grad mode stays as it is: the VJPs run on raw arrays, which record nothing, and the user
     # code that a pass may run (hooks, a custom Function's backward) turns it off itself.
@@ -433,19 +434,7 @@ def _run_plain(node, grads, release: bool) -> None:
         node = heappop(heap)[1]
         grads = buffers.pop(node)
         several = type(grads) is list
-    _commit_all(retained, leaf_grads, delivered, False)
-
-
-def _commit_all(retained: list, leaf_grads: list, delivered: set, create_graph: bool) -> None:
-    """After a successful pass: retained non-leaf gradients, then the leaves' ``.grad``."""
-    for variable_ref, value in retained:
-        tensor = variable_ref()
-        if tensor is not None:
-            _commit_grad(tensor, value, delivered, create_graph)
-    for accumulator, value in leaf_grads:
-        leaf = accumulator._variable()
-        if leaf is not None:
-            _commit_grad(leaf, value, delivered, create_graph)
+    commit_all(retained, leaf_grads, delivered, False)
 
 
 def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> tuple:
@@ -569,7 +558,7 @@ def _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained):
                 as_tensor = replaced
         current = as_tensor if create_graph else as_tensor._data
         if type(current) is _ndarray:
-            _mark_delivered(delivered, current)  # a hook may keep what it returned
+            mark_delivered(delivered, current)  # a hook may keep what it returned
         if single:
             grads = current
         else:
@@ -611,62 +600,3 @@ def _unwrap_all(values, create_graph: bool) -> tuple:
     if create_graph:
         return tuple(values)
     return tuple(None if value is None else value._data for value in values)
-
-
-def _mark_delivered(delivered: set, array) -> None:
-    """Record that someone outside the pass may hold ``array``, and so its memory: a view's
-    base too (NumPy collapses chains of views, so one level is all there is)."""
-    delivered.add(id(array))
-    base = array.base
-    if type(base) is _ndarray:
-        delivered.add(id(base))
-
-
-def _claim(value, delivered: set):
-    """``value`` itself if no one else can see it, else a copy: never alias two gradients.
-
-    An array already handed out (to another leaf, to the caller, from a hook) is copied, and
-    so is a view unless it is the whole of an array that no one was handed (the weight
-    gradient of a linear layer is a transposed view of a fresh product: PyTorch steals it
-    too); a read-only broadcast is copied. NumPy scalars are immutable.
-    """
-    if type(value) is _ndarray:
-        base = value.base
-        if base is None:
-            if id(value) in delivered or not value.flags.writeable:
-                value = value.copy()
-        elif (
-            type(base) is not _ndarray  # memory owned by another object (a buffer)
-            or base.base is not None
-            or base.size != value.size  # a part of a larger array: copy it and let that go
-            or id(base) in delivered
-            or not value.flags.writeable
-        ):
-            value = value.copy()
-        else:
-            delivered.add(id(base))  # the leaf now owns the base's memory
-        delivered.add(id(value))
-    return value
-
-
-def _commit_grad(tensor, value, delivered: set, create_graph: bool) -> None:
-    """Add a gradient into ``tensor.grad`` out of place (a new tensor each time)."""
-    current = tensor._grad
-    if create_graph:
-        previous = grad_state.enabled
-        grad_state.enabled = True
-        try:
-            if current is None:
-                tensor._grad = value.clone() if id(value) in delivered else value
-                delivered.add(id(value))
-            else:
-                tensor._grad = current + value
-        finally:
-            grad_state.enabled = previous
-        return
-    if current is None:
-        if type(value) is _ndarray:  # (a NumPy scalar is immutable: nothing to claim)
-            value = _claim(value, delivered)
-        tensor._grad = wrap(value, NO_EDGE)
-    else:
-        tensor._grad = wrap(current._data + value, NO_EDGE)

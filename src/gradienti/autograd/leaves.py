@@ -1,0 +1,86 @@
+"""Handing gradients to the leaves after a backward pass, without ever aliasing two of them.
+
+``delivered`` holds the ids of the arrays that someone outside the pass may hold (the caller's
+root gradients, what a hook returned, what a leaf already got): such an array, or a view of
+one, is copied before it becomes a ``.grad``; anything else is handed over as it is.
+"""
+
+from __future__ import annotations
+
+from ..backend import xp
+from ..tensor import wrap
+from .function import NO_EDGE
+from .grad_mode import grad_state
+
+_ndarray = xp.ndarray
+
+
+def commit_all(retained: list, leaf_grads: list, delivered: set, create_graph: bool) -> None:
+    """After a successful pass: retained non-leaf gradients, then the leaves' ``.grad``."""
+    for variable_ref, value in retained:
+        tensor = variable_ref()
+        if tensor is not None:
+            commit_grad(tensor, value, delivered, create_graph)
+    for accumulator, value in leaf_grads:
+        leaf = accumulator._variable()
+        if leaf is not None:
+            commit_grad(leaf, value, delivered, create_graph)
+
+
+def mark_delivered(delivered: set, array) -> None:
+    """Record that someone outside the pass may hold ``array``, and so its memory: a view's
+    base too (NumPy collapses chains of views, so one level is all there is)."""
+    delivered.add(id(array))
+    base = array.base
+    if type(base) is _ndarray:
+        delivered.add(id(base))
+
+
+def claim(value, delivered: set):
+    """``value`` itself if no one else can see it, else a copy: never alias two gradients.
+
+    An array already handed out (to another leaf, to the caller, from a hook) is copied, and
+    so is a view unless it is the whole of an array that no one was handed (the weight
+    gradient of a linear layer is a transposed view of a fresh product: PyTorch steals it
+    too); a read-only broadcast is copied. NumPy scalars are immutable.
+    """
+    if type(value) is _ndarray:
+        base = value.base
+        if base is None:
+            if id(value) in delivered or not value.flags.writeable:
+                value = value.copy()
+        elif (
+            type(base) is not _ndarray  # memory owned by another object (a buffer)
+            or base.base is not None
+            or base.size != value.size  # a part of a larger array: copy it and let that go
+            or id(base) in delivered
+            or not value.flags.writeable
+        ):
+            value = value.copy()
+        else:
+            delivered.add(id(base))  # the leaf now owns the base's memory
+        delivered.add(id(value))
+    return value
+
+
+def commit_grad(tensor, value, delivered: set, create_graph: bool) -> None:
+    """Add a gradient into ``tensor.grad`` out of place (a new tensor each time)."""
+    current = tensor._grad
+    if create_graph:
+        previous = grad_state.enabled
+        grad_state.enabled = True
+        try:
+            if current is None:
+                tensor._grad = value.clone() if id(value) in delivered else value
+                delivered.add(id(value))
+            else:
+                tensor._grad = current + value
+        finally:
+            grad_state.enabled = previous
+        return
+    if current is None:
+        if type(value) is _ndarray:  # (a NumPy scalar is immutable: nothing to claim)
+            value = claim(value, delivered)
+        tensor._grad = wrap(value, NO_EDGE)
+    else:
+        tensor._grad = wrap(current._data + value, NO_EDGE)
