@@ -26,7 +26,7 @@ from .function import (
     AccumulateGrad,
     edge_parts,
 )
-from .grad_mode import grad_state
+from .grad_mode import grad_state, no_grad
 from .leaves import claim, commit_all, commit_grad, mark_delivered
 from .versions import MODIFIED
 from .versions import check as check_versions
@@ -362,7 +362,8 @@ def _run_plain(node, grads, release: bool) -> None:
     while True:
         hooks = node._hooks
         if hooks is not None and hooks is not CONFORM_ONLY:
-            grads = _with_grad_off(_run_pre_hooks, node, hooks, grads, False, delivered, retained)
+            with no_grad():  # user code, run as PyTorch runs it
+                grads = _run_pre_hooks(node, hooks, grads, False, delivered, retained)
         children = node._next
         if not children:
             leaf_grads.append((node, grads))
@@ -451,19 +452,9 @@ def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> t
         if create_graph:
             results = _run_post_hooks(hooks, results, grads, create_graph)
         else:
-            results = _with_grad_off(_run_post_hooks, hooks, results, grads, create_graph)
+            with no_grad():  # user code: a plain pass leaves grad mode to it (see _run_plain)
+                results = _run_post_hooks(hooks, results, grads, create_graph)
     return results
-
-
-def _with_grad_off(function, *args):
-    """Run a plain pass's user code (hooks) with grad mode off, as PyTorch runs it."""
-    state = grad_state
-    previous = state.enabled
-    state.enabled = False
-    try:
-        return function(*args)
-    finally:
-        state.enabled = previous
 
 
 def _conform(value, entry):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import weakref
 from itertools import count
 
-from .grad_mode import grad_state
+from .grad_mode import grad_state, no_grad
 
 # Creation order of nodes: every consumer of a node is created after it, so running nodes in
 # decreasing order is a topological order (the engine's schedule).
@@ -307,12 +307,8 @@ class FunctionCtx(Node):
         if recorded:
             results = ctx._function.backward(ctx, *as_tensors)
         else:  # a plain pass: the user's backward records nothing (the engine leaves grad mode)
-            previous = grad_state.enabled
-            grad_state.enabled = False
-            try:
+            with no_grad():
                 results = ctx._function.backward(ctx, *as_tensors)
-            finally:
-                grad_state.enabled = previous
         results = _check_function_gradients(ctx, results)
         if recorded:
             return results

@@ -22,7 +22,6 @@ from ..tensor import Tensor, wrap
 _ndarray = xp.ndarray
 _new_object = object.__new__
 _PY_NUMBER_TYPES = frozenset((float, int, bool))
-_FLOAT_SCALAR_TYPES = frozenset((xp.float16, xp.float32, xp.float64))
 _FLOAT_DTYPES = frozenset(xp.dtype(t) for t in (xp.float16, xp.float32, xp.float64, xp.longdouble))
 
 
@@ -116,11 +115,7 @@ def binary(node, a: Tensor, b) -> Tensor:
         b_data = b
         b_edge = NO_EDGE
         # A Python float lifts an integral or bool tensor to the default float dtype.
-        if (
-            type(b) is float
-            and type(a_data) not in _FLOAT_SCALAR_TYPES
-            and a_data.dtype.kind != "f"
-        ):
+        if type(b) is float and a_data.dtype not in _FLOAT_DTYPES:
             a_data = a_data.astype(default_float.value.np)
         a_shape = b_shape = None
     else:
