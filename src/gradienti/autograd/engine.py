@@ -27,7 +27,8 @@ from .function import (
     edge_parts,
 )
 from .grad_mode import grad_state, no_grad
-from .leaves import claim, commit_all, commit_grad, mark_delivered
+from .hook_calls import run_post_hooks, run_pre_hooks
+from .leaves import COMMIT_LOCK, claim, commit_all, commit_grad, mark_delivered
 from .versions import MODIFIED
 from .versions import check as check_versions
 
@@ -74,10 +75,11 @@ def backward(
         return
     edges = _input_edges(inputs)
     captured = _execute(roots, keep_graph, create_graph, edges, accumulate=True)
-    # Non-leaf inputs get their .grad too, as if they retained it.
-    for tensor, grad_value in zip(inputs, captured):
-        if grad_value is not None and not tensor.is_leaf:
-            commit_grad(tensor, grad_value, set(), create_graph)
+    # Non-leaf inputs get their .grad too, as if they retained it (summed out of place).
+    with COMMIT_LOCK:
+        for tensor, grad_value in zip(inputs, captured):
+            if grad_value is not None and not tensor.is_leaf:
+                commit_grad(tensor, grad_value, set(), create_graph, in_place=False)
 
 
 def grad(
@@ -137,6 +139,11 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
         grad_outputs = (grad_outputs,)
     else:
         grad_outputs = tuple(grad_outputs)
+    for given in grad_outputs[: len(outputs)]:
+        if given is not None and not isinstance(given, Tensor):
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(given).__name__}"
+            )
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     roots = []
@@ -149,8 +156,6 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
             if create_graph:
                 value = wrap(value, NO_EDGE)
         else:
-            if not isinstance(given, Tensor):
-                given = _tensor_from(given, data)
             if given._data.shape != data.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{index}] has a shape of {given.shape} and "
@@ -179,10 +184,6 @@ def _ones_like(data):
             one = _ONES[dtype] = dtype.type(1)
         return one
     return xp.ones_like(data)
-
-
-def _tensor_from(value, like):
-    return wrap(xp.asarray(value, dtype=like.dtype), NO_EDGE)
 
 
 def _input_edges(inputs) -> list:
@@ -253,7 +254,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                 break
             hooks = node._hooks
             if hooks is not None:
-                grads = _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
+                grads = run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
             if capture_at is not None and node in capture_at:
                 for position, output_nr in capture_at[node]:
                     captured[position] = grads if type(grads) is not list else grads[output_nr]
@@ -363,7 +364,7 @@ def _run_plain(node, grads, release: bool) -> None:
         hooks = node._hooks
         if hooks is not None and hooks is not CONFORM_ONLY:
             with no_grad():  # user code, run as PyTorch runs it
-                grads = _run_pre_hooks(node, hooks, grads, False, delivered, retained)
+                grads = run_pre_hooks(node, hooks, grads, False, delivered, retained)
         children = node._next
         if not children:
             leaf_grads.append((node, grads))
@@ -450,10 +451,10 @@ def _finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> t
         # A bare gradient (input 0's) is shown to the hooks as PyTorch's full tuple.
         results += (None,) * (len(node._next) - len(results))
         if create_graph:
-            results = _run_post_hooks(hooks, results, grads, create_graph)
+            results = run_post_hooks(hooks, results, grads, create_graph)
         else:
             with no_grad():  # user code: a plain pass leaves grad mode to it (see _run_plain)
-                results = _run_post_hooks(hooks, results, grads, create_graph)
+                results = run_post_hooks(hooks, results, grads, create_graph)
     return results
 
 
@@ -529,65 +530,3 @@ def _nodes_leading_to(roots, capture_at: dict, accumulate: bool) -> set:
     if accumulate:
         executes.update(node for node in capture_at if type(node) is AccumulateGrad)
     return executes
-
-
-# ---------------------------------------------------------------------- hooks and leaves
-def _run_pre_hooks(node, hooks, grads, create_graph, delivered, retained):
-    """Tensor hooks (their return value replaces the gradient), retain_grad, node pre-hooks."""
-    if hooks is CONFORM_ONLY:
-        return grads
-    single = node.num_outputs == 1
-    grads = grads if single else list(grads)
-    for output_nr, tensor_hooks in list(hooks.tensor_hooks.items()):
-        current = grads if single else grads[output_nr]
-        if current is None or not tensor_hooks:
-            continue
-        as_tensor = current if create_graph else wrap(current, NO_EDGE)
-        for hook in list(tensor_hooks.values()):
-            replaced = hook(as_tensor)
-            if replaced is not None:
-                as_tensor = replaced
-        current = as_tensor if create_graph else as_tensor._data
-        if type(current) is _ndarray:
-            mark_delivered(delivered, current)  # a hook may keep what it returned
-        if single:
-            grads = current
-        else:
-            grads[output_nr] = current
-    for output_nr, tensor_ref in hooks.retained.items():
-        current = grads if single else grads[output_nr]
-        if current is not None:
-            retained.append((tensor_ref, current))
-    if hooks.pre:
-        outputs = (grads,) if single else tuple(grads)
-        outputs = _wrap_all(outputs, create_graph)
-        for hook in list(hooks.pre.values()):
-            replaced = hook(outputs)
-            if replaced is not None:
-                outputs = tuple(replaced)
-        outputs = _unwrap_all(outputs, create_graph)
-        grads = outputs[0] if single else list(outputs)
-    return grads
-
-
-def _run_post_hooks(hooks, results, grads, create_graph) -> tuple:
-    grad_outputs = (grads,) if not isinstance(grads, list) else tuple(grads)
-    grad_outputs = _wrap_all(grad_outputs, create_graph)
-    grad_inputs = _wrap_all(results, create_graph)
-    for hook in list(hooks.post.values()):
-        replaced = hook(grad_inputs, grad_outputs)
-        if replaced is not None:
-            grad_inputs = tuple(replaced)
-    return _unwrap_all(grad_inputs, create_graph)
-
-
-def _wrap_all(values, create_graph: bool) -> tuple:
-    if create_graph:
-        return tuple(values)
-    return tuple(None if value is None else wrap(value, NO_EDGE) for value in values)
-
-
-def _unwrap_all(values, create_graph: bool) -> tuple:
-    if create_graph:
-        return tuple(values)
-    return tuple(None if value is None else value._data for value in values)
