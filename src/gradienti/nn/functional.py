@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import SCALAR_TYPE_NAMES, xp
 from ..creation import tensor as _tensor
 from ..creation import zeros_like as _zeros_like
 from ..functional import where as _where
 from ..ops import activation as _act
 from ..ops import linalg as _linalg
+from ..ops import nll_loss as _nll
 from ..ops import pooling as _pool
-from ..ops import scatter as _scatter
 from ..ops.apply import tensor_argument as _tensor_argument
 from ..ops.conv import conv1d, conv2d
 from ..ops.embedding import embedding
@@ -229,37 +229,7 @@ def nll_loss(
     reduction: str = "mean",
 ):
     _check_reduction(reduction)
-    ndim = input.dim()
-    if ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
-    if ndim != 1 and (target.dim() == 0 or target.shape[0] != input.shape[0]):
-        raise ValueError(
-            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-            f"({target.shape[0] if target.dim() else 0})."
-        )
-    if ndim <= 2:  # PyTorch's own nll_loss: one fused node
-        return _scatter.nll_loss_rows(input, target, weight, ignore_index, reduction)
-    if target.shape[1:] != input.shape[2:]:
-        expected = [input.shape[0], *input.shape[2:]]
-        raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
-    n_classes = input.shape[1]
-    valid = target != ignore_index
-    safe = _where(valid, target, _zeros_like(target))
-    picked = input.gather(1, safe.unsqueeze(1)).squeeze(1)
-    w = valid.to(input.dtype)
-    if weight is not None:
-        if weight.shape != (n_classes,):
-            raise RuntimeError(
-                f"weight tensor should be defined either for all {n_classes} classes or no "
-                "classes but got weight tensor of shape: " + str(list(weight.shape))
-            )
-        w = w * weight[safe]
-    loss = -picked * w
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+    return _nll.nll_loss(input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(
@@ -272,35 +242,75 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ):
+    """PyTorch's ``cross_entropy_loss``: a target of the input's shape holds class
+    probabilities; any other holds class indices (see ``nll_loss``)."""
     _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if tuple(input.shape) == tuple(target.shape):
+        if not target.is_floating_point():
+            raise RuntimeError(
+                "Expected floating point type for target with class probabilities, got "
+                f"{SCALAR_TYPE_NAMES[target.dtype.name]}"
+            )
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
+    if label_smoothing > 0.0:  # (a negative one is no smoothing, as in PyTorch)
+        _check_label_smoothing(label_smoothing)
+        return _cross_entropy_smoothed(
+            input, target, weight, ignore_index, reduction, label_smoothing
+        )
+    class_dim = 0 if input.dim() == 1 else 1
+    return nll_loss(
+        input.log_softmax(class_dim), target, weight, None, ignore_index, None, reduction
+    )
+
+
+def _check_label_smoothing(label_smoothing: float) -> None:
+    if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+
+
+def _class_weight_view(weight, ndim: int, class_dim: int):
+    """The class weights shaped to broadcast along the class dimension of an input."""
+    shape = [1] * ndim
+    shape[class_dim] = weight.shape[0]
+    return weight.reshape(shape)
+
+
+def _cross_entropy_probabilities(input, target, weight, reduction: str, label_smoothing: float):
+    class_dim = 0 if input.dim() == 1 else 1
+    n_classes = input.shape[class_dim]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(
+            f"cross_entropy: weight tensor should be defined either for all {n_classes} classes "
+            f"or no classes but got weight tensor of shape: {list(weight.shape)}"
+        )
+    logp = input.log_softmax(class_dim)
+    if label_smoothing > 0.0:
+        _check_label_smoothing(label_smoothing)
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = logp * target
+    if weight is not None:
+        terms = terms * (weight if input.dim() == 1 else _class_weight_view(weight, input.dim(), 1))
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    if reduction == "sum":
+        return -terms.sum()
+    if input.numel() == 0:
+        return -terms.sum() * float("nan")  # PyTorch fills the mean of nothing with NaN
+    return -terms.sum() / (input.numel() / n_classes)
+
+
+def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing):
+    """Class indices with label smoothing: ``(1 - s) * nll + s / C * (the loss against the
+    uniform distribution)``, positions whose target is ``ignore_index`` left out of both."""
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
     logp = input.log_softmax(class_dim)
-    w_shape = [1] * input.dim()
-    w_shape[class_dim] = n_classes
-    if target.is_floating_point():  # class probabilities
-        if target.shape != input.shape:
-            raise RuntimeError(
-                "Expected target size to match input size when target is class probabilities"
-            )
-        if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / n_classes
-        terms = logp * target
-        if weight is not None:
-            terms = terms * weight.reshape(w_shape)
-        if reduction == "none":
-            return -terms.sum(class_dim)
-        if reduction == "sum":
-            return -terms.sum()
-        return -terms.sum() / (input.numel() / n_classes)
     nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
-    if label_smoothing == 0:
-        return nll
     ignore_mask = target == ignore_index
     if weight is not None:
-        smooth = -(logp * weight.reshape(w_shape)).sum(class_dim)
+        smooth = -(logp * _class_weight_view(weight, input.dim(), class_dim)).sum(class_dim)
     else:
         smooth = -logp.sum(class_dim)
     smooth = smooth.masked_fill(ignore_mask, 0.0)
