@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -43,15 +44,9 @@ class FakeDot:
     def __init__(self, log):
         self.log = log
 
-    def render(self, filename, format="svg"):
-        self.log.append(("render", filename, format))
-        Path(filename).write_text("<svg/>")
-        return filename
-
-    def save(self, filename):
-        self.log.append(("save", filename))
-        Path(filename).write_text("digraph {}")
-        return filename
+    def pipe(self, format="svg"):
+        self.log.append(("pipe", format))
+        return b"digraph {}" if format in ("dot", "gv") else b"<svg/>"
 
 
 @pytest.fixture
@@ -107,7 +102,8 @@ def test_demo_explains_and_writes_the_picture(capsys, tmp_path, monkeypatch, fak
     assert y.item() == 64.0 and names["x"].grad.item() == 72.0
     _, y, params, show_values, show_grads = calls["make_dot"]
     assert y.item() == 64.0 and list(params) == ["x"] and show_values and show_grads
-    assert calls["render"] == ("render", "gradienti_demo.svg", "svg")
+    assert calls["pipe"] == ("pipe", "svg")
+    assert [p.name for p in tmp_path.iterdir()] == ["gradienti_demo.svg"]
 
 
 def test_demo_output_option(capsys, tmp_path, fake_viz):
@@ -117,7 +113,8 @@ def test_demo_output_option(capsys, tmp_path, fake_viz):
     assert out.splitlines()[-1] == f"The picture of the graph: {target}"
     assert target.read_text() == "<svg/>"
     status, out, _ = run(capsys, "demo", "-o", str(tmp_path / "lesson.dot"))
-    assert fake_viz[-1] == ("save", str(tmp_path / "lesson.dot"))
+    assert fake_viz[-1] == ("pipe", "dot")
+    assert (tmp_path / "lesson.dot").read_text() == "digraph {}"
 
 
 def test_demo_without_viz_says_so_and_succeeds(capsys, tmp_path, monkeypatch, no_viz):
@@ -269,25 +266,73 @@ def test_grad_explain_of_a_constant_says_there_is_nothing_to_explain(capsys, fak
 
 
 def test_grad_graph_formats(capsys, tmp_path, fake_viz):
-    grad_lines(capsys, "x", "x=1", "--graph", str(tmp_path / "a.dot"))
-    grad_lines(capsys, "x", "x=1", "--graph", str(tmp_path / "b"))
-    grad_lines(capsys, "x", "x=1", "--graph", str(tmp_path / "c.PNG"))
-    assert [e for e in fake_viz if e[0] in ("save", "render")] == [
-        ("save", str(tmp_path / "a.dot")),
-        ("render", str(tmp_path / "b.svg"), "svg"),
-        ("render", str(tmp_path / "c.PNG"), "png"),
+    last_lines = [
+        grad_lines(capsys, "x", "x=1", "--graph", str(tmp_path / name))[-1]
+        for name in ("a.dot", "b", "c.PNG", "d.gv")
     ]
+    assert [e for e in fake_viz if e[0] == "pipe"] == [
+        ("pipe", "dot"),
+        ("pipe", "svg"),
+        ("pipe", "png"),
+        ("pipe", "gv"),
+    ]
+    assert last_lines == [
+        f"The picture of the graph: {tmp_path / 'a.dot'}",
+        f"The picture of the graph: {tmp_path / 'b.svg'} (the path had no suffix: .svg added)",
+        f"The picture of the graph: {tmp_path / 'c.PNG'}",
+        f"The picture of the graph: {tmp_path / 'd.gv'}",
+    ]
+    # exactly the paths given (or with .svg added), and nothing else: no DOT source beside them
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.dot", "b.svg", "c.PNG", "d.gv"]
     assert refused(capsys, "grad", "x", "x=1", "--graph", str(tmp_path / "d.jpg")) == (
         f"gradienti grad: error: cannot write a picture as '.jpg' ({tmp_path / 'd.jpg'}); "
         "use one of .svg, .png, .pdf, .dot, .gv"
     )
 
 
+def test_grad_graph_to_a_special_file_writes_into_it_and_nothing_beside_it(
+    capsys, tmp_path, fake_viz
+):
+    fifo = tmp_path / "picture"  # a named pipe: written as it is, like /dev/null or /dev/stdout
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    lines = grad_lines(capsys, "x", "x=1", "--graph", str(fifo))
+    reader.join(timeout=60)
+    assert received == [b"<svg/>"]
+    assert lines[-1] == f"The picture of the graph: {fifo}"
+    assert [p.name for p in tmp_path.iterdir()] == ["picture"]
+
+
+def test_grad_graph_to_dev_null_creates_no_file(capsys, fake_viz):
+    beside = os.devnull + ".svg"
+    if not os.path.exists(os.devnull) or os.path.exists(beside):
+        pytest.skip(f"needs {os.devnull} and no {beside}")
+    lines = grad_lines(capsys, "x", "x=1", "--graph", os.devnull)
+    assert lines[-1] == f"The picture of the graph: {os.devnull}"
+    assert not os.path.exists(beside)
+
+
+def test_grad_graph_that_is_no_file_name_is_refused_before_computing(capsys, tmp_path, fake_viz):
+    assert refused(capsys, "grad", "x", "x=1", "--graph", str(tmp_path)) == (
+        f"gradienti grad: error: --graph {tmp_path} names a directory; give the picture's file name"
+    )
+    assert refused(capsys, "grad", "x", "x=1", "--graph", str(tmp_path / "new") + os.sep) == (
+        f"gradienti grad: error: --graph {tmp_path / 'new'}{os.sep} names a directory; "
+        "give the picture's file name"
+    )
+    assert refused(capsys, "grad", "x", "x=1", "--graph", "") == (
+        "gradienti grad: error: --graph needs a file name"
+    )
+    assert list(tmp_path.iterdir()) == [] and fake_viz == []
+
+
 def test_grad_render_failure_is_one_line(capsys, tmp_path, monkeypatch, fake_viz):
-    def no_png(self, filename, format="svg"):
+    def no_png(self, format="svg"):
         raise RuntimeError("png needs Graphviz:\n pip install gradienti[viz]")
 
-    monkeypatch.setattr(FakeDot, "render", no_png)
+    monkeypatch.setattr(FakeDot, "pipe", no_png)
     status, out, err = run(capsys, "grad", "x", "x=1", "--graph", str(tmp_path / "g.png"))
     assert status == 1
     assert out.splitlines()[-1] == "df/dx = 1.0"  # the numbers come first
@@ -295,6 +340,7 @@ def test_grad_render_failure_is_one_line(capsys, tmp_path, monkeypatch, fake_viz
         f"gradienti grad: error: cannot write the picture {tmp_path / 'g.png'}: "
         "png needs Graphviz: pip install gradienti[viz]\n"
     )
+    assert list(tmp_path.iterdir()) == []  # drawn before the file is opened: nothing written
 
 
 def test_grad_graph_and_explain_need_viz(capsys, no_viz):
@@ -424,10 +470,8 @@ def test_help_for_the_command_and_each_subcommand(capsys):
 def test_no_command_and_usage_errors(capsys):
     status, _, err = run(capsys)
     assert status == 2 and "usage: gradienti" in err
-    status, _, err = run(capsys, "grad")
-    assert status == 2 and "the following arguments are required: EXPR" in err
-    status, _, err = run(capsys, "grad", "x", "x=1", "--order", "3")
-    assert status == 2 and "invalid choice: 3" in err
+    assert "the following arguments are required: EXPR" in refused(capsys, "grad")
+    assert "invalid choice: 3" in refused(capsys, "grad", "x", "x=1", "--order", "3")
 
 
 # ----------------------------------------------------------------------------- processes
@@ -491,3 +535,10 @@ def test_with_the_real_viz_modules(capsys, tmp_path, monkeypatch):
     assert lines[:3] == [f"f = {LESSON}", "f(x=2) = 64.0", "df/dx = 72.0"]
     assert any("60 + 8 + 4 = 72" in line for line in lines)
     assert "<svg" in (tmp_path / "lesson.svg").read_text()
+    assert grad_lines(capsys, "x*y", "x=1", "y=2", "--graph", "xy.gv")[-1].endswith(": xy.gv")
+    assert (tmp_path / "xy.gv").read_text().startswith("digraph")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "gradienti_demo.svg",
+        "lesson.svg",
+        "xy.gv",
+    ]

@@ -6,8 +6,10 @@
   derivatives (``--order 2``: the second derivatives too). The expression is parsed by
   ``gradienti.expression``, which runs nothing of Python on it.
 
-Errors in what the user typed are one line on stderr and exit status 2; a missing optional part
-(the picture) or a file that cannot be written, exit status 1.
+Errors in what the user typed are one line on stderr and exit status 2 (argparse's usage errors
+too); a missing optional part (the picture) or a file that cannot be written, exit status 1. When
+the reader of stdout goes away (``gradienti grad ... | head``), the command ends quietly with
+status 1, as Python's documentation of SIGPIPE recommends.
 """
 
 from __future__ import annotations
@@ -16,14 +18,21 @@ import argparse
 import importlib
 import os
 import re
+import stat
 import sys
-from pathlib import Path
 
 DEMO_PICTURE = "gradienti_demo.svg"
 MAX_ELEMENTS = 100_000  # per vector variable
 MAX_HESSIAN_ELEMENTS = 1_000  # --order 2 runs one backward pass per element of the variables
 PICTURE_FORMATS = ("svg", "png", "pdf", "dot", "gv")
 _ASSIGNMENT = re.compile(r"\s*\w+\s*=[^=].*")  # x=2 (not x==2)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (what is wrong, where the help is), status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
 class _Failure(Exception):
@@ -59,30 +68,61 @@ def _need(module_name: str, attribute: str, option: str):
     return function
 
 
-def _picture_path(path: str | os.PathLike) -> tuple[Path, str]:
-    """The file to write and its format (from the suffix; no suffix means .svg)."""
-    path = Path(path)
-    fmt = path.suffix[1:].lower()
-    if not fmt:
-        return path.with_name(path.name + ".svg"), "svg"
-    if fmt not in PICTURE_FORMATS:
+PICTURE_PATH_HELP = (
+    "the suffix picks the format: " + ", ".join("." + f for f in PICTURE_FORMATS) + "; "
+    "PATH is written as given, and only a PATH without a suffix gets .svg added (the output "
+    "says so). An existing special file (/dev/null, /dev/stdout, a named pipe) is written "
+    "itself, as SVG if it has no suffix: nothing is ever created beside it"
+)
+
+
+def _picture_path(text: str, option: str) -> tuple[str, str, str]:
+    """The file to write, its format, and a note for the output when a suffix was added.
+
+    Exactly ``text``, in the format of its suffix. Without a suffix, ``text.svg``; but a special
+    file that exists (a device such as /dev/null, a named pipe) is written itself, as SVG.
+    """
+    if not text:
+        raise _Failure(f"{option} needs a file name")
+    if text.endswith(("/", os.sep)) or os.path.isdir(text):
+        raise _Failure(f"{option} {text} names a directory; give the picture's file name")
+    suffix = os.path.splitext(text)[1]
+    fmt = suffix[1:].lower()
+    if fmt and fmt not in PICTURE_FORMATS:
         raise _Failure(
-            f"cannot write a picture as {path.suffix!r} ({path}); use one of "
+            f"cannot write a picture as {suffix!r} ({text}); use one of "
             + ", ".join("." + f for f in PICTURE_FORMATS)
         )
-    return path, fmt
+    if fmt:
+        return text, fmt, ""
+    if _is_special_file(text):
+        return text, "svg", ""
+    return text + ".svg", "svg", " (the path had no suffix: .svg added)"
 
 
-def _write_picture(dot, path: Path, fmt: str) -> str:
-    """Save the DOT text or render the picture; return the path of the file written."""
+def _is_special_file(path: str) -> bool:
+    """An existing file that is neither a regular file nor a directory (/dev/null, a FIFO)."""
     try:
-        if fmt in ("dot", "gv"):  # noqa: SIM108 - the DOT text itself, or a rendering
-            written = dot.save(str(path))
-        else:
-            written = dot.render(str(path), format=fmt)
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _write_picture(dot, path: str, fmt: str) -> None:
+    """Draw the picture (or the DOT text for .dot and .gv) and write it to exactly ``path``.
+
+    Drawn first, so that a drawing that fails (png without Graphviz) leaves no file behind.
+    """
+    try:
+        data = dot.pipe(format=fmt)
+        sys.stdout.flush()  # for /dev/stdout: after the text printed so far
+        with open(path, "wb") as file:
+            file.write(data)
+    except BrokenPipeError:  # /dev/stdout with its reader gone: main ends quietly
+        raise
     except (OSError, RuntimeError, ValueError) as error:
         raise _Failure(f"cannot write the picture {path}: {_one_line(error)}", status=1) from None
-    return str(written) if isinstance(written, str | os.PathLike) else str(path)
 
 
 def _one_line(error: BaseException) -> str:
@@ -110,10 +150,12 @@ def _demo(args: argparse.Namespace) -> int:
         print()
         print(explain(y, names={"x": x, "y": y}))
     if make_dot is not None:
-        path, fmt = _picture_path(args.output if args.output is not None else DEMO_PICTURE)
+        output = args.output if args.output is not None else DEMO_PICTURE
+        path, fmt, note = _picture_path(output, "--output")
         dot = make_dot(y, params={"x": x}, show_values=True, show_grads=True)
         print()
-        print(f"The picture of the graph: {_write_picture(dot, path, fmt)}")
+        _write_picture(dot, path, fmt)
+        print(f"The picture of the graph: {path}{note}")
     missing = [
         what
         for what, function in (("explanation", explain), ("picture", make_dot))
@@ -134,6 +176,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _grad(args: argparse.Namespace) -> int:
     import gradienti
 
+    from .cli_budget import check_budget, estimate
     from .expression import ExpressionError, parse, parse_assignment
 
     if args.expression.startswith("--") and args.expression[2:3].isalpha():
@@ -165,9 +208,19 @@ def _grad(args: argparse.Namespace) -> int:
             f"--order 2 takes at most {MAX_HESSIAN_ELEMENTS} elements in all the variables "
             f"(one backward pass each); these have {sum(sizes.values())}"
         )
+    try:  # before anything is computed: the cost follows from the tree and the sizes
+        check_budget(
+            estimate(expression, sizes),
+            order=args.order,
+            hessian_rows=sum(sizes[name] for name in expression.variables),
+            explain=args.explain,
+        )
+    except ExpressionError as error:
+        raise _Failure(str(error)) from None
     explain = _need("gradienti.viz.explain", "explain", "--explain") if args.explain else None
-    make_dot = _need("gradienti.viz.dot", "make_dot", "--graph") if args.graph else None
-    picture = _picture_path(args.graph) if args.graph else None
+    graph = args.graph is not None
+    make_dot = _need("gradienti.viz.dot", "make_dot", "--graph") if graph else None
+    picture = _picture_path(args.graph, "--graph") if graph else None
 
     dtype = getattr(gradienti, args.dtype)
     variables = {
@@ -226,7 +279,9 @@ def _grad(args: argparse.Namespace) -> int:
         dot = make_dot(total, params=variables, show_values=True, show_grads=True)
         if explain is not None:
             print()
-        print(f"The picture of the graph: {_write_picture(dot, *picture)}")
+        path, fmt, note = picture
+        _write_picture(dot, path, fmt)
+        print(f"The picture of the graph: {path}{note}")
     return 0
 
 
@@ -339,11 +394,27 @@ examples:
   gradienti grad "x*y + sin(x)" x=1 y=2 --order 2
   gradienti grad "sum(w*v) + sigmoid(b)" w=1,2,3 v=0.5,-1,2 b=0 --graph graph.svg
   gradienti grad "-x**2" x=3        (an expression may start with '-')
+
+limits: an expression of {max_length:,} characters, vectors of {max_elements:,} elements,
+{max_hessian:,} elements in all for --order 2. The work (operations x elements, times one
+pass per element for --order 2) and what --explain prints are bounded too: beyond a limit
+the command says which, in one line, and computes nothing (exit status 2).
 """
 
 
+def _grad_epilog() -> str:
+    from .expression import MAX_LENGTH
+
+    return GRAD_EPILOG.format(
+        functions=_functions_help(),
+        max_length=MAX_LENGTH,
+        max_elements=MAX_ELEMENTS,
+        max_hessian=MAX_HESSIAN_ELEMENTS,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gradienti",
         description="Automatic differentiation on NumPy with PyTorch's API.",
     )
@@ -358,8 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         "-o",
         metavar="PATH",
-        help=f"where to write the picture (default: {DEMO_PICTURE} in the current directory; "
-        "the suffix picks the format: " + ", ".join(PICTURE_FORMATS) + ")",
+        help=f"where to write the picture (default: {DEMO_PICTURE} in the current directory); "
+        + PICTURE_PATH_HELP,
     )
     demo.set_defaults(run=_demo)
 
@@ -367,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
         "grad",
         help="the value and the partial derivatives of an expression",
         description="Evaluate EXPR at the given values and print its partial derivatives.",
-        epilog=GRAD_EPILOG.format(functions=_functions_help()),
+        epilog=_grad_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
@@ -377,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--order", type=int, choices=(1, 2), default=1, help="2: add the second derivatives"
     )
     grad.add_argument(
-        "--graph", metavar="PATH", help="write the picture of the graph (.svg, .png, .pdf, .dot)"
+        "--graph",
+        metavar="PATH",
+        help="write the picture of the graph to PATH; " + PICTURE_PATH_HELP,
     )
     grad.add_argument(
         "--explain", action="store_true", help="explain the backward pass step by step"
@@ -390,6 +463,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # a reader that went away shows here, not at exit
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return 1
+    return status
+
+
+def _stdout_to_devnull() -> None:
+    """What Python's documentation recommends after a BrokenPipeError (``... | head``): point
+    stdout at devnull, so that flushing what is still buffered at exit fails no more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # stdout is no file (replaced, captured)
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _run(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "grad":
         argv = ["grad", *_grad_argv(argv[1:])]
@@ -409,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"gradienti {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # not a bug: the reader of stdout went away
+        raise
     except Exception as error:  # a bug: one line here; GRADIENTI_TRACEBACK=1 shows where
         if os.environ.get("GRADIENTI_TRACEBACK"):
             raise
