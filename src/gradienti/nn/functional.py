@@ -7,6 +7,7 @@ from ..creation import tensor as _tensor
 from ..creation import zeros_like as _zeros_like
 from ..functional import where as _where
 from ..ops import activation as _act
+from ..ops import binary_cross_entropy as _bce
 from ..ops import linalg as _linalg
 from ..ops import nll_loss as _nll
 from ..ops import pooling as _pool
@@ -332,17 +333,7 @@ def binary_cross_entropy(
     input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"
 ):
     _check_reduction(reduction)
-    if target.shape != input.shape:
-        raise ValueError(
-            f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}) is deprecated. Please ensure they have the same size."
-        )
-    log_x = input.log().clamp_min(-100)
-    log_1mx = (1 - input).log().clamp_min(-100)
-    loss = -(target * log_x + (1 - target) * log_1mx)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    return _bce.binary_cross_entropy(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(

@@ -1,0 +1,237 @@
+"""``binary_cross_entropy`` as PyTorch's fused node BinaryCrossEntropyBackward0, with its VJP
+as an op of its own (BinaryCrossEntropyBackwardBackward0) for second derivatives.
+
+The loss of a probability ``x`` and a target ``y`` in [0, 1] is
+``-(y * max(log x, -100) + (1 - y) * max(log(1 - x), -100))``. Its derivative is PyTorch's,
+``(x - y) / max((1 - x) * x, 1e-12)``, not the derivative of the clamped logs: where ``x`` is
+exactly 0 or 1 (a sigmoid of a large logit, in float32) it is large but finite, where the
+composition ``log``, ``clamp`` would give ``0 * inf``, NaN. The formulas of the VJPs are
+PyTorch's (``FunctionsManual.cpp``), so that gradients match to the last bit where the
+arithmetic allows.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import NO_EDGE, SAVE_INPUTS, Op
+from ..autograd.grad_mode import grad_state
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..tensor import Tensor, wrap
+from .apply import nary, unary
+
+# The epsilon of PyTorch's double backward formulas (FunctionsManual.cpp: a double), and of
+# its backward kernel (Loss.cpp: ``constexpr float EPSILON``, so 1e-12 rounded to float32,
+# then to the input's dtype; in float16 it is 0).
+EPSILON = 1e-12
+KERNEL_EPSILON = float(xp.float32(EPSILON))
+
+
+class BinaryCrossEntropyBackward0(Op):
+    """The loss of ``(input, target)``, times ``weight`` (an array broadcasting to the
+    input's shape, or None), reduced by ``reduction``."""
+
+    __slots__ = ("reduction", "weight")
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with xp.errstate(divide="ignore"):  # log(0) is -inf before the clamp
+            log_x = xp.maximum(xp.log(x), x.dtype.type(-100))
+            log_1mx = xp.maximum(xp.log1p(-x), x.dtype.type(-100))
+        loss = (y - 1) * log_1mx - y * log_x
+        return _reduce(_weighted(loss, ctx.weight), ctx.reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        x_edge, y_edge = ctx._next
+        grad_x = grad_y = None
+        if x_edge is not None:
+            if type(g) is Tensor:
+                node = BinaryCrossEntropyBackwardBackward0()
+                node.reduction, node.weight = ctx.reduction, ctx.weight
+                grad_x = nary(node, g, x, y)
+            else:
+                grad_x = _input_gradient(g, x, y, ctx.weight, ctx.reduction)
+        if y_edge is not None:
+            grad_y = _target_gradient(g, x, ctx.weight, ctx.reduction)
+        return grad_x, grad_y
+
+
+class BinaryCrossEntropyBackwardBackward0(Op):
+    """The input's gradient ``g * (x - y) / max((1 - x) * x, eps)`` as an op of ``(g, x, y)``;
+    its VJP is PyTorch's double backward."""
+
+    __slots__ = ("reduction", "weight")
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, g, x, y):
+        return _input_gradient(g, x, y, ctx.weight, ctx.reduction)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x, y = ctx.saved_tensors
+        g_edge, x_edge, y_edge = ctx._next
+        weight, reduction = ctx.weight, ctx.reduction
+        grad_g = grad_x = grad_y = None
+        if g_edge is not None:
+            # d/dg: (x - y) / ((x + eps) * (1 - x + eps)), reduced as g was spread
+            grad_g = _weighted((x - y) / ((x + EPSILON) * (1 - x + EPSILON)) * gg, weight)
+            if reduction != "none":
+                grad_g = grad_g.sum()
+                if reduction == "mean":
+                    grad_g = grad_g / _numel(x)
+        if x_edge is not None:
+            # d/dx: (x^2 - 2xy + y) / ((x + eps)^2 (1 - x + eps)^2)
+            curvature = (x * x - 2 * x * y + y) / ((x + EPSILON) ** 2 * (1 - x + EPSILON) ** 2)
+            grad_x = _mean_over(_weighted(curvature * (gg * g), weight), x, reduction)
+        if y_edge is not None:
+            grad_y = _weighted(-gg * g, weight) / _clamped_denominator(x)
+            grad_y = _mean_over(grad_y, x, reduction)
+        return grad_g, grad_x, grad_y
+
+
+def _input_gradient(g, x, y, weight, reduction: str):
+    """PyTorch's ``binary_cross_entropy_backward``, on arrays."""
+    grad = g * (x - y) / xp.maximum((1 - x) * x, x.dtype.type(KERNEL_EPSILON))
+    return _mean_over(_weighted(grad, weight), x, reduction)
+
+
+def _target_gradient(g, x, weight, reduction: str):
+    """PyTorch's ``binary_cross_entropy_target_backward``: ``-logit(x) * g``, on arrays or
+    (recorded) Tensors; infinite where ``x`` is 0 or 1, as PyTorch's."""
+    log_odds = unary(LogitBackward0(), x) if type(x) is Tensor else _logit(x)
+    return _mean_over(_weighted(-log_odds * g, weight), x, reduction)
+
+
+class LogitBackward0(Op):
+    """``log(x / (1 - x))``; its derivative ``1 / (x (1 - x))`` is infinite at 0 and 1 (a
+    composition of log and division would give NaN there)."""
+
+    __slots__ = ()
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x):
+        return _logit(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return g / (x * (1 - x))
+
+
+def _logit(x):
+    with xp.errstate(divide="ignore"):  # 1 / 0 and log(0): the infinities are the values
+        return xp.log(x / (1 - x))
+
+
+def _clamped_denominator(x):
+    """``max((1 - x) * x, eps)`` whose gradient is that of ``(1 - x) * x``: PyTorch clamps it
+    in place without recording the clamp."""
+    product = (1 - x) * x
+    if type(product) is Tensor:
+        return wrap(xp.maximum(product._data, product._data.dtype.type(EPSILON)), product._edge)
+    return xp.maximum(product, product.dtype.type(EPSILON))
+
+
+def _weighted(values, weight):
+    """``values * weight`` in the dtype of ``values`` (PyTorch multiplies in place)."""
+    if weight is None:
+        return values
+    if type(values) is Tensor:
+        return values * wrap(weight.astype(values._data.dtype, copy=False), NO_EDGE)
+    product = values * weight
+    return product if product.dtype == values.dtype else product.astype(values.dtype)
+
+
+def _numel(x) -> int:
+    return (x._data if type(x) is Tensor else x).size
+
+
+def _mean_over(values, x, reduction: str):
+    """``values / numel(x)`` for a mean (PyTorch divides each element's gradient)."""
+    return values / _numel(x) if reduction == "mean" else values
+
+
+def _reduce(loss, reduction: str):
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    with xp.errstate(invalid="ignore"):  # the mean of nothing is NaN (0 / 0)
+        return total / loss.dtype.type(loss.size)
+
+
+WEIGHT_GRAD_ERROR = (
+    "The function 'binary_cross_entropy' is not differentiable with respect to argument "
+    "'weight'. This input cannot have requires_grad True."
+)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
+    """``F.binary_cross_entropy`` once its reduction is known valid, with PyTorch's checks in
+    its order: sizes, the weight's broadcast, dtypes, then every element in [0, 1]."""
+    if target.size() != input.size():
+        raise ValueError(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size."
+        )
+    weight_array = None
+    if weight is not None:
+        weight_shape = broadcast_shapes(target.size(), weight.size())
+        if weight._edge is not None and grad_state.enabled:
+            raise RuntimeError(WEIGHT_GRAD_ERROR)
+        weight_array = xp.array(weight._data)  # a copy: the node keeps it
+    x, y = input._data, target._data
+    if y.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {_type_name(y)} but expected {_type_name(x)}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{_type_name(x)}'")
+    _check_probabilities(x, y)
+    if weight_array is not None and tuple(weight_shape) != x.shape:
+        # PyTorch multiplies the loss by the expanded weight in place: it cannot grow.
+        raise RuntimeError(
+            f"output with shape {list(x.shape)} doesn't match the broadcast shape "
+            f"{list(weight_shape)}"
+        )
+    node = BinaryCrossEntropyBackward0()
+    node.reduction, node.weight = reduction, weight_array
+    return nary(node, input, target)
+
+
+def _type_name(array) -> str:
+    return SCALAR_TYPE_NAMES[from_numpy_dtype(array.dtype).name]
+
+
+def _check_probabilities(x, y) -> None:
+    """PyTorch's error for the first element (in order) of the input, then of the target,
+    that is not in [0, 1]; NaN is not."""
+    bad_x = ~((x >= 0) & (x <= 1))
+    bad_y = ~((y >= 0) & (y <= 1))
+    bad = bad_x | bad_y
+    if bad.any():
+        first = xp.flatnonzero(bad)[0]
+        which = "input" if xp.reshape(bad_x, -1)[first] else "target"
+        raise RuntimeError(f"all elements of {which} should be between 0 and 1")
+
+
+def broadcast_shapes(*shapes) -> list:
+    """``torch.broadcast_shapes`` with PyTorch's (``torch._refs``) error text."""
+    common = [1] * max((len(shape) for shape in shapes), default=0)
+    for position, shape in enumerate(shapes):
+        for index in range(-1, -1 - len(shape), -1):
+            size = shape[index]
+            if size == common[index]:
+                continue
+            if common[index] == 1:
+                common[index] = size
+            if size != 1 and common[index] != size:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {size} at {index}! "
+                    f"Mismatching argument at index {position} had {shape}; but expected "
+                    f"shape should be broadcastable to {common}"
+                )
+    return common
