@@ -239,12 +239,13 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        """The same values, detached from the graph (shares memory, as in PyTorch)."""
-        return self.detach()
+        """The same values, detached from the graph: shares the memory but, unlike detach(),
+        not the version counter (as in PyTorch, writing through it is not tracked)."""
+        return wrap(versions.untracked_alias(self._as_array()), NO_EDGE)
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data
+        self._data = versions.unaliased(value._data)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         data = self._data

@@ -5,6 +5,9 @@ records the versions of what it saved and refuses to run if they changed. Here t
 belongs to the memory: the root array of a NumPy view chain (``array.base`` ...), so every
 view of the same memory shares it. Arrays never modified in place have no entry, and while no
 array has one (the usual case) saving and checking cost one truthiness test of ``MODIFIED``.
+
+``x.data`` is the exception, as in PyTorch: it shares ``x``'s memory under a counter of its own,
+so writing through it is not seen by the nodes that saved ``x`` (``untracked_alias``).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def bump(array, to: int | None = None, by=None) -> int:
         forget = weakref.ref(root, lambda _ref, key=key: MODIFIED.pop(key, None))
         entry = MODIFIED[key] = [0, forget, None]
     entry[0] = entry[0] + 1 if to is None else to
-    entry[2] = None if by is None else _forward_name(by)
+    entry[2] = None if by is None else forward_name(by)
     return entry[0]
 
 
@@ -63,23 +66,59 @@ def check(node) -> None:
         now = version(value)
         was = 0 if expected is None else expected[position]
         if now != was:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: {_describe(node, position, value)} is at version {now}; "
-                f"expected version {was} instead. Hint: enable anomaly detection to find the "
-                "operation that failed to compute its gradient, with "
-                "torch.autograd.set_detect_anomaly(True, check_nan=False)."
-            )
+            raise modified_error(_describe(node, position, value), now, was)
+
+
+def modified_error(description: str, now: int, was: int) -> RuntimeError:
+    """PyTorch's error for a saved tensor (``description``) modified in place since saved."""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {description} is at version {now}; expected version {was} "
+        "instead. Hint: enable anomaly detection to find the operation that failed to compute "
+        "its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+
+
+def tensor_text(value) -> str:
+    """``[torch.FloatTensor [3]]``: a saved array as PyTorch's error names it."""
+    name = LEGACY_TYPE_NAMES[from_numpy_dtype(value.dtype).name]
+    return f"[torch.{name} {list(value.shape)}]"
+
+
+def untracked_alias(array):
+    """``array``'s memory under a version counter of its own, as PyTorch's ``x.data``.
+
+    An ndarray made from a memoryview has that memoryview, not an ndarray, as its base, so its
+    view chain (and that of every view of it) ends at itself: ``_root`` gives it its own entry.
+    """
+    return xp.asarray(memoryview(array))
+
+
+def unaliased(array):
+    """The array an ``untracked_alias`` was made of, else ``array`` itself: ``x.data -= d``
+    (which assigns ``x.data``) leaves ``x`` with its own memory and counter, as in PyTorch."""
+    view = array.base
+    if type(view) is not memoryview:
+        return array
+    original = view.obj
+    # The whole of an ndarray, seen as it is (not a slice or a cast of the memoryview).
+    if (
+        type(original) is _ndarray
+        and original.dtype == array.dtype
+        and original.shape == view.shape
+        and original.strides == view.strides
+    ):
+        return original
+    return array
 
 
 def _describe(node, position: int, value) -> str:
     """``[torch.FloatTensor [3]], which is output 0 of Sigmoid,`` as PyTorch words it."""
     from .function import SAVE_OUTPUT, AccumulateGrad, edge_parts
 
-    name = LEGACY_TYPE_NAMES[from_numpy_dtype(value.dtype).name]
-    text = f"[torch.{name} {list(value.shape)}]"
+    text = tensor_text(value)
     if node.save & SAVE_OUTPUT and position == len(node._saved) - 1:
-        return f"{text}, which is output 0 of {_forward_name(node)},"
+        return f"{text}, which is output 0 of {forward_name(node)},"
     # A saved input: PyTorch names the saved tensor's current grad_fn, so an input that did
     # not require grad (a constant, a detached tensor) or a leaf gets no clause; one that was
     # written in place since is named after the op that wrote it.
@@ -89,9 +128,9 @@ def _describe(node, position: int, value) -> str:
     entry = MODIFIED.get(id(_root(value)))
     if entry is not None and entry[2] is not None:
         return f"{text}, which is output 0 of {entry[2]},"
-    return f"{text}, which is output {output_nr} of {_forward_name(producer)},"
+    return f"{text}, which is output {output_nr} of {forward_name(producer)},"
 
 
-def _forward_name(node) -> str:
+def forward_name(node) -> str:
     """``AddBackward0`` -> ``Add``, as PyTorch's message names the op."""
     return re.sub(r"Backward\d*$", "", type(node).__name__)
