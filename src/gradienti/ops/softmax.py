@@ -129,6 +129,23 @@ def logsumexp(input, dim, keepdim: bool = False):
 
 
 # ---------------------------------------------------------------------- cumsum and cumprod
+# PyTorch's CPU kernels run a sum or product in a wider accumulator than the result (its
+# ``acc_type``) and round each running value once: float16 in float32, float32 in float64.
+# Accumulating in float16 itself, a running sum of ones stops at 2048.
+_ACCUMULATORS = {xp.dtype(xp.float16): xp.dtype(xp.float32), xp.dtype(xp.float32): xp.float64}
+
+
+def running(function, x, axis: int, dtype=None):
+    """``function`` (``xp.cumsum`` or ``xp.cumprod``) of array ``x`` along ``axis`` as PyTorch
+    computes it: converted to ``dtype`` first, accumulated in PyTorch's accumulator type."""
+    if dtype is not None and x.dtype != dtype:
+        x = x.astype(dtype)
+    accumulator = _ACCUMULATORS.get(x.dtype)
+    if accumulator is None:
+        return function(x, axis=axis, dtype=x.dtype)
+    return function(x, axis=axis, dtype=accumulator).astype(x.dtype)
+
+
 class CumsumBackward0(Op):
     __slots__ = ("dim", "dtype", "input_dtype")
     save = SAVE_NOTHING
@@ -138,7 +155,7 @@ class CumsumBackward0(Op):
         ctx.input_dtype = x.dtype
         if ctx.dim is None:  # a 0-d input
             return xp.array(x, dtype=ctx.dtype)
-        return xp.cumsum(x, axis=ctx.dim, dtype=ctx.dtype)
+        return running(xp.cumsum, x, ctx.dim, ctx.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -160,7 +177,7 @@ class ReverseCumsumBackward(Op):
     def backward(ctx, g):
         if type(g) is Tensor:
             return cumsum(g, ctx.dim)
-        return xp.cumsum(g, axis=ctx.dim)
+        return running(xp.cumsum, g, ctx.dim)
 
 
 def reverse_cumsum(g, dim):
@@ -171,7 +188,7 @@ def reverse_cumsum(g, dim):
         node = ReverseCumsumBackward()
         node.dim = dim
         return unary(node, g)
-    return xp.flip(xp.cumsum(xp.flip(g, dim), axis=dim), dim)
+    return xp.flip(running(xp.cumsum, xp.flip(g, dim), dim), dim)
 
 
 class CumprodBackward0(Op):
@@ -183,7 +200,7 @@ class CumprodBackward0(Op):
         ctx.input_dtype = x.dtype
         if ctx.dim is None:
             return xp.array(x, dtype=ctx.dtype)
-        return xp.cumprod(x, axis=ctx.dim, dtype=ctx.dtype)
+        return running(xp.cumprod, x, ctx.dim, ctx.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -231,8 +248,10 @@ def _cumprod_vjp_zeros(g, x, out, dim: int):
     has_zero = zero.any(axis=-1, keepdims=True)
     grad = reverse_cumsum(g * out, -1) / xp.where(zero, xp.ones((), x.dtype), x)
     after_first = positions > first
-    running = xp.cumprod(xp.where(positions <= first, xp.ones((), x.dtype), x), axis=-1)
-    tail = xp.where(positions >= first, g * running, xp.zeros((), x.dtype)).sum(-1, keepdims=True)
+    after_ones = xp.where(positions <= first, xp.ones((), x.dtype), x)
+    running_product = running(xp.cumprod, after_ones, -1)
+    tail = xp.where(positions >= first, g * running_product, xp.zeros((), x.dtype))
+    tail = tail.sum(-1, keepdims=True)
     previous = xp.take_along_axis(out, xp.maximum(first - 1, 0), axis=-1)
     at_first = xp.where(first > 0, previous, xp.ones((), x.dtype)) * tail
     grad = xp.where(has_zero & after_first, xp.zeros((), x.dtype), grad)
