@@ -321,7 +321,7 @@ class Tensor:
         node = ToCopyBackward0()
         node.dtype = target.np
         if target.np.kind != "f" and self._edge is not None:
-            return wrap(self._data.astype(target.np), NO_EDGE)
+            return wrap(ToCopyBackward0.forward(node, self._data), NO_EDGE)
         return unary(node, self)
 
     def type(self, dtype=None):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from . import (
     activation,
+    cast,
     clamp,
     conv,
     diagonal,
@@ -36,6 +37,7 @@ from . import (
 
 MODULES = (
     inplace,
+    cast,
     pointwise,
     clamp,
     special,

@@ -13,6 +13,7 @@ import operator
 
 from ..autograd.function import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import xp
+from .cast import cast_array
 
 
 class AddBackward0(Op):
@@ -401,7 +402,7 @@ class ToCopyBackward0(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.input_dtype = x.dtype
-        return x.astype(ctx.dtype)
+        return cast_array(x, ctx.dtype)  # PyTorch's values for NaN and out of range
 
     @staticmethod
     def backward(ctx, g):
