@@ -1,13 +1,26 @@
-"""Creating tensors: tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, ..."""
+"""Creating tensors: tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, ...
+
+Each factory checks its arguments as PyTorch's argument parser does (arguments.py) and in the
+order of PyTorch's signature (the size or data, then dtype, device, requires_grad), so that a
+mistake gets PyTorch's error before anything is made.
+"""
 
 from __future__ import annotations
 
 import warnings
-from numbers import Number
 
+from .arguments import (
+    check_bool,
+    check_dtype,
+    check_int,
+    check_number,
+    check_tensor,
+    size_argument,
+    wrong_type,
+)
 from .autograd.function import NO_EDGE, AccumulateGrad
 from .backend import bool_, default_float, device, from_numpy_dtype, int64, to_numpy_dtype, xp
-from .size import shape_arguments
+from .python_data import array_from_data
 from .tensor import Tensor, wrap
 
 REQUIRES_GRAD_DTYPE_MESSAGE = (
@@ -22,67 +35,22 @@ def _finish(array, requires_grad: bool, dtype_message: str = REQUIRES_GRAD_DTYPE
     return t
 
 
-def _check_device(where) -> None:
-    if where is not None:
-        device(where)
+def _options(function: str, dtype, where, requires_grad, *, none_is_false: bool = True):
+    """The keyword arguments every factory takes, checked in PyTorch's order: the NumPy dtype
+    (None if not given) and requires_grad as a bool (the factories but ``tensor`` read None as
+    False)."""
+    check_dtype(dtype, function)
+    _check_device(where, function)
+    requires_grad = check_bool(requires_grad, function, none=none_is_false)
+    return (None if dtype is None else to_numpy_dtype(dtype)), requires_grad
 
 
-def _default_dtype_of(array):
-    """PyTorch's inference for Python data: floats -> default float, ints -> int64."""
-    kind = array.dtype.kind
-    if kind == "f":
-        return default_float.value.np
-    if kind in "iu":
-        return int64.np
-    if kind == "b":
-        return bool_.np
-    raise TypeError(f"Could not infer dtype of {array.dtype}")
-
-
-def _array_from_data(data, dtype):
-    """Convert Python data, NumPy data or Tensors to a fresh array of the right dtype."""
-    np_dtype = None if dtype is None else to_numpy_dtype(dtype)
-    if isinstance(data, Tensor):
-        array = xp.array(data._data, dtype=np_dtype)
-    elif isinstance(data, (xp.ndarray, xp.generic)):
-        from_numpy_dtype(data.dtype)  # PyTorch's error for unsupported dtypes
-        array = xp.array(data, dtype=np_dtype)
-    else:
-        _check_nesting(data)
-        python = _unwrap_tensors(data)
-        array = xp.array(python)
-        if array.dtype == object or array.dtype.kind in "USV":
-            raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-        array = array.astype(np_dtype if np_dtype is not None else _default_dtype_of(array))
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"can't convert np.ndarray of type {array.dtype}")
-    return array
-
-
-def _unwrap_tensors(data):
-    if isinstance(data, Tensor):
-        return data._data
-    if isinstance(data, (list, tuple)):
-        return [_unwrap_tensors(item) for item in data]
-    return data
-
-
-def _check_nesting(data, depth: int = 0) -> int | None:
-    """PyTorch's error for ragged nested sequences: 'expected sequence of length ...'."""
-    if not isinstance(data, (list, tuple)):
-        return None
-    lengths = [len(item) for item in data if isinstance(item, (list, tuple))]
-    if lengths and (len(lengths) != len(data) or len(set(lengths)) > 1):
-        expected = lengths[0]
-        for item in data:
-            got = len(item) if isinstance(item, (list, tuple)) else None
-            if got != expected:
-                raise ValueError(
-                    f"expected sequence of length {expected} at dim {depth + 1} (got {got})"
-                )
-    for item in data:
-        _check_nesting(item, depth + 1)
-    return len(data)
+def _check_device(where, function: str = "tensor") -> None:
+    if where is None:
+        return
+    if not isinstance(where, (str, int, device)) or where is True or where is False:
+        raise wrong_type(function, "device", "torch.device", where)
+    device(where)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
@@ -91,12 +59,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     A 0-d result is stored as a NumPy scalar: arithmetic on those is several times cheaper
     than on 0-d arrays, and the lesson's graph is all 0-d.
     """
-    if type(data) is float and dtype is None and device is None:
+    if type(data) is float and dtype is None and device is None and type(requires_grad) is bool:
         t = wrap(default_float.value.np.type(data), NO_EDGE)
         if requires_grad:
             t._edge = AccumulateGrad(t)  # a float: no dtype check needed
         return t
-    _check_device(device)
+    np_dtype, requires_grad = _options("tensor", dtype, device, requires_grad, none_is_false=False)
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use "
@@ -105,13 +73,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             UserWarning,
             stacklevel=2,
         )
-    array = _array_from_data(data, dtype)
+    array = array_from_data(data, np_dtype)
     return _finish(array[()] if array.ndim == 0 else array, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when no copy is needed."""
-    _check_device(device)
+    check_dtype(dtype, "as_tensor")
+    _check_device(device, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None or dtype == data.dtype else data.to(dtype)
     if isinstance(data, xp.ndarray) and (dtype is None or to_numpy_dtype(dtype) == data.dtype):
@@ -128,8 +97,8 @@ def from_numpy(array) -> Tensor:
     return wrap(array, NO_EDGE)
 
 
-def _size_arguments(size: tuple) -> tuple:
-    shape = shape_arguments(size)
+def _non_negative(shape: tuple) -> tuple:
+    """PyTorch's error for a negative extent (checked after the arguments' types)."""
     for extent in shape:
         if extent < 0:
             raise RuntimeError(
@@ -138,77 +107,98 @@ def _size_arguments(size: tuple) -> tuple:
     return shape
 
 
-def _float_or(dtype):
-    return default_float.value.np if dtype is None else to_numpy_dtype(dtype)
+def _default_float(np_dtype):
+    return default_float.value.np if np_dtype is None else np_dtype
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    _check_device(device)
-    shape = shape_arguments(size)
+def zeros(*size, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = size_argument(size, "zeros")
+    np_dtype, requires_grad = _options("zeros", dtype, device, requires_grad)
     if any(extent < 0 for extent in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")  # zeros' own text
-    return _finish(xp.zeros(shape, _float_or(dtype)), requires_grad)
+    return _finish(xp.zeros(shape, _default_float(np_dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    _check_device(device)
-    return _finish(xp.ones(_size_arguments(size), _float_or(dtype)), requires_grad)
+def ones(*size, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = size_argument(size, "ones")
+    np_dtype, requires_grad = _options("ones", dtype, device, requires_grad)
+    return _finish(xp.ones(_non_negative(shape), _default_float(np_dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    _check_device(device)
-    return _finish(xp.empty(_size_arguments(size), _float_or(dtype)), requires_grad)
+def empty(*size, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = size_argument(size, "empty")
+    np_dtype, requires_grad = _options("empty", dtype, device, requires_grad)
+    return _finish(xp.empty(_non_negative(shape), _default_float(np_dtype)), requires_grad)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    _check_device(device)
-    if dtype is None:
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = size_argument((size,), "full", varargs=False)
+    fill = check_number(fill_value, "full", "fill_value", 2)
+    np_dtype, requires_grad = _options("full", dtype, device, requires_grad)
+    if np_dtype is None:
         # PyTorch infers the dtype from the fill value: bool, int64 or the default float.
-        dtype = (
-            bool_
-            if isinstance(fill_value, bool)
-            else (int64 if isinstance(fill_value, int) else default_float.value)
-        )
-    fill = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
-    return _finish(xp.full(_size_arguments((size,)), fill, to_numpy_dtype(dtype)), requires_grad)
+        if isinstance(fill, (bool, xp.bool_)):
+            np_dtype = bool_.np
+        elif isinstance(fill, (int, xp.integer)):
+            np_dtype = int64.np
+        else:
+            np_dtype = default_float.value.np
+    return _finish(xp.full(_non_negative(shape), fill, np_dtype), requires_grad)
 
 
-def _like(source: Tensor, dtype):
-    return source._data.dtype if dtype is None else to_numpy_dtype(dtype)
+def _like_options(function: str, input, dtype, where, requires_grad):
+    check_tensor(input, function)
+    np_dtype, requires_grad = _options(function, dtype, where, requires_grad)
+    return input._data.shape, (input._data.dtype if np_dtype is None else np_dtype), requires_grad
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(xp.zeros(input._data.shape, _like(input, dtype)), requires_grad)
+    shape, np_dtype, requires_grad = _like_options(
+        "zeros_like", input, dtype, device, requires_grad
+    )
+    return _finish(xp.zeros(shape, np_dtype), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(xp.ones(input._data.shape, _like(input, dtype)), requires_grad)
+    shape, np_dtype, requires_grad = _like_options("ones_like", input, dtype, device, requires_grad)
+    return _finish(xp.ones(shape, np_dtype), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(xp.empty(input._data.shape, _like(input, dtype)), requires_grad)
+    shape, np_dtype, requires_grad = _like_options(
+        "empty_like", input, dtype, device, requires_grad
+    )
+    return _finish(xp.empty(shape, np_dtype), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(xp.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
+    check_tensor(input, "full_like")
+    fill = check_number(fill_value, "full_like", "fill_value", 2)
+    shape, np_dtype, requires_grad = _like_options("full_like", input, dtype, device, requires_grad)
+    return _finish(xp.full(shape, fill, np_dtype), requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values in [start, end) by step; int64 for integer arguments, else the default float."""
-    _check_device(device)
     if end is None:
-        start, end = 0, start
-    numbers = [_as_number(value) for value in (start, end, step)]
-    if numbers[2] == 0:
-        raise RuntimeError("step must be nonzero")
-    if dtype is None:
-        integral = all(isinstance(value, int) and not isinstance(value, bool) for value in numbers)
-        np_dtype = int64.np if integral else default_float.value.np
+        numbers = [0, check_number(start, "arange", "end", 1), check_number(step, "arange", "step")]
     else:
-        np_dtype = to_numpy_dtype(dtype)
+        names = ("start", "end", "step")
+        numbers = [
+            check_number(value, "arange", name, position)
+            for position, (name, value) in enumerate(zip(names, (start, end, step)), 1)
+        ]
+    np_dtype, requires_grad = _options("arange", dtype, device, requires_grad)
     begin, stop, stride = numbers
+    if stride == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (xp.isfinite(begin) and xp.isfinite(stop)):
+        raise RuntimeError(f"unsupported range: {float(begin):g} -> {float(stop):g}")
     if (stop - begin) * stride < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if np_dtype is None:
+        integral = all(isinstance(value, (int, xp.integer)) for value in numbers)  # bool too
+        np_dtype = int64.np if integral else default_float.value.np
     # Count in float64 as PyTorch does, then fill in the requested dtype.
     count = int(xp.ceil((stop - begin) / stride))
     values = begin + stride * xp.arange(count, dtype=xp.float64)
@@ -216,24 +206,31 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    _check_device(device)
-    if steps < 0:
+    for name, value in (("start", start), ("end", end)):
+        if isinstance(value, Tensor) and value._data.ndim:
+            raise RuntimeError(
+                "linspace only supports 0-dimensional start and end tensors, but got "
+                f"{name} with {value._data.ndim} dimension(s)."
+            )
+    low = check_number(start, "linspace", "start", 1)
+    high = check_number(end, "linspace", "end", 2)
+    count = check_int(steps, "linspace", "steps", 3)
+    np_dtype, requires_grad = _options("linspace", dtype, device, requires_grad)
+    if count < 0:
         raise RuntimeError("number of steps must be non-negative")
-    values = xp.linspace(_as_number(start), _as_number(end), int(steps), dtype=xp.float64)
-    return _finish(values.astype(_float_or(dtype)), requires_grad)
+    values = xp.linspace(low, high, count, dtype=xp.float64)
+    return _finish(values.astype(_default_float(np_dtype)), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    _check_device(device)
-    return _finish(xp.eye(n, n if m is None else m, dtype=_float_or(dtype)), requires_grad)
-
-
-def _as_number(value):
-    if isinstance(value, Tensor):
-        return value.item()
-    if not isinstance(value, Number):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
-    return value
+    rows = check_int(n, "eye", "n", 1)
+    columns = rows if m is None else check_int(m, "eye", "m", 2)
+    np_dtype, requires_grad = _options("eye", dtype, device, requires_grad)
+    if rows < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {rows}")
+    if columns < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {columns}")
+    return _finish(xp.eye(rows, columns, dtype=_default_float(np_dtype)), requires_grad)
 
 
 def is_tensor(obj) -> bool:

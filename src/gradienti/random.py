@@ -33,8 +33,9 @@ import math as _math
 
 import numpy as _np
 
-from .backend import int64, to_numpy_dtype, uint8, xp
-from .creation import _finish, _float_or, _size_arguments
+from .arguments import check_int, size_argument
+from .backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, int64, uint8, xp
+from .creation import _finish, _non_negative, _options
 
 _DEFAULT_SEED = 67280421310721
 _MASK32 = 0xFFFFFFFF
@@ -334,19 +335,35 @@ def _source(generator) -> Generator:
     return generator or default_generator
 
 
+def _float_options(function: str, kernel: str, dtype, where, requires_grad):
+    """The NumPy float dtype of ``rand``/``randn`` (PyTorch has no integer kernel for them)."""
+    np_dtype, requires_grad = _options(function, dtype, where, requires_grad)
+    if np_dtype is None:
+        return default_float.value.np, requires_grad
+    if np_dtype.kind != "f":
+        name = SCALAR_TYPE_NAMES[from_numpy_dtype(np_dtype).name]
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+    return np_dtype, requires_grad
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> object:
     """Uniform values in [0, 1)."""
-    np_dtype = _float_or(dtype)
-    shape = _size_arguments(size)
-    count = int(_np.prod(shape, dtype=_np.int64))
+    shape = size_argument(size, "rand")
+    np_dtype, requires_grad = _float_options(
+        "rand", "check_uniform_bounds", dtype, device, requires_grad
+    )
+    count = int(_np.prod(_non_negative(shape), dtype=_np.int64))
     values = _source(generator)._uniform(count, np_dtype).reshape(shape)
     return _finish(xp.asarray(values), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> object:
     """Standard normal values."""
-    np_dtype = _float_or(dtype)
-    values = _source(generator)._normal(_size_arguments(size), 0.0, 1.0, np_dtype)
+    shape = size_argument(size, "randn")
+    np_dtype, requires_grad = _float_options(
+        "randn", "normal_kernel_cpu", dtype, device, requires_grad
+    )
+    values = _source(generator)._normal(_non_negative(shape), 0.0, 1.0, np_dtype)
     return _finish(xp.asarray(values), requires_grad)
 
 
@@ -354,16 +371,18 @@ def randint(
     low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
 ) -> object:
     """Integers in [low, high); ``randint(high, size)`` starts at 0."""
-    if size is None:
-        if high is None or not isinstance(high, (tuple, list)):
+    if size is None or high is None:  # randint(high, size)
+        if size is None and high is None:
             raise TypeError("randint() missing required argument 'size'")
-        low, high, size = 0, low, high
-    elif high is None:
-        low, high = 0, low
-    np_dtype = int64.np if dtype is None else to_numpy_dtype(dtype)
-    shape = _size_arguments((size,))
-    count = int(_np.prod(shape, dtype=_np.int64))
-    low, high = int(low), int(high)
+        size = high if size is None else size
+        low, high = 0, check_int(low, "randint", "high", 1)
+        shape = size_argument((size,), "randint", position=2, varargs=False)
+    else:
+        low, high = check_int(low, "randint", "low", 1), check_int(high, "randint", "high", 2)
+        shape = size_argument((size,), "randint", position=3, varargs=False)
+    np_dtype, requires_grad = _options("randint", dtype, device, requires_grad)
+    np_dtype = int64.np if np_dtype is None else np_dtype
+    count = int(_np.prod(_non_negative(shape), dtype=_np.int64))
     span = high - low
     if span <= 0:
         raise RuntimeError(
@@ -377,10 +396,10 @@ def randint(
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> object:
     """A random permutation of ``0 .. n-1``, shuffled as PyTorch's CPU ``randperm``."""
-    n = int(n)
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
-    np_dtype = int64.np if dtype is None else to_numpy_dtype(dtype)
+    n = check_int(n, "randperm", "n", 1)
+    np_dtype, requires_grad = _options("randperm", dtype, device, requires_grad)
+    _non_negative((n,))  # PyTorch makes the result before it checks n
+    np_dtype = int64.np if np_dtype is None else np_dtype
     perm = list(range(n))
     if n > 1:
         raw = _source(generator)._random(n - 1).tolist()

@@ -4,6 +4,7 @@ default initialisation (so the same seed gives the same weights)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from ..backend import int64
 from ..creation import empty, tensor
@@ -16,8 +17,9 @@ _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
 def _ntuple(value, dims: int) -> tuple:
-    """PyTorch's ``_single``/``_pair``: a sequence as a tuple, a number repeated."""
-    if isinstance(value, (list, tuple)):
+    """PyTorch's ``_single``/``_pair``: an iterable as a tuple, anything else repeated (so a
+    wrong argument meets the same check in PyTorch's order)."""
+    if isinstance(value, Iterable):
         return tuple(value)
     return (value,) * dims
 

@@ -19,7 +19,7 @@ from .module import Module
 
 
 def _check_probability(p) -> None:
-    if p < 0.0 or p > 1.0:
+    if p < 0 or p > 1:  # ints, as PyTorch compares (its TypeError names int for p="0.5")
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 

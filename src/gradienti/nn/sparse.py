@@ -42,7 +42,8 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         if _weight is None:
             self.weight = Parameter(
-                empty((num_embeddings, embedding_dim), dtype=dtype), requires_grad=not _freeze
+                empty((num_embeddings, embedding_dim), device=device, dtype=dtype),
+                requires_grad=not _freeze,
             )
             self.reset_parameters()
         else:
