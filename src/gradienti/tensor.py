@@ -17,13 +17,12 @@ import warnings
 import weakref
 
 from ._printing import format_tensor
+from .arguments import check_bool
 from .autograd import versions
 from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .backend import (
-    CPP_TYPE_NAMES,
     CPU,
     LEGACY_TYPE_NAMES,
-    SCALAR_TYPE_NAMES,
     bool_,
     default_float,
     device,
@@ -128,15 +127,18 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        if flag is not True and flag is not False:
+            raise RuntimeError("requires_grad must be a bool")
         node = edge_parts(self._edge)[0]
         if node is not None and type(node) is not AccumulateGrad:
             # Even for True (unlike requires_grad_), with the short text, as PyTorch.
             message = NON_LEAF_REQUIRES_GRAD_MESSAGE
             raise RuntimeError(message[: message.index(".") + 1] if flag else message)
-        self._set_requires_grad(bool(flag), FLOAT_OR_COMPLEX_ONLY_MESSAGE)
+        self._set_requires_grad(flag, FLOAT_OR_COMPLEX_ONLY_MESSAGE)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        self._set_requires_grad(bool(requires_grad), FLOAT_ONLY_MESSAGE)
+        check_bool(requires_grad, "requires_grad_", "requires_grad", 1)
+        self._set_requires_grad(requires_grad, FLOAT_ONLY_MESSAGE)
         return self
 
     def _set_requires_grad(self, flag: bool, dtype_message: str) -> None:
@@ -174,29 +176,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(
-                    "assigned grad expected to be a Tensor or None but got grad of type "
-                    f"{type(value).__name__}"
-                )
-            if value._data.shape != self._data.shape:
-                raise RuntimeError(
-                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
-                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
-                    "and the tensor are the same size"
-                )
-            if value._data.dtype != self._data.dtype:
-                given = CPP_TYPE_NAMES[value.dtype.name]
-                expected = SCALAR_TYPE_NAMES[self.dtype.name]
-                raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{given}' to a tensor with "
-                    f"grad_dtype '{expected}'. The gradient must match the tensor's grad_dtype "
-                    "(defaults to the tensor's dtype). You can set the tensor's grad_dtype "
-                    "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
-                    "with caution. Diverging the dtypes of a tensor and its gradient may break "
-                    "downstream systems that assume they match."
-                )
+        _checks.check_grad_assignment(self, value)
         self._grad = value
 
     @grad.deleter
@@ -253,10 +233,11 @@ class Tensor:
         if (
             gradient is None
             and inputs is None
-            and not create_graph
+            and create_graph is False
             and type(data) is not _ndarray
             and edge is not None
             and type(edge) is not tuple
+            and (retain_graph is None or type(retain_graph) is bool)  # else checked below
         ):
             # y.backward() on a scalar (a NumPy scalar): straight to the engine's short path.
             one = _engine._ONES.get(data.dtype)
@@ -264,6 +245,7 @@ class Tensor:
                 one = _engine._ones_like(data)
             _engine._run_plain(edge, one, not retain_graph)
             return
+        gradient, inputs = _checks.backward_arguments(gradient, retain_graph, create_graph, inputs)
         _engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ conversion
@@ -558,6 +540,8 @@ class Tensor:
 
 
 # Imported last: these modules import Tensor and wrap from here.
+from . import tensor_checks as _checks  # noqa: E402
+from . import tensor_copy as _copying  # noqa: E402
 from .autograd import engine as _engine  # noqa: E402
 from .ops import api as _ops_api  # noqa: E402
 from .ops import numpy_dispatch as _numpy_dispatch  # noqa: E402
@@ -611,3 +595,6 @@ for _name, _op_class in (
     setattr(Tensor, _name, unary_op(_op_class, _name))
 
 _ops_api.install_tensor_methods(Tensor)
+# copy.deepcopy, copy.copy and pickle, as PyTorch (tensor_copy.py).
+Tensor.__deepcopy__ = _copying.deepcopy_tensor
+Tensor.__reduce_ex__ = _copying.reduce_tensor

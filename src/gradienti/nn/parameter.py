@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..arguments import check_bool
 from ..creation import empty
 from ..tensor import FLOAT_ONLY_MESSAGE, Tensor
+from ..tensor_copy import rebuild_tensor
 
 
 class Parameter(Tensor):
@@ -18,11 +20,13 @@ class Parameter(Tensor):
             raise TypeError(
                 f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}"
             )
+        # PyTorch's check, made by the call that builds the Parameter
+        check_bool(requires_grad, "_make_subclass", "require_grad", 3)
         p = object.__new__(cls)
         p._data = data._as_array()
         p._edge = None
         p._grad = None
-        p._set_requires_grad(bool(requires_grad), FLOAT_ONLY_MESSAGE)
+        p._set_requires_grad(requires_grad, FLOAT_ONLY_MESSAGE)
         return p
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
@@ -34,10 +38,11 @@ class Parameter(Tensor):
     __str__ = __repr__  # print(p) too (Tensor binds __str__ to its own __repr__)
 
     def __deepcopy__(self, memo):
-        if id(self) in memo:
-            return memo[id(self)]
-        from ..creation import tensor as _tensor
-
-        result = Parameter(_tensor(self._data.copy()), self.requires_grad)
-        memo[id(self)] = result
-        return result
+        """A new Parameter with a copy of the values and the same requires_grad; unlike a
+        Tensor's deep copy it has no ``.grad`` (PyTorch's ``Parameter.__deepcopy__``)."""
+        found = memo.get(id(self))
+        if found is None:
+            found = memo[id(self)] = rebuild_tensor(
+                type(self), self._as_array().copy(), self.requires_grad
+            )
+        return found

@@ -7,11 +7,13 @@ Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/a
 
 from __future__ import annotations
 
+from ..arguments import check_number, is_number, wrong_type
 from ..autograd import versions
 from ..autograd.function import NO_EDGE, AccumulateGrad, edge_parts
 from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, xp
-from ..tensor import wrap
+from ..tensor import Tensor, wrap
+from .apply import raise_if_not_broadcastable
 
 _ndarray = xp.ndarray
 
@@ -31,6 +33,11 @@ def assign_in_place(tensor, result):
         _refuse_in_place_on_leaf_or_view(node)
     old = tensor._data
     values = result._data
+    if values.shape != old.shape:  # the operands broadcast to more than this tensor holds
+        raise RuntimeError(
+            f"output with shape {list(old.shape)} doesn't match the broadcast shape "
+            f"{list(values.shape)}"
+        )
     if values.dtype != old.dtype and not xp.can_cast(values.dtype, old.dtype, "same_kind"):
         raise RuntimeError(
             f"result type {SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
@@ -115,12 +122,44 @@ def clamp_(input, min=None, max=None):  # noqa: A002 - PyTorch's names
 def copy_(input, src, non_blocking: bool = False):
     """Copy ``src`` (broadcast, cast to this dtype) into ``input``; differentiable in src: it is
     ``input[...] = src``, recorded as PyTorch's CopyBackwards."""
+    if isinstance(src, Tensor):
+        shape = input._data.shape
+        try:
+            broadcast = xp.broadcast_shapes(shape, src._data.shape)
+        except ValueError:
+            raise_if_not_broadcastable(input._data, src._data)
+            raise
+        if broadcast != shape:
+            raise RuntimeError(
+                f"output with shape {list(shape)} doesn't match the broadcast shape "
+                f"{list(broadcast)}"
+            )
+    elif is_number(src):
+        check_number(src, "copy_", "other", 1)  # PyTorch's OverflowError for 2**70
+    else:
+        raise wrong_type("copy_", "other", "Tensor", src, 1)
     input[...] = src
     return input
 
 
+def _float_argument(value, function: str, name: str, position: int) -> float:
+    """A real number, or a 0-d Tensor that does not require grad (PyTorch's ``double``)."""
+    if isinstance(value, Tensor) and value._data.ndim == 0 and value._edge is None:
+        value = value.item()
+    if isinstance(value, complex) or not is_number(value):
+        raise wrong_type(function, name, "float", value, position)
+    return float(value)
+
+
 def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
     from ..random import uniform_values  # random.py imports creation.py, which imports tensor
+
+    a = _float_argument(a, "uniform_", "from", 1)
+    b = _float_argument(b, "uniform_", "to", 2)
+    if a > b:
+        raise RuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
+        )
 
     values = uniform_values(input._data.shape, a, b, input._data.dtype, generator)
     return input._assign_in_place(wrap(values, NO_EDGE))
@@ -129,11 +168,22 @@ def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
 def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None):
     from ..random import normal_values
 
+    mean = _float_argument(mean, "normal_", "mean", 1)
+    std = _float_argument(std, "normal_", "std", 2)
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
     values = normal_values(input._data.shape, mean, std, input._data.dtype, generator)
     return input._assign_in_place(wrap(values, NO_EDGE))
 
 
 def fill_(input, value):
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with "
+            f"{value._data.ndim} dimensions."
+        )
+    value = check_number(value, "fill_", "value", 1)
     filled = wrap(xp.full(input._data.shape, value, dtype=input._data.dtype), NO_EDGE)
     return input._assign_in_place(filled)
 

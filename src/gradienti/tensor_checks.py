@@ -1,0 +1,71 @@
+"""Checks of what is handed to a Tensor's autograd API (``.grad = ...``, ``backward(...)``),
+with PyTorch's exception classes and texts, made before anything is changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .arguments import check_flag, type_name
+from .backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES
+from .tensor import Tensor
+
+
+def check_grad_assignment(tensor: Tensor, value) -> None:
+    """``tensor.grad = value``: a Tensor of the same shape and dtype, or None."""
+    if value is None:
+        return
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"assigned grad expected to be a Tensor or None but got grad of type {type_name(value)}"
+        )
+    if value._data.shape != tensor._data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+            f"tensor of size '{list(tensor._data.shape)}'. Please ensure that the gradient "
+            "and the tensor are the same size"
+        )
+    if value._data.dtype != tensor._data.dtype:
+        given = CPP_TYPE_NAMES[value.dtype.name]
+        expected = SCALAR_TYPE_NAMES[tensor.dtype.name]
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{given}' to a tensor with "
+            f"grad_dtype '{expected}'. The gradient must match the tensor's grad_dtype "
+            "(defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+            "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
+            "with caution. Diverging the dtypes of a tensor and its gradient may break "
+            "downstream systems that assume they match."
+        )
+
+
+def backward_arguments(gradient, retain_graph, create_graph, inputs) -> tuple:
+    """``Tensor.backward``'s arguments as ``torch.autograd.backward`` reads them, in its order:
+    ``inputs`` a Tensor, or a sequence or dict of Tensors, not empty; of a sequence of
+    gradients only the first is read (the engine checks it); the flags ints or bools."""
+    if inputs is not None and not isinstance(inputs, Tensor):
+        inputs = _input_tuple(inputs)
+    if gradient is not None and not isinstance(gradient, Tensor):
+        gradient = tuple(gradient)[:1]  # "'float' object is not iterable"
+    if retain_graph is not None:
+        check_flag(retain_graph)
+    check_flag(create_graph)
+    for item in () if isinstance(inputs, Tensor) or inputs is None else inputs:
+        if not isinstance(item, Tensor):
+            raise RuntimeError(
+                f"all inputs have to be Tensors or GradientEdges, but got {type(item).__name__}"
+            )
+    return gradient, inputs
+
+
+def _input_tuple(inputs) -> tuple:
+    if type(inputs) is dict:
+        inputs = tuple(inputs.values())
+    elif isinstance(inputs, Mapping):
+        raise TypeError(
+            f"`inputs` argument to `backward()` must be a dict, not {type(inputs).__name__}. "
+            "Other Mapping types are not supported."
+        )
+    else:
+        inputs = tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    return inputs
