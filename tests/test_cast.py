@@ -105,3 +105,22 @@ def test_short_char_byte_methods():
         gradienti.uint8,
     )
     assert x.byte().tolist() == torch.tensor([1.5, -2.5]).byte().tolist() == [1, 254]
+
+
+@pytest.mark.parametrize("target", INTEGER_DTYPES + ["float16"])
+@pytest.mark.parametrize("kind", ["tensor", "ndarray"])
+def test_tensor_from_floats_with_a_dtype(kind, target):
+    """tensor(data, dtype=...) of a float tensor or array converts as .to() does."""
+    values = np.array(VALUES, dtype=np.float64)
+    results = []
+    for lib in (gradienti, torch):
+        data = lib.tensor(values) if kind == "tensor" else values
+        stack, state = _strict()
+        warnings.filterwarnings("ignore", "To copy construct", UserWarning)
+        try:
+            results.append(lib.tensor(data, dtype=getattr(lib, target)).numpy())
+        finally:
+            state.__exit__(None, None, None)
+            stack.__exit__(None, None, None)
+    assert results[0].dtype == results[1].dtype
+    np.testing.assert_array_equal(*results)

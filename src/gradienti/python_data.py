@@ -14,6 +14,7 @@ import operator
 
 from .arguments import type_name
 from .backend import bool_, default_float, from_numpy_dtype, int64, result_type, xp
+from .ops.cast import cast_array
 from .tensor import Tensor
 
 MAX_DIMS = 64
@@ -26,12 +27,12 @@ class _Irregular(Exception):
 def array_from_data(data, np_dtype):
     """A fresh array holding ``data`` in ``np_dtype`` (None: inferred as PyTorch does)."""
     if isinstance(data, Tensor):
-        return _supported(xp.array(data._data, dtype=np_dtype))
+        return _supported(_converted_copy(data._data, np_dtype))
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type_name(data)}'")
     if isinstance(data, (xp.ndarray, xp.generic)):
         from_numpy_dtype(data.dtype)  # PyTorch's error for unsupported dtypes
-        return _supported(xp.array(data, dtype=np_dtype))
+        return _supported(_converted_copy(data, np_dtype))
     integral = np_dtype is not None and np_dtype.kind in "iu"
     try:
         inferred = xp.array(_unwrap_tensors(data, integral))
@@ -52,6 +53,13 @@ def _supported(array):
     if array.dtype.kind not in "biuf":
         raise TypeError(f"can't convert np.ndarray of type {array.dtype}")
     return array
+
+
+def _converted_copy(array, np_dtype):
+    """A copy of an array in ``np_dtype`` with PyTorch's values where a float does not fit an
+    integer dtype (NaN, infinities, out of range: see ops/cast.py)."""
+    array = xp.asarray(array)
+    return xp.array(array) if np_dtype is None else cast_array(array, np_dtype)
 
 
 def _unwrap_tensors(data, integral: bool):
