@@ -102,6 +102,7 @@ TEMPLATES = [
     "lib.zeros(2).requires_grad_({bad})",
     "setattr(lib.zeros(2), 'requires_grad', {bad})",
     "setattr(lib.zeros(2), 'grad', {bad})",
+    "setattr(lib.zeros(2), 'data', {bad})",
     "lib.zeros(2, requires_grad=True).sum().backward(gradient={bad})",
     "lib.zeros(2, requires_grad=True).backward(gradient={bad})",
     "lib.zeros(2, requires_grad=True).sum().backward(inputs={bad})",

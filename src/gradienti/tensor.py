@@ -225,6 +225,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        _checks.check_data_assignment(value)
         self._data = versions.unaliased(value._data)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -595,6 +596,5 @@ for _name, _op_class in (
     setattr(Tensor, _name, unary_op(_op_class, _name))
 
 _ops_api.install_tensor_methods(Tensor)
-# copy.deepcopy, copy.copy and pickle, as PyTorch (tensor_copy.py).
-Tensor.__deepcopy__ = _copying.deepcopy_tensor
+Tensor.__deepcopy__ = _copying.deepcopy_tensor  # and pickle, copy.copy: as PyTorch
 Tensor.__reduce_ex__ = _copying.reduce_tensor

@@ -37,6 +37,12 @@ def check_grad_assignment(tensor: Tensor, value) -> None:
         )
 
 
+def check_data_assignment(value) -> None:
+    """``tensor.data = value``: a Tensor (of any shape or dtype, as in PyTorch)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type_name(value)}")
+
+
 def backward_arguments(gradient, retain_graph, create_graph, inputs) -> tuple:
     """``Tensor.backward``'s arguments as ``torch.autograd.backward`` reads them, in its order:
     ``inputs`` a Tensor, or a sequence or dict of Tensors, not empty; of a sequence of
