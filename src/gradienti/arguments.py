@@ -13,6 +13,7 @@ import operator
 from .backend import dtype as DType
 
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def type_name(value) -> str:
@@ -23,6 +24,18 @@ def type_name(value) -> str:
     if module == "builtins" or kind.__flags__ & _HEAP_TYPE:
         return kind.__name__
     return f"{module}.{kind.__name__}"
+
+
+_TENSOR_CLASS: list = []
+
+
+def _tensor_class():
+    """Tensor, imported once it exists (tensor.py imports this module first)."""
+    if not _TENSOR_CLASS:
+        from .tensor import Tensor
+
+        _TENSOR_CLASS.append(Tensor)
+    return _TENSOR_CLASS[0]
 
 
 def _argument(function: str, name: str, position: int | None) -> str:
@@ -54,18 +67,16 @@ def check_dtype(value, function: str, name: str = "dtype"):
 
 
 def check_tensor(value, function: str, name: str = "input", position=1):
-    from .tensor import Tensor  # tensor.py imports this module
-
-    if not isinstance(value, Tensor):
+    if not isinstance(value, _tensor_class()):
         raise wrong_type(function, name, "Tensor", value, position)
     return value
 
 
 def check_number(value, function: str, name: str, position=None):
     """A Python or NumPy number, or a 0-d Tensor (PyTorch's ``Scalar``), as a number."""
-    from .tensor import Tensor
-
-    if isinstance(value, Tensor):
+    if type(value) is float:
+        return value
+    if isinstance(value, _tensor_class()):
         if value._data.ndim == 0:
             return value.item()
     elif is_number(value):
@@ -103,9 +114,7 @@ def is_index(value) -> bool:
         return False
     if type(value) is int:
         return True
-    from .tensor import Tensor
-
-    if isinstance(value, Tensor):
+    if isinstance(value, _tensor_class()):
         return value._data.size == 1 and value._data.dtype.kind in "biu"
     try:
         operator.index(value)
@@ -122,10 +131,9 @@ def check_int(value, function: str, name: str, position=None) -> int:
 
 def _unpack_long(value) -> int:
     """``THPUtils_unpackLong``: the int, which must fit in 64 bits."""
-    from .tensor import Tensor
-
-    number = int(value.item()) if isinstance(value, Tensor) else operator.index(value)
-    if not -(2**63) <= number < 2**63:
+    tensor = isinstance(value, _tensor_class())
+    number = int(value.item()) if tensor else operator.index(value)
+    if not _INT64_MIN <= number <= _INT64_MAX:
         raise ValueError("Overflow when unpacking long long")
     return int(number)
 
@@ -139,7 +147,9 @@ def size_argument(
     Like PyTorch, only the first element decides whether a sequence is a size at all; a later
     element that is no int fails while the sizes are unpacked, with another text.
     """
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+    if varargs and args and type(args[0]) is int:
+        sizes = args  # the positional arguments are the size: zeros(2, 3)
+    elif len(args) == 1 and isinstance(args[0], (tuple, list)):
         sizes = args[0]
         if sizes and not is_index(sizes[0]):
             raise TypeError(
@@ -147,14 +157,18 @@ def size_argument(
                 f"element of type {type_name(sizes[0])} at pos 0"
             )
     elif varargs and args and is_index(args[0]):
-        sizes = args  # the positional arguments are the size: zeros(2, 3)
+        sizes = args  # zeros(numpy.int64(2), 3): as above, tested after the common cases
     elif len(args) == 1:
         raise wrong_type(function, name, "tuple of ints", args[0], position)
     elif not args:
         raise TypeError(f'{function}() missing 1 required positional arguments: "{name}"')
     else:
         raise TypeError(f"{function}() takes 1 positional argument but {len(args)} were given")
-    return tuple(_unpack_size(item, index, function, name) for index, item in enumerate(sizes))
+    shape = tuple(sizes)
+    for item in shape:
+        if type(item) is not int or not _INT64_MIN <= item <= _INT64_MAX:  # the rare case
+            return tuple(_unpack_size(value, at, function, name) for at, value in enumerate(shape))
+    return shape
 
 
 def _unpack_size(item, index: int, function: str, name: str) -> int:
