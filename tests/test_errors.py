@@ -68,6 +68,7 @@ TEMPLATES = [
     "lib.full((2,), 1.0, dtype={bad})",
     "lib.as_tensor([1.0], dtype={bad})",
     "lib.randn(2, dtype={bad})",
+    "lib.zeros(2).to(dtype={bad})",
     # data
     "lib.tensor({bad})",
     "lib.tensor([{bad}])",
@@ -296,6 +297,8 @@ ACCEPTED_AS_TORCH = [
     "lib.zeros(lib.Size([2]))",
     "lib.zeros(2, requires_grad=None)",
     "lib.zeros(2, dtype=float)",
+    "lib.zeros(2).to(float)",
+    "lib.zeros(2).to(dtype=int)",
     "lib.full((2,), lib.tensor(1.0))",
     "lib.arange(True)",
     "lib.linspace(lib.tensor(0.0), 1, 3)",

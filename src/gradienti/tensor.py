@@ -285,20 +285,7 @@ class Tensor:
         return _numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
 
     def to(self, *args, **kwargs) -> Tensor:
-        target = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        if "device" in kwargs:
-            device(kwargs.pop("device") or "cpu")
-        if kwargs:
-            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-        for arg in args:
-            if isinstance(arg, DType):
-                target = arg
-            elif isinstance(arg, Tensor):
-                target = arg.dtype
-            elif arg is not None:
-                device(arg)
+        target, copy = _checks.to_arguments(args, kwargs)
         if target is None or target.np == self._data.dtype:
             return self.clone() if copy else self
         node = ToCopyBackward0()

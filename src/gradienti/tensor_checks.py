@@ -5,9 +5,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .arguments import check_flag, type_name
-from .backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES
+from .arguments import check_dtype, check_flag, type_name
+from .backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, bool_, device, float64, int64
+from .backend import dtype as DType
 from .tensor import Tensor
+
+# The Python types PyTorch takes for a dtype.
+PYTHON_DTYPES = {float: float64, int: int64, bool: bool_}
+
+
+def to_arguments(args: tuple, kwargs: dict) -> tuple:
+    """``Tensor.to``'s target dtype (None: keep it) and ``copy`` flag; a device must be the
+    CPU. Python's float, int and bool stand for float64, int64 and bool, as in PyTorch."""
+    target = check_dtype(kwargs.pop("dtype", None), "to")
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if "device" in kwargs:
+        device(kwargs.pop("device") or "cpu")
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for arg in args:
+        if isinstance(arg, DType) or (isinstance(arg, type) and arg in PYTHON_DTYPES):
+            target = arg
+        elif isinstance(arg, Tensor):
+            target = arg.dtype
+        elif arg is not None:
+            device(arg)
+    return PYTHON_DTYPES.get(target, target), copy
 
 
 def check_grad_assignment(tensor: Tensor, value) -> None:
