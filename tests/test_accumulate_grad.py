@@ -316,3 +316,56 @@ def test_a_gradient_that_is_not_a_tensor_raises_as_pytorch(case):
 
     ours, theirs = outcome(gradienti), outcome(torch)
     assert ours == theirs
+
+
+ENGINE_ARGUMENTS = {
+    "extra gradients": lambda lib, y, x: lib.autograd.backward([y], [lib.ones(2), lib.ones(2)]),
+    "extra grad_outputs": lambda lib, y, x: lib.autograd.grad([y], [x], [lib.ones(2)] * 2),
+    "fewer gradients": lambda lib, y, x: lib.autograd.backward([y, y], [lib.ones(2)]),
+    "backward inputs": lambda lib, y, x: y.sum().backward(inputs=[1.0]),
+    "grad inputs": lambda lib, y, x: lib.autograd.grad(y.sum(), [1.0]),
+    "grad inputs str": lambda lib, y, x: lib.autograd.grad(y.sum(), "a"),
+    "grad outputs str": lambda lib, y, x: lib.autograd.grad("a", x),
+    "backward str": lambda lib, y, x: lib.autograd.backward("a"),
+    "backward float": lambda lib, y, x: lib.autograd.backward([1.0]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENGINE_ARGUMENTS))
+def test_backward_and_grad_check_their_arguments_as_pytorch(case):
+    def outcome(lib):
+        x = lib.ones(2, requires_grad=True)
+        try:
+            result = ENGINE_ARGUMENTS[case](lib, x * 2, x)
+        except (RuntimeError, TypeError, AssertionError) as error:
+            return type(error).__name__, str(error), x.grad
+        if result is not None:
+            return "ok", [value.numpy().tolist() for value in result]
+        return "ok", x.grad.numpy().tolist()
+
+    assert outcome(gradienti) == outcome(torch)
+
+
+@pytest.mark.parametrize("saves", ["nothing", "None", "the input, never read"])
+def test_a_custom_function_whose_backward_reads_nothing_saved_runs_twice(saves):
+    def run(lib):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                if saves == "None":
+                    ctx.save_for_backward(None)
+                elif saves != "nothing":
+                    ctx.save_for_backward(a)
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+
+        x = lib.ones(2, requires_grad=True)
+        total = Double.apply(x).sum()
+        total.backward()
+        total.backward()
+        return x.grad.numpy().tolist()
+
+    assert run(gradienti) == run(torch) == [4.0, 4.0]

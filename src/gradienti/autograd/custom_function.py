@@ -54,6 +54,7 @@ class FunctionCtx(Node):
     """
 
     _function = None  # the Function subclass, set on each generated node class
+    checks_saved_on_read = True  # ``saved_tensors`` raises once released
     _non_tensor_outputs: tuple = ()
 
     def __init__(self) -> None:

@@ -144,10 +144,12 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
             raise TypeError(
                 f"gradients can be either Tensors or None, but got {type(given).__name__}"
             )
-    if len(grad_outputs) != len(outputs):
+    if len(grad_outputs) < len(outputs):  # (extra gradients are ignored, as in PyTorch)
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     roots = []
     for index, (output, given) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(output, Tensor):
+            raise AssertionError("Expected output to be a torch.Tensor")  # PyTorch's class
         data = output._data
         if given is None:
             if output._edge is not None and data.size != 1:
@@ -189,6 +191,10 @@ def _ones_like(data):
 def _input_edges(inputs) -> list:
     edges = []
     for tensor in inputs:
+        if not isinstance(tensor, Tensor):
+            raise RuntimeError(
+                f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}"
+            )
         if tensor._edge is None:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         edges.append(tensor._edge)
@@ -265,7 +271,7 @@ def _execute(roots, keep_graph: bool, create_graph: bool, targets, accumulate: b
                     leaf_grads.append((node, grads))
                 continue
             saved = node._saved
-            if saved is None:
+            if saved is None and not node.checks_saved_on_read:
                 raise RuntimeError(SAVED_RELEASED_MESSAGE)
             if MODIFIED and saved:
                 check_versions(node)  # a saved array was modified in place: PyTorch's error
@@ -373,7 +379,7 @@ def _run_plain(node, grads, release: bool) -> None:
             if saved:
                 if MODIFIED:
                     check_versions(node)
-            elif saved is None:
+            elif saved is None and not node.checks_saved_on_read:
                 raise RuntimeError(SAVED_RELEASED_MESSAGE)
             if several:
                 results = node.backward(node, *_materialize(node, grads))

@@ -112,6 +112,10 @@ class Node:
     num_outputs = 1
     # Whether the output is a view of the (first) input: in-place ops treat it as its base.
     is_view = False
+    # Whether reading the saved values raises once they are released (a custom Function's
+    # ``ctx.saved_tensors``): then the engine lets a released node run again, as PyTorch
+    # does when its backward reads nothing it saved.
+    checks_saved_on_read = False
 
     def name(self) -> str:
         return type(self).__name__
