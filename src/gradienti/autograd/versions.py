@@ -25,6 +25,7 @@ MODIFIED: dict[int, list] = {}
 
 
 def _root(array):
+    """The array that owns the memory behind ``array`` (the end of its chain of views)."""
     base = array.base
     while type(base) is _ndarray:
         array = base
@@ -54,16 +55,37 @@ def bump(array, to: int | None = None, by=None) -> int:
     return entry[0]
 
 
-def record(saved: tuple) -> tuple:
-    """The versions of saved values, kept by a node when some array has been modified."""
-    return tuple(version(value) for value in saved)
+def record(saved: tuple):
+    """The versions of saved values, kept by a node while some array has been modified: None
+    when every one is 0 (the usual case, and what ``check`` reads None as).
+
+    Written out, without ``version`` and ``_root`` calls: while any modified array is alive
+    (in every training loop, whose optimizer writes the parameters in place) this runs for
+    every recorded op, and ``check`` for every node backward runs.
+    """
+    versions = None
+    get = MODIFIED.get
+    for position, value in enumerate(saved):
+        if type(value) is _ndarray:
+            base = value.base
+            entry = get(id(value)) if type(base) is not _ndarray else get(id(_root(base)))
+            if entry is not None and entry[0]:
+                if versions is None:
+                    versions = [0] * len(saved)
+                versions[position] = entry[0]
+    return None if versions is None else tuple(versions)
 
 
 def check(node) -> None:
     """PyTorch's error when a value the node saved was modified in place since."""
     expected = getattr(node, "_versions", None)
+    get = MODIFIED.get
     for position, value in enumerate(node._saved):
-        now = version(value)
+        if type(value) is not _ndarray:
+            continue  # a NumPy scalar is immutable
+        base = value.base
+        entry = get(id(value)) if type(base) is not _ndarray else get(id(_root(base)))
+        now = 0 if entry is None else entry[0]
         was = 0 if expected is None else expected[position]
         if now != was:
             raise modified_error(_describe(node, position, value), now, was)
