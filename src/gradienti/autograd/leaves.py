@@ -38,8 +38,12 @@ def commit_all(retained: list, leaf_grads: list, delivered: set, create_graph: b
                 commit_grad(tensor, value, delivered, create_graph, in_place=False)
         for accumulator, value in leaf_grads:
             leaf = accumulator._variable()
-            if leaf is not None:
-                commit_grad(leaf, value, delivered, create_graph)
+            if leaf is None:
+                continue
+            if leaf._grad is None and type(value) is not _ndarray and not create_graph:
+                leaf._grad = wrap(value, NO_EDGE)  # a first 0-d gradient: commit_grad's case,
+                continue  # written out for scalar graphs (one call fewer per leaf)
+            commit_grad(leaf, value, delivered, create_graph)
 
 
 def mark_delivered(delivered: set, array) -> None:
