@@ -1,4 +1,4 @@
-"""Op cases: linear algebra (ops/linalg.py, ops/einsum.py).
+"""Op cases: linear algebra (ops/linalg.py, ops/products.py, ops/einsum.py).
 
 ``CASES`` are run by test_ops.py (finite differences, and PyTorch's forward, graph, gradient
 and double backward). ``EINSUM_CASES`` are run by test_linalg.py with the same checks except

@@ -1,5 +1,7 @@
-"""Linear algebra: matmul and its special cases (mm, bmm, mv, dot), outer. Beside it:
-einsum in ops/einsum.py; diag, diagonal, trace, tril and triu in ops/diagonal.py.
+"""Linear algebra: matmul and outer, and the public tables of the matrix products. The
+products matmul decomposes into (mm, addmm, bmm, mv, dot), with their nodes and VJPs, are in
+ops/products.py; einsum in ops/einsum.py; diag, diagonal, trace, tril and triu in
+ops/diagonal.py.
 
 Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
 
@@ -8,180 +10,32 @@ graph is PyTorch's: ``M@M`` is one MmBackward0, a batch of matrices times a matr
 batch into rows (ViewBackward0 -> MmBackward0 -> UnsafeViewBackward0), broadcast batches are
 expanded and flattened for one BmmBackward0. Its choices depend on ``requires_grad`` and on
 the strides, as PyTorch's do. Without a graph to record it is a single ``xp.matmul``.
-
-The VJPs of the products are products with a transposed operand (``g @ B^T``, ``A^T @ g``):
-transposes are views, and the gradient of an input that needs none is not computed.
 """
 
 from __future__ import annotations
 
-from ..autograd.function import CONFORM_ONLY, NO_EDGE, SAVE_INPUTS, Op
+from ..autograd.function import NO_EDGE
 from ..autograd.grad_mode import grad_state
-from ..autograd.versions import MODIFIED, record
-from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
+from ..backend import xp
 from ..tensor import Tensor, wrap
-from .apply import binary, nary, tensor_argument, unary
+from .apply import tensor_argument, unary
 from .elementwise import CloneBackward0
-from .rearrange import TBackward0, TransposeBackward0
+from .products import AddmmBackward0 as AddmmBackward0  # the nodes stay importable from here
+from .products import BmmBackward0 as BmmBackward0
+from .products import DotBackward0 as DotBackward0
+from .products import MmBackward0 as MmBackward0
+from .products import MvBackward0 as MvBackward0
+from .products import addmm, bmm, dot, mm, mv, transpose_last
+from .rearrange import TBackward0
 from .shape import (
     ExpandBackward0,
     SqueezeBackward1,
     UnsafeViewBackward0,
     UnsqueezeBackward0,
     ViewBackward0,
-    expanded_shape,
-    reshape,
 )
 
 _ndarray = xp.ndarray
-
-
-# ------------------------------------------------------------------ products and their VJPs
-class MmBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-
-    function = xp.matmul  # the forward: a @ b, both matrices
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        a_edge, b_edge = ctx._next
-        raw = type(g) is not Tensor  # (recording a graph, the saved values are Tensors)
-        grad_a = _mm_grad_left(g, b, raw and _column_major(a)) if a_edge is not None else None
-        grad_b = _mm_grad_right(g, a, raw and _column_major(b)) if b_edge is not None else None
-        return grad_a, grad_b
-
-
-class AddmmBackward0(Op):
-    """``beta * input + alpha * (mat1 @ mat2)``: ``F.linear`` of a batch of rows, as in PyTorch.
-
-    One product and one in-place add of the (broadcast) ``input``; the engine sums the
-    gradient of ``input`` back to its shape. Only the operands a gradient needs are kept.
-    """
-
-    __slots__ = ("beta", "alpha", "column_major")
-    save = SAVE_INPUTS
-
-    @staticmethod
-    def forward(ctx, input, mat1, mat2):
-        # The operands' layouts, which decide the gradients' (mat1 or mat2 may not be kept).
-        ctx.column_major = (_column_major(mat1), _column_major(mat2))
-        out = xp.matmul(mat1, mat2)
-        beta, alpha = ctx.beta, ctx.alpha
-        if alpha != 1:
-            out *= alpha
-        if beta == 1:
-            out += input
-        elif beta != 0:  # beta 0 ignores input, even its NaNs (PyTorch)
-            out += beta * input
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        _, mat1, mat2 = ctx.saved_tensors
-        input_edge, mat1_edge, mat2_edge = ctx._next
-        beta, alpha = ctx.beta, ctx.alpha
-        grad_input = None
-        if input_edge is not None:
-            grad_input = g if beta == 1 else g * beta
-        mat1_column_major, mat2_column_major = ctx.column_major
-        grad_mat1 = _mm_grad_left(g, mat2, mat1_column_major) if mat1_edge is not None else None
-        grad_mat2 = _mm_grad_right(g, mat1, mat2_column_major) if mat2_edge is not None else None
-        if alpha != 1:
-            grad_mat1 = None if grad_mat1 is None else grad_mat1 * alpha
-            grad_mat2 = None if grad_mat2 is None else grad_mat2 * alpha
-        return grad_input, grad_mat1, grad_mat2
-
-
-class BmmBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-
-    function = xp.matmul  # the forward: a batch of matrix products
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        a_edge, b_edge = ctx._next
-        grad_a = _bmm(g, _mT(b)) if a_edge is not None else None
-        grad_b = _bmm(_mT(a), g) if b_edge is not None else None
-        return grad_a, grad_b
-
-
-class MvBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-
-    function = xp.matmul  # the forward: matrix @ vector
-
-    @staticmethod
-    def backward(ctx, g):
-        m, v = ctx.saved_tensors
-        m_edge, v_edge = ctx._next
-        grad_m = reshape(g, (g.shape[0], 1)) * v if m_edge is not None else None
-        grad_v = _mv(_mT(m), g) if v_edge is not None else None
-        return grad_m, grad_v
-
-
-class DotBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-
-    function = staticmethod(xp.dot)  # the forward: vector . vector (a plain function)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        a_edge, b_edge = ctx._next
-        return (g * b if a_edge is not None else None), (g * a if b_edge is not None else None)
-
-
-def _mT(x):
-    """The last two dimensions swapped: a view of an array, or a recorded transpose."""
-    if type(x) is Tensor:
-        return unary(_transpose_last(x._data.ndim), x)
-    return x.swapaxes(-1, -2)
-
-
-def _transpose_last(ndim: int, node_class=None) -> TransposeBackward0:
-    node = (node_class or TransposeBackward0)()
-    node.dim0, node.dim1 = ndim - 2, ndim - 1
-    return node
-
-
-def _mm(x, y):
-    return mm(x, y) if type(x) is Tensor else xp.matmul(x, y)
-
-
-def _column_major(array) -> bool:
-    """A matrix stored column by column (a transposed view, like ``weight.t()``)."""
-    flags = array.flags
-    return flags.f_contiguous and not flags.c_contiguous
-
-
-def _mm_grad_left(g, b, a_column_major: bool):
-    """d(a @ b)/da: ``g @ b^T``, computed as ``(b @ g^T)^T`` when ``a`` is column-major, so
-    the gradient has ``a``'s layout (PyTorch's ``mm_mat1_backward``); the same numbers."""
-    if a_column_major and type(g) is not Tensor:
-        return xp.matmul(b, g.T).T
-    return _mm(g, _mT(b))
-
-
-def _mm_grad_right(g, a, b_column_major: bool):
-    """d(a @ b)/db: ``a^T @ g``, or ``(g^T @ a)^T`` when ``b`` is column-major (a transposed
-    weight): its gradient then becomes a contiguous array again through ``TBackward0``."""
-    if b_column_major and type(g) is not Tensor:
-        return xp.matmul(g.T, a).T
-    return _mm(_mT(a), g)
-
-
-def _bmm(x, y):
-    return bmm(x, y) if type(x) is Tensor else xp.matmul(x, y)
-
-
-def _mv(x, y):
-    return mv(x, y) if type(x) is Tensor else xp.matmul(x, y)
 
 
 # ------------------------------------------------ views of matmul's decomposition (PyTorch's)
@@ -323,7 +177,7 @@ def _matmul_array(a, b):
 def _matmul_folded(a: Tensor, b: Tensor, d1: int, d2: int) -> Tensor:
     """A batch of matrices (the larger operand) folded into the rows of one matrix."""
     transpose = d2 > d1
-    t1 = unary(_transpose_last(d2), b) if transpose else a
+    t1 = unary(transpose_last(d2), b) if transpose else a
     t2 = (unary(TBackward0(), a) if d1 == 2 else a) if transpose else b
     sizes = t1._data.shape
     output_shape = sizes[:-1]
@@ -336,7 +190,7 @@ def _matmul_folded(a: Tensor, b: Tensor, d1: int, d2: int) -> Tensor:
     output = _recorded(UnsafeViewBackward0, mm(folded, t2), output_shape)
     if not transpose:
         return output
-    output = unary(_transpose_last(output._data.ndim), output)
+    output = unary(transpose_last(output._data.ndim), output)
     return output if output._data.flags.c_contiguous else unary(CloneBackward0(), output)
 
 
@@ -400,145 +254,6 @@ def _matmul_ufunc(a, b):
         names = ["numpy.ndarray" if type(x) is _ndarray else type(x).__name__ for x in (a, b)]
         raise TypeError(f"unsupported operand type(s) for @: '{names[0]}' and '{names[1]}'")
     return _matmul(a, b)
-
-
-# ------------------------------------------------------------------- mm, bmm, mv, dot
-def _dtype_names(names: dict, *arrays) -> list:
-    return [names[str(array.dtype)] for array in arrays]
-
-
-def mm(input, mat2):
-    tensor_argument(input, "mm", "input", 1)
-    tensor_argument(mat2, "mm", "mat2", 2)
-    a, b = input._data, mat2._data
-    if a.ndim != 2:
-        raise RuntimeError("self must be a matrix")
-    if b.ndim != 2:
-        raise RuntimeError("mat2 must be a matrix")
-    if a.shape[1] != b.shape[0]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-            f"{b.shape[0]}x{b.shape[1]})"
-        )
-    if a.dtype != b.dtype:
-        first, second = _dtype_names(CPP_TYPE_NAMES, a, b)
-        raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {first} != {second}"
-        )
-    if a.dtype == bool:
-        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
-    return binary(MmBackward0(), input, mat2)
-
-
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """``beta * input + alpha * (mat1 @ mat2)``, ``input`` broadcast to the product's shape."""
-    tensor_argument(input, "addmm", "input", 1)
-    tensor_argument(mat1, "addmm", "mat1", 2)
-    tensor_argument(mat2, "addmm", "mat2", 3)
-    bias, a, b = input._data, mat1._data, mat2._data
-    for name, array in (("mat1", a), ("mat2", b)):
-        if array.ndim != 2:
-            raise RuntimeError(f"{name} must be a matrix, got {array.ndim}-D tensor")
-    if a.shape[1] != b.shape[0]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-            f"{b.shape[0]}x{b.shape[1]})"
-        )
-    for name, array in (("self", bias), ("mat1", a)):
-        if array.dtype != b.dtype:
-            first, second = _dtype_names(SCALAR_TYPE_NAMES, array, b)
-            raise RuntimeError(
-                f"{name} and mat2 must have the same dtype, but got {first} and {second}"
-            )
-    if b.dtype == bool:
-        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
-    out_shape = (a.shape[0], b.shape[1])
-    if bias.shape != out_shape[1:] and bias.shape != out_shape:
-        expanded_shape(input, out_shape)  # PyTorch's error for an input that does not expand
-    node = AddmmBackward0()
-    if b.dtype.kind != "f":  # the scalars are converted to the integral type, as in PyTorch
-        beta, alpha = int(beta), int(alpha)
-    node.beta, node.alpha = beta, alpha
-    out = nary(node, input, mat1, mat2)
-    if out._edge is node:
-        # Keep what the VJP reads: mat1 for mat2's gradient, mat2 for mat1's; never input.
-        _, mat1_edge, mat2_edge = node._next
-        keep_mat1 = a if mat2_edge is not None else None
-        keep_mat2 = b if mat1_edge is not None else None
-        node._saved = (None, keep_mat1, keep_mat2)
-        if MODIFIED:
-            node._versions = record(node._saved)
-        # Only the input can need a broadcast sum (the products' gradients have their shapes).
-        if bias.shape == out_shape:
-            node._input_meta = node._hooks = None
-        else:
-            node._input_meta = ((bias.shape, b.dtype), None, None)
-            node._hooks = CONFORM_ONLY
-    return out
-
-
-def bmm(input, mat2):
-    tensor_argument(input, "bmm", "input", 1)
-    tensor_argument(mat2, "bmm", "mat2", 2)
-    a, b = input._data, mat2._data
-    if a.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor")
-    if b.ndim != 3:
-        raise RuntimeError("batch2 must be a 3D tensor")
-    if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
-        raise RuntimeError(
-            "Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
-        )
-    if a.dtype != b.dtype:
-        first, second = _dtype_names(SCALAR_TYPE_NAMES, a, b)
-        raise RuntimeError(f"expected scalar type {first} but found {second}")
-    if a.dtype == bool:
-        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
-    return binary(BmmBackward0(), input, mat2)
-
-
-def mv(input, vec):
-    tensor_argument(input, "mv", "input", 1)
-    tensor_argument(vec, "mv", "vec", 2)
-    m, v = input._data, vec._data
-    if m.ndim != 2 or v.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}")
-    if m.shape[1] != v.shape[0]:
-        raise RuntimeError(
-            f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), "
-            f"vec ({v.shape[0]})"
-        )
-    if m.dtype != v.dtype:
-        mat, vector = _dtype_names(SCALAR_TYPE_NAMES, m, v)
-        raise RuntimeError(
-            f"addmv input tensors must have the same dtype, but got {vector}, {mat}, and {vector}"
-        )
-    if m.dtype == bool:
-        raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
-    return binary(MvBackward0(), input, vec)
-
-
-def dot(input, tensor):
-    tensor_argument(input, "dot", "input", 1)
-    tensor_argument(tensor, "dot", "tensor", 2)
-    a, b = input._data, tensor._data
-    if a.ndim != 1 or b.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    if a.dtype != b.dtype:
-        first, second = _dtype_names(SCALAR_TYPE_NAMES, a, b)
-        raise RuntimeError(
-            f"dot : expected both vectors to have same dtype, but found {first} and {second}"
-        )
-    if a.shape[0] != b.shape[0]:
-        raise RuntimeError(
-            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
-            "to have the same number of elements, but got "
-            f"{a.shape[0]} and {b.shape[0]} elements respectively"
-        )
-    if a.dtype == bool:
-        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
-    return binary(DotBackward0(), input, tensor)
 
 
 def outer(input, vec2):
