@@ -1,7 +1,7 @@
-"""The built-in layered layout (viz/layout.py, viz/svg.py): the SVG it writes is well formed,
-readable (layered, no overlapping boxes, labels inside their boxes, edges joining the right boxes
-without crossing other boxes, few crossings) and deterministic, for any rankdir, and big graphs
-lay out. Every check reads the SVG text itself, as a viewer would."""
+"""The built-in layered layout (viz/layout.py, viz/layer_order.py, viz/svg.py): the SVG it
+writes is well formed, readable (layered, no overlapping boxes, labels inside their boxes, edges
+joining the right boxes without crossing other boxes, few crossings) and deterministic, for any
+rankdir, and big graphs lay out. Every check reads the SVG text itself, as a viewer would."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from gradienti.viz import layout
+from gradienti.viz import layer_order, layout
 from gradienti.viz.graph import Graph, VizEdge, VizNode
 from gradienti.viz.layout import render_svg
 from gradienti.viz.svg import ARROW_LENGTH, CHAR_WIDTH, FONT_SIZE, LINE_HEIGHT, color
@@ -433,12 +433,12 @@ def test_crossing_reduction_does_work():
     graph = grid_graph(5, 0)
     root = parse(render_svg(graph))
     assert crossings(edge_paths(root)) == 0
-    swept = layout._improve
+    swept = layer_order._improve
     try:
-        layout._improve = lambda work, layers, count, rounds, passes: (layers, count)
+        layer_order._improve = lambda work, layers, count, rounds, passes: (layers, count)
         initial = [layout.compute_layout(grid_graph(5, seed)).crossings for seed in range(5)]
     finally:
-        layout._improve = swept
+        layer_order._improve = swept
     assert max(initial) > 0
 
 
