@@ -48,35 +48,6 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .functional import (
-    abs,  # noqa: A004
-    add,
-    clone,
-    cos,
-    detach,
-    div,
-    eq,
-    equal,
-    exp,
-    ge,
-    gt,
-    le,
-    log,
-    lt,
-    mul,
-    ne,
-    neg,
-    pow,  # noqa: A004
-    reciprocal,
-    relu,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    sub,
-    tanh,
-    where,
-)
 from .ops.api import FUNCTIONS as _OP_FUNCTIONS
 from .ops.extrema import return_types
 from .random import (

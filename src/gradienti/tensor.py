@@ -320,9 +320,6 @@ class Tensor:
     def cpu(self) -> Tensor:
         return self
 
-    def clone(self, *, memory_format=None) -> Tensor:
-        return unary(CloneBackward0(), self)
-
     def contiguous(self, memory_format=None) -> Tensor:
         data = self._data
         if type(data) is not _ndarray or data.flags.c_contiguous:
@@ -367,133 +364,6 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(shape[0]))
 
-    # ------------------------------------------------------------------ operators
-    # With a Python number the op saves nothing (+ -) or the number alone (* /: MulBackward0
-    # and DivBackward0 keep an input only for the other input's gradient, see ops/apply.py).
-    def __add__(self, other) -> Tensor:
-        if type(other) in NUMBER_TYPES:
-            return with_number(AddBackward0(), self, other, ())
-        return binary(AddBackward0(), self, other)
-
-    __radd__ = __add__
-
-    def __sub__(self, other) -> Tensor:
-        if type(other) in NUMBER_TYPES:
-            return with_number(SubBackward0(), self, other, ())
-        return binary(SubBackward0(), self, other)
-
-    def __rsub__(self, other) -> Tensor:
-        node = RsubBackward1()
-        node.other = other
-        return unary(node, lift_for_scalar(self, other))
-
-    def __mul__(self, other) -> Tensor:
-        if type(other) in NUMBER_TYPES:
-            return with_number(MulBackward0(), self, other, (None, other))
-        return binary(MulBackward0(), self, other)
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other) -> Tensor:
-        if type(other) in NUMBER_TYPES:
-            return with_number(DivBackward0(), lift_for_division(self, other), other, (None, other))
-        return binary(DivBackward0(), lift_for_division(self, other), other)
-
-    def __rtruediv__(self, other) -> Tensor:
-        # PyTorch records number / x as reciprocal(x) * number.
-        return unary(ReciprocalBackward0(), self) * other
-
-    def __pow__(self, exponent) -> Tensor:
-        if type(exponent) is Tensor:
-            return binary(PowBackward1(), self, exponent)
-        node = PowBackward0()
-        node.exponent = exponent
-        if type(exponent) is float:
-            return unary(node, lift_to_float(self))
-        return unary(node, self)
-
-    def __rpow__(self, base) -> Tensor:
-        node = PowBackward2()
-        node.base = base
-        return unary(node, lift_for_scalar(self, base))
-
-    def __neg__(self) -> Tensor:
-        return unary(NegBackward0(), self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __abs__(self) -> Tensor:
-        return unary(AbsBackward0(), self)
-
-    def __eq__(self, other) -> Tensor:
-        return compare(xp.equal, self, other)
-
-    def __ne__(self, other) -> Tensor:
-        return compare(xp.not_equal, self, other)
-
-    def __lt__(self, other) -> Tensor:
-        return compare(xp.less, self, other)
-
-    def __le__(self, other) -> Tensor:
-        return compare(xp.less_equal, self, other)
-
-    def __gt__(self, other) -> Tensor:
-        return compare(xp.greater, self, other)
-
-    def __ge__(self, other) -> Tensor:
-        return compare(xp.greater_equal, self, other)
-
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-
-    def __and__(self, other) -> Tensor:
-        return compare(xp.bitwise_and, self, other)
-
-    def __or__(self, other) -> Tensor:
-        return compare(xp.bitwise_or, self, other)
-
-    def __xor__(self, other) -> Tensor:
-        return compare(xp.bitwise_xor, self, other)
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    def __invert__(self) -> Tensor:
-        return wrap(xp.invert(self._data), NO_EDGE)
-
-    def add(self, other, *, alpha=1) -> Tensor:
-        return self + (other * alpha if alpha != 1 else other)
-
-    def sub(self, other, *, alpha=1) -> Tensor:
-        return self - (other * alpha if alpha != 1 else other)
-
-    def mul(self, other) -> Tensor:
-        return self * other
-
-    def div(self, other) -> Tensor:
-        return self / other
-
-    def pow(self, exponent) -> Tensor:
-        return self**exponent
-
-    multiply, divide, true_divide, subtract = mul, div, div, sub
-
-    def neg(self) -> Tensor:
-        return unary(NegBackward0(), self)
-
-    negative = neg
-
-    def reciprocal(self) -> Tensor:
-        return unary(ReciprocalBackward0(), self)
-
-    # ------------------------------------------------------------------ math
-    def abs(self) -> Tensor:
-        return unary(AbsBackward0(), self)
-
-    absolute = abs
-
-    def sign(self) -> Tensor:
-        return unary(SignBackward0(), self)
-
     def __hash__(self) -> int:
         return id(self)
 
@@ -533,54 +403,8 @@ from . import tensor_copy as _copying  # noqa: E402
 from .autograd import engine as _engine  # noqa: E402
 from .ops import api as _ops_api  # noqa: E402
 from .ops import numpy_dispatch as _numpy_dispatch  # noqa: E402
-from .ops.apply import (  # noqa: E402
-    NUMBER_TYPES,
-    binary,
-    compare,
-    lift_for_division,
-    lift_for_scalar,
-    lift_to_float,
-    unary,
-    unary_op,
-    with_number,
-)
-from .ops.elementwise import (  # noqa: E402
-    AbsBackward0,
-    AddBackward0,
-    CloneBackward0,
-    CosBackward0,
-    DivBackward0,
-    ExpBackward0,
-    LogBackward0,
-    MulBackward0,
-    NegBackward0,
-    PowBackward0,
-    PowBackward1,
-    PowBackward2,
-    ReciprocalBackward0,
-    ReluBackward0,
-    RsubBackward1,
-    SigmoidBackward0,
-    SignBackward0,
-    SinBackward0,
-    SqrtBackward0,
-    SubBackward0,
-    TanhBackward0,
-    ToCopyBackward0,
-)
-
-# One-input ops without parameters: bound functions (see unary_op), the hot path of chains.
-for _name, _op_class in (
-    ("exp", ExpBackward0),
-    ("log", LogBackward0),
-    ("sqrt", SqrtBackward0),
-    ("sin", SinBackward0),
-    ("cos", CosBackward0),
-    ("tanh", TanhBackward0),
-    ("sigmoid", SigmoidBackward0),
-    ("relu", ReluBackward0),
-):
-    setattr(Tensor, _name, unary_op(_op_class, _name))
+from .ops.apply import unary  # noqa: E402
+from .ops.elementwise import ToCopyBackward0  # noqa: E402
 
 _ops_api.install_tensor_methods(Tensor)
 Tensor.__deepcopy__ = _copying.deepcopy_tensor  # and pickle, copy.copy: as PyTorch

@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..creation import tensor as _tensor
 from ..creation import zeros_like as _zeros_like
-from ..functional import where as _where
 from ..ops import activation as _act
 from ..ops import binary_cross_entropy as _bce
 from ..ops import linalg as _linalg
@@ -13,6 +12,7 @@ from ..ops import nll_loss as _nll
 from ..ops import pooling as _pool
 from ..ops.apply import tensor_argument as _tensor_argument
 from ..ops.conv import conv1d, conv2d
+from ..ops.elementwise import where as _where
 from ..ops.embedding import embedding
 from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor

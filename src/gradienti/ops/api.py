@@ -1,31 +1,36 @@
-"""The public API of the op modules: which functions become Tensor methods and ``gradienti.*``.
+"""The public API of the op modules, gathered from their declarations (see ops/declare.py).
 
-Each op module that adds public operations declares them in up to three tables:
+Each op module lists its public operations in ``DECLARATIONS``. From them come:
 
-* ``TENSOR_METHODS``: ``{name: function}`` bound onto Tensor (``x.log1p()``); the function
-  takes the tensor as its first argument.
-* ``FUNCTIONS``: ``{name: function}`` exported as ``gradienti.<name>`` (``torch.log1p(x)``).
-* ``UFUNCS``: ``{numpy_ufunc: function}`` so that a VJP calling ``xp.<ufunc>`` on Tensors (a
-  recorded backward) runs the differentiable op.
+* ``TENSOR_METHODS``: ``{name: function}`` bound onto Tensor (``x.log1p()``, ``x + y``);
+* ``FUNCTIONS``: ``{name: function}`` exported as ``gradienti.<name>`` (``torch.log1p(x)``);
+* ``UFUNCS``: ``{numpy_ufunc: function}``, so that a VJP calling ``xp.<ufunc>`` on Tensors (a
+  recorded backward) runs the differentiable op;
+* ``EXPLAIN_RULES``: ``{node class name: rule}``, how ``explain`` tells each node;
+* ``CLI_FUNCTIONS``: ``{name: (Cli, function)}``, what ``gradienti grad``'s expressions may call.
 
-New areas of ops add their module to ``MODULES``; nothing else needs to change.
+A name declared twice is an error at import. A new area of ops adds its module to ``MODULES``.
 """
 
 from __future__ import annotations
 
 from . import (
     activation,
+    binary_cross_entropy,
     cast,
     clamp,
     conv,
     diagonal,
     einsum,
+    elementwise,
     extrema,
     indexing,
     inplace,
     join,
     linalg,
     logical,
+    nll_loss,
+    operators,
     pointwise,
     rearrange,
     reduce,
@@ -36,8 +41,9 @@ from . import (
 )
 
 MODULES = (
+    operators,
+    elementwise,
     inplace,
-    cast,
     pointwise,
     clamp,
     special,
@@ -55,22 +61,51 @@ MODULES = (
     diagonal,
     einsum,
     conv,
+    cast,
+    nll_loss,
+    binary_cross_entropy,
 )
 
 
-def _merged(table: str) -> dict:
-    merged: dict = {}
+def _declarations() -> list:
+    return [
+        declaration for module in MODULES for declaration in getattr(module, "DECLARATIONS", ())
+    ]
+
+
+def _add(table: dict, key, value, what: str) -> None:
+    if key in table and table[key] is not value:
+        raise RuntimeError(f"{key!r} is declared twice in the op modules' {what}")
+    table[key] = value
+
+
+def _gather():
+    methods, functions, ufuncs, rules, cli = {}, {}, {}, {}, {}
+    for declaration in _declarations():
+        for name in declaration.method_names:
+            _add(methods, name, declaration.method, "Tensor methods")
+        for name in declaration.function_names:
+            _add(functions, name, declaration.function, "functions")
+        for ufunc in declaration.ufuncs:
+            call = declaration.ufunc_call or declaration.function or declaration.method
+            _add(ufuncs, ufunc, call, "ufuncs")
+        for node_name, rule in declaration.explain.items():
+            _add(rules, node_name, rule, "explain rules")
+        if declaration.cli is not None:
+            _add(cli, declaration.function_names[0], declaration, "CLI functions")
+    # Modules not yet converted to declarations keep their three tables.
     for module in MODULES:
-        for key, value in getattr(module, table, {}).items():
-            if key in merged and merged[key] is not value:
-                raise RuntimeError(f"{key!r} is declared twice in the op modules' {table}")
-            merged[key] = value
-    return merged
+        for name, function in getattr(module, "TENSOR_METHODS", {}).items():
+            _add(methods, name, function, "Tensor methods")
+        for name, function in getattr(module, "FUNCTIONS", {}).items():
+            _add(functions, name, function, "functions")
+        for ufunc, function in getattr(module, "UFUNCS", {}).items():
+            _add(ufuncs, ufunc, function, "ufuncs")
+    cli_functions = {name: (d.cli, d.function) for name, d in cli.items()}
+    return methods, functions, ufuncs, rules, cli_functions
 
 
-TENSOR_METHODS = _merged("TENSOR_METHODS")
-FUNCTIONS = _merged("FUNCTIONS")
-UFUNCS = _merged("UFUNCS")
+TENSOR_METHODS, FUNCTIONS, UFUNCS, EXPLAIN_RULES, CLI_FUNCTIONS = _gather()
 
 
 def install_tensor_methods(tensor_class) -> None:

@@ -13,7 +13,12 @@ import operator
 
 from ..autograd.function import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import xp
+from ..tensor import Tensor
+from .apply import as_operand, binary, raise_if_not_broadcastable, unary, unary_op
 from .cast import cast_array
+from .declare import Cli, declare, explain_nodes
+from .explain_rule import ATOM, Rule, binary_rule, unary_rule
+from .pointwise_table import checked_function, row, table
 
 
 class AddBackward0(Op):
@@ -91,6 +96,10 @@ class DivBackward0(Op):
         return grad_a, -g * a / (b * b)
 
 
+def _reciprocal(x):
+    return 1 / x
+
+
 class NegBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
@@ -100,22 +109,6 @@ class NegBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         return -g
-
-
-class ReciprocalBackward0(Op):
-    __slots__ = ()
-    save = SAVE_OUTPUT
-    promotes_integers = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return 1 / x
-
-    @staticmethod
-    def backward(ctx, g):
-        # d(1/x) = -1/x^2 = -out^2
-        (out,) = ctx._saved
-        return -g * out * out
 
 
 # PyTorch's CPU kernel computes these exponents as products, square roots and reciprocals,
@@ -215,87 +208,6 @@ class PowBackward2(Op):
         if base == 0:
             return g * 0
         return g * out * xp.log(xp.float64(base)).item()
-
-
-class ExpBackward0(Op):
-    __slots__ = ()
-    save = SAVE_OUTPUT
-    promotes_integers = True
-
-    function = xp.exp  # the forward: xp.exp(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx._saved
-        return g * out
-
-
-class LogBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-
-    function = xp.log  # the forward: xp.log(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx._saved
-        return g / x
-
-
-class SqrtBackward0(Op):
-    __slots__ = ()
-    save = SAVE_OUTPUT
-    promotes_integers = True
-
-    function = xp.sqrt  # the forward: xp.sqrt(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        # d sqrt(x) = 1 / (2 sqrt(x))
-        (out,) = ctx._saved
-        return g / (out + out)
-
-
-class SinBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-
-    function = xp.sin  # the forward: xp.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx._saved
-        return g * xp.cos(x)
-
-
-class CosBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-
-    function = xp.cos  # the forward: xp.cos(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx._saved
-        return -g * xp.sin(x)
-
-
-class TanhBackward0(Op):
-    __slots__ = ()
-    save = SAVE_OUTPUT
-    promotes_integers = True
-
-    function = xp.tanh  # the forward: xp.tanh(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        # d tanh(x) = 1 - tanh(x)^2; written g - g*out*out so that no Python constant meets
-        # an array (a NumPy call with a Python scalar operand costs twice as much).
-        (out,) = ctx._saved
-        return g - g * out * out
 
 
 class SigmoidBackward0(Op):
@@ -460,6 +372,74 @@ def where(condition, a, b):
     return binary(node, a, b)
 
 
-from ..tensor import Tensor  # noqa: E402
+# ---------------------------------------------------------------------- one-expression ops
+# name, PyTorch's node, forward, VJP (g: the output's gradient, x: the input, out: the output),
+# explain's words and local derivative, the CLI's summary. d sqrt(x) = 1/(2 sqrt(x)) is
+# g / (out + out); tanh's 1 - out^2 is written g - g*out*out and reciprocal's -1/x^2 as
+# -g*out*out, so that no Python constant meets an array (such a NumPy call costs twice as much).
+_NODES, _TABLE = table(
+    row("exp", "ExpBackward0", xp.exp, "g * out", ("exponential", "exp({x:0})"), cli="e**x"),
+    row("log", "LogBackward0", xp.log, "g / x", ("natural logarithm", "1/{x:8}"),
+        cli="natural logarithm"),
+    row("sqrt", "SqrtBackward0", xp.sqrt, "g / (out + out)", ("square root", "1/(2·sqrt({x:0}))"),
+        cli="square root"),
+    row("sin", "SinBackward0", xp.sin, "g * cos(x)", ("sine", "cos({x:0})"), cli="sine"),
+    row("cos", "CosBackward0", xp.cos, "-g * sin(x)", ("cosine", "-sin({x:0})"), cli="cosine"),
+    row("tanh", "TanhBackward0", xp.tanh, "g - g * out * out",
+        ("hyperbolic tangent", "1 - tanh({x:0})²"), cli="hyperbolic tangent"),
+    row("reciprocal", "ReciprocalBackward0", _reciprocal, "-g * out * out",
+        ("reciprocal", "-1/{x:9}²"), cli="1/x", ufunc=xp.reciprocal),
+)  # fmt: skip
+globals().update(_NODES)  # ExpBackward0, LogBackward0, ...: importable like the classes above
+
+
+def clone(input, *, memory_format=None):
+    return unary(CloneBackward0(), input)
+
+
+def detach(input):
+    return input.detach()
+
+
+sigmoid = unary_op(SigmoidBackward0, "sigmoid")
+relu = unary_op(ReluBackward0, "relu")
+
+DECLARATIONS = (
+    *_TABLE,
+    declare(
+        "sigmoid",
+        checked_function(sigmoid, "sigmoid"),
+        method=sigmoid,
+        explain={
+            SigmoidBackward0: unary_rule(
+                "sigmoid", "sigmoid", "sigmoid({x:0})·(1 - sigmoid({x:0}))"
+            )
+        },
+        cli=Cli("1/(1 + e**-x)"),
+    ),
+    declare(
+        "relu",
+        checked_function(relu, "relu"),
+        method=relu,
+        explain={ReluBackward0: unary_rule("ReLU", "relu", "1 if {x:0} > 0, else 0")},
+        cli=Cli("max(x, 0)"),
+    ),
+    declare(
+        "where",
+        where,
+        method=None,
+        explain={
+            WhereBackward0: binary_rule(
+                "selection",
+                "where(cond, {a:0}, {b:0})",
+                ATOM,
+                "1 where cond, else 0",
+                "0 where cond, else 1",
+            )
+        },
+    ),
+    declare("clone", clone, explain={CloneBackward0: Rule("copy", "clone({x:0})", local=("1",))}),
+    declare("detach", detach, method=None),
+    explain_nodes({ToCopyBackward0: Rule("dtype conversion", "{x:9}.to(…)", local=("1",))}),
+)
 from . import shape as _shape  # noqa: E402  (a module reference: shape.py imports us indirectly)
-from .apply import as_operand, binary, raise_if_not_broadcastable  # noqa: E402

@@ -1,0 +1,355 @@
+"""Python's operators on Tensors (``x + y``, ``x ** 3``, ``x < y``) and their named forms
+(``x.add(y, alpha=2)``, ``torch.mul(x, y)``), declared in ``DECLARATIONS``.
+
+The operators are the hot path of scalar graphs (the lesson's ``5*x**3 + 2*x**2 + 4*x + 8`` is
+all operators): with a Python number they take ``with_number``, which saves nothing (+ -) or
+the number alone (* /: MulBackward0 and DivBackward0 keep an input only for the other input's
+gradient, see ops/apply.py). The node classes are in ops/elementwise.py.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import NO_EDGE
+from ..backend import xp
+from ..tensor import Tensor, wrap
+from .apply import (
+    NUMBER_TYPES,
+    binary,
+    compare,
+    lift_for_division,
+    lift_for_scalar,
+    lift_to_float,
+    unary,
+    with_number,
+)
+from .declare import Cli, declare
+from .elementwise import (
+    AbsBackward0,
+    AddBackward0,
+    DivBackward0,
+    MulBackward0,
+    NegBackward0,
+    PowBackward0,
+    PowBackward1,
+    PowBackward2,
+    ReciprocalBackward0,
+    RsubBackward1,
+    SignBackward0,
+    SubBackward0,
+)
+from .explain_rule import ADD, MUL, NEG, NOT_DIFFERENTIABLE, POW, Rule, binary_rule, num, power_text
+
+
+# ---------------------------------------------------------------------- arithmetic
+def __add__(self, other) -> Tensor:  # noqa: N807 - bound onto Tensor as its operator
+    if type(other) in NUMBER_TYPES:
+        return with_number(AddBackward0(), self, other, ())
+    return binary(AddBackward0(), self, other)
+
+
+def __sub__(self, other) -> Tensor:  # noqa: N807
+    if type(other) in NUMBER_TYPES:
+        return with_number(SubBackward0(), self, other, ())
+    return binary(SubBackward0(), self, other)
+
+
+def __rsub__(self, other) -> Tensor:  # noqa: N807
+    node = RsubBackward1()
+    node.other = other
+    return unary(node, lift_for_scalar(self, other))
+
+
+def __mul__(self, other) -> Tensor:  # noqa: N807
+    if type(other) in NUMBER_TYPES:
+        return with_number(MulBackward0(), self, other, (None, other))
+    return binary(MulBackward0(), self, other)
+
+
+def __truediv__(self, other) -> Tensor:  # noqa: N807
+    if type(other) in NUMBER_TYPES:
+        return with_number(DivBackward0(), lift_for_division(self, other), other, (None, other))
+    return binary(DivBackward0(), lift_for_division(self, other), other)
+
+
+def __rtruediv__(self, other) -> Tensor:  # noqa: N807
+    # PyTorch records number / x as reciprocal(x) * number.
+    return unary(ReciprocalBackward0(), self) * other
+
+
+def __pow__(self, exponent) -> Tensor:  # noqa: N807
+    if type(exponent) is Tensor:
+        return binary(PowBackward1(), self, exponent)
+    node = PowBackward0()
+    node.exponent = exponent
+    if type(exponent) is float:
+        return unary(node, lift_to_float(self))
+    return unary(node, self)
+
+
+def __rpow__(self, base) -> Tensor:  # noqa: N807
+    node = PowBackward2()
+    node.base = base
+    return unary(node, lift_for_scalar(self, base))
+
+
+def __neg__(self) -> Tensor:  # noqa: N807
+    return unary(NegBackward0(), self)
+
+
+def __pos__(self) -> Tensor:  # noqa: N807
+    return self
+
+
+def __abs__(self) -> Tensor:  # noqa: N807
+    return unary(AbsBackward0(), self)
+
+
+def sign(self) -> Tensor:
+    return unary(SignBackward0(), self)
+
+
+def add(input, other, *, alpha=1) -> Tensor:
+    return input + (other * alpha if alpha != 1 else other)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    return input - (other * alpha if alpha != 1 else other)
+
+
+def mul(input, other) -> Tensor:
+    return input * other
+
+
+def div(input, other) -> Tensor:
+    return input / other
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
+    if not isinstance(input, Tensor):
+        return exponent.__rpow__(input)  # torch.pow(2, x)
+    return input**exponent
+
+
+# ---------------------------------------------------------------------- comparisons
+def __eq__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.equal, self, other)
+
+
+def __ne__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.not_equal, self, other)
+
+
+def __lt__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.less, self, other)
+
+
+def __le__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.less_equal, self, other)
+
+
+def __gt__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.greater, self, other)
+
+
+def __ge__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.greater_equal, self, other)
+
+
+def __and__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.bitwise_and, self, other)
+
+
+def __or__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.bitwise_or, self, other)
+
+
+def __xor__(self, other) -> Tensor:  # noqa: N807
+    return compare(xp.bitwise_xor, self, other)
+
+
+def __invert__(self) -> Tensor:  # noqa: N807
+    return wrap(xp.invert(self._data), NO_EDGE)
+
+
+def equal(input, other) -> bool:
+    """True when both have the same shape and values."""
+    return input.shape == other.shape and bool((input == other)._data.all())
+
+
+def _reflected(name: str):
+    """The ufunc form of an arithmetic operator: a recorded VJP may put a number on the left."""
+
+    def call(a, b):
+        if not isinstance(a, Tensor):
+            return getattr(b, f"__r{name}__")(a)
+        return getattr(a, f"__{name}__")(b)
+
+    return call
+
+
+def _tensor_first(operator):
+    """The ufunc form of a comparison or bitwise operator: the left operand made a Tensor."""
+
+    def call(a, b):
+        if not isinstance(a, Tensor):
+            a = wrap(xp.asarray(a), NO_EDGE)
+        return operator(a, b)
+
+    return call
+
+
+def _pow_cli(args, as_tensor):
+    """``pow(x, y)`` in an expression is ``x ** y`` (a number exponent stays a number)."""
+    base, exponent = args
+    if not isinstance(base, Tensor):
+        base = as_tensor(base)
+    return base**exponent
+
+
+# ---------------------------------------------------------------------- explain rules
+def _pow_rule(node) -> Rule:
+    exponent = node.exponent
+    value = float(exponent)
+    if value == 0:
+        local = "0"
+    elif value == 1:
+        local = "1"
+    elif value == 2:
+        local = "2·{x:8}"
+    else:
+        local = f"{num(exponent)}·{{x:9}}{power_text(value - 1)}"
+    return Rule(
+        f"power with exponent {num(exponent)}", "{x:9}" + power_text(exponent), POW, (local,)
+    )
+
+
+def _rpow_rule(node) -> Rule:
+    base = num(node.base)
+    return Rule(
+        f"power of the number {base}", f"{base}^{{x:9}}", POW, (f"{base}^{{x:9}}·log({base})",)
+    )
+
+
+def _rsub_rule(node) -> Rule:
+    return Rule("subtraction from a number", f"{num(node.other)} - {{x:6}}", ADD, ("-1",))
+
+
+_ADD = binary_rule("addition", "{a:5} + {b:6}", ADD, "1", "1")
+_SUB = binary_rule("subtraction", "{a:5} - {b:6}", ADD, "1", "-1")
+_MUL = binary_rule("multiplication", "{a:6}·{b:8}", MUL, "{b:0}", "{a:0}", constant_first=True)
+_DIV = binary_rule("division", "{a:6}/{b:8}", MUL, "1/{b:8}", "-{a:8}/{b:9}²")
+_POW_TENSOR = binary_rule(
+    "power", "{a:9}^{b:9}", POW, "{b:7}·{a:9}^({b:5} - 1)", "{a:9}^{b:9}·log({a:0})"
+)
+
+# ---------------------------------------------------------------------- declarations
+DECLARATIONS = (
+    declare(
+        "__add__", None, method=__add__, method_aliases=("__radd__",), explain={AddBackward0: _ADD}
+    ),
+    declare("__sub__", None, method=__sub__, explain={SubBackward0: _SUB}),
+    declare("__rsub__", None, method=__rsub__, explain={RsubBackward1: _rsub_rule}),
+    declare(
+        "__mul__", None, method=__mul__, method_aliases=("__rmul__",), explain={MulBackward0: _MUL}
+    ),
+    declare("__truediv__", None, method=__truediv__, explain={DivBackward0: _DIV}),
+    declare("__rtruediv__", None, method=__rtruediv__),
+    declare(
+        "__pow__",
+        None,
+        method=__pow__,
+        explain={PowBackward0: _pow_rule, PowBackward1: _POW_TENSOR},
+    ),
+    declare("__rpow__", None, method=__rpow__, explain={PowBackward2: _rpow_rule}),
+    declare("__neg__", None, method=__neg__),
+    declare("__pos__", None, method=__pos__),
+    declare("__abs__", None, method=__abs__),
+    declare("add", add, ufunc=xp.add, ufunc_call=_reflected("add")),
+    declare("sub", sub, aliases=("subtract",), ufunc=xp.subtract, ufunc_call=_reflected("sub")),
+    declare("mul", mul, aliases=("multiply",), ufunc=xp.multiply, ufunc_call=_reflected("mul")),
+    declare(
+        "div",
+        div,
+        aliases=("divide", "true_divide"),
+        ufunc=xp.true_divide,
+        ufunc_call=_reflected("truediv"),
+    ),
+    declare(
+        "pow",
+        pow,
+        ufunc=xp.power,
+        ufunc_call=_reflected("pow"),
+        cli=Cli("x**y", ("x", "y"), call=_pow_cli),
+    ),
+    declare(
+        "neg",
+        __neg__,
+        aliases=("negative",),
+        ufunc=xp.negative,
+        explain={NegBackward0: Rule("negation", "-{x:8}", NEG, ("-1",))},
+    ),
+    declare(
+        "abs",
+        __abs__,
+        aliases=("absolute",),
+        ufunc=xp.absolute,
+        explain={AbsBackward0: Rule("absolute value", "|{x:0}|", local=("sign({x:0})",))},
+        cli=Cli("absolute value"),
+    ),
+    declare(
+        "sign",
+        sign,
+        ufunc=xp.sign,
+        explain={SignBackward0: Rule("sign", "sign({x:0})", local=NOT_DIFFERENTIABLE)},
+        cli=Cli("-1, 0 or 1"),
+    ),
+    declare(
+        "eq", __eq__, method_aliases=("__eq__",), ufunc=xp.equal, ufunc_call=_tensor_first(__eq__)
+    ),
+    declare(
+        "ne",
+        __ne__,
+        method_aliases=("__ne__",),
+        ufunc=xp.not_equal,
+        ufunc_call=_tensor_first(__ne__),
+    ),
+    declare(
+        "lt", __lt__, method_aliases=("__lt__",), ufunc=xp.less, ufunc_call=_tensor_first(__lt__)
+    ),
+    declare(
+        "le",
+        __le__,
+        method_aliases=("__le__",),
+        ufunc=xp.less_equal,
+        ufunc_call=_tensor_first(__le__),
+    ),
+    declare(
+        "gt", __gt__, method_aliases=("__gt__",), ufunc=xp.greater, ufunc_call=_tensor_first(__gt__)
+    ),
+    declare(
+        "ge",
+        __ge__,
+        method_aliases=("__ge__",),
+        ufunc=xp.greater_equal,
+        ufunc_call=_tensor_first(__ge__),
+    ),
+    declare(
+        "__and__",
+        None,
+        method=__and__,
+        aliases=("__rand__",),
+        ufunc=xp.bitwise_and,
+        ufunc_call=_tensor_first(__and__),
+    ),
+    declare(
+        "__or__",
+        None,
+        method=__or__,
+        aliases=("__ror__",),
+        ufunc=xp.bitwise_or,
+        ufunc_call=_tensor_first(__or__),
+    ),
+    declare("__xor__", None, method=__xor__, aliases=("__rxor__",)),
+    declare("__invert__", None, method=__invert__),
+    declare("equal", equal),
+)
