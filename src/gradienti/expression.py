@@ -27,7 +27,7 @@ import math
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 MAX_LENGTH = 10_000
@@ -50,153 +50,7 @@ class ExpressionError(ValueError):
         return f"{self.message} at column {self.column}"
 
 
-# ----------------------------------------------------------------------------- functions
-
-
-def _gradienti():
-    import gradienti
-
-    return gradienti
-
-
-def _as_tensor(value, dtype):
-    """A Tensor as it is; a number (a Python float) as a 0-d tensor of ``dtype``."""
-    g = _gradienti()
-    if isinstance(value, g.Tensor):
-        return value
-    return g.tensor(float(value), dtype=dtype)
-
-
-def _unary(name: str) -> Callable:
-    def call(args, dtype):
-        return getattr(_gradienti(), name)(_as_tensor(args[0], dtype))
-
-    return call
-
-
-def _activation(name: str) -> Callable:
-    # torch.nn.functional's activations; gradienti keeps them in ops/activation.py
-    def call(args, dtype):
-        from .ops import activation
-
-        return getattr(activation, name)(_as_tensor(args[0], dtype))
-
-    return call
-
-
-def _binary(name: str) -> Callable:
-    def call(args, dtype):
-        return getattr(_gradienti(), name)(_as_tensor(args[0], dtype), _as_tensor(args[1], dtype))
-
-    return call
-
-
-def _extreme(name: str) -> Callable:
-    # max(x) is the largest element (torch.max(x)); max(x, y) is elementwise (torch.maximum)
-    def call(args, dtype):
-        g = _gradienti()
-        if len(args) == 1:
-            return getattr(g, name)(_as_tensor(args[0], dtype))
-        return getattr(g, name + "imum")(_as_tensor(args[0], dtype), _as_tensor(args[1], dtype))
-
-    return call
-
-
-def _clamp(args, dtype):
-    g = _gradienti()
-    x = _as_tensor(args[0], dtype)
-    bounds = list(args[1:]) + [None] * (3 - len(args))  # clamp(x, lo) has no upper bound
-    if any(isinstance(b, g.Tensor) for b in bounds):  # torch.clamp takes all-tensor bounds...
-        bounds = [None if b is None else _as_tensor(b, dtype) for b in bounds]
-    return g.clamp(x, *bounds)  # ...or all-number bounds
-
-
-def _pow(args, dtype):
-    return _binary_operator(ast.Pow(), args[0], args[1], dtype)
-
-
-@dataclass(frozen=True)
-class Function:
-    """A function the language may call: its name, how many arguments, and what it does."""
-
-    name: str
-    min_args: int
-    max_args: int
-    summary: str
-    call: Callable  # call(args: list[Tensor | float], dtype) -> Tensor
-
-    params: tuple[str, ...] = ("x",)
-
-    @property
-    def signature(self) -> str:
-        required = ", ".join(self.params[: self.min_args])
-        optional = "".join(f"[, {n}]" for n in self.params[self.min_args : self.max_args])
-        return f"{self.name}({required}{optional})"
-
-
-def _table() -> dict[str, Function]:
-    XY = ("x", "y")  # noqa: N806
-    unary = {
-        "abs": "absolute value",
-        "sqrt": "square root",
-        "rsqrt": "1/sqrt(x)",
-        "square": "x**2",
-        "reciprocal": "1/x",
-        "exp": "e**x",
-        "exp2": "2**x",
-        "expm1": "e**x - 1",
-        "log": "natural logarithm",
-        "log2": "base-2 logarithm",
-        "log10": "base-10 logarithm",
-        "log1p": "log(1 + x)",
-        "sin": "sine",
-        "cos": "cosine",
-        "tan": "tangent",
-        "asin": "arcsine",
-        "acos": "arccosine",
-        "atan": "arctangent",
-        "sinh": "hyperbolic sine",
-        "cosh": "hyperbolic cosine",
-        "tanh": "hyperbolic tangent",
-        "sigmoid": "1/(1 + e**-x)",
-        "relu": "max(x, 0)",
-        "erf": "error function",
-        "erfc": "1 - erf(x)",
-        "sign": "-1, 0 or 1",
-        "floor": "round down",
-        "ceil": "round up",
-        "round": "round to nearest (half to even)",
-        "trunc": "round towards 0",
-        "frac": "x - trunc(x)",
-        "sum": "sum of the elements",
-        "mean": "mean of the elements",
-        "prod": "product of the elements",
-        "norm": "Euclidean norm",
-    }
-    activations = {
-        "softplus": "log(1 + e**x)",
-        "silu": "x*sigmoid(x)",
-        "gelu": "x*P(X <= x), X standard normal",
-        "elu": "x if x > 0 else e**x - 1",
-        "logsigmoid": "log(sigmoid(x))",
-    }
-    table = [Function(n, 1, 1, s, _unary(n)) for n, s in unary.items()]
-    table += [Function(n, 1, 1, s, _activation(n)) for n, s in activations.items()]
-    table += [
-        Function("pow", 2, 2, "x**y", _pow, ("x", "y")),
-        Function("atan2", 2, 2, "angle of the point (x, y)", _binary("atan2"), ("y", "x")),
-        Function("maximum", 2, 2, "larger of x and y, elementwise", _binary("maximum"), XY),
-        Function("minimum", 2, 2, "smaller of x and y, elementwise", _binary("minimum"), XY),
-        Function("max", 1, 2, "largest element; max(x, y) = maximum(x, y)", _extreme("max"), XY),
-        Function("min", 1, 2, "smallest element; min(x, y) = minimum(x, y)", _extreme("min"), XY),
-        Function("clamp", 2, 3, "x limited to [lo, hi]", _clamp, ("x", "lo", "hi")),
-        Function("dot", 2, 2, "dot product of two vectors", _binary("dot"), XY),
-    ]
-    return {f.name: f for f in sorted(table, key=lambda f: f.name)}
-
-
-FUNCTIONS: dict[str, Function] = _table()
-
+from .expression_functions import FUNCTIONS, binary_operator  # noqa: E402
 
 # ----------------------------------------------------------------------------- NAME=VALUE
 
@@ -360,7 +214,7 @@ class Expression:
         if isinstance(node, ast.UnaryOp):
             return -args[0] if isinstance(node.op, ast.USub) else args[0]
         if isinstance(node, ast.BinOp):
-            return _binary_operator(node.op, args[0], args[1], dtype)
+            return binary_operator(node.op, args[0], args[1], dtype)
         if isinstance(node, ast.Call):
             return FUNCTIONS[node.func.id].call(args, dtype)
         raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
@@ -385,26 +239,6 @@ def _number(value) -> float:
         return float(value)
     except OverflowError:
         return math.inf
-
-
-def _binary_operator(op, a, b, dtype):
-    """``a op b``; two plain numbers are combined in float64 with IEEE results (1/0 = inf,
-    9**9**9 = inf) as a tensor op would give them, never a Python exception or a big int."""
-    if isinstance(a, float) and isinstance(b, float):
-        from .backend import xp
-
-        with xp.errstate(all="ignore"):
-            return float(_PYTHON_OPERATORS[type(op)](xp.float64(a), xp.float64(b)))
-    return _PYTHON_OPERATORS[type(op)](a, b)
-
-
-_PYTHON_OPERATORS = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a**b,
-}
 
 
 def _one_line(error: BaseException) -> str:

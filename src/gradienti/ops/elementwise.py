@@ -17,7 +17,7 @@ from ..tensor import Tensor
 from .apply import as_operand, binary, raise_if_not_broadcastable, unary, unary_op
 from .cast import cast_array
 from .declare import Cli, declare, explain_nodes
-from .explain_rule import ATOM, Rule, binary_rule, unary_rule
+from .explain_rule import ATOM, MUL, Rule, binary_rule, unary_rule
 from .pointwise_table import checked_function, row, table
 
 
@@ -388,7 +388,7 @@ _NODES, _TABLE = table(
     row("tanh", "TanhBackward0", xp.tanh, "g - g * out * out",
         ("hyperbolic tangent", "1 - tanh({x:0})²"), cli="hyperbolic tangent"),
     row("reciprocal", "ReciprocalBackward0", _reciprocal, "-g * out * out",
-        ("reciprocal", "-1/{x:9}²"), cli="1/x", ufunc=xp.reciprocal),
+        Rule("reciprocal", "1/{x:8}", MUL, ("-1/{x:9}²",)), cli="1/x", ufunc=xp.reciprocal),
 )  # fmt: skip
 globals().update(_NODES)  # ExpBackward0, LogBackward0, ...: importable like the classes above
 

@@ -198,14 +198,6 @@ def _tensor_first(operator):
     return call
 
 
-def _pow_cli(args, as_tensor):
-    """``pow(x, y)`` in an expression is ``x ** y`` (a number exponent stays a number)."""
-    base, exponent = args
-    if not isinstance(base, Tensor):
-        base = as_tensor(base)
-    return base**exponent
-
-
 # ---------------------------------------------------------------------- explain rules
 def _pow_rule(node) -> Rule:
     exponent = node.exponent
@@ -274,13 +266,7 @@ DECLARATIONS = (
         ufunc=xp.true_divide,
         ufunc_call=_reflected("truediv"),
     ),
-    declare(
-        "pow",
-        pow,
-        ufunc=xp.power,
-        ufunc_call=_reflected("pow"),
-        cli=Cli("x**y", ("x", "y"), call=_pow_cli),
-    ),
+    declare("pow", pow, ufunc=xp.power, ufunc_call=_reflected("pow")),
     declare(
         "neg",
         __neg__,

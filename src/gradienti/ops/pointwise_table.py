@@ -29,7 +29,7 @@ from ..autograd.function import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPU
 from ..backend import xp
 from .apply import tensor_argument, unary_op
 from .declare import Cli, declare
-from .explain_rule import unary_rule
+from .explain_rule import Rule, unary_rule
 
 # What a VJP expression may call: ufuncs, so that they work on arrays and on Tensors alike.
 VJP_NAMES = {
@@ -41,7 +41,8 @@ _OPERANDS = ("g", "x", "out")
 
 @dataclass(frozen=True)
 class Row:
-    """One table row (see the module docstring); ``explain`` is (words, local derivative)."""
+    """One table row (see the module docstring); ``explain`` is (words, local derivative) for
+    the form ``name(x)``, or a whole ``Rule`` for another form (``1/x``)."""
 
     name: str
     node_name: str
@@ -76,11 +77,18 @@ def table(*rows: Row) -> tuple[dict, tuple]:
                 method=method,
                 aliases=entry.aliases,
                 ufunc=ufunc if isinstance(ufunc, xp.ufunc) else None,
-                explain={node: unary_rule(entry.explain[0], entry.name, entry.explain[1])},
+                explain={node: _rule(entry)},
                 cli=None if entry.cli is None else Cli(entry.cli),
             )
         )
     return nodes, tuple(declarations)
+
+
+def _rule(entry: Row) -> Rule:
+    if isinstance(entry.explain, Rule):
+        return entry.explain
+    words, local = entry.explain
+    return unary_rule(words, entry.name, local)
 
 
 def checked_function(method, name: str):

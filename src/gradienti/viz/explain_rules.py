@@ -1,11 +1,10 @@
-"""How each kind of node is written: the table of per-node-type formulas, and its math text.
+"""How each kind of node is written: picking a node's rule, and the math text of formulas.
 
-A rule (``_Rule``) gives, for one backward-function class ("PowBackward0", "MulBackward0", ...),
-the operation in words, its output as a formula of the inputs' slots (x for one input; a, b, ...
-for several), and the local derivative with respect to each input (elementwise ops) or in words
-what goes to each input (other ops). ``rule_for(node)`` picks the rule for a node, with a generic
-one for a class the table does not know. Formulas are written with ``Expr`` (a piece of formula and
-its precedence) and ``format_formula``, so that parentheses appear only where they are needed.
+The rules themselves are declared by the ops beside their VJPs (``explain=`` in each op module's
+``DECLARATIONS``, see ops/declare.py and ops/explain_rule.py) and gathered in
+``ops.api.EXPLAIN_RULES``. ``rule_for(node)`` picks the rule for a node, with a generic one for a
+class told generically on purpose. Formulas are written with ``Expr`` (a piece of formula and its
+precedence) and ``format_formula``, so that parentheses appear only where they are needed.
 """
 
 from __future__ import annotations
@@ -15,10 +14,15 @@ import string
 from dataclasses import dataclass
 
 from ..backend import xp
-from .explain_text import is_small_scalar, num
+from ..ops.api import EXPLAIN_RULES
+from ..ops.explain_rule import ADD, ATOM, GENERIC, INDEXED, MUL, NEG, POW, num
+from ..ops.explain_rule import NOT_DIFFERENTIABLE as _NOT_DIFFERENTIABLE
+from ..ops.explain_rule import Rule as _Rule
+from ..ops.explain_rule import binary_rule as _binary
+from ..ops.explain_rule import unary_rule as _unary
+from .explain_text import is_small_scalar
 
 # ---------------------------------------------------------------------- expressions
-ATOM, POW, NEG, MUL, ADD = 9, 8, 7, 6, 5
 
 
 @dataclass(frozen=True)
@@ -50,19 +54,7 @@ def value_expr(value):
     return Expr(text, NEG if text.startswith("-") else ATOM)
 
 
-_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def _power(exponent) -> str:
-    """The exponent part of a power: "³", "⁻¹", "^0.5"; "" for 1."""
-    value = float(exponent)
-    if value == 1:
-        return ""
-    if value.is_integer() and abs(value) < 1e6:
-        return str(int(value)).translate(_SUPERSCRIPTS)
-    text = num(exponent)
-    return f"^({text})" if text.startswith("-") else f"^{text}"
 
 
 def snake(name: str) -> str:
@@ -72,48 +64,6 @@ def snake(name: str) -> str:
 
 
 # ---------------------------------------------------------------------- the rules
-@dataclass(frozen=True)
-class _Rule:
-    """How to tell one kind of node: ``form`` writes the output from the inputs' slots (x for
-    one input; a, b, ... for several), ``local`` the local derivative per input (elementwise
-    ops), ``passes`` in words what goes to each input (other ops)."""
-
-    words: str
-    form: str
-    prec: int = ATOM
-    local: tuple = ()
-    passes: tuple = ()
-    constant_first: bool = False  # write "5·x³" rather than "x³·5"
-
-
-def _pow0(node) -> _Rule:
-    exponent = node.exponent
-    value = float(exponent)
-    if value == 0:
-        local = "0"
-    elif value == 1:
-        local = "1"
-    elif value == 2:
-        local = "2·{x:8}"
-    else:
-        local = f"{num(exponent)}·{{x:9}}{_power(value - 1)}"
-    return _Rule(f"power with exponent {num(exponent)}", "{x:9}" + _power(exponent), POW, (local,))
-
-
-def _pow2(node) -> _Rule:
-    base = num(node.base)
-    return _Rule(
-        f"power of the number {base}",
-        f"{base}^{{x:9}}",
-        POW,
-        (f"{base}^{{x:9}}·log({base})",),
-    )
-
-
-def _rsub(node) -> _Rule:
-    return _Rule("subtraction from a number", f"{num(node.other)} - {{x:6}}", ADD, ("-1",))
-
-
 def _leaky(node) -> _Rule:
     slope = num(node.negative_slope)
     return _Rule("leaky ReLU", "leaky_relu({x:0})", ATOM, (f"1 if {{x:0}} > 0, else {slope}",))
@@ -208,71 +158,37 @@ def _expand(node) -> _Rule:
     )
 
 
-def _binary(words: str, form: str, prec: int, local_a: str, local_b: str, **extra) -> _Rule:
-    return _Rule(words, form, prec, (local_a, local_b), **extra)
+_INDEXED = INDEXED
 
-
-def _unary(words: str, name: str, local: str) -> _Rule:
-    return _Rule(words, f"{name}({{x:0}})", ATOM, (local,))
-
-
-_NOT_DIFFERENTIABLE = ("0",)
-_INDEXED = ("the gradient, put back where the elements were taken (zeros elsewhere)",)
-
+# Rules not yet declared by their ops (being moved to the declarations).
 _RULES: dict = {
-    "AddBackward0": _binary("addition", "{a:5} + {b:6}", ADD, "1", "1"),
-    "SubBackward0": _binary("subtraction", "{a:5} - {b:6}", ADD, "1", "-1"),
-    "MulBackward0": _binary(
-        "multiplication", "{a:6}·{b:8}", MUL, "{b:0}", "{a:0}", constant_first=True
-    ),
-    "DivBackward0": _binary("division", "{a:6}/{b:8}", MUL, "1/{b:8}", "-{a:8}/{b:9}²"),
-    "PowBackward0": _pow0,
-    "PowBackward1": _binary(
-        "power", "{a:9}^{b:9}", POW, "{b:7}·{a:9}^({b:5} - 1)", "{a:9}^{b:9}·log({a:0})"
-    ),
-    "PowBackward2": _pow2,
-    "RsubBackward1": _rsub,
-    "NegBackward0": _Rule("negation", "-{x:8}", NEG, ("-1",)),
-    "ReciprocalBackward0": _Rule("reciprocal", "1/{x:8}", MUL, ("-1/{x:9}²",)),
-    "ExpBackward0": _unary("exponential", "exp", "exp({x:0})"),
     "Exp2Backward0": _Rule("power of two", "2^{x:9}", POW, ("2^{x:9}·log(2)",)),
     "Expm1Backward0": _unary("exp(x) - 1", "expm1", "exp({x:0})"),
-    "LogBackward0": _unary("natural logarithm", "log", "1/{x:8}"),
     "Log2Backward0": _unary("base-2 logarithm", "log2", "1/({x:6}·log(2))"),
     "Log10Backward0": _unary("base-10 logarithm", "log10", "1/({x:6}·log(10))"),
     "Log1PBackward0": _unary("log(1 + x)", "log1p", "1/(1 + {x:6})"),
-    "SqrtBackward0": _unary("square root", "sqrt", "1/(2·sqrt({x:0}))"),
     "RsqrtBackward0": _unary("reciprocal square root", "rsqrt", "-1/(2·{x:9}^1.5)"),
-    "SinBackward0": _unary("sine", "sin", "cos({x:0})"),
-    "CosBackward0": _unary("cosine", "cos", "-sin({x:0})"),
     "TanBackward0": _unary("tangent", "tan", "1 + tan({x:0})²"),
     "AsinBackward0": _unary("arcsine", "asin", "1/sqrt(1 - {x:9}²)"),
     "AcosBackward0": _unary("arccosine", "acos", "-1/sqrt(1 - {x:9}²)"),
     "AtanBackward0": _unary("arctangent", "atan", "1/(1 + {x:9}²)"),
     "SinhBackward0": _unary("hyperbolic sine", "sinh", "cosh({x:0})"),
     "CoshBackward0": _unary("hyperbolic cosine", "cosh", "sinh({x:0})"),
-    "TanhBackward0": _unary("hyperbolic tangent", "tanh", "1 - tanh({x:0})²"),
-    "SigmoidBackward0": _unary("sigmoid", "sigmoid", "sigmoid({x:0})·(1 - sigmoid({x:0}))"),
     "LogSigmoidBackward0": _unary("log-sigmoid", "logsigmoid", "1 - sigmoid({x:0})"),
     "SiluBackward0": _unary("SiLU", "silu", "sigmoid({x:0})·(1 + {x:6}·(1 - sigmoid({x:0})))"),
     "SoftplusBackward0": _softplus,
-    "ReluBackward0": _unary("ReLU", "relu", "1 if {x:0} > 0, else 0"),
     "LeakyReluBackward0": _leaky,
     "EluBackward0": _elu,
     "HardtanhBackward0": _hardtanh,
     "ErfBackward0": _unary("error function", "erf", "2/sqrt(π)·exp(-{x:9}²)"),
     "ErfcBackward0": _unary("complementary error function", "erfc", "-2/sqrt(π)·exp(-{x:9}²)"),
-    "AbsBackward0": _Rule("absolute value", "|{x:0}|", ATOM, ("sign({x:0})",)),
-    "SignBackward0": _Rule("sign", "sign({x:0})", ATOM, _NOT_DIFFERENTIABLE),
     "FloorBackward0": _Rule("rounding down", "floor({x:0})", ATOM, _NOT_DIFFERENTIABLE),
     "CeilBackward0": _Rule("rounding up", "ceil({x:0})", ATOM, _NOT_DIFFERENTIABLE),
     "TruncBackward0": _Rule("rounding toward 0", "trunc({x:0})", ATOM, _NOT_DIFFERENTIABLE),
     "RoundBackward0": _Rule("rounding", "round({x:0})", ATOM, _NOT_DIFFERENTIABLE),
     "RoundBackward1": _Rule("rounding", "round({x:0}, …)", ATOM, _NOT_DIFFERENTIABLE),
     "FracBackward0": _Rule("fractional part", "frac({x:0})", ATOM, ("1",)),
-    "CloneBackward0": _Rule("copy", "clone({x:0})", ATOM, ("1",)),
     "AliasBackward0": _Rule("alias", "{x:0}", ATOM, ("1",)),
-    "ToCopyBackward0": _Rule("dtype conversion", "{x:9}.to(…)", ATOM, ("1",)),
     "ClampBackward1": _clamp,
     "ClampMinBackward0": _clamp,
     "ClampMaxBackward0": _clamp,
@@ -296,13 +212,6 @@ _RULES: dict = {
         ATOM,
         "1 if {a:0} < {b:0}, ½ if equal, else 0",
         "1 if {b:0} < {a:0}, ½ if equal, else 0",
-    ),
-    "WhereBackward0": _binary(
-        "selection",
-        "where(cond, {a:0}, {b:0})",
-        ATOM,
-        "1 where cond, else 0",
-        "0 where cond, else 1",
     ),
     "SumBackward0": _sum,
     "SumBackward1": _sum,
@@ -356,7 +265,9 @@ _RULES: dict = {
 
 def rule_for(node) -> _Rule:
     name = type(node).__name__
-    rule = _RULES.get(name)
+    rule = EXPLAIN_RULES.get(name, _RULES.get(name))
+    if rule is GENERIC:
+        rule = None
     if callable(rule):
         try:
             rule = rule(node)

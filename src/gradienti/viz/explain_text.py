@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..autograd.function import AccumulateGrad, edge_parts
 from ..backend import xp
+from ..ops.explain_rule import num
 
 if TYPE_CHECKING:
     from .explain import Step
@@ -25,16 +26,6 @@ WIDTH = 98
 
 
 # ---------------------------------------------------------------------- numbers and values
-def num(value) -> str:
-    """A number as a learner reads it: 72, 0.5, 7.38906, -2."""
-    if isinstance(value, bool | xp.bool_):
-        return str(bool(value))
-    if isinstance(value, int | xp.integer):
-        return str(int(value))
-    text = format(float(value), ".6g")
-    return "0" if text == "-0" else text
-
-
 def is_small_scalar(value) -> bool:
     return value is not None and not isinstance(value, list) and xp.size(value) == 1
 
