@@ -130,22 +130,24 @@ _LEGACY_ACTIVATIONS = {
 
 def _table() -> dict[str, Function]:
     XY = ("x", "y")  # noqa: N806
+    declared = _ops.CLI_FUNCTIONS
     table = [
         Function(
             name, cli.min_args or len(cli.params), len(cli.params), cli.summary,
             _declared(cli, function), cli.params,
         )
-        for name, (cli, function) in _ops.CLI_FUNCTIONS.items()
+        for name, (cli, function) in declared.items()
     ]  # fmt: skip
-    table += [Function(n, 1, 1, s, _legacy(n)) for n, s in _LEGACY_UNARY.items()]
-    table += [Function(n, 1, 1, s, _activation(n)) for n, s in _LEGACY_ACTIVATIONS.items()]
-    table += [
+    legacy = [Function(n, 1, 1, s, _legacy(n)) for n, s in _LEGACY_UNARY.items()]
+    legacy += [Function(n, 1, 1, s, _activation(n)) for n, s in _LEGACY_ACTIVATIONS.items()]
+    legacy += [
         Function("atan2", 2, 2, "angle of the point (x, y)", _legacy("atan2"), ("y", "x")),
         Function("maximum", 2, 2, "larger of x and y, elementwise", _legacy("maximum"), XY),
         Function("minimum", 2, 2, "smaller of x and y, elementwise", _legacy("minimum"), XY),
         Function("clamp", 2, 3, "x limited to [lo, hi]", _clamp, ("x", "lo", "hi")),
         Function("dot", 2, 2, "dot product of two vectors", _legacy("dot"), XY),
     ]
+    table += [function for function in legacy if function.name not in declared]
     # The language's own forms.
     table += [
         Function("pow", 2, 2, "x**y", _pow, ("x", "y")),
