@@ -36,10 +36,9 @@ from itertools import product
 
 from ..autograd.function import SAVE_INPUTS, Op
 from ..autograd.grad_mode import grad_state
-from ..autograd.versions import MODIFIED, record
 from ..backend import CPP_TYPE_NAMES, LEGACY_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..tensor import Tensor
-from .apply import nary, tensor_argument
+from .apply import nary, replace_saved, tensor_argument
 from .einsum import einsum
 from .shape import run
 
@@ -354,9 +353,7 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
     columns, node.columns = node.columns, None
     if out._edge is node and node.keep_columns:
         # Kept with the saved inputs, so the engine frees them with those after backward.
-        node._saved = node._saved + (columns,)
-        if MODIFIED:
-            node._versions = record(node._saved)
+        replace_saved(node, node._saved + (columns,))
     return out.squeeze(0) if unbatched else out
 
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import warnings
 
-from ..autograd.function import CONFORM_ONLY, NO_EDGE, SAVE_NOTHING, Op, next_sequence_number
+from ..autograd.function import NO_EDGE, SAVE_NOTHING, Op
 from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
-from .apply import unary
+from .apply import record_node, unary
 from .shape import (
     AliasBackward0,
     ViewBackward0,
@@ -160,12 +160,8 @@ def put(node, x, values):
     values_edge = values._edge
     if (x_edge is None and values_edge is None) or not grad_state.enabled or out.dtype.kind != "f":
         return wrap(out, NO_EDGE)
-    node._next = (x_edge, values_edge)
-    node._saved = ()
-    node._input_meta = (None, (xp.shape(values_data), values_data.dtype))
-    node._hooks = CONFORM_ONLY
-    node._seq = next_sequence_number()
-    return wrap(out, node)
+    meta = (None, (xp.shape(values_data), values_data.dtype))
+    return wrap(out, record_node(node, (x_edge, values_edge), (), meta))
 
 
 def _put_any(node, x, values):

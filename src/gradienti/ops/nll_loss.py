@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from ..autograd.function import NO_EDGE, SAVE_NOTHING, Op
 from ..autograd.grad_mode import grad_state
-from ..autograd.versions import MODIFIED, record
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
-from .apply import nary, unary
+from .apply import nary, replace_saved, unary
 
 
 class NllLossBackward0(Op):
@@ -98,9 +97,7 @@ def _apply(node_class, like, x: Tensor, saved: tuple, input_edge=NO_EDGE) -> Ten
         stand_in = xp.broadcast_to(xp.zeros((), dtype=x._data.dtype), like.input_shape)
         out = nary(node, x, wrap(stand_in, input_edge))
     if out._edge is node:
-        node._saved = saved
-        if MODIFIED:
-            node._versions = record(saved)
+        replace_saved(node, saved)
     return out
 
 
