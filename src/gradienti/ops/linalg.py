@@ -1,9 +1,9 @@
-"""Linear algebra: matmul and outer, and the public tables of the matrix products. The
-products matmul decomposes into (mm, addmm, bmm, mv, dot), with their nodes and VJPs, are in
-ops/products.py; einsum in ops/einsum.py; diag, diagonal, trace, tril and triu in
-ops/diagonal.py.
+"""Linear algebra: matmul and outer. The products matmul decomposes into (mm, addmm, bmm, mv,
+dot), with their nodes, VJPs and declarations, are in ops/products.py; einsum in ops/einsum.py;
+diag, diagonal, trace, tril and triu in ops/diagonal.py.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py), with
+those of ops/products.py.
 
 ``matmul`` is PyTorch's decomposition (ATen's ``_matmul_impl``), step for step, so that its
 graph is PyTorch's: ``M@M`` is one MmBackward0, a batch of matrices times a matrix folds the
@@ -18,14 +18,18 @@ from ..autograd.function import NO_EDGE
 from ..autograd.grad_mode import grad_state
 from ..backend import xp
 from ..tensor import Tensor, wrap
+from . import products
 from .apply import tensor_argument, unary
+from .declare import declare, explain_nodes
 from .elementwise import CloneBackward0
+from .explain_rule import Rule
 from .products import AddmmBackward0 as AddmmBackward0  # the nodes stay importable from here
 from .products import BmmBackward0 as BmmBackward0
 from .products import DotBackward0 as DotBackward0
 from .products import MmBackward0 as MmBackward0
 from .products import MvBackward0 as MvBackward0
-from .products import addmm, bmm, dot, mm, mv, transpose_last
+from .products import addmm as addmm  # F.linear calls it from here
+from .products import bmm, dot, mm, mv, tensor_method, transpose_last
 from .rearrange import TBackward0
 from .shape import (
     ExpandBackward0,
@@ -273,44 +277,29 @@ def ger(input, vec2):
     return outer(input, vec2)
 
 
-# ------------------------------------------------------------------ Tensor methods
-def _method(function, name: str, argument: str):
-    """``x.mm(y)``: PyTorch numbers the argument from 1 in a method's error."""
+# ------------------------------------------------------------------------ declarations
+def _reshaped(method: str):
+    """The rule of a reshaping view: the gradient goes back reshaped to the input's shape."""
 
-    def method(self, other):
-        tensor_argument(other, name, argument, 1)
-        return function(self, other)
+    def rule(node) -> Rule:
+        shape = tuple(int(size) for size in getattr(node, "input_shape", ()) or ())
+        target = f" to shape {shape}" if shape else ""
+        return Rule(
+            "reshaped", f"{{x:9}}.{method}(…)", passes=(f"the gradient, reshaped back{target}",)
+        )
 
-    method.__name__ = method.__qualname__ = name
-    return method
-
-
-def _addmm_method(self, mat1, mat2, *, beta=1, alpha=1):
-    tensor_argument(mat1, "addmm", "mat1", 1)
-    tensor_argument(mat2, "addmm", "mat2", 2)
-    return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+    return rule
 
 
-TENSOR_METHODS = {
-    "matmul": _matmul_method,
-    "__matmul__": _matmul_operator,
-    "__rmatmul__": _rmatmul_operator,
-    "addmm": _addmm_method,
-    "mm": _method(mm, "mm", "mat2"),
-    "bmm": _method(bmm, "bmm", "mat2"),
-    "mv": _method(mv, "mv", "vec"),
-    "dot": _method(dot, "dot", "tensor"),
-    "outer": _method(outer, "outer", "vec2"),
-    "ger": _method(ger, "ger", "vec2"),
-}
-FUNCTIONS = {
-    "matmul": matmul,
-    "addmm": addmm,
-    "mm": mm,
-    "bmm": bmm,
-    "mv": mv,
-    "dot": dot,
-    "outer": outer,
-    "ger": ger,
-}
-UFUNCS: dict = {xp.matmul: _matmul_ufunc}
+DECLARATIONS = (
+    *products.DECLARATIONS,  # products.py is matmul's half: its ops are gathered from here
+    declare("matmul", matmul, method=_matmul_method, ufunc=xp.matmul, ufunc_call=_matmul_ufunc),
+    declare("__matmul__", None, method=_matmul_operator),
+    declare("__rmatmul__", None, method=_rmatmul_operator),
+    declare("outer", outer, method=tensor_method(outer, "outer", "vec2")),
+    declare("ger", ger, method=tensor_method(ger, "ger", "vec2")),
+    # The views of matmul's decomposition (the others are shape.py's).
+    explain_nodes(
+        {ReshapeAliasBackward0: _reshaped("reshape"), SqueezeBackward4: _reshaped("squeeze")}
+    ),
+)

@@ -1,6 +1,6 @@
 """The matrix products mm, addmm, bmm, mv and dot: their checks (PyTorch's errors), their
-nodes and their VJPs. ``matmul``, which decomposes into these, is in ops/linalg.py, which also
-declares them in its TENSOR_METHODS / FUNCTIONS tables.
+nodes and VJPs, and their declarations (``DECLARATIONS`` at the bottom, gathered through
+ops/linalg.py, whose ``matmul`` decomposes into these products).
 
 The VJPs of the products are products with a transposed operand (``g @ B^T``, ``A^T @ g``):
 transposes are views, and the gradient of an input that needs none is not computed. Recording
@@ -14,6 +14,8 @@ from ..autograd.versions import MODIFIED, record
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..tensor import Tensor
 from .apply import binary, nary, tensor_argument, unary
+from .declare import Cli, declare
+from .explain_rule import ADD, MUL, Rule
 from .rearrange import TransposeBackward0
 from .shape import expanded_shape, reshape
 
@@ -304,3 +306,80 @@ def dot(input, tensor):
     if a.dtype == bool:
         raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     return binary(DotBackward0(), input, tensor)
+
+
+# ------------------------------------------------------------------ Tensor methods
+def tensor_method(function, name: str, argument: str):
+    """``x.mm(y)``: PyTorch numbers the argument from 1 in a method's error."""
+
+    def method(self, other):
+        tensor_argument(other, name, argument, 1)
+        return function(self, other)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _addmm_method(self, mat1, mat2, *, beta=1, alpha=1):
+    tensor_argument(mat1, "addmm", "mat1", 1)
+    tensor_argument(mat2, "addmm", "mat2", 2)
+    return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+
+_PRODUCT_PASSES = ("gradient @ bᵀ", "aᵀ @ gradient")
+
+DECLARATIONS = (
+    declare(
+        "mm",
+        mm,
+        method=tensor_method(mm, "mm", "mat2"),
+        explain={MmBackward0: Rule("matrix product", "{a:6} @ {b:8}", MUL, passes=_PRODUCT_PASSES)},
+    ),
+    declare(
+        "addmm",
+        addmm,
+        method=_addmm_method,
+        explain={
+            AddmmBackward0: Rule(  # F.linear: bias + input @ weightᵀ
+                "matrix product plus a bias",
+                "{a:5} + {b:6} @ {c:8}",
+                ADD,
+                passes=("the gradient", "gradient @ cᵀ", "bᵀ @ gradient"),
+            )
+        },
+    ),
+    declare(
+        "bmm",
+        bmm,
+        method=tensor_method(bmm, "bmm", "mat2"),
+        explain={
+            BmmBackward0: Rule(
+                "batched matrix product", "{a:6} @ {b:8}", MUL, passes=_PRODUCT_PASSES
+            )
+        },
+    ),
+    declare(
+        "mv",
+        mv,
+        method=tensor_method(mv, "mv", "vec"),
+        explain={
+            MvBackward0: Rule(
+                "matrix-vector product",
+                "{a:6} @ {b:8}",
+                MUL,
+                passes=("outer(gradient, b)", "aᵀ @ gradient"),
+            )
+        },
+    ),
+    declare(
+        "dot",
+        dot,
+        method=tensor_method(dot, "dot", "tensor"),
+        explain={
+            DotBackward0: Rule(
+                "dot product", "dot({a:0}, {b:0})", passes=("gradient·b", "gradient·a")
+            )
+        },
+        cli=Cli("dot product of two vectors", ("x", "y")),
+    ),
+)
