@@ -9,11 +9,11 @@ a graph (a double backward), the VJPs call the checked products themselves.
 
 from __future__ import annotations
 
-from ..autograd.function import CONFORM_ONLY, SAVE_INPUTS, Op
-from ..autograd.versions import MODIFIED, record
+from ..autograd.function import NO_EDGE, SAVE_INPUTS, Op
+from ..autograd.grad_mode import grad_state
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
-from ..tensor import Tensor
-from .apply import binary, nary, tensor_argument, unary
+from ..tensor import Tensor, wrap
+from .apply import binary, record_node, tensor_argument, unary
 from .declare import Cli, declare
 from .explain_rule import ADD, MUL, Rule
 from .rearrange import TransposeBackward0
@@ -226,22 +226,16 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     if b.dtype.kind != "f":  # the scalars are converted to the integral type, as in PyTorch
         beta, alpha = int(beta), int(alpha)
     node.beta, node.alpha = beta, alpha
-    out = nary(node, input, mat1, mat2)
-    if out._edge is node:
-        # Keep what the VJP reads: mat1 for mat2's gradient, mat2 for mat1's; never input.
-        _, mat1_edge, mat2_edge = node._next
-        keep_mat1 = a if mat2_edge is not None else None
-        keep_mat2 = b if mat1_edge is not None else None
-        node._saved = (None, keep_mat1, keep_mat2)
-        if MODIFIED:
-            node._versions = record(node._saved)
-        # Only the input can need a broadcast sum (the products' gradients have their shapes).
-        if bias.shape == out_shape:
-            node._input_meta = node._hooks = None
-        else:
-            node._input_meta = ((bias.shape, b.dtype), None, None)
-            node._hooks = CONFORM_ONLY
-    return out
+    out = node.forward(node, bias, a, b)  # (the dtypes are one, the shapes checked above)
+    edges = (input._edge, mat1._edge, mat2._edge)
+    if all(edge is None for edge in edges) or not grad_state.enabled:
+        return wrap(out, NO_EDGE)
+    _, mat1_edge, mat2_edge = edges
+    # Keep what the VJP reads: mat1 for mat2's gradient, mat2 for mat1's; never input.
+    saved = (None, a if mat2_edge is not None else None, b if mat1_edge is not None else None)
+    # Only the input can need a broadcast sum (the products' gradients have their shapes).
+    meta = None if bias.shape == out_shape else ((bias.shape, b.dtype), None, None)
+    return wrap(out, record_node(node, edges, saved, meta))
 
 
 def bmm(input, mat2):
