@@ -1,7 +1,7 @@
 """Extremes: max, min (over all elements, or along a dimension with the indices), amax,
 amin, argmax, argmin, and the named tuples that PyTorch returns (``torch.return_types``).
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 Gradients at ties follow PyTorch: ``max()``/``min()`` of all elements and ``amax``/``amin``
 share the gradient equally among the tied elements; ``max(dim)``/``min(dim)`` give it all to
@@ -19,7 +19,9 @@ from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from . import pointwise
 from .apply import unary
+from .declare import declare
 from .elementwise import where
+from .explain_rule import Rule
 from .reduce import keep_dims, raw, reduction_dims
 
 
@@ -251,13 +253,57 @@ def argmin(input, dim=None, keepdim: bool = False):
     return _arg_extreme("argmin", xp.argmin, input, dim, keepdim)
 
 
-TENSOR_METHODS = {
-    "max": max_,
-    "min": min_,
-    "amax": amax,
-    "amin": amin,
-    "argmax": argmax,
-    "argmin": argmin,
-}
-FUNCTIONS = dict(TENSOR_METHODS)
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+def _of_all_rule(name: str, extreme: str) -> Rule:
+    return Rule(
+        f"{extreme} element",
+        f"{name}({{x:0}})",
+        passes=(f"the gradient, shared equally among the {extreme} elements, 0 elsewhere",),
+    )
+
+
+def _along_dim_rule(name: str, extreme: str):
+    def rule(node) -> Rule:
+        dim = 0 if node.dim is None else node.dim  # None: a 0-d input
+        return Rule(
+            f"{extreme} along dim {dim}",
+            f"{name}({{x:0}}, dim={dim})",
+            passes=("the gradient at each returned index, 0 elsewhere",),
+        )
+
+    return rule
+
+
+def _over_dims_rule(name: str, extreme: str):
+    def rule(node) -> Rule:
+        return Rule(
+            f"{extreme} over dim {node.dims}",
+            f"{name}({{x:0}}, dim={node.dims})",
+            passes=(f"the gradient, shared equally among the {extreme} elements, 0 elsewhere",),
+        )
+
+    return rule
+
+
+DECLARATIONS = (
+    declare(
+        "max",
+        max_,
+        explain={
+            MaxBackward1: _of_all_rule("max", "largest"),
+            MaxBackward0: _along_dim_rule("max", "largest"),
+        },
+    ),
+    declare(
+        "min",
+        min_,
+        explain={
+            MinBackward1: _of_all_rule("min", "smallest"),
+            MinBackward0: _along_dim_rule("min", "smallest"),
+        },
+    ),
+    declare("amax", amax, explain={AmaxBackward0: _over_dims_rule("amax", "largest")}),
+    declare("amin", amin, explain={AminBackward0: _over_dims_rule("amin", "smallest")}),
+    declare("argmax", argmax),  # indices: not differentiable
+    declare("argmin", argmin),
+)

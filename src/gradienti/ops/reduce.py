@@ -1,9 +1,9 @@
-"""Reductions over all elements or over dimensions: sum, mean, prod, var, std, norm,
+"""Reductions over all elements or over dimensions: sum, mean, prod, var, std,
 count_nonzero, and the helpers that every reducing VJP shares.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
-max/min/amax/amin/argmax/argmin live in ops/extrema.py; softmax, log_softmax, logsumexp,
-cumsum and cumprod in ops/softmax.py.
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
+norm lives in ops/norm.py; max/min/amax/amin/argmax/argmin in ops/extrema.py; softmax,
+log_softmax, logsumexp, cumsum and cumprod in ops/softmax.py.
 
 A reducing VJP first gives the gradient back the reduced dimensions (size 1, ``keep_dims``),
 then lets broadcasting spread it over the input. The helpers below take raw arrays (the fast
@@ -19,7 +19,9 @@ from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from .apply import unary
+from .declare import Cli, declare
 from .elementwise import where
+from .explain_rule import Rule, num
 from .shape import cast, expand, reshape
 
 _INF = float("inf")
@@ -417,118 +419,6 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return unary(node, input)
 
 
-# ---------------------------------------------------------------------- norm
-class LinalgVectorNormBackward0(Op):
-    """The vector ``ord``-norm over ``dims`` (``torch.norm`` and ``Tensor.norm``)."""
-
-    __slots__ = ("ord", "dims", "keepdim", "dtype", "input_dtype", "input_shape")
-    save = SAVE_BOTH
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.input_dtype = x.dtype
-        ctx.input_shape = x.shape
-        if ctx.dtype is not None:
-            x = x.astype(ctx.dtype)
-        dims, keepdim, p = ctx.dims, ctx.keepdim, ctx.ord
-        if p == 2:
-            out = xp.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
-        elif p == 1:
-            out = xp.abs(x).sum(axis=dims, keepdims=keepdim)
-        elif p == _INF:
-            out = xp.abs(x).max(axis=dims, keepdims=keepdim)
-        elif p == -_INF:
-            out = xp.abs(x).min(axis=dims, keepdims=keepdim)
-        elif p == 0:
-            out = (x != 0).sum(axis=dims, keepdims=keepdim, dtype=x.dtype)
-        else:
-            out = (xp.abs(x) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
-        return xp.asarray(out)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, norm = ctx.saved_tensors
-        p, dims = ctx.ord, ctx.dims
-        if p == 0:
-            return None
-        if ctx.dtype is not None:
-            x = as_dtype(x, ctx.dtype)
-        g = keep_dims(g, dims, ctx.keepdim, ctx.input_shape)
-        norm = keep_dims(norm, dims, ctx.keepdim, ctx.input_shape)
-        x_raw, norm_raw = raw(x), raw(norm)
-        sign = xp.nan_to_num(xp.sign(x_raw), nan=0.0)  # PyTorch's sign of NaN is 0
-        if p == 1:
-            grad = g * sign
-        elif p == 2:
-            grad = g * where(norm_raw == 0, 0.0, x / norm)
-        elif p in (_INF, -_INF):
-            # The gradient is shared equally by the elements that reach the norm.
-            at_norm = (xp.abs(x_raw) == norm_raw) | xp.isnan(x_raw)
-            count = at_norm.sum(axis=dims, keepdims=True, dtype=x_raw.dtype)
-            grad = (g / count) * (sign * at_norm)
-        elif p < 1:
-            scaled = where(x_raw == 0, 0.0, xp.abs(x) ** (p - 1)) * sign
-            grad = scaled * g * norm ** (1 - p)
-        else:
-            scaled = xp.abs(x) ** (p - 1) * sign if p < 2 else x * xp.abs(x) ** (p - 2)
-            grad = scaled * where(norm_raw == 0, 0.0, g / norm ** (p - 1))
-        return as_dtype(grad, ctx.input_dtype)
-
-
-def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
-    """``torch.norm``: a vector norm over ``dim`` (all dimensions when None)."""
-    ndim = input._data.ndim
-    if isinstance(p, str):
-        count = 1 if dim is None or isinstance(dim, int) else len(dim)
-        if p == "fro" and (dim is None or count <= 2):
-            p = 2
-        elif p == "fro":
-            dims = " ".join(str(d) for d in dim)
-            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dims}")
-        else:
-            raise NotImplementedError(f"norm(p={p!r}) (a matrix norm) is not implemented")
-    p = 2.0 if p is None else float(p)
-    source_dtype = input._data.dtype
-    if source_dtype.kind != "f":
-        name = SCALAR_TYPE_NAMES[from_numpy_dtype(source_dtype).name]
-        raise RuntimeError(
-            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {name}"
-        )
-    if dtype is not None and xp.promote_types(source_dtype, dtype.np) != dtype.np:
-        raise RuntimeError(
-            "linalg.vector_norm: the dtype of the input "
-            f"({SCALAR_TYPE_NAMES[from_numpy_dtype(source_dtype).name]}) should be convertible "
-            f"without narrowing to the specified dtype ({SCALAR_TYPE_NAMES[dtype.name]})"
-        )
-    dims = reduction_dims(dim, ndim)
-    if abs(p) == _INF:
-        _check_identity_free(input._data.shape, dims, dim, p)
-    node = LinalgVectorNormBackward0()
-    node.ord = p
-    node.dims = dims
-    node.keepdim = keepdim
-    node.dtype = None if dtype is None or dtype.np == source_dtype else dtype.np
-    return unary(node, input)
-
-
-def _check_identity_free(shape, dims, dim, p):
-    """The inf-norms (max and min) of nothing are undefined: PyTorch's errors."""
-    name = "inf" if p > 0 else "-inf"
-    if dim is None or not dims:
-        if not _count(shape, None):
-            raise RuntimeError(
-                f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because "
-                "the operation does not have an identity"
-            )
-        return
-    for d in dims:
-        if shape[d] == 0:
-            raise RuntimeError(
-                f"linalg.vector_norm cannot compute the {name} norm on the dimension {d}"
-                "because this dimension is empty and the operation does not have an identity"
-            )
-
-
 # ---------------------------------------------------------------------- count_nonzero
 def count_nonzero(input, dim=None):
     data = input._data
@@ -536,14 +426,105 @@ def count_nonzero(input, dim=None):
     return wrap(xp.asarray((data != 0).sum(axis=dims), dtype=xp.int64), None)
 
 
-TENSOR_METHODS = {
-    "sum": sum,
-    "mean": mean,
-    "prod": prod,
-    "var": var,
-    "std": std,
-    "norm": norm,
-    "count_nonzero": count_nonzero,
-}
-FUNCTIONS = dict(TENSOR_METHODS)
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+def _sum_rule(node) -> Rule:
+    dims = getattr(node, "dims", None)
+    if dims is None:
+        return Rule(
+            "sum of all elements", "sum({x:0})", passes=("the gradient, copied to every element",)
+        )
+    dims = tuple(int(dim) for dim in dims)
+    return Rule(
+        f"sum over dim {dims}",
+        f"sum({{x:0}}, dim={dims})",
+        passes=(f"the gradient, copied along dim {dims}",),
+    )
+
+
+def _mean_rule(node) -> Rule:
+    shape = tuple(node.input_shape)
+    dims = getattr(node, "dims", None)
+    if dims is None:
+        count = int(xp.prod(shape)) if shape else 1
+        return Rule(
+            "mean of all elements",
+            "mean({x:0})",
+            passes=(f"the gradient divided by n = {count}, copied to every element",),
+        )
+    dims = tuple(int(dim) for dim in dims)
+    count = 1
+    for dim in dims:
+        count *= shape[dim]
+    return Rule(
+        f"mean over dim {dims}",
+        f"mean({{x:0}}, dim={dims})",
+        passes=(f"the gradient divided by n = {count}, copied along dim {dims}",),
+    )
+
+
+def _prod_rule(node) -> Rule:
+    dim = getattr(node, "dim", None)
+    if dim is None:  # all elements (ProdBackward0), or a 0-d input
+        return Rule(
+            "product of all elements",
+            "prod({x:0})",
+            passes=("the gradient times the product of all the other elements",),
+        )
+    return Rule(
+        f"product along dim {dim}",
+        f"prod({{x:0}}, dim={dim})",
+        passes=(f"the gradient times the product of the other elements along dim {dim}",),
+    )
+
+
+def _spread_rule(name: str, words: str, derivative: str):
+    """var and std: d var/dx = 2·(x - mean)/(n - correction), d std = d var/(2·std)."""
+
+    def rule(node) -> Rule:
+        dims, correction = node.dims, node.correction
+        n = _count(node.input_shape, dims)
+        over = "of all elements" if node.full else f"over dim {dims}"
+        arguments = "" if node.full else f", dim={dims}"
+        if correction != 1:
+            arguments += f", correction={num(correction)}"
+        divisor = "n" if correction == 0 else f"(n - {num(correction)})"
+        return Rule(
+            f"{words} {over}",
+            f"{name}({{x:0}}{arguments})",
+            passes=(f"the gradient times {derivative.format(divisor)}, n = {n}",),
+        )
+
+    return rule
+
+
+DECLARATIONS = (
+    declare(
+        "sum",
+        sum,
+        explain={SumBackward0: _sum_rule, SumBackward1: _sum_rule},
+        cli=Cli("sum of the elements"),
+    ),
+    declare(
+        "mean",
+        mean,
+        explain={MeanBackward0: _mean_rule, MeanBackward1: _mean_rule},
+        cli=Cli("mean of the elements"),
+    ),
+    declare(
+        "prod",
+        prod,
+        explain={ProdBackward0: _prod_rule, ProdBackward1: _prod_rule},
+        cli=Cli("product of the elements"),
+    ),
+    declare(
+        "var",
+        var,
+        explain={VarBackward0: _spread_rule("var", "variance", "2·(x - mean)/{}")},
+    ),
+    declare(
+        "std",
+        std,
+        explain={StdBackward0: _spread_rule("std", "standard deviation", "(x - mean)/({}·std)")},
+    ),
+    declare("count_nonzero", count_nonzero),  # an integer result: not differentiable
+)

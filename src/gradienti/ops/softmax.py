@@ -1,7 +1,7 @@
 """Along a dimension: softmax, log_softmax, logsumexp, and the running sum and product
 (cumsum, cumprod).
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 softmax, log_softmax and logsumexp subtract the maximum first, so inputs of 1e4 neither
 overflow nor lose the small terms; their VJPs are written with differentiable operations (and
@@ -14,6 +14,8 @@ from ..autograd.function import SAVE_BOTH, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
 from ..tensor import Tensor
 from .apply import unary
+from .declare import declare, explain_nodes
+from .explain_rule import Rule
 from .reduce import as_dtype, keep_dims, one_dim, raw, reduction_dims, sum_keep, without_diagonal
 from .shape import reshape
 
@@ -274,12 +276,86 @@ def cumprod(input, dim, *, dtype=None):
     return _cumulative(CumprodBackward0, "cumprod", input, dim, dtype)
 
 
-TENSOR_METHODS = {
-    "softmax": softmax,
-    "log_softmax": log_softmax,
-    "logsumexp": logsumexp,
-    "cumsum": cumsum,
-    "cumprod": cumprod,
-}
-FUNCTIONS = dict(TENSOR_METHODS)
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+def _along(name: str, words: str, passes: str):
+    """The rule of an op along one dim; ``passes`` may name the dim as ``{dim}``."""
+
+    def rule(node) -> Rule:
+        dim = 0 if node.dim is None else node.dim  # None: a 0-d input
+        return Rule(
+            f"{words} along dim {dim}",
+            f"{name}({{x:0}}, dim={dim})",
+            passes=(passes.format(dim=dim),),
+        )
+
+    return rule
+
+
+def _logsumexp_rule(node) -> Rule:
+    return Rule(
+        f"log of the sum of exponentials over dim {node.dims}",
+        f"logsumexp({{x:0}}, dim={node.dims})",
+        passes=(
+            f"the gradient times softmax(x) = exp(x - logsumexp(x)), copied along dim {node.dims}",
+        ),
+    )
+
+
+DECLARATIONS = (
+    declare(
+        "softmax",
+        softmax,
+        explain={
+            SoftmaxBackward0: _along(
+                "softmax",
+                "softmax",
+                "s·(gradient - sum(gradient·s)), s = softmax(x), the sum along dim {dim}",
+            )
+        },
+    ),
+    declare(
+        "log_softmax",
+        log_softmax,
+        explain={
+            LogSoftmaxBackward0: _along(
+                "log_softmax",
+                "log of softmax",
+                "gradient - softmax(x)·sum(gradient), the sum along dim {dim}",
+            )
+        },
+    ),
+    declare("logsumexp", logsumexp, explain={LogsumexpBackward0: _logsumexp_rule}),
+    declare(
+        "cumsum",
+        cumsum,
+        explain={
+            CumsumBackward0: _along(
+                "cumsum",
+                "running sum",
+                "the gradient summed from the end along dim {dim} (each element is in every "
+                "later running sum)",
+            )
+        },
+    ),
+    declare(
+        "cumprod",
+        cumprod,
+        explain={
+            CumprodBackward0: _along(
+                "cumprod",
+                "running product",
+                "for each element i, the sum over j ≥ i of gradient_j times running product j "
+                "without x_i (along dim {dim})",
+            )
+        },
+    ),
+    explain_nodes(  # cumsum's VJP, recorded when the backward is
+        {
+            ReverseCumsumBackward: _along(
+                "reverse_cumsum",
+                "sum from the end",
+                "the running sum of the gradient along dim {dim}",
+            )
+        }
+    ),
+)

@@ -1,0 +1,163 @@
+"""The vector norm: ``torch.norm`` and ``Tensor.norm`` (PyTorch records
+``linalg.vector_norm``), for any order p over all elements or over dimensions.
+
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import SAVE_BOTH, Op
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from .apply import unary
+from .declare import Cli, declare
+from .elementwise import where
+from .explain_rule import Rule, num, power_text
+from .reduce import as_dtype, keep_dims, raw, reduction_dims
+
+_INF = float("inf")
+
+
+class LinalgVectorNormBackward0(Op):
+    """The vector ``ord``-norm over ``dims`` (``torch.norm`` and ``Tensor.norm``)."""
+
+    __slots__ = ("ord", "dims", "keepdim", "dtype", "input_dtype", "input_shape")
+    save = SAVE_BOTH
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_dtype = x.dtype
+        ctx.input_shape = x.shape
+        if ctx.dtype is not None:
+            x = x.astype(ctx.dtype)
+        dims, keepdim, p = ctx.dims, ctx.keepdim, ctx.ord
+        if p == 2:
+            out = xp.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        elif p == 1:
+            out = xp.abs(x).sum(axis=dims, keepdims=keepdim)
+        elif p == _INF:
+            out = xp.abs(x).max(axis=dims, keepdims=keepdim)
+        elif p == -_INF:
+            out = xp.abs(x).min(axis=dims, keepdims=keepdim)
+        elif p == 0:
+            out = (x != 0).sum(axis=dims, keepdims=keepdim, dtype=x.dtype)
+        else:
+            out = (xp.abs(x) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+        return xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, norm = ctx.saved_tensors
+        p, dims = ctx.ord, ctx.dims
+        if p == 0:
+            return None
+        if ctx.dtype is not None:
+            x = as_dtype(x, ctx.dtype)
+        g = keep_dims(g, dims, ctx.keepdim, ctx.input_shape)
+        norm = keep_dims(norm, dims, ctx.keepdim, ctx.input_shape)
+        x_raw, norm_raw = raw(x), raw(norm)
+        sign = xp.nan_to_num(xp.sign(x_raw), nan=0.0)  # PyTorch's sign of NaN is 0
+        if p == 1:
+            grad = g * sign
+        elif p == 2:
+            grad = g * where(norm_raw == 0, 0.0, x / norm)
+        elif p in (_INF, -_INF):
+            # The gradient is shared equally by the elements that reach the norm.
+            at_norm = (xp.abs(x_raw) == norm_raw) | xp.isnan(x_raw)
+            count = at_norm.sum(axis=dims, keepdims=True, dtype=x_raw.dtype)
+            grad = (g / count) * (sign * at_norm)
+        elif p < 1:
+            scaled = where(x_raw == 0, 0.0, xp.abs(x) ** (p - 1)) * sign
+            grad = scaled * g * norm ** (1 - p)
+        else:
+            scaled = xp.abs(x) ** (p - 1) * sign if p < 2 else x * xp.abs(x) ** (p - 2)
+            grad = scaled * where(norm_raw == 0, 0.0, g / norm ** (p - 1))
+        return as_dtype(grad, ctx.input_dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """``torch.norm``: a vector norm over ``dim`` (all dimensions when None)."""
+    ndim = input._data.ndim
+    if isinstance(p, str):
+        count = 1 if dim is None or isinstance(dim, int) else len(dim)
+        if p == "fro" and (dim is None or count <= 2):
+            p = 2
+        elif p == "fro":
+            dims = " ".join(str(d) for d in dim)
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dims}")
+        else:
+            raise NotImplementedError(f"norm(p={p!r}) (a matrix norm) is not implemented")
+    p = 2.0 if p is None else float(p)
+    source_dtype = input._data.dtype
+    if source_dtype.kind != "f":
+        name = SCALAR_TYPE_NAMES[from_numpy_dtype(source_dtype).name]
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {name}"
+        )
+    if dtype is not None and xp.promote_types(source_dtype, dtype.np) != dtype.np:
+        raise RuntimeError(
+            "linalg.vector_norm: the dtype of the input "
+            f"({SCALAR_TYPE_NAMES[from_numpy_dtype(source_dtype).name]}) should be convertible "
+            f"without narrowing to the specified dtype ({SCALAR_TYPE_NAMES[dtype.name]})"
+        )
+    dims = reduction_dims(dim, ndim)
+    if abs(p) == _INF:
+        _check_identity_free(input._data.shape, dims, dim, p)
+    node = LinalgVectorNormBackward0()
+    node.ord = p
+    node.dims = dims
+    node.keepdim = keepdim
+    node.dtype = None if dtype is None or dtype.np == source_dtype else dtype.np
+    return unary(node, input)
+
+
+def _check_identity_free(shape, dims, dim, p):
+    """The inf-norms (max and min) of nothing are undefined: PyTorch's errors."""
+    name = "inf" if p > 0 else "-inf"
+    if dim is None or not dims:
+        if not math.prod(shape):
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because "
+                "the operation does not have an identity"
+            )
+        return
+    for d in dims:
+        if shape[d] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {name} norm on the dimension {d}"
+                "because this dimension is empty and the operation does not have an identity"
+            )
+
+
+# ---------------------------------------------------------------------- explain rule
+def _norm_rule(node) -> Rule:
+    p = node.ord
+    if p == 2:
+        words, passes = "Euclidean norm", "the gradient times x/norm (0 where the norm is 0)"
+    elif p == 1:
+        words, passes = "1-norm (sum of |x|)", "the gradient times sign(x)"
+    elif abs(p) == _INF:
+        extreme = "largest" if p > 0 else "smallest"
+        words = f"{extreme} |x|"
+        passes = f"the gradient times sign(x), shared equally among the {extreme} |x|"
+    elif p == 0:
+        words, passes = "number of nonzero elements", "nothing (a count has no gradient)"
+    else:
+        power = power_text(p - 1)  # d ‖x‖ₚ/dx = sign(x)·|x|^(p-1) / ‖x‖ₚ^(p-1)
+        words, passes = f"{num(p)}-norm", f"the gradient times sign(x)·|x|{power}/norm{power}"
+    arguments = "" if p == 2 else f", p={num(p)}"
+    if node.dims != tuple(range(len(node.input_shape))):
+        arguments += f", dim={node.dims}"
+        words += f" over dim {node.dims}"
+    return Rule(words, f"norm({{x:0}}{arguments})", passes=(passes,))
+
+
+DECLARATIONS = (
+    declare(
+        "norm",
+        norm,
+        explain={LinalgVectorNormBackward0: _norm_rule},
+        cli=Cli("Euclidean norm"),
+    ),
+)
