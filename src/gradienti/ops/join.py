@@ -1,6 +1,6 @@
 """Joining and splitting: cat, stack, hstack, vstack, split, chunk, unbind.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 The VJP of a join is a split of the gradient and the other way round, each written with the
 helpers of shape.py and the functions here, so that it runs on raw arrays or on Tensors.
@@ -15,6 +15,8 @@ from ..backend import xp
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from .apply import nary, unary_multi
+from .declare import declare
+from .explain_rule import Rule
 from .shape import select, slice_dim
 
 
@@ -282,22 +284,74 @@ def unbind(input, dim: int = 0):
     return unary_multi(node, input)
 
 
-TENSOR_METHODS = {
-    "split": split,
-    "split_with_sizes": split_with_sizes,
-    "chunk": chunk,
-    "unbind": unbind,
-}
-FUNCTIONS = {
-    "cat": cat,
-    "concat": cat,
-    "concatenate": cat,
-    "stack": stack,
-    "hstack": hstack,
-    "vstack": vstack,
-    "split": split,
-    "split_with_sizes": split_with_sizes,
-    "chunk": chunk,
-    "unbind": unbind,
-}
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+def _tensor_list_form(name: str, count: int, dim: int) -> str:
+    from ..viz.explain_rules import slot_names  # explain's names of the inputs (viz imports us)
+
+    listed = ", ".join(f"{{{slot}:0}}" for slot in slot_names(count))
+    return f"{name}([{listed}], dim={dim})"
+
+
+def _cat_rule(node) -> Rule:
+    dim = node.dim
+    passes = tuple(
+        "nothing (an empty 1-d tensor, skipped)"
+        if size is None
+        else f"its part of the gradient along dim {dim} (size {size})"
+        for size in node.sizes
+    )
+    return Rule(
+        f"concatenation along dim {dim}",
+        _tensor_list_form("cat", len(node.sizes), dim),
+        passes=passes,
+    )
+
+
+def _stack_rule(node) -> Rule:
+    dim, count = node.dim, len(node._next)
+    return Rule(
+        f"stacking along a new dim {dim}",
+        _tensor_list_form("stack", count, dim),
+        passes=tuple(f"the gradient's slice {i} along dim {dim}" for i in range(count)),
+    )
+
+
+def _split_rule(node) -> Rule:
+    dim = node.dim
+    return Rule(
+        f"split along dim {dim} into pieces of sizes {list(node.sizes)}",
+        f"{{x:9}}.split({list(node.sizes)}, dim={dim})",
+        passes=(
+            f"the pieces' gradients, concatenated along dim {dim} (zeros for a piece that got "
+            "none)",
+        ),
+    )
+
+
+def _unbind_rule(node) -> Rule:
+    dim = node.dim
+    return Rule(
+        f"taking apart along dim {dim}",
+        f"{{x:9}}.unbind({dim})",
+        passes=(
+            f"the pieces' gradients, stacked along dim {dim} (zeros for a piece that got none)",
+        ),
+    )
+
+
+DECLARATIONS = (
+    declare(
+        "cat",
+        cat,
+        method=None,
+        aliases=("concat", "concatenate"),
+        explain={CatBackward0: _cat_rule},  # hstack and vstack record it too
+    ),
+    declare("stack", stack, method=None, explain={StackBackward0: _stack_rule}),
+    declare("hstack", hstack, method=None),
+    declare("vstack", vstack, method=None),
+    declare("split", split, explain={SplitBackward0: _split_rule}),  # and chunk
+    declare("split_with_sizes", split_with_sizes, explain={SplitWithSizesBackward0: _split_rule}),
+    declare("chunk", chunk),
+    declare("unbind", unbind, explain={UnbindBackward0: _unbind_rule}),
+)

@@ -1,6 +1,6 @@
 """Rearranging ops: transpose, t, T, mT, permute, movedim, flip, roll, repeat, tile.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 Each VJP is the inverse rearrangement (a transpose for a transpose, the inverse permutation,
 a flip, a roll back) run through ``shape.run``, so it works on raw arrays and on Tensors alike;
@@ -16,6 +16,8 @@ from ..autograd.function import SAVE_NOTHING, Op
 from ..backend import xp
 from ..size import normalize_dim, shape_arguments
 from .apply import unary
+from .declare import declare
+from .explain_rule import POW, Rule
 from .shape import reshape, run
 
 _ndarray = xp.ndarray
@@ -268,31 +270,62 @@ def roll(input, shifts, dims=None):
     return unary(node, input)
 
 
-TENSOR_METHODS = {
-    "transpose": transpose,
-    "swapaxes": transpose,
-    "swapdims": transpose,
-    "t": t,
-    "T": property(numpy_T),
-    "mT": property(matrix_T),
-    "permute": permute,
-    "movedim": movedim,
-    "moveaxis": movedim,
-    "repeat": repeat,
-    "tile": tile,
-    "flip": flip,
-    "roll": roll,
-}
-FUNCTIONS = {
-    "transpose": transpose,
-    "swapaxes": transpose,
-    "swapdims": transpose,
-    "t": t,
-    "permute": permute,
-    "movedim": movedim,
-    "moveaxis": movedim,
-    "tile": tile,
-    "flip": flip,
-    "roll": roll,
-}
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+def _listed(values) -> str:
+    return ", ".join(str(value) for value in values)
+
+
+def _flip_rule(node) -> Rule:
+    return Rule(
+        f"reversal along dim{'s' * (len(node.dims) > 1)} {_listed(node.dims)}",
+        f"{{x:9}}.flip({_listed(node.dims)})",
+        passes=("the gradient, flipped back",),
+    )
+
+
+def _roll_rule(node) -> Rule:
+    shifts = node.shifts if len(node.shifts) > 1 else node.shifts[0]
+    dims = "" if node.dims is None else f", {node.dims if len(node.dims) > 1 else node.dims[0]}"
+    return Rule(
+        "rolling (a cyclic shift)",
+        f"{{x:9}}.roll({shifts}{dims})",
+        passes=("the gradient, rolled back",),
+    )
+
+
+def _repeat_rule(node) -> Rule:
+    return Rule(
+        "repetition",
+        f"{{x:9}}.repeat({_listed(node.repeats)})",
+        passes=("the gradient, the copies' parts summed",),
+    )
+
+
+_PERMUTE_RULE = Rule(
+    "permutation of dims", "{x:9}.permute(…)", passes=("the gradient, permuted back",)
+)
+_TRANSPOSE_RULE = Rule("transpose", "{x:9}.transpose(…)", passes=("the gradient, transposed back",))
+
+DECLARATIONS = (
+    declare(
+        "transpose",
+        transpose,
+        aliases=("swapaxes", "swapdims"),
+        explain={TransposeBackward0: _TRANSPOSE_RULE},  # x.mT too
+    ),
+    declare(
+        "t",
+        t,
+        explain={
+            TBackward0: Rule("transpose", "{x:9}ᵀ", POW, passes=("the gradient, transposed back",))
+        },
+    ),
+    declare("T", None, method=property(numpy_T)),  # records PermuteBackward0
+    declare("mT", None, method=property(matrix_T)),  # records TransposeBackward0
+    declare("permute", permute, explain={PermuteBackward0: _PERMUTE_RULE}),
+    declare("movedim", movedim, aliases=("moveaxis",)),  # records PermuteBackward0
+    declare("repeat", None, method=repeat, explain={RepeatBackward0: _repeat_rule}),
+    declare("tile", tile),  # records RepeatBackward0
+    declare("flip", flip, explain={FlipBackward0: _flip_rule}),
+    declare("roll", roll, explain={RollBackward0: _roll_rule}),
+)

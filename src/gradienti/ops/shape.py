@@ -1,7 +1,7 @@
 """Reshaping ops (view, reshape, flatten, squeeze, unsqueeze, expand) and single-dimension
 views (select, slice, narrow), with the shape helpers that VJPs share.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 ``expand``, ``sum_to``, ``reshape`` and ``cast`` take a raw array (fast backward) or a Tensor
 (recorded backward) and return the same kind, so that a VJP is written once for both. ``run``
@@ -21,6 +21,8 @@ from ..backend import LEGACY_TYPE_NAMES, from_numpy_dtype, xp
 from ..size import infer_shape, normalize_dim, normalize_dims, shape_arguments
 from ..tensor import Tensor
 from .apply import unary
+from .declare import declare, explain_nodes
+from .explain_rule import INDEXED, Rule
 
 _ndarray = xp.ndarray
 
@@ -464,31 +466,93 @@ def select_tensor(input, dim: int, index):
     return select(input, index % shape[dim], dim)
 
 
-TENSOR_METHODS = {
-    "view": view,
-    "reshape": reshape_tensor,
-    "view_as": view_as,
-    "reshape_as": reshape_as,
-    "flatten": flatten,
-    "ravel": ravel,
-    "unflatten": unflatten,
-    "squeeze": squeeze,
-    "unsqueeze": unsqueeze,
-    "expand": expand_tensor,
-    "expand_as": expand_as,
-    "broadcast_to": broadcast_to,
-    "narrow": narrow,
-    "select": select_tensor,
-}
-FUNCTIONS = {
-    "reshape": reshape_tensor,
-    "flatten": flatten,
-    "ravel": ravel,
-    "unflatten": unflatten,
-    "squeeze": squeeze,
-    "unsqueeze": unsqueeze,
-    "broadcast_to": broadcast_to,
-    "narrow": narrow,
-    "select": select_tensor,
-}
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+def _reshape_rule(method: str):
+    """A reshape written ``x.<method>(…)``; its gradient is reshaped back."""
+
+    def rule(node) -> Rule:
+        shape = tuple(int(size) for size in getattr(node, "input_shape", ()) or ())
+        target = f" to shape {shape}" if shape else ""
+        return Rule(
+            "reshaped", f"{{x:9}}.{method}(…)", passes=(f"the gradient, reshaped back{target}",)
+        )
+
+    return rule
+
+
+_VIEW_RULE = _reshape_rule("view")
+_SQUEEZE_RULE = _reshape_rule("squeeze")
+
+
+def _expand_rule(node) -> Rule:
+    shape = tuple(int(size) for size in node.input_shape)
+    return Rule(
+        "expansion (broadcasting)",
+        f"{{x:9}}.expand{tuple(int(size) for size in node.shape)}",
+        passes=(f"the gradient, summed back to shape {shape}",),
+    )
+
+
+def _sum_to_rule(node) -> Rule:
+    return Rule(
+        "sum over the broadcast dimensions (the VJP of broadcasting)",
+        f"{{x:9}}.sum_to_size({tuple(node.shape)})",
+        passes=(f"the gradient, copied back to shape {tuple(node.input_shape)}",),
+    )
+
+
+DECLARATIONS = (
+    declare("view", None, method=view, explain={ViewBackward0: _VIEW_RULE}),
+    declare(
+        "reshape",
+        reshape_tensor,
+        # A tensor that cannot be viewed is copied (CloneBackward0), then viewed.
+        explain={UnsafeViewBackward0: _VIEW_RULE},
+    ),
+    declare("view_as", None, method=view_as),
+    declare("reshape_as", None, method=reshape_as),
+    declare("flatten", flatten),
+    declare("ravel", ravel),
+    declare("unflatten", unflatten),
+    declare(
+        "squeeze",
+        squeeze,
+        explain={
+            SqueezeBackward0: _SQUEEZE_RULE,  # squeeze()
+            SqueezeBackward1: _SQUEEZE_RULE,  # squeeze(dim)
+            SqueezeBackward2: _SQUEEZE_RULE,  # squeeze(dims)
+        },
+    ),
+    declare("unsqueeze", unsqueeze, explain={UnsqueezeBackward0: _reshape_rule("unsqueeze")}),
+    declare("expand", None, method=expand_tensor, explain={ExpandBackward0: _expand_rule}),
+    declare("expand_as", None, method=expand_as),
+    declare("broadcast_to", broadcast_to),
+    declare(
+        "narrow",
+        narrow,
+        explain={SliceBackward0: Rule("slicing", "{x:9}[…]", passes=INDEXED)},  # and x[a:b]
+    ),
+    declare(
+        "select",
+        select_tensor,
+        explain={SelectBackward0: Rule("indexing", "{x:9}[…]", passes=INDEXED)},  # and x[i]
+    ),
+    # Recorded by indexing (x[...]), by the engine (a broadcast gradient summed back, when
+    # the backward is recorded) and by the VJPs of select and slice.
+    explain_nodes(
+        {
+            AliasBackward0: Rule("alias", "{x:0}", local=("1",)),
+            SumToBackward: _sum_to_rule,
+            SelectBackwardBackward0: Rule(
+                "the gradient put into zeros at the selected position (the VJP of select)",
+                "select_backward({x:0}, …)",
+                passes=("the gradient at that position",),
+            ),
+            SliceBackwardBackward0: Rule(
+                "the gradient put into zeros at the sliced positions (the VJP of slicing)",
+                "slice_backward({x:0}, …)",
+                passes=("the gradient at those positions",),
+            ),
+        }
+    ),
+)
