@@ -1,6 +1,6 @@
 """Parts of matrices: diagonals (diag, diagonal, trace) and triangles (tril, triu).
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 Each VJP is the adjoint part-taking: the gradient of a diagonal is put back on a diagonal of
 zeros (itself an op, whose VJP takes the diagonal again), the gradient of a triangle is that
@@ -14,6 +14,8 @@ from ..backend import sum_dtype, xp
 from ..size import normalize_dim
 from ..tensor import Tensor
 from .apply import unary
+from .declare import declare, explain_nodes
+from .explain_rule import Rule
 
 
 # ------------------------------------------------------------------ trace, tril, triu
@@ -184,12 +186,73 @@ def diag(input, diagonal: int = 0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {data.ndim}D")
 
 
-TENSOR_METHODS = {
-    "trace": trace,
-    "tril": tril,
-    "triu": triu,
-    "diag": diag,
-    "diagonal": diagonal,
-}
-FUNCTIONS = dict(TENSOR_METHODS)
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+_ON_DIAGONAL = ("the gradient, put on that diagonal of zeros",)
+_DIAGONAL_OF_GRADIENT = ("the diagonal of the gradient",)
+
+
+def _triangle_rule(name: str, words: str, side: str):
+    def rule(node) -> Rule:
+        k = node.diagonal
+        where = "the diagonal" if k == 0 else f"diagonal {k}"
+        form = f"{name}({{x:0}})" if k == 0 else f"{name}({{x:0}}, {k})"
+        return Rule(
+            f"{words} (on and {side} {where})",
+            form,
+            passes=(f"the gradient on and {side} {where}, 0 elsewhere",),
+        )
+
+    return rule
+
+
+def _diag_rule(words: str, passes: tuple):
+    def rule(node) -> Rule:
+        form = "diag({x:0})" if node.offset == 0 else f"diag({{x:0}}, {node.offset})"
+        return Rule(words, form, passes=passes)
+
+    return rule
+
+
+def _diagonal_rule(node) -> Rule:
+    arguments = (node.offset, node.dim1, node.dim2)
+    shown = "" if arguments == (0, 0, 1) else ", ".join(str(a) for a in arguments)
+    return Rule("diagonal (a view)", f"{{x:9}}.diagonal({shown})", passes=_ON_DIAGONAL)
+
+
+DECLARATIONS = (
+    declare(
+        "trace",
+        trace,
+        explain={
+            TraceBackward0: Rule(
+                "trace (sum of the diagonal)",
+                "trace({x:0})",
+                passes=("the gradient on the diagonal, 0 elsewhere",),
+            )
+        },
+    ),
+    declare(
+        "tril", tril, explain={TrilBackward0: _triangle_rule("tril", "lower triangle", "below")}
+    ),
+    declare(
+        "triu", triu, explain={TriuBackward0: _triangle_rule("triu", "upper triangle", "above")}
+    ),
+    declare(
+        "diag",
+        diag,
+        explain={
+            DiagonalBackward0_copy: _diag_rule("diagonal of a matrix (a copy)", _ON_DIAGONAL),
+            DiagEmbedBackward0: _diag_rule("a matrix with x on a diagonal", _DIAGONAL_OF_GRADIENT),
+        },
+    ),
+    declare("diagonal", diagonal, explain={DiagonalBackward0: _diagonal_rule}),
+    explain_nodes(
+        {
+            DiagonalBackwardBackward0: Rule(
+                "values put on a diagonal of zeros (the VJP of diagonal)",
+                "diagonal_backward({x:0}, …)",
+                passes=_DIAGONAL_OF_GRADIENT,
+            )
+        }
+    ),
+)

@@ -10,7 +10,7 @@ PyTorch decomposes einsum into permutes, diagonals and a bmm per pair of operand
 graph has many nodes; here it is a single ``EinsumBackward`` node (not a PyTorch name).
 The equation is checked, with PyTorch's messages, before NumPy sees it.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..backend import SCALAR_TYPE_NAMES, result_type, xp
 from ..tensor import Tensor, wrap
 from .apply import nary, unary
+from .declare import declare, explain_nodes
+from .explain_rule import Rule
 from .shape import expand, reshape, sum_to
 
 # NumPy's einsum picks a contraction order and BLAS calls only when asked (``optimize``),
@@ -74,12 +76,18 @@ def _scatter_array(values, term: str, unique: str, shape: tuple):
     return out
 
 
-def _operand_grad(g, operands, terms, output: str, k: int):
-    term = terms[k]
-    unique = "".join(dict.fromkeys(term))
+def _grad_plan(terms, output: str, k: int) -> tuple:
+    """For operand k: its distinct subscripts, the other operands, and the subscripts of k
+    that the gradient and the others have (the contraction's output)."""
+    unique = "".join(dict.fromkeys(terms[k]))
     others = [j for j in range(len(terms)) if j != k]
     available = set(output).union(*(terms[j] for j in others))
-    present = "".join(c for c in unique if c in available)
+    return unique, others, "".join(c for c in unique if c in available)
+
+
+def _operand_grad(g, operands, terms, output: str, k: int):
+    term = terms[k]
+    unique, others, present = _grad_plan(terms, output, k)
     if not others and present == output:
         grad = g
     else:
@@ -380,6 +388,46 @@ def _apply(equation: str, operands) -> Tensor:
     return nary(node, *operands)
 
 
-TENSOR_METHODS: dict = {}
-FUNCTIONS = {"einsum": einsum}
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+def _einsum_rule(node) -> Rule:
+    from ..viz.explain_rules import slot_names  # explain's names of the inputs (viz imports us)
+
+    terms, output = node.terms, node.output
+    slots = slot_names(len(terms))
+    operands = ", ".join(f"{{{slot}:0}}" for slot in slots)
+    return Rule(
+        "Einstein summation",
+        f"einsum('{','.join(terms)}->{output}', {operands})",
+        passes=tuple(_operand_pass(terms, output, k, slots) for k in range(len(terms))),
+    )
+
+
+def _operand_pass(terms, output: str, k: int, slots) -> str:
+    """What ``_operand_grad`` computes for operand k, in words."""
+    term = terms[k]
+    unique, others, present = _grad_plan(terms, output, k)
+    if not others and present == output:
+        text = "the gradient"
+    else:
+        subscripts = ",".join([output] + [terms[j] for j in others]) + "->" + present
+        arguments = ", ".join(["gradient"] + [slots[j] for j in others])
+        text = f"einsum('{subscripts}', {arguments})"
+    if len(present) != len(unique):
+        text += f", copied along {''.join(c for c in unique if c not in present)}"
+    if len(unique) != len(term):
+        text += f", put on the diagonal {term}"
+    return text
+
+
+def _diagonal_scatter_rule(node) -> Rule:
+    return Rule(
+        f"values put on the diagonal {node.term} of zeros (the VJP of taking that diagonal)",
+        f"diagonal_scatter({{x:0}}, '{node.term}')",
+        passes=(f"the diagonal {node.term} of the gradient",),
+    )
+
+
+DECLARATIONS = (
+    declare("einsum", einsum, method=None, explain={EinsumBackward: _einsum_rule}),
+    explain_nodes({EinsumDiagonalScatterBackward: _diagonal_scatter_rule}),
+)

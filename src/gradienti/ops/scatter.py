@@ -1,7 +1,7 @@
 """Index ops with an index tensor: index_select, gather, take, take_along_dim, masked_select
 (reads), scatter, scatter_add, index_add, masked_fill (writes).
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 Each read is ``x[key]`` for a NumPy index ``key`` built from the index tensor, and each write
 an out-of-place put at ``key``: the two ops of indexing.py under PyTorch's node names, so
@@ -16,7 +16,9 @@ from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..size import normalize_dim
 from ..tensor import Tensor
 from .apply import nary, unary
+from .declare import declare
 from .elementwise import where
+from .explain_rule import INDEXED, Rule, num
 from .indexing import IndexBackward0, IndexPutBackward0, put, read, read_key, zero_at
 from .shape import expand_tensor, reshape_tensor
 
@@ -373,16 +375,103 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     return put(node, input, source)
 
 
-TENSOR_METHODS = {
-    "index_select": index_select,
-    "gather": gather,
-    "take": take,
-    "take_along_dim": take_along_dim,
-    "masked_select": masked_select,
-    "masked_fill": masked_fill,
-    "scatter": scatter,
-    "scatter_add": scatter_add,
-    "index_add": index_add,
-}
-FUNCTIONS = dict(TENSOR_METHODS)
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+_MASKED_OUT = "the gradient, 0 where the mask is True"
+
+
+def _index_add_rule(node) -> Rule:
+    alpha = "" if node.alpha == 1 else f", alpha={num(node.alpha)}"
+    times = "" if node.alpha == 1 else f", times {num(node.alpha)}"
+    return Rule(
+        "adding source at the indices along a dim",
+        f"{{a:9}}.index_add(dim, index, {{b:0}}{alpha})",
+        passes=("the gradient", f"the gradient at the indexed positions{times}"),
+    )
+
+
+def _scatter_value_rule(node) -> Rule:
+    return Rule(
+        "writing a number at the indices",
+        f"{{x:9}}.scatter(dim, index, {num(node.value)})",
+        passes=("the gradient, 0 where the number was written",),
+    )
+
+
+def _masked_fill_rule(node) -> Rule:
+    return Rule(
+        "filling where the mask is True",
+        f"{{x:9}}.masked_fill(mask, {num(node.value)})",
+        passes=(_MASKED_OUT,),
+    )
+
+
+DECLARATIONS = (
+    declare(
+        "index_select",
+        index_select,
+        explain={
+            IndexSelectBackward0: Rule(
+                "selection by index", "{x:9}.index_select(…)", passes=INDEXED
+            )
+        },
+    ),
+    declare(
+        "gather",
+        gather,
+        explain={GatherBackward0: Rule("gathering along a dim", "{x:9}.gather(…)", passes=INDEXED)},
+    ),
+    declare(
+        "take",
+        take,
+        explain={TakeBackward0: Rule("taking by flat index", "{x:9}.take(…)", passes=INDEXED)},
+    ),
+    declare("take_along_dim", take_along_dim),  # records GatherBackward0
+    declare(
+        "masked_select",
+        masked_select,
+        explain={
+            MaskedSelectBackward0: Rule(
+                "selection by a mask", "{x:9}.masked_select(mask)", passes=INDEXED
+            )
+        },
+    ),
+    declare(
+        "masked_fill",
+        masked_fill,
+        explain={
+            MaskedFillBackward0: _masked_fill_rule,
+            MaskedFillBackward1: Rule(
+                "filling where the mask is True",
+                "{a:9}.masked_fill(mask, {b:0})",
+                passes=(_MASKED_OUT, "the gradient where the mask is True, summed"),
+            ),
+        },
+    ),
+    declare(
+        "scatter",
+        scatter,
+        explain={
+            ScatterBackward0: Rule(
+                "writing src at the indices",
+                "{a:9}.scatter(dim, index, {b:0})",
+                passes=(
+                    "the gradient, 0 where src was written",
+                    "the gradient at the written positions",
+                ),
+            ),
+            ScatterBackward1: _scatter_value_rule,
+        },
+    ),
+    declare(
+        "scatter_add",
+        scatter_add,
+        explain={
+            ScatterAddBackward0: Rule(
+                "adding src at the indices",
+                "{a:9}.scatter_add(dim, index, {b:0})",
+                passes=("the gradient", "the gradient at the positions it was added to"),
+            )
+        },
+    ),
+    declare("index_add", index_add, explain={IndexAddBackward0: _index_add_rule}),
+)
