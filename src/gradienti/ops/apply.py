@@ -41,7 +41,7 @@ def record_node(node, edges: tuple, saved: tuple, input_meta: tuple | None = Non
     ``_saved``: what the VJP reads as ``ctx._saved`` (see ``saved_values``); None once released.
     ``_versions``: only while some array has been modified in place (``MODIFIED``): the version
     counts of the saved arrays, checked before the VJP runs (PyTorch's "modified by an inplace
-    operation" error); None when they are all 0.
+    operation" error); None when they are all 0, and left unset (read as all 0) otherwise.
     ``_input_meta``: None, or per input None or its ``(shape, dtype)`` where that differs from
     the output's: the engine sums that input's gradient over the broadcast dimensions and casts
     it to its dtype.
