@@ -1,6 +1,7 @@
 """``explain(y)``: the backward pass told step by step, for learners.
 
-The explanation follows the engine exactly: the same nodes in the same order (decreasing
+The explanation is the engine's own pass: its reference loop (``autograd.schedule``) runs, and
+an observer records each node as it is reached: the same nodes in the same order (decreasing
 creation order, starting at ``y.grad_fn``), the same vector-Jacobian products run on the same
 raw arrays, and gradients summed in the order they arrive. It writes nothing: no ``.grad``
 changes, no hook runs, and the graph is not consumed (``backward()`` still works afterwards).
@@ -19,7 +20,7 @@ came in, and what goes to each input; at a leaf, how the contributions add up::
 
 The formulas per node type are in :mod:`gradienti.viz.explain_rules`, the text in
 :mod:`gradienti.viz.explain_text`, and the forward values the graph holds or can replay in
-:mod:`gradienti.viz.explain_values`; this module is the public API and the walk itself.
+:mod:`gradienti.viz.explain_values`; this module is the public API and the records of the walk.
 """
 
 from __future__ import annotations
@@ -28,10 +29,8 @@ import string
 from dataclasses import dataclass, field
 
 from ..autograd import engine as _engine
-from ..autograd.function import SAVED_RELEASED_MESSAGE, AccumulateGrad, edge_parts
-from ..autograd.grad_mode import grad_state
-from ..autograd.versions import MODIFIED
-from ..autograd.versions import check as check_versions
+from ..autograd.function import AccumulateGrad, edge_parts
+from ..autograd.schedule import nodes_leading_to, run_backward
 from ..backend import xp
 from ..tensor import Tensor
 from .explain_rules import (
@@ -293,13 +292,13 @@ def explain(output, inputs=None, gradient=None, *, names=None, max_steps=None) -
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if max_steps is not None and max_steps < 0:
         raise ValueError("max_steps must be None or a non-negative integer")
-    root, root_nr = edge_parts(output._edge)
+    root = edge_parts(output._edge)[0]
     nodes = _reachable(root)
     known = known_values(nodes, output)
     names_ = _Names(list(reversed(nodes)), names, output, known)
-    targets, wanted = _targets(inputs, nodes)
-    if wanted is not None:
-        nodes = [node for node in nodes if node in wanted or node is root]
+    targets, leading = _targets(inputs, root)
+    if targets is not None:  # only the nodes that lead to an input receive a gradient
+        nodes = [node for node in nodes if node in leading or node in targets or node is root]
 
     if gradient is None:
         start = _engine._ones_like(output._data)
@@ -312,11 +311,11 @@ def explain(output, inputs=None, gradient=None, *, names=None, max_steps=None) -
     steps = None
     if not freed:
         try:
-            steps = _walk(nodes, root, root_nr, start, names_, known, targets, wanted, True)
+            steps = _walk(nodes, output._edge, start, names_, known, targets, leading, True)
         except RuntimeError as error:
             reason = f"backward() would fail on this graph: {error} So only its structure is shown."
     if steps is None:
-        steps = _walk(nodes, root, root_nr, start, names_, known, targets, wanted, False)
+        steps = _walk(nodes, output._edge, start, names_, known, targets, leading, False)
         for step in steps:
             step.missing = "values freed" if freed else "not computed"
     totals = _totals(steps, targets, names_)
@@ -329,7 +328,8 @@ def explain(output, inputs=None, gradient=None, *, names=None, max_steps=None) -
     )
 
 
-def _targets(inputs, nodes):
+def _targets(inputs, root):
+    """``{node: tensor}`` for ``inputs``, and the nodes that lead to one of them."""
     if inputs is None:
         return None, None
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
@@ -341,68 +341,46 @@ def _targets(inputs, nodes):
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         node, _output_nr = edge_parts(tensor._edge)
         targets[node] = tensor
-    leads = {}
-    for node in reversed(nodes):  # children first
-        leads[node] = any(
-            edge is not None
-            and (edge_parts(edge)[0] in targets or leads.get(edge_parts(edge)[0], False))
-            for edge in node._next
-        )
-    wanted = {node for node, flag in leads.items() if flag}
-    wanted.update(node for node in targets if node in leads)
-    return targets, wanted
+    return targets, nodes_leading_to([root], targets.keys())
 
 
-def _walk(nodes, root, root_nr, start, names, known, targets, wanted, with_values) -> list:
-    """The steps, in the engine's order. ``with_values``: run the VJPs (else structure only)."""
+def _walk(nodes, root_edge, start, names, known, targets, leading, with_values) -> list:
+    """The steps, in the engine's order. ``with_values``: the engine's reference loop runs the
+    pass (changing nothing: no hook, no ``.grad``, the graph kept) and each node it reaches is
+    recorded as it goes; else each node of ``nodes``, those the pass reaches, is told from the
+    graph's structure alone."""
+    root, root_nr = edge_parts(root_edge)
     # node -> [(consumer step or None, consumer node or None, output_nr, value)], arrival order
-    buffers: dict = {root: [(None, None, root_nr, start if with_values else None)]}
+    incoming: dict = {root: [(None, None, root_nr, start if with_values else None)]}
     steps = []
-    previous_enabled = grad_state.enabled
-    grad_state.enabled = False  # as in the engine: the VJPs run on raw arrays, unrecorded
-    try:
+
+    def record(node, grads, computed, passed) -> None:
+        step = _new_step(len(steps) + 1, node, names, incoming.pop(node), grads)
+        step.value = known.get((node, 0)) if node.num_outputs == 1 else None
+        steps.append(step)
+        if type(node) is AccumulateGrad:
+            return
+        if targets is not None and node in targets and node not in leading:
+            step.notes.append("one of the inputs asked for: its gradient is captured here")
+            return
+        _run_node(step, node, names, known, computed, passed)
+        for position, contribution in enumerate(step.contributions):
+            edge = node._next[position]
+            if edge is None or (with_values and contribution.value is None):
+                continue
+            child, output_nr = edge_parts(edge)
+            incoming.setdefault(child, []).append((step, node, output_nr, contribution.value))
+
+    if with_values:
+        edges = None if targets is None else [tensor._edge for tensor in targets.values()]
+        run_backward([(root_edge, start)], True, False, edges, False, False, observe=record)
+    else:
         for node in nodes:
-            parts = buffers.pop(node, None)
-            if parts is None:
-                continue  # no gradient reaches it: the engine does not run it either
-            step = _new_step(len(steps) + 1, node, names, parts, with_values)
-            step.value = known.get((node, 0)) if node.num_outputs == 1 else None
-            steps.append(step)
-            if type(node) is AccumulateGrad:
-                continue
-            stops = targets is not None and node in targets and not _leads_on(node, targets, wanted)
-            if stops:
-                step.notes.append("one of the inputs asked for: its gradient is captured here")
-                continue
-            _run_node(step, node, names, known, with_values)
-            for position, contribution in enumerate(step.contributions):
-                edge = node._next[position]
-                if edge is None or (with_values and contribution.value is None):
-                    continue
-                child, output_nr = edge_parts(edge)
-                if wanted is not None and child not in wanted:
-                    continue
-                buffers.setdefault(child, []).append((step, node, output_nr, contribution.value))
-    finally:
-        grad_state.enabled = previous_enabled
+            record(node, None, None, None)
     return steps
 
 
-def _leads_on(node, targets, wanted) -> bool:
-    return any(
-        edge is not None and edge_parts(edge)[0] in wanted and edge_parts(edge)[0] is not node
-        for edge in node._next
-    )
-
-
-def _sum_in_order(values):
-    total = values[0]
-    for value in values[1:]:
-        total = total + value
-    return total
-
-
-def _new_step(index, node, names, parts, with_values) -> Step:
+def _new_step(index, node, names, parts, grad_in) -> Step:
     is_leaf = type(node) is AccumulateGrad
     rule = None if is_leaf else names.rules[node]
     ordered = sorted(parts, key=lambda part: -1 if part[1] is None else part[1]._seq)
@@ -414,15 +392,6 @@ def _new_step(index, node, names, parts, with_values) -> Step:
         )
         for consumer_step, consumer, _nr, value in ordered
     ]
-    grad_in = None
-    if with_values:
-        if node.num_outputs == 1:
-            grad_in = _sum_in_order([part[3] for part in parts])  # arrival order, as the engine
-        else:
-            slots = [None] * node.num_outputs
-            for _step, _consumer, output_nr, value in parts:
-                slots[output_nr] = value if slots[output_nr] is None else slots[output_nr] + value
-            grad_in = slots
     if is_leaf:
         name = names.display[node].text
         return Step(
@@ -463,36 +432,28 @@ def _new_step(index, node, names, parts, with_values) -> Step:
     return step
 
 
-def _call_vjp(node, grads):
-    if type(grads) is list:
-        results = node.backward(node, *_engine._materialize(node, grads))
-    else:
-        results = node.backward(node, grads)
-    if type(results) is tuple:
-        return results
-    return (results,) + (None,) * (len(node._next) - 1)  # a bare value: input 0's gradient
+def _local_derivatives(node, grad_in):
+    """An elementwise op's VJP of a gradient of ones is its local derivative (one per input)."""
+    try:
+        results = node.backward(node, _engine._ones_like(xp.asarray(grad_in)))
+    except Exception:  # noqa: BLE001 - the local value is a nicety; the pass is not
+        return None
+    return results if type(results) is tuple else (results,)
 
 
-def _run_node(step, node, names, known, with_values) -> None:
-    """Fill in the derivatives and contributions of an op's step."""
+def _run_node(step, node, names, known, computed, passed) -> None:
+    """Fill in the derivatives and contributions of an op's step, from what the engine's
+    pass ``computed`` (the VJP's results) and ``passed`` on (conformed to the inputs); both
+    None when only the structure is told."""
     rule = names.rules[node]
     slots = slot_names(len(node._next))
     exprs = names.input_exprs[node]
     generic = {slot: Expr(slot) for slot in slots}
     instance = dict(zip(slots, exprs))
-    raw = unit = None
-    if with_values:
-        if node._saved is None:
-            raise RuntimeError(SAVED_RELEASED_MESSAGE)
-        if MODIFIED and node._saved:
-            check_versions(node)  # a saved array modified in place: PyTorch's error
-        raw = _call_vjp(node, step.grad_in)
-        if rule.local and node.num_outputs == 1:
-            # An elementwise op's VJP of a gradient of ones is its local derivative.
-            try:
-                unit = _call_vjp(node, _engine._ones_like(xp.asarray(step.grad_in)))
-            except Exception:  # noqa: BLE001 - the local value is a nicety; the pass is not
-                unit = None
+    with_values = computed is not None
+    unit = None
+    if with_values and rule.local and node.num_outputs == 1:
+        unit = _local_derivatives(node, step.grad_in)
     values = {}  # the inputs' values where they are single numbers, to put into the formulas
     for position, slot in enumerate(slots):
         edge = node._next[position]
@@ -530,24 +491,21 @@ def _run_node(step, node, names, known, with_values) -> None:
             text = step.derivatives[-1].text if rule.local else rule.passes[position]
             step.contributions.append(Contribution(input_name, child, None, text))
             continue
-        value = raw[position] if position < len(raw) else None
+        value = computed[position] if position < len(computed) else None
         if value is None:
             step.contributions.append(Contribution(input_name, child, None, "no gradient"))
             continue
         entry = meta[position] if meta is not None else None
         note = ""
-        passed = value
-        if entry is not None:
-            passed = _engine._conform(value, entry)
-            if tuple(xp.shape(value)) != tuple(entry[0]):
-                note = (
-                    f"summed over the broadcast dimensions {tuple(xp.shape(value))} -> "
-                    f"{tuple(entry[0])}"
-                )
+        if entry is not None and tuple(xp.shape(value)) != tuple(entry[0]):
+            note = (
+                f"summed over the broadcast dimensions {tuple(xp.shape(value))} -> "
+                f"{tuple(entry[0])}"
+            )
         text = pass_text(step.grad_in, step.derivatives[-1], rule, position, value)
         if note:
-            text = f"{text}; {note}: {show(passed)}"
-        step.contributions.append(Contribution(input_name, child, passed, text, note))
+            text = f"{text}; {note}: {show(passed[position])}"
+        step.contributions.append(Contribution(input_name, child, passed[position], text, note))
 
 
 def _derivative(template, generic, instance, values, local_value, arity) -> Derivative:
