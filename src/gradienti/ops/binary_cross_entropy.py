@@ -8,6 +8,9 @@ exactly 0 or 1 (a sigmoid of a large logit, in float32) it is large but finite, 
 composition ``log``, ``clamp`` would give ``0 * inf``, NaN. The formulas of the VJPs are
 PyTorch's (``FunctionsManual.cpp``), so that gradients match to the last bit where the
 arithmetic allows.
+
+``F.binary_cross_entropy`` (nn/functional.py) calls ``binary_cross_entropy`` here; this module
+declares no public op, only its nodes' explain rules (``DECLARATIONS`` at the bottom).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
 from .apply import nary, unary
+from .declare import explain_nodes
+from .explain_rule import Rule, unary_rule
 
 # The epsilon of PyTorch's double backward formulas (FunctionsManual.cpp: a double), and of
 # its backward kernel (Loss.cpp: ``constexpr float EPSILON``, so 1e-12 rounded to float32,
@@ -235,3 +240,55 @@ def broadcast_shapes(*shapes) -> list:
                     f"shape should be broadcastable to {common}"
                 )
     return common
+
+
+# ------------------------------------------------------------------------- explain rules
+_REDUCED = {"none": "{} per element", "sum": "summed {}", "mean": "mean {}"}
+
+
+def _as_reduced(gradient: str, node) -> str:
+    """One element's gradient, times the weight and divided as the loss was reduced."""
+    if node.weight is not None:
+        gradient += "·weight"
+    if node.reduction == "mean":
+        gradient += " ÷ the number of elements"
+    return gradient
+
+
+def _loss_rule(node) -> Rule:
+    """``-(b·log a + (1 - b)·log(1 - a))`` of a probability ``a`` and a target ``b``."""
+    loss = "binary cross-entropy" if node.weight is None else "weighted binary cross-entropy"
+    return Rule(
+        _REDUCED[node.reduction].format(loss),
+        "binary_cross_entropy({a:0}, {b:0})",
+        passes=(
+            _as_reduced("gradient·(a - b)/(a·(1 - a))", node),
+            _as_reduced("-gradient·log(a/(1 - a))", node),
+        ),
+    )
+
+
+def _loss_gradient_rule(node) -> Rule:
+    """The input's gradient ``a·(b - c)/(b·(1 - b))`` as an op of (gradient a, input b,
+    target c), recorded for a second derivative."""
+    summed = "" if node.reduction == "none" else ", summed"
+    return Rule(
+        "binary cross-entropy's gradient, recorded for a second derivative",
+        "binary_cross_entropy_backward({a:0}, {b:0}, {c:0})",
+        passes=(
+            _as_reduced("gradient·(b - c)/(b·(1 - b))", node) + summed,
+            _as_reduced("gradient·a·(b² - 2b·c + c)/(b²·(1 - b)²)", node),
+            _as_reduced("-gradient·a/(b·(1 - b))", node),
+        ),
+    )
+
+
+DECLARATIONS = (
+    explain_nodes(
+        {
+            BinaryCrossEntropyBackward0: _loss_rule,
+            BinaryCrossEntropyBackwardBackward0: _loss_gradient_rule,
+            LogitBackward0: unary_rule("log-odds", "logit", "1/({x:6}·(1 - {x:6}))"),
+        }
+    ),
+)

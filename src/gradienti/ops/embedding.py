@@ -7,6 +7,9 @@ indices add up), skipping ``padding_idx`` and, with ``scale_grad_by_freq``, divi
 how often its index occurs in the batch. That VJP is linear in the upstream gradient; as an op
 of its own (``EmbeddingDenseBackwardBackward0``, the name of PyTorch's node for it) its VJP is
 again a lookup, with the same rows zeroed and scaled, so any derivative order works.
+
+This module declares no public op (``F.embedding`` is nn/functional.py's), only its nodes'
+explain rules (``DECLARATIONS`` at the bottom).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from ..autograd.grad_mode import no_grad
 from ..backend import LEGACY_TYPE_NAMES, xp
 from ..tensor import Tensor, wrap
 from .apply import unary
+from .declare import explain_nodes
+from .explain_rule import Rule
 
 
 class _Lookup:
@@ -161,3 +166,37 @@ def embedding(
     node = EmbeddingBackward0()
     node.lookup = lookup
     return unary(node, weight)
+
+
+# ---------------------------------------------------------------------- explain rules
+def _factor_text(node) -> str:
+    if node.lookup.row_factor is None:
+        return ""
+    return ", each row times its factor (0 at padding_idx, 1/count with scale_grad_by_freq)"
+
+
+def _lookup_rule(node) -> Rule:
+    return Rule(
+        "embedding lookup (rows of the weight, by index)",
+        "embedding(indices, {x:0})",
+        passes=(
+            "each row of the gradient, added into the weight row it was read from (repeated "
+            f"indices add up, rows never read get 0){_factor_text(node)}",
+        ),
+    )
+
+
+def _lookup_backward_rule(node) -> Rule:
+    return Rule(
+        "embedding's backward (rows added into the weight's rows), recorded for a second "
+        "derivative",
+        "embedding_backward({x:0}, indices)",
+        passes=(f"the gradient's rows at the looked-up indices (a lookup){_factor_text(node)}",),
+    )
+
+
+DECLARATIONS = (
+    explain_nodes(
+        {EmbeddingBackward0: _lookup_rule, EmbeddingDenseBackwardBackward0: _lookup_backward_rule}
+    ),
+)

@@ -18,6 +18,9 @@ The forward keeps ``mean`` and ``invstd`` on the node, so the usual backward (ra
 few passes over ``g``. When the backward is recorded (``create_graph=True``), the saved input
 comes back as a Tensor and the statistics are recomputed from it with differentiable ops, so
 the same formula, now on Tensors, has correct second derivatives in x, w and g.
+
+nn/functional.py and the modules of nn/normalization.py call these functions; this module
+declares no public op, only its nodes' explain rules (``DECLARATIONS`` at the bottom).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from ..backend import SCALAR_TYPE_NAMES, xp
 from ..size import Size
 from ..tensor import Tensor, wrap
 from .apply import nary
+from .declare import explain_nodes
+from .explain_rule import Rule
 from .reduce import sum_keep
 from .shape import reshape
 
@@ -296,3 +301,61 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     node.eps = eps
     node.batch_stats = True
     return _apply(node, input, weight, bias)
+
+
+# ---------------------------------------------------------------------- explain rules
+def _rule(node, name: str, words: str, over: str, param_over: str) -> Rule:
+    """The rule of a normalization node: ``over`` says which elements share a mean and
+    variance, ``param_over`` what the weight and bias gradients are summed over. The slots are
+    those of explain: ``x`` alone, else ``a`` (the input), then ``b`` (weight), ``b``/``c``
+    (bias)."""
+    slots = "x" if not (node.has_weight or node.has_bias) else "abc"
+    x = slots[0]
+    w = slots[1] if node.has_weight else None
+    gw = "gradient" if w is None else f"gradient·{w}"
+    if node.batch_stats:
+        input_pass = (
+            f"({gw} - mean({gw}) - x̂·mean({gw}·x̂))/σ, means {over}, "
+            f"x̂ = ({x} - mean({x}))/σ, σ = sqrt(var({x}) + eps)"
+        )
+    else:
+        input_pass = f"{gw}/σ, σ = sqrt(running_var + eps)"
+    form = [f"{{{x}:0}}"]
+    passes = [input_pass]
+    if node.has_weight:
+        form.append(f"weight={{{w}:0}}")
+        passes.append(f"gradient·x̂ summed {param_over}")
+    if node.has_bias:
+        form.append(f"bias={{{slots[len(form)]}:0}}")
+        passes.append(f"the gradient summed {param_over}")
+    return Rule(words, f"{name}({', '.join(form)})", passes=tuple(passes))
+
+
+def _batch_norm_rule(node) -> Rule:
+    statistics = "the batch's statistics" if node.batch_stats else "the running statistics"
+    return _rule(
+        node,
+        "batch_norm",
+        f"batch normalization (each channel, {statistics})",
+        "per channel",
+        "per channel",
+    )
+
+
+def _layer_norm_rule(node) -> Rule:
+    count = len(node.axes)
+    dims = "dim" if count == 1 else f"{count} dims"
+    return _rule(
+        node,
+        "layer_norm",
+        f"layer normalization (over the last {dims})",
+        f"over the last {dims}",
+        "over the leading dims",
+    )
+
+
+DECLARATIONS = (
+    explain_nodes(
+        {NativeBatchNormBackward0: _batch_norm_rule, NativeLayerNormBackward0: _layer_norm_rule}
+    ),
+)

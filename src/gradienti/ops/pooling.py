@@ -19,6 +19,9 @@ gradient to the winners (``MaxPool2DWithIndicesBackwardBackward0``), whose own V
 the winners; average pooling is linear, its VJP spreads each gradient over its window
 (divided like the forward), and that spread's VJP is average pooling again. Adaptive average
 pooling is ``rows @ x @ cols^T`` with 0/1 membership matrices, divided by the window sizes.
+
+nn/functional.py calls these functions; this module declares no public op, only its nodes'
+explain rules (``DECLARATIONS`` at the bottom; the rules are in ops/pooling_explain.py).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..autograd.grad_mode import grad_state
 from ..backend import xp
 from ..tensor import Tensor, wrap
+from . import pooling_explain
 from .apply import tensor_argument, unary
+from .declare import explain_nodes
 from .pooling_checks import (
     INTEGER_TYPES,
     check_adaptive_input,
@@ -569,3 +574,17 @@ def adaptive_avg_pool1d(input, output_size):
     check_dim_range(input, "adaptive_avg_pool1d")
     check_one("adaptive_avg_pool1d", {"output_size": sizes})
     return adaptive_avg_pool2d_checked(input.unsqueeze(-2), [1, sizes[0]]).squeeze(-2)
+
+
+DECLARATIONS = (
+    explain_nodes(
+        {
+            MaxPool2DWithIndicesBackward0: pooling_explain.max_pool_rule,
+            MaxPool2DWithIndicesBackwardBackward0: pooling_explain.max_pool_backward_rule,
+            AvgPool2DBackward0: pooling_explain.avg_pool_rule,
+            AvgPool2DBackwardBackward0: pooling_explain.avg_pool_backward_rule,
+            AdaptiveAvgPool2DBackward0: pooling_explain.adaptive_avg_pool_rule,
+            AdaptiveAvgPool2DBackwardBackward0: pooling_explain.adaptive_avg_pool_backward_rule,
+        }
+    ),
+)
