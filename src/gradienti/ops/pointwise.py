@@ -10,14 +10,16 @@ gradient, atan2's is zero at the origin, nan_to_num's is zero where it replaced 
 maximum/minimum split the gradient half and half at a tie, and where either input is NaN both
 inputs get all of it.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+The one-input ops whose VJP is one expression (log1p, ..., cosh) are rows of a table (see
+ops/pointwise_table.py); the others are classes. Public operations are declared in
+``DECLARATIONS`` (see ops/declare.py).
 """
 
 from __future__ import annotations
 
 import math
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
+from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
 from .apply import (
@@ -28,160 +30,13 @@ from .apply import (
     unary,
     unary_op,
 )
+from .declare import Cli, declare
 from .elementwise import where
+from .explain_rule import ATOM, NOT_DIFFERENTIABLE, POW, Rule, binary_rule
+from .pointwise_table import row, table
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
-
-
-# ---------------------------------------------------------------- logarithms and exponentials
-class Log1PBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-    function = xp.log1p  # accurate for tiny x, unlike log(1 + x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x + 1)
-
-
-class Expm1Backward0(Op):
-    __slots__ = ()
-    save = SAVE_OUTPUT
-    promotes_integers = True
-    function = xp.expm1  # accurate for tiny x, unlike exp(x) - 1
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out + 1)
-
-
-class Log2Backward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-    function = xp.log2
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x * LN2)
-
-
-class Log10Backward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-    function = xp.log10
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x * LN10)
-
-
-class Exp2Backward0(Op):
-    __slots__ = ()
-    save = SAVE_OUTPUT
-    promotes_integers = True
-    function = xp.exp2
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * out * LN2
-
-
-class RsqrtBackward0(Op):
-    __slots__ = ()
-    save = SAVE_OUTPUT
-    promotes_integers = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return xp.reciprocal(xp.sqrt(x))
-
-    @staticmethod
-    def backward(ctx, g):
-        # d x^(-1/2) = -1/2 x^(-3/2) = -out^3 / 2
-        (out,) = ctx.saved_tensors
-        return g * out * out * out * -0.5
-
-
-# ---------------------------------------------------------------- trigonometric, hyperbolic
-class TanBackward0(Op):
-    __slots__ = ()
-    save = SAVE_OUTPUT
-    promotes_integers = True
-    function = xp.tan
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out * out + 1)
-
-
-class AsinBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-    function = xp.arcsin
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / xp.sqrt(1 - x * x)
-
-
-class AcosBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-    function = xp.arccos
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return -g / xp.sqrt(1 - x * x)
-
-
-class AtanBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-    function = xp.arctan
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x * x + 1)
-
-
-class SinhBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-    function = xp.sinh
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * xp.cosh(x)
-
-
-class CoshBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-    function = xp.cosh
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * xp.sinh(x)
 
 
 class Atan2Backward0(Op):
@@ -314,20 +169,6 @@ class NanToNumBackward0(Op):
 
 
 # ---------------------------------------------------------------------- public functions
-
-
-log1p = unary_op(Log1PBackward0, "log1p")
-expm1 = unary_op(Expm1Backward0, "expm1")
-log2 = unary_op(Log2Backward0, "log2")
-log10 = unary_op(Log10Backward0, "log10")
-exp2 = unary_op(Exp2Backward0, "exp2")
-rsqrt = unary_op(RsqrtBackward0, "rsqrt")
-tan = unary_op(TanBackward0, "tan")
-asin = unary_op(AsinBackward0, "asin")
-acos = unary_op(AcosBackward0, "acos")
-atan = unary_op(AtanBackward0, "atan")
-sinh = unary_op(SinhBackward0, "sinh")
-cosh = unary_op(CoshBackward0, "cosh")
 _frac = unary_op(FracBackward0, "frac")
 
 
@@ -445,32 +286,149 @@ def ufunc_binary(function):
     return call
 
 
-_UNARY = {
-    "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10, "exp2": exp2,
-    "rsqrt": rsqrt, "tan": tan, "asin": asin, "acos": acos, "atan": atan, "sinh": sinh,
-    "cosh": cosh, "floor": floor, "ceil": ceil, "trunc": trunc,
-    "round": round, "frac": frac, "square": square, "nan_to_num": nan_to_num,
-    "arcsin": asin, "arccos": acos, "arctan": atan, "fix": trunc,
-}  # fmt: skip
+def _rsqrt(x):
+    return xp.reciprocal(xp.sqrt(x))
 
-TENSOR_METHODS = {
-    **_UNARY,
-    "atan2": atan2_method,
-    "arctan2": atan2_method,
-    "maximum": maximum_method,
-    "minimum": minimum_method,
-}
-FUNCTIONS = {
-    **_UNARY,
-    "atan2": atan2,
-    "arctan2": atan2,
-    "maximum": maximum,
-    "minimum": minimum,
-}
-UFUNCS = {
-    xp.log1p: log1p, xp.expm1: expm1, xp.log2: log2, xp.log10: log10, xp.exp2: exp2,
-    xp.tan: tan, xp.arcsin: asin, xp.arccos: acos, xp.arctan: atan, xp.sinh: sinh,
-    xp.cosh: cosh, xp.floor: floor, xp.ceil: ceil, xp.trunc: trunc, xp.rint: round,
-    xp.square: square, xp.arctan2: ufunc_binary(atan2), xp.maximum: ufunc_binary(maximum),
-    xp.minimum: ufunc_binary(minimum),
-}  # fmt: skip
+
+# ---------------------------------------------------------------------- one-expression ops
+# name, PyTorch's node, forward, VJP (g: the output's gradient, x: the input, out: the output),
+# explain's words and local derivative, the CLI's summary (see ops/pointwise_table.py).
+# d log1p(x) = 1/(1 + x); d expm1(x) = e^x = out + 1; d tan(x) = 1 + tan(x)^2;
+# d rsqrt(x) = -1/2 x^(-3/2) = -out^3 / 2.
+_NODES, _TABLE = table(
+    row("log1p", "Log1PBackward0", xp.log1p, "g / (x + 1)",  # accurate for tiny x
+        ("log(1 + x)", "1/(1 + {x:6})"), cli="log(1 + x)"),
+    row("expm1", "Expm1Backward0", xp.expm1, "g * (out + 1)",  # accurate for tiny x
+        ("exp(x) - 1", "exp({x:0})"), cli="e**x - 1"),
+    row("log2", "Log2Backward0", xp.log2, "g / (x * LN2)",
+        ("base-2 logarithm", "1/({x:6}·log(2))"), cli="base-2 logarithm",
+        constants=(("LN2", LN2),)),
+    row("log10", "Log10Backward0", xp.log10, "g / (x * LN10)",
+        ("base-10 logarithm", "1/({x:6}·log(10))"), cli="base-10 logarithm",
+        constants=(("LN10", LN10),)),
+    row("exp2", "Exp2Backward0", xp.exp2, "g * out * LN2",
+        Rule("power of two", "2^{x:9}", POW, ("2^{x:9}·log(2)",)), cli="2**x",
+        constants=(("LN2", LN2),)),
+    row("rsqrt", "RsqrtBackward0", _rsqrt, "g * out * out * out * -0.5",
+        ("reciprocal square root", "-1/(2·{x:9}^1.5)"), cli="1/sqrt(x)"),
+    row("tan", "TanBackward0", xp.tan, "g * (out * out + 1)",
+        ("tangent", "1 + tan({x:0})²"), cli="tangent"),
+    row("asin", "AsinBackward0", xp.arcsin, "g / sqrt(1 - x * x)",
+        ("arcsine", "1/sqrt(1 - {x:9}²)"), cli="arcsine", aliases=("arcsin",)),
+    row("acos", "AcosBackward0", xp.arccos, "-g / sqrt(1 - x * x)",
+        ("arccosine", "-1/sqrt(1 - {x:9}²)"), cli="arccosine", aliases=("arccos",)),
+    row("atan", "AtanBackward0", xp.arctan, "g / (x * x + 1)",
+        ("arctangent", "1/(1 + {x:9}²)"), cli="arctangent", aliases=("arctan",)),
+    row("sinh", "SinhBackward0", xp.sinh, "g * cosh(x)",
+        ("hyperbolic sine", "cosh({x:0})"), cli="hyperbolic sine"),
+    row("cosh", "CoshBackward0", xp.cosh, "g * sinh(x)",
+        ("hyperbolic cosine", "sinh({x:0})"), cli="hyperbolic cosine"),
+)  # fmt: skip
+globals().update(_NODES)  # Log1PBackward0, ...: importable like the classes above
+
+
+def _rounding_rule(words: str, form: str) -> Rule:
+    return Rule(words, form, ATOM, NOT_DIFFERENTIABLE)
+
+
+def _extremum_rule(name: str, wins: str) -> Rule:
+    """maximum/minimum: all of the gradient to the input that wins, half each at a tie."""
+    return binary_rule(
+        f"elementwise {name}",
+        f"{name}({{a:0}}, {{b:0}})",
+        ATOM,
+        f"1 if {{a:0}} {wins} {{b:0}}, ½ if equal, else 0",
+        f"1 if {{b:0}} {wins} {{a:0}}, ½ if equal, else 0",
+    )
+
+
+DECLARATIONS = (
+    *_TABLE,
+    declare(
+        "floor",
+        floor,
+        ufunc=xp.floor,
+        explain={FloorBackward0: _rounding_rule("rounding down", "floor({x:0})")},
+        cli=Cli("round down"),
+    ),
+    declare(
+        "ceil",
+        ceil,
+        ufunc=xp.ceil,
+        explain={CeilBackward0: _rounding_rule("rounding up", "ceil({x:0})")},
+        cli=Cli("round up"),
+    ),
+    declare(
+        "trunc",
+        trunc,
+        aliases=("fix",),
+        ufunc=xp.trunc,
+        explain={TruncBackward0: _rounding_rule("rounding toward 0", "trunc({x:0})")},
+        cli=Cli("round towards 0"),
+    ),
+    declare(
+        "round",
+        round,
+        ufunc=xp.rint,
+        explain={
+            RoundBackward0: _rounding_rule("rounding", "round({x:0})"),
+            RoundBackward1: _rounding_rule("rounding", "round({x:0}, …)"),
+        },
+        cli=Cli("round to nearest (half to even)"),
+    ),
+    declare(
+        "frac",
+        frac,
+        explain={FracBackward0: Rule("fractional part", "frac({x:0})", ATOM, ("1",))},
+        cli=Cli("x - trunc(x)"),
+    ),
+    declare("square", square, ufunc=xp.square, cli=Cli("x**2")),  # records PowBackward0
+    declare(
+        "nan_to_num",
+        nan_to_num,
+        explain={
+            NanToNumBackward0: Rule(
+                "NaN and infinities replaced by numbers",
+                "nan_to_num({x:0})",
+                ATOM,
+                ("1 where {x:0} is finite, else 0",),
+            )
+        },
+    ),
+    declare(
+        "atan2",
+        atan2,
+        method=atan2_method,
+        aliases=("arctan2",),
+        ufunc=xp.arctan2,
+        ufunc_call=ufunc_binary(atan2),
+        explain={
+            Atan2Backward0: binary_rule(
+                "two-argument arctangent",
+                "atan2({a:0}, {b:0})",
+                ATOM,
+                "{b:6}/({a:9}² + {b:9}²)",
+                "-{a:8}/({a:9}² + {b:9}²)",
+            )
+        },
+        cli=Cli("angle of the point (x, y)", ("y", "x")),
+    ),
+    declare(
+        "maximum",
+        maximum,
+        method=maximum_method,
+        ufunc=xp.maximum,
+        ufunc_call=ufunc_binary(maximum),
+        explain={MaximumBackward0: _extremum_rule("maximum", ">")},
+        cli=Cli("larger of x and y, elementwise", ("x", "y")),
+    ),
+    declare(
+        "minimum",
+        minimum,
+        method=minimum_method,
+        ufunc=xp.minimum,
+        ufunc_call=ufunc_binary(minimum),
+        explain={MinimumBackward0: _extremum_rule("minimum", "<")},
+        cli=Cli("smaller of x and y, elementwise", ("x", "y")),
+    ),
+)

@@ -3,49 +3,19 @@
 NumPy has no erf; it is computed here with W. J. Cody's rational Chebyshev approximations
 (below), vectorised, in float64 whatever the input dtype, and returned in the input's dtype.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+erf and erfc are rows of the one-expression table (see ops/pointwise_table.py): d erf(x) =
+2/sqrt(pi) e^(-x^2), d erfc(x) = -2/sqrt(pi) e^(-x^2). They are declared in ``DECLARATIONS``.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..autograd.function import SAVE_INPUTS, Op
 from ..backend import xp
 from ..tensor import Tensor
-from .apply import unary
+from .pointwise_table import row, table
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-
-class ErfBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return erf_array(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * TWO_OVER_SQRT_PI * xp.exp(-(x * x))
-
-
-class ErfcBackward0(Op):
-    __slots__ = ()
-    save = SAVE_INPUTS
-    promotes_integers = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return erfc_array(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * -TWO_OVER_SQRT_PI * xp.exp(-(x * x))
 
 
 # W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
@@ -143,18 +113,17 @@ def erfc_array(x):
 def erf_any(x):
     """erf of a raw array or, recorded, of a Tensor (GELU's VJP needs both)."""
     if type(x) is Tensor:
-        return unary(ErfBackward0(), x)
+        return x.erf()
     return erf_array(x)
 
 
-def erf(input):
-    return unary(ErfBackward0(), input)
-
-
-def erfc(input):
-    return unary(ErfcBackward0(), input)
-
-
-TENSOR_METHODS = {"erf": erf, "erfc": erfc}
-FUNCTIONS = {"erf": erf, "erfc": erfc}
-UFUNCS: dict = {}
+# No NumPy ufunc computes erf, so nothing is routed to these ops.
+_NODES, DECLARATIONS = table(
+    row("erf", "ErfBackward0", erf_array, "g * TWO_OVER_SQRT_PI * exp(-(x * x))",
+        ("error function", "2/sqrt(π)·exp(-{x:9}²)"), cli="error function",
+        constants=(("TWO_OVER_SQRT_PI", TWO_OVER_SQRT_PI),)),
+    row("erfc", "ErfcBackward0", erfc_array, "g * -TWO_OVER_SQRT_PI * exp(-(x * x))",
+        ("complementary error function", "-2/sqrt(π)·exp(-{x:9}²)"), cli="1 - erf(x)",
+        constants=(("TWO_OVER_SQRT_PI", TWO_OVER_SQRT_PI),)),
+)  # fmt: skip
+globals().update(_NODES)  # ErfBackward0, ErfcBackward0
