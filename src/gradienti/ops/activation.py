@@ -1,8 +1,10 @@
 """Activation functions: softplus, gelu, silu, leaky_relu, elu, logsigmoid, hardtanh, relu6.
 
-They take torch.nn.functional's names and arguments. PyTorch has none of them as ``torch.*``
-functions or Tensor methods, so they are not in the tables below; ``gradienti.nn.functional``
-(a later issue) is to re-export them from here.
+They take torch.nn.functional's names and arguments (``gradienti.nn.functional`` calls them).
+PyTorch has none of them as ``torch.*`` functions or Tensor methods, so their declarations are
+not public: they give the explain rules and the functions of ``gradienti grad``. Each op is a
+class, not a table row (ops/pointwise_table.py): its node has parameters or its VJP needs more
+than one expression, and integral input is refused (PyTorch's "not implemented"), not promoted.
 
 Numerics: softplus and logsigmoid use log1p(exp(-|x|)), finite for any x, and their gradients
 the sigmoid through e^-|x| (as PyTorch), so that second derivatives keep float32 accuracy;
@@ -14,8 +16,6 @@ Values and gradients at kinks follow PyTorch (leaky_relu's and elu's gradient at
 negative side's; hardtanh's is zero at a bound). Where PyTorch's vectorised and scalar CPU
 kernels disagree (the gradient of hardtanh and elu at NaN, float32 gelu at +inf), gradienti
 follows the vectorised kernel for the gradients (0 and NaN) and returns inf for gelu(inf).
-
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from ..autograd.function import SAVE_INPUTS, Op
 from ..backend import xp
 from ..tensor import Tensor
 from .apply import unary
+from .declare import Cli, declare
 from .elementwise import where
+from .explain_rule import ATOM, Rule, num, unary_rule
 from .pointwise import not_implemented
 from .special import erf_any, erf_array
 
@@ -243,6 +245,104 @@ def relu6(input):
     return hardtanh(input, 0.0, 6.0)
 
 
-TENSOR_METHODS: dict = {}
-FUNCTIONS: dict = {}
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+def _softplus_rule(node) -> Rule:
+    beta = float(node.beta)
+    inner = "{x:0}" if beta == 1 else f"{num(beta)}·{{x:8}}"
+    return Rule(
+        "softplus",
+        "softplus({x:0})",
+        ATOM,
+        (f"sigmoid({inner}) (1 if {inner} > {num(node.threshold)})",),
+    )
+
+
+def _gelu_rule(node) -> Rule:
+    if node.approximate == "tanh":
+        # d/dx ½x(1 + t), t = tanh(sqrt(2/π)(x + κx³)): ½(1 + t) + ½x(1 - t²)·sqrt(2/π)(1 + 3κx²)
+        t = f"tanh(sqrt(2/π)·({{x:5}} + {num(GELU_KAPPA)}·{{x:9}}³))"
+        return Rule(
+            "GELU (tanh approximation)",
+            "gelu({x:0}, approximate='tanh')",
+            ATOM,
+            (
+                f"½·(1 + t) + ½·{{x:6}}·(1 - t²)·sqrt(2/π)·(1 + {num(3 * GELU_KAPPA)}·{{x:9}}²), "
+                f"t = {t}",
+            ),
+        )
+    # d/dx x·Φ(x) = Φ(x) + x·φ(x), φ the standard normal density
+    return Rule(
+        "GELU, x·Φ(x) with Φ the standard normal CDF",
+        "gelu({x:0})",
+        ATOM,
+        ("Φ({x:0}) + {x:6}·exp(-{x:9}²/2)/sqrt(2π)",),
+    )
+
+
+def _leaky_relu_rule(node) -> Rule:
+    slope = num(node.negative_slope)
+    return Rule("leaky ReLU", "leaky_relu({x:0})", ATOM, (f"1 if {{x:0}} > 0, else {slope}",))
+
+
+def _elu_rule(node) -> Rule:
+    alpha = num(node.alpha)
+    return Rule("ELU", "elu({x:0})", ATOM, (f"1 if {{x:0}} > 0, else {alpha}·exp({{x:0}})",))
+
+
+def _hardtanh_rule(node) -> Rule:
+    low, high = num(node.min_val), num(node.max_val)
+    return Rule("hard tanh", "hardtanh({x:0})", ATOM, (f"1 if {low} < {{x:0}} < {high}, else 0",))
+
+
+# Not public (torch.nn.functional's, see the module docstring): no gradienti.<name>, no method.
+DECLARATIONS = (
+    declare(
+        "softplus",
+        softplus,
+        public=False,
+        explain={SoftplusBackward0: _softplus_rule},
+        cli=Cli("log(1 + e**x)"),
+    ),
+    declare(
+        "logsigmoid",
+        logsigmoid,
+        public=False,
+        explain={
+            LogSigmoidBackward0: unary_rule("log-sigmoid", "logsigmoid", "1 - sigmoid({x:0})")
+        },
+        cli=Cli("log(sigmoid(x))"),
+    ),
+    declare(
+        "silu",
+        silu,
+        public=False,
+        explain={
+            SiluBackward0: unary_rule(
+                "SiLU", "silu", "sigmoid({x:0})·(1 + {x:6}·(1 - sigmoid({x:0})))"
+            )
+        },
+        cli=Cli("x*sigmoid(x)"),
+    ),
+    declare(
+        "gelu",
+        gelu,
+        public=False,
+        explain={GeluBackward0: _gelu_rule},
+        cli=Cli("x*P(X <= x), X standard normal"),
+    ),
+    declare(
+        "elu",
+        elu,
+        public=False,
+        explain={EluBackward0: _elu_rule},
+        cli=Cli("x if x > 0 else e**x - 1"),
+    ),
+    declare(
+        "leaky_relu",
+        leaky_relu,
+        public=False,
+        explain={LeakyReluBackward0: _leaky_relu_rule},
+    ),
+    # relu6 is hardtanh(x, 0, 6): it records HardtanhBackward0
+    declare("hardtanh", hardtanh, public=False, explain={HardtanhBackward0: _hardtanh_rule}),
+)

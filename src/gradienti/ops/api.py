@@ -30,7 +30,6 @@ from . import (
     linalg,
     logical,
     nll_loss,
-    norm,
     operators,
     pointwise,
     rearrange,
@@ -51,7 +50,6 @@ MODULES = (
     logical,
     activation,
     reduce,
-    norm,
     extrema,
     softmax,
     shape,
@@ -94,7 +92,7 @@ def _gather():
         for node_name, rule in declaration.explain.items():
             _add(rules, node_name, rule, "explain rules")
         if declaration.cli is not None:
-            _add(cli, declaration.function_names[0], declaration, "CLI functions")
+            _add(cli, declaration.name, declaration, "CLI functions")
     # Modules not yet converted to declarations keep their three tables.
     for module in MODULES:
         for name, function in getattr(module, "TENSOR_METHODS", {}).items():

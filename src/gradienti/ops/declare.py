@@ -19,7 +19,9 @@ checks its argument with the method's position). ``function=None`` declares a me
 (the operators ``__add__``, ...). ``aliases`` are further names for both (``arcsin``),
 ``method_aliases`` further names of the method alone (``eq`` is also ``__eq__``).
 ``ufunc`` may also be a tuple of ufuncs, with ``ufunc_call`` the callable they run when it is
-not ``function`` (a ufunc may pass a number where the op wants a Tensor).
+not ``function`` (a ufunc may pass a number where the op wants a Tensor). ``public=False``
+declares an op that PyTorch has only elsewhere (torch.nn.functional's activations): neither
+``gradienti.<name>`` nor a method, only its explain rules and its function of ``gradienti grad``.
 
 A node class recorded by no public op of its own (a backward of a backward) declares its rule
 with ``explain_nodes({NodeClass: rule})``.
@@ -59,6 +61,7 @@ class Declaration:
     ufunc_call: Callable | None
     explain: dict = field(default_factory=dict)
     cli: Cli | None = None
+    name: str = ""  # the op's name (its CLI function's), even when it is not public
 
 
 def declare(
@@ -72,6 +75,7 @@ def declare(
     ufunc_call: Callable | None = None,
     explain: dict | None = None,
     cli: Cli | None = None,
+    public: bool = True,
 ) -> Declaration:
     """Declare one public op; see the module docstring for each argument."""
     if method is SAME:
@@ -79,16 +83,17 @@ def declare(
     if function is None and method is None:
         raise ValueError(f"{name}: an op is a function, a Tensor method or both")
     ufuncs = () if ufunc is None else ufunc if isinstance(ufunc, tuple) else (ufunc,)
-    names = (name, *aliases)
+    names = (name, *aliases) if public else ()
     return Declaration(
         function_names=() if function is None else names,
-        method_names=() if method is None else (*names, *method_aliases),
+        method_names=() if method is None or not public else (*names, *method_aliases),
         function=function,
         method=method,
         ufuncs=ufuncs,
         ufunc_call=ufunc_call,
         explain=_by_class_name(explain),
         cli=cli,
+        name=name,
     )
 
 
