@@ -23,6 +23,7 @@ from . import (
     diagonal,
     einsum,
     elementwise,
+    embedding,
     extrema,
     indexing,
     inplace,
@@ -31,8 +32,10 @@ from . import (
     logical,
     nll_loss,
     norm,
+    normalization,
     operators,
     pointwise,
+    pooling,
     rearrange,
     reduce,
     scatter,
@@ -66,6 +69,9 @@ MODULES = (
     cast,
     nll_loss,
     binary_cross_entropy,
+    pooling,
+    normalization,
+    embedding,
 )
 
 
