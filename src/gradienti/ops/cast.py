@@ -1,7 +1,7 @@
 """Converting an array to another dtype as PyTorch's CPU kernels do, and the Tensor methods
 that name a dtype (``short``, ``char``, ``byte``; ``long``, ``int``, ... are in tensor.py).
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` (see ops/declare.py).
 
 NumPy converts a float to an integer with a C cast, which is undefined behaviour for NaN,
 infinities and values out of range (and warns "invalid value encountered in cast"). PyTorch,
@@ -22,6 +22,7 @@ PyTorch does, without NumPy's overflow warning.
 from __future__ import annotations
 
 from ..backend import int8, int16, uint8, xp
+from .declare import declare
 
 # The conversion each integer dtype goes through (measured against PyTorch 2.13 on x86).
 _THROUGH = {
@@ -74,6 +75,9 @@ def byte(input):
     return input.to(uint8)
 
 
-TENSOR_METHODS = {"short": short, "char": char, "byte": byte}
-FUNCTIONS: dict = {}
-UFUNCS: dict = {}
+# Tensor methods only, as in PyTorch (torch.short does not exist); they record ToCopyBackward0.
+DECLARATIONS = (
+    declare("short", None, method=short),
+    declare("char", None, method=char),
+    declare("byte", None, method=byte),
+)

@@ -4,7 +4,7 @@ Gradients at the edges are PyTorch's: clamp passes the gradient at a bound (the 
 inclusive; NaN gets none) and, with tensor bounds, gives it to the bound that decided the value
 (to max when min > max).
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` (see ops/declare.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from ..autograd.function import NO_EDGE, SAVE_INPUTS, Op
 from ..backend import scalar_result_type, xp
 from ..tensor import Tensor, wrap
 from .apply import binary, nary, unary
+from .declare import Cli, declare
 from .elementwise import where
+from .explain_rule import ATOM, Rule, binary_rule, num
 from .pointwise import check_broadcast
 
 
@@ -204,7 +206,92 @@ def clamp_max(input, max):  # noqa: A002
     return unary(node, _lift_for_bounds(input, max))
 
 
-_BOTH = {"clamp": clamp, "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max}
-TENSOR_METHODS = _BOTH
-FUNCTIONS = _BOTH
-UFUNCS: dict = {}
+def _clamp_expression(args, as_tensor):
+    """``clamp(x, lo[, hi])`` of ``gradienti grad``: the bounds are all numbers or, if one is a
+    tensor, all tensors (torch.clamp takes either, not a mix)."""
+    bounds = list(args[1:]) + [None] * (3 - len(args))  # clamp(x, lo) has no upper bound
+    if any(isinstance(bound, Tensor) for bound in bounds):
+        bounds = [None if bound is None else as_tensor(bound) for bound in bounds]
+    return clamp(as_tensor(args[0]), *bounds)
+
+
+# ---------------------------------------------------------------------- explain rules
+def _number_bounds_rule(node) -> Rule:
+    """clamp, clamp_min, clamp_max with number bounds: the gradient passes between them."""
+    low = getattr(node, "min", None)
+    high = getattr(node, "max", None)
+    parts = []
+    if low is not None:
+        parts.append(f"{num(low)} ≤ {{x:0}}")
+    if high is not None:
+        parts.append(f"{{x:0}} ≤ {num(high)}")
+    bounds = ", ".join(
+        f"{key}={num(value)}" for key, value in (("min", low), ("max", high)) if value is not None
+    )
+    condition = " and ".join(parts) or "always"
+    return Rule("clamp", f"clamp({{x:0}}, {bounds})", ATOM, (f"1 if {condition}, else 0",))
+
+
+def _tensor_bounds_rule(node) -> Rule:
+    """clamp(a, min=b, max=c) with tensor bounds: each element's gradient goes to whichever of
+    a, b, c gave its value (c where b > c); a missing bound is a constant and gets none."""
+    if node.has_min and node.has_max:
+        return Rule(
+            "clamp",
+            "clamp({a:0}, min={b:0}, max={c:0})",
+            ATOM,
+            (
+                "1 if {b:0} ≤ {a:0} ≤ {c:0}, else 0",
+                "1 if {a:0} < {b:0} < {c:0}, else 0",
+                "1 if {a:0} > {c:0} or {b:0} > {c:0}, else 0",
+            ),
+        )
+    if node.has_min:
+        return Rule(
+            "clamp",
+            "clamp({a:0}, min={b:0})",
+            ATOM,
+            ("1 if {a:0} ≥ {b:0}, else 0", "1 if {a:0} < {b:0}, else 0", "0"),
+        )
+    return Rule(
+        "clamp",
+        "clamp({a:0}, max={c:0})",
+        ATOM,
+        ("1 if {a:0} ≤ {c:0}, else 0", "0", "1 if {a:0} > {c:0}, else 0"),
+    )
+
+
+_CLAMP_MIN_TENSOR_RULE = binary_rule(
+    "clamp",
+    "clamp({a:0}, min={b:0})",
+    ATOM,
+    "1 if {a:0} ≥ {b:0}, else 0",
+    "1 if {a:0} < {b:0}, else 0",
+)
+_CLAMP_MAX_TENSOR_RULE = binary_rule(
+    "clamp",
+    "clamp({a:0}, max={b:0})",
+    ATOM,
+    "1 if {a:0} ≤ {b:0}, else 0",
+    "1 if {a:0} > {b:0}, else 0",
+)
+
+DECLARATIONS = (
+    declare(
+        "clamp",
+        clamp,
+        aliases=("clip",),
+        explain={ClampBackward1: _number_bounds_rule, ClampBackward0: _tensor_bounds_rule},
+        cli=Cli("x limited to [lo, hi]", ("x", "lo", "hi"), 2, _clamp_expression),
+    ),
+    declare(
+        "clamp_min",
+        clamp_min,
+        explain={ClampMinBackward0: _number_bounds_rule, ClampMinBackward1: _CLAMP_MIN_TENSOR_RULE},
+    ),
+    declare(
+        "clamp_max",
+        clamp_max,
+        explain={ClampMaxBackward0: _number_bounds_rule, ClampMaxBackward1: _CLAMP_MAX_TENSOR_RULE},
+    ),
+)

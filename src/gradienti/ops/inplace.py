@@ -2,7 +2,8 @@
 like the out-of-place op and hands it to ``assign_in_place`` (``Tensor._assign_in_place``),
 which writes or rebinds the memory, counts a version and refuses leaves that require grad.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+They are Tensor methods only, declared in ``DECLARATIONS`` (see ops/declare.py); an in-place op
+records the node of its out-of-place op, so none has a node class or an explain rule of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..tensor import Tensor, wrap
 from .apply import raise_if_not_broadcastable
+from .declare import declare
 
 _ndarray = xp.ndarray
 
@@ -192,26 +194,19 @@ def zero_(input):
     return fill_(input, 0)
 
 
-TENSOR_METHODS = {
-    "_assign_in_place": assign_in_place,
-    "add_": add_,
-    "sub_": sub_,
-    "mul_": mul_,
-    "div_": div_,
-    "__iadd__": add_,
-    "__isub__": sub_,
-    "__imul__": mul_,
-    "__itruediv__": div_,
-    "pow_": pow_,
-    "exp_": exp_,
-    "relu_": relu_,
-    "clamp_": clamp_,
-    "clip_": clamp_,
-    "copy_": copy_,
-    "uniform_": uniform_,
-    "normal_": normal_,
-    "fill_": fill_,
-    "zero_": zero_,
-}
-FUNCTIONS: dict = {}
-UFUNCS: dict = {}
+DECLARATIONS = (
+    declare("_assign_in_place", None, method=assign_in_place),  # for the other op modules
+    declare("add_", None, method=add_, method_aliases=("__iadd__",)),
+    declare("sub_", None, method=sub_, method_aliases=("__isub__",)),
+    declare("mul_", None, method=mul_, method_aliases=("__imul__",)),
+    declare("div_", None, method=div_, method_aliases=("__itruediv__",)),
+    declare("pow_", None, method=pow_),
+    declare("exp_", None, method=exp_),
+    declare("relu_", None, method=relu_),
+    declare("clamp_", None, method=clamp_, aliases=("clip_",)),
+    declare("copy_", None, method=copy_),
+    declare("uniform_", None, method=uniform_),
+    declare("normal_", None, method=normal_),
+    declare("fill_", None, method=fill_),
+    declare("zero_", None, method=zero_),
+)

@@ -2,7 +2,7 @@
 logical_and/or/xor/not, any and all. Their results are bool tensors (``any``/``all`` of a
 uint8 tensor stay uint8, as in PyTorch) and never require grad.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` (see ops/declare.py); none records a node.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from ..autograd.function import NO_EDGE
 from ..backend import xp
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
+from .declare import declare
 from .pointwise import check_broadcast, two_tensor_api
 
 
@@ -97,24 +98,34 @@ def _ufunc_logical(function):
     return call
 
 
-_BOTH = {
-    "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "isposinf": isposinf,
-    "isneginf": isneginf, "logical_not": logical_not, "any": any, "all": all,
-}  # fmt: skip
-TENSOR_METHODS = {
-    **_BOTH,
-    "logical_and": logical_and_method,
-    "logical_or": logical_or_method,
-    "logical_xor": logical_xor_method,
-}
-FUNCTIONS = {
-    **_BOTH,
-    "logical_and": logical_and,
-    "logical_or": logical_or,
-    "logical_xor": logical_xor,
-}
-UFUNCS = {
-    xp.isnan: isnan, xp.isinf: isinf, xp.isfinite: isfinite, xp.logical_not: logical_not,
-    xp.logical_and: _ufunc_logical(xp.logical_and), xp.logical_or: _ufunc_logical(xp.logical_or),
-    xp.logical_xor: _ufunc_logical(xp.logical_xor),
-}  # fmt: skip
+DECLARATIONS = (
+    declare("isnan", isnan, ufunc=xp.isnan),
+    declare("isinf", isinf, ufunc=xp.isinf),
+    declare("isfinite", isfinite, ufunc=xp.isfinite),
+    declare("isposinf", isposinf),
+    declare("isneginf", isneginf),
+    declare(
+        "logical_and",
+        logical_and,
+        method=logical_and_method,
+        ufunc=xp.logical_and,
+        ufunc_call=_ufunc_logical(xp.logical_and),
+    ),
+    declare(
+        "logical_or",
+        logical_or,
+        method=logical_or_method,
+        ufunc=xp.logical_or,
+        ufunc_call=_ufunc_logical(xp.logical_or),
+    ),
+    declare(
+        "logical_xor",
+        logical_xor,
+        method=logical_xor_method,
+        ufunc=xp.logical_xor,
+        ufunc_call=_ufunc_logical(xp.logical_xor),
+    ),
+    declare("logical_not", logical_not, ufunc=xp.logical_not),
+    declare("any", any),
+    declare("all", all),
+)
