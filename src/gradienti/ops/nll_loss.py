@@ -16,6 +16,8 @@ from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
 from .apply import nary, replace_saved, unary
+from .declare import explain_nodes
+from .explain_rule import Rule
 
 
 class NllLossBackward0(Op):
@@ -295,3 +297,46 @@ def _kept_positions(classes, n_classes: int, ignore_index: int, class_weights, d
     weights = None if class_weights is None else class_weights[targets]
     total = dtype.type(targets.size) if weights is None else weights.sum(dtype=dtype)
     return key, weights, total
+
+
+# ---------------------------------------------------------------------- explain rules
+def _vjp_rule(node) -> Rule:
+    """The VJP as an op: its first input is the loss's gradient; the second, when present, the
+    loss's input, which it does not depend on."""
+    reduced = {"none": "one per position", "sum": "summed"}.get(
+        node.reduction, "summed ÷ the total weight"
+    )
+    read = f"minus the gradient at each target (times its class weight), {reduced}"
+    if len(node._next) == 1:
+        return Rule(
+            "nll_loss's gradient, put at the targets",
+            "nll_loss_backward({x:0}, target)",
+            passes=(read,),
+        )
+    return Rule(
+        "nll_loss's gradient, put at the targets",
+        "nll_loss_backward({a:0}, {b:0}, target)",
+        passes=(read, "0 (this gradient does not depend on the loss's input)"),
+    )
+
+
+DECLARATIONS = (
+    explain_nodes(
+        {
+            NllLossBackward0: Rule(  # cross-entropy's second half, on log-probabilities
+                "negative log-likelihood",
+                "nll_loss({x:0}, target)",
+                passes=("-1 (÷ the batch for a mean) at each row's target, 0 elsewhere",),
+            ),
+            NllLoss2DBackward0: Rule(
+                "negative log-likelihood at each position",
+                "nll_loss({x:0}, target)",
+                passes=(
+                    "-1 (÷ the positions for a mean) at each position's target class, 0 elsewhere",
+                ),
+            ),
+            NllLossBackwardBackward0: _vjp_rule,
+            NllLoss2DBackwardBackward0: _vjp_rule,
+        }
+    ),
+)
