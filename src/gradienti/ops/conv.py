@@ -26,6 +26,9 @@ offset, one product ``W_k^T @ g`` is added onto the pixels that offset read, whi
 in the cache. With stride 1 it takes the "wide" layout: the gradient's rows padded with zeros to
 the padded input's row length, so that each offset is one shift of the flattened image and the
 additions run over long contiguous rows; the extra zeros add nothing.
+
+The public functions and the nodes' explain rules are declared in ``DECLARATIONS`` at the
+bottom (see ops/declare.py).
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from ..autograd.grad_mode import grad_state
 from ..backend import CPP_TYPE_NAMES, LEGACY_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..tensor import Tensor
 from .apply import nary, replace_saved, tensor_argument
+from .declare import declare, explain_nodes
 from .einsum import einsum
+from .explain_rule import Rule
 from .shape import run
 
 as_strided = xp.lib.stride_tricks.as_strided
@@ -472,4 +477,55 @@ def _check_dtypes(input, weight) -> None:
         raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
 
 
-FUNCTIONS = {"conv1d": conv1d, "conv2d": conv2d}
+# ---------------------------------------------------------------------- explain rules
+def _sizes(values: tuple) -> str:
+    """A per-dimension parameter as PyTorch's argument: "2", or "(2, 1)" when they differ."""
+    return str(values[0]) if len(set(values)) == 1 else str(values)
+
+
+def _convolution_rule(node) -> Rule:
+    """``conv2d(a, b, c, stride=2)``: the parameters that are not the defaults are shown."""
+    geometry, inputs = node.geometry, len(node._next)
+    dims = len(geometry.kernel)
+    shown = ""
+    if any(s != 1 for s in geometry.stride):
+        shown += f", stride={_sizes(geometry.stride)}"
+    if geometry.before != geometry.after:
+        shown += ", padding='same'"
+    elif any(geometry.before):
+        shown += f", padding={_sizes(geometry.before)}"
+    if any(d != 1 for d in geometry.dilation):
+        shown += f", dilation={_sizes(geometry.dilation)}"
+    if node.groups != 1:
+        shown += f", groups={node.groups}"
+    slots = ", ".join(f"{{{slot}:0}}" for slot in "abc"[:inputs])
+    passes = (
+        "the gradient spread back through the weight (a transposed convolution)",
+        "the gradient times the input's windows, summed over the batch and the positions",
+        "the gradient summed over the batch and the positions",
+    )
+    return Rule(
+        f"{dims}-d convolution (a sliding dot product with the weight)",
+        f"conv{dims}d({slots}{shown})",
+        passes=passes[:inputs],
+    )
+
+
+DECLARATIONS = (
+    declare("conv1d", conv1d, method=None, explain={ConvolutionBackward0: _convolution_rule}),
+    declare("conv2d", conv2d, method=None),  # records ConvolutionBackward0 too
+    explain_nodes(  # the ops of the recorded VJP (create_graph=True)
+        {
+            Im2ColBackward0: Rule(
+                "the input's sliding windows as columns (im2col, F.unfold)",
+                "im2col({x:0})",
+                passes=("the gradient, each entry added onto the pixel it was read from",),
+            ),
+            Col2ImBackward0: Rule(
+                "columns added onto the pixels they were read from (col2im, F.fold)",
+                "col2im({x:0})",
+                passes=("the gradient's sliding windows as columns (im2col)",),
+            ),
+        }
+    ),
+)
