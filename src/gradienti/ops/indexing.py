@@ -1,6 +1,6 @@
 """Indexing: ``x[...]`` and ``x[...] = v``, and the two ops every indexing VJP is made of.
 
-Public operations are declared in TENSOR_METHODS / FUNCTIONS / UFUNCS (see ops/api.py).
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 An index expression is taken apart as PyTorch does: its integers, slices, ``None``s and
 Python bools are applied in order as views (``steps``: select, slice, unsqueeze), then what is
@@ -23,6 +23,8 @@ from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..tensor import Tensor, wrap
 from .apply import record_node, unary
+from .declare import declare
+from .explain_rule import ADD, INDEXED, Rule
 from .shape import (
     AliasBackward0,
     ViewBackward0,
@@ -535,6 +537,54 @@ def index_put(input, indices, values, accumulate: bool = False):
     return put(node, input, _fit_values(values, shape, key))
 
 
-TENSOR_METHODS = {"__getitem__": getitem, "__setitem__": setitem, "index_put": index_put}
-FUNCTIONS: dict = {"index_put": index_put}
-UFUNCS: dict = {}
+# ---------------------------------------------------------------------- explain rules
+# "x[…] ← v" (x with v written at […]) binds more loosely than any operator: "(x[…] ← v)·2".
+_WRITE = ADD - 1
+_WRITTEN = ("the gradient, 0 where values were written", "the gradient at the written positions")
+_OVERWRITTEN = "0: every element was overwritten"
+
+
+def _index_put_rule(node) -> Rule:
+    if node.accumulate:
+        return Rule(
+            "adding values at the indices",
+            "{a:9}.index_put(indices, {b:0}, accumulate=True)",
+            passes=("the gradient", "the gradient at the positions each value was added to"),
+        )
+    return Rule("writing values at the indices", "{a:9}.index_put(indices, {b:0})", passes=_WRITTEN)
+
+
+DECLARATIONS = (
+    declare(
+        "__getitem__",
+        None,
+        method=getitem,  # records SelectBackward0, SliceBackward0, ... (ops/shape.py) and:
+        explain={IndexBackward0: Rule("indexing", "{x:9}[…]", passes=INDEXED)},
+    ),
+    declare(
+        "__setitem__",
+        None,
+        method=setitem,  # records these, or IndexPutBackward0 for an advanced index alone
+        explain={
+            CopySlices: Rule(
+                "writing into part of a tensor",
+                "{a:9}[…] ← {b:5}",
+                _WRITE,
+                passes=_WRITTEN,
+            ),
+            CopyBackwards: Rule(
+                "copying a tensor over all of another",
+                "{a:9}[...] ← {b:5}",
+                _WRITE,
+                passes=(_OVERWRITTEN, "the gradient"),
+            ),
+            FillBackward3: Rule(
+                "filling with a number",
+                "{a:9}[...] ← {b:5}",
+                _WRITE,
+                passes=(_OVERWRITTEN, "nothing (a number needs no gradient)"),
+            ),
+        },
+    ),
+    declare("index_put", index_put, explain={IndexPutBackward0: _index_put_rule}),
+)
