@@ -1,18 +1,16 @@
 """gradienti: automatic differentiation on NumPy, with PyTorch's API.
 
 ``import gradienti as torch`` runs tutorial code unchanged and prints the same text.
+
+The layers import one way (docs/architecture.md): backend -> graph (nodes, versions, grad mode)
+-> tensor -> creation -> ops -> autograd (the backward pass) -> nn, optim, viz, cli. Tensor's
+methods that belong to a higher layer (every declared op and operator, ``backward``, copying)
+are attached here, once those layers are imported.
 """
 
-from . import autograd
+from . import autograd, nn, optim, tensor_copy, utils, viz
 from ._printing import get_printoptions, set_printoptions
-from .autograd.grad_mode import (
-    enable_grad,
-    inference_mode,
-    is_grad_enabled,
-    is_inference_mode_enabled,
-    no_grad,
-    set_grad_enabled,
-)
+from .autograd.engine import tensor_backward as _tensor_backward
 from .backend import (
     bool_ as bool,  # noqa: A004 - PyTorch's public name
 )
@@ -48,7 +46,15 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .ops.api import FUNCTIONS as _OP_FUNCTIONS
+from .graph.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops import api as _ops
 from .ops.extrema import return_types
 from .random import (
     Generator,
@@ -65,9 +71,17 @@ from .random import (
 from .serialization import load, save
 from .size import Size
 from .tensor import Tensor
+from .viz.explain import explain
 
 # The op modules' public functions (gradienti.log1p, gradienti.matmul, ...), see ops/api.py.
-globals().update(_OP_FUNCTIONS)
+globals().update(_ops.FUNCTIONS)
+# Tensor's methods from the layers above it: the declared ops (x.exp(), x + y, ...), NumPy's
+# ufuncs on Tensors, backward, and copy.deepcopy / pickle as PyTorch does them.
+_ops.install_tensor_methods(Tensor)
+Tensor.backward = _tensor_backward
+Tensor.__deepcopy__ = tensor_copy.deepcopy_tensor
+Tensor.__reduce_ex__ = tensor_copy.reduce_tensor
+del tensor_copy
 
 half = float16
 float = float32  # noqa: A001
@@ -87,8 +101,3 @@ class cuda:  # noqa: N801 - the torch.cuda namespace, for `torch.cuda.is_availab
     @staticmethod
     def device_count() -> int:
         return 0
-
-
-# The picture and the explanation (imported last: they walk graphs of the names above).
-from . import nn, optim, utils, viz  # noqa: E402
-from .viz.explain import explain  # noqa: E402

@@ -11,31 +11,10 @@ from __future__ import annotations
 import operator
 
 from .backend import dtype as DType
+from .python_types import type_name  # noqa: F401 - re-exported for the argument checks
+from .tensor import Tensor
 
-_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def type_name(value) -> str:
-    """The name CPython prints for ``type(value)`` (its ``tp_name``): ``str``, ``Tensor``, and
-    a C extension's type with its module, ``numpy.float64``."""
-    kind = type(value)
-    module = kind.__module__
-    if module == "builtins" or kind.__flags__ & _HEAP_TYPE:
-        return kind.__name__
-    return f"{module}.{kind.__name__}"
-
-
-_TENSOR_CLASS: list = []
-
-
-def _tensor_class():
-    """Tensor, imported once it exists (tensor.py imports this module first)."""
-    if not _TENSOR_CLASS:
-        from .tensor import Tensor
-
-        _TENSOR_CLASS.append(Tensor)
-    return _TENSOR_CLASS[0]
 
 
 def _argument(function: str, name: str, position: int | None) -> str:
@@ -67,7 +46,7 @@ def check_dtype(value, function: str, name: str = "dtype"):
 
 
 def check_tensor(value, function: str, name: str = "input", position=1):
-    if not isinstance(value, _tensor_class()):
+    if not isinstance(value, Tensor):
         raise wrong_type(function, name, "Tensor", value, position)
     return value
 
@@ -76,7 +55,7 @@ def check_number(value, function: str, name: str, position=None):
     """A Python or NumPy number, or a 0-d Tensor (PyTorch's ``Scalar``), as a number."""
     if type(value) is float:
         return value
-    if isinstance(value, _tensor_class()):
+    if isinstance(value, Tensor):
         if value._data.ndim == 0:
             return value.item()
     elif is_number(value):
@@ -114,7 +93,7 @@ def is_index(value) -> bool:
         return False
     if type(value) is int:
         return True
-    if isinstance(value, _tensor_class()):
+    if isinstance(value, Tensor):
         return value._data.size == 1 and value._data.dtype.kind in "biu"
     try:
         operator.index(value)
@@ -131,7 +110,7 @@ def check_int(value, function: str, name: str, position=None) -> int:
 
 def _unpack_long(value) -> int:
     """``THPUtils_unpackLong``: the int, which must fit in 64 bits."""
-    tensor = isinstance(value, _tensor_class())
+    tensor = isinstance(value, Tensor)
     number = int(value.item()) if tensor else operator.index(value)
     if not _INT64_MIN <= number <= _INT64_MAX:
         raise ValueError("Overflow when unpacking long long")

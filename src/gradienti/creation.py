@@ -18,8 +18,8 @@ from .arguments import (
     size_argument,
     wrong_type,
 )
-from .autograd.function import NO_EDGE, AccumulateGrad
 from .backend import bool_, default_float, device, from_numpy_dtype, int64, to_numpy_dtype, xp
+from .graph.node import NO_EDGE, AccumulateGrad
 from .python_data import array_from_data
 from .tensor import Tensor, wrap
 

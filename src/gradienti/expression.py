@@ -30,6 +30,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .expression_functions import FUNCTIONS, binary_operator
+
 MAX_LENGTH = 10_000
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
@@ -49,8 +51,6 @@ class ExpressionError(ValueError):
             return self.message
         return f"{self.message} at column {self.column}"
 
-
-from .expression_functions import FUNCTIONS, binary_operator  # noqa: E402
 
 # ----------------------------------------------------------------------------- NAME=VALUE
 

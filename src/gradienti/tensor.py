@@ -17,12 +17,11 @@ import warnings
 import weakref
 
 from ._printing import format_tensor
-from .arguments import check_bool
-from .autograd import versions
-from .autograd.function import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .backend import (
+    CPP_TYPE_NAMES,
     CPU,
     LEGACY_TYPE_NAMES,
+    SCALAR_TYPE_NAMES,
     bool_,
     default_float,
     device,
@@ -35,6 +34,9 @@ from .backend import (
     xp,
 )
 from .backend import dtype as DType
+from .graph import versions
+from .graph.node import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
+from .python_types import type_name
 from .size import Size, normalize_dim
 
 _ndarray = xp.ndarray
@@ -137,7 +139,11 @@ class Tensor:
         self._set_requires_grad(flag, FLOAT_OR_COMPLEX_ONLY_MESSAGE)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        check_bool(requires_grad, "requires_grad_", "requires_grad", 1)
+        if requires_grad is not True and requires_grad is not False:
+            raise TypeError(
+                "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                f"{type_name(requires_grad)}"
+            )
         self._set_requires_grad(requires_grad, FLOAT_ONLY_MESSAGE)
         return self
 
@@ -176,7 +182,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
-        _checks.check_grad_assignment(self, value)
+        _check_grad_assignment(self, value)
         self._grad = value
 
     @grad.deleter
@@ -225,29 +231,9 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        _checks.check_data_assignment(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type_name(value)}")
         self._data = versions.unaliased(value._data)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        data = self._data
-        edge = self._edge
-        if (
-            gradient is None
-            and inputs is None
-            and create_graph is False
-            and type(data) is not _ndarray
-            and edge is not None
-            and type(edge) is not tuple
-            and (retain_graph is None or type(retain_graph) is bool)  # else checked below
-        ):
-            # y.backward() on a scalar (a NumPy scalar): straight to the engine's short path.
-            one = _engine._ONES.get(data.dtype)
-            if one is None:
-                one = _engine._ones_like(data)
-            _engine._run_plain(edge, one, not retain_graph)
-            return
-        gradient, inputs = _checks.backward_arguments(gradient, retain_graph, create_graph, inputs)
-        _engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ conversion
     def item(self):
@@ -279,20 +265,6 @@ class Tensor:
         if dtype is not None and array.dtype != dtype:
             return array.astype(dtype)
         return array.copy() if copy else array
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """Route NumPy ufuncs on Tensors to the differentiable ops (VJPs rely on it)."""
-        return _numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
-
-    def to(self, *args, **kwargs) -> Tensor:
-        target, copy = _checks.to_arguments(args, kwargs)
-        if target is None or target.np == self._data.dtype:
-            return self.clone() if copy else self
-        node = ToCopyBackward0()
-        node.dtype = target.np
-        if target.np.kind != "f" and self._edge is not None:
-            return wrap(ToCopyBackward0.forward(node, self._data), NO_EDGE)
-        return unary(node, self)
 
     def type(self, dtype=None):
         if dtype is None:
@@ -397,15 +369,28 @@ class Tensor:
         return repr(self)
 
 
-# Imported last: these modules import Tensor and wrap from here.
-from . import tensor_checks as _checks  # noqa: E402
-from . import tensor_copy as _copying  # noqa: E402
-from .autograd import engine as _engine  # noqa: E402
-from .ops import api as _ops_api  # noqa: E402
-from .ops import numpy_dispatch as _numpy_dispatch  # noqa: E402
-from .ops.apply import unary  # noqa: E402
-from .ops.elementwise import ToCopyBackward0  # noqa: E402
-
-_ops_api.install_tensor_methods(Tensor)
-Tensor.__deepcopy__ = _copying.deepcopy_tensor  # and pickle, copy.copy: as PyTorch
-Tensor.__reduce_ex__ = _copying.reduce_tensor
+def _check_grad_assignment(tensor: Tensor, value) -> None:
+    """``tensor.grad = value``: a Tensor of the same shape and dtype, or None."""
+    if value is None:
+        return
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"assigned grad expected to be a Tensor or None but got grad of type {type_name(value)}"
+        )
+    if value._data.shape != tensor._data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+            f"tensor of size '{list(tensor._data.shape)}'. Please ensure that the gradient "
+            "and the tensor are the same size"
+        )
+    if value._data.dtype != tensor._data.dtype:
+        given = CPP_TYPE_NAMES[value.dtype.name]
+        expected = SCALAR_TYPE_NAMES[tensor.dtype.name]
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{given}' to a tensor with "
+            f"grad_dtype '{expected}'. The gradient must match the tensor's grad_dtype "
+            "(defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+            "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
+            "with caution. Diverging the dtypes of a tensor and its gradient may break "
+            "downstream systems that assume they match."
+        )

@@ -1,12 +1,12 @@
-"""Checks of what is handed to a Tensor's autograd API (``.grad = ...``, ``backward(...)``),
+"""Checks of what is handed to ``Tensor.backward(...)`` and ``Tensor.to(...)``,
 with PyTorch's exception classes and texts, made before anything is changed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .arguments import check_dtype, check_flag, type_name
-from .backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, bool_, device, float64, int64
+from .arguments import check_dtype, check_flag
+from .backend import bool_, device, float64, int64
 from .backend import dtype as DType
 from .tensor import Tensor
 
@@ -32,39 +32,6 @@ def to_arguments(args: tuple, kwargs: dict) -> tuple:
         elif arg is not None:
             device(arg)
     return PYTHON_DTYPES.get(target, target), copy
-
-
-def check_grad_assignment(tensor: Tensor, value) -> None:
-    """``tensor.grad = value``: a Tensor of the same shape and dtype, or None."""
-    if value is None:
-        return
-    if not isinstance(value, Tensor):
-        raise TypeError(
-            f"assigned grad expected to be a Tensor or None but got grad of type {type_name(value)}"
-        )
-    if value._data.shape != tensor._data.shape:
-        raise RuntimeError(
-            f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
-            f"tensor of size '{list(tensor._data.shape)}'. Please ensure that the gradient "
-            "and the tensor are the same size"
-        )
-    if value._data.dtype != tensor._data.dtype:
-        given = CPP_TYPE_NAMES[value.dtype.name]
-        expected = SCALAR_TYPE_NAMES[tensor.dtype.name]
-        raise RuntimeError(
-            f"attempting to assign a gradient with dtype '{given}' to a tensor with "
-            f"grad_dtype '{expected}'. The gradient must match the tensor's grad_dtype "
-            "(defaults to the tensor's dtype). You can set the tensor's grad_dtype "
-            "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
-            "with caution. Diverging the dtypes of a tensor and its gradient may break "
-            "downstream systems that assume they match."
-        )
-
-
-def check_data_assignment(value) -> None:
-    """``tensor.data = value``: a Tensor (of any shape or dtype, as in PyTorch)."""
-    if not isinstance(value, Tensor):
-        raise TypeError(f"Variable data has to be a tensor, but got {type_name(value)}")
 
 
 def backward_arguments(gradient, retain_graph, create_graph, inputs) -> tuple:

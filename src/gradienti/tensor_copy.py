@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import copy
 
-from .autograd.function import NO_EDGE
 from .backend import xp
+from .graph.node import NO_EDGE
 from .tensor import Tensor, wrap
 
 DEEPCOPY_NON_LEAF_MESSAGE = (

@@ -1,9 +1,6 @@
 """gradienti.autograd: the graph, the backward engine, and gradient-mode switches."""
 
-from . import functional
-from .engine import backward, grad
-from .function import Function, FunctionCtx, Node
-from .grad_mode import (
+from ..graph.grad_mode import (
     enable_grad,
     inference_mode,
     is_grad_enabled,
@@ -11,6 +8,10 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from ..graph.node import Node
+from . import functional
+from .custom_function import Function, FunctionCtx
+from .engine import backward, grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [

@@ -17,8 +17,9 @@ from __future__ import annotations
 import warnings
 
 from ..backend import from_numpy_dtype, xp
-from . import versions
-from .function import (
+from ..graph import versions
+from ..graph.grad_mode import grad_state, no_grad
+from ..graph.node import (
     NO_EDGE,
     SAVED_RELEASED_MESSAGE,
     AccumulateGrad,
@@ -26,8 +27,7 @@ from .function import (
     edge_parts,
     next_sequence_number,
 )
-from .grad_mode import grad_state, no_grad
-from .versions import MODIFIED
+from ..graph.versions import MODIFIED
 
 # The ``output_meta`` entry of a forward output that is not a tensor: the engine may make a
 # zero gradient from it, which ``FunctionCtx.backward`` replaces by None.

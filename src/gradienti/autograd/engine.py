@@ -17,21 +17,43 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 from ..backend import xp
-from ..tensor import Tensor, wrap  # first: it imports the ops modules
-
-# isort: split
-from .function import CONFORM_ONLY, NO_EDGE, SAVED_RELEASED_MESSAGE
-from .grad_mode import no_grad
+from ..graph.grad_mode import no_grad
+from ..graph.node import CONFORM_ONLY, NO_EDGE, SAVED_RELEASED_MESSAGE
+from ..graph.versions import MODIFIED
+from ..graph.versions import check as check_versions
+from ..tensor import Tensor, wrap
+from ..tensor_checks import backward_arguments
 from .hook_calls import run_pre_hooks
 from .leaves import COMMIT_LOCK, claim, commit_all, commit_grad, mark_delivered
 from .schedule import deliver, finish_results, materialize, run_backward
-from .versions import MODIFIED
-from .versions import check as check_versions
 
 _ndarray = xp.ndarray
 
 
 # ---------------------------------------------------------------------- public API
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``Tensor.backward`` (attached to Tensor when the package is imported)."""
+    data = self._data
+    edge = self._edge
+    if (
+        gradient is None
+        and inputs is None
+        and create_graph is False
+        and type(data) is not _ndarray
+        and edge is not None
+        and type(edge) is not tuple
+        and (retain_graph is None or type(retain_graph) is bool)  # else checked below
+    ):
+        # y.backward() on a scalar (a NumPy scalar): straight to the short path.
+        one = _ONES.get(data.dtype)
+        if one is None:
+            one = _ones_like(data)
+        _run_plain(edge, one, not retain_graph)
+        return
+    gradient, inputs = backward_arguments(gradient, retain_graph, create_graph, inputs)
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
 def backward(
     tensors,
     grad_tensors=None,

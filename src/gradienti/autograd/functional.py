@@ -16,13 +16,11 @@ refuses are kept. Jacobian rows are stacked with NumPy, or, when a row requires 
 
 from __future__ import annotations
 
-from ..tensor import Tensor  # first: it imports the ops modules (and creation, random)
-
-# isort: split
 from ..backend import xp
 from ..creation import from_numpy, zeros, zeros_like
+from ..graph.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+from ..tensor import Tensor
 from .engine import grad as _grad
-from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import warnings
 
-from ..tensor import Tensor  # first: it imports the ops modules (and creation, random)
-
-# isort: split
 from ..backend import float64, xp
 from ..creation import from_numpy, zeros_like
+from ..tensor import Tensor
 from .engine import grad as _grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]

@@ -10,8 +10,8 @@ PyTorch's (``torch/csrc/autograd/python_hook.cpp``).
 from __future__ import annotations
 
 from ..backend import LEGACY_TYPE_NAMES, xp
+from ..graph.node import CONFORM_ONLY, NO_EDGE
 from ..tensor import Tensor, wrap
-from .function import CONFORM_ONLY, NO_EDGE
 from .leaves import mark_delivered
 
 _ndarray = xp.ndarray

@@ -18,10 +18,10 @@ from __future__ import annotations
 import threading
 
 from ..backend import xp
+from ..graph import versions
+from ..graph.grad_mode import grad_state
+from ..graph.node import NO_EDGE
 from ..tensor import wrap
-from . import versions
-from .function import NO_EDGE
-from .grad_mode import grad_state
 
 _ndarray = xp.ndarray
 

@@ -30,16 +30,20 @@ from heapq import heappop, heappush
 from operator import attrgetter
 
 from ..backend import xp
-from ..tensor import Tensor  # first: it imports the ops modules
-
-# isort: split
+from ..graph.grad_mode import grad_state, no_grad
+from ..graph.node import (
+    SAVE_INPUTS,
+    SAVE_OUTPUT,
+    SAVED_RELEASED_MESSAGE,
+    AccumulateGrad,
+    edge_parts,
+)
+from ..graph.versions import MODIFIED
+from ..graph.versions import check as check_versions
 from ..ops.shape import cast, sum_to
-from .function import SAVED_RELEASED_MESSAGE, AccumulateGrad, edge_parts
-from .grad_mode import grad_state, no_grad
+from ..tensor import Tensor, wrap
 from .hook_calls import run_post_hooks, run_pre_hooks
 from .leaves import commit_all, mark_delivered
-from .versions import MODIFIED
-from .versions import check as check_versions
 
 _ndarray = xp.ndarray
 _creation_order = attrgetter("_seq")
@@ -128,10 +132,46 @@ def run_vjp(node, grads, create_graph: bool, release: bool) -> tuple:
     if MODIFIED and saved:
         check_versions(node)  # a saved array was modified in place: PyTorch's error
     grads = materialize(node, grads) if type(grads) is list else (grads,)
-    results = node.run_recorded(grads) if create_graph else node.backward(node, *grads)
+    results = run_recorded(node, grads) if create_graph else node.backward(node, *grads)
     if release and saved:
         node._saved = None  # released (what saved nothing can run again, as in PyTorch)
     return results if type(results) is tuple else (results,)  # a bare value: input 0's
+
+
+def run_recorded(node, grads: tuple):
+    """Run the VJP on Tensors (``create_graph=True``), with the saved values as Tensors, so
+    that the VJP itself is recorded. A custom Function's saved values are Tensors already."""
+    if node.checks_saved_on_read:
+        return node.backward(node, *grads)
+    saved = node._saved
+    if saved:
+        node._saved = saved_as_tensors(node)
+    try:
+        return node.backward(node, *grads)
+    finally:
+        node._saved = saved
+
+
+def saved_as_tensors(node) -> tuple:
+    """The saved values as Tensors connected to the graph, so the VJP is recorded.
+
+    A saved input comes back as a new Tensor with the input's edge (its grad_fn and output_nr),
+    as PyTorch unpacks a SavedVariable: gradients through it reach the same node. Keeping the
+    edge, not the input Tensor itself, lets the input object die.
+    """
+    saved = list(node._saved)
+    if node.save & SAVE_INPUTS:
+        meta = node._input_meta
+        for position, edge in enumerate(node._next):
+            value = saved[position]
+            if value is None or type(value) in (int, float, bool):
+                continue  # not kept (not needed), or a Python number operand
+            if meta is not None and meta[position] is not None:
+                value = value.astype(meta[position][1], copy=False)  # undo a promotion
+            saved[position] = wrap(value, edge)
+    if node.save & SAVE_OUTPUT:
+        saved[-1] = wrap(saved[-1], node)
+    return tuple(saved)
 
 
 def finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> tuple:

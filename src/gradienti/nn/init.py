@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
+from ..graph.grad_mode import no_grad
 
 __all__ = [
     "calculate_gain",

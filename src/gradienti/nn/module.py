@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..autograd.grad_mode import no_grad
+from ..graph.grad_mode import no_grad
 from ..tensor import Tensor
 from .module_state import load_own_state, load_state, save_state
 from .parameter import Parameter

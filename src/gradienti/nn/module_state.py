@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections import namedtuple
 
-from ..autograd.grad_mode import no_grad
+from ..graph.grad_mode import no_grad
 from ..tensor import Tensor
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

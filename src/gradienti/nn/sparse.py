@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..autograd.grad_mode import no_grad
 from ..creation import empty
+from ..graph.grad_mode import no_grad
 from ..ops.embedding import embedding, normalize_padding_idx
 from . import init
 from .module import Module

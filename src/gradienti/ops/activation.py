@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.function import SAVE_INPUTS, Op
 from ..backend import xp
+from ..graph.node import SAVE_INPUTS, Op
 from ..tensor import Tensor
 from .apply import unary
 from .declare import Cli, declare

@@ -116,9 +116,19 @@ def _gather():
 TENSOR_METHODS, FUNCTIONS, UFUNCS, EXPLAIN_RULES, CLI_FUNCTIONS = _gather()
 
 
+def array_ufunc(self, ufunc, method: str, *inputs, **kwargs):
+    """``Tensor.__array_ufunc__``: a NumPy ufunc called on Tensors runs the op declared for it
+    (a VJP calls ``xp.cos(x)`` on whatever it is given: Tensors when the backward pass is
+    recorded). A ufunc without an op is refused rather than computed off the graph."""
+    handler = UFUNCS.get(ufunc)
+    if method != "__call__" or kwargs or handler is None:
+        return NotImplemented
+    return handler(*inputs)
+
+
 def install_tensor_methods(tensor_class) -> None:
     """Bind the declared methods onto Tensor; a method Tensor defines itself is never replaced."""
-    for name, function in TENSOR_METHODS.items():
+    for name, function in {**TENSOR_METHODS, "__array_ufunc__": array_ufunc}.items():
         if name in vars(tensor_class):
             raise RuntimeError(f"Tensor.{name} is defined in tensor.py and in an op module")
         setattr(tensor_class, name, function)

@@ -11,17 +11,17 @@ tests/test_recorder_paths.py checks that both ways give the same graphs and grad
 
 from __future__ import annotations
 
-from ..autograd.function import (
+from ..backend import default_float, result_type, xp
+from ..graph.grad_mode import GRAD_OFF, grad_state
+from ..graph.node import (
     CONFORM_ONLY,
     NO_EDGE,
     SAVE_INPUTS,
     SAVE_OUTPUT,
     next_sequence_number,
 )
-from ..autograd.grad_mode import GRAD_OFF, grad_state
-from ..autograd.versions import MODIFIED
-from ..autograd.versions import record as record_versions
-from ..backend import default_float, result_type, xp
+from ..graph.versions import MODIFIED
+from ..graph.versions import record as record_versions
 from ..tensor import Tensor, wrap
 
 _ndarray = xp.ndarray

@@ -15,9 +15,9 @@ declares no public op, only its nodes' explain rules (``DECLARATIONS`` at the bo
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, Op
-from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..graph.grad_mode import grad_state
+from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
 from .apply import nary, unary
 from .declare import explain_nodes

@@ -9,8 +9,8 @@ Public operations are declared in ``DECLARATIONS`` (see ops/declare.py).
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, Op
 from ..backend import scalar_result_type, xp
+from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
 from .apply import binary, nary, unary
 from .declare import Cli, declare

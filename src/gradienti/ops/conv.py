@@ -37,9 +37,9 @@ import operator
 from functools import lru_cache
 from itertools import product
 
-from ..autograd.function import SAVE_INPUTS, Op
-from ..autograd.grad_mode import grad_state
 from ..backend import CPP_TYPE_NAMES, LEGACY_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
+from ..graph.grad_mode import grad_state
+from ..graph.node import SAVE_INPUTS, Op
 from ..tensor import Tensor
 from .apply import nary, replace_saved, tensor_argument
 from .declare import declare, explain_nodes

@@ -9,8 +9,8 @@ triangle of the gradient.
 
 from __future__ import annotations
 
-from ..autograd.function import SAVE_NOTHING, Op
 from ..backend import sum_dtype, xp
+from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor
 from .apply import unary

@@ -15,8 +15,8 @@ Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declar
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..backend import SCALAR_TYPE_NAMES, result_type, xp
+from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from .apply import nary, unary
 from .declare import declare, explain_nodes

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import operator
 
-from ..autograd.function import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import xp
-from ..tensor import Tensor
+from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
+from ..tensor import Tensor, wrap
+from ..tensor_checks import to_arguments
+from . import shape as _shape
 from .apply import as_operand, binary, raise_if_not_broadcastable, unary, unary_op
 from .cast import cast_array
-from .declare import Cli, declare, explain_nodes
+from .declare import Cli, declare
 from .explain_rule import ATOM, MUL, Rule, binary_rule, unary_rule
 from .pointwise_table import checked_function, row, table
 
@@ -397,6 +399,19 @@ def clone(input, *, memory_format=None):
     return unary(CloneBackward0(), input)
 
 
+def to(self, *args, **kwargs):
+    """``Tensor.to(dtype)`` (a device must be the CPU): ToCopyBackward0, or the tensor itself
+    when nothing changes (a copy with ``copy=True``)."""
+    target, copy = to_arguments(args, kwargs)
+    if target is None or target.np == self._data.dtype:
+        return self.clone() if copy else self
+    node = ToCopyBackward0()
+    node.dtype = target.np
+    if target.np.kind != "f" and self._edge is not None:
+        return wrap(ToCopyBackward0.forward(node, self._data), NO_EDGE)  # integers: no graph
+    return unary(node, self)
+
+
 def detach(input):
     return input.detach()
 
@@ -440,6 +455,10 @@ DECLARATIONS = (
     ),
     declare("clone", clone, explain={CloneBackward0: Rule("copy", "clone({x:0})", local=("1",))}),
     declare("detach", detach, method=None),
-    explain_nodes({ToCopyBackward0: Rule("dtype conversion", "{x:9}.to(…)", local=("1",))}),
+    declare(
+        "to",
+        None,
+        method=to,
+        explain={ToCopyBackward0: Rule("dtype conversion", "{x:9}.to(…)", local=("1",))},
+    ),
 )
-from . import shape as _shape  # noqa: E402  (a module reference: shape.py imports us indirectly)

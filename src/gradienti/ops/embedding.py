@@ -14,9 +14,9 @@ explain rules (``DECLARATIONS`` at the bottom).
 
 from __future__ import annotations
 
-from ..autograd.function import SAVE_NOTHING, Op
-from ..autograd.grad_mode import no_grad
 from ..backend import LEGACY_TYPE_NAMES, xp
+from ..graph.grad_mode import no_grad
+from ..graph.node import SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from .apply import unary
 from .declare import explain_nodes

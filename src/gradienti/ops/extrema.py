@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ..autograd.function import SAVE_BOTH, SAVE_NOTHING, Op
 from ..backend import xp
+from ..graph.node import SAVE_BOTH, SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from . import pointwise

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import warnings
 
-from ..autograd.function import NO_EDGE, SAVE_NOTHING, Op
-from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..graph.grad_mode import grad_state
+from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from .apply import record_node, unary
 from .declare import declare

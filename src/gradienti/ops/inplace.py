@@ -9,10 +9,10 @@ records the node of its out-of-place op, so none has a node class or an explain 
 from __future__ import annotations
 
 from ..arguments import check_number, is_number, wrong_type
-from ..autograd import versions
-from ..autograd.function import NO_EDGE, AccumulateGrad, edge_parts
-from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, xp
+from ..graph import versions
+from ..graph.grad_mode import grad_state
+from ..graph.node import NO_EDGE, AccumulateGrad, edge_parts
 from ..tensor import Tensor, wrap
 from .apply import raise_if_not_broadcastable
 from .declare import declare

@@ -10,8 +10,8 @@ output of one node, and a piece that gets no gradient contributes zeros.
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_NOTHING, Op
 from ..backend import xp
+from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from .apply import nary, unary_multi

@@ -14,9 +14,9 @@ the strides, as PyTorch's do. Without a graph to record it is a single ``xp.matm
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE
-from ..autograd.grad_mode import grad_state
 from ..backend import xp
+from ..graph.grad_mode import grad_state
+from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
 from . import products
 from .apply import tensor_argument, unary

@@ -7,8 +7,8 @@ Public operations are declared in ``DECLARATIONS`` (see ops/declare.py); none re
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE
 from ..backend import xp
+from ..graph.node import NO_EDGE
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from .declare import declare

@@ -11,9 +11,9 @@ padding has the gradient zero, not 0 * inf, while its mean is 0 / 0, NaN, as PyT
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_NOTHING, Op
-from ..autograd.grad_mode import grad_state
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..graph.grad_mode import grad_state
+from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from .apply import nary, replace_saved, unary
 from .declare import explain_nodes

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.function import SAVE_BOTH, Op
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..graph.node import SAVE_BOTH, Op
 from .apply import unary
 from .declare import Cli, declare
 from .elementwise import where

@@ -25,9 +25,9 @@ declares no public op, only its nodes' explain rules (``DECLARATIONS`` at the bo
 
 from __future__ import annotations
 
-from ..autograd.function import SAVE_INPUTS, Op
-from ..autograd.grad_mode import no_grad
 from ..backend import SCALAR_TYPE_NAMES, xp
+from ..graph.grad_mode import no_grad
+from ..graph.node import SAVE_INPUTS, Op
 from ..size import Size
 from ..tensor import Tensor, wrap
 from .apply import nary

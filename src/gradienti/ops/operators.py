@@ -9,8 +9,8 @@ gradient, see ops/apply.py). The node classes are in ops/elementwise.py.
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE
 from ..backend import xp
+from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
 from .apply import (
     NUMBER_TYPES,

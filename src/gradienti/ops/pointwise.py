@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, xp
+from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from .apply import (
     as_operand,

@@ -25,8 +25,8 @@ import sys
 import types
 from dataclasses import dataclass
 
-from ..autograd.function import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import xp
+from ..graph.node import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from .apply import tensor_argument, unary_op
 from .declare import Cli, declare
 from .explain_rule import Rule, unary_rule

@@ -26,9 +26,9 @@ explain rules (``DECLARATIONS`` at the bottom; the rules are in ops/pooling_expl
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
-from ..autograd.grad_mode import grad_state
 from ..backend import xp
+from ..graph.grad_mode import grad_state
+from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from . import pooling_explain
 from .apply import tensor_argument, unary

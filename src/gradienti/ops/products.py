@@ -9,9 +9,9 @@ a graph (a double backward), the VJPs call the checked products themselves.
 
 from __future__ import annotations
 
-from ..autograd.function import NO_EDGE, SAVE_INPUTS, Op
-from ..autograd.grad_mode import grad_state
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
+from ..graph.grad_mode import grad_state
+from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
 from .apply import binary, record_node, tensor_argument, unary
 from .declare import Cli, declare

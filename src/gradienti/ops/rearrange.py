@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import warnings
 
-from ..autograd.function import SAVE_NOTHING, Op
 from ..backend import xp
+from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim, shape_arguments
 from .apply import unary
 from .declare import declare

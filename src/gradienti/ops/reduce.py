@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import warnings
 
-from ..autograd.function import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
+from ..graph.node import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from .apply import unary

@@ -11,8 +11,8 @@ read) and repeated indices add up their gradients.
 
 from __future__ import annotations
 
-from ..autograd.function import SAVE_NOTHING, Op
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
+from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor
 from .apply import nary, unary

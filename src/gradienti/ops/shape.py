@@ -16,8 +16,8 @@ layouts PyTorch accepts. They never write into an input.
 
 from __future__ import annotations
 
-from ..autograd.function import SAVE_NOTHING, Op
 from ..backend import LEGACY_TYPE_NAMES, from_numpy_dtype, xp
+from ..graph.node import SAVE_NOTHING, Op
 from ..size import infer_shape, normalize_dim, normalize_dims, shape_arguments
 from ..tensor import Tensor
 from .apply import unary

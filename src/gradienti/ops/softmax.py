@@ -10,8 +10,8 @@ overflow nor lose the small terms; their VJPs are written with differentiable op
 
 from __future__ import annotations
 
-from ..autograd.function import SAVE_BOTH, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
+from ..graph.node import SAVE_BOTH, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..tensor import Tensor
 from .apply import unary
 from .declare import declare, explain_nodes

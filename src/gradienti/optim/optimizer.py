@@ -15,9 +15,9 @@ from collections import defaultdict
 from itertools import chain
 from typing import Any
 
-from ..autograd import versions
-from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import xp
+from ..graph import versions
+from ..graph.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, wrap
 
 

@@ -30,14 +30,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..autograd.function import (
-    SAVE_INPUTS,
-    SAVE_OUTPUT,
-    AccumulateGrad,
-    FunctionCtx,
-    _SavedOutput,
-    edge_parts,
-)
+from ..autograd.custom_function import FunctionCtx, _SavedOutput
+from ..graph.node import SAVE_INPUTS, SAVE_OUTPUT, AccumulateGrad, edge_parts
 from ..tensor import Tensor
 from .dotfile import NODE_ATTRIBUTES as NODE_ATTRIBUTES
 from .dotfile import OP_COLOR, Dot, to_dot

@@ -29,9 +29,9 @@ import string
 from dataclasses import dataclass, field
 
 from ..autograd import engine as _engine
-from ..autograd.function import AccumulateGrad, edge_parts
 from ..autograd.schedule import nodes_leading_to, run_backward
 from ..backend import xp
+from ..graph.node import AccumulateGrad, edge_parts
 from ..tensor import Tensor
 from .explain_rules import (
     ATOM,

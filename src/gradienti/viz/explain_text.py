@@ -13,8 +13,8 @@ import re
 import textwrap
 from typing import TYPE_CHECKING
 
-from ..autograd.function import AccumulateGrad, edge_parts
 from ..backend import xp
+from ..graph.node import AccumulateGrad, edge_parts
 from ..ops.explain_rule import num
 
 if TYPE_CHECKING:

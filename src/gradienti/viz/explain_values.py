@@ -8,8 +8,8 @@ that the node did not keep). The values are only shown: the backward pass never 
 
 from __future__ import annotations
 
-from ..autograd.function import SAVE_INPUTS, SAVE_OUTPUT, AccumulateGrad, Op, edge_parts
 from ..backend import xp
+from ..graph.node import SAVE_INPUTS, SAVE_OUTPUT, AccumulateGrad, Op, edge_parts
 
 
 def saved_input(node, position: int):

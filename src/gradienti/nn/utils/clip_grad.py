@@ -12,8 +12,8 @@ import functools
 import types
 import warnings
 
-from ...autograd.grad_mode import no_grad
 from ...creation import tensor
+from ...graph.grad_mode import no_grad
 from ...ops.join import cat, stack
 from ...tensor import Tensor
 

@@ -16,6 +16,7 @@ import re
 import weakref
 
 from ..backend import LEGACY_TYPE_NAMES, from_numpy_dtype, xp
+from .node import SAVE_OUTPUT, AccumulateGrad, edge_parts
 
 _ndarray = xp.ndarray
 
@@ -136,8 +137,6 @@ def unaliased(array):
 
 def _describe(node, position: int, value) -> str:
     """``[torch.FloatTensor [3]], which is output 0 of Sigmoid,`` as PyTorch words it."""
-    from .function import SAVE_OUTPUT, AccumulateGrad, edge_parts
-
     text = tensor_text(value)
     if node.save & SAVE_OUTPUT and position == len(node._saved) - 1:
         return f"{text}, which is output 0 of {forward_name(node)},"
