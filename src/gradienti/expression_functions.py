@@ -25,23 +25,6 @@ def _as_tensor(value, dtype):
     return creation.tensor(float(value), dtype=dtype)
 
 
-def _legacy(name: str) -> Callable:
-    """An op that does not declare its ``Cli`` yet: called as ``gradienti.<name>``."""
-
-    def call(args, dtype):
-        return _ops.FUNCTIONS[name](*(_as_tensor(arg, dtype) for arg in args))
-
-    return call
-
-
-def _activation(name: str) -> Callable:
-    # torch.nn.functional's activations; gradienti keeps them in ops/activation.py
-    def call(args, dtype):
-        return getattr(_ops.activation, name)(_as_tensor(args[0], dtype))
-
-    return call
-
-
 def _declared(cli, function) -> Callable:
     """The call of an op that declares its ``Cli``: its own ``call``, else the function of
     the arguments made Tensors."""
@@ -59,14 +42,6 @@ def _extreme(name: str) -> Callable:
         return _ops.FUNCTIONS[name + "imum"](*both)
 
     return call
-
-
-def _clamp(args, dtype):
-    x = _as_tensor(args[0], dtype)
-    bounds = list(args[1:]) + [None] * (3 - len(args))  # clamp(x, lo) has no upper bound
-    if any(isinstance(b, Tensor) for b in bounds):  # torch.clamp takes all-tensor bounds...
-        bounds = [None if b is None else _as_tensor(b, dtype) for b in bounds]
-    return _ops.FUNCTIONS["clamp"](x, *bounds)  # ...or all-number bounds
 
 
 def _pow(args, dtype):
@@ -92,42 +67,6 @@ class Function:
         return f"{self.name}({required}{optional})"
 
 
-# Ops whose declarations do not give their ``Cli`` yet (being moved there): name -> summary.
-_LEGACY_UNARY = {
-    "rsqrt": "1/sqrt(x)",
-    "square": "x**2",
-    "exp2": "2**x",
-    "expm1": "e**x - 1",
-    "log2": "base-2 logarithm",
-    "log10": "base-10 logarithm",
-    "log1p": "log(1 + x)",
-    "tan": "tangent",
-    "asin": "arcsine",
-    "acos": "arccosine",
-    "atan": "arctangent",
-    "sinh": "hyperbolic sine",
-    "cosh": "hyperbolic cosine",
-    "erf": "error function",
-    "erfc": "1 - erf(x)",
-    "floor": "round down",
-    "ceil": "round up",
-    "round": "round to nearest (half to even)",
-    "trunc": "round towards 0",
-    "frac": "x - trunc(x)",
-    "sum": "sum of the elements",
-    "mean": "mean of the elements",
-    "prod": "product of the elements",
-    "norm": "Euclidean norm",
-}
-_LEGACY_ACTIVATIONS = {
-    "softplus": "log(1 + e**x)",
-    "silu": "x*sigmoid(x)",
-    "gelu": "x*P(X <= x), X standard normal",
-    "elu": "x if x > 0 else e**x - 1",
-    "logsigmoid": "log(sigmoid(x))",
-}
-
-
 def _table() -> dict[str, Function]:
     XY = ("x", "y")  # noqa: N806
     declared = _ops.CLI_FUNCTIONS
@@ -138,16 +77,6 @@ def _table() -> dict[str, Function]:
         )
         for name, (cli, function) in declared.items()
     ]  # fmt: skip
-    legacy = [Function(n, 1, 1, s, _legacy(n)) for n, s in _LEGACY_UNARY.items()]
-    legacy += [Function(n, 1, 1, s, _activation(n)) for n, s in _LEGACY_ACTIVATIONS.items()]
-    legacy += [
-        Function("atan2", 2, 2, "angle of the point (x, y)", _legacy("atan2"), ("y", "x")),
-        Function("maximum", 2, 2, "larger of x and y, elementwise", _legacy("maximum"), XY),
-        Function("minimum", 2, 2, "smaller of x and y, elementwise", _legacy("minimum"), XY),
-        Function("clamp", 2, 3, "x limited to [lo, hi]", _clamp, ("x", "lo", "hi")),
-        Function("dot", 2, 2, "dot product of two vectors", _legacy("dot"), XY),
-    ]
-    table += [function for function in legacy if function.name not in declared]
     # The language's own forms.
     table += [
         Function("pow", 2, 2, "x**y", _pow, ("x", "y")),

@@ -101,14 +101,6 @@ def _gather():
             _add(rules, node_name, rule, "explain rules")
         if declaration.cli is not None:
             _add(cli, declaration.name, declaration, "CLI functions")
-    # Modules not yet converted to declarations keep their three tables.
-    for module in MODULES:
-        for name, function in getattr(module, "TENSOR_METHODS", {}).items():
-            _add(methods, name, function, "Tensor methods")
-        for name, function in getattr(module, "FUNCTIONS", {}).items():
-            _add(functions, name, function, "functions")
-        for ufunc, function in getattr(module, "UFUNCS", {}).items():
-            _add(ufuncs, ufunc, function, "ufuncs")
     cli_functions = {name: (d.cli, d.function) for name, d in cli.items()}
     return methods, functions, ufuncs, rules, cli_functions
 

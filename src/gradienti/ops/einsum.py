@@ -20,7 +20,7 @@ from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from .apply import nary, unary
 from .declare import declare, explain_nodes
-from .explain_rule import Rule
+from .explain_rule import Rule, slot_names
 from .shape import expand, reshape, sum_to
 
 # NumPy's einsum picks a contraction order and BLAS calls only when asked (``optimize``),
@@ -390,8 +390,6 @@ def _apply(equation: str, operands) -> Tensor:
 
 # ---------------------------------------------------------------------- explain rules
 def _einsum_rule(node) -> Rule:
-    from ..viz.explain_rules import slot_names  # explain's names of the inputs (viz imports us)
-
     terms, output = node.terms, node.output
     slots = slot_names(len(terms))
     operands = ", ".join(f"{{{slot}:0}}" for slot in slots)

@@ -72,3 +72,11 @@ def power_text(exponent) -> str:
         return str(int(value)).translate(_SUPERSCRIPTS)
     text = num(exponent)
     return f"^({text})" if text.startswith("-") else f"^{text}"
+
+
+def slot_names(arity: int) -> tuple:
+    """The names of a node's input slots: ``x`` for one input; ``a``, ``b``, ... for several."""
+    if arity == 1:
+        return ("x",)
+    letters = "abcdefghijklmnopqrstuvw"
+    return tuple(letters[i] if i < len(letters) else f"x{i}" for i in range(arity))

@@ -16,7 +16,7 @@ from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from .apply import nary, unary_multi
 from .declare import declare
-from .explain_rule import Rule
+from .explain_rule import Rule, slot_names
 from .shape import select, slice_dim
 
 
@@ -286,8 +286,6 @@ def unbind(input, dim: int = 0):
 
 # ---------------------------------------------------------------------- explain rules
 def _tensor_list_form(name: str, count: int, dim: int) -> str:
-    from ..viz.explain_rules import slot_names  # explain's names of the inputs (viz imports us)
-
     listed = ", ".join(f"{{{slot}:0}}" for slot in slot_names(count))
     return f"{name}([{listed}], dim={dim})"
 
