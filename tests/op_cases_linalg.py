@@ -97,6 +97,18 @@ CASES: list[Case] = [
         (S3,),
     ),
     Case("diag(diag(x))", lambda lib, x: lib.diag(lib.diag(x)), ((3, 3),)),
+    # -- declared ops reached by no case above (tests/test_completeness.py asks for one each)
+    Case("addmm(b,x,y)", lambda lib, b, x, y: lib.addmm(b, x, y), ((4,), (2, 3), (3, 4))),
+    Case(
+        "conv1d(x,w,b,padding=1)",
+        lambda lib, x, w, b: lib.conv1d(x, w, b, padding=1),
+        ((2, 3, 5), (4, 3, 3), (4,)),
+    ),
+    Case(
+        "conv2d(x,w,b,stride=2)",
+        lambda lib, x, w, b: lib.conv2d(x, w, b, stride=2),
+        ((1, 2, 5, 5), (3, 2, 3, 3), (3,)),
+    ),
 ]
 
 

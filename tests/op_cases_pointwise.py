@@ -183,4 +183,6 @@ CASES: list[Case] = [
     _bool("x.any(dim=()) no reduction", lambda lib, x: x.any(dim=()), (S,)),
     _bool("x.any() 0-d", lambda lib, x: x.any(), ((),)),
     _bool("all(x,0) 0-d", lambda lib, x: lib.all(x, 0), ((),)),
+    Case("+x", lambda lib, x: +x, (S,)),
+    Case("sign(x)", lambda lib, x: lib.sign(x), (S,), NONZERO),
 ]

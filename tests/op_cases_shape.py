@@ -237,4 +237,5 @@ CASES: list[Case] = [
         lambda lib, x: lib.masked_select(x, _i(lib, [[True, False, True, True]] * 2)),
         ((4,),),
     ),
+    Case("x.split_with_sizes([1,2],1)[1]", lambda lib, x: x.split_with_sizes([1, 2], 1)[1], (S,)),
 ]

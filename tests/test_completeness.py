@@ -1,0 +1,259 @@
+"""The checklists of docs/architecture.md, enforced: a step forgotten when adding an op, a node
+class or a public name fails here.
+
+1. Every node class has an explain rule (declared with its op), or is told generically on purpose.
+2. Every public op declared in ``ops/`` is run by the op table (tests/test_ops.py and the
+   op_cases_*.py modules: gradcheck, gradgradcheck and PyTorch comparisons), or is listed below
+   with the test file that covers it instead (and that file must name it).
+3. Every public name of gradienti's PyTorch-shaped modules exists in PyTorch at the same path, or
+   is listed as gradienti's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import pathlib
+import sys
+import types
+
+import pytest
+
+import gradienti
+from gradienti.autograd.custom_function import FunctionCtx
+from gradienti.graph.node import AccumulateGrad, Node, Op
+from gradienti.ops import api
+from gradienti.ops.explain_rule import GENERIC
+
+TESTS = pathlib.Path(__file__).parent
+
+
+# ---------------------------------------------------------------------- 1. explain rules
+def _node_classes() -> list:
+    """Every concrete node class gradienti defines (bases and the leaves' node excluded)."""
+    seen, stack = [], [Node]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                stack.append(sub)
+    # The bases, the leaves' node (explain tells leaves itself) and a custom Function's
+    # node (named after the user's Function).
+    abstract = {Op, AccumulateGrad, FunctionCtx}
+    return sorted(
+        (
+            cls
+            for cls in seen
+            if cls.__module__.startswith("gradienti.")
+            and not cls.__name__.startswith("_")
+            and cls not in abstract
+        ),
+        key=lambda cls: cls.__name__,
+    )
+
+
+def test_every_node_class_has_an_explain_rule_or_is_generic_on_purpose():
+    missing = [cls.__name__ for cls in _node_classes() if cls.__name__ not in api.EXPLAIN_RULES]
+    assert missing == [], (
+        "node classes without an explain rule: declare one with the op (explain={Node: rule}, "
+        "ops/explain_rule.py) or mark it GENERIC"
+    )
+
+
+def test_explain_rules_name_existing_node_classes():
+    names = {cls.__name__ for cls in _node_classes()}
+    assert sorted(set(api.EXPLAIN_RULES) - names) == []
+    generic = sorted(name for name, rule in api.EXPLAIN_RULES.items() if rule is GENERIC)
+    assert len(generic) < len(api.EXPLAIN_RULES) / 4, "GENERIC is for the few without wording"
+
+
+# ---------------------------------------------------------------------- 2. op-table coverage
+# Public ops that the op table does not run (in-place, not differentiable, or bitwise): the test
+# file that covers each instead, and the text by which that file calls it.
+COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
+    **{
+        name: ("test_inplace.py", f".{name}(")
+        for name in ("add_", "sub_", "mul_", "div_", "pow_", "exp_", "relu_", "fill_", "zero_")
+    },
+    **{name: ("test_inplace.py", f".{name}(") for name in ("uniform_", "normal_", "copy_")},
+    "clamp_": ("test_operators.py", ".clamp_("),
+    "clip_": ("test_operators.py", ".clip_("),
+    "__iadd__": ("test_inplace.py", "+="),
+    "__isub__": ("test_inplace.py", "-="),
+    "__imul__": ("test_inplace.py", "*="),
+    "__itruediv__": ("test_operators.py", "/="),
+    "__and__": ("test_operators.py", "a & b"),
+    "__rand__": ("test_operators.py", "True & b"),
+    "__or__": ("test_operators.py", "a | b"),
+    "__ror__": ("test_operators.py", "1 | b"),
+    "__xor__": ("test_operators.py", "a ^ b"),
+    "__rxor__": ("test_operators.py", "3 ^ b"),
+    "__invert__": ("test_operators.py", "~a"),
+    "equal": ("test_operators.py", ".equal("),
+    "detach": ("test_tensor.py", ".detach()"),
+    "short": ("test_cast.py", ".short()"),
+    "char": ("test_cast.py", ".char()"),
+    "byte": ("test_cast.py", ".byte()"),
+}
+
+
+def _op_table_cases() -> list:
+    """The op table: test_ops.py's cases and einsum's (run by test_linalg.py, the same checks)."""
+    sys.path.insert(0, str(TESTS))
+    try:
+        return [
+            *importlib.import_module("test_ops").CASES,
+            *importlib.import_module("op_cases_linalg").EINSUM_CASES,
+        ]
+    finally:
+        sys.path.remove(str(TESTS))
+
+
+def _called_ops(cases) -> set:
+    """The declared names that the op table's cases call, found by wrapping each declared
+    function and Tensor method while the cases run."""
+    called: set = set()
+    patched = []
+
+    def spy(name, function):
+        if isinstance(function, property):  # x.T, x.mT
+            return property(spy(name, function.fget))
+
+        def call(*args, **kwargs):
+            called.add(name)
+            return function(*args, **kwargs)
+
+        return call
+
+    for name, function in api.TENSOR_METHODS.items():
+        patched.append((gradienti.Tensor, name, function))
+        setattr(gradienti.Tensor, name, spy(name, function))
+    for name, function in api.FUNCTIONS.items():
+        patched.append((gradienti, name, getattr(gradienti, name)))
+        setattr(gradienti, name, spy(name, function))
+    try:
+        for case in cases:
+            tensors = [gradienti.tensor(array, requires_grad=True) for array in case.arrays()]
+            with contextlib.suppress(Exception):  # a case's own test reports its failures
+                case.fn(gradienti, *tensors)
+    finally:
+        for owner, name, original in patched:
+            setattr(owner, name, original)
+    return called
+
+
+def _declared_as(name: str) -> list:
+    """The method and function declared under ``name``."""
+    return [table[name] for table in (api.TENSOR_METHODS, api.FUNCTIONS) if name in table]
+
+
+def test_every_public_op_is_run_by_the_op_table_or_covered_elsewhere():
+    declared = {**api.TENSOR_METHODS, **api.FUNCTIONS}
+    called = _called_ops(_op_table_cases())
+    # An alias (subtract, absolute) is covered by its op's cases under any of its names.
+    run = {id(f) for name in called for f in _declared_as(name)}
+    uncovered = sorted(
+        name
+        for name in declared
+        if name not in called
+        and not any(id(f) in run for f in _declared_as(name))
+        and name not in COVERED_ELSEWHERE
+    )
+    assert uncovered == [], (
+        "public ops the op table never runs: add a Case (tests/op_cases_*.py) or list the op "
+        "in COVERED_ELSEWHERE with the test file that covers it"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(COVERED_ELSEWHERE))
+def test_the_file_said_to_cover_an_op_calls_it(name):
+    file, call = COVERED_ELSEWHERE[name]
+    assert call in (TESTS / file).read_text()
+    assert name in {**api.TENSOR_METHODS, **api.FUNCTIONS}, f"{name} is no longer declared"
+
+
+# ---------------------------------------------------------------------- 3. PyTorch paths
+MODULES = (
+    "",
+    ".nn",
+    ".nn.functional",
+    ".nn.init",
+    ".nn.utils",
+    ".optim",
+    ".optim.lr_scheduler",
+    ".autograd",
+    ".autograd.functional",
+    ".utils",
+    ".utils.data",
+)
+# Public names that are gradienti's own, with no PyTorch counterpart at that path.
+GRADIENTI_OWN = {
+    "gradienti": {
+        "explain",  # the backward pass told step by step
+        "viz",  # the picture of the graph (make_dot) without Graphviz
+        "get_printoptions",  # PyTorch keeps it private (torch._tensor_str.get_printoptions)
+    },
+    # PyTorch has these one level down (torch.autograd.function.FunctionCtx, .graph.Node,
+    # .gradcheck.GradcheckError) or at the top (torch.is_grad_enabled); gradienti also offers
+    # them on the autograd namespace.
+    "gradienti.autograd": {
+        "FunctionCtx",
+        "GradcheckError",
+        "Node",
+        "is_grad_enabled",
+        "is_inference_mode_enabled",
+    },
+}
+
+
+def _public_names(module) -> list:
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [name for name in dir(module) if not name.startswith("_")]
+    return [
+        name
+        for name in names
+        if name != "annotations"  # from __future__ import annotations
+        and not _private_submodule(module, getattr(module, name))
+    ]
+
+
+def _private_submodule(module, value) -> bool:
+    """An implementation module that is visible only because it was imported (gradienti.backend)."""
+    return (
+        isinstance(value, types.ModuleType)
+        and value.__name__.startswith(module.__name__ + ".")
+        and value.__name__.rsplit(".", 1)[1] not in _TORCH_SUBMODULES.get(module.__name__, ())
+    )
+
+
+_TORCH_SUBMODULES = {
+    "gradienti": ("autograd", "nn", "optim", "utils", "random", "serialization"),
+    "gradienti.nn": ("functional", "init", "utils", "parameter", "modules"),
+    "gradienti.optim": ("lr_scheduler", "optimizer"),
+    "gradienti.autograd": ("functional", "grad_mode", "function", "gradcheck", "graph"),
+    "gradienti.utils": ("data",),
+}
+
+
+@pytest.mark.parametrize("path", MODULES)
+def test_every_public_name_exists_in_pytorch_at_the_same_path(path):
+    torch = pytest.importorskip("torch")
+    ours = importlib.import_module("gradienti" + path)
+    theirs = importlib.import_module("torch" + path)
+    own = GRADIENTI_OWN.get("gradienti" + path, set())
+    missing = sorted(
+        name for name in _public_names(ours) if not hasattr(theirs, name) and name not in own
+    )
+    assert torch is not None
+    assert missing == [], f"not in torch{path}: list as gradienti's own or rename"
+
+
+def test_the_own_names_exist():
+    for path, names in GRADIENTI_OWN.items():
+        module = importlib.import_module(path)
+        for name in names:
+            assert hasattr(module, name), f"{path}.{name} is listed as own but does not exist"
+    assert inspect.ismodule(gradienti.viz)
