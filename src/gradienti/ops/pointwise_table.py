@@ -1,4 +1,4 @@
-"""One-input elementwise ops whose derivative is one expression, declared as table rows.
+"""Elementwise ops whose derivative is one expression per input, declared as table rows.
 
 A row gives the op's name, PyTorch's node class name, the forward (a NumPy ufunc or a function
 of one array) and the vector-Jacobian product as one expression of ``g`` (the gradient of the
@@ -10,6 +10,12 @@ From the row come the node class (what the VJP names decides what the node saves
 both or nothing), the Tensor method and ``gradienti.<name>`` (``unary_op``: one Python frame per
 call), the NumPy routing (the forward ufunc), the explain rule (words and local derivative) and,
 with ``cli``, the function of ``gradienti grad``'s expression language.
+
+A two-input op is a ``binary_row`` with one VJP expression per input, of ``g``, ``a``, ``b`` and
+``out``; its inputs must be Tensors (broadcast and promoted as every two-input op's)::
+
+    binary_row("logaddexp", "LogaddexpBackward0", xp.logaddexp,
+               ("g * exp(a - out)", "g * exp(b - out)"), ("log(e^a + e^b)", ...))
 
 The VJP is compiled into the node's ``backward`` (``def backward(ctx, g): (x,) = ctx._saved;
 return g * cos(x)``), so a table op runs exactly the code a hand-written class would, in as many
@@ -25,11 +31,12 @@ import sys
 import types
 from dataclasses import dataclass
 
-from ..backend import xp
-from ..graph.node import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
-from .apply import tensor_argument, unary_op
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
+from ..tensor import Tensor, wrap
+from .apply import binary, tensor_argument, unary_op
 from .declare import Cli, declare
-from .explain_rule import Rule, unary_rule
+from .explain_rule import ATOM, Rule, binary_rule, unary_rule
 
 # What a VJP expression may call: ufuncs, so that they work on arrays and on Tensors alike.
 VJP_NAMES = {
@@ -60,12 +67,37 @@ def row(name, node_name, forward, vjp, explain, **options) -> Row:
     return Row(name, node_name, forward, vjp, explain, **options)
 
 
-def table(*rows: Row) -> tuple[dict, tuple]:
+@dataclass(frozen=True)
+class BinaryRow:
+    """A two-input row: ``vjps`` is (d/da expression, d/db expression), ``explain`` is (words,
+    local derivative in a, local derivative in b) for the form ``name(a, b)``. ``floating``:
+    integral inputs are refused, as PyTorch's kernel does."""
+
+    name: str
+    node_name: str
+    forward: object
+    vjps: tuple
+    explain: tuple
+    cli: str | None = None
+    aliases: tuple = ()
+    floating: bool = True
+
+
+def binary_row(name, node_name, forward, vjps, explain, **options) -> BinaryRow:
+    return BinaryRow(name, node_name, forward, vjps, explain, **options)
+
+
+def table(*rows) -> tuple[dict, tuple]:
     """The node classes (by name) and the declarations of a table's rows."""
     module = sys._getframe(1).f_globals["__name__"]  # where the classes say they live
     nodes = {}
     declarations = []
     for entry in rows:
+        if isinstance(entry, BinaryRow):
+            node, declaration = _binary_op(entry, module)
+            nodes[entry.node_name] = node
+            declarations.append(declaration)
+            continue
         node = pointwise_node(entry, module)
         nodes[entry.node_name] = node
         ufunc = entry.ufunc if entry.ufunc is not None else entry.forward
@@ -82,6 +114,84 @@ def table(*rows: Row) -> tuple[dict, tuple]:
             )
         )
     return nodes, tuple(declarations)
+
+
+def _binary_op(entry: BinaryRow, module: str) -> tuple:
+    """A two-input row's node class and declaration (function, method, ufunc, rule, CLI)."""
+    node = _node_class(
+        entry, module, ("g", "a", "b", "out"), _binary_backward_source(entry), entry.vjps
+    )
+    name = entry.name
+
+    def apply(input, other):
+        if entry.floating and input._data.dtype.kind != "f" and other._data.dtype.kind != "f":
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_torch_name(input)}'")
+        return binary(node(), input, other)
+
+    def function(input, other):
+        tensor_argument(input, name, "input", 1)
+        tensor_argument(other, name, "other", 2)
+        return apply(input, other)
+
+    def method(self, other):
+        tensor_argument(other, name, "other", 1)
+        return apply(self, other)
+
+    function.__name__ = function.__qualname__ = method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    words, local_a, local_b = entry.explain
+    rule = binary_rule(words, f"{name}({{a:0}}, {{b:0}})", ATOM, local_a, local_b)
+    declaration = declare(
+        name,
+        function,
+        method=method,
+        aliases=entry.aliases,
+        ufunc=entry.forward if isinstance(entry.forward, xp.ufunc) else None,
+        ufunc_call=_ufunc_form(function),
+        explain={node: rule},
+        cli=None if entry.cli is None else Cli(entry.cli, ("x", "y")),
+    )
+    return node, declaration
+
+
+def _binary_backward_source(entry: BinaryRow) -> tuple:
+    """``backward`` of a two-input row: each input's gradient only where it is wanted."""
+    vjp_a, vjp_b = entry.vjps
+    used = _names(vjp_a) | _names(vjp_b)
+    if "out" in used:
+        save, unpack = SAVE_BOTH, "(a, b, out) = ctx._saved"
+    elif used & {"a", "b"}:
+        save, unpack = SAVE_INPUTS, "(a, b) = ctx._saved"
+    else:
+        save, unpack = SAVE_NOTHING, "pass"
+    source = (
+        "def backward(ctx, g):\n"
+        f"    {unpack}\n"
+        "    a_node, b_node = ctx._next\n"
+        f"    return ({vjp_a} if a_node is not None else None,"
+        f" {vjp_b} if b_node is not None else None)\n"
+    )
+    return save, source
+
+
+def _ufunc_form(function):
+    """The ufunc's call on Tensors: a recorded VJP may pass a number on either side."""
+
+    def call(a, b):
+        like = a if isinstance(a, Tensor) else b
+        return function(_as_tensor(a, like), _as_tensor(b, like))
+
+    return call
+
+
+def _as_tensor(value, like):
+    if isinstance(value, Tensor):
+        return value
+    return wrap(xp.asarray(value, dtype=like._data.dtype), NO_EDGE)
+
+
+def _torch_name(tensor) -> str:
+    return SCALAR_TYPE_NAMES[from_numpy_dtype(tensor._data.dtype).name]
 
 
 def _rule(entry: Row) -> Rule:
@@ -103,14 +213,14 @@ def checked_function(method, name: str):
     return function
 
 
+def _names(expression: str) -> set:
+    return {node.id for node in ast.walk(ast.parse(expression, mode="eval"))
+            if isinstance(node, ast.Name)}  # fmt: skip
+
+
 def pointwise_node(entry: Row, module: str) -> type:
     """The node class of a row: ``forward`` as its function, the VJP compiled as its backward."""
-    expression = ast.parse(entry.vjp, mode="eval")
-    used = {node.id for node in ast.walk(expression) if isinstance(node, ast.Name)}
-    namespace = {**VJP_NAMES, **dict(entry.constants)}
-    unknown = used - set(_OPERANDS) - namespace.keys()
-    if unknown or "g" not in used:
-        raise ValueError(f"{entry.node_name}: the VJP {entry.vjp!r} uses {sorted(unknown)}")
+    used = _names(entry.vjp)
     saves_x, saves_out = "x" in used, "out" in used
     save, unpack = {
         (True, True): (SAVE_BOTH, "(x, out) = ctx._saved"),
@@ -121,6 +231,18 @@ def pointwise_node(entry: Row, module: str) -> type:
     # The engine has checked that the saved values are not released, so the VJP reads
     # ``ctx._saved`` directly (the ``saved_tensors`` property would be a frame more).
     source = f"def backward(ctx, g):\n    {unpack}\n    return {entry.vjp}\n"
+    return _node_class(entry, module, ("g", "x", "out"), (save, source), (entry.vjp,))
+
+
+def _node_class(entry, module: str, operands: tuple, backward: tuple, vjps: tuple) -> type:
+    """The node class: ``forward`` as its function, ``backward``'s (save, source) compiled."""
+    namespace = {**VJP_NAMES, **dict(getattr(entry, "constants", ()))}
+    for vjp in vjps:
+        used = _names(vjp)
+        unknown = used - set(operands) - namespace.keys()
+        if unknown or "g" not in used:
+            raise ValueError(f"{entry.node_name}: the VJP {vjp!r} uses {sorted(unknown)}")
+    save, source = backward
     exec(compile(source, f"<{entry.node_name}.backward>", "exec"), namespace)  # noqa: S102
     return type(
         entry.node_name,
@@ -128,9 +250,9 @@ def pointwise_node(entry: Row, module: str) -> type:
         {
             "__slots__": (),
             "__module__": module,
-            "__doc__": f"{entry.name}(x); VJP: {entry.vjp}",
+            "__doc__": f"{entry.name}; VJP: {', '.join(vjps)}",
             "save": save,
-            "promotes_integers": entry.promotes_integers,
+            "promotes_integers": getattr(entry, "promotes_integers", False),
             # A Python function would become a bound method when read from the node.
             "function": (
                 staticmethod(entry.forward)
