@@ -184,5 +184,6 @@ CASES: list[Case] = [
     _bool("x.any() 0-d", lambda lib, x: x.any(), ((),)),
     _bool("all(x,0) 0-d", lambda lib, x: lib.all(x, 0), ((),)),
     Case("+x", lambda lib, x: +x, (S,)),
+    Case("logaddexp(x,y)", lambda lib, x, y: lib.logaddexp(x, y), (S, (3,))),
     Case("sign(x)", lambda lib, x: lib.sign(x), (S,), NONZERO),
 ]

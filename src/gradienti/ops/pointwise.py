@@ -33,7 +33,7 @@ from .apply import (
 from .declare import Cli, declare
 from .elementwise import where
 from .explain_rule import ATOM, NOT_DIFFERENTIABLE, POW, Rule, binary_rule
-from .pointwise_table import row, table
+from .pointwise_table import binary_row, row, table
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -323,6 +323,10 @@ _NODES, _TABLE = table(
         ("hyperbolic sine", "cosh({x:0})"), cli="hyperbolic sine"),
     row("cosh", "CoshBackward0", xp.cosh, "g * sinh(x)",
         ("hyperbolic cosine", "sinh({x:0})"), cli="hyperbolic cosine"),
+    binary_row("logaddexp", "LogaddexpBackward0", xp.logaddexp,
+               ("g * exp(a - out)", "g * exp(b - out)"),
+               ("log(e^a + e^b)", "exp({a:6} - logaddexp({a:0}, {b:0}))",
+                "exp({b:6} - logaddexp({a:0}, {b:0}))"), cli="log(e**x + e**y)"),
 )  # fmt: skip
 globals().update(_NODES)  # Log1PBackward0, ...: importable like the classes above
 
