@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .lr_scheduler import LRScheduler, _format_param, _warn_get_lr_called_within_step
 from .optimizer import Optimizer
+from .scheduler_base import LRScheduler, _format_param, _warn_get_lr_called_within_step
 
 
 class OneCycleLR(LRScheduler):

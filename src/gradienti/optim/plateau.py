@@ -6,8 +6,8 @@ import warnings
 from math import inf
 from typing import Any
 
-from .lr_scheduler import EPOCH_DEPRECATION_WARNING, LRScheduler, _lrs
 from .optimizer import Optimizer
+from .scheduler_base import EPOCH_DEPRECATION_WARNING, LRScheduler, _lrs
 
 
 class ReduceLROnPlateau(LRScheduler):
