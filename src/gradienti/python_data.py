@@ -14,7 +14,7 @@ import operator
 
 from .arguments import type_name
 from .backend import bool_, default_float, from_numpy_dtype, int64, result_type, xp
-from .ops.cast import cast_array
+from .casting import cast_array
 from .tensor import Tensor
 
 MAX_DIMS = 64

@@ -12,12 +12,12 @@ from __future__ import annotations
 import operator
 
 from ..backend import xp
+from ..casting import cast_array
 from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..tensor import Tensor, wrap
 from ..tensor_checks import to_arguments
 from . import shape as _shape
 from .apply import as_operand, binary, raise_if_not_broadcastable, unary, unary_op
-from .cast import cast_array
 from .declare import Cli, declare
 from .explain_rule import ATOM, MUL, Rule, binary_rule, unary_rule
 from .pointwise_table import checked_function, row, table
