@@ -35,7 +35,7 @@ import numpy as _np
 
 from .arguments import check_int, size_argument
 from .backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, int64, uint8, xp
-from .creation import _finish, _non_negative, _options
+from .creation import _finish, _non_negative, _options, tensor
 
 _DEFAULT_SEED = 67280421310721
 _MASK32 = 0xFFFFFFFF
@@ -82,8 +82,6 @@ class Generator:
     def get_state(self):
         """The state as PyTorch's CPU generator lays it out (5056 bytes, uint8), so that a
         state moves between ``torch.get_rng_state`` and this module either way."""
-        from .creation import tensor
-
         state = self._bits.state["state"]
         pos = int(state["pos"])
         normal = self._next_double_normal

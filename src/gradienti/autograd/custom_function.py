@@ -28,6 +28,9 @@ from ..graph.node import (
     next_sequence_number,
 )
 from ..graph.versions import MODIFIED
+from ..ops.inplace import _refuse_in_place_on_leaf_or_view
+from ..ops.shape import sum_to
+from ..tensor import Tensor, wrap
 
 # The ``output_meta`` entry of a forward output that is not a tensor: the engine may make a
 # zero gradient from it, which ``FunctionCtx.backward`` replaces by None.
@@ -52,7 +55,6 @@ class FunctionCtx(Node):
     ``output_nr`` of the third of ``(t, 3, u)`` is 2); ``_non_tensor_outputs`` lists the
     positions that are not tensors, whose gradient is None.
     """
-
     _function = None  # the Function subclass, set on each generated node class
     checks_saved_on_read = True  # ``saved_tensors`` raises once released
     _non_tensor_outputs: tuple = ()
@@ -86,7 +88,6 @@ class FunctionCtx(Node):
         saved = self._saved
         if saved is None:
             raise RuntimeError(SAVED_RELEASED_MESSAGE)
-        from ..tensor import wrap
 
         check = MODIFIED or self._saved_versions is not None
         tensors = []
@@ -125,8 +126,6 @@ class FunctionCtx(Node):
     # -- what the engine calls
     @staticmethod
     def backward(ctx, *grads):
-        from ..tensor import Tensor, wrap
-
         recorded = bool(grads) and any(type(g) is Tensor for g in grads)
         as_tensors = tuple(g if g is None or type(g) is Tensor else wrap(g, NO_EDGE) for g in grads)
         if ctx._non_tensor_outputs:
@@ -155,7 +154,6 @@ class FunctionCtx(Node):
 
 class _SavedOutput(tuple):
     """(output position, data) of a differentiable output a Function saved."""
-
     __slots__ = ()
 
 
@@ -179,8 +177,6 @@ def _check_function_gradients(ctx, results) -> tuple:
     that the same error comes first. A gradient that broadcasts to its input is summed back
     to the input's shape, one of another dtype is cast to the input's.
     """
-    from ..tensor import Tensor
-
     if not isinstance(results, tuple):
         results = (results,)
     name = type(ctx).__name__
@@ -217,7 +213,6 @@ def _check_function_gradients(ctx, results) -> tuple:
                     f"Function {name} returned an invalid gradient at index {index} - got "
                     f"{list(result.shape)} but expected shape compatible with {list(shape)}"
                 )
-            from ..ops.shape import sum_to
 
             result = sum_to(result, shape)
         if result._data.dtype != dtype:
@@ -246,7 +241,6 @@ class Function:
     A forward that modifies an input in place says so with ``ctx.mark_dirty(input)`` and
     returns it: that tensor object becomes the output.
     """
-
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         cls._backward_cls = type(f"{cls.__name__}Backward", (FunctionCtx,), {"_function": cls})
@@ -266,8 +260,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
-
         ctx = cls._backward_cls()
         ctx.needs_input_grad = tuple(
             isinstance(argument, Tensor) and argument._edge is not None for argument in args
@@ -293,8 +285,6 @@ class Function:
 def _checked_marks(ctx, args: tuple, items: tuple, recording: bool) -> list:
     """PyTorch's checks of what forward passed to ``mark_non_differentiable``, ``mark_dirty``
     and (when a graph is recorded) ``save_for_backward``; the dirty tensors, each once."""
-    from ..tensor import Tensor
-
     # Both texts end where PyTorch 2.13's do.
     if not all(isinstance(tensor, Tensor) for tensor in ctx._non_differentiable):
         raise RuntimeError("mark_non_differentiable only accepts variable arguments, but got ")
@@ -340,15 +330,12 @@ def _refuse_dirty_leaf_or_view(tensor) -> None:
         raise RuntimeError(
             "a leaf Variable that requires grad has been used in an in-place operation."
         )
-    from ..ops.inplace import _refuse_in_place_on_leaf_or_view
 
     _refuse_in_place_on_leaf_or_view(node)
 
 
 def _record(ctx, args: tuple, items: tuple, dirty: list) -> list:
     """Make ``ctx`` the grad_fn of the tensor outputs and keep what backward needs."""
-    from ..tensor import Tensor, wrap
-
     ctx._argument_meta = tuple(_argument_meta(argument) for argument in args)
     ctx._next = tuple(argument._edge for argument in args if isinstance(argument, Tensor))
     ctx._seq = next_sequence_number()
@@ -384,8 +371,6 @@ def _record(ctx, args: tuple, items: tuple, dirty: list) -> list:
 
 def _argument_meta(argument):
     """What the gradient for ``argument`` is checked against (see _check_function_gradients)."""
-    from ..tensor import Tensor
-
     if not isinstance(argument, Tensor):
         return None
     if argument._edge is None:

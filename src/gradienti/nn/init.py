@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import creation
 from ..graph.grad_mode import no_grad
 
 __all__ = [
@@ -104,10 +105,9 @@ def ones_(tensor):
 def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from ..creation import tensor as _tensor
 
     with no_grad():
-        tensor.copy_(_tensor(np.eye(*tensor.shape, dtype=tensor._as_array().dtype)))
+        tensor.copy_(creation.tensor(np.eye(*tensor.shape, dtype=tensor._as_array().dtype)))
     return tensor
 
 
@@ -152,12 +152,10 @@ def orthogonal_(tensor, gain: float = 1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
-    from ..creation import empty
-    from ..creation import tensor as _tensor
 
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    flattened = empty(rows, cols, dtype=tensor.dtype).normal_(0, 1, generator=generator)
+    flattened = creation.empty(rows, cols, dtype=tensor.dtype).normal_(0, 1, generator=generator)
     a = flattened.numpy()
     if rows < cols:
         a = a.T
@@ -166,5 +164,5 @@ def orthogonal_(tensor, gain: float = 1, generator=None):
     if rows < cols:
         q = q.T
     with no_grad():
-        tensor.copy_(_tensor((gain * q).reshape(tuple(tensor.shape)).astype(a.dtype)))
+        tensor.copy_(creation.tensor((gain * q).reshape(tuple(tensor.shape)).astype(a.dtype)))
     return tensor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..backend import dtype, float16, float32, float64
 from ..graph.grad_mode import no_grad
 from ..tensor import Tensor
 from .module_state import load_own_state, load_state, save_state
@@ -433,11 +434,9 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        from ..backend import dtype as _dtype
-
         target = kwargs.get("dtype")
         for arg in args:
-            if isinstance(arg, _dtype):
+            if isinstance(arg, dtype):
                 target = arg
             elif isinstance(arg, Tensor):
                 target = arg.dtype
@@ -455,18 +454,12 @@ class Module:
         return self._apply(convert)
 
     def float(self):
-        from ..backend import float32
-
         return self._apply(lambda t: t.to(float32) if t.is_floating_point() else t)
 
     def double(self):
-        from ..backend import float64
-
         return self._apply(lambda t: t.to(float64) if t.is_floating_point() else t)
 
     def half(self):
-        from ..backend import float16
-
         return self._apply(lambda t: t.to(float16) if t.is_floating_point() else t)
 
     def cpu(self):

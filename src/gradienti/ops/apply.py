@@ -11,6 +11,7 @@ tests/test_recorder_paths.py checks that both ways give the same graphs and grad
 
 from __future__ import annotations
 
+from .. import creation
 from ..backend import default_float, result_type, xp
 from ..graph.grad_mode import GRAD_OFF, grad_state
 from ..graph.node import (
@@ -395,14 +396,12 @@ def _input_meta(a: Tensor, b: Tensor, out) -> tuple:
 def as_tensor_operand(value, like: Tensor) -> Tensor:
     """A second operand that is not a plain Tensor: a Tensor subclass (same data and graph edge),
     or a NumPy array or scalar or a list (a constant)."""
-    from ..creation import tensor
-
     if isinstance(value, Tensor):
         return wrap(value._data, value._edge)  # a Tensor subclass: the same data and edge
     if isinstance(value, (xp.ndarray, xp.generic)):
         return wrap(value, NO_EDGE)
     if isinstance(value, (list, tuple)):
-        return tensor(value)
+        return creation.tensor(value)
     raise TypeError(f"unsupported operand type for a Tensor operation: '{type(value).__name__}'")
 
 

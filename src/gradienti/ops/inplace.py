@@ -13,6 +13,7 @@ from ..backend import SCALAR_TYPE_NAMES, xp
 from ..graph import versions
 from ..graph.grad_mode import grad_state
 from ..graph.node import NO_EDGE, AccumulateGrad, edge_parts
+from ..random import normal_values, uniform_values
 from ..tensor import Tensor, wrap
 from .apply import raise_if_not_broadcastable
 from .declare import declare
@@ -154,8 +155,6 @@ def _float_argument(value, function: str, name: str, position: int) -> float:
 
 
 def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
-    from ..random import uniform_values  # random.py imports creation.py, which imports tensor
-
     a = _float_argument(a, "uniform_", "from", 1)
     b = _float_argument(b, "uniform_", "to", 2)
     if a > b:
@@ -168,8 +167,6 @@ def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
 
 
 def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None):
-    from ..random import normal_values
-
     mean = _float_argument(mean, "normal_", "mean", 1)
     std = _float_argument(std, "normal_", "std", 2)
     if std < 0:

@@ -23,7 +23,9 @@ import warnings
 import numpy as _np
 
 from .. import random as _random
+from ..backend import float64
 from ..creation import as_tensor, tensor
+from ..ops.join import stack
 from ..tensor import Tensor
 
 __all__ = [
@@ -271,8 +273,6 @@ def default_collate(batch):
     ints (and bools) an int64 (bool) tensor, numpy arrays and scalars become tensors, strings
     stay a list, and dicts, named tuples, tuples and lists are collated element by element
     (a tuple gives a list, as in PyTorch)."""
-    from .. import stack
-
     elem = batch[0]
     elem_type = type(elem)
     if isinstance(elem, Tensor):
@@ -284,7 +284,7 @@ def default_collate(batch):
     if isinstance(elem, (_np.bool_, _np.number)):
         return as_tensor(_np.array(batch))
     if isinstance(elem, float):
-        return tensor(list(batch), dtype=_float64())
+        return tensor(list(batch), dtype=float64)
     if isinstance(elem, int):
         return tensor(list(batch))
     if isinstance(elem, (str, bytes)):
@@ -319,12 +319,6 @@ def default_collate(batch):
         except TypeError:
             return [default_collate(samples) for samples in transposed]
     raise TypeError(_COLLATE_ERROR.format(elem_type))
-
-
-def _float64():
-    from .. import float64
-
-    return float64
 
 
 def default_convert(data):
