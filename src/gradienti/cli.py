@@ -21,6 +21,19 @@ import re
 import stat
 import sys
 
+import gradienti
+
+from .backend import xp
+from .cli_budget import check_budget, estimate
+from .expression import (
+    CONSTANTS,
+    FUNCTIONS,
+    MAX_LENGTH,
+    ExpressionError,
+    parse,
+    parse_assignment,
+)
+
 DEMO_PICTURE = "gradienti_demo.svg"
 MAX_ELEMENTS = 100_000  # per vector variable
 MAX_HESSIAN_ELEMENTS = 1_000  # --order 2 runs one backward pass per element of the variables
@@ -134,8 +147,7 @@ def _one_line(error: BaseException) -> str:
 
 def _demo(args: argparse.Namespace) -> int:
     """The lesson "Gradienti in PyTorch", with gradienti in place of torch."""
-    import gradienti as torch
-
+    torch = gradienti  # from here on, the lesson's code as written for PyTorch
     tensor = torch.tensor(2.0, requires_grad=True)
     print(tensor)
     x = torch.tensor(2.0, requires_grad=True)
@@ -174,11 +186,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _grad(args: argparse.Namespace) -> int:
-    import gradienti
-
-    from .cli_budget import check_budget, estimate
-    from .expression import ExpressionError, parse, parse_assignment
-
     if args.expression.startswith("--") and args.expression[2:3].isalpha():
         raise _Failure(f"unknown option {args.expression.split('=')[0]!r}")
     if _ASSIGNMENT.fullmatch(args.expression):
@@ -257,7 +264,7 @@ def _grad(args: argparse.Namespace) -> int:
         _print_value(f"{df}/d{name}", g)
 
     if args.order == 2:
-        second = _second_derivatives(gradienti, inputs, grads)
+        second = _second_derivatives(inputs, grads)
         d2f = "d2f" if df == "df" else "d2(sum f)"
         for i, a in enumerate(names):
             for j in range(i, len(names)):
@@ -295,11 +302,9 @@ def _shown(name: str, value, raw: str) -> str:
     return f"{name}=[{','.join(items)}]"
 
 
-def _second_derivatives(gradienti, inputs, grads):
+def _second_derivatives(inputs, grads):
     """``blocks[i][j]``: d/d inputs[j] of the gradient ``grads[i]``, of shape
     ``inputs[i].shape + inputs[j].shape`` (zero where the gradient does not depend on it)."""
-    from .backend import xp
-
     dtype = inputs[0].detach().numpy().dtype
     sizes = [x.numel() for x in inputs]
     flat = [[xp.zeros((m, n), dtype=dtype) for n in sizes] for m in sizes]
@@ -367,8 +372,6 @@ def _grad_argv(rest: list[str]) -> list[str]:
 
 
 def _functions_help() -> str:
-    from .expression import CONSTANTS, FUNCTIONS
-
     lines, line = [], " "
     for function in FUNCTIONS.values():
         entry = " " + function.signature
@@ -403,8 +406,6 @@ the command says which, in one line, and computes nothing (exit status 2).
 
 
 def _grad_epilog() -> str:
-    from .expression import MAX_LENGTH
-
     return GRAD_EPILOG.format(
         functions=_functions_help(),
         max_length=MAX_LENGTH,
