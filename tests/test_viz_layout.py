@@ -15,8 +15,15 @@ import pytest
 
 from gradienti.viz import layer_order, layout
 from gradienti.viz.graph import Graph, VizEdge, VizNode
-from gradienti.viz.layout import render_svg
-from gradienti.viz.svg import ARROW_LENGTH, CHAR_WIDTH, FONT_SIZE, LINE_HEIGHT, color
+from gradienti.viz.svg import (
+    ARROW_LENGTH,
+    CHAR_WIDTH,
+    FONT_SIZE,
+    LINE_HEIGHT,
+    color,
+    compute_layout,
+    render_svg,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -425,7 +432,7 @@ def test_no_crossings_where_a_plane_drawing_exists(seed):
         root = parse(render_svg(graph))
         edges = assert_edges_join(graph, root)
         assert crossings(edges) == 0
-        assert layout.compute_layout(graph).crossings == 0
+        assert compute_layout(graph).crossings == 0
 
 
 def test_crossing_reduction_does_work():
@@ -436,7 +443,7 @@ def test_crossing_reduction_does_work():
     swept = layer_order._improve
     try:
         layer_order._improve = lambda work, layers, count, rounds, passes: (layers, count)
-        initial = [layout.compute_layout(grid_graph(5, seed)).crossings for seed in range(5)]
+        initial = [compute_layout(grid_graph(5, seed)).crossings for seed in range(5)]
     finally:
         layer_order._improve = swept
     assert max(initial) > 0
@@ -670,7 +677,7 @@ def test_large_graphs_lay_out():
     assert len(groups(root, "node")) == 100_000
     assert len(groups(root, "edge")) == 99_999
     tree = tree_graph(20_000)
-    drawing = layout.compute_layout(tree)
+    drawing = compute_layout(tree)
     assert drawing.crossings == 0
     root = parse(render_svg(tree))
     assert len(groups(root, "node")) == 20_000

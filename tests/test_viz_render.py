@@ -259,10 +259,13 @@ def test_unknown_format():
         lesson_dot().pipe("jpg")
 
 
-def test_builtin_layout_missing_is_a_clear_error(monkeypatch, programs):
-    monkeypatch.setitem(sys.modules, "gradienti.viz.layout", None)  # import fails
-    with pytest.raises(RuntimeError, match="built-in SVG layout"):
-        render_module.builtin_svg(Graph())
+def test_builtin_layout_failing_is_a_clear_error(monkeypatch, programs):
+    def broken(graph):
+        raise ValueError("no room")
+
+    monkeypatch.setattr(render_module, "render_svg", broken)
+    with pytest.raises(RuntimeError, match="the built-in layout failed: ValueError: no room"):
+        render_module.render_graph(Graph(), "svg", renderer="builtin")
 
 
 # --------------------------------------------------------------- Dot: save and render
@@ -310,7 +313,7 @@ def test_render_takes_the_format_from_the_name(programs, tmp_path):
 
 def test_view_opens_the_picture(programs, stub_builtin, tmp_path, monkeypatch):
     opened = []
-    monkeypatch.setattr("gradienti.viz.dot._open_in_viewer", opened.append)
+    monkeypatch.setattr("gradienti.viz.dotfile._open_in_viewer", opened.append)
     path = lesson_dot().render(tmp_path / "seen.svg", view=True)
     assert opened == [path]
 

@@ -17,9 +17,9 @@ Where it differs from torchviz, on purpose:
   and tensors can be named from any dict (``names=locals()``), intermediate ones included;
 * labels are written with DOT escapes (``\\n``), so every statement is one line.
 
-``Dot`` (dotfile.py) holds the ``Graph``; its ``source`` is the DOT text, and ``render``/``pipe``
-draw it with the first renderer available (render.py): ``graphviz-pure``, Graphviz's ``dot``, or
-the built-in SVG layout.
+``Dot`` (dotfile.py) holds the ``Graph``; its ``source`` is the DOT text (dot_source.py), and
+``render``/``pipe`` draw it with the first renderer available (render.py): ``graphviz-pure``,
+Graphviz's ``dot``, or the built-in SVG layout.
 """
 
 from __future__ import annotations
@@ -30,18 +30,20 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._printing import format_tensor
 from ..autograd.custom_function import FunctionCtx, _SavedOutput
 from ..graph.node import SAVE_INPUTS, SAVE_OUTPUT, AccumulateGrad, edge_parts
 from ..tensor import Tensor
-from .dotfile import NODE_ATTRIBUTES as NODE_ATTRIBUTES
-from .dotfile import OP_COLOR, Dot, to_dot
-from .dotfile import _open_in_viewer as _open_in_viewer
-from .dotfile import quote as quote
+from .dot_source import NODE_ATTRIBUTES as NODE_ATTRIBUTES
+from .dot_source import OP_COLOR, to_dot
+from .dot_source import quote as quote
+from .dotfile import Dot
+from .explain import explain
 from .graph import Graph, VizEdge, VizNode
 
-__all__ = ["Dot", "make_dot", "to_dot"]  # Dot, to_dot: dotfile.py
+__all__ = ["Dot", "make_dot", "to_dot"]  # Dot: dotfile.py, to_dot: dot_source.py
 
-# torchviz's other colours (OP_COLOR, Graphviz's default grey, is in dotfile.py).
+# torchviz's other colours (OP_COLOR, Graphviz's default grey, is in dot_source.py).
 LEAF_COLOR = "lightblue"
 OUTPUT_COLOR = "darkolivegreen1"
 SAVED_COLOR = "orange"
@@ -123,8 +125,6 @@ def make_dot(
     builder.add_names(_named_pairs(params, "params"), skip_private=False)
     builder.add_names(_named_pairs(names, "names"), skip_private=True)
     if explanation is True:
-        from .explain import explain
-
         named = {**dict(_named_pairs(names, "names")), **dict(_named_pairs(params, "params"))}
         explanation = explain(_outputs(var)[0], names=named or None)
     if explanation is not None:
@@ -427,8 +427,6 @@ def _value_text(array) -> str:
 
 
 def _printed(data: np.ndarray) -> str:
-    from .._printing import format_tensor
-
     try:
         text = format_tensor(data, dtype_name=f"torch.{data.dtype.name}", show_dtype=False)
     except TypeError:  # a dtype PyTorch's printing does not cover

@@ -1,9 +1,10 @@
 """The built-in picture: a pure-Python layered graph layout (no Graphviz needed).
 
-``render_svg(graph)`` draws a :class:`~gradienti.viz.graph.Graph` as a standalone SVG document in
-the manner of Graphviz's ``dot``; ``compute_layout(graph)`` gives the drawing's geometry. This
-module places the boxes (``place``, on an abstract graph of sized nodes); ``geometry.py`` sizes
-the boxes from their labels and routes the edges between them; ``svg.py`` writes the SVG.
+``svg.render_svg(graph)`` draws a :class:`~gradienti.viz.graph.Graph` as a standalone SVG
+document in the manner of Graphviz's ``dot``; ``geometry.compute_layout(graph)`` gives the
+drawing's geometry. This module places the boxes (``place``, on an abstract graph of sized
+nodes); ``geometry.py`` sizes the boxes from their labels and routes the edges between them;
+``svg.py`` writes the SVG.
 
 The method is Sugiyama's, every step iterative and close to linear, so that a 100,000-node graph
 takes seconds:
@@ -38,7 +39,6 @@ import gc
 from collections import deque
 from dataclasses import dataclass
 
-from .graph import Graph
 from .layer_order import order_layers
 
 NODE_SEP = 20.0  # between two boxes of a layer
@@ -46,21 +46,6 @@ VIRTUAL_SEP = 10.0  # between a box and an edge passing by, or two edges
 RANK_SEP = 30.0  # the least gap between two layers
 VIRTUAL_PER_NODE = 6  # long edges get at most this many virtual nodes per real node,
 VIRTUAL_LEAST = 50_000  # or this many in all; beyond, the longest are drawn direct
-
-
-def render_svg(graph: Graph) -> str:
-    """Lay out ``graph`` and return a complete standalone SVG document (no Graphviz needed)."""
-    from .svg import compute_layout as _compute
-    from .svg import layout_to_svg
-
-    return layout_to_svg(_compute(graph))
-
-
-def compute_layout(graph: Graph):
-    """The drawing of ``graph``: boxes and edge paths in SVG coordinates (``svg.Layout``)."""
-    from .svg import compute_layout as _compute
-
-    return _compute(graph)
 
 
 @dataclass

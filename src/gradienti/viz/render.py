@@ -8,7 +8,7 @@
    (``pip install --user``), then on PATH. It writes svg and png, not pdf (as of 0.2.2; the
    formats a program knows are read from its ``-T?`` answer).
 2. ``dot`` on PATH (a system Graphviz): every format.
-3. The built-in pure-Python layered layout (``layout.render_svg``): svg only, always there.
+3. The built-in pure-Python layered layout (``svg.render_svg``): svg only, always there.
 
 Each program gets the DOT source on stdin as ``PROGRAM -T<format>`` and writes the picture to
 stdout. If one fails, a warning says so and the next one is tried. The formats ``dot`` and
@@ -28,6 +28,9 @@ import subprocess
 import sysconfig
 import warnings
 from dataclasses import dataclass
+
+from .dot_source import to_dot
+from .svg import render_svg
 
 __all__ = [
     "FORMATS",
@@ -234,8 +237,6 @@ def render_graph(
 def _source(graph, source: str | None) -> str:
     if source is not None:
         return source
-    from .dot import to_dot
-
     return to_dot(graph)
 
 
@@ -261,13 +262,7 @@ def run_program(program: str, fmt: str, source: str, timeout: float = DEFAULT_TI
 
 
 def builtin_svg(graph) -> str:
-    """The built-in pure-Python layered layout (layout.py) as SVG text."""
-    try:
-        from .layout import render_svg
-    except ImportError as error:
-        raise RuntimeError(
-            "the built-in SVG layout (gradienti.viz.layout) is not available"
-        ) from error
+    """The built-in pure-Python layered layout (layout.py, svg.py) as SVG text."""
     return render_svg(graph)
 
 

@@ -1,10 +1,12 @@
 """The built-in picture's SVG text: colours, XML escaping and the document for a ``Layout``.
 
-``layout_to_svg`` writes the document for what ``compute_layout(graph)`` (geometry.py) drew. The
-SVG follows Graphviz's structure, so tools that read one read the other: a
-``<g class="graph">``, one ``<g class="edge">`` per edge with ``<title>tail->head</title>``, and
-one ``<g class="node" id="...">`` per node with ``<title>id</title>``. Colours are Graphviz's (X11)
-names, mapped to hex, or ``#rrggbb`` passed through.
+``render_svg(graph)`` is the built-in picture from start to end: ``compute_layout(graph)``
+(geometry.py, which places the boxes with layout.py) draws it, and ``layout_to_svg`` writes the
+document for that drawing. The SVG follows Graphviz's structure, so tools that read one read the
+other: a ``<g class="graph">``, one ``<g class="edge">`` per edge with
+``<title>tail->head</title>``, and one ``<g class="node" id="...">`` per node with
+``<title>id</title>``. Colours are Graphviz's (X11) names, mapped to hex, or ``#rrggbb`` passed
+through.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .geometry import (
     text_columns,
     text_size,
 )
+from .graph import Graph
 
 __all__ = [
     "ARROW_HALF_WIDTH",
@@ -67,6 +70,7 @@ __all__ = [
     "has_arrow",
     "label_lines",
     "layout_to_svg",
+    "render_svg",
     "node_size",
     "shape_of",
     "style_tokens",
@@ -159,8 +163,13 @@ def _pt(p: tuple[float, float]) -> str:
     return f"{p[0]:.1f},{p[1]:.1f}"
 
 
+def render_svg(graph: Graph) -> str:
+    """Lay out ``graph`` and return a complete standalone SVG document (no Graphviz needed)."""
+    return layout_to_svg(compute_layout(graph))
+
+
 def layout_to_svg(layout: Layout) -> str:
-    """The SVG document for a layout (see :func:`gradienti.viz.layout.render_svg`)."""
+    """The SVG document for a layout (see :func:`render_svg`)."""
     width, height = layout.width, layout.height
     background, _ = color(layout.background, "#ffffff")
     out = [
