@@ -55,6 +55,7 @@ class FunctionCtx(Node):
     ``output_nr`` of the third of ``(t, 3, u)`` is 2); ``_non_tensor_outputs`` lists the
     positions that are not tensors, whose gradient is None.
     """
+
     _function = None  # the Function subclass, set on each generated node class
     checks_saved_on_read = True  # ``saved_tensors`` raises once released
     _non_tensor_outputs: tuple = ()
@@ -154,6 +155,7 @@ class FunctionCtx(Node):
 
 class _SavedOutput(tuple):
     """(output position, data) of a differentiable output a Function saved."""
+
     __slots__ = ()
 
 
@@ -241,6 +243,7 @@ class Function:
     A forward that modifies an input in place says so with ``ctx.mark_dirty(input)`` and
     returns it: that tensor object becomes the output.
     """
+
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         cls._backward_cls = type(f"{cls.__name__}Backward", (FunctionCtx,), {"_function": cls})
