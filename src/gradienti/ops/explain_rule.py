@@ -50,6 +50,19 @@ def binary_rule(words: str, form: str, prec: int, local_a: str, local_b: str, **
     return Rule(words, form, prec, (local_a, local_b), **extra)
 
 
+def reshape_rule(method: str):
+    """The rule of a reshaping view written ``x.<method>(…)``: its gradient is reshaped back."""
+
+    def rule(node) -> Rule:
+        shape = tuple(int(size) for size in getattr(node, "input_shape", ()) or ())
+        target = f" to shape {shape}" if shape else ""
+        return Rule(
+            "reshaped", f"{{x:9}}.{method}(…)", passes=(f"the gradient, reshaped back{target}",)
+        )
+
+    return rule
+
+
 def num(value) -> str:
     """A number as a learner reads it: 72, 0.5, 7.38906, -2."""
     if isinstance(value, bool | xp.bool_):

@@ -22,7 +22,7 @@ from . import products
 from .apply import tensor_argument, unary
 from .declare import declare, explain_nodes
 from .elementwise import CloneBackward0
-from .explain_rule import Rule
+from .explain_rule import reshape_rule
 from .products import AddmmBackward0 as AddmmBackward0  # the nodes stay importable from here
 from .products import BmmBackward0 as BmmBackward0
 from .products import DotBackward0 as DotBackward0
@@ -278,19 +278,6 @@ def ger(input, vec2):
 
 
 # ------------------------------------------------------------------------ declarations
-def _reshaped(method: str):
-    """The rule of a reshaping view: the gradient goes back reshaped to the input's shape."""
-
-    def rule(node) -> Rule:
-        shape = tuple(int(size) for size in getattr(node, "input_shape", ()) or ())
-        target = f" to shape {shape}" if shape else ""
-        return Rule(
-            "reshaped", f"{{x:9}}.{method}(…)", passes=(f"the gradient, reshaped back{target}",)
-        )
-
-    return rule
-
-
 DECLARATIONS = (
     *products.DECLARATIONS,  # products.py is matmul's half: its ops are gathered from here
     declare("matmul", matmul, method=_matmul_method, ufunc=xp.matmul, ufunc_call=_matmul_ufunc),
@@ -300,6 +287,6 @@ DECLARATIONS = (
     declare("ger", ger, method=tensor_method(ger, "ger", "vec2")),
     # The views of matmul's decomposition (the others are shape.py's).
     explain_nodes(
-        {ReshapeAliasBackward0: _reshaped("reshape"), SqueezeBackward4: _reshaped("squeeze")}
+        {ReshapeAliasBackward0: reshape_rule("reshape"), SqueezeBackward4: reshape_rule("squeeze")}
     ),
 )

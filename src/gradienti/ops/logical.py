@@ -12,7 +12,8 @@ from ..graph.node import NO_EDGE
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from .declare import declare
-from .pointwise import check_broadcast, two_tensor_api
+from .pointwise import check_broadcast
+from .pointwise_table import two_tensor_api
 
 
 def _floating_test(ufunc, name: str, integral_value: bool):

@@ -23,17 +23,15 @@ from ..backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, xp
 from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from .apply import (
-    as_operand,
     binary,
     raise_if_not_broadcastable,
-    tensor_argument,
     unary,
     unary_op,
 )
 from .declare import Cli, declare
 from .elementwise import where
 from .explain_rule import ATOM, NOT_DIFFERENTIABLE, POW, Rule, binary_rule
-from .pointwise_table import binary_row, row, table
+from .pointwise_table import binary_row, row, table, two_tensor_api, ufunc_binary
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -242,24 +240,6 @@ def binary_functions(op_class, name: str, floating: bool = False):
     return two_tensor_api(apply, name)
 
 
-def two_tensor_api(apply, name: str):
-    """``torch.<name>(input, other)`` and ``Tensor.<name>(other)`` around ``apply``, with
-    PyTorch's TypeError for an argument that is not a Tensor."""
-
-    def function(input, other):
-        tensor_argument(input, name, "input", 1)
-        tensor_argument(other, name, "other", 2)
-        return apply(input, other)
-
-    def method(self, other):
-        tensor_argument(other, name, "other", 1)
-        return apply(self, other)
-
-    function.__name__ = function.__qualname__ = method.__name__ = name
-    method.__qualname__ = f"Tensor.{name}"
-    return function, method
-
-
 atan2, atan2_method = binary_functions(Atan2Backward0, "atan2", floating=True)
 maximum, maximum_method = binary_functions(MaximumBackward0, "maximum")
 minimum, minimum_method = binary_functions(MinimumBackward0, "minimum")
@@ -274,16 +254,6 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     node.posinf = posinf
     node.neginf = neginf
     return unary(node, input)
-
-
-def ufunc_binary(function):
-    """A NumPy ufunc's form (a recorded VJP may pass a number on either side)."""
-
-    def call(a, b):
-        like = a if isinstance(a, Tensor) else b
-        return function(as_operand(a, like), as_operand(b, like))
-
-    return call
 
 
 def _rsqrt(x):

@@ -32,9 +32,9 @@ import types
 from dataclasses import dataclass
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
-from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
-from ..tensor import Tensor, wrap
-from .apply import binary, tensor_argument, unary_op
+from ..graph.node import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
+from ..tensor import Tensor
+from .apply import as_operand, binary, tensor_argument, unary_op
 from .declare import Cli, declare
 from .explain_rule import ATOM, Rule, binary_rule, unary_rule
 
@@ -128,6 +128,26 @@ def _binary_op(entry: BinaryRow, module: str) -> tuple:
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_torch_name(input)}'")
         return binary(node(), input, other)
 
+    function, method = two_tensor_api(apply, name)
+    words, local_a, local_b = entry.explain
+    rule = binary_rule(words, f"{name}({{a:0}}, {{b:0}})", ATOM, local_a, local_b)
+    declaration = declare(
+        name,
+        function,
+        method=method,
+        aliases=entry.aliases,
+        ufunc=entry.forward if isinstance(entry.forward, xp.ufunc) else None,
+        ufunc_call=ufunc_binary(function),
+        explain={node: rule},
+        cli=None if entry.cli is None else Cli(entry.cli, ("x", "y")),
+    )
+    return node, declaration
+
+
+def two_tensor_api(apply, name: str):
+    """``torch.<name>(input, other)`` and ``Tensor.<name>(other)`` around ``apply``, with
+    PyTorch's TypeError for an argument that is not a Tensor."""
+
     def function(input, other):
         tensor_argument(input, name, "input", 1)
         tensor_argument(other, name, "other", 2)
@@ -139,19 +159,7 @@ def _binary_op(entry: BinaryRow, module: str) -> tuple:
 
     function.__name__ = function.__qualname__ = method.__name__ = name
     method.__qualname__ = f"Tensor.{name}"
-    words, local_a, local_b = entry.explain
-    rule = binary_rule(words, f"{name}({{a:0}}, {{b:0}})", ATOM, local_a, local_b)
-    declaration = declare(
-        name,
-        function,
-        method=method,
-        aliases=entry.aliases,
-        ufunc=entry.forward if isinstance(entry.forward, xp.ufunc) else None,
-        ufunc_call=_ufunc_form(function),
-        explain={node: rule},
-        cli=None if entry.cli is None else Cli(entry.cli, ("x", "y")),
-    )
-    return node, declaration
+    return function, method
 
 
 def _binary_backward_source(entry: BinaryRow) -> tuple:
@@ -174,20 +182,14 @@ def _binary_backward_source(entry: BinaryRow) -> tuple:
     return save, source
 
 
-def _ufunc_form(function):
-    """The ufunc's call on Tensors: a recorded VJP may pass a number on either side."""
+def ufunc_binary(function):
+    """A NumPy ufunc's form (a recorded VJP may pass a number on either side)."""
 
     def call(a, b):
         like = a if isinstance(a, Tensor) else b
-        return function(_as_tensor(a, like), _as_tensor(b, like))
+        return function(as_operand(a, like), as_operand(b, like))
 
     return call
-
-
-def _as_tensor(value, like):
-    if isinstance(value, Tensor):
-        return value
-    return wrap(xp.asarray(value, dtype=like._data.dtype), NO_EDGE)
 
 
 def _torch_name(tensor) -> str:

@@ -22,7 +22,7 @@ from ..size import infer_shape, normalize_dim, normalize_dims, shape_arguments
 from ..tensor import Tensor
 from .apply import unary
 from .declare import declare, explain_nodes
-from .explain_rule import INDEXED, Rule
+from .explain_rule import INDEXED, Rule, reshape_rule
 
 _ndarray = xp.ndarray
 
@@ -467,21 +467,8 @@ def select_tensor(input, dim: int, index):
 
 
 # ---------------------------------------------------------------------- explain rules
-def _reshape_rule(method: str):
-    """A reshape written ``x.<method>(…)``; its gradient is reshaped back."""
-
-    def rule(node) -> Rule:
-        shape = tuple(int(size) for size in getattr(node, "input_shape", ()) or ())
-        target = f" to shape {shape}" if shape else ""
-        return Rule(
-            "reshaped", f"{{x:9}}.{method}(…)", passes=(f"the gradient, reshaped back{target}",)
-        )
-
-    return rule
-
-
-_VIEW_RULE = _reshape_rule("view")
-_SQUEEZE_RULE = _reshape_rule("squeeze")
+_VIEW_RULE = reshape_rule("view")
+_SQUEEZE_RULE = reshape_rule("squeeze")
 
 
 def _expand_rule(node) -> Rule:
@@ -523,7 +510,7 @@ DECLARATIONS = (
             SqueezeBackward2: _SQUEEZE_RULE,  # squeeze(dims)
         },
     ),
-    declare("unsqueeze", unsqueeze, explain={UnsqueezeBackward0: _reshape_rule("unsqueeze")}),
+    declare("unsqueeze", unsqueeze, explain={UnsqueezeBackward0: reshape_rule("unsqueeze")}),
     declare("expand", None, method=expand_tensor, explain={ExpandBackward0: _expand_rule}),
     declare("expand_as", None, method=expand_as),
     declare("broadcast_to", broadcast_to),
