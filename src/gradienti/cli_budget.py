@@ -17,7 +17,7 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .expression import Expression, ExpressionError, _children
+from .expression import Expression, ExpressionError, fold
 
 # One pass over a graph (forward and backward) costs about OPERATION_OVERHEAD + n element-steps
 # per operation on n elements: the Python around a NumPy call weighs as much as ~8,000 elements
@@ -58,24 +58,18 @@ def estimate(expression: Expression, sizes: Mapping[str, int]) -> Cost:
     The walk is iterative (post-order), like the evaluation, so that deep nesting is no problem.
     """
     operations = elements = 0
-    results: list[tuple[bool, int]] = []  # (is a tensor, number of elements) per subtree
-    stack: list = [(expression.tree.body, False)]
-    while stack:
-        node, children_done = stack.pop()
-        children = _children(node)
-        if children and not children_done:
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(children))
-            continue
-        args = results[len(results) - len(children) :] if children else []
-        del results[len(results) - len(args) :]
+
+    def count(node, args: list[tuple[bool, int]]) -> tuple[bool, int]:
+        """(is a tensor, number of elements) of the subtree at ``node``; counts its work."""
+        nonlocal operations, elements
         is_tensor, size = _result(node, args, sizes)
         if isinstance(node, ast.Call) or (is_tensor and _is_operator(node)):
             operations += 1
             elements += max([size, *(operand for _, operand in args)])
-        results.append((is_tensor, size))
+        return is_tensor, size
+
+    _, size = fold(expression.tree.body, count)
     leaves = sum(1 for name in expression.variables if name in sizes)
-    ((_, size),) = results
     return Cost(operations=operations, elements=elements, leaves=leaves, size=size)
 
 

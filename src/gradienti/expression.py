@@ -161,6 +161,25 @@ _REFUSED_NODES = {
 }
 
 
+def fold(root, combine):
+    """``combine(node, its children's results)`` over the tree in post-order, without recursion
+    (deep nesting cannot overflow the stack): the root's result."""
+    results: list = []
+    stack: list = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _children(node)
+        if children and not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+            continue
+        args = results[len(results) - len(children) :] if children else []
+        del results[len(results) - len(args) :]
+        results.append(combine(node, args))
+    (value,) = results
+    return value
+
+
 @dataclass(frozen=True)
 class Expression:
     """A checked expression: its text, its tree, and its variables in order of first use."""
@@ -178,19 +197,10 @@ class Expression:
         missing = [name for name in self.variables if name not in values]
         if missing:
             raise ExpressionError(f"variable {missing[0]!r} has no value (give {missing[0]}=...)")
-        results: list = []
-        stack: list = [(self.tree.body, False)]
-        while stack:
-            node, children_done = stack.pop()
-            children = _children(node)
-            if children and not children_done:
-                stack.append((node, True))
-                stack.extend((child, False) for child in reversed(children))
-                continue
-            args = results[len(results) - len(children) :] if children else []
-            del results[len(results) - len(args) :]
+
+        def apply(node, args):
             try:
-                results.append(self._apply(node, args, values, dtype))
+                return self._apply(node, args, values, dtype)
             except ExpressionError:
                 raise
             except (ArithmeticError, RuntimeError, TypeError, ValueError) as error:
@@ -203,8 +213,8 @@ class Expression:
                     column,
                     column_in_message=True,
                 ) from error
-        (value,) = results
-        return value
+
+        return fold(self.tree.body, apply)
 
     def _apply(self, node, args, values, dtype):
         if isinstance(node, ast.Constant):
