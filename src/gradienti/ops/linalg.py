@@ -2,8 +2,8 @@
 dot), with their nodes, VJPs and declarations, are in ops/products.py; einsum in ops/einsum.py;
 diag, diagonal, trace, tril and triu in ops/diagonal.py.
 
-Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py), with
-those of ops/products.py.
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py); the
+products declare theirs in ops/products.py.
 
 ``matmul`` is PyTorch's decomposition (ATen's ``_matmul_impl``), step for step, so that its
 graph is PyTorch's: ``M@M`` is one MmBackward0, a batch of matrices times a matrix folds the
@@ -18,7 +18,6 @@ from ..backend import xp
 from ..graph.grad_mode import grad_state
 from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
-from . import products
 from .apply import tensor_argument, unary
 from .declare import declare, explain_nodes
 from .elementwise import CloneBackward0
@@ -279,7 +278,6 @@ def ger(input, vec2):
 
 # ------------------------------------------------------------------------ declarations
 DECLARATIONS = (
-    *products.DECLARATIONS,  # products.py is matmul's half: its ops are gathered from here
     declare("matmul", matmul, method=_matmul_method, ufunc=xp.matmul, ufunc_call=_matmul_ufunc),
     declare("__matmul__", None, method=_matmul_operator),
     declare("__rmatmul__", None, method=_rmatmul_operator),
