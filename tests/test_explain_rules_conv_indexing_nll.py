@@ -2,15 +2,13 @@
 one, and each node of a real graph (and of its recorded backward) is told by its own rule, not
 generically."""
 
-import inspect
-
-import numpy as np
 import pytest
+from explain_helpers import leaf
+from explain_helpers import node_classes as module_node_classes
 
 import gradienti
 import gradienti.nn.functional as F
-from gradienti.autograd.function import Op
-from gradienti.ops import api, conv, indexing, nll_loss
+from gradienti.ops import conv, indexing, nll_loss
 from gradienti.viz.explain import explain
 from gradienti.viz.explain_rules import rule_for
 
@@ -18,26 +16,7 @@ MODULES = (conv, indexing, nll_loss)
 
 
 def node_classes():
-    return sorted(
-        {
-            cls
-            for module in MODULES
-            for _, cls in inspect.getmembers(module, inspect.isclass)
-            if issubclass(cls, Op) and cls.__module__ == module.__name__
-        },
-        key=lambda cls: cls.__name__,
-    )
-
-
-@pytest.mark.parametrize("node_class", node_classes(), ids=lambda cls: cls.__name__)
-def test_every_node_class_declares_its_rule(node_class):
-    assert node_class.__name__ in api.EXPLAIN_RULES
-
-
-def leaf(*size):
-    count = int(np.prod(size)) if size else 1
-    values = (np.arange(count, dtype=np.float64) * 0.7 - 1.1).reshape(size)
-    return gradienti.tensor(values, requires_grad=True)
+    return module_node_classes(*MODULES)
 
 
 x, v, image, w, b = leaf(2, 3), leaf(3), leaf(2, 2, 4, 4), leaf(2, 2, 2, 2), leaf(2)

@@ -2,13 +2,11 @@
 ops: every node class has one, and each node of a real graph (and of its recorded backward)
 is told by its own rule, not generically."""
 
-import inspect
-
-import numpy as np
 import pytest
+from explain_helpers import leaf
+from explain_helpers import node_classes as module_node_classes
 
 import gradienti
-from gradienti.autograd.function import Op
 from gradienti.ops import (
     api,
     diagonal,
@@ -29,26 +27,7 @@ MODULES = (reduce, norm, extrema, softmax, shape, rearrange, join, diagonal, ein
 
 
 def node_classes():
-    return sorted(
-        {
-            cls
-            for module in MODULES
-            for _, cls in inspect.getmembers(module, inspect.isclass)
-            if issubclass(cls, Op) and cls.__module__ == module.__name__
-        },
-        key=lambda cls: cls.__name__,
-    )
-
-
-@pytest.mark.parametrize("node_class", node_classes(), ids=lambda cls: cls.__name__)
-def test_every_node_class_declares_its_rule(node_class):
-    assert node_class.__name__ in api.EXPLAIN_RULES
-
-
-def leaf(*size):
-    count = int(np.prod(size)) if size else 1
-    values = (np.arange(count, dtype=np.float64) * 0.7 - 1.1).reshape(size)
-    return gradienti.tensor(values, requires_grad=True)
+    return module_node_classes(*MODULES)
 
 
 x, y, v, m, s = leaf(2, 3), leaf(2, 3), leaf(3), leaf(3, 3), leaf()
