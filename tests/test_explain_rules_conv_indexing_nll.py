@@ -3,14 +3,13 @@ one, and each node of a real graph (and of its recorded backward) is told by its
 generically."""
 
 import pytest
-from explain_helpers import leaf
+from explain_helpers import leaf, nodes_below, told_generically
 from explain_helpers import node_classes as module_node_classes
 
 import gradienti
 import gradienti.nn.functional as F
 from gradienti.ops import conv, indexing, nll_loss
 from gradienti.viz.explain import explain
-from gradienti.viz.explain_rules import rule_for
 
 MODULES = (conv, indexing, nll_loss)
 
@@ -46,22 +45,6 @@ GRAPHS = {
     "nll_loss2d": lambda: F.nll_loss(image.log_softmax(1)[:, :, :1], targets),
 }
 LEAVES = {"x": x, "v": v, "image": image, "w": w, "b": b, "signal": signal, "w1": w1, "wg": wg}
-
-
-def nodes_below(tensor) -> list:
-    seen, stack, found = set(), [tensor.grad_fn], []
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        found.append(node)
-        stack.extend(child for child, _ in node.next_functions)
-    return found
-
-
-def told_generically(node) -> bool:
-    return any("∂ computed by" in text for text in rule_for(node).passes)
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))

@@ -3,7 +3,7 @@ ops: every node class has one, and each node of a real graph (and of its recorde
 is told by its own rule, not generically."""
 
 import pytest
-from explain_helpers import leaf
+from explain_helpers import leaf, nodes_below, told_generically
 from explain_helpers import node_classes as module_node_classes
 
 import gradienti
@@ -21,7 +21,6 @@ from gradienti.ops import (
     softmax,
 )
 from gradienti.viz.explain import explain
-from gradienti.viz.explain_rules import rule_for
 
 MODULES = (reduce, norm, extrema, softmax, shape, rearrange, join, diagonal, einsum, scatter)
 
@@ -57,22 +56,6 @@ GRAPHS = {
     "add": lambda: x.scatter_add(1, index, y) * x.index_add(1, index[0, :2], y[:, :2], alpha=2),
     "masked": lambda: x.masked_select(mask).sum() * x.masked_fill(mask, 0.5),
 }
-
-
-def nodes_below(tensor) -> list:
-    seen, stack, found = set(), [tensor.grad_fn], []
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        found.append(node)
-        stack.extend(child for child, _ in node.next_functions)
-    return found
-
-
-def told_generically(node) -> bool:
-    return any("∂ computed by" in text for text in rule_for(node).passes)
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
