@@ -370,6 +370,6 @@ def test_another_thread_in_no_grad_does_not_stop_this_one_recording():
     release.set()
     thread.join()
     assert results == {"main": True, "worker": False}
-    from gradienti.autograd.grad_mode import GRAD_OFF
+    from gradienti.autograd.grad_mode import MODES
 
-    assert GRAD_OFF.count == 0
+    assert MODES.count == 0

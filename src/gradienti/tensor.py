@@ -9,6 +9,9 @@ needs an array (``numpy()``, in-place ops) converts it once with ``_as_array``.
 for a later output of a multi-output op), an AccumulateGrad for a leaf that requires grad, or
 ``None``. So ``requires_grad`` is ``_edge is not None``, and an op copies its inputs' edges
 into its node as they are.
+
+``_tangent`` is set only on a dual tensor of forward-mode AD (see graph/dual.py); the plain path
+never touches it.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def wrap(data, edge) -> Tensor:
 
 
 class Tensor:
-    __slots__ = ("_data", "_edge", "_grad", "__weakref__")
+    __slots__ = ("_data", "_edge", "_grad", "_tangent", "__weakref__")
 
     # Let NumPy hand mixed expressions (ndarray * Tensor) to Tensor, see __array_ufunc__.
     __array_priority__ = 1000

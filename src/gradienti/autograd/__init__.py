@@ -9,7 +9,7 @@ from ..graph.grad_mode import (
     set_grad_enabled,
 )
 from ..graph.node import Node
-from . import functional
+from . import forward_ad, functional
 from .custom_function import Function, FunctionCtx
 from .engine import backward, grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -21,6 +21,7 @@ __all__ = [
     "Node",
     "backward",
     "enable_grad",
+    "forward_ad",
     "functional",
     "grad",
     "gradcheck",

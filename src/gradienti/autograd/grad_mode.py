@@ -2,7 +2,7 @@
 gradienti/graph/grad_mode.py, below Tensor, since every op reads the mode)."""
 
 from ..graph.grad_mode import (  # noqa: F401 - the public path of these names
-    GRAD_OFF,
+    MODES,
     enable_grad,
     grad_state,
     inference_mode,

@@ -2,10 +2,12 @@
 
 The state is thread-local, as in PyTorch: ``grad_state.enabled``. A thread-local read costs
 ~45 ns, a tenth of an op's whole bookkeeping on a scalar, so every change of the state is also
-counted in ``GRAD_OFF.count``, the number of threads whose grad mode is off: while it is 0
-(the common case: outside ``no_grad``; a plain ``backward()`` leaves the mode alone) an op
-knows that it records without the thread-local read (see ops/apply.py). A thread that ends
-with grad mode off leaves the count above 0, which only costs speed.
+counted in ``MODES.count``: the number of threads whose grad mode is off, plus the number of
+special modes switched on (``MODES.special``: a forward-AD level, anomaly detection, saved-tensor
+hooks; see ``enter_special``). While it is 0 (the common case: outside ``no_grad``, no special
+mode; a plain ``backward()`` leaves the mode alone) an op takes the plain path with one test and
+no thread-local read (see ops/apply.py). A thread that ends with grad mode off leaves the count
+above 0, which only costs speed.
 """
 
 from __future__ import annotations
@@ -14,15 +16,32 @@ import functools
 import threading
 
 
-class _ThreadsWithGradOff:
-    __slots__ = ("count",)
+class _OpModes:
+    """``count``: threads with grad mode off + ``special``; ``special``: special modes on."""
+
+    __slots__ = ("count", "special")
 
     def __init__(self) -> None:
         self.count = 0
+        self.special = 0
 
 
-GRAD_OFF = _ThreadsWithGradOff()
+MODES = _OpModes()
 _count_lock = threading.Lock()
+
+
+def enter_special() -> None:
+    """A special mode goes on: ops take the special path (``ops/apply.record_special``)."""
+    with _count_lock:
+        MODES.special += 1
+        MODES.count += 1
+
+
+def leave_special() -> None:
+    """A special mode goes off (once per ``enter_special``)."""
+    with _count_lock:
+        MODES.special -= 1
+        MODES.count -= 1
 
 
 class _GradState(threading.local):
@@ -39,7 +58,7 @@ class _GradState(threading.local):
         value = bool(value)
         with _count_lock:
             if value is not self._enabled:
-                GRAD_OFF.count += -1 if value else 1
+                MODES.count += -1 if value else 1
             self._enabled = value
 
 

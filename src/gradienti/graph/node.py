@@ -105,10 +105,22 @@ class Node:
     needs; ``None`` once released), ``_input_meta`` (``None`` unless an input's shape or dtype
     differs from the output's: then ``(shape, dtype)`` per input, used by the engine to undo
     broadcasting and promotion in one place) and ``_hooks`` (``None``, ``CONFORM_ONLY`` when
-    there is ``_input_meta`` but no hook, or the node's ``NodeHooks``).
+    there is ``_input_meta`` but no hook, or the node's ``NodeHooks``). Set only by the special
+    modes, unset otherwise: ``_saved_tangents`` (the forward-AD tangents of the saved values,
+    so that a backward pass run under a dual level carries them: forward over reverse) and
+    ``_forward_trace`` (under anomaly detection, the stack of the forward call).
     """
 
-    __slots__ = ("_next", "_saved", "_input_meta", "_hooks", "_seq", "_versions")
+    __slots__ = (
+        "_next",
+        "_saved",
+        "_input_meta",
+        "_hooks",
+        "_seq",
+        "_versions",
+        "_saved_tangents",
+        "_forward_trace",
+    )
 
     num_outputs = 1
     # Whether the output is a view of the (first) input: in-place ops treat it as its base.
@@ -199,6 +211,9 @@ class Op(Node):
     promotes_integers = False
     # Two-input ops that keep an input only for the other input's gradient (see ops/apply.py).
     lean_inputs = 0
+    # The forward-mode derivative: ``jvp(ctx, primals, out, tangents)`` returns the output's
+    # tangent (see ops/apply.forward_tangents); None derives it from ``backward``.
+    jvp = None
 
     @staticmethod
     def forward(ctx, *arrays):

@@ -12,8 +12,9 @@ tests/test_recorder_paths.py checks that both ways give the same graphs and grad
 from __future__ import annotations
 
 from .. import creation
-from ..backend import default_float, result_type, xp
-from ..graph.grad_mode import GRAD_OFF, grad_state
+from ..backend import default_float, from_numpy_dtype, result_type, xp
+from ..graph.dual import FORWARD, set_tangent, suspended, tangent_of
+from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import (
     CONFORM_ONLY,
     NO_EDGE,
@@ -61,6 +62,110 @@ def record_node(node, edges: tuple, saved: tuple, input_meta: tuple | None = Non
     return node
 
 
+def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | None = None):
+    """The output Tensor (a tuple of them for a multi-output op) of an op that ran while a
+    special mode is on (``MODES.special``: see graph/grad_mode.py); the plain paths above hand
+    over to it with one test. It does what they do, and what the modes ask:
+
+    - grad mode is read from this thread, and the node recorded through ``record_node`` (where
+      saved-tensor hooks pack the saved values and anomaly detection keeps the forward stack);
+    - under a forward-AD level, when an input has a tangent, the output gets its tangent from
+      the op's JVP rule (``forward_tangents``).
+
+    ``inputs`` are the op's forward inputs as given (Tensors or Python numbers), ``arrays``
+    what its forward computed with (promoted), ``outputs`` the output array or a tuple of
+    them. ``saved`` is what the node keeps when the op chose it (``with_number``); None: by the
+    op class's declarations (``saved_values``).
+    """
+    multi = type(outputs) is tuple
+    results = tuple(wrap(out, NO_EDGE) for out in outputs) if multi else wrap(outputs, NO_EDGE)
+    edges = tuple(value._edge if isinstance(value, Tensor) else NO_EDGE for value in inputs)
+    if grad_state.enabled and any(edge is not None for edge in edges):
+        if multi:
+            if saved is None:
+                saved = saved_values(node.save, arrays, None)
+            record_node(node, edges, saved)
+            node.num_outputs = len(outputs)
+            node.output_meta = tuple((out.shape, out.dtype) for out in outputs)
+            for index, result in enumerate(results):
+                result._edge = (node, index)
+        else:
+            if saved is None:
+                saved = saved_values(node.save, arrays, outputs, node.lean_inputs, edges)
+            results._edge = record_node(node, edges, saved, input_meta(inputs, outputs))
+    if FORWARD.token is not None:
+        tangents = tuple(tangent_of(v) if isinstance(v, Tensor) else None for v in inputs)
+        if any(tangent is not None for tangent in tangents):
+            forward_tangents(node, inputs, arrays, results, tangents)
+    return results
+
+
+def forward_tangents(node, inputs: tuple, arrays: tuple, results, tangents: tuple) -> None:
+    """Give the op's output(s) their tangent: ``node.jvp(node, primals, results, tangents)``.
+
+    An op without a rule (``Op.jvp`` None) raises PyTorch's NotImplementedError. The rule sees
+    the inputs as Tensors of the dtype the op computed in (an input that was
+    promoted is cast, recorded, so that reverse mode through the tangent still reaches it),
+    each tangent in its primal's dtype or None (zero), and the output Tensor(s); it returns the
+    output's tangent (a tuple, None for none, for a multi-output op), computed with ordinary
+    ops while the level is suspended, so that the tangent is itself differentiable (reverse
+    over forward). A tangent that broadcasting left smaller is expanded to the output's shape.
+    """
+    with suspended():
+        primals = tuple(_rule_primal(value, array) for value, array in zip(inputs, arrays))
+        tangents = tuple(
+            tangent
+            if tangent is None or tangent._data.dtype == primal._data.dtype
+            else tangent.to(primal.dtype)
+            for tangent, primal in zip(tangents, primals)
+        )
+        if node.jvp is None:
+            raise NotImplementedError(
+                f"Trying to use forward AD with {_forward_name(node)} that does not support it "
+                "because it has not been implemented yet."
+            )
+        computed = node.jvp(node, primals, results, tangents)
+        if type(results) is tuple:
+            computed = tuple(
+                None if tangent is None else _conform_tangent(tangent, result)
+                for result, tangent in zip(results, computed)
+            )
+        elif computed is not None:
+            computed = _conform_tangent(computed, results)
+    # (set once the level is back: a tangent carries the level's token)
+    if type(results) is tuple:
+        for result, tangent in zip(results, computed):
+            set_tangent(result, tangent)
+    else:
+        set_tangent(results, computed)
+
+
+def _forward_name(node) -> str:
+    """The op's name in PyTorch's forward-AD error (``MulBackward0`` -> ``mul``)."""
+    name = node.name()
+    return name[: name.index("Backward")].lower() if "Backward" in name else name
+
+
+def _rule_primal(value, array):
+    """An input as a JVP rule sees it: the Tensor itself, or cast to the dtype the op used."""
+    if not isinstance(value, Tensor) or value._data is array:
+        return value
+    if value._data.dtype == array.dtype:
+        return value
+    return value.to(from_numpy_dtype(array.dtype))
+
+
+def _conform_tangent(tangent, result):
+    """A rule's tangent in the output's shape and dtype (broadcast, cast)."""
+    if not isinstance(tangent, Tensor):
+        tangent = creation.tensor(tangent, dtype=result.dtype)
+    if tangent._data.shape != result._data.shape:
+        tangent = tangent.expand(result.shape)
+    if tangent._data.dtype != result._data.dtype:
+        tangent = tangent.to(result.dtype)
+    return tangent
+
+
 def saved_values(save: int, inputs: tuple, out, lean: int = 0, edges: tuple = ()) -> tuple:
     """What a node keeps for its VJP, by its op class's declarations (see Op): ``save`` says
     nothing, the inputs (in order), the output, or the inputs then the output. A two-input op's
@@ -100,10 +205,15 @@ def unary(node, x: Tensor) -> Tensor:
     function = node.function
     out = function(data) if function is not None else node.forward(node, data)
     edge = x._edge
+    if MODES.count:  # grad mode off in some thread, or a special mode: see graph/grad_mode.py
+        if MODES.special:
+            return record_special(node, (x,), (data,), out)
+        if not grad_state._enabled:
+            edge = None
     t = _new_object(Tensor)
     t._data = out
     t._grad = None
-    if edge is None or (GRAD_OFF.count and not grad_state._enabled):
+    if edge is None:
         t._edge = NO_EDGE
         return t
     # Hot copy of record_node(), written out: the record_node and saved_values calls
@@ -142,11 +252,16 @@ def unary_op(op_class, name: str):
             x = wrap(data, NO_EDGE)
         node = op_class()
         out = function(data) if function is not None else forward(node, data)
+        edge = x._edge
+        if MODES.count:  # grad mode off in some thread, or a special mode
+            if MODES.special:
+                return record_special(node, (x,), (data,), out)
+            if not grad_state._enabled:
+                edge = None
         t = _new_object(Tensor)
         t._data = out
         t._grad = None
-        edge = x._edge
-        if edge is None or (GRAD_OFF.count and not grad_state._enabled):
+        if edge is None:
             t._edge = NO_EDGE
             return t
         # Hot copy of record_node(), written out: the record_node and saved_values calls
@@ -205,10 +320,15 @@ def binary(node, a: Tensor, b) -> Tensor:
         raise_if_not_broadcastable(a_data, b_data)
         raise
     a_edge = a._edge
+    if MODES.count:  # grad mode off in some thread, or a special mode
+        if MODES.special:
+            return record_special(node, (a, b), (a_data, b_data), out)
+        if not grad_state._enabled:
+            a_edge = b_edge = None
     t = _new_object(Tensor)
     t._data = out
     t._grad = None
-    if (a_edge is None and b_edge is None) or (GRAD_OFF.count and not grad_state._enabled):
+    if a_edge is None and b_edge is None:
         t._edge = NO_EDGE
         return t
     # Hot copy of record_node(), written out: the record_node and saved_values calls
@@ -258,11 +378,16 @@ def with_number(node, a: Tensor, number, saved: tuple) -> Tensor:
     if type(number) is float and data.dtype not in _FLOAT_DTYPES:
         data = data.astype(default_float.value.np)
     out = node.function(data, number)
+    edge = a._edge
+    if MODES.count:  # grad mode off in some thread, or a special mode
+        if MODES.special:
+            return record_special(node, (a, number), (data, number), out, saved)
+        if not grad_state._enabled:
+            edge = None
     t = _new_object(Tensor)
     t._data = out
     t._grad = None
-    edge = a._edge
-    if edge is None or (GRAD_OFF.count and not grad_state._enabled):
+    if edge is None:
         t._edge = NO_EDGE
         return t
     # Hot copy of record_node(), written out: the record_node call would add ~25 ns
@@ -287,12 +412,14 @@ def unary_multi(node, x: Tensor) -> tuple:
     ``output_meta`` in its ``__slots__``; each output's edge is ``(node, output_nr)``.
     """
     data = x._data
-    outputs = node.forward(node, data)
-    edge = x._edge
-    if edge is None or (GRAD_OFF.count and not grad_state._enabled):
-        return tuple(wrap(out, NO_EDGE) for out in outputs)
+    outputs = tuple(node.forward(node, data))
     if node.save & SAVE_OUTPUT:
         raise TypeError("a multi-output op can save its inputs only")
+    if MODES.special:
+        return record_special(node, (x,), (data,), outputs)
+    edge = x._edge
+    if edge is None or not grad_state.enabled:
+        return tuple(wrap(out, NO_EDGE) for out in outputs)
     record_node(node, (edge,), saved_values(node.save, (data,), None))
     node.num_outputs = len(outputs)
     node.output_meta = tuple((out.shape, out.dtype) for out in outputs)
@@ -320,9 +447,18 @@ def nary(node, *inputs) -> Tensor:
     except ValueError:
         raise_if_not_broadcastable(*arrays)
         raise
+    if MODES.special:
+        return record_special(node, inputs, arrays, out)
     edges = tuple(value._edge if isinstance(value, Tensor) else NO_EDGE for value in inputs)
     if not grad_state.enabled or all(edge is None for edge in edges):
         return wrap(out, NO_EDGE)
+    meta = input_meta(inputs, out)
+    return wrap(out, record_node(node, edges, saved_values(node.save, arrays, out), meta))
+
+
+def input_meta(inputs: tuple, out) -> tuple | None:
+    """Per input, None or its ``(shape, dtype)`` where that differs from the output's (a
+    Python number: None); None when no input differs. See ``record_node``."""
     entries = tuple(
         None
         if not isinstance(value, Tensor)
@@ -330,8 +466,7 @@ def nary(node, *inputs) -> Tensor:
         else (value._data.shape, value._data.dtype)
         for value in inputs
     )
-    meta = None if all(entry is None for entry in entries) else entries
-    return wrap(out, record_node(node, edges, saved_values(node.save, arrays, out), meta))
+    return None if all(entry is None for entry in entries) else entries
 
 
 def _common_dtype(tensors: list):

@@ -19,10 +19,10 @@ from __future__ import annotations
 import warnings
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
-from ..graph.grad_mode import grad_state
+from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
-from .apply import record_node, unary
+from .apply import record_node, record_special, unary
 from .declare import declare
 from .explain_rule import ADD, INDEXED, Rule
 from .shape import (
@@ -160,6 +160,8 @@ def put(node, x, values):
     out = node.forward(node, x_data, values_data)
     x_edge = x._edge
     values_edge = values._edge
+    if MODES.special and out.dtype.kind == "f":
+        return record_special(node, (x, values), (x_data, values_data), out, ())
     if (x_edge is None and values_edge is None) or not grad_state.enabled or out.dtype.kind != "f":
         return wrap(out, NO_EDGE)
     meta = (None, (xp.shape(values_data), values_data.dtype))

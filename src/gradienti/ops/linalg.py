@@ -15,7 +15,7 @@ the strides, as PyTorch's do. Without a graph to record it is a single ``xp.matm
 from __future__ import annotations
 
 from ..backend import xp
-from ..graph.grad_mode import grad_state
+from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
 from .apply import tensor_argument, unary
@@ -144,7 +144,7 @@ def _prod(sizes) -> int:
 # ------------------------------------------------------------------------------ matmul
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
     a_data, b_data = a._data, b._data
-    if (a._edge is None and b._edge is None) or not grad_state.enabled:
+    if ((a._edge is None and b._edge is None) or not grad_state.enabled) and not MODES.special:
         out = _matmul_array(a_data, b_data)
         if out is not None:
             return wrap(out, NO_EDGE)

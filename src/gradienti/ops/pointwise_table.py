@@ -178,6 +178,20 @@ def _binary_backward_source(entry: BinaryRow) -> tuple:
         "    a_node, b_node = ctx._next\n"
         f"    return ({vjp_a} if a_node is not None else None,"
         f" {vjp_b} if b_node is not None else None)\n"
+        # Elementwise: each input's Jacobian is diagonal, so its share of the JVP is its VJP
+        # with its tangent for g (the tangent of an input without one is zero).
+        "def jvp(ctx, primals, out, tangents):\n"
+        "    (a, b), (tangent_a, tangent_b) = primals, tangents\n"
+        "    share_a = share_b = None\n"
+        "    if tangent_a is not None:\n"
+        "        g = tangent_a\n"
+        f"        share_a = {vjp_a}\n"
+        "    if tangent_b is not None:\n"
+        "        g = tangent_b\n"
+        f"        share_b = {vjp_b}\n"
+        "    if share_a is None or share_b is None:\n"
+        "        return share_b if share_a is None else share_a\n"
+        "    return share_a + share_b\n"
     )
     return save, source
 
@@ -233,6 +247,12 @@ def pointwise_node(entry: Row, module: str) -> type:
     # The engine has checked that the saved values are not released, so the VJP reads
     # ``ctx._saved`` directly (the ``saved_tensors`` property would be a frame more).
     source = f"def backward(ctx, g):\n    {unpack}\n    return {entry.vjp}\n"
+    # An elementwise op's Jacobian is diagonal, so its JVP is its VJP with the tangent for g.
+    source += (
+        "def jvp(ctx, primals, out, tangents):\n"
+        "    (x,), (g,) = primals, tangents\n"
+        f"    return {entry.vjp}\n"
+    )
     return _node_class(entry, module, ("g", "x", "out"), (save, source), (entry.vjp,))
 
 
@@ -262,5 +282,6 @@ def _node_class(entry, module: str, operands: tuple, backward: tuple, vjps: tupl
                 else entry.forward
             ),
             "backward": staticmethod(namespace["backward"]),
+            "jvp": staticmethod(namespace["jvp"]),
         },
     )

@@ -10,10 +10,10 @@ a graph (a double backward), the VJPs call the checked products themselves.
 from __future__ import annotations
 
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
-from ..graph.grad_mode import grad_state
+from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
-from .apply import binary, record_node, tensor_argument, unary
+from .apply import binary, record_node, record_special, tensor_argument, unary
 from .declare import Cli, declare
 from .explain_rule import ADD, MUL, Rule
 from .rearrange import TransposeBackward0
@@ -228,11 +228,13 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     node.beta, node.alpha = beta, alpha
     out = node.forward(node, bias, a, b)  # (the dtypes are one, the shapes checked above)
     edges = (input._edge, mat1._edge, mat2._edge)
-    if all(edge is None for edge in edges) or not grad_state.enabled:
-        return wrap(out, NO_EDGE)
     _, mat1_edge, mat2_edge = edges
     # Keep what the VJP reads: mat1 for mat2's gradient, mat2 for mat1's; never input.
     saved = (None, a if mat2_edge is not None else None, b if mat1_edge is not None else None)
+    if MODES.special:
+        return record_special(node, (input, mat1, mat2), (bias, a, b), out, saved)
+    if all(edge is None for edge in edges) or not grad_state.enabled:
+        return wrap(out, NO_EDGE)
     # Only the input can need a broadcast sum (the products' gradients have their shapes).
     meta = None if bias.shape == out_shape else ((bias.shape, b.dtype), None, None)
     return wrap(out, record_node(node, edges, saved, meta))
