@@ -37,7 +37,7 @@ from .backend import (
     xp,
 )
 from .backend import dtype as DType
-from .graph import versions
+from .graph import dual, versions
 from .graph.node import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .python_types import type_name
 from .size import Size, normalize_dim
@@ -359,6 +359,9 @@ class Tensor:
                 suffixes.append("requires_grad=True")
             else:
                 suffixes.append(f"grad_fn=<{type(node).__name__}>")
+        tangent = dual.tangent_of(self)
+        if tangent is not None:
+            suffixes.append(f"tangent={tangent}")  # (a 0-d tangent formats as its number)
         show_dtype = dtype not in (default_float.value, int64, bool_)
         return format_tensor(data, dtype_name=repr(dtype), show_dtype=show_dtype, suffixes=suffixes)
 

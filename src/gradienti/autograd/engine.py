@@ -17,7 +17,8 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 from ..backend import xp
-from ..graph.grad_mode import no_grad
+from ..graph.dual import FORWARD
+from ..graph.grad_mode import MODES, no_grad
 from ..graph.node import CONFORM_ONLY, NO_EDGE, SAVED_RELEASED_MESSAGE
 from ..graph.versions import MODIFIED
 from ..graph.versions import check as check_versions
@@ -43,6 +44,7 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
         and edge is not None
         and type(edge) is not tuple
         and (retain_graph is None or type(retain_graph) is bool)  # else checked below
+        and not MODES.special
     ):
         # y.backward() on a scalar (a NumPy scalar): straight to the short path.
         one = _ONES.get(data.dtype)
@@ -71,6 +73,7 @@ def backward(
         and not create_graph
         and tensors._edge is not None
         and type(tensors._data) is not _ndarray
+        and not MODES.special
     ):
         # The common case, y.backward() on a scalar (a NumPy scalar), without the general checks.
         root = tensors._edge
@@ -87,20 +90,23 @@ def backward(
         inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
         if not inputs:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-    roots = _roots(outputs, grad_tensors, create_graph)
+    on_tensors = create_graph or _carries_tangents()
+    roots = _roots(outputs, grad_tensors, on_tensors)
     if inputs is None:
-        if len(roots) == 1 and not create_graph and type(roots[0][0]) is not tuple:
+        if len(roots) == 1 and not on_tensors and type(roots[0][0]) is not tuple:
             _run_plain(roots[0][0], roots[0][1], not keep_graph)  # y.backward(gradient)
         else:
-            run_backward(roots, keep_graph, create_graph)
+            run_backward(roots, keep_graph, create_graph, on_tensors=on_tensors)
         return
     edges = _input_edges(inputs)
-    captured = run_backward(roots, keep_graph, create_graph, edges, accumulate=True)
+    captured = run_backward(
+        roots, keep_graph, create_graph, edges, accumulate=True, on_tensors=on_tensors
+    )
     # Non-leaf inputs get their .grad too, as if they retained it (summed out of place).
     with COMMIT_LOCK:
         for tensor, grad_value in zip(inputs, captured):
             if grad_value is not None and not tensor.is_leaf:
-                commit_grad(tensor, grad_value, set(), create_graph, in_place=False)
+                commit_grad(tensor, grad_value, set(), on_tensors, in_place=False)
 
 
 def grad(
@@ -128,9 +134,12 @@ def grad(
             "but got: allow_unused=False."
         )
     keep_graph = create_graph if retain_graph is None else retain_graph
-    roots = _roots(outputs, grad_outputs, create_graph)
+    on_tensors = create_graph or _carries_tangents()
+    roots = _roots(outputs, grad_outputs, on_tensors)
     edges = _input_edges(inputs)
-    captured = run_backward(roots, keep_graph, create_graph, edges, accumulate=False)
+    captured = run_backward(
+        roots, keep_graph, create_graph, edges, accumulate=False, on_tensors=on_tensors
+    )
     results = []
     delivered: set[int] = set()
     for index, (tensor, value) in enumerate(zip(inputs, captured)):
@@ -144,11 +153,17 @@ def grad(
                     "in the graph. Set allow_unused=True if this is the desired behavior."
                 )
             results.append(None)
-        elif create_graph:
-            results.append(value)
+        elif on_tensors:
+            results.append(value if type(value) is Tensor else wrap(value, NO_EDGE))
         else:
             results.append(wrap(claim(value, delivered), NO_EDGE))
     return tuple(results)
+
+
+def _carries_tangents() -> bool:
+    """Whether a backward pass must run on Tensors so that its gradients carry forward-AD
+    tangents: inside a dual level (forward over reverse)."""
+    return FORWARD.token is not None
 
 
 # ---------------------------------------------------------------------- preparation

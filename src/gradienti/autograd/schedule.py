@@ -30,6 +30,7 @@ from heapq import heappop, heappush
 from operator import attrgetter
 
 from ..backend import xp
+from ..graph.dual import FORWARD, set_tangent
 from ..graph.grad_mode import grad_state, no_grad
 from ..graph.node import (
     SAVE_INPUTS,
@@ -57,6 +58,7 @@ def run_backward(
     accumulate: bool = True,
     run_hooks: bool = True,
     observe=None,
+    on_tensors: bool | None = None,
 ):
     """The reference loop: run the backward pass from ``roots``, a list of (edge, gradient).
 
@@ -82,7 +84,7 @@ def run_backward(
     heap: list = []
     delivered: set[int] = set()
     for edge, value in roots:
-        if not create_graph and type(value) is _ndarray:
+        if not on_tensors and type(value) is _ndarray:
             mark_delivered(delivered, value)  # the caller holds it: never hand it on as is
         deliver(buffers, heap, edge, value)
     leaf_grads = []
@@ -108,8 +110,8 @@ def run_backward(
                 if accumulate:
                     leaf_grads.append((node, grads))
             elif not stops:
-                computed = run_vjp(node, grads, create_graph, release)
-                passed = finish_results(node, hooks, computed, grads, create_graph)
+                computed = run_vjp(node, grads, on_tensors, release)
+                passed = finish_results(node, hooks, computed, grads, on_tensors)
                 for edge, value in zip(node._next, passed):
                     if value is None or edge is None:
                         continue  # no gradient, or a constant
@@ -120,7 +122,7 @@ def run_backward(
     finally:
         grad_state.enabled = previous_enabled
 
-    commit_all(retained, leaf_grads, delivered, create_graph)
+    commit_all(retained, leaf_grads, delivered, on_tensors)
     return captured
 
 
@@ -160,6 +162,7 @@ def saved_as_tensors(node) -> tuple:
     edge, not the input Tensor itself, lets the input object die.
     """
     saved = list(node._saved)
+    input_tangents, output_tangent = saved_tangents(node)
     if node.save & SAVE_INPUTS:
         meta = node._input_meta
         for position, edge in enumerate(node._next):
@@ -169,9 +172,23 @@ def saved_as_tensors(node) -> tuple:
             if meta is not None and meta[position] is not None:
                 value = value.astype(meta[position][1], copy=False)  # undo a promotion
             saved[position] = wrap(value, edge)
+            if input_tangents is not None and input_tangents[position] is not None:
+                set_tangent(saved[position], input_tangents[position])
     if node.save & SAVE_OUTPUT:
         saved[-1] = wrap(saved[-1], node)
+        if output_tangent is not None:
+            set_tangent(saved[-1], output_tangent)
     return tuple(saved)
+
+
+def saved_tangents(node) -> tuple:
+    """(the inputs' tangents, the output's tangent) that ``record_special`` kept on the node
+    for the current dual level; (None, None) when there are none (or they are of a level that
+    has ended)."""
+    kept = getattr(node, "_saved_tangents", None)
+    if kept is None or kept[0] is not FORWARD.token or FORWARD.token is None:
+        return None, None
+    return kept[1], kept[2]
 
 
 def finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> tuple:

@@ -97,6 +97,11 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
         tangents = tuple(tangent_of(v) if isinstance(v, Tensor) else None for v in inputs)
         if any(tangent is not None for tangent in tangents):
             forward_tangents(node, inputs, arrays, results, tangents)
+            if getattr(node, "_seq", None) is not None:
+                # Recorded: a backward pass under this level reads the saved values with
+                # their tangents (autograd/schedule.saved_as_tensors): forward over reverse.
+                output_tangent = None if multi else tangent_of(results)
+                node._saved_tangents = (FORWARD.token, tangents, output_tangent)
     return results
 
 
