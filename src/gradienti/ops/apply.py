@@ -137,6 +137,8 @@ def forward_tangents(node, inputs: tuple, arrays: tuple, results, tangents: tupl
             )
         elif computed is not None:
             computed = _conform_tangent(computed, results)
+            if not node.is_view:
+                computed = _own_memory(computed, tangents)
     # (set once the level is back: a tangent carries the level's token)
     if type(results) is tuple:
         for result, tangent in zip(results, computed):
@@ -158,6 +160,20 @@ def _rule_primal(value, array):
     if value._data.dtype == array.dtype:
         return value
     return value.to(from_numpy_dtype(array.dtype))
+
+
+def _own_memory(tangent, input_tangents: tuple):
+    """The tangent of a non-view op's output in memory of its own, as PyTorch's: an in-place
+    op on the output writes into its tangent (ops/inplace.py), which must not change an input's
+    tangent. A rule may return an input's tangent itself (``x + 1``) or a broadcast of it."""
+    data = tangent._data
+    if type(data) is not _ndarray:
+        return tangent  # a NumPy scalar: immutable
+    if data.flags.writeable and not any(
+        other is not None and xp.may_share_memory(data, other._data) for other in input_tangents
+    ):
+        return tangent
+    return tangent.clone()
 
 
 def _conform_tangent(tangent, result):

@@ -16,12 +16,14 @@ from ..tensor import Tensor
 from .apply import unary
 from .declare import declare, explain_nodes
 from .explain_rule import Rule
+from .jvp_rules import linear
 
 
 # ------------------------------------------------------------------ trace, tril, triu
 class TraceBackward0(Op):
     __slots__ = ("dtype", "input_shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -39,6 +41,7 @@ class TraceBackward0(Op):
 class TrilBackward0(Op):
     __slots__ = ("diagonal",)
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -52,6 +55,7 @@ class TrilBackward0(Op):
 class TriuBackward0(Op):
     __slots__ = ("diagonal",)
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -94,6 +98,7 @@ class DiagonalBackward0(Op):
 
     __slots__ = ("offset", "dim1", "dim2", "input_shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
     is_view = True
 
     @staticmethod
@@ -123,6 +128,7 @@ class DiagonalBackwardBackward0(Op):
 
     __slots__ = ("shape", "offset", "dim1", "dim2")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):

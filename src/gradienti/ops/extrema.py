@@ -22,7 +22,11 @@ from .apply import unary
 from .declare import declare
 from .elementwise import where
 from .explain_rule import Rule
+from .indexing import read_key
 from .reduce import keep_dims, raw, reduction_dims
+from .reduce import sum as reduce_sum
+from .scatter import grid_key
+from .shape import reshape
 
 
 # ---------------------------------------------------------------------- return types
@@ -63,6 +67,13 @@ class MaxBackward1(Op):
         chosen = xp.isnan(x) if out != out else x == out
         return where(chosen, g / int(chosen.sum()), 0.0)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # The mean of the tangents of the tied extremes (PyTorch's evenly_read_jvp: NaN when the
+        # extreme is NaN, as no element equals it).
+        chosen = raw(primals[0]) == raw(out)
+        return reduce_sum((tangents[0] / int(chosen.sum())) * chosen)
+
 
 class MinBackward1(MaxBackward1):
     __slots__ = ()
@@ -101,6 +112,14 @@ class MaxBackward0(Op):
         g = keep_dims(g, (dim,), ctx.keepdim, shape)
         return where(positions == ctx.indices, g, 0.0)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # The tangent at the returned index.
+        (tangent,) = tangents
+        if ctx.dim is None:
+            return tangent
+        return reshape(read_key(tangent, grid_key(ctx.indices, ctx.dim)), out.shape)
+
 
 class MinBackward0(MaxBackward0):
     __slots__ = ()
@@ -127,6 +146,14 @@ class AmaxBackward0(Op):
         count = chosen.sum(axis=dims, keepdims=True, dtype=x.dtype)
         # (g / count) * chosen, as PyTorch: NaN where the extreme is NaN (no element equals it).
         return (keep_dims(g, dims, keepdim, shape) / count) * chosen.astype(x.dtype)
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # The mean of the tangents of the tied extremes (PyTorch's amaxamin_jvp).
+        dims, keepdim = ctx.dims, ctx.keepdim
+        chosen = raw(primals[0]) == keep_dims(raw(out), dims, keepdim, ctx.input_shape)
+        count = chosen.sum(axis=dims, keepdims=keepdim, dtype=raw(out).dtype)
+        return reduce_sum(where(chosen, tangents[0], 0.0), dims, keepdim) / count
 
 
 class AminBackward0(AmaxBackward0):

@@ -25,6 +25,7 @@ from ..tensor import Tensor, wrap
 from .apply import record_node, record_special, unary
 from .declare import declare
 from .explain_rule import ADD, INDEXED, Rule
+from .jvp_rules import filled, linear, same_op
 from .shape import (
     AliasBackward0,
     ViewBackward0,
@@ -45,6 +46,7 @@ class IndexBackward0(Op):
 
     __slots__ = ("key", "input_shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -92,6 +94,11 @@ class IndexPutBackward0(Op):
         if values_edge is not None:
             grad_values = read(g, ctx.steps, ctx.key)
         return grad_x, grad_values
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # Linear in x and values together: the same write, of the values' tangent into x's.
+        return put(same_op(ctx), *filled(primals, tangents))
 
 
 class CopySlices(IndexPutBackward0):

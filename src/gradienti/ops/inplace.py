@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..arguments import check_number, is_number, wrong_type
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..graph import versions
+from ..graph.dual import FORWARD, set_tangent, tangent_of
 from ..graph.grad_mode import grad_state
 from ..graph.node import NO_EDGE, AccumulateGrad, edge_parts
 from ..random import normal_values, uniform_values
@@ -46,6 +47,8 @@ def assign_in_place(tensor, result):
             f"result type {SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
             f"desired output type {SCALAR_TYPE_NAMES[tensor.dtype.name]}"
         )
+    if FORWARD.token is not None:
+        _carry_tangent(tensor, result)
     if result._edge is None:
         target = tensor._as_array()
         xp.copyto(target, values, casting="unsafe")
@@ -65,6 +68,36 @@ def assign_in_place(tensor, result):
         producer._versions = (count,) + tuple(recorded[1:])
     tensor._edge = result._edge
     return tensor
+
+
+def _carry_tangent(tensor, result) -> None:
+    """Under a forward-AD level: ``tensor`` ends with the tangent of ``result``, as PyTorch's
+    in-place ops update the tangent in place. A tangent the tensor already had is written into
+    (so the tangent given to ``make_dual``, and the tangents of views sharing its memory, see
+    the change, as in PyTorch), zeros where the result has none (``x.zero_()``, ``x.fill_(2)``,
+    ``x.copy_(plain)``); otherwise the tensor takes the result's tangent (a tensor that had
+    none, ``plain.add_(dual)``; a tangent that requires grad, so that its graph is kept)."""
+    new = tangent_of(result)
+    old = tangent_of(tensor)
+    if old is None:
+        if new is not None:
+            set_tangent(tensor, new)
+        return
+    old_data = old._data
+    writable = (
+        old._edge is None
+        and (new is None or new._edge is None)
+        and (type(old_data) is not _ndarray or old_data.flags.writeable)
+    )
+    if not writable:
+        set_tangent(tensor, new if new is not None else wrap(xp.zeros_like(old_data), NO_EDGE))
+        return
+    target = old._as_array()
+    if new is None:
+        target[...] = 0
+    else:
+        xp.copyto(target, new._data, casting="unsafe")
+    versions.bump(target)
 
 
 def _refuse_in_place_on_leaf_or_view(node) -> None:

@@ -17,6 +17,7 @@ from ..tensor import Tensor, wrap
 from .apply import nary, unary_multi
 from .declare import declare
 from .explain_rule import Rule, slot_names
+from .jvp_rules import linear_multi, linear_nary
 from .shape import select, slice_dim
 
 
@@ -26,6 +27,7 @@ class CatBackward0(Op):
 
     __slots__ = ("dim", "sizes")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear_nary)
 
     @staticmethod
     def forward(ctx, *arrays):
@@ -54,6 +56,7 @@ class CatBackward0(Op):
 class StackBackward0(Op):
     __slots__ = ("dim",)
     save = SAVE_NOTHING
+    jvp = staticmethod(linear_nary)
 
     @staticmethod
     def forward(ctx, *arrays):
@@ -73,6 +76,7 @@ class SplitWithSizesBackward0(Op):
     __slots__ = ("sizes", "dim", "num_outputs", "output_meta")
     save = SAVE_NOTHING
     is_view = True
+    jvp = staticmethod(linear_multi)
 
     @staticmethod
     def forward(ctx, x):
@@ -99,6 +103,7 @@ class UnbindBackward0(Op):
     __slots__ = ("dim", "num_outputs", "output_meta")
     save = SAVE_NOTHING
     is_view = True
+    jvp = staticmethod(linear_multi)
 
     @staticmethod
     def forward(ctx, x):

@@ -18,6 +18,7 @@ from ..size import normalize_dim, shape_arguments
 from .apply import unary
 from .declare import declare
 from .explain_rule import POW, Rule
+from .jvp_rules import linear
 from .shape import reshape, run
 
 _ndarray = xp.ndarray
@@ -26,6 +27,7 @@ _ndarray = xp.ndarray
 class PermuteBackward0(Op):
     __slots__ = ("dims",)
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
     is_view = True
 
     @staticmethod
@@ -42,6 +44,7 @@ class PermuteBackward0(Op):
 class TransposeBackward0(Op):
     __slots__ = ("dim0", "dim1")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
     is_view = True
 
     @staticmethod
@@ -58,6 +61,7 @@ class TBackward0(Op):
 
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
     is_view = True
 
     @staticmethod
@@ -72,6 +76,7 @@ class TBackward0(Op):
 class FlipBackward0(Op):
     __slots__ = ("dims",)
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -89,6 +94,7 @@ class RollBackward0(Op):
 
     __slots__ = ("shifts", "dims")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -105,6 +111,7 @@ class RollBackward0(Op):
 class RepeatBackward0(Op):
     __slots__ = ("repeats", "input_shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):

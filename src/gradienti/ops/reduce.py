@@ -22,6 +22,7 @@ from .apply import unary
 from .declare import Cli, declare
 from .elementwise import where
 from .explain_rule import Rule, num
+from .jvp_rules import linear
 from .shape import cast, expand, reshape
 
 _INF = float("inf")
@@ -136,6 +137,7 @@ class SumBackward0(Op):
 
     __slots__ = ("input_shape", "input_dtype", "dtype")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -155,6 +157,7 @@ class SumBackward1(Op):
 
     __slots__ = ("dims", "keepdim", "input_shape", "input_dtype", "dtype")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -173,6 +176,7 @@ class SumBackward1(Op):
 class MeanBackward0(Op):
     __slots__ = ("input_shape", "input_dtype", "dtype")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -194,6 +198,7 @@ class MeanBackward0(Op):
 class MeanBackward1(Op):
     __slots__ = ("dims", "keepdim", "input_shape", "input_dtype", "dtype")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -268,6 +273,17 @@ class ProdBackward0(Op):
             grad = g * reshape(_prod_others(reshape(x, (-1,)), 0), shape)
         return grad if ctx.dtype is None else as_dtype(grad, ctx.input_dtype)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # d prod(x) = sum_i t_i · prod_{j != i} x_j (in the result's dtype, as PyTorch)
+        x, t = _in_result_dtype(ctx, primals[0], tangents[0])
+        shape = tuple(x.shape)
+        if not (raw(x) == 0).any():
+            return sum(t * (out / x))
+        if _count(shape, None) == 1:
+            return sum(t)
+        return sum(t * reshape(_prod_others(reshape(x, (-1,)), 0), shape))
+
 
 class ProdBackward1(Op):
     """Product along one dimension (``dim`` None for a 0-d input: nothing to reduce)."""
@@ -294,6 +310,26 @@ class ProdBackward1(Op):
         else:
             grad = keep_dims(g, (dim,), ctx.keepdim, ctx.input_shape) * _prod_others(x, dim)
         return grad if ctx.dtype is None else as_dtype(grad, ctx.input_dtype)
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # d prod(x, dim) = sum over dim of t_i · (the product of the others along dim)
+        x, t = _in_result_dtype(ctx, primals[0], tangents[0])
+        dim = ctx.dim
+        if dim is None:
+            return t  # a 0-d input: the product of one element
+        if not (raw(x) == 0).any():
+            others = keep_dims(out, (dim,), ctx.keepdim, ctx.input_shape) / x
+        else:
+            others = _prod_others(x, dim)
+        return sum(t * others, dim, ctx.keepdim)
+
+
+def _in_result_dtype(ctx, x, t):
+    """The input and its tangent in the dtype the product was computed in (``dtype=``)."""
+    if ctx.dtype is None:
+        return x, t
+    return cast(x, ctx.dtype), cast(t, ctx.dtype)
 
 
 def _prod_others(x, axis: int):
@@ -346,6 +382,10 @@ class VarBackward0(Op):
         g = keep_dims(g, ctx.dims, ctx.keepdim, ctx.input_shape)
         return _var_vjp(ctx, g, x)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return _var_jvp(ctx, primals[0], tangents[0])
+
 
 class StdBackward0(Op):
     __slots__ = ("dims", "keepdim", "correction", "full", "input_shape")
@@ -364,12 +404,24 @@ class StdBackward0(Op):
         out = keep_dims(out, ctx.dims, ctx.keepdim, ctx.input_shape)
         return _var_vjp(ctx, where(raw(out) == 0, 0.0, g / (out + out)), x)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # d std = d var / (2 std), 0 where std is 0 (as the VJP, and PyTorch)
+        return where(raw(out) == 0, 0.0, _var_jvp(ctx, primals[0], tangents[0]) / (2.0 * out))
+
 
 def _variance(x, dims, keepdim, correction):
     centred = x - x.mean(axis=dims, keepdims=True) if x.size else x
     squares = (centred * centred).sum(axis=dims, keepdims=keepdim)
     divisor = _count(x.shape, dims) - correction
     return xp.asarray(squares / x.dtype.type(divisor if divisor > 0 else 0))
+
+
+def _var_jvp(ctx, x, t):
+    """d var = sum over dims of t · (the VJP of var with gradient 1): 2/(n - correction) ·
+    sum((x - mean)·t), and over all elements with n <= correction, the VJP's inf (NaN where x
+    equals the mean) times t, summed: PyTorch's values at those edges."""
+    return sum(_var_vjp(ctx, t, x), ctx.dims, ctx.keepdim)
 
 
 def _var_vjp(ctx, g, x):

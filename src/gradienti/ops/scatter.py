@@ -20,6 +20,7 @@ from .declare import declare
 from .elementwise import where
 from .explain_rule import INDEXED, Rule, num
 from .indexing import IndexBackward0, IndexPutBackward0, put, read, read_key, zero_at
+from .jvp_rules import filled
 from .shape import expand_tensor, reshape_tensor
 
 
@@ -85,6 +86,10 @@ class ScatterBackward1(Op):
     def backward(ctx, g):
         return zero_at(g, (), ctx.key)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return zero_at(tangents[0], (), ctx.key)  # the written number is a constant
+
 
 class MaskedFillBackward0(Op):
     """``masked_fill(mask, number)``."""
@@ -99,6 +104,10 @@ class MaskedFillBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         return where(ctx.mask, 0.0, g)
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return where(ctx.mask, 0.0, tangents[0])  # the fill value is a constant
 
 
 class MaskedFillBackward1(Op):
@@ -118,6 +127,11 @@ class MaskedFillBackward1(Op):
         grad_value = where(ctx.mask, g, 0.0) if value_edge is not None else None
         return grad_x, grad_value
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        x_tangent, value_tangent = filled(primals, tangents)
+        return where(ctx.mask, value_tangent, x_tangent)
+
 
 # ---------------------------------------------------------------------- keys and checks
 def _index_data(index, function: str, message: str | None = None):
@@ -135,7 +149,7 @@ def _check_range(array, size: int, dim: int, allow_negative: bool = False) -> No
             raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
-def _grid_key(index_array, dim: int) -> tuple:
+def grid_key(index_array, dim: int) -> tuple:
     """The NumPy index of gather/scatter: ``index`` along ``dim``, positions elsewhere."""
     ndim = index_array.ndim
     key = []
@@ -175,7 +189,7 @@ def _scatter_gather_key(input, dim: int, index, function: str, src=None):
                 f"to be no larger than self {list(shape)} apart from dimension {dim}"
             )
     _check_range(index_array, shape[dim], dim)
-    return dim, _grid_key(index_array, dim)
+    return dim, grid_key(index_array, dim)
 
 
 # ---------------------------------------------------------------------- public functions

@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from .apply import unary
 from .declare import declare, explain_nodes
 from .explain_rule import INDEXED, Rule, reshape_rule
+from .jvp_rules import linear
 
 _ndarray = xp.ndarray
 
@@ -42,6 +43,7 @@ class ViewBackward0(Op):
 
     __slots__ = ("shape", "input_shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
     is_view = True
 
     @staticmethod
@@ -83,6 +85,7 @@ class AliasBackward0(Op):
 
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
     is_view = True
 
     @staticmethod
@@ -97,6 +100,7 @@ class AliasBackward0(Op):
 class ExpandBackward0(Op):
     __slots__ = ("shape", "input_shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
     is_view = True
 
     @staticmethod
@@ -114,6 +118,7 @@ class SumToBackward(Op):
 
     __slots__ = ("shape", "input_shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -132,6 +137,7 @@ class SelectBackward0(Op):
 
     __slots__ = ("key", "input_shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
     is_view = True
 
     @staticmethod
@@ -165,6 +171,7 @@ class SelectBackwardBackward0(Op):
 
     __slots__ = ("key", "shape")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
