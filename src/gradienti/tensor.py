@@ -218,6 +218,21 @@ class Tensor:
         hooks[key] = hook
         return RemovableHandle(hooks, key)
 
+    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+        """``hook(tensor)`` runs once a backward pass has accumulated this leaf's ``.grad``
+        (after its tensor hooks); it must return None."""
+        node = self._edge
+        if node is None:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if type(node) is not AccumulateGrad:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        hooks = node.post_accumulate_hooks()
+        key = NodeHooks.new_key()
+        hooks[key] = hook
+        return RemovableHandle(hooks, key)
+
     def detach(self) -> Tensor:
         # An array, not a NumPy scalar, so that in-place changes through either are shared.
         return wrap(self._as_array(), NO_EDGE)

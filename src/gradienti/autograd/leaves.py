@@ -11,6 +11,11 @@ their gradients one after the other, never reading the same old value.
 ``delivered`` holds the ids of the arrays that someone outside the pass may hold (the caller's
 root gradients, what a hook returned, what a leaf already got): such an array, or a view of
 one, is copied before it becomes a ``.grad``; anything else is handed over as it is.
+
+The hooks that PyTorch runs once an AccumulateGrad has written its leaf's ``.grad`` (the leaf's
+post-accumulate-grad hooks, then the node's post-hooks) run here, leaf by leaf, right after
+that leaf's ``.grad`` is written and before the next leaf's, outside the lock (a hook may run
+a backward pass of its own, an optimizer step on the leaf, ...).
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import threading
 
 from ..backend import xp
 from ..graph import versions
-from ..graph.grad_mode import grad_state
-from ..graph.node import NO_EDGE
-from ..tensor import wrap
+from ..graph.grad_mode import grad_state, set_grad_enabled
+from ..graph.node import CONFORM_ONLY, NO_EDGE, AccumulateGrad
+from ..tensor import Tensor, wrap
+from .hook_checks import check_replacements
 
 _ndarray = xp.ndarray
 
@@ -31,6 +37,9 @@ COMMIT_LOCK = threading.Lock()
 
 def commit_all(retained: list, leaf_grads: list, delivered: set, create_graph: bool) -> None:
     """After a successful pass: retained non-leaf gradients, then the leaves' ``.grad``."""
+    if AccumulateGrad.hooked_after_accumulation:
+        commit_running_hooks(retained, leaf_grads, delivered, create_graph)
+        return
     with COMMIT_LOCK:
         for variable_ref, value in retained:
             tensor = variable_ref()
@@ -44,6 +53,42 @@ def commit_all(retained: list, leaf_grads: list, delivered: set, create_graph: b
                 leaf._grad = wrap(value, NO_EDGE)  # a first 0-d gradient: commit_grad's case,
                 continue  # written out for scalar graphs (one call fewer per leaf)
             commit_grad(leaf, value, delivered, create_graph)
+
+
+def commit_running_hooks(retained: list, leaf_grads: list, delivered: set, create_graph: bool):
+    """``commit_all`` once some AccumulateGrad has hooks that run after it wrote ``.grad``."""
+    with COMMIT_LOCK:
+        for variable_ref, value in retained:
+            tensor = variable_ref()
+            if tensor is not None:
+                commit_grad(tensor, value, delivered, create_graph, in_place=False)
+    for accumulator, value in leaf_grads:
+        leaf = accumulator._variable()
+        if leaf is None:
+            continue
+        with COMMIT_LOCK:
+            commit_grad(leaf, value, delivered, create_graph)
+        hooks = accumulator._hooks
+        if hooks is not None and hooks is not CONFORM_ONLY:
+            run_hooks_after_accumulation(leaf, hooks, value, create_graph)
+
+
+def run_hooks_after_accumulation(leaf, hooks, value, create_graph: bool) -> None:
+    """The leaf's post-accumulate-grad hooks (``hook(leaf)``, returning None), then the
+    AccumulateGrad's post-hooks (``hook((), (grad,))``, returning None or ``()``), with grad
+    mode on only under ``create_graph``, as PyTorch runs them."""
+    if not hooks.post_accumulate and not hooks.post:
+        return
+    with set_grad_enabled(create_graph):
+        for hook in list(hooks.post_accumulate.values()):
+            if hook(leaf) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+        if hooks.post:
+            grad = value if type(value) is Tensor else wrap(value, NO_EDGE)
+            for hook in list(hooks.post.values()):
+                replaced = hook((), (grad,))
+                if replaced is not None:
+                    check_replacements(hook, (), replaced)
 
 
 def mark_delivered(delivered: set, array) -> None:

@@ -43,7 +43,7 @@ from ..graph.versions import MODIFIED
 from ..graph.versions import check as check_versions
 from ..ops.shape import cast, sum_to
 from ..tensor import Tensor, wrap
-from .hook_calls import run_post_hooks, run_pre_hooks
+from .hook_calls import run_node_pre_hooks, run_post_hooks, run_pre_hooks, run_tensor_hooks
 from .leaves import commit_all, mark_delivered
 
 _ndarray = xp.ndarray
@@ -98,13 +98,25 @@ def run_backward(
             node = heappop(heap)[1]
             grads = buffers.pop(node)
             hooks = node._hooks if run_hooks else None
-            if hooks is not None:
-                grads = run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
             stops = False
             if capture_at is not None and node in capture_at:
+                # As PyTorch: ``autograd.grad`` takes the gradient of a node that runs anyway
+                # as it arrived; else (and for ``backward(inputs=)``) after the tensor hooks
+                # and retain_grad, before the node's pre-hooks, which run only where the node
+                # does (``backward(inputs=)`` runs them, its results going nowhere).
+                stops = node not in leading
+                as_arrived = not stops and not accumulate
+                if hooks is not None and not as_arrived:
+                    grads = run_tensor_hooks(node, hooks, grads, create_graph, delivered, retained)
                 for position, output_nr in capture_at[node]:
                     captured[position] = grads[output_nr] if type(grads) is list else grads
-                stops = node not in leading
+                if hooks is not None:
+                    if as_arrived:
+                        grads = run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
+                    elif accumulate:
+                        grads = run_node_pre_hooks(node, hooks, grads, create_graph)
+            elif hooks is not None:
+                grads = run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
             computed = passed = None
             if type(node) is AccumulateGrad:
                 if accumulate:

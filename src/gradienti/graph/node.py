@@ -57,6 +57,11 @@ class RemovableHandle:
         self._hooks = hooks
         self._key = key
 
+    @property
+    def id(self) -> int:
+        """The hook's key in its dict (PyTorch's ``RemovableHandle.id``)."""
+        return self._key
+
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
 
@@ -73,10 +78,12 @@ class NodeHooks:
     ``tensor_hooks[output_nr]``: hooks registered on the tensor that is that output (for a leaf,
     on its AccumulateGrad). ``retained[output_nr]``: a weak reference to a non-leaf tensor whose
     ``.grad`` is kept (``retain_grad``); it runs after the tensor hooks, as in PyTorch.
-    ``pre``/``post``: hooks registered on the node itself.
+    ``pre``/``post``: hooks registered on the node itself. ``post_accumulate``: on an
+    AccumulateGrad, the leaf's ``register_post_accumulate_grad_hook`` hooks (run, as the ``post``
+    hooks of an AccumulateGrad, once its ``.grad`` is written: autograd/leaves.py).
     """
 
-    __slots__ = ("tensor_hooks", "retained", "pre", "post")
+    __slots__ = ("tensor_hooks", "retained", "pre", "post", "post_accumulate")
 
     _next_key = 0
 
@@ -85,6 +92,7 @@ class NodeHooks:
         self.retained: dict[int, weakref.ref] = {}
         self.pre: dict[int, object] = {}
         self.post: dict[int, object] = {}
+        self.post_accumulate: dict[int, object] = {}
 
     @classmethod
     def new_key(cls) -> int:
@@ -167,6 +175,11 @@ class AccumulateGrad(Node):
 
     __slots__ = ("_variable",)
 
+    # Whether any AccumulateGrad ever got a hook that runs after its ``.grad`` is written (a node
+    # post-hook, a post-accumulate-grad hook of its leaf): until then, writing the leaves'
+    # gradients looks at no leaf's hooks (autograd/leaves.commit_all).
+    hooked_after_accumulation = False
+
     def __init__(self, variable) -> None:
         self._next = ()
         self._saved = ()
@@ -182,6 +195,17 @@ class AccumulateGrad(Node):
     @property
     def variable(self):
         return self._variable()
+
+    def register_hook(self, fn) -> RemovableHandle:
+        """``fn((), (grad,))`` runs once the leaf's ``.grad`` is written; it may return None
+        or ``()`` (an AccumulateGrad passes no gradient on)."""
+        AccumulateGrad.hooked_after_accumulation = True
+        return Node.register_hook(self, fn)
+
+    def post_accumulate_hooks(self) -> dict:
+        """The leaf's post-accumulate-grad hooks, to register one in."""
+        AccumulateGrad.hooked_after_accumulation = True
+        return self._node_hooks().post_accumulate
 
 
 # What an op's backward needs, declared beside it: nothing, its inputs, its output, or both.
