@@ -92,6 +92,8 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
     "__rxor__": ("test_operators.py", "3 ^ b"),
     "__invert__": ("test_operators.py", "~a"),
     "equal": ("test_operators.py", ".equal("),
+    "isclose": ("test_isclose.py", ".isclose("),
+    "allclose": ("test_isclose.py", ".allclose("),
     "detach": ("test_tensor.py", ".detach()"),
     "short": ("test_cast.py", ".short()"),
     "char": ("test_cast.py", ".char()"),

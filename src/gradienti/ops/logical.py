@@ -1,16 +1,17 @@
 """Boolean elementwise tests and reductions: isnan, isinf, isfinite, isposinf, isneginf,
-logical_and/or/xor/not, any and all. Their results are bool tensors (``any``/``all`` of a
-uint8 tensor stay uint8, as in PyTorch) and never require grad.
+logical_and/or/xor/not, isclose, allclose (a Python bool), any and all. Their results are bool
+tensors (``any``/``all`` of a uint8 tensor stay uint8, as in PyTorch) and never require grad.
 
 Public operations are declared in ``DECLARATIONS`` (see ops/declare.py); none records a node.
 """
 
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import SCALAR_TYPE_NAMES, xp
 from ..graph.node import NO_EDGE
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
+from .apply import tensor_argument
 from .declare import declare
 from .pointwise import check_broadcast
 from .pointwise_table import two_tensor_api
@@ -54,6 +55,44 @@ logical_xor, logical_xor_method = _logical_binary(xp.logical_xor, "logical_xor")
 
 def logical_not(input):
     return wrap(xp.logical_not(input._data), NO_EDGE)
+
+
+def _isclose(input, other, rtol, atol, equal_nan):
+    """|input - other| <= atol + rtol * |other|, elementwise (PyTorch's checks first)."""
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol:g}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol:g}")
+    a, b = input._data, other._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"{SCALAR_TYPE_NAMES[a.dtype.name]} did not match {SCALAR_TYPE_NAMES[b.dtype.name]}"
+        )
+    check_broadcast(input, other)
+    return xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def _closeness(reduce, name: str):
+    """``torch.<name>(input, other, ...)`` and ``Tensor.<name>(other, ...)``: ``reduce`` of the
+    elementwise test (the arguments' positions in the TypeError as PyTorch's)."""
+
+    def function(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        tensor_argument(input, name, "input", 1)
+        tensor_argument(other, name, "other", 2)
+        return reduce(_isclose(input, other, rtol, atol, equal_nan))
+
+    def method(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        tensor_argument(other, name, "other", 1)
+        return reduce(_isclose(self, other, rtol, atol, equal_nan))
+
+    function.__name__ = function.__qualname__ = method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    return function, method
+
+
+isclose, isclose_method = _closeness(lambda close: wrap(xp.asarray(close), NO_EDGE), "isclose")
+# allclose: whether every element is close, a Python bool
+allclose, allclose_method = _closeness(lambda close: bool(close.all()), "allclose")
 
 
 def _reduce_dims(dim, ndim: int):
@@ -127,6 +166,8 @@ DECLARATIONS = (
         ufunc_call=_ufunc_logical(xp.logical_xor),
     ),
     declare("logical_not", logical_not, ufunc=xp.logical_not),
+    declare("isclose", isclose, method=isclose_method),
+    declare("allclose", allclose, method=allclose_method),
     declare("any", any),
     declare("all", all),
 )
