@@ -38,6 +38,7 @@ from .backend import (
 )
 from .backend import dtype as DType
 from .graph import dual, versions
+from .graph.grad_mode import grad_state
 from .graph.node import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .python_types import type_name
 from .size import Size, normalize_dim
@@ -264,7 +265,9 @@ class Tensor:
         return self._data.tolist()
 
     def numpy(self, *, force: bool = False):
-        if self._edge is not None and not force:
+        # As PyTorch: refused only while grad mode is on (a custom Function's forward may
+        # hand its inputs to NumPy)
+        if self._edge is not None and not force and grad_state.enabled:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."

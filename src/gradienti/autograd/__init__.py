@@ -9,7 +9,7 @@ from ..graph.grad_mode import (
     set_grad_enabled,
 )
 from ..graph.node import Node
-from . import forward_ad, functional, graph
+from . import forward_ad, function, functional, graph
 from .custom_function import Function, FunctionCtx
 from .engine import backward, grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck

@@ -18,6 +18,7 @@ import warnings
 
 from ..backend import from_numpy_dtype, xp
 from ..graph import versions
+from ..graph.dual import FORWARD, suspended
 from ..graph.grad_mode import grad_state, no_grad
 from ..graph.node import (
     NO_EDGE,
@@ -31,6 +32,8 @@ from ..graph.versions import MODIFIED
 from ..ops.inplace import _refuse_in_place_on_leaf_or_view
 from ..ops.shape import sum_to
 from ..tensor import Tensor, wrap
+from .function_call import bound_arguments, positional_arguments, run_forward
+from .function_forward_ad import compute_output_tangents, set_tangents
 
 # The ``output_meta`` entry of a forward output that is not a tensor: the engine may make a
 # zero gradient from it, which ``FunctionCtx.backward`` replaces by None.
@@ -59,6 +62,9 @@ class FunctionCtx(Node):
     _function = None  # the Function subclass, set on each generated node class
     checks_saved_on_read = True  # ``saved_tensors`` raises once released
     _non_tensor_outputs: tuple = ()
+    # What forward gave ``save_for_forward``; ``saved_tensors`` returns it while ``jvp`` runs.
+    _saved_for_forward: tuple = ()
+    _in_jvp = False
 
     def __init__(self) -> None:
         self._hooks = None
@@ -75,6 +81,14 @@ class FunctionCtx(Node):
     def save_for_backward(self, *tensors) -> None:
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors) -> None:
+        if not all(tensor is None or isinstance(tensor, Tensor) for tensor in tensors):
+            raise AssertionError(
+                "save_for_forward expects all arguments to be tensors; you should save "
+                "non-tensors as attributes on ctx."
+            )
+        self._saved_for_forward = tensors
+
     def mark_non_differentiable(self, *tensors) -> None:
         self._non_differentiable = tensors
 
@@ -86,6 +100,8 @@ class FunctionCtx(Node):
 
     @property
     def saved_tensors(self) -> tuple:
+        if self._in_jvp:
+            return self._saved_for_forward
         saved = self._saved
         if saved is None:
             raise RuntimeError(SAVED_RELEASED_MESSAGE)
@@ -134,11 +150,15 @@ class FunctionCtx(Node):
             as_tensors = tuple(
                 None if position in skipped else grad for position, grad in enumerate(as_tensors)
             )
+        function = ctx._function
+        user_backward = function._vjp_function()
+        if function.boxed_grads_call:  # one mutable list, so backward can drop each as used
+            as_tensors = (list(as_tensors),)
         if recorded:
-            results = ctx._function.backward(ctx, *as_tensors)
+            results = user_backward(ctx, *as_tensors)
         else:  # a plain pass: the user's backward records nothing (the engine leaves grad mode)
             with no_grad():
-                results = ctx._function.backward(ctx, *as_tensors)
+                results = user_backward(ctx, *as_tensors)
         results = _check_function_gradients(ctx, results)
         if recorded:
             return results
@@ -151,6 +171,29 @@ class FunctionCtx(Node):
 
     def run_recorded(self, grads: tuple):
         return self.backward(self, *grads)
+
+
+class _SavedOnceCtx(FunctionCtx):
+    """The node of a Function with ``clear_saved_tensors_on_access = True``: the first read of
+    ``saved_tensors`` releases them (only the reader's references keep them alive); a second
+    read raises PyTorch's error."""
+
+    _saved_read = False
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._in_jvp:
+            return self._saved_for_forward
+        if self._saved_read:
+            raise RuntimeError(
+                "saved_tensors can only be accessed once when clear_saved_tensors_on_access=True "
+                "is set on the autograd.Function. Either access saved_tensors only once, or set "
+                "clear_saved_tensors_on_access=False."
+            )
+        tensors = FunctionCtx.saved_tensors.fget(self)
+        self._saved_read = True
+        self._saved = None
+        return tensors
 
 
 class _SavedOutput(tuple):
@@ -236,23 +279,57 @@ def _broadcasts_to(shape: tuple, grad_shape: tuple) -> bool:
 class Function:
     """A custom differentiable operation, as ``torch.autograd.Function``.
 
-    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` and call
-    ``MyFunction.apply(*args)``. ``forward`` runs under no_grad on Tensors; ``backward`` returns
-    one gradient per forward argument (``None`` for non-tensors) and may use any Tensor ops, so
-    it can itself be differentiated (``create_graph=True``). The node is ``<Name>Backward``.
-    A forward that modifies an input in place says so with ``ctx.mark_dirty(input)`` and
-    returns it: that tensor object becomes the output.
+    Subclass it with static ``forward`` and ``backward(ctx, *grad_outputs)`` and call
+    ``MyFunction.apply(*args)``. Either ``forward(ctx, *args)`` sets up ``ctx`` itself, or
+    ``forward(*args)`` computes and a static ``setup_context(ctx, inputs, output)`` sets up
+    ``ctx`` (PyTorch 2's separate style; ``apply`` then binds the arguments to forward's
+    signature, defaults included, and ``inputs`` is that tuple). ``forward`` runs under no_grad
+    on Tensors; ``backward`` (or its alias ``vjp``) returns one gradient per forward argument
+    (``None`` for non-tensors) and may use any Tensor ops, so it can itself be differentiated
+    (``create_graph=True``; see ``once_differentiable`` for a backward that cannot). The node is
+    ``<Name>Backward``. A forward that modifies an input in place says so with
+    ``ctx.mark_dirty(input)`` and returns it: that tensor object becomes the output. Forward
+    AD calls the static ``jvp(ctx, *tangents)`` (autograd/function_forward_ad.py).
     """
+
+    # Class options, as PyTorch's: ``backward`` receives its gradients as one list that it may
+    # empty as it goes; ``ctx.saved_tensors`` can be read once, and then lets the tensors go.
+    boxed_grads_call = False
+    clear_saved_tensors_on_access = False
+    # Whether ``gradienti.func.vmap`` may run forward and backward on batched tensors as they
+    # are (instead of a ``vmap`` staticmethod).
+    generate_vmap_rule = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        cls._backward_cls = type(f"{cls.__name__}Backward", (FunctionCtx,), {"_function": cls})
+        base = _SavedOnceCtx if cls.clear_saved_tensors_on_access else FunctionCtx
+        cls._backward_cls = type(f"{cls.__name__}Backward", (base,), {"_function": cls})
+
+    def __init__(self, *args, **kwargs) -> None:
+        warnings.warn(
+            f"{type(self)} should not be instantiated. Methods on autograd functions are all "
+            "static, so you should invoke them on the class itself. Instantiating an autograd "
+            "function will raise an error in a future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
 
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(*args, **kwargs):
         raise NotImplementedError(
             "You must implement the forward function for custom autograd.Function."
         )
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -261,8 +338,42 @@ class Function:
             "autograd.Function to use it with backward mode AD."
         )
 
+    vjp = backward  # the same method under its other name: define one of the two
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError(
+            "To use autograd.Function with vmap, you must either override the vmap "
+            "staticmethod or set generate_vmap_rule=True."
+        )
+
+    @classmethod
+    def _vjp_function(cls):
+        """The user's backward formula: ``backward`` or ``vjp``, not both (PyTorch's error)."""
+        backward, vjp = cls.backward, cls.vjp
+        if vjp is Function.vjp:
+            return backward
+        if backward is not Function.backward:
+            raise RuntimeError(
+                "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. "
+                "You should only implement one of them."
+            )
+        return vjp
+
     @classmethod
     def apply(cls, *args, **kwargs):
+        separate = cls.setup_context is not Function.setup_context
+        if separate:
+            args, kwargs = bound_arguments(cls.forward, args, kwargs)
+        if kwargs:
+            args = positional_arguments(cls.forward, args, kwargs, not separate)
         ctx = cls._backward_cls()
         ctx.needs_input_grad = tuple(
             isinstance(argument, Tensor) and argument._edge is not None for argument in args
@@ -270,7 +381,11 @@ class Function:
         previous = grad_state.enabled
         grad_state.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if FORWARD.token is None:
+                outputs = run_forward(cls, ctx, args, separate)
+            else:
+                with suspended():  # forward's ops compute no tangents: jvp gives them
+                    outputs = run_forward(cls, ctx, args, separate)
         finally:
             grad_state.enabled = previous
         recording = previous and any(ctx.needs_input_grad)
@@ -278,11 +393,38 @@ class Function:
         items = (outputs,) if single else outputs
         dirty = _checked_marks(ctx, args, items, recording)
         for tensor in dirty:  # PyTorch counts the forward's in-place change once more
-            versions.bump(tensor._as_array())
-        if not recording:
+            versions.bump(tensor._as_array(), by=ctx if recording else None)
+        tangents = None
+        if FORWARD.token is not None:
+            tangents = compute_output_tangents(ctx, cls, args, items, dirty)
+        if ctx._saved_for_forward:
+            ctx._saved_for_forward = ()  # only jvp reads them, as in PyTorch
+        if recording:
+            results = _record(ctx, args, items, dirty)
+        elif any(isinstance(item, Tensor) and _is_argument(item, args) for item in items):
+            results = _unrecorded(args, items, dirty)
+        elif tangents is None:
             return outputs
-        results = _record(ctx, args, items, dirty)
+        else:
+            results = items
+        if tangents is not None:
+            set_tangents(results, tangents)
         return results[0] if single else tuple(results)
+
+
+def _is_argument(tensor, args: tuple) -> bool:
+    return any(tensor is argument for argument in args)
+
+
+def _unrecorded(args: tuple, items: tuple, dirty: list) -> list:
+    """The outputs when no graph is recorded: an input returned as is (not modified in place)
+    is a new tensor on its data, as PyTorch's view of it."""
+    return [
+        wrap(item._data, NO_EDGE)
+        if isinstance(item, Tensor) and _is_argument(item, args) and not _is_argument(item, dirty)
+        else item
+        for item in items
+    ]
 
 
 def _checked_marks(ctx, args: tuple, items: tuple, recording: bool) -> list:

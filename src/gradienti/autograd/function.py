@@ -1,6 +1,6 @@
 """``gradienti.autograd.function``, PyTorch's path for custom Functions (``Function``,
-``FunctionCtx``, defined in custom_function.py) and the graph's nodes (``Node``; defined in
-gradienti/graph/node.py, below Tensor)."""
+``FunctionCtx``, defined in custom_function.py; ``once_differentiable``) and the graph's
+nodes (``Node``; defined in gradienti/graph/node.py, below Tensor)."""
 
 from ..graph.node import (  # noqa: F401 - the public path of these names
     CONFORM_ONLY,
@@ -19,3 +19,4 @@ from ..graph.node import (  # noqa: F401 - the public path of these names
     next_sequence_number,
 )
 from .custom_function import Function, FunctionCtx  # noqa: F401
+from .once_differentiable import once_differentiable  # noqa: F401
