@@ -133,6 +133,9 @@ class Node:
     num_outputs = 1
     # Whether the output is a view of the (first) input: in-place ops treat it as its base.
     is_view = False
+    # For the views a custom Function makes (an input returned as is), the Function's name:
+    # PyTorch refuses to modify such a view in place.
+    view_function_name = None
     # Whether reading the saved values raises once they are released (a custom Function's
     # ``ctx.saved_tensors``): then the engine lets a released node run again, as PyTorch
     # does when its backward reads nothing it saved.

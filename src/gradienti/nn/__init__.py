@@ -1,6 +1,6 @@
 """``gradienti.nn``: modules, parameters, losses and ``functional``, with PyTorch's API."""
 
-from . import functional, init, utils
+from . import functional, init, modules, utils
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout

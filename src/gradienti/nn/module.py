@@ -7,6 +7,13 @@ from collections import OrderedDict
 from ..backend import dtype, float16, float32, float64
 from ..graph.grad_mode import no_grad
 from ..tensor import Tensor
+from .module_hooks import (
+    GLOBAL_BACKWARD_HOOKS,
+    GLOBAL_BACKWARD_PRE_HOOKS,
+    RemovableHandle,
+    call_with_hooks,
+    new_handle,
+)
 from .module_state import load_own_state, load_state, save_state
 from .parameter import Parameter
 
@@ -28,33 +35,6 @@ def _typename(value) -> str:
     module = type(value).__module__
     name = type(value).__qualname__
     return name if module in ("builtins", None) else f"{module}.{name}"
-
-
-class RemovableHandle:
-    """Returned by the Module hook registrations; ``remove()`` unregisters the hook."""
-
-    next_id = 0
-
-    def __init__(self, *dicts) -> None:
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-        self._dicts = dicts
-
-    def remove(self) -> None:
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.remove()
-
-
-def _new_handle(hooks: dict, hook, extra: dict) -> RemovableHandle:
-    handle = RemovableHandle(hooks, extra)
-    hooks[handle.id] = hook
-    return handle
 
 
 class Module:
@@ -83,6 +63,9 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = {}
         d["_forward_pre_hooks_with_kwargs"] = {}
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_is_full_backward_hook"] = None
 
     # ------------------------------------------------------------------ forward
     def forward(self, *input):
@@ -91,45 +74,43 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        for key, hook in list(self._forward_pre_hooks.items()):
-            if self._forward_pre_hooks_with_kwargs.get(key):
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError(
-                            "forward pre-hook must return None or a tuple of (new_args, "
-                            f"new_kwargs), but got {result}."
-                        )
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for key, hook in list(self._forward_hooks.items()):
-            if self._forward_hooks_with_kwargs.get(key):
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+        if (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+            or GLOBAL_BACKWARD_HOOKS
+            or GLOBAL_BACKWARD_PRE_HOOKS
+        ):
+            return call_with_hooks(self, args, kwargs)  # nn/module_hooks.py
+        return self.forward(*args, **kwargs)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        handle = _new_handle(self._forward_pre_hooks, hook, self._forward_pre_hooks_with_kwargs)
+        handle = new_handle(
+            self._forward_pre_hooks, hook, self._forward_pre_hooks_with_kwargs, prepend=prepend
+        )
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        handle = _new_handle(self._forward_hooks, hook, self._forward_hooks_with_kwargs)
+        handle = new_handle(
+            self._forward_hooks, hook, self._forward_hooks_with_kwargs, prepend=prepend
+        )
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are
+        computed; it may return a new ``grad_output``."""
+        return new_handle(self._backward_pre_hooks, hook, prepend=prepend)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's
+        positional tensor inputs are computed; it may return a new ``grad_input``."""
+        self._is_full_backward_hook = True
+        return new_handle(self._backward_hooks, hook, prepend=prepend)
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name: str, param) -> None:
@@ -499,3 +480,6 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in ("_backward_pre_hooks", "_backward_hooks"):  # a module pickled before them
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_is_full_backward_hook", None)

@@ -32,9 +32,9 @@ def assign_in_place(tensor, result):
     Either way the old memory's version goes up, so a node that saved it refuses to run
     backward, with PyTorch's "modified by an inplace operation" error.
     """
-    node = edge_parts(tensor._edge)[0]
+    node, output_nr = edge_parts(tensor._edge)
     if grad_state.enabled and node is not None:
-        _refuse_in_place_on_leaf_or_view(node)
+        _refuse_in_place_on_leaf_or_view(node, output_nr)
     old = tensor._data
     values = result._data
     if values.shape != old.shape:  # the operands broadcast to more than this tensor holds
@@ -100,15 +100,25 @@ def _carry_tangent(tensor, result) -> None:
     versions.bump(target)
 
 
-def _refuse_in_place_on_leaf_or_view(node) -> None:
-    """PyTorch's errors for an in-place op on a leaf that requires grad, or on a view of one;
-    gradienti does not yet write through a view of a tensor that requires grad."""
+def _refuse_in_place_on_leaf_or_view(node, output_nr: int = 0) -> None:
+    """PyTorch's errors for an in-place op on a leaf that requires grad, on a view of one, or
+    on a view a custom Function made; gradienti does not yet write through a view of a tensor
+    that requires grad."""
     if type(node) is AccumulateGrad:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
     if not node.is_view:
         return
+    if node.view_function_name is not None:
+        raise RuntimeError(
+            f"Output {output_nr} of {node.view_function_name} is a view and is being modified "
+            "inplace. This view was created inside a custom Function (or because an input was "
+            "returned as-is) and the autograd logic to handle view+inplace would override the "
+            "custom backward associated with the custom Function, leading to incorrect "
+            "gradients. This behavior is forbidden. You can fix this by cloning the output of "
+            "the custom Function."
+        )
     while node.is_view:
         node = edge_parts(node._next[0])[0]
         if node is None:
