@@ -29,6 +29,7 @@ from .apply import unary
 from .declare import Cli, declare
 from .elementwise import where
 from .explain_rule import ATOM, Rule, num, unary_rule
+from .jvp_rules import elementwise_jvp
 from .pointwise import not_implemented
 from .special import erf_any, erf_array
 
@@ -61,6 +62,7 @@ def _softplus_array(x):
 class SoftplusBackward0(Op):
     __slots__ = ("beta", "threshold")
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -78,6 +80,7 @@ class SoftplusBackward0(Op):
 class LogSigmoidBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -93,6 +96,7 @@ class LogSigmoidBackward0(Op):
 class SiluBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -109,6 +113,7 @@ class SiluBackward0(Op):
 class GeluBackward0(Op):
     __slots__ = ("approximate",)
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -135,6 +140,7 @@ class GeluBackward0(Op):
 class LeakyReluBackward0(Op):
     __slots__ = ("negative_slope",)
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -149,6 +155,7 @@ class LeakyReluBackward0(Op):
 class EluBackward0(Op):
     __slots__ = ("alpha",)
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -167,6 +174,7 @@ class EluBackward0(Op):
 class HardtanhBackward0(Op):
     __slots__ = ("min_val", "max_val")
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):

@@ -22,6 +22,7 @@ from ..tensor import Tensor, wrap
 from .apply import nary, unary
 from .declare import explain_nodes
 from .explain_rule import Rule, unary_rule
+from .jvp_rules import diagonal_shares, elementwise_jvp
 
 # The epsilon of PyTorch's double backward formulas (FunctionsManual.cpp: a double), and of
 # its backward kernel (Loss.cpp: ``constexpr float EPSILON``, so 1e-12 rounded to float32,
@@ -61,6 +62,21 @@ class BinaryCrossEntropyBackward0(Op):
             grad_y = _target_gradient(g, x, ctx.weight, ctx.reduction)
         return grad_x, grad_y
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # PyTorch's: each element's derivatives in x and y times the tangents, summed, then
+        # reduced as the loss is.
+        (x, y), (tangent_x, tangent_y) = primals, tangents
+        tangent = None
+        if tangent_x is not None:
+            node = BinaryCrossEntropyBackwardBackward0()
+            node.reduction, node.weight = "none", ctx.weight
+            tangent = nary(node, tangent_x, x, y)
+        if tangent_y is not None:
+            share = _target_gradient(tangent_y, x, ctx.weight, "none")
+            tangent = share if tangent is None else tangent + share
+        return _reduce_tensor(tangent, ctx.reduction)
+
 
 class BinaryCrossEntropyBackwardBackward0(Op):
     """The input's gradient ``g * (x - y) / max((1 - x) * x, eps)`` as an op of ``(g, x, y)``;
@@ -95,6 +111,19 @@ class BinaryCrossEntropyBackwardBackward0(Op):
             grad_y = _mean_over(grad_y, x, reduction)
         return grad_g, grad_x, grad_y
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # Linear in g: the op itself on g's tangent. Elementwise in x and y (g, a reduced
+        # loss's gradient, spread over the elements): their VJP with the tangent for gg.
+        (_, x, y), tangent_g = primals, tangents[0]
+        tangent = diagonal_shares(ctx, primals, out, tangents, (1, 2))
+        if tangent_g is not None:
+            node = BinaryCrossEntropyBackwardBackward0()
+            node.reduction, node.weight = ctx.reduction, ctx.weight
+            share = nary(node, tangent_g, x, y)
+            tangent = share if tangent is None else tangent + share
+        return tangent
+
 
 def _input_gradient(g, x, y, weight, reduction: str):
     """PyTorch's ``binary_cross_entropy_backward``, on arrays."""
@@ -115,6 +144,7 @@ class LogitBackward0(Op):
 
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -158,6 +188,13 @@ def _numel(x) -> int:
 def _mean_over(values, x, reduction: str):
     """``values / numel(x)`` for a mean (PyTorch divides each element's gradient)."""
     return values / _numel(x) if reduction == "mean" else values
+
+
+def _reduce_tensor(loss, reduction: str):
+    """``_reduce`` of a Tensor (a tangent), recorded; None stays None (a zero tangent)."""
+    if loss is None or reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
 
 
 def _reduce(loss, reduction: str):

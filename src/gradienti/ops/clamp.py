@@ -16,6 +16,7 @@ from .apply import binary, nary, unary
 from .declare import Cli, declare
 from .elementwise import where
 from .explain_rule import ATOM, Rule, binary_rule, num
+from .jvp_rules import elementwise_jvp
 from .pointwise import check_broadcast
 
 
@@ -24,6 +25,7 @@ class ClampBackward1(Op):
 
     __slots__ = ("min", "max")
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -50,6 +52,7 @@ class ClampBackward0(Op):
 
     __slots__ = ("has_min", "has_max")
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x, low, high):
@@ -82,6 +85,7 @@ class ClampBackward0(Op):
 class ClampMinBackward0(Op):
     __slots__ = ("min",)
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -96,6 +100,7 @@ class ClampMinBackward0(Op):
 class ClampMaxBackward0(Op):
     __slots__ = ("max",)
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -110,6 +115,7 @@ class ClampMaxBackward0(Op):
 class ClampMinBackward1(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
     function = xp.maximum
 
     @staticmethod
@@ -123,6 +129,7 @@ class ClampMinBackward1(Op):
 class ClampMaxBackward1(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
     function = xp.minimum
 
     @staticmethod

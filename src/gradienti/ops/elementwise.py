@@ -20,12 +20,14 @@ from . import shape as _shape
 from .apply import as_operand, binary, raise_if_not_broadcastable, unary, unary_op
 from .declare import Cli, declare
 from .explain_rule import ATOM, MUL, Rule, binary_rule, unary_rule
+from .jvp_rules import elementwise_jvp, linear
 from .pointwise_table import checked_function, row, table
 
 
 class AddBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(elementwise_jvp)
 
     function = operator.add  # the forward: a + b
 
@@ -39,6 +41,7 @@ class AddBackward0(Op):
 class SubBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(elementwise_jvp)
 
     function = operator.sub  # the forward: a - b
 
@@ -54,6 +57,7 @@ class RsubBackward1(Op):
 
     __slots__ = ("other",)
     save = SAVE_NOTHING
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -67,6 +71,7 @@ class RsubBackward1(Op):
 class MulBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
     lean_inputs = 1
 
     function = operator.mul  # the forward: a * b
@@ -83,6 +88,7 @@ class MulBackward0(Op):
 class DivBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
     lean_inputs = 2
 
     function = operator.truediv  # the forward: a / b
@@ -105,6 +111,7 @@ def _reciprocal(x):
 class NegBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(elementwise_jvp)
 
     function = operator.neg  # the forward: -x
 
@@ -146,6 +153,7 @@ class PowBackward0(Op):
 
     __slots__ = ("exponent",)
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -176,6 +184,7 @@ class PowBackward1(Op):
 
     __slots__ = ()
     save = SAVE_BOTH
+    jvp = staticmethod(elementwise_jvp)
 
     function = operator.pow  # the forward: a**b
 
@@ -197,6 +206,7 @@ class PowBackward2(Op):
 
     __slots__ = ("base",)
     save = SAVE_OUTPUT
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -215,6 +225,7 @@ class PowBackward2(Op):
 class SigmoidBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    jvp = staticmethod(elementwise_jvp)
     promotes_integers = True
 
     @staticmethod
@@ -256,6 +267,7 @@ def _one_like(array):
 class ReluBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -281,6 +293,7 @@ _SAME_SIZE_INTEGERS = {2: xp.int16, 4: xp.int32, 8: xp.int64}
 class AbsBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     function = xp.abs  # the forward: xp.abs(x)
 
@@ -294,6 +307,7 @@ class AbsBackward0(Op):
 class SignBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -322,10 +336,17 @@ class ToCopyBackward0(Op):
     def backward(ctx, g):
         return _shape.cast(g, ctx.input_dtype)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # The tangent converted as the value was; an integral or bool result has none.
+        (tangent,) = tangents
+        return tangent.to(out.dtype) if out._data.dtype.kind == "f" else None
+
 
 class CloneBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)  # a copy's tangent is a copy of the tangent
 
     @staticmethod
     def forward(ctx, x):
@@ -341,6 +362,7 @@ class WhereBackward0(Op):
 
     __slots__ = ("condition",)
     save = SAVE_NOTHING
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, a, b):

@@ -12,7 +12,7 @@ zeros standing in for the missing ones, is that sum.
 from __future__ import annotations
 
 from ..backend import xp
-from ..graph.node import NO_EDGE, Node
+from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_OUTPUT, Node
 from ..tensor import Tensor, wrap
 from .apply import nary, unary, unary_multi
 
@@ -74,3 +74,57 @@ def linear_multi(ctx, primals, out, tangents):
 def linear_nary(ctx, primals, out, tangents):
     """JVP of an op linear in all of its inputs together (cat, stack)."""
     return nary(same_op(ctx), *filled(primals, tangents))
+
+
+# ---------------------------------------------------------------------- elementwise ops
+# An elementwise op's Jacobian in each input is diagonal (after broadcasting: the input's
+# tangent broadcasts as the input did), so J·t is the VJP's formula with t in place of the
+# gradient: PyTorch's ``auto_element_wise``. The VJP is run as written, on a stand-in of the
+# node that reads as the VJP expects: parameters, saved values, which inputs want a gradient.
+_WANTED = True  # any non-None value in ``_next``: the VJP computes that input's gradient
+
+
+class _AsVjpContext:
+    """A node as its VJP reads it (``ctx``) when run for a JVP: the node's static parameters
+    (read through), ``_saved`` / ``saved_tensors`` made of the primals and the output as the
+    op's ``save`` declares them, and ``_next`` wanting one input's gradient."""
+
+    __slots__ = ("_node", "_saved", "_next")
+
+    def __init__(self, node, saved: tuple, wanted: tuple) -> None:
+        self._node = node
+        self._saved = saved
+        self._next = wanted
+
+    def __getattr__(self, name: str):
+        return getattr(self._node, name)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return self._saved
+
+
+def diagonal_shares(ctx, primals, out, tangents, inputs=None):
+    """The sum, over the inputs (indices; all by default) that have a tangent, of the op's VJP
+    with that input's tangent for the gradient: the output's tangent from those inputs when
+    the op's Jacobian in each is diagonal. None when none of them has a tangent."""
+    saved = primals if ctx.save & SAVE_INPUTS else ()
+    if ctx.save & SAVE_OUTPUT:
+        saved += (out,)
+    count = len(primals)
+    total = None
+    for index in range(count) if inputs is None else inputs:
+        tangent = tangents[index]
+        if tangent is None:
+            continue
+        wanted = tuple(_WANTED if position == index else None for position in range(count))
+        result = ctx.backward(_AsVjpContext(ctx, saved, wanted), tangent)
+        share = result[index] if type(result) is tuple else result  # bare: the first input's
+        total = share if total is None else total + share
+    return total
+
+
+def elementwise_jvp(ctx, primals, out, tangents):
+    """JVP of an elementwise op: its VJP with each tangent for the gradient, summed over the
+    inputs (for ``jvp = staticmethod(elementwise_jvp)`` on the op class)."""
+    return diagonal_shares(ctx, primals, out, tangents)

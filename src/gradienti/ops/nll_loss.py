@@ -12,10 +12,10 @@ padding has the gradient zero, not 0 * inf, while its mean is 0 / 0, NaN, as PyT
 from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
-from ..graph.grad_mode import grad_state
+from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
-from .apply import nary, replace_saved, unary
+from .apply import nary, record_special, replace_saved, unary
 from .declare import explain_nodes
 from .explain_rule import Rule
 
@@ -41,6 +41,11 @@ class NllLossBackward0(Op):
         if type(g) is Tensor:
             return _apply(type(ctx).vjp_class, ctx, g, saved, input_edge=ctx._next[0])
         return _put(ctx, g, saved)
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # Linear in the input: the loss of the tangent, at the same positions and weights.
+        return _apply(type(ctx), _same_loss(ctx), tangents[0], ctx._saved)
 
 
 class NllLossBackwardBackward0(Op):
@@ -69,6 +74,14 @@ class NllLossBackwardBackward0(Op):
             return grad_g, wrap(xp.zeros(ctx.input_shape, dtype=gg._data.dtype), NO_EDGE)
         return grad_g, xp.zeros(ctx.input_shape, dtype=gg.dtype)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # Linear in g and independent of the loss's input: the op on g's tangent.
+        tangent_g = tangents[0]
+        if tangent_g is None:
+            return None
+        return _apply(type(ctx), _same_loss(ctx), tangent_g, ctx._saved)
+
 
 class NllLoss2DBackward0(NllLossBackward0):
     __slots__ = ()
@@ -89,18 +102,29 @@ def _apply(node_class, like, x: Tensor, saved: tuple, input_edge=NO_EDGE) -> Ten
     the first node itself) and the positions and weights kept as saved values (so that a
     second backward raises PyTorch's error once they are freed). ``input_edge``: the edge
     of the loss's input, the VJP's second input (an input-shaped stand-in carries it)."""
-    node = like if type(like) is node_class else node_class()
-    node.reduction = like.reduction
-    node.input_shape, node.output_shape = like.input_shape, like.output_shape
+    node = like if type(like) is node_class else _same_loss(like, node_class)
     node._saved = saved  # read by forward; unary replaces it, so it is set again below
     if input_edge is NO_EDGE:
-        out = unary(node, x)
+        inputs = (x,)
     else:
         stand_in = xp.broadcast_to(xp.zeros((), dtype=x._data.dtype), like.input_shape)
-        out = nary(node, x, wrap(stand_in, input_edge))
+        inputs = (x, wrap(stand_in, input_edge))
+    if MODES.special:
+        # record_special keeps ``saved`` as given, so the JVP rule (run inside it) reads it.
+        arrays = tuple(value._data for value in inputs)
+        return record_special(node, inputs, arrays, node.forward(node, *arrays), saved)
+    out = unary(node, x) if input_edge is NO_EDGE else nary(node, *inputs)
     if out._edge is node:
         replace_saved(node, saved)
     return out
+
+
+def _same_loss(like, node_class=None):
+    """A fresh node of ``node_class`` (default: ``like``'s) with ``like``'s parameters."""
+    node = (type(like) if node_class is None else node_class)()
+    node.reduction = like.reduction
+    node.input_shape, node.output_shape = like.input_shape, like.output_shape
+    return node
 
 
 def _divide_by_total(value, total):

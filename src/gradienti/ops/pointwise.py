@@ -31,6 +31,7 @@ from .apply import (
 from .declare import Cli, declare
 from .elementwise import where
 from .explain_rule import ATOM, NOT_DIFFERENTIABLE, POW, Rule, binary_rule
+from .jvp_rules import elementwise_jvp
 from .pointwise_table import binary_row, row, table, two_tensor_api, ufunc_binary
 
 LN2 = math.log(2.0)
@@ -42,6 +43,7 @@ class Atan2Backward0(Op):
 
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
     function = xp.arctan2
 
     @staticmethod
@@ -64,6 +66,7 @@ class _Rounding(Op):
 
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def backward(ctx, g):
@@ -109,6 +112,7 @@ class RoundBackward1(_Rounding):
 class FracBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
@@ -123,6 +127,7 @@ class FracBackward0(Op):
 class MaximumBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
     function = xp.maximum  # propagates NaN, as PyTorch
 
     @staticmethod
@@ -139,6 +144,7 @@ class MaximumBackward0(Op):
 class MinimumBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
     function = xp.minimum
 
     @staticmethod
@@ -155,6 +161,7 @@ class MinimumBackward0(Op):
 class NanToNumBackward0(Op):
     __slots__ = ("nan", "posinf", "neginf")
     save = SAVE_INPUTS
+    jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):

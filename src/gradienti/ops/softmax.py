@@ -16,6 +16,7 @@ from ..tensor import Tensor
 from .apply import unary
 from .declare import declare, explain_nodes
 from .explain_rule import Rule
+from .jvp_rules import linear
 from .reduce import as_dtype, keep_dims, one_dim, raw, reduction_dims, sum_keep, without_diagonal
 from .shape import reshape
 
@@ -48,6 +49,12 @@ class SoftmaxBackward0(Op):
         (out,) = ctx.saved_tensors
         return out * (g - sum_keep(g * out, _dims_of(ctx.dim)))
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # J = diag(s) - s s^T is symmetric: J t is the VJP's formula with t for g.
+        (tangent,) = tangents
+        return out * (tangent - sum_keep(tangent * out, _dims_of(ctx.dim)))
+
 
 class LogSoftmaxBackward0(Op):
     __slots__ = ("dim",)
@@ -68,6 +75,12 @@ class LogSoftmaxBackward0(Op):
         # J^T g = g - softmax * sum(g)
         (out,) = ctx.saved_tensors
         return g - xp.exp(out) * sum_keep(g, _dims_of(ctx.dim))
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # J t = t - sum(softmax * t): the tangent less its softmax-weighted mean
+        (tangent,) = tangents
+        return tangent - sum_keep(out.exp() * tangent, _dims_of(ctx.dim))
 
 
 def _softmax_like(name, node_class, input, dim, dtype):
@@ -122,6 +135,14 @@ class LogsumexpBackward0(Op):
         out = keep_dims(out, dims, keepdim, shape)
         return keep_dims(g, dims, keepdim, shape) * xp.exp(x - out)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # d logsumexp = sum(softmax(x) * t) over the dims, softmax(x) = exp(x - out)
+        (x,), (tangent,) = primals, tangents
+        dims = ctx.dims
+        weights = (x - keep_dims(out, dims, ctx.keepdim, ctx.input_shape)).exp()
+        return reshape(sum_keep(tangent * weights, dims), tuple(out.shape))
+
 
 def logsumexp(input, dim, keepdim: bool = False):
     node = LogsumexpBackward0()
@@ -151,6 +172,7 @@ def running(function, x, axis: int, dtype=None):
 class CumsumBackward0(Op):
     __slots__ = ("dim", "dtype", "input_dtype")
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)  # a running sum of the tangent
 
     @staticmethod
     def forward(ctx, x):
@@ -170,6 +192,7 @@ class ReverseCumsumBackward(Op):
 
     __slots__ = ("dim",)
     save = SAVE_NOTHING
+    jvp = staticmethod(linear)
 
     @staticmethod
     def forward(ctx, x):
@@ -216,6 +239,16 @@ class CumprodBackward0(Op):
             grad = _cumprod_vjp(g, x, out, dim)
         return grad if ctx.dtype is None else as_dtype(grad, ctx.input_dtype)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # In the input's dtype where ``dtype=`` widens the output, as PyTorch's (the product
+        # with the output widens it; the caller casts the rest).
+        (x,), (tangent,) = primals, tangents
+        dim = ctx.dim
+        if dim is None or x.shape[dim] == 1:
+            return tangent
+        return _cumprod_jvp(tangent, x, out, dim)
+
 
 def _cumprod_vjp(g, x, out, dim: int):
     """grad_i = sum over j >= i of g_j * prod_{k <= j, k != i} x_k."""
@@ -233,6 +266,20 @@ def _cumprod_vjp(g, x, out, dim: int):
         upper = upper.reshape((n, n) + (1,) * (len(shape) - dim - 1))
         return (g_row * leave_out * upper).sum(dim + 1)
     return _cumprod_vjp_zeros(g, x_raw, raw(out), dim)
+
+
+def _cumprod_jvp(tangent, x, out, dim: int):
+    """d out_j = sum over i <= j of t_i * prod_{k <= j, k != i} x_k (Tensors)."""
+    if not (raw(x) == 0).any():
+        return out * cumsum(tangent / x, dim)  # out_j * sum over i <= j of t_i / x_i
+    # With zeros: the products that leave x_i out, by cumprod, as in _cumprod_vjp; O(n^2).
+    shape = tuple(x.shape)
+    n = shape[dim]
+    leave_out = cumprod(without_diagonal(x, dim), dim + 1)  # [.., i, j, ..]
+    t_column = reshape(tangent, shape[:dim] + (n, 1) + shape[dim + 1 :])
+    upper = xp.triu(xp.ones((n, n), dtype=raw(x).dtype))  # i <= j
+    upper = upper.reshape((n, n) + (1,) * (len(shape) - dim - 1))
+    return (t_column * leave_out * upper).sum(dim)
 
 
 def _cumprod_vjp_zeros(g, x, out, dim: int):

@@ -1,0 +1,219 @@
+"""Op cases: the softmax family through ``nn.functional`` and the losses whose graph is
+PyTorch's (ops/softmax.py, nll_loss.py, binary_cross_entropy.py; cross_entropy, l1_loss in
+nn/functional.py). Run by test_ops.py (finite differences; PyTorch's forward, graph, gradient,
+double backward) and test_forward_ad_ops.py (forward AD, forward over reverse).
+
+Class targets, class weights and probability targets that are not differentiable inputs are
+constants made inside a case's function, the same for both libraries. The losses that
+gradienti composes where PyTorch has a fused node (mse_loss, huber_loss, smooth_l1_loss,
+binary_cross_entropy_with_logits, cross_entropy with probabilities or label smoothing) have
+another graph, so the graph test cannot run them: test_forward_ad_losses.py checks their
+forward AD.
+"""
+
+import numpy as np
+from op_cases import POS, Case
+
+N, C = 3, 5  # a batch of rows, the classes
+
+
+def F(lib):  # noqa: N802 - reads as PyTorch's ``F``
+    return lib.nn.functional
+
+
+def _classes(lib, *shape, seed=0):
+    """Class targets in [0, C), the same for both libraries."""
+    return lib.tensor(np.random.default_rng(seed).integers(0, C, shape))
+
+
+def _weight(lib, like):
+    """Class weights, in the input's dtype."""
+    return lib.tensor([0.5, 2.0, 1.0, 0.25, 1.5], dtype=like.dtype)
+
+
+def _probabilities(lib, like, shape, seed=1):
+    """A constant in (0, 1), in the input's dtype (binary targets, element weights)."""
+    values = np.random.default_rng(seed).uniform(0.1, 0.9, shape)
+    return lib.tensor(values, dtype=like.dtype)
+
+
+_TARGETS = [0, 4, 1]  # one per row: class 1 twice below, for ignore_index
+_TARGETS_IGNORED = [1, 4, 1]
+
+ROWS = (N, C)
+SPATIAL = (2, C, 2, 3)  # (N, C, H, W): nll_loss2d
+SEQUENCE = (2, C, 4)  # (N, C, L): folded into nll_loss2d
+
+# -- the softmax family, nn.functional's forms (Tensor methods: op_cases_reduction.py)
+_SOFTMAX = [
+    Case("F.softmax(x,1)", lambda lib, x: F(lib).softmax(x, 1), ((2, 3, 4),)),
+    Case("F.softmax(x,dim=0)", lambda lib, x: F(lib).softmax(x, dim=0), (ROWS,)),
+    Case(
+        "F.softmax(x,-1,float64)", lambda lib, x: F(lib).softmax(x, -1, dtype=lib.float64), (ROWS,)
+    ),
+    Case("F.log_softmax(x,1)", lambda lib, x: F(lib).log_softmax(x, 1), ((2, 3, 4),)),
+    Case("F.log_softmax(x,dim=-1)", lambda lib, x: F(lib).log_softmax(x, dim=-1), (ROWS,)),
+    Case("F.log_softmax(x,0) 1-d", lambda lib, x: F(lib).log_softmax(x, 0), ((C,),)),
+    Case(
+        "F.log_softmax(x*y,1)*y",
+        lambda lib, x, y: F(lib).log_softmax(x * y, 1) * y,
+        (ROWS, ROWS),
+    ),
+]
+
+# -- cross_entropy with class indices: log_softmax, then nll_loss
+_CROSS_ENTROPY = [
+    Case(
+        "F.cross_entropy(x,t)",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor(_TARGETS)),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,t,sum)",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor(_TARGETS), reduction="sum"),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,t,none)",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor(_TARGETS), reduction="none"),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,t,weight)",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor(_TARGETS), weight=_weight(lib, x)),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,t,ignore_index=1)",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor(_TARGETS_IGNORED), ignore_index=1),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,t,weight,ignore_index,none)",
+        lambda lib, x: F(lib).cross_entropy(
+            x, lib.tensor(_TARGETS_IGNORED), _weight(lib, x), ignore_index=1, reduction="none"
+        ),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,t) 1-d",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor(3)),
+        ((C,),),
+    ),
+    Case(
+        "F.cross_entropy(x,t) spatial",
+        lambda lib, x: F(lib).cross_entropy(x, _classes(lib, 2, 2, 3), weight=_weight(lib, x)),
+        (SPATIAL,),
+    ),
+    Case(
+        "F.cross_entropy(x,t,none) sequence",
+        lambda lib, x: F(lib).cross_entropy(x, _classes(lib, 2, 4), reduction="none"),
+        (SEQUENCE,),
+    ),
+]
+
+# -- nll_loss on any values (it is linear in its input)
+_NLL = [
+    Case("F.nll_loss(x,t)", lambda lib, x: F(lib).nll_loss(x, lib.tensor(_TARGETS)), (ROWS,)),
+    Case(
+        "F.nll_loss(x,t,sum)",
+        lambda lib, x: F(lib).nll_loss(x, lib.tensor(_TARGETS), reduction="sum"),
+        (ROWS,),
+    ),
+    Case(
+        "F.nll_loss(x,t,weight,none)",
+        lambda lib, x: F(lib).nll_loss(x, lib.tensor(_TARGETS), _weight(lib, x), reduction="none"),
+        (ROWS,),
+    ),
+    Case(
+        "F.nll_loss(x,t,weight,ignore_index=1)",
+        lambda lib, x: F(lib).nll_loss(
+            x, lib.tensor(_TARGETS_IGNORED), _weight(lib, x), ignore_index=1
+        ),
+        (ROWS,),
+    ),
+    Case(
+        "F.nll_loss(x*x,t)",
+        lambda lib, x: F(lib).nll_loss(x * x, lib.tensor(_TARGETS)),
+        (ROWS,),
+    ),
+    Case(
+        "F.nll_loss(x,t,ignore_index=2) spatial",
+        lambda lib, x: F(lib).nll_loss(x, _classes(lib, 2, 2, 3, seed=2), ignore_index=2),
+        (SPATIAL,),
+    ),
+    Case(
+        "F.nll_loss(x,t,none) spatial",
+        lambda lib, x: F(lib).nll_loss(x, _classes(lib, 2, 2, 3), reduction="none"),
+        (SPATIAL,),
+    ),
+    Case(
+        "F.nll_loss(x,t,weight) sequence",
+        lambda lib, x: F(lib).nll_loss(x, _classes(lib, 2, 4), _weight(lib, x)),
+        (SEQUENCE,),
+    ),
+]
+
+# -- binary_cross_entropy of probabilities (sigmoid of the input, or a POS input scaled into
+# (0, 1)), against a constant target or a differentiable one
+_BCE = [
+    Case(
+        "F.binary_cross_entropy(sigmoid(x),t)",
+        lambda lib, x: F(lib).binary_cross_entropy(x.sigmoid(), _probabilities(lib, x, ROWS)),
+        (ROWS,),
+    ),
+    Case(
+        "F.binary_cross_entropy(p,t,sum)",
+        lambda lib, x: F(lib).binary_cross_entropy(
+            x / 2.5, _probabilities(lib, x, ROWS), reduction="sum"
+        ),
+        (ROWS,),
+        POS,
+    ),
+    Case(
+        "F.binary_cross_entropy(p,t,weight,none)",
+        lambda lib, x: F(lib).binary_cross_entropy(
+            x.sigmoid(),
+            _probabilities(lib, x, ROWS),
+            weight=_probabilities(lib, x, (C,), seed=2),
+            reduction="none",
+        ),
+        (ROWS,),
+    ),
+    Case(
+        "F.binary_cross_entropy(p,t,weight)",
+        lambda lib, x: F(lib).binary_cross_entropy(
+            x.sigmoid(), _probabilities(lib, x, ROWS), _probabilities(lib, x, ROWS, seed=3)
+        ),
+        (ROWS,),
+    ),
+    Case(
+        "F.binary_cross_entropy(sigmoid(x),sigmoid(y))",
+        lambda lib, x, y: F(lib).binary_cross_entropy(x.sigmoid(), y.sigmoid()),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.binary_cross_entropy(sigmoid(x),sigmoid(y),none)",
+        lambda lib, x, y: F(lib).binary_cross_entropy(x.sigmoid(), y.sigmoid(), reduction="none"),
+        (ROWS, ROWS),
+    ),
+]
+
+# -- l1_loss: PyTorch composes it too (mean of abs of the difference)
+_L1 = [
+    Case(
+        "F.l1_loss(x,t)",
+        lambda lib, x: F(lib).l1_loss(x, _probabilities(lib, x, ROWS) * 5 - 2.5),
+        (ROWS,),
+    ),
+    Case(
+        "F.l1_loss(x,y,sum)", lambda lib, x, y: F(lib).l1_loss(x, y, reduction="sum"), (ROWS, ROWS)
+    ),
+    Case(
+        "F.l1_loss(x,y,none)",
+        lambda lib, x, y: F(lib).l1_loss(x, y, reduction="none"),
+        (ROWS, ROWS),
+    ),
+]
+
+CASES = _SOFTMAX + _CROSS_ENTROPY + _NLL + _BCE + _L1
