@@ -76,6 +76,25 @@ SECTIONS = [
         """,
     ),
     (
+        "Forward mode: the same 72, the other way round",
+        "backward() is *reverse* mode: one pass from the output back to every input. Forward "
+        "mode carries a *tangent* (dx/dx = 1 at the start) forward with the values, through "
+        "every operation as it runs; the output's tangent is dy/dx. "
+        "`gradienti.autograd.forward_ad` is PyTorch's API for it, and `explain` tells it step by "
+        "step:",
+        """
+        import gradienti.autograd.forward_ad as fwAD
+
+        with fwAD.dual_level():
+            x_dual = fwAD.make_dual(torch.tensor(2.0), torch.tensor(1.0))  # x = 2, dx/dx = 1
+            y_dual = 5 * x_dual ** 3 + 2 * x_dual ** 2 + 4 * x_dual + 8
+            print(y_dual)
+            print(f"dy/dx by forward mode: {fwAD.unpack_dual(y_dual).tangent}")
+
+        print(torch.explain(y, names={"x": x, "y": y}, mode="forward"))
+        """,
+    ),
+    (
         "Question 2: what does the gradient mean?",
         "It is dy/dx at x = 2: how fast y changes when x moves. Nudging x by a small step h "
         "changes y by about 72·h:",

@@ -210,6 +210,13 @@ def _grad(args: argparse.Namespace) -> int:
     for name, size in sizes.items():
         if size > MAX_ELEMENTS:
             raise _Failure(f"variable {name!r} has {size} elements; the limit is {MAX_ELEMENTS}")
+    if args.mode == "forward" and args.order == 2:
+        raise _Failure("--mode forward computes first derivatives; --order 2 needs --mode reverse")
+    if args.mode == "forward" and sum(sizes.values()) > MAX_HESSIAN_ELEMENTS:
+        raise _Failure(
+            f"--mode forward takes at most {MAX_HESSIAN_ELEMENTS} elements in all the variables "
+            f"(one forward pass each); these have {sum(sizes.values())}"
+        )
     if args.order == 2 and sum(sizes.values()) > MAX_HESSIAN_ELEMENTS:
         raise _Failure(
             f"--order 2 takes at most {MAX_HESSIAN_ELEMENTS} elements in all the variables "
@@ -260,8 +267,16 @@ def _grad(args: argparse.Namespace) -> int:
             )
         )
     first = [gradienti.zeros_like(x) if g is None else g.detach() for x, g in zip(inputs, grads)]
+    if args.mode == "forward":
+        first = _forward_derivatives(expression, variables, dtype)
     for name, g in zip(names, first):
         _print_value(f"{df}/d{name}", g)
+    if args.mode == "forward" and inputs:
+        passes = sum(x.numel() for x in inputs)
+        print(
+            f"(forward mode: {passes} forward pass{'es' if passes != 1 else ''}, one per element "
+            "of the variables; reverse mode: 1 backward pass)"
+        )
 
     if args.order == 2:
         second = _second_derivatives(inputs, grads)
@@ -279,7 +294,8 @@ def _grad(args: argparse.Namespace) -> int:
         named = {**variables, "f": value}
         if total is not value:
             named["sum(f)"] = total
-        print(explain(total, names=named))
+        modes = {"mode": "forward"} if args.mode == "forward" else {}
+        print(explain(total, names=named, **modes))
     if make_dot is not None:
         for x, g in zip(inputs, first):
             x.grad = g  # so that the picture shows the gradients (after explain: it reads .grad)
@@ -290,6 +306,31 @@ def _grad(args: argparse.Namespace) -> int:
         _write_picture(dot, path, fmt)
         print(f"The picture of the graph: {path}{note}")
     return 0
+
+
+def _forward_derivatives(expression, variables: dict, dtype) -> list:
+    """The derivatives of sum(f) by forward mode: per element of each variable, one forward
+    pass with that element's tangent 1 (every other 0); the tangent of sum(f) is the
+    derivative."""
+    forward_ad = gradienti.autograd.forward_ad
+    plain = {name: x.detach() for name, x in variables.items()}
+    results = []
+    for name, x in plain.items():
+        column = xp.zeros(x.numel(), dtype=x.numpy().dtype)
+        for k in range(x.numel()):
+            seed = xp.zeros(x.numel(), dtype=column.dtype)
+            seed[k] = 1
+            with forward_ad.dual_level():
+                tangent = gradienti.from_numpy(seed.reshape(tuple(x.shape)))
+                inputs = {**plain, name: forward_ad.make_dual(x, tangent)}
+                value = expression.evaluate(inputs, dtype=dtype)
+                if isinstance(value, gradienti.Tensor):
+                    total = value.sum() if value.dim() else value
+                    derivative = forward_ad.unpack_dual(total).tangent
+                    if derivative is not None:
+                        column[k] = derivative.item()
+        results.append(gradienti.from_numpy(column.reshape(tuple(x.shape))))
+    return results
 
 
 def _shown(name: str, value, raw: str) -> str:
@@ -348,7 +389,7 @@ def _grad_argv(rest: list[str]) -> list[str]:
     """Options first, then ``--`` and the positional arguments in their order, so that an
     expression may start with '-' (``-x**2``) and options may come after NAME=VALUE."""
     flags = {"-h", "--help", "--explain"}
-    valued = {"--order", "--graph", "--dtype"}
+    valued = {"--order", "--graph", "--dtype", "--mode"}
     options: list[str] = []
     positional: list[str] = []
     i = 0
@@ -395,6 +436,7 @@ operators: + - * / ** and parentheses. functions:
 examples:
   gradienti grad "5*x**3 + 2*x**2 + 4*x + 8" x=2
   gradienti grad "x*y + sin(x)" x=1 y=2 --order 2
+  gradienti grad "5*x**3 + 2*x**2 + 4*x + 8" x=2 --mode forward --explain
   gradienti grad "sum(w*v) + sigmoid(b)" w=1,2,3 v=0.5,-1,2 b=0 --graph graph.svg
   gradienti grad "-x**2" x=3        (an expression may start with '-')
 
@@ -458,6 +500,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grad.add_argument(
         "--dtype", choices=("float32", "float64"), default="float32", help="default: float32"
+    )
+    grad.add_argument(
+        "--mode",
+        choices=("reverse", "forward"),
+        default="reverse",
+        help="reverse (backward(), the default) or forward mode: one pass per input element, "
+        "carrying tangents; with --explain, the tangents step by step",
     )
     grad.set_defaults(run=_grad)
     return parser

@@ -33,6 +33,7 @@ from ..autograd.schedule import nodes_leading_to, run_backward
 from ..backend import xp
 from ..graph.node import AccumulateGrad, edge_parts
 from ..tensor import Tensor
+from .explain_forward import explain_forward
 from .explain_rules import (
     ATOM,
     SUBSCRIPTS,
@@ -278,14 +279,23 @@ def _reachable(root) -> list:
     return sorted(seen, key=lambda node: -node._seq)
 
 
-def explain(output, inputs=None, gradient=None, *, names=None, max_steps=None) -> Explanation:
+def explain(
+    output, inputs=None, gradient=None, *, names=None, max_steps=None, mode="reverse"
+) -> Explanation:
     """Tell the backward pass of ``output`` step by step, without running it.
 
     ``inputs``: only the nodes that lead to these tensors (as ``autograd.grad``); ``gradient``:
     the starting gradient (default 1, or ones for a non-scalar output); ``names``: a mapping
     such as ``locals()`` naming the tensors (leaves not named are x0, x1, ...); ``max_steps``:
     how many steps the text shows (all are computed). Changes no ``.grad``; the graph stays.
+    ``mode="forward"`` tells forward-mode AD instead: one forward pass per tensor of ``inputs``
+    (default: every leaf), carrying tangents oldest operation first (viz/explain_forward.py).
     """
+    if mode == "forward":
+        reverse = explain(output, gradient=gradient, names=names)
+        return explain_forward(reverse, output, _forward_inputs(inputs, reverse))
+    if mode != "reverse":
+        raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     if not isinstance(output, Tensor):
         raise TypeError(f"explain() expects a Tensor, got {type(output).__name__}")
     if output._edge is None:
@@ -323,9 +333,29 @@ def explain(output, inputs=None, gradient=None, *, names=None, max_steps=None) -
     footer = footer_lines(totals, names_, output, "values freed" if freed else "not computed")
     notes = {step.node: node_note(step) for step in steps}
     out_name = names_.user.get(edge_parts(output._edge)) or "output"
-    return Explanation(
+    explanation = Explanation(
         steps, totals, notes, header, footer, reason is not None, max_steps, out_name
     )
+    names_.known = known
+    explanation.names = names_  # (the forward-mode explanation tells the graph in its names)
+    return explanation
+
+
+def _forward_inputs(inputs, reverse) -> list:
+    """The tensors a forward-mode explanation seeds, one pass each: ``inputs``, else the
+    leaves that require grad, in the order they were created."""
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        for tensor in inputs:
+            node = edge_parts(tensor._edge)[0] if isinstance(tensor, Tensor) else None
+            if node is None or node not in reverse.names.display:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+        return inputs
+    leaves = sorted(
+        (step.node for step in reverse.steps if type(step.node) is AccumulateGrad),
+        key=lambda node: node._seq,
+    )
+    return [node.variable for node in leaves if node.variable is not None]
 
 
 def _targets(inputs, root):
