@@ -28,6 +28,10 @@ CASES: list[Case] = [
     Case("x.prod(1, dtype=float64)", lambda lib, x: x.prod(1, dtype=lib.float64), (S,), NONZERO),
     Case("x.prod() 0-d", lambda lib, x: x.prod(), ((),), NONZERO),
     Case("x.prod(0) 0-d", lambda lib, x: x.prod(0), ((),), NONZERO),
+    # (SMALL_INT: zeros, the products of the others read without a division; a polynomial, so
+    # finite differences hold)
+    Case("x.prod() zeros", lambda lib, x: x.prod(), (S,), SMALL_INT),
+    Case("x.prod(1) zeros", lambda lib, x: x.prod(1), (S3,), SMALL_INT),
     # -- var and std
     Case("x.var()", lambda lib, x: x.var(), (S3,)),
     Case("var(x)", lambda lib, x: lib.var(x), (V,)),

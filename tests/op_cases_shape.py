@@ -156,6 +156,11 @@ CASES: list[Case] = [
     Case("y[1]=3.0", lambda lib, x: _put(x * 1, 1, 3.0) * 1, (M,)),
     Case("y[0,[1,2]]=v", lambda lib, x, v: _put(x * 1, (0, [1, 2]), v) * 1, (M, (2,))),
     Case(
+        "y[...]=v broadcast (CopyBackwards)", lambda lib, x, v: _put(x * 1, ..., v) * 1, (M, (4,))
+    ),
+    Case("y[...]=2.5 (FillBackward3)", lambda lib, x: _put(x * 1, ..., 2.5) * x, (M,)),
+    Case("y.copy_(v) broadcast", lambda lib, x, v: (x * 1).copy_(v) * x, (M, (3, 1))),
+    Case(
         "x.index_put((i,),v)",
         lambda lib, x, v: x.index_put((_i(lib, [0, 2]),), v),
         (M, (2, 4)),

@@ -18,6 +18,7 @@ from ..random import normal_values, uniform_values
 from ..tensor import Tensor, wrap
 from .apply import raise_if_not_broadcastable
 from .declare import declare
+from .indexing import CopyBackwards, put
 
 _ndarray = xp.ndarray
 
@@ -166,8 +167,8 @@ def clamp_(input, min=None, max=None):  # noqa: A002 - PyTorch's names
 
 
 def copy_(input, src, non_blocking: bool = False):
-    """Copy ``src`` (broadcast, cast to this dtype) into ``input``; differentiable in src: it is
-    ``input[...] = src``, recorded as PyTorch's CopyBackwards."""
+    """Copy ``src`` (broadcast, cast to this dtype) into ``input``; differentiable in src,
+    recorded as PyTorch's CopyBackwards (a number: ``input[...] = src``)."""
     if isinstance(src, Tensor):
         shape = input._data.shape
         try:
@@ -180,7 +181,14 @@ def copy_(input, src, non_blocking: bool = False):
                 f"output with shape {list(shape)} doesn't match the broadcast shape "
                 f"{list(broadcast)}"
             )
-    elif is_number(src):
+        # One CopyBackwards straight to src, which broadcasts inside the write (the engine
+        # sums its gradient back), as PyTorch records it.
+        node = CopyBackwards()
+        node.steps = ()
+        node.key = None
+        node.accumulate = False
+        return input._assign_in_place(put(node, input, src))
+    if is_number(src):
         check_number(src, "copy_", "other", 1)  # PyTorch's OverflowError for 2**70
     else:
         raise wrong_type("copy_", "other", "Tensor", src, 1)
