@@ -109,6 +109,15 @@ def test_fills_leave_a_zero_tangent(fill):
     _compare(scenario)
 
 
+def _non_differentiable_update(lib):
+    """embedding's max_norm renormalises the weight in place, not differentiably: the weight
+    keeps its tangent."""
+    t = lib.tensor([[1.0, -1.0], [0.5, 2.0], [1.5, 0.25]])
+    w = lib.autograd.forward_ad.make_dual(lib.tensor([[3.0, 4.0], [0.1, 0.2], [1.0, -2.0]]), t)
+    out = lib.nn.functional.embedding(lib.tensor([0, 1]), w, max_norm=1.0)
+    return {"w": w, "w'": _tangent(lib, w), "t given to make_dual": t, "out": out}
+
+
 def _copy_dual(lib):
     x = lib.zeros(2, 3)
     x.copy_(_dual(lib, B, TB))  # broadcast
@@ -264,6 +273,7 @@ SCENARIOS = {
     "plain.mul_(plain)": _plain_stays_plain,
     "float32.add_(float64 dual)": _float64_tangent_into_float32,
     "0-d mul_": _zero_d,
+    "embedding max_norm keeps the weight's tangent": _non_differentiable_update,
     "plain.copy_(dual) broadcast": _copy_dual,
     "dual.copy_(plain), dual.copy_(dual)": _copy_into_dual,
     "x[:, 1:] = dual": _setitem_slice,

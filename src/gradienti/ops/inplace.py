@@ -75,29 +75,40 @@ def _carry_tangent(tensor, result) -> None:
     """Under a forward-AD level: ``tensor`` ends with the tangent of ``result``, as PyTorch's
     in-place ops update the tangent in place. A tangent the tensor already had is written into
     (so the tangent given to ``make_dual``, and the tangents of views sharing its memory, see
-    the change, as in PyTorch), zeros where the result has none (``x.zero_()``, ``x.fill_(2)``,
-    ``x.copy_(plain)``); otherwise the tensor takes the result's tangent (a tensor that had
-    none, ``plain.add_(dual)``; a tangent that requires grad, so that its graph is kept)."""
+    the change, as in PyTorch); a tensor without one, or whose tangent requires grad (its graph
+    is kept), takes the result's. A result without a tangent (a non-differentiable update: an
+    embedding's max_norm renormalisation, running statistics) leaves the tangent as it was, as
+    in PyTorch; the fills zero it themselves (``zero_tangent``)."""
     new = tangent_of(result)
-    old = tangent_of(tensor)
-    if old is None:
-        if new is not None:
-            set_tangent(tensor, new)
+    if new is None:
         return
-    old_data = old._data
-    writable = (
-        old._edge is None
-        and (new is None or new._edge is None)
-        and (type(old_data) is not _ndarray or old_data.flags.writeable)
-    )
-    if not writable:
-        set_tangent(tensor, new if new is not None else wrap(xp.zeros_like(old_data), NO_EDGE))
+    old = tangent_of(tensor)
+    if old is None or not _writable(old) or new._edge is not None:
+        set_tangent(tensor, new)
         return
     target = old._as_array()
-    if new is None:
-        target[...] = 0
-    else:
-        xp.copyto(target, new._data, casting="unsafe")
+    xp.copyto(target, new._data, casting="unsafe")
+    versions.bump(target)
+
+
+def _writable(tangent) -> bool:
+    data = tangent._data
+    return tangent._edge is None and (type(data) is not _ndarray or data.flags.writeable)
+
+
+def zero_tangent(tensor) -> None:
+    """PyTorch's tangent of a fill (``zero_``, ``fill_``, ``uniform_``, ``normal_``): zero,
+    written into the tangent the tensor had (none stays none)."""
+    if FORWARD.token is None:
+        return
+    old = tangent_of(tensor)
+    if old is None:
+        return
+    if not _writable(old):
+        set_tangent(tensor, wrap(xp.zeros_like(old._data), NO_EDGE))
+        return
+    target = old._as_array()
+    target[...] = 0
     versions.bump(target)
 
 
@@ -214,7 +225,9 @@ def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
         )
 
     values = uniform_values(input._data.shape, a, b, input._data.dtype, generator)
-    return input._assign_in_place(wrap(values, NO_EDGE))
+    input._assign_in_place(wrap(values, NO_EDGE))
+    zero_tangent(input)
+    return input
 
 
 def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None):
@@ -224,7 +237,9 @@ def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
     values = normal_values(input._data.shape, mean, std, input._data.dtype, generator)
-    return input._assign_in_place(wrap(values, NO_EDGE))
+    input._assign_in_place(wrap(values, NO_EDGE))
+    zero_tangent(input)
+    return input
 
 
 def fill_(input, value):
@@ -235,7 +250,9 @@ def fill_(input, value):
         )
     value = check_number(value, "fill_", "value", 1)
     filled = wrap(xp.full(input._data.shape, value, dtype=input._data.dtype), NO_EDGE)
-    return input._assign_in_place(filled)
+    input._assign_in_place(filled)
+    zero_tangent(input)
+    return input
 
 
 def zero_(input):
