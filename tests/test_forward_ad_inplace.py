@@ -181,6 +181,7 @@ def _detach(lib):
         "x.detach()'": _tangent(lib, x.detach()),
         "x.data'": _tangent(lib, x.data),
         "(x*2).detach()'": _tangent(lib, y.detach()),
+        "(x*2).detach_()'": _tangent(lib, (x * 2).detach_()),
     }
 
 

@@ -240,6 +240,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         self._edge = NO_EDGE
+        self._tangent = None  # (forward AD's tangent goes too, as in PyTorch)
         return self
 
     @property
