@@ -46,6 +46,11 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 from .graph.grad_mode import (
     enable_grad,
     inference_mode,

@@ -9,7 +9,8 @@ from ..graph.grad_mode import (
     set_grad_enabled,
 )
 from ..graph.node import Node
-from . import forward_ad, function, functional, graph
+from . import anomaly_mode, forward_ad, function, functional, graph
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .custom_function import Function, FunctionCtx
 from .engine import backward, grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -19,7 +20,9 @@ __all__ = [
     "FunctionCtx",
     "GradcheckError",
     "Node",
+    "anomaly_mode",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "forward_ad",
     "functional",
@@ -31,5 +34,6 @@ __all__ = [
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "no_grad",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]

@@ -18,8 +18,9 @@ import warnings
 
 from ..backend import from_numpy_dtype, xp
 from ..graph import versions
+from ..graph.anomaly import ANOMALY, forward_trace
 from ..graph.dual import FORWARD, suspended
-from ..graph.grad_mode import grad_state, no_grad
+from ..graph.grad_mode import MODES, grad_state, no_grad
 from ..graph.node import (
     NO_EDGE,
     SAVED_RELEASED_MESSAGE,
@@ -30,6 +31,7 @@ from ..graph.node import (
 )
 from ..graph.versions import MODIFIED
 from ..ops.inplace import _refuse_in_place_on_leaf_or_view
+from ..ops.saved_tensors import SavedVariable, current_hooks, pack_function_saved
 from ..ops.shape import sum_to
 from ..tensor import Tensor, wrap
 from .function_call import bound_arguments, positional_arguments, run_forward
@@ -109,6 +111,9 @@ class FunctionCtx(Node):
         check = MODIFIED or self._saved_versions is not None
         tensors = []
         for position, entry in enumerate(saved):
+            if type(entry) is SavedVariable:  # packed by hooks: unpacked at each read
+                tensors.append(entry.unpack_tensor(self))
+                continue
             if type(entry) is _SavedOutput:
                 # An output is kept as its position and data: holding the output Tensor itself
                 # would be a reference cycle (output -> this node -> output).
@@ -510,6 +515,12 @@ def _record(ctx, args: tuple, items: tuple, dirty: list) -> list:
     ctx._saved = saved = tuple(_saved_entry(tensor, results) for tensor in ctx._to_save)
     if MODIFIED:
         ctx._saved_versions = tuple(versions.version(_saved_array(entry)) for entry in saved)
+    if MODES.special:
+        if ANOMALY.enabled:
+            ctx._forward_trace = forward_trace()
+        hooks = current_hooks()
+        if hooks is not None:  # saved-tensor hooks: one pack call per saved tensor
+            ctx._saved = pack_function_saved(saved, results, hooks)
     ctx._to_save = ctx._non_differentiable = ctx._dirty = ()
     return results
 

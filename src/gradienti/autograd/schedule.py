@@ -30,6 +30,7 @@ from heapq import heappop, heappush
 from operator import attrgetter
 
 from ..backend import xp
+from ..graph.anomaly import ANOMALY, REFERENCE_LOOP, RUNNING, raise_if_nan, warn_forward_trace
 from ..graph.dual import FORWARD, set_tangent
 from ..graph.grad_mode import grad_state, no_grad
 from ..graph.node import (
@@ -41,6 +42,7 @@ from ..graph.node import (
 )
 from ..graph.versions import MODIFIED
 from ..graph.versions import check as check_versions
+from ..ops.saved_tensors import PackedSaved, unpacked
 from ..ops.shape import cast, sum_to
 from ..tensor import Tensor, wrap
 from .hook_calls import run_node_pre_hooks, run_post_hooks, run_pre_hooks, run_tensor_hooks
@@ -131,6 +133,10 @@ def run_backward(
                         deliver(buffers, heap, edge, value)
             if observe is not None:
                 observe(node, grads, computed, passed)
+    except Exception:
+        if ANOMALY.enabled:  # PyTorch's warning: where the failing node was made
+            warn_forward_trace(node)
+        raise
     finally:
         grad_state.enabled = previous_enabled
 
@@ -140,6 +146,8 @@ def run_backward(
 
 def run_vjp(node, grads, create_graph: bool, release: bool) -> tuple:
     """Check the node's saved values, run its VJP, release them: a gradient per input."""
+    if REFERENCE_LOOP:  # anomaly detection, or saved values that hooks packed
+        return run_vjp_special(node, grads, create_graph, release)
     saved = node._saved
     if saved is None and not node.checks_saved_on_read:
         raise RuntimeError(SAVED_RELEASED_MESSAGE)
@@ -150,6 +158,37 @@ def run_vjp(node, grads, create_graph: bool, release: bool) -> tuple:
     if release and saved:
         node._saved = None  # released (what saved nothing can run again, as in PyTorch)
     return results if type(results) is tuple else (results,)  # a bare value: input 0's
+
+
+def run_vjp_special(node, grads, create_graph: bool, release: bool) -> tuple:
+    """``run_vjp`` with what the special modes add. Saved values that hooks packed are unpacked
+    just before the VJP (PyTorch checks no version of them then: the hooks own them) and
+    dropped after it; under anomaly detection a node recorded by this VJP remembers this node
+    (its parent in the warning), and with ``check_nan`` a VJP that returned NaN raises."""
+    saved = node._saved
+    if saved is None and not node.checks_saved_on_read:
+        raise RuntimeError(SAVED_RELEASED_MESSAGE)
+    packed = type(saved) is PackedSaved
+    if packed:
+        node._saved = unpacked(saved)
+    elif MODIFIED and saved:
+        check_versions(node)
+    parent = RUNNING.node
+    if create_graph and ANOMALY.enabled:
+        RUNNING.node = node
+    try:
+        grads = materialize(node, grads) if type(grads) is list else (grads,)
+        results = run_recorded(node, grads) if create_graph else node.backward(node, *grads)
+    finally:
+        RUNNING.node = parent
+        if packed:
+            node._saved = saved
+    if release and (saved or packed):
+        node._saved = None
+    results = results if type(results) is tuple else (results,)
+    if ANOMALY.enabled and ANOMALY.check_nan:
+        raise_if_nan(node, results)
+    return results
 
 
 def run_recorded(node, grads: tuple):

@@ -25,6 +25,7 @@ from ..graph.node import (
 from ..graph.versions import MODIFIED
 from ..graph.versions import record as record_versions
 from ..tensor import Tensor, wrap
+from .saved_tensors import HOOKS, on_record, pack_saved
 
 _ndarray = xp.ndarray
 _new_object = object.__new__
@@ -59,6 +60,8 @@ def record_node(node, edges: tuple, saved: tuple, input_meta: tuple | None = Non
     node._input_meta = input_meta
     node._hooks = None if input_meta is None else CONFORM_ONLY
     node._seq = next_sequence_number()
+    if MODES.special:  # anomaly detection keeps the forward stack, saved-tensor hooks pack
+        on_record(node)
     return node
 
 
@@ -210,10 +213,14 @@ def saved_values(save: int, inputs: tuple, out, lean: int = 0, edges: tuple = ()
 def replace_saved(node, saved: tuple) -> None:
     """Keep ``saved`` instead of what ``record_node`` was given: for an op whose VJP needs other
     values than its ``save`` declaration gives (conv's unfolded columns, nll_loss's positions and
-    weights). The same two slots as ``record_node``'s, set again."""
+    weights). The same two slots as ``record_node``'s, set again (and, under saved-tensor
+    hooks, what was not packed yet is packed)."""
+    previous = node._saved
     node._saved = saved
     if MODIFIED:
         node._versions = record_versions(saved)
+    if MODES.special and HOOKS.stack:
+        pack_saved(node, saved, previous)
 
 
 def unary(node, x: Tensor) -> Tensor:
