@@ -23,7 +23,8 @@ PACKAGE = "gradienti"
 # "" for gradienti/__init__.py. Every module of gradienti is in exactly one layer.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # arrays and dtypes, sizes, printing: no Tensor
-    ("base", ("backend", "casting", "size", "_printing", "python_types")),
+    # (batching: the arrays that vmap computes on, so that every layer above can tell them)
+    ("base", ("backend", "casting", "size", "_printing", "python_types", "batching.*")),
     # the graph's building blocks: nodes and edges, version counters, grad mode
     ("graph", ("graph.*",)),
     ("tensor", ("tensor",)),
@@ -42,6 +43,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "optim.*",
             "viz.*",
             "utils.*",
+            "func.*",
             "serialization",
             "_safetensors",
             "_file_output",

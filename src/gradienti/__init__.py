@@ -8,7 +8,7 @@ methods that belong to a higher layer (every declared op and operator, ``backwar
 are attached here, once those layers are imported.
 """
 
-from . import autograd, nn, optim, tensor_copy, utils, viz
+from . import autograd, func, nn, optim, tensor_copy, utils, viz
 from ._printing import get_printoptions, set_printoptions
 from .autograd.engine import tensor_backward as _tensor_backward
 from .backend import (
@@ -51,6 +51,7 @@ from .autograd.anomaly_mode import (
     is_anomaly_enabled,
     set_anomaly_enabled,
 )
+from .func import vmap
 from .graph.grad_mode import (
     enable_grad,
     inference_mode,

@@ -6,9 +6,53 @@ interface (CuPy) is a change to this file alone.
 
 from __future__ import annotations
 
+import types
+
 import numpy
 
-xp = numpy
+_numpy_asarray = numpy.asarray
+_numpy_array = numpy.array
+_numpy_ascontiguousarray = numpy.ascontiguousarray
+_passed_through = type(None)  # (set by ``pass_through``)
+
+
+def pass_through(array_type) -> None:
+    """Make ``xp.asarray``, ``xp.array`` and ``xp.ascontiguousarray`` hand values of
+    ``array_type`` back as they are (a copy, a cast where asked) instead of converting them:
+    gradienti/batching's BatchedArray, one sample of a batch, has no single ndarray to
+    become, and the ops convert their results with these (a NumPy scalar to a 0-d array)."""
+    global _passed_through
+    _passed_through = array_type
+
+
+def _asarray(a, dtype=None, order=None, **kwargs):
+    if type(a) is _passed_through:
+        return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+    if dtype is None and order is None and not kwargs:
+        return _numpy_asarray(a)
+    return _numpy_asarray(a, dtype, order, **kwargs)
+
+
+def _array(a, dtype=None, *args, copy=True, **kwargs):
+    if type(a) is _passed_through:
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+    return _numpy_array(a, dtype, *args, copy=copy, **kwargs)
+
+
+def _ascontiguousarray(a, dtype=None, **kwargs):
+    if type(a) is _passed_through:
+        return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+    return _numpy_ascontiguousarray(a, dtype, **kwargs)
+
+
+# NumPy, with those three conversions wrapped (every other name is NumPy's own object).
+xp = types.ModuleType("numpy", numpy.__doc__)
+xp.__dict__.update(numpy.__dict__)
+xp.asarray = _asarray
+xp.array = _array
+xp.ascontiguousarray = _ascontiguousarray
 
 # PyTorch never warns on overflow, division by zero or log(0): it returns inf/nan silently.
 # NumPy would print a RuntimeWarning for each of those, on every op, in the user's face.

@@ -35,6 +35,7 @@ import numpy as _np
 
 from .arguments import check_int, size_argument
 from .backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, int64, uint8, xp
+from .batching import batched_draw
 from .creation import _finish, _non_negative, _options, tensor
 
 _DEFAULT_SEED = 67280421310721
@@ -350,8 +351,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
     np_dtype, requires_grad = _float_options(
         "rand", "check_uniform_bounds", dtype, device, requires_grad
     )
-    count = int(_np.prod(_non_negative(shape), dtype=_np.int64))
-    values = _source(generator)._uniform(count, np_dtype).reshape(shape)
+    values = uniform_values(_non_negative(shape), 0.0, 1.0, np_dtype, generator)
     return _finish(xp.asarray(values), requires_grad)
 
 
@@ -361,7 +361,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
     np_dtype, requires_grad = _float_options(
         "randn", "normal_kernel_cpu", dtype, device, requires_grad
     )
-    values = _source(generator)._normal(_non_negative(shape), 0.0, 1.0, np_dtype)
+    values = normal_values(_non_negative(shape), 0.0, 1.0, np_dtype, generator)
     return _finish(xp.asarray(values), requires_grad)
 
 
@@ -380,16 +380,20 @@ def randint(
         shape = size_argument((size,), "randint", position=3, varargs=False)
     np_dtype, requires_grad = _options("randint", dtype, device, requires_grad)
     np_dtype = int64.np if np_dtype is None else np_dtype
-    count = int(_np.prod(_non_negative(shape), dtype=_np.int64))
+    _non_negative(shape)
     span = high - low
     if span <= 0:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     source = _source(generator)
-    raw = source._random(count) if span < 2**32 else source._random64(count)
-    values = (raw % _np.uint64(span)).astype(_np.int64) + low
-    return _finish(xp.asarray(values.reshape(shape).astype(np_dtype)), requires_grad)
+
+    def draw(shape):
+        count = int(_np.prod(shape, dtype=_np.int64))
+        raw = source._random(count) if span < 2**32 else source._random64(count)
+        return ((raw % _np.uint64(span)).astype(_np.int64) + low).reshape(shape).astype(np_dtype)
+
+    return _finish(xp.asarray(batched_draw(shape, draw)), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> object:
@@ -398,21 +402,39 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     np_dtype, requires_grad = _options("randperm", dtype, device, requires_grad)
     _non_negative((n,))  # PyTorch makes the result before it checks n
     np_dtype = int64.np if np_dtype is None else np_dtype
+    source = _source(generator)
+
+    def draw(shape):  # (under vmap, one permutation per sample, one after the other)
+        count = int(_np.prod(shape[:-1], dtype=_np.int64))
+        perms = [_permutation(n, source) for _ in range(count)]
+        return _np.array(perms, dtype=np_dtype).reshape(shape)
+
+    return _finish(xp.asarray(batched_draw((n,), draw)), requires_grad)
+
+
+def _permutation(n: int, source: Generator) -> list:
     perm = list(range(n))
     if n > 1:
-        raw = _source(generator)._random(n - 1).tolist()
+        raw = source._random(n - 1).tolist()
         for i, r in enumerate(raw):
             z = i + r % (n - i)
             perm[i], perm[z] = perm[z], perm[i]
-    return _finish(xp.asarray(_np.array(perm, dtype=np_dtype)), requires_grad)
+    return perm
 
 
 def uniform_values(shape, low, high, np_dtype, generator=None):
-    """Uniform values in [low, high) for ``Tensor.uniform_``."""
-    count = int(_np.prod(shape, dtype=_np.int64))
-    return _source(generator)._uniform(count, np_dtype, low, high).reshape(shape)
+    """Uniform values in [low, high) (``rand``, ``Tensor.uniform_``, dropout); under vmap, as
+    its ``randomness`` asks (gradienti/batching's ``batched_draw``)."""
+    source = _source(generator)
+
+    def draw(shape):
+        count = int(_np.prod(shape, dtype=_np.int64))
+        return source._uniform(count, np_dtype, low, high).reshape(shape)
+
+    return batched_draw(tuple(shape), draw)
 
 
 def normal_values(shape, mean, std, np_dtype, generator=None):
-    """Normal values for ``Tensor.normal_``."""
-    return _source(generator)._normal(tuple(shape), mean, std, np_dtype)
+    """Normal values (``randn``, ``Tensor.normal_``); under vmap, as for ``uniform_values``."""
+    source = _source(generator)
+    return batched_draw(tuple(shape), lambda shape: source._normal(shape, mean, std, np_dtype))

@@ -37,6 +37,7 @@ from .backend import (
     xp,
 )
 from .backend import dtype as DType
+from .batching import NO_STORAGE_ERROR, BatchedArray, depth_of
 from .graph import dual, versions
 from .graph.grad_mode import grad_state
 from .graph.node import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
@@ -259,6 +260,8 @@ class Tensor:
     def item(self):
         data = self._data
         if data.size != 1:
+            if type(data) is BatchedArray:
+                data.item()  # (vmap's error comes first, as in PyTorch)
             raise RuntimeError(f"a Tensor with {data.size} elements cannot be converted to Scalar")
         return data.item() if data.ndim == 0 else data.reshape(()).item()
 
@@ -273,7 +276,10 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-        return self._as_array()
+        array = self._as_array()
+        if type(array) is BatchedArray:  # one sample of a vmap: no array of its own
+            raise RuntimeError(NO_STORAGE_ERROR)
+        return array
 
     def _as_array(self):
         """The data as an ndarray (a 0-d NumPy scalar becomes a 0-d array, once)."""
@@ -337,8 +343,10 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
+            if type(self._data) is BatchedArray:
+                bool(self._data)  # (vmap's error comes first, as in PyTorch)
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data.reshape(()).item())
+        return bool(self._data.reshape(()))  # (under vmap: data-dependent control flow)
 
     def _scalar_for_conversion(self):
         data = self._data
@@ -382,7 +390,7 @@ class Tensor:
         if tangent is not None:
             suffixes.append(f"tangent={tangent}")  # (a 0-d tangent formats as its number)
         show_dtype = dtype not in (default_float.value, int64, bool_)
-        return format_tensor(data, dtype_name=repr(dtype), show_dtype=show_dtype, suffixes=suffixes)
+        return _format(data, repr(dtype), show_dtype, suffixes)
 
     __str__ = __repr__
 
@@ -392,6 +400,15 @@ class Tensor:
         if format_spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
+
+
+def _format(data, dtype_name: str, show_dtype: bool, suffixes: list) -> str:
+    """The printed tensor; under vmap, PyTorch's BatchedTensor around the samples' values (the
+    batch first: gradienti moves a mapped dimension there)."""
+    if type(data) is not BatchedArray:
+        return format_tensor(data, dtype_name=dtype_name, show_dtype=show_dtype, suffixes=suffixes)
+    inner = _format(data.physical, dtype_name, show_dtype, suffixes).replace("\n", "\n    ")
+    return f"BatchedTensor(lvl={depth_of(data.level)}, bdim=0, value=\n    {inner}\n)"
 
 
 def _check_grad_assignment(tensor: Tensor, value) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 from ..backend import xp
+from ..batching import in_vmap
 from ..graph.anomaly import REFERENCE_LOOP
 from ..graph.dual import FORWARD
 from ..graph.grad_mode import MODES, no_grad
@@ -83,6 +84,12 @@ def backward(
             return
         run_backward([(root, _ones_like(tensors._data))], bool(retain_graph), False)
         return
+    if in_vmap():  # (vmap is a special mode: a backward() under it comes here)
+        raise RuntimeError(
+            "backward() called inside a functorch transform. This is not supported, please use "
+            "functorch.grad or functorch.vjp instead or call backward() outside of functorch "
+            "transforms."
+        )
     outputs = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables

@@ -16,6 +16,7 @@ import re
 import weakref
 
 from ..backend import LEGACY_TYPE_NAMES, from_numpy_dtype, xp
+from ..batching import BatchedArray
 from .node import SAVE_OUTPUT, AccumulateGrad, edge_parts
 
 _ndarray = xp.ndarray
@@ -114,6 +115,8 @@ def untracked_alias(array):
     An ndarray made from a memoryview has that memoryview, not an ndarray, as its base, so its
     view chain (and that of every view of it) ends at itself: ``_root`` gives it its own entry.
     """
+    if type(array) is BatchedArray:  # (vmap: a new holder of the same samples)
+        return BatchedArray(array.physical, array.level)
     return xp.asarray(memoryview(array))
 
 

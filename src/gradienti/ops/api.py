@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from . import (
     activation,
+    batch_dims,
     binary_cross_entropy,
     cast,
     clamp,
@@ -74,6 +75,7 @@ MODULES = (
     pooling,
     normalization,
     embedding,
+    batch_dims,
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .. import creation
 from ..backend import default_float, from_numpy_dtype, result_type, xp
+from ..batching import BatchedArray
 from ..graph.dual import FORWARD, set_tangent, suspended, tangent_of
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import (
@@ -561,7 +562,7 @@ def as_tensor_operand(value, like: Tensor) -> Tensor:
     or a NumPy array or scalar or a list (a constant)."""
     if isinstance(value, Tensor):
         return wrap(value._data, value._edge)  # a Tensor subclass: the same data and edge
-    if isinstance(value, (xp.ndarray, xp.generic)):
+    if isinstance(value, (xp.ndarray, xp.generic, BatchedArray)):
         return wrap(value, NO_EDGE)
     if isinstance(value, (list, tuple)):
         return creation.tensor(value)

@@ -16,6 +16,7 @@ declares no public op, only its nodes' explain rules (``DECLARATIONS`` at the bo
 from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..batching import BatchedArray, every_sample
 from ..graph.grad_mode import grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
@@ -251,6 +252,8 @@ def _type_name(array) -> str:
 def _check_probabilities(x, y) -> None:
     """PyTorch's error for the first element (in order) of the input, then of the target,
     that is not in [0, 1]; NaN is not."""
+    if type(x) is BatchedArray or type(y) is BatchedArray:  # vmap: every sample is checked
+        x, y = every_sample(x, y)
     bad_x = ~((x >= 0) & (x <= 1))
     bad_y = ~((y >= 0) & (y <= 1))
     bad = bad_x | bad_y

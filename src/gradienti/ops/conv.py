@@ -38,6 +38,7 @@ from functools import lru_cache
 from itertools import product
 
 from ..backend import CPP_TYPE_NAMES, LEGACY_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
+from ..batching import BatchedArray, along_first_axis
 from ..graph.grad_mode import grad_state
 from ..graph.node import SAVE_INPUTS, Op
 from ..tensor import Tensor
@@ -107,6 +108,7 @@ class ConvGeometry:
             return grid
         return xp.ascontiguousarray(grid[self.interior])
 
+    @along_first_axis(1)  # (vmap: the samples' images are more images)
     def columns(self, x):
         """im2col: ``(N, C, *size)`` -> ``(N, C * prod(kernel), prod(out))``, kernel offsets
         inner to channels (the weight's layout): one copy of a strided view of the windows,
@@ -176,6 +178,26 @@ class ConvGeometry:
         return self._unpadded(flat[: n * c * plane].reshape((n, c) + self.padded))
 
 
+@along_first_axis(1)  # (vmap: the samples' columns are more columns)
+def _image(geometry: ConvGeometry, cols, channels: int):
+    return geometry.image(cols, cols.shape[0], channels)
+
+
+def _batched_input_grad(geometry: ConvGeometry, g, w, groups: int):
+    """``input_grad`` under vmap: with per-sample weights, col2im of ``W^T g`` (batched
+    products); else the samples' gradients are more images."""
+    if type(w) is not BatchedArray:
+        return along_first_axis(1)(ConvGeometry.input_grad)(geometry, g, w, groups)
+    n, o = g.shape[:2]
+    per_weight = _prod(w.shape[1:])
+    grad_cols = xp.einsum(
+        "goc,ngol->ngcl",
+        w.reshape(groups, o // groups, per_weight),
+        g.reshape(n, groups, o // groups, -1),
+    )
+    return _image(geometry, grad_cols.reshape(n, groups * per_weight, -1), w.shape[1] * groups)
+
+
 def group_product(a, b, out):
     """``a @ b`` per group, into ``out``: ``a`` (G, M, 1) and ``b`` (N, G, 1, L) make an outer
     product (depthwise convolution), one broadcast multiplication instead of N*G tiny BLAS calls."""
@@ -210,7 +232,7 @@ class Col2ImBackward0(Op):
 
     @staticmethod
     def forward(ctx, cols):
-        return ctx.geometry.image(cols, cols.shape[0], ctx.channels)
+        return _image(ctx.geometry, cols, ctx.channels)
 
     @staticmethod
     def backward(ctx, g):
@@ -267,7 +289,10 @@ class ConvolutionBackward0(Op):
                 g_rows = xp.ascontiguousarray(g_rows)
             grad_w = xp.matmul(cols, g_rows).sum(axis=0).swapaxes(-1, -2).reshape(w.shape)
         if edges[0] is not None:
-            grad_x = geometry.input_grad(g, w, groups)
+            if type(g) is BatchedArray or type(w) is BatchedArray:  # vmap
+                grad_x = _batched_input_grad(geometry, g, w, groups)
+            else:
+                grad_x = geometry.input_grad(g, w, groups)
         if len(edges) == 3 and edges[2] is not None:
             grad_b = g.reshape(n, o, length).sum(axis=2).sum(axis=0)
         return grad_x, grad_w, grad_b

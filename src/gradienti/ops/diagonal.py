@@ -10,6 +10,7 @@ triangle of the gradient.
 from __future__ import annotations
 
 from ..backend import sum_dtype, xp
+from ..batching import writable_for
 from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor
@@ -146,7 +147,7 @@ class DiagEmbedBackward0(DiagonalBackwardBackward0):
 
 
 def _embed_array(values, shape, offset: int, dim1: int, dim2: int):
-    out = xp.zeros(shape, dtype=values.dtype)
+    out = writable_for(xp.zeros(shape, dtype=values.dtype), values)  # (vmap: per sample)
     target = xp.moveaxis(out, (dim1, dim2), (-2, -1))  # a writable view
     index = xp.arange(values.shape[-1])
     target[..., index + max(-offset, 0), index + max(offset, 0)] = values

@@ -247,7 +247,10 @@ class SigmoidBackward0(Op):
         (out,) = ctx._saved
         if type(out) is xp.ndarray:
             grad = (_ONES_0D.get(out.dtype) or _one_like(out)) - out
-            grad *= g
+            try:
+                grad *= g
+            except RuntimeError:  # vmap: per-sample g cannot go into one array
+                grad = grad * g
             grad *= out
             return grad
         return g * (1 - out) * out

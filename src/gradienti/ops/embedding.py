@@ -15,6 +15,7 @@ explain rules (``DECLARATIONS`` at the bottom).
 from __future__ import annotations
 
 from ..backend import LEGACY_TYPE_NAMES, xp
+from ..batching import BatchedArray, all_samples, getitem, writable_for
 from ..graph.grad_mode import no_grad
 from ..graph.node import SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
@@ -51,6 +52,8 @@ class _Lookup:
             node = EmbeddingBackward0()
             node.lookup = self
             return unary(node, weight)
+        if type(self.indices) is BatchedArray and type(weight) is not BatchedArray:
+            return getitem(weight, self.indices)  # (vmap: per-sample indices, shared rows)
         return xp.take(weight, self.indices, axis=0)
 
     def scatter(self, g):
@@ -62,6 +65,7 @@ class _Lookup:
         rows = g if self.row_factor is None else g * self.row_factor.astype(g.dtype)
         dim = g.shape[-1]
         grad = xp.zeros((self.num_weights, dim), dtype=g.dtype)
+        grad = writable_for(grad, rows, self.indices)  # (vmap: per-sample rows or indices)
         xp.add.at(grad, self.indices.reshape(-1), rows.reshape(-1, dim))
         return grad
 
@@ -122,7 +126,7 @@ def _check_indices(input, weight) -> None:
         )
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
-    indices = input._data
+    indices = all_samples(input._data)  # (under vmap: every sample's indices)
     if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
         raise IndexError("index out of range in self")
 

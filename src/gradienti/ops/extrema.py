@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..backend import xp
+from ..batching import BatchedArray
 from ..graph.node import SAVE_BOTH, SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
@@ -64,6 +65,10 @@ class MaxBackward1(Op):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         x, out = raw(x), raw(out)
+        if type(out) is BatchedArray:  # vmap: each sample's own extreme and count of ties
+            chosen = xp.where(out != out, xp.isnan(x), x == out)
+            count = chosen.sum().astype(raw(g).dtype)
+            return where(chosen, g / (wrap(count, None) if type(g) is Tensor else count), 0.0)
         chosen = xp.isnan(x) if out != out else x == out
         return where(chosen, g / int(chosen.sum()), 0.0)
 
@@ -260,10 +265,10 @@ def _arg_extreme(name, select, input, dim, keepdim):
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         _check_not_empty(name, data.shape, None, error=IndexError)
-        index = select(data.reshape(-1)) if data.ndim else 0
+        index = select(data.reshape(-1)).astype(xp.int64) if data.ndim else xp.int64(0)
         if keepdim:
-            return wrap(xp.full((1,) * data.ndim, index, dtype=xp.int64), None)
-        return wrap(xp.int64(index), None)
+            return wrap(xp.reshape(index, (1,) * data.ndim), None)
+        return wrap(index, None)
     axis = normalize_dim(dim, data.ndim)
     if not data.ndim:
         return wrap(xp.zeros((), dtype=xp.int64), None)

@@ -19,6 +19,14 @@ from __future__ import annotations
 import warnings
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..batching import (
+    IN_PLACE_ERROR,
+    MASK_INDEXING_ERROR,
+    BatchedArray,
+    all_samples,
+    copy_for_writing,
+)
+from ..batching import getitem as batched_getitem
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
@@ -51,7 +59,10 @@ class IndexBackward0(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.input_shape = x.shape
-        out = x[ctx.key]
+        try:
+            out = x[ctx.key]
+        except RuntimeError:  # vmap: per-sample indices, into an array the same for all
+            out = batched_getitem(x, ctx.key)
         if type(out) is _ndarray and not out.flags.c_contiguous:
             out = xp.ascontiguousarray(out)  # PyTorch's result is contiguous (``view`` works)
         return out
@@ -76,13 +87,11 @@ class IndexPutBackward0(Op):
     @staticmethod
     def forward(ctx, x, values):
         out = xp.array(x, copy=True)
-        target = walk(out, ctx.steps)
-        if ctx.accumulate:
-            xp.add.at(target, ctx.key, values)
-        elif ctx.key is None:
-            target[...] = values
-        else:
-            target[ctx.key] = values
+        try:
+            _write(ctx, walk(out, ctx.steps), values)
+        except RuntimeError:  # vmap: per-sample values or indices, into an array the same for all
+            out = copy_for_writing(x, values, ctx.key)
+            _write(ctx, walk(out, ctx.steps), values)
         return out
 
     @staticmethod
@@ -123,6 +132,15 @@ class FillBackward3(IndexPutBackward0):
     """``x[...] = number``."""
 
     __slots__ = ()
+
+
+def _write(ctx, target, values) -> None:
+    if ctx.accumulate:
+        xp.add.at(target, ctx.key, values)
+    elif ctx.key is None:
+        target[...] = values
+    else:
+        target[ctx.key] = values
 
 
 # ---------------------------------------------------------------------- helpers for VJPs
@@ -272,7 +290,8 @@ def _as_int(item):
     if isinstance(item, Tensor):
         data = item._data
         if data.ndim == 0 and data.dtype.kind in "iu" and data.dtype != xp.uint8:
-            return int(data)
+            # (per-sample under vmap: then an index array, as PyTorch's vmap takes it)
+            return None if type(data) is BatchedArray else int(data)
         return None
     if isinstance(item, xp.integer):
         return int(item)
@@ -371,6 +390,8 @@ def _advanced_key(advanced: dict, shape: list) -> tuple:
             key.append(slice(None))
             dim += 1
         elif array.dtype.kind == "b":
+            if type(array) is BatchedArray:  # a different count per sample
+                raise RuntimeError(MASK_INDEXING_ERROR)
             parts = xp.nonzero(array)
             key.extend(parts)
             arrays.extend((part, None) for part in parts)
@@ -381,6 +402,7 @@ def _advanced_key(advanced: dict, shape: list) -> tuple:
             dim += 1
     for ordinal, (array, size) in enumerate(arrays):
         if size is not None and array.size:
+            array = all_samples(array)  # (under vmap: every sample's indices)
             outside = (array >= size) | (array < -size)
             if outside.any():
                 bad = int(array.reshape(-1)[xp.flatnonzero(outside)[0]])
@@ -423,7 +445,8 @@ def getitem(input, index):
         data = index._data
         if data.ndim and data.dtype.kind in "iu" and data.dtype != xp.uint8 and data.size:
             size = shape[0]
-            if -size <= data.min() and data.max() < size:
+            values = all_samples(data)  # (under vmap: every sample's indices)
+            if -size <= values.min() and values.max() < size:
                 return read_key(input, (data.copy(),))  # kept by the node: a copy
     steps, key, _ = parse(shape, _index_items(index))
     result = walk(input, steps)
@@ -476,7 +499,12 @@ def setitem(input, index, value) -> None:
     node.steps = steps
     node.key = key
     node.accumulate = False
-    input._assign_in_place(put(node, input, values))
+    try:
+        input._assign_in_place(put(node, input, values))
+    except RuntimeError as error:  # vmap: per-sample values into a shared tensor
+        if key is None or str(error) != IN_PLACE_ERROR.format(op="inplace arithmetic"):
+            raise
+        raise RuntimeError(IN_PLACE_ERROR.format(op="index_put_")) from None
 
 
 def _fit_values(values, view_shape, key):

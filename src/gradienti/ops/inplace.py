@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..arguments import check_number, is_number, wrong_type
 from ..backend import SCALAR_TYPE_NAMES, xp
+from ..batching import check_in_place_draw
 from ..graph import versions
 from ..graph.dual import FORWARD, set_tangent, tangent_of
 from ..graph.grad_mode import grad_state
@@ -224,6 +225,7 @@ def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
             f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
         )
 
+    check_in_place_draw(input._data)
     values = uniform_values(input._data.shape, a, b, input._data.dtype, generator)
     input._assign_in_place(wrap(values, NO_EDGE))
     zero_tangent(input)
@@ -236,6 +238,7 @@ def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
+    check_in_place_draw(input._data)
     values = normal_values(input._data.shape, mean, std, input._data.dtype, generator)
     input._assign_in_place(wrap(values, NO_EDGE))
     zero_tangent(input)

@@ -12,6 +12,7 @@ padding has the gradient zero, not 0 * inf, while its mean is 0 / 0, NaN, as PyT
 from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..batching import BatchedArray, all_samples, any_sample, writable_for
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
@@ -129,7 +130,7 @@ def _same_loss(like, node_class=None):
 
 def _divide_by_total(value, total):
     """``value / total``; a total weight of 0 (nothing kept) gives NaN without a warning."""
-    if total:
+    if type(total) is not BatchedArray and total:
         return value / total
     with xp.errstate(invalid="ignore", divide="ignore"):
         return value / total
@@ -148,6 +149,7 @@ def _pick(ctx, x, saved):
     losses = -picked if weights is None else -(picked * weights)
     if ctx.reduction == "none":
         out = xp.zeros(ctx.output_shape, dtype=x.dtype)  # an ignored position's loss is 0
+        out = writable_for(out, losses)  # (vmap: per-sample losses)
         out[key[:1] + key[2:]] = losses
         return out.reshape(()) if len(input_shape) == 1 else out
     summed = losses.sum()
@@ -159,6 +161,7 @@ def _put(ctx, g, saved):
     (PyTorch's ``nll_loss_backward``: -w * (g / total) for the mean), zero elsewhere."""
     key, weights, total = saved
     grad = xp.zeros(_work_shape(ctx.input_shape), dtype=g.dtype)
+    grad = writable_for(grad, g, key)  # (vmap: per-sample gradients or targets)
     if key[0].size:
         if ctx.reduction == "none":
             values = -xp.reshape(g, ctx.output_shape)[key[:1] + key[2:]]
@@ -298,6 +301,8 @@ def _kept_positions(classes, n_classes: int, ignore_index: int, class_weights, d
     """The saved values for targets ``classes`` (one per row, or ``(N, H, W)``): the index of
     each kept position into the input (the class at dimension 1), their weights (None: all
     1) and the total weight. PyTorch's IndexError for a kept target outside the classes."""
+    if type(classes) is BatchedArray:
+        return _kept_positions_batched(classes, n_classes, ignore_index, class_weights, dtype)
     # Seen as unsigned, a negative class is huge: one comparison checks both bounds.
     in_range = classes.view(xp.uint64 if classes.dtype == xp.int64 else xp.uint8) < n_classes
     if xp.count_nonzero(in_range) == classes.size:
@@ -321,6 +326,23 @@ def _kept_positions(classes, n_classes: int, ignore_index: int, class_weights, d
     weights = None if class_weights is None else class_weights[targets]
     total = dtype.type(targets.size) if weights is None else weights.sum(dtype=dtype)
     return key, weights, total
+
+
+def _kept_positions_batched(classes, n_classes, ignore_index, class_weights, dtype) -> tuple:
+    """``_kept_positions`` for per-sample targets (vmap): every position is kept, so that the
+    samples share one layout, and an ignored one weighs 0 (its class read as 0)."""
+    kept = classes != ignore_index
+    bad = kept & ((classes < 0) | (classes >= n_classes))
+    if any_sample(bad):
+        values, bad = all_samples(classes), all_samples(bad)
+        raise IndexError(f"Target {int(values[bad][0])} is out of bounds.")
+    positions = xp.nonzero(xp.ones(classes.shape, dtype=bool))
+    targets = xp.where(kept, classes, 0).astype(xp.intp)
+    weights = kept.astype(dtype)
+    if class_weights is not None:
+        weights = weights * class_weights[targets]
+    key = positions[:1] + (targets[positions],) + positions[1:]
+    return key, weights[positions], weights.sum(dtype=dtype)
 
 
 # ---------------------------------------------------------------------- explain rules

@@ -26,6 +26,7 @@ declares no public op, only its nodes' explain rules (``DECLARATIONS`` at the bo
 from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, xp
+from ..batching import BatchedArray, writable_for
 from ..graph.grad_mode import no_grad
 from ..graph.node import SAVE_INPUTS, Op
 from ..size import Size
@@ -84,6 +85,7 @@ class _Normalization(Op):
                     x, ctx.axes, _count(x.shape, ctx.axes), ctx.eps
                 )
             out = (x - ctx.mean) * ctx.invstd
+        out = writable_for(out, *params)  # (vmap: per-sample parameters, updated in below)
         if ctx.has_weight:
             out *= params[0].reshape(ctx.param_view)
         if ctx.has_bias:
@@ -228,6 +230,8 @@ def batch_norm(
             raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
     _check_floating(input, "batch_norm")
     _check_same_dtype(input, weight, bias, running_mean, running_var)
+    if training and running_mean is not None and type(input._data) is BatchedArray:
+        _refuse_batched_input_with_running_stats(input, running_mean, running_var)
 
     node = NativeBatchNormBackward0()
     node.axes = (0,) + tuple(range(2, len(shape)))
@@ -250,6 +254,21 @@ def batch_norm(
         _blend(running_mean, node.mean, momentum)
         _blend(running_var, unbiased_var, momentum)
     return out
+
+
+def _refuse_batched_input_with_running_stats(input, running_mean, running_var) -> None:
+    """PyTorch's error under vmap: per-sample statistics cannot update shared buffers."""
+    level = input._data.level
+    for running in (running_mean, running_var):
+        data = running._data
+        if type(data) is not BatchedArray or data.level < level:
+            raise RuntimeError(
+                "Batch norm got a batched tensor as input while the running_mean or running_var, "
+                "which will be updated in place, were not batched.\nIf you are using a module "
+                "and do not need eval mode, please set `track_running_stats` to be False.If you "
+                "are using a prebuilt module and do not need eval mode, please see the functorch "
+                "website for resources on how to patch your module to work with vmap"
+            )
 
 
 def _blend(running: Tensor, batch_value, momentum: float) -> None:

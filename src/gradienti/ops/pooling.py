@@ -27,6 +27,7 @@ explain rules (``DECLARATIONS`` at the bottom; the rules are in ops/pooling_expl
 from __future__ import annotations
 
 from ..backend import xp
+from ..batching import along_first_axis
 from ..graph.grad_mode import grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
@@ -140,6 +141,7 @@ def _winner_dtype(windows: Windows):
     return xp.uint8 if windows.kernel[0] * windows.kernel[1] <= 255 else xp.int32
 
 
+@along_first_axis()  # (vmap: the samples' planes are more planes)
 def _max_pool(x, windows: Windows, track: bool):
     """(maximum of every window, winning tap number or None when not tracked)."""
     fill = _lowest(x.dtype)
@@ -205,11 +207,13 @@ def flat_indices(winner, windows: Windows):
     return rows * windows.size[1] + cols
 
 
+@along_first_axis(0, 1)
 def _scatter_to_winners(g, winner, windows: Windows):
     """Each window's gradient added at its winning input element."""
     return _spread(lambda number: (winner == number) * g, windows, g.shape[:-2], g.dtype)
 
 
+@along_first_axis(0, 1)
 def _gather_at_winners(gg, winner, windows: Windows):
     """Per window, ``gg`` at its winning input element (the adjoint of the scatter)."""
     plane = windows.pad(gg, 0)
@@ -299,6 +303,7 @@ def _divide(total, divisor):
     return xp.divide(total, divisor.astype(total.dtype), out=total)
 
 
+@along_first_axis()  # (vmap: the samples' planes are more planes)
 def _avg_pool(x, windows: Windows, divisor):
     compute = _compute_dtype(x.dtype)
     plane = windows.pad(x, 0)
@@ -309,6 +314,7 @@ def _avg_pool(x, windows: Windows, divisor):
     return _divide(total, divisor).astype(x.dtype, copy=False)
 
 
+@along_first_axis()  # (vmap: the samples' planes are more planes)
 def _avg_spread(g, windows: Windows, divisor):
     """avg_pool2d's VJP: each window's gradient, divided like the forward, over its taps."""
     share = _divide(g.astype(_compute_dtype(g.dtype)), divisor)

@@ -10,6 +10,7 @@ a graph (a double backward), the VJPs call the checked products themselves.
 from __future__ import annotations
 
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
+from ..batching import BatchedArray, writable_for
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
@@ -52,6 +53,8 @@ class AddmmBackward0(Op):
         # The operands' layouts, which decide the gradients' (mat1 or mat2 may not be kept).
         ctx.column_major = (_column_major(mat1), _column_major(mat2))
         out = xp.matmul(mat1, mat2)
+        if type(input) is BatchedArray:  # vmap: per-sample values added in place below
+            out = writable_for(out, input)
         beta, alpha = ctx.beta, ctx.alpha
         if alpha != 1:
             out *= alpha

@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
+from ..batching import any_sample
 from ..graph.node import SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
@@ -265,7 +266,7 @@ class ProdBackward0(Op):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         shape = tuple(x.shape)
-        if not (raw(x) == 0).any():
+        if not any_sample(raw(x) == 0):  # (under vmap: in any sample)
             grad = g * (out / x)
         elif _count(shape, None) == 1:
             grad = expand(g, shape)  # the product of no other elements: 1
@@ -304,7 +305,7 @@ class ProdBackward1(Op):
         dim = ctx.dim
         if dim is None:
             grad = g  # a 0-d input: nothing was multiplied
-        elif not (raw(x) == 0).any():
+        elif not any_sample(raw(x) == 0):  # (under vmap: in any sample)
             g = keep_dims(g, (dim,), ctx.keepdim, ctx.input_shape)
             grad = g * (keep_dims(out, (dim,), ctx.keepdim, ctx.input_shape) / x)
         else:

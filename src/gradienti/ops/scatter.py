@@ -12,6 +12,7 @@ read) and repeated indices add up their gradients.
 from __future__ import annotations
 
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
+from ..batching import BatchedArray, all_samples, copy_for_writing
 from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor
@@ -56,7 +57,12 @@ class IndexAddBackward0(IndexPutBackward0):
     @staticmethod
     def forward(ctx, x, values):
         out = xp.array(x, copy=True)
-        xp.add.at(out, ctx.key, values * ctx.alpha if ctx.alpha != 1 else values)
+        values = values * ctx.alpha if ctx.alpha != 1 else values
+        try:
+            xp.add.at(out, ctx.key, values)
+        except RuntimeError:  # vmap: per-sample values or indices, into an array the same for all
+            out = copy_for_writing(x, values, ctx.key)
+            xp.add.at(out, ctx.key, values)
         return out
 
     @staticmethod
@@ -79,7 +85,11 @@ class ScatterBackward1(Op):
     @staticmethod
     def forward(ctx, x):
         out = xp.array(x, copy=True)
-        out[ctx.key] = ctx.value
+        try:
+            out[ctx.key] = ctx.value
+        except RuntimeError:  # vmap: per-sample indices, into an array the same for all
+            out = copy_for_writing(x, ctx.key)
+            out[ctx.key] = ctx.value
         return out
 
     @staticmethod
@@ -142,6 +152,7 @@ def _index_data(index, function: str, message: str | None = None):
 
 def _check_range(array, size: int, dim: int, allow_negative: bool = False) -> None:
     if array.size:
+        array = all_samples(array)  # (under vmap: every sample's indices)
         low = -size if allow_negative else 0
         outside = (array >= size) | (array < low)
         if outside.any():
@@ -205,11 +216,12 @@ def index_select(input, dim: int, index):
     if not shape:
         return read_key(reshape_tensor(input, (1,)), (index_array,), IndexSelectBackward0)
     size = shape[dim]
-    if index_array.size and index_array.min() < 0:
+    values = all_samples(index_array)  # (under vmap: every sample's indices)
+    if values.size and values.min() < 0:
         raise RuntimeError(
-            f"INDICES element is out of DATA bounds, id={int(index_array.min())} axis_dim={size}"
+            f"INDICES element is out of DATA bounds, id={int(values.min())} axis_dim={size}"
         )
-    if index_array.size and index_array.max() >= size:
+    if values.size and values.max() >= size:
         raise IndexError("index out of range in self")
     return read_key(input, (slice(None),) * dim + (index_array,), IndexSelectBackward0)
 
@@ -225,9 +237,10 @@ def take(input, index):
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {got}")
     index_array = xp.array(index._data)
     numel = input._data.size
-    outside = (index_array >= numel) | (index_array < -numel)
+    values = all_samples(index_array)  # (under vmap: every sample's indices)
+    outside = (values >= numel) | (values < -numel)
     if outside.any():
-        bad = int(index_array.reshape(-1)[xp.flatnonzero(outside)[0]])
+        bad = int(values.reshape(-1)[xp.flatnonzero(outside)[0]])
         raise IndexError(
             f"out of range: tried to access index {bad} on a tensor of {numel} elements."
         )
@@ -285,6 +298,13 @@ def masked_select(input, mask):
     out_shape = _broadcast_mask(mask, input, "masked_select")
     if not input._data.ndim:
         input = reshape_tensor(input, (1,))
+    if type(mask._data) is BatchedArray:  # a different count per sample
+        raise RuntimeError(
+            "vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) We cannot "
+            "support this because for each batch this would return a differently shaped Tensor. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues if you need this "
+            "feature."
+        )
     positions = xp.nonzero(xp.broadcast_to(mask._data, out_shape))
     shape = input._data.shape
     lead = len(out_shape) - len(shape)

@@ -17,6 +17,7 @@ layouts PyTorch accepts. They never write into an input.
 from __future__ import annotations
 
 from ..backend import LEGACY_TYPE_NAMES, from_numpy_dtype, xp
+from ..batching import writable_for
 from ..graph.node import SAVE_NOTHING, Op
 from ..size import infer_shape, normalize_dim, normalize_dims, shape_arguments
 from ..tensor import Tensor
@@ -175,7 +176,7 @@ class SelectBackwardBackward0(Op):
 
     @staticmethod
     def forward(ctx, x):
-        out = xp.zeros(ctx.shape, dtype=x.dtype)
+        out = writable_for(xp.zeros(ctx.shape, dtype=x.dtype), x)  # (vmap: per-sample x)
         out[ctx.key] = x
         return out
 
@@ -245,7 +246,7 @@ def sum_to_array(g, shape):
     if g.dtype.kind != "f" or not shape:
         return g.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
     # Leading and stretched dimensions at once: reduce straight into the result's memory.
-    out = xp.empty(shape, dtype=g.dtype)
+    out = writable_for(xp.empty(shape, dtype=g.dtype), g)  # (vmap: per-sample sums)
     g.sum(axis=tuple(range(lead)) + stretched, keepdims=True, out=out.reshape((1,) * lead + shape))
     return out
 

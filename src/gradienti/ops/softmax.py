@@ -11,6 +11,7 @@ overflow nor lose the small terms; their VJPs are written with differentiable op
 from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
+from ..batching import any_sample
 from ..graph.node import SAVE_BOTH, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..tensor import Tensor
 from .apply import unary
@@ -254,7 +255,7 @@ def _cumprod_vjp(g, x, out, dim: int):
     """grad_i = sum over j >= i of g_j * prod_{k <= j, k != i} x_k."""
     x_raw = raw(x)
     zero = x_raw == 0
-    if not zero.any():
+    if not any_sample(zero):  # (under vmap: in any sample)
         return reverse_cumsum(g * out, dim) / x
     if type(g) is Tensor:
         # Differentiable, O(n^2) along dim: the products that leave x_i out, by cumprod.
@@ -270,7 +271,7 @@ def _cumprod_vjp(g, x, out, dim: int):
 
 def _cumprod_jvp(tangent, x, out, dim: int):
     """d out_j = sum over i <= j of t_i * prod_{k <= j, k != i} x_k (Tensors)."""
-    if not (raw(x) == 0).any():
+    if not any_sample(raw(x) == 0):  # (under vmap: in any sample)
         return out * cumsum(tangent / x, dim)  # out_j * sum over i <= j of t_i / x_i
     # With zeros: the products that leave x_i out, by cumprod, as in _cumprod_vjp; O(n^2).
     shape = tuple(x.shape)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..batching import elementwise
 from ..tensor import Tensor
 from .pointwise_table import row, table
 
@@ -96,6 +97,7 @@ def _erf_parts(x):
     return x, out, near
 
 
+@elementwise  # (its branches and masks see the samples all together)
 def erf_array(x):
     """erf of an array, in float64, returned in ``x``'s floating dtype."""
     values, parts, near = _erf_parts(x)
@@ -103,6 +105,7 @@ def erf_array(x):
     return result.astype(xp.result_type(x), copy=False)
 
 
+@elementwise
 def erfc_array(x):
     """erfc of an array, in float64, returned in ``x``'s floating dtype."""
     values, parts, near = _erf_parts(x)

@@ -1,0 +1,74 @@
+"""The vmap levels in force on this thread: one per ``vmap`` call being run, outermost first.
+
+A level is an id, unique for the life of the process and increasing, so that the arrays of a
+level that has ended (saved by a graph, say) are never confused with those of a later one, and
+a nested level always has a larger id than the levels around it: a ``BatchedArray`` of level
+``n`` holds, as its physical array, arrays of smaller levels only (batched_array.py). ``depth``
+is PyTorch's ``lvl`` in a printed BatchedTensor: 1 for the outermost vmap.
+
+``randomness`` is the ``vmap(..., randomness=)`` of the level: random ops read it
+(``batched_draw``).
+"""
+
+from __future__ import annotations
+
+import threading
+from itertools import count
+
+_next_id = count(1).__next__
+
+RANDOM_ERROR = (
+    "vmap: called random operation while in randomness error mode. Please either use the "
+    "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
+    "of vmap"
+)
+
+
+class Level:
+    """One vmap call in force: its id, batch size, randomness and nesting depth."""
+
+    __slots__ = ("id", "size", "randomness", "depth")
+
+    def __init__(self, size: int, randomness: str, depth: int) -> None:
+        self.id = _next_id()
+        self.size = size
+        self.randomness = randomness
+        self.depth = depth
+
+
+class _Active(threading.local):
+    """The levels in force on the current thread, outermost first."""
+
+    def __init__(self) -> None:
+        self.levels: list[Level] = []
+
+
+ACTIVE = _Active()
+# Every level's depth by id (a printed array of a level that has ended still shows its depth).
+DEPTHS: dict[int, int] = {}
+
+
+def enter(size: int, randomness: str) -> Level:
+    levels = ACTIVE.levels
+    level = Level(size, randomness, len(levels) + 1)
+    DEPTHS[level.id] = level.depth
+    levels.append(level)
+    return level
+
+
+def leave(level: Level) -> None:
+    levels = ACTIVE.levels
+    if levels and levels[-1] is level:
+        levels.pop()
+    else:
+        levels.remove(level)
+    DEPTHS.pop(level.id, None)
+
+
+def depth_of(level_id: int) -> int:
+    return DEPTHS.get(level_id, 0)
+
+
+def in_vmap() -> bool:
+    """Whether a vmap is being run on this thread."""
+    return bool(ACTIVE.levels)

@@ -1,0 +1,132 @@
+"""The ops at the edge of ``vmap`` (gradienti.func.vmap): a tensor entering is batched, a
+tensor leaving is unbatched, and a tensor that was the same for every sample gets the sum of
+the samples' gradients. Inside, ops compute on BatchedArrays (gradienti/batching), so a graph
+recorded under vmap holds the samples' values batched, and gradients flowing through it are
+batched too; these nodes convert them where the graph crosses the edge, so that reverse mode
+through ``vmap`` (``vmap(f)(x).sum().backward()``, ``jacrev(vmap(f))``) and forward mode
+(``jvp(vmap(f), ...)``) both work. PyTorch's graph has no such nodes (its autograd sees the
+physical tensors); gradienti's shows them, named after what they do.
+
+Each is linear, and each one's VJP is another of them: any derivative order works.
+"""
+
+from __future__ import annotations
+
+from ..batching import add_batch_dim, remove_batch_dim, sum_batch_dim
+from ..graph.node import SAVE_NOTHING, Op
+from .declare import explain_nodes
+from .explain_rule import Rule
+from .shape import run
+
+
+def _made(node_class, level: int, size: int, dim=None):
+    node = node_class()
+    node.level = level
+    node.size = size
+    node.dim = dim
+    return node
+
+
+class _BatchOp(Op):
+    __slots__ = ("level", "size", "dim")
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        (tangent,) = tangents
+        return (
+            None
+            if tangent is None
+            else run(_made(type(ctx), ctx.level, ctx.size, ctx.dim), tangent)
+        )
+
+
+class AddBatchDimBackward0(_BatchOp):
+    """vmap's input: axis ``dim`` of the tensor becomes the batch of vmap level ``level``."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return add_batch_dim(x, ctx.dim, ctx.level, ctx.size)
+
+    @staticmethod
+    def backward(ctx, g):
+        return run(_made(RemoveBatchDimBackward0, ctx.level, ctx.size, ctx.dim), g)
+
+
+class RemoveBatchDimBackward0(_BatchOp):
+    """vmap's output: the batch of level ``level`` becomes axis ``dim`` (an output that is the
+    same for every sample is expanded along it)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return remove_batch_dim(x, ctx.level, ctx.size, ctx.dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return run(_made(AddBatchDimBackward0, ctx.level, ctx.size, ctx.dim), g)
+
+
+class BroadcastBatchBackward0(_BatchOp):
+    """A tensor from outside vmap used inside it: the same for every sample, so its gradient
+    is the sum of the samples' (vmap puts this node on the edges that leave it)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return add_batch_dim(x, None, ctx.level, ctx.size)
+
+    @staticmethod
+    def backward(ctx, g):
+        return run(_made(SumBatchBackward0, ctx.level, ctx.size), g)
+
+
+class SumBatchBackward0(_BatchOp):
+    """The sum over the samples of a vmap level (the VJP of BroadcastBatchBackward0)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return sum_batch_dim(x, ctx.level)
+
+    @staticmethod
+    def backward(ctx, g):
+        return run(_made(BroadcastBatchBackward0, ctx.level, ctx.size), g)
+
+
+def batch_node(node_class, level: int, size: int, dim=None):
+    """A fresh node of one of the classes above, for vmap to apply or to put in the graph."""
+    return _made(node_class, level, size, dim)
+
+
+DECLARATIONS = (
+    explain_nodes(
+        {
+            AddBatchDimBackward0: Rule(
+                "vmap's input, batched",
+                "{x:0}",
+                passes=("the samples' gradients, stacked along the mapped dimension",),
+            ),
+            RemoveBatchDimBackward0: Rule(
+                "vmap's output, unbatched",
+                "{x:0}",
+                passes=("each sample's gradient: its slice of the mapped dimension",),
+            ),
+            BroadcastBatchBackward0: Rule(
+                "a tensor used by every sample of vmap",
+                "{x:0}",
+                passes=("the sum of the samples' gradients",),
+            ),
+            SumBatchBackward0: Rule(
+                "the sum over vmap's samples",
+                "{x:0}",
+                passes=("the gradient, the same for every sample",),
+            ),
+        }
+    ),
+)
