@@ -139,7 +139,18 @@ def _matmul(level: int, a, b, **kwargs):
         a_physical = with_batch_rank(a_physical, loops + 2)
     if b_physical is not b:
         b_physical = with_batch_rank(b_physical, loops + 2)
-    result = xp.matmul(a_physical, b_physical, **kwargs)
+    if (
+        not kwargs
+        and a_physical.ndim > 1
+        and b_physical.ndim > 1
+        and a_physical.shape[-1] == 1
+        and b_physical.shape[-2] == 1
+    ):
+        # Outer products (a per-sample weight gradient g x^T): a broadcast multiplication,
+        # where NumPy's matmul would make one tiny product per sample (~30x slower).
+        result = xp.multiply(a_physical, b_physical)
+    else:
+        result = xp.matmul(a_physical, b_physical, **kwargs)
     if a_vector:
         # (its row axis is last when b is a plain vector: matmul dropped b's axis itself)
         b_plain_vector = logical_ndim(b) == 1 and not b_vector
