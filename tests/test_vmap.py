@@ -475,3 +475,79 @@ def test_namedtuple_outputs_keep_their_type():
     out = gradienti.vmap(lambda a: Pair(a.min(), a.max()))(gradienti.tensor(X))
     assert type(out) is Pair
     np.testing.assert_array_equal(out.high.numpy(), X.max(1))
+
+
+# ---------------------------------------------------------------------- per-sample indices
+RNG_INDEX = np.random.default_rng(21)
+LOGITS = RNG_INDEX.normal(size=(4, 5, 3))
+TARGETS = RNG_INDEX.integers(0, 3, size=(4, 5))
+VALUES = RNG_INDEX.normal(size=(4, 6))
+INDICES = RNG_INDEX.integers(0, 6, size=(4, 5))
+ROWS = RNG_INDEX.normal(size=(6, 3))
+
+# Per-sample index tensors (targets, positions): the ops' index checks see every sample, and
+# indexing reads each sample's own positions (indexing.py's index arrays).
+INDEX_CASES = {
+    "cross_entropy": (lambda lib, x, t: lib.nn.functional.cross_entropy(x, t), (LOGITS, TARGETS)),
+    "cross_entropy ignore_index": (
+        lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, ignore_index=1),
+        (LOGITS, TARGETS),
+    ),
+    "nll_loss none": (
+        lambda lib, x, t: lib.nn.functional.nll_loss(x, t, reduction="none"),
+        (LOGITS, TARGETS),
+    ),
+    "x[i]": (lambda lib, x, i: x[i], (VALUES, INDICES)),
+    "x[i[0]]": (lambda lib, x, i: x[i[0]], (VALUES, INDICES)),
+    "gather": (lambda lib, x, i: x.gather(0, i), (VALUES, INDICES)),
+    "index_select": (lambda lib, x, i: x.index_select(0, i), (VALUES, INDICES)),
+    "take_along_dim": (lambda lib, x, i: lib.take_along_dim(x, i, 0), (VALUES, INDICES)),
+    "scatter_add": (
+        lambda lib, x, i: lib.zeros(6, dtype=lib.float64).scatter_add(0, i, x[:5]),
+        (VALUES, INDICES),
+    ),
+    "index_add": (
+        lambda lib, x, i: lib.zeros(6, dtype=lib.float64).index_add(0, i, x[:5]),
+        (VALUES, INDICES),
+    ),
+    "embedding, shared rows": (
+        lambda lib, i, w: lib.nn.functional.embedding(i, w) * 1.0,
+        (INDICES, ROWS),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(INDEX_CASES))
+def test_per_sample_indices_as_torch(name):
+    torch = _torch()
+    function, arrays = INDEX_CASES[name]
+    in_dims = (0, None) if name.startswith("embedding") else 0
+    values, gradients = [], []
+    for lib in (gradienti, torch):
+        tensors = [lib.tensor(a) for a in arrays]
+        float_input = 1 if name.startswith("embedding") else 0
+        tensors[float_input].requires_grad_()
+        out = _vmap(lib)(lambda *a, lib=lib: function(lib, *a), in_dims=in_dims)(*tensors)
+        (
+            out * lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)))
+        ).sum().backward()
+        values.append(_numpy(out))
+        gradients.append(_numpy(tensors[float_input].grad))
+    _assert_same(values[0], values[1], "values")
+    _assert_same(gradients[0], gradients[1], "gradients")
+
+
+def test_an_index_out_of_range_in_any_sample_raises_the_ops_error():
+    """PyTorch's vmap raises too, with its gather's text (its batching rule for nll_loss is a
+    gather); gradienti raises the op's own, as without vmap."""
+    torch = _torch()
+    targets = TARGETS.copy()
+    targets[2, 1] = 7
+    with pytest.raises(RuntimeError, match="index 7 is out of bounds"):
+        torch.func.vmap(torch.nn.functional.cross_entropy)(
+            torch.tensor(LOGITS), torch.tensor(targets)
+        )
+    with pytest.raises(IndexError, match="^Target 7 is out of bounds.$"):
+        gradienti.vmap(gradienti.nn.functional.cross_entropy)(
+            gradienti.tensor(LOGITS), gradienti.tensor(targets)
+        )

@@ -21,6 +21,7 @@ PyTorch does, without NumPy's overflow warning.
 from __future__ import annotations
 
 from .backend import xp
+from .batching import elementwise
 
 # The conversion each integer dtype goes through (measured against PyTorch 2.13 on x86).
 _THROUGH = {
@@ -46,6 +47,7 @@ def cast_array(array, np_dtype):
     return converted if type(array) is xp.ndarray else converted[()]
 
 
+@elementwise  # (under vmap: every sample at once, through its branch)
 def _float_to_integer(array, np_dtype):
     through = _THROUGH[np_dtype]
     # |value| < 2**(bits - 1): its truncation fits (the lowest value truncates to the minimum,
