@@ -551,3 +551,18 @@ def test_an_index_out_of_range_in_any_sample_raises_the_ops_error():
         gradienti.vmap(gradienti.nn.functional.cross_entropy)(
             gradienti.tensor(LOGITS), gradienti.tensor(targets)
         )
+
+
+@pytest.mark.parametrize("inner", ["same", "different"])
+def test_nested_randomness_as_torch(inner):
+    torch = _torch()
+    draws = []
+    for lib in (gradienti, torch):
+        lib.manual_seed(0)
+        vmap = _vmap(lib)
+        nested = vmap(
+            lambda x, lib=lib, vmap=vmap: vmap(lambda y: lib.rand(2) + y, randomness=inner)(x),
+            randomness="different",
+        )
+        draws.append(_numpy(nested(lib.zeros(3, 4, 2))))
+    np.testing.assert_array_equal(draws[0], draws[1])
