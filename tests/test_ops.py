@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import op_cases_linalg
 import op_cases_losses
+import op_cases_nn
 import op_cases_pointwise
 import op_cases_reduction
 import op_cases_shape
@@ -158,6 +159,7 @@ CASES = (
     + op_cases_shape.CASES
     + op_cases_linalg.CASES
     + op_cases_losses.CASES
+    + op_cases_nn.CASES
 )
 assert len({c.name for c in CASES}) == len(CASES), "case names must be unique"
 

@@ -10,6 +10,7 @@ from ..ops import binary_cross_entropy as _bce
 from ..ops import linalg as _linalg
 from ..ops import nll_loss as _nll
 from ..ops import pooling as _pool
+from ..ops import pooling_1d as _pool_1d
 from ..ops.apply import tensor_argument as _tensor_argument
 from ..ops.conv import conv1d, conv2d
 from ..ops.elementwise import where as _where
@@ -361,11 +362,11 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss, reduction)
 
 
-# ---------------------------------------------------------------------- pooling (ops/pooling.py)
+# ------------------------------------------------ pooling (ops/pooling.py, ops/pooling_1d.py)
 def max_pool1d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
-    return _pool.max_pool1d(
+    return _pool_1d.max_pool1d(
         input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
     )
 
@@ -379,7 +380,7 @@ def max_pool2d(
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    return _pool.avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _pool_1d.avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
 def avg_pool2d(
@@ -397,7 +398,7 @@ def avg_pool2d(
 
 
 def adaptive_avg_pool1d(input, output_size):
-    return _pool.adaptive_avg_pool1d(input, output_size)
+    return _pool_1d.adaptive_avg_pool1d(input, output_size)
 
 
 def adaptive_avg_pool2d(input, output_size):

@@ -21,6 +21,10 @@ Two paths, one formula:
   ops ``Im2ColBackward0`` and ``Col2ImBackward0`` (PyTorch's names for unfold and fold), each
   the other's VJP, joined by einsum. So derivatives of any order exist.
 
+The convolution is linear in the input and in the weight (and adds the bias), so its forward
+derivative (JVP) is ``conv(dx, w) + conv(x, dw) + db``, each share only where that input has a
+tangent; im2col and col2im are linear, their JVPs are themselves applied to the tangent.
+
 The input's gradient never builds the gradient's columns (as large as k*k inputs): per kernel
 offset, one product ``W_k^T @ g`` is added onto the pixels that offset read, while it is hot
 in the cache. With stride 1 it takes the "wide" layout: the gradient's rows padded with zeros to
@@ -46,6 +50,8 @@ from .apply import nary, replace_saved, tensor_argument
 from .declare import declare, explain_nodes
 from .einsum import einsum
 from .explain_rule import Rule
+from .jvp_rules import linear
+from .products import sum_of_shares
 from .shape import run
 
 as_strided = xp.lib.stride_tricks.as_strided
@@ -224,6 +230,8 @@ class Im2ColBackward0(Op):
         node.channels = g.shape[1] // _prod(ctx.geometry.kernel)
         return run(node, g)
 
+    jvp = staticmethod(linear)
+
 
 class Col2ImBackward0(Op):
     """col2im (PyTorch's fold): the adjoint of ``Im2ColBackward0``."""
@@ -240,16 +248,20 @@ class Col2ImBackward0(Op):
         node.geometry = ctx.geometry
         return run(node, g)
 
+    jvp = staticmethod(linear)
+
 
 class ConvolutionBackward0(Op):
-    """``conv{d}d(x, w[, b])`` on batched input. ``keep_columns``: whether the forward hands its
-    columns over for the weight's gradient (see ``_convolution``), through ``columns``."""
+    """``conv{d}d(x, w, b)`` on batched input; ``b`` None without a bias (an input all the same,
+    with no edge, as in PyTorch's graph: ``has_bias`` tells). ``keep_columns``: whether the
+    forward hands its columns over for the weight's gradient (see ``convolve``), through
+    ``columns``."""
 
-    __slots__ = ("geometry", "groups", "keep_columns", "columns")
+    __slots__ = ("geometry", "groups", "has_bias", "keep_columns", "columns")
     save = SAVE_INPUTS
 
     @staticmethod
-    def forward(ctx, x, w, b=None):
+    def forward(ctx, x, w, b):
         groups = ctx.groups
         cols = ctx.geometry.columns(x)
         n, o, length = x.shape[0], w.shape[0], cols.shape[-1]
@@ -293,9 +305,25 @@ class ConvolutionBackward0(Op):
                 grad_x = _batched_input_grad(geometry, g, w, groups)
             else:
                 grad_x = geometry.input_grad(g, w, groups)
-        if len(edges) == 3 and edges[2] is not None:
+        if edges[2] is not None:
             grad_b = g.reshape(n, o, length).sum(axis=2).sum(axis=0)
         return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # conv(dx, w) + conv(x, dw) + db (the bias's tangent broadcast along the positions).
+        x, w = primals[0], primals[1]
+        tangent_x, tangent_w, tangent_b = tangents
+        geometry, groups = ctx.geometry, ctx.groups
+        return sum_of_shares(
+            (
+                None if tangent_x is None else convolve(geometry, groups, tangent_x, w),
+                None if tangent_w is None else convolve(geometry, groups, x, tangent_w),
+                None
+                if tangent_b is None
+                else tangent_b.reshape((-1,) + (1,) * len(geometry.kernel)),
+            )
+        )
 
 
 def _recorded_vjp(ctx, g: Tensor) -> tuple:
@@ -319,7 +347,7 @@ def _recorded_vjp(ctx, g: Tensor) -> tuple:
         node.geometry = geometry
         cols = run(node, x).reshape(n, groups, per_weight, length)
         grad_w = einsum("ngol,ngcl->goc", per_group, cols).reshape(tuple(w.shape))
-    if len(edges) == 3 and edges[2] is not None:
+    if edges[2] is not None:
         grad_b = g.sum((0,) + tuple(range(2, g.dim())))
     return grad_x, grad_w, grad_b
 
@@ -375,16 +403,21 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
     )
     _check_dtypes(input, weight)
     x = input.unsqueeze(0) if unbatched else input
+    out = convolve(geometry, groups, x, weight, bias)
+    return out.squeeze(0) if unbatched else out
+
+
+def convolve(geometry: ConvGeometry, groups: int, x, weight, bias=None) -> Tensor:
+    """The recorded convolution of a batched input whose arguments have been checked."""
     node = ConvolutionBackward0()
-    node.geometry, node.groups = geometry, groups
+    node.geometry, node.groups, node.has_bias = geometry, groups, bias is not None
     node.keep_columns = weight.requires_grad and grad_state.enabled
-    operands = (x, weight) if bias is None else (x, weight, bias)
-    out = nary(node, *operands)
+    out = nary(node, x, weight, bias)
     columns, node.columns = node.columns, None
     if out._edge is node and node.keep_columns:
         # Kept with the saved inputs, so the engine frees them with those after backward.
         replace_saved(node, node._saved + (columns,))
-    return out.squeeze(0) if unbatched else out
+    return out
 
 
 def _int_list(value, argument: str, function: str, dims: int) -> tuple:
@@ -510,7 +543,7 @@ def _sizes(values: tuple) -> str:
 
 def _convolution_rule(node) -> Rule:
     """``conv2d(a, b, c, stride=2)``: the parameters that are not the defaults are shown."""
-    geometry, inputs = node.geometry, len(node._next)
+    geometry = node.geometry
     dims = len(geometry.kernel)
     shown = ""
     if any(s != 1 for s in geometry.stride):
@@ -523,16 +556,18 @@ def _convolution_rule(node) -> Rule:
         shown += f", dilation={_sizes(geometry.dilation)}"
     if node.groups != 1:
         shown += f", groups={node.groups}"
-    slots = ", ".join(f"{{{slot}:0}}" for slot in "abc"[:inputs])
+    slots = ", ".join(f"{{{slot}:0}}" for slot in "abc"[: 3 if node.has_bias else 2])
     passes = (
         "the gradient spread back through the weight (a transposed convolution)",
         "the gradient times the input's windows, summed over the batch and the positions",
-        "the gradient summed over the batch and the positions",
+        "the gradient summed over the batch and the positions"
+        if node.has_bias
+        else "nothing (no bias)",
     )
     return Rule(
         f"{dims}-d convolution (a sliding dot product with the weight)",
         f"conv{dims}d({slots}{shown})",
-        passes=passes[:inputs],
+        passes=passes,
     )
 
 

@@ -4,7 +4,9 @@ The gradient of operand k contracts the upstream gradient with the other operand
 k's own subscripts; subscripts that only k has (summed in the forward) are broadcast back,
 and a subscript repeated in k (a diagonal, a trace) puts the gradient on that diagonal. On
 Tensors (``create_graph=True``) those steps are the einsum op itself and differentiable
-helpers, so derivatives of any order are einsums too.
+helpers, so derivatives of any order are einsums too. einsum is linear in each operand, so
+its forward derivative is the same equation once per operand with a tangent, that operand
+replaced by its tangent, summed.
 
 PyTorch decomposes einsum into permutes, diagonals and a bmm per pair of operands, so its
 graph has many nodes; here it is a single ``EinsumBackward`` node (not a PyTorch name).
@@ -21,6 +23,8 @@ from ..tensor import Tensor, wrap
 from .apply import nary, unary
 from .declare import declare, explain_nodes
 from .explain_rule import Rule, slot_names
+from .jvp_rules import linear
+from .products import sum_of_shares
 from .shape import expand, reshape, sum_to
 
 # NumPy's einsum picks a contraction order and BLAS calls only when asked (``optimize``),
@@ -53,6 +57,16 @@ class EinsumBackward(Op):
             for k, edge in enumerate(ctx._next)
         )
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # The product rule: one share per operand k with a tangent, k replaced by it.
+        return sum_of_shares(
+            None
+            if tangent is None
+            else _apply(ctx.subscripts, primals[:k] + (tangent,) + primals[k + 1 :])
+            for k, tangent in enumerate(tangents)
+        )
+
 
 class EinsumDiagonalScatterBackward(Op):
     """Values placed on the diagonal of zeros that a repeated subscript names (``ii``): the
@@ -68,6 +82,8 @@ class EinsumDiagonalScatterBackward(Op):
     @staticmethod
     def backward(ctx, g):
         return _contract(f"{ctx.term}->{ctx.unique}", [g])
+
+    jvp = staticmethod(linear)  # the tangent placed on the same diagonal
 
 
 def _scatter_array(values, term: str, unique: str, shape: tuple):

@@ -6,7 +6,8 @@ each row of the upstream gradient into the row of ``weight`` it was read from (r
 indices add up), skipping ``padding_idx`` and, with ``scale_grad_by_freq``, dividing each by
 how often its index occurs in the batch. That VJP is linear in the upstream gradient; as an op
 of its own (``EmbeddingDenseBackwardBackward0``, the name of PyTorch's node for it) its VJP is
-again a lookup, with the same rows zeroed and scaled, so any derivative order works.
+again a lookup, with the same rows zeroed and scaled, so any derivative order works. Both are
+linear, so their forward derivatives (JVPs) are themselves applied to the tangent.
 
 This module declares no public op (``F.embedding`` is nn/functional.py's), only its nodes'
 explain rules (``DECLARATIONS`` at the bottom).
@@ -22,6 +23,7 @@ from ..tensor import Tensor, wrap
 from .apply import unary
 from .declare import explain_nodes
 from .explain_rule import Rule
+from .jvp_rules import linear
 
 
 class _Lookup:
@@ -82,6 +84,8 @@ class EmbeddingBackward0(Op):
     def backward(ctx, g):
         return ctx.lookup.scatter(g)
 
+    jvp = staticmethod(linear)  # the tangent's rows at the indices
+
 
 class EmbeddingDenseBackwardBackward0(Op):
     __slots__ = ("lookup",)
@@ -99,6 +103,8 @@ class EmbeddingDenseBackwardBackward0(Op):
             return rows
         dtype = gg._data.dtype if type(gg) is Tensor else gg.dtype
         return rows * lookup.row_factor.astype(dtype)
+
+    jvp = staticmethod(linear)  # the tangent's rows added into a zero weight
 
 
 def normalize_padding_idx(padding_idx, num_embeddings: int) -> int | None:

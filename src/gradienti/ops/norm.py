@@ -49,31 +49,46 @@ class LinalgVectorNormBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         x, norm = ctx.saved_tensors
-        p, dims = ctx.ord, ctx.dims
-        if p == 0:
+        if ctx.ord == 0:
+            return None
+        g = keep_dims(g, ctx.dims, ctx.keepdim, ctx.input_shape)
+        return as_dtype(g * _partials(ctx, x, norm), ctx.input_dtype)
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # The norm's tangent: its partial derivatives times the tangent, summed over dims.
+        (x,), (tangent,) = primals, tangents
+        if ctx.ord == 0:
             return None
         if ctx.dtype is not None:
-            x = as_dtype(x, ctx.dtype)
-        g = keep_dims(g, dims, ctx.keepdim, ctx.input_shape)
-        norm = keep_dims(norm, dims, ctx.keepdim, ctx.input_shape)
-        x_raw, norm_raw = raw(x), raw(norm)
-        sign = xp.nan_to_num(xp.sign(x_raw), nan=0.0)  # PyTorch's sign of NaN is 0
-        if p == 1:
-            grad = g * sign
-        elif p == 2:
-            grad = g * where(norm_raw == 0, 0.0, x / norm)
-        elif p in (_INF, -_INF):
-            # The gradient is shared equally by the elements that reach the norm.
-            at_norm = (xp.abs(x_raw) == norm_raw) | xp.isnan(x_raw)
-            count = at_norm.sum(axis=dims, keepdims=True, dtype=x_raw.dtype)
-            grad = (g / count) * (sign * at_norm)
-        elif p < 1:
-            scaled = where(x_raw == 0, 0.0, xp.abs(x) ** (p - 1)) * sign
-            grad = scaled * g * norm ** (1 - p)
-        else:
-            scaled = xp.abs(x) ** (p - 1) * sign if p < 2 else x * xp.abs(x) ** (p - 2)
-            grad = scaled * where(norm_raw == 0, 0.0, g / norm ** (p - 1))
-        return as_dtype(grad, ctx.input_dtype)
+            tangent = as_dtype(tangent, ctx.dtype)
+        terms = tangent * _partials(ctx, x, out)
+        return terms.sum(ctx.dims, keepdim=ctx.keepdim) if ctx.dims else terms
+
+
+def _partials(ctx, x, norm):
+    """d norm / d x, elementwise (``x`` in the input's shape, ``norm`` the result; arrays, or
+    Tensors for a recorded derivative); ``ord`` 0 has none (a count)."""
+    p, dims = ctx.ord, ctx.dims
+    if ctx.dtype is not None:
+        x = as_dtype(x, ctx.dtype)
+    norm = keep_dims(norm, dims, ctx.keepdim, ctx.input_shape)
+    x_raw, norm_raw = raw(x), raw(norm)
+    sign = xp.nan_to_num(xp.sign(x_raw), nan=0.0)  # PyTorch's sign of NaN is 0
+    if p == 1:
+        return sign
+    if p == 2:
+        return where(norm_raw == 0, 0.0, x / norm)
+    if p in (_INF, -_INF):
+        # The derivative is shared equally by the elements that reach the norm.
+        at_norm = (xp.abs(x_raw) == norm_raw) | xp.isnan(x_raw)
+        count = at_norm.sum(axis=dims, keepdims=True, dtype=x_raw.dtype)
+        return (sign * at_norm) / count
+    if p < 1:
+        scaled = where(x_raw == 0, 0.0, xp.abs(x) ** (p - 1)) * sign
+        return scaled * norm ** (1 - p)
+    scaled = xp.abs(x) ** (p - 1) * sign if p < 2 else x * xp.abs(x) ** (p - 2)
+    return scaled * where(norm_raw == 0, 0.0, 1 / norm ** (p - 1))
 
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):

@@ -14,6 +14,14 @@ trailing ``normalized_shape`` axes, over which ``w`` varies. The VJP, with ``gw 
     dx = gw * invstd                                                  (fixed statistics)
     dw = sum_B(g * xhat),   db = sum_B(g)        B: the axes that w is broadcast over.
 
+The forward derivative (JVP), with ``t`` the input's tangent and ``mean_A`` the mean over A::
+
+    dxhat = invstd * (tc - xhat * mean_A(xhat * tc)),  tc = t - mean_A(t)   (batch statistics)
+    dxhat = t * invstd                                                     (fixed statistics)
+    dy = dxhat * w + xhat * dw + db
+
+(the running statistics are constants: tangents never reach them).
+
 The forward keeps ``mean`` and ``invstd`` on the node, so the usual backward (raw arrays) is a
 few passes over ``g``. When the backward is recorded (``create_graph=True``), the saved input
 comes back as a Tensor and the statistics are recomputed from it with differentiable ops, so
@@ -34,6 +42,7 @@ from ..tensor import Tensor, wrap
 from .apply import nary
 from .declare import explain_nodes
 from .explain_rule import Rule
+from .products import sum_of_shares
 from .reduce import sum_keep
 from .shape import reshape
 
@@ -114,6 +123,33 @@ class _Normalization(Op):
             grads[-1] = ctx.param_grad(g)
         return tuple(grads)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        x, tangent_x = primals[0], tangents[0]
+        axes = ctx.axes
+        count = _count(tuple(x.shape), axes)
+        if ctx.batch_stats:  # recomputed on Tensors: the tangent is differentiable in x
+            mean, invstd, _ = _statistics(x, axes, count, ctx.eps)
+        else:
+            mean, invstd = ctx.mean, ctx.invstd
+        xhat = (x - mean) * invstd
+        w = reshape(primals[1], ctx.param_view) if ctx.has_weight else None
+        share_x = share_w = share_b = None
+        if tangent_x is not None:
+            if ctx.batch_stats:
+                centered = tangent_x - sum_keep(tangent_x, axes) / count
+                spread = sum_keep(xhat * centered, axes) / count
+                share_x = (centered - xhat * spread) * invstd
+            else:
+                share_x = tangent_x * invstd
+            if w is not None:
+                share_x = share_x * w
+        if ctx.has_weight and tangents[1] is not None:
+            share_w = xhat * reshape(tangents[1], ctx.param_view)
+        if ctx.has_bias and tangents[-1] is not None:
+            share_b = reshape(tangents[-1], ctx.param_view)
+        return sum_of_shares((share_x, share_w, share_b))
+
     def param_grad(self, g):
         """``g`` summed over the axes that w and b are broadcast over, in their shape."""
         if self.param_axes:
@@ -175,10 +211,11 @@ def _check_same_dtype(input, *params) -> None:
 
 
 def _apply(node, input, weight, bias) -> Tensor:
+    """The node's inputs are always (input, weight, bias), a missing one None (an input with no
+    edge, as in PyTorch's graph)."""
     node.has_weight = weight is not None
     node.has_bias = bias is not None
-    inputs = [input] + [t for t in (weight, bias) if t is not None]
-    return nary(node, *inputs)
+    return nary(node, input, weight, bias)
 
 
 # ---------------------------------------------------------------------- batch norm
@@ -326,11 +363,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 def _rule(node, name: str, words: str, over: str, param_over: str) -> Rule:
     """The rule of a normalization node: ``over`` says which elements share a mean and
     variance, ``param_over`` what the weight and bias gradients are summed over. The slots are
-    those of explain: ``x`` alone, else ``a`` (the input), then ``b`` (weight), ``b``/``c``
-    (bias)."""
-    slots = "x" if not (node.has_weight or node.has_bias) else "abc"
-    x = slots[0]
-    w = slots[1] if node.has_weight else None
+    those of explain: ``a`` (the input), ``b`` (weight) and ``c`` (bias), a missing one an
+    input without an edge that the form leaves out."""
+    x = "a"
+    w = "b" if node.has_weight else None
     gw = "gradient" if w is None else f"gradient·{w}"
     if node.batch_stats:
         input_pass = (
@@ -344,9 +380,13 @@ def _rule(node, name: str, words: str, over: str, param_over: str) -> Rule:
     if node.has_weight:
         form.append(f"weight={{{w}:0}}")
         passes.append(f"gradient·x̂ summed {param_over}")
+    else:
+        passes.append("nothing (no weight)")
     if node.has_bias:
-        form.append(f"bias={{{slots[len(form)]}:0}}")
+        form.append("bias={c:0}")
         passes.append(f"the gradient summed {param_over}")
+    else:
+        passes.append("nothing (no bias)")
     return Rule(words, f"{name}({', '.join(form)})", passes=tuple(passes))
 
 

@@ -1,4 +1,5 @@
-"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d and their 1-d forms.
+"""Pooling: max_pool2d, avg_pool2d and adaptive_avg_pool2d (their 1-d forms are in
+ops/pooling_1d.py).
 
 Every window of a pooling op is the same grid of kernel taps shifted by the stride, so the
 value under tap ``(i, j)`` in every window at once is one strided view of the (padded) input:
@@ -20,6 +21,10 @@ the winners; average pooling is linear, its VJP spreads each gradient over its w
 (divided like the forward), and that spread's VJP is average pooling again. Adaptive average
 pooling is ``rows @ x @ cols^T`` with 0/1 membership matrices, divided by the window sizes.
 
+Forward derivatives (JVPs): max pooling's tangent is the input's tangent gathered at the
+winners (as PyTorch's); every other op here is linear, so its JVP is the op itself applied to
+the tangent.
+
 nn/functional.py calls these functions; this module declares no public op, only its nodes'
 explain rules (``DECLARATIONS`` at the bottom; the rules are in ops/pooling_explain.py).
 """
@@ -28,21 +33,20 @@ from __future__ import annotations
 
 from ..backend import xp
 from ..batching import along_first_axis
-from ..graph.grad_mode import grad_state
+from ..graph.dual import tangent_of
+from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from . import pooling_explain
 from .apply import tensor_argument, unary
 from .declare import explain_nodes
+from .jvp_rules import linear
 from .pooling_checks import (
     INTEGER_TYPES,
     check_adaptive_input,
     check_adaptive_sizes,
     check_bool,
-    check_dim_range,
     check_lengths,
-    check_max_pool1d,
-    check_one,
     check_planes_dim,
     divisor_argument,
     int_list,
@@ -241,6 +245,10 @@ class MaxPool2DWithIndicesBackward0(Op):
             return unary(node, g)
         return _scatter_to_winners(g, ctx.winner, ctx.windows)
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return _gathered_at_winners(tangents[0], ctx.winner, ctx.windows)
+
 
 class MaxPool2DWithIndicesBackwardBackward0(Op):
     """Max pooling's VJP as an op: the gradient scattered to the winners."""
@@ -256,17 +264,23 @@ class MaxPool2DWithIndicesBackwardBackward0(Op):
     def backward(ctx, gg):
         if type(gg) is not Tensor:
             return _gather_at_winners(gg, ctx.winner, ctx.windows)
-        # PyTorch's graph: the gradient viewed as flat planes, gathered at the indices.
-        windows, winner = ctx.windows, ctx.winner
-        rows, cols = _winner_positions(winner, windows)
-        (h, w), lead = windows.size, winner.shape[:-2]
-        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-        index = xp.where(inside, rows * w + cols, 0).reshape(lead + (-1,))
-        flat = view_op(ViewBackward0, gg, gg._data.shape[:-2] + (-1,))
-        picked = view_op(ViewBackward0, gather(flat, -1, wrap(index, NO_EDGE)), winner.shape)
-        if not inside.all():  # windows with no input element (PyTorch's index points past it)
-            picked = picked * wrap(inside.astype(picked._data.dtype), NO_EDGE)
-        return picked
+        return _gathered_at_winners(gg, ctx.winner, ctx.windows)
+
+    jvp = staticmethod(linear)
+
+
+def _gathered_at_winners(values: Tensor, winner, windows: Windows) -> Tensor:
+    """Per window, ``values`` (input-shaped) at its winning element, recorded as PyTorch's
+    graph: the planes viewed flat, gathered at the flat indices, viewed as the output."""
+    rows, cols = _winner_positions(winner, windows)
+    (h, w), lead = windows.size, winner.shape[:-2]
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    index = xp.where(inside, rows * w + cols, 0).reshape(lead + (-1,))
+    flat = view_op(ViewBackward0, values, values._data.shape[:-2] + (-1,))
+    picked = view_op(ViewBackward0, gather(flat, -1, wrap(index, NO_EDGE)), winner.shape)
+    if not inside.all():  # windows with no input element (PyTorch's index points past it)
+        picked = picked * wrap(inside.astype(picked._data.dtype), NO_EDGE)
+    return picked
 
 
 # --------------------------------------------------------------------- average pooling
@@ -336,6 +350,8 @@ class AvgPool2DBackward0(Op):
             return unary(_same_geometry(AvgPool2DBackwardBackward0, ctx), g)
         return _avg_spread(g, ctx.windows, ctx.divisor)
 
+    jvp = staticmethod(linear)
+
 
 class AvgPool2DBackwardBackward0(Op):
     """avg_pool2d's VJP as an op (linear); its own VJP is avg_pool2d."""
@@ -352,6 +368,8 @@ class AvgPool2DBackwardBackward0(Op):
         if type(gg) is Tensor:
             return unary(_same_geometry(AvgPool2DBackward0, ctx), gg)
         return _avg_pool(gg, ctx.windows, ctx.divisor)
+
+    jvp = staticmethod(linear)
 
 
 def _same_geometry(node_class, ctx):
@@ -387,6 +405,8 @@ class AdaptiveAvgPool2DBackward0(Op):
             return unary(_same_members(AdaptiveAvgPool2DBackwardBackward0, ctx), g)
         return _adaptive_spread(g, ctx)
 
+    jvp = staticmethod(linear)
+
 
 class AdaptiveAvgPool2DBackwardBackward0(Op):
     """adaptive_avg_pool2d's VJP as an op (linear); its own VJP is the pooling again."""
@@ -403,6 +423,8 @@ class AdaptiveAvgPool2DBackwardBackward0(Op):
         if type(gg) is Tensor:
             return unary(_same_members(AdaptiveAvgPool2DBackward0, ctx), gg)
         return _adaptive_pool(gg, ctx)
+
+    jvp = staticmethod(linear)
 
 
 def _same_members(node_class, ctx):
@@ -449,7 +471,12 @@ def max_pool2d_checked(input, kernel, stride, padding, dilation, ceil_mode, retu
         raise not_implemented("max_pool2d", input._data.dtype)
     node = MaxPool2DWithIndicesBackward0()
     node.windows = windows
-    node.track = bool(return_indices) or (grad_state.enabled and input._edge is not None)
+    # The winners are kept where a gradient, the indices or a tangent (forward AD) need them.
+    node.track = (
+        bool(return_indices)
+        or (grad_state.enabled and input._edge is not None)
+        or (MODES.special and tangent_of(input) is not None)
+    )
     out = unary(node, input)
     if return_indices:
         return out, wrap(flat_indices(node.winner, windows), NO_EDGE)
@@ -516,70 +543,6 @@ def adaptive_avg_pool2d_checked(input, sizes: list):
     node.cols, col_counts = _adaptive_members(shape[-1], sizes[1], compute)
     node.counts = (row_counts[:, None] * col_counts[None, :]).astype(compute)
     return unary(node, input)
-
-
-# ------------------------------------------------------------------------ 1-d forms
-# Each is its 2-d form on the input with a row axis of size 1 inserted, as in ATen.
-def max_pool1d(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
-    function = "max_pool1d_with_indices" if return_indices else "max_pool1d"
-    tensor_argument(input, function, "input", 1)
-    kernel = int_list(kernel_size, function, "kernel_size", 2)
-    strides = [] if stride is None else int_list(stride, function, "stride", 3)
-    pads = int_list(padding, function, "padding", 4)
-    dilations = int_list(dilation, function, "dilation", 5)
-    check_bool(ceil_mode, function, "ceil_mode", 6)
-    if not return_indices:
-        check_max_pool1d(input, kernel, strides, pads, dilations, ceil_mode)
-    strides = strides or kernel
-    check_dim_range(input, "max_pool1d")
-    check_one(
-        "max_pool1d",
-        {"kernel_size": kernel, "stride": strides, "padding": pads, "dilation": dilations},
-    )
-    result = max_pool2d_checked(
-        input.unsqueeze(-2),
-        [1, kernel[0]],
-        [1, strides[0]],
-        [0, pads[0]],
-        [1, dilations[0]],
-        ceil_mode,
-        return_indices,
-    )
-    if return_indices:
-        return result[0].squeeze(-2), result[1].squeeze(-2)
-    return result.squeeze(-2)
-
-
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    tensor_argument(input, "avg_pool1d", "input", 1)
-    kernel = int_list(kernel_size, "avg_pool1d", "kernel_size", 2)
-    strides = [] if stride is None else int_list(stride, "avg_pool1d", "stride", 3)
-    pads = int_list(padding, "avg_pool1d", "padding", 4)
-    check_bool(ceil_mode, "avg_pool1d", "ceil_mode", 5)
-    check_bool(count_include_pad, "avg_pool1d", "count_include_pad", 6)
-    strides = strides or kernel
-    check_dim_range(input, "avg_pool1d")
-    check_one("avg_pool1d", {"kernel_size": kernel, "stride": strides, "padding": pads})
-    out = avg_pool2d_checked(
-        input.unsqueeze(-2),
-        [1, kernel[0]],
-        [1, strides[0]],
-        [0, pads[0]],
-        ceil_mode,
-        count_include_pad,
-        None,
-    )
-    return out.squeeze(-2)
-
-
-def adaptive_avg_pool1d(input, output_size):
-    tensor_argument(input, "adaptive_avg_pool1d", "input", 1)
-    sizes = int_list(output_size, "adaptive_avg_pool1d", "output_size", 2)
-    check_dim_range(input, "adaptive_avg_pool1d")
-    check_one("adaptive_avg_pool1d", {"output_size": sizes})
-    return adaptive_avg_pool2d_checked(input.unsqueeze(-2), [1, sizes[0]]).squeeze(-2)
 
 
 DECLARATIONS = (

@@ -5,6 +5,9 @@ ops/linalg.py, whose ``matmul`` decomposes into these products).
 The VJPs of the products are products with a transposed operand (``g @ B^T``, ``A^T @ g``):
 transposes are views, and the gradient of an input that needs none is not computed. Recording
 a graph (a double backward), the VJPs call the checked products themselves.
+
+Each product is linear in each operand, so its forward derivative (JVP) is the product rule:
+``d(a @ b) = da @ b + a @ db``, each share computed only where that operand has a tangent.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ class MmBackward0(Op):
         grad_a = _mm_grad_left(g, b, raw and _column_major(a)) if a_edge is not None else None
         grad_b = _mm_grad_right(g, a, raw and _column_major(b)) if b_edge is not None else None
         return grad_a, grad_b
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return product_rule(mm, primals, tangents)
 
 
 class AddmmBackward0(Op):
@@ -80,6 +87,19 @@ class AddmmBackward0(Op):
             grad_mat2 = None if grad_mat2 is None else grad_mat2 * alpha
         return grad_input, grad_mat1, grad_mat2
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # beta * d(input) + alpha * (d(mat1) @ mat2 + mat1 @ d(mat2)); beta 0 drops input.
+        beta, alpha = ctx.beta, ctx.alpha
+        tangent_input = tangents[0]
+        share_input = None
+        if tangent_input is not None and beta != 0:
+            share_input = tangent_input if beta == 1 else tangent_input * beta
+        share_product = product_rule(mm, primals[1:], tangents[1:])
+        if share_product is not None and alpha != 1:
+            share_product = share_product * alpha
+        return sum_of_shares((share_input, share_product))
+
 
 class BmmBackward0(Op):
     __slots__ = ()
@@ -94,6 +114,10 @@ class BmmBackward0(Op):
         grad_a = _bmm(g, _mT(b)) if a_edge is not None else None
         grad_b = _bmm(_mT(a), g) if b_edge is not None else None
         return grad_a, grad_b
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return product_rule(bmm, primals, tangents)
 
 
 class MvBackward0(Op):
@@ -110,6 +134,10 @@ class MvBackward0(Op):
         grad_v = _mv(_mT(m), g) if v_edge is not None else None
         return grad_m, grad_v
 
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return product_rule(mv, primals, tangents)
+
 
 class DotBackward0(Op):
     __slots__ = ()
@@ -122,6 +150,31 @@ class DotBackward0(Op):
         a, b = ctx.saved_tensors
         a_edge, b_edge = ctx._next
         return (g * b if a_edge is not None else None), (g * a if b_edge is not None else None)
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return product_rule(dot, primals, tangents)
+
+
+def product_rule(product, primals, tangents):
+    """The tangent of ``product(a, b)``, linear in each operand: ``product(da, b) +
+    product(a, db)``, a share only where that operand has a tangent (None: neither has)."""
+    (a, b), (tangent_a, tangent_b) = primals, tangents
+    return sum_of_shares(
+        (
+            None if tangent_a is None else product(tangent_a, b),
+            None if tangent_b is None else product(a, tangent_b),
+        )
+    )
+
+
+def sum_of_shares(shares):
+    """The sum of the tangent shares that are not None (None when all are: a zero tangent)."""
+    total = None
+    for share in shares:
+        if share is not None:
+            total = share if total is None else total + share
+    return total
 
 
 def _mT(x):
