@@ -58,6 +58,9 @@ from .explain_values import known_values, replay, saved_input
 
 __all__ = ["Contribution", "Derivative", "Explanation", "Step", "explain"]
 
+# The name of an optional input that was not given (a None edge the op's formula does not use).
+ABSENT = "none"
+
 # Expressions longer than this are replaced by a short name made from the op ("mul₃").
 EXPRESSION_MAX = 40
 
@@ -216,6 +219,8 @@ class _Names:
             for position, edge in enumerate(node._next):
                 if edge is None:
                     expr = value_expr(constants[position])
+                    if expr is None and "{" + slots[position] not in rule.form:
+                        expr = Expr(ABSENT)  # an optional input not given (conv's bias)
                     exprs.append(expr if expr is not None else Expr("c"))
                 else:
                     exprs.append(self.of_edge(edge))
@@ -446,6 +451,7 @@ def _new_step(index, node, names, parts, grad_in) -> Step:
         bindings = ", ".join(
             f"{slot} = {expr.text}{' (a constant)' if edge is None else ''}"
             for slot, expr, edge in zip(slots, names.input_exprs[node], node._next)
+            if expr.text != ABSENT
         )
     step = Step(
         index,
