@@ -98,3 +98,13 @@ def test_rules_tell_the_parameters():
     assert told(written(Ellipsis, 2.5) * 2, "FillBackward3") == "(1·x)[...] ← c"
     accumulated = x.index_put((rows,), v, accumulate=True)
     assert told(accumulated, "IndexPutBackward0") == "x.index_put(indices, v, accumulate=True)"
+
+
+def test_a_missing_bias_is_not_shown_as_an_unknown_constant():
+    x = gradienti.randn(1, 1, 4, 4, requires_grad=True)
+    w = gradienti.randn(1, 1, 3, 3, requires_grad=True)
+    text = str(
+        gradienti.explain(gradienti.nn.functional.conv2d(x, w).sum(), names={"x": x, "w": w})
+    )
+    assert "b = w" in text
+    assert "c = c" not in text and "c: a constant" not in text
