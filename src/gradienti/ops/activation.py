@@ -31,6 +31,7 @@ from .elementwise import where
 from .explain_rule import ATOM, Rule, num, unary_rule
 from .jvp_rules import elementwise_jvp
 from .pointwise import not_implemented
+from .saved_names import SavedNames, value
 from .special import erf_any, erf_array
 
 SQRT_HALF = math.sqrt(0.5)
@@ -96,6 +97,7 @@ class LogSigmoidBackward0(Op):
 class SiluBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    saved_names = SavedNames(self=0)
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
@@ -113,6 +115,7 @@ class SiluBackward0(Op):
 class GeluBackward0(Op):
     __slots__ = ("approximate",)
     save = SAVE_INPUTS
+    saved_names = SavedNames(self=0, approximate=value("approximate"))
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
@@ -140,6 +143,7 @@ class GeluBackward0(Op):
 class LeakyReluBackward0(Op):
     __slots__ = ("negative_slope",)
     save = SAVE_INPUTS
+    saved_names = SavedNames(self=0, negative_slope=value("negative_slope"))
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod

@@ -18,6 +18,7 @@ from .elementwise import where
 from .explain_rule import ATOM, Rule, binary_rule, num
 from .jvp_rules import elementwise_jvp
 from .pointwise import check_broadcast
+from .saved_names import SavedNames, value
 
 
 class ClampBackward1(Op):
@@ -25,6 +26,7 @@ class ClampBackward1(Op):
 
     __slots__ = ("min", "max")
     save = SAVE_INPUTS
+    saved_names = SavedNames(self=0, min=value("min"), max=value("max"))
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod

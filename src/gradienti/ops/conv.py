@@ -52,6 +52,7 @@ from .einsum import einsum
 from .explain_rule import Rule
 from .jvp_rules import linear
 from .products import sum_of_shares
+from .saved_names import SavedNames, bias_sizes, value
 from .shape import run
 
 as_strided = xp.lib.stride_tricks.as_strided
@@ -259,6 +260,17 @@ class ConvolutionBackward0(Op):
 
     __slots__ = ("geometry", "groups", "has_bias", "keep_columns", "columns")
     save = SAVE_INPUTS
+    saved_names = SavedNames(
+        input=0,
+        weight=1,
+        bias_sym_sizes_opt=value(bias_sizes),
+        dilation=value(lambda node: node.geometry.dilation),
+        groups=value("groups"),
+        output_padding=value(lambda node: (0,) * len(node.geometry.stride)),
+        padding=value(lambda node: node.geometry.before),
+        stride=value(lambda node: node.geometry.stride),
+        transposed=value(lambda node: False),
+    )
 
     @staticmethod
     def forward(ctx, x, w, b):

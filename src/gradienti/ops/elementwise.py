@@ -22,11 +22,13 @@ from .declare import Cli, declare
 from .explain_rule import ATOM, MUL, Rule, binary_rule, unary_rule
 from .jvp_rules import elementwise_jvp, linear
 from .pointwise_table import checked_function, row, table
+from .saved_names import SavedNames, held, value
 
 
 class AddBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    saved_names = SavedNames(alpha=value(lambda node: 1))
     jvp = staticmethod(elementwise_jvp)
 
     function = operator.add  # the forward: a + b
@@ -41,6 +43,7 @@ class AddBackward0(Op):
 class SubBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    saved_names = SavedNames(alpha=value(lambda node: 1))
     jvp = staticmethod(elementwise_jvp)
 
     function = operator.sub  # the forward: a - b
@@ -71,6 +74,7 @@ class RsubBackward1(Op):
 class MulBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    saved_names = SavedNames(other=1, self=0)
     jvp = staticmethod(elementwise_jvp)
     lean_inputs = 1
 
@@ -88,6 +92,7 @@ class MulBackward0(Op):
 class DivBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    saved_names = SavedNames(other=1, self=0)
     jvp = staticmethod(elementwise_jvp)
     lean_inputs = 2
 
@@ -111,6 +116,7 @@ def _reciprocal(x):
 class NegBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    saved_names = SavedNames()
     jvp = staticmethod(elementwise_jvp)
 
     function = operator.neg  # the forward: -x
@@ -153,6 +159,7 @@ class PowBackward0(Op):
 
     __slots__ = ("exponent",)
     save = SAVE_INPUTS
+    saved_names = SavedNames(self=0, exponent=value("exponent"))
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
@@ -184,6 +191,7 @@ class PowBackward1(Op):
 
     __slots__ = ()
     save = SAVE_BOTH
+    saved_names = SavedNames(exponent=1, self=0, result=2)
     jvp = staticmethod(elementwise_jvp)
 
     function = operator.pow  # the forward: a**b
@@ -205,7 +213,8 @@ class PowBackward2(Op):
     """``number ** x``: one input, the base is static."""
 
     __slots__ = ("base",)
-    save = SAVE_OUTPUT
+    save = SAVE_BOTH  # (x, out): d/dx reads out only, but PyTorch saves x too (hooks see it)
+    saved_names = SavedNames(exponent=0, result=1, self=value("base"))
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
@@ -215,7 +224,7 @@ class PowBackward2(Op):
     @staticmethod
     def backward(ctx, g):
         # d b^x = b^x * log(b)
-        (out,) = ctx._saved
+        (_x, out) = ctx._saved
         base = ctx.base
         if base == 0:
             return g * 0
@@ -225,6 +234,7 @@ class PowBackward2(Op):
 class SigmoidBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    saved_names = SavedNames(result=0)
     jvp = staticmethod(elementwise_jvp)
     promotes_integers = True
 
@@ -270,6 +280,7 @@ def _one_like(array):
 class ReluBackward0(Op):
     __slots__ = ()
     save = SAVE_OUTPUT
+    saved_names = SavedNames(result=0)
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
@@ -296,6 +307,7 @@ _SAME_SIZE_INTEGERS = {2: xp.int16, 4: xp.int32, 8: xp.int64}
 class AbsBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    saved_names = SavedNames(self=0)
     jvp = staticmethod(elementwise_jvp)
 
     function = xp.abs  # the forward: xp.abs(x)
@@ -349,6 +361,7 @@ class ToCopyBackward0(Op):
 class CloneBackward0(Op):
     __slots__ = ()
     save = SAVE_NOTHING
+    saved_names = SavedNames()
     jvp = staticmethod(linear)  # a copy's tangent is a copy of the tangent
 
     @staticmethod
@@ -365,6 +378,7 @@ class WhereBackward0(Op):
 
     __slots__ = ("condition",)
     save = SAVE_NOTHING
+    saved_names = SavedNames(condition=held("condition"))
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod

@@ -26,6 +26,7 @@ from .explain_rule import Rule
 from .indexing import read_key
 from .reduce import keep_dims, raw, reduction_dims
 from .reduce import sum as reduce_sum
+from .saved_names import SavedNames
 from .scatter import grid_key
 from .shape import reshape
 
@@ -56,6 +57,7 @@ class MaxBackward1(Op):
 
     __slots__ = ()
     save = SAVE_BOTH
+    saved_names = SavedNames(self=0, result=1)
 
     @staticmethod
     def forward(ctx, x):
@@ -82,6 +84,7 @@ class MaxBackward1(Op):
 
 class MinBackward1(MaxBackward1):
     __slots__ = ()
+    saved_names = SavedNames(self=0, result=1)
 
     @staticmethod
     def forward(ctx, x):

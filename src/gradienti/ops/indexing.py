@@ -34,6 +34,7 @@ from .apply import record_node, record_special, unary
 from .declare import declare
 from .explain_rule import ADD, INDEXED, Rule
 from .jvp_rules import filled, linear, same_op
+from .saved_names import SavedNames, held, value
 from .shape import (
     AliasBackward0,
     ViewBackward0,
@@ -54,6 +55,10 @@ class IndexBackward0(Op):
 
     __slots__ = ("key", "input_shape")
     save = SAVE_NOTHING
+    saved_names = SavedNames(
+        indices=held("key", many=True),
+        self_sym_sizes=value("input_shape"),
+    )
     jvp = staticmethod(linear)
 
     @staticmethod

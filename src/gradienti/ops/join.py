@@ -18,6 +18,7 @@ from .apply import nary, unary_multi
 from .declare import declare
 from .explain_rule import Rule, slot_names
 from .jvp_rules import linear_multi, linear_nary
+from .saved_names import SavedNames, value
 from .shape import select, slice_dim
 
 
@@ -27,6 +28,7 @@ class CatBackward0(Op):
 
     __slots__ = ("dim", "sizes")
     save = SAVE_NOTHING
+    saved_names = SavedNames(dim=value("dim"))
     jvp = staticmethod(linear_nary)
 
     @staticmethod
@@ -56,6 +58,7 @@ class CatBackward0(Op):
 class StackBackward0(Op):
     __slots__ = ("dim",)
     save = SAVE_NOTHING
+    saved_names = SavedNames(dim=value("dim"))
     jvp = staticmethod(linear_nary)
 
     @staticmethod

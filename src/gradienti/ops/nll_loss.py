@@ -19,6 +19,7 @@ from ..tensor import Tensor, wrap
 from .apply import nary, record_special, replace_saved, unary
 from .declare import explain_nodes
 from .explain_rule import Rule
+from .saved_names import SavedNames, held, value
 
 
 class NllLossBackward0(Op):
@@ -26,10 +27,21 @@ class NllLossBackward0(Op):
     in place (``reduction``). Saved: the index of every kept position into the input (one
     array per dimension, the class at dimension 1), its weight (None: every one weighs 1)
     and the total weight. Its VJP puts the weighted gradient at those positions into zeros;
-    as a recorded op (``vjp_class``) whose own VJP is this op again."""
+    as a recorded op (``vjp_class``) whose own VJP is this op again. ``inputs``: the input,
+    target, weight and ignore_index as given, which PyTorch saves (saved-tensor hooks see them
+    packed); the VJP reads none of them."""
 
-    __slots__ = ("reduction", "input_shape", "output_shape")
+    __slots__ = ("reduction", "input_shape", "output_shape", "inputs")
     save = SAVE_NOTHING
+    saved_names = SavedNames(
+        self=held("inputs", 0, input=0),
+        target=held("inputs", 1),
+        weight=held("inputs", 2),
+        total_weight=2,
+        # (PyTorch shows an int argument as unsigned 64 bits: -100 as 2**64 - 100)
+        ignore_index=value(lambda node: node.inputs[3] % 2**64),
+        reduction=value(lambda node: ("none", "mean", "sum").index(node.reduction)),
+    )
     vjp_class: type  # set below, once both classes exist
 
     @staticmethod
@@ -232,7 +244,8 @@ def nll_loss_rows(input, target, weight=None, ignore_index: int = -100, reductio
     _check_float_input(x, "nll_loss_out_frame")
     classes = t.reshape(-1)
     saved = _kept_positions(classes, n_classes, ignore_index, w, x.dtype)
-    return _apply_new(NllLossBackward0, input, reduction, classes.shape, saved)
+    given = (x, t, w, ignore_index)
+    return _apply_new(NllLossBackward0, input, reduction, classes.shape, saved, given)
 
 
 def nll_loss_2d(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
@@ -259,13 +272,15 @@ def nll_loss_2d(input, target, weight=None, ignore_index: int = -100, reduction:
     if t.dtype == xp.uint8 and (t.size or reduction == "none"):
         raise RuntimeError("expected scalar type Long but found Byte")
     saved = _kept_positions(t, n_classes, ignore_index, w, x.dtype)
-    return _apply_new(NllLoss2DBackward0, input, reduction, t.shape, saved)
+    given = (x, t, None if weight is None else weight._data, ignore_index)
+    return _apply_new(NllLoss2DBackward0, input, reduction, t.shape, saved, given)
 
 
-def _apply_new(node_class, input, reduction: str, output_shape: tuple, saved: tuple):
+def _apply_new(node_class, input, reduction: str, output_shape: tuple, saved: tuple, given):
     node = node_class()
     node.reduction = reduction
     node.input_shape, node.output_shape = tuple(input._data.shape), tuple(output_shape)
+    node.inputs = given
     return _apply(node_class, node, input, saved)
 
 

@@ -37,6 +37,7 @@ from ..tensor import Tensor
 from .apply import as_operand, binary, tensor_argument, unary_op
 from .declare import Cli, declare
 from .explain_rule import ATOM, Rule, binary_rule, unary_rule
+from .saved_names import table_saved_names
 
 # What a VJP expression may call: ufuncs, so that they work on arrays and on Tensors alike.
 VJP_NAMES = {
@@ -283,5 +284,6 @@ def _node_class(entry, module: str, operands: tuple, backward: tuple, vjps: tupl
             ),
             "backward": staticmethod(namespace["backward"]),
             "jvp": staticmethod(namespace["jvp"]),
+            "saved_names": table_saved_names(save, operands),
         },
     )

@@ -21,6 +21,7 @@ from .apply import binary, record_node, record_special, tensor_argument, unary
 from .declare import Cli, declare
 from .explain_rule import ADD, MUL, Rule
 from .rearrange import TransposeBackward0
+from .saved_names import SavedNames, needed, shape_at, strides_at, value
 from .shape import expanded_shape, reshape
 
 
@@ -28,6 +29,14 @@ from .shape import expanded_shape, reshape
 class MmBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    saved_names = SavedNames(
+        mat2=needed(1, by=0),
+        self=needed(0, by=1),
+        mat2_sym_sizes=shape_at(1),
+        mat2_sym_strides=strides_at(1),
+        self_sym_sizes=shape_at(0),
+        self_sym_strides=strides_at(0),
+    )
 
     function = xp.matmul  # the forward: a @ b, both matrices
 
@@ -54,6 +63,16 @@ class AddmmBackward0(Op):
 
     __slots__ = ("beta", "alpha", "column_major")
     save = SAVE_INPUTS
+    saved_names = SavedNames(
+        mat1=1,
+        mat2=2,
+        alpha=value("alpha"),
+        beta=value("beta"),
+        mat1_sym_sizes=shape_at(1),
+        mat1_sym_strides=strides_at(1),
+        mat2_sym_sizes=shape_at(2),
+        mat2_sym_strides=strides_at(2),
+    )
 
     @staticmethod
     def forward(ctx, input, mat1, mat2):
@@ -104,6 +123,7 @@ class AddmmBackward0(Op):
 class BmmBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    saved_names = SavedNames(mat2=needed(1, by=0), self=needed(0, by=1))
 
     function = xp.matmul  # the forward: a batch of matrix products
 
@@ -123,6 +143,7 @@ class BmmBackward0(Op):
 class MvBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    saved_names = SavedNames(self=needed(0, by=1), vec=needed(1, by=0))
 
     function = xp.matmul  # the forward: matrix @ vector
 
@@ -142,6 +163,7 @@ class MvBackward0(Op):
 class DotBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
+    saved_names = SavedNames(self=needed(0, by=1), tensor=needed(1, by=0))
 
     function = staticmethod(xp.dot)  # the forward: vector . vector (a plain function)
 

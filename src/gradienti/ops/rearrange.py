@@ -19,12 +19,14 @@ from .apply import unary
 from .declare import declare
 from .explain_rule import POW, Rule
 from .jvp_rules import linear
+from .saved_names import SavedNames, value
 from .shape import reshape, run
 
 
 class PermuteBackward0(Op):
     __slots__ = ("dims",)
     save = SAVE_NOTHING
+    saved_names = SavedNames(dims=value("dims"))
     jvp = staticmethod(linear)
     is_view = True
 
@@ -42,6 +44,7 @@ class PermuteBackward0(Op):
 class TransposeBackward0(Op):
     __slots__ = ("dim0", "dim1")
     save = SAVE_NOTHING
+    saved_names = SavedNames(dim0=value("dim0"), dim1=value("dim1"))
     jvp = staticmethod(linear)
     is_view = True
 
@@ -59,6 +62,7 @@ class TBackward0(Op):
 
     __slots__ = ()
     save = SAVE_NOTHING
+    saved_names = SavedNames()
     jvp = staticmethod(linear)
     is_view = True
 

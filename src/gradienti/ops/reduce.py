@@ -24,6 +24,7 @@ from .declare import Cli, declare
 from .elementwise import where
 from .explain_rule import Rule, num
 from .jvp_rules import linear
+from .saved_names import SavedNames, numel_of, value
 from .shape import cast, expand, reshape
 
 _INF = float("inf")
@@ -138,6 +139,7 @@ class SumBackward0(Op):
 
     __slots__ = ("input_shape", "input_dtype", "dtype")
     save = SAVE_NOTHING
+    saved_names = SavedNames(self_sym_sizes=value("input_shape"))
     jvp = staticmethod(linear)
 
     @staticmethod
@@ -158,6 +160,11 @@ class SumBackward1(Op):
 
     __slots__ = ("dims", "keepdim", "input_shape", "input_dtype", "dtype")
     save = SAVE_NOTHING
+    saved_names = SavedNames(
+        dim=value("dims"),
+        keepdim=value("keepdim"),
+        self_sym_sizes=value("input_shape"),
+    )
     jvp = staticmethod(linear)
 
     @staticmethod
@@ -177,6 +184,10 @@ class SumBackward1(Op):
 class MeanBackward0(Op):
     __slots__ = ("input_shape", "input_dtype", "dtype")
     save = SAVE_NOTHING
+    saved_names = SavedNames(
+        self_sym_numel=numel_of("input_shape"),
+        self_sym_sizes=value("input_shape"),
+    )
     jvp = staticmethod(linear)
 
     @staticmethod
@@ -199,6 +210,12 @@ class MeanBackward0(Op):
 class MeanBackward1(Op):
     __slots__ = ("dims", "keepdim", "input_shape", "input_dtype", "dtype")
     save = SAVE_NOTHING
+    saved_names = SavedNames(
+        dim=value("dims"),
+        keepdim=value("keepdim"),
+        self_sym_numel=numel_of("input_shape"),
+        self_sym_sizes=value("input_shape"),
+    )
     jvp = staticmethod(linear)
 
     @staticmethod

@@ -22,6 +22,7 @@ from .elementwise import where
 from .explain_rule import INDEXED, Rule, num
 from .indexing import IndexBackward0, IndexPutBackward0, put, read, read_key, zero_at
 from .jvp_rules import filled
+from .saved_names import SavedNames, held
 from .shape import expand_tensor, reshape_tensor
 
 
@@ -106,6 +107,7 @@ class MaskedFillBackward0(Op):
 
     __slots__ = ("mask", "value")
     save = SAVE_NOTHING
+    saved_names = SavedNames(mask=held("mask"))
 
     @staticmethod
     def forward(ctx, x):
@@ -125,6 +127,7 @@ class MaskedFillBackward1(Op):
 
     __slots__ = ("mask",)
     save = SAVE_NOTHING
+    saved_names = SavedNames(mask=held("mask"))
 
     @staticmethod
     def forward(ctx, x, value):

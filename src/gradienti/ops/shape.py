@@ -25,6 +25,7 @@ from .apply import unary
 from .declare import declare, explain_nodes
 from .explain_rule import INDEXED, Rule, reshape_rule
 from .jvp_rules import linear
+from .saved_names import SavedNames, value
 
 _ndarray = xp.ndarray
 
@@ -44,6 +45,7 @@ class ViewBackward0(Op):
 
     __slots__ = ("shape", "input_shape")
     save = SAVE_NOTHING
+    saved_names = SavedNames(self_sym_sizes=value("input_shape"))
     jvp = staticmethod(linear)
     is_view = True
 
@@ -101,6 +103,7 @@ class AliasBackward0(Op):
 class ExpandBackward0(Op):
     __slots__ = ("shape", "input_shape")
     save = SAVE_NOTHING
+    saved_names = SavedNames(self_sym_sizes=value("input_shape"))
     jvp = staticmethod(linear)
     is_view = True
 
@@ -138,6 +141,11 @@ class SelectBackward0(Op):
 
     __slots__ = ("key", "input_shape")
     save = SAVE_NOTHING
+    saved_names = SavedNames(
+        dim=value(lambda node: len(node.key) - 2),
+        index=value(lambda node: node.key[-2]),
+        self_sym_sizes=value("input_shape"),
+    )
     jvp = staticmethod(linear)
     is_view = True
 
@@ -158,6 +166,13 @@ class SliceBackward0(SelectBackward0):
     """``x[a:b:c]`` along one dimension, ``narrow``; ``key`` is ``(:, ..., a:b:c)``."""
 
     __slots__ = ()
+    saved_names = SavedNames(
+        dim=value(lambda node: len(node.key) - 1),
+        start=value(lambda node: node.key[-1].start),
+        end=value(lambda node: node.key[-1].stop),
+        step=value(lambda node: node.key[-1].step),
+        self_sym_sizes=value("input_shape"),
+    )
 
     @staticmethod
     def backward(ctx, g):

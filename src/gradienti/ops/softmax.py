@@ -19,6 +19,7 @@ from .declare import declare, explain_nodes
 from .explain_rule import Rule
 from .jvp_rules import linear
 from .reduce import as_dtype, keep_dims, one_dim, raw, reduction_dims, sum_keep, without_diagonal
+from .saved_names import SavedNames, value
 from .shape import reshape
 
 
@@ -31,6 +32,7 @@ def _dims_of(dim) -> tuple:
 class SoftmaxBackward0(Op):
     __slots__ = ("dim",)
     save = SAVE_OUTPUT
+    saved_names = SavedNames(result=0, dim=value("dim"))
 
     @staticmethod
     def forward(ctx, x):
@@ -60,6 +62,7 @@ class SoftmaxBackward0(Op):
 class LogSoftmaxBackward0(Op):
     __slots__ = ("dim",)
     save = SAVE_OUTPUT
+    saved_names = SavedNames(result=0, dim=value("dim"))
 
     @staticmethod
     def forward(ctx, x):
