@@ -9,6 +9,8 @@ tests/test_vmap_ops.py.
 from __future__ import annotations
 
 import collections
+import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -292,6 +294,9 @@ def _error_cases(lib):
         )(x),
         "in-place into a shared tensor": lambda: vmap(lambda a: lib.zeros(4).mul_(a))(x),
         "boolean mask": lambda: vmap(lambda a: a[a > 0])(x),
+        "deepcopy": lambda: vmap(lambda a: copy.deepcopy(a))(x),
+        "copy.copy": lambda: vmap(lambda a: copy.copy(a))(x),
+        "pickle": lambda: vmap(lambda a: pickle.dumps(a))(x),
     }
 
 

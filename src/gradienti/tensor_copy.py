@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 
 from .backend import xp
+from .batching import BatchedArray
 from .graph.node import NO_EDGE
 from .tensor import Tensor, wrap
 
@@ -40,6 +41,8 @@ def rebuild_tensor(cls, data, requires_grad: bool):
 
 def reduce_tensor(tensor, protocol: int = 2) -> tuple:
     """``__reduce_ex__``: how ``copy.copy`` and pickle rebuild ``tensor``."""
+    if type(tensor._data) is BatchedArray:  # one sample of a vmap: PyTorch's error
+        raise NotImplementedError("Cannot access storage of BatchedTensorImpl")
     return (rebuild_tensor, (type(tensor), tensor._data, tensor._edge is not None))
 
 
@@ -61,6 +64,8 @@ def deepcopy_data(data, memo: dict):
     """A copy of an array for one ``deepcopy`` call: arrays viewing the same memory get views
     of one copy of it (the memo holds the copy of the array that owns the memory)."""
     if type(data) is not _ndarray:
+        if type(data) is BatchedArray:  # one sample of a vmap: PyTorch's error
+            raise NotImplementedError("Cannot access storage of BatchedTensorImpl")
         return data  # a NumPy scalar cannot change
     owner = data
     while type(owner.base) is _ndarray:
