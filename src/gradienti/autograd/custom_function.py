@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import batching
 from ..backend import from_numpy_dtype, xp
 from ..graph import versions
 from ..graph.anomaly import ANOMALY, forward_trace
@@ -36,6 +37,7 @@ from ..ops.shape import sum_to
 from ..tensor import Tensor, wrap
 from .function_call import bound_arguments, positional_arguments, run_forward
 from .function_forward_ad import compute_output_tangents, set_tangents
+from .function_vmap import RUN_AS_IS, routed
 
 # The ``output_meta`` entry of a forward output that is not a tensor: the engine may make a
 # zero gradient from it, which ``FunctionCtx.backward`` replaces by None.
@@ -294,7 +296,9 @@ class Function:
     (``create_graph=True``; see ``once_differentiable`` for a backward that cannot). The node is
     ``<Name>Backward``. A forward that modifies an input in place says so with
     ``ctx.mark_dirty(input)`` and returns it: that tensor object becomes the output. Forward
-    AD calls the static ``jvp(ctx, *tangents)`` (autograd/function_forward_ad.py).
+    AD calls the static ``jvp(ctx, *tangents)`` (autograd/function_forward_ad.py); under
+    ``gradienti.func.vmap``, ``generate_vmap_rule`` or a static ``vmap(info, in_dims, *args)``
+    says how it batches (autograd/function_vmap.py).
     """
 
     # Class options, as PyTorch's: ``backward`` receives its gradients as one list that it may
@@ -379,6 +383,10 @@ class Function:
             args, kwargs = bound_arguments(cls.forward, args, kwargs)
         if kwargs:
             args = positional_arguments(cls.forward, args, kwargs, not separate)
+        if batching.ACTIVE.levels:  # under vmap: PyTorch's rules (autograd/function_vmap.py)
+            outputs = routed(cls, args, separate, cls.vmap is not Function.vmap)
+            if outputs is not RUN_AS_IS:
+                return outputs
         ctx = cls._backward_cls()
         ctx.needs_input_grad = tuple(
             isinstance(argument, Tensor) and argument._edge is not None for argument in args

@@ -26,6 +26,7 @@ from ..graph.versions import MODIFIED
 from ..graph.versions import check as check_versions
 from ..tensor import Tensor, wrap
 from ..tensor_checks import backward_arguments
+from .batched_grad import batched_grad
 from .hook_calls import run_pre_hooks
 from .leaves import COMMIT_LOCK, claim, commit_all, commit_grad, mark_delivered
 from .schedule import deliver, finish_results, materialize, run_backward
@@ -129,8 +130,9 @@ def grad(
     materialize_grads=False,
 ) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``; no ``.grad`` is touched."""
-    if is_grads_batched:
-        raise NotImplementedError("is_grads_batched=True is not supported")
+    if is_grads_batched:  # one pass, vmapped over the grad outputs' first dim
+        return batched_grad(grad, outputs, inputs, grad_outputs, retain_graph, create_graph,
+                            allow_unused, materialize_grads)  # fmt: skip
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = (inputs,) if single_input else tuple(inputs)

@@ -6,6 +6,7 @@ compute every sample at once (gradienti/batching).
 
 from __future__ import annotations
 
+from . import autograd_function  # noqa: F401 - runs custom Functions' vmap staticmethods
 from .vmap import vmap
 
 __all__ = ["vmap"]

@@ -20,13 +20,13 @@ import itertools
 
 from .. import batching
 from ..graph.grad_mode import enter_special, leave_special
-from ..graph.node import AccumulateGrad, edge_parts, next_sequence_number
+from ..graph.node import next_sequence_number
 from ..ops.apply import unary
 from ..ops.batch_dims import (
     AddBatchDimBackward0,
-    BroadcastBatchBackward0,
     RemoveBatchDimBackward0,
     batch_node,
+    sum_gradients_leaving,
 )
 from ..ops.join import cat
 from ..random import get_rng_state, set_rng_state
@@ -187,7 +187,7 @@ def _flat_vmap(func, batch_size, flat_in_dims, flat_args, args_spec, out_dims, r
         ]
         outputs = func(*tree_unflatten(batched, args_spec), **kwargs)
         results = _unwrap_batched(outputs, out_dims, level, func)
-        _sum_gradients_leaving(tree_flatten(results)[0], level, first_node)
+        sum_gradients_leaving(tree_flatten(results)[0], level, first_node)
         return results
     finally:
         leave_special()
@@ -247,55 +247,6 @@ def _remove_batch_dim(name: str, output, level, out_dim):
             f"{out_dim})"
         )
     return _apply(RemoveBatchDimBackward0, output, level, out_dim % ndim)
-
-
-# ---------------------------------------------------------------------- gradients leaving vmap
-def _sum_gradients_leaving(outputs: list, level, first_node: int) -> None:
-    """Where the graph recorded inside this vmap reaches a tensor from outside it (a captured
-    parameter, an input not mapped over), put a BroadcastBatchBackward0 on the edge: the
-    samples' gradients reaching that tensor are summed, as its value was shared by all.
-
-    Nodes recorded inside come after ``first_node`` in creation order (the ones put here too:
-    each sits just before the node it follows, so that the order stays topological); a leaf
-    made inside is inside when its value is batched at this level."""
-    stack = [
-        edge_parts(output._edge)[0]
-        for output in outputs
-        if isinstance(output, Tensor) and output._edge is not None
-    ]
-    seen: set = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen or not _inside(node, level, first_node):
-            continue
-        seen.add(id(node))
-        if type(node) is AddBatchDimBackward0 and node.level == level.id:
-            continue  # its gradient leaves unbatched already
-        edges = node._next
-        changed = list(edges)
-        for index, edge in enumerate(edges):
-            target = edge_parts(edge)[0]
-            if target is None:
-                continue
-            if _inside(target, level, first_node):
-                stack.append(target)
-                continue
-            bridge = batch_node(BroadcastBatchBackward0, level.id, level.size)
-            bridge._next = (edge,)
-            bridge._saved = ()
-            bridge._input_meta = None
-            bridge._hooks = None
-            bridge._seq = node._seq - (index + 1) / (len(edges) + 1)
-            changed[index] = bridge
-        if changed != list(edges):
-            node._next = tuple(changed)
-
-
-def _inside(node, level, first_node: int) -> bool:
-    if type(node) is AccumulateGrad:
-        leaf = node._variable()
-        return leaf is None or batching.is_batched_at(leaf._data, level.id)
-    return node._seq > first_node
 
 
 # ---------------------------------------------------------------------- chunks

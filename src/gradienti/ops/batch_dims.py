@@ -12,8 +12,9 @@ Each is linear, and each one's VJP is another of them: any derivative order work
 
 from __future__ import annotations
 
-from ..batching import add_batch_dim, remove_batch_dim, sum_batch_dim
-from ..graph.node import SAVE_NOTHING, Op
+from ..batching import add_batch_dim, is_batched_at, remove_batch_dim, sum_batch_dim
+from ..graph.node import SAVE_NOTHING, AccumulateGrad, Op, edge_parts
+from ..tensor import Tensor
 from .declare import explain_nodes
 from .explain_rule import Rule
 from .shape import run
@@ -102,6 +103,56 @@ class SumBatchBackward0(_BatchOp):
 def batch_node(node_class, level: int, size: int, dim=None):
     """A fresh node of one of the classes above, for vmap to apply or to put in the graph."""
     return _made(node_class, level, size, dim)
+
+
+def sum_gradients_leaving(outputs: list, level, first_node: int) -> None:
+    """Where the graph recorded inside vmap ``level`` (a vmap call, or the batched backward
+    pass of ``autograd.grad(..., is_grads_batched=True)``) reaches a tensor from outside it (a
+    captured parameter, an input not mapped over, the forward graph), put a
+    BroadcastBatchBackward0 on the edge: the samples' gradients reaching that tensor are
+    summed, as its value was shared by all. ``outputs``: the tensors leaving the level.
+
+    Nodes recorded inside come after ``first_node`` in creation order (the ones put here too:
+    each sits just before the node it follows, so that the order stays topological); a leaf
+    made inside is inside when its value is batched at this level."""
+    stack = [
+        edge_parts(output._edge)[0]
+        for output in outputs
+        if isinstance(output, Tensor) and output._edge is not None
+    ]
+    seen: set = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not _inside(node, level, first_node):
+            continue
+        seen.add(id(node))
+        if type(node) is AddBatchDimBackward0 and node.level == level.id:
+            continue  # its gradient leaves unbatched already
+        edges = node._next
+        changed = list(edges)
+        for index, edge in enumerate(edges):
+            target = edge_parts(edge)[0]
+            if target is None:
+                continue
+            if _inside(target, level, first_node):
+                stack.append(target)
+                continue
+            bridge = batch_node(BroadcastBatchBackward0, level.id, level.size)
+            bridge._next = (edge,)
+            bridge._saved = ()
+            bridge._input_meta = None
+            bridge._hooks = None
+            bridge._seq = node._seq - (index + 1) / (len(edges) + 1)
+            changed[index] = bridge
+        if changed != list(edges):
+            node._next = tuple(changed)
+
+
+def _inside(node, level, first_node: int) -> bool:
+    if type(node) is AccumulateGrad:
+        leaf = node._variable()
+        return leaf is None or is_batched_at(leaf._data, level.id)
+    return node._seq > first_node
 
 
 DECLARATIONS = (
