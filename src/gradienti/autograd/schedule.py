@@ -236,7 +236,7 @@ def saved_tangents(node) -> tuple:
     """(the inputs' tangents, the output's tangent) that ``record_special`` kept on the node
     for the current dual level; (None, None) when there are none (or they are of a level that
     has ended)."""
-    kept = getattr(node, "_saved_tangents", None)
+    kept = getattr(node, "_tangents_of_saved", None)
     if kept is None or kept[0] is not FORWARD.token or FORWARD.token is None:
         return None, None
     return kept[1], kept[2]

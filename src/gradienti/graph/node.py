@@ -114,7 +114,7 @@ class Node:
     differs from the output's: then ``(shape, dtype)`` per input, used by the engine to undo
     broadcasting and promotion in one place) and ``_hooks`` (``None``, ``CONFORM_ONLY`` when
     there is ``_input_meta`` but no hook, or the node's ``NodeHooks``). Set only by the special
-    modes, unset otherwise: ``_saved_tangents`` (the forward-AD tangents of the saved values,
+    modes, unset otherwise: ``_tangents_of_saved`` (the forward-AD tangents of the saved values,
     so that a backward pass run under a dual level carries them: forward over reverse) and
     ``_forward_trace`` (under anomaly detection, the stack of the forward call).
     """
@@ -126,7 +126,7 @@ class Node:
         "_hooks",
         "_seq",
         "_versions",
-        "_saved_tangents",
+        "_tangents_of_saved",
         "_forward_trace",
     )
 

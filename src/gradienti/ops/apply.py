@@ -105,7 +105,7 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
                 # Recorded: a backward pass under this level reads the saved values with
                 # their tangents (autograd/schedule.saved_as_tensors): forward over reverse.
                 output_tangent = None if multi else tangent_of(results)
-                node._saved_tangents = (FORWARD.token, tangents, output_tangent)
+                node._tangents_of_saved = (FORWARD.token, tangents, output_tangent)
     return results
 
 
