@@ -39,9 +39,9 @@ def _node_classes() -> list:
             if sub not in seen:
                 seen.append(sub)
                 stack.append(sub)
-    # The bases, the leaves' node (explain tells leaves itself) and a custom Function's
-    # node (named after the user's Function).
-    abstract = {Op, AccumulateGrad, FunctionCtx}
+    # The bases, the leaves' node (explain tells leaves itself) and the nodes of custom
+    # Functions (named after the Function, gradienti's own ones included: CheckpointFunction).
+    abstract = {Op, AccumulateGrad}
     return sorted(
         (
             cls
@@ -49,6 +49,7 @@ def _node_classes() -> list:
             if cls.__module__.startswith("gradienti.")
             and not cls.__name__.startswith("_")
             and cls not in abstract
+            and not issubclass(cls, FunctionCtx)
         ),
         key=lambda cls: cls.__name__,
     )
@@ -183,12 +184,16 @@ MODULES = (
     ".nn.functional",
     ".nn.init",
     ".nn.utils",
+    ".nn.modules",
+    ".nn.modules.module",
     ".optim",
     ".optim.lr_scheduler",
     ".autograd",
     ".autograd.functional",
+    ".autograd.graph",
     ".utils",
     ".utils.data",
+    ".utils.checkpoint",
 )
 # Public names that are gradienti's own, with no PyTorch counterpart at that path.
 GRADIENTI_OWN = {
@@ -236,7 +241,8 @@ _TORCH_SUBMODULES = {
     "gradienti.nn": ("functional", "init", "utils", "parameter", "modules"),
     "gradienti.optim": ("lr_scheduler", "optimizer"),
     "gradienti.autograd": ("functional", "grad_mode", "function", "gradcheck", "graph"),
-    "gradienti.utils": ("data",),
+    "gradienti.nn.modules": ("module",),
+    "gradienti.utils": ("data", "checkpoint"),
 }
 
 
@@ -259,3 +265,9 @@ def test_the_own_names_exist():
         for name in names:
             assert hasattr(module, name), f"{path}.{name} is listed as own but does not exist"
     assert inspect.ismodule(gradienti.viz)
+
+
+def test_every_op_class_has_a_forward_mode_rule():
+    """Each built-in op's JVP (``Op.jvp``): tests/test_forward_ad_ops.py checks their values."""
+    missing = [cls.__name__ for cls in _node_classes() if issubclass(cls, Op) and cls.jvp is None]
+    assert missing == [], "op classes without a forward-mode rule (Op.jvp)"

@@ -5,18 +5,25 @@
   in PyTorch; the innermost pair applies), ``save_on_cpu`` and ``disable_saved_tensors_hooks``.
   Where the hooks are called: ops/saved_tensors.py.
 
-Room is left below for ``increment_version`` and the hook helpers (another section of this
-module, kept by their own developer).
+- ``increment_version(tensor)``: count an in-place change made where autograd cannot see it.
 """
 
 from __future__ import annotations
 
 import contextlib
 
+from ..graph import versions
 from ..graph.node import Node
 from ..ops.saved_tensors import HOOKS, pop_hooks, push_hooks
+from ..tensor import Tensor
 
-__all__ = ["Node", "disable_saved_tensors_hooks", "save_on_cpu", "saved_tensors_hooks"]
+__all__ = [
+    "Node",
+    "disable_saved_tensors_hooks",
+    "increment_version",
+    "save_on_cpu",
+    "saved_tensors_hooks",
+]
 
 
 # ---------------------------------------------------------------------- saved-tensor hooks
@@ -64,3 +71,23 @@ def disable_saved_tensors_hooks(error_message: str):
         yield
     finally:
         HOOKS.disabled_message = previous
+
+
+# ---------------------------------------------------------------------- version counters
+def increment_version(tensor) -> None:
+    """Count one in-place change of ``tensor`` (or of each tensor of an iterable), made where
+    autograd cannot see it: a node that saved it then refuses to run backward, with PyTorch's
+    "modified by an inplace operation" error. Views share the count of their memory. (A 0-d
+    tensor whose value a node saved as a NumPy scalar keeps that immutable value: no error.)"""
+    if isinstance(tensor, Tensor):
+        tensor = (tensor,)
+    try:
+        tensors = iter(tensor)
+    except TypeError:
+        raise RuntimeError("increment_version expect a Iterable[Tensor] as input") from None
+    for each in tensors:
+        if not isinstance(each, Tensor):
+            raise RuntimeError(
+                "increment_version expects each element of the iterable to be a tensor"
+            )
+        versions.bump(each._as_array())

@@ -26,6 +26,7 @@ gradients bit for bit; ``tests/test_backward_paths.py`` checks it on random grap
 
 from __future__ import annotations
 
+import threading
 from heapq import heappop, heappush
 from operator import attrgetter
 
@@ -50,6 +51,21 @@ from .leaves import commit_all, mark_delivered
 
 _ndarray = xp.ndarray
 _creation_order = attrgetter("_seq")
+
+
+class _PassState(threading.local):
+    """Whether this thread's innermost reference-loop pass captures gradients
+    (``autograd.grad``, ``backward(inputs=)``): a reentrant checkpoint refuses to run in one."""
+
+    captures = False
+
+
+PASS = _PassState()
+
+
+def is_checkpoint_valid() -> bool:
+    """PyTorch's ``torch.autograd._is_checkpoint_valid()``."""
+    return not PASS.captures
 
 
 def run_backward(
@@ -94,6 +110,7 @@ def run_backward(
     release = not keep_graph
 
     previous_enabled = grad_state.enabled
+    previous_captures, PASS.captures = PASS.captures, targets is not None
     grad_state.enabled = create_graph  # off, unless the VJPs run on Tensors to be recorded
     try:
         while heap:
@@ -139,6 +156,7 @@ def run_backward(
         raise
     finally:
         grad_state.enabled = previous_enabled
+        PASS.captures = previous_captures
 
     commit_all(retained, leaf_grads, delivered, on_tensors)
     return captured

@@ -1,5 +1,6 @@
-"""Utilities, as ``torch.utils``: ``gradienti.utils.data`` (datasets, samplers, loaders)."""
+"""Utilities, as ``torch.utils``: ``gradienti.utils.data`` (datasets, samplers, loaders) and
+``gradienti.utils.checkpoint`` (recompute a segment in backward instead of keeping its values)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
