@@ -249,6 +249,17 @@ def test_backward_twice(reentrant):
     assert same_as_torch(scenario)[-1][0] == "raised"
 
 
+def test_a_saved_value_read_outside_backward_is_recomputed():
+    def scenario(lib, record):
+        cp = CHECKPOINTS[lib]
+        x = lib.tensor([0.1, 0.2], requires_grad=True)
+        out = cp.checkpoint(lambda t: t.sin(), x, use_reentrant=False)
+        record(out.grad_fn._saved_self)
+        record(out.grad_fn._saved_self)
+
+    same_as_torch(scenario)
+
+
 # ---------------------------------------------------------------------- determinism checks
 def changes_on_recomputation(lib, kind):
     calls = [0]
