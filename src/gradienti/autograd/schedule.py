@@ -126,16 +126,16 @@ def run_backward(
                 stops = node not in leading
                 as_arrived = not stops and not accumulate
                 if hooks is not None and not as_arrived:
-                    grads = run_tensor_hooks(node, hooks, grads, create_graph, delivered, retained)
+                    grads = run_tensor_hooks(node, hooks, grads, on_tensors, delivered, retained)
                 for position, output_nr in capture_at[node]:
                     captured[position] = grads[output_nr] if type(grads) is list else grads
                 if hooks is not None:
                     if as_arrived:
-                        grads = run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
+                        grads = run_pre_hooks(node, hooks, grads, on_tensors, delivered, retained)
                     elif accumulate:
-                        grads = run_node_pre_hooks(node, hooks, grads, create_graph)
+                        grads = run_node_pre_hooks(node, hooks, grads, on_tensors)
             elif hooks is not None:
-                grads = run_pre_hooks(node, hooks, grads, create_graph, delivered, retained)
+                grads = run_pre_hooks(node, hooks, grads, on_tensors, delivered, retained)
             computed = passed = None
             if type(node) is AccumulateGrad:
                 if accumulate:
@@ -158,8 +158,18 @@ def run_backward(
         grad_state.enabled = previous_enabled
         PASS.captures = previous_captures
 
+    if on_tensors and not create_graph:
+        # A leaf's .grad is the gradient detached, so it has no tangent (PyTorch's
+        # AccumulateGrad); retained and captured gradients keep theirs.
+        leaf_grads = [(node, _without_tangent(value)) for node, value in leaf_grads]
     commit_all(retained, leaf_grads, delivered, on_tensors)
     return captured
+
+
+def _without_tangent(value):
+    if type(value) is Tensor and getattr(value, "_tangent", None) is not None:
+        return wrap(value._data, value._edge)
+    return value
 
 
 def run_vjp(node, grads, create_graph: bool, release: bool) -> tuple:
