@@ -10,6 +10,11 @@ are attached here, once those layers are imported.
 
 from . import autograd, func, nn, optim, tensor_copy, utils, viz
 from ._printing import get_printoptions, set_printoptions
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 from .autograd.engine import tensor_backward as _tensor_backward
 from .backend import (
     bool_ as bool,  # noqa: A004 - PyTorch's public name
@@ -45,11 +50,6 @@ from .creation import (
     tensor,
     zeros,
     zeros_like,
-)
-from .autograd.anomaly_mode import (
-    is_anomaly_check_nan_enabled,
-    is_anomaly_enabled,
-    set_anomaly_enabled,
 )
 from .func import vmap
 from .graph.grad_mode import (
