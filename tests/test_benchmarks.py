@@ -36,3 +36,22 @@ def test_quick_array_workloads_run_and_check_gradients():
     for row in ("| mlp | ms/step |", "| bcast | ms/iter |", "| cnn | ms/step |"):
         assert row in done.stdout
     assert "CORRECTNESS CHECK FAILED" not in done.stdout
+
+
+def test_quick_func_workloads_run_and_check_their_results():
+    # per_sample (vmap(grad) against torch.func and against gradienti's batched backward: the
+    # mean of the per-sample gradients is the batch gradient), jacrev, jvp and checkpoint
+    # (against torch and hand-written NumPy / the unchecked run), and the memory note.
+    pytest.importorskip("torch")
+    names = ("per_sample", "jacrev", "jvp", "checkpoint")
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", *names, "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in names:
+        assert f"| {name} |" in done.stdout
+    assert "checkpoint memory: " in done.stdout and "the same gradients" in done.stdout
+    assert "CORRECTNESS CHECK FAILED" not in done.stdout
