@@ -10,6 +10,7 @@ import pytest
 
 import gradienti
 from gradienti.graph.anomaly import REFERENCE_LOOP
+from gradienti.graph.node import special_entry
 
 torch = pytest.importorskip("torch")
 
@@ -326,10 +327,11 @@ def test_a_node_made_before_anomaly_mode_has_no_trace():
 def test_the_plain_path_keeps_no_trace():
     x = gradienti.ones(2, requires_grad=True)
     node = (x * 2).grad_fn
-    assert not hasattr(node, "_forward_trace")
+    assert not hasattr(node, "_special")
     with gradienti.autograd.set_detect_anomaly(True):
         node = (x * 2).grad_fn
-    assert node._forward_trace.frames[-1][:2] == (__file__, _line_of("node = (x * 2).grad_fn", 2))
+    trace = special_entry(node, "trace")
+    assert trace.frames[-1][:2] == (__file__, _line_of("node = (x * 2).grad_fn", 2))
 
 
 def _line_of(source: str, occurrence: int) -> int:

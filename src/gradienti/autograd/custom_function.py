@@ -29,6 +29,7 @@ from ..graph.node import (
     Node,
     edge_parts,
     next_sequence_number,
+    set_special_entry,
 )
 from ..graph.versions import MODIFIED
 from ..ops.inplace import _refuse_in_place_on_leaf_or_view
@@ -525,7 +526,7 @@ def _record(ctx, args: tuple, items: tuple, dirty: list) -> list:
         ctx._saved_versions = tuple(versions.version(_saved_array(entry)) for entry in saved)
     if MODES.special:
         if ANOMALY.enabled:
-            ctx._forward_trace = forward_trace()
+            set_special_entry(ctx, "trace", forward_trace())
         hooks = current_hooks()
         if hooks is not None:  # saved-tensor hooks: one pack call per saved tensor
             ctx._saved = pack_function_saved(saved, results, hooks)

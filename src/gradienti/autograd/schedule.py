@@ -40,6 +40,7 @@ from ..graph.node import (
     SAVED_RELEASED_MESSAGE,
     AccumulateGrad,
     edge_parts,
+    special_entry,
 )
 from ..graph.versions import MODIFIED
 from ..graph.versions import check as check_versions
@@ -264,7 +265,7 @@ def saved_tangents(node) -> tuple:
     """(the inputs' tangents, the output's tangent) that ``record_special`` kept on the node
     for the current dual level; (None, None) when there are none (or they are of a level that
     has ended)."""
-    kept = getattr(node, "_tangents_of_saved", None)
+    kept = special_entry(node, "tangents")
     if kept is None or kept[0] is not FORWARD.token or FORWARD.token is None:
         return None, None
     return kept[1], kept[2]

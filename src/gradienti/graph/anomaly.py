@@ -22,6 +22,7 @@ import warnings
 
 from ..backend import xp
 from .grad_mode import enter_special, leave_special
+from .node import special_entry
 
 # Why ``loss.backward()``'s fast path (autograd/engine.py) hands the pass to the reference loop:
 # one entry while anomaly mode is on, one per node whose saved values saved-tensor hooks packed
@@ -110,7 +111,7 @@ def forward_trace() -> ForwardTrace:
 def warn_forward_trace(node) -> None:
     """PyTorch's warnings for a node that failed in backward: where it was made, then, for a
     node made by a backward pass, where each node that led to it was made."""
-    trace = getattr(node, "_forward_trace", None)
+    trace = special_entry(node, "trace")
     if trace is None:
         warnings.warn(
             f"Error detected in {node.name()}. No forward pass information available. Enable "
@@ -127,7 +128,7 @@ def warn_forward_trace(node) -> None:
     )
     parent = trace.parent
     while parent is not None:
-        trace = getattr(parent, "_forward_trace", None)
+        trace = special_entry(parent, "trace")
         if trace is None:
             break
         warnings.warn(

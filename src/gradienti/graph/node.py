@@ -113,10 +113,11 @@ class Node:
     needs; ``None`` once released), ``_input_meta`` (``None`` unless an input's shape or dtype
     differs from the output's: then ``(shape, dtype)`` per input, used by the engine to undo
     broadcasting and promotion in one place) and ``_hooks`` (``None``, ``CONFORM_ONLY`` when
-    there is ``_input_meta`` but no hook, or the node's ``NodeHooks``). Set only by the special
-    modes, unset otherwise: ``_tangents_of_saved`` (the forward-AD tangents of the saved values,
-    so that a backward pass run under a dual level carries them: forward over reverse) and
-    ``_forward_trace`` (under anomaly detection, the stack of the forward call).
+    there is ``_input_meta`` but no hook, or the node's ``NodeHooks``). ``_special``: set only by
+    the special modes (unset otherwise: one slot, so that a plain node is no bigger), a dict of
+    what they keep (``special_entry``): ``"tangents"``, the forward-AD tangents of the saved
+    values, so that a backward pass run under a dual level carries them (forward over reverse);
+    ``"trace"``, under anomaly detection, the stack of the forward call.
     """
 
     __slots__ = (
@@ -126,8 +127,7 @@ class Node:
         "_hooks",
         "_seq",
         "_versions",
-        "_tangents_of_saved",
-        "_forward_trace",
+        "_special",
     )
 
     num_outputs = 1
@@ -171,6 +171,19 @@ class Node:
         key = NodeHooks.new_key()
         pre[key] = fn
         return RemovableHandle(pre, key)
+
+
+def special_entry(node, key: str):
+    """What a special mode kept on ``node`` under ``key`` (see Node), or None."""
+    record = getattr(node, "_special", None)
+    return None if record is None else record.get(key)
+
+
+def set_special_entry(node, key: str, value) -> None:
+    record = getattr(node, "_special", None)
+    if record is None:
+        node._special = record = {}
+    record[key] = value
 
 
 class AccumulateGrad(Node):

@@ -22,6 +22,7 @@ from ..graph.node import (
     SAVE_INPUTS,
     SAVE_OUTPUT,
     next_sequence_number,
+    set_special_entry,
 )
 from ..graph.versions import MODIFIED
 from ..graph.versions import record as record_versions
@@ -105,7 +106,7 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
                 # Recorded: a backward pass under this level reads the saved values with
                 # their tangents (autograd/schedule.saved_as_tensors): forward over reverse.
                 output_tangent = None if multi else tangent_of(results)
-                node._tangents_of_saved = (FORWARD.token, tangents, output_tangent)
+                set_special_entry(node, "tangents", (FORWARD.token, tangents, output_tangent))
     return results
 
 

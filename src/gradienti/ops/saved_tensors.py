@@ -27,7 +27,7 @@ from contextlib import suppress
 from ..backend import xp
 from ..graph.anomaly import ANOMALY, REFERENCE_LOOP, forward_trace
 from ..graph.grad_mode import enter_special, grad_state, leave_special
-from ..graph.node import SAVE_INPUTS, SAVE_OUTPUT
+from ..graph.node import SAVE_INPUTS, SAVE_OUTPUT, set_special_entry
 from ..tensor import Tensor, wrap
 
 _ndarray = xp.ndarray
@@ -69,7 +69,7 @@ def on_record(node) -> None:
     """What the special modes add to a node that ``record_node`` just recorded: the forward
     stack under anomaly detection, packed saved values under saved-tensor hooks."""
     if ANOMALY.enabled:
-        node._forward_trace = forward_trace()
+        set_special_entry(node, "trace", forward_trace())
     if HOOKS.stack:
         pack_saved(node, node._saved)
 
