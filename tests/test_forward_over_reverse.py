@@ -72,3 +72,17 @@ def test_the_graph_kept_for_a_second_pass_gives_the_same_tangents():
     ours, theirs = _both(scenario)
     _assert_same(ours, theirs)
     np.testing.assert_array_equal(ours["first'"], ours["second'"])
+
+
+def test_a_rule_that_reads_the_saved_values_works_under_saved_tensor_hooks():
+    # nll_loss's JVP reads the positions and weights its node saved, which the hooks pack.
+    target = [0, 2, 1]
+
+    def scenario(lib, x, leaf):
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            logits = x.reshape(3, 1) * lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64)
+            loss = lib.nn.functional.cross_entropy(logits, lib.tensor(target))
+            (g,) = lib.autograd.grad(loss, leaf)
+        return {"loss'": _tangent(lib, loss), "grad": g.detach().numpy()}
+
+    _assert_same(*_both(scenario))

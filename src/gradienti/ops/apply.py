@@ -101,7 +101,15 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
     if FORWARD.token is not None:
         tangents = tuple(tangent_of(v) if isinstance(v, Tensor) else None for v in inputs)
         if any(tangent is not None for tangent in tangents):
-            forward_tangents(node, inputs, arrays, results, tangents)
+            kept = getattr(node, "_saved", None)
+            if saved is None or kept is saved:
+                forward_tangents(node, inputs, arrays, results, tangents)
+            else:  # packed by saved-tensor hooks: a rule reads the values themselves
+                node._saved = saved
+                try:
+                    forward_tangents(node, inputs, arrays, results, tangents)
+                finally:
+                    node._saved = kept
             if getattr(node, "_seq", None) is not None:
                 # Recorded: a backward pass under this level reads the saved values with
                 # their tangents (autograd/schedule.saved_as_tensors): forward over reverse.
