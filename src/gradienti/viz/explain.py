@@ -45,6 +45,7 @@ from .explain_rules import (
     value_expr,
 )
 from .explain_text import (
+    ShownAsText,
     footer_lines,
     header_lines,
     node_note,
@@ -122,7 +123,7 @@ class Step:
         return [derivative.formula for derivative in self.derivatives]
 
 
-class Explanation:
+class Explanation(ShownAsText):
     """What ``explain`` returns. ``str()`` is the whole text; the parts are there as data:
 
     ``steps`` (a ``Step`` per node, in the engine's order), ``leaf_totals`` (``{name:
@@ -165,15 +166,6 @@ class Explanation:
     def to_graph_notes(self) -> dict:
         """``node_notes``: per node object, short lines to draw under the node's name."""
         return dict(self.node_notes)
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(self.text)
 
 
 # ---------------------------------------------------------------------- names

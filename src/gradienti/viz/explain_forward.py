@@ -21,7 +21,7 @@ from ..backend import xp
 from ..graph.dual import suspended
 from ..graph.node import NO_EDGE, AccumulateGrad, edge_parts
 from ..tensor import Tensor, wrap
-from .explain_text import is_small_scalar, show, show_uniform
+from .explain_text import ShownAsText, is_small_scalar, show, show_uniform
 from .explain_text import wrap as wrap_line
 
 DOT = "\u0307"  # combining dot above: ẋ, the tangent of x
@@ -53,7 +53,7 @@ class ForwardPass:
     lines: list
 
 
-class ForwardExplanation:
+class ForwardExplanation(ShownAsText):
     """What ``explain(..., mode="forward")`` returns: ``str()`` is the text; ``passes`` holds a
     ``ForwardPass`` per input (one forward pass each, which is the point)."""
 
@@ -67,15 +67,6 @@ class ForwardExplanation:
         lines.append("")
         lines.extend(_comparison(out_name, [forward_pass.input for forward_pass in passes]))
         self.text = "\n".join(wrap_line(line) for line in lines)
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(self.text)
 
 
 def explain_forward(reverse, output: Tensor, inputs: list) -> ForwardExplanation:

@@ -25,6 +25,21 @@ SHOW_MAX = 8
 WIDTH = 98
 
 
+class ShownAsText:
+    """An explanation object: ``print()``, the REPL and IPython show its ``text``."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.text)
+
+
 # ---------------------------------------------------------------------- numbers and values
 def is_small_scalar(value) -> bool:
     return value is not None and not isinstance(value, list) and xp.size(value) == 1
