@@ -27,7 +27,9 @@ from .node import special_entry
 # Why ``loss.backward()``'s fast path (autograd/engine.py) hands the pass to the reference loop:
 # one entry while anomaly mode is on, one per node whose saved values saved-tensor hooks packed
 # (ops/saved_tensors.py). A list, so that adding and removing an entry is atomic from any thread
-# (a packed node may die in any thread); the fast path tests it once per backward call.
+# (a packed node may die in any thread); the fast path tests it once per backward call. The
+# entries are all None, so that any one that goes may be the last (``pop``): a packed node
+# that dies while anomaly mode is on does not take the mode's entry.
 REFERENCE_LOOP: list = []
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -51,10 +53,10 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     with _lock:
         if enabled and not ANOMALY.enabled:
             enter_special()
-            REFERENCE_LOOP.append("anomaly")
+            REFERENCE_LOOP.append(None)
         elif not enabled and ANOMALY.enabled:
             leave_special()
-            REFERENCE_LOOP.remove("anomaly")
+            REFERENCE_LOOP.pop()
         ANOMALY.enabled = enabled
         ANOMALY.check_nan = bool(check_nan)
 
