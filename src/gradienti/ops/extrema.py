@@ -15,7 +15,7 @@ from collections import namedtuple
 
 from ..backend import xp
 from ..batching import BatchedArray
-from ..graph.node import SAVE_BOTH, SAVE_NOTHING, Op
+from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
 from . import pointwise
@@ -77,9 +77,11 @@ class MaxBackward1(Op):
     @staticmethod
     def jvp(ctx, primals, out, tangents):
         # The mean of the tangents of the tied extremes (PyTorch's evenly_read_jvp: NaN when the
-        # extreme is NaN, as no element equals it).
+        # extreme is NaN, as no element equals it). The count is an array, not a number: under
+        # vmap each sample has its own.
         chosen = raw(primals[0]) == raw(out)
-        return reduce_sum((tangents[0] / int(chosen.sum())) * chosen)
+        count = wrap(xp.asarray(chosen.sum(dtype=raw(out).dtype)), NO_EDGE)
+        return reduce_sum((tangents[0] / count) * chosen)
 
 
 class MinBackward1(MaxBackward1):

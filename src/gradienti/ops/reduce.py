@@ -296,7 +296,7 @@ class ProdBackward0(Op):
         # d prod(x) = sum_i t_i · prod_{j != i} x_j (in the result's dtype, as PyTorch)
         x, t = _in_result_dtype(ctx, primals[0], tangents[0])
         shape = tuple(x.shape)
-        if not (raw(x) == 0).any():
+        if not any_sample(raw(x) == 0):  # (under vmap: in any sample)
             return sum(t * (out / x))
         if _count(shape, None) == 1:
             return sum(t)
@@ -336,7 +336,7 @@ class ProdBackward1(Op):
         dim = ctx.dim
         if dim is None:
             return t  # a 0-d input: the product of one element
-        if not (raw(x) == 0).any():
+        if not any_sample(raw(x) == 0):  # (under vmap: in any sample)
             others = keep_dims(out, (dim,), ctx.keepdim, ctx.input_shape) / x
         else:
             others = _prod_others(x, dim)
