@@ -351,3 +351,30 @@ def test_gradients_are_unchanged_under_anomaly_mode():
             loss.backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def _hooked_module_loss(lib):
+    def failing_hook(module, grad_input, grad_output):
+        raise ValueError("hook fails")
+
+    module = lib.nn.Linear(2, 2)
+    module.register_full_backward_hook(failing_hook)
+    return module(lib.ones(1, 2, requires_grad=True)).sum()
+
+
+def test_a_module_backward_hook_that_fails_warns_with_the_module_call():
+    # the hooks' node (BackwardHookFunctionBackward) keeps the forward trace like any other
+    results = {}
+    for lib in LIBS:
+        with lib.autograd.set_detect_anomaly(True):
+            results[lib] = run(_hooked_module_loss(lib).backward)
+    error, texts = results[gradienti]
+    assert error == (ValueError, "hook fails") == results[torch][0]
+    theirs = results[torch][1]
+    assert len(texts) == len(theirs) == 1
+    assert texts[0].startswith(
+        "Error detected in BackwardHookFunctionBackward. Traceback of forward call that caused "
+        "the error:\n"
+    )
+    assert texts[0] == _without_torch_frames(theirs[0])
+    assert texts[0].endswith("    return module(lib.ones(1, 2, requires_grad=True)).sum()\n")

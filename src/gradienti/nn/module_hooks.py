@@ -22,8 +22,9 @@ from collections import OrderedDict
 
 from ..graph.dual import tangent_of
 from ..graph.grad_mode import grad_state
-from ..graph.node import NO_EDGE, Node, next_sequence_number
+from ..graph.node import NO_EDGE, Node
 from ..ops.api import EXPLAIN_RULES
+from ..ops.apply import record_node
 from ..ops.explain_rule import Rule
 from ..tensor import Tensor, wrap
 
@@ -128,11 +129,9 @@ class BackwardHookFunctionBackward(Node):
     view_function_name = "BackwardHookFunction"
 
     def __init__(self, tensors: list) -> None:
-        self._next = tuple(tensor._edge for tensor in tensors)
-        self._saved = ()  # nothing: it may run again, as PyTorch's
-        self._input_meta = None
-        self._hooks = None
-        self._seq = next_sequence_number()
+        # Saves nothing (it may run again, as PyTorch's); recorded as every node is, so that
+        # anomaly detection keeps where the module was called.
+        record_node(self, tuple(tensor._edge for tensor in tensors), ())
         self.num_outputs = len(tensors)
         self.output_meta = tuple((tensor._data.shape, tensor._data.dtype) for tensor in tensors)
 
