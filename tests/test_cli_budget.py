@@ -10,6 +10,7 @@ import gradienti
 from gradienti.autograd.function import AccumulateGrad, edge_parts
 from gradienti.cli import GRAD_EPILOG, main
 from gradienti.cli_budget import (
+    FORWARD_PASS_WEIGHT,
     MAX_EXPLAINED_ELEMENTS,
     MAX_EXPLAINED_STEPS,
     MAX_HELD_ELEMENTS,
@@ -19,6 +20,7 @@ from gradienti.cli_budget import (
     Cost,
     check_budget,
     estimate,
+    forward_explained_steps,
 )
 from gradienti.expression import FUNCTIONS, Expression, parse
 
@@ -230,3 +232,63 @@ def test_every_documented_example_is_within_the_budget(capsys, tmp_path, monkeyp
         status = main(argv)
         _, err = capsys.readouterr()
         assert (status, err) == (0, ""), argv
+
+
+# ----------------------------------------------------------------------------- --mode forward
+
+
+def test_forward_mode_counts_one_weighted_pass_per_element():
+    # a forward pass (values and tangents) weighs FORWARD_PASS_WEIGHT passes of --order 2
+    passes = 1 + FORWARD_PASS_WEIGHT * 1000
+    elements = MAX_WORK // passes - OPERATION_OVERHEAD
+    within, beyond = Cost(1, elements, 1, 1), Cost(1, elements + 1, 1, 1)
+    check_budget(within, order=1, hessian_rows=1000, explain=False, forward_passes=1000)
+    with pytest.raises(BudgetError, match=r"in 1,000 forward passes \(--mode forward: one per"):
+        check_budget(beyond, order=1, hessian_rows=1000, explain=False, forward_passes=1000)
+
+
+def test_forward_mode_of_a_long_expression_over_a_vector_is_refused(capsys, never_evaluated):
+    # what --order 2 refuses, --mode forward (one forward pass per element) refuses too: it
+    # took 64 s on a 10,000-character expression over 1,000 elements
+    argv = [terms(270), "x=" + vector(1000), "--mode", "forward"]
+    assert refusal(capsys, *argv) == (
+        "gradienti grad: error: too much work: 1,079 operations on 1,079,000 elements in all "
+        "in 1,000 forward passes (--mode forward: one per element), about 1.9e+10 element-steps; "
+        "the limit is 1e+09 (use a shorter expression or fewer elements)"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, sizes",
+    [
+        ("x*y + sin(x*y) + x**2", {"x": 1, "y": 3}),
+        ("sin(2) * 3 + x", {"x": 4}),
+        ("sum(w*v) + sigmoid(b)", {"w": 3, "v": 3, "b": 1}),
+        ("5*x**3 + 2*x**2 + 4*x + 8", {"x": 1}),
+    ],
+)
+def test_forward_explained_steps_are_the_steps_of_the_forward_explanation(text, sizes):
+    # one step per operation in the pass of each variable it depends on, as the command tells
+    # it (the sum of a vector f included)
+    expression = parse(text, variables=sizes)
+    values = {
+        name: gradienti.ones(size if size > 1 else (), requires_grad=True)
+        for name, size in sizes.items()
+    }
+    result = expression.evaluate(values)
+    told = gradienti.explain(result.sum() if result.dim() else result, mode="forward")
+    steps = sum(len(forward_pass.steps) for forward_pass in told.passes)
+    assert forward_explained_steps(expression, sizes) == steps
+
+
+def test_forward_explanation_of_many_variables_is_refused(capsys, never_evaluated):
+    # 100 variables a0*a0 + a1*a1 + ...: 299 steps told backward, but each forward pass tells
+    # every '+' after its term: 5,149 steps in all (300 variables: 45,449 steps, 11 MB of text)
+    names = [f"a{i}" for i in range(100)]
+    text = "+".join(f"{name}*{name}" for name in names)
+    values = [f"{name}=0.1" for name in names]
+    assert refusal(capsys, text, *values, "--explain", "--mode", "forward") == (
+        "gradienti grad: error: --explain --mode forward would print about 5,149 steps (one "
+        "per operation in the pass of each variable it depends on); the limit is 1,000 "
+        "(explain a shorter expression or one of fewer variables)"
+    )

@@ -24,7 +24,7 @@ import sys
 import gradienti
 
 from .backend import xp
-from .cli_budget import check_budget, estimate
+from .cli_budget import check_budget, estimate, forward_explained_steps
 from .expression import (
     CONSTANTS,
     FUNCTIONS,
@@ -36,7 +36,7 @@ from .expression import (
 
 DEMO_PICTURE = "gradienti_demo.svg"
 MAX_ELEMENTS = 100_000  # per vector variable
-MAX_HESSIAN_ELEMENTS = 1_000  # --order 2 runs one backward pass per element of the variables
+MAX_HESSIAN_ELEMENTS = 1_000  # --order 2 / --mode forward: one more pass per element of them
 PICTURE_FORMATS = ("svg", "png", "pdf", "dot", "gv")
 _ASSIGNMENT = re.compile(r"\s*\w+\s*=[^=].*")  # x=2 (not x==2)
 
@@ -222,12 +222,15 @@ def _grad(args: argparse.Namespace) -> int:
             f"--order 2 takes at most {MAX_HESSIAN_ELEMENTS} elements in all the variables "
             f"(one backward pass each); these have {sum(sizes.values())}"
         )
+    forward = args.mode == "forward"
     try:  # before anything is computed: the cost follows from the tree and the sizes
         check_budget(
             estimate(expression, sizes),
             order=args.order,
             hessian_rows=sum(sizes[name] for name in expression.variables),
             explain=args.explain,
+            forward_passes=sum(sizes.values()) if forward else 0,  # (_forward_derivatives)
+            forward_steps=forward_explained_steps(expression, sizes) if forward else 0,
         )
     except ExpressionError as error:
         raise _Failure(str(error)) from None

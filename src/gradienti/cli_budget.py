@@ -2,7 +2,9 @@
 
 The length of an expression and the size of each vector are capped on their own, but the work is
 their product: every operation runs on whole vectors, ``--order 2`` runs one more backward pass
-per element of the variables, and ``--explain`` keeps the values of every step. ``check_budget``
+per element of the variables, ``--mode forward`` one forward pass per element, and ``--explain``
+keeps the values of every step (with ``--mode forward``, tells each operation once in the pass of
+every variable it depends on). ``check_budget``
 refuses what is too large before anything is computed, from the parsed tree and the sizes alone.
 
 The estimate is exact in shape: the language has scalars and vectors only, its operations are
@@ -24,6 +26,9 @@ from .expression import Expression, ExpressionError, fold
 # of float32 arithmetic (measured: 1,200 operations on 1,000 elements, 1,001 passes, ~13 s).
 OPERATION_OVERHEAD = 8_000
 MAX_WORK = 1_000_000_000  # element-steps: a second or two
+# A pass of --mode forward (values and tangents, by the ops' forward-mode rules) costs about two
+# passes of --order 2 (measured: 400 operations on 200 elements, 200 passes: 1.3 s against 0.74 s).
+FORWARD_PASS_WEIGHT = 2
 MAX_HELD_ELEMENTS = 50_000_000  # what the graph saves: 200 MB of float32, 400 of float64
 MAX_EXPLAINED_STEPS = 1_000  # --explain prints a few lines per step: a few hundred KB of text
 MAX_EXPLAINED_ELEMENTS = 5_000_000  # --explain keeps several arrays per step (~20 bytes each)
@@ -73,6 +78,28 @@ def estimate(expression: Expression, sizes: Mapping[str, int]) -> Cost:
     return Cost(operations=operations, elements=elements, leaves=leaves, size=size)
 
 
+def forward_explained_steps(expression: Expression, sizes: Mapping[str, int]) -> int:
+    """The steps ``--explain --mode forward`` tells: one forward pass per variable, each telling
+    the operations that depend on that variable (and the sum of a vector f, which the command
+    explains): the number of variables each operation depends on, summed."""
+    steps = 0
+
+    def count(node, args: list[tuple[bool, int, frozenset]]) -> tuple[bool, int, frozenset]:
+        """(is a tensor, number of elements, variables it depends on) of the subtree at
+        ``node``; counts its steps."""
+        nonlocal steps
+        is_tensor, size = _result(node, [(t, n) for t, n, _ in args], sizes)
+        if isinstance(node, ast.Name):
+            return is_tensor, size, frozenset([node.id] if node.id in sizes else [])
+        depends_on = frozenset().union(*(names for _, _, names in args))
+        if isinstance(node, ast.Call) or (is_tensor and _is_operator(node)):
+            steps += len(depends_on)
+        return is_tensor, size, depends_on
+
+    _, size, depends_on = fold(expression.tree.body, count)
+    return steps + (len(depends_on) if size > 1 else 0)
+
+
 def _is_operator(node) -> bool:
     """A binary operator or a unary minus (a unary plus is the operand itself)."""
     return isinstance(node, ast.BinOp) or (
@@ -94,18 +121,30 @@ def _result(node, args: list[tuple[bool, int]], sizes: Mapping[str, int]) -> tup
     return False, 1  # a number
 
 
-def check_budget(cost: Cost, *, order: int, hessian_rows: int, explain: bool) -> None:
+def check_budget(
+    cost: Cost,
+    *,
+    order: int,
+    hessian_rows: int,
+    explain: bool,
+    forward_passes: int = 0,
+    forward_steps: int = 0,
+) -> None:
     """Raise a one-line ``BudgetError`` if the run would be too large.
 
     ``order`` 2 keeps the graph of the gradient as well (twice the values) and runs
-    ``hessian_rows`` more backward passes; ``explain``: ``--explain`` is asked for.
+    ``hessian_rows`` more backward passes; ``explain``: ``--explain`` is asked for;
+    ``forward_passes``: the forward passes of ``--mode forward`` besides (one per element of the
+    variables), ``forward_steps`` the steps its explanation tells (``forward_explained_steps``).
     """
     size = f"{cost.operations:,} operations on {cost.elements:,} elements in all"
     advice = "use a shorter expression or fewer elements"
-    passes = 1 + (hessian_rows if order == 2 else 0)
+    passes = 1 + (hessian_rows if order == 2 else 0) + FORWARD_PASS_WEIGHT * forward_passes
     work = cost.work(passes)
     if work > MAX_WORK:
         how = f" in {passes:,} passes (--order 2: one per element)" if passes > 1 else ""
+        if forward_passes:
+            how = f" in {forward_passes:,} forward passes (--mode forward: one per element)"
         raise BudgetError(
             f"too much work: {size}{how}, about {work:.1e} element-steps; "
             f"the limit is {MAX_WORK:.0e} ({advice})"
@@ -118,6 +157,12 @@ def check_budget(cost: Cost, *, order: int, hessian_rows: int, explain: bool) ->
         )
     if not explain:
         return
+    if forward_steps > MAX_EXPLAINED_STEPS:
+        raise BudgetError(
+            f"--explain --mode forward would print about {forward_steps:,} steps (one per "
+            "operation in the pass of each variable it depends on); the limit is "
+            f"{MAX_EXPLAINED_STEPS:,} (explain a shorter expression or one of fewer variables)"
+        )
     steps = cost.operations + cost.leaves
     if steps > MAX_EXPLAINED_STEPS:
         raise BudgetError(
