@@ -144,3 +144,26 @@ def test_forward_mode_has_no_second_order(capsys):
     status, _, err = _run(capsys, "x**2", "x=1", "--mode", "forward", "--order", "2")
     assert status == 2
     assert "--order 2 needs --mode reverse" in err
+
+
+def test_the_tangent_of_a_longer_name_is_written_t_dot_of_it():
+    w1 = gradienti.tensor(3.0, requires_grad=True)
+    b = gradienti.tensor(1.0, requires_grad=True)
+    f = w1 * w1 + b
+    text = str(gradienti.explain(f, names={"w1": w1, "b": b, "f": f}, mode="forward"))
+    dot = "\u0307"  # combining dot above
+    assert f"starts at w1 with its tangent t{dot}(w1) = dw1/dw1 = 1 and runs" in text
+    assert f"starts at b with its tangent b{dot} = db/db = 1 and runs" in text
+
+
+def test_max_steps_limits_the_steps_each_forward_pass_shows():
+    x, y = _lesson()
+    full = gradienti.explain(y, names={"x": x, "y": y}, mode="forward")
+    short = gradienti.explain(y, names={"x": x, "y": y}, mode="forward", max_steps=2)
+    text = str(short)
+    assert text.count("Step ") == 2 and "Step 1 of 8 ·" in text and "Step 2 of 8 ·" in text
+    assert "... 6 more steps not shown (max_steps=2)" in text
+    assert "∂y/∂x = 72  (the tangent of y)" in text  # all are computed
+    assert [len(p.steps) for p in short.passes] == [len(p.steps) for p in full.passes] == [8]
+    with pytest.raises(ValueError, match="max_steps must be None or a non-negative integer"):
+        gradienti.explain(y, mode="forward", max_steps=-1)

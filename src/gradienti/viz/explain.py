@@ -286,11 +286,12 @@ def explain(
     such as ``locals()`` naming the tensors (leaves not named are x0, x1, ...); ``max_steps``:
     how many steps the text shows (all are computed). Changes no ``.grad``; the graph stays.
     ``mode="forward"`` tells forward-mode AD instead: one forward pass per tensor of ``inputs``
-    (default: every leaf), carrying tangents oldest operation first (viz/explain_forward.py).
+    (default: every leaf), carrying tangents oldest operation first (viz/explain_forward.py;
+    ``max_steps`` then counts the steps each pass shows).
     """
     if mode == "forward":
-        reverse = explain(output, gradient=gradient, names=names)
-        return explain_forward(reverse, output, _forward_inputs(inputs, reverse))
+        reverse = explain(output, gradient=gradient, names=names, max_steps=max_steps)
+        return explain_forward(reverse, output, _forward_inputs(inputs, reverse), max_steps)
     if mode != "reverse":
         raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     if not isinstance(output, Tensor):

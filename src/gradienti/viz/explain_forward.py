@@ -69,16 +69,17 @@ class ForwardExplanation(ShownAsText):
         self.text = "\n".join(wrap_line(line) for line in lines)
 
 
-def explain_forward(reverse, output: Tensor, inputs: list) -> ForwardExplanation:
+def explain_forward(reverse, output: Tensor, inputs: list, max_steps=None) -> ForwardExplanation:
     """One forward pass per tensor of ``inputs``, each told with the names, values and local
-    derivatives of ``reverse``, the reverse explanation of the same graph."""
-    passes = [_forward_pass(reverse, output, wrt) for wrt in inputs]
+    derivatives of ``reverse``, the reverse explanation of the same graph; the text of each
+    shows its first ``max_steps`` steps (None: all; all are computed)."""
+    passes = [_forward_pass(reverse, output, wrt, max_steps) for wrt in inputs]
     out_name = reverse.names.user.get(edge_parts(output._edge)) or "the output"
     return ForwardExplanation(passes, out_name)
 
 
-def _forward_pass(reverse, output: Tensor, wrt: Tensor) -> ForwardPass:
-    """The forward pass seeded at ``wrt`` (``ẋ = 1``)."""
+def _forward_pass(reverse, output: Tensor, wrt: Tensor, max_steps=None) -> ForwardPass:
+    """The forward pass seeded at ``wrt`` (``ẋ = 1``), its first ``max_steps`` steps told."""
     names = reverse.names
     seed_node = edge_parts(wrt._edge)[0]
     seed_name = names.display[seed_node].text
@@ -104,9 +105,13 @@ def _forward_pass(reverse, output: Tensor, wrt: Tensor) -> ForwardPass:
     if total is UNKNOWN:
         total = None
     lines = _header(names, output, seed_name, wrt, len(steps))
-    for step in steps:
+    shown = steps if max_steps is None else steps[:max_steps]
+    for step in shown:
         lines.append("")
         lines.extend(_step_lines(step, len(steps), seed_name))
+    if len(shown) < len(steps):
+        lines.append("")
+        lines.append(f"... {len(steps) - len(shown)} more steps not shown (max_steps={len(shown)})")
     lines.append("")
     lines.extend(_footer(names, output, seed_name, wrt, total, reverse))
     return ForwardPass(seed_name, steps, total, lines)
@@ -196,8 +201,8 @@ def _label(text: str, value: str) -> str:
 
 
 def _tangent_symbol(name: str) -> str:
-    """``ẋ`` for a one-letter name, ``(x³)˙``-free plain ``ṫ(name)`` otherwise."""
-    return f"{name}{DOT}" if len(name) == 1 and name.isalpha() else f"d({name})/d·"
+    """The tangent of the input ``name``: ``ẋ`` for a one-letter name, else ``ṫ(name)``."""
+    return f"{name}{DOT}" if len(name) == 1 and name.isalpha() else f"t{DOT}({name})"
 
 
 def _step_lines(step: ForwardStep, total: int, seed: str) -> list:
