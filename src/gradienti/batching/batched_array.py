@@ -429,6 +429,23 @@ def sum_batch_dim(array, level: int):
     return array
 
 
+def levels_in(array) -> set:
+    """Every vmap level ``array`` is batched at (the empty set for a plain array)."""
+    levels = set()
+    while type(array) is BatchedArray:
+        levels.add(array.level)
+        array = array.physical
+    return levels
+
+
+def check_in_place(target, value, op_name: str) -> None:
+    """PyTorch's in-place error when ``value``, about to be written into the user's tensor
+    whose array is ``target``, is batched at a vmap level that ``target`` is not (it holds one
+    value there, and per-sample values do not fit in it), at any nesting depth."""
+    if not levels_in(value) <= levels_in(target):
+        raise RuntimeError(IN_PLACE_ERROR.format(op=op_name))
+
+
 def is_batched_at(array, level: int) -> bool:
     while type(array) is BatchedArray:
         if array.level == level:

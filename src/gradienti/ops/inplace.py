@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..arguments import check_number, is_number, wrong_type
 from ..backend import SCALAR_TYPE_NAMES, xp
-from ..batching import check_in_place_draw
+from ..batching import BatchedArray, check_in_place, check_in_place_draw
 from ..graph import versions
 from ..graph.dual import FORWARD, set_tangent, tangent_of
 from ..graph.grad_mode import grad_state
@@ -49,6 +49,8 @@ def assign_in_place(tensor, result):
             f"result type {SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
             f"desired output type {SCALAR_TYPE_NAMES[tensor.dtype.name]}"
         )
+    if type(values) is BatchedArray:  # vmap: per-sample values need a batched tensor
+        check_in_place(old, values, "inplace arithmetic")
     if FORWARD.token is not None:
         _carry_tangent(tensor, result)
     if result._edge is None:
