@@ -172,8 +172,9 @@ def grad(
 
 def _carries_tangents() -> bool:
     """Whether a backward pass must run on Tensors so that its gradients carry forward-AD
-    tangents: inside a dual level (forward over reverse)."""
-    return FORWARD.token is not None
+    tangents: inside a dual level (forward over reverse). (``FORWARD.token`` reads a property:
+    the special-mode count, a plain attribute, is tested first.)"""
+    return MODES.special != 0 and FORWARD.token is not None
 
 
 # ---------------------------------------------------------------------- preparation
