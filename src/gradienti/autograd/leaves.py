@@ -26,6 +26,7 @@ from ..backend import xp
 from ..graph import versions
 from ..graph.grad_mode import grad_state, set_grad_enabled
 from ..graph.node import CONFORM_ONLY, NO_EDGE, AccumulateGrad
+from ..python_types import type_name
 from ..tensor import Tensor, wrap
 from .hook_checks import check_replacements
 
@@ -35,39 +36,42 @@ _ndarray = xp.ndarray
 COMMIT_LOCK = threading.Lock()
 
 
-def commit_all(retained: list, leaf_grads: list, delivered: set, create_graph: bool) -> None:
-    """After a successful pass: retained non-leaf gradients, then the leaves' ``.grad``."""
-    if AccumulateGrad.hooked_after_accumulation:
-        commit_running_hooks(retained, leaf_grads, delivered, create_graph)
-        return
+def commit_all(
+    retained: list, leaf_grads: list, delivered: set, on_tensors: bool, create_graph: bool = False
+) -> None:
+    """After a successful pass: retained non-leaf gradients, then the leaves' ``.grad``.
+
+    ``on_tensors``: the gradients are Tensors (the pass ran on Tensors: ``create_graph``, or a
+    dual level's tangents to carry); ``create_graph``: whether the hooks that run once a leaf's
+    ``.grad`` is written see grad mode on (PyTorch's: only under ``create_graph``).
+    """
     with COMMIT_LOCK:
         for variable_ref, value in retained:
             tensor = variable_ref()
             if tensor is not None:
-                commit_grad(tensor, value, delivered, create_graph, in_place=False)
-        for accumulator, value in leaf_grads:
-            leaf = accumulator._variable()
-            if leaf is None:
-                continue
-            if leaf._grad is None and type(value) is not _ndarray and not create_graph:
-                leaf._grad = wrap(value, NO_EDGE)  # a first 0-d gradient: commit_grad's case,
-                continue  # written out for scalar graphs (one call fewer per leaf)
-            commit_grad(leaf, value, delivered, create_graph)
+                commit_grad(tensor, value, delivered, on_tensors, in_place=False)
+        if not AccumulateGrad.hooked_after_accumulation:
+            for accumulator, value in leaf_grads:
+                leaf = accumulator._variable()
+                if leaf is None:
+                    continue
+                if leaf._grad is None and type(value) is not _ndarray and not on_tensors:
+                    leaf._grad = wrap(value, NO_EDGE)  # a first 0-d gradient: commit_grad's
+                    continue  # case, written out for scalar graphs (one call fewer per leaf)
+                commit_grad(leaf, value, delivered, on_tensors)
+            return
+    commit_leaves_running_hooks(leaf_grads, delivered, on_tensors, create_graph)
 
 
-def commit_running_hooks(retained: list, leaf_grads: list, delivered: set, create_graph: bool):
-    """``commit_all`` once some AccumulateGrad has hooks that run after it wrote ``.grad``."""
-    with COMMIT_LOCK:
-        for variable_ref, value in retained:
-            tensor = variable_ref()
-            if tensor is not None:
-                commit_grad(tensor, value, delivered, create_graph, in_place=False)
+def commit_leaves_running_hooks(leaf_grads: list, delivered: set, on_tensors: bool, create_graph):
+    """The leaves' ``.grad`` once some AccumulateGrad has hooks that run after it wrote
+    ``.grad``: leaf by leaf, each leaf's hooks right after its own ``.grad``."""
     for accumulator, value in leaf_grads:
         leaf = accumulator._variable()
         if leaf is None:
             continue
         with COMMIT_LOCK:
-            commit_grad(leaf, value, delivered, create_graph)
+            commit_grad(leaf, value, delivered, on_tensors)
         hooks = accumulator._hooks
         if hooks is not None and hooks is not CONFORM_ONLY:
             run_hooks_after_accumulation(leaf, hooks, value, create_graph)
@@ -81,14 +85,22 @@ def run_hooks_after_accumulation(leaf, hooks, value, create_graph: bool) -> None
         return
     with set_grad_enabled(create_graph):
         for hook in list(hooks.post_accumulate.values()):
-            if hook(leaf) is not None:
-                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            returned = hook(leaf)
+            if returned is not None:
+                _refuse_returned(returned)
         if hooks.post:
             grad = value if type(value) is Tensor else wrap(value, NO_EDGE)
             for hook in list(hooks.post.values()):
                 replaced = hook((), (grad,))
                 if replaced is not None:
                     check_replacements(hook, (), replaced)
+
+
+def _refuse_returned(returned) -> None:
+    """PyTorch's errors for a post-accumulate-grad hook that returned something."""
+    if isinstance(returned, Tensor):
+        raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+    raise TypeError(f"expected Variable, but hook returned '{type_name(returned)}'")
 
 
 def mark_delivered(delivered: set, array) -> None:

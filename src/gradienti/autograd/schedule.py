@@ -88,8 +88,12 @@ def run_backward(
     called at every node reached, in order: its incoming gradient (a list for a multi-output
     node), what its VJP returned (a tuple, one entry per input, possibly shorter) and what is
     passed on (conformed to the inputs, after post-hooks); both None where no VJP ran (a leaf,
-    a captured node that leads to no other target).
+    a captured node that leads to no other target). ``on_tensors``: whether the gradients
+    travel as Tensors and the VJPs run on Tensors (saved values with their edges and tangents);
+    None: as ``create_graph`` says (a dual level's backward passes it True without recording).
     """
+    if on_tensors is None:
+        on_tensors = create_graph
     capture_at = leading = receives = None
     if targets is not None:
         capture_at = {}  # node -> [(position in targets, output_nr)]
@@ -163,7 +167,7 @@ def run_backward(
         # A leaf's .grad is the gradient detached, so it has no tangent (PyTorch's
         # AccumulateGrad); retained and captured gradients keep theirs.
         leaf_grads = [(node, _without_tangent(value)) for node, value in leaf_grads]
-    commit_all(retained, leaf_grads, delivered, on_tensors)
+    commit_all(retained, leaf_grads, delivered, on_tensors, create_graph)
     return captured
 
 
