@@ -294,3 +294,48 @@ def test_a_hooked_module_under_forward_ad():
             tanh(forward_ad.make_dual(needs, lib.ones(2)))  # PyTorch's node has no jvp
 
     assert same_as_torch(scenario)[-1][1] == "NotImplementedError"
+
+
+def test_always_called_forward_hooks_run_when_the_call_fails():
+    def scenario(lib, record):
+        class Failing(lib.nn.Module):
+            def forward(self, x, scale=1.0):
+                if scale < 0:
+                    raise ValueError("forward fails")
+                return x * scale
+
+        def failing_hook(module, args, output):
+            raise KeyError("this hook fails too")
+
+        def failing_pre_hook(module, args):
+            raise LookupError("pre-hook fails")
+
+        module = Failing()
+        module.register_forward_hook(lambda m, args, out: record("plain", out))
+        module.register_forward_hook(lambda m, args, out: record("always", out), always_call=True)
+        module.register_forward_hook(failing_hook, always_call=True)
+        module.register_forward_hook(
+            lambda m, args, kwargs, out: record("with kwargs", kwargs, out),
+            with_kwargs=True,
+            always_call=True,
+        )
+        removed = module.register_forward_hook(lambda *a: record("removed"), always_call=True)
+        removed.remove()
+        for scale in (-1.0, 2.0):  # fails in forward; then in failing_hook, after 'always' ran
+            try:
+                module(lib.ones(2), scale=scale)
+            except Exception as error:  # noqa: BLE001 - recorded
+                record("raised", type(error).__name__, str(error))
+        module.register_forward_pre_hook(failing_pre_hook)
+        module(lib.ones(2))
+
+    events = same_as_torch(scenario)
+    assert events[:3] == [
+        ("always", None),
+        ("with kwargs", {"scale": -1.0}, None),
+        ("raised", "ValueError", "forward fails"),
+    ]
+    assert events[-3] == ("raised", "LookupError", "pre-hook fails")
+    # failing_hook, run after forward failed and after the pre-hook failed: warnings
+    assert [event[0] for event in events[-2:]] == ["warned", "warned"]
+    assert "always_call=True`` raised an exception that was silenced" in events[-1][1]

@@ -62,6 +62,7 @@ class Module:
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = {}
+        d["_forward_hooks_always_called"] = {}
         d["_forward_pre_hooks_with_kwargs"] = {}
         d["_backward_pre_hooks"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
@@ -94,11 +95,20 @@ class Module:
         return handle
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs,
+        output)``) runs after ``forward`` and may return a new output; ``always_call``: it runs
+        even when the call fails (with the output None if forward did not return)."""
         handle = new_handle(
-            self._forward_hooks, hook, self._forward_hooks_with_kwargs, prepend=prepend
+            self._forward_hooks,
+            hook,
+            self._forward_hooks_with_kwargs,
+            self._forward_hooks_always_called,
+            prepend=prepend,
         )
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
         return handle
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
@@ -482,4 +492,5 @@ class Module:
         self.__dict__.update(state)
         for name in ("_backward_pre_hooks", "_backward_hooks"):  # a module pickled before them
             self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_forward_hooks_always_called", {})
         self.__dict__.setdefault("_is_full_backward_hook", None)

@@ -75,47 +75,98 @@ def register_module_full_backward_hook(hook) -> RemovableHandle:
     return new_handle(GLOBAL_BACKWARD_HOOKS, hook)
 
 
+class _Call:
+    """One module call with hooks: its arguments and output as the hooks changed them, and
+    the ``always_call`` forward hooks that ran (the others run if the call fails)."""
+
+    __slots__ = ("args", "kwargs", "output", "always_called")
+
+    def __init__(self, args: tuple, kwargs: dict) -> None:
+        self.args = args
+        self.kwargs = kwargs
+        self.output = None
+        self.always_called: set = set()
+
+
 def call_with_hooks(module, args: tuple, kwargs: dict):
     """``module(*args, **kwargs)`` with its hooks, in PyTorch's order."""
+    call = _Call(args, kwargs)
+    try:
+        return _run(module, call)
+    except Exception:
+        if module._forward_hooks_always_called:
+            _run_always_called_hooks(module, call)
+        raise
+
+
+def _run(module, call: _Call):
     backward_pre_hooks = [*GLOBAL_BACKWARD_PRE_HOOKS.values(), *module._backward_pre_hooks.values()]
     backward_hooks = [*GLOBAL_BACKWARD_HOOKS.values(), *module._backward_hooks.values()]
     with_kwargs = module._forward_pre_hooks_with_kwargs
     for key, hook in list(module._forward_pre_hooks.items()):
         if with_kwargs.get(key):
-            result = hook(module, args, kwargs)
+            result = hook(module, call.args, call.kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
                     raise RuntimeError(
                         "forward pre-hook must return None or a tuple of (new_args, "
                         f"new_kwargs), but got {result}."
                     )
-                args, kwargs = result
+                call.args, call.kwargs = result
         else:
-            result = hook(module, args)
+            result = hook(module, call.args)
             if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
+                call.args = result if isinstance(result, tuple) else (result,)
     backward_hook = None
     if backward_hooks or backward_pre_hooks:
         backward_hook = BackwardHook(module, backward_hooks, backward_pre_hooks)
-        args = backward_hook.setup_input_hook(args)
-    output = module.forward(*args, **kwargs)
+        call.args = backward_hook.setup_input_hook(call.args)
+    call.output = module.forward(*call.args, **call.kwargs)
     with_kwargs = module._forward_hooks_with_kwargs
+    always_call = module._forward_hooks_always_called
     for key, hook in list(module._forward_hooks.items()):
+        if key in always_call:
+            call.always_called.add(key)
         if with_kwargs.get(key):
-            result = hook(module, args, kwargs, output)
+            result = hook(module, call.args, call.kwargs, call.output)
         else:
-            result = hook(module, args, output)
+            result = hook(module, call.args, call.output)
         if result is not None:
-            output = result
+            call.output = result
+    output = call.output
     if backward_hook is not None:
         if not isinstance(output, (Tensor, tuple)):
             warnings.warn(
                 "For backward hooks to be called, module output should be a Tensor or a tuple "
                 f"of Tensors but received {type(output)}",
-                stacklevel=2,  # as PyTorch's: Module.__call__
+                stacklevel=3,  # as PyTorch's: Module.__call__
             )
         output = backward_hook.setup_output_hook(output)
     return output
+
+
+def _run_always_called_hooks(module, call: _Call) -> None:
+    """The call failed: the ``always_call`` forward hooks that did not run yet run now, in
+    order, with the output so far (None if forward did not return); what one of them raises
+    is a warning, as in PyTorch."""
+    with_kwargs = module._forward_hooks_with_kwargs
+    always_call = module._forward_hooks_always_called
+    for key, hook in list(module._forward_hooks.items()):
+        if key not in always_call or key in call.always_called:
+            continue
+        try:
+            if with_kwargs.get(key):
+                result = hook(module, call.args, call.kwargs, call.output)
+            else:
+                result = hook(module, call.args, call.output)
+            if result is not None:
+                call.output = result
+        except Exception as error:  # noqa: BLE001 - PyTorch silences it: the call's error goes on
+            warnings.warn(
+                "module forward hook with ``always_call=True`` raised an exception that was "
+                f"silenced as another error was raised in forward: {error}",
+                stacklevel=3,  # as PyTorch's: Module.__call__
+            )
 
 
 class BackwardHookFunctionBackward(Node):
