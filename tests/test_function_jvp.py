@@ -6,30 +6,7 @@ torch's."""
 
 import numpy as np
 import pytest
-
-import gradienti
-
-
-def _outcome(action):
-    """What ``action(lib)`` returns or raises, with gradienti and with torch. PyTorch's
-    internal asserts are compared by their last sentence (gradienti keeps only that)."""
-    torch = pytest.importorskip("torch")
-    results = []
-    for lib in (gradienti, torch):
-        try:
-            results.append(("ok", action(lib)))
-        except Exception as error:  # noqa: BLE001 - the class and text are what is compared
-            text = str(error)
-            if "INTERNAL ASSERT FAILED" in text:
-                text = text.split("please report a bug to PyTorch. ")[1]
-            results.append((type(error).__name__, text))
-    return results
-
-
-def _same_outcome(action):
-    ours, theirs = _outcome(action)
-    assert ours == theirs
-    return ours
+from same_outcome import same_outcome
 
 
 def _rounded(tensor):
@@ -78,7 +55,7 @@ def test_the_save_for_forward_docstring_example():
         vjp = lib.autograd.grad(_docstring_function(lib).apply(a, b, c), (a, b))
         return [_rounded(v) for v in (primal, tangent, *grads, *vjp)], type(d.grad_fn).__name__
 
-    values, name = _same_outcome(action)[1]
+    values, name = same_outcome(action)[1]
     assert values == [8.0, 8.0, 0.0, 4.0, 8.0, 4.0] and name == "FuncBackward"
 
 
@@ -123,7 +100,7 @@ def test_jvp_matches_torch_and_finite_differences():
             )
             return _rounded(fw_ad.unpack_dual(out).tangent)
 
-    tangent = _same_outcome(action)[1]
+    tangent = same_outcome(action)[1]
     eps = 1e-6
     numeric = (np.sin(x + eps * u) * (y + eps * v) - np.sin(x - eps * u) * (y - eps * v)) / (
         2 * eps
@@ -143,7 +120,7 @@ def test_reverse_over_forward_through_a_jvp():
             grads = lib.autograd.grad(tangent.sum(), (x, y, u))
         return [_rounded(t) for t in (tangent, *grads)]
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 def _recording(lib, record, materialize=True, save=True):
@@ -197,7 +174,7 @@ def test_what_jvp_receives(materialize, save, grad_mode):
             out.sum().backward()
         return record, tangent
 
-    record, tangent = _same_outcome(action)[1]
+    record, tangent = same_outcome(action)[1]
     assert tangent == [2.0, 1.0] and record[0] == ("forward tangent", None)
     x_and_y, n_t, k_t, saved, grad_enabled = record[1]
     assert x_and_y == [[1.0, 0.5], [0.0, 0.0] if materialize else None]
@@ -214,7 +191,7 @@ def test_jvp_is_not_called_without_a_tangent():
             out = _recording(lib, record).apply(lib.ones(2), lib.ones(2), lib.ones(2), 1)
             return record, fw_ad.unpack_dual(out).tangent
 
-    assert _same_outcome(action)[1] == ([("forward tangent", None)], None)
+    assert same_outcome(action)[1] == ([("forward tangent", None)], None)
 
 
 def test_a_function_without_jvp_refuses_forward_ad():
@@ -232,7 +209,7 @@ def test_a_function_without_jvp_refuses_forward_ad():
         with fw_ad.dual_level():
             return NoJvp.apply(fw_ad.make_dual(lib.ones(2), lib.ones(2)))
 
-    assert _same_outcome(action) == (
+    assert same_outcome(action) == (
         "NotImplementedError",
         "You must implement the jvp function for custom autograd.Function to use it with "
         "forward mode AD.",
@@ -311,7 +288,7 @@ def test_what_jvp_returns_is_checked_as_in_torch(case):
                 for item in items
             ]
 
-    outcome = _same_outcome(action)
+    outcome = same_outcome(action)
     expected_ok = {
         "tangent",
         "other float dtype kept",
@@ -369,7 +346,7 @@ def test_a_dirty_input_keeps_its_tangent_modified_in_place(case, jvp, tangent_on
             after = fw_ad.unpack_dual(out).tangent
             return out is x, _rounded(out), _rounded(after), _rounded(tangent)
 
-    outcome = _same_outcome(action)
+    outcome = same_outcome(action)
     if case.startswith("modified in place"):
         assert outcome[1] == (True, [2.0, 4.0], [2.0, 1.0], [2.0, 1.0])
 
@@ -395,7 +372,7 @@ def test_mark_dirty_of_an_output_that_is_no_input_fails_under_forward_ad():
         with fw_ad.dual_level():
             return Dirty.apply(fw_ad.make_dual(lib.ones(2), lib.ones(2)))
 
-    assert _same_outcome(action)[1].startswith("Only input Tensors should be given to ctx.mark")
+    assert same_outcome(action)[1].startswith("Only input Tensors should be given to ctx.mark")
 
 
 def test_a_tangent_with_its_own_tangent_is_refused():
@@ -406,7 +383,7 @@ def test_a_tangent_with_its_own_tangent_is_refused():
             returning = _returning(lib, _TWICE, lambda lib, t: dual)
             return returning.apply(dual)
 
-    assert _same_outcome(action)[0] == "RuntimeError"
+    assert same_outcome(action)[0] == "RuntimeError"
 
 
 def test_save_for_forward_accepts_only_tensors_or_none():
@@ -419,7 +396,7 @@ def test_save_for_forward_accepts_only_tensors_or_none():
 
         return Saving.apply(lib.ones(2))
 
-    assert _same_outcome(action) == (
+    assert same_outcome(action) == (
         "AssertionError",
         "save_for_forward expects all arguments to be tensors; you should save non-tensors as "
         "attributes on ctx.",

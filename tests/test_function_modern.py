@@ -6,27 +6,10 @@ gradienti and with torch. Forward AD (``jvp``): tests/test_function_jvp.py."""
 
 import numpy as np
 import pytest
+from same_outcome import same_outcome
 
 import gradienti
 import gradienti.viz
-
-
-def _outcome(action):
-    """What ``action(lib)`` returns or raises, with gradienti and with torch."""
-    torch = pytest.importorskip("torch")
-    results = []
-    for lib in (gradienti, torch):
-        try:
-            results.append(("ok", action(lib)))
-        except Exception as error:  # noqa: BLE001 - the class and text are what is compared
-            results.append((type(error).__name__, str(error)))
-    return results
-
-
-def _same_outcome(action):
-    ours, theirs = _outcome(action)
-    assert ours == theirs
-    return ours
 
 
 def _random(lib, *shape, seed=0):
@@ -79,7 +62,7 @@ def test_linear_function_separate_style_matches_torch_and_gradcheck():
         assert lib.autograd.gradcheck(linear, (x, w, b), eps=1e-6, atol=1e-4)
         return type(out.grad_fn).__name__, _rounded((out, *grads))
 
-    assert _same_outcome(action)[1][0] == "LinearFunctionBackward"
+    assert same_outcome(action)[1][0] == "LinearFunctionBackward"
 
 
 def test_the_docs_alias_without_bias_fails_as_in_torch():
@@ -88,7 +71,7 @@ def test_the_docs_alias_without_bias_fails_as_in_torch():
         x, w = _random(lib, 2, 4), _random(lib, 3, 4)
         return _linear_function(lib).apply(x, w)
 
-    assert _same_outcome(action) == ("TypeError", "missing a required argument: 'bias'")
+    assert same_outcome(action) == ("TypeError", "missing a required argument: 'bias'")
 
 
 def test_setup_context_receives_the_bound_inputs_and_the_raw_output():
@@ -117,7 +100,7 @@ def test_setup_context_receives_the_bound_inputs_and_the_raw_output():
         names = [type(v.grad_fn).__name__ for v in values]
         return seen, grads, names
 
-    seen, grads, names = _same_outcome(action)[1]
+    seen, grads, names = same_outcome(action)[1]
     assert grads == [[3.0, 3.0], [4.0, 4.0], [5.0, 5.0]] and names == ["ScaleBackward"] * 3
     assert seen[1] == (2, 3, "tuple", 3) and seen[2] == ("needs", (True, False), False)
 
@@ -170,7 +153,7 @@ def test_keyword_arguments_take_their_parameters_place_as_in_torch(separate, pos
         out = _keywords(lib, separate).apply(*args, **kwargs)
         return out.tolist(), len(out.grad_fn.next_functions)
 
-    outcome = _same_outcome(action)
+    outcome = same_outcome(action)
     if not separate and keywords == {"y": "y", "x": "x", "k": 2}:
         assert outcome == ("ok", ([6.0, 16.0], 2))  # y became an input: two edges
     if separate and not positional:
@@ -206,7 +189,7 @@ def test_mixing_the_styles_fails_as_in_torch(forward_takes_ctx, has_setup_contex
         out = fn.apply(*(x,) * args, **kwargs)
         return out.tolist(), lib.autograd.grad(out.sum(), x)[0].tolist()
 
-    outcome = _same_outcome(action)
+    outcome = same_outcome(action)
     if forward_takes_ctx != has_setup_context and args == 1 and not kwargs:
         assert outcome == ("ok", ([2.0, 4.0], [2.0, 2.0]))
     else:
@@ -225,7 +208,7 @@ def test_mixing_the_styles_fails_as_in_torch(forward_takes_ctx, has_setup_contex
     ],
 )
 def test_the_base_staticmethods_raise_torchs_errors(call):
-    assert _same_outcome(lambda lib: call(lib.autograd.Function))[0] == "NotImplementedError"
+    assert same_outcome(lambda lib: call(lib.autograd.Function))[0] == "NotImplementedError"
 
 
 def test_instantiating_a_function_warns_and_calling_it_raises():
@@ -263,7 +246,7 @@ def test_vjp_is_backward_under_another_name(backward, vjp):
         out = _doubling(lib, backward=backward, vjp=vjp).apply(x)
         return lib.autograd.grad(out.sum(), x)[0].tolist()
 
-    outcome = _same_outcome(action)
+    outcome = same_outcome(action)
     assert outcome[0] == (
         "ok" if backward != vjp else ("RuntimeError" if vjp else "NotImplementedError")
     )
@@ -305,7 +288,7 @@ def test_clear_saved_tensors_on_access_reads_once():
                 outcome.append(str(error))
         return outcome
 
-    outcome = _same_outcome(action)[1]
+    outcome = same_outcome(action)[1]
     assert len(outcome) == 3 and outcome[1] == outcome[2]
     assert outcome[1].startswith("saved_tensors can only be accessed once")
 
@@ -316,7 +299,7 @@ def test_clear_saved_tensors_on_access_fails_gradcheck_as_in_torch():
         x, w1, w2 = _random(lib, 4, 3), _random(lib, 3, 5), _random(lib, 5, 2)
         return lib.autograd.gradcheck(_two_matmuls(lib).apply, (x, w1, w2))
 
-    assert _same_outcome(action)[0] == "RuntimeError"
+    assert same_outcome(action)[0] == "RuntimeError"
 
 
 def _qkv_projection(lib):
@@ -353,7 +336,7 @@ def test_boxed_grads_call_hands_backward_one_list():
         assert lib.autograd.gradcheck(_qkv_projection(lib).apply, (x, *ws))
         return _rounded(grads)
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 # ---------------------------------------------------------------- "Extending PyTorch" examples
@@ -386,7 +369,7 @@ def test_mul_constant_examples(materialize):
         out = _mul_constant(lib, materialize).apply(x, 3.0)
         return _rounded((out, *lib.autograd.grad(out.sum(), x)))
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 def _my_cube(lib, generate_vmap_rule=False):
@@ -423,7 +406,7 @@ def test_my_cube_second_derivative_through_an_intermediate_output():
         (g,) = lib.autograd.grad(my_cube(x).sum(), x, create_graph=True)
         return _rounded((g, *lib.autograd.grad(g.sum(), x)))
 
-    assert _same_outcome(action)[1] == [[0.75, 6.75], [3.0, -9.0]]
+    assert same_outcome(action)[1] == [[0.75, 6.75], [3.0, -9.0]]
 
 
 def test_a_module_built_on_a_function():
@@ -461,7 +444,7 @@ def test_a_module_built_on_a_function():
         grad = np.round(module.weight.grad.numpy().astype(float), 4).tolist()  # float32 sums
         return repr(module), repr(Linear(4, 3, bias=False)), grad
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 # ---------------------------------------------------------------- the double backward tutorial
@@ -585,7 +568,7 @@ def test_double_backward_tutorial(name):
             second = _rounded(lib.autograd.grad(grad_x.sum(), x))
         return checks, grad_x.requires_grad, _graph_names((grad_x, x, out)), second
 
-    checks, differentiable, _names, second = _same_outcome(action)[1]
+    checks, differentiable, _names, second = same_outcome(action)[1]
     assert differentiable == (name != "SinhBad") and (checks is None or checks == (True, True))
     assert second is not None or name == "SinhBad"
 
@@ -619,7 +602,7 @@ def test_once_differentiable_runs_backward_without_grad():
         name = _once_cube(lib, record).backward.__name__
         return record, _rounded(first), second.requires_grad, second.grad_fn is None, name
 
-    record, first, requires_grad, no_grad_fn, name = _same_outcome(action)[1]
+    record, first, requires_grad, no_grad_fn, name = same_outcome(action)[1]
     assert record == [(False, False), (False, False)] and first == [[3.0, 12.0]]
     assert (requires_grad, no_grad_fn, name) == (False, True, "backward")
 
@@ -651,7 +634,7 @@ def test_double_backward_through_once_differentiable_raises():
                 outcome.append(str(error))
         return outcome
 
-    described, raised, unused = _same_outcome(action)[1]
+    described, raised, unused = same_outcome(action)[1]
     assert described[:2] == ("<Error>)", "torch::autograd::Error")
     assert raised == (
         "trying to differentiate twice a function that was marked with @once_differentiable"
@@ -679,7 +662,7 @@ def test_once_differentiable_with_several_outputs_and_none():
         )
         return grads[1], grads[0].grad_fn.name(), _rounded(grads[:1])
 
-    assert _same_outcome(action)[1] == (None, "torch::autograd::Error", [[2.0, 2.0]])
+    assert same_outcome(action)[1] == (None, "torch::autograd::Error", [[2.0, 2.0]])
 
 
 # ---------------------------------------------------------------- outputs and inputs
@@ -700,7 +683,7 @@ def test_an_input_returned_as_is_is_a_new_tensor_without_a_graph():
             out = Identity.apply(w)
         return Identity.apply(x) is x, out is w, out.requires_grad
 
-    assert _same_outcome(action)[1] == (False, False, False)
+    assert same_outcome(action)[1] == (False, False, False)
 
 
 def test_forward_may_hand_an_input_that_requires_grad_to_numpy():
@@ -727,6 +710,6 @@ def test_forward_may_hand_an_input_that_requires_grad_to_numpy():
         except RuntimeError as error:
             return out is a, repr(out), str(error)
 
-    same, text, error = _same_outcome(action)[1]
+    same, text, error = same_outcome(action)[1]
     assert same and text.endswith("grad_fn=<InplaceBackward>)")
     assert "which is output 0 of Inplace, is at version 1; expected version 0" in error

@@ -5,6 +5,7 @@ unchanged with gradienti and with torch."""
 
 import numpy as np
 import pytest
+from same_outcome import same_outcome
 
 import gradienti
 
@@ -13,24 +14,6 @@ import gradienti
 needs_transforms = pytest.mark.skipif(
     not hasattr(gradienti.func, "grad"), reason="gradienti.func.grad and friends are not in yet"
 )
-
-
-def _outcome(action):
-    """What ``action(lib)`` returns or raises, with gradienti and with torch."""
-    torch = pytest.importorskip("torch")
-    results = []
-    for lib in (gradienti, torch):
-        try:
-            results.append(("ok", action(lib)))
-        except Exception as error:  # noqa: BLE001 - the class and text are what is compared
-            results.append((type(error).__name__, str(error)))
-    return results
-
-
-def _same_outcome(action):
-    ours, theirs = _outcome(action)
-    assert ours == theirs
-    return ours
 
 
 def _rounded(tensors):
@@ -136,7 +119,7 @@ def test_grad_of_a_function_that_calls_numpy():
         weights = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
         return _rounded([lib.func.grad(lambda x: (numpy_sort(x) * weights).sum())(x)])
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 @pytest.mark.parametrize(
@@ -164,14 +147,14 @@ def test_the_vmap_staticmethod_example(transform):
         assert lib.allclose(result, numpy_sort(result, 1))
         return _rounded([transform(lib, numpy_sort)(x)])
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 def test_a_function_without_vmap_support_is_refused_under_vmap():
     def action(lib):
         return lib.vmap(_numpy_sort(lib, with_vmap=False))(_x(lib, 2, 3))
 
-    assert _same_outcome(action) == (
+    assert same_outcome(action) == (
         "RuntimeError",
         "You tried to vmap over NumpySort, but it does not have vmap support. Please override "
         "and implement the vmap staticmethod or set generate_vmap_rule=True. For more details, "
@@ -215,7 +198,7 @@ def test_second_order_gradients_through_a_custom_gradient():
         assert lib.allclose(ggx, 6 * x)
         return _rounded([ggx])
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 @pytest.mark.parametrize("generate_vmap_rule", [True, False])
@@ -244,7 +227,7 @@ def test_generate_vmap_rule(generate_vmap_rule, transform, with_rule, without_ru
         x = lib.tensor([0.5, -1.0, 2.0])
         return _rounded([transform(lib, my_cube)(x)])
 
-    outcome = _same_outcome(action)
+    outcome = same_outcome(action)
     assert outcome[0] == (with_rule if generate_vmap_rule else without_rule)
 
 
@@ -305,7 +288,7 @@ def test_what_the_vmap_staticmethod_sees_and_returns(case, in_dims):
         out = lib.vmap(f, in_dims=in_dims, randomness="same")(x, y)
         return seen, identical, _rounded(out)
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 @pytest.mark.parametrize(
@@ -323,7 +306,7 @@ def test_pytorchs_errors_under_vmap(rule, generate, setup):
             lib.ones(3, 2), lib.ones(3, 2)
         )
 
-    assert _same_outcome(action)[0] == "RuntimeError"
+    assert same_outcome(action)[0] == "RuntimeError"
 
 
 def test_a_function_whose_arguments_are_not_batched_runs_as_is_under_vmap():
@@ -336,7 +319,7 @@ def test_a_function_whose_arguments_are_not_batched_runs_as_is_under_vmap():
 
         return _rounded([lib.vmap(f)(lib.ones(3, 2))])
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 def _sin_times(lib):
@@ -388,4 +371,4 @@ def test_a_function_with_jvp_and_backward_under_every_transform(transform):
         function = _sin_times(lib)
         return _rounded(transform(lib, lambda x: function.apply(x, y), x, tangent))
 
-    _same_outcome(action)
+    same_outcome(action)

@@ -5,26 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
+from same_outcome import same_outcome
 
 import gradienti
-
-
-def _outcome(action):
-    """What ``action(lib)`` returns or raises, with gradienti and with torch."""
-    torch = pytest.importorskip("torch")
-    results = []
-    for lib in (gradienti, torch):
-        try:
-            results.append(("ok", action(lib)))
-        except Exception as error:  # noqa: BLE001 - the class and text are what is compared
-            results.append((type(error).__name__, str(error)))
-    return results
-
-
-def _same_outcome(action):
-    ours, theirs = _outcome(action)
-    assert ours == theirs
-    return ours
 
 
 def _rounded(values):
@@ -69,7 +52,7 @@ def test_the_jacobian_in_one_pass(kind):
         assert lib.equal(batched, lib.stack(rows))
         return _rounded([batched])
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 def test_several_outputs_and_inputs():
@@ -82,7 +65,7 @@ def test_several_outputs_and_inputs():
         grad_outputs = (lib.ones(5, 3, 2, dtype=double), lib.arange(5.0, dtype=double))
         return _rounded(lib.autograd.grad((y, z), (x, w), grad_outputs, is_grads_batched=True))
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +94,7 @@ def test_arguments_are_checked_as_in_torch(call):
         result = call(lib, x**2, x, w)
         return _rounded(result)
 
-    _same_outcome(action)
+    same_outcome(action)
 
 
 def test_create_graph_gives_gradients_that_differentiate_again():
@@ -123,7 +106,7 @@ def test_create_graph_gives_gradients_that_differentiate_again():
         (second,) = lib.autograd.grad((jacobian * lib.arange(9.0).reshape(3, 3)).sum(), x)
         return jacobian.requires_grad, _rounded([jacobian, second])
 
-    assert _same_outcome(action)[1][0] is True
+    assert same_outcome(action)[1][0] is True
 
 
 def test_the_hessian_from_a_gradient_in_one_pass():
@@ -133,7 +116,7 @@ def test_the_hessian_from_a_gradient_in_one_pass():
         eye = lib.eye(2, dtype=lib.float64)
         return _rounded(lib.autograd.grad(gradient, x, eye, is_grads_batched=True))
 
-    assert _same_outcome(action)[1] == [[[48.0, 36.0], [36.0, 12.0]]]
+    assert same_outcome(action)[1] == [[[48.0, 36.0], [36.0, 12.0]]]
 
 
 def test_the_pass_runs_batched_not_per_sample():
