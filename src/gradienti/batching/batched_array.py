@@ -245,7 +245,8 @@ class BatchedArray(NDArrayOperatorsMixin):
         return xp.nonzero(self)
 
     def sort(self, axis=-1, kind=None, order=None):
-        self.physical = xp.sort(self, axis=axis, kind=kind).physical
+        # In place: into this array's memory, which its views share.
+        self.physical[...] = xp.sort(self, axis=axis, kind=kind).physical
 
     def argsort(self, axis=-1, kind=None, order=None):
         return xp.argsort(self, axis=axis, kind=kind)
@@ -337,10 +338,14 @@ def lift_copy(value, level: int, size: int) -> BatchedArray:
     return BatchedArray(xp.copy(broadcast_batch(value, size)), level)
 
 
-def _flat(values):
+def flat_values(values):
+    """Every value in ``values``, tuples, lists and dicts (an index key, an array function's
+    arguments) searched."""
     for value in values:
         if type(value) in (tuple, list):
-            yield from _flat(value)
+            yield from flat_values(value)
+        elif type(value) is dict:
+            yield from flat_values(value.values())
         else:
             yield value
 
@@ -349,7 +354,7 @@ def copy_for_writing(array, *sources) -> object:
     """A copy of ``array`` that ``sources`` (the values and index arrays about to be written
     into it; tuples of them searched) can be written into: batched at their largest level if
     ``array`` is not."""
-    sources = tuple(_flat(sources))
+    sources = tuple(flat_values(sources))
     level = top_level(sources)
     if level > level_of(array):
         return lift_copy(array, level, batch_size_at(sources, level))
@@ -361,7 +366,7 @@ def writable_for(array, *values):
     when a value is batched at a level the array is not, a batched copy of it to update
     instead (an in-place update cannot put per-sample values into one array). Tuples among
     ``values`` (an index key) are searched."""
-    values = tuple(_flat(values))
+    values = tuple(flat_values(values))
     level = top_level(values)
     if level <= level_of(array):
         return array

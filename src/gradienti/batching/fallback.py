@@ -14,7 +14,7 @@ import warnings
 from collections import Counter
 
 from ..backend import xp
-from .batched_array import CONTROL_FLOW_ERROR, BatchedArray, batch_size_at
+from .batched_array import CONTROL_FLOW_ERROR, BatchedArray, batch_size_at, flat_values
 from .indexing import DYNAMIC_SHAPE_ERROR
 
 FALLBACK_WARNING = (
@@ -52,16 +52,6 @@ def _sample(value, level: int, index: int):
     return value
 
 
-def _flat(values):
-    for value in values:
-        if type(value) in (list, tuple):
-            yield from _flat(value)
-        elif type(value) is dict:
-            yield from _flat(value.values())
-        else:
-            yield value
-
-
 def _stack(results: list, level: int, name: str):
     first = results[0]
     if first is None:
@@ -84,7 +74,7 @@ def run_per_sample(function, level: int, args: tuple, kwargs: dict):
     name = op_name(function)
     FALLBACKS[name] += 1
     warnings.warn(FALLBACK_WARNING.format(op=name), UserWarning, stacklevel=4)
-    size = batch_size_at(_flat((args, kwargs)), level)
+    size = batch_size_at(flat_values((args, kwargs)), level)
     results = [
         function(*_sample(args, level, index), **_sample(kwargs, level, index))
         for index in range(size)

@@ -16,6 +16,7 @@ from ..backend import xp
 from .batched_array import (
     BatchedArray,
     all_axes,
+    flat_values,
     logical_ndim,
     shift_axes,
     top_level,
@@ -23,6 +24,7 @@ from .batched_array import (
     write,
 )
 from .fallback import run_per_sample
+from .own_functions import all_samples
 
 _ndarray = xp.ndarray
 NO_RULE = object()
@@ -40,22 +42,12 @@ def rule_for(*functions):
     return register
 
 
-def _flat(values):
-    for value in values:
-        if type(value) in (list, tuple):
-            yield from _flat(value)
-        elif type(value) is dict:
-            yield from _flat(value.values())
-        else:
-            yield value
-
-
 def array_function(self, func, types, args, kwargs):
     """``BatchedArray.__array_function__``: the function's rule, else the per-sample loop."""
     for kind in types:
         if kind is not BatchedArray and not issubclass(kind, _ndarray):
             return NotImplemented
-    level = top_level(_flat((args, kwargs)))
+    level = top_level(flat_values((args, kwargs)))
     rule = RULES.get(func)
     if rule is not None:
         out = kwargs.get("out")
@@ -99,15 +91,9 @@ def _result_type(*arrays_and_dtypes):
     )
 
 
-def _innermost(value):
-    while type(value) is BatchedArray:
-        value = value.physical
-    return value
-
-
 @rule_for(xp.may_share_memory, xp.shares_memory)
 def _shares_memory(a, b, max_work=None):
-    return xp.may_share_memory(_innermost(a), _innermost(b))
+    return xp.may_share_memory(all_samples(a), all_samples(b))
 
 
 # ---------------------------------------------------------------------- elementwise
@@ -197,7 +183,7 @@ def _reduction(function):
     """``function(a, axis, ...)`` reducing the given logical axes (all of them for None)."""
 
     def rule(a, axis=None, *args, **kwargs):
-        others = tuple(_flat((args, kwargs)))
+        others = tuple(flat_values((args, kwargs)))
         if type(a) is not BatchedArray or top_level(others) >= a.level:
             return NO_RULE
         axes = all_axes(a.ndim) if axis is None else shift_axes(axis, a.ndim)
@@ -468,7 +454,7 @@ RULES[xp.triu] = _triangular(xp.triu)
 
 @rule_for(xp.pad)
 def _pad(array, pad_width, mode="constant", **kwargs):
-    if any(type(value) is BatchedArray for value in _flat((pad_width, kwargs))):
+    if any(type(value) is BatchedArray for value in flat_values((pad_width, kwargs))):
         return NO_RULE
     widths = xp.broadcast_to(xp.asarray(pad_width, dtype=xp.int64), (array.ndim, 2))
     widths = ((0, 0),) + tuple((int(before), int(after)) for before, after in widths)

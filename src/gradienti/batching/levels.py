@@ -44,7 +44,9 @@ class _Active(threading.local):
 
 
 ACTIVE = _Active()
-# Every level's depth by id (a printed array of a level that has ended still shows its depth).
+# The depth of every level in force, by id, for printing. A level's entry goes when it ends
+# (kept, the table would grow with every vmap call): an array of an ended level that escaped
+# vmap prints lvl=0, where PyTorch's prints the level it had.
 DEPTHS: dict[int, int] = {}
 
 

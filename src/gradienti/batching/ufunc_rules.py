@@ -47,8 +47,14 @@ def array_ufunc(self, ufunc, method: str, *inputs, **kwargs):
         return NotImplemented  # (a Tensor among them: Tensor's own __array_ufunc__ takes it)
     if out is not None and not all(_known(value) for value in out):
         return NotImplemented
-    level = top_level(inputs if out is None else inputs + tuple(out))
-    if method == "__call__":
+    # ``out`` is written, not read: the inputs' levels batch the result (write() puts it in).
+    level = top_level(inputs)
+    # With ``out``, ``where`` keeps out's values where it is False: the result is computed
+    # everywhere and chosen from below (each sample by its own mask when the mask is batched).
+    where = kwargs.pop("where", True) if out is not None and method == "__call__" else True
+    if not level:  # only ``out`` is batched
+        result = getattr(ufunc, method)(*inputs, **kwargs)
+    elif method == "__call__":
         if ufunc is xp.matmul:
             result = _matmul(level, *inputs, **kwargs)
         elif ufunc.signature is not None:
@@ -70,6 +76,8 @@ def array_ufunc(self, ufunc, method: str, *inputs, **kwargs):
         return result
     results = result if type(result) is tuple else (result,)
     for target, value in zip(out, results):
+        if where is not True:
+            value = xp.where(where, value, target)
         write(target, value, ufunc.__name__)
     return out[0] if len(out) == 1 else out
 
