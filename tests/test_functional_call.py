@@ -92,33 +92,31 @@ def test_grad_of_functional_call_with_respect_to_a_parameter_dict():
     assert_same(run(gradienti), run(torch), torch)
 
 
+def _per_sample_loss(lib):
+    """(parameters, inputs, targets, loss(parameters, one input, its target)) of the MLP."""
+    model = mlp(lib)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    targets = lib.tensor(np.random.default_rng(4).standard_normal((5, 2)))
+
+    def loss(params, x, target):
+        out = lib.func.functional_call(model, params, (x.unsqueeze(0),))
+        return lib.nn.functional.mse_loss(out, target.unsqueeze(0))
+
+    return params, lib.tensor(INPUT), targets, loss
+
+
 def test_per_sample_gradients_with_vmap_of_grad_as_torch_func():
     def run(lib):
-        model = mlp(lib)
-        params = {k: v.detach() for k, v in model.named_parameters()}
-        targets = lib.tensor(np.random.default_rng(4).standard_normal((5, 2)))
-
-        def loss(params, x, target):
-            out = lib.func.functional_call(model, params, (x.unsqueeze(0),))
-            return lib.nn.functional.mse_loss(out, target.unsqueeze(0))
-
+        params, inputs, targets, loss = _per_sample_loss(lib)
         per_sample = lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))
-        return per_sample(params, lib.tensor(INPUT), targets)
+        return per_sample(params, inputs, targets)
 
     assert_same(run(gradienti), run(torch), torch)
 
 
 def test_per_sample_gradients_one_sample_at_a_time():
     def run(lib):
-        model = mlp(lib)
-        params = {k: v.detach() for k, v in model.named_parameters()}
-        targets = lib.tensor(np.random.default_rng(4).standard_normal((5, 2)))
-
-        def loss(params, x, target):
-            out = lib.func.functional_call(model, params, (x.unsqueeze(0),))
-            return lib.nn.functional.mse_loss(out, target.unsqueeze(0))
-
-        inputs = lib.tensor(INPUT)
+        params, inputs, targets, loss = _per_sample_loss(lib)
         per_sample = [lib.func.grad(loss)(params, inputs[i], targets[i]) for i in range(5)]
         return {k: lib.stack([g[k] for g in per_sample]) for k in params}
 

@@ -60,6 +60,18 @@ def _split_aux(output, api: str):
     return output
 
 
+def _outputs_and_aux(level: Level, output, has_aux: bool, api: str):
+    """What ``f`` returned, as (its outputs flattened, their structure, its aux unwrapped),
+    with PyTorch's checks (``(output, aux)`` when ``has_aux``; only tensors, at least one)."""
+    aux = None
+    if has_aux:
+        output, aux = _split_aux(output, api)
+        aux = level.unwrap_tree(aux)
+    flat_outputs, output_spec = tree_flatten(output)
+    _assert_non_empty_tensor_output(flat_outputs, api)
+    return flat_outputs, output_spec, aux
+
+
 def _gradients(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False):
     """``autograd.grad`` of the outputs that require grad, zeros for inputs they do not reach
     (PyTorch's ``_autograd_grad`` of torch.func)."""
@@ -154,13 +166,7 @@ def vjp_with_argnums(func, *primals, argnums=None, has_aux: bool = False):
             )
             new = (diff_primals,) if isinstance(argnums, int) else diff_primals
             primals = replace_args(primals, new, argnums)
-        output = func(*primals)
-        aux = None
-        if has_aux:
-            output, aux = _split_aux(output, api)
-            aux = level.unwrap_tree(aux)
-        flat_outputs, output_spec = tree_flatten(output)
-        _assert_non_empty_tensor_output(flat_outputs, api)
+        flat_outputs, output_spec, aux = _outputs_and_aux(level, func(*primals), has_aux, api)
         flat_diff_primals, primals_spec = tree_flatten(diff_primals)
         for out in flat_outputs:
             if not out.is_floating_point():
@@ -168,7 +174,7 @@ def vjp_with_argnums(func, *primals, argnums=None, has_aux: bool = False):
                     "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, "
                     f"got Tensor with dtype {out.dtype}"
                 )
-        results = level.unwrap_tree(output)
+        results = tree_unflatten([level.unwrap(out) for out in flat_outputs], output_spec)
     reaches_outside = []  # computed at the first call that records, then kept
 
     def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
@@ -284,12 +290,7 @@ def _jvp_double_vjp(func, primals, argnums, flat_primals, flat_tangents, spec, s
         flat_inner = [level.differentiable(p) for p in flat_primals]
         inner = tree_unflatten(flat_inner, spec)
         output = func(*(inner if argnums is None else replace_args(primals, inner, argnums)))
-        aux = None
-        if has_aux:
-            output, aux = _split_aux(output, _JVP)
-            aux = level.unwrap_tree(aux)
-        flat_outputs, output_spec = tree_flatten(output)
-        _assert_non_empty_tensor_output(flat_outputs, _JVP)
+        flat_outputs, output_spec, aux = _outputs_and_aux(level, output, has_aux, _JVP)
         tangents_out = _double_vjp(level, flat_outputs, flat_inner, flat_tangents)
         for index, (out, tangent) in enumerate(zip(flat_outputs, tangents_out)):
             if tangent is None:
