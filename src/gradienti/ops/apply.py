@@ -453,10 +453,13 @@ def unary_multi(node, x: Tensor) -> tuple:
     outputs = tuple(node.forward(node, data))
     if node.save & SAVE_OUTPUT:
         raise TypeError("a multi-output op can save its inputs only")
-    if MODES.special:
-        return record_special(node, (x,), (data,), outputs)
     edge = x._edge
-    if edge is None or not grad_state.enabled:
+    if MODES.count:  # grad mode off in some thread, or a special mode
+        if MODES.special:
+            return record_special(node, (x,), (data,), outputs)
+        if not grad_state._enabled:
+            edge = None
+    if edge is None:
         return tuple(wrap(out, NO_EDGE) for out in outputs)
     record_node(node, (edge,), saved_values(node.save, (data,), None))
     node.num_outputs = len(outputs)

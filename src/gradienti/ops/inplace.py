@@ -13,7 +13,7 @@ from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import BatchedArray, check_in_place, check_in_place_draw
 from ..graph import versions
 from ..graph.dual import FORWARD, set_tangent, tangent_of
-from ..graph.grad_mode import grad_state
+from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, AccumulateGrad, edge_parts
 from ..random import normal_values, uniform_values
 from ..tensor import Tensor, wrap
@@ -51,7 +51,7 @@ def assign_in_place(tensor, result):
         )
     if type(values) is BatchedArray:  # vmap: per-sample values need a batched tensor
         check_in_place(old, values, "inplace arithmetic")
-    if FORWARD.token is not None:
+    if MODES.special and FORWARD.token is not None:  # (the count first: a plain read)
         _carry_tangent(tensor, result)
     if result._edge is None:
         target = tensor._as_array()
@@ -78,10 +78,12 @@ def _carry_tangent(tensor, result) -> None:
     """Under a forward-AD level: ``tensor`` ends with the tangent of ``result``, as PyTorch's
     in-place ops update the tangent in place. A tangent the tensor already had is written into
     (so the tangent given to ``make_dual``, and the tangents of views sharing its memory, see
-    the change, as in PyTorch); a tensor without one, or whose tangent requires grad (its graph
-    is kept), takes the result's. A result without a tangent (a non-differentiable update: an
-    embedding's max_norm renormalisation, running statistics) leaves the tangent as it was, as
-    in PyTorch; the fills zero it themselves (``zero_tangent``)."""
+    the change, as in PyTorch); a tensor without one, or whose tangent cannot be written into
+    (read-only, or requiring grad), or a result whose tangent requires grad (its graph is
+    kept), takes the result's (in the result's dtype, as PyTorch's). A result without a tangent
+    (a non-differentiable update: an embedding's max_norm renormalisation, running statistics)
+    leaves the tangent as it was, as in PyTorch; the fills zero it themselves
+    (``zero_tangent``)."""
     new = tangent_of(result)
     if new is None:
         return
@@ -102,7 +104,7 @@ def _writable(tangent) -> bool:
 def zero_tangent(tensor) -> None:
     """PyTorch's tangent of a fill (``zero_``, ``fill_``, ``uniform_``, ``normal_``): zero,
     written into the tangent the tensor had (none stays none)."""
-    if FORWARD.token is None:
+    if not MODES.special or FORWARD.token is None:
         return
     old = tangent_of(tensor)
     if old is None:
