@@ -20,7 +20,8 @@ from .explain_rule import Rule
 from .shape import run
 
 
-def _made(node_class, level: int, size: int, dim=None):
+def batch_node(node_class, level: int, size: int, dim=None):
+    """A fresh node of one of the classes below, for vmap to apply or to put in the graph."""
     node = node_class()
     node.level = level
     node.size = size
@@ -38,7 +39,7 @@ class _BatchOp(Op):
         return (
             None
             if tangent is None
-            else run(_made(type(ctx), ctx.level, ctx.size, ctx.dim), tangent)
+            else run(batch_node(type(ctx), ctx.level, ctx.size, ctx.dim), tangent)
         )
 
 
@@ -53,7 +54,7 @@ class AddBatchDimBackward0(_BatchOp):
 
     @staticmethod
     def backward(ctx, g):
-        return run(_made(RemoveBatchDimBackward0, ctx.level, ctx.size, ctx.dim), g)
+        return run(batch_node(RemoveBatchDimBackward0, ctx.level, ctx.size, ctx.dim), g)
 
 
 class RemoveBatchDimBackward0(_BatchOp):
@@ -68,7 +69,7 @@ class RemoveBatchDimBackward0(_BatchOp):
 
     @staticmethod
     def backward(ctx, g):
-        return run(_made(AddBatchDimBackward0, ctx.level, ctx.size, ctx.dim), g)
+        return run(batch_node(AddBatchDimBackward0, ctx.level, ctx.size, ctx.dim), g)
 
 
 class BroadcastBatchBackward0(_BatchOp):
@@ -83,7 +84,7 @@ class BroadcastBatchBackward0(_BatchOp):
 
     @staticmethod
     def backward(ctx, g):
-        return run(_made(SumBatchBackward0, ctx.level, ctx.size), g)
+        return run(batch_node(SumBatchBackward0, ctx.level, ctx.size), g)
 
 
 class SumBatchBackward0(_BatchOp):
@@ -97,12 +98,7 @@ class SumBatchBackward0(_BatchOp):
 
     @staticmethod
     def backward(ctx, g):
-        return run(_made(BroadcastBatchBackward0, ctx.level, ctx.size), g)
-
-
-def batch_node(node_class, level: int, size: int, dim=None):
-    """A fresh node of one of the classes above, for vmap to apply or to put in the graph."""
-    return _made(node_class, level, size, dim)
+        return run(batch_node(BroadcastBatchBackward0, ctx.level, ctx.size), g)
 
 
 def sum_gradients_leaving(outputs: list, level, first_node: int) -> None:

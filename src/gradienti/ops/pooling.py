@@ -43,14 +43,15 @@ from .declare import explain_nodes
 from .jvp_rules import linear
 from .pooling_checks import (
     INTEGER_TYPES,
+    avg_pool_arguments,
     check_adaptive_input,
     check_adaptive_sizes,
-    check_bool,
     check_lengths,
     check_planes_dim,
     divisor_argument,
     int_list,
     list_with_default,
+    max_pool_arguments,
     not_implemented,
     pair,
     pooled_sizes,
@@ -449,12 +450,9 @@ def max_pool2d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
     function = "max_pool2d_with_indices" if return_indices else "max_pool2d"
-    tensor_argument(input, function, "input", 1)
-    kernel = int_list(kernel_size, function, "kernel_size", 2)
-    strides = [] if stride is None else int_list(stride, function, "stride", 3)
-    pads = int_list(padding, function, "padding", 4)
-    dilations = int_list(dilation, function, "dilation", 5)
-    check_bool(ceil_mode, function, "ceil_mode", 6)
+    kernel, strides, pads, dilations = max_pool_arguments(
+        function, input, kernel_size, stride, padding, dilation, ceil_mode
+    )
     return max_pool2d_checked(input, kernel, strides, pads, dilations, ceil_mode, return_indices)
 
 
@@ -492,12 +490,9 @@ def avg_pool2d(
     count_include_pad=True,
     divisor_override=None,
 ):
-    tensor_argument(input, "avg_pool2d", "input", 1)
-    kernel = int_list(kernel_size, "avg_pool2d", "kernel_size", 2)
-    strides = [] if stride is None else int_list(stride, "avg_pool2d", "stride", 3)
-    pads = int_list(padding, "avg_pool2d", "padding", 4)
-    check_bool(ceil_mode, "avg_pool2d", "ceil_mode", 5)
-    check_bool(count_include_pad, "avg_pool2d", "count_include_pad", 6)
+    kernel, strides, pads = avg_pool_arguments(
+        "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad
+    )
     divisor = divisor_argument(divisor_override)
     return avg_pool2d_checked(input, kernel, strides, pads, ceil_mode, count_include_pad, divisor)
 

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from .apply import tensor_argument
 from .pooling import adaptive_avg_pool2d_checked, avg_pool2d_checked, max_pool2d_checked
-from .pooling_checks import check_bool, check_dim_range, check_max_pool1d, check_one, int_list
+from .pooling_checks import (
+    avg_pool_arguments,
+    check_dim_range,
+    check_max_pool1d,
+    check_one,
+    int_list,
+    max_pool_arguments,
+)
 
 
 def max_pool1d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
     function = "max_pool1d_with_indices" if return_indices else "max_pool1d"
-    tensor_argument(input, function, "input", 1)
-    kernel = int_list(kernel_size, function, "kernel_size", 2)
-    strides = [] if stride is None else int_list(stride, function, "stride", 3)
-    pads = int_list(padding, function, "padding", 4)
-    dilations = int_list(dilation, function, "dilation", 5)
-    check_bool(ceil_mode, function, "ceil_mode", 6)
+    kernel, strides, pads, dilations = max_pool_arguments(
+        function, input, kernel_size, stride, padding, dilation, ceil_mode
+    )
     if not return_indices:
         check_max_pool1d(input, kernel, strides, pads, dilations, ceil_mode)
     strides = strides or kernel
@@ -44,12 +48,9 @@ def max_pool1d(
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    tensor_argument(input, "avg_pool1d", "input", 1)
-    kernel = int_list(kernel_size, "avg_pool1d", "kernel_size", 2)
-    strides = [] if stride is None else int_list(stride, "avg_pool1d", "stride", 3)
-    pads = int_list(padding, "avg_pool1d", "padding", 4)
-    check_bool(ceil_mode, "avg_pool1d", "ceil_mode", 5)
-    check_bool(count_include_pad, "avg_pool1d", "count_include_pad", 6)
+    kernel, strides, pads = avg_pool_arguments(
+        "avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad
+    )
     strides = strides or kernel
     check_dim_range(input, "avg_pool1d")
     check_one("avg_pool1d", {"kernel_size": kernel, "stride": strides, "padding": pads})

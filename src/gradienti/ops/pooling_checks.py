@@ -1,4 +1,5 @@
-"""Argument parsing and ATen's checks for the pooling functions (ops/pooling.py).
+"""Argument parsing and ATen's checks for the pooling functions (ops/pooling.py and
+ops/pooling_1d.py).
 
 Each check is ATen's, in ATen's order and with its message, so that a bad call fails as it
 does in PyTorch and before anything is computed.
@@ -7,6 +8,7 @@ does in PyTorch and before anything is computed.
 from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from .apply import tensor_argument
 
 INTEGER_TYPES = (int, xp.integer)
 
@@ -36,6 +38,34 @@ def check_bool(value, function: str, argument: str, position: int) -> None:
             f"{function}(): argument '{argument}' (position {position}) must be bool, "
             f"not {type(value).__name__}"
         )
+
+
+def max_pool_arguments(function: str, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """``max_pool{1,2}d``'s arguments as int lists, with PyTorch's TypeErrors (each argument's
+    position in the signature): ``(kernel, strides, pads, dilations)``, strides ``[]`` where
+    not given."""
+    kernel, strides, pads = _window_arguments(function, input, kernel_size, stride, padding)
+    dilations = int_list(dilation, function, "dilation", 5)
+    check_bool(ceil_mode, function, "ceil_mode", 6)
+    return kernel, strides, pads, dilations
+
+
+def avg_pool_arguments(
+    function: str, input, kernel_size, stride, padding, ceil_mode, count_include_pad
+):
+    """``avg_pool{1,2}d``'s arguments as int lists, as ``max_pool_arguments``: ``(kernel,
+    strides, pads)``."""
+    kernel, strides, pads = _window_arguments(function, input, kernel_size, stride, padding)
+    check_bool(ceil_mode, function, "ceil_mode", 5)
+    check_bool(count_include_pad, function, "count_include_pad", 6)
+    return kernel, strides, pads
+
+
+def _window_arguments(function: str, input, kernel_size, stride, padding) -> tuple:
+    tensor_argument(input, function, "input", 1)
+    kernel = int_list(kernel_size, function, "kernel_size", 2)
+    strides = [] if stride is None else int_list(stride, function, "stride", 3)
+    return kernel, strides, int_list(padding, function, "padding", 4)
 
 
 def pair(values: list) -> tuple:
