@@ -411,3 +411,43 @@ LINEARIZE_ERRORS = {
 @pytest.mark.parametrize("name", sorted(LINEARIZE_ERRORS))
 def test_linearize_errors_as_torch_func(name):
     assert_same_error(LINEARIZE_ERRORS[name], torch)
+
+
+# ---------------------------------------------------------------------- values leaving, transformed
+def _sum_times_item(lib, t):
+    return t.sum() * t.sum().item()
+
+
+def _branch(lib, t):
+    return t.sum() if t.sum() > 0 else -t.sum()
+
+
+def _sum_times_float(lib, t):
+    return t.sum() * float(t.sum())
+
+
+LEAVING_CASES = {
+    "vmap(grad)": lambda lib, f, x: lib.func.vmap(lib.func.grad(f))(x),
+    "vmap(vjp)": lambda lib, f, x: lib.func.vmap(lambda a: lib.func.vjp(f, a)[0])(x),
+    "vmap(jvp)": lambda lib, f, x: lib.func.vmap(lambda a: lib.func.jvp(f, (a,), (a,))[0])(x),
+    "vmap(jacrev)": lambda lib, f, x: lib.func.vmap(lib.func.jacrev(f))(x),
+    "vmap(jacfwd)": lambda lib, f, x: lib.func.vmap(lib.func.jacfwd(f))(x),
+    "grad(vmap)": lambda lib, f, x: lib.func.grad(lambda a: lib.func.vmap(f)(a).sum())(x),
+    "vmap(grad), a captured value": lambda lib, f, x: lib.func.vmap(
+        lambda a: lib.func.grad(lambda b: (b * f(a)).sum())(lib.ones(3, dtype=lib.float64))
+    )(x),
+}
+
+
+@pytest.mark.parametrize("function", [_sum_times_item, _branch, _sum_times_float])
+@pytest.mark.parametrize("name", list(LEAVING_CASES))
+def test_a_value_leaving_vmap_under_a_transform_raises_as_torch_func(name, function):
+    """Inside a transform inside vmap, PyTorch's message names both .item() and control flow;
+    directly inside vmap, the one that applies."""
+    torch = pytest.importorskip("torch")
+    assert_same_error(
+        lambda lib: LEAVING_CASES[name](
+            lib, lambda t: function(lib, t), lib.tensor(np.ones((2, 3)))
+        ),
+        torch,
+    )

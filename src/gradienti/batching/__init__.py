@@ -30,7 +30,7 @@ from .batched_array import (
 from .fallback import FALLBACK_WARNING, FALLBACKS
 from .function_rules import array_function
 from .indexing import MASK_INDEXING_ERROR, getitem, setitem
-from .levels import ACTIVE, RANDOM_ERROR, depth_of, enter, in_vmap, leave
+from .levels import ACTIVE, RANDOM_ERROR, depth_of, enter, in_vmap, leave, transform_running
 from .own_functions import (
     all_samples,
     along_first_axis,
@@ -114,5 +114,6 @@ __all__ = [
     "setitem",
     "sum_batch_dim",
     "top_level",
+    "transform_running",
     "writable_for",
 ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..backend import xp
-from .levels import depth_of
+from .levels import depth_of, under_transform
 
 ITEM_ERROR = (
     "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
@@ -36,6 +36,15 @@ ITEM_ERROR = (
 CONTROL_FLOW_ERROR = (
     "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. "
     "We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues ."
+)
+# The message for either, when the value is read inside a transform (grad, vjp...) inside vmap.
+TRANSFORMED_LEAVING_ERROR = (
+    "vmap: It looks like you're either (1) calling .item() on a Tensor or (2) attempting to use a "
+    "Tensor in some data-dependent control flow or (3) encountering this error in PyTorch "
+    "internals. For (1): we don't support vmap over calling .item() on a Tensor, please try to "
+    "rewrite what you're doing with other operations. For (2): we don't support data-dependent "
+    "control flow in vmap yet, please file an issue at https://github.com/pytorch/pytorch/issues "
+    ". For (3): please file an issue."
 )
 NO_STORAGE_ERROR = "Cannot access data pointer of Tensor that doesn't have storage"
 IN_PLACE_ERROR = (
@@ -122,22 +131,22 @@ class BatchedArray(NDArrayOperatorsMixin):
 
     # ------------------------------------------------------------------ leaving vmap: refused
     def item(self, *args):
-        raise RuntimeError(ITEM_ERROR)
+        raise transformed_leaving(ITEM_ERROR)
 
     def __float__(self):
-        raise RuntimeError(ITEM_ERROR)
+        raise transformed_leaving(ITEM_ERROR)
 
     def __int__(self):
-        raise RuntimeError(ITEM_ERROR)
+        raise transformed_leaving(ITEM_ERROR)
 
     def __index__(self):
-        raise RuntimeError(ITEM_ERROR)
+        raise transformed_leaving(ITEM_ERROR)
 
     def __complex__(self):
-        raise RuntimeError(ITEM_ERROR)
+        raise transformed_leaving(ITEM_ERROR)
 
     def __bool__(self):
-        raise RuntimeError(CONTROL_FLOW_ERROR)
+        raise transformed_leaving(CONTROL_FLOW_ERROR)
 
     def tolist(self):
         raise RuntimeError(NO_STORAGE_ERROR)
@@ -258,6 +267,12 @@ class BatchedArray(NDArrayOperatorsMixin):
     def __repr__(self) -> str:
         inner = repr(self.physical).replace("\n", "\n    ")
         return f"BatchedArray(lvl={depth_of(self.level)}, bdim=0, value=\n    {inner}\n)"
+
+
+def transformed_leaving(message: str) -> RuntimeError:
+    """The error for a batched value read as a number or a condition: ``message``, or, inside a
+    function transform inside the innermost vmap, PyTorch's message for a transformed tensor."""
+    return RuntimeError(TRANSFORMED_LEAVING_ERROR if under_transform() else message)
 
 
 # ---------------------------------------------------------------------- levels of values

@@ -12,6 +12,7 @@ is PyTorch's ``lvl`` in a printed BatchedTensor: 1 for the outermost vmap.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from itertools import count
 
@@ -25,15 +26,17 @@ RANDOM_ERROR = (
 
 
 class Level:
-    """One vmap call in force: its id, batch size, randomness and nesting depth."""
+    """One vmap call in force: its id, batch size, randomness and nesting depth, and how many
+    function transforms (grad, vjp, jvp...) run inside it (not inside a vmap of their own)."""
 
-    __slots__ = ("id", "size", "randomness", "depth")
+    __slots__ = ("id", "size", "randomness", "depth", "transforms")
 
     def __init__(self, size: int, randomness: str, depth: int) -> None:
         self.id = _next_id()
         self.size = size
         self.randomness = randomness
         self.depth = depth
+        self.transforms = 0
 
 
 class _Active(threading.local):
@@ -74,3 +77,26 @@ def depth_of(level_id: int) -> int:
 def in_vmap() -> bool:
     """Whether a vmap is being run on this thread."""
     return bool(ACTIVE.levels)
+
+
+@contextlib.contextmanager
+def transform_running():
+    """Around a function transform of gradienti.func (grad, vjp, jvp...): while it runs inside
+    the innermost vmap, a value of that vmap read as a number or a condition gets PyTorch's
+    message for a transformed tensor (``transformed_leaving``)."""
+    levels = ACTIVE.levels
+    if not levels:
+        yield
+        return
+    level = levels[-1]
+    level.transforms += 1
+    try:
+        yield
+    finally:
+        level.transforms -= 1
+
+
+def under_transform() -> bool:
+    """Whether a function transform runs inside the innermost vmap (see transform_running)."""
+    levels = ACTIVE.levels
+    return bool(levels) and levels[-1].transforms > 0

@@ -8,6 +8,9 @@ PyTorch's. When a dual level is already active (a ``jvp`` inside a ``jvp``, ``ja
 ``u -> J^T u`` is linear in ``u``, so the gradient of ``<J^T u, v>`` with respect to ``u`` is
 ``J v``; the enclosing level's tangents flow through both passes (forward over reverse).
 ``linearize`` records that VJP once and runs only its second pass for each tangent.
+
+Each runs ``f`` inside ``batching.transform_running()``: under an enclosing vmap, a value read
+as a number or a condition then gets PyTorch's message for a transformed tensor.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import functools
 
 from ..autograd import forward_ad
 from ..autograd.engine import grad as autograd_grad
+from ..batching import transform_running
 from ..creation import zeros_like
 from ..graph import dual
 from ..graph.grad_mode import enable_grad, is_grad_enabled
@@ -122,7 +126,7 @@ def grad(func, argnums=0, has_aux: bool = False):
 def _grad_and_value(func, argnums, has_aux: bool, args: tuple, kwargs: dict):
     api = "grad_and_value(f)(*args)"
     level = Level()
-    with enable_grad():
+    with transform_running(), enable_grad():
         diff_args = level.differentiable_tree(slice_argnums(args, argnums, as_tuple=False))
         args = replace_args(args, (diff_args,) if isinstance(argnums, int) else diff_args, argnums)
         output = func(*args, **kwargs)
@@ -157,7 +161,7 @@ def vjp_with_argnums(func, *primals, argnums=None, has_aux: bool = False):
     """``vjp`` with respect to ``primals[argnums]`` only (all of them for None): jacrev's."""
     api = "vjp(f, *primals)"
     level = Level()
-    with enable_grad():
+    with transform_running(), enable_grad():
         if argnums is None:
             diff_primals = primals = level.differentiable_tree(primals)
         else:
@@ -234,7 +238,7 @@ def jvp_with_argnums(func, primals, tangents, argnums, *, strict: bool = False, 
     _assert_non_empty_list_of_tensors(flat_primals, _JVP, "primals")
     _assert_non_empty_list_of_tensors(flat_tangents, _JVP, "tangents")
     if dual.FORWARD.level is None:
-        with forward_ad.dual_level():
+        with forward_ad.dual_level(), transform_running():
             return _jvp_forward(
                 func, primals, argnums, flat_primals, flat_tangents, primals_spec, strict, has_aux
             )
@@ -286,7 +290,7 @@ def _independent_output_tangent(primal, strict: bool):
 def _jvp_double_vjp(func, primals, argnums, flat_primals, flat_tangents, spec, strict, has_aux):
     """The JVP by two reverse passes, for a ``jvp`` inside an active dual level."""
     level = Level()
-    with enable_grad():
+    with transform_running(), enable_grad():
         flat_inner = [level.differentiable(p) for p in flat_primals]
         inner = tree_unflatten(flat_inner, spec)
         output = func(*(inner if argnums is None else replace_args(primals, inner, argnums)))
@@ -365,7 +369,7 @@ def linearize(func, *primals):
     without running ``f`` again (its VJP is recorded once; each call is one reverse pass)."""
     flat_primals, primals_spec = tree_flatten(primals)
     level = Level()
-    with enable_grad():
+    with transform_running(), enable_grad():
         flat_inner = [level.differentiable(p) for p in flat_primals]
         output = func(*tree_unflatten(flat_inner, primals_spec))
         flat_outputs, output_spec = tree_flatten(output)
