@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
+import pytest
 
 from gradienti import batching
 from gradienti.batching import BatchedArray
@@ -68,3 +69,33 @@ def test_sort_in_place_writes_into_the_array_its_views_see():
         array.sort()
         np.testing.assert_array_equal(array.physical, np.sort(physical, axis=-1))
         np.testing.assert_array_equal(view.physical, np.sort(physical, axis=-1)[:, 1:])
+
+
+def test_reshape_and_ravel_in_fortran_order_as_numpy_on_each_sample():
+    physical = RNG.normal(size=(SIZE, 2, 3))
+    with _level() as level, pytest.warns(UserWarning, match="performance drop"):
+        array = BatchedArray(physical, level)
+        reshaped = np.reshape(array, (3, 2), order="F")
+        raveled = np.ravel(array, order="F")
+    for index in range(SIZE):
+        np.testing.assert_array_equal(
+            reshaped.physical[index], np.reshape(physical[index], (3, 2), order="F")
+        )
+        np.testing.assert_array_equal(raveled.physical[index], np.ravel(physical[index], "F"))
+
+
+def test_copyto_with_where_writes_each_samples_selection():
+    source = RNG.normal(size=(SIZE, 4))
+    before = RNG.normal(size=(SIZE, 4))
+    mask = np.array([True, False, False, True])
+    with _level() as level:
+        target = BatchedArray(before.copy(), level)
+        np.copyto(target, BatchedArray(source, level), where=mask)
+    np.testing.assert_array_equal(target.physical, np.where(mask, source, before))
+
+
+def test_copyto_with_where_of_per_sample_values_into_a_shared_array_is_refused():
+    shared = np.zeros(4)
+    with _level() as level, pytest.raises(RuntimeError, match="is not possible"):
+        np.copyto(shared, BatchedArray(RNG.normal(size=(SIZE, 4)), level), where=shared == 0)
+    assert not shared.any()

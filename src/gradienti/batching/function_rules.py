@@ -149,8 +149,8 @@ def _where(condition, x=NO_RULE, y=NO_RULE):
 
 @rule_for(xp.copyto)
 def _copyto(dst, src, casting="same_kind", where=True):
-    if where is not True:
-        return NO_RULE
+    if where is not True:  # dst keeps its values where the mask is False
+        src = xp.where(where, src, dst)
     write(dst, src, "inplace arithmetic")
     return None
 
@@ -312,6 +312,8 @@ def _logical_shape(shape, size: int) -> tuple:
 
 @rule_for(xp.reshape)
 def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    if order != "C":  # (another order would read the physical array across the batch axis)
+        return NO_RULE
     shape = _logical_shape(newshape if shape is None else shape, a.size)
     physical = a.physical
     return BatchedArray(physical.reshape((physical.shape[0],) + shape, order=order), a.level)
@@ -319,6 +321,8 @@ def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 @rule_for(xp.ravel)
 def _ravel(a, order="C"):
+    if order != "C":  # (as reshape's; "K" and "A" follow each sample's memory layout)
+        return NO_RULE
     physical = a.physical
     return BatchedArray(physical.reshape(physical.shape[0], -1), a.level)
 
