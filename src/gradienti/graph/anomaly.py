@@ -32,7 +32,9 @@ from .node import special_entry
 # that dies while anomaly mode is on does not take the mode's entry.
 REFERENCE_LOOP: list = []
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# gradienti's own files: a stack shown to the user (a forward trace, a warning's stacklevel)
+# leaves them out.
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _lock = threading.Lock()
 
 
@@ -103,7 +105,7 @@ def forward_trace() -> ForwardTrace:
     frame = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
-        if not code.co_filename.startswith(_PACKAGE_DIR):
+        if not code.co_filename.startswith(PACKAGE_DIR):
             frames.append((code.co_filename, frame.f_lineno, code.co_name))
         frame = frame.f_back
     frames.reverse()

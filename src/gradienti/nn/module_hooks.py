@@ -15,11 +15,11 @@ hooks run at the outputs with ``grad_input`` all None, with PyTorch's warning.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from collections import OrderedDict
 
+from ..graph.anomaly import PACKAGE_DIR
 from ..graph.dual import tangent_of
 from ..graph.grad_mode import grad_state
 from ..graph.node import NO_EDGE, Node
@@ -338,15 +338,12 @@ class BackwardHook:
         self.grad_outputs = None
 
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
 def _callers_level() -> int:
     """The ``stacklevel`` that names the first frame outside gradienti (the user's
     ``backward()`` call, where PyTorch's warning points)."""
     frame = sys._getframe(1)
     level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
         frame = frame.f_back
         level += 1
     return level

@@ -23,8 +23,6 @@ then the reentrant one):
 from __future__ import annotations
 
 import contextlib
-import os
-import traceback
 import warnings
 import weakref
 
@@ -32,6 +30,7 @@ from ..autograd.custom_function import Function
 from ..autograd.engine import backward as run_backward
 from ..autograd.graph import saved_tensors_hooks
 from ..autograd.schedule import is_checkpoint_valid
+from ..graph.anomaly import forward_trace
 from ..graph.grad_mode import enable_grad, grad_state, no_grad
 from ..nn.container import Sequential
 from ..ops.saved_tensors import current_hooks
@@ -376,13 +375,10 @@ def _unchanged(value):
     return value
 
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
 def _debug_entry(tensor) -> tuple:
     """A saved tensor as debug mode logs it: its metadata and the user's line that saved it."""
-    frames = [f for f in traceback.extract_stack() if not f.filename.startswith(_PACKAGE)]
-    where = f"{frames[-1].filename}:{frames[-1].lineno}:{frames[-1].name}" if frames else "?"
+    frames = forward_trace().frames  # the stack without gradienti's frames, the user's last
+    where = "{}:{}:{}".format(*frames[-1]) if frames else "?"
     return _metadata(tensor), where
 
 
