@@ -10,6 +10,8 @@ import pytest
 import gradienti
 from gradienti.graph.dual import suspended
 from gradienti.graph.grad_mode import MODES
+from gradienti.graph.node import SAVE_NOTHING, Op
+from gradienti.ops.apply import unary
 
 torch = pytest.importorskip("torch")
 
@@ -183,3 +185,29 @@ def test_overlapping_rules_in_two_threads_leave_the_level_as_it_was():
         tangent = forward_ad.unpack_dual(dual * 2).tangent
     assert tangent is not None
     np.testing.assert_array_equal(tangent.numpy(), [4.0])
+
+
+def test_an_op_without_a_jvp_rule_raises_torch_s_error_and_leaves_the_level_as_it_was():
+    class MysteryBackward0(Op):  # an op class that declares no forward derivative
+        __slots__ = ()
+        save = SAVE_NOTHING
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    forward_ad = gradienti.autograd.forward_ad
+    with forward_ad.dual_level():
+        dual = forward_ad.make_dual(gradienti.tensor([1.0]), gradienti.tensor([1.0]))
+        with pytest.raises(NotImplementedError) as raised:
+            unary(MysteryBackward0(), dual)
+        after = forward_ad.unpack_dual(dual * 3).tangent  # the level is not left suspended
+    assert str(raised.value) == (
+        "Trying to use forward AD with mystery that does not support it because it has not "
+        "been implemented yet."
+    )
+    assert after.tolist() == [3.0]

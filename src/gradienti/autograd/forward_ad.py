@@ -2,7 +2,7 @@
 
 Inside ``with dual_level():`` a tensor made dual with ``make_dual(x, v)`` carries a tangent
 ``v``; every op on it computes, beside its value, the tangent of its output (the op's JVP rule:
-``Op.jvp``, see ops/apply.forward_tangents), so ``unpack_dual(f(dual)).tangent`` is the
+``Op.jvp``, see ops/forward_tangents.py), so ``unpack_dual(f(dual)).tangent`` is the
 Jacobian-vector product ``J_f(x) v``, in one forward pass. Leaving the level drops the tangents.
 The level's state and where tangents live: graph/dual.py.
 """

@@ -252,7 +252,8 @@ class Op(Node):
     # Two-input ops that keep an input only for the other input's gradient (see ops/apply.py).
     lean_inputs = 0
     # The forward-mode derivative: ``jvp(ctx, primals, out, tangents)`` returns the output's
-    # tangent (see ops/apply.forward_tangents); None derives it from ``backward``.
+    # tangent (see ops/forward_tangents.py); None: the op has none (forward AD through it
+    # raises PyTorch's NotImplementedError).
     jvp = None
 
     @staticmethod

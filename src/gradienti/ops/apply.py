@@ -12,9 +12,9 @@ tests/test_recorder_paths.py checks that both ways give the same graphs and grad
 from __future__ import annotations
 
 from .. import creation
-from ..backend import default_float, from_numpy_dtype, result_type, xp
+from ..backend import default_float, result_type, xp
 from ..batching import BatchedArray
-from ..graph.dual import FORWARD, set_tangent, suspended, tangent_of
+from ..graph.dual import FORWARD, tangent_of
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import (
     CONFORM_ONLY,
@@ -27,6 +27,7 @@ from ..graph.node import (
 from ..graph.versions import MODIFIED
 from ..graph.versions import record as record_versions
 from ..tensor import Tensor, wrap
+from .forward_tangents import forward_tangents
 from .saved_tensors import HOOKS, on_record, pack_saved
 
 _ndarray = xp.ndarray
@@ -75,7 +76,7 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
     - grad mode is read from this thread, and the node recorded through ``record_node`` (where
       saved-tensor hooks pack the saved values and anomaly detection keeps the forward stack);
     - under a forward-AD level, when an input has a tangent, the output gets its tangent from
-      the op's JVP rule (``forward_tangents``).
+      the op's JVP rule (``forward_tangents``, ops/forward_tangents.py).
 
     ``inputs`` are the op's forward inputs as given (Tensors or Python numbers), ``arrays``
     what its forward computed with (promoted), ``outputs`` the output array or a tuple of
@@ -116,88 +117,6 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
                 output_tangent = None if multi else tangent_of(results)
                 set_special_entry(node, "tangents", (FORWARD.token, tangents, output_tangent))
     return results
-
-
-def forward_tangents(node, inputs: tuple, arrays: tuple, results, tangents: tuple) -> None:
-    """Give the op's output(s) their tangent: ``node.jvp(node, primals, results, tangents)``.
-
-    An op without a rule (``Op.jvp`` None) raises PyTorch's NotImplementedError. The rule sees
-    the inputs as Tensors of the dtype the op computed in (an input that was
-    promoted is cast, recorded, so that reverse mode through the tangent still reaches it),
-    each tangent in its primal's dtype or None (zero), and the output Tensor(s); it returns the
-    output's tangent (a tuple, None for none, for a multi-output op), computed with ordinary
-    ops while the level is suspended, so that the tangent is itself differentiable (reverse
-    over forward). A tangent that broadcasting left smaller is expanded to the output's shape.
-    """
-    with suspended():
-        primals = tuple(_rule_primal(value, array) for value, array in zip(inputs, arrays))
-        tangents = tuple(
-            tangent
-            if tangent is None or tangent._data.dtype == primal._data.dtype
-            else tangent.to(primal.dtype)
-            for tangent, primal in zip(tangents, primals)
-        )
-        if node.jvp is None:
-            raise NotImplementedError(
-                f"Trying to use forward AD with {_forward_name(node)} that does not support it "
-                "because it has not been implemented yet."
-            )
-        computed = node.jvp(node, primals, results, tangents)
-        if type(results) is tuple:
-            computed = tuple(
-                None if tangent is None else _conform_tangent(tangent, result)
-                for result, tangent in zip(results, computed)
-            )
-        elif computed is not None:
-            computed = _conform_tangent(computed, results)
-            if not node.is_view:
-                computed = _own_memory(computed, tangents)
-    # (set once the level is back: a tangent carries the level's token)
-    if type(results) is tuple:
-        for result, tangent in zip(results, computed):
-            set_tangent(result, tangent)
-    else:
-        set_tangent(results, computed)
-
-
-def _forward_name(node) -> str:
-    """The op's name in PyTorch's forward-AD error (``MulBackward0`` -> ``mul``)."""
-    name = node.name()
-    return name[: name.index("Backward")].lower() if "Backward" in name else name
-
-
-def _rule_primal(value, array):
-    """An input as a JVP rule sees it: the Tensor itself, or cast to the dtype the op used."""
-    if not isinstance(value, Tensor) or value._data is array:
-        return value
-    if value._data.dtype == array.dtype:
-        return value
-    return value.to(from_numpy_dtype(array.dtype))
-
-
-def _own_memory(tangent, input_tangents: tuple):
-    """The tangent of a non-view op's output in memory of its own, as PyTorch's: an in-place
-    op on the output writes into its tangent (ops/inplace.py), which must not change an input's
-    tangent. A rule may return an input's tangent itself (``x + 1``) or a broadcast of it."""
-    data = tangent._data
-    if type(data) is not _ndarray:
-        return tangent  # a NumPy scalar: immutable
-    if data.flags.writeable and not any(
-        other is not None and xp.may_share_memory(data, other._data) for other in input_tangents
-    ):
-        return tangent
-    return tangent.clone()
-
-
-def _conform_tangent(tangent, result):
-    """A rule's tangent in the output's shape and dtype (broadcast, cast)."""
-    if not isinstance(tangent, Tensor):
-        tangent = creation.tensor(tangent, dtype=result.dtype)
-    if tangent._data.shape != result._data.shape:
-        tangent = tangent.expand(result.shape)
-    if tangent._data.dtype != result._data.dtype:
-        tangent = tangent.to(result.dtype)
-    return tangent
 
 
 def saved_values(save: int, inputs: tuple, out, lean: int = 0, edges: tuple = ()) -> tuple:

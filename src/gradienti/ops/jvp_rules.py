@@ -1,5 +1,5 @@
 """Forward-mode derivative (JVP) rules that many ops share (see ``Op.jvp`` in graph/node.py and
-ops/apply.forward_tangents for the contract).
+ops/forward_tangents.py for the contract).
 
 Most shape, indexing and joining ops, and sum and mean, are linear in their floating-point
 inputs: ``f(x + e·t) = f(x) + e·f(t)``. Their JVP is the op itself, with the same static
