@@ -7,14 +7,6 @@ import numpy as np
 import pytest
 from same_outcome import same_outcome
 
-import gradienti
-
-# gradienti.func's differentiation transforms (grad, jacrev, jacfwd, hessian, jvp) land apart
-# from vmap: the tests that compose with them wait for them.
-needs_transforms = pytest.mark.skipif(
-    not hasattr(gradienti.func, "grad"), reason="gradienti.func.grad and friends are not in yet"
-)
-
 
 def _rounded(tensors):
     return [np.round(t.detach().numpy().astype(float), 6).tolist() for t in tensors]
@@ -109,7 +101,6 @@ def _x(lib, *shape, seed=0):
     return lib.tensor(np.random.default_rng(seed).standard_normal(shape), dtype=lib.float32)
 
 
-@needs_transforms
 def test_grad_of_a_function_that_calls_numpy():
     def action(lib):
         numpy_sort = _numpy_sort(lib, with_vmap=False)
@@ -128,15 +119,10 @@ def test_grad_of_a_function_that_calls_numpy():
         lambda lib, f: lib.vmap(f),
         lambda lib, f: lib.vmap(f, in_dims=1),
         lambda lib, f: lambda x: lib.vmap(lib.vmap(f))(x.reshape(1, 2, 3)),
-        pytest.param(
-            lambda lib, f: lib.vmap(
-                lib.func.grad(lambda r: (f(r) * lib.tensor([1.0, 2, 3])).sum())
-            ),
-            marks=needs_transforms,
-        ),
-        pytest.param(lambda lib, f: lambda x: lib.func.jacrev(f)(x[0]), marks=needs_transforms),
+        lambda lib, f: lib.vmap(lib.func.grad(lambda r: (f(r) * lib.tensor([1.0, 2, 3])).sum())),
+        lambda lib, f: lambda x: lib.func.jacrev(f)(x[0]),
         # no jvp: PyTorch's error
-        pytest.param(lambda lib, f: lambda x: lib.func.jacfwd(f)(x[0]), marks=needs_transforms),
+        lambda lib, f: lambda x: lib.func.jacfwd(f)(x[0]),
     ],
 )
 def test_the_vmap_staticmethod_example(transform):
@@ -190,7 +176,6 @@ def _my_cube(lib, generate_vmap_rule):
     return my_cube
 
 
-@needs_transforms
 def test_second_order_gradients_through_a_custom_gradient():
     def action(lib):
         x = lib.tensor(0.7)
@@ -206,18 +191,13 @@ def test_second_order_gradients_through_a_custom_gradient():
     ("transform", "with_rule", "without_rule"),
     [
         (lambda lib, f: lib.vmap(f), "ok", "RuntimeError"),
-        pytest.param(  # vmaps the backward pass only
-            lambda lib, f: lib.func.jacrev(f), "ok", "ok", marks=needs_transforms
-        ),
-        pytest.param(
-            lambda lib, f: lib.vmap(lib.func.grad(f)), "ok", "RuntimeError", marks=needs_transforms
-        ),
+        (lambda lib, f: lib.func.jacrev(f), "ok", "ok"),  # vmaps the backward pass only
+        (lambda lib, f: lib.vmap(lib.func.grad(f)), "ok", "RuntimeError"),
         # jacfwd over the tangents: vmap first (a batched tangent), then the missing jvp
-        pytest.param(
+        (
             lambda lib, f: lib.func.hessian(lambda x: f(x).sum()),
             "NotImplementedError",
             "RuntimeError",
-            marks=needs_transforms,
         ),
     ],
 )
@@ -362,7 +342,6 @@ def _sin_times(lib):
         ),
     ],
 )
-@needs_transforms
 def test_a_function_with_jvp_and_backward_under_every_transform(transform):
     def action(lib):
         x = lib.tensor([0.3, -1.2, 2.0], dtype=lib.float64)
