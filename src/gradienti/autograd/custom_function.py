@@ -394,8 +394,9 @@ class Function:
         )
         previous = grad_state.enabled
         grad_state.enabled = False
+        dual = MODES.special != 0 and FORWARD.token is not None  # (the count first: a plain read)
         try:
-            if FORWARD.token is None:
+            if not dual:
                 outputs = run_forward(cls, ctx, args, separate)
             else:
                 with suspended():  # forward's ops compute no tangents: jvp gives them
@@ -409,7 +410,7 @@ class Function:
         for tensor in dirty:  # PyTorch counts the forward's in-place change once more
             versions.bump(tensor._as_array(), by=ctx if recording else None)
         tangents = None
-        if FORWARD.token is not None:
+        if dual:
             tangents = compute_output_tangents(ctx, cls, args, items, dirty)
         if ctx._saved_for_forward:
             ctx._saved_for_forward = ()  # only jvp reads them, as in PyTorch
