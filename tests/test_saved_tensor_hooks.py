@@ -98,6 +98,10 @@ def common_ops(lib) -> dict:
         "view": lambda: m.view(12),
         "custom Function": lambda: Scaled.apply(x, y),
         "mlp": lambda: functional.linear(functional.linear(m, w, b).tanh(), w2).sum(),
+        "max_pool2d": lambda: functional.max_pool2d(image, 2),
+        "max_pool2d strided": lambda: functional.max_pool2d(
+            image, (3, 2), stride=1, padding=(1,), dilation=1, ceil_mode=True
+        ),
     }
 
 
@@ -253,6 +257,7 @@ COMMON_NODES = (
     "ReluBackward0", "SoftmaxBackward0", "LogSoftmaxBackward0", "NllLossBackward0",
     "AddmmBackward0", "ConvolutionBackward0", "SelectBackward0", "SliceBackward0",
     "IndexBackward0", "CatBackward0", "TBackward0", "AddBackward0", "ViewBackward0",
+    "MaxPool2DWithIndicesBackward0",
 )  # fmt: skip
 
 

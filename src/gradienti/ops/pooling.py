@@ -57,6 +57,7 @@ from .pooling_checks import (
     pooled_sizes,
 )
 from .reduce import mean
+from .saved_names import SavedNames, held, value
 from .scatter import gather
 from .shape import ViewBackward0, view_op
 
@@ -229,8 +230,23 @@ def _gather_at_winners(gg, winner, windows: Windows):
 
 
 class MaxPool2DWithIndicesBackward0(Op):
-    __slots__ = ("windows", "track", "winner")
+    __slots__ = ("windows", "track", "winner", "arguments")
     save = SAVE_INPUTS  # as PyTorch: modifying the input in place invalidates the backward
+    # PyTorch also saves the indices (``result1``): the VJP reads the winning taps instead, so
+    # only the hooks and ``_saved_result1`` compute them. ``arguments``: the int lists given.
+    saved_names = SavedNames(
+        self=0,
+        result1=held("result1"),
+        ceil_mode=value(lambda node: node.arguments[4]),
+        dilation=value(lambda node: node.arguments[3]),
+        kernel_size=value(lambda node: node.arguments[0]),
+        padding=value(lambda node: node.arguments[2]),
+        stride=value(lambda node: node.arguments[1]),
+    )
+
+    @property
+    def result1(self):
+        return flat_indices(self.winner, self.windows)
 
     @staticmethod
     def forward(ctx, x):
@@ -453,15 +469,26 @@ def max_pool2d(
     kernel, strides, pads, dilations = max_pool_arguments(
         function, input, kernel_size, stride, padding, dilation, ceil_mode
     )
-    return max_pool2d_checked(input, kernel, strides, pads, dilations, ceil_mode, return_indices)
+    given = (kernel_size, stride, padding, dilation)
+    arguments = tuple(
+        () if raw is None else (parsed[0],) * 2 if type(raw) not in (tuple, list) else tuple(parsed)
+        for raw, parsed in zip(given, (kernel, strides, pads, dilations))
+    )
+    return max_pool2d_checked(
+        input, kernel, strides, pads, dilations, ceil_mode, return_indices, arguments
+    )
 
 
-def max_pool2d_checked(input, kernel, stride, padding, dilation, ceil_mode, return_indices):
-    """max_pool2d on parsed int lists (also the 1-d form's body)."""
+def max_pool2d_checked(
+    input, kernel, stride, padding, dilation, ceil_mode, return_indices, arguments=None
+):
+    """max_pool2d on parsed int lists (also the 1-d form's body). ``arguments``: kernel_size,
+    stride, padding and dilation as PyTorch's node shows them (an int given for two), else
+    the lists."""
     check_lengths("max_pool2d", kernel, stride, padding, dilation)
     if input.ndim not in (3, 4):
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    stride = stride or kernel
+    given_stride, stride = stride, stride or kernel
     windows = _windows(
         input.shape, pair(kernel), pair(stride), pair(padding), pair(dilation), ceil_mode
     )
@@ -469,6 +496,9 @@ def max_pool2d_checked(input, kernel, stride, padding, dilation, ceil_mode, retu
         raise not_implemented("max_pool2d", input._data.dtype)
     node = MaxPool2DWithIndicesBackward0()
     node.windows = windows
+    if arguments is None:
+        arguments = tuple(map(tuple, (kernel, given_stride, padding, dilation)))
+    node.arguments = arguments + (ceil_mode,)
     # The winners are kept where a gradient, the indices or a tangent (forward AD) need them.
     node.track = (
         bool(return_indices)
