@@ -39,6 +39,8 @@ def common_ops(lib) -> dict:
     class_weight = lib.tensor([0.2, 0.3, 0.1, 0.4], dtype=lib.float64)
     x32 = lib.tensor(rng.standard_normal(3), dtype=lib.float32, requires_grad=True)
     w2, v = leaf(2, 5), leaf(4)
+    gamma, beta = leaf(4), leaf(4)
+    running_mean, running_var = const(4), lib.tensor(np.abs(rng.standard_normal(4)) + 0.5)
 
     class Scaled(lib.autograd.Function):  # saves two inputs and its output
         @staticmethod
@@ -98,6 +100,19 @@ def common_ops(lib) -> dict:
         "view": lambda: m.view(12),
         "custom Function": lambda: Scaled.apply(x, y),
         "mlp": lambda: functional.linear(functional.linear(m, w, b).tanh(), w2).sum(),
+        "batch_norm": lambda: functional.batch_norm(m, None, None, gamma, beta, training=True),
+        "batch_norm running": lambda: functional.batch_norm(
+            m, running_mean, running_var, gamma, beta, training=True
+        ),
+        "batch_norm eval": lambda: functional.batch_norm(
+            m, running_mean, running_var, gamma, beta, eps=1e-3
+        ),
+        "batch_norm no weight": lambda: functional.batch_norm(
+            image, None, None, None, kernel_bias[:2], training=True
+        ),
+        "layer_norm": lambda: functional.layer_norm(m, (4,), gamma, beta),
+        "layer_norm weight only": lambda: functional.layer_norm(m, (4,), gamma),
+        "layer_norm no affine": lambda: functional.layer_norm(image, (5, 5)),
         "max_pool2d": lambda: functional.max_pool2d(image, 2),
         "max_pool2d strided": lambda: functional.max_pool2d(
             image, (3, 2), stride=1, padding=(1,), dilation=1, ceil_mode=True
@@ -257,7 +272,7 @@ COMMON_NODES = (
     "ReluBackward0", "SoftmaxBackward0", "LogSoftmaxBackward0", "NllLossBackward0",
     "AddmmBackward0", "ConvolutionBackward0", "SelectBackward0", "SliceBackward0",
     "IndexBackward0", "CatBackward0", "TBackward0", "AddBackward0", "ViewBackward0",
-    "MaxPool2DWithIndicesBackward0",
+    "MaxPool2DWithIndicesBackward0", "NativeBatchNormBackward0", "NativeLayerNormBackward0",
 )  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from .declare import explain_nodes
 from .explain_rule import Rule
 from .products import sum_of_shares
 from .reduce import sum_keep
+from .saved_names import SavedNames, held, value
 from .shape import reshape
 
 
@@ -83,6 +84,7 @@ class _Normalization(Op):
         "mean",
         "invstd",
         "var",
+        "running",
     )
     save = SAVE_INPUTS
 
@@ -158,7 +160,34 @@ class _Normalization(Op):
 
 
 class NativeBatchNormBackward0(_Normalization):
+    """PyTorch also saves the running statistics (``running``: their arrays, or None) and the
+    batch's mean and invstd (``result1``, ``result2``: empty outside training); the VJP reads
+    ``mean`` and ``invstd``, so only the hooks and ``_saved_<name>`` see these."""
+
     __slots__ = ()
+    saved_names = SavedNames(
+        input=0,
+        running_mean=held("running", index=0),
+        running_var=held("running", index=1),
+        weight=1,
+        result1=held("result1"),
+        result2=held("result2"),
+        eps=value("eps"),
+        training=value("batch_stats"),
+    )
+
+    @property
+    def result1(self):
+        return self._batch_statistic(self.mean)
+
+    @property
+    def result2(self):
+        return self._batch_statistic(self.invstd)
+
+    def _batch_statistic(self, statistic):
+        if not self.batch_stats:
+            return xp.empty((0,), dtype=statistic.dtype)
+        return statistic.reshape(self.param_shape)
 
     def input_grad(self, g, w, xhat, invstd, count: int):
         # w is constant over A: sum_A(gw) = w sum_A(g), so g is summed before scaling.
@@ -171,7 +200,18 @@ class NativeBatchNormBackward0(_Normalization):
 
 
 class NativeLayerNormBackward0(_Normalization):
+    """PyTorch saves the mean and rstd (``result1``, ``result2``, reduced axes kept), which
+    the node keeps as ``mean`` and ``invstd``."""
+
     __slots__ = ()
+    saved_names = SavedNames(
+        bias=2,
+        input=0,
+        weight=1,
+        result1=held("mean"),
+        result2=held("invstd"),
+        normalized_shape=value("param_shape"),
+    )
 
     def input_grad(self, g, w, xhat, invstd, count: int):
         gw = g if w is None else g * w
@@ -277,6 +317,7 @@ def batch_norm(
     node.param_shape = (channels,)
     node.eps = eps
     node.batch_stats = bool(training)
+    node.running = None if running_mean is None else (running_mean._data, running_var._data)
     if not training:
         # Copies: a later training step updates the buffers in place, and this node's
         # backward must still see the statistics its forward used.
