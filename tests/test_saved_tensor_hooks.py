@@ -113,6 +113,10 @@ def common_ops(lib) -> dict:
         "layer_norm": lambda: functional.layer_norm(m, (4,), gamma, beta),
         "layer_norm weight only": lambda: functional.layer_norm(m, (4,), gamma),
         "layer_norm no affine": lambda: functional.layer_norm(image, (5, 5)),
+        "embedding": lambda: functional.embedding(lib.tensor([[0, 2], [4, 2]]), w),
+        "embedding int32 padding": lambda: functional.embedding(
+            lib.tensor([0, 2, 4], dtype=lib.int32), w, padding_idx=-1, scale_grad_by_freq=True
+        ),
         "max_pool2d": lambda: functional.max_pool2d(image, 2),
         "max_pool2d strided": lambda: functional.max_pool2d(
             image, (3, 2), stride=1, padding=(1,), dilation=1, ceil_mode=True
@@ -273,6 +277,7 @@ COMMON_NODES = (
     "AddmmBackward0", "ConvolutionBackward0", "SelectBackward0", "SliceBackward0",
     "IndexBackward0", "CatBackward0", "TBackward0", "AddBackward0", "ViewBackward0",
     "MaxPool2DWithIndicesBackward0", "NativeBatchNormBackward0", "NativeLayerNormBackward0",
+    "EmbeddingBackward0",
 )  # fmt: skip
 
 

@@ -24,16 +24,20 @@ from .apply import unary
 from .declare import explain_nodes
 from .explain_rule import Rule
 from .jvp_rules import linear
+from .saved_names import SavedNames, held, value
 
 
 class _Lookup:
-    """What both embedding ops need about one call: the indices and how rows are weighted."""
+    """What both embedding ops need about one call: the indices and how rows are weighted.
+    ``given``: the indices as the caller gave them (int32 stays), which PyTorch saves."""
 
-    __slots__ = ("indices", "num_weights", "row_factor")
+    __slots__ = ("indices", "given", "num_weights", "padding_idx", "scale_grad_by_freq")
+    __slots__ += ("row_factor",)
 
     def __init__(self, indices, num_weights: int, padding_idx: int, scale_grad_by_freq: bool):
-        self.indices = indices
+        self.indices = self.given = indices
         self.num_weights = num_weights
+        self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
         # Per looked-up row, the factor its gradient gets: 0 at padding_idx, 1 / (times the
         # index occurs) with scale_grad_by_freq; None when every factor is 1.
         factor = None
@@ -75,6 +79,18 @@ class _Lookup:
 class EmbeddingBackward0(Op):
     __slots__ = ("lookup",)
     save = SAVE_NOTHING
+    # PyTorch saves the indices; the VJP reads them from ``lookup`` (as int64).
+    saved_names = SavedNames(
+        indices=held("indices"),
+        padding_idx=value(lambda node: node.lookup.padding_idx % 2**64),  # -1 as uint64
+        scale_grad_by_freq=value(lambda node: node.lookup.scale_grad_by_freq),
+        sparse=value(lambda node: False),
+        weight_sym_argsize_0=value(lambda node: node.lookup.num_weights),
+    )
+
+    @property
+    def indices(self):
+        return self.lookup.given
 
     @staticmethod
     def forward(ctx, weight):
@@ -173,6 +189,7 @@ def embedding(
     lookup = _Lookup(
         indices, weight.shape[0], -1 if padding_idx is None else padding_idx, scale_grad_by_freq
     )
+    lookup.given = input._data
     node = EmbeddingBackward0()
     node.lookup = lookup
     return unary(node, weight)
