@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..batching import BatchedArray, all_samples, copy_for_writing
+from ..graph.grad_mode import MODES
 from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor
@@ -20,34 +21,56 @@ from .apply import nary, unary
 from .declare import declare
 from .elementwise import where
 from .explain_rule import INDEXED, Rule, num
-from .indexing import IndexBackward0, IndexPutBackward0, put, read, read_key, zero_at
+from .indexing import IndexBackward0, IndexPutBackward0, put, read, zero_at
 from .jvp_rules import filled
-from .saved_names import SavedNames, held
+from .saved_names import SavedNames, held, value
 from .shape import expand_tensor, reshape_tensor
 
 
+def _dim_shown(node) -> int:
+    """A dim as PyTorch's node shows it: as given, a negative one as its uint64 bits."""
+    return node.given_dim % 2**64
+
+
+# The reads' VJP scatters into zeros at ``key``; PyTorch's nodes save the index tensor as given
+# (``index``, the node's copy) and, for gather, take and masked_select, ``self``, which no VJP
+# here reads: that one is kept (``source``) only while a special mode is on (saved-tensor
+# hooks), so on the plain path ``_saved_self`` is None.
 class IndexSelectBackward0(IndexBackward0):
-    __slots__ = ()
+    __slots__ = ("given_dim", "index")
+    saved_names = SavedNames(
+        index=held("index"), dim=value(_dim_shown), self_sym_sizes=value("input_shape")
+    )
 
 
 class GatherBackward0(IndexBackward0):
-    __slots__ = ()
+    __slots__ = ("given_dim", "index", "source", "sparse_grad")
+    saved_names = SavedNames(
+        index=held("index"),
+        self=held("source", input=0),
+        dim=value(_dim_shown),
+        sparse_grad=value("sparse_grad"),
+    )
 
 
 class TakeBackward0(IndexBackward0):
-    __slots__ = ()
+    __slots__ = ("index", "source")
+    saved_names = SavedNames(index=held("index"), self=held("source", input=0))
 
 
 class MaskedSelectBackward0(IndexBackward0):
-    __slots__ = ()
+    __slots__ = ("mask", "source")
+    saved_names = SavedNames(mask=held("mask"), self=held("source", input=0))
 
 
 class ScatterBackward0(IndexPutBackward0):
-    __slots__ = ()
+    __slots__ = ("given_dim", "index")
+    saved_names = SavedNames(index=held("index"), dim=value(_dim_shown))
 
 
 class ScatterAddBackward0(IndexPutBackward0):
-    __slots__ = ()
+    __slots__ = ("given_dim", "index")
+    saved_names = SavedNames(index=held("index"), dim=value(_dim_shown))
 
 
 class IndexAddBackward0(IndexPutBackward0):
@@ -80,8 +103,9 @@ class IndexAddBackward0(IndexPutBackward0):
 class ScatterBackward1(Op):
     """``scatter(dim, index, value)`` with a number: one input."""
 
-    __slots__ = ("key", "value")
+    __slots__ = ("key", "value", "given_dim", "index")
     save = SAVE_NOTHING
+    saved_names = SavedNames(index=held("index"), dim=value(_dim_shown))
 
     @staticmethod
     def forward(ctx, x):
@@ -176,6 +200,7 @@ def grid_key(index_array, dim: int) -> tuple:
 
 
 def _scatter_gather_key(input, dim: int, index, function: str, src=None):
+    """``(dim normalized, the NumPy key, the node's copy of the index)``."""
     shape = input._data.shape
     index_array = _index_data(index, function)
     ndim = len(shape)
@@ -187,7 +212,7 @@ def _scatter_gather_key(input, dim: int, index, function: str, src=None):
     dim = normalize_dim(dim, ndim)
     if ndim == 0:
         _check_range(index_array, 1, dim)
-        return dim, (Ellipsis,)
+        return dim, (Ellipsis,), index_array
     src_shape = None if src is None else src._data.shape
     for d, size in enumerate(index_array.shape):
         too_big = d != dim and size > shape[d]
@@ -203,7 +228,7 @@ def _scatter_gather_key(input, dim: int, index, function: str, src=None):
                 f"to be no larger than self {list(shape)} apart from dimension {dim}"
             )
     _check_range(index_array, shape[dim], dim)
-    return dim, grid_key(index_array, dim)
+    return dim, grid_key(index_array, dim), index_array
 
 
 # ---------------------------------------------------------------------- public functions
@@ -213,11 +238,13 @@ def index_select(input, dim: int, index):
     )
     if index_array.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    node = IndexSelectBackward0()
+    node.given_dim, node.index = dim, index_array
     shape = input._data.shape
     dim = normalize_dim(dim, len(shape))
     index_array = index_array.reshape(-1)
     if not shape:
-        return read_key(reshape_tensor(input, (1,)), (index_array,), IndexSelectBackward0)
+        return _read(node, reshape_tensor(input, (1,)), (index_array,))
     size = shape[dim]
     values = all_samples(index_array)  # (under vmap: every sample's indices)
     if values.size and values.min() < 0:
@@ -226,12 +253,23 @@ def index_select(input, dim: int, index):
         )
     if values.size and values.max() >= size:
         raise IndexError("index out of range in self")
-    return read_key(input, (slice(None),) * dim + (index_array,), IndexSelectBackward0)
+    return _read(node, input, (slice(None),) * dim + (index_array,))
 
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
-    _, key = _scatter_gather_key(input, dim, index, "gather")
-    return read_key(input, key, GatherBackward0)
+    node = GatherBackward0()
+    node.given_dim, node.sparse_grad = dim, sparse_grad
+    _, key, node.index = _scatter_gather_key(input, dim, index, "gather")
+    return _read(node, input, key, input)
+
+
+def _read(node, input, key, source=None):
+    """``input[key]`` recorded as ``node``; ``source``: the Tensor whose value PyTorch saves
+    as ``self``, kept while a special mode is on (see the node classes)."""
+    node.key = key
+    if source is not None and MODES.special:
+        node.source = source._data
+    return unary(node, input)
 
 
 def take(input, index):
@@ -247,11 +285,13 @@ def take(input, index):
         raise IndexError(
             f"out of range: tried to access index {bad} on a tensor of {numel} elements."
         )
-    shape = input._data.shape
+    node = TakeBackward0()
+    node.index = index_array
+    source, shape = input, input._data.shape
     if not shape:
         input, shape = reshape_tensor(input, (1,)), (1,)
     key = xp.unravel_index(index_array % max(numel, 1), shape)
-    return read_key(input, tuple(key), TakeBackward0)
+    return _read(node, input, tuple(key), source)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -299,6 +339,7 @@ def masked_select(input, mask):
     if not isinstance(mask, Tensor) or mask._data.dtype != xp.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     out_shape = _broadcast_mask(mask, input, "masked_select")
+    source = input
     if not input._data.ndim:
         input = reshape_tensor(input, (1,))
     if type(mask._data) is BatchedArray:  # a different count per sample
@@ -308,6 +349,8 @@ def masked_select(input, mask):
             "Please file an issue at https://github.com/pytorch/pytorch/issues if you need this "
             "feature."
         )
+    node = MaskedSelectBackward0()
+    node.mask = mask._data
     positions = xp.nonzero(xp.broadcast_to(mask._data, out_shape))
     shape = input._data.shape
     lead = len(out_shape) - len(shape)
@@ -315,7 +358,7 @@ def masked_select(input, mask):
         positions[lead + d] if size == out_shape[lead + d] else xp.zeros_like(positions[0])
         for d, size in enumerate(shape)
     )
-    return read_key(input, key, MaskedSelectBackward0)
+    return _read(node, input, key, source)
 
 
 def masked_fill(input, mask, value):
@@ -346,11 +389,12 @@ def masked_fill(input, mask, value):
 def _write(node_class, input, dim, index, src, function: str, accumulate: bool):
     if src._data.dtype != input._data.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    _, key = _scatter_gather_key(input, dim, index, function, src)
+    _, key, index_array = _scatter_gather_key(input, dim, index, function, src)
     index_shape = index._data.shape
     if src._data.shape != index_shape:
         src = src[tuple(slice(0, size) for size in index_shape)]
     node = node_class()
+    node.given_dim, node.index = dim, index_array
     node.steps = ()
     node.key = key
     node.accumulate = accumulate
@@ -364,8 +408,9 @@ def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
         src = value
     if isinstance(src, Tensor):
         return _write(ScatterBackward0, input, dim, index, src, "scatter", False)
-    _, key = _scatter_gather_key(input, dim, index, "scatter")
+    _, key, index_array = _scatter_gather_key(input, dim, index, "scatter")
     node = ScatterBackward1()
+    node.given_dim, node.index = dim, index_array
     node.key = key
     node.value = src
     return unary(node, input)
