@@ -132,6 +132,14 @@ def common_ops(lib) -> dict:
             -1, lib.tensor([[0], [3], [2]]), w2[:, :1].repeat(2, 1)[:3]
         ),
         "scatter value": lambda: m.scatter(0, lib.tensor([[0, 1, 2, 0]]), 2.0),
+        "max dim": lambda: m.max(1)[0],
+        "max dim -1 indices": lambda: m.max(-1).indices.double() + m.max(-1).values,
+        "min dim keepdim": lambda: m.min(0, keepdim=True)[0],
+        "max 0-d": lambda: positive[0].max(0)[0],
+        "unsqueeze": lambda: m.unsqueeze(-1),
+        "squeeze dim": lambda: m.unsqueeze(0).squeeze(-3),
+        "squeeze dims": lambda: m.unsqueeze(0).squeeze((0, -2)),
+        "squeeze": lambda: m.unsqueeze(1).squeeze(),
         "max_pool2d": lambda: functional.max_pool2d(image, 2),
         "max_pool2d strided": lambda: functional.max_pool2d(
             image, (3, 2), stride=1, padding=(1,), dilation=1, ceil_mode=True
@@ -200,7 +208,7 @@ def test_pack_and_unpack_are_called_as_pytorch_calls_them(name):
     assert ours == theirs
     assert any(entry[0] == "pack" for entry in ours if entry != "backward") or name in (
         "x+y", "x*2", "x/2", "sum", "sum dim", "mean", "mean dim", "index int", "index slice",
-        "cat", "view",
+        "cat", "view", "unsqueeze", "squeeze dim", "squeeze dims", "squeeze",
     )  # fmt: skip
     for mine, expected in zip(our_grads, their_grads):
         np.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-12)
@@ -311,6 +319,7 @@ COMMON_NODES = (
     "MaxPool2DWithIndicesBackward0", "NativeBatchNormBackward0", "NativeLayerNormBackward0",
     "EmbeddingBackward0", "GatherBackward0", "TakeBackward0", "MaskedSelectBackward0",
     "IndexSelectBackward0", "ScatterAddBackward0", "ScatterBackward0", "ScatterBackward1",
+    "MaxBackward0", "UnsqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2",
 )  # fmt: skip
 
 

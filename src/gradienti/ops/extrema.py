@@ -26,7 +26,7 @@ from .explain_rule import Rule
 from .indexing import read_key
 from .reduce import keep_dims, raw, reduction_dims
 from .reduce import sum as reduce_sum
-from .saved_names import SavedNames
+from .saved_names import SavedNames, dim_as_given, held, value
 from .scatter import grid_key
 from .shape import reshape
 
@@ -96,9 +96,24 @@ class MinBackward1(MaxBackward1):
 class MaxBackward0(Op):
     """The largest elements along ``dim``; the gradient goes to the returned index only."""
 
-    __slots__ = ("dim", "keepdim", "indices", "input_shape")
+    __slots__ = ("dim", "given_dim", "keepdim", "indices", "input_shape")
     save = SAVE_NOTHING
     select = staticmethod(xp.argmax)
+    # PyTorch saves the returned indices (an output); ``indices`` keeps the reduced dim.
+    saved_names = SavedNames(
+        indices=held("returned_indices"),
+        dim=value(dim_as_given),
+        keepdim=value("keepdim"),
+        self_sym_sizes=value("input_shape"),
+    )
+
+    @property
+    def returned_indices(self):
+        """The indices as the op returns them: int64, the reduced dim dropped unless kept."""
+        indices = self.indices
+        if not self.keepdim and self.dim is not None:
+            indices = indices.squeeze(self.dim)
+        return indices.astype(xp.int64, copy=False)
 
     @staticmethod
     def forward(ctx, x):
@@ -212,14 +227,12 @@ def _extreme(name, full_node, dim_node, result_type, input, dim, keepdim, other)
     axis = normalize_dim(dim, ndim)
     node = dim_node()
     node.dim = axis if ndim else None
+    node.given_dim = dim
     node.keepdim = bool(keepdim)
     if ndim:
         _check_not_empty(name, input._data.shape, (axis,))
     values = unary(node, input)
-    indices = node.indices
-    if not node.keepdim and ndim:
-        indices = indices.squeeze(axis)
-    return result_type(values, wrap(indices.astype(xp.int64, copy=False), None))
+    return result_type(values, wrap(node.returned_indices, None))
 
 
 def _binary_extreme(name, input, other):

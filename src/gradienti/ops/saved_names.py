@@ -146,6 +146,15 @@ class value:  # noqa: N801
         return self.source(node)
 
 
+def dim_as_given(node) -> int | tuple:
+    """PyTorch's ``dim`` (``node.given_dim``): as the caller gave it (not normalized), a
+    negative one shown as its uint64 bits, as PyTorch's node keeps it."""
+    dim = node.given_dim
+    if isinstance(dim, tuple):
+        return tuple(item % 2**64 for item in dim)
+    return dim % 2**64
+
+
 def shape_at(position: int) -> value:
     """PyTorch's ``<input>_sym_sizes``: the shape of the tensor saved at ``position`` (kept
     beside it once packed), else the input's shape the node keeps (``_input_meta``); None once

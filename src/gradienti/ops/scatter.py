@@ -23,13 +23,8 @@ from .elementwise import where
 from .explain_rule import INDEXED, Rule, num
 from .indexing import IndexBackward0, IndexPutBackward0, put, read, zero_at
 from .jvp_rules import filled
-from .saved_names import SavedNames, held, value
+from .saved_names import SavedNames, dim_as_given, held, value
 from .shape import expand_tensor, reshape_tensor
-
-
-def _dim_shown(node) -> int:
-    """A dim as PyTorch's node shows it: as given, a negative one as its uint64 bits."""
-    return node.given_dim % 2**64
 
 
 # The reads' VJP scatters into zeros at ``key``; PyTorch's nodes save the index tensor as given
@@ -39,7 +34,7 @@ def _dim_shown(node) -> int:
 class IndexSelectBackward0(IndexBackward0):
     __slots__ = ("given_dim", "index")
     saved_names = SavedNames(
-        index=held("index"), dim=value(_dim_shown), self_sym_sizes=value("input_shape")
+        index=held("index"), dim=value(dim_as_given), self_sym_sizes=value("input_shape")
     )
 
 
@@ -48,7 +43,7 @@ class GatherBackward0(IndexBackward0):
     saved_names = SavedNames(
         index=held("index"),
         self=held("source", input=0),
-        dim=value(_dim_shown),
+        dim=value(dim_as_given),
         sparse_grad=value("sparse_grad"),
     )
 
@@ -65,12 +60,12 @@ class MaskedSelectBackward0(IndexBackward0):
 
 class ScatterBackward0(IndexPutBackward0):
     __slots__ = ("given_dim", "index")
-    saved_names = SavedNames(index=held("index"), dim=value(_dim_shown))
+    saved_names = SavedNames(index=held("index"), dim=value(dim_as_given))
 
 
 class ScatterAddBackward0(IndexPutBackward0):
     __slots__ = ("given_dim", "index")
-    saved_names = SavedNames(index=held("index"), dim=value(_dim_shown))
+    saved_names = SavedNames(index=held("index"), dim=value(dim_as_given))
 
 
 class IndexAddBackward0(IndexPutBackward0):
@@ -105,7 +100,7 @@ class ScatterBackward1(Op):
 
     __slots__ = ("key", "value", "given_dim", "index")
     save = SAVE_NOTHING
-    saved_names = SavedNames(index=held("index"), dim=value(_dim_shown))
+    saved_names = SavedNames(index=held("index"), dim=value(dim_as_given))
 
     @staticmethod
     def forward(ctx, x):

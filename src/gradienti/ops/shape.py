@@ -25,7 +25,7 @@ from .apply import unary
 from .declare import declare, explain_nodes
 from .explain_rule import INDEXED, Rule, reshape_rule
 from .jvp_rules import linear
-from .saved_names import SavedNames, value
+from .saved_names import SavedNames, dim_as_given, value
 
 _ndarray = xp.ndarray
 
@@ -71,16 +71,29 @@ class SqueezeBackward0(ViewBackward0):  # squeeze()
     __slots__ = ()
 
 
+def _view_dim(node) -> int | tuple:
+    """PyTorch's ``dim`` of a squeeze or unsqueeze: as given (``given_dim``); where the view
+    was recorded without one (inside matmul), the first axis whose size changed."""
+    if getattr(node, "given_dim", None) is not None:
+        return dim_as_given(node)
+    before, after = node.input_shape, node.shape
+    shorter = min(len(before), len(after))
+    return next((i for i in range(shorter) if before[i] != after[i]), shorter)
+
+
 class SqueezeBackward1(ViewBackward0):  # squeeze(dim)
-    __slots__ = ()
+    __slots__ = ("given_dim",)
+    saved_names = SavedNames(dim=value(_view_dim), self_sym_sizes=value("input_shape"))
 
 
 class SqueezeBackward2(ViewBackward0):  # squeeze(dims)
-    __slots__ = ()
+    __slots__ = ("given_dim",)
+    saved_names = SavedNames(dim=value(_view_dim), self_sym_sizes=value("input_shape"))
 
 
 class UnsqueezeBackward0(ViewBackward0):
-    __slots__ = ()
+    __slots__ = ("given_dim",)
+    saved_names = SavedNames(dim=value(_view_dim))
 
 
 class AliasBackward0(Op):
@@ -398,14 +411,22 @@ def squeeze(input, dim=None):
         node_class, dims = SqueezeBackward1, (normalize_dim(dim, len(shape)),)
     else:
         node_class, dims = SqueezeBackward2, normalize_dims(dim, len(shape)) if dim else ()
+        dim = tuple(dim)
     kept = tuple(size for i, size in enumerate(shape) if size != 1 or i not in dims)
-    return view_op(node_class, input, kept)
+    return _view_with_dim(node_class, input, kept, dim)
 
 
 def unsqueeze(input, dim: int):
     shape = input._data.shape
-    dim = normalize_dim(dim, len(shape) + 1)
-    return view_op(UnsqueezeBackward0, input, shape[:dim] + (1,) + shape[dim:])
+    axis = normalize_dim(dim, len(shape) + 1)
+    return _view_with_dim(UnsqueezeBackward0, input, shape[:axis] + (1,) + shape[axis:], dim)
+
+
+def _view_with_dim(node_class, input, shape: tuple, dim):
+    """``view_op`` for a squeeze or unsqueeze, which keeps the dim as given (PyTorch's)."""
+    node = node_class()
+    node.shape, node.given_dim = shape, dim
+    return unary(node, input)
 
 
 def expanded_shape(input, sizes: tuple) -> tuple:
