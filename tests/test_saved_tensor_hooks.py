@@ -132,6 +132,10 @@ def common_ops(lib) -> dict:
             -1, lib.tensor([[0], [3], [2]]), w2[:, :1].repeat(2, 1)[:3]
         ),
         "scatter value": lambda: m.scatter(0, lib.tensor([[0, 1, 2, 0]]), 2.0),
+        "index_add": lambda: m.index_add(
+            -1, lib.tensor([0, 2]), w2[:, :2].repeat(2, 1)[:3], alpha=2.5
+        ),
+        "index_add constant source": lambda: m.index_add(0, lib.tensor([0, 2]), const(2, 4)),
         "max dim": lambda: m.max(1)[0],
         "max dim -1 indices": lambda: m.max(-1).indices.double() + m.max(-1).values,
         "min dim keepdim": lambda: m.min(0, keepdim=True)[0],
@@ -209,6 +213,7 @@ def test_pack_and_unpack_are_called_as_pytorch_calls_them(name):
     assert any(entry[0] == "pack" for entry in ours if entry != "backward") or name in (
         "x+y", "x*2", "x/2", "sum", "sum dim", "mean", "mean dim", "index int", "index slice",
         "cat", "view", "unsqueeze", "squeeze dim", "squeeze dims", "squeeze",
+        "index_add constant source",
     )  # fmt: skip
     for mine, expected in zip(our_grads, their_grads):
         np.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-12)
@@ -275,14 +280,15 @@ def _describe(lib, value):
     return value
 
 
-# Nodes whose ``self`` PyTorch saves but gradienti's VJP does not read: kept only while a
-# special mode is on, so their attributes are compared as recorded under (identity) hooks.
-SELF_KEPT_FOR_HOOKS = ("gather", "gather dim -1", "take_along_dim", "take", "take 0-d index")
-SELF_KEPT_FOR_HOOKS += ("masked_select",)
+# Nodes that save a value PyTorch saves but gradienti's VJP does not read (its name): kept only
+# while a special mode is on, so their attributes are compared as recorded under (identity) hooks.
+KEPT_FOR_HOOKS = {"gather": "self", "gather dim -1": "self", "take_along_dim": "self"}
+KEPT_FOR_HOOKS |= {"take": "self", "take 0-d index": "self", "masked_select": "self"}
+KEPT_FOR_HOOKS |= {"index_add": "source"}
 
 
 def saved_attributes(lib, name) -> dict:
-    if name in SELF_KEPT_FOR_HOOKS:
+    if name in KEPT_FOR_HOOKS:
         with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
             node = common_ops(lib)[name]().grad_fn
     else:
@@ -301,11 +307,12 @@ def test_saved_attributes_are_pytorchs(name):
     assert saved_attributes(gradienti, name) == saved_attributes(torch, name)
 
 
-@pytest.mark.parametrize("name", SELF_KEPT_FOR_HOOKS)
-def test_self_kept_only_for_the_hooks_is_none_on_the_plain_path(name):
+@pytest.mark.parametrize("name", KEPT_FOR_HOOKS)
+def test_a_value_kept_only_for_the_hooks_is_none_on_the_plain_path(name):
     """(Deliberately unlike PyTorch: the plain path keeps no value that its VJP does not read.)"""
-    assert common_ops(gradienti)[name]().grad_fn._saved_self is None
-    assert common_ops(torch)[name]().grad_fn._saved_self is not None
+    attribute = "_saved_" + KEPT_FOR_HOOKS[name]
+    assert getattr(common_ops(gradienti)[name]().grad_fn, attribute) is None
+    assert getattr(common_ops(torch)[name]().grad_fn, attribute) is not None
 
 
 # The node classes of the common ops: each declares PyTorch's names beside its class.
@@ -319,7 +326,8 @@ COMMON_NODES = (
     "MaxPool2DWithIndicesBackward0", "NativeBatchNormBackward0", "NativeLayerNormBackward0",
     "EmbeddingBackward0", "GatherBackward0", "TakeBackward0", "MaskedSelectBackward0",
     "IndexSelectBackward0", "ScatterAddBackward0", "ScatterBackward0", "ScatterBackward1",
-    "MaxBackward0", "UnsqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2",
+    "IndexAddBackward0", "MaxBackward0", "UnsqueezeBackward0", "SqueezeBackward1",
+    "SqueezeBackward2",
 )  # fmt: skip
 
 

@@ -69,9 +69,28 @@ class ScatterAddBackward0(IndexPutBackward0):
 
 
 class IndexAddBackward0(IndexPutBackward0):
-    """``index_add(dim, index, source, alpha=alpha)``: ``source * alpha`` added at ``key``."""
+    """``index_add(dim, index, source, alpha=alpha)``: ``source * alpha`` added at ``key``.
 
-    __slots__ = ("alpha",)
+    PyTorch saves ``index`` and ``source`` while source needs a gradient; the VJP reads
+    neither (``key`` holds the index), so ``source`` is kept only while a special mode is on.
+    """
+
+    __slots__ = ("alpha", "given_dim", "index", "source", "source_dim")
+    saved_names = SavedNames(
+        index=held("index_for_source"),
+        source=held("source_for_grad", input=1),
+        alpha=value("alpha"),
+        dim=value(dim_as_given),
+        source_dim=value("source_dim"),
+    )
+
+    @property
+    def index_for_source(self):
+        return self.index if self._next[1] is not None else None
+
+    @property
+    def source_for_grad(self):
+        return getattr(self, "source", None) if self._next[1] is not None else None
 
     @staticmethod
     def forward(ctx, x, values):
@@ -417,7 +436,7 @@ def scatter_add(input, dim: int, index, src):
 
 def index_add(input, dim: int, index, source, *, alpha=1):
     shape = input._data.shape
-    dim = normalize_dim(dim, len(shape))
+    given_dim, dim = dim, normalize_dim(dim, len(shape))
     if not isinstance(index, Tensor) or index._data.dtype not in (xp.int64, xp.int32):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
     index_array = xp.array(index._data).reshape(-1) if index._data.ndim < 2 else None
@@ -445,6 +464,10 @@ def index_add(input, dim: int, index, source, *, alpha=1):
         )
     _check_range(index_array, shape[dim], dim)
     node = IndexAddBackward0()
+    node.given_dim, node.index = given_dim, index_array.reshape(index._data.shape)
+    node.source_dim = len(source_shape)
+    if MODES.special:
+        node.source = source._data
     node.steps = ()
     node.key = (slice(None),) * dim + (index_array,)
     node.accumulate = True
