@@ -53,6 +53,16 @@ def backward_arguments(gradient, retain_graph, create_graph, inputs) -> tuple:
     return gradient, inputs
 
 
+def grad_outputs_tuple(grad_outputs, count: int) -> tuple:
+    """``autograd.grad``'s/``backward``'s gradients as a tuple: None (one None per output), a
+    Tensor (one), or a sequence."""
+    if grad_outputs is None:
+        return (None,) * count
+    if isinstance(grad_outputs, Tensor):
+        return (grad_outputs,)
+    return tuple(grad_outputs)
+
+
 def _input_tuple(inputs) -> tuple:
     if type(inputs) is dict:
         inputs = tuple(inputs.values())

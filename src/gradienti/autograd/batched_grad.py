@@ -30,6 +30,7 @@ from ..ops.batch_dims import (
 )
 from ..size import Size
 from ..tensor import Tensor, wrap
+from ..tensor_checks import grad_outputs_tuple
 from .function_vmap import PLAIN_LEVELS
 
 
@@ -89,12 +90,7 @@ def _unbatched(result: Tensor, level, create_graph: bool) -> Tensor:
 def _checked_grad_outputs(outputs: tuple, grad_outputs) -> tuple:
     """The grad outputs, each of one more (first) dimension than its output: PyTorch's check,
     whose message shows the shapes as PyTorch 2.13 computes them (past the first dim twice)."""
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = (grad_outputs,)
-    else:
-        grad_outputs = tuple(grad_outputs)
+    grad_outputs = grad_outputs_tuple(grad_outputs, len(outputs))
     checked = []
     for index, (output, given) in enumerate(zip(outputs, grad_outputs)):
         if isinstance(given, Tensor) and isinstance(output, Tensor):

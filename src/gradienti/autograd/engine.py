@@ -25,7 +25,7 @@ from ..graph.node import CONFORM_ONLY, NO_EDGE, SAVED_RELEASED_MESSAGE
 from ..graph.versions import MODIFIED
 from ..graph.versions import check as check_versions
 from ..tensor import Tensor, wrap
-from ..tensor_checks import backward_arguments
+from ..tensor_checks import backward_arguments, grad_outputs_tuple
 from .batched_grad import batched_grad
 from .hook_calls import run_pre_hooks
 from .leaves import COMMIT_LOCK, claim, commit_all, commit_grad, mark_delivered
@@ -180,12 +180,7 @@ def _carries_tangents() -> bool:
 # ---------------------------------------------------------------------- preparation
 def _roots(outputs, grad_outputs, create_graph: bool) -> list:
     """(edge, gradient) for each output, with PyTorch's checks and error texts."""
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = (grad_outputs,)
-    else:
-        grad_outputs = tuple(grad_outputs)
+    grad_outputs = grad_outputs_tuple(grad_outputs, len(outputs))
     for given in grad_outputs[: len(outputs)]:
         if given is not None and not isinstance(given, Tensor):
             raise TypeError(
