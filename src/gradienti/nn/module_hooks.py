@@ -122,17 +122,11 @@ def _run(module, call: _Call):
         backward_hook = BackwardHook(module, backward_hooks, backward_pre_hooks)
         call.args = backward_hook.setup_input_hook(call.args)
     call.output = module.forward(*call.args, **call.kwargs)
-    with_kwargs = module._forward_hooks_with_kwargs
     always_call = module._forward_hooks_always_called
     for key, hook in list(module._forward_hooks.items()):
         if key in always_call:
             call.always_called.add(key)
-        if with_kwargs.get(key):
-            result = hook(module, call.args, call.kwargs, call.output)
-        else:
-            result = hook(module, call.args, call.output)
-        if result is not None:
-            call.output = result
+        _run_forward_hook(module, key, hook, call)
     output = call.output
     if backward_hook is not None:
         if not isinstance(output, (Tensor, tuple)):
@@ -145,22 +139,27 @@ def _run(module, call: _Call):
     return output
 
 
+def _run_forward_hook(module, key, hook, call: _Call) -> None:
+    """One forward hook: with the kwargs if it was registered ``with_kwargs``; what it returns
+    (not None) becomes the output."""
+    if module._forward_hooks_with_kwargs.get(key):
+        result = hook(module, call.args, call.kwargs, call.output)
+    else:
+        result = hook(module, call.args, call.output)
+    if result is not None:
+        call.output = result
+
+
 def _run_always_called_hooks(module, call: _Call) -> None:
     """The call failed: the ``always_call`` forward hooks that did not run yet run now, in
     order, with the output so far (None if forward did not return); what one of them raises
     is a warning, as in PyTorch."""
-    with_kwargs = module._forward_hooks_with_kwargs
     always_call = module._forward_hooks_always_called
     for key, hook in list(module._forward_hooks.items()):
         if key not in always_call or key in call.always_called:
             continue
         try:
-            if with_kwargs.get(key):
-                result = hook(module, call.args, call.kwargs, call.output)
-            else:
-                result = hook(module, call.args, call.output)
-            if result is not None:
-                call.output = result
+            _run_forward_hook(module, key, hook, call)
         except Exception as error:  # noqa: BLE001 - PyTorch silences it: the call's error goes on
             warnings.warn(
                 "module forward hook with ``always_call=True`` raised an exception that was "
