@@ -23,11 +23,10 @@ from test_forward_ad_ops import (
     FD_TOL,
     TORCH_TOL,
     _check,
-    _dual_sets,
-    _finite_differences,
-    _hessian_vector,
     _tangents,
-    forward_tangents,
+    check_forward_over_reverse_against_torch,
+    check_tangent_against_finite_differences,
+    check_tangent_against_torch,
 )
 
 import gradienti
@@ -66,35 +65,17 @@ TANGENT_CASES = EINSUM_CASES + OUTSIDE_TABLE
 
 @pytest.mark.parametrize("case", _params(TANGENT_CASES))
 def test_tangent_against_finite_differences(case):
-    arrays = case.arrays()
-    tangents = _tangents(case, arrays)
-    for dual_inputs in _dual_sets(case):
-        _, ours = forward_tangents(gradienti, our_forward_ad, case, arrays, tangents, dual_inputs)
-        expected = _finite_differences(case, arrays, tangents, dual_inputs)
-        _check("tangent vs finite differences", case, ours, expected, FD_TOL)
+    check_tangent_against_finite_differences(case)
 
 
 @pytest.mark.parametrize("case", _params(TANGENT_CASES))
 def test_tangent_against_torch(case):
-    torch = pytest.importorskip("torch")
-    arrays = case.arrays()
-    tangents = _tangents(case, arrays)
-    for dual_inputs in _dual_sets(case):
-        _, ours = forward_tangents(gradienti, our_forward_ad, case, arrays, tangents, dual_inputs)
-        _, theirs = forward_tangents(
-            torch, torch.autograd.forward_ad, case, arrays, tangents, dual_inputs
-        )
-        _check("tangent vs torch", case, ours, theirs, TORCH_TOL)
+    check_tangent_against_torch(pytest.importorskip("torch"), case)
 
 
 @pytest.mark.parametrize("case", _params(EINSUM_CASES + OUTSIDE_TABLE[:3]))
 def test_forward_over_reverse_against_torch(case):
-    torch = pytest.importorskip("torch")
-    arrays = case.arrays()
-    tangents = _tangents(case, arrays)
-    ours = _hessian_vector(gradienti, our_forward_ad, case, arrays, tangents)
-    theirs = _hessian_vector(torch, torch.autograd.forward_ad, case, arrays, tangents)
-    _check("forward over reverse", case, ours, theirs, TORCH_TOL)
+    check_forward_over_reverse_against_torch(pytest.importorskip("torch"), case)
 
 
 # ------------------------------------------------------------------ reverse over forward

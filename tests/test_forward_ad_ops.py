@@ -92,6 +92,21 @@ def _check(kind, case, ours, theirs, tol):
 
 @pytest.mark.parametrize("case", _params(DIFFERENTIABLE))
 def test_tangent_against_finite_differences(case):
+    check_tangent_against_finite_differences(case)
+
+
+@pytest.mark.parametrize("case", _params(DIFFERENTIABLE))
+def test_tangent_against_torch(case):
+    check_tangent_against_torch(pytest.importorskip("torch"), case)
+
+
+@pytest.mark.parametrize("case", _params(DIFFERENTIABLE))
+def test_forward_over_reverse_against_torch(case):
+    check_forward_over_reverse_against_torch(pytest.importorskip("torch"), case)
+
+
+# The checks, also run on cases outside the table (test_forward_ad_nn.py).
+def check_tangent_against_finite_differences(case):
     arrays = case.arrays()
     tangents = _tangents(case, arrays)
     for dual_inputs in _dual_sets(case):
@@ -100,9 +115,7 @@ def test_tangent_against_finite_differences(case):
         _check("tangent vs finite differences", case, ours, expected, FD_TOL)
 
 
-@pytest.mark.parametrize("case", _params(DIFFERENTIABLE))
-def test_tangent_against_torch(case):
-    torch = pytest.importorskip("torch")
+def check_tangent_against_torch(torch, case):
     arrays = case.arrays()
     tangents = _tangents(case, arrays)
     for dual_inputs in _dual_sets(case):
@@ -152,9 +165,7 @@ def _hessian_vector_by_differences(case, arrays, tangents):
     return [(p - m) / (2 * EPS) for p, m in zip(plus, minus)]
 
 
-@pytest.mark.parametrize("case", _params(DIFFERENTIABLE))
-def test_forward_over_reverse_against_torch(case):
-    torch = pytest.importorskip("torch")
+def check_forward_over_reverse_against_torch(torch, case):
     arrays = case.arrays()
     tangents = _tangents(case, arrays)
     ours = _hessian_vector(gradienti, our_forward_ad, case, arrays, tangents)
