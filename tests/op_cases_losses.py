@@ -1,14 +1,16 @@
 """Op cases: the softmax family through ``nn.functional`` and the losses whose graph is
-PyTorch's (ops/softmax.py, nll_loss.py, binary_cross_entropy.py; cross_entropy, l1_loss in
-nn/functional.py). Run by test_ops.py (finite differences; PyTorch's forward, graph, gradient,
-double backward) and test_forward_ad_ops.py (forward AD, forward over reverse).
+PyTorch's (ops/softmax.py, nll_loss.py, binary_cross_entropy.py, regression_losses.py;
+cross_entropy, l1_loss in nn/functional.py and nn/functional_losses.py). Run by test_ops.py
+(finite differences; PyTorch's forward, graph, gradient, double backward) and
+test_forward_ad_ops.py (forward AD, forward over reverse).
 
 Class targets, class weights and probability targets that are not differentiable inputs are
-constants made inside a case's function, the same for both libraries. The losses that
-gradienti composes where PyTorch has a fused node (mse_loss, huber_loss, smooth_l1_loss,
-binary_cross_entropy_with_logits, cross_entropy with probabilities or label smoothing) have
-another graph, so the graph test cannot run them: test_forward_ad_losses.py checks their
-forward AD.
+constants made inside a case's function, the same for both libraries. The fused losses of
+ops/regression_losses.py (mse, huber, smooth_l1, soft_margin) and
+binary_cross_entropy_with_logits are one node each, as PyTorch's, for every reduction. The losses
+that gradienti composes where PyTorch has a fused node (cross_entropy with probabilities or
+label smoothing) have another graph, so the graph test cannot run them:
+test_forward_ad_rules.py checks their forward AD.
 """
 
 import numpy as np
@@ -217,3 +219,147 @@ _L1 = [
 ]
 
 CASES = _SOFTMAX + _CROSS_ENTROPY + _NLL + _BCE + _L1
+
+
+# -- the fused losses of a difference (ops/regression_losses.py): one node of (input, target)
+# for every reduction; the target differentiable or a constant, broadcast (ExpandBackward0)
+def _signs(lib, like, shape, seed=4):
+    """A constant target of ±1 (soft_margin_loss), in the input's dtype."""
+    values = np.random.default_rng(seed).choice([-1.0, 1.0], shape)
+    return lib.tensor(values, dtype=like.dtype)
+
+
+_REGRESSION = [
+    Case("F.mse_loss(x,y)", lambda lib, x, y: F(lib).mse_loss(x, y), (ROWS, ROWS)),
+    Case(
+        "F.mse_loss(x,y,sum)",
+        lambda lib, x, y: F(lib).mse_loss(x, y, reduction="sum"),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.mse_loss(x,y,none)",
+        lambda lib, x, y: F(lib).mse_loss(x, y, reduction="none"),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.mse_loss(x,t) constant target",
+        lambda lib, x: F(lib).mse_loss(x, _probabilities(lib, x, ROWS)),
+        (ROWS,),
+    ),
+    Case(
+        "F.mse_loss(x*x,y) broadcast target",
+        lambda lib, x, y: F(lib).mse_loss(x * x, y.expand(N, C)),
+        (ROWS, (C,)),
+    ),
+    Case(
+        "F.mse_loss(x,y,weight)",
+        lambda lib, x, y: F(lib).mse_loss(x, y, weight=_probabilities(lib, x, ROWS, seed=2)),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.mse_loss(x,y,weight,none)",
+        lambda lib, x, y: F(lib).mse_loss(
+            x, y, weight=_probabilities(lib, x, ROWS, seed=2), reduction="none"
+        ),
+        (ROWS, ROWS),
+    ),
+    Case("F.huber_loss(x,y)", lambda lib, x, y: F(lib).huber_loss(x, y), (ROWS, ROWS)),
+    Case(
+        "F.huber_loss(x,y,sum,delta=0.5)",
+        lambda lib, x, y: F(lib).huber_loss(x, y, reduction="sum", delta=0.5),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.huber_loss(x,y,none,delta=2)",
+        lambda lib, x, y: F(lib).huber_loss(x, y, reduction="none", delta=2.0),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.huber_loss(x,y,weight)",
+        lambda lib, x, y: F(lib).huber_loss(x, y, weight=_probabilities(lib, x, ROWS, seed=2)),
+        (ROWS, ROWS),
+    ),
+    Case("F.smooth_l1_loss(x,y)", lambda lib, x, y: F(lib).smooth_l1_loss(x, y), (ROWS, ROWS)),
+    Case(
+        "F.smooth_l1_loss(x,y,sum,beta=0.5)",
+        lambda lib, x, y: F(lib).smooth_l1_loss(x, y, reduction="sum", beta=0.5),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.smooth_l1_loss(x,y,none,beta=2)",
+        lambda lib, x, y: F(lib).smooth_l1_loss(x, y, reduction="none", beta=2.0),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.smooth_l1_loss(x,y,beta=0) is l1",
+        lambda lib, x, y: F(lib).smooth_l1_loss(x, y, beta=0.0),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.l1_loss(x,y,weight)",
+        lambda lib, x, y: F(lib).l1_loss(x, y, weight=_probabilities(lib, x, ROWS, seed=2)),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.soft_margin_loss(x,t)",
+        lambda lib, x: F(lib).soft_margin_loss(x, _signs(lib, x, ROWS)),
+        (ROWS,),
+    ),
+    Case(
+        "F.soft_margin_loss(x,t,sum)",
+        lambda lib, x: F(lib).soft_margin_loss(x, _signs(lib, x, ROWS), reduction="sum"),
+        (ROWS,),
+    ),
+    Case(
+        "F.soft_margin_loss(x,t,none)",
+        lambda lib, x: F(lib).soft_margin_loss(x, _signs(lib, x, ROWS), reduction="none"),
+        (ROWS,),
+    ),
+]
+
+# -- binary_cross_entropy_with_logits: one node, weights and pos_weight constants
+_BCE_LOGITS = [
+    Case(
+        "F.bce_with_logits(x,sigmoid(y))",
+        lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y.sigmoid()),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.bce_with_logits(x,t,sum)",
+        lambda lib, x: F(lib).binary_cross_entropy_with_logits(
+            x, _probabilities(lib, x, ROWS), reduction="sum"
+        ),
+        (ROWS,),
+    ),
+    Case(
+        "F.bce_with_logits(x,y,none)",
+        lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(x, y, reduction="none"),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.bce_with_logits(x,y,weight,pos_weight)",
+        lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(
+            x,
+            y,
+            weight=_probabilities(lib, x, (C,), seed=2),
+            pos_weight=_probabilities(lib, x, (C,), seed=3) * 3,
+        ),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.bce_with_logits(x,y,pos_weight,none)",
+        lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(
+            x, y, pos_weight=_probabilities(lib, x, ROWS, seed=3) * 3, reduction="none"
+        ),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.bce_with_logits(x,t,weight,sum)",
+        lambda lib, x: F(lib).binary_cross_entropy_with_logits(
+            x, _probabilities(lib, x, ROWS), _probabilities(lib, x, ROWS, seed=2), reduction="sum"
+        ),
+        (ROWS,),
+    ),
+]
+
+CASES += _REGRESSION + _BCE_LOGITS

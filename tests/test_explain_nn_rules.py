@@ -21,12 +21,14 @@ from gradienti.ops import (
     normalization,
     pooling,
     products,
+    regression_losses,
 )
 from gradienti.ops.explain_rule import GENERIC, Rule
 from gradienti.viz.explain import explain
 from gradienti.viz.explain_rules import slot_names
 
 MODULES = (linalg, products, binary_cross_entropy, pooling, normalization, embedding)
+MODULES += (regression_losses,)
 MODULE_NAMES = {module.__name__ for module in MODULES}
 
 
@@ -140,6 +142,23 @@ CALLS = {
     "bce sum weighted": _bce("sum", weighted=True),
     "bce none": _bce("none"),
     "bce second": _with_second(_bce("mean")),
+    "bce logits": _call(
+        lambda x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid(), reduction="sum"),
+        (2, 3),
+        (2, 3),
+    ),
+    "bce logits pos_weight": _call(
+        lambda x: F.binary_cross_entropy_with_logits(
+            x, _probabilities((2, 3), 4).detach(), pos_weight=_probabilities((3,), 5).detach() * 2
+        ),
+        (2, 3),
+    ),
+    "mse": _call(F.mse_loss, (2, 3), (2, 3)),
+    "huber sum": _call(lambda x, y: F.huber_loss(x, y, reduction="sum", delta=0.5), (2, 3), (2, 3)),
+    "smooth_l1 none": _call(lambda x, y: F.smooth_l1_loss(x, y, reduction="none"), (2, 3), (2, 3)),
+    "soft_margin": _call(
+        lambda x: F.soft_margin_loss(x, (_probabilities((2, 3), 4) - 0.5).sign().detach()), (2, 3)
+    ),
     "max_pool2d": _pool(lambda x: F.max_pool2d(x, 2)),
     "max_pool2d overlapping": _pool(lambda x: F.max_pool2d(x, 3, stride=1, padding=1)),
     "max_pool2d second": _with_second(_pool(lambda x: F.max_pool2d(x, 2, ceil_mode=True))),

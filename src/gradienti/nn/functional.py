@@ -18,6 +18,14 @@ from ..ops.embedding import embedding
 from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor
 from .dropout import dropout
+from .functional_losses import (
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+)
 
 __all__ = [
     "relu",
@@ -42,6 +50,7 @@ __all__ = [
     "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "soft_margin_loss",
     "conv1d",
     "conv2d",
     "batch_norm",
@@ -182,45 +191,6 @@ def _as_tensor(x, like):
     return _tensor(x, dtype=like.dtype)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
-    _check_reduction(reduction)
-    diff = input - target
-    loss = diff * diff
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
-
-
-def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
-    _check_reduction(reduction)
-    loss = (input - target).abs()
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
-
-
-def smooth_l1_loss(
-    input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0
-):
-    _check_reduction(reduction)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    d = (input - target).abs()
-    if beta == 0:
-        return _reduce(d, reduction)
-    loss = _where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    return _reduce(loss, reduction)
-
-
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
-    _check_reduction(reduction)
-    d = (input - target).abs()
-    loss = _where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
-
-
 def nll_loss(
     input,
     target,
@@ -335,31 +305,6 @@ def binary_cross_entropy(
 ):
     _check_reduction(reduction)
     return _bce.binary_cross_entropy(input, target, weight, reduction)
-
-
-def binary_cross_entropy_with_logits(
-    input,
-    target,
-    weight=None,
-    size_average=None,
-    reduce=None,
-    reduction: str = "mean",
-    pos_weight=None,
-):
-    _check_reduction(reduction)
-    if target.shape != input.shape:
-        raise ValueError(
-            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
-        )
-    neg_logsig = -_act.logsigmoid(input)
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * neg_logsig
-    else:
-        loss = (1 - target) * input + neg_logsig
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
 
 
 # ------------------------------------------------ pooling (ops/pooling.py, ops/pooling_1d.py)

@@ -20,6 +20,7 @@ from ..batching import BatchedArray, every_sample
 from ..graph.grad_mode import grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
+from .activation import logsigmoid
 from .apply import nary, unary
 from .declare import explain_nodes
 from .explain_rule import Rule, unary_rule
@@ -208,10 +209,14 @@ def _reduce(loss, reduction: str):
         return total / loss.dtype.type(loss.size)
 
 
-WEIGHT_GRAD_ERROR = (
-    "The function 'binary_cross_entropy' is not differentiable with respect to argument "
-    "'weight'. This input cannot have requires_grad True."
-)
+def not_differentiable(function: str, argument: str) -> str:
+    return (
+        f"The function '{function}' is not differentiable with respect to argument "
+        f"'{argument}'. This input cannot have requires_grad True."
+    )
+
+
+WEIGHT_GRAD_ERROR = not_differentiable("binary_cross_entropy", "weight")
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
@@ -282,6 +287,105 @@ def broadcast_shapes(*shapes) -> list:
     return common
 
 
+# --------------------------------------------------------- binary_cross_entropy_with_logits
+class BinaryCrossEntropyWithLogitsBackward0(Op):
+    """The loss of a logit ``x`` and a target ``y``, ``(1 - y)·x - (1 + (pw - 1)·y)·logsigmoid(x)``
+    (``pw`` the ``pos_weight``, 1 without one), times ``weight``, reduced by ``reduction``.
+    Its VJP is written with ops (recorded for second derivatives); both are PyTorch's formulas:
+    ``(1 + pw·y - y)·sigmoid(x) - pw·y`` for the logit, ``logsigmoid(-x) - pw·logsigmoid(x)``
+    for the target."""
+
+    __slots__ = ("reduction", "weight", "pos_weight")
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def forward(ctx, x, y):
+        log_sigmoid = _log_sigmoid(x)
+        if ctx.pos_weight is not None:
+            log_sigmoid = log_sigmoid * ((ctx.pos_weight - 1) * y + 1)
+        loss = (1 - y) * x - log_sigmoid
+        return _reduce(_weighted(loss, ctx.weight), ctx.reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        x_edge, y_edge = ctx._next
+        grad_x = None if x_edge is None else _logit_gradient(ctx, g, x, y, ctx.reduction)
+        grad_y = None if y_edge is None else _logits_target_gradient(ctx, g, x, ctx.reduction)
+        return grad_x, grad_y
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        # Each element's derivatives in x and y times the tangents, then reduced as the loss.
+        (x, y), (tangent_x, tangent_y) = primals, tangents
+        tangent = None
+        if tangent_x is not None:
+            tangent = _logit_gradient(ctx, tangent_x, x, y, "none")
+        if tangent_y is not None:
+            share = _logits_target_gradient(ctx, tangent_y, x, "none")
+            tangent = share if tangent is None else tangent + share
+        return _reduce_tensor(tangent, ctx.reduction)
+
+
+def _log_sigmoid(x):
+    """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), of an array or (recorded) a Tensor."""
+    if type(x) is Tensor:
+        return logsigmoid(x)
+    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _pos_weight(ctx, like):
+    """``pos_weight`` as an operand of ``like`` (a constant Tensor in a recorded backward)."""
+    if type(like) is Tensor:
+        return wrap(ctx.pos_weight.astype(like._data.dtype, copy=False), NO_EDGE)
+    return ctx.pos_weight
+
+
+def _logit_gradient(ctx, g, x, y, reduction: str):
+    sigmoid = x.sigmoid() if type(x) is Tensor else 1 / (1 + xp.exp(-x))
+    if ctx.pos_weight is None:
+        grad = sigmoid - y
+    else:
+        positive = _pos_weight(ctx, x) * y
+        grad = (positive + 1 - y) * sigmoid - positive
+    return _mean_over(_weighted(grad, ctx.weight) * g, x, reduction)
+
+
+def _logits_target_gradient(ctx, g, x, reduction: str):
+    if ctx.pos_weight is None:
+        grad = -x
+    else:
+        grad = _log_sigmoid(-x) - _log_sigmoid(x) * _pos_weight(ctx, x)
+    return _mean_over(_weighted(grad * g, ctx.weight), x, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction: str):
+    """``F.binary_cross_entropy_with_logits`` once its sizes and reduction are checked: the
+    weights are constants (PyTorch refuses ones that require grad) that broadcast to the
+    loss's shape without widening it (PyTorch multiplies in place)."""
+    name = "binary_cross_entropy_with_logits"
+    for argument, value in (("weight", weight), ("pos_weight", pos_weight)):
+        if value is not None and value._edge is not None and grad_state.enabled:
+            raise RuntimeError(not_differentiable(name, argument))
+    shape = list(input.size())
+    if pos_weight is not None:
+        _check_in_place(shape, broadcast_shapes(pos_weight.size(), target.size()))
+    if weight is not None:
+        _check_in_place(shape, broadcast_shapes(shape, weight.size()))
+    node = BinaryCrossEntropyWithLogitsBackward0()
+    node.reduction = reduction
+    node.weight = None if weight is None else xp.array(weight._data)  # copies: the node keeps
+    node.pos_weight = None if pos_weight is None else xp.array(pos_weight._data)
+    return nary(node, input, target)
+
+
+def _check_in_place(shape: list, widened: list) -> None:
+    if list(widened) != shape:
+        raise RuntimeError(
+            f"output with shape {shape} doesn't match the broadcast shape {list(widened)}"
+        )
+
+
 # ------------------------------------------------------------------------- explain rules
 _REDUCED = {"none": "{} per element", "sum": "summed {}", "mean": "mean {}"}
 
@@ -323,9 +427,29 @@ def _loss_gradient_rule(node) -> Rule:
     )
 
 
+def _logits_rule(node) -> Rule:
+    """``(1 - b)·a - logsigmoid(a)`` of a logit ``a`` and a target ``b``."""
+    loss = "binary cross-entropy of logits"
+    if node.pos_weight is not None:
+        loss += " (with pos_weight)"
+    if node.pos_weight is None:
+        slopes = ("gradient·(sigmoid(a) - b)", "-gradient·a")
+    else:
+        slopes = (
+            "gradient·((1 + pos_weight·b - b)·sigmoid(a) - pos_weight·b)",
+            "gradient·(logsigmoid(-a) - pos_weight·logsigmoid(a))",
+        )
+    return Rule(
+        _REDUCED[node.reduction].format(loss),
+        "binary_cross_entropy_with_logits({a:0}, {b:0})",
+        passes=tuple(_as_reduced(slope, node) for slope in slopes),
+    )
+
+
 DECLARATIONS = (
     explain_nodes(
         {
+            BinaryCrossEntropyWithLogitsBackward0: _logits_rule,
             BinaryCrossEntropyBackward0: _loss_rule,
             BinaryCrossEntropyBackwardBackward0: _loss_gradient_rule,
             LogitBackward0: unary_rule("log-odds", "logit", "1/({x:6}·(1 - {x:6}))"),

@@ -1,0 +1,158 @@
+"""The losses' nodes as PyTorch 2.13 records them: a fused node (MseLossBackward0,
+SmoothL1LossBackward0, HuberLossBackward0, SoftMarginLossBackward0, BinaryCrossEntropyBackward0,
+BinaryCrossEntropyWithLogitsBackward0) or a composition (l1_loss, the weighted forms), shown by
+``print(loss)`` and ``grad_fn.next_functions``; and the autograd quickstart tutorial, whose
+printed text is PyTorch's. The values and derivatives of these losses are op cases
+(tests/op_cases_losses.py); the argument checks are tests/test_nn_losses_more.py's."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import gradienti
+
+torch = pytest.importorskip("torch")
+
+
+def _inputs(lib, target_grad=True):
+    rng = np.random.default_rng(0)
+    a = lib.tensor(rng.uniform(-2, 2, (3, 4)), dtype=lib.float32, requires_grad=True)
+    b = lib.tensor(rng.uniform(-2, 2, (3, 4)), dtype=lib.float32, requires_grad=target_grad)
+    p = lib.tensor(rng.uniform(0.1, 0.9, (3, 4)), dtype=lib.float32, requires_grad=True)
+    q = lib.tensor(rng.uniform(0.1, 0.9, (3, 4)), dtype=lib.float32, requires_grad=target_grad)
+    signs = lib.tensor(rng.choice([-1.0, 1.0], (3, 4)), dtype=lib.float32)
+    weight = lib.tensor(rng.uniform(0.5, 1.5, (3, 4)), dtype=lib.float32)
+    return a, b, p, q, signs, weight
+
+
+LOSSES = {
+    "mse_loss": lambda F, a, b, p, q, s, w, r: F.mse_loss(a, b, reduction=r),
+    "mse_loss weight": lambda F, a, b, p, q, s, w, r: F.mse_loss(a, b, reduction=r, weight=w),
+    "mse_loss broadcast": lambda F, a, b, p, q, s, w, r: F.mse_loss(a, b[0], reduction=r),
+    "l1_loss": lambda F, a, b, p, q, s, w, r: F.l1_loss(a, b, reduction=r),
+    "l1_loss weight": lambda F, a, b, p, q, s, w, r: F.l1_loss(a, b, reduction=r, weight=w),
+    "smooth_l1_loss": lambda F, a, b, p, q, s, w, r: F.smooth_l1_loss(a, b, reduction=r),
+    "smooth_l1_loss beta 0": lambda F, a, b, p, q, s, w, r: F.smooth_l1_loss(
+        a, b, reduction=r, beta=0.0
+    ),
+    "huber_loss": lambda F, a, b, p, q, s, w, r: F.huber_loss(a, b, reduction=r, delta=0.7),
+    "huber_loss weight": lambda F, a, b, p, q, s, w, r: F.huber_loss(a, b, reduction=r, weight=w),
+    "soft_margin_loss": lambda F, a, b, p, q, s, w, r: F.soft_margin_loss(a, s, reduction=r),
+    "binary_cross_entropy": lambda F, a, b, p, q, s, w, r: F.binary_cross_entropy(
+        p, q, reduction=r
+    ),
+    "binary_cross_entropy_with_logits": lambda F, a, b, p, q, s, w, r: (
+        F.binary_cross_entropy_with_logits(a, q, reduction=r)
+    ),
+    "binary_cross_entropy_with_logits weights": lambda F, a, b, p, q, s, w, r: (
+        F.binary_cross_entropy_with_logits(a, q, w[0], reduction=r, pos_weight=w[1] * 2)
+    ),
+    "cross_entropy": lambda F, a, b, p, q, s, w, r: F.cross_entropy(
+        a, b.detach().argmax(1), reduction=r
+    ),
+}
+
+
+def _name(node) -> str:
+    return node.name().split("::")[-1]
+
+
+def _chain(node):
+    """A grad_fn graph as nested (name, [children]); None for a missing edge."""
+    if node is None:
+        return None
+    return (_name(node), [_chain(child) for child, _ in node.next_functions])
+
+
+def _loss(lib, name, reduction, target_grad=True):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the broadcast target's warning: tested elsewhere
+        return LOSSES[name](lib.nn.functional, *_inputs(lib, target_grad), reduction)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("target_grad", [True, False], ids=["target grad", "constant target"])
+def test_the_recorded_nodes_are_pytorchs(name, reduction, target_grad):
+    ours = _loss(gradienti, name, reduction, target_grad)
+    theirs = _loss(torch, name, reduction, target_grad)
+    assert _chain(ours.grad_fn) == _chain(theirs.grad_fn)
+
+
+def _normalized(text: str) -> str:
+    return re.sub(r" at 0x[0-9a-fA-F]+>", " at 0x...>", text)
+
+
+@pytest.mark.parametrize(
+    "name", ["mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+             "binary_cross_entropy_with_logits", "l1_loss", "soft_margin_loss"]
+)  # fmt: skip
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_print_of_a_loss_is_pytorchs(name, reduction):
+    ours = _loss(gradienti, name, reduction)
+    theirs = _loss(torch, name, reduction)
+    assert str(ours) == str(theirs)
+    assert _normalized(repr(ours.grad_fn)) == _normalized(repr(theirs.grad_fn))
+
+
+# ---------------------------------------------------------------------- the autograd quickstart
+# https://pytorch.org/tutorials/beginner/basics/autogradqs_tutorial.html, every line of its
+# code as written there, after a manual_seed.
+AUTOGRAD_QUICKSTART = """
+torch.manual_seed(0)
+
+x = torch.ones(5)  # input tensor
+y = torch.zeros(3)  # expected output
+w = torch.randn(5, 3, requires_grad=True)
+b = torch.randn(3, requires_grad=True)
+z = torch.matmul(x, w)+b
+loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+
+print(f"Gradient function for z = {z.grad_fn}")
+print(f"Gradient function for loss = {loss.grad_fn}")
+
+loss.backward()
+print(w.grad)
+print(b.grad)
+
+z = torch.matmul(x, w)+b
+print(z.requires_grad)
+
+with torch.no_grad():
+    z = torch.matmul(x, w)+b
+print(z.requires_grad)
+
+z = torch.matmul(x, w)+b
+z_det = z.detach()
+print(z_det.requires_grad)
+
+inp = torch.eye(4, 5, requires_grad=True)
+out = (inp+1).pow(2).t()
+out.backward(torch.ones_like(out), retain_graph=True)
+print(f"First call\\n{inp.grad}")
+out.backward(torch.ones_like(out), retain_graph=True)
+print(f"\\nSecond call\\n{inp.grad}")
+inp.grad.zero_()
+out.backward(torch.ones_like(out), retain_graph=True)
+print(f"\\nCall after zeroing gradients\\n{inp.grad}")
+"""
+
+
+def _stdout_of(script: str, lib) -> str:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(script, "<tutorial>", "exec"), {"torch": lib})
+    return _normalized(printed.getvalue())
+
+
+def test_the_autograd_quickstart_prints_pytorchs_text():
+    ours = _stdout_of(AUTOGRAD_QUICKSTART, gradienti)
+    theirs = _stdout_of(AUTOGRAD_QUICKSTART, torch)
+    assert "BinaryCrossEntropyWithLogitsBackward0" in theirs  # (the test reads the right text)
+    assert ours == theirs
