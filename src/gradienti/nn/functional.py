@@ -18,6 +18,27 @@ from ..ops.embedding import embedding
 from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor
 from .dropout import dropout
+from .functional_layers import (
+    bilinear,
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    interpolate,
+    mish,
+    pad,
+    prelu,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from .functional_losses import (
     binary_cross_entropy_with_logits,
     huber_loss,
@@ -63,6 +84,26 @@ __all__ = [
     "avg_pool2d",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    # functional_layers.py: padding, resizing, bilinear, further activations
+    "pad",
+    "interpolate",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "bilinear",
+    "prelu",
+    "mish",
+    "hardswish",
+    "hardsigmoid",
+    "softmin",
+    "glu",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "celu",
+    "selu",
+    "hardshrink",
+    "softshrink",
 ]
 
 

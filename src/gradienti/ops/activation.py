@@ -157,12 +157,17 @@ class LeakyReluBackward0(Op):
 
 
 class EluBackward0(Op):
-    __slots__ = ("alpha",)
+    """scale·(x where x > 0, else alpha·(e^(input_scale·x) - 1)): elu (scales 1) and selu."""
+
+    __slots__ = ("alpha", "scale", "input_scale")
     save = SAVE_INPUTS
     jvp = staticmethod(elementwise_jvp)
 
     @staticmethod
     def forward(ctx, x):
+        if ctx.scale != 1 or ctx.input_scale != 1:
+            negative = ctx.alpha * xp.expm1(xp.minimum(x, 0) * ctx.input_scale)
+            return (xp.where(x <= 0, negative, x) * ctx.scale).astype(x.dtype, copy=False)
         return xp.where(x <= 0, ctx.alpha * xp.expm1(xp.minimum(x, 0)), x)
 
     @staticmethod
@@ -172,6 +177,9 @@ class EluBackward0(Op):
         # the second derivative at 0 is 0 as in PyTorch, and 1e4 gives no inf.
         (x,) = ctx.saved_tensors
         exponent = where(x >= 0, 0.0, x)
+        if ctx.scale != 1 or ctx.input_scale != 1:
+            slope = ctx.scale * ctx.alpha * ctx.input_scale
+            return where(x > 0, g * ctx.scale, g * slope * xp.exp(exponent * ctx.input_scale))
         return where(x > 0, g, g * ctx.alpha * xp.exp(exponent))
 
 
@@ -232,11 +240,21 @@ def leaky_relu(input, negative_slope=0.01):
     return unary(node, input)
 
 
-def elu(input, alpha=1.0):
+def elu(input, alpha=1.0, scale=1.0, input_scale=1.0):
     _floating(input, "elu_cpu")
     node = EluBackward0()
     node.alpha = float(alpha)
+    node.scale = scale
+    node.input_scale = input_scale
     return unary(node, input)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input):
+    return elu(input, SELU_ALPHA, SELU_SCALE, 1)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0):

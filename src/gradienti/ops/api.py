@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from . import (
     activation,
+    activation_more,
     batch_dims,
+    bilinear,
     binary_cross_entropy,
     cast,
     clamp,
@@ -35,6 +37,7 @@ from . import (
     norm,
     normalization,
     operators,
+    padding,
     pointwise,
     pooling,
     products,
@@ -45,6 +48,7 @@ from . import (
     shape,
     softmax,
     special,
+    upsample,
 )
 
 MODULES = (
@@ -56,6 +60,7 @@ MODULES = (
     special,
     logical,
     activation,
+    activation_more,
     reduce,
     norm,
     extrema,
@@ -69,12 +74,15 @@ MODULES = (
     products,
     diagonal,
     einsum,
+    bilinear,
     conv,
     cast,
     nll_loss,
     binary_cross_entropy,
     regression_losses,
     pooling,
+    padding,
+    upsample,
     normalization,
     embedding,
     batch_dims,
