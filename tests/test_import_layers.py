@@ -24,14 +24,25 @@ PACKAGE = "gradienti"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # arrays and dtypes, sizes, printing: no Tensor
     # (batching: the arrays that vmap computes on, so that every layer above can tell them)
-    ("base", ("backend", "casting", "size", "_printing", "python_types", "batching.*")),
+    (
+        "base",
+        ("backend", "devices", "casting", "size", "_printing", "python_types", "batching.*"),
+    ),
     # the graph's building blocks: nodes and edges, version counters, grad mode
     ("graph", ("graph.*",)),
     ("tensor", ("tensor",)),
     # making Tensors (from data, at random) and checking their arguments
     (
         "tensor helpers",
-        ("arguments", "python_data", "creation", "random", "tensor_checks", "tensor_copy"),
+        (
+            "arguments",
+            "python_data",
+            "creation",
+            "random",
+            "tensor_checks",
+            "tensor_copy",
+            "legacy_tensors",
+        ),
     ),
     ("ops", ("ops.*",)),
     # the backward pass, custom Functions, functional and gradcheck
@@ -50,6 +61,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "expression",
             "expression_functions",
             "cli_budget",
+            # a CPU-only build's device namespaces, and compile (eager)
+            "cuda",
+            "backends.*",
+            "accelerator",
+            "_compile",
         ),
     ),
     # gradienti/__init__.py: the public names, and Tensor's methods from the layers above tensor

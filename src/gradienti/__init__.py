@@ -8,7 +8,20 @@ methods that belong to a higher layer (every declared op and operator, ``backwar
 are attached here, once those layers are imported.
 """
 
-from . import autograd, func, nn, optim, tensor_copy, utils, viz
+from . import (
+    accelerator,
+    autograd,
+    backends,
+    cuda,
+    func,
+    legacy_tensors,
+    nn,
+    optim,
+    tensor_copy,
+    utils,
+    viz,
+)
+from ._compile import compile  # noqa: A004 - PyTorch's public name
 from ._printing import get_printoptions, set_printoptions
 from .autograd.anomaly_mode import (
     is_anomaly_check_nan_enabled,
@@ -33,6 +46,7 @@ from .backend import (
     set_default_dtype,
     uint8,
 )
+from .backends import get_float32_matmul_precision, set_float32_matmul_precision
 from .creation import (
     arange,
     as_tensor,
@@ -51,6 +65,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .devices import get_default_device, set_default_device
 from .func import vmap
 from .graph.grad_mode import (
     enable_grad,
@@ -59,6 +74,17 @@ from .graph.grad_mode import (
     is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
+)
+from .legacy_tensors import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
 )
 from .ops import api as _ops
 from .ops.extrema import return_types
@@ -88,6 +114,10 @@ Tensor.backward = _tensor_backward
 Tensor.__deepcopy__ = tensor_copy.deepcopy_tensor
 Tensor.__reduce_ex__ = tensor_copy.reduce_tensor
 del tensor_copy
+# The legacy constructor Tensor(2, 3) / Tensor([1, 2]), type(), new_zeros and friends.
+for _name, _method in legacy_tensors.TENSOR_METHODS.items():
+    setattr(Tensor, _name, _method)
+del legacy_tensors, _name, _method
 
 half = float16
 float = float32  # noqa: A001
@@ -97,13 +127,3 @@ int = int32  # noqa: A001
 long = int64
 
 __version__ = "0.1.0"
-
-
-class cuda:  # noqa: N801 - the torch.cuda namespace, for `torch.cuda.is_available()` checks
-    @staticmethod
-    def is_available() -> bool:
-        return False
-
-    @staticmethod
-    def device_count() -> int:
-        return 0

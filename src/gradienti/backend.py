@@ -10,6 +10,8 @@ import types
 
 import numpy
 
+from .devices import CPU, device  # noqa: F401 - devices.py; importers read them here
+
 _numpy_asarray = numpy.asarray
 _numpy_array = numpy.array
 _numpy_ascontiguousarray = numpy.ascontiguousarray
@@ -198,39 +200,6 @@ def scalar_result_type(array_dtype, scalar):
     if type(scalar) is int and kind == "b":
         return int64.np
     return array_dtype
-
-
-class device:  # noqa: N801 - PyTorch's public name
-    """Where a tensor lives: always the CPU here."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type_or_string="cpu", index=None) -> None:
-        if isinstance(type_or_string, device):
-            type_or_string = type_or_string.type
-        kind = str(type_or_string).split(":")[0]
-        if kind != "cpu":
-            raise RuntimeError(
-                f"gradienti runs on the CPU only; device '{type_or_string}' is not available "
-                "(Torch not compiled with CUDA enabled). Use device='cpu'."
-            )
-        self.type = "cpu"
-        self.index = index
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
-
-    def __hash__(self) -> int:
-        return hash("cpu")
-
-
-CPU = device("cpu")
 
 
 # PyTorch's names in its messages and in ``Tensor.type()``.

@@ -19,6 +19,7 @@ from .arguments import (
     wrong_type,
 )
 from .backend import bool_, default_float, device, from_numpy_dtype, int64, to_numpy_dtype, xp
+from .devices import DEFAULT_DEVICE, check_available
 from .graph.node import NO_EDGE, AccumulateGrad
 from .python_data import array_from_data
 from .tensor import Tensor, wrap
@@ -46,11 +47,16 @@ def _options(function: str, dtype, where, requires_grad, *, none_is_false: bool 
 
 
 def _check_device(where, function: str = "tensor") -> None:
+    """A ``device=`` argument (None: the default device) must be the CPU; another device
+    raises what a CPU-only PyTorch raises (``tensor`` and ``as_tensor`` copy data to it,
+    the others allocate there: their errors differ for backends without kernels)."""
     if where is None:
-        return
-    if not isinstance(where, (str, int, device)) or where is True or where is False:
+        where = DEFAULT_DEVICE.where
+        if where is None:
+            return
+    elif not isinstance(where, (str, int, device)) or where is True or where is False:
         raise wrong_type(function, "device", "torch.device", where)
-    device(where)
+    check_available(where, creating=function not in ("tensor", "as_tensor"))
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
@@ -59,7 +65,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     A 0-d result is stored as a NumPy scalar: arithmetic on those is several times cheaper
     than on 0-d arrays, and the lesson's graph is all 0-d.
     """
-    if type(data) is float and dtype is None and device is None and type(requires_grad) is bool:
+    if (
+        type(data) is float
+        and dtype is None
+        and device is None
+        and type(requires_grad) is bool
+        and DEFAULT_DEVICE.where is None
+    ):
         t = wrap(default_float.value.np.type(data), NO_EDGE)
         if requires_grad:
             t._edge = AccumulateGrad(t)  # a float: no dtype check needed

@@ -27,7 +27,7 @@ import os
 
 from . import _file_output
 from ._safetensors import Corrupt, decode, encode
-from .backend import device
+from .devices import as_device
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -114,13 +114,29 @@ def load(f, map_location=None, weights_only=True):
         raise RuntimeError(f"gradienti.load: invalid safetensors file {name!s}: {error}") from None
 
 
+_CUDA_MAP_LOCATION = (
+    "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
+    "If you are running on a CPU-only machine, please use torch.load with "
+    "map_location=torch.device('cpu') to map your storages to the CPU."
+)
+
+
 def _check_map_location(map_location) -> None:
     if map_location is None:
         return
     if isinstance(map_location, dict):
         for where in map_location.values():
-            device(where)
+            _check_target(where)
         return
     if callable(map_location):
         raise TypeError("gradienti.load: a callable map_location is not supported (CPU only)")
-    device(map_location)  # RuntimeError for anything but the CPU
+    _check_target(map_location)
+
+
+def _check_target(where) -> None:
+    """A map_location must be the CPU; CUDA gets a CPU-only PyTorch's message."""
+    kind = as_device(where).type
+    if kind == "cuda":
+        raise RuntimeError(_CUDA_MAP_LOCATION)
+    if kind != "cpu":
+        raise RuntimeError(f"gradienti.load: cannot load onto device '{where}': CPU only")

@@ -23,7 +23,6 @@ from ._printing import format_tensor
 from .backend import (
     CPP_TYPE_NAMES,
     CPU,
-    LEGACY_TYPE_NAMES,
     SCALAR_TYPE_NAMES,
     bool_,
     default_float,
@@ -38,6 +37,7 @@ from .backend import (
 )
 from .backend import dtype as DType
 from .batching import NO_STORAGE_ERROR, BatchedArray, depth_of
+from .devices import as_device, check_available
 from .graph import dual, versions
 from .graph.grad_mode import grad_state
 from .graph.node import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
@@ -79,10 +79,8 @@ class Tensor:
     # Let NumPy hand mixed expressions (ndarray * Tensor) to Tensor, see __array_ufunc__.
     __array_priority__ = 1000
 
-    def __init__(self, *args, **kwargs) -> None:
-        raise TypeError(
-            "create tensors with gradienti.tensor(...), gradienti.zeros(...) and friends"
-        )
+    # ``Tensor(2, 3)``, ``Tensor([1, 2])``: PyTorch's legacy constructor, attached by
+    # gradienti/__init__.py from legacy_tensors.py (it reads data as the layers above do).
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -294,11 +292,6 @@ class Tensor:
             return array.astype(dtype)
         return array.copy() if copy else array
 
-    def type(self, dtype=None):
-        if dtype is None:
-            return f"torch.{LEGACY_TYPE_NAMES[self.dtype.name]}"
-        return self.to(dtype)
-
     def float(self) -> Tensor:
         return self.to(float32)
 
@@ -317,8 +310,19 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to(bool_)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
         return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        """Raises what a CPU-only PyTorch raises (there is no CUDA device to copy to)."""
+        where = as_device("cuda" if device is None else device)
+        if where.type != "cuda":
+            raise RuntimeError("Invalid device, must be cuda device")
+        check_available(where)
+        return self  # not reached: check_available raises for every CUDA device
+
+    def get_device(self) -> int:
+        return -1  # PyTorch's answer for a CPU tensor
 
     def contiguous(self, memory_format=None) -> Tensor:
         data = self._data

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .arguments import check_dtype, check_flag
-from .backend import bool_, device, float64, int64
+from .backend import bool_, float64, int64
 from .backend import dtype as DType
+from .devices import check_available
 from .tensor import Tensor
 
 # The Python types PyTorch takes for a dtype.
@@ -20,17 +21,24 @@ def to_arguments(args: tuple, kwargs: dict) -> tuple:
     target = check_dtype(kwargs.pop("dtype", None), "to")
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    if "device" in kwargs:
-        device(kwargs.pop("device") or "cpu")
+    if kwargs.get("device") is not None:
+        # PyTorch copies to a device with an index ('cpu:0'), even to the same memory.
+        copy = check_available(kwargs.pop("device")).index is not None or copy
+    kwargs.pop("device", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    flags = []  # to(dtype, non_blocking, copy) and to(device, dtype, non_blocking, copy)
     for arg in args:
-        if isinstance(arg, DType) or (isinstance(arg, type) and arg in PYTHON_DTYPES):
+        if arg is True or arg is False:
+            flags.append(arg)
+        elif isinstance(arg, DType) or (isinstance(arg, type) and arg in PYTHON_DTYPES):
             target = arg
         elif isinstance(arg, Tensor):
             target = arg.dtype
         elif arg is not None:
-            device(arg)
+            copy = check_available(arg).index is not None or copy
+    if len(flags) > 1:
+        copy = flags[1]
     return PYTHON_DTYPES.get(target, target), copy
 
 

@@ -14,12 +14,14 @@ from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .custom_function import Function, FunctionCtx
 from .engine import backward, grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .variable import Variable
 
 __all__ = [
     "Function",
     "FunctionCtx",
     "GradcheckError",
     "Node",
+    "Variable",
     "anomaly_mode",
     "backward",
     "detect_anomaly",

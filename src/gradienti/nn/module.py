@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from ..backend import dtype, float16, float32, float64
+from ..devices import as_device, check_available, device
 from ..graph.grad_mode import no_grad
 from ..tensor import Tensor
 from .module_hooks import (
@@ -426,11 +427,17 @@ class Module:
 
     def to(self, *args, **kwargs):
         target = kwargs.get("dtype")
+        where = kwargs.get("device")
         for arg in args:
             if isinstance(arg, dtype):
                 target = arg
             elif isinstance(arg, Tensor):
                 target = arg.dtype
+            elif isinstance(arg, (str, int, device)) and not isinstance(arg, bool):
+                where = arg
+        # A bad device raises at once; an unavailable one (cuda) raises only when a tensor
+        # would move there, as in PyTorch (a module without tensors moves anywhere).
+        where = None if where is None else as_device(where)
         if target is not None and not target.is_floating_point:
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
@@ -438,6 +445,8 @@ class Module:
             )
 
         def convert(t):
+            if where is not None:
+                check_available(where)
             if target is not None and t.is_floating_point():
                 return t.to(target)
             return t
@@ -455,6 +464,10 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        """Raises what a CPU-only PyTorch raises once there is a tensor to move."""
+        return self._apply(lambda t: t.cuda(device))
 
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))

@@ -1,0 +1,113 @@
+"""``compile``: gradienti has no compiled path yet, so ``compile`` returns a callable that runs
+eagerly, gives the same results, says so in its docstring and once as a UserWarning, and has
+PyTorch's shape (an ``OptimizedModule`` with ``_orig_mod.`` state_dict keys, a function of the
+same name, the decorator forms, PyTorch's errors for bad arguments)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradienti
+from gradienti import _compile
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture
+def fresh_note(monkeypatch):
+    """compile's note is once per process: each test sees it as a first call would."""
+    monkeypatch.setattr(_compile, "_noted", False)
+
+
+def _eager_note_count(record) -> int:
+    return sum("no compiled path yet" in str(w.message) for w in record)
+
+
+def test_module_gives_the_same_results_and_state_dict_keys(fresh_note):
+    gradienti.manual_seed(0)
+    torch.manual_seed(0)
+    models = [lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh()) for lib in (gradienti, torch)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = [torch_.compile(m) for torch_, m in zip((gradienti, torch), models)]
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    # torch's eager model stands for its compiled one (running that would compile for a minute)
+    ours, theirs = compiled[0](gradienti.tensor(x)), models[1](torch.tensor(x))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+    assert np.array_equal(ours.detach().numpy(), models[0](gradienti.tensor(x)).detach().numpy())
+    assert list(compiled[0].state_dict()) == list(compiled[1].state_dict())
+    assert type(compiled[0]).__name__ == type(compiled[1]).__name__ == "OptimizedModule"
+    assert repr(compiled[0]) == repr(compiled[1])
+    assert compiled[0]._orig_mod is models[0]
+    linear = gradienti.nn.Linear(2, 2)
+    assert gradienti.compile(linear).weight is linear.weight  # the original module's attributes
+    assert compiled[0].training is True
+    # gradients reach the original parameters
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(
+        models[0][0].weight.grad.numpy(), models[1][0].weight.grad.numpy(), rtol=1e-6
+    )
+    assert "eagerly" in type(compiled[0]).__doc__
+
+
+def test_function_and_decorators(fresh_note):
+    def square_plus(x, y=1.0):
+        """Doubles x."""
+        return x * x + y
+
+    with pytest.warns(UserWarning, match="no compiled path yet") as record:
+        compiled = gradienti.compile(square_plus)
+        gradienti.compile(square_plus)  # the note is said once
+    assert _eager_note_count(record) == 1
+    assert compiled.__name__ == "square_plus"
+    assert compiled.__doc__.startswith("Doubles x.")
+    assert "runs eagerly" in compiled.__doc__
+    x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+    assert compiled(x, y=2.0).tolist() == [3.0, 6.0]
+
+    @gradienti.compile
+    def cube(x):
+        return x * x * x
+
+    @gradienti.compile(mode="max-autotune")
+    def halve(x):
+        return x / 2
+
+    assert cube(gradienti.tensor(2.0)).item() == 8.0
+    assert halve(gradienti.tensor(3.0)).item() == 1.5
+
+
+def test_a_second_compile_says_nothing(fresh_note):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        gradienti.compile(gradienti.nn.Linear(1, 1))
+        gradienti.compile(gradienti.nn.Linear(1, 1))
+        gradienti.compile(lambda x: x)
+    assert _eager_note_count(record) == 1
+
+
+def test_disable_returns_the_model_itself(fresh_note):
+    model = gradienti.nn.Linear(1, 1)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        assert gradienti.compile(model, disable=True) is model
+    assert _eager_note_count(record) == 0
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "torch.compile(lambda x: x, mode='bogus')",
+        "torch.compile(lambda x: x, mode='default', options={})",
+        "torch.compile(3)",
+    ],
+)
+def test_bad_arguments_as_pytorch(call, fresh_note):
+    outcomes = []
+    for lib in (gradienti, torch):
+        with pytest.raises(Exception) as caught:  # noqa: PT011 - compared below
+            eval(call, {"torch": lib})
+        outcomes.append((type(caught.value).__name__, str(caught.value)))
+    assert outcomes[0] == outcomes[1]
