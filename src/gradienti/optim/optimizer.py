@@ -15,7 +15,7 @@ from collections import defaultdict
 from itertools import chain
 from typing import Any
 
-from ..backend import xp
+from ..backend import get_default_dtype, xp
 from ..graph import versions
 from ..graph.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, wrap
@@ -69,8 +69,24 @@ def _zeros_like(param) -> Tensor:
 
 
 def _step_tensor(value: float = 0.0) -> Tensor:
-    """PyTorch keeps the step count as a float32 scalar tensor."""
-    return wrap(xp.asarray(value, dtype=xp.float32), None)
+    """PyTorch keeps the step count (and the scalar state of NAdam, ASGD) as a 0-d tensor of
+    float32, or of float64 while that is the default dtype (``_get_scalar_dtype``)."""
+    scalar_dtype = xp.float64 if get_default_dtype().np == xp.float64 else xp.float32
+    return wrap(xp.asarray(value, dtype=scalar_dtype), None)
+
+
+def _check_lr(lr) -> None:
+    """PyTorch's check of ``lr``, a number or a one-element tensor."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not lr >= 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _to_scalar(value):
+    """A one-element tensor (a tensor ``lr``) as a NumPy scalar of its dtype, which rounds in
+    arithmetic with Python numbers as PyTorch's 0-d tensor does; anything else as it is."""
+    return _array(value).reshape(())[()] if isinstance(value, Tensor) else value
 
 
 def _typename(obj) -> str:
