@@ -99,6 +99,19 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
     "short": ("test_cast.py", ".short()"),
     "char": ("test_cast.py", ".char()"),
     "byte": ("test_cast.py", ".byte()"),
+    "argsort": ("test_sorting.py", "lib.argsort("),  # indices: not differentiable
+    **{
+        name: ("test_counting.py", f"lib.{name}(")
+        for name in (
+            "unique",
+            "unique_consecutive",
+            "bincount",
+            "histc",
+            "histogram",
+            "searchsorted",
+            "bucketize",
+        )
+    },
 }
 
 

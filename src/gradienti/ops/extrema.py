@@ -49,6 +49,13 @@ class return_types:  # noqa: N801 - PyTorch's namespace name
 
     max = _return_type("max", "values indices")
     min = _return_type("min", "values indices")
+    sort = _return_type("sort", "values indices")
+    topk = _return_type("topk", "values indices")
+    kthvalue = _return_type("kthvalue", "values indices")
+    median = _return_type("median", "values indices")
+    nanmedian = _return_type("nanmedian", "values indices")
+    mode = _return_type("mode", "values indices")
+    histogram = _return_type("histogram", "hist bin_edges")
 
 
 # ---------------------------------------------------------------------- max and min

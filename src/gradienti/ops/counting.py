@@ -1,0 +1,315 @@
+"""Counting: unique, unique_consecutive, bincount, histc, histogram, searchsorted, bucketize.
+
+Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
+
+None of them is differentiable (their results are counts, positions or values picked by
+equality), so each returns constant tensors. (PyTorch records a ``Unique2Backward0`` on
+``unique``'s output, whose backward only raises "not implemented"; here the output simply
+needs no gradient.)
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..backend import SCALAR_TYPE_NAMES, xp
+from ..size import normalize_dim
+from ..tensor import Tensor, wrap
+from .declare import declare
+from .extrema import return_types
+
+_INTEGRAL = "iu"
+
+
+def _constant(array) -> Tensor:
+    return wrap(xp.asarray(array), None)
+
+
+def _results(output, inverse, counts, return_inverse: bool, return_counts: bool):
+    """PyTorch's return shape: the output alone, or a tuple with what was asked for."""
+    if not (return_inverse or return_counts):
+        return _constant(output)
+    results = [_constant(output)]
+    if return_inverse:
+        results.append(_constant(inverse.astype(xp.int64)))
+    if return_counts:
+        results.append(_constant(counts.astype(xp.int64)))
+    return tuple(results)
+
+
+# ---------------------------------------------------------------------- unique
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """``torch.unique``: the distinct values (or, with ``dim``, slices along it), sorted (also
+    with ``sorted=False``, as PyTorch's CPU kernel), with the index of each element's value
+    and how often each occurs when asked. Each NaN is distinct."""
+    data = input._data
+    if dim is None:
+        flat = data.reshape(-1)
+        output, inverse, counts = xp.unique(
+            flat, return_inverse=True, return_counts=True, equal_nan=False
+        )
+        inverse = inverse.reshape(data.shape)
+    else:
+        axis = normalize_dim(dim, data.ndim)
+        output, inverse, counts = xp.unique(
+            data, return_inverse=True, return_counts=True, axis=axis, equal_nan=False
+        )
+        inverse = inverse.reshape(-1)
+    return _results(output, inverse, counts, return_inverse, return_counts)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """``torch.unique_consecutive``: each run of equal consecutive values (or slices along
+    ``dim``) kept once."""
+    data = input._data
+    if dim is None:
+        slices = data.reshape(-1, 1)
+        axis = 0
+    else:
+        axis = normalize_dim(dim, data.ndim)
+        moved = xp.moveaxis(data, axis, 0)
+        slices = moved.reshape(moved.shape[0], -1)
+    size = slices.shape[0]
+    starts = xp.ones(size, dtype=bool)
+    if size > 1:
+        starts[1:] = (slices[1:] != slices[:-1]).any(axis=1)
+    positions = xp.flatnonzero(starts)
+    inverse = xp.cumsum(starts) - 1
+    counts = xp.diff(xp.append(positions, size))
+    if dim is None:
+        output = data.reshape(-1)[positions]
+        inverse = inverse.reshape(data.shape)
+    else:
+        output = xp.take(data, positions, axis=axis)
+    return _results(output, inverse, counts, return_inverse, return_counts)
+
+
+# ---------------------------------------------------------------------- bincount
+def bincount(input, weights=None, minlength=0):
+    """``torch.bincount``: how often each non-negative integer occurs (the sum of its
+    ``weights`` when given), at least ``minlength`` counts long."""
+    data = input._data
+    if data.dtype.kind not in _INTEGRAL:
+        name = SCALAR_TYPE_NAMES.get(data.dtype.name, data.dtype.name)
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{name}'")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if data.ndim != 1 or (data.size and data.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _constant(xp.bincount(data, minlength=minlength).astype(xp.int64))
+    weight_data = weights._data
+    if weight_data.ndim != 1 or weight_data.shape[0] != data.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    # float weights keep their dtype, any other weights count in double (PyTorch's rule).
+    dtype = xp.float32 if weight_data.dtype == xp.float32 else xp.float64
+    sums = xp.bincount(data, weights=weight_data.astype(xp.float64), minlength=minlength)
+    return _constant(sums.astype(dtype))
+
+
+# ---------------------------------------------------------------------- histograms
+def _check_floating(input, kernel: str) -> None:
+    dtype = input._data.dtype
+    if dtype.kind != "f":
+        name = SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+
+
+def _check_bins(bins: int) -> None:
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+
+
+def _data_range(data, low, high, widen):
+    """The leftmost and rightmost edges: ``low``/``high`` as given, or the data's extremes
+    when both are equal (0 and 0 by default), widened by ``widen`` on each side when they
+    still are (a single value is centred in the middle bin)."""
+    if low == high and data.size:
+        low, high = data.min().item(), data.max().item()
+    if low == high:
+        low, high = low - widen, high + widen
+    if not (xp.isfinite(low) and xp.isfinite(high)):
+        raise RuntimeError(f"torch.histogram(): range of [{low}, {high}] is not finite")
+    return low, high
+
+
+def _linear_bins(data, low, high, bins: int, edges, search: bool):
+    """Each element's bin among ``bins`` equal bins from ``low`` to ``high`` (-1 outside):
+    PyTorch's linear interpolation ``(x - low) / (high - low) * bins`` in the data's dtype,
+    the top edge in the last bin; ``search`` moves an element that rounding put on the wrong
+    side of an edge (histogram's local search)."""
+    dtype = data.dtype.type
+    low_value, high_value = dtype(low), dtype(high)
+    inside = (data >= low_value) & (data <= high_value)
+    position = ((data - low_value) / (high_value - low_value) * dtype(bins)).astype(xp.int64)
+    position = xp.where(position == bins, bins - 1, position)
+    if search:
+        position = xp.clip(position, 0, bins - 1)
+        position = xp.where(data < edges[position], position - 1, position)
+        above = (position + 1 < bins) & (data >= edges[xp.minimum(position + 1, bins)])
+        position = xp.where(above, position + 1, position)
+    return xp.where(inside, position, -1)
+
+
+def _fused_multiply_add(a, b, c, dtype):
+    """``a * b + c`` rounded once to ``dtype``, as the compiled kernels' fused multiply-add."""
+    return dtype(float(Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))))
+
+
+def _edges(low, high, count: int, dtype):
+    """``torch.linspace(low, high, count)`` in ``dtype``, bit for bit: PyTorch's kernel steps
+    up from ``low`` for the first half and down from ``high`` for the second, each point one
+    fused multiply-add."""
+    low, high = dtype(low), dtype(high)
+    step = dtype((high - low) / dtype(count - 1))
+    half = count // 2
+    return xp.array(
+        [
+            _fused_multiply_add(step, i, low, dtype)
+            if i < half
+            else _fused_multiply_add(-step, count - 1 - i, high, dtype)
+            for i in range(count)
+        ],
+        dtype=dtype,
+    )
+
+
+def _count(positions, bins: int, weights, dtype):
+    """The histogram of ``positions`` (-1: outside), in ``dtype``; weights are added one by
+    one in that dtype, as PyTorch's kernel adds them (a float32 sum rounds at each step)."""
+    keep = positions >= 0
+    if weights is None:
+        return xp.bincount(positions[keep], minlength=bins).astype(dtype)
+    hist = xp.zeros(bins, dtype=dtype)
+    xp.add.at(hist, positions[keep], weights[keep].astype(dtype))
+    return hist
+
+
+def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
+    """``torch.histc``: counts in ``bins`` equal bins from ``min`` to ``max`` (the data's
+    extremes when both are 0); elements outside are ignored."""
+    _check_floating(input, "histogram_cpu")
+    _check_bins(bins)
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    data = input._data.reshape(-1)
+    low, high = _data_range(data, min, max, 1)
+    positions = _linear_bins(data, low, high, bins, None, search=False)
+    return _constant(_count(positions, bins, None, data.dtype))
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+    """``torch.histogram``: (hist, bin_edges) for ``bins`` equal bins over ``range`` (the
+    data's extremes by default), or for the given increasing edges; the last bin includes
+    its right edge; ``density`` divides by the total and the bin widths."""
+    _check_floating(input, "histogramdd")
+    data = input._data.reshape(-1)
+    dtype = data.dtype
+    weights = None if weight is None else weight._data.reshape(-1)
+    if isinstance(bins, Tensor):
+        edges = bins._data.astype(dtype).reshape(-1)
+        count = edges.shape[0] - 1
+        _check_bins(count)
+        positions = xp.searchsorted(edges, data, side="right") - 1
+        positions = xp.where(data == edges[-1], count - 1, positions)
+        positions = xp.where((data >= edges[0]) & (data <= edges[-1]), positions, -1)
+    else:
+        count = int(bins)
+        _check_bins(count)
+        low, high = (0, 0) if range is None else range
+        if range is None and not data.size:
+            low, high = 0, 1  # PyTorch's edges for no data
+        low, high = _data_range(data, low, high, 0.5)
+        edges = _edges(low, high, count + 1, dtype.type)
+        positions = _linear_bins(data, low, high, count, edges, search=True)
+    hist = _count(positions, count, weights, dtype)
+    if density:
+        # Two divisions in the data's dtype, as PyTorch: by the total, then by the widths.
+        hist = (hist / dtype.type(hist.sum())) / xp.diff(edges)
+    return return_types.histogram(_constant(hist), _constant(edges))
+
+
+# ---------------------------------------------------------------------- searchsorted
+def _side(right: bool, side) -> str:
+    if side is None:
+        return "right" if right else "left"
+    if side not in ("left", "right"):
+        raise RuntimeError(
+            f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}"
+        )
+    if right and side == "left":
+        raise RuntimeError(
+            "torch.searchsorted(): side and right can't be set to opposites, got side of "
+            "left while right was True"
+        )
+    return side
+
+
+def _as_values(values):
+    return values._data if isinstance(values, Tensor) else xp.asarray(values)
+
+
+def _binary_search(rows, values, right: bool):
+    """Per row of ``values``, PyTorch's lower (``right``: upper) bound in the same row of
+    ``rows``: its bisection, whose comparisons treat a NaN boundary as below every value
+    (``!(boundary >= value)`` moves right), run for all values at once."""
+    size = rows.shape[1]
+    start = xp.zeros(values.shape, dtype=xp.int64)
+    end = xp.full(values.shape, size, dtype=xp.int64)
+    for _ in range(size.bit_length() + 1):
+        active = start < end
+        middle = start + ((end - start) >> 1)
+        boundary = xp.take_along_axis(rows, xp.minimum(middle, max(size - 1, 0)), axis=1)
+        above = boundary > values if right else boundary >= values
+        start = xp.where(active & ~above, middle + 1, start)
+        end = xp.where(active & above, middle, end)
+    return start
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """``torch.searchsorted``: for each value, the index at which it would be inserted into
+    the sorted innermost dimension of ``sorted_sequence`` to keep it sorted (after equal
+    values with ``right``/``side="right"``); ``sorter`` sorts an unsorted sequence."""
+    side = _side(right, side)
+    boundaries = sorted_sequence._data
+    values = _as_values(input)
+    if sorter is not None:
+        boundaries = xp.take_along_axis(boundaries, sorter._data, axis=-1)
+    if boundaries.ndim > 1 and boundaries.shape[:-1] != values.shape[:-1]:
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+            "dimensions of boundaries tensor and input value tensor must match, but we got "
+            f"boundaries tensor {list(boundaries.shape)} and input value tensor "
+            f"{list(values.shape)}"
+        )
+    common = xp.result_type(boundaries, values)
+    if boundaries.ndim <= 1:
+        rows = boundaries.reshape(1, -1)
+        wanted = values.reshape(1, -1)
+    else:
+        rows = boundaries.reshape(-1, boundaries.shape[-1])
+        wanted = values.reshape(rows.shape[0], -1)
+    positions = _binary_search(rows.astype(common), wanted.astype(common), side == "right")
+    positions = positions.reshape(values.shape)
+    return _constant(xp.asarray(positions).astype(xp.int32 if out_int32 else xp.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """``torch.bucketize``: the index of each value's bucket among the 1-d increasing
+    ``boundaries`` (``right``: a value equal to a boundary goes to the bucket above it)."""
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(
+            f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})"
+        )
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+DECLARATIONS = (
+    declare("unique", unique),
+    declare("unique_consecutive", unique_consecutive),
+    declare("bincount", bincount),
+    declare("histc", histc),
+    declare("histogram", histogram),
+    declare("searchsorted", searchsorted, method=None),
+    declare("bucketize", bucketize, method=None),
+)

@@ -1,0 +1,180 @@
+"""Counting ops against PyTorch: unique, unique_consecutive, bincount, histc, histogram,
+searchsorted, bucketize (values, dtypes, shapes, errors). None is differentiable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_sorting import NAN, same
+
+import gradienti
+
+torch = pytest.importorskip("torch")
+
+INTS = [3, 1, 2, 3, 1, 5, 5, 5, 0]
+ROWS = [[1, 2], [1, 2], [0, 3], [1, 2], [0, 3]]
+
+
+# ---------------------------------------------------------------------- unique
+@pytest.mark.parametrize("return_inverse", [False, True])
+@pytest.mark.parametrize("return_counts", [False, True])
+def test_unique(return_inverse, return_counts):
+    flags = {"return_inverse": return_inverse, "return_counts": return_counts}
+    same(lambda lib: lib.unique(lib.tensor(INTS), **flags))
+    same(lambda lib: lib.unique(lib.tensor([[3.0, 1.0], [NAN, 1.0]]), **flags))
+    same(lambda lib: lib.unique(lib.tensor(ROWS), dim=0, **flags))
+    same(lambda lib: lib.unique(lib.tensor(ROWS), dim=1, **flags))
+    same(lambda lib: lib.tensor(INTS).unique(sorted=False, **flags))
+    same(lambda lib: lib.unique(lib.tensor(2.5), **flags))
+    same(lambda lib: lib.unique(lib.tensor([True, False, True]), **flags))
+
+
+@pytest.mark.parametrize("return_inverse", [False, True])
+@pytest.mark.parametrize("return_counts", [False, True])
+def test_unique_consecutive(return_inverse, return_counts):
+    flags = {"return_inverse": return_inverse, "return_counts": return_counts}
+    same(lambda lib: lib.unique_consecutive(lib.tensor(INTS + [0, 0]), **flags))
+    same(lambda lib: lib.unique_consecutive(lib.tensor([[1.0, 1.0], [2.0, 1.0]]), **flags))
+    same(lambda lib: lib.unique_consecutive(lib.tensor(ROWS), dim=0, **flags))
+    same(lambda lib: lib.tensor(ROWS).unique_consecutive(dim=1, **flags))
+    same(lambda lib: lib.unique_consecutive(lib.tensor([], dtype=lib.int64), **flags))
+
+
+def test_unique_output_needs_no_gradient():
+    out = gradienti.unique(gradienti.tensor([2.0, 1.0, 2.0], requires_grad=True))
+    assert out.tolist() == [1.0, 2.0]
+    assert not out.requires_grad  # (PyTorch's Unique2Backward0 only raises)
+
+
+def test_unique_bad_dim():
+    same(lambda lib: lib.unique(lib.tensor([1, 2]), dim=3))
+
+
+# ---------------------------------------------------------------------- bincount
+def test_bincount():
+    same(lambda lib: lib.bincount(lib.tensor(INTS)))
+    same(lambda lib: lib.tensor(INTS).bincount(minlength=9))
+    same(lambda lib: lib.bincount(lib.tensor([], dtype=lib.int64)))
+    same(lambda lib: lib.bincount(lib.tensor([0, 1], dtype=lib.uint8)))
+    for dtype in ("float32", "float64", "float16", "int64"):
+        weights = np.linspace(0.5, 2.0, len(INTS)).astype(dtype)
+        same(
+            lambda lib, weights=weights: lib.bincount(lib.tensor(INTS), weights=lib.tensor(weights))
+        )
+        same(lambda lib, weights=weights: lib.bincount(lib.tensor(INTS), lib.tensor(weights), 8))
+
+
+BINCOUNT_ERRORS = {
+    "float input": lambda lib: lib.bincount(lib.tensor([0.0, 1.0])),
+    "bool input": lambda lib: lib.bincount(lib.tensor([True])),
+    "negative": lambda lib: lib.bincount(lib.tensor([-1, 1])),
+    "2-d": lambda lib: lib.bincount(lib.tensor([[1]])),
+    "minlength": lambda lib: lib.bincount(lib.tensor([1, 2]), minlength=-1),
+    "weights length": lambda lib: lib.bincount(lib.tensor([1, 2]), weights=lib.tensor([1.0])),
+}
+
+
+@pytest.mark.parametrize("name", BINCOUNT_ERRORS)
+def test_bincount_errors(name):
+    same(BINCOUNT_ERRORS[name])
+
+
+# ---------------------------------------------------------------------- histc, histogram
+DATA = np.random.default_rng(0).standard_normal(200).astype(np.float32)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histc(dtype):
+    data = DATA.astype(dtype)
+    same(lambda lib: lib.histc(lib.tensor(data)))
+    same(lambda lib: lib.histc(lib.tensor(data), bins=7, min=-1, max=1.5))
+    same(lambda lib: lib.tensor(data).histc(10, -0.5, 0.5))
+    same(lambda lib: lib.histc(lib.tensor([0.0, 1, 2, 3, 4, 5], dtype=lib.float64), 5, 0, 5))
+    same(lambda lib: lib.histc(lib.tensor([1.0, 2.0, 3.0]), bins=3, min=2, max=2))
+    same(lambda lib: lib.histc(lib.tensor([1.0, 1.0]), bins=3))
+    same(lambda lib: lib.histc(lib.tensor([], dtype=lib.float32), bins=4))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histogram(dtype):
+    data = DATA.astype(dtype)
+    weight = np.linspace(0.0, 2.0, data.size).astype(dtype)
+    same(lambda lib: lib.histogram(lib.tensor(data), 9))
+    same(lambda lib: lib.histogram(lib.tensor(data), bins=13, range=(-1.0, 2.0)))
+    same(lambda lib: lib.tensor(data).histogram(5, weight=lib.tensor(weight), density=True))
+    edges = np.array([-3.0, -0.5, 0.0, 0.1, 2.0], dtype=dtype)
+    same(lambda lib: lib.histogram(lib.tensor(data), lib.tensor(edges)))
+    same(lambda lib: lib.histogram(lib.tensor(data), bins=lib.tensor(edges), density=True))
+    same(lambda lib: lib.histogram(lib.tensor([1.0, 1.0], dtype=lib.float64), bins=2))
+    same(lambda lib: lib.histogram(lib.tensor([], dtype=lib.float32), bins=2))
+
+
+def test_histogram_prints_as_pytorch():
+    def run(lib):
+        return repr(lib.histogram(lib.tensor([1.0, 2.0, 1.0, 4.0]), bins=4))
+
+    same(run)
+
+
+HISTOGRAM_ERRORS = {
+    "histc integral": lambda lib: lib.histc(lib.tensor([1, 2])),
+    "histc bins": lambda lib: lib.histc(lib.tensor([1.0, 2.0]), bins=0),
+    "histc range": lambda lib: lib.histc(lib.tensor([1.0, 2.0]), min=3, max=1),
+    "histogram integral": lambda lib: lib.histogram(lib.tensor([1, 2]), 3),
+}
+
+
+@pytest.mark.parametrize("name", HISTOGRAM_ERRORS)
+def test_histogram_errors(name):
+    same(HISTOGRAM_ERRORS[name])
+
+
+# ---------------------------------------------------------------------- searchsorted, bucketize
+SEQUENCE = [1, 3, 5, 5, 7, 9]
+VALUES = [[3, 6, 9], [0, 5, 10]]
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted(right):
+    same(lambda lib: lib.searchsorted(lib.tensor(SEQUENCE), lib.tensor(VALUES), right=right))
+    side = "right" if right else "left"
+    same(lambda lib: lib.searchsorted(lib.tensor(SEQUENCE), lib.tensor(VALUES), side=side))
+    same(lambda lib: lib.searchsorted(lib.tensor(SEQUENCE), 5, right=right))
+    same(lambda lib: lib.searchsorted(lib.tensor([1.0, 2.0, NAN]), lib.tensor([NAN, 3.0, 2.0])))
+    same(lambda lib: lib.searchsorted(lib.tensor([1, 2, 3]), lib.tensor([1.5, 2.0])))
+    rows = [[1.0, 3.0, 5.0], [2.0, 4.0, 4.0]]
+    same(
+        lambda lib: lib.searchsorted(
+            lib.tensor(rows), lib.tensor([[2.0, 4.0], [4.0, 0.0]]), right=right, out_int32=True
+        )
+    )
+    same(
+        lambda lib: lib.searchsorted(
+            lib.tensor([5, 1, 3]), lib.tensor([2, 4, 5]), sorter=lib.tensor([1, 2, 0]), side=side
+        )
+    )
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_bucketize(right):
+    same(lambda lib: lib.bucketize(lib.tensor(VALUES), lib.tensor(SEQUENCE), right=right))
+    same(lambda lib: lib.bucketize(3, lib.tensor([1, 3, 5]), right=right))
+    same(lambda lib: lib.bucketize(lib.tensor(2.5), lib.tensor([1.0, 2.0, 3.0])))
+    same(lambda lib: lib.bucketize(lib.tensor([1, 5]), lib.tensor([1.0, 3.0]), out_int32=True))
+
+
+SEARCH_ERRORS = {
+    "side and right": lambda lib: lib.searchsorted(
+        lib.tensor([1, 2]), lib.tensor([1]), side="left", right=True
+    ),
+    "side": lambda lib: lib.searchsorted(lib.tensor([1, 2]), lib.tensor([1]), side="up"),
+    "leading dims": lambda lib: lib.searchsorted(
+        lib.tensor([[1, 2], [3, 4]]), lib.tensor([[1], [2], [3]])
+    ),
+    "bucketize boundaries": lambda lib: lib.bucketize(lib.tensor([1]), lib.tensor([[1, 2]])),
+}
+
+
+@pytest.mark.parametrize("name", SEARCH_ERRORS)
+def test_search_errors(name):
+    same(SEARCH_ERRORS[name])
