@@ -1,6 +1,6 @@
 """``nn.utils``: gradient clipping, parameters as one flat vector, and ``stateless``."""
 
-from . import stateless
+from . import rnn, stateless
 from .clip_grad import (
     __all__,
     clip_grad_norm,

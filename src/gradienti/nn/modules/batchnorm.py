@@ -1,0 +1,11 @@
+"""``torch.nn.modules.batchnorm``: the batch norms (they live in nn/normalization.py)."""
+
+# ruff: noqa: F401 - the imports are the re-exports (__all__ lists them)
+
+from ..normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+)
+
+# Every name imported above (a new layer is one more name in the import).
+__all__ = sorted(name for name in dir() if not name.startswith("_"))

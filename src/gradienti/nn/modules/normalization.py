@@ -1,0 +1,10 @@
+"""``torch.nn.modules.normalization``: LayerNorm (it lives in nn/normalization.py)."""
+
+# ruff: noqa: F401 - the imports are the re-exports (__all__ lists them)
+
+from ..normalization import (
+    LayerNorm,
+)
+
+# Every name imported above (a new layer is one more name in the import).
+__all__ = sorted(name for name in dir() if not name.startswith("_"))

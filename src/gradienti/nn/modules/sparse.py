@@ -1,0 +1,10 @@
+"""``torch.nn.modules.sparse``: Embedding (it lives in nn/sparse.py)."""
+
+# ruff: noqa: F401 - the imports are the re-exports (__all__ lists them)
+
+from ..sparse import (
+    Embedding,
+)
+
+# Every name imported above (a new layer is one more name in the import).
+__all__ = sorted(name for name in dir() if not name.startswith("_"))
