@@ -83,6 +83,13 @@ def test_msort_and_the_methods(values):
     same(lambda lib: lib.tensor(values).argsort(0, descending=True))
 
 
+def test_long_1d_integral_sort_is_pytorchs_radix_sort():
+    values = _ties(12, (40000,), high=50, dtype=np.int64)
+    same(lambda lib: lib.sort(lib.tensor(values)).indices[:2000])
+    same(lambda lib: lib.sort(lib.tensor(values), descending=True).indices[:2000])
+    same(lambda lib: lib.sort(lib.tensor(values[:30000])).indices[:2000])
+
+
 def test_sort_of_bool_and_0d_and_empty():
     same(lambda lib: lib.sort(lib.tensor([True, False, True, False])))
     same(lambda lib: lib.sort(lib.tensor(3.0)))
@@ -232,3 +239,34 @@ ERRORS = {
 @pytest.mark.parametrize("name", ERRORS)
 def test_errors_are_pytorchs(name):
     same(ERRORS[name])
+
+
+# ---------------------------------------------------------------------- grad_fn._saved_<name>
+SAVED_CASES = {
+    "sort": lambda lib, x: lib.sort(x, -1, True).values,
+    "sort stable": lambda lib, x: lib.sort(x, stable=True, dim=0).values,
+    "topk": lambda lib, x: lib.topk(x, 2, dim=-1).values,
+    "kthvalue": lambda lib, x: lib.kthvalue(x, 2, 0).values,
+    "median()": lambda lib, x: lib.median(x),
+    "median(dim)": lambda lib, x: lib.median(x, -1, keepdim=True).values,
+    "nanmedian()": lambda lib, x: lib.nanmedian(x),
+    "nanmedian(dim)": lambda lib, x: lib.nanmedian(x, 1).values,
+    "mode": lambda lib, x: lib.mode(x, 0).values,
+}
+
+
+@pytest.mark.parametrize("name", SAVED_CASES)
+def test_saved_attributes_are_pytorchs(name):
+    def run(lib):
+        values = np.random.default_rng(11).standard_normal((3, 4))
+        node = SAVED_CASES[name](lib, lib.tensor(values, requires_grad=True)).grad_fn
+        names = sorted(a for a in dir(node) if a.startswith("_saved_"))
+        if lib is gradienti:
+            names = sorted("_saved_" + n for n in type(node).saved_names.names())
+        saved = {}
+        for attribute in names:
+            item = getattr(node, attribute)
+            saved[attribute] = _describe(item) if hasattr(item, "shape") else item
+        return saved
+
+    same(run)

@@ -32,8 +32,10 @@ from .saved_names import SavedNames, dim_as_given, held, value
 from .scatter import grid_key
 from .stdlib_order import mode_index, topk_order, unstable_order
 
-
 # ---------------------------------------------------------------------- sort, topk
+_RADIX_SORT_SIZE = 32768  # at::internal::GRAIN_SIZE
+
+
 class SortBackward0(Op):
     """The values in sorted order along ``dim``: each gradient goes back to where its value
     came from."""
@@ -49,9 +51,19 @@ class SortBackward0(Op):
         return self.indices
 
     def order(self, rows):
-        if self.stable:
+        if self.stable or self.radix_sorted(rows):
             return stable_order(rows, self.descending)
         return unstable_order(rows, self.descending)
+
+    def radix_sorted(self, rows) -> bool:
+        """Whether PyTorch's kernel takes its (stable) radix sort: an ascending sort of a 1-d
+        integral tensor of at least 32768 elements (its parallel grain size)."""
+        return (
+            len(self.input_shape) == 1
+            and not self.descending
+            and rows.dtype.kind in "iu"
+            and rows.shape[1] >= _RADIX_SORT_SIZE
+        )
 
     @staticmethod
     def forward(ctx, x):
