@@ -82,7 +82,7 @@ class HardsigmoidBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return where((x > -3) & (x < 3), g / 6, 0.0)
+        return where((x > -3) & (x < 3), g * (1 / 6), 0.0)  # (PyTorch multiplies by 1/6)
 
 
 class CeluBackward0(Op):

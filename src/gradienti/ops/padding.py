@@ -153,7 +153,8 @@ def _check_index_pad(input, pairs: list, mode: str) -> None:
     if input._data.dtype == xp.bool_:
         name = SCALAR_TYPE_NAMES[from_numpy_dtype(input._data.dtype).name]
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
-    if any(size == 0 for size in shape[ndim - count - 1 :][ndim == count + 1 :]):
+    non_batch = shape[1:] if ndim == count + 2 else shape  # (a batch may be empty)
+    if any(size == 0 for size in non_batch):
         raise RuntimeError(
             f"Expected {count + 1}D or {count + 2}D (batch mode) tensor with possibly 0 batch "
             f"size and other non-zero dimensions for input, but got: {list(shape)}"
