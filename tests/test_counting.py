@@ -11,6 +11,7 @@ import gradienti
 
 torch = pytest.importorskip("torch")
 
+INF = float("inf")
 INTS = [3, 1, 2, 3, 1, 5, 5, 5, 0]
 ROWS = [[1, 2], [1, 2], [0, 3], [1, 2], [0, 3]]
 
@@ -107,6 +108,11 @@ def test_histogram(dtype):
     same(lambda lib: lib.histogram(lib.tensor(data), bins=lib.tensor(edges), density=True))
     same(lambda lib: lib.histogram(lib.tensor([1.0, 1.0], dtype=lib.float64), bins=2))
     same(lambda lib: lib.histogram(lib.tensor([], dtype=lib.float32), bins=2))
+    same(lambda lib: lib.histc(lib.tensor([1.0, NAN, 2.0], dtype=lib.float64), 2, 0, 3))
+    few = np.array([1.0, 2.0, 3.0], dtype=dtype)
+    same(
+        lambda lib: lib.histogram(lib.tensor(few - 0.5), lib.tensor(edges), weight=lib.tensor(few))
+    )
 
 
 def test_histogram_prints_as_pytorch():
@@ -121,6 +127,10 @@ HISTOGRAM_ERRORS = {
     "histc bins": lambda lib: lib.histc(lib.tensor([1.0, 2.0]), bins=0),
     "histc range": lambda lib: lib.histc(lib.tensor([1.0, 2.0]), min=3, max=1),
     "histogram integral": lambda lib: lib.histogram(lib.tensor([1, 2]), 3),
+    "histc NaN": lambda lib: lib.histc(lib.tensor([1.0, NAN]), bins=3),
+    "histc inf": lambda lib: lib.histc(lib.tensor([1.0, float("inf")]), bins=3),
+    "histogram NaN": lambda lib: lib.histogram(lib.tensor([1.0, NAN]), bins=3),
+    "histogram inf range": lambda lib: lib.histogram(lib.tensor([1.0]), 2, range=(0.0, INF)),
 }
 
 

@@ -120,7 +120,7 @@ def _check_bins(bins: int) -> None:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
 
 
-def _data_range(data, low, high, widen):
+def _data_range(data, low, high, widen, histc: bool):
     """The leftmost and rightmost edges: ``low``/``high`` as given, or the data's extremes
     when both are equal (0 and 0 by default), widened by ``widen`` on each side when they
     still are (a single value is centred in the middle bin)."""
@@ -129,7 +129,12 @@ def _data_range(data, low, high, widen):
     if low == high:
         low, high = low - widen, high + widen
     if not (xp.isfinite(low) and xp.isfinite(high)):
-        raise RuntimeError(f"torch.histogram(): range of [{low}, {high}] is not finite")
+        if histc:  # (PyTorch's extremes of data with a NaN print as -nan)
+            shown = ", ".join("-nan" if v != v else f"{v:g}" for v in (low, high))
+            raise RuntimeError(f"torch.histc: range of [{shown}] is not finite")
+        raise RuntimeError(
+            f"torch.histogramdd: dimension 0's range [{low:g}, {high:g}] is not finite"
+        )
     return low, high
 
 
@@ -193,7 +198,7 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     if min > max:
         raise RuntimeError("torch.histc: max must be larger than min")
     data = input._data.reshape(-1)
-    low, high = _data_range(data, min, max, 1)
+    low, high = _data_range(data, min, max, 1, histc=True)
     positions = _linear_bins(data, low, high, bins, None, search=False)
     return _constant(_count(positions, bins, None, data.dtype))
 
@@ -219,7 +224,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: 
         low, high = (0, 0) if range is None else range
         if range is None and not data.size:
             low, high = 0, 1  # PyTorch's edges for no data
-        low, high = _data_range(data, low, high, 0.5)
+        low, high = _data_range(data, low, high, 0.5, histc=False)
         edges = _edges(low, high, count + 1, dtype.type)
         positions = _linear_bins(data, low, high, count, edges, search=True)
     hist = _count(positions, count, weights, dtype)
