@@ -99,6 +99,11 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
     "short": ("test_cast.py", ".short()"),
     "char": ("test_cast.py", ".char()"),
     "byte": ("test_cast.py", ".byte()"),
+    # index builders (not differentiable) and cdist (PyTorch has no double backward to compare)
+    **{
+        name: ("test_shape_misc.py", f"lib.{name}(")
+        for name in ("cdist", "nonzero", "argwhere", "tril_indices", "triu_indices")
+    },
     "argsort": ("test_sorting.py", "lib.argsort("),  # indices: not differentiable
     **{
         name: ("test_counting.py", f"lib.{name}(")

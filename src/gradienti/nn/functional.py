@@ -15,6 +15,7 @@ from ..ops.apply import tensor_argument as _tensor_argument
 from ..ops.conv import conv1d, conv2d
 from ..ops.elementwise import where as _where
 from ..ops.embedding import embedding
+from ..ops.index_builders import one_hot
 from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor
 from .dropout import dropout
@@ -78,6 +79,7 @@ __all__ = [
     "layer_norm",
     "dropout",
     "embedding",
+    "one_hot",
     "max_pool1d",
     "max_pool2d",
     "avg_pool1d",

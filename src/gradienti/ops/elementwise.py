@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import operator
 
-from ..backend import xp
+from .. import creation
+from ..backend import from_numpy_dtype, xp
 from ..casting import cast_array
 from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..tensor import Tensor, wrap
@@ -413,6 +414,17 @@ def where(condition, a, b):
     return binary(node, a, b)
 
 
+def where_function(condition, input=None, other=None):
+    """``torch.where``: ``where(condition, input, other)``, either of them a Python number;
+    ``where(condition)`` is ``condition.nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # Two numbers: each a 0-d tensor of its default dtype, promoted together, as PyTorch.
+        input, other = creation.tensor(input), creation.tensor(other)
+    return where(condition, input, other)
+
+
 # ---------------------------------------------------------------------- one-expression ops
 # name, PyTorch's node, forward, VJP (g: the output's gradient, x: the input, out: the output),
 # explain's words and local derivative, the CLI's summary. d sqrt(x) = 1/(2 sqrt(x)) is
@@ -451,6 +463,11 @@ def to(self, *args, **kwargs):
     return unary(node, self)
 
 
+def type_as(self, other):
+    """``x.type_as(y)``: ``x.to(y.dtype)``."""
+    return to(self, from_numpy_dtype(other._data.dtype))
+
+
 def detach(input):
     return input.detach()
 
@@ -480,7 +497,7 @@ DECLARATIONS = (
     ),
     declare(
         "where",
-        where,
+        where_function,
         method=None,
         explain={
             WhereBackward0: binary_rule(
@@ -494,6 +511,7 @@ DECLARATIONS = (
     ),
     declare("clone", clone, explain={CloneBackward0: Rule("copy", "clone({x:0})", local=("1",))}),
     declare("detach", detach, method=None),
+    declare("type_as", None, method=type_as),  # records ToCopyBackward0
     declare(
         "to",
         None,

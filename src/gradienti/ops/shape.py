@@ -387,8 +387,8 @@ def unflatten(input, dim: int, sizes):
     sizes = shape_arguments((sizes,))
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
-    if sizes.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+    if sizes.count(-1) > 1:  # (PyTorch's text goes on with its C++ stack)
+        raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be inferred")
     known = 1
     for size in sizes:
         known *= size if size != -1 else 1

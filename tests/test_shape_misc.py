@@ -1,0 +1,518 @@
+"""cdist, cross, diff, repeat_interleave, unfold, tensordot, meshgrid, cartesian_prod,
+tril/triu_indices, nonzero/argwhere/where(cond), F.one_hot, the flatten forms, rot90, the
+flips, H/mH, atleast_Nd and type_as against PyTorch: values, dtypes, warnings, and the class
+and text of the error for bad input. (Gradients of the differentiable ones are checked by the
+op table, tests/op_cases_geometry.py; cdist's here, since PyTorch has no double backward and
+no forward AD for it to compare.)"""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from gradcheck_helpers import gradcheck, gradgradcheck
+from op_cases import ANY, Case
+from same_outcome import outcome, same_outcome
+from test_forward_ad_ops import check_tangent_against_finite_differences
+from test_vmap_ops import _compare, _layouts, _loop, _samples, _vmapped
+
+import gradienti
+from gradienti.batching import FALLBACKS
+from gradienti.ops import geometry
+
+torch = pytest.importorskip("torch")
+
+
+def describe(result):
+    """A result as comparable data: per tensor its shape, dtype name and values."""
+    if isinstance(result, tuple | list):
+        return type(result).__name__, [describe(item) for item in result]
+    if hasattr(result, "detach"):
+        values = result.detach().numpy()
+        return tuple(result.shape), str(result.dtype), values.round(6).tolist()
+    return result
+
+
+def same(action):
+    """``action(lib)`` gives the same values, dtypes and shapes (or error) in both libraries."""
+    return same_outcome(lambda lib: describe(action(lib)))
+
+
+def _t(lib, values, dtype=None):
+    return lib.tensor(values, dtype=None if dtype is None else getattr(lib, dtype))
+
+
+RNG = np.random.default_rng(0)
+A = RNG.standard_normal((3, 4, 5))
+V = RNG.standard_normal(6)
+
+
+def _a(lib, array=A):
+    return lib.tensor(array)
+
+
+# ---------------------------------------------------------------------- cdist
+P_VALUES = (0.0, 0.5, 1.0, 2.0, 3.0, float("inf"))
+CDIST_SHAPES = (((4, 3), (5, 3)), ((2, 4, 3), (5, 3)), ((2, 1, 4, 3), (3, 5, 3)), ((1, 3), (1, 3)))
+
+
+def _cdist_outputs(lib, p, shapes, dtype):
+    x1, x2 = (
+        lib.tensor(np.random.default_rng(1).standard_normal(shape), dtype=getattr(lib, dtype))
+        for shape in shapes
+    )
+    x1.requires_grad_()
+    x2.requires_grad_()
+    out = lib.cdist(x1, x2, p=p)
+    upstream = lib.tensor(
+        np.random.default_rng(2).uniform(0.5, 1.5, tuple(out.shape)), dtype=out.dtype
+    )
+    grads = lib.autograd.grad(out, (x1, x2), upstream)
+    return out, grads
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shapes", CDIST_SHAPES, ids=str)
+@pytest.mark.parametrize("p", P_VALUES)
+def test_cdist_values_and_gradients_are_pytorchs(p, shapes, dtype):
+    (ours, our_grads), (theirs, their_grads) = (
+        _cdist_outputs(lib, p, shapes, dtype) for lib in (gradienti, torch)
+    )
+    assert str(ours.dtype) == str(theirs.dtype)
+    assert type(ours.grad_fn).__name__ == theirs.grad_fn.name() == "CdistBackward0"
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-12, "atol": 1e-12}
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), **tol)
+    for mine, expected in zip(our_grads, their_grads):
+        assert mine.shape == expected.shape and str(mine.dtype) == str(expected.dtype)
+        np.testing.assert_allclose(mine.numpy(), expected.numpy(), **tol)
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+def test_cdist_gradient_at_equal_rows_is_pytorchs(p):
+    def grads(lib):
+        x1 = lib.tensor([[0.0, 1.0], [2.0, 2.0]], requires_grad=True)
+        x2 = lib.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, -1.0]], requires_grad=True)
+        return lib.autograd.grad(lib.cdist(x1, x2, p=p).sum(), (x1, x2))
+
+    for mine, expected in zip(grads(gradienti), grads(torch)):
+        np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-6, atol=1e-7)
+
+
+# p = 0 counts nonzero differences (zero gradient); p = 1 and ∞ have kinks, kept away from by
+# the random inputs (no equal components, one largest component).
+@pytest.mark.parametrize("p", (0.5, 1.0, 2.0, 3.0, float("inf")))
+def test_cdist_against_finite_differences_twice(p):
+    arrays = [RNG.standard_normal((2, 4, 3)), RNG.standard_normal((5, 3))]
+
+    def fn(x1, x2):
+        return gradienti.cdist(x1, x2, p=p)
+
+    gradcheck(fn, arrays)
+    gradgradcheck(fn, arrays)
+
+
+CDIST_CASES = [
+    Case(f"cdist p={p}", lambda lib, x, y, p=p: lib.cdist(x, y, p=p), ((2, 4, 3), (5, 3)), ANY)
+    for p in (1.0, 2.0, 3.0, float("inf"))
+]
+
+
+@pytest.mark.parametrize("case", CDIST_CASES, ids=lambda case: case.name)
+def test_cdist_tangent_against_finite_differences(case):
+    check_tangent_against_finite_differences(case)
+
+
+@pytest.mark.parametrize("case", CDIST_CASES, ids=lambda case: case.name)
+def test_cdist_under_vmap_matches_a_loop_and_torch_without_fallback(case):
+    stacked = _samples(case)
+    for name, in_dims in _layouts(case):
+        before = sum(FALLBACKS.values())
+        ours = _vmapped(gradienti, gradienti.vmap, case, stacked, in_dims)
+        assert sum(FALLBACKS.values()) == before, f"fell back ({name})"
+        _compare(f"vmap ({name}) vs loop", case, ours, _loop(case, stacked, in_dims))
+        theirs = _vmapped(torch, torch.func.vmap, case, stacked, in_dims)
+        _compare(f"vmap ({name}) vs torch", case, ours, theirs)
+
+
+CDIST_ERRORS = {
+    "1-d x1": lambda lib: lib.cdist(lib.ones(3), lib.ones(2, 3)),
+    "1-d x2": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(3)),
+    "columns": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 4)),
+    "integer": lambda lib: lib.cdist(lib.ones(2, 3, dtype=lib.int64), lib.ones(2, 3)),
+    "mixed float": lambda lib: lib.cdist(lib.ones(2, 3, dtype=lib.float64), lib.ones(2, 3)),
+    "mixed float 2": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 3, dtype=lib.float64)),
+    "negative p": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 3), p=-1.0),
+    "nan p": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 3), p=float("nan")),
+    "compute_mode": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 3), compute_mode="fast"),
+    "batch": lambda lib: lib.cdist(lib.ones(2, 2, 3), lib.ones(3, 2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", CDIST_ERRORS)
+def test_cdist_bad_input_raises_pytorchs_error(name):
+    assert same(CDIST_ERRORS[name])[0] != "ok"
+
+
+@pytest.mark.parametrize(
+    "mode", ["use_mm_for_euclid_dist_if_necessary", "donot_use_mm_for_euclid_dist", None]
+)
+def test_cdist_compute_modes_and_empty_inputs(mode):
+    same(lambda lib: lib.cdist(_a(lib, A[0]), _a(lib, A[1]), compute_mode=mode))
+    same(lambda lib: lib.cdist(lib.zeros(0, 3), lib.ones(2, 3)))
+    same(lambda lib: lib.cdist(lib.zeros(4, 0), lib.ones(2, 0)))
+
+
+# ---------------------------------------------------------------------- cross
+def _torch_warnings(code: str) -> list:
+    """The warnings a fresh PyTorch process gives for ``code`` (PyTorch warns some once)."""
+    script = (
+        "import warnings, torch\nwarnings.simplefilter('always')\n"
+        f"with warnings.catch_warnings(record=True) as caught:\n    {code}\n"
+        "print(repr([str(w.message).split(' (Triggered internally')[0] for w in caught]))"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    return eval(output.stdout)  # noqa: S307 - our own script's repr of a list of strings
+
+
+def _our_warnings(action) -> list:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        action()
+    return [str(w.message) for w in caught]
+
+
+def test_cross_without_dim_warns_once_as_pytorch_and_takes_the_first_dim_of_size_3():
+    code = (
+        "torch.cross(torch.ones(3, 2), torch.ones(3, 2)); torch.cross(torch.ones(3), torch.ones(3))"
+    )
+    geometry._warned_about_cross_dim.clear()
+    a, b = gradienti.ones(3, 2), gradienti.ones(3, 2)
+    ours = _our_warnings(lambda: (gradienti.cross(a, b), gradienti.cross(a[:, 0], b[:, 0])))
+    assert ours == _torch_warnings(code)
+    assert len(ours) == 1
+    same(lambda lib: lib.cross(_a(lib, A[:3, :2, 0]), _a(lib, A[:3, 2:4, 1])))
+    same(lambda lib: lib.cross(_a(lib, A[:3, :3, 0]), _a(lib, A[:3, :3, 1])))
+
+
+CROSS_OUTCOMES = {
+    "ndim": lambda lib: lib.cross(lib.ones(3, 3), lib.ones(2, 1, 3)),
+    "no size 3": lambda lib: lib.cross(lib.ones(4, 2), lib.ones(4, 2)),
+    "dim not 3": lambda lib: lib.cross(lib.ones(4, 2), lib.ones(4, 2), dim=1),
+    "other not 3": lambda lib: lib.cross(lib.ones(1, 3), lib.ones(3, 1), dim=1),
+    "negative dim": lambda lib: lib.cross(lib.ones(3, 4), lib.ones(3, 4), dim=-1),
+    "dim range": lambda lib: lib.cross(lib.ones(4, 3), lib.ones(4, 3), dim=2),
+    "broadcast": lambda lib: lib.cross(lib.ones(2, 3), lib.ones(3, 3), dim=1),
+    "broadcast ok": lambda lib: lib.cross(_a(lib, A[:1, :3, 0]), _a(lib, A[:3, :3, 1]), dim=1),
+    "int64": lambda lib: lib.cross(_t(lib, [1, 2, 3]), _t(lib, [0, -1, 5]), dim=0),
+    "method": lambda lib: _a(lib, A[:3, :3, 0]).cross(_a(lib, A[:3, :3, 2]), 0),
+}
+
+
+@pytest.mark.parametrize("name", CROSS_OUTCOMES)
+def test_cross_outcomes_are_pytorchs(name):
+    same(CROSS_OUTCOMES[name])
+
+
+# ---------------------------------------------------------------------- diff, repeat_interleave
+SEQUENCE_OUTCOMES = {
+    "diff bool": lambda lib: lib.diff(_t(lib, [True, False, False, True])),
+    "diff int": lambda lib: lib.diff(lib.arange(5) ** 2, n=2),
+    "diff n past length": lambda lib: lib.diff(_a(lib, V), n=8),
+    "diff n=0": lambda lib: lib.diff(_a(lib, V), n=0),
+    "diff prepend dtype": lambda lib: lib.diff(_a(lib, V), prepend=_t(lib, [1, 2])),
+    "diff 0-d": lambda lib: lib.diff(_a(lib, V)[0]),
+    "diff negative n": lambda lib: lib.diff(_a(lib, V), n=-1),
+    "diff prepend ndim": lambda lib: lib.diff(_a(lib, V), prepend=_a(lib, V)[0]),
+    "diff prepend number": lambda lib: lib.diff(_a(lib, V), prepend=1.0),
+    "diff append shape": lambda lib: lib.diff(_a(lib), dim=1, append=_a(lib)[:1, :2]),
+    "diff dim range": lambda lib: lib.diff(_a(lib), dim=3),
+    "repeat_interleave(repeats)": lambda lib: lib.repeat_interleave(_t(lib, [1, 0, 3])),
+    "repeat_interleave(int32 repeats)": lambda lib: lib.repeat_interleave(_t(lib, [2, 1], "int32")),
+    "repeat_interleave(repeats) 0-d": lambda lib: lib.repeat_interleave(_t(lib, 3)),
+    "repeat_interleave(repeats) float": lambda lib: lib.repeat_interleave(_t(lib, [1.0])),
+    "repeat_interleave(repeats) 2-d": lambda lib: lib.repeat_interleave(_t(lib, [[1, 2]])),
+    "repeat_interleave(repeats) negative": lambda lib: lib.repeat_interleave(_t(lib, [1, -2])),
+    "repeat_interleave(repeats) output_size": lambda lib: lib.repeat_interleave(
+        _t(lib, [1, 2]), output_size=3
+    ),
+    "repeat_interleave(repeats) bad output_size": lambda lib: lib.repeat_interleave(
+        _t(lib, [1, 2]), output_size=4
+    ),
+    "repeat_interleave int tensor": lambda lib: lib.arange(6).reshape(2, 3).repeat_interleave(2),
+    "repeat_interleave bool": lambda lib: _t(lib, [True, False]).repeat_interleave(_t(lib, [2, 1])),
+    "repeat_interleave 0-d": lambda lib: lib.repeat_interleave(_t(lib, 2.5), 3),
+    "repeat_interleave 0-d tensor repeats": lambda lib: lib.repeat_interleave(
+        _a(lib), _t(lib, 2), dim=1
+    ),
+    "repeat_interleave zero repeats": lambda lib: lib.repeat_interleave(_a(lib), 0, dim=1),
+    "repeat_interleave negative": lambda lib: lib.repeat_interleave(_a(lib), -1, dim=0),
+    "repeat_interleave bad output_size": lambda lib: lib.repeat_interleave(
+        _a(lib), 2, dim=0, output_size=5
+    ),
+    "repeat_interleave tensor bad output_size": lambda lib: lib.repeat_interleave(
+        _a(lib), _t(lib, [1, 2, 3]), dim=0, output_size=5
+    ),
+    "repeat_interleave tensor negative": lambda lib: lib.repeat_interleave(
+        _a(lib), _t(lib, [1, -1, 1]), dim=0
+    ),
+    "repeat_interleave tensor size": lambda lib: lib.repeat_interleave(
+        _a(lib), _t(lib, [1, 1]), dim=0
+    ),
+    "repeat_interleave tensor flat size": lambda lib: lib.repeat_interleave(
+        _a(lib), _t(lib, [1, 1, 1])
+    ),
+    "repeat_interleave float repeats": lambda lib: lib.repeat_interleave(
+        _a(lib), _t(lib, [1.0, 1.0, 1.0]), dim=0
+    ),
+    "repeat_interleave 2-d repeats": lambda lib: lib.repeat_interleave(
+        _a(lib), _t(lib, [[1, 1, 1]]), dim=0
+    ),
+    "repeat_interleave dim range": lambda lib: lib.repeat_interleave(_a(lib), 2, dim=3),
+}
+
+
+@pytest.mark.parametrize("name", SEQUENCE_OUTCOMES)
+def test_diff_and_repeat_interleave_outcomes_are_pytorchs(name):
+    same(SEQUENCE_OUTCOMES[name])
+
+
+# ---------------------------------------------------------------------- unfold, tensordot
+WINDOW_OUTCOMES = {
+    "unfold": lambda lib: _a(lib).unfold(1, 3, 1),
+    "unfold int": lambda lib: lib.arange(10).unfold(0, 4, 3),
+    "unfold 0-d": lambda lib: _t(lib, 2.0).unfold(0, 1, 1),
+    "unfold 0-d size 0": lambda lib: _t(lib, 2.0).unfold(-1, 0, 1),
+    "unfold size 0": lambda lib: _a(lib).unfold(2, 0, 2),
+    "unfold too big": lambda lib: _a(lib).unfold(1, 5, 1),
+    "unfold step 0": lambda lib: _a(lib).unfold(1, 2, 0),
+    "unfold negative size": lambda lib: _a(lib).unfold(1, -1, 1),
+    "unfold dim range": lambda lib: _a(lib).unfold(3, 1, 1),
+    "tensordot int": lambda lib: lib.tensordot(lib.arange(6).reshape(2, 3), lib.arange(3), 1),
+    "tensordot tensor dims": lambda lib: lib.tensordot(
+        _a(lib), _a(lib, A[0]), dims=lib.tensor([[2], [1]])
+    ),
+    "tensordot negative dims list": lambda lib: lib.tensordot(
+        _a(lib), _a(lib, A[0]), dims=([-1], [-1])
+    ),
+    "tensordot dims < 0": lambda lib: lib.tensordot(_a(lib), _a(lib), dims=-1),
+    "tensordot dims too many": lambda lib: lib.tensordot(_a(lib), _a(lib), dims=4),
+    "tensordot sizes": lambda lib: lib.tensordot(_a(lib), _a(lib), dims=([0], [1])),
+    "tensordot lengths": lambda lib: lib.tensordot(_a(lib), _a(lib), dims=([0, 1], [0])),
+    "tensordot dim range": lambda lib: lib.tensordot(_a(lib), _a(lib), dims=([3], [0])),
+}
+
+
+@pytest.mark.parametrize("name", WINDOW_OUTCOMES)
+def test_unfold_and_tensordot_outcomes_are_pytorchs(name):
+    same(WINDOW_OUTCOMES[name])
+
+
+# ---------------------------------------------------------------------- grids and indices
+def test_meshgrid_without_indexing_warns_as_pytorch_and_indexes_ij():
+    code = "torch.meshgrid(torch.arange(3), torch.arange(2))"
+    ours = _our_warnings(lambda: gradienti.meshgrid(gradienti.arange(3), gradienti.arange(2)))
+    assert ours == _torch_warnings(code)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        same(lambda lib: lib.meshgrid(lib.arange(3), lib.arange(2)))
+
+
+GRID_OUTCOMES = {
+    "meshgrid ij": lambda lib: lib.meshgrid(lib.arange(3), lib.arange(2.0)[:2], indexing="ij"),
+    "meshgrid xy": lambda lib: lib.meshgrid(
+        lib.arange(3), lib.arange(2), lib.arange(4), indexing="xy"
+    ),
+    "meshgrid xy one": lambda lib: lib.meshgrid(lib.arange(3), indexing="xy"),
+    "meshgrid 0-d": lambda lib: lib.meshgrid(_t(lib, 1.0), lib.arange(2.0), indexing="xy"),
+    "meshgrid list": lambda lib: lib.meshgrid([lib.arange(3), lib.arange(2)], indexing="ij"),
+    "meshgrid tuple": lambda lib: lib.meshgrid((lib.arange(3), lib.arange(2)), indexing="ij"),
+    "meshgrid indexing": lambda lib: lib.meshgrid(lib.arange(3), indexing="foo"),
+    "meshgrid dtypes": lambda lib: lib.meshgrid(lib.arange(3), lib.arange(2.0), indexing="ij"),
+    "meshgrid empty": lambda lib: lib.meshgrid(indexing="ij"),
+    "meshgrid empty list": lambda lib: lib.meshgrid([], indexing="ij"),
+    "cartesian_prod": lambda lib: lib.cartesian_prod(lib.arange(3), lib.arange(2)),
+    "cartesian_prod three": lambda lib: lib.cartesian_prod(
+        lib.arange(2.0), lib.arange(3.0), lib.arange(2.0)
+    ),
+    "cartesian_prod one": lambda lib: lib.cartesian_prod(lib.arange(3)),
+    "cartesian_prod 2-d": lambda lib: lib.cartesian_prod(lib.arange(3), lib.ones(2, 1)),
+    "cartesian_prod 0-d": lambda lib: lib.cartesian_prod(_t(lib, 1), lib.arange(2)),
+    "cartesian_prod none": lambda lib: lib.cartesian_prod(),
+    "cartesian_prod dtypes": lambda lib: lib.cartesian_prod(lib.arange(3), lib.arange(2.0)),
+}
+
+
+@pytest.mark.parametrize("name", GRID_OUTCOMES)
+def test_meshgrid_and_cartesian_prod_outcomes_are_pytorchs(name):
+    same(GRID_OUTCOMES[name])
+
+
+def test_meshgrid_of_a_matrix_raises_pytorchs_error_class_and_opening():
+    """(PyTorch's message goes on with the tensor in its C++ printing; gradienti names the
+    shape instead.)"""
+    ours, theirs = outcome(lambda lib: lib.meshgrid(lib.ones(3, 1), indexing="ij"))
+    opening = "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
+    assert ours[0] == theirs[0] == "RuntimeError"
+    assert ours[1].startswith(opening) and theirs[1].startswith(opening)
+
+
+INDEX_OUTCOMES = {
+    **{
+        f"{name}({row},{col},{offset})": (
+            lambda lib, name=name, row=row, col=col, offset=offset: getattr(lib, name)(
+                row, col, offset
+            )
+        )
+        for name in ("tril_indices", "triu_indices")
+        for row, col, offset in (
+            (3, 3, 0),
+            (3, 4, 0),
+            (4, 3, -1),
+            (4, 3, 1),
+            (3, 5, 2),
+            (0, 0, 0),
+            (3, 3, 10),
+            (3, 3, -10),
+            (1, 4, -2),
+            (-1, 3, 0),
+            (3, -1, 0),
+        )
+    },  # fmt: skip
+    "tril_indices int32": lambda lib: lib.tril_indices(3, 4, dtype=lib.int32),
+    "triu_indices offset= dtype=": lambda lib: lib.triu_indices(3, 4, offset=-1, dtype=lib.int32),
+    "tril_indices float": lambda lib: lib.tril_indices(3, 4, dtype=lib.float32),
+    "triu_indices uint8": lambda lib: lib.triu_indices(3, 4, dtype=lib.uint8),
+    "tril_indices bool": lambda lib: lib.tril_indices(3, 4, dtype=lib.bool),
+    "nonzero": lambda lib: lib.nonzero(_t(lib, [[0.0, 1.5], [2.0, 0.0]])),
+    "nonzero as_tuple": lambda lib: lib.nonzero(_t(lib, [[0, 1], [2, 0]]), as_tuple=True),
+    "nonzero bool": lambda lib: _t(lib, [True, False, True]).nonzero(),
+    "nonzero 0-d": lambda lib: lib.nonzero(_t(lib, 3.0)),
+    "nonzero 0-d zero": lambda lib: lib.nonzero(_t(lib, 0.0)),
+    "nonzero 0-d as_tuple": lambda lib: lib.nonzero(_t(lib, 3.0), as_tuple=True),
+    "nonzero 0-d zero as_tuple": lambda lib: lib.nonzero(_t(lib, 0.0), as_tuple=True),
+    "nonzero empty": lambda lib: lib.nonzero(lib.zeros(2, 0)),
+    "nonzero of a graph": lambda lib: lib.nonzero(lib.ones(2, 3, requires_grad=True) * 2),
+    "x.nonzero(as_tuple=True)": lambda lib: _a(lib).gt(0).nonzero(as_tuple=True),
+    "argwhere": lambda lib: lib.argwhere(_a(lib) > 0.5),
+    "x.argwhere()": lambda lib: _t(lib, [[0, 1], [2, 0]]).argwhere(),
+    "argwhere 0-d": lambda lib: lib.argwhere(_t(lib, 2)),
+    "where(cond)": lambda lib: lib.where(_t(lib, [[1, 0], [0, 2]])),
+    "where(cond) 0-d": lambda lib: lib.where(_t(lib, 0.0)),
+    "where(cond, 1, 0.5)": lambda lib: lib.where(_t(lib, [True, False]), 1, 0.5),
+    "where(cond, 1, 2)": lambda lib: lib.where(_t(lib, [True, False]), 1, 2),
+    "where(cond, True, 2)": lambda lib: lib.where(_t(lib, [True, False]), True, 2),
+    "where(cond, True, False)": lambda lib: lib.where(_t(lib, [True, False]), True, False),
+    "where(cond, 1.5, x)": lambda lib: lib.where(_t(lib, [True, False]), 1.5, _t(lib, [2.0, 3.0])),
+    "one_hot": lambda lib: lib.nn.functional.one_hot(_t(lib, [0, 2])),
+    "one_hot num_classes": lambda lib: lib.nn.functional.one_hot(_t(lib, [[1, 0], [3, 2]]), 5),
+    "one_hot 0-d": lambda lib: lib.nn.functional.one_hot(_t(lib, 1), 3),
+    "one_hot empty": lambda lib: lib.nn.functional.one_hot(_t(lib, [], "long"), 3),
+    "one_hot empty infer": lambda lib: lib.nn.functional.one_hot(_t(lib, [], "long")),
+    "one_hot negative": lambda lib: lib.nn.functional.one_hot(_t(lib, [0, -2])),
+    "one_hot too large": lambda lib: lib.nn.functional.one_hot(_t(lib, [0, 2]), 2),
+    "one_hot num_classes -2": lambda lib: lib.nn.functional.one_hot(_t(lib, [1]), -2),
+    "one_hot float": lambda lib: lib.nn.functional.one_hot(_t(lib, [0.0, 2.0])),
+    "one_hot int32": lambda lib: lib.nn.functional.one_hot(_t(lib, [1], "int32"), 3),
+}
+
+
+@pytest.mark.parametrize("name", INDEX_OUTCOMES)
+def test_index_builder_outcomes_are_pytorchs(name):
+    same(INDEX_OUTCOMES[name])
+
+
+def test_torch_has_no_one_hot_so_neither_has_gradienti():
+    assert hasattr(torch, "one_hot") == hasattr(gradienti, "one_hot") is False
+    assert gradienti.nn.functional.one_hot is not None
+
+
+# ---------------------------------------------------------------------- flatten forms
+FLATTEN_OUTCOMES = {
+    "flatten()": lambda lib: lib.flatten(_a(lib)),
+    "flatten(x,1)": lambda lib: lib.flatten(_a(lib), 1),
+    "flatten(x,-2,-1)": lambda lib: lib.flatten(_a(lib), -2, -1),
+    "flatten(x,start_dim=0,end_dim=1)": lambda lib: lib.flatten(_a(lib), start_dim=0, end_dim=1),
+    "x.flatten(1,1)": lambda lib: _a(lib).flatten(1, 1).shape,
+    "x.flatten() 0-d": lambda lib: _t(lib, 3.0).flatten(),
+    "flatten start after end": lambda lib: _a(lib).flatten(2, 1),
+    "flatten dim range": lambda lib: _a(lib).flatten(0, 3),
+    "flatten of a transpose": lambda lib: _a(lib).mT.flatten(1),
+    "unflatten(x,1,(2,2))": lambda lib: lib.unflatten(_a(lib), 1, (2, 2)),
+    "x.unflatten(-1,(5,1))": lambda lib: _a(lib).unflatten(-1, (5, 1)),
+    "x.unflatten(1,[-1,2])": lambda lib: _a(lib).unflatten(1, [-1, 2]),
+    "x.unflatten(0,(1,-1,1))": lambda lib: _a(lib).unflatten(0, (1, -1, 1)),
+    "unflatten sizes": lambda lib: _a(lib).unflatten(1, (3, 2)),
+    "unflatten -1 not divisible": lambda lib: _a(lib).unflatten(1, (3, -1)),
+    "unflatten empty sizes": lambda lib: _a(lib).unflatten(1, ()),
+    "unflatten dim range": lambda lib: _a(lib).unflatten(3, (1, 5)),
+}
+
+
+@pytest.mark.parametrize("name", FLATTEN_OUTCOMES)
+def test_flatten_forms_are_pytorchs(name):
+    same(FLATTEN_OUTCOMES[name])
+
+
+def test_unflatten_with_two_inferred_sizes_raises_pytorchs_error_opening():
+    """(PyTorch's text goes on with the C++ stack of the failed check.)"""
+    ours, theirs = outcome(lambda lib: _a(lib).unflatten(1, (-1, -1)))
+    assert ours[0] == theirs[0] == "RuntimeError"
+    assert theirs[1].startswith(ours[1] + "\n")
+    assert ours[1] == "unflatten got an unexpected error:\nonly one dimension can be inferred"
+
+
+# ---------------------------------------------------------------------- turns and flips
+ORIENTATION_OUTCOMES = {
+    "rot90": lambda lib: lib.rot90(_a(lib)),
+    "rot90 int": lambda lib: lib.arange(6).reshape(2, 3).rot90(-3),
+    "rot90 k=5 dims list": lambda lib: lib.rot90(_a(lib), 5, [2, 1]),
+    "rot90 one dim": lambda lib: lib.rot90(_a(lib), 1, (0,)),
+    "rot90 1-d": lambda lib: lib.rot90(_a(lib, V)),
+    "rot90 same dims": lambda lib: lib.rot90(_a(lib), 1, (0, 0)),
+    "rot90 same dims wrapped": lambda lib: lib.rot90(_a(lib), 1, (0, -3)),
+    "rot90 dim range": lambda lib: lib.rot90(_a(lib), 1, (0, 3)),
+    "fliplr": lambda lib: lib.fliplr(_a(lib)),
+    "flipud": lambda lib: _a(lib, V).flipud(),
+    "fliplr 1-d": lambda lib: lib.fliplr(_a(lib, V)),
+    "flipud 0-d": lambda lib: lib.flipud(_t(lib, 1.0)),
+    "H": lambda lib: _a(lib, A[0]).H,
+    "H 3-d": lambda lib: _a(lib).H,
+    "H 1-d": lambda lib: _a(lib, V).H,
+    "mH": lambda lib: _a(lib).mH,
+    "mH 1-d": lambda lib: _a(lib, V).mH,
+    "atleast_1d number": lambda lib: lib.atleast_1d(3.0),
+    "atleast_2d tuple": lambda lib: lib.atleast_2d((_t(lib, 1.0), _a(lib, V), _a(lib))),
+    "atleast_3d several": lambda lib: lib.atleast_3d(_t(lib, 1.0), _a(lib, V), _a(lib, A[0])),
+    "atleast_1d none": lambda lib: lib.atleast_1d(),
+    "type_as int": lambda lib: _t(lib, [1.5, -2.5]).type_as(_t(lib, [1])),
+    "type_as float64": lambda lib: _t(lib, [1, 2]).type_as(_t(lib, [1.0], "float64")),
+}
+
+
+@pytest.mark.parametrize("name", ORIENTATION_OUTCOMES)
+def test_turn_flip_and_dims_outcomes_are_pytorchs(name):
+    same(ORIENTATION_OUTCOMES[name])
+
+
+def test_zero_dim_H_warns_and_returns_the_tensor_as_pytorch():
+    x = gradienti.tensor(2.0)
+    assert _our_warnings(lambda: x.H) == _torch_warnings("torch.tensor(2.0).H")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert x.H is x and torch.tensor(2.0).H is not None
+
+
+def test_a_failed_call_changes_nothing():
+    x = gradienti.tensor(A, requires_grad=True)
+    before = x.detach().numpy().copy()
+    for action in (
+        lambda: gradienti.cdist(x, x[0].mT),
+        lambda: x.unfold(1, 9, 1),
+        lambda: gradienti.diff(x, prepend=x[0]),
+        lambda: gradienti.repeat_interleave(x, gradienti.tensor([1, 2]), dim=0),
+    ):
+        with pytest.raises(RuntimeError):
+            action()
+    np.testing.assert_array_equal(x.detach().numpy(), before)
+    assert x.grad is None
