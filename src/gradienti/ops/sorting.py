@@ -301,25 +301,48 @@ def mode(input, dim=-1, keepdim=False):
 
 
 # ---------------------------------------------------------------------- explain rules
-def _reorder_rule(words: str):
-    def rule(node) -> Rule:
-        dim = 0 if node.dim is None else node.dim
-        return Rule(
-            f"{words} along dim {dim}",
-            f"{words.split()[0]}({{x:0}}, dim={dim})",
-            passes=("each gradient back to the position its value came from, 0 elsewhere",),
-        )
+_BACK_TO_PLACE = "each gradient back to the position its value came from, 0 elsewhere"
+_AT_INDEX = "the gradient at each returned index, 0 elsewhere"
 
-    return rule
+
+def _dim_of(node) -> int:
+    return 0 if node.dim is None else node.dim  # None: a 0-d input
+
+
+def _sort_rule(node) -> Rule:
+    dim, order = _dim_of(node), "descending" if node.descending else "ascending"
+    shown = ", descending=True" if node.descending else ""
+    return Rule(
+        f"sort along dim {dim}, {order}",
+        f"sort({{x:0}}, dim={dim}{shown})",
+        passes=(_BACK_TO_PLACE,),
+    )
+
+
+def _topk_rule(node) -> Rule:
+    dim, which = _dim_of(node), "largest" if node.largest else "smallest"
+    shown = "" if node.largest else ", largest=False"
+    return Rule(
+        f"the {node.k} {which} values along dim {dim}",
+        f"topk({{x:0}}, {node.k}, dim={dim}{shown})",
+        passes=(_BACK_TO_PLACE,),
+    )
+
+
+def _kthvalue_rule(node) -> Rule:
+    dim = _dim_of(node)
+    return Rule(
+        f"the value of rank {node.k} (from the smallest) along dim {dim}",
+        f"kthvalue({{x:0}}, {node.k}, dim={dim})",
+        passes=(_AT_INDEX,),
+    )
 
 
 def _pick_rule(function: str, words: str):
     def rule(node) -> Rule:
-        dim = 0 if node.dim is None else node.dim
+        dim = _dim_of(node)
         return Rule(
-            f"{words} along dim {dim}",
-            f"{function}({{x:0}}, dim={dim})",
-            passes=("the gradient at each returned index, 0 elsewhere",),
+            f"{words} along dim {dim}", f"{function}({{x:0}}, dim={dim})", passes=(_AT_INDEX,)
         )
 
     return rule
@@ -337,15 +360,12 @@ DECLARATIONS = (
     declare(
         "sort",
         sort,
-        explain={
-            SortBackward0: _reorder_rule("sort values"),
-            SortBackward1: _reorder_rule("sort values (stable)"),
-        },
+        explain={SortBackward0: _sort_rule, SortBackward1: _sort_rule},
     ),
     declare("argsort", argsort),  # indices: not differentiable
     declare("msort", msort),
-    declare("topk", topk, explain={TopkBackward0: _reorder_rule("topk values")}),
-    declare("kthvalue", kthvalue, explain={KthvalueBackward0: _pick_rule("kthvalue", "k-th")}),
+    declare("topk", topk, explain={TopkBackward0: _topk_rule}),
+    declare("kthvalue", kthvalue, explain={KthvalueBackward0: _kthvalue_rule}),
     declare(
         "median",
         median,
@@ -359,7 +379,7 @@ DECLARATIONS = (
         nanmedian,
         explain={
             NanmedianBackward0: _of_all_rule("nanmedian", "median of the non-NaN elements"),
-            NanmedianBackward1: _pick_rule("nanmedian", "median of the non-NaN"),
+            NanmedianBackward1: _pick_rule("nanmedian", "median of the non-NaN values"),
         },
     ),
     declare("mode", mode, explain={ModeBackward0: _pick_rule("mode", "most frequent value")}),
