@@ -270,3 +270,25 @@ def test_saved_attributes_are_pytorchs(name):
         return saved
 
     same(run)
+
+
+# ---------------------------------------------------------------------- under vmap, with ties
+VMAPPED = {
+    "sort": lambda lib, x: lib.sort(x, descending=True),
+    "topk unsorted": lambda lib, x: lib.topk(x, 5, largest=False, sorted=False),
+    "kthvalue": lambda lib, x: lib.kthvalue(x, 7, 0),
+    "median": lambda lib, x: lib.median(x, -1),
+    "nanmedian()": lambda lib, x: (lib.nanmedian(x),),
+    "mode": lambda lib, x: lib.mode(x, 0),
+}
+
+
+@pytest.mark.parametrize("name", VMAPPED)
+def test_vmap_picks_each_samples_indices_as_pytorch(name):
+    values = _ties(13, (3, 20, 2), nan=0.1)
+
+    def run(lib):
+        vmap = lib.func.vmap
+        return tuple(vmap(lambda x: tuple(VMAPPED[name](lib, x)))(lib.tensor(values)))
+
+    same(run)
