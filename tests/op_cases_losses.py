@@ -363,3 +363,170 @@ _BCE_LOGITS = [
 ]
 
 CASES += _REGRESSION + _BCE_LOGITS
+
+
+# -- distances and the composed losses (nn/functional_distance.py, functional_margin_losses.py,
+# functional_likelihood_losses.py): PyTorch 2.13's compositions, so its graphs; constants
+# (targets of ±1, variances) made inside the functions
+def _row_signs(lib, like, seed=5):
+    """One target of ±1 per row, in the input's dtype."""
+    return lib.tensor(np.random.default_rng(seed).choice([-1.0, 1.0], N), dtype=like.dtype)
+
+
+_DISTANCES = [
+    Case("F.normalize(x)", lambda lib, x: F(lib).normalize(x), (ROWS,)),
+    Case("F.normalize(x,p=1,dim=0)", lambda lib, x: F(lib).normalize(x, p=1, dim=0), (ROWS,)),
+    Case("F.normalize(x,dim=0) 1-d", lambda lib, x: F(lib).normalize(x, dim=0), ((C,),)),
+    Case(
+        "F.cosine_similarity(x,y)", lambda lib, x, y: F(lib).cosine_similarity(x, y), (ROWS, ROWS)
+    ),
+    Case(
+        "F.cosine_similarity(x,y,dim=0,eps)",
+        lambda lib, x, y: F(lib).cosine_similarity(x, y, dim=0, eps=1e-3),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.cosine_similarity(x,y) broadcast",
+        lambda lib, x, y: F(lib).cosine_similarity(x, y),
+        (ROWS, (1, C)),
+    ),
+    Case(
+        "F.pairwise_distance(x,y)", lambda lib, x, y: F(lib).pairwise_distance(x, y), (ROWS, ROWS)
+    ),
+    Case(
+        "F.pairwise_distance(x,y,p=1,keepdim)",
+        lambda lib, x, y: F(lib).pairwise_distance(x, y, p=1, keepdim=True),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.pairwise_distance(x,y,p=3) broadcast",
+        lambda lib, x, y: F(lib).pairwise_distance(x, y, p=3.0, eps=1e-3),
+        (ROWS, (C,)),
+    ),
+]
+
+_MARGIN_LOSSES = [
+    Case(
+        "F.margin_ranking_loss(x,y,t)",
+        lambda lib, x, y: F(lib).margin_ranking_loss(x, y, _row_signs(lib, x), margin=0.3),
+        ((N,), (N,)),
+    ),
+    Case(
+        "F.margin_ranking_loss(x,y,z,none)",
+        lambda lib, x, y, z: F(lib).margin_ranking_loss(x, y, z, reduction="none"),
+        (ROWS, ROWS, ROWS),
+    ),
+    Case(
+        "F.margin_ranking_loss(x,y,z,sum)",
+        lambda lib, x, y, z: F(lib).margin_ranking_loss(x, y, z, reduction="sum"),
+        ((N,), (N,), (N,)),
+    ),
+    Case(
+        "F.triplet_margin_loss(a,p,n)",
+        lambda lib, a, p, n: F(lib).triplet_margin_loss(a, p, n),
+        (ROWS, ROWS, ROWS),
+    ),
+    Case(
+        "F.triplet_margin_loss(a,p,n,swap,p=1,none)",
+        lambda lib, a, p, n: F(lib).triplet_margin_loss(
+            a, p, n, margin=2.0, p=1, swap=True, reduction="none"
+        ),
+        (ROWS, ROWS, ROWS),
+    ),
+    Case(
+        "F.triplet_margin_loss(a,p,n,sum) 1-d",
+        lambda lib, a, p, n: F(lib).triplet_margin_loss(a, p, n, margin=3.0, reduction="sum"),
+        ((C,), (C,), (C,)),
+    ),
+    Case(
+        "F.hinge_embedding_loss(x,t)",
+        lambda lib, x: F(lib).hinge_embedding_loss(x, _signs(lib, x, ROWS), margin=0.5),
+        (ROWS,),
+    ),
+    Case(
+        "F.hinge_embedding_loss(x,t,none)",
+        lambda lib, x: F(lib).hinge_embedding_loss(x, _signs(lib, x, ROWS), reduction="none"),
+        (ROWS,),
+    ),
+    Case(
+        "F.cosine_embedding_loss(x,y,t)",
+        lambda lib, x, y: F(lib).cosine_embedding_loss(x, y, _row_signs(lib, x), margin=0.2),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.cosine_embedding_loss(x,y,t,none)",
+        lambda lib, x, y: F(lib).cosine_embedding_loss(
+            x, y, _row_signs(lib, x, seed=6), reduction="none"
+        ),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.cosine_embedding_loss(x,y,t,sum) 1-d",
+        lambda lib, x, y: F(lib).cosine_embedding_loss(
+            x, y, lib.tensor(-1.0, dtype=x.dtype), margin=-0.5, reduction="sum"
+        ),
+        ((C,), (C,)),
+    ),
+    Case(
+        "F.multilabel_soft_margin_loss(x,t)",
+        lambda lib, x: F(lib).multilabel_soft_margin_loss(x, _probabilities(lib, x, ROWS)),
+        (ROWS,),
+    ),
+    Case(
+        "F.multilabel_soft_margin_loss(x,sigmoid(y),weight,none)",
+        lambda lib, x, y: F(lib).multilabel_soft_margin_loss(
+            x, y.sigmoid(), weight=_weight(lib, x), reduction="none"
+        ),
+        (ROWS, ROWS),
+    ),
+]
+
+_LIKELIHOOD_LOSSES = [
+    Case(
+        "F.gaussian_nll_loss(x,y,var)",
+        lambda lib, x, y: F(lib).gaussian_nll_loss(x, y, _probabilities(lib, x, ROWS) * 2),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.gaussian_nll_loss(x,y,var,full,eps,sum)",
+        lambda lib, x, y: F(lib).gaussian_nll_loss(
+            x, y, _probabilities(lib, x, ROWS), full=True, eps=0.3, reduction="sum"
+        ),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.gaussian_nll_loss(x,y,var per row,none)",
+        lambda lib, x, y: F(lib).gaussian_nll_loss(
+            x, y, _probabilities(lib, x, (N,)), reduction="none"
+        ),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.gaussian_nll_loss(x,y,var (N,1))",
+        lambda lib, x, y: F(lib).gaussian_nll_loss(x, y, _probabilities(lib, x, (N, 1))),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.gaussian_nll_loss(x,y,0.5)",
+        lambda lib, x, y: F(lib).gaussian_nll_loss(x, y, 0.5),
+        (ROWS, ROWS),
+    ),
+    Case("F.poisson_nll_loss(x,y)", lambda lib, x, y: F(lib).poisson_nll_loss(x, y), (ROWS, ROWS)),
+    Case(
+        "F.poisson_nll_loss(x,t,full,none)",
+        lambda lib, x: F(lib).poisson_nll_loss(
+            x, _probabilities(lib, x, ROWS) * 3, full=True, reduction="none"
+        ),
+        (ROWS,),
+    ),
+    Case(
+        "F.poisson_nll_loss(p,y,log_input=False,full,sum)",
+        lambda lib, x, y: F(lib).poisson_nll_loss(
+            x, y, log_input=False, full=True, eps=1e-3, reduction="sum"
+        ),
+        (ROWS, ROWS),
+        POS,
+    ),
+]
+
+CASES += _DISTANCES + _MARGIN_LOSSES + _LIKELIHOOD_LOSSES

@@ -16,6 +16,7 @@ import gradienti.nn.functional as F
 from gradienti.autograd.function import Node
 from gradienti.ops import (
     binary_cross_entropy,
+    composite_nodes,
     embedding,
     linalg,
     normalization,
@@ -28,7 +29,7 @@ from gradienti.viz.explain import explain
 from gradienti.viz.explain_rules import slot_names
 
 MODULES = (linalg, products, binary_cross_entropy, pooling, normalization, embedding)
-MODULES += (regression_losses,)
+MODULES += (regression_losses, composite_nodes)
 MODULE_NAMES = {module.__name__ for module in MODULES}
 
 
@@ -154,6 +155,15 @@ CALLS = {
         (2, 3),
     ),
     "mse": _call(F.mse_loss, (2, 3), (2, 3)),
+    "pairwise_distance": _call(lambda x, y: F.pairwise_distance(x, y, p=3), (2, 3), (2, 3)),
+    "cosine_embedding_loss": _call(
+        lambda x, y: F.cosine_embedding_loss(x, y, gradienti.tensor([1.0, -1.0]), margin=-0.5),
+        (2, 3),
+        (2, 3),
+    ),
+    "poisson_nll_loss full": _call(
+        lambda x, y: F.poisson_nll_loss(x, y * y + 1.5, full=True), (2, 3), (2, 3)
+    ),
     "huber sum": _call(lambda x, y: F.huber_loss(x, y, reduction="sum", delta=0.5), (2, 3), (2, 3)),
     "smooth_l1 none": _call(lambda x, y: F.smooth_l1_loss(x, y, reduction="none"), (2, 3), (2, 3)),
     "soft_margin": _call(

@@ -19,6 +19,11 @@ from ..ops.index_builders import one_hot
 from ..ops.normalization import batch_norm, layer_norm
 from ..tensor import Tensor
 from .dropout import dropout
+from .functional_distance import (
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)
 from .functional_layers import (
     bilinear,
     celu,
@@ -40,6 +45,10 @@ from .functional_layers import (
     upsample_bilinear,
     upsample_nearest,
 )
+from .functional_likelihood_losses import (
+    gaussian_nll_loss,
+    poisson_nll_loss,
+)
 from .functional_losses import (
     binary_cross_entropy_with_logits,
     huber_loss,
@@ -47,6 +56,13 @@ from .functional_losses import (
     mse_loss,
     smooth_l1_loss,
     soft_margin_loss,
+)
+from .functional_margin_losses import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    triplet_margin_loss,
 )
 
 __all__ = [
@@ -73,6 +89,16 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "soft_margin_loss",
+    "cosine_similarity",
+    "normalize",
+    "pairwise_distance",
+    "gaussian_nll_loss",
+    "poisson_nll_loss",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multilabel_soft_margin_loss",
+    "triplet_margin_loss",
     "conv1d",
     "conv2d",
     "batch_norm",

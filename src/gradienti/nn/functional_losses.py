@@ -91,9 +91,10 @@ def warn_if_sizes_differ(input, target) -> None:
         )
 
 
-def broadcast_pair(a, b) -> tuple:
+def broadcast_pair(a, b, expand_both: bool = False) -> tuple:
     """``torch.broadcast_tensors(a, b)``: each expanded to the common shape (ExpandBackward0)
-    only where its shape differs; PyTorch's error when they do not broadcast."""
+    only where its shape differs; PyTorch's error when they do not broadcast. ``expand_both``:
+    ATen's ``expand_outplace``, which expands both once their shapes differ."""
     shape_a, shape_b = tuple(a.shape), tuple(b.shape)
     if shape_a == shape_b:
         return a, b
@@ -109,8 +110,8 @@ def broadcast_pair(a, b) -> tuple:
         common[index] = size_a if size_b == 1 else size_b
     common = tuple(common)
     return (
-        a if shape_a == common else a.expand(common),
-        b if shape_b == common else b.expand(common),
+        a if shape_a == common and not expand_both else a.expand(common),
+        b if shape_b == common and not expand_both else b.expand(common),
     )
 
 

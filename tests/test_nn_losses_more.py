@@ -1,0 +1,294 @@
+"""The loss and distance modules of issue 13 against PyTorch: same constructor arguments give the
+same ``repr``, attributes and state_dict keys; forward values for every reduction; gradients of
+every input that takes one (targets included), with a non-uniform upstream gradient; and
+PyTorch's exception class and text (or warning) for bad arguments, the functional forms too.
+Their graphs and derivatives of every order are op cases (tests/op_cases_losses.py)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradienti
+
+torch = pytest.importorskip("torch")
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _arrays(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "x": rng.uniform(-2, 2, (4, 5)),
+        "y": rng.uniform(-2, 2, (4, 5)),
+        "z": rng.uniform(-2, 2, (4, 5)),
+        "positive": rng.uniform(0.2, 2, (4, 5)),
+        "row": rng.uniform(-2, 2, 4),
+        "row2": rng.uniform(-2, 2, 4),
+        "row_signs": rng.choice([-1.0, 1.0], 4),
+        "signs": rng.choice([-1.0, 1.0], (4, 5)),
+        "labels": rng.choice([0.0, 1.0], (4, 5)),
+        "class_weight": rng.uniform(0.5, 1.5, 5),
+    }
+
+
+# name: (module class name, constructor kwargs, inputs (names in _arrays; "*" = requires grad))
+MODULES = {
+    "L1Loss": ("L1Loss", {}, ("*x", "*y")),
+    "SmoothL1Loss beta": ("SmoothL1Loss", {"beta": 0.5}, ("*x", "*y")),
+    "HuberLoss delta": ("HuberLoss", {"delta": 0.7}, ("*x", "*y")),
+    "SoftMarginLoss": ("SoftMarginLoss", {}, ("*x", "signs")),
+    "GaussianNLLLoss": ("GaussianNLLLoss", {}, ("*x", "*y", "*positive")),
+    "GaussianNLLLoss full eps": (
+        "GaussianNLLLoss", {"full": True, "eps": 0.5}, ("*x", "*y", "*positive"),
+    ),
+    "PoissonNLLLoss": ("PoissonNLLLoss", {}, ("*x", "*positive")),
+    "PoissonNLLLoss no log full": (
+        "PoissonNLLLoss",
+        {"log_input": False, "full": True, "eps": 1e-4},
+        ("*positive", "*positive"),
+    ),
+    "MarginRankingLoss": (
+        "MarginRankingLoss", {"margin": 0.2}, ("*row", "*row2", "row_signs"),
+    ),
+    "TripletMarginLoss": ("TripletMarginLoss", {}, ("*x", "*y", "*z")),
+    "TripletMarginLoss swap p=1": (
+        "TripletMarginLoss", {"margin": 2.0, "p": 1.0, "swap": True}, ("*x", "*y", "*z"),
+    ),
+    "HingeEmbeddingLoss": ("HingeEmbeddingLoss", {"margin": 0.5}, ("*x", "signs")),
+    "CosineEmbeddingLoss": ("CosineEmbeddingLoss", {"margin": 0.1}, ("*x", "*y", "row_signs")),
+    "MultiLabelSoftMarginLoss": ("MultiLabelSoftMarginLoss", {}, ("*x", "labels")),
+    "MultiLabelSoftMarginLoss weight": (
+        "MultiLabelSoftMarginLoss", {"weight": "class_weight"}, ("*x", "*positive"),
+    ),
+    "MSELoss": ("MSELoss", {}, ("*x", "*y")),
+    "BCEWithLogitsLoss pos_weight": (
+        "BCEWithLogitsLoss", {"pos_weight": "class_weight"}, ("*x", "labels"),
+    ),
+}  # fmt: skip
+
+DISTANCES = {
+    "CosineSimilarity": ("CosineSimilarity", {}, ("*x", "*y")),
+    "CosineSimilarity dim 0 eps": ("CosineSimilarity", {"dim": 0, "eps": 0.5}, ("*x", "*y")),
+    "PairwiseDistance": ("PairwiseDistance", {}, ("*x", "*y")),
+    "PairwiseDistance p=1 keepdim": (
+        "PairwiseDistance", {"p": 1.0, "eps": 1e-3, "keepdim": True}, ("*x", "*y"),
+    ),
+}  # fmt: skip
+
+
+def _module(lib, class_name, kwargs, arrays, reduction=None):
+    kwargs = {
+        key: lib.tensor(arrays[value]) if isinstance(value, str) else value
+        for key, value in kwargs.items()
+    }
+    if reduction is not None:
+        kwargs["reduction"] = reduction
+    return getattr(lib.nn, class_name)(**kwargs)
+
+
+def _run(lib, spec, reduction=None):
+    """The module, its output, and the gradients of the inputs that require grad (upstream: a
+    fixed non-uniform tensor)."""
+    class_name, kwargs, names = spec
+    arrays = _arrays()
+    module = _module(lib, class_name, kwargs, arrays, reduction)
+    inputs = [lib.tensor(arrays[name.lstrip("*")], requires_grad=name[0] == "*") for name in names]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (warnings are tested below)
+        out = module(*inputs)
+    upstream = np.random.default_rng(7).uniform(0.5, 1.5, tuple(out.shape))
+    leaves = [x for x in inputs if x.requires_grad]
+    grads = lib.autograd.grad(out, leaves, grad_outputs=lib.tensor(upstream))
+    return module, out, grads
+
+
+def _assert_same(ours, theirs):
+    assert str(ours.dtype) == str(theirs.dtype)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", MODULES)
+def test_loss_module_against_torch(name, reduction):
+    our_module, ours, our_grads = _run(gradienti, MODULES[name], reduction)
+    their_module, theirs, their_grads = _run(torch, MODULES[name], reduction)
+    assert repr(our_module) == repr(their_module)
+    assert list(our_module.state_dict()) == list(their_module.state_dict())
+    assert our_module.reduction == their_module.reduction
+    _assert_same(ours, theirs)
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+    assert len(our_grads) == len(their_grads)
+    for mine, other in zip(our_grads, their_grads):
+        _assert_same(mine, other)
+
+
+@pytest.mark.parametrize("name", DISTANCES)
+def test_distance_module_against_torch(name):
+    our_module, ours, our_grads = _run(gradienti, DISTANCES[name])
+    their_module, theirs, their_grads = _run(torch, DISTANCES[name])
+    assert repr(our_module) == repr(their_module)
+    public = {k: v for k, v in vars(their_module).items() if not k.startswith("_")}
+    assert {k: getattr(our_module, k) for k in public} == public
+    _assert_same(ours, theirs)
+    for mine, other in zip(our_grads, their_grads):
+        _assert_same(mine, other)
+
+
+def test_module_attributes_are_pytorchs():
+    for spec in MODULES.values():
+        class_name, kwargs, _ = spec
+        arrays = _arrays()
+        ours = _module(gradienti, class_name, kwargs, arrays)
+        theirs = _module(torch, class_name, kwargs, arrays)
+        public = {
+            k: v for k, v in vars(theirs).items() if not k.startswith("_") and k != "training"
+        }
+        assert {k: getattr(ours, k) for k in public} == public, class_name
+
+
+# ---------------------------------------------------------------------- warnings and errors
+def _outcome(lib, action):
+    """What ``action(lib)`` gives: ('ok', shape), or the exception's class name and text;
+    plus the texts of the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = ("ok", tuple(action(lib).shape))
+        except Exception as error:  # noqa: BLE001 - the class is what is compared
+            result = (type(error).__name__, str(error))
+    return result, [str(w.message) for w in caught if w.category is not DeprecationWarning]
+
+
+def _t(lib, *shape, grad=False, dtype=None, seed=0):
+    values = np.random.default_rng(seed).uniform(0.1, 2, shape)
+    return lib.tensor(values, dtype=dtype or lib.float32, requires_grad=grad)
+
+
+ACTIONS = {
+    # sizes, broadcasting and its warning
+    "mse_loss target broadcast": lambda L: L.nn.functional.mse_loss(_t(L, 3, 4), _t(L, 4)),
+    "mse_loss shapes": lambda L: L.nn.functional.mse_loss(_t(L, 3, 4), _t(L, 3, 5)),
+    "l1_loss shapes": lambda L: L.nn.functional.l1_loss(_t(L, 3, 4), _t(L, 2, 4)),
+    "huber_loss shapes": lambda L: L.nn.functional.huber_loss(_t(L, 3, 4), _t(L, 3, 5)),
+    "smooth_l1_loss target broadcast": lambda L: L.nn.functional.smooth_l1_loss(
+        _t(L, 3, 4), _t(L, 3, 1)
+    ),
+    "mse_loss weight size": lambda L: L.nn.functional.mse_loss(
+        _t(L, 3, 4), _t(L, 3, 4), weight=_t(L, 4)
+    ),
+    "mse_loss weight bad reduction": lambda L: L.nn.functional.mse_loss(
+        _t(L, 3, 4), _t(L, 3, 4), reduction="avg", weight=_t(L, 3, 4)
+    ),
+    "bce_with_logits sizes": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 3, 4), _t(L, 4)
+    ),
+    "bce_with_logits weight requires grad": lambda L: (
+        L.nn.functional.binary_cross_entropy_with_logits(
+            _t(L, 3, 4), _t(L, 3, 4), weight=_t(L, 4, grad=True)
+        )
+    ),
+    "bce_with_logits pos_weight requires grad": lambda L: (
+        L.nn.functional.binary_cross_entropy_with_logits(
+            _t(L, 3, 4), _t(L, 3, 4), pos_weight=_t(L, 4, grad=True)
+        )
+    ),
+    "bce_with_logits weight widens": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 3, 4), _t(L, 3, 4), weight=_t(L, 2, 3, 4)
+    ),
+    "soft_margin_loss target requires grad": lambda L: L.nn.functional.soft_margin_loss(
+        _t(L, 3, 4), _t(L, 3, 4, grad=True)
+    ),
+    "soft_margin_loss target widens": lambda L: L.nn.functional.soft_margin_loss(
+        _t(L, 3, 4), _t(L, 2, 3, 4)
+    ),
+    # argument values
+    "reduction invalid": lambda L: L.nn.functional.mse_loss(_t(L, 3), _t(L, 3), reduction="avg"),
+    "reduction elementwise_mean": lambda L: L.nn.functional.l1_loss(
+        _t(L, 3), _t(L, 3), reduction="elementwise_mean"
+    ),
+    "legacy size_average": lambda L: L.nn.functional.mse_loss(
+        _t(L, 3), _t(L, 3), size_average=False
+    ),
+    "legacy reduce": lambda L: L.nn.functional.smooth_l1_loss(_t(L, 3), _t(L, 3), reduce=False),
+    "smooth_l1 negative beta": lambda L: L.nn.functional.smooth_l1_loss(
+        _t(L, 3), _t(L, 3), beta=-1.0
+    ),
+    "huber zero delta": lambda L: L.nn.functional.huber_loss(_t(L, 3), _t(L, 3), delta=0.0),
+    "mse_loss integers": lambda L: L.nn.functional.mse_loss(L.tensor([1, 2]), L.tensor([3, 4])),
+    "gaussian_nll negative var": lambda L: L.nn.functional.gaussian_nll_loss(
+        _t(L, 3, 4), _t(L, 3, 4), -_t(L, 3, 4)
+    ),
+    "gaussian_nll negative float var": lambda L: L.nn.functional.gaussian_nll_loss(
+        _t(L, 3, 4), _t(L, 3, 4), -1.0
+    ),
+    "gaussian_nll var size": lambda L: L.nn.functional.gaussian_nll_loss(
+        _t(L, 3, 4), _t(L, 3, 4), _t(L, 3, 2)
+    ),
+    "gaussian_nll var two dims differ": lambda L: L.nn.functional.gaussian_nll_loss(
+        _t(L, 3, 4), _t(L, 3, 4), _t(L, 1, 1)
+    ),
+    "gaussian_nll bad reduction": lambda L: L.nn.functional.gaussian_nll_loss(
+        _t(L, 3, 4), _t(L, 3, 4), _t(L, 3, 4), reduction="avg"
+    ),
+    "margin_ranking dims": lambda L: L.nn.functional.margin_ranking_loss(
+        _t(L, 3), _t(L, 3, 4), _t(L, 3)
+    ),
+    "margin_ranking sizes": lambda L: L.nn.functional.margin_ranking_loss(
+        _t(L, 3), _t(L, 2), _t(L, 3)
+    ),
+    "triplet margin": lambda L: L.nn.functional.triplet_margin_loss(
+        _t(L, 3, 4), _t(L, 3, 4), _t(L, 3, 4), margin=0.0
+    ),
+    "triplet dims": lambda L: L.nn.functional.triplet_margin_loss(
+        _t(L, 3, 4), _t(L, 3, 4), _t(L, 4)
+    ),
+    "TripletMarginLoss margin": lambda L: L.nn.TripletMarginLoss(margin=-1.0),
+    "cosine_embedding target dims": lambda L: L.nn.functional.cosine_embedding_loss(
+        _t(L, 3, 4), _t(L, 3, 4), _t(L, 3, 1)
+    ),
+    "cosine_embedding 1-d target, 1-d inputs": lambda L: L.nn.functional.cosine_embedding_loss(
+        _t(L, 4), _t(L, 4), _t(L, 3)
+    ),
+    "cosine_embedding 0-d target, 2-d inputs": lambda L: L.nn.functional.cosine_embedding_loss(
+        _t(L, 3, 4), _t(L, 3, 4), L.tensor(1.0)
+    ),
+    "multilabel_soft_margin bad reduction": lambda L: L.nn.functional.multilabel_soft_margin_loss(
+        _t(L, 3, 4), _t(L, 3, 4), reduction="avg"
+    ),
+    "poisson bad reduction": lambda L: L.nn.functional.poisson_nll_loss(
+        _t(L, 3), _t(L, 3), reduction="avg"
+    ),
+    "cosine_similarity integers": lambda L: L.nn.functional.cosine_similarity(
+        L.tensor([[1, 2]]), L.tensor([[3, 4]])
+    ),
+    "cosine_similarity integer and float": lambda L: L.nn.functional.cosine_similarity(
+        L.tensor([[1, 2]]), _t(L, 1, 2)
+    ),
+    "cosine_similarity shapes": lambda L: L.nn.functional.cosine_similarity(
+        _t(L, 3, 4), _t(L, 3, 5)
+    ),
+    "pairwise_distance shapes": lambda L: L.nn.functional.pairwise_distance(
+        _t(L, 3, 4), _t(L, 3, 5)
+    ),
+    "pairwise_distance 0-d": lambda L: L.nn.functional.pairwise_distance(
+        L.tensor(1.0), L.tensor(3.0)
+    ),
+    "normalize integers": lambda L: L.nn.functional.normalize(L.tensor([1, 2])),
+    "MSELoss legacy size_average": lambda L: L.nn.MSELoss(size_average=False)(_t(L, 3), _t(L, 3)),
+}
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_errors_and_warnings_are_pytorchs(name):
+    assert _outcome(gradienti, ACTIONS[name]) == _outcome(torch, ACTIONS[name])
+
+
+def test_a_refused_call_records_nothing():
+    x = gradienti.ones(3, 4, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        gradienti.nn.functional.triplet_margin_loss(x, x, x[0])
+    assert x.grad is None
