@@ -481,3 +481,15 @@ def test_lazy_linear_without_bias_and_an_optimizer_made_before_the_first_call():
         model[0].weight.detach().numpy(), before.numpy() - 0.5 * 4, rtol=1e-6
     )
     assert list(model.state_dict()) == ["0.weight"]
+
+
+def test_lazy_linear_loads_a_state_dict_before_its_first_call_as_torch():
+    source_array = np.arange(6, dtype=np.float32).reshape(2, 3) / 10
+    results = []
+    for lib in (gradienti, torch):
+        lazy = lib.nn.LazyLinear(2)
+        lazy.load_state_dict({"weight": lib.tensor(source_array), "bias": lib.tensor([1.0, -1.0])})
+        before = repr(lazy)
+        out = lazy(lib.ones(4, 3))
+        results.append((before, repr(lazy), out.detach().numpy().tolist()))
+    assert results[0] == results[1]

@@ -83,6 +83,20 @@ class LazyModuleMixin:
             self._infer_parameters, with_kwargs=True
         )
 
+    def _load_from_state_dict(
+        self, state_dict, prefix, strict, missing_keys, unexpected_keys, error_msgs
+    ):
+        # PyTorch's _lazy_load_hook: an uninitialized parameter takes the shape of a loaded one
+        # (the module stays lazy until its first call, which then only reads in_features)
+        for name, param in list(self._parameters.items()) + list(self._buffers.items()):
+            loaded = state_dict.get(prefix + name)
+            if is_lazy(param) and loaded is not None and not is_lazy(loaded):
+                with no_grad():
+                    param.materialize(loaded.shape)
+        super()._load_from_state_dict(
+            state_dict, prefix, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
     def has_uninitialized_params(self) -> bool:
         values = list(self._parameters.values()) + list(self._buffers.values())
         return any(is_lazy(value) for value in values)
@@ -129,3 +143,10 @@ class LazyLinear(LazyModuleMixin, Linear):
                 if self.bias is not None:
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
+        if self.in_features == 0:  # materialised by load_state_dict
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(
+                    f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                    f"in_features from self.weight: {self.weight.shape[-1]}"
+                )
+            self.in_features = input.shape[-1]
