@@ -493,3 +493,45 @@ def test_lazy_linear_loads_a_state_dict_before_its_first_call_as_torch():
         out = lazy(lib.ones(4, 3))
         results.append((before, repr(lazy), out.detach().numpy().tolist()))
     assert results[0] == results[1]
+
+
+def test_a_small_image_model_of_the_new_layers_trains_as_torch():
+    """A learner's encoder-decoder: reflection padding, PReLU, GLU, upsampling, zero padding
+    and a lazy head, built from the same seed, one SGD step: the same loss and parameters."""
+
+    def build(lib):
+        nn = lib.nn
+        return nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(2, 4, 3),
+            nn.PReLU(4),
+            nn.MaxPool2d(2),
+            nn.Upsample(scale_factor=2, mode="bilinear"),
+            nn.ZeroPad2d((0, 1, 1, 0)),
+            nn.Conv2d(4, 4, 2),
+            nn.GLU(1),
+            nn.Hardswish(),
+            nn.Flatten(),
+            nn.LazyLinear(3),
+            nn.Mish(),
+        )
+
+    rng = np.random.default_rng(7)
+    images = rng.standard_normal((2, 2, 6, 6)).astype(np.float32)
+    targets = rng.standard_normal((2, 3)).astype(np.float32)
+    outcomes = []
+    for lib in (gradienti, torch):
+        lib.manual_seed(0)
+        model = build(lib)
+        prediction = model(lib.tensor(images))  # (materialises the lazy head)
+        optimizer = lib.optim.SGD(model.parameters(), lr=0.1)
+        loss = lib.nn.functional.mse_loss(prediction, lib.tensor(targets))
+        loss.backward()
+        optimizer.step()
+        outcomes.append(
+            (repr(model), loss.item(), [p.detach().numpy().copy() for p in model.parameters()])
+        )
+    assert outcomes[0][0] == outcomes[1][0]
+    assert outcomes[0][1] == pytest.approx(outcomes[1][1], rel=1e-5)
+    for mine, theirs in zip(outcomes[0][2], outcomes[1][2]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
