@@ -188,3 +188,20 @@ SEARCH_ERRORS = {
 @pytest.mark.parametrize("name", SEARCH_ERRORS)
 def test_search_errors(name):
     same(SEARCH_ERRORS[name])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_histograms_of_values_on_the_bin_edges(seed):
+    """Values on and near the edges: PyTorch's rounding decides their bins."""
+    rng = np.random.default_rng(seed)
+    dtype = np.float32 if seed % 2 else np.float64
+    data = (rng.integers(-20, 20, 60) / rng.choice([1, 3, 7, 10])).astype(dtype)
+    bins = int(rng.integers(1, 30))
+    low = float(rng.integers(-5, 0))
+    high = low + float(rng.integers(1, 10)) / float(rng.choice([1, 3]))
+    edges = np.sort(rng.integers(-5, 5, bins + 1) / 2).astype(dtype)
+    same(lambda lib: lib.histc(lib.tensor(data), bins=bins, min=low, max=high))
+    same(lambda lib: lib.histc(lib.tensor(data), bins=bins))
+    same(lambda lib: lib.histogram(lib.tensor(data), bins=bins))
+    same(lambda lib: lib.histogram(lib.tensor(data), bins=bins, range=(low, high)))
+    same(lambda lib: lib.histogram(lib.tensor(data), bins=lib.tensor(edges)))

@@ -139,20 +139,27 @@ def _data_range(data, low, high, widen, histc: bool):
 
 
 def _linear_bins(data, low, high, bins: int, edges, search: bool):
-    """Each element's bin among ``bins`` equal bins from ``low`` to ``high`` (-1 outside):
-    PyTorch's linear interpolation ``(x - low) / (high - low) * bins`` in the data's dtype,
-    the top edge in the last bin; ``search`` moves an element that rounding put on the wrong
-    side of an edge (histogram's local search)."""
+    """Each element's bin among ``bins`` equal bins from ``low`` to ``high`` (-1 outside, and
+    for NaN): PyTorch's ``(x - low) * bins / (high - low)`` in the data's dtype; ``search``
+    (histogram's local search) then takes the bin among that one and its neighbours whose
+    ``edges`` hold the element; the top edge is in the last bin."""
     dtype = data.dtype.type
     low_value, high_value = dtype(low), dtype(high)
     inside = (data >= low_value) & (data <= high_value)
-    position = ((data - low_value) / (high_value - low_value) * dtype(bins)).astype(xp.int64)
-    position = xp.where(position == bins, bins - 1, position)
+    span = high_value - low_value
+    position = ((data - low_value) * dtype(bins) / span).astype(xp.int64)
+    position = xp.where(inside, position, 0)
     if search:
-        position = xp.clip(position, 0, bins - 1)
-        position = xp.where(data < edges[position], position - 1, position)
-        above = (position + 1 < bins) & (data >= edges[xp.minimum(position + 1, bins)])
-        position = xp.where(above, position + 1, position)
+        # std::upper_bound over edges[position - 1 : position + 2], minus one.
+        first = xp.maximum(position - 1, 0)
+        last = xp.minimum(position + 2, bins + 1)
+        above = first.copy()
+        for offset in range(3):
+            at = first + offset
+            counted = (at < last) & (edges[xp.minimum(at, bins)] <= data)
+            above = xp.where(counted, at + 1, above)
+        position = above - 1
+    position = xp.where(position == bins, bins - 1, position)
     return xp.where(inside, position, -1)
 
 
