@@ -165,6 +165,28 @@ def test_searchsorted(right):
     )
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_searchsorted_with_repeats_nan_and_empty_boundaries(seed):
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(0, 12)) if seed else 0
+    boundaries = np.sort(rng.integers(0, 6, (2, size)), axis=-1).astype(np.float32)
+    if seed % 3 == 1 and size:
+        boundaries[:, -1] = NAN  # PyTorch's bisection treats it as below every value
+    values = rng.integers(-1, 7, (2, 5)).astype(np.float32)
+    values[0, 0] = NAN
+    for right in (False, True):
+        same(
+            lambda lib, r=right: lib.searchsorted(
+                lib.tensor(boundaries), lib.tensor(values), right=r
+            )
+        )
+        same(
+            lambda lib, r=right: lib.searchsorted(
+                lib.tensor(boundaries[0]), lib.tensor(values), right=r
+            )
+        )
+
+
 @pytest.mark.parametrize("right", [False, True])
 def test_bucketize(right):
     same(lambda lib: lib.bucketize(lib.tensor(VALUES), lib.tensor(SEQUENCE), right=right))

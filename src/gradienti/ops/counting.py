@@ -268,6 +268,8 @@ def _binary_search(rows, values, right: bool):
     size = rows.shape[1]
     start = xp.zeros(values.shape, dtype=xp.int64)
     end = xp.full(values.shape, size, dtype=xp.int64)
+    if size == 0:
+        return start
     for _ in range(size.bit_length() + 1):
         active = start < end
         middle = start + ((end - start) >> 1)
@@ -299,8 +301,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         rows = boundaries.reshape(1, -1)
         wanted = values.reshape(1, -1)
     else:
-        rows = boundaries.reshape(-1, boundaries.shape[-1])
-        wanted = values.reshape(rows.shape[0], -1)
+        count = int(xp.prod(boundaries.shape[:-1]))
+        rows = boundaries.reshape(count, boundaries.shape[-1])
+        wanted = values.reshape(count, values.shape[-1])
     positions = _binary_search(rows.astype(common), wanted.astype(common), side == "right")
     positions = positions.reshape(values.shape)
     return _constant(xp.asarray(positions).astype(xp.int32 if out_int32 else xp.int64))
