@@ -8,40 +8,50 @@ from . import (
     batchnorm,
     container,
     conv,
+    distance,
     dropout,
     flatten,
+    lazy,
     linear,
     loss,
     module,
     normalization,
+    padding,
     pooling,
     sparse,
+    upsampling,
 )
 from .activation import *  # noqa: F403 - each file's __all__
 from .batchnorm import *  # noqa: F403
 from .container import *  # noqa: F403
 from .conv import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .module import Module
 from .normalization import *  # noqa: F403
+from .padding import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .sparse import *  # noqa: F403
+from .upsampling import *  # noqa: F403
 
 SUBMODULES = (
     activation,
     batchnorm,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     linear,
     loss,
     normalization,
+    padding,
     pooling,
     sparse,
+    upsampling,
 )
 __all__ = [
     "Module",
