@@ -2,6 +2,23 @@
 
 # ruff: noqa: F401 - the imports are the re-exports (__all__ lists them)
 
+from ..activation_more import (
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Mish,
+    PReLU,
+    ReLU6,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from ..layers import (
     ELU,
     GELU,

@@ -2,6 +2,7 @@
 
 # ruff: noqa: F401 - the imports are the re-exports (__all__ lists them)
 
+from ..bilinear import Unflatten
 from ..layers import (
     Flatten,
 )

@@ -2,10 +2,12 @@
 
 # ruff: noqa: F401 - the imports are the re-exports (__all__ lists them)
 
+from ..bilinear import Bilinear
 from ..layers import (
     Identity,
     Linear,
 )
+from ..lazy import LazyLinear
 
 # Every name imported above (a new layer is one more name in the import).
 __all__ = sorted(name for name in dir() if not name.startswith("_"))
