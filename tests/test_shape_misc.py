@@ -135,6 +135,60 @@ def test_cdist_under_vmap_matches_a_loop_and_torch_without_fallback(case):
         _compare(f"vmap ({name}) vs torch", case, ours, theirs)
 
 
+# p = 2 with more than 25 rows (or when asked): PyTorch's matrix-product path and its nodes.
+EUCLIDEAN_SHAPES = (
+    ((30, 3), (5, 3), None),
+    ((2, 30, 3), (1, 5, 3), None),
+    ((1, 30, 3), (5, 3), None),
+    ((3, 2, 4, 3), (2, 26, 3), None),
+    ((4, 3), (5, 3), "use_mm_for_euclid_dist"),
+    ((2, 4, 3), (2, 5, 3), "use_mm_for_euclid_dist"),
+)
+
+
+def _graph(node, name_of):
+    if node is None:
+        return None
+    return (name_of(node), [_graph(child, name_of) for child, _ in node.next_functions])
+
+
+def _euclidean_outcome(lib, shape1, shape2, mode):
+    rng = np.random.default_rng(4)
+    x1 = lib.tensor(rng.standard_normal(shape1), requires_grad=True)
+    x2 = lib.tensor(rng.standard_normal(shape2), requires_grad=True)
+    out = lib.cdist(x1, x2, **({} if mode is None else {"compute_mode": mode}))
+    upstream = lib.tensor(rng.uniform(0.5, 1.5, tuple(out.shape)))
+    first = lib.autograd.grad(out, (x1, x2), upstream, create_graph=True)
+    second = lib.autograd.grad((first[0] * first[0]).sum() + (first[1] ** 3).sum(), (x1, x2))
+    name_of = (lambda n: type(n).__name__) if lib is gradienti else (lambda n: n.name())
+    graph = _graph(out.grad_fn, lambda n: name_of(n).split("::")[-1])
+    return graph, [t.detach().numpy() for t in (out, *first, *second)]
+
+
+@pytest.mark.parametrize("shape1, shape2, mode", EUCLIDEAN_SHAPES, ids=str)
+def test_cdist_matrix_product_path_records_pytorchs_nodes_and_values(shape1, shape2, mode):
+    our_graph, ours = _euclidean_outcome(gradienti, shape1, shape2, mode)
+    their_graph, theirs = _euclidean_outcome(torch, shape1, shape2, mode)
+    assert our_graph == their_graph
+    assert "EuclideanDistBackward0" in str(our_graph)
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, rtol=1e-9, atol=1e-10)
+
+
+def test_cdist_matrix_product_path_against_finite_differences_twice():
+    arrays = [RNG.standard_normal((2, 27, 3)), RNG.standard_normal((4, 3))]
+    gradcheck(gradienti.cdist, arrays)
+    gradgradcheck(gradienti.cdist, arrays)
+    check_tangent_against_finite_differences(EUCLIDEAN_CASE)
+
+
+EUCLIDEAN_CASE = Case("cdist 27 rows", lambda lib, x, y: lib.cdist(x, y), ((27, 3), (4, 3)), ANY)
+
+
+def test_cdist_matrix_product_path_under_vmap_matches_a_loop_and_torch():
+    test_cdist_under_vmap_matches_a_loop_and_torch_without_fallback(EUCLIDEAN_CASE)
+
+
 CDIST_ERRORS = {
     "1-d x1": lambda lib: lib.cdist(lib.ones(3), lib.ones(2, 3)),
     "1-d x2": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(3)),
@@ -191,8 +245,10 @@ def test_cross_without_dim_warns_once_as_pytorch_and_takes_the_first_dim_of_size
     ours = _our_warnings(lambda: (gradienti.cross(a, b), gradienti.cross(a[:, 0], b[:, 0])))
     assert ours == _torch_warnings(code)
     assert len(ours) == 1
-    same(lambda lib: lib.cross(_a(lib, A[:3, :2, 0]), _a(lib, A[:3, 2:4, 1])))
-    same(lambda lib: lib.cross(_a(lib, A[:3, :3, 0]), _a(lib, A[:3, :3, 1])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (this process's PyTorch may not have warned yet)
+        same(lambda lib: lib.cross(_a(lib, A[:3, :2, 0]), _a(lib, A[:3, 2:4, 1])))
+        same(lambda lib: lib.cross(_a(lib, A[:3, :3, 0]), _a(lib, A[:3, :3, 1])))
 
 
 CROSS_OUTCOMES = {

@@ -25,7 +25,8 @@ from .declare import declare
 from .elementwise import where
 from .explain_rule import Rule
 from .jvp_rules import zeros_like_primal
-from .products import product_rule
+from .products import _mT, product_rule
+from .shape import expand_tensor
 
 
 # ---------------------------------------------------------------------- cross product
@@ -196,11 +197,76 @@ class CdistBackward0(Op):
         return (weights * _pair_differences(t1, t2)).sum(-1)
 
 
+class EuclideanDistBackward0(Op):
+    """PyTorch's p = 2 distances through one matrix product, as ``cdist`` takes them for more
+    than 25 rows: ‖a - b‖² = [-2a, ‖a‖², 1] · [b, 1, ‖b‖²], clamped at 0, square-rooted.
+    Its VJP is PyTorch's ``_euclidean_dist_backward``: with r = g / dist (0 where dist = 0),
+    ∂x1 = x1 · Σ_j r_ij - r @ x2 and ∂x2 = x2 · Σ_i r_ij - rᵀ @ x1."""
+
+    __slots__ = ()
+    save = SAVE_BOTH
+
+    @staticmethod
+    def forward(ctx, x1, x2):
+        x1_norm = (x1 * x1).sum(-1)[..., None]
+        x2_norm = (x2 * x2).sum(-1)[..., None]
+        x1_ = xp.concatenate([x1 * -2, x1_norm, xp.ones_like(x1_norm)], axis=-1)
+        x2_ = xp.concatenate([x2, xp.ones_like(x2_norm), x2_norm], axis=-1)
+        return xp.sqrt(xp.maximum(x1_ @ xp.swapaxes(x2_, -1, -2), 0))
+
+    @staticmethod
+    def backward(ctx, g):
+        x1, x2, dist = ctx.saved_tensors
+        x1_edge, x2_edge = ctx._next
+        zero = dist == 0
+        ratio = where(zero, 0.0, g / where(zero, 1.0, dist))
+        grad_x1 = x1 * ratio.sum(-1)[..., None] - ratio @ x2 if x1_edge is not None else None
+        grad_x2 = x2 * ratio.sum(-2)[..., None] - _mT(ratio) @ x1 if x2_edge is not None else None
+        return grad_x1, grad_x2
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return CdistBackward0.jvp(_P2, primals, out, tangents)
+
+
+class _TwoNorm:
+    """The static parameters of a p = 2 ``CdistBackward0`` (for the JVP they share)."""
+
+    p = 2.0
+
+
+_P2 = _TwoNorm()
+
+
+def _uses_matrix_product(p: float, compute_mode: str, rows1: int, rows2: int) -> bool:
+    """PyTorch's choice: p = 2 through a matrix product when asked, or by default for more
+    than 25 rows on either side."""
+    if p != 2 or compute_mode == "donot_use_mm_for_euclid_dist":
+        return False
+    return compute_mode == "use_mm_for_euclid_dist" or rows1 > 25 or rows2 > 25
+
+
+def _euclidean_cdist(x1, x2):
+    """cdist's p = 2 matrix-product path, recording PyTorch's nodes: the batch dims expanded
+    and folded into one (unless there is one batch), EuclideanDistBackward0, a view back."""
+    batch = xp.broadcast_shapes(x1._data.shape[:-2], x2._data.shape[:-2])
+    count = math.prod(batch)
+    rows1, rows2 = x1._data.shape[-2], x2._data.shape[-2]
+    if count != 1:
+        x1, x2 = (
+            expand_tensor(x, batch + x._data.shape[-2:])
+            .contiguous()
+            .view(count, *x._data.shape[-2:])
+            for x in (x1, x2)
+        )
+    return binary(EuclideanDistBackward0(), x1, x2).view(*batch, rows1, rows2)
+
+
 def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"):
     """``torch.cdist``: ``x1`` (B..., P, M) and ``x2`` (B..., R, M) give (B..., P, R).
 
-    ``compute_mode`` is checked and otherwise ignored: the distances are always computed
-    directly (PyTorch computes p = 2 through a matrix product for more than 25 rows)."""
+    For p = 2 with more than 25 rows on a side (or ``compute_mode="use_mm_for_euclid_dist"``)
+    the distances come from a matrix product, as PyTorch computes them."""
     for name, x in (("X1", x1), ("X2", x2)):
         if x._data.ndim < 2:
             raise RuntimeError(
@@ -231,6 +297,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
     except ValueError:
         raise_if_not_broadcastable(xp.broadcast_to(0, batch1), xp.broadcast_to(0, batch2))
         raise
+    rows1, rows2 = x1._data.shape[-2], x2._data.shape[-2]
+    if x1._data.size and x2._data.size and _uses_matrix_product(p, compute_mode, rows1, rows2):
+        return _euclidean_cdist(x1, x2)
     node = CdistBackward0()
     node.p = float(p)
     return binary(node, x1, x2)
@@ -261,5 +330,20 @@ DECLARATIONS = (
             )
         },
     ),
-    declare("cdist", cdist, method=None, explain={CdistBackward0: _cdist_rule}),
+    declare(
+        "cdist",
+        cdist,
+        method=None,
+        explain={
+            CdistBackward0: _cdist_rule,
+            EuclideanDistBackward0: Rule(
+                "pairwise Euclidean distances (through a matrix product)",
+                "_euclidean_dist({a:0}, {b:0})",
+                passes=(
+                    "per row, the gradient times (a_i - b_j)/‖a_i - b_j‖, summed over the rows j",
+                    "per row, minus the gradient times (a_i - b_j)/‖a_i - b_j‖, summed over i",
+                ),
+            ),
+        },
+    ),
 )
