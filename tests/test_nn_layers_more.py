@@ -445,6 +445,7 @@ def test_lazy_linear_before_and_after_its_first_call_matches_torch():
     assert repr(list(ours.parameters())) == repr(list(theirs.parameters()))
     assert repr(ours.state_dict()) == repr(theirs.state_dict())
     assert isinstance(ours.weight, gradienti.nn.UninitializedParameter)
+    assert gradienti.nn.parameter.UninitializedParameter is gradienti.nn.UninitializedParameter
     assert isinstance(ours, gradienti.nn.Linear)
     with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
         ours.weight.shape  # noqa: B018

@@ -7,69 +7,10 @@ same Parameter objects, so an optimizer made before holds them), initialises the
 
 from __future__ import annotations
 
-from ..backend import xp
-from ..creation import empty
 from ..graph.grad_mode import no_grad
 from .layers import Linear
 from .module import Module
-from .parameter import Parameter
-
-_NO_SHAPE = (
-    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
-    "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
-    "one. Call `forward` to initialize the parameters before accessing their attributes."
-)
-
-
-class UninitializedParameter(Parameter):
-    """A parameter without a shape yet (its placeholder array only holds the dtype)."""
-
-    __slots__ = ()
-    cls_to_become = Parameter
-
-    def __new__(cls, requires_grad: bool = True, device=None, dtype=None):
-        return super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
-
-    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
-        pass
-
-    @property
-    def shape(self):
-        raise RuntimeError(_NO_SHAPE)
-
-    def size(self, dim=None):
-        raise RuntimeError(_NO_SHAPE)
-
-    def numel(self):
-        raise RuntimeError(_NO_SHAPE)
-
-    def dim(self):
-        raise RuntimeError(_NO_SHAPE)
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        """Give the parameter ``shape`` (uninitialised values) and make it a Parameter."""
-        dtype = self._data.dtype if dtype is None else empty(0, dtype=dtype)._data.dtype
-        self._data = xp.empty(tuple(shape), dtype=dtype)
-        self.__class__ = self.cls_to_become
-
-    def detach(self):
-        return self  # (a state_dict holds the parameter itself, as PyTorch's lazy modules')
-
-    def __repr__(self, *, tensor_contents=None) -> str:
-        return "<UninitializedParameter>"
-
-    __str__ = __repr__
-
-    def __deepcopy__(self, memo):
-        found = memo.get(id(self))
-        if found is None:
-            found = memo[id(self)] = type(self)(self.requires_grad, dtype=None)
-            found._data = self._data.copy()
-        return found
-
-
-def is_lazy(value) -> bool:
-    return isinstance(value, UninitializedParameter)
+from .parameter import UninitializedParameter, is_lazy
 
 
 class LazyModuleMixin:
