@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 from test_sorting import NAN, same
 
-import gradienti
-
 torch = pytest.importorskip("torch")
 
 INF = float("inf")
@@ -41,10 +39,36 @@ def test_unique_consecutive(return_inverse, return_counts):
     same(lambda lib: lib.unique_consecutive(lib.tensor([], dtype=lib.int64), **flags))
 
 
-def test_unique_output_needs_no_gradient():
-    out = gradienti.unique(gradienti.tensor([2.0, 1.0, 2.0], requires_grad=True))
-    assert out.tolist() == [1.0, 2.0]
-    assert not out.requires_grad  # (PyTorch's Unique2Backward0 only raises)
+UNIQUE_FORMS = {
+    "unique": lambda lib, x: lib.unique(x, return_counts=True)[0],
+    "unique dim": lambda lib, x: lib.unique(x, dim=0),
+    "unique_consecutive": lambda lib, x: lib.unique_consecutive(x),
+    "unique_consecutive dim": lambda lib, x: x.unique_consecutive(dim=1),
+}
+
+
+@pytest.mark.parametrize("name", UNIQUE_FORMS)
+def test_unique_values_are_recorded_without_a_derivative(name):
+    def printed(lib):
+        x = lib.tensor([[2.0, 1.0], [2.0, 1.0]], requires_grad=True)
+        return repr(UNIQUE_FORMS[name](lib, x))
+
+    def backward(lib):
+        x = lib.tensor([[2.0, 1.0], [2.0, 1.0]], requires_grad=True)
+        UNIQUE_FORMS[name](lib, x).sum().backward()
+
+    same(printed)
+    same(backward)
+
+
+def test_unique_has_no_forward_derivative():
+    def run(lib):
+        forward_ad = lib.autograd.forward_ad
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 1.0]))
+            return lib.unique(dual)
+
+    same(run)
 
 
 def test_unique_bad_dim():

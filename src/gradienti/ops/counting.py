@@ -3,9 +3,9 @@
 Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 
 None of them is differentiable (their results are counts, positions or values picked by
-equality), so each returns constant tensors. (PyTorch records a ``Unique2Backward0`` on
-``unique``'s output, whose backward only raises "not implemented"; here the output simply
-needs no gradient.)
+equality). As in PyTorch, the values of ``unique`` and ``unique_consecutive`` are recorded
+all the same, under nodes whose backward (and forward-mode derivative) raise PyTorch's "not
+implemented" errors; the other results are constant tensors.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..backend import SCALAR_TYPE_NAMES, xp
+from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
+from .apply import unary
 from .declare import declare
+from .explain_rule import Rule
 from .extrema import return_types
 
 _INTEGRAL = "iu"
@@ -25,11 +28,50 @@ def _constant(array) -> Tensor:
     return wrap(xp.asarray(array), None)
 
 
-def _results(output, inverse, counts, return_inverse: bool, return_counts: bool):
-    """PyTorch's return shape: the output alone, or a tuple with what was asked for."""
+class Unique2Backward0(Op):
+    """The values of ``unique``: recorded, but without a derivative (PyTorch's node)."""
+
+    __slots__ = ("result",)
+    save = SAVE_NOTHING
+    aten_name = "_unique2"
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.result  # computed by the public function with the other results
+
+    @staticmethod
+    def backward(ctx, g):
+        raise NotImplementedError(f"the derivative for '{ctx.aten_name}' is not implemented.")
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        raise NotImplementedError(
+            f"Trying to use forward AD with {ctx.aten_name} that does not support it because it "
+            "has not been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
+            "we can prioritize its implementation or submit a PR adding the implementation to "
+            "derivatives.yaml"
+        )
+
+
+class UniqueDimBackward0(Unique2Backward0):
+    __slots__ = ()
+    aten_name = "unique_dim"
+
+
+class UniqueConsecutiveBackward0(Unique2Backward0):
+    __slots__ = ()
+    aten_name = "unique_consecutive"
+
+
+def _results(input, node, output, inverse, counts, return_inverse, return_counts):
+    """PyTorch's return shape: the values alone, or a tuple with what was asked for. The
+    values are recorded under ``node`` (no derivative), the rest are constants."""
+    node.result = xp.asarray(output)
+    values = unary(node, input)
     if not (return_inverse or return_counts):
-        return _constant(output)
-    results = [_constant(output)]
+        return values
+    results = [values]
     if return_inverse:
         results.append(_constant(inverse.astype(xp.int64)))
     if return_counts:
@@ -55,7 +97,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
             data, return_inverse=True, return_counts=True, axis=axis, equal_nan=False
         )
         inverse = inverse.reshape(-1)
-    return _results(output, inverse, counts, return_inverse, return_counts)
+    node = Unique2Backward0() if dim is None else UniqueDimBackward0()
+    return _results(input, node, output, inverse, counts, return_inverse, return_counts)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
@@ -81,7 +124,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         inverse = inverse.reshape(data.shape)
     else:
         output = xp.take(data, positions, axis=axis)
-    return _results(output, inverse, counts, return_inverse, return_counts)
+    node = UniqueConsecutiveBackward0()
+    return _results(input, node, output, inverse, counts, return_inverse, return_counts)
 
 
 # ---------------------------------------------------------------------- bincount
@@ -319,9 +363,23 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
+_NO_DERIVATIVE = Rule(
+    "the distinct values (PyTorch defines no derivative)",
+    "unique({x:0})",
+    passes=("nothing: backward raises PyTorch's 'not implemented' error",),
+)
+
 DECLARATIONS = (
-    declare("unique", unique),
-    declare("unique_consecutive", unique_consecutive),
+    declare(
+        "unique",
+        unique,
+        explain={Unique2Backward0: _NO_DERIVATIVE, UniqueDimBackward0: _NO_DERIVATIVE},
+    ),
+    declare(
+        "unique_consecutive",
+        unique_consecutive,
+        explain={UniqueConsecutiveBackward0: _NO_DERIVATIVE},
+    ),
     declare("bincount", bincount),
     declare("histc", histc),
     declare("histogram", histogram),
