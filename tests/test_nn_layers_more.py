@@ -536,3 +536,22 @@ def test_a_small_image_model_of_the_new_layers_trains_as_torch():
     assert outcomes[0][1] == pytest.approx(outcomes[1][1], rel=1e-5)
     for mine, theirs in zip(outcomes[0][2], outcomes[1][2]):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_hardsigmoid_forward_mode_and_second_order_match_torch_and_differences():
+    """hardsigmoid is outside the op table (PyTorch has no double backward for it): its tangent
+    against torch.func.jvp, and gradcheck/gradgradcheck of ours in float64."""
+    array = np.array([-4.0, -2.5, -1.0, 0.5, 2.0, 2.9, 4.0])
+    tangent = np.linspace(0.5, 1.5, 7)
+    _, ours = gradienti.func.jvp(
+        gradienti.nn.functional.hardsigmoid,
+        (gradienti.tensor(array),),
+        (gradienti.tensor(tangent),),
+    )
+    _, theirs = torch.func.jvp(
+        torch.nn.functional.hardsigmoid, (torch.tensor(array),), (torch.tensor(tangent),)
+    )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    x = gradienti.tensor(array, requires_grad=True)
+    assert gradienti.autograd.gradcheck(gradienti.nn.functional.hardsigmoid, (x,))
+    assert gradienti.autograd.gradgradcheck(gradienti.nn.functional.hardsigmoid, (x,))

@@ -70,6 +70,10 @@ class HardswishBackward0(Op):
         return where(x < -3, 0.0, middle)
 
 
+# PyTorch's hardsigmoid_backward multiplies by 1/6 as a float32 constant, in double too
+_ONE_SIXTH_FLOAT32 = float(xp.float32(1.0) / xp.float32(6.0))
+
+
 class HardsigmoidBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
@@ -82,7 +86,7 @@ class HardsigmoidBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return where((x > -3) & (x < 3), g * (1 / 6), 0.0)  # (PyTorch multiplies by 1/6)
+        return where((x > -3) & (x < 3), g * _ONE_SIXTH_FLOAT32, 0.0)
 
 
 class CeluBackward0(Op):
