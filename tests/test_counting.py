@@ -125,6 +125,7 @@ def test_histogram(dtype):
     data = DATA.astype(dtype)
     weight = np.linspace(0.0, 2.0, data.size).astype(dtype)
     same(lambda lib: lib.histogram(lib.tensor(data), 9))
+    same(lambda lib: lib.histogram(lib.tensor(data), density=True))  # 100 bins by default
     same(lambda lib: lib.histogram(lib.tensor(data), bins=13, range=(-1.0, 2.0)))
     same(lambda lib: lib.tensor(data).histogram(5, weight=lib.tensor(weight), density=True))
     edges = np.array([-3.0, -0.5, 0.0, 0.1, 2.0], dtype=dtype)

@@ -1,5 +1,7 @@
 """gradienti.utils.data against torch.utils.data: batches, collation, shuffle order, RNG."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -118,8 +120,6 @@ def test_custom_collate_fn_and_samplers():
         gdata.DataLoader(g, shuffle=True, sampler=gdata.SequentialSampler(g))
     with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
         gdata.DataLoader(g, batch_size=2, batch_sampler=[[0]])
-    with pytest.raises(NotImplementedError, match="num_workers=0"):
-        gdata.DataLoader(g, num_workers=2)
 
 
 def _index_batches(loader):
@@ -245,3 +245,64 @@ def test_import_paths():
 
     assert module.DataLoader is gdata.DataLoader
     from gradienti.utils.data import DataLoader, TensorDataset  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(num_workers=0, prefetch_factor=2),
+        dict(num_workers=0, persistent_workers=True),
+        dict(num_workers=2, prefetch_factor=-1),
+        dict(num_workers=-1),
+        dict(no_such_option=1),
+    ],
+)
+def test_loader_option_errors_as_torch(options):
+    expected = _outcome(lambda: tdata.DataLoader(tdata.TensorDataset(torch.arange(4.0)), **options))
+    got = _outcome(lambda: gdata.DataLoader(gdata.TensorDataset(gradienti.arange(4.0)), **options))
+    assert got == expected and expected[0] != "ok"
+
+
+def _outcome(call):
+    try:
+        call()
+    except Exception as error:  # the class and the text are compared with torch's
+        return type(error).__name__, str(error).replace("torch", "gradienti")
+    return "ok", None
+
+
+def test_workers_give_torchs_batches_in_this_process(monkeypatch):
+    """num_workers > 0: the batches PyTorch's workers give (its sampler runs in the main
+    process too), loaded here, with a one-time warning that there are no worker processes."""
+    from gradienti.utils.data import dataloader as loader_module
+
+    monkeypatch.setattr(loader_module, "_NO_WORKERS_SAID", [])
+    torch.manual_seed(7)
+    expected = [
+        b[0].tolist()
+        for b in tdata.DataLoader(_torch_set(), batch_size=3, shuffle=True, num_workers=2)
+    ]
+    gradienti.manual_seed(7)
+    with pytest.warns(UserWarning, match="no worker processes: num_workers=2"):
+        loader = gdata.DataLoader(_gradienti_set(), batch_size=3, shuffle=True, num_workers=2)
+    assert [b[0].tolist() for b in loader] == expected
+    assert (loader.num_workers, loader.prefetch_factor, loader.persistent_workers) == (2, 2, False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per process
+        gdata.DataLoader(_gradienti_set(), num_workers=1)
+
+
+def test_pin_memory_warns_as_torch_without_an_accelerator():
+    with pytest.warns(UserWarning) as expected:
+        list(tdata.DataLoader(_torch_set(), pin_memory=True))
+    with pytest.warns(UserWarning) as got:
+        list(gdata.DataLoader(_gradienti_set(), pin_memory=True))
+    assert [str(w.message) for w in got] == [str(w.message) for w in expected]
+
+
+def _torch_set():
+    return tdata.TensorDataset(torch.arange(10.0))
+
+
+def _gradienti_set():
+    return gdata.TensorDataset(gradienti.arange(10.0))

@@ -254,7 +254,7 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     return _constant(_count(positions, bins, None, data.dtype))
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
     """``torch.histogram``: (hist, bin_edges) for ``bins`` equal bins over ``range`` (the
     data's extremes by default), or for the given increasing edges; the last bin includes
     its right edge; ``density`` divides by the total and the bin widths."""

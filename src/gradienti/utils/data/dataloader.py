@@ -1,6 +1,10 @@
-"""``DataLoader``, as ``torch.utils.data.dataloader`` (single process only)."""
+"""``DataLoader``, as ``torch.utils.data.dataloader``. It loads in the main process: with
+``num_workers > 0`` it gives the batches PyTorch's worker processes give (the sampler runs in
+the main process there too), and says once that it has no workers."""
 
 from __future__ import annotations
+
+import warnings
 
 from .collate import default_collate, default_convert
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _draw_seed
@@ -9,8 +13,8 @@ __all__ = ["DataLoader", "default_collate", "default_convert"]
 
 
 class DataLoader:
-    """Batches of samples from a map-style ``dataset``, in this process (``num_workers=0``
-    only: other values raise ``NotImplementedError``)."""
+    """Batches of samples from a map-style ``dataset``, loaded in this process whatever
+    ``num_workers`` says (a one-time ``UserWarning`` tells so)."""
 
     def __init__(
         self,
@@ -25,18 +29,31 @@ class DataLoader:
         drop_last: bool = False,
         timeout: float = 0,
         worker_init_fn=None,
+        multiprocessing_context=None,
         generator=None,
-        **kwargs,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ) -> None:
         if num_workers < 0:
             raise ValueError(
                 "num_workers option should be non-negative; "
                 "use num_workers=0 to disable multiprocessing."
             )
-        if num_workers > 0:
-            raise NotImplementedError(
-                "gradienti's DataLoader loads in the main process only: use num_workers=0"
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing."
+                "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor "
+                "to None."
             )
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if num_workers > 0:
+            _say_once_no_workers(num_workers)
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
         if sampler is not None and shuffle:
@@ -68,6 +85,11 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
+        self.persistent_workers = persistent_workers
+        self.multiprocessing_context = multiprocessing_context
+        self.in_order = in_order
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.generator = generator
@@ -87,7 +109,31 @@ class DataLoader:
         return len(self._index_sampler)
 
     def __iter__(self):
+        if self.pin_memory:
+            warnings.warn(PIN_MEMORY_WARNING, UserWarning, stacklevel=2)
         return _SingleProcessDataLoaderIter(self)
+
+
+PIN_MEMORY_WARNING = (
+    "'pin_memory' argument is set as true but no accelerator is found, "
+    "then device pinned memory won't be used."
+)
+_NO_WORKERS_SAID = []
+
+
+def _say_once_no_workers(num_workers: int) -> None:
+    """PyTorch would start ``num_workers`` processes; gradienti loads the same batches in
+    this one. Random draws inside a dataset's ``__getitem__`` then come from the main
+    process's generator, not from per-worker seeds: said once per process."""
+    if not _NO_WORKERS_SAID:
+        _NO_WORKERS_SAID.append(True)
+        warnings.warn(
+            f"gradienti's DataLoader has no worker processes: num_workers={num_workers} loads "
+            "the same batches in the main process (random draws inside the dataset come from "
+            "the main generator, not from per-worker seeds)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 class _SingleProcessDataLoaderIter:
