@@ -1,8 +1,10 @@
 """Forward-mode rules of the elementwise ops, the softmax family and the losses, beyond the op
 table (test_forward_ad_ops.py runs every op case):
 
-- the losses that gradienti composes where PyTorch has a fused node (their graphs differ, so
-  they are not op cases): tangent against finite differences and PyTorch, forward over reverse;
+- the losses that gradienti composes where PyTorch has a fused node (cross_entropy with
+  probabilities or label smoothing: their graphs differ, so they are not op cases; the fused
+  losses, mse_loss and the like, are): tangent against finite differences and PyTorch, forward
+  over reverse;
 - reverse over forward: the tangent is an ordinary recorded Tensor, differentiable in the
   primals and in the tangents, as PyTorch's (every op case whose graph is made of these ops);
 - points the random cases miss: cumprod through a zero, a conversion to an integral dtype,
@@ -48,41 +50,6 @@ def _constant(lib, like, shape, seed=1, low=0.1, high=0.9):
 
 
 COMPOSED_LOSSES = [
-    Case("mse_loss(x,t)", lambda lib, x: F(lib).mse_loss(x, _constant(lib, x, ROWS)), (ROWS,)),
-    Case(
-        "mse_loss(x,y,sum)", lambda lib, x, y: F(lib).mse_loss(x, y, reduction="sum"), (ROWS, ROWS)
-    ),
-    Case(
-        "mse_loss(x,y,none)",
-        lambda lib, x, y: F(lib).mse_loss(x, y, reduction="none"),
-        (ROWS, ROWS),
-    ),
-    Case(
-        "huber_loss(x,y,delta=0.5)",
-        lambda lib, x, y: F(lib).huber_loss(x, y, delta=0.5),
-        (ROWS, ROWS),
-    ),
-    Case(
-        "smooth_l1_loss(x,y,beta=0.5,sum)",
-        lambda lib, x, y: F(lib).smooth_l1_loss(x, y, reduction="sum", beta=0.5),
-        (ROWS, ROWS),
-    ),
-    Case(
-        "bce_with_logits(x,t)",
-        lambda lib, x: F(lib).binary_cross_entropy_with_logits(x, _constant(lib, x, ROWS)),
-        (ROWS,),
-    ),
-    Case(
-        "bce_with_logits(x,sigmoid(y),weight,pos_weight,none)",
-        lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(
-            x,
-            y.sigmoid(),
-            weight=_constant(lib, x, (5,), seed=2),
-            pos_weight=_constant(lib, x, (5,), seed=3, low=0.5, high=2.0),
-            reduction="none",
-        ),
-        (ROWS, ROWS),
-    ),
     Case(
         "cross_entropy(x,softmax(y)) probabilities",
         lambda lib, x, y: F(lib).cross_entropy(x, y.softmax(1)),
@@ -157,14 +124,6 @@ def test_composed_loss_tangent_against_finite_differences_and_torch(case):
         _check("tangent vs torch", case, ours, theirs, TORCH_TOL)
 
 
-# Where PyTorch's own forward over reverse fails: its mse_loss double backward writes into the
-# zero tangent of a constant target; huber_loss_backward has no forward rule.
-TORCH_FAILS_FORWARD_OVER_REVERSE = {
-    "mse_loss(x,t)": (RuntimeError, "ZeroTensors are immutable"),
-    "huber_loss(x,y,delta=0.5)": (NotImplementedError, "huber_loss_backward"),
-}
-
-
 @pytest.mark.parametrize("case", _params(COMPOSED_LOSSES))
 def test_composed_loss_forward_over_reverse(case):
     arrays = case.arrays()
@@ -172,11 +131,6 @@ def test_composed_loss_forward_over_reverse(case):
     ours = _hessian_vector(gradienti, our_forward_ad, case, arrays, tangents)
     expected = _differences_of_gradient(case, arrays, tangents)
     _check("forward over reverse vs differences", case, ours, expected, FD_TOL)
-    if case.name in TORCH_FAILS_FORWARD_OVER_REVERSE:
-        error, message = TORCH_FAILS_FORWARD_OVER_REVERSE[case.name]
-        with pytest.raises(error, match=message):
-            _hessian_vector(torch, torch.autograd.forward_ad, case, arrays, tangents)
-        return
     theirs = _hessian_vector(torch, torch.autograd.forward_ad, case, arrays, tangents)
     _check("forward over reverse vs torch", case, ours, theirs, TORCH_TOL)
 
@@ -194,6 +148,8 @@ RULE_MODULES = frozenset(
         "special",
         "binary_cross_entropy",
         "nll_loss",
+        "regression_losses",
+        "composite_nodes",
     )
 )
 
@@ -282,9 +238,11 @@ def _differences_of_tangent_dot(case, arrays, tangents):
 # exponentiates in place, so reverse mode through the tangent raises "modified by an inplace
 # operation". These are checked against differences only.
 def _torch_fails_reverse_over_forward(case) -> bool:
-    return any(name in case.name for name in ("softmax", "logsumexp")) or case.name.startswith(
-        ("cross_entropy", "F.cross_entropy")
-    )
+    # (softmin is a softmax; the 1-norm of pairwise_distance: torch's norm rule writes into
+    # its sign in place)
+    return any(
+        name in case.name for name in ("softmax", "softmin", "logsumexp", "p=1")
+    ) or case.name.startswith(("cross_entropy", "F.cross_entropy"))
 
 
 @pytest.mark.parametrize("case", _params(RULE_CASES))

@@ -156,3 +156,21 @@ def test_the_autograd_quickstart_prints_pytorchs_text():
     theirs = _stdout_of(AUTOGRAD_QUICKSTART, torch)
     assert "BinaryCrossEntropyWithLogitsBackward0" in theirs  # (the test reads the right text)
     assert ours == theirs
+
+
+def _saved(lib, name):
+    """The node's ``_saved_<name>`` attributes (tensors as arrays) and how many tensors
+    saved-tensor hooks pack for it."""
+    packed = []
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+        node = _loss(lib, name, "sum").grad_fn
+    values = {}
+    for attribute in sorted(a for a in dir(node) if a.startswith("_saved_")):
+        found = getattr(node, attribute)
+        values[attribute] = found.detach().numpy().tolist() if hasattr(found, "shape") else found
+    return values, len(packed)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "smooth_l1_loss"])
+def test_saved_values_are_pytorchs(name):
+    assert _saved(gradienti, name) == _saved(torch, name)

@@ -27,6 +27,7 @@ from ..tensor import Tensor, wrap
 from .apply import nary, unary
 from .declare import explain_nodes
 from .explain_rule import Rule, num
+from .saved_names import SavedNames, value
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -93,10 +94,15 @@ class _DifferenceLoss(Op):
         return reduce_tangent(ctx.slope(x - y) * moved, ctx.reduction)
 
 
+# PyTorch's reduction enum, as its nodes show ``_saved_reduction``: none 0, mean 1, sum 2.
+_REDUCTION_ENUM = value(lambda node: REDUCTIONS.index(node.reduction))
+
+
 class MseLossBackward0(_DifferenceLoss):
     """``d²`` per element."""
 
     __slots__ = ()
+    saved_names = SavedNames(self=0, target=1, reduction=_REDUCTION_ENUM)
 
     @staticmethod
     def pointwise(d):
@@ -111,6 +117,7 @@ class HuberLossBackward0(_DifferenceLoss):
     """``d²/2`` where ``|d| < delta``, else ``delta·(|d| - delta/2)``."""
 
     __slots__ = ("delta",)
+    saved_names = SavedNames(self=0, target=1, reduction=_REDUCTION_ENUM, delta=value("delta"))
 
     def pointwise(self, d):
         size = xp.abs(d)
@@ -126,6 +133,7 @@ class SmoothL1LossBackward0(_DifferenceLoss):
     ``l1_loss``, which ``nn.functional`` records instead, as PyTorch does)."""
 
     __slots__ = ("beta",)
+    saved_names = SavedNames(self=0, target=1, reduction=_REDUCTION_ENUM, beta=value("beta"))
 
     def pointwise(self, d):
         size = xp.abs(d)
