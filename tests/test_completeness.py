@@ -212,6 +212,9 @@ MODULES = (
     ".utils",
     ".utils.data",
     ".utils.checkpoint",
+    ".amp",
+    ".distributed",
+    ".nn.parallel",
 )
 # Public names that are gradienti's own, with no PyTorch counterpart at that path.
 GRADIENTI_OWN = {
@@ -255,8 +258,11 @@ def _private_submodule(module, value) -> bool:
 
 
 _TORCH_SUBMODULES = {
-    "gradienti": ("autograd", "nn", "optim", "utils", "random", "serialization"),
-    "gradienti.nn": ("functional", "init", "utils", "parameter", "modules"),
+    "gradienti": (
+        *("autograd", "nn", "optim", "utils", "random", "serialization"),
+        *("amp", "distributed"),
+    ),
+    "gradienti.nn": ("functional", "init", "utils", "parameter", "modules", "parallel"),
     "gradienti.optim": ("lr_scheduler", "optimizer"),
     "gradienti.autograd": ("functional", "grad_mode", "function", "gradcheck", "graph"),
     "gradienti.nn.modules": ("module",),

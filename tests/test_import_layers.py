@@ -66,6 +66,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "backends.*",
             "accelerator",
             "_compile",
+            # one process, computing in the tensors' own dtypes: distributed and amp stubs
+            "distributed.*",
+            "amp.*",
+            "cuda_amp",
         ),
     ),
     # gradienti/__init__.py: the public names, and Tensor's methods from the layers above tensor

@@ -8,11 +8,15 @@ methods that belong to a higher layer (every declared op and operator, ``backwar
 are attached here, once those layers are imported.
 """
 
+import math as _math
+
 from . import (
     accelerator,
+    amp,
     autograd,
     backends,
     cuda,
+    distributed,
     func,
     legacy_tensors,
     nn,
@@ -23,6 +27,8 @@ from . import (
 )
 from ._compile import compile  # noqa: A004 - PyTorch's public name
 from ._printing import get_printoptions, set_printoptions
+from .amp import autocast
+from .amp.autocast_mode import get_autocast_dtype, is_autocast_enabled
 from .autograd.anomaly_mode import (
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
@@ -30,9 +36,7 @@ from .autograd.anomaly_mode import (
 )
 from .autograd.engine import tensor_backward as _tensor_backward
 from .backend import (
-    bool_ as bool,  # noqa: A004 - PyTorch's public name
-)
-from .backend import (
+    bfloat16,
     device,
     dtype,
     float16,
@@ -45,6 +49,9 @@ from .backend import (
     int64,
     set_default_dtype,
     uint8,
+)
+from .backend import (
+    bool_ as bool,  # noqa: A004 - PyTorch's public name
 )
 from .backends import get_float32_matmul_precision, set_float32_matmul_precision
 from .creation import (
@@ -125,5 +132,12 @@ double = float64
 short = int16
 int = int32  # noqa: A001
 long = int64
+
+# PyTorch's constants: Python floats, and None for indexing (x[:, newaxis]).
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+e = _math.e
+newaxis = None
 
 __version__ = "0.1.0"

@@ -42,6 +42,8 @@ def check_dtype(value, function: str, name: str = "dtype"):
     """A dtype, None, or one of the Python types PyTorch reads as one (float, int, bool)."""
     if value is None or type(value) is DType or value is float or value is int or value is bool:
         return value
+    if isinstance(value, DType):
+        _ = value.np  # a dtype NumPy lacks (bfloat16): its own TypeError says so
     raise wrong_type(function, name, "torch.dtype", value)
 
 

@@ -110,6 +110,38 @@ def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]
 
 
+class _NameOnlyDtype(dtype):
+    """A dtype PyTorch has and NumPy lacks (bfloat16): it can be named, compared and looked up
+    in a dict, as configuration code does, but no array can hold it, so asking for its NumPy
+    type (to create or cast a tensor) raises a TypeError that says so."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, itemsize: int) -> None:
+        self.name = name
+        self.is_floating_point = True
+        self.is_signed = True
+        self.itemsize = itemsize
+        self._category = _FLOAT
+
+    @property
+    def np(self):
+        raise TypeError(
+            f"gradienti has no tensors of dtype torch.{self.name}: NumPy, which holds "
+            "gradienti's data, has no such type (use torch.float32 or torch.float16)"
+        )
+
+    def __reduce__(self):
+        return (_name_only_dtype, (self.name,))
+
+
+bfloat16 = _NameOnlyDtype("bfloat16", 2)
+
+
+def _name_only_dtype(name: str) -> dtype:
+    return {"bfloat16": bfloat16}[name]
+
+
 class _DefaultDtype:
     """The default floating dtype (``torch.get_default_dtype()``), float32 unless changed."""
 
@@ -129,6 +161,7 @@ def get_default_dtype() -> dtype:
 def set_default_dtype(d: dtype) -> None:
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
+    _ = d.np  # bfloat16 (no NumPy type) raises its TypeError before anything changes
     default_float.value = d
 
 

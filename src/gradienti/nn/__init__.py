@@ -1,6 +1,6 @@
 """``gradienti.nn``: modules, parameters, losses and ``functional``, with PyTorch's API."""
 
-from . import functional, init, modules, utils
+from . import functional, init, modules, parallel, utils
 from .activation_more import (
     CELU,
     GLU,
@@ -78,6 +78,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .parallel import DataParallel
 from .parameter import Parameter
 from .pooling import (
     AdaptiveAvgPool1d,
@@ -95,6 +96,7 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "AvgPool1d",
     "AvgPool2d",
+    "DataParallel",
     "MaxPool1d",
     "MaxPool2d",
     "BCELoss",
