@@ -241,14 +241,21 @@ BAD_INTERPOLATE = [
     ((1, 4), {"scale_factor": 2}),
     ((1, 1, 4, 4), {"scale_factor": 2, "mode": "cubic"}),
     ((1, 1, 4), {"scale_factor": 2, "mode": "linear", "antialias": True}),
+    ((1, 1, 4, 4), {"scale_factor": 2, "mode": "bicubic", "dtype": "int64"}),
+    ((1, 1, 4), {"scale_factor": 2, "mode": "nearest-exact", "dtype": "int64"}),
+    ((1, 1, 4), {"scale_factor": 2, "mode": "linear", "dtype": "int64"}),
+    ((1, 1, 2, 4, 4), {"scale_factor": 2, "mode": "trilinear", "dtype": "uint8"}),
 ]
 
 
 @pytest.mark.parametrize(("shape", "kwargs"), BAD_INTERPOLATE)
 def test_interpolate_errors_match_torch(shape, kwargs):
+    kwargs = dict(kwargs)
+    dtype = kwargs.pop("dtype", "float32")
+
     def outcome(lib):
         try:
-            lib.nn.functional.interpolate(lib.ones(*shape), **kwargs)
+            lib.nn.functional.interpolate(lib.ones(*shape, dtype=getattr(lib, dtype)), **kwargs)
         except Exception as error:  # noqa: BLE001 - the class and text are compared
             return type(error), str(error)
         return None
@@ -555,3 +562,15 @@ def test_hardsigmoid_forward_mode_and_second_order_match_torch_and_differences()
     x = gradienti.tensor(array, requires_grad=True)
     assert gradienti.autograd.gradcheck(gradienti.nn.functional.hardsigmoid, (x,))
     assert gradienti.autograd.gradgradcheck(gradienti.nn.functional.hardsigmoid, (x,))
+
+
+def test_nearest_upsampling_of_bytes_matches_torch():
+    array = np.arange(16, dtype=np.uint8).reshape(1, 1, 4, 4)
+    ours = gradienti.nn.functional.interpolate(gradienti.tensor(array), scale_factor=1.5)
+    theirs = torch.nn.functional.interpolate(torch.tensor(array), scale_factor=1.5)
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(NotImplementedError, match="no uint8 'bilinear' mode"):
+        gradienti.nn.functional.interpolate(
+            gradienti.tensor(array), scale_factor=2, mode="bilinear"
+        )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import xp
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from .apply import unary
 from .axis_maps import axis_map_nodes
 from .declare import explain_nodes
@@ -225,6 +225,25 @@ def interpolate(
     )
 
 
+def _check_dtype(input, mode: str) -> None:
+    """Floating input, or uint8 for nearest (an image's bytes); PyTorch's message otherwise.
+    PyTorch's uint8 bilinear/bicubic is a fixed-point kernel of its own: not reproduced."""
+    dtype = input._data.dtype
+    if dtype.kind == "f":
+        return
+    nearest = mode in ("nearest", "nearest-exact")
+    if dtype == xp.uint8 and nearest:
+        return
+    if dtype == xp.uint8 and mode in ("bilinear", "bicubic"):
+        raise NotImplementedError(
+            f"interpolate: gradienti has no uint8 '{mode}' mode (PyTorch's rounds in fixed "
+            "point); convert the input to float first"
+        )
+    kind = "nearest" if nearest else "cubic" if mode == "bicubic" else "linear"
+    name = SCALAR_TYPE_NAMES[from_numpy_dtype(dtype).name]
+    raise NotImplementedError(f"\"compute_indices_weights_{kind}\" not implemented for '{name}'")
+
+
 def upsample(input, mode: str, sizes: list, scales: list, align_corners: bool):
     """One upsampling op over the spatial axes (input (N, C, *spatial); checked by
     interpolate): ``sizes`` the output's spatial sizes, ``scales`` the scale factor per axis
@@ -238,6 +257,7 @@ def upsample(input, mode: str, sizes: list, scales: list, align_corners: bool):
                 f"Input and output sizes should be greater than 0, but got input ({given}) and "
                 f"output ({made})"
             )
+    _check_dtype(input, mode)
     ftype = _float_type(input._data.dtype)
     node = NODES[mode, len(spatial)]()
     maps = []
