@@ -20,6 +20,7 @@ from . import (
     batch_dims,
     bilinear,
     binary_cross_entropy,
+    call_forms,
     cast,
     clamp,
     composite_nodes,
@@ -134,6 +135,9 @@ def _gather():
 
 
 TENSOR_METHODS, FUNCTIONS, UFUNCS, EXPLAIN_RULES, CLI_FUNCTIONS = _gather()
+# keepdims= wherever keepdim= is, and out= on the common functions (ops/call_forms.py)
+FUNCTIONS = {name: call_forms.public_function(name, f) for name, f in FUNCTIONS.items()}
+TENSOR_METHODS = {name: call_forms.tensor_method(name, m) for name, m in TENSOR_METHODS.items()}
 
 
 def array_ufunc(self, ufunc, method: str, *inputs, **kwargs):

@@ -1,0 +1,372 @@
+"""Two spellings PyTorch's argument parser accepts for every op, added here once for all the
+declared ops (ops/api.py wraps the functions and methods it gathers):
+
+* ``keepdims=`` for ``keepdim=`` (NumPy's name): every function and method with a ``keepdim``
+  parameter takes it, as PyTorch's native functions do (not ``norm``, a Python function there);
+* ``out=``, on the functions of ``OUT_DTYPE_RULES``: the result is written into ``out`` (resized
+  if its shape differs, with PyTorch's deprecation warning when it was not empty) and ``out`` is
+  returned. As in PyTorch, such a call records no graph: with grad mode on, an input that
+  requires grad raises, and ``out`` must take the result's dtype by the op's own rule.
+
+Only the ops that take these arguments are wrapped, and a wrapper passes a call without them
+straight through; operators (``x + y``) and the other ops stay unwrapped.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..graph.grad_mode import grad_state, no_grad
+from ..python_types import type_name
+from ..tensor import Tensor
+
+# Python functions in PyTorch, whose keepdim has no ``keepdims`` spelling.
+NO_KEEPDIMS = frozenset({"norm"})
+
+
+# ---------------------------------------------------------------------- out= dtype rules
+# Each takes the op's name, the result's dtype, out's dtype and the call's tensors, and raises
+# PyTorch's error when out cannot hold the result (the texts differ from kernel to kernel).
+def _can_cast(source, target) -> bool:
+    """PyTorch's canCast: no float to integral, no non-bool to bool."""
+    if source.kind == "f" and target.kind in "biu":
+        return False
+    return not (source.kind != "b" and target.kind == "b")
+
+
+def _scalar_name(np_dtype) -> str:
+    return SCALAR_TYPE_NAMES[from_numpy_dtype(np_dtype).name]
+
+
+def _cpp_name(np_dtype) -> str:
+    return CPP_TYPE_NAMES[from_numpy_dtype(np_dtype).name]
+
+
+def castable(name, result, out, inputs) -> None:
+    """TensorIterator's ops (add, exp, mean, ...): the result is cast into out."""
+    if not _can_cast(result, out):
+        raise RuntimeError(
+            f"result type {_scalar_name(result)} can't be cast to the desired output type "
+            f"{_scalar_name(out)}"
+        )
+
+
+def exact(name, result, out, inputs) -> None:
+    """matmul, mm, bmm, argmax, ...: out must have the result's dtype."""
+    if result != out:
+        raise RuntimeError(
+            f"Expected out tensor to have dtype {_cpp_name(result)}, but got {_cpp_name(out)} "
+            "instead"
+        )
+
+
+def found(name, result, out, inputs) -> None:
+    """clamp, neg, abs: out must have the result's dtype (checked by the copy back)."""
+    if result != out:
+        raise RuntimeError(f"Found dtype {_scalar_name(out)} but expected {_scalar_name(result)}")
+
+
+def joined(name, result, out, inputs) -> None:
+    """cat and stack (PyTorch's stack, hstack and vstack run cat: its name is in the text):
+    every input must be castable to out's dtype."""
+    if not all(_can_cast(t._data.dtype, out) for t in inputs):
+        raise TypeError(
+            f"torch.cat(): input types can't be cast to the desired output type {_scalar_name(out)}"
+        )
+
+
+def extreme(name, result, out, inputs) -> None:
+    """max/min of all elements into one out (with a dim and two outs: ``exact``)."""
+    if not _can_cast(result, out):
+        raise RuntimeError(
+            "Expected canCast( typeMetaToScalarType(self.dtype()), "
+            "typeMetaToScalarType(out.dtype())) to be true, but got false.  (Could this error "
+            "message be improved?  If so, please report an enhancement request to PyTorch.)"
+        )
+
+
+def floating(name, result, out, inputs) -> None:
+    """logsumexp: a floating out, into which the result is cast."""
+    if out.kind != "f":
+        raise RuntimeError(
+            f"{name}(): Expected floating point type for result tensor, but got: "
+            f"{_scalar_name(out)}"
+        )
+
+
+def addmv(name, result, out, inputs) -> None:
+    """mv: out's dtype is the matrix's and vector's."""
+    if result != out:
+        matrix, vector = (_scalar_name(t._data.dtype) for t in inputs[:2])
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {_scalar_name(out)}, "
+            f"{matrix}, and {vector}"
+        )
+
+
+def in_out_dtype(name, result, out, inputs) -> None:
+    """sum, prod, cumsum, cumprod compute in out's dtype (``_call_into`` passes it as
+    ``dtype``); the cumulative kernels have no bool version."""
+    if name in ("cumsum", "cumprod") and out.kind == "b":
+        raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+    if result is not None:
+        exact(name, result, out, inputs)  # a dtype= given with out: they must agree
+
+
+def selected(name, result, out, inputs) -> None:
+    """where."""
+    if result != out:
+        raise RuntimeError(
+            f"Expected out type to be {_scalar_name(result)} but got {_scalar_name(out)}"
+        )
+
+
+def same_as_input(name, result, out, inputs) -> None:
+    """amax, amin."""
+    if result != out:
+        raise RuntimeError(
+            "Expected the dtype for input and out to match, but got "
+            f"{_scalar_name(result)} for input's dtype and {_scalar_name(out)} for out's dtype."
+        )
+
+
+def boolean(name, result, out, inputs) -> None:
+    """any, all: a bool result."""
+    if out.kind != "b":
+        raise RuntimeError(f"{name} only supports bool tensor for result, got: {_scalar_name(out)}")
+
+
+def dotted(name, result, out, inputs) -> None:
+    """dot, vdot."""
+    if result != out:
+        raise RuntimeError(
+            f"result dtype {_scalar_name(out)} does not match input dtype {_scalar_name(result)}"
+        )
+
+
+# The functions that take out=, with the rule their kernel applies to out's dtype. ``sum``
+# computes in out's dtype when none is given (PyTorch's sum_out), see ``_call_into``.
+OUT_DTYPE_RULES = {
+    **dict.fromkeys(
+        (
+            "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+            "pow", "maximum", "minimum", "atan2", "fmod", "remainder",
+            "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
+            "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin", "acos", "atan", "sigmoid",
+            "erf", "erfc", "reciprocal", "square",
+            "eq", "ne", "lt", "le", "gt", "ge",
+            "logical_and", "logical_or", "logical_xor", "logical_not",
+            "mean", "std", "var", "outer",
+        ),
+        castable,
+    ),
+    **dict.fromkeys(("sum", "prod", "cumsum", "cumprod"), in_out_dtype),
+    **dict.fromkeys(("matmul", "mm", "bmm", "argmax", "argmin"), exact),
+    **dict.fromkeys(("max", "min"), extreme),
+    **dict.fromkeys(
+        ("clamp", "clip", "neg", "negative", "abs", "floor", "ceil", "round", "trunc", "sign"),
+        found,
+    ),
+    "mv": addmv,
+    "logsumexp": floating,
+    **dict.fromkeys(("cat", "concat", "concatenate", "stack", "hstack", "vstack"), joined),
+    "where": selected,
+    "amax": same_as_input,
+    "amin": same_as_input,
+    "any": boolean,
+    "all": boolean,
+    "dot": dotted,
+}  # fmt: skip
+
+RESIZE_WARNING = (
+    "An output with one or more elements was resized since it had shape {old}, which does "
+    "not match the required output shape {new}. This behavior is deprecated, and in a future "
+    "PyTorch release outputs will not be resized unless they have zero elements. You can "
+    "explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
+    "t.resize_(0)."
+)
+
+
+def _tensors_in(values) -> list:
+    """The tensors among the call's arguments (inside lists and tuples too: cat's)."""
+    found_tensors = []
+    for value in values:
+        if isinstance(value, Tensor):
+            found_tensors.append(value)
+        elif isinstance(value, (list, tuple)):
+            found_tensors.extend(_tensors_in(value))
+    return found_tensors
+
+
+def _call_into(name, function, rule, args, kwargs, out):
+    inputs = _tensors_in((*args, *kwargs.values()))
+    outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    for target in outs:
+        if not isinstance(target, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type_name(out)}")
+    if grad_state.enabled and any(t._edge is not None for t in (*inputs, *outs)):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    if rule is in_out_dtype:
+        rule(name, None, outs[0]._data.dtype, inputs)
+        if kwargs.get("dtype") is None:
+            kwargs = {**kwargs, "dtype": outs[0].dtype}  # PyTorch's sum_out: in out's dtype
+    result = function(*args, **kwargs)
+    results = tuple(result) if isinstance(result, tuple) else (result,)
+    if len(results) != len(outs):
+        raise TypeError(
+            f"{name}(): argument 'out' must be tuple of {len(results)} Tensors, not "
+            f"{type_name(out)}"
+        )
+    check = rule if len(outs) == 1 else exact  # (values, indices): each its exact dtype
+    for value, target in zip(results, outs):
+        check(name, value._data.dtype, target._data.dtype, inputs)
+    for value, target in zip(results, outs):
+        _write(value, target)
+    return out if len(outs) == 1 else type(result)(*outs)
+
+
+def _write(value: Tensor, target: Tensor) -> None:
+    """``value`` copied into ``target``, resized first if its shape differs (PyTorch warns
+    unless ``target`` was empty)."""
+    shape = value._data.shape
+    if target._data.shape != shape:
+        if target._data.size:
+            warnings.warn(
+                RESIZE_WARNING.format(old=list(target._data.shape), new=list(shape)),
+                UserWarning,
+                stacklevel=4,
+            )
+        target._data = xp.empty(shape, target._data.dtype)
+    with no_grad():
+        target.copy_(value)
+
+
+def _has_keepdim(name: str, function) -> bool:
+    if name in NO_KEEPDIMS:
+        return False
+    try:
+        return "keepdim" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+
+
+# The forms made, by what they wrap: an alias (clip, arcsin) gets its op's, so that
+# ``gradienti.arcsin is gradienti.asin`` stays true (messages name the op's first name).
+_FUNCTION_WRAPPERS: dict = {}
+_METHOD_WRAPPERS: dict = {}
+
+
+def public_function(name: str, function):
+    """``gradienti.<name>``: ``function``, or a wrapper that adds ``keepdims=``/``out=``."""
+    if function in _FUNCTION_WRAPPERS:
+        return _FUNCTION_WRAPPERS[function]  # an alias: its op's form (arcsin takes out= too)
+    rule = OUT_DTYPE_RULES.get(name)
+    keepdims = _has_keepdim(name, function)
+    made = function
+    if rule is not None or keepdims:
+        made = _wrapper(name, function, keepdims=keepdims, rule=rule)
+    _FUNCTION_WRAPPERS[function] = made
+    return made
+
+
+def tensor_method(name: str, method):
+    """``Tensor.<name>``: ``method``, or a wrapper that adds ``keepdims=`` (methods take no
+    ``out=``, as in PyTorch)."""
+    if not _has_keepdim(name, method):
+        return method
+    if method not in _METHOD_WRAPPERS:
+        _METHOD_WRAPPERS[method] = _wrapper(name, method, keepdims=True, rule=None)
+    return _METHOD_WRAPPERS[method]
+
+
+# ---------------------------------------------------------------------- the wrappers
+# A wrapper is compiled with the wrapped function's own parameters (and keepdims/out), so that
+# a call without them costs one plain call more: no *args/**kwargs packing on the way through.
+_UNSET = object()  # keepdim not given (so that keepdim= and keepdims= together can be refused)
+_TEMPLATE = """
+def {name}({parameters}):
+{keepdims}{out}    return _function({arguments})
+"""
+_KEEPDIMS_BODY = """    if keepdims is not _UNSET:
+        if keepdim is not _UNSET:
+            raise TypeError("{name}() got an unexpected keyword argument 'keepdims'")
+        keepdim = keepdims
+    elif keepdim is _UNSET:
+        keepdim = _default_keepdim
+"""
+_OUT_BODY = """    if out is not None:
+        return _call_into("{name}", _function, _rule, (), {{{keywords}}}, out)
+"""
+
+
+def _wrapper(name: str, function, *, keepdims: bool, rule):
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # no signature to copy: the general form
+        return _general_wrapper(name, function, keepdims=keepdims, rule=rule)
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return _general_wrapper(name, function, keepdims=keepdims, rule=rule)
+    namespace = {"_function": function, "_rule": rule, "_call_into": _call_into, "_UNSET": _UNSET}
+    parameters, arguments, keywords = [], [], []
+    keyword_only = False
+    for parameter in signature.parameters.values():
+        if parameter.name == "out" and rule is not None:
+            continue  # (cat's own out=None, which it never read: the wrapper's replaces it)
+        text = parameter.name
+        if parameter.default is not parameter.empty:
+            namespace[f"_default_{parameter.name}"] = parameter.default
+            default = "_UNSET" if keepdims and text == "keepdim" else f"_default_{text}"
+            text = f"{text}={default}"
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            parameters.append(f"*{parameter.name}")
+            arguments.append(f"*{parameter.name}")
+            keyword_only = True
+            continue
+        if parameter.kind is parameter.KEYWORD_ONLY and not keyword_only:
+            parameters.append("*")
+            keyword_only = True
+        parameters.append(text)
+        passed = parameter.name if parameter.kind is not parameter.KEYWORD_ONLY else None
+        arguments.append(passed or f"{parameter.name}={parameter.name}")
+        keywords.append(f"{parameter.name!r}: {parameter.name}")
+    extra = (["keepdims=_UNSET"] if keepdims else []) + (["out=None"] if rule else [])
+    if extra and not keyword_only:
+        parameters.append("*")
+    source = _TEMPLATE.format(
+        name=name,
+        parameters=", ".join(parameters + extra),
+        keepdims=_KEEPDIMS_BODY.format(name=name) if keepdims else "",
+        out=_OUT_BODY.format(name=name, keywords=", ".join(keywords)) if rule else "",
+        arguments=", ".join(arguments),
+    )
+    exec(compile(source, f"<gradienti.{name}: keepdims/out>", "exec"), namespace)  # noqa: S102 - our own template
+    call = namespace[name]
+    call.__qualname__ = getattr(function, "__qualname__", name)
+    call.__doc__ = function.__doc__
+    call.__wrapped__ = function
+    return call
+
+
+def _general_wrapper(name: str, function, *, keepdims: bool, rule):
+    """The same wrapper for a function whose parameters cannot be copied (``**kwargs``)."""
+
+    def call(*args, out=None, **kwargs):
+        if keepdims and "keepdims" in kwargs:
+            if "keepdim" in kwargs:
+                raise TypeError(f"{name}() got an unexpected keyword argument 'keepdims'")
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        if out is None:
+            return function(*args, **kwargs)
+        if rule is None:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+        return _call_into(name, function, rule, args, kwargs, out)
+
+    call.__name__ = name
+    call.__doc__ = function.__doc__
+    call.__wrapped__ = function
+    return call
