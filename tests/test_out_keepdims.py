@@ -74,8 +74,12 @@ def _outcome(lib, name, out_dtype, shape=None, *, quiet=True):
     return "ok", result is out, str(out.dtype), tuple(out.shape), out.tolist()
 
 
+# the names of OUT_DTYPE_RULES that are declared (an op may come in a later change)
+OUT_FUNCTIONS = sorted(name for name in call_forms.OUT_DTYPE_RULES if name in api.FUNCTIONS)
+
+
 @pytest.mark.parametrize("out_dtype", ["float32", "float64", "int64", "bool"])
-@pytest.mark.parametrize("name", sorted(call_forms.OUT_DTYPE_RULES))
+@pytest.mark.parametrize("name", OUT_FUNCTIONS)
 def test_out_against_torch(name, out_dtype):
     ours = _outcome(gradienti, name, out_dtype)
     theirs = _outcome(torch, name, out_dtype)
@@ -167,8 +171,9 @@ def test_out_must_be_a_tensor():
 
 
 def test_out_functions_take_out_in_torch_and_methods_do_not():
-    for name in call_forms.OUT_DTYPE_RULES:
-        assert callable(getattr(gradienti, name)), name
+    assert {"add", "matmul", "sum", "mean", "cat", "stack", "clamp", "exp"} <= set(OUT_FUNCTIONS)
+    for name in OUT_FUNCTIONS:
+        assert hasattr(getattr(gradienti, name), "__wrapped__"), name
     for lib in (gradienti, torch):
         with pytest.raises(TypeError):
             lib.tensor(X).add(1.0, out=lib.empty(2, 3))
