@@ -1,7 +1,8 @@
 """Op cases: cross, diff, repeat_interleave, unfold, tensordot, meshgrid, cartesian_prod, rot90,
-the flips, H/mH, atleast_Nd and type_as (ops/geometry.py, sequence.py, index_builders.py,
-orientation.py). Run by test_ops.py. (cdist is in test_shape_misc.py: PyTorch has no double
-backward for it, which the table compares.)"""
+the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack and type_as
+(ops/geometry.py, sequence.py, index_builders.py, orientation.py, broadcasting.py, join.py).
+Run by test_ops.py. (cdist and column_stack are in test_shape_misc.py: PyTorch has no double
+backward for cdist, which the table compares, and its vmap refuses column_stack.)"""
 
 from op_cases import ANY, S3, Case
 
@@ -111,5 +112,19 @@ CASES: list[Case] = [
         ((2, 3), (3,)),
         ANY,
     ),
+    # -- broadcasting and stacking made explicit
+    Case(
+        "broadcast_tensors(x,y,z)",
+        lambda lib, x, y, z: lib.stack(lib.broadcast_tensors(x, y, z)),
+        ((3, 1), (4,), (3, 4)),
+    ),
+    Case(
+        "broadcast_tensors(x,y)[1]",
+        lambda lib, x, y: lib.broadcast_tensors(x, y)[1] * x,
+        ((2, 1), (3,)),
+    ),
+    Case("dstack 1-d", lambda lib, x, y: lib.dstack([x, y]), ((4,), (4,))),
+    Case("dstack 2-d 3-d", lambda lib, x, y: lib.dstack((x, y)), ((2, 3), (2, 3, 2))),
+    Case("row_stack", lambda lib, x, y: lib.row_stack([x, y]), ((3,), (2, 3))),
     Case("x.type_as(float64)", lambda lib, x: x.type_as(lib.zeros(1, dtype=lib.float64)), (X,)),
 ]

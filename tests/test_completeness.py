@@ -103,6 +103,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
     **{
         name: ("test_shape_misc.py", f"lib.{name}(")
         for name in ("cdist", "nonzero", "argwhere", "tril_indices", "triu_indices")
+        + ("broadcast_shapes", "column_stack")
     },
     "argsort": ("test_sorting.py", "lib.argsort("),  # indices: not differentiable
     **{

@@ -551,6 +551,59 @@ def test_turn_flip_and_dims_outcomes_are_pytorchs(name):
     same(ORIENTATION_OUTCOMES[name])
 
 
+BROADCAST_OUTCOMES = {
+    "broadcast_tensors": lambda lib: lib.broadcast_tensors(
+        lib.ones(3, 1), lib.arange(4.0), lib.zeros(3, 4)
+    ),
+    "broadcast_tensors one": lambda lib: lib.broadcast_tensors(lib.ones(3, 1)),
+    "broadcast_tensors mismatch": lambda lib: lib.broadcast_tensors(lib.ones(2), lib.ones(3)),
+    "broadcast_shapes": lambda lib: lib.broadcast_shapes((3, 1), (4,)),
+    "broadcast_shapes int": lambda lib: lib.broadcast_shapes(2, (3, 1)),
+    "broadcast_shapes none": lambda lib: lib.broadcast_shapes(),
+    "broadcast_shapes lists": lambda lib: lib.broadcast_shapes([2, 1], [1, 3]),
+    "broadcast_shapes mismatch": lambda lib: lib.broadcast_shapes((2,), (3,)),
+    "broadcast_shapes mismatch 3": lambda lib: lib.broadcast_shapes((2, 1), (5, 3), (4, 1, 1)),
+    "broadcast_shapes negative": lambda lib: lib.broadcast_shapes((2, -1)),
+    "broadcast_shapes type": lambda lib: type(lib.broadcast_shapes((2, 1))).__name__,
+    "column_stack": lambda lib: lib.column_stack(
+        [lib.arange(3.0), lib.ones(3, 2), lib.tensor([[5.0], [6.0], [7.0]])]
+    ),
+    "column_stack 0-d": lambda lib: lib.column_stack([lib.tensor(1.0), lib.tensor(2.0)]),
+    "column_stack mismatch": lambda lib: lib.column_stack([lib.arange(3.0), lib.ones(2, 2)]),
+    "dstack": lambda lib: lib.dstack([lib.arange(3.0), lib.arange(3.0)]),
+    "dstack 2-d": lambda lib: lib.dstack((lib.ones(2, 3), lib.zeros(2, 3))),
+    "dstack 0-d int": lambda lib: lib.dstack((lib.tensor(1), lib.tensor(2))),
+    "row_stack": lambda lib: lib.row_stack([lib.arange(3.0), lib.ones(2, 3)]),
+    "stride": lambda lib: [
+        lib.ones(3, 4).stride(),
+        lib.ones(3, 4).T.stride(),
+        lib.ones(3, 4).stride(1),
+        lib.ones(3, 4)[:, ::2].stride(),
+        lib.ones(3).expand(2, 3).stride(),
+        lib.tensor(1.0).stride(),
+        lib.ones(2, 3, 4).permute(2, 0, 1).stride(-1),
+        lib.ones(2, 3, dtype=lib.float64).unfold(1, 2, 1).stride(),
+    ],
+    "stride dim range": lambda lib: lib.ones(3).stride(1),
+}
+
+
+def test_column_stack_gradients_are_pytorchs():
+    def gradients(lib):
+        rng = np.random.default_rng(5)
+        x, y = (lib.tensor(rng.standard_normal(s), requires_grad=True) for s in ((3,), (3, 2)))
+        out = lib.column_stack([x, y])
+        upstream = lib.tensor(rng.uniform(0.5, 1.5, (3, 3)))
+        return out.grad_fn.name(), lib.autograd.grad(out, (x, y), upstream)
+
+    same(gradients)
+
+
+@pytest.mark.parametrize("name", BROADCAST_OUTCOMES)
+def test_broadcasting_stacking_and_stride_outcomes_are_pytorchs(name):
+    same(BROADCAST_OUTCOMES[name])
+
+
 def test_zero_dim_H_warns_and_returns_the_tensor_as_pytorch():
     x = gradienti.tensor(2.0)
     assert _our_warnings(lambda: x.H) == _torch_warnings("torch.tensor(2.0).H")

@@ -125,6 +125,14 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.dtype.itemsize
 
+    def stride(self, dim: int | None = None):
+        """Elements to step in memory per index of each dim (NumPy's byte strides / itemsize)."""
+        data = self._data
+        steps = tuple(step // data.dtype.itemsize for step in xp.asarray(data).strides)
+        if dim is None:
+            return steps
+        return steps[normalize_dim(dim, len(steps))]
+
     # ------------------------------------------------------------------ autograd state
     @property
     def requires_grad(self) -> bool:

@@ -20,6 +20,7 @@ from . import (
     batch_dims,
     bilinear,
     binary_cross_entropy,
+    broadcasting,
     call_forms,
     cast,
     clamp,
@@ -100,6 +101,7 @@ MODULES = (
     sequence,
     index_builders,
     orientation,
+    broadcasting,
     batch_dims,
 )
 

@@ -226,6 +226,29 @@ def vstack(tensors, *, out=None):
     return cat(tensors, 0)
 
 
+def column_stack(tensors):
+    """Columns side by side: a 0-d or 1-d input becomes one column; ``cat`` along dim 1."""
+    tensors = _tensor_list("column_stack", tensors)
+    tensors = [t.reshape(t._data.size, 1) if t._data.ndim <= 1 else t for t in tensors]
+    return cat(tensors, 1)
+
+
+def dstack(tensors):
+    """``cat`` along dim 2 of the inputs made at least 3-d (1-d: (1, n, 1); 2-d: (m, n, 1))."""
+    tensors = _tensor_list("dstack", tensors)
+    deep = []
+    for t in tensors:
+        ndim = t._data.ndim
+        if ndim == 0:
+            t = t.reshape(1, 1, 1)
+        elif ndim == 1:
+            t = t.unsqueeze(0).unsqueeze(-1)
+        elif ndim == 2:
+            t = t.unsqueeze(-1)
+        deep.append(t)
+    return cat(deep, 2)
+
+
 def _split_dim(input, dim: int) -> tuple:
     shape = input._data.shape
     if not shape:
@@ -355,7 +378,9 @@ DECLARATIONS = (
     ),
     declare("stack", stack, method=None, explain={StackBackward0: _stack_rule}),
     declare("hstack", hstack, method=None),
-    declare("vstack", vstack, method=None),
+    declare("vstack", vstack, method=None, aliases=("row_stack",)),
+    declare("column_stack", column_stack, method=None),
+    declare("dstack", dstack, method=None),
     declare("split", split, explain={SplitBackward0: _split_rule}),  # and chunk
     declare("split_with_sizes", split_with_sizes, explain={SplitWithSizesBackward0: _split_rule}),
     declare("chunk", chunk),
