@@ -574,3 +574,17 @@ def test_nearest_upsampling_of_bytes_matches_torch():
         gradienti.nn.functional.interpolate(
             gradienti.tensor(array), scale_factor=2, mode="bilinear"
         )
+
+
+def test_explain_tells_padding_and_upsampling():
+    x = gradienti.tensor([[[1.0, 2.0, 3.0]]], requires_grad=True)
+    padded = gradienti.nn.functional.pad(x, (1, 1), mode="reflect")
+    text = str(gradienti.explain(gradienti.nn.functional.interpolate(padded, size=10).sum()))
+    assert "reflection padding of the last axis (input 3)" in text
+    assert "nearest-neighbour upsampling from 5 to 10" in text
+    assert "[[[2, 6, 2]]]" in text  # the middle element was read three times, twice each
+
+
+def test_area_mode_of_a_5d_input_is_refused_honestly():
+    with pytest.raises(NotImplementedError, match="adaptive_avg_pool3d"):
+        gradienti.nn.functional.interpolate(gradienti.ones(1, 1, 2, 2, 2), size=1, mode="area")

@@ -270,18 +270,22 @@ def pad(input, pad, mode: str = "constant", value=None):
 
 
 # ---------------------------------------------------------------------- explain rules
+def _axes_text(count: int) -> str:
+    return "the last axis" if count == 1 else f"the last {count} axes"
+
+
 def _index_pad_rule(mode_words: str, backward: bool):
     def rule(node) -> Rule:
+        axes = _axes_text(len(node.sizes))
         sizes = "×".join(str(int(size)) for size in node.sizes)
         if backward:
             return Rule(
-                f"{mode_words} padding's backward over the last {len(node.sizes)} axes "
-                "(recorded by a backward pass)",
+                f"{mode_words} padding's backward over {axes} (recorded by a backward pass)",
                 "pad_backward({x:0})",
                 passes=(f"the gradient read where the padding copied from: {mode_words} padding",),
             )
         return Rule(
-            f"{mode_words} padding of the last {len(node.sizes)} axes (input {sizes})",
+            f"{mode_words} padding of {axes} (input {sizes})",
             "pad({x:0})",
             passes=(
                 "the gradient of each element, plus the gradients of the padding elements "

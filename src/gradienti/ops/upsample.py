@@ -206,6 +206,11 @@ def interpolate(
         )
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported by gradienti")
+    if mode == "area" and dim == 3:
+        raise NotImplementedError(
+            "interpolate: mode 'area' of a 5-D input (adaptive_avg_pool3d) is not supported by "
+            "gradienti"
+        )
     if mode == "area" and 1 <= dim <= 2:
         pool = adaptive_avg_pool1d if dim == 1 else adaptive_avg_pool2d
         return pool(input, output_size if dim == 2 else output_size[0])
