@@ -604,6 +604,57 @@ def test_broadcasting_stacking_and_stride_outcomes_are_pytorchs(name):
     same(BROADCAST_OUTCOMES[name])
 
 
+def _in_place_on_a_graph(lib, op):
+    """``op`` on a non-leaf: whether it returned the tensor itself, its node, the values, and
+    the gradient reaching the leaf through it."""
+    x = lib.tensor(np.arange(12.0).reshape(3, 4) - 5, requires_grad=True)
+    y = x * 2
+    result = op(y)
+    upstream = lib.tensor(np.random.default_rng(0).uniform(0.5, 1.5, (3, 4)))
+    (gradient,) = lib.autograd.grad(result, x, upstream)
+    return result is y, result.grad_fn.name(), result, gradient
+
+
+def _modified_after_saving(lib):
+    x = lib.ones(2, 2, requires_grad=True)
+    y = x * 1
+    z = y * y  # saves y
+    y.tril_()
+    return lib.autograd.grad(z.sum(), x)
+
+
+IN_PLACE_OUTCOMES = {
+    "masked_fill_": lambda lib: _in_place_on_a_graph(lib, lambda y: y.masked_fill_(y > 0, 7.0)),
+    "masked_fill_ tensor value": lambda lib: _in_place_on_a_graph(
+        lib, lambda y: y.masked_fill_(y > 0, lib.tensor(7.0))
+    ),
+    "masked_fill_ broadcast mask": lambda lib: _in_place_on_a_graph(
+        lib, lambda y: y.masked_fill_(lib.tensor([True, False, True, False]), -1.0)
+    ),
+    "masked_fill_ mask too big": lambda lib: lib.ones(4).masked_fill_(
+        lib.ones(3, 4, dtype=lib.bool), 0.0
+    ),
+    "masked_fill_ int mask": lambda lib: lib.ones(4).masked_fill_(
+        lib.ones(4, dtype=lib.int64), 0.0
+    ),
+    "masked_fill_ leaf": lambda lib: lib.ones(4, requires_grad=True).masked_fill_(
+        lib.ones(4, dtype=lib.bool), 0.0
+    ),
+    "masked_fill_ integers": lambda lib: lib.arange(4).masked_fill_(lib.arange(4) > 1, 9),
+    "tril_": lambda lib: _in_place_on_a_graph(lib, lambda y: y.tril_()),
+    "triu_(1)": lambda lib: _in_place_on_a_graph(lib, lambda y: y.triu_(1)),
+    "tril_(diagonal=-1)": lambda lib: _in_place_on_a_graph(lib, lambda y: y.tril_(diagonal=-1)),
+    "tril_ 1-d": lambda lib: lib.ones(3).tril_(),
+    "triu_ leaf": lambda lib: lib.ones(3, 3, requires_grad=True).triu_(),
+    "tril_ after saving": _modified_after_saving,
+}
+
+
+@pytest.mark.parametrize("name", IN_PLACE_OUTCOMES)
+def test_in_place_fills_are_pytorchs(name):
+    same(IN_PLACE_OUTCOMES[name])
+
+
 def test_zero_dim_H_warns_and_returns_the_tensor_as_pytorch():
     x = gradienti.tensor(2.0)
     assert _our_warnings(lambda: x.H) == _torch_warnings("torch.tensor(2.0).H")

@@ -36,6 +36,7 @@ from . import (
     index_builders,
     indexing,
     inplace,
+    inplace_parts,
     join,
     linalg,
     logical,
@@ -102,6 +103,7 @@ MODULES = (
     index_builders,
     orientation,
     broadcasting,
+    inplace_parts,
     batch_dims,
 )
 
