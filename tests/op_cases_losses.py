@@ -7,10 +7,9 @@ test_forward_ad_ops.py (forward AD, forward over reverse).
 Class targets, class weights and probability targets that are not differentiable inputs are
 constants made inside a case's function, the same for both libraries. The fused losses of
 ops/regression_losses.py (mse, huber, smooth_l1, soft_margin) and
-binary_cross_entropy_with_logits are one node each, as PyTorch's, for every reduction. The losses
-that gradienti composes where PyTorch has a fused node (cross_entropy with probabilities or
-label smoothing) have another graph, so the graph test cannot run them:
-test_forward_ad_rules.py checks their forward AD.
+binary_cross_entropy_with_logits are one node each, as PyTorch's, for every reduction; the
+composed ones record ATen's compositions node for node (ops/composite_nodes.py holds the
+Tensor-and-Scalar nodes they need).
 """
 
 import numpy as np
@@ -530,3 +529,53 @@ _LIKELIHOOD_LOSSES = [
 ]
 
 CASES += _DISTANCES + _MARGIN_LOSSES + _LIKELIHOOD_LOSSES
+
+# -- cross_entropy with class probabilities or label smoothing: ATen's composition, its
+# Tensor-and-Scalar nodes included (MulBackward1, AddBackward1, DivBackward1)
+_CROSS_ENTROPY_SMOOTHED = [
+    Case(
+        "F.cross_entropy(x,softmax(y)) probabilities",
+        lambda lib, x, y: F(lib).cross_entropy(x, y.softmax(1)),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.cross_entropy(x,p,weight,none) probabilities",
+        lambda lib, x: F(lib).cross_entropy(
+            x, _probabilities(lib, x, ROWS).softmax(1), _weight(lib, x), reduction="none"
+        ),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,p,label_smoothing,sum) probabilities",
+        lambda lib, x, y: F(lib).cross_entropy(
+            x, y.softmax(1), reduction="sum", label_smoothing=0.2
+        ),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.cross_entropy(x,t,label_smoothing)",
+        lambda lib, x: F(lib).cross_entropy(x, lib.tensor(_TARGETS), label_smoothing=0.1),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,t,weight,ignore_index,label_smoothing,sum)",
+        lambda lib, x: F(lib).cross_entropy(
+            x,
+            lib.tensor(_TARGETS_IGNORED),
+            _weight(lib, x),
+            ignore_index=1,
+            reduction="sum",
+            label_smoothing=0.3,
+        ),
+        (ROWS,),
+    ),
+    Case(
+        "F.cross_entropy(x,t,weight,label_smoothing,none)",
+        lambda lib, x: F(lib).cross_entropy(
+            x, lib.tensor(_TARGETS), _weight(lib, x), reduction="none", label_smoothing=0.3
+        ),
+        (ROWS,),
+    ),
+]
+
+CASES += _CROSS_ENTROPY_SMOOTHED

@@ -161,6 +161,9 @@ CALLS = {
         (2, 3),
         (2, 3),
     ),
+    "cross_entropy probabilities": _call(
+        lambda x, y: F.cross_entropy(x, y.softmax(1), label_smoothing=0.1), (2, 3), (2, 3)
+    ),
     "poisson_nll_loss full": _call(
         lambda x, y: F.poisson_nll_loss(x, y * y + 1.5, full=True), (2, 3), (2, 3)
     ),

@@ -1,10 +1,8 @@
 """Forward-mode rules of the elementwise ops, the softmax family and the losses, beyond the op
 table (test_forward_ad_ops.py runs every op case):
 
-- the losses that gradienti composes where PyTorch has a fused node (cross_entropy with
-  probabilities or label smoothing: their graphs differ, so they are not op cases; the fused
-  losses, mse_loss and the like, are): tangent against finite differences and PyTorch, forward
-  over reverse;
+- cross_entropy with probabilities or label smoothing (op cases too, since its graph is
+  PyTorch's): tangent against finite differences and PyTorch, forward over reverse;
 - reverse over forward: the tangent is an ordinary recorded Tensor, differentiable in the
   primals and in the tangents, as PyTorch's (every op case whose graph is made of these ops);
 - points the random cases miss: cumprod through a zero, a conversion to an integral dtype,

@@ -7,6 +7,7 @@ from ..creation import tensor as _tensor
 from ..creation import zeros_like as _zeros_like
 from ..ops import activation as _act
 from ..ops import binary_cross_entropy as _bce
+from ..ops import composite_nodes as _composite
 from ..ops import linalg as _linalg
 from ..ops import nll_loss as _nll
 from ..ops import pooling as _pool
@@ -329,7 +330,8 @@ def _cross_entropy_probabilities(input, target, weight, reduction: str, label_sm
     logp = input.log_softmax(class_dim)
     if label_smoothing > 0.0:
         _check_label_smoothing(label_smoothing)
-        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        smoothed = _composite.mul_scalar(target, 1 - label_smoothing)
+        target = _composite.add_scalar(smoothed, label_smoothing / n_classes)
     terms = logp * target
     if weight is not None:
         terms = terms * (weight if input.dim() == 1 else _class_weight_view(weight, input.dim(), 1))
@@ -339,7 +341,7 @@ def _cross_entropy_probabilities(input, target, weight, reduction: str, label_sm
         return -terms.sum()
     if input.numel() == 0:
         return -terms.sum() * float("nan")  # PyTorch fills the mean of nothing with NaN
-    return -terms.sum() / (input.numel() / n_classes)
+    return _composite.div_scalar(-terms.sum(), input.numel() / n_classes)
 
 
 def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, label_smoothing):
@@ -366,7 +368,8 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
         ret = smooth.sum()
     else:
         ret = smooth
-    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+    smoothing = _composite.mul_scalar(ret, label_smoothing / n_classes)
+    return _composite.mul_scalar(nll, 1 - label_smoothing) + smoothing
 
 
 def binary_cross_entropy(

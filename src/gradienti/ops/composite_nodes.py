@@ -2,11 +2,11 @@
 
 Python's ``x + 1`` records AddBackward0 (the number becomes a wrapped tensor: two edges, the
 second None). ATen's composite functions (pairwise_distance, triplet_margin_loss,
-margin_ranking_loss, cosine_embedding_loss, poisson_nll_loss) call the Tensor-and-Scalar
-overloads instead, whose nodes have one edge: AddBackward1, SubBackward1, MulBackward1; and
-``at::norm(x, p, dim, keepdim)``, NormBackward1 (Python's ``Tensor.norm`` records
-``linalg.vector_norm``). ``nn.functional`` uses these to record the graphs PyTorch records.
-No public op is declared here, only the nodes' explain rules.
+margin_ranking_loss, cosine_embedding_loss, poisson_nll_loss, cross_entropy) call the
+Tensor-and-Scalar overloads instead, whose nodes have one edge: AddBackward1, SubBackward1,
+MulBackward1, DivBackward1; and ``at::norm(x, p, dim, keepdim)``, NormBackward1 (Python's
+``Tensor.norm`` records ``linalg.vector_norm``). ``nn.functional`` uses these to record the
+graphs PyTorch records. No public op is declared here, only the nodes' explain rules.
 """
 
 from __future__ import annotations
@@ -76,6 +76,25 @@ class MulBackward1(Op):
         return tangents[0] * ctx.other
 
 
+class DivBackward1(Op):
+    """``x / other`` of a Scalar ``other``."""
+
+    __slots__ = ("other",)
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def forward(ctx, x):
+        return x / ctx.other
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / ctx.other
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return tangents[0] / ctx.other
+
+
 class NormBackward1(LinalgVectorNormBackward0):
     """``at::norm(x, p, dim, keepdim)``: the vector norm, under the name PyTorch records."""
 
@@ -101,6 +120,11 @@ def sub_scalar(x, other):
 def mul_scalar(x, other):
     """``at::mul(x, other)`` with a Python number: MulBackward1."""
     return _scalar_op(MulBackward1, x, other)
+
+
+def div_scalar(x, other):
+    """``at::div(x, other)`` with a Python number: DivBackward1."""
+    return _scalar_op(DivBackward1, x, other)
 
 
 def norm_over(x, p: float, dim: int, keepdim: bool):
@@ -132,6 +156,7 @@ DECLARATIONS = (
             AddBackward1: _scalar_rule("+", lambda node: "1"),
             SubBackward1: _scalar_rule("-", lambda node: "1"),
             MulBackward1: _scalar_rule("·", lambda node: num(node.other)),
+            DivBackward1: _scalar_rule("/", lambda node: f"1/{num(node.other)}"),
             NormBackward1: _norm_rule,
         }
     ),
