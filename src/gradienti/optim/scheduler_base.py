@@ -138,6 +138,11 @@ class LRScheduler:
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """The next learning rates (chainable form), or the closed form at ``epoch``; SequentialLR
+        calls it with 0 to restart a scheduler at a milestone."""
         self._get_lr_called_within_step = True
         try:
             if epoch is None:
