@@ -70,6 +70,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "distributed.*",
             "amp.*",
             "cuda_amp",
+            "in_place_functions",
         ),
     ),
     # gradienti/__init__.py: the public names, and Tensor's methods from the layers above tensor

@@ -82,6 +82,7 @@ from .graph.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .in_place_functions import top_level_functions as _in_place_functions
 from .legacy_tensors import (
     BoolTensor,
     ByteTensor,
@@ -125,6 +126,8 @@ del tensor_copy
 for _name, _method in legacy_tensors.TENSOR_METHODS.items():
     setattr(Tensor, _name, _method)
 del legacy_tensors, _name, _method
+# torch.exp_(x), torch.relu_(x), ...: the in-place methods PyTorch also has as functions.
+globals().update(_in_place_functions(Tensor))
 
 half = float16
 float = float32  # noqa: A001
