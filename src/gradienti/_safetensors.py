@@ -7,6 +7,8 @@ turns into a ``RuntimeError``) for anything malformed.
 
 from __future__ import annotations
 
+import base64
+import collections
 import json
 import math
 import reprlib
@@ -14,7 +16,11 @@ import struct
 
 import numpy as np
 
+from .backend import _dtype_by_name as dtype_by_name
+from .backend import dtype as DType
 from .creation import from_numpy
+from .devices import device
+from .size import Size
 from .tensor import Tensor
 
 __all__ = ["Corrupt", "encode", "decode", "MAX_DEPTH"]
@@ -131,12 +137,14 @@ def _flatten(value, path: list, arrays: dict, where: str, enclosing: set):
     reference cycles and bounds the depth.
     """
     if isinstance(value, Tensor):
-        base = ".".join(str(p) for p in path) or SINGLE_TENSOR_KEY
-        name, n = base, 1
-        while name in arrays or name == METADATA_KEY:
-            name, n = f"{base}#{n}", n + 1
-        arrays[name] = _array_of(value)
-        return {"t": name}
+        return {"t": _add_array(path, arrays, _array_of(value))}
+    if isinstance(value, (np.ndarray, np.generic)):
+        # NumPy data goes with the tensors, and comes back as NumPy ("ns": a NumPy scalar)
+        kind = "n" if isinstance(value, np.ndarray) else "ns"
+        return {kind: _add_array(path, arrays, _numpy_array(value, where))}
+    plain = _plain_node(value)
+    if plain is not None:
+        return plain
     if value is None or isinstance(value, (bool, str)):
         return {"v": value}
     if isinstance(value, int):
@@ -146,7 +154,7 @@ def _flatten(value, path: list, arrays: dict, where: str, enclosing: set):
         if math.isfinite(value):
             return {"v": value}
         return {"f": repr(float(value))}  # nan, inf, -inf: not JSON numbers
-    if isinstance(value, (dict, list, tuple)):
+    if isinstance(value, (dict, list, tuple, set)):
         if id(value) in enclosing:
             raise ValueError(
                 f"gradienti.save: {where} is a {type(value).__name__} that contains itself "
@@ -162,32 +170,73 @@ def _flatten(value, path: list, arrays: dict, where: str, enclosing: set):
             return _flatten_container(value, path, arrays, where, enclosing)
         finally:
             enclosing.discard(id(value))
-    hint = ""
-    if isinstance(value, np.ndarray):
-        hint = " (wrap NumPy arrays with gradienti.from_numpy)"
-    elif hasattr(value, "state_dict"):
-        hint = " (save its state_dict() instead)"
+    hint = " (save its state_dict() instead)" if hasattr(value, "state_dict") else ""
     raise TypeError(
         f"gradienti.save: cannot save {type(value).__name__} at {where}{hint}; "
-        "supported are tensors, dicts, lists, tuples, int, float, bool, str and None"
+        f"supported are {SUPPORTED}"
     )
+
+
+SUPPORTED = (
+    "tensors, NumPy arrays and scalars, dicts (OrderedDict too), lists, tuples, sets, int, "
+    "float, complex, bool, str, bytes, bytearray, None, Size, dtype and device"
+)
+
+
+def _add_array(path: list, arrays: dict, array: np.ndarray) -> str:
+    """``array`` stored under the dotted ``path`` (made unique); its name."""
+    base = ".".join(str(p) for p in path) or SINGLE_TENSOR_KEY
+    name, n = base, 1
+    while name in arrays or name == METADATA_KEY:
+        name, n = f"{base}#{n}", n + 1
+    arrays[name] = array
+    return name
+
+
+def _numpy_array(value, where: str) -> np.ndarray:
+    array = np.asarray(value)
+    dt = array.dtype.newbyteorder("=") if array.dtype.itemsize > 1 else array.dtype
+    if dt not in _NAMES:
+        raise TypeError(
+            f"gradienti.save: cannot save the NumPy {type(value).__name__} of dtype "
+            f"{array.dtype} at {where}; its dtype must be one a tensor can have"
+        )
+    return array.astype(dt, copy=False)
+
+
+def _plain_node(value):
+    """The node of a value that holds no tensor and is no container of nodes (bytes, complex,
+    Size, dtype, device), or None for any other value."""
+    if isinstance(value, Size):  # (a tuple: tested before tuples)
+        return {"z": [int(n) for n in value]}
+    if isinstance(value, (bytes, bytearray)):
+        kind = "b" if isinstance(value, bytes) else "B"
+        return {kind: base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, complex):
+        return {"c": [repr(value.real), repr(value.imag)]}
+    if isinstance(value, DType):
+        return {"dt": value.name}
+    if isinstance(value, device):
+        return {"dv": str(value)}
+    return None
 
 
 def _flatten_container(value, path: list, arrays: dict, where: str, enclosing: set):
     if isinstance(value, dict):
         items = []
         for key, item in value.items():
-            if isinstance(key, bool) or not isinstance(key, (str, int)):
-                raise TypeError(
-                    f"gradienti.save: dict keys must be str or int, got {key!r} "
-                    f"({type(key).__name__}) in {where}"
-                )
-            kind = "s" if isinstance(key, str) else "i"
-            if kind == "i":
+            if isinstance(key, str):
+                entry = ["s", key]
+            elif isinstance(key, int) and not isinstance(key, bool):
                 _check_int_digits(key, f"a key of {where}")
+                entry = ["i", int(key)]
+            else:  # None, a float, a tuple...: the key as a node of its own
+                entry = ["k", _key_node(key, where)]
             node = _flatten(item, [*path, key], arrays, f"{where}[{key!r}]", enclosing)
-            items.append([kind, key if kind == "s" else int(key), node])
-        return {"d": items}
+            items.append([*entry, node])
+        return {"o" if isinstance(value, collections.OrderedDict) else "d": items}
+    if isinstance(value, set):
+        return {"S": [_key_node(item, where) for item in value]}
     kind = "l" if isinstance(value, list) else "u"
     return {
         kind: [
@@ -195,6 +244,19 @@ def _flatten_container(value, path: list, arrays: dict, where: str, enclosing: s
             for i, item in enumerate(value)
         ]
     }
+
+
+def _key_node(key, where: str):
+    """A dict key or set element that is not a str or int: a value without tensors, arrays or
+    mutable containers, so that it can be hashed again when loaded."""
+    if isinstance(key, (Tensor, np.ndarray, np.generic, list, dict, set, bytearray)):
+        raise TypeError(
+            f"gradienti.save: cannot save {type(key).__name__} as a dict key or set element in "
+            f"{where}"
+        )
+    if isinstance(key, tuple) and not isinstance(key, Size):
+        return {"u": [_key_node(item, where) for item in key]}
+    return _flatten(key, [], {}, f"a key of {where}", set())
 
 
 def _check_int_digits(value: int, where: str) -> None:
@@ -412,29 +474,86 @@ def _rebuild(node, arrays: dict, used: set, depth: int):
         raise _bad_node(node)
     kind, value = node
     if kind == "t":
-        if not isinstance(value, str) or value not in arrays:
-            raise Corrupt(f"structure metadata names tensor {_brief(value)}, which the file lacks")
-        if value in used:
-            raise Corrupt(f"structure metadata names tensor {_brief(value)} twice")
-        used.add(value)
-        return from_numpy(arrays[value])
+        return from_numpy(_take_array(value, arrays, used))
+    if kind in ("n", "ns"):
+        array = _take_array(value, arrays, used)
+        if kind == "n":
+            return array
+        if array.shape != ():
+            raise Corrupt(f"structure metadata has a NumPy scalar of shape {list(array.shape)}")
+        return array[()]
     if kind == "v":
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
     elif kind == "f":
         if value in ("nan", "inf", "-inf"):
             return float(value)
-    elif kind in ("l", "u", "d") and isinstance(value, list):
+    elif kind in ("l", "u", "d", "o", "S") and isinstance(value, list):
         if depth >= MAX_DEPTH:
             raise Corrupt(
                 f"the gradienti structure metadata is nested too deeply (more than {MAX_DEPTH} "
                 "containers inside each other)"
             )
-        if kind == "d":
-            return _rebuild_dict(value, arrays, used, depth + 1)
+        if kind in ("d", "o"):
+            items = _rebuild_dict(value, arrays, used, depth + 1)
+            return collections.OrderedDict(items) if kind == "o" else items
         items = [_rebuild(item, arrays, used, depth + 1) for item in value]
+        if kind == "S":
+            return _hashed(set, items, node)
         return items if kind == "l" else tuple(items)
+    else:
+        plain = _rebuild_plain(kind, value)
+        if plain is not _NOT_PLAIN:
+            return plain
     raise _bad_node(node)
+
+
+_NOT_PLAIN = object()
+
+
+def _rebuild_plain(kind: str, value):
+    """The value of a bytes, complex, Size, dtype or device node (``_NOT_PLAIN`` if it is
+    none of them or malformed)."""
+    if kind in ("b", "B") and isinstance(value, str):
+        try:
+            data = base64.b64decode(value.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError):
+            return _NOT_PLAIN
+        return data if kind == "b" else bytearray(data)
+    if kind == "c" and isinstance(value, list) and len(value) == 2:
+        try:
+            return complex(float(value[0]), float(value[1]))
+        except (TypeError, ValueError):
+            return _NOT_PLAIN
+    if kind == "z" and isinstance(value, list) and all(_is_count(n) for n in value):
+        return Size(value)
+    if kind == "dt" and isinstance(value, str):
+        try:
+            return dtype_by_name(value)
+        except KeyError:
+            return _NOT_PLAIN
+    if kind == "dv" and isinstance(value, str):
+        try:
+            return device(value)
+        except (RuntimeError, TypeError):
+            return _NOT_PLAIN
+    return _NOT_PLAIN
+
+
+def _take_array(name, arrays: dict, used: set) -> np.ndarray:
+    if not isinstance(name, str) or name not in arrays:
+        raise Corrupt(f"structure metadata names tensor {_brief(name)}, which the file lacks")
+    if name in used:
+        raise Corrupt(f"structure metadata names tensor {_brief(name)} twice")
+    used.add(name)
+    return arrays[name]
+
+
+def _hashed(make, items, node):
+    try:
+        return make(items)
+    except TypeError:  # an element that cannot be hashed (a list in a key)
+        raise _bad_node(node) from None
 
 
 def _rebuild_dict(items: list, arrays: dict, used: set, depth: int) -> dict:
@@ -446,10 +565,18 @@ def _rebuild_dict(items: list, arrays: dict, used: set, depth: int) -> dict:
             or not (
                 (item[0] == "s" and isinstance(item[1], str))
                 or (item[0] == "i" and isinstance(item[1], int) and not isinstance(item[1], bool))
+                or item[0] == "k"
             )
         ):
             raise Corrupt(f"bad dict item {_brief(item)} in the structure metadata")
-        if item[1] in result:
-            raise Corrupt(f"dict key {_brief(item[1])} appears twice in the structure metadata")
-        result[item[1]] = _rebuild(item[2], arrays, used, depth)
+        key = item[1]
+        if item[0] == "k":  # a key of another type: a node holding no tensor
+            key = _rebuild(key, {}, set(), depth)
+            try:
+                hash(key)
+            except TypeError:
+                raise Corrupt(f"bad dict key {_brief(key)} in the structure metadata") from None
+        if key in result:
+            raise Corrupt(f"dict key {_brief(key)} appears twice in the structure metadata")
+        result[key] = _rebuild(item[2], arrays, used, depth)
     return result

@@ -9,8 +9,10 @@ to a multiple of 8), then the tensors' raw little-endian bytes, back to back::
 Files are interchangeable with the ``safetensors`` package (``safetensors.numpy.load_file``,
 ``safetensors.torch.load_file`` and ``save_file``). A flat ``{name: tensor}`` state dict is
 stored under its own names; nested dicts, lists and tuples (an optimizer's ``state_dict``) are
-flattened into dotted tensor names, and the ``"gradienti"`` metadata entry records the
-structure, plain numbers, strings and ``None`` so that ``load`` returns an equal object. A
+flattened into dotted tensor names (NumPy arrays are stored the same way), and the
+``"gradienti"`` metadata entry records the structure and the other values (numbers, strings,
+bytes, ``None``, sets, OrderedDicts, keys of any plain type) as JSON, so that ``load`` returns
+an equal object of the same types. A
 single tensor is stored under the reserved name ``"__tensor__"``. A file written by another
 program (no ``"gradienti"`` entry) loads as a flat ``{name: tensor}`` dict, names sorted.
 
@@ -38,12 +40,15 @@ MAX_HEADER_BYTES = 8 * 2**20
 def save(obj, f) -> None:
     """Save a tensor or a (nested) state dict to ``f`` (a path or a binary file object).
 
-    Values may be tensors, dicts (str or int keys), lists and tuples of them, and plain
-    ``int``/``float``/``bool``/``str``/``None``; a structure that contains itself or nests more
-    than 100 containers deep raises ``ValueError``. Tensors are saved as data: ``requires_grad``
-    and sharing between entries are not kept (each entry gets its own copy). Everything is
-    checked and encoded before anything is written, so a save that fails on its argument leaves
-    ``f`` untouched.
+    Values may be what PyTorch's weights-only ``load`` gives back: tensors, dicts (any keys
+    without tensors: str, int, float, None, tuples...), OrderedDicts, lists, tuples and sets of
+    them, ``int``/``float``/``complex``/``bool``/``str``/``bytes``/``bytearray``/``None``,
+    ``Size``, ``dtype`` and ``device``; and NumPy arrays and scalars (of a tensor's dtypes),
+    which come back as NumPy. A structure that contains itself or nests more than 100
+    containers deep raises ``ValueError``, another value ``TypeError``. Tensors are saved as
+    data: ``requires_grad`` and sharing between entries are not kept (each entry gets its own
+    copy). Everything is checked and encoded before anything is written, so a save that fails
+    on its argument leaves ``f`` untouched.
 
     A path to a regular file is written atomically: the bytes go to a temporary file in the
     same directory that then replaces ``f``, so a failed save leaves any existing file as it
