@@ -292,3 +292,32 @@ def test_a_refused_call_records_nothing():
     with pytest.raises(RuntimeError):
         gradienti.nn.functional.triplet_margin_loss(x, x, x[0])
     assert x.grad is None
+
+
+MIXED_DTYPES = {
+    "mse_loss float32, float64": lambda L: L.nn.functional.mse_loss(
+        _t(L, 3, 4), _t(L, 3, 4, dtype=L.float64, seed=1)
+    ),
+    "bce_with_logits float32, float64": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 3, 4), _t(L, 3, 4, dtype=L.float64, seed=1) / 2
+    ),
+    "bce_with_logits float64 weights": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 3, 4),
+        _t(L, 3, 4, seed=1) / 2,
+        weight=_t(L, 4, dtype=L.float64, seed=2),
+        pos_weight=_t(L, 4, dtype=L.float64, seed=3),
+    ),
+    "soft_margin_loss float64 target": lambda L: L.nn.functional.soft_margin_loss(
+        _t(L, 3, 4), _t(L, 3, 4, dtype=L.float64, seed=1)
+    ),
+    "pairwise_distance float32, float64": lambda L: L.nn.functional.pairwise_distance(
+        _t(L, 3, 4), _t(L, 3, 4, dtype=L.float64, seed=1)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MIXED_DTYPES)
+def test_mixed_dtypes_give_pytorchs_dtype(name):
+    ours, theirs = MIXED_DTYPES[name](gradienti), MIXED_DTYPES[name](torch)
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

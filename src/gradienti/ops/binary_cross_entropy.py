@@ -374,8 +374,10 @@ def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reductio
         _check_in_place(shape, broadcast_shapes(shape, weight.size()))
     node = BinaryCrossEntropyWithLogitsBackward0()
     node.reduction = reduction
-    node.weight = None if weight is None else xp.array(weight._data)  # copies: the node keeps
-    node.pos_weight = None if pos_weight is None else xp.array(pos_weight._data)
+    # Copies (the node keeps them) in the loss's dtype: PyTorch multiplies by both in place.
+    dtype = xp.result_type(input._data, target._data)
+    node.weight = None if weight is None else xp.array(weight._data, dtype=dtype)
+    node.pos_weight = None if pos_weight is None else xp.array(pos_weight._data, dtype=dtype)
     return nary(node, input, target)
 
 
