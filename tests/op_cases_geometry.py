@@ -126,5 +126,12 @@ CASES: list[Case] = [
     Case("dstack 1-d", lambda lib, x, y: lib.dstack([x, y]), ((4,), (4,))),
     Case("dstack 2-d 3-d", lambda lib, x, y: lib.dstack((x, y)), ((2, 3), (2, 3, 2))),
     Case("row_stack", lambda lib, x, y: lib.row_stack([x, y]), ((3,), (2, 3))),
+    # -- diagonals
+    Case("diag_embed(x)", lambda lib, x: lib.diag_embed(x), ((2, 3),)),
+    Case("x.diag_embed(1,0,2)", lambda lib, x: x.diag_embed(1, 0, 2), ((2, 3),)),
+    Case("diag_embed(x,-1,2,0)", lambda lib, x: lib.diag_embed(x, -1, 2, 0), ((2, 3),)),
+    Case("diagflat(x)", lambda lib, x: lib.diagflat(x), ((2, 3),)),
+    Case("x.diagflat(-2)", lambda lib, x: x.diagflat(-2), ((3,),)),
+    Case("diagflat 0-d", lambda lib, x: lib.diagflat(x), ((),)),
     Case("x.type_as(float64)", lambda lib, x: x.type_as(lib.zeros(1, dtype=lib.float64)), (X,)),
 ]

@@ -541,6 +541,11 @@ ORIENTATION_OUTCOMES = {
     "atleast_2d tuple": lambda lib: lib.atleast_2d((_t(lib, 1.0), _a(lib, V), _a(lib))),
     "atleast_3d several": lambda lib: lib.atleast_3d(_t(lib, 1.0), _a(lib, V), _a(lib, A[0])),
     "atleast_1d none": lambda lib: lib.atleast_1d(),
+    "diag_embed same dims": lambda lib: lib.diag_embed(_a(lib, A[0]), 0, 0, 0),
+    "diag_embed dim range": lambda lib: lib.diag_embed(_a(lib, A[0]), 0, 0, 3),
+    "diag_embed 0-d": lambda lib: lib.diag_embed(_t(lib, 1.0)),
+    "diag_embed int": lambda lib: lib.diag_embed(lib.arange(3), 1),
+    "diagflat 3-d": lambda lib: lib.diagflat(lib.ones(2, 2, 2), 1),
     "type_as int": lambda lib: _t(lib, [1.5, -2.5]).type_as(_t(lib, [1])),
     "type_as float64": lambda lib: _t(lib, [1, 2]).type_as(_t(lib, [1.0], "float64")),
 }

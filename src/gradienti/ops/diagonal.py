@@ -18,6 +18,7 @@ from .apply import unary
 from .declare import declare, explain_nodes
 from .explain_rule import Rule
 from .jvp_rules import linear
+from .shape import ViewBackward0, view_op
 
 
 # ------------------------------------------------------------------ trace, tril, triu
@@ -193,6 +194,27 @@ def diag(input, diagonal: int = 0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {data.ndim}D")
 
 
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    """The last dim of ``input`` put on diagonal ``offset`` of the (dim1, dim2) planes of a
+    result with one more dim (zeros elsewhere)."""
+    shape = input._data.shape
+    ndim = len(shape) + 1
+    first, second = normalize_dim(dim1, ndim), normalize_dim(dim2, ndim)
+    if first == second:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    offset = int(offset)
+    size = shape[-1] + abs(offset)  # (a 0-d input has no two distinct dims: refused above)
+    rest = iter(shape[:-1])
+    out_shape = tuple(size if d in (first, second) else next(rest) for d in range(ndim))
+    return unary(_diagonal_node(DiagEmbedBackward0, offset, first, second, out_shape), input)
+
+
+def diagflat(input, offset: int = 0):
+    """The flattened ``input`` on diagonal ``offset`` of a square matrix."""
+    flat = view_op(ViewBackward0, input, (input._data.size,))
+    return diag_embed(flat, offset, 0, 1)
+
+
 # ---------------------------------------------------------------------- explain rules
 _ON_DIAGONAL = ("the gradient, put on that diagonal of zeros",)
 _DIAGONAL_OF_GRADIENT = ("the diagonal of the gradient",)
@@ -253,6 +275,8 @@ DECLARATIONS = (
         },
     ),
     declare("diagonal", diagonal, explain={DiagonalBackward0: _diagonal_rule}),
+    declare("diag_embed", diag_embed),  # records DiagEmbedBackward0 (diag's rule)
+    declare("diagflat", diagflat),
     explain_nodes(
         {
             DiagonalBackwardBackward0: Rule(
