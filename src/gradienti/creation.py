@@ -19,7 +19,7 @@ from .arguments import (
     wrong_type,
 )
 from .backend import bool_, default_float, device, from_numpy_dtype, int64, to_numpy_dtype, xp
-from .devices import DEFAULT_DEVICE, check_available
+from .devices import DEFAULT_DEVICE_EVER_SET, check_available, default_device
 from .graph.node import NO_EDGE, AccumulateGrad
 from .python_data import array_from_data
 from .tensor import Tensor, wrap
@@ -51,7 +51,7 @@ def _check_device(where, function: str = "tensor") -> None:
     raises what a CPU-only PyTorch raises (``tensor`` and ``as_tensor`` copy data to it,
     the others allocate there: their errors differ for backends without kernels)."""
     if where is None:
-        where = DEFAULT_DEVICE.where
+        where = default_device()
         if where is None:
             return
     elif not isinstance(where, (str, int, device)) or where is True or where is False:
@@ -70,7 +70,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         and dtype is None
         and device is None
         and type(requires_grad) is bool
-        and DEFAULT_DEVICE.where is None
+        and not DEFAULT_DEVICE_EVER_SET.value
     ):
         t = wrap(default_float.value.np.type(data), NO_EDGE)
         if requires_grad:

@@ -115,12 +115,12 @@ class device:  # noqa: N801 - PyTorch's public name
 
     def __enter__(self) -> device:
         """``with torch.device(d):`` makes ``d`` the default device for the block."""
-        _DEVICE_STACK.append(DEFAULT_DEVICE.where)
+        _DEVICE_STACK.append(default_device())
         set_default_device(self)
         return self
 
     def __exit__(self, *exc_info) -> None:
-        DEFAULT_DEVICE.where = _DEVICE_STACK.pop()
+        set_default_device(_DEVICE_STACK.pop())
 
 
 def _parse(text: str) -> tuple:
@@ -180,16 +180,34 @@ class _DefaultDevice(threading.local):
     where = None
 
 
+class _EverSet:
+    """Whether any thread has set a default device: a plain attribute, so that the factories'
+    common case reads no thread-local state (about 100 ns a read)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = False
+
+
 DEFAULT_DEVICE = _DefaultDevice()
+DEFAULT_DEVICE_EVER_SET = _EverSet()
 _DEVICE_STACK: list = []
+
+
+def default_device():
+    """The device set by ``set_default_device`` in this thread, or None (the CPU)."""
+    return DEFAULT_DEVICE.where if DEFAULT_DEVICE_EVER_SET.value else None
 
 
 def set_default_device(where) -> None:
     """Stored as given; as in PyTorch, a device this build cannot use raises when a tensor is
     created (or ``get_default_device`` is asked), not here."""
     DEFAULT_DEVICE.where = None if where is None else as_device(where)
+    if where is not None:
+        DEFAULT_DEVICE_EVER_SET.value = True
 
 
 def get_default_device() -> device:
-    where = DEFAULT_DEVICE.where
+    where = default_device()
     return CPU if where is None else check_available(where, creating=True)
