@@ -144,6 +144,85 @@ print(f"\\nCall after zeroing gradients\\n{inp.grad}")
 """
 
 
+# https://pytorch.org/tutorials/beginner/blitz/neural_networks_tutorial.html, its code as written
+# there after a manual_seed (its ``import torch.nn as nn`` lines read the bound library's
+# attributes: the script runs with ``torch`` bound to either library). It prints the loss's
+# grad_fn and walks next_functions from MseLossBackward0 to the Linear layer's AddmmBackward0.
+NEURAL_NETWORKS_TUTORIAL = """
+torch.manual_seed(0)
+nn = torch.nn
+F = torch.nn.functional
+
+
+class Net(nn.Module):
+
+    def __init__(self):
+        super(Net, self).__init__()
+        # 1 input image channel, 6 output channels, 5x5 square convolution
+        # kernel
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        # an affine operation: y = Wx + b
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)  # 5*5 from image dimension
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, input):
+        c1 = F.relu(self.conv1(input))
+        s2 = F.max_pool2d(c1, (2, 2))
+        c3 = F.relu(self.conv2(s2))
+        s4 = F.max_pool2d(c3, 2)
+        s4 = torch.flatten(s4, 1)
+        f5 = F.relu(self.fc1(s4))
+        f6 = F.relu(self.fc2(f5))
+        output = self.fc3(f6)
+        return output
+
+
+net = Net()
+print(net)
+params = list(net.parameters())
+print(len(params))
+print(params[0].size())  # conv1's .weight
+input = torch.randn(1, 1, 32, 32)
+out = net(input)
+print(out)
+net.zero_grad()
+out.backward(torch.randn(1, 10))
+output = net(input)
+target = torch.randn(10)  # a dummy target, for example
+target = target.view(1, -1)  # make it the same shape as output
+criterion = nn.MSELoss()
+
+loss = criterion(output, target)
+print(loss)
+print(loss.grad_fn)  # MSELoss
+print(loss.grad_fn.next_functions[0][0])  # Linear
+print(loss.grad_fn.next_functions[0][0].next_functions[0][0])  # ReLU
+net.zero_grad()     # zeroes the gradient buffers of all parameters
+
+print('conv1.bias.grad before backward')
+print(net.conv1.bias.grad)
+
+loss.backward()
+
+print('conv1.bias.grad after backward')
+print(net.conv1.bias.grad)
+optim = torch.optim
+
+# create your optimizer
+optimizer = optim.SGD(net.parameters(), lr=0.01)
+
+# in your training loop:
+optimizer.zero_grad()   # zero the gradient buffers
+output = net(input)
+loss = criterion(output, target)
+loss.backward()
+optimizer.step()    # Does the update
+print(criterion(net(input), target))
+"""
+
+
 def _stdout_of(script: str, lib) -> str:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -155,6 +234,13 @@ def test_the_autograd_quickstart_prints_pytorchs_text():
     ours = _stdout_of(AUTOGRAD_QUICKSTART, gradienti)
     theirs = _stdout_of(AUTOGRAD_QUICKSTART, torch)
     assert "BinaryCrossEntropyWithLogitsBackward0" in theirs  # (the test reads the right text)
+    assert ours == theirs
+
+
+def test_the_neural_networks_tutorial_prints_pytorchs_text():
+    ours = _stdout_of(NEURAL_NETWORKS_TUTORIAL, gradienti)
+    theirs = _stdout_of(NEURAL_NETWORKS_TUTORIAL, torch)
+    assert "<MseLossBackward0 object at 0x...>" in theirs
     assert ours == theirs
 
 
