@@ -16,6 +16,9 @@ from gradienti.amp import autocast_mode
 
 torch = pytest.importorskip("torch")
 
+# The one-time "casts nothing" note of the first enabled region; tests that check it record it.
+pytestmark = pytest.mark.filterwarnings("ignore:gradienti.s autocast casts nothing")
+
 
 def _warnings_of(call):
     """(category, text) of each warning ``call`` gives, gradienti's nothing-is-cast note aside."""
