@@ -330,3 +330,29 @@ def test_cosine_restart_periods():
     seen, _ = _run(gradienti, CHAINABLE["WarmRestarts-mult"])
     restarts = [i for i, (lrs, _) in enumerate(seen) if math.isclose(lrs[0], 0.1)]
     assert restarts == [0, 3, 9, 21]
+
+
+TENSOR_LR = ["LinearLR-args", "ConstantLR", "MultiplicativeLR", "PolynomialLR-args",
+             "Sequential", "Chained", "WarmRestarts-mult", "Cyclic", "LambdaLR"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TENSOR_LR)
+def test_a_tensor_lr_is_updated_in_place_as_pytorch(name):
+    """PyTorch fills a tensor lr in place (the optimizer's kernels may hold it) and hands out
+    copies from get_last_lr()."""
+
+    def run(lib):
+        w = lib.zeros(2, requires_grad=True)
+        optimizer = lib.optim.SGD([w], lr=lib.tensor(0.1, dtype=lib.float64), momentum=0.9)
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler = CHAINABLE[name](lib.optim.lr_scheduler, optimizer)
+        seen = []
+        for _ in range(12):
+            optimizer.step()
+            scheduler.step()
+            last = scheduler.get_last_lr()[0]
+            seen.append((type(last).__name__, float(last), last is lr))
+        assert optimizer.param_groups[0]["lr"] is lr
+        return seen
+
+    assert run(gradienti) == run(torch)

@@ -10,7 +10,13 @@ from functools import partial
 from typing import Any
 
 from .optimizer import Optimizer
-from .scheduler_base import LRScheduler, _format_param, _lrs, _warn_get_lr_called_within_step
+from .scheduler_base import (
+    LRScheduler,
+    _format_param,
+    _lrs,
+    _set_lr,
+    _warn_get_lr_called_within_step,
+)
 
 
 class CyclicLR(LRScheduler):
@@ -38,7 +44,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
@@ -212,5 +218,5 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)

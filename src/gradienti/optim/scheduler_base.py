@@ -9,6 +9,7 @@ import weakref
 from functools import wraps
 from typing import Any
 
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -22,7 +23,19 @@ EPOCH_DEPRECATION_WARNING = (
 
 
 def _lrs(optimizer: Optimizer, key: str = "lr") -> list[Any]:
-    return [group[key] for group in optimizer.param_groups]
+    """Each group's ``key``; a tensor lr is copied, so the list never aliases the group's."""
+    return [
+        group[key].clone() if isinstance(group[key], Tensor) else group[key]
+        for group in optimizer.param_groups
+    ]
+
+
+def _set_lr(group: dict[str, Any], value, key: str = "lr") -> None:
+    """A tensor lr is updated in place (the optimizer may hold it), a number replaced."""
+    if isinstance(group[key], Tensor):
+        group[key].fill_(value)
+    else:
+        group[key] = value
 
 
 def _format_param(name: str, optimizer: Optimizer, param) -> list[Any]:
@@ -33,8 +46,9 @@ def _format_param(name: str, optimizer: Optimizer, param) -> list[Any]:
                 f"{name} has {len(param)} values, param_groups has "
                 f"{len(optimizer.param_groups)}."
             )
-        return list(param)
-    return [param] * len(optimizer.param_groups)
+    else:
+        param = [param] * len(optimizer.param_groups)
+    return [value.clone() if isinstance(value, Tensor) else value for value in param]
 
 
 def _warn_get_lr_called_within_step(scheduler: LRScheduler) -> None:
@@ -58,7 +72,10 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                initial_lr = group["lr"]
+                if isinstance(initial_lr, Tensor):
+                    initial_lr = initial_lr.clone()
+                group.setdefault("initial_lr", initial_lr)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -157,7 +174,7 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)
 
 

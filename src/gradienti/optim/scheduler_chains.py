@@ -8,7 +8,7 @@ from typing import Any
 
 from .optimizer import Optimizer
 from .plateau import ReduceLROnPlateau
-from .scheduler_base import LRScheduler, _lrs
+from .scheduler_base import LRScheduler, _lrs, _set_lr
 
 
 def _check_schedulers(owner: LRScheduler, schedulers, optimizer: Optimizer) -> None:
@@ -76,7 +76,7 @@ class SequentialLR(LRScheduler):
         self.optimizer = optimizer
         # The schedulers' own initial steps already ran: undo them, then start the first.
         for group in self.optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         self.recursive_undo()
         first = bisect_right(self._milestones, 0)
         self._schedulers[first]._initial_step()
