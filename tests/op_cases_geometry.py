@@ -1,6 +1,7 @@
 """Op cases: cross, diff, repeat_interleave, unfold, tensordot, meshgrid, cartesian_prod, rot90,
-the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack and type_as
-(ops/geometry.py, sequence.py, index_builders.py, orientation.py, broadcasting.py, join.py).
+the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack, diag_embed, diagflat,
+index_fill and type_as (ops/geometry.py, sequence.py, index_builders.py, orientation.py,
+broadcasting.py, join.py, diagonal.py, index_fill.py).
 Run by test_ops.py. (cdist and column_stack are in test_shape_misc.py: PyTorch has no double
 backward for cdist, which the table compares, and its vmap refuses column_stack.)"""
 
@@ -133,5 +134,23 @@ CASES: list[Case] = [
     Case("diagflat(x)", lambda lib, x: lib.diagflat(x), ((2, 3),)),
     Case("x.diagflat(-2)", lambda lib, x: x.diagflat(-2), ((3,),)),
     Case("diagflat 0-d", lambda lib, x: lib.diagflat(x), ((),)),
+    # -- index_fill
+    Case(
+        "x.index_fill(1,index,1.5)",
+        lambda lib, x: x.index_fill(1, lib.tensor([0, 2, 0]), 1.5),
+        ((2, 4),),
+    ),
+    # (the value comes from x: torch.func.vmap fills every sample with the last sample's value
+    # when only the value is batched)
+    Case(
+        "index_fill(x,-1,index,x[0,0])",
+        lambda lib, x: lib.index_fill(x, -1, lib.tensor([3, 1, 3]), x[0, 0]),
+        ((2, 4),),
+    ),
+    Case(
+        "x.index_fill(0,0-d index,value)",
+        lambda lib, x: x.index_fill(0, lib.tensor(2), x.sum() * 2),
+        ((3, 2),),
+    ),
     Case("x.type_as(float64)", lambda lib, x: x.type_as(lib.zeros(1, dtype=lib.float64)), (X,)),
 ]

@@ -105,7 +105,10 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
         for name in ("cdist", "nonzero", "argwhere", "tril_indices", "triu_indices")
         + ("broadcast_shapes", "column_stack")
     },
-    **{name: ("test_shape_misc.py", f".{name}(") for name in ("masked_fill_", "tril_", "triu_")},
+    **{
+        name: ("test_shape_misc.py", f".{name}(")
+        for name in ("masked_fill_", "index_fill_", "tril_", "triu_")
+    },
     "argsort": ("test_sorting.py", "lib.argsort("),  # indices: not differentiable
     **{
         name: ("test_counting.py", f"lib.{name}(")

@@ -660,6 +660,51 @@ def test_in_place_fills_are_pytorchs(name):
     same(IN_PLACE_OUTCOMES[name])
 
 
+M = np.arange(6.0).reshape(2, 3)
+INDEX_FILL_OUTCOMES = {
+    "int32 index": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [0, 2], "int32"), 1.0),
+    "2-d index": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [[0]]), 1.0),
+    "1-d value": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [0]), _t(lib, [1.0, 2.0])),
+    "index out of range": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [5]), 1.0),
+    "negative index": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [-1]), 1.0),
+    "negative index out of range": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [-4]), 1.0),
+    "dim range": lambda lib: lib.tensor(M).index_fill(2, _t(lib, [0]), 1.0),
+    "0-d index": lambda lib: lib.tensor(M).index_fill(1, _t(lib, 1), 1.0),
+    "repeated index, tensor value": lambda lib: lib.index_fill(
+        lib.tensor(M), 0, _t(lib, [1, 1]), _t(lib, 3.0)
+    ),
+    "integer input": lambda lib: lib.arange(3).index_fill(0, _t(lib, [0, 2]), 1.5),
+    "bool value": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [0, 2]), True),
+    "0-d input": lambda lib: _t(lib, 2.0).index_fill(0, _t(lib, [0]), 5.0),
+    "float64 value into float32": lambda lib: lib.tensor(M, dtype=lib.float32).index_fill(
+        1, _t(lib, [0]), _t(lib, 2.5, "float64")
+    ),
+    "index_fill_": lambda lib: lib.tensor(M).index_fill_(0, _t(lib, [1]), -1.0),
+    "index_fill_ leaf": lambda lib: lib.tensor(M, requires_grad=True).index_fill_(
+        0, _t(lib, [1]), -1.0
+    ),
+    "index_fill_ on a graph": lambda lib: _in_place_on_a_graph(
+        lib, lambda y: y.index_fill_(1, _t(lib, [0, 3, 0]), 2.0)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", INDEX_FILL_OUTCOMES)
+def test_index_fill_outcomes_are_pytorchs(name):
+    same(INDEX_FILL_OUTCOMES[name])
+
+
+def test_index_fill_with_a_list_index_raises_pytorchs_type_error_opening():
+    """(PyTorch goes on with which arguments did not match each signature.)"""
+    ours, theirs = outcome(lambda lib: lib.tensor(M).index_fill(1, [0], 1.0))
+    opening = (
+        "index_fill() received an invalid combination of arguments - got (int, list, float), "
+        "but expected one of:\n * (int dim, Tensor index, Tensor value)\n"
+    )
+    assert ours[0] == theirs[0] == "TypeError"
+    assert ours[1].startswith(opening) and theirs[1].startswith(opening)
+
+
 def test_zero_dim_H_warns_and_returns_the_tensor_as_pytorch():
     x = gradienti.tensor(2.0)
     assert _our_warnings(lambda: x.H) == _torch_warnings("torch.tensor(2.0).H")

@@ -34,6 +34,7 @@ from . import (
     extrema,
     geometry,
     index_builders,
+    index_fill,
     indexing,
     inplace,
     inplace_parts,
@@ -103,6 +104,7 @@ MODULES = (
     index_builders,
     orientation,
     broadcasting,
+    index_fill,
     inplace_parts,
     batch_dims,
 )
