@@ -187,3 +187,77 @@ CASES: list[Case] = [
     Case("logaddexp(x,y)", lambda lib, x, y: lib.logaddexp(x, y), (S, (3,))),
     Case("sign(x)", lambda lib, x: lib.sign(x), (S,), NONZERO),
 ]
+
+# -- rounded division and remainders (ops/integer_division.py). Domains keep a/b away from the
+# jumps of floor and trunc; floor_divide and number % x have no derivative in PyTorch (forward
+# only here: their NotImplemented node is tested in test_integer_ops.py).
+_DIVISION = (ANY, NONZERO)
+CASES += [
+    Case("remainder(x,y)", lambda lib, x, y: lib.remainder(x * 3, y), (S, S), _DIVISION),
+    Case("x.remainder(y) (3,1),(4,)", lambda lib, x, y: x.remainder(y), (B, (4,)), _DIVISION),
+    Case("x mod y (operator)", lambda lib, x, y: (x * 3) % y, (S, S), _DIVISION),
+    Case("x mod 2.5 (operator)", lambda lib, x: (x * 4) % 2.5, (S,)),
+    Case("x.remainder(-1.5)", lambda lib, x: x.remainder(-1.5), (S,)),
+    Case("fmod(x,y)", lambda lib, x, y: lib.fmod(x * 3, y), (S, S), _DIVISION),
+    Case("x.fmod(y) (),(2,3)", lambda lib, x, y: x.fmod(y), ((), S), _DIVISION),
+    Case("fmod(x,-1.5)", lambda lib, x: lib.fmod(x * 4, -1.5), (S,)),
+    Case(
+        "div(x,y,floor)", lambda lib, x, y: lib.div(x, y, rounding_mode="floor"), (S, S), _DIVISION
+    ),
+    Case("x.div(y,trunc)", lambda lib, x, y: x.div(y, rounding_mode="trunc"), (S, S), _DIVISION),
+    Case("divide(x,2,floor)", lambda lib, x: lib.divide(x, 0.75, rounding_mode="floor"), (S,)),
+    Case(
+        "x*div(x,y,trunc)",
+        lambda lib, x, y: x * lib.div(x, y, rounding_mode="trunc"),
+        (S, S),
+        _DIVISION,
+    ),
+    # (detached: with a gradient their NotImplemented node would fail the table's backward)
+    Case(
+        "x floordiv y (operator)",
+        lambda lib, x, y: x.detach() // y.detach(),
+        (S, S),
+        _DIVISION,
+        differentiable=False,
+    ),
+    Case(
+        "floor_divide(x,2)",
+        lambda lib, x: lib.floor_divide(x.detach() * 4, 2),
+        (S,),
+        differentiable=False,
+    ),
+    Case(
+        "3 floordiv x (operator)",
+        lambda lib, x: 3 // x.detach(),
+        (S,),
+        NONZERO,
+        differentiable=False,
+    ),
+    Case("3 mod x (operator)", lambda lib, x: 3 % x.detach(), (S,), NONZERO, differentiable=False),
+    Case(
+        "x.floor_divide(y)",
+        lambda lib, x, y: x.detach().floor_divide(y.long()),
+        (S, S),
+        _DIVISION,
+        differentiable=False,
+    ),
+    # -- xlogy (ops/xlogy.py), logaddexp2
+    Case("xlogy(x,y)", lambda lib, x, y: lib.xlogy(x, y), (S, S), (ANY, POS)),
+    Case("x.xlogy(y) (3,1),(4,)", lambda lib, x, y: x.xlogy(y), (B, (4,)), (ANY, POS)),
+    Case("xlogy(x,2.5)", lambda lib, x: lib.xlogy(x, 2.5), (S,)),
+    Case("xlogy(2,y)", lambda lib, y: lib.xlogy(2, y), (S,), POS),
+    Case("logaddexp2(x,y)", lambda lib, x, y: lib.logaddexp2(x, y), (S, (3,))),
+    Case("x.logaddexp2(y)", lambda lib, x, y: x.logaddexp2(y * 3), (S, S)),
+    # -- the gamma family (ops/gamma.py) and erfinv: poles and ±1 are in test_special_functions.py
+    *_unary("lgamma", POS),
+    Case("lgamma(x) negative", lambda lib, x: lib.lgamma(x * 0.4 - 1.5), (S,), UNIT),
+    Case("lgamma(x) wide", lambda lib, x: lib.lgamma(x * 4 + 9), (S3,)),
+    *_unary("digamma", POS),
+    Case("digamma(x) negative", lambda lib, x: lib.digamma(x * 0.4 - 2.5), (S,), UNIT),
+    Case("polygamma(1,x)", lambda lib, x: lib.polygamma(1, x), (S,), POS),
+    Case("x.polygamma(2)", lambda lib, x: x.polygamma(2), (S,), POS),
+    Case("polygamma(3,x) negative", lambda lib, x: lib.polygamma(3, x * 0.4 - 1.5), (S,), UNIT),
+    Case("polygamma(0,x)", lambda lib, x: lib.polygamma(0, x * 5), (S,), POS),
+    *_unary("erfinv", UNIT),
+    Case("erfinv(x) tails", lambda lib, x: lib.erfinv(x * 0.05 + x.sign() * 0.88), (S3,), NONZERO),
+]

@@ -74,6 +74,30 @@ def test_explain_rules_name_existing_node_classes():
 # Public ops that the op table does not run (in-place, not differentiable, or bitwise): the test
 # file that covers each instead, and the text by which that file calls it.
 COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
+    # integral results (bitwise) and in-place forms: against PyTorch over dtypes and operands
+    **{
+        name: ("test_integer_ops.py", call)
+        for name, call in (
+            ("__ifloordiv__", "x //= "), ("__imod__", "z %= "),
+            ("floor_divide_", ".floor_divide_("),
+            ("remainder_", ".remainder_("), ("fmod_", ".fmod_("), ("true_divide", ".true_divide("),
+            ("__iand__", '"__iand__"'), ("__ior__", '"__ior__"'), ("__ixor__", '"__ixor__"'),
+            ("__ilshift__", '"__ilshift__"'), ("__irshift__", '"__irshift__"'),
+            ("__lshift__", "a << b"), ("__rshift__", "a >> b"),
+            ("__rlshift__", "BITWISE[op](number, "), ("__rrshift__", "BITWISE[op](number, "),
+            ("bitwise_and", '"bitwise_and"'), ("bitwise_or", '"bitwise_or"'),
+            ("bitwise_xor", '"bitwise_xor"'), ("bitwise_left_shift", '"bitwise_left_shift"'),
+            ("bitwise_right_shift", '"bitwise_right_shift"'), ("bitwise_not", ".bitwise_not("),
+            ("bitwise_not_", ".bitwise_not_("), ("bitwise_and_", '"bitwise_and_"'),
+            ("bitwise_or_", '"bitwise_or_"'), ("bitwise_xor_", '"bitwise_xor_"'),
+            ("bitwise_left_shift_", '"bitwise_left_shift_"'),
+            ("bitwise_right_shift_", '"bitwise_right_shift_"'),
+        )
+    },  # fmt: skip
+    **{
+        name: ("test_special_functions.py", f".{name}(")
+        for name in ("lgamma_", "digamma_", "polygamma_", "erfinv_", "xlogy_")
+    },
     **{
         name: ("test_inplace.py", f".{name}(")
         for name in ("add_", "sub_", "mul_", "div_", "pow_", "exp_", "relu_", "fill_", "zero_")

@@ -162,8 +162,8 @@ def mul_(input, other):
     return input._assign_in_place(input * other)
 
 
-def div_(input, other):
-    return input._assign_in_place(input / other)
+def div_(input, other, *, rounding_mode=None):
+    return input._assign_in_place(input.div(other, rounding_mode=rounding_mode))
 
 
 def pow_(input, exponent):

@@ -38,6 +38,7 @@ from .elementwise import (
     SubBackward0,
 )
 from .explain_rule import ADD, MUL, NEG, NOT_DIFFERENTIABLE, POW, Rule, binary_rule, num, power_text
+from .integer_division import divide_rounded
 
 
 # ---------------------------------------------------------------------- arithmetic
@@ -120,7 +121,13 @@ def mul(input, other) -> Tensor:
     return input * other
 
 
-def div(input, other) -> Tensor:
+def div(input, other, *, rounding_mode=None) -> Tensor:
+    if rounding_mode is not None:
+        return divide_rounded(input, other, rounding_mode)
+    return input / other
+
+
+def true_divide(input, other) -> Tensor:
     return input / other
 
 
@@ -153,22 +160,6 @@ def __gt__(self, other) -> Tensor:  # noqa: N807
 
 def __ge__(self, other) -> Tensor:  # noqa: N807
     return compare(xp.greater_equal, self, other)
-
-
-def __and__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.bitwise_and, self, other)
-
-
-def __or__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.bitwise_or, self, other)
-
-
-def __xor__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.bitwise_xor, self, other)
-
-
-def __invert__(self) -> Tensor:  # noqa: N807
-    return wrap(xp.invert(self._data), NO_EDGE)
 
 
 def equal(input, other) -> bool:
@@ -262,10 +253,11 @@ DECLARATIONS = (
     declare(
         "div",
         div,
-        aliases=("divide", "true_divide"),
+        aliases=("divide",),
         ufunc=xp.true_divide,
         ufunc_call=_reflected("truediv"),
     ),
+    declare("true_divide", true_divide),
     declare("pow", pow, ufunc=xp.power, ufunc_call=_reflected("pow")),
     declare(
         "neg",
@@ -319,23 +311,5 @@ DECLARATIONS = (
         ufunc=xp.greater_equal,
         ufunc_call=_tensor_first(__ge__),
     ),
-    declare(
-        "__and__",
-        None,
-        method=__and__,
-        aliases=("__rand__",),
-        ufunc=xp.bitwise_and,
-        ufunc_call=_tensor_first(__and__),
-    ),
-    declare(
-        "__or__",
-        None,
-        method=__or__,
-        aliases=("__ror__",),
-        ufunc=xp.bitwise_or,
-        ufunc_call=_tensor_first(__or__),
-    ),
-    declare("__xor__", None, method=__xor__, aliases=("__rxor__",)),
-    declare("__invert__", None, method=__invert__),
     declare("equal", equal),
 )

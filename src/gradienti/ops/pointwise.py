@@ -304,6 +304,11 @@ _NODES, _TABLE = table(
                ("g * exp(a - out)", "g * exp(b - out)"),
                ("log(e^a + e^b)", "exp({a:6} - logaddexp({a:0}, {b:0}))",
                 "exp({b:6} - logaddexp({a:0}, {b:0}))"), cli="log(e**x + e**y)"),
+    # d/da log2(2^a + 2^b) = 2^a / (2^a + 2^b) = 1 / (1 + 2^(b - a)), as PyTorch writes it
+    binary_row("logaddexp2", "Logaddexp2Backward0", xp.logaddexp2,
+               ("g / (1 + exp2(b - a))", "g / (1 + exp2(a - b))"),
+               ("log2(2^a + 2^b)", "1/(1 + 2^({b:6} - {a:6}))", "1/(1 + 2^({a:6} - {b:6}))"),
+               cli="log2(2**x + 2**y)", constants=(("exp2", xp.exp2),)),
 )  # fmt: skip
 globals().update(_NODES)  # Log1PBackward0, ...: importable like the classes above
 

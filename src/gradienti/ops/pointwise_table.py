@@ -82,6 +82,7 @@ class BinaryRow:
     cli: str | None = None
     aliases: tuple = ()
     floating: bool = True
+    constants: tuple = ()  # as a one-input row's
 
 
 def binary_row(name, node_name, forward, vjps, explain, **options) -> BinaryRow:

@@ -1,10 +1,17 @@
-"""The error function and its complement (torch.erf, torch.erfc), used by exact GELU.
+"""The error function, its complement and its inverse (torch.erf, torch.erfc, torch.erfinv),
+and ``xlogy`` (x·log y, 0 where x is 0). erf is used by exact GELU.
 
 NumPy has no erf; it is computed here with W. J. Cody's rational Chebyshev approximations
 (below), vectorised, in float64 whatever the input dtype, and returned in the input's dtype.
 
-erf and erfc are rows of the one-expression table (see ops/pointwise_table.py): d erf(x) =
-2/sqrt(pi) e^(-x^2), d erfc(x) = -2/sqrt(pi) e^(-x^2). They are declared in ``DECLARATIONS``.
+erfinv starts from M. Giles' single-precision approximation ("Approximating the erfinv
+function", GPU Computing Gems, 2011) and takes Newton steps on erf (on erfc beyond 1/2, where
+1 - x is exact), so it is as accurate as erf itself.
+
+erf, erfc and erfinv are rows of the one-expression table (see ops/pointwise_table.py): d erf(x)
+= 2/sqrt(pi) e^(-x^2), d erfc(x) = -2/sqrt(pi) e^(-x^2), d erfinv(x) = sqrt(pi)/2
+e^(erfinv(x)^2). xlogy's nodes are classes (ops/xlogy.py). They are declared in
+``DECLARATIONS``.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import math
 from ..backend import xp
 from ..batching import elementwise
 from ..tensor import Tensor
+from .declare import declare
 from .pointwise_table import row, table
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -120,6 +128,70 @@ def erf_any(x):
     return erf_array(x)
 
 
+# M. Giles' approximation: erfinv(x) ~ x p(w), w = -log((1 - x)(1 + x)), p a polynomial in
+# w - 2.5 (w < 5) or in sqrt(w) - 3; relative error below 4e-7 down to 1 - x = 1e-7 (its
+# single-precision range), about 0.1 at 1 - x = 1e-16; the Newton steps take it to rounding.
+_GILES_CENTRAL = (
+    2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+    -0.00125372503, -0.00417768164, 0.246640727, 1.50140941,
+)  # fmt: skip
+_GILES_TAIL = (
+    -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+    -0.0076224613, 0.00943887047, 1.00167406, 2.83297682,
+)  # fmt: skip
+
+
+def _horner(coefficients, v):
+    total = xp.zeros_like(v)
+    for coefficient in coefficients:
+        total = total * v + coefficient
+    return total
+
+
+@elementwise
+def erfinv_array(x):
+    """erfinv of an array, in float64, returned in ``x``'s floating dtype: ±inf at ±1, NaN
+    beyond."""
+    v = xp.asarray(x, dtype=xp.float64)
+    size = xp.abs(v)
+    inside = size < 1.0
+    safe = xp.where(inside, size, 0.0)
+    w = -xp.log((1.0 - safe) * (1.0 + safe))
+    central = w < 5.0
+    guess = xp.where(
+        central,
+        _horner(_GILES_CENTRAL, w - 2.5),
+        _horner(_GILES_TAIL, xp.sqrt(xp.where(central, 5.0, w)) - 3.0),
+    )
+    y = guess * safe  # erfinv(|x|); the sign is set at the end (erfinv is odd)
+    near = safe <= 0.5
+    tail = xp.log(xp.where(near, 1.0, 1.0 - safe))  # log(1 - |x|), 1 - |x| exact beyond 1/2
+    for _ in range(5):
+        # Up to 1/2: Newton on erf(y) = |x|. Beyond: on log(erfc(y)) = log(1 - |x|), which
+        # keeps erfc's digits and is nearly quadratic in y, so that a far start converges.
+        slope = TWO_OVER_SQRT_PI * xp.exp(-(y * y))
+        complement = erfc_array(xp.where(near, 1.0, y))
+        step = xp.where(
+            near,
+            (erf_array(y) - safe) / slope,
+            (tail - xp.log(complement)) * complement / slope,
+        )
+        y = y - step
+    y = xp.where(inside, y, xp.where(size == 1.0, xp.inf, xp.nan))
+    return xp.copysign(y, v).astype(xp.result_type(x), copy=False)
+
+
+def erfinv_any(x):
+    """erfinv of a raw array or, recorded, of a Tensor (its VJP reads it)."""
+    if type(x) is Tensor:
+        return x.erfinv()
+    return erfinv_array(x)
+
+
+def erfinv_(self):
+    return self._assign_in_place(self.erfinv())
+
+
 # No NumPy ufunc computes erf, so nothing is routed to these ops.
 _NODES, DECLARATIONS = table(
     row("erf", "ErfBackward0", erf_array, "g * TWO_OVER_SQRT_PI * exp(-(x * x))",
@@ -128,5 +200,12 @@ _NODES, DECLARATIONS = table(
     row("erfc", "ErfcBackward0", erfc_array, "g * -TWO_OVER_SQRT_PI * exp(-(x * x))",
         ("complementary error function", "-2/sqrt(π)·exp(-{x:9}²)"), cli="1 - erf(x)",
         constants=(("TWO_OVER_SQRT_PI", TWO_OVER_SQRT_PI),)),
+    # (the VJP recomputes erfinv(x): PyTorch's node saves self, not the result)
+    row("erfinv", "ErfinvBackward0", erfinv_array,
+        "g * HALF_SQRT_PI * exp(erfinv(x) * erfinv(x))",
+        ("inverse error function", "sqrt(π)/2·exp(erfinv({x:0})²)"), cli="inverse of erf",
+        constants=(("HALF_SQRT_PI", math.sqrt(math.pi) / 2), ("erfinv", erfinv_any))),
 )  # fmt: skip
-globals().update(_NODES)  # ErfBackward0, ErfcBackward0
+globals().update(_NODES)  # ErfBackward0, ErfcBackward0, ErfinvBackward0
+
+DECLARATIONS = (*DECLARATIONS, declare("erfinv_", None, method=erfinv_))
