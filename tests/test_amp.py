@@ -326,3 +326,56 @@ def test_scaling_nested_outputs():
     t = theirs.scale((torch.tensor(1.5), [torch.tensor(2.0)]))
     assert type(o) is type(t) is tuple and type(o[1]) is type(t[1]) is list
     assert o[0].item() == t[0].item() and o[1][0].item() == t[1][0].item()
+
+
+# ---------------------------------------------------------------- custom_fwd / custom_bwd
+def test_bf16_is_not_supported_without_cuda():
+    assert gradienti.cuda.is_bf16_supported() is torch.cuda.is_bf16_supported() is False
+
+
+@pytest.mark.parametrize("device_type", ["cpu", "cuda", "mps", "xla", "meta", "opengl", "cuda:0"])
+def test_is_autocast_available_as_pytorch(device_type):
+    ours = gradienti.amp.is_autocast_available(device_type)
+    assert ours is torch.amp.is_autocast_available(device_type)
+
+
+def _scaled_function(lib, cast_inputs):
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        @lib.amp.custom_fwd(device_type="cpu", cast_inputs=cast_inputs)
+        def forward(ctx, x, factor):
+            ctx.factor = factor
+            ctx.seen = (repr(x.dtype), lib.is_autocast_enabled("cpu"))
+            return x * factor
+
+        @staticmethod
+        @lib.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, grad):
+            ctx.in_backward = lib.is_autocast_enabled("cpu")
+            return grad * ctx.factor, None
+
+    return Scale
+
+
+@pytest.mark.parametrize("inside", [False, True])
+@pytest.mark.parametrize("cast_inputs", [None, "float32"])
+def test_custom_fwd_and_bwd_as_pytorch(inside, cast_inputs):
+    def run(lib):
+        function = _scaled_function(lib, cast_inputs and getattr(lib, cast_inputs))
+        x = lib.tensor([1.0, -2.0], dtype=lib.float16, requires_grad=True)
+        with lib.autocast("cpu", dtype=lib.float16, enabled=inside):
+            y = function.apply(x, 3.0)
+        node = y.grad_fn
+        y.backward(lib.tensor([1.0, 0.5], dtype=y.dtype))
+        return node.seen, node._fwd_used_autocast, node.in_backward, repr(x.grad.dtype)
+
+    assert run(gradienti) == run(torch)
+
+
+def test_custom_fwd_needs_a_string_device_type():
+    def raised(lib):
+        with pytest.raises(Exception) as info:
+            lib.amp.custom_fwd(lambda ctx, x: x, device_type=3)
+        return type(info.value), str(info.value)
+
+    assert raised(gradienti) == raised(torch)

@@ -64,6 +64,12 @@ def _default_fast_dtype(device_type: str) -> backend.dtype:
     return found
 
 
+def is_autocast_available(device_type: str) -> bool:
+    """Whether ``device_type`` has an autocast (its device need not exist: "cuda" has one)."""
+    kind, _index = _parse(device_type)
+    return kind in _DEFAULT_FAST_DTYPES or kind == "privateuseone"
+
+
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
     """Whether an enabled autocast region of ``device_type`` is active in this thread."""
     return _STATE.enabled.get(device_type, False)
