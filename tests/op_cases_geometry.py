@@ -1,9 +1,9 @@
 """Op cases: cross, diff, repeat_interleave, unfold, tensordot, meshgrid, cartesian_prod, rot90,
-the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack, diag_embed, diagflat,
-index_fill and type_as (ops/geometry.py, sequence.py, index_builders.py, orientation.py,
-broadcasting.py, join.py, diagonal.py, index_fill.py).
-Run by test_ops.py. (cdist and column_stack are in test_shape_misc.py: PyTorch has no double
-backward for cdist, which the table compares, and its vmap refuses column_stack.)"""
+the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack, block_diag, kron,
+diag_embed, diagflat, index_fill and type_as (ops/geometry.py, sequence.py, index_builders.py,
+orientation.py, broadcasting.py, join.py, products.py, diagonal.py, index_fill.py). Run by
+test_ops.py. (cdist and column_stack are in test_shape_misc.py: PyTorch has no double backward
+for cdist, which the table compares, and its vmap refuses column_stack.)"""
 
 from op_cases import ANY, S3, Case
 
@@ -127,6 +127,15 @@ CASES: list[Case] = [
     Case("dstack 1-d", lambda lib, x, y: lib.dstack([x, y]), ((4,), (4,))),
     Case("dstack 2-d 3-d", lambda lib, x, y: lib.dstack((x, y)), ((2, 3), (2, 3, 2))),
     Case("row_stack", lambda lib, x, y: lib.row_stack([x, y]), ((3,), (2, 3))),
+    Case(
+        "block_diag(x,y,z)",
+        lambda lib, x, y, z: lib.block_diag(x, y, z),
+        ((2, 3), (2,), ()),
+    ),
+    Case("block_diag(x,const)", lambda lib, x: lib.block_diag(x, lib.ones(2, 1)), ((2, 2),)),
+    Case("kron(x,y)", lambda lib, x, y: lib.kron(x, y), ((2, 3), (4,))),
+    Case("x.kron(y) 3-d", lambda lib, x, y: x.kron(y), ((2, 1, 2), (2, 3))),
+    Case("kron 0-d", lambda lib, x, y: lib.kron(x, y), ((), (2,))),
     # -- diagonals
     Case("diag_embed(x)", lambda lib, x: lib.diag_embed(x), ((2, 3),)),
     Case("x.diag_embed(1,0,2)", lambda lib, x: x.diag_embed(1, 0, 2), ((2, 3),)),

@@ -579,6 +579,18 @@ BROADCAST_OUTCOMES = {
     "dstack 2-d": lambda lib: lib.dstack((lib.ones(2, 3), lib.zeros(2, 3))),
     "dstack 0-d int": lambda lib: lib.dstack((lib.tensor(1), lib.tensor(2))),
     "row_stack": lambda lib: lib.row_stack([lib.arange(3.0), lib.ones(2, 3)]),
+    "block_diag": lambda lib: lib.block_diag(_a(lib, A[0, :2]), lib.arange(3), _t(lib, 5.0)),
+    "block_diag none": lambda lib: lib.block_diag(),
+    "kron": lambda lib: lib.kron(_a(lib, A[0, :2]), lib.tensor([1.0, -1.0, 2.0])),
+    "kron integers and floats": lambda lib: lib.kron(lib.arange(2), lib.ones(2)),
+    "kron 0-d": lambda lib: lib.kron(_t(lib, 2.0), _t(lib, 3.0)),
+    "block_diag 3-d": lambda lib: lib.block_diag(lib.ones(2, 2, 2)),
+    "block_diag dtypes": lambda lib: lib.block_diag(lib.ones(1, 2), lib.ones(2, dtype=lib.float64)),
+    "block_diag empty blocks": lambda lib: lib.block_diag(
+        lib.zeros(0, 2), lib.zeros(0), lib.ones(2)
+    ),
+    "block_diag list": lambda lib: lib.block_diag([lib.ones(2)]),
+    "block_diag bool and int": lambda lib: lib.block_diag(_t(lib, [True]), _t(lib, [1])),
     "stride": lambda lib: [
         lib.ones(3, 4).stride(),
         lib.ones(3, 4).T.stride(),

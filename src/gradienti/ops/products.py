@@ -22,7 +22,7 @@ from .declare import Cli, declare
 from .explain_rule import ADD, MUL, Rule
 from .rearrange import TransposeBackward0
 from .saved_names import SavedNames, needed, shape_at, strides_at, value
-from .shape import expanded_shape, reshape
+from .shape import UnsafeViewBackward0, expanded_shape, reshape, view_op
 
 
 # ------------------------------------------------------------------ products and their VJPs
@@ -400,6 +400,23 @@ def _addmm_method(self, mat1, mat2, *, beta=1, alpha=1):
     return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
 
+def kron(input, other):
+    """The Kronecker product, as PyTorch composes it: each input viewed with its dims
+    interleaved with 1s (a: (a0, 1, a1, 1, ...), b: (1, b0, 1, b1, ...)), multiplied
+    (broadcasting gives every a_i·b_j block) and viewed as (a0·b0, a1·b1, ...). (PyTorch 2.13
+    raises its view error for some non-contiguous inputs, where its product keeps their
+    layout; gradienti gives the product.)"""
+    ndim = max(input._data.ndim, other._data.ndim)
+    a_shape = (1,) * (ndim - input._data.ndim) + input._data.shape
+    b_shape = (1,) * (ndim - other._data.ndim) + other._data.shape
+    a_view = tuple(size for a in a_shape for size in (a, 1))
+    b_view = tuple(size for b in b_shape for size in (1, b))
+    product = view_op(UnsafeViewBackward0, input, a_view) * view_op(
+        UnsafeViewBackward0, other, b_view
+    )
+    return view_op(UnsafeViewBackward0, product, tuple(a * b for a, b in zip(a_shape, b_shape)))
+
+
 _PRODUCT_PASSES = ("gradient @ bᵀ", "aᵀ @ gradient")
 
 DECLARATIONS = (
@@ -456,4 +473,5 @@ DECLARATIONS = (
         },
         cli=Cli("dot product of two vectors", ("x", "y")),
     ),
+    declare("kron", kron),  # records UnsafeViewBackward0 and MulBackward0
 )
