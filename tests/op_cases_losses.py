@@ -13,7 +13,7 @@ Tensor-and-Scalar nodes they need).
 """
 
 import numpy as np
-from op_cases import POS, Case
+from op_cases import ANY, POS, Case
 
 N, C = 3, 5  # a batch of rows, the classes
 
@@ -529,6 +529,36 @@ _LIKELIHOOD_LOSSES = [
 ]
 
 CASES += _DISTANCES + _MARGIN_LOSSES + _LIKELIHOOD_LOSSES
+
+# -- kl_div: xlogy(t, t) - t·x (exp(t)·(t - x) for a log target), reduced; 'batchmean' divides
+# the sum by the batch size
+_KL = [
+    Case(
+        "F.kl_div(x,y,batchmean)",
+        lambda lib, x, y: F(lib).kl_div(x, y, reduction="batchmean"),
+        (ROWS, ROWS),
+        (ANY, POS),
+    ),
+    Case(
+        "F.kl_div(x,t,sum)",
+        lambda lib, x: F(lib).kl_div(x, _probabilities(lib, x, ROWS), reduction="sum"),
+        (ROWS,),
+    ),
+    Case(
+        "F.kl_div(x,y,none,log_target)",
+        lambda lib, x, y: F(lib).kl_div(x, y, reduction="none", log_target=True),
+        (ROWS, ROWS),
+    ),
+    Case(
+        "F.kl_div(log_softmax(x),y,batchmean,log_target) 1-d",
+        lambda lib, x, y: F(lib).kl_div(
+            x.log_softmax(0), y, reduction="batchmean", log_target=True
+        ),
+        ((C,), (C,)),
+    ),
+]
+
+CASES += _KL
 
 # -- cross_entropy with class probabilities or label smoothing: ATen's composition, its
 # Tensor-and-Scalar nodes included (MulBackward1, AddBackward1, DivBackward1)

@@ -53,6 +53,11 @@ LOSSES = {
     "binary_cross_entropy_with_logits weights": lambda F, a, b, p, q, s, w, r: (
         F.binary_cross_entropy_with_logits(a, q, w[0], reduction=r, pos_weight=w[1] * 2)
     ),
+    "kl_div": lambda F, a, b, p, q, s, w, r: F.kl_div(a, q, reduction=r),
+    "kl_div batchmean": lambda F, a, b, p, q, s, w, r: F.kl_div(a, q, reduction="batchmean"),
+    "kl_div log_target": lambda F, a, b, p, q, s, w, r: F.kl_div(
+        a, b, reduction=r, log_target=True
+    ),
     "cross_entropy": lambda F, a, b, p, q, s, w, r: F.cross_entropy(
         a, b.detach().argmax(1), reduction=r
     ),

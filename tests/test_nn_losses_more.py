@@ -40,6 +40,8 @@ MODULES = {
     "SmoothL1Loss beta": ("SmoothL1Loss", {"beta": 0.5}, ("*x", "*y")),
     "HuberLoss delta": ("HuberLoss", {"delta": 0.7}, ("*x", "*y")),
     "SoftMarginLoss": ("SoftMarginLoss", {}, ("*x", "signs")),
+    "KLDivLoss": ("KLDivLoss", {}, ("*x", "*positive")),
+    "KLDivLoss log_target": ("KLDivLoss", {"log_target": True}, ("*x", "*y")),
     "GaussianNLLLoss": ("GaussianNLLLoss", {}, ("*x", "*y", "*positive")),
     "GaussianNLLLoss full eps": (
         "GaussianNLLLoss", {"full": True, "eps": 0.5}, ("*x", "*y", "*positive"),
@@ -97,7 +99,7 @@ def _run(lib, spec, reduction=None):
     module = _module(lib, class_name, kwargs, arrays, reduction)
     inputs = [lib.tensor(arrays[name.lstrip("*")], requires_grad=name[0] == "*") for name in names]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # (warnings are tested below)
+        warnings.simplefilter("ignore")  # (KLDivLoss's 'mean' warning: tested below)
         out = module(*inputs)
     upstream = np.random.default_rng(7).uniform(0.5, 1.5, tuple(out.shape))
     leaves = [x for x in inputs if x.requires_grad]
@@ -219,6 +221,14 @@ ACTIONS = {
     ),
     "huber zero delta": lambda L: L.nn.functional.huber_loss(_t(L, 3), _t(L, 3), delta=0.0),
     "mse_loss integers": lambda L: L.nn.functional.mse_loss(L.tensor([1, 2]), L.tensor([3, 4])),
+    "kl_div mean warns": lambda L: L.nn.functional.kl_div(_t(L, 3, 4), _t(L, 3, 4)),
+    "kl_div batchmean": lambda L: L.nn.functional.kl_div(
+        _t(L, 3, 4), _t(L, 3, 4), reduction="batchmean"
+    ),
+    "kl_div integers": lambda L: L.nn.functional.kl_div(
+        _t(L, 3, 4), L.tensor([[1, 2, 3, 4]] * 3), reduction="sum"
+    ),
+    "kl_div bad reduction": lambda L: L.nn.functional.kl_div(_t(L, 3), _t(L, 3), reduction="avg"),
     "gaussian_nll negative var": lambda L: L.nn.functional.gaussian_nll_loss(
         _t(L, 3, 4), _t(L, 3, 4), -_t(L, 3, 4)
     ),

@@ -48,6 +48,7 @@ from .functional_layers import (
 )
 from .functional_likelihood_losses import (
     gaussian_nll_loss,
+    kl_div,
     poisson_nll_loss,
 )
 from .functional_losses import (
@@ -94,6 +95,7 @@ __all__ = [
     "normalize",
     "pairwise_distance",
     "gaussian_nll_loss",
+    "kl_div",
     "poisson_nll_loss",
     "cosine_embedding_loss",
     "hinge_embedding_loss",

@@ -8,13 +8,50 @@ arithmetic records AddBackward1 and MulBackward1, ops/composite_nodes.py).
 from __future__ import annotations
 
 import math
+import warnings
 
 from ..creation import ones_like as _ones_like
 from ..graph.grad_mode import no_grad
 from ..ops.composite_nodes import add_scalar, mul_scalar
 from .functional_losses import legacy_reduction, reduce_as, reduction_name
 
-__all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
+__all__ = ["kl_div", "gaussian_nll_loss", "poisson_nll_loss"]
+
+_KL_MEAN_WARNING = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size."
+    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+    "'mean' will be changed to behave the same as 'batchmean' in the next major release."
+)
+
+
+def kl_div(
+    input,
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+):
+    """The pointwise KL divergence of log-probabilities ``input`` from ``target``:
+    ``xlogy(target, target) - target·input`` (``exp(target)·(target - input)`` for a
+    ``log_target``), reduced; 'batchmean' sums and divides by the batch size (the first
+    dimension), 'mean' averages over every element (with PyTorch's warning)."""
+    if size_average is not None or reduce is not None:
+        reduced_as = legacy_reduction(size_average, reduce, reduction)
+    else:
+        if reduction == "mean":
+            warnings.warn(_KL_MEAN_WARNING, stacklevel=2)
+        reduced_as = "sum" if reduction == "batchmean" else reduction_name(reduction)
+    if not (input.is_floating_point() and target.is_floating_point()):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        output = target.exp() * (target - input)
+    else:
+        output = target.xlogy(target) - target * input
+    reduced = reduce_as(output, reduced_as)
+    if reduction == "batchmean" and input.dim() != 0:
+        reduced = reduced / input.size()[0]
+    return reduced
 
 
 def gaussian_nll_loss(

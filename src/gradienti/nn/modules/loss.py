@@ -10,6 +10,7 @@ from ..loss import (
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MarginRankingLoss,
     MSELoss,
