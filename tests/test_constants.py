@@ -70,3 +70,69 @@ def test_set_default_dtype_bfloat16_fails_and_changes_nothing():
     with pytest.raises(TypeError, match="no tensors of dtype torch.bfloat16"):
         gradienti.set_default_dtype(gradienti.bfloat16)
     assert gradienti.get_default_dtype() is before
+
+
+FLOATING = ["float16", "bfloat16", "float32", "float64"]
+INTEGER = ["uint8", "int8", "int16", "int32", "int64"]
+
+
+@pytest.mark.parametrize("name", FLOATING)
+def test_finfo_as_pytorch(name):
+    ours, theirs = gradienti.finfo(getattr(gradienti, name)), torch.finfo(getattr(torch, name))
+    assert repr(ours) == repr(theirs)
+    for attribute in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        value = getattr(ours, attribute)
+        assert type(value) is type(getattr(theirs, attribute))
+        assert value == getattr(theirs, attribute), attribute
+    assert ours.dtype == theirs.dtype == name
+
+
+def test_finfo_of_the_default_dtype():
+    assert repr(gradienti.finfo()) == repr(torch.finfo())
+    gradienti.set_default_dtype(gradienti.float64)
+    try:
+        assert gradienti.finfo().dtype == "float64"
+    finally:
+        gradienti.set_default_dtype(gradienti.float32)
+    assert gradienti.finfo(gradienti.float32) == gradienti.finfo()
+    assert gradienti.finfo(gradienti.float32) != gradienti.finfo(gradienti.float16)
+
+
+@pytest.mark.parametrize("name", INTEGER)
+def test_iinfo_as_pytorch(name):
+    ours, theirs = gradienti.iinfo(getattr(gradienti, name)), torch.iinfo(getattr(torch, name))
+    assert repr(ours) == repr(theirs)
+    for attribute in ("bits", "min", "max", "dtype"):
+        assert getattr(ours, attribute) == getattr(theirs, attribute)
+        assert type(getattr(ours, attribute)) is type(getattr(theirs, attribute))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.finfo(lib.int32),
+        lambda lib: lib.finfo(lib.bool),
+        lambda lib: lib.iinfo(lib.float32),
+        lambda lib: lib.iinfo(lib.bool),
+        lambda lib: lib.finfo(3),
+        lambda lib: lib.iinfo("int32"),
+    ],
+)
+def test_type_info_errors_as_pytorch(call):
+    def raised(lib):
+        with pytest.raises(Exception) as info:
+            call(lib)
+        return type(info.value), str(info.value)
+
+    assert raised(gradienti) == raised(torch)
+
+
+def test_masking_with_the_smallest_value():
+    """``scores.masked_fill(mask, torch.finfo(scores.dtype).min)`` as attention code writes it."""
+
+    def run(lib):
+        scores = lib.tensor([[0.5, 1.5], [2.0, -1.0]])
+        mask = lib.tensor([[False, True], [False, False]])
+        return scores.masked_fill(mask, lib.finfo(scores.dtype).min).softmax(-1).tolist()
+
+    assert run(gradienti) == run(torch)

@@ -26,7 +26,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (batching: the arrays that vmap computes on, so that every layer above can tell them)
     (
         "base",
-        ("backend", "devices", "casting", "size", "_printing", "python_types", "batching.*"),
+        (
+            *("backend", "devices", "casting", "size", "_printing", "python_types"),
+            *("batching.*", "type_info"),
+        ),
     ),
     # the graph's building blocks: nodes and edges, version counters, grad mode
     ("graph", ("graph.*",)),

@@ -111,6 +111,7 @@ from .random import (
 from .serialization import load, save
 from .size import Size
 from .tensor import Tensor
+from .type_info import finfo, iinfo
 from .viz.explain import explain
 
 # The op modules' public functions (gradienti.log1p, gradienti.matmul, ...), see ops/api.py.
