@@ -42,6 +42,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "python_data",
             "creation",
             "random",
+            "random_select",
+            "random_sampling",
             "tensor_checks",
             "tensor_copy",
             "legacy_tensors",

@@ -18,7 +18,8 @@ same ``init_genrand``; this module turns that stream into values as ATen does:
   draws uniforms for the whole blocks only, then the float32 kernel. Smaller tensors use
   ``normal_distribution<double>``, which draws two 53-bit uniforms per pair and caches the
   second value (the cache is cleared by ``manual_seed``);
-* ``randint``: ``random() % range + low`` when the range fits in 32 bits, else ``random64()``;
+* ``randint``: ``random() % range + low`` for a range below 2**28, else ``random64()`` (the
+  bound of PyTorch 2.13, which keeps the skew of ``%`` small);
 * ``randperm``: Fisher-Yates, ``i`` from 0, swapping with ``i + random() % (n - i)`` (PyTorch
   does that for ``n < 2**32 / 20``; above, its other algorithm is not repeated here).
 
@@ -390,7 +391,7 @@ def randint(
 
     def draw(shape):
         count = int(_np.prod(shape, dtype=_np.int64))
-        raw = source._random(count) if span < 2**32 else source._random64(count)
+        raw = source._random(count) if span < 2**28 else source._random64(count)
         return ((raw % _np.uint64(span)).astype(_np.int64) + low).reshape(shape).astype(np_dtype)
 
     return _finish(xp.asarray(batched_draw(shape, draw)), requires_grad)

@@ -53,9 +53,11 @@ from . import (
     pointwise,
     pooling,
     products,
+    random_fill,
     rearrange,
     reduce,
     regression_losses,
+    sampling,
     scatter,
     sequence,
     shape,
@@ -114,6 +116,8 @@ MODULES = (
     broadcasting,
     index_fill,
     inplace_parts,
+    sampling,
+    random_fill,
     batch_dims,
 )
 

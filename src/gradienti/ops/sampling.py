@@ -1,0 +1,511 @@
+"""Sampling functions with PyTorch's streams: ``normal`` (its four forms), ``bernoulli``,
+``poisson``, ``multinomial``, ``rand_like``, ``randn_like``, ``randint_like``.
+
+The values come from random_sampling.py (PyTorch's CPU algorithms on gradienti's generator), so
+after the same seed they are PyTorch's bit for bit. The differentiable forms record PyTorch's
+nodes, whose gradient is zero (``NormalBackward1/2/3``, ``BernoulliBackward0``,
+``PoissonBackward0``: PyTorch does not reparameterise); ``bernoulli(x, p)`` of an ``x`` that
+requires grad records ``NotImplemented`` (ops/integer_division.py's), whose backward raises, as
+PyTorch's does. A call that
+fails leaves the generator as it was.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..arguments import check_bool, check_int, check_tensor, is_index, is_number, size_argument
+from ..backend import SCALAR_TYPE_NAMES, default_float, result_type, xp
+from ..batching import batched_draw
+from ..creation import _finish, _like_options, _non_negative, _options
+from ..graph.grad_mode import MODES, grad_state
+from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
+from ..python_types import type_name
+from ..random import normal_values
+from ..random_sampling import (
+    bernoulli_scalar,
+    bernoulli_tensor,
+    draw_like,
+    drawing_from,
+    memory_order,
+    multinomial_with_replacement,
+    multinomial_without_replacement,
+    poisson_counts,
+    random_range,
+    random_values,
+    refuse_same_on_batched,
+    refuse_under_vmap,
+)
+from ..tensor import Tensor, wrap
+from .apply import input_meta, raise_if_not_broadcastable, record_node, record_special
+from .declare import declare
+from .explain_rule import ATOM, NOT_DIFFERENTIABLE, Rule
+from .integer_division import NotImplementedNode
+
+_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+# ---------------------------------------------------------------- nodes: zero gradients
+class _Sampled(Op):
+    """A sample: PyTorch's derivative is zero for every input (no reparameterisation)."""
+
+    __slots__ = ()
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = wrap(xp.zeros(g._data.shape, g._data.dtype), NO_EDGE) if type(g) is Tensor else None
+        zeros = tuple(
+            None if edge is None else (zero if zero is not None else xp.zeros_like(g))
+            for edge in ctx._next
+        )
+        return zeros if len(zeros) > 1 else zeros[0]
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        return wrap(xp.zeros(out._data.shape, out._data.dtype), NO_EDGE)
+
+
+class NormalBackward1(_Sampled):  # normal(mean: Tensor, std: float)
+    __slots__ = ()
+
+
+class NormalBackward2(_Sampled):  # normal(mean: float, std: Tensor)
+    __slots__ = ()
+
+
+class NormalBackward3(_Sampled):  # normal(mean: Tensor, std: Tensor)
+    __slots__ = ()
+
+
+class BernoulliBackward0(_Sampled):  # bernoulli(p: Tensor)
+    __slots__ = ()
+
+
+class PoissonBackward0(_Sampled):
+    __slots__ = ()
+
+
+def sampled(node, inputs: tuple, out) -> Tensor:
+    """The sampled array ``out`` as a Tensor, recorded with ``node`` (a zero-gradient node of
+    the Tensors among ``inputs``) when one of them requires grad."""
+    if MODES.special:
+        arrays = tuple(value._data for value in inputs)
+        return record_special(node, inputs, arrays, out)
+    edges = tuple(value._edge for value in inputs)
+    if not grad_state.enabled or all(edge is None for edge in edges):
+        return wrap(out, NO_EDGE)
+    return wrap(out, record_node(node, edges, (), input_meta(inputs, out)))
+
+
+def not_implemented(kernel: str, np_dtype) -> NotImplementedError:
+    return NotImplementedError(
+        f"\"{kernel}\" not implemented for '{SCALAR_TYPE_NAMES[np.dtype(np_dtype).name]}'"
+    )
+
+
+# ---------------------------------------------------------------- normal
+_NORMAL_SIGNATURES = (
+    " * (Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (float mean, float std, tuple of ints size, *, torch.Generator generator = None, "
+    "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device "
+    "device = None, bool pin_memory = False, bool requires_grad = False)\n"
+)
+
+
+def normal(
+    mean,
+    std=1.0,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """Normal samples: ``normal(mean, std)`` with either or both Tensors (broadcast), or
+    ``normal(mean, std, size)`` of numbers. PyTorch draws standard values into the output and
+    scales them (``z * std + mean``, one op at a time), or fills it with ``normal_(mean, std)``
+    (the last form); the gradient is zero."""
+    mean_tensor, std_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if mean_tensor or std_tensor:
+        refuse_under_vmap("normal")
+    if size is None and mean_tensor and (std_tensor or _is_float(std)):
+        return (
+            _normal_tensor_mean(mean, std, generator)
+            if not std_tensor
+            else _normal_both(mean, std, generator)
+        )
+    if size is None and std_tensor and _is_float(mean):
+        return _normal_tensor_std(float(mean), std, generator)
+    if size is not None and _is_float(mean) and _is_float(std) and not isinstance(size, int):
+        return _normal_numbers(
+            float(mean), float(std), size, generator, dtype, device, requires_grad
+        )
+    given = [mean, std] if size is None else [mean, std, size]
+    got = ", ".join(_signature_type(value) for value in given)
+    raise TypeError(
+        f"normal() received an invalid combination of arguments - got ({got}), but expected "
+        f"one of:\n{_NORMAL_SIGNATURES}"
+    )
+
+
+def _is_float(value) -> bool:
+    return is_number(value) and not isinstance(value, (complex, bool))
+
+
+def _signature_type(value) -> str:
+    return "Tensor" if isinstance(value, Tensor) else type_name(value)
+
+
+def _check_std(std: float) -> None:
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
+
+def _check_std_tensor(std: Tensor) -> None:
+    data = std._data
+    if data.size and not bool(np.all(np.asarray(data) >= 0)):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+
+
+def _standard_draws(shape, np_dtype, generator, scale: float = 1.0):
+    """``normal_(0, scale)`` on a fresh contiguous tensor of ``shape``."""
+    if np.dtype(np_dtype) not in _FLOATS:
+        raise not_implemented("normal_kernel_cpu", np_dtype)
+    return normal_values(_non_negative(shape), 0.0, scale, np_dtype, generator)
+
+
+def _normal_tensor_mean(mean: Tensor, std, generator) -> Tensor:
+    std = float(std)
+    _check_std(std)
+    data = mean._data
+    with drawing_from(generator) as source:
+        values = _standard_draws(data.shape, data.dtype, source, std)
+    return sampled(NormalBackward1(), (mean,), (values + data).astype(data.dtype))
+
+
+def _normal_tensor_std(mean: float, std: Tensor, generator) -> Tensor:
+    _check_std_tensor(std)
+    data = std._data
+    with drawing_from(generator) as source:
+        values = _standard_draws(data.shape, data.dtype, source)
+    scaled = _in_place_product(values, data)
+    return sampled(NormalBackward2(), (std,), (scaled + data.dtype.type(mean)).astype(data.dtype))
+
+
+def _normal_both(mean: Tensor, std: Tensor, generator) -> Tensor:
+    _check_std_tensor(std)
+    try:
+        shape = np.broadcast_shapes(mean._data.shape, std._data.shape)
+    except ValueError:
+        raise_if_not_broadcastable(mean._data, std._data)
+        raise
+    np_dtype = mean._data.dtype
+    with drawing_from(generator) as source:
+        values = _standard_draws(shape, np_dtype, source)
+    scaled = _in_place_product(values, std._data)
+    common = result_type(scaled.dtype, mean._data.dtype, scaled.ndim, mean._data.ndim)
+    shifted = (scaled.astype(common) + mean._data.astype(common)).astype(np_dtype)
+    return sampled(NormalBackward3(), (mean, std), shifted)
+
+
+def _in_place_product(values, factor):
+    """``values.mul_(factor)``: computed in the promoted dtype, kept in ``values``'s."""
+    common = result_type(values.dtype, factor.dtype, values.ndim, factor.ndim)
+    return (values.astype(common) * factor.astype(common)).astype(values.dtype)
+
+
+def _normal_numbers(mean, std, size, generator, dtype, device, requires_grad) -> Tensor:
+    shape = size_argument((size,), "normal", position=3, varargs=False)
+    np_dtype, requires_grad = _options("normal", dtype, device, requires_grad)
+    np_dtype = default_float.value.np if np_dtype is None else np_dtype
+    _check_std(std)
+    if np.dtype(np_dtype) not in _FLOATS:
+        raise not_implemented("normal_kernel_cpu", np_dtype)
+    values = normal_values(_non_negative(shape), mean, std, np_dtype, generator)
+    return _finish(xp.asarray(values), requires_grad)
+
+
+# ---------------------------------------------------------------- bernoulli, poisson
+_P_RANGE_MESSAGE = (
+    "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be "
+    "improved?  If so, please report an enhancement request to PyTorch.)"
+)
+
+
+def check_probabilities(p: np.ndarray) -> None:
+    """``bernoulli_distribution``'s check of each probability (NaN fails it)."""
+    if p.dtype not in _FLOATS:
+        raise not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
+    if p.size and not bool(np.all((p >= 0) & (p <= 1))):
+        raise RuntimeError(_P_RANGE_MESSAGE)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples: ``bernoulli(probabilities)`` draws each element with its probability,
+    ``bernoulli(input, p)`` with ``p`` for every element (of ``input``'s shape and dtype)."""
+    check_tensor(input, "bernoulli")
+    data = input._data
+    if p is not None:
+        p = _probability(p, "bernoulli")
+        refuse_same_on_batched(data)
+        with drawing_from(generator) as source:
+            values = batched_draw(
+                tuple(data.shape), lambda shape: bernoulli_scalar(source, shape, p, data.dtype)
+            )
+        node = NotImplementedNode()  # PyTorch has no derivative for bernoulli(input, p)
+        node.aten_name = "bernoulli"
+        return sampled(node, (input,), values)
+    refuse_under_vmap("bernoulli")
+    check_probabilities(np.asarray(data))
+    with drawing_from(generator) as source:
+        values = bernoulli_tensor(source, np.asarray(data), data.dtype)
+    return sampled(BernoulliBackward0(), (input,), values)
+
+
+def _probability(p, function: str) -> float:
+    if isinstance(p, Tensor) and p._data.ndim == 0:
+        p = p.item()
+    if not _is_float(p):
+        raise TypeError(f"{function}(): argument 'p' must be float, not {type_name(p)}")
+    p = float(p)
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    return p
+
+
+def poisson(input, generator=None):
+    """Poisson counts with the rates of ``input`` (same dtype)."""
+    check_tensor(input, "poisson")
+    refuse_under_vmap("poisson")
+    data = input._data
+    if data.dtype not in _FLOATS:
+        raise not_implemented("poisson_cpu", data.dtype)
+    if data.size and not bool(np.all(np.asarray(data) >= 0)):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    with drawing_from(generator) as source:
+        values = poisson_counts(source, np.asarray(data))
+    return sampled(PoissonBackward0(), (input,), values)
+
+
+# ---------------------------------------------------------------- multinomial
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices drawn from the rows of ``input`` (weights, not necessarily normalised)."""
+    check_tensor(input, "multinomial")
+    refuse_under_vmap("multinomial")
+    if not is_index(num_samples):
+        raise TypeError(
+            "multinomial(): argument 'num_samples' (position 2) must be int, not "
+            f"{type_name(num_samples)}"
+        )
+    count = check_int(num_samples, "multinomial", "num_samples", 2)
+    replacement = check_bool(replacement, "multinomial", "replacement", 3)
+    data = input._data
+    if not 1 <= data.ndim <= 2:
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if data.dtype not in _FLOATS:
+        name = SCALAR_TYPE_NAMES[data.dtype.name]
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {name}"
+        )
+    if count <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    categories = data.shape[-1]
+    if not replacement and count > categories:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if categories > 2**24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    shape = data.shape[:-1] + (count,)
+    if not int(np.prod(shape)):
+        return wrap(np.zeros(shape, np.int64), NO_EDGE)
+    p = np.asarray(data)
+    # one sample: the exponential trick even with replacement (PyTorch's fast path)
+    fast = not replacement or count == 1
+    _check_weights(p, fast)
+    with drawing_from(generator) as source:
+        if fast:
+            values = multinomial_without_replacement(source, p, count)
+        else:
+            values = multinomial_with_replacement(source, p, count)
+    return wrap(values, NO_EDGE)
+
+
+def _check_weights(p: np.ndarray, fast: bool) -> None:
+    """The fast path checks all weights at once (``aminmax``); the cumulative kernel checks
+    each row's weights in turn, then the row's sum."""
+    rows = p if p.ndim == 2 else p[None]
+    if fast:
+        if not p.size:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                "no identity."
+            )
+        if not bool(np.all((p >= 0) & (p < np.inf))):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if bool(np.any(rows.sum(axis=-1) == 0)):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        return
+    invalid = "invalid multinomial distribution"
+    for row in rows:
+        negative = ~(row >= 0)  # NaN fails this first
+        infinite = ~np.isfinite(row)
+        bad = np.flatnonzero(negative | infinite)
+        if bad.size:
+            if negative[bad[0]]:
+                raise RuntimeError(f"{invalid} (encountering probability entry < 0)")
+            raise RuntimeError(f"{invalid} (encountering probability entry = infinity or NaN)")
+        if not row.sum() > 0:
+            raise RuntimeError(f"{invalid} (sum of probabilities <= 0)")
+
+
+# ---------------------------------------------------------------- *_like
+def rand_like(
+    input,
+    *,
+    generator=None,
+    memory_format=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """Uniform values in [0, 1) of ``input``'s shape and dtype, drawn in its memory order."""
+    _, np_dtype, requires_grad = _like_options("rand_like", input, dtype, device, requires_grad)
+    if np.dtype(np_dtype) not in _FLOATS:
+        raise not_implemented("check_uniform_bounds", np_dtype)
+    with drawing_from(generator) as source:
+        values = draw_like(
+            input._data, lambda full: source._uniform(int(np.prod(full)), np_dtype).reshape(full)
+        )
+    return _finish(xp.asarray(values), requires_grad)
+
+
+def randn_like(
+    input,
+    *,
+    generator=None,
+    memory_format=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """Standard normal values of ``input``'s shape and dtype. PyTorch fills a contiguous result
+    as ``randn`` does, a transposed one element by element (its other kernel)."""
+    shape, np_dtype, requires_grad = _like_options(
+        "randn_like", input, dtype, device, requires_grad
+    )
+    if np.dtype(np_dtype) not in _FLOATS:
+        raise not_implemented("normal_kernel_cpu", np_dtype)
+    order = memory_order(input._data) if type(input._data) is np.ndarray else None
+    with drawing_from(generator) as source:
+        if order is None:
+            values = normal_values(shape, 0.0, 1.0, np_dtype, source)
+        else:
+            values = draw_like(
+                input._data,
+                lambda full: (
+                    source._normal_doubles(int(np.prod(full))).astype(np_dtype).reshape(full)
+                ),
+            )
+    return _finish(xp.asarray(values), requires_grad)
+
+
+def randint_like(
+    input,
+    low=None,
+    high=None,
+    *,
+    generator=None,
+    memory_format=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """Integers in [low, high) (``randint_like(input, high)``: from 0), of ``input``'s shape and
+    dtype, as ``random_(low, high)`` fills them."""
+    check_tensor(input, "randint_like")
+    given = (input, low, high)
+    if high is None:
+        low, high = 0, low
+    if high is None:
+        raise TypeError("randint_like() missing required argument 'high'")
+    for value in (low, high):
+        if not is_index(value) or isinstance(value, bool):
+            raise _randint_like_error(given)
+    low, high = int(low), int(high)
+    shape, np_dtype, requires_grad = _like_options(
+        "randint_like", input, dtype, device, requires_grad
+    )
+    bounds = random_range(low, high, np_dtype)
+    with drawing_from(generator) as source:
+        values = draw_like(input._data, lambda full: random_values(source, full, bounds, np_dtype))
+    return _finish(xp.asarray(values), requires_grad)
+
+
+def _randint_like_error(arguments: tuple) -> TypeError:
+    given = ", ".join(_signature_type(value) for value in arguments if value is not None)
+    forms = []
+    for head in (
+        "Tensor input, int low, int high",
+        "Tensor input, Tensor high",
+        "Tensor input, int high",
+    ):
+        tail = (
+            "torch.memory_format memory_format = None, torch.dtype dtype = None, torch.layout "
+            "layout = None, torch.device device = None, bool pin_memory = False, bool "
+            "requires_grad = False)"
+        )
+        forms.append(f" * ({head}, *, torch.Generator generator, {tail}\n")
+        forms.append(f" * ({head}, *, {tail}\n")
+    return TypeError(
+        f"randint_like() received an invalid combination of arguments - got ({given}), but "
+        f"expected one of:\n{''.join(forms)}"
+    )
+
+
+_POISSON_RULE = Rule("a Poisson sample with rate x", "poisson({x:0})", ATOM, NOT_DIFFERENTIABLE)
+
+DECLARATIONS = (
+    declare(
+        "normal",
+        normal,
+        method=None,
+        explain={
+            NormalBackward1: Rule(
+                "a normal sample around a", "normal({x:0}, std)", ATOM, NOT_DIFFERENTIABLE
+            ),
+            NormalBackward2: Rule(
+                "a normal sample of spread b", "normal(mean, {x:0})", ATOM, NOT_DIFFERENTIABLE
+            ),
+            NormalBackward3: Rule(
+                "a normal sample", "normal({a:0}, {b:0})", ATOM, NOT_DIFFERENTIABLE * 2
+            ),
+        },
+    ),
+    declare(
+        "bernoulli",
+        bernoulli,
+        explain={
+            BernoulliBackward0: Rule(
+                "a 0/1 sample with probability x", "bernoulli({x:0})", ATOM, NOT_DIFFERENTIABLE
+            ),
+        },
+    ),
+    declare("poisson", poisson, method=None, explain={PoissonBackward0: _POISSON_RULE}),
+    declare("multinomial", multinomial),
+    declare("rand_like", rand_like, method=None),
+    declare("randn_like", randn_like, method=None),
+    declare("randint_like", randint_like, method=None),
+)

@@ -1,0 +1,576 @@
+"""Sampling with PyTorch's streams: after the same seed, multinomial, bernoulli, normal, poisson,
+the *_like factories and the in-place fills give PyTorch's samples bit for bit and leave the
+generator where PyTorch leaves it (the ``rand`` after each matches too)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradienti
+from gradienti import random as grandom
+
+torch = pytest.importorskip("torch")
+
+SEEDS = (0, 7, 2**31 - 1)
+SHAPES = ((), (1,), (5,), (15,), (16,), (17,), (4, 5), (3, 20), (100,))
+FLOATS = (
+    (gradienti.float32, torch.float32),
+    (gradienti.float64, torch.float64),
+)
+FLOAT_IDS = ["float32", "float64"]
+ALL_DTYPES = (
+    (gradienti.int8, torch.int8),
+    (gradienti.uint8, torch.uint8),
+    (gradienti.int16, torch.int16),
+    (gradienti.int32, torch.int32),
+    (gradienti.int64, torch.int64),
+    (gradienti.float16, torch.float16),
+    (gradienti.float32, torch.float32),
+    (gradienti.float64, torch.float64),
+    (gradienti.bool, torch.bool),
+)
+
+
+def _same(ours, theirs):
+    ours, theirs = np.asarray(ours.detach().numpy()), theirs.detach().numpy()
+    assert ours.dtype == theirs.dtype
+    assert ours.shape == theirs.shape
+    assert np.array_equal(ours, theirs, equal_nan=True), (ours.ravel()[:8], theirs.ravel()[:8])
+
+
+def _both(seed):
+    torch.manual_seed(seed)
+    grandom.manual_seed(seed)
+
+
+def _stream_continues():
+    _same(gradienti.rand(5), torch.rand(5))
+    _same(gradienti.randn(3, dtype=gradienti.float64), torch.randn(3, dtype=torch.float64))
+
+
+def _pair(array, ours_dtype, theirs_dtype):
+    """The same values as a gradienti and a torch tensor (torch rounds float64 to float16
+    through float32, so gradienti's tensor is made from torch's values)."""
+    theirs = torch.tensor(array, dtype=theirs_dtype)
+    ours = gradienti.tensor(theirs.numpy(), dtype=ours_dtype)
+    return ours, theirs
+
+
+# ---------------------------------------------------------------- in-place fills
+FILLS = (
+    ("exponential_", (), {}),
+    ("exponential_", (2.5,), {}),
+    ("geometric_", (0.3,), {}),
+    ("geometric_", (0.9,), {}),
+    ("cauchy_", (), {}),
+    ("cauchy_", (1.5, 0.25), {}),
+    ("log_normal_", (), {}),
+    ("log_normal_", (0.5, 0.75), {}),
+    ("bernoulli_", (), {}),
+    ("bernoulli_", (0.3,), {}),
+    ("random_", (), {}),
+    ("random_", (10,), {}),
+    ("random_", (-5, 100), {}),
+    ("uniform_", (-2.0, 3.0), {}),
+    ("normal_", (1.0, 2.0), {}),
+)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtypes", FLOATS, ids=FLOAT_IDS)
+def test_in_place_fills_match_torch(seed, shape, dtypes):
+    ours_dtype, theirs_dtype = dtypes
+    _both(seed)
+    for name, args, kwargs in FILLS:
+        ours = getattr(gradienti.zeros(shape, dtype=ours_dtype), name)(*args, **kwargs)
+        theirs = getattr(torch.zeros(shape, dtype=theirs_dtype), name)(*args, **kwargs)
+        _same(ours, theirs)
+    _stream_continues()
+
+
+@pytest.mark.parametrize("dtypes", ALL_DTYPES, ids=lambda pair: str(pair[1]))
+def test_random_and_bernoulli_fill_every_dtype(dtypes):
+    ours_dtype, theirs_dtype = dtypes
+    _both(3)
+    calls = [("random_", ()), ("random_", (0, 2)), ("bernoulli_", (0.25,))]
+    if theirs_dtype != torch.bool:
+        calls += [("random_", (100,)), ("random_", (3, 50)), ("random_", (3, None))]
+    if theirs_dtype not in (torch.bool, torch.uint8):
+        calls += [("random_", (-20, 20)), ("geometric_", (0.2,))]
+    if theirs_dtype in (torch.int64, torch.float32, torch.float64):
+        calls += [("random_", (-(2**40), 2**40)), ("random_", (-(2**63), None))]
+    if theirs_dtype == torch.float16:
+        calls += [("exponential_", ()), ("cauchy_", ()), ("log_normal_", ())]
+    for name, args in calls:
+        # a float's range beyond 2**mantissa warns, in both
+        with warnings.catch_warnings(record=True) as ours_warned:
+            warnings.simplefilter("always")
+            ours = getattr(gradienti.zeros(37, dtype=ours_dtype), name)(*args)
+        with warnings.catch_warnings(record=True) as theirs_warned:
+            warnings.simplefilter("always")
+            theirs = getattr(torch.zeros(37, dtype=theirs_dtype), name)(*args)
+        _same(ours, theirs)
+        assert [str(w.message) for w in ours_warned] == [
+            str(w.message).split(" (Triggered internally")[0] for w in theirs_warned
+        ]
+    _stream_continues()
+
+
+def test_random_keyword_forms_and_float_bounds_match_torch():
+    _both(11)
+    for args, kwargs in (((), {"to": 7}), ((4,), {"to": None}), ((4,), {"to": 9})):
+        _same(
+            gradienti.zeros(20).random_(*args, **kwargs), torch.zeros(20).random_(*args, **kwargs)
+        )
+    # float16 moves the bounds to values that survive the cast (update_from/update_to)
+    with pytest.warns(UserWarning, match="to - 1 is out of bounds"):
+        ours = gradienti.zeros(50, dtype=gradienti.float16).random_(0, 60000)
+    with pytest.warns(UserWarning, match="to - 1 is out of bounds"):
+        theirs = torch.zeros(50, dtype=torch.float16).random_(0, 60000)
+    _same(ours, theirs)
+    _stream_continues()
+
+
+@pytest.mark.parametrize("dtypes", FLOATS, ids=FLOAT_IDS)
+def test_bernoulli_with_tensor_p_matches_torch(dtypes):
+    ours_dtype, theirs_dtype = dtypes
+    rng = np.random.default_rng(0)
+    for p_shape, shape in (((17,), (17,)), ((5,), (4, 5)), ((4, 1), (4, 6)), ((), (3,))):
+        p = rng.random(p_shape)
+        for p_dtypes in FLOATS:  # a double p compares 53-bit uniforms, a float p 24-bit ones
+            _both(5)
+            ours_p, theirs_p = _pair(p, *p_dtypes)
+            ours = gradienti.zeros(shape, dtype=ours_dtype).bernoulli_(ours_p)
+            theirs = torch.zeros(shape, dtype=theirs_dtype).bernoulli_(theirs_p)
+            _same(ours, theirs)
+            _stream_continues()
+    _both(5)
+    ours_p, theirs_p = _pair(rng.random(6), gradienti.float32, torch.float32)
+    _same(
+        gradienti.zeros(6, dtype=gradienti.int64).bernoulli_(ours_p),
+        torch.zeros(6, dtype=torch.int64).bernoulli_(theirs_p),
+    )
+
+
+def test_fills_of_a_transposed_tensor_follow_its_memory_order():
+    _both(9)
+    for name, args in (("exponential_", ()), ("random_", (100,)), ("cauchy_", ())):
+        ours = getattr(gradienti.zeros(3, 6).t(), name)(*args)
+        theirs = getattr(torch.zeros(3, 6).t(), name)(*args)
+        _same(ours, theirs)
+    _same(gradienti.rand_like(gradienti.zeros(4, 5).t()), torch.rand_like(torch.zeros(4, 5).t()))
+    # multinomial draws its exponentials in the memory order of the weights
+    ours, theirs = _pair(np.random.default_rng(0).random((6, 4)), gradienti.float32, torch.float32)
+    for count, replacement in ((3, False), (1, False), (5, True)):
+        _same(
+            gradienti.multinomial(ours.t(), count, replacement),
+            torch.multinomial(theirs.t(), count, replacement),
+        )
+    # randn_like of a non-contiguous tensor: PyTorch's element-by-element normal kernel
+    _same(gradienti.randn_like(gradienti.zeros(4, 5).t()), torch.randn_like(torch.zeros(4, 5).t()))
+    _stream_continues()
+
+
+# ---------------------------------------------------------------- functions
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtypes", FLOATS, ids=FLOAT_IDS)
+def test_bernoulli_poisson_normal_match_torch(seed, shape, dtypes):
+    ours_dtype, theirs_dtype = dtypes
+    rng = np.random.default_rng(seed)
+    probabilities = rng.random(shape)
+    rates = rng.random(shape) * 30  # both of sample_poisson's algorithms (rate < 10, >= 10)
+    means, stds = rng.normal(size=shape), rng.random(shape) * 3
+    _both(seed)
+    ours_p, theirs_p = _pair(probabilities, ours_dtype, theirs_dtype)
+    _same(gradienti.bernoulli(ours_p), torch.bernoulli(theirs_p))
+    _same(gradienti.bernoulli(ours_p, 0.7), torch.bernoulli(theirs_p, 0.7))
+    _same(ours_p.bernoulli(p=0.2), theirs_p.bernoulli(p=0.2))
+    ours_rates, theirs_rates = _pair(rates, ours_dtype, theirs_dtype)
+    _same(gradienti.poisson(ours_rates), torch.poisson(theirs_rates))
+    ours_mean, theirs_mean = _pair(means, ours_dtype, theirs_dtype)
+    ours_std, theirs_std = _pair(stds, ours_dtype, theirs_dtype)
+    _same(gradienti.normal(ours_mean, ours_std), torch.normal(theirs_mean, theirs_std))
+    _same(gradienti.normal(ours_mean, 0.5), torch.normal(theirs_mean, 0.5))
+    _same(gradienti.normal(ours_mean), torch.normal(theirs_mean))
+    _same(gradienti.normal(-1.5, ours_std), torch.normal(-1.5, theirs_std))
+    _same(
+        gradienti.normal(2.0, 3.0, size=shape, dtype=ours_dtype),
+        torch.normal(2.0, 3.0, size=shape, dtype=theirs_dtype),
+    )
+    _stream_continues()
+
+
+def test_normal_broadcasts_and_promotes_as_torch():
+    _both(4)
+    rng = np.random.default_rng(1)
+    mean, std = rng.normal(size=(3,)), rng.random((2, 1))
+    for mean_dtypes, std_dtypes in ((FLOATS[0], FLOATS[1]), (FLOATS[1], FLOATS[0])):
+        ours_mean, theirs_mean = _pair(mean, *mean_dtypes)
+        ours_std, theirs_std = _pair(std, *std_dtypes)
+        _same(gradienti.normal(ours_mean, ours_std), torch.normal(theirs_mean, theirs_std))
+    ours_mean, theirs_mean = _pair(mean, *FLOATS[0])
+    _same(
+        gradienti.normal(ours_mean, gradienti.tensor(2.0)),
+        torch.normal(theirs_mean, torch.tensor(2.0)),
+    )
+    _same(gradienti.normal(1, 2, (4,)), torch.normal(1, 2, (4,)))
+    _stream_continues()
+
+
+def test_poisson_of_large_and_zero_rates_matches_torch():
+    rates = np.array([0.0, 0.5, 9.99, 10.0, 57.3, 1000.0, 1e6, 3.0], dtype=np.float64)
+    _both(21)
+    for _ in range(3):
+        _same(gradienti.poisson(gradienti.tensor(rates)), torch.poisson(torch.tensor(rates)))
+    ours, theirs = _pair(rates[:6], gradienti.float16, torch.float16)
+    _same(gradienti.poisson(ours), torch.poisson(theirs))
+    _stream_continues()
+
+
+MULTINOMIAL_SHAPES = ((5,), (17,), (2, 3), (3, 20), (2, 70), (1, 1000))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", MULTINOMIAL_SHAPES)
+@pytest.mark.parametrize(
+    "dtypes", (*FLOATS, (gradienti.float16, torch.float16)), ids=[*FLOAT_IDS, "float16"]
+)
+def test_multinomial_matches_torch(seed, shape, dtypes):
+    ours_dtype, theirs_dtype = dtypes
+    weights = np.random.default_rng(seed).random(shape) * 5
+    weights[..., 1 % shape[-1]] = 0  # a category that is never drawn
+    ours, theirs = _pair(weights, ours_dtype, theirs_dtype)
+    _both(seed)
+    categories = shape[-1]
+    for count in sorted({1, 2, categories // 2 or 1, categories - 1 or 1, categories + 3}):
+        _same(gradienti.multinomial(ours, count, True), torch.multinomial(theirs, count, True))
+        if count <= categories - 1:
+            _same(gradienti.multinomial(ours, count), torch.multinomial(theirs, count))
+        _stream_continues()
+    _same(ours.multinomial(1), theirs.multinomial(1))
+    _stream_continues()
+
+
+def test_multinomial_without_replacement_orders_zero_weights_as_torch():
+    # drawing more categories than have weight: the zeros tie, and PyTorch's topk orders them
+    _both(2)
+    for size, k in ((6, 6), (20, 6), (200, 3), (200, 150), (4000, 40)):
+        weights = np.zeros((3, size))
+        weights[:, 0] = 1.0
+        weights[1, size // 2] = 2.0
+        ours, theirs = _pair(weights, gradienti.float32, torch.float32)
+        _same(gradienti.multinomial(ours, k), torch.multinomial(theirs, k))
+    _stream_continues()
+
+
+def test_like_factories_match_torch():
+    _both(8)
+    for dtypes in (*FLOATS, (gradienti.float16, torch.float16)):
+        ours, theirs = gradienti.zeros(4, 17, dtype=dtypes[0]), torch.zeros(4, 17, dtype=dtypes[1])
+        _same(gradienti.rand_like(ours), torch.rand_like(theirs))
+        _same(gradienti.randn_like(ours), torch.randn_like(theirs))
+        _same(gradienti.randint_like(ours, 10), torch.randint_like(theirs, 10))
+        _same(gradienti.randint_like(ours, -3, 8), torch.randint_like(theirs, -3, 8))
+        _same(
+            gradienti.randint_like(ours, low=2, high=5), torch.randint_like(theirs, low=2, high=5)
+        )
+    ints = gradienti.zeros(5, dtype=gradienti.int64), torch.zeros(5, dtype=torch.int64)
+    _same(gradienti.randint_like(ints[0], 1000), torch.randint_like(ints[1], 1000))
+    _same(
+        gradienti.rand_like(ints[0], dtype=gradienti.float64),
+        torch.rand_like(ints[1], dtype=torch.float64),
+    )
+    ours = gradienti.randn_like(gradienti.zeros(3), requires_grad=True)
+    theirs = torch.randn_like(torch.zeros(3), requires_grad=True)
+    _same(ours, theirs)
+    assert ours.requires_grad and ours.is_leaf
+    _stream_continues()
+
+
+def test_a_generator_draws_its_own_stream():
+    ours_gen, theirs_gen = gradienti.Generator().manual_seed(13), torch.Generator().manual_seed(13)
+    _both(1)
+    weights = np.array([[0.2, 0.0, 0.5, 0.3], [1.0, 2.0, 3.0, 4.0]])
+    ours_w, theirs_w = _pair(weights, gradienti.float32, torch.float32)
+    _same(
+        gradienti.multinomial(ours_w, 3, generator=ours_gen),
+        torch.multinomial(theirs_w, 3, generator=theirs_gen),
+    )
+    _same(
+        gradienti.multinomial(ours_w, 8, True, generator=ours_gen),
+        torch.multinomial(theirs_w, 8, True, generator=theirs_gen),
+    )
+    _same(
+        gradienti.bernoulli(ours_w / 4, generator=ours_gen),
+        torch.bernoulli(theirs_w / 4, generator=theirs_gen),
+    )
+    _same(
+        gradienti.normal(ours_w, 1.0, generator=ours_gen),
+        torch.normal(theirs_w, 1.0, generator=theirs_gen),
+    )
+    _same(
+        gradienti.normal(0.0, 1.0, (20,), generator=ours_gen),
+        torch.normal(0.0, 1.0, (20,), generator=theirs_gen),
+    )
+    _same(gradienti.poisson(ours_w, ours_gen), torch.poisson(theirs_w, theirs_gen))
+    _same(
+        gradienti.rand_like(ours_w, generator=ours_gen),
+        torch.rand_like(theirs_w, generator=theirs_gen),
+    )
+    _same(
+        gradienti.randn_like(ours_w, generator=ours_gen),
+        torch.randn_like(theirs_w, generator=theirs_gen),
+    )
+    _same(
+        gradienti.randint_like(ours_w, 9, generator=ours_gen),
+        torch.randint_like(theirs_w, 9, generator=theirs_gen),
+    )
+    for name, args in (("exponential_", ()), ("random_", (5,)), ("bernoulli_", (0.5,))):
+        ours = getattr(gradienti.zeros(7), name)(*args, generator=ours_gen)
+        theirs = getattr(torch.zeros(7), name)(*args, generator=theirs_gen)
+        _same(ours, theirs)
+    _same(
+        gradienti.zeros(4).bernoulli_(ours_w[0], generator=ours_gen),
+        torch.zeros(4).bernoulli_(theirs_w[0], generator=theirs_gen),
+    )
+    _stream_continues()  # the default generator did not move
+    _same(gradienti.rand(3, generator=ours_gen), torch.rand(3, generator=theirs_gen))
+
+
+def test_randint_draws_64_bits_from_a_range_of_2_to_the_28():
+    # PyTorch 2.13 takes random64() for any range of 2**28 or more (not only beyond 32 bits)
+    _both(3)
+    for low, high in ((0, 2**28 - 1), (0, 2**28), (-5, 2**31), (0, 2**33)):
+        _same(gradienti.randint(low, high, (9,)), torch.randint(low, high, (9,)))
+        _same(
+            gradienti.zeros(9, dtype=gradienti.int32).random_(low, min(high, 2**31 - 1)),
+            torch.zeros(9, dtype=torch.int32).random_(low, min(high, 2**31 - 1)),
+        )
+    _stream_continues()
+
+
+# ---------------------------------------------------------------- bad input
+def _error_cases(lib):
+    p = lib.tensor([0.1, 0.2, 0.7])
+    x = lib.zeros(3)
+    return [
+        lambda: lib.multinomial(p, 4),
+        lambda: lib.multinomial(p, 0),
+        lambda: lib.multinomial(lib.tensor(0.5), 1),
+        lambda: lib.multinomial(lib.ones(2, 2, 2), 1),
+        lambda: lib.multinomial(lib.tensor([1, 2]), 1),
+        lambda: lib.multinomial(lib.tensor([0.1, -0.2]), 1),
+        lambda: lib.multinomial(lib.tensor([0.1, float("inf")]), 2, True),
+        lambda: lib.multinomial(lib.tensor([0.1, float("nan")]), 1),
+        lambda: lib.multinomial(lib.tensor([0.1, float("nan")]), 2, True),
+        lambda: lib.multinomial(lib.tensor([[0.1, 0.3], [0.1, -0.2]]), 3, True),
+        lambda: lib.multinomial(lib.tensor([0.1, -0.2]), 1, True),
+        lambda: lib.multinomial(lib.tensor([[0.0, 0.0], [1.0, 1.0]]), 1, True),
+        lambda: lib.multinomial(lib.zeros(2, 0), 2, True),
+        lambda: lib.multinomial(lib.tensor([0.0, 0.0]), 1),
+        lambda: lib.multinomial(lib.tensor([[0.0, 0.0], [1.0, 1.0]]), 2, True),
+        lambda: lib.multinomial(lib.zeros(2, 0), 1),
+        lambda: lib.multinomial(lib.zeros(2, 0), 1, True),
+        lambda: lib.multinomial(p, 1.5),
+        lambda: lib.multinomial(p, True),
+        lambda: lib.multinomial(p, 2, 1),
+        lambda: lib.multinomial([0.1], 1),
+        lambda: lib.bernoulli(lib.tensor([0.5, 1.5])),
+        lambda: lib.bernoulli(lib.tensor([0.5, -0.5], dtype=lib.float64)),
+        lambda: lib.bernoulli(lib.tensor([0.5, float("nan")])),
+        lambda: lib.bernoulli(lib.tensor([1, 0])),
+        lambda: lib.bernoulli(lib.tensor([0.5, 0.5]), 1.5),
+        lambda: lib.poisson(lib.tensor([-1.0])),
+        lambda: lib.poisson(lib.tensor([1, 2])),
+        lambda: lib.normal(lib.tensor([0.0, 1.0]), -1.0),
+        lambda: lib.normal(0.0, lib.tensor([-1.0, 1.0])),
+        lambda: lib.normal(lib.tensor([0.0, 1.0]), lib.tensor([1.0, -1.0])),
+        lambda: lib.normal(lib.tensor([0.0, 1.0]), lib.tensor([1.0, 1.0, 1.0])),
+        lambda: lib.normal(lib.tensor([0, 1]), 1.0),
+        lambda: lib.normal(0.0, 1.0),
+        lambda: lib.normal(0.0, -1.0, (2,)),
+        lambda: lib.normal(0.0, 1.0, 2),
+        lambda: lib.zeros(3).random_(5, 2),
+        lambda: lib.zeros(3).random_(5.5),
+        lambda: lib.zeros(3).random_(from_=5),
+        lambda: lib.zeros(3, dtype=lib.int8).random_(-300, 300),
+        lambda: lib.zeros(3, dtype=lib.uint8).random_(1000),
+        lambda: lib.zeros(3, dtype=lib.bool).random_(-1, 1),
+        lambda: lib.zeros(3, dtype=lib.float16).random_(0, 70000),
+        lambda: lib.zeros(3, dtype=lib.int32).random_(-(2**63), None),
+        lambda: lib.zeros(3).exponential_(-1),
+        lambda: lib.zeros(3).exponential_(0),
+        lambda: lib.zeros(3, dtype=lib.int64).exponential_(),
+        lambda: lib.zeros(3).exponential_("a"),
+        lambda: lib.zeros(3).geometric_(0),
+        lambda: lib.zeros(3).geometric_(1),
+        lambda: lib.zeros(3, dtype=lib.bool).geometric_(0.3),
+        lambda: lib.zeros(3).cauchy_(0, 0),
+        lambda: lib.zeros(3, dtype=lib.int64).cauchy_(),
+        lambda: lib.zeros(3).log_normal_(0, 0),
+        lambda: lib.zeros(3, dtype=lib.int64).log_normal_(),
+        lambda: lib.zeros(3).bernoulli_(-0.1),
+        lambda: lib.zeros(3).bernoulli_(2),
+        lambda: lib.zeros(3).bernoulli_("a"),
+        lambda: lib.zeros(3).bernoulli_(lib.tensor([0.2, 0.3])),
+        lambda: lib.zeros(3).bernoulli_(lib.tensor([1, 0, 1])),
+        lambda: lib.zeros(3).bernoulli_(lib.tensor([0.2, 0.3, 1.5])),
+        lambda: lib.rand_like(lib.zeros(3, dtype=lib.int64)),
+        lambda: lib.randn_like(lib.zeros(3, dtype=lib.int64)),
+        lambda: lib.rand_like([1.0]),
+        lambda: lib.randint_like(x, 5, 2),
+        lambda: lib.randint_like(x, 2.5),
+        lambda: lib.randint_like(lib.zeros(3, dtype=lib.int8), 1000),
+        lambda: lib.zeros(3, requires_grad=True).exponential_(),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_error_cases(torch))))
+def test_bad_input_raises_as_torch_and_draws_nothing(index):
+    _both(6)
+    with pytest.raises(Exception) as theirs:
+        _error_cases(torch)[index]()
+    before = gradienti.get_rng_state()
+    with pytest.raises(type(theirs.value)) as ours:
+        _error_cases(gradienti)[index]()
+    theirs_text = str(theirs.value).split(" (Triggered internally")[0]
+    assert str(ours.value) == theirs_text
+    assert gradienti.equal(gradienti.get_rng_state(), before)
+
+
+def test_empty_results_draw_nothing():
+    _both(12)
+    _same(gradienti.multinomial(gradienti.zeros(0, 3), 2), torch.multinomial(torch.zeros(0, 3), 2))
+    _same(gradienti.zeros(0).exponential_(), torch.zeros(0).exponential_())
+    _same(
+        gradienti.zeros(0, dtype=gradienti.int64).exponential_(),
+        torch.zeros(0, dtype=torch.int64).exponential_(),
+    )
+    _same(
+        gradienti.zeros(0).bernoulli_(gradienti.zeros(4)), torch.zeros(0).bernoulli_(torch.zeros(4))
+    )
+    _stream_continues()
+
+
+# ---------------------------------------------------------------- gradients
+def test_normal_and_samples_record_torch_nodes_with_zero_gradients():
+    upstream = np.array([1.0, -2.0, 3.0])
+    for call in (
+        lambda lib, m, s: lib.normal(m, 1.5),
+        lambda lib, m, s: lib.normal(0.5, s),
+        lambda lib, m, s: lib.normal(m, s),
+        lambda lib, m, s: lib.normal(m, s[:1]),
+        lambda lib, m, s: lib.bernoulli(s / 4),
+        lambda lib, m, s: lib.poisson(s),
+    ):
+        results = []
+        for lib in (gradienti, torch):
+            mean = lib.tensor([0.0, 1.0, 2.0], requires_grad=True)
+            std = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+            out = call(lib, mean, std)
+            out.backward(lib.tensor(upstream, dtype=out.dtype))
+            grads = [None if t.grad is None else t.grad.numpy().tolist() for t in (mean, std)]
+            names = [None if n is None else n.name() for n, _ in out.grad_fn.next_functions]
+            results.append((out.grad_fn.name(), grads, names))
+        assert results[0] == results[1]
+
+
+def test_bernoulli_with_p_has_no_derivative_as_in_torch():
+    for lib in (gradienti, torch):
+        x = lib.tensor([0.2, 0.5], requires_grad=True)
+        out = lib.bernoulli(x, 0.3)
+        assert out.requires_grad and "NotImplemented" in out.grad_fn.name()
+        with pytest.raises(RuntimeError, match="derivative for aten::bernoulli is not implemented"):
+            out.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "call, node",
+    [
+        (lambda t, p: t.random_(), "RandomBackward2"),
+        (lambda t, p: t.random_(3), "RandomBackward1"),
+        (lambda t, p: t.random_(1, 3), "RandomBackward0"),
+        (lambda t, p: t.exponential_(), "ExponentialBackward0"),
+        (lambda t, p: t.geometric_(0.3), "GeometricBackward0"),
+        (lambda t, p: t.cauchy_(), "CauchyBackward0"),
+        (lambda t, p: t.log_normal_(), "LogNormalBackward0"),
+        (lambda t, p: t.bernoulli_(0.3), "BernoulliBackward2"),
+        (lambda t, p: t.bernoulli_(p), "BernoulliBackward1"),
+    ],
+)
+def test_in_place_fills_record_torch_nodes_with_zero_gradients(call, node):
+    results = []
+    for lib in (gradienti, torch):
+        _both(2)
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        p = lib.tensor([0.5, 0.5, 0.5], requires_grad=True)
+        out = call(x * 2, p)
+        assert out.grad_fn.name() == node
+        out.backward(lib.tensor([1.0, -1.0, 2.0]))
+        results.append((out.detach().numpy().tolist(), x.grad.numpy().tolist(), p.grad))
+    assert results[0][:2] == results[1][:2]
+    assert (results[0][2] is None) == (results[1][2] is None)
+
+
+def test_forward_mode_tangents_of_samples_are_zero_as_in_torch():
+    fw_ours, fw_theirs = gradienti.autograd.forward_ad, torch.autograd.forward_ad
+
+    for call in (
+        lambda lib, d: lib.normal(d, 1.0),
+        lambda lib, d: lib.normal(1.0, d),
+        lambda lib, d: lib.normal(d, d),
+        lambda lib, d: lib.bernoulli(d),
+        lambda lib, d: lib.poisson(d),
+    ):
+        tangents = []
+        for lib, fw in ((gradienti, fw_ours), (torch, fw_theirs)):
+            with fw.dual_level():
+                dual = fw.make_dual(lib.tensor([0.2, 0.5]), lib.tensor([1.0, 2.0]))
+                tangents.append(fw.unpack_dual(call(lib, dual)).tangent.numpy().tolist())
+        assert tangents[0] == tangents[1] == [0.0, 0.0]
+    with fw_ours.dual_level():
+        dual = fw_ours.make_dual(gradienti.tensor([0.2, 0.5]), gradienti.tensor([1.0, 2.0]))
+        with pytest.raises(NotImplementedError, match="aten::bernoulli that does not support it"):
+            gradienti.bernoulli(dual, 0.3)
+
+
+# ---------------------------------------------------------------- vmap
+def test_draws_under_vmap_follow_torch_randomness():
+    from torch.func import vmap as torch_vmap
+
+    calls = (
+        lambda lib, t: lib.rand_like(t),
+        lambda lib, t: lib.randn_like(t),
+        lambda lib, t: lib.randint_like(t, 10),
+        lambda lib, t: t.clone().exponential_(),
+        lambda lib, t: t.clone().random_(7),
+        lambda lib, t: lib.normal(0.0, 2.0, (4,)),
+    )
+    for randomness in ("different", "same"):
+        for call in calls:
+            _both(0)
+            ours = gradienti.vmap(lambda t, call=call: call(gradienti, t), randomness=randomness)(
+                gradienti.zeros(3, 4)
+            )
+            theirs = torch_vmap(lambda t, call=call: call(torch, t), randomness=randomness)(
+                torch.zeros(3, 4)
+            )
+            _same(ours, theirs)
+    _both(0)
+    _same(
+        gradienti.vmap(lambda t: gradienti.bernoulli(t, 0.4), randomness="different")(
+            gradienti.zeros(3, 4)
+        ),
+        torch_vmap(lambda t: torch.bernoulli(t, 0.4), randomness="different")(torch.zeros(3, 4)),
+    )
+    with pytest.raises(RuntimeError, match="same randomness with a batched tensor input"):
+        gradienti.vmap(lambda t: gradienti.bernoulli(t, 0.4), randomness="same")(
+            gradienti.zeros(3, 4)
+        )
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        gradienti.vmap(lambda t: gradienti.rand_like(t))(gradienti.zeros(3, 4))
+    with pytest.raises(NotImplementedError, match="does not yet batch bernoulli"):
+        gradienti.vmap(gradienti.bernoulli, randomness="different")(gradienti.zeros(3, 4))
