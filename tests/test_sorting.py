@@ -177,6 +177,30 @@ def test_named_tuples_print_as_pytorch(name):
 
 
 # ---------------------------------------------------------------------- gradients at ties
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("stable", [None, False, True])
+@pytest.mark.parametrize("materialise", [False, True])
+def test_sort_of_an_expanded_dimension_keeps_pytorchs_identity_order(
+    descending, stable, materialise
+):
+    # PyTorch's sort kernel skips a dimension of stride 0 (its indices stay 0, 1, 2, ...);
+    # the same values materialised go through std::sort, which reorders ties.
+    def run(lib):
+        x = lib.tensor([[3.0], [1.0]], requires_grad=True).expand(2, 40)
+        source = x.contiguous() if materialise else x
+        keywords = {} if stable is None else {"stable": stable}
+        result = lib.sort(source, descending=descending, **keywords)
+        upstream = lib.arange(80.0).reshape(2, 40)
+        (grad,) = lib.autograd.grad(result.values, x, grad_outputs=upstream)
+        return result, grad
+
+    same(run)
+    same(lambda lib: lib.sort(lib.tensor(2.0).expand(3, 40), 0))
+    # topk and kthvalue have no such shortcut
+    same(lambda lib: lib.topk(lib.tensor(2.0).expand(40), 5))
+    same(lambda lib: lib.kthvalue(lib.tensor(2.0).expand(40), 5))
+
+
 GRADIENT_CASES = {
     "sort": lambda lib, x: lib.sort(x, 1).values,
     "sort descending": lambda lib, x: lib.sort(x, 0, descending=True)[0],

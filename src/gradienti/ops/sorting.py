@@ -50,7 +50,11 @@ class SortBackward0(Op):
     def returned_indices(self):
         return self.indices
 
-    def order(self, rows):
+    def order(self, rows, expanded: bool = False):
+        if expanded:
+            # PyTorch's sort kernel leaves the indices 0, 1, 2, ... along a dimension of
+            # stride 0 (an expanded tensor, all one value there) and sorts nothing.
+            return xp.tile(xp.arange(rows.shape[1], dtype=xp.int64), (rows.shape[0], 1))
         if self.stable or self.radix_sorted(rows):
             return stable_order(rows, self.descending)
         return unstable_order(rows, self.descending)
@@ -72,7 +76,9 @@ class SortBackward0(Op):
             ctx.indices = xp.zeros((), dtype=xp.int64)
             return xp.array(x)
         rows, lead = rows_along(x, ctx.dim)
-        ctx.indices = unfold_rows(ctx.order(rows), lead, ctx.dim)
+        strides = getattr(x, "strides", None)  # (a vmap batch has none)
+        expanded = strides is not None and strides[ctx.dim] == 0
+        ctx.indices = unfold_rows(ctx.order(rows, expanded), lead, ctx.dim)
         return xp.take_along_axis(x, ctx.indices, axis=ctx.dim)
 
     @staticmethod
@@ -101,7 +107,8 @@ class TopkBackward0(SortBackward0):
 
     __slots__ = ("k", "largest", "sorted")
 
-    def order(self, rows):
+    def order(self, rows, expanded: bool = False):
+        # (topk's kernel has no shortcut for an expanded dimension)
         return topk_order(rows, self.k, self.largest, self.sorted)
 
 
