@@ -257,7 +257,28 @@ ERRORS = {
     "kthvalue k too big dim -1": lambda lib: lib.kthvalue(lib.zeros(2, 3), 4, -1),
     "topk dim not int": lambda lib: lib.topk(lib.zeros(2, 3), 1, 1.5),
     "kthvalue k not int": lambda lib: lib.kthvalue(lib.zeros(2, 3), 1.0),
+    "topk bool": lambda lib: lib.topk(lib.tensor([True, False]), 1),
+    "topk bool k 0": lambda lib: lib.topk(lib.tensor([True, False]), 0),
+    "topk bool 0-d": lambda lib: lib.topk(lib.tensor(True), 1),
+    "topk bool k too big": lambda lib: lib.topk(lib.tensor([True]), 3),
+    "kthvalue bool": lambda lib: lib.kthvalue(lib.tensor([True, False]), 1),
+    "kthvalue bool no rows": lambda lib: lib.kthvalue(lib.ones(0, 2, dtype=lib.bool), 1, 1),
+    "kthvalue bool empty dim": lambda lib: lib.kthvalue(lib.ones(0, 2, dtype=lib.bool), 1, 0),
+    "median bool": lambda lib: lib.median(lib.tensor([True, False])),
+    "median bool 0-d": lambda lib: lib.median(lib.tensor(True)),
+    "median bool dim": lambda lib: lib.median(lib.tensor([True, False]), 0),
+    "median bool 0-d dim": lambda lib: lib.median(lib.tensor(True), 0),
+    "median bool bad dim": lambda lib: lib.median(lib.tensor([True]), 3),
+    "nanmedian bool": lambda lib: lib.nanmedian(lib.tensor([True, False])),
+    "nanmedian bool dim": lambda lib: lib.nanmedian(lib.tensor([[True, False]]), 1),
 }
+
+
+def test_bool_inputs_where_pytorch_has_a_kernel():
+    same(lambda lib: lib.kthvalue(lib.tensor(True), 1))  # a 0-d input returns early
+    same(lambda lib: lib.median(lib.ones(0, dtype=lib.bool)))  # NaN cast to bool
+    same(lambda lib: lib.mode(lib.tensor([True, False, True])))
+    same(lambda lib: lib.msort(lib.tensor([True, False, True])))
 
 
 @pytest.mark.parametrize("name", ERRORS)

@@ -170,6 +170,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's
     axis = normalize_dim(_int_argument("topk", "dim", 3, dim), len(shape))
     if not 0 <= k <= (shape[axis] if shape else 1):
         raise RuntimeError("selected index k out of range")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     node = TopkBackward0()
     node.k, node.largest, node.sorted = k, bool(largest), bool(sorted)
     return return_types.topk(*_along(node, input, dim, "topk"))
@@ -227,6 +229,10 @@ class ModeBackward0(KthvalueBackward0):
 _NO_DIM = object()  # "dim not given": the median of all elements
 
 
+# The kernels without a bool version, by the name PyTorch's error gives them (mode has one).
+_NO_BOOL_KERNEL = {"kthvalue": "kthvalue_cpu", "median": "median_out", "nanmedian": "median_out"}
+
+
 def _one_along(name: str, node, input, dim: int, keepdim: bool):
     _check_sortable(name, input)
     shape = input._data.shape
@@ -234,6 +240,10 @@ def _one_along(name: str, node, input, dim: int, keepdim: bool):
     if shape and shape[axis] == 0:
         shown = "median" if name == "nanmedian" else name  # PyTorch's shared check says median
         raise IndexError(f"{shown}(): Expected reduction dim {axis} to have non-zero size.")
+    # (kthvalue returns a 0-d input before it dispatches on the dtype; median does not)
+    no_bool_kernel = name in _NO_BOOL_KERNEL and (shape or name != "kthvalue")
+    if no_bool_kernel and input._data.dtype.kind == "b":
+        raise NotImplementedError(f"\"{_NO_BOOL_KERNEL[name]}\" not implemented for 'Bool'")
     node.keepdim = bool(keepdim)
     return _along(node, input, dim, name)
 
@@ -276,6 +286,9 @@ class NanmedianBackward0(MedianBackward0):
 def _median(name, all_node, dim_node, result_type, input, dim, keepdim):
     if dim is _NO_DIM:
         _check_sortable(name, input)
+        if input._data.dtype.kind == "b" and input._data.size:
+            # (no data: PyTorch returns NaN cast to the dtype before it looks at the dtype)
+            raise NotImplementedError("\"median_cpu\" not implemented for 'Bool'")
         return unary(all_node(), input)
     return result_type(*_one_along(name, dim_node(), input, dim, keepdim))
 
