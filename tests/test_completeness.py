@@ -238,6 +238,7 @@ MODULES = (
     "",
     ".nn",
     ".nn.functional",
+    ".special",
     ".nn.init",
     ".nn.utils",
     ".nn.modules",

@@ -76,6 +76,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "amp.*",
             "cuda_amp",
             "in_place_functions",
+            "special",  # torch.special's names for the ops
         ),
     ),
     # gradienti/__init__.py: the public names, and Tensor's methods from the layers above tensor

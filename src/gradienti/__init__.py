@@ -21,6 +21,7 @@ from . import (
     legacy_tensors,
     nn,
     optim,
+    special,
     tensor_copy,
     utils,
     viz,

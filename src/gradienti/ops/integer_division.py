@@ -437,7 +437,6 @@ DECLARATIONS = (
         ufunc=xp.floor_divide,
         ufunc_call=_ufunc(_floor_divide_ufunc),
         explain={NotImplementedNode: _NO_DERIVATIVE, DivBackward2: _ROUNDED},
-        cli=Cli("x // y, floored", ("x", "y")),
     ),
     declare(
         "remainder",
