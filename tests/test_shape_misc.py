@@ -459,6 +459,8 @@ INDEX_OUTCOMES = {
     "where(cond, 1, 2)": lambda lib: lib.where(_t(lib, [True, False]), 1, 2),
     "where(cond, True, 2)": lambda lib: lib.where(_t(lib, [True, False]), True, 2),
     "where(cond, True, False)": lambda lib: lib.where(_t(lib, [True, False]), True, False),
+    "where(cond, x)": lambda lib: lib.where(_t(lib, [True, False]), _t(lib, [1.0, 2.0])),
+    "where(cond, 1.0)": lambda lib: lib.where(_t(lib, [True, False]), 1.0),
     "where(cond, 1.5, x)": lambda lib: lib.where(_t(lib, [True, False]), 1.5, _t(lib, [2.0, 3.0])),
     "one_hot": lambda lib: lib.nn.functional.one_hot(_t(lib, [0, 2])),
     "one_hot num_classes": lambda lib: lib.nn.functional.one_hot(_t(lib, [[1, 0], [3, 2]]), 5),

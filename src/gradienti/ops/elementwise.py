@@ -414,11 +414,28 @@ def where(condition, a, b):
     return binary(node, a, b)
 
 
-def where_function(condition, input=None, other=None):
+_MISSING = object()
+_WHERE_SIGNATURES = (
+    " * (Tensor condition)\n"
+    " * (Tensor condition, Tensor input, Tensor other, *, Tensor out = None)\n"
+    " * (Tensor condition, Number self, Tensor other)\n"
+    " * (Tensor condition, Tensor input, Number other)\n"
+    " * (Tensor condition, Number self, Number other)\n"
+)
+
+
+def where_function(condition, input=_MISSING, other=_MISSING):
     """``torch.where``: ``where(condition, input, other)``, either of them a Python number;
     ``where(condition)`` is ``condition.nonzero(as_tuple=True)``."""
-    if input is None and other is None:
+    if input is _MISSING and other is _MISSING:
         return condition.nonzero(as_tuple=True)
+    if input is _MISSING or other is _MISSING:
+        given = [a for a in (condition, input, other) if a is not _MISSING]
+        got = ", ".join("Tensor" if isinstance(a, Tensor) else type(a).__name__ for a in given)
+        raise TypeError(
+            f"where() received an invalid combination of arguments - got ({got}), but "
+            f"expected one of:\n{_WHERE_SIGNATURES}"
+        )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # Two numbers: each a 0-d tensor of its default dtype, promoted together, as PyTorch.
         input, other = creation.tensor(input), creation.tensor(other)
