@@ -89,6 +89,27 @@ def test_bincount():
         same(lambda lib, weights=weights: lib.bincount(lib.tensor(INTS), lib.tensor(weights), 8))
 
 
+def test_bincount_adds_float32_weights_in_float32_one_by_one():
+    rng = np.random.default_rng(3)
+    bins = rng.integers(0, 3, 2000)
+    weights = rng.random(2000).astype(np.float32)
+    same(lambda lib: lib.bincount(lib.tensor(bins), lib.tensor(weights)))
+    same(lambda lib: lib.bincount(lib.tensor(bins), lib.tensor(weights), minlength=5))
+    same(lambda lib: lib.bincount(lib.tensor(bins), lib.tensor(weights.astype(np.float64))))
+
+
+def test_bincount_of_no_data_is_integral_zeros_whatever_the_weights():
+    empty = np.zeros(0, dtype=np.int64)
+    for dtype in ("float32", "float64"):
+        for minlength in (0, 3):
+            same(
+                lambda lib, d=dtype, m=minlength: lib.bincount(
+                    lib.tensor(empty), lib.tensor(np.zeros(0, dtype=d)), minlength=m
+                )
+            )
+    same(lambda lib: lib.bincount(lib.tensor(empty), lib.tensor([1.0]), minlength=2))
+
+
 BINCOUNT_ERRORS = {
     "float input": lambda lib: lib.bincount(lib.tensor([0.0, 1.0])),
     "bool input": lambda lib: lib.bincount(lib.tensor([True])),
@@ -220,7 +241,40 @@ def test_bucketize(right):
     same(lambda lib: lib.bucketize(lib.tensor([1, 5]), lib.tensor([1.0, 3.0]), out_int32=True))
 
 
+@pytest.mark.parametrize("right", [False, True])
+def test_search_compares_in_pytorchs_promoted_dtype(right):
+    # A Python float is weak: 0.1 is compared as the float32 boundary 0.1 it rounds to (equal,
+    # so right=True goes past it), and lifts integral boundaries to float32, not float64.
+    tenths = [0.1, 0.2, 0.3]
+    same(lambda lib: lib.searchsorted(lib.tensor(tenths), 0.1, right=right))
+    same(lambda lib: lib.bucketize(0.1, lib.tensor(tenths), right=right))
+    same(lambda lib: lib.searchsorted(lib.tensor(tenths, dtype=lib.float16), 0.1, right=right))
+    same(lambda lib: lib.searchsorted(lib.tensor([16777216, 16777217]), 16777217.0, right=right))
+    same(lambda lib: lib.searchsorted(lib.tensor([1, 2, 3], dtype=lib.int32), 2, right=right))
+    same(lambda lib: lib.searchsorted(lib.tensor(tenths), True, right=right))
+    # Tensors: int64 with float32 compares in float32, a float64 tensor in float64.
+    big = [16777217, 16777219]
+    same(lambda lib: lib.searchsorted(lib.tensor(big), lib.tensor([16777218.0]), right=right))
+    same(lambda lib: lib.searchsorted(lib.tensor(big), lib.tensor(16777216.5), right=right))
+    same(
+        lambda lib: lib.searchsorted(
+            lib.tensor(tenths), lib.tensor([0.1, 0.2], dtype=lib.float64), right=right
+        )
+    )
+    same(lambda lib: lib.searchsorted(lib.tensor([False, True]), lib.tensor([1]), right=right))
+
+
 SEARCH_ERRORS = {
+    "0-d boundaries": lambda lib: lib.searchsorted(lib.tensor(1.0), lib.tensor([2.5])),
+    "scalar value, 2-d boundaries": lambda lib: lib.searchsorted(lib.ones(2, 2), 2.5),
+    "0-d value, 0-d boundaries": lambda lib: lib.searchsorted(lib.tensor(1.0), lib.tensor(2.5)),
+    "bool": lambda lib: lib.searchsorted(lib.tensor([False, True]), lib.tensor([True])),
+    "sorter range": lambda lib: lib.searchsorted(
+        lib.tensor([3.0, 1.0, 2.0]), lib.tensor([2.5]), sorter=lib.tensor([1, 2, 3])
+    ),
+    "negative sorter": lambda lib: lib.searchsorted(
+        lib.tensor([3.0, 1.0, 2.0]), lib.tensor([2.5]), sorter=lib.tensor([1, 2, -1])
+    ),
     "side and right": lambda lib: lib.searchsorted(
         lib.tensor([1, 2]), lib.tensor([1]), side="left", right=True
     ),

@@ -216,6 +216,18 @@ ACTIONS = {
         _t(L, 3), _t(L, 3), size_average=False
     ),
     "legacy reduce": lambda L: L.nn.functional.smooth_l1_loss(_t(L, 3), _t(L, 3), reduce=False),
+    "cross_entropy legacy size_average": lambda L: L.nn.functional.cross_entropy(
+        _t(L, 3, 4), L.tensor([0, 3, 1]), size_average=False
+    ),
+    "nll_loss legacy reduce": lambda L: L.nn.functional.nll_loss(
+        _t(L, 3, 4), L.tensor([0, 3, 1]), reduce=False
+    ),
+    "binary_cross_entropy elementwise_mean": lambda L: L.nn.functional.binary_cross_entropy(
+        _t(L, 3) / 3, _t(L, 3) / 3, reduction="elementwise_mean"
+    ),
+    "CrossEntropyLoss legacy reduce": lambda L: L.nn.CrossEntropyLoss(reduce=False)(
+        _t(L, 3, 4), L.tensor([0, 3, 1])
+    ),
     "smooth_l1 negative beta": lambda L: L.nn.functional.smooth_l1_loss(
         _t(L, 3), _t(L, 3), beta=-1.0
     ),

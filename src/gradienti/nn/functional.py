@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, xp
-from ..creation import tensor as _tensor
 from ..creation import zeros_like as _zeros_like
 from ..ops import activation as _act
 from ..ops import binary_cross_entropy as _bce
@@ -18,7 +17,6 @@ from ..ops.elementwise import where as _where
 from ..ops.embedding import embedding
 from ..ops.index_builders import one_hot
 from ..ops.normalization import batch_norm, layer_norm
-from ..tensor import Tensor
 from .dropout import dropout
 from .functional_distance import (
     cosine_similarity,
@@ -55,7 +53,9 @@ from .functional_losses import (
     binary_cross_entropy_with_logits,
     huber_loss,
     l1_loss,
+    legacy_reduction,
     mse_loss,
+    reduction_name,
     smooth_l1_loss,
     soft_margin_loss,
 )
@@ -242,25 +242,10 @@ def _vector_like(shape) -> bool:
 
 
 # ---------------------------------------------------------------------- losses
-def _reduce(loss, reduction: str):
-    if reduction == "none":
-        return loss
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _check_reduction(reduction: str) -> None:
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _as_tensor(x, like):
-    if isinstance(x, Tensor):
-        return x
-    return _tensor(x, dtype=like.dtype)
+def _check_reduction(size_average, reduce, reduction: str) -> str:
+    """The reduction PyTorch applies: ``reduction``, or what the deprecated ``size_average`` and
+    ``reduce`` say when either is given (nn/functional_losses.py)."""
+    return reduction_name(legacy_reduction(size_average, reduce, reduction))
 
 
 def nll_loss(
@@ -272,7 +257,7 @@ def nll_loss(
     reduce=None,
     reduction: str = "mean",
 ):
-    _check_reduction(reduction)
+    reduction = _check_reduction(size_average, reduce, reduction)
     return _nll.nll_loss(input, target, weight, ignore_index, reduction)
 
 
@@ -288,7 +273,7 @@ def cross_entropy(
 ):
     """PyTorch's ``cross_entropy_loss``: a target of the input's shape holds class
     probabilities; any other holds class indices (see ``nll_loss``)."""
-    _check_reduction(reduction)
+    reduction = _check_reduction(size_average, reduce, reduction)
     if tuple(input.shape) == tuple(target.shape):
         if not target.is_floating_point():
             raise RuntimeError(
@@ -377,7 +362,7 @@ def _cross_entropy_smoothed(input, target, weight, ignore_index, reduction, labe
 def binary_cross_entropy(
     input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"
 ):
-    _check_reduction(reduction)
+    reduction = _check_reduction(size_average, reduce, reduction)
     return _bce.binary_cross_entropy(input, target, weight, reduction)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..backend import SCALAR_TYPE_NAMES, xp
+from ..backend import SCALAR_TYPE_NAMES, result_type, scalar_result_type, xp
 from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
@@ -140,15 +140,19 @@ def bincount(input, weights=None, minlength=0):
         raise RuntimeError("minlength should be >= 0")
     if data.ndim != 1 or (data.size and data.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if weights is None:
+    if weights is None or not data.size:
+        # (no data: PyTorch's integer zeros, whatever the weights)
         return _constant(xp.bincount(data, minlength=minlength).astype(xp.int64))
     weight_data = weights._data
     if weight_data.ndim != 1 or weight_data.shape[0] != data.shape[0]:
         raise RuntimeError("weights should be 1-d and have the same length as input")
-    # float weights keep their dtype, any other weights count in double (PyTorch's rule).
+    # float weights keep their dtype, any other weights count in double (PyTorch's rule),
+    # added one by one in that dtype as PyTorch's loop adds them (a float32 sum rounds at
+    # each step; NumPy's bincount would sum in double).
     dtype = xp.float32 if weight_data.dtype == xp.float32 else xp.float64
-    sums = xp.bincount(data, weights=weight_data.astype(xp.float64), minlength=minlength)
-    return _constant(sums.astype(dtype))
+    sums = xp.zeros(max(int(data.max()) + 1, minlength), dtype=dtype)
+    xp.add.at(sums, data, weight_data.astype(dtype))
+    return _constant(sums)
 
 
 # ---------------------------------------------------------------------- histograms
@@ -305,6 +309,15 @@ def _as_values(values):
     return values._data if isinstance(values, Tensor) else xp.asarray(values)
 
 
+def _comparison_dtype(boundaries, input, values):
+    """The dtype PyTorch compares in: a Python number is weak (it keeps the boundaries' dtype,
+    or lifts integral boundaries to the default float), a tensor promotes as in arithmetic
+    (int64 with float32 is float32, a 0-d tensor is weak)."""
+    if isinstance(input, Tensor):
+        return result_type(boundaries.dtype, values.dtype, boundaries.ndim, values.ndim)
+    return xp.dtype(scalar_result_type(boundaries.dtype, input))
+
+
 def _binary_search(rows, values, right: bool):
     """Per row of ``values``, PyTorch's lower (``right``: upper) bound in the same row of
     ``rows``: its bisection, whose comparisons treat a NaN boundary as below every value
@@ -331,8 +344,17 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     side = _side(right, side)
     boundaries = sorted_sequence._data
     values = _as_values(input)
-    if sorter is not None:
-        boundaries = xp.take_along_axis(boundaries, sorter._data, axis=-1)
+    if values.ndim == 0 and boundaries.ndim != 1:
+        raise RuntimeError(
+            "torch.searchsorted(): input value can be a scalar only when boundaries tensor "
+            f"dimension is 1, but we got boundaries tensor dim({boundaries.ndim}) and input "
+            f"value's dim(0) numel(1)"
+        )
+    if boundaries.ndim == 0:
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
+            "dimension"
+        )
     if boundaries.ndim > 1 and boundaries.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
@@ -340,7 +362,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             f"boundaries tensor {list(boundaries.shape)} and input value tensor "
             f"{list(values.shape)}"
         )
-    common = xp.result_type(boundaries, values)
+    common = _comparison_dtype(boundaries, input, values)
+    if common.kind == "b":
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    if sorter is not None:
+        order = sorter._data
+        if order.size and (order.min() < 0 or order.max() >= boundaries.shape[-1]):
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        boundaries = xp.take_along_axis(boundaries, order, axis=-1)
     if boundaries.ndim <= 1:
         rows = boundaries.reshape(1, -1)
         wanted = values.reshape(1, -1)

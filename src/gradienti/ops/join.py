@@ -10,7 +10,8 @@ output of one node, and a piece that gets no gradient contributes zeros.
 
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import default_float, xp
+from ..batching import writable_for
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
@@ -71,6 +72,42 @@ class StackBackward0(Op):
         return tuple(
             None if edge is None else select(g, index, dim) for index, edge in enumerate(ctx._next)
         )
+
+
+class BlockDiagBackward0(Op):
+    """The inputs, each as a matrix (0-d: 1×1, 1-d: one row), along the diagonal of zeros."""
+
+    __slots__ = ("shapes",)  # each input's own shape
+    save = SAVE_NOTHING
+    jvp = staticmethod(linear_nary)
+
+    @staticmethod
+    def forward(ctx, *arrays):
+        blocks = [_as_block_shape(shape) for shape in ctx.shapes]
+        total = (sum(rows for rows, _ in blocks), sum(columns for _, columns in blocks))
+        out = writable_for(xp.zeros(total, dtype=arrays[0].dtype), *arrays)  # (vmap: per sample)
+        row = column = 0
+        for array, (rows, columns) in zip(arrays, blocks):
+            out[row : row + rows, column : column + columns] = xp.reshape(array, (rows, columns))
+            row, column = row + rows, column + columns
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, row, column = [], 0, 0
+        for shape, edge in zip(ctx.shapes, ctx._next):
+            rows, columns = _as_block_shape(shape)
+            if edge is not None:
+                block = g[row : row + rows, column : column + columns]
+                grads.append(block.reshape(shape))
+            else:
+                grads.append(None)
+            row, column = row + rows, column + columns
+        return tuple(grads)
+
+
+def _as_block_shape(shape: tuple) -> tuple:
+    return (1, 1) if not shape else (1, shape[0]) if len(shape) == 1 else shape
 
 
 class SplitWithSizesBackward0(Op):
@@ -249,6 +286,26 @@ def dstack(tensors):
     return cat(deep, 2)
 
 
+def block_diag(*tensors):
+    """A block-diagonal matrix of the inputs (promoted to one dtype), zeros elsewhere."""
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {position} in argument 0, but got "
+                f"{type(tensor).__name__}"
+            )
+        if tensor._data.ndim > 2:
+            raise RuntimeError(
+                "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input "
+                f"{position} has {tensor._data.ndim} dimensions"
+            )
+    if not tensors:
+        return wrap(xp.zeros((1, 0), dtype=default_float.value.np), NO_EDGE)
+    node = BlockDiagBackward0()
+    node.shapes = tuple(tensor._data.shape for tensor in tensors)
+    return nary(node, *tensors)
+
+
 def _split_dim(input, dim: int) -> tuple:
     shape = input._data.shape
     if not shape:
@@ -381,6 +438,18 @@ DECLARATIONS = (
     declare("vstack", vstack, method=None, aliases=("row_stack",)),
     declare("column_stack", column_stack, method=None),
     declare("dstack", dstack, method=None),
+    declare(
+        "block_diag",
+        block_diag,
+        method=None,
+        explain={
+            BlockDiagBackward0: Rule(
+                "block-diagonal matrix",
+                "block_diag(…)",
+                passes=("the gradient's block at that input's place",),
+            )
+        },
+    ),
     declare("split", split, explain={SplitBackward0: _split_rule}),  # and chunk
     declare("split_with_sizes", split_with_sizes, explain={SplitWithSizesBackward0: _split_rule}),
     declare("chunk", chunk),
