@@ -299,6 +299,10 @@ ACTIONS = {
     "pairwise_distance 0-d": lambda L: L.nn.functional.pairwise_distance(
         L.tensor(1.0), L.tensor(3.0)
     ),
+    "normalize out": lambda L: L.nn.functional.normalize(_t(L, 3, 4), out=L.empty(3, 4)),
+    "normalize out requires grad": lambda L: L.nn.functional.normalize(
+        _t(L, 3, 4, grad=True), out=L.empty(3, 4)
+    ),
     "normalize integers": lambda L: L.nn.functional.normalize(L.tensor([1, 2])),
     "MSELoss legacy size_average": lambda L: L.nn.MSELoss(size_average=False)(_t(L, 3), _t(L, 3)),
 }
@@ -307,6 +311,16 @@ ACTIONS = {
 @pytest.mark.parametrize("name", ACTIONS)
 def test_errors_and_warnings_are_pytorchs(name):
     assert _outcome(gradienti, ACTIONS[name]) == _outcome(torch, ACTIONS[name])
+
+
+def test_normalize_writes_into_out():
+    results = []
+    for lib in (gradienti, torch):
+        out = lib.empty(3, 4)
+        returned = lib.nn.functional.normalize(_t(lib, 3, 4), p=1, dim=0, out=out)
+        assert returned is out
+        results.append(out.numpy())
+    np.testing.assert_allclose(*results, rtol=1e-6)
 
 
 def test_a_refused_call_records_nothing():

@@ -9,18 +9,27 @@ from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..graph.grad_mode import no_grad
+from ..ops.call_forms import public_function
 from ..ops.composite_nodes import add_scalar, norm_over
+from ..ops.operators import div
 from .functional_losses import broadcast_pair
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance"]
 
+# ``gradienti.div``, which takes ``out=`` (ops/call_forms.py): normalize's ``out`` goes to it.
+_div_into = public_function("div", div)
+
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
     """``input / max(‖input‖_p, eps)`` along ``dim``: each slice scaled to norm 1."""
-    if out is not None:
-        raise NotImplementedError("normalize(out=...) is not supported by gradienti")
-    denominator = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
-    return input / denominator
+    if out is None:
+        denominator = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+        return input / denominator
+    # PyTorch clamps the norm in place, then divides into ``out`` (which refuses inputs that
+    # require grad, with div's message).
+    norm = input.norm(p, dim, keepdim=True)
+    norm.clamp_(min=eps)
+    return _div_into(input, norm.expand_as(input), out=out)
 
 
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
