@@ -1,9 +1,10 @@
-"""Op cases: cross, diff, repeat_interleave, unfold, tensordot, meshgrid, cartesian_prod, rot90,
-the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack, block_diag, kron,
-diag_embed, diagflat, index_fill and type_as (ops/geometry.py, sequence.py, index_builders.py,
-orientation.py, broadcasting.py, join.py, products.py, diagonal.py, index_fill.py). Run by
-test_ops.py. (cdist and column_stack are in test_shape_misc.py: PyTorch has no double backward
-for cdist, which the table compares, and its vmap refuses column_stack.)"""
+"""Op cases: cross, diff, repeat_interleave, unfold, tensordot, meshgrid, cartesian_prod,
+combinations, rot90, the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack,
+block_diag, kron, diag_embed, diagflat, index_fill and type_as (ops/geometry.py, sequence.py,
+index_builders.py, orientation.py, broadcasting.py, join.py, products.py, diagonal.py,
+index_fill.py). Run by test_ops.py. (cdist and column_stack are in test_shape_misc.py:
+PyTorch has no double backward for cdist, which the table compares, and its vmap refuses
+column_stack.)"""
 
 from op_cases import ANY, S3, Case
 
@@ -91,6 +92,12 @@ CASES: list[Case] = [
         ((2,), (3,), (2,)),
     ),
     Case("cartesian_prod(x) one", lambda lib, x: lib.cartesian_prod(x) * 1, ((3,),)),
+    Case("combinations(x)", lambda lib, x: lib.combinations(x), ((4,),)),
+    Case(
+        "combinations(x,3,with_replacement)",
+        lambda lib, x: lib.combinations(x, 3, with_replacement=True),
+        ((3,),),
+    ),
     # -- turns, flips, conjugate transposes, at least N dims
     Case("rot90(x)", lambda lib, x: lib.rot90(x), (X,)),
     Case("x.rot90(3,[2,1])", lambda lib, x: x.rot90(3, [2, 1]), (X,)),

@@ -395,6 +395,16 @@ GRID_OUTCOMES = {
     "cartesian_prod 2-d": lambda lib: lib.cartesian_prod(lib.arange(3), lib.ones(2, 1)),
     "cartesian_prod 0-d": lambda lib: lib.cartesian_prod(_t(lib, 1), lib.arange(2)),
     "cartesian_prod none": lambda lib: lib.cartesian_prod(),
+    "combinations": lambda lib: lib.combinations(lib.tensor([1.0, 2.0, 3.0, 4.0])),
+    "combinations r=3": lambda lib: lib.combinations(lib.arange(4), 3),
+    "combinations with_replacement": lambda lib: lib.combinations(
+        lib.arange(3), with_replacement=True
+    ),
+    "combinations r=0": lambda lib: lib.combinations(lib.arange(3.0), 0),
+    "combinations r past length": lambda lib: lib.combinations(lib.arange(3.0), 4),
+    "combinations negative r": lambda lib: lib.combinations(lib.arange(3.0), -1),
+    "combinations 2-d": lambda lib: lib.combinations(lib.ones(2, 2)),
+    "combinations empty": lambda lib: lib.combinations(lib.zeros(0)),
     "cartesian_prod dtypes": lambda lib: lib.cartesian_prod(lib.arange(3), lib.arange(2.0)),
 }
 

@@ -1,8 +1,8 @@
-"""Tensors built from shapes and positions: ``meshgrid`` and ``cartesian_prod`` (grids of the
-inputs' values, differentiable: views, expansions and a stack, as PyTorch composes them),
-``tril_indices``/``triu_indices`` (the coordinates of a triangle), ``nonzero``/``argwhere``
-(the coordinates of the nonzero elements) and ``one_hot`` (``F.one_hot``; PyTorch 2.13 has no
-``torch.one_hot``).
+"""Tensors built from shapes and positions: ``meshgrid``, ``cartesian_prod`` and
+``combinations`` (grids of the inputs' values, differentiable: views, expansions, selections
+and a stack, as PyTorch composes them), ``tril_indices``/``triu_indices`` (the coordinates of
+a triangle), ``nonzero``/``argwhere`` (the coordinates of the nonzero elements) and
+``one_hot`` (``F.one_hot``; PyTorch 2.13 has no ``torch.one_hot``).
 
 Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 """
@@ -76,6 +76,25 @@ def cartesian_prod(*tensors):
     return stack([flatten(grid) for grid in grids], 1)
 
 
+def combinations(input, r: int = 2, with_replacement: bool = False):
+    """The ``r``-element combinations of a 1-D tensor's elements, one per row, in
+    lexicographic order of positions (with_replacement: positions may repeat), as PyTorch
+    builds them: a grid of ``r`` copies, the cells with increasing positions selected."""
+    if input._data.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input._data.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return wrap(xp.empty((0,), dtype=input._data.dtype), NO_EDGE)
+    positions = xp.indices((input._data.size,) * r)
+    increasing = xp.ones(positions.shape[1:], dtype=bool)
+    for earlier, later in zip(positions[:-1], positions[1:]):
+        increasing &= earlier <= later if with_replacement else earlier < later
+    mask = wrap(increasing, NO_EDGE)
+    grids = meshgrid(*([input] * r), indexing="ij")
+    return stack([grid.masked_select(mask) for grid in grids], 1)
+
+
 def _triangle_indices(name: str, upper: bool, row: int, col: int, offset: int, dtype):
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
@@ -139,6 +158,7 @@ def one_hot(tensor, num_classes: int = -1):
 DECLARATIONS = (
     declare("meshgrid", meshgrid, method=None),  # records ViewBackward0, ExpandBackward0
     declare("cartesian_prod", cartesian_prod, method=None),  # and StackBackward0
+    declare("combinations", combinations, method=None),  # and MaskedSelectBackward0
     declare("tril_indices", tril_indices, method=None),
     declare("triu_indices", triu_indices, method=None),
     declare("nonzero", nonzero),
