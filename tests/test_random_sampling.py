@@ -572,5 +572,61 @@ def test_draws_under_vmap_follow_torch_randomness():
         )
     with pytest.raises(RuntimeError, match="randomness error mode"):
         gradienti.vmap(lambda t: gradienti.rand_like(t))(gradienti.zeros(3, 4))
-    with pytest.raises(NotImplementedError, match="does not yet batch bernoulli"):
-        gradienti.vmap(gradienti.bernoulli, randomness="different")(gradienti.zeros(3, 4))
+    with pytest.raises(NotImplementedError, match="does not yet batch bernoulli_"):
+        gradienti.vmap(lambda t: t.clone().bernoulli_(t), randomness="different")(
+            gradienti.zeros(3, 4)
+        )
+
+
+def test_samplers_of_tensor_parameters_under_vmap_draw_as_torch_batching_rules():
+    # randomness "different": PyTorch draws on the batch (batch first, parameters broadcast)
+    from torch.func import vmap as torch_vmap
+
+    rng = np.random.default_rng(3)
+    weights = rng.random((4, 4))  # square: either in_dims gives samples of shape (4,)
+    outer = rng.random((2, 1, 4)) + 0.5
+    calls = (
+        lambda lib, q, o: lib.bernoulli(q),
+        lambda lib, q, o: lib.poisson(q * 20),
+        lambda lib, q, o: lib.multinomial(q, 2),
+        lambda lib, q, o: lib.multinomial(q, 4, True),
+        lambda lib, q, o: lib.multinomial(o[0], 3),
+        lambda lib, q, o: lib.normal(q, 1.5),
+        lambda lib, q, o: lib.normal(1.5, q),
+        lambda lib, q, o: lib.normal(q, q),
+        lambda lib, q, o: lib.normal(q, o),
+        lambda lib, q, o: lib.bernoulli(o / 2),
+    )
+    ours_w, theirs_w = _pair(weights, gradienti.float32, torch.float32)
+    ours_o, theirs_o = _pair(outer, gradienti.float32, torch.float32)
+    for in_dims in (0, 1):
+        for call in calls:
+            _both(4)
+            ours = gradienti.vmap(
+                lambda q, call=call: call(gradienti, q, ours_o),
+                in_dims=in_dims,
+                randomness="different",
+            )(ours_w)
+            theirs = torch_vmap(
+                lambda q, call=call: call(torch, q, theirs_o),
+                in_dims=in_dims,
+                randomness="different",
+            )(theirs_w)
+            _same(ours, theirs)
+    # "same": one draw when no parameter is batched; PyTorch's error when one is
+    _both(4)
+    _same(
+        gradienti.vmap(lambda q: gradienti.bernoulli(ours_o / 2) + q.sum(), randomness="same")(
+            ours_w
+        ),
+        torch_vmap(lambda q: torch.bernoulli(theirs_o / 2) + q.sum(), randomness="same")(theirs_w),
+    )
+    for call in calls[:4]:
+        with pytest.raises(RuntimeError, match="same randomness with a batched tensor input"):
+            gradienti.vmap(lambda q, call=call: call(gradienti, q, ours_o), randomness="same")(
+                ours_w
+            )
+    with pytest.raises(NotImplementedError, match="nested vmaps"):
+        gradienti.vmap(
+            gradienti.vmap(gradienti.bernoulli, randomness="different"), randomness="different"
+        )(gradienti.zeros(2, 3, 4))

@@ -89,13 +89,48 @@ def draw_like(array, sample):
 
 
 def refuse_under_vmap(name: str) -> None:
-    """Samplers with tensor parameters are not batched: under vmap they raise (PyTorch's error
-    in randomness "error" mode)."""
+    """A sampler that gradienti does not batch raises under vmap (PyTorch's error in
+    randomness "error" mode)."""
     if not ACTIVE.levels:
         return
     if any(level.randomness == "error" for level in ACTIVE.levels):
         raise RuntimeError(RANDOM_ERROR)
     raise NotImplementedError(f"gradienti does not yet batch {name} under vmap")
+
+
+def vmap_operands(name: str, arrays: tuple) -> tuple:
+    """``(level, arrays)`` for a sampler with tensor parameters: outside vmap, or under a vmap
+    of randomness "same" with no parameter batched, ``(None, arrays)`` (one draw, as PyTorch);
+    under one vmap of randomness "different", that level and the parameters' physical arrays
+    (batch first; one that is not batched broadcast to the batch), on which PyTorch's batching
+    rules draw. Anything else raises (PyTorch's errors; deeper nesting is not batched yet)."""
+    levels = ACTIVE.levels
+    if not levels:
+        return None, arrays
+    if any(level.randomness == "error" for level in levels):
+        raise RuntimeError(RANDOM_ERROR)
+    batched = [type(array) is BatchedArray for array in arrays]
+    if any(level.randomness == "same" for level in levels):
+        if any(batched):
+            raise RuntimeError(SAME_ON_BATCHED_ERROR)
+        if all(level.randomness == "same" for level in levels):
+            return None, arrays
+    if len(levels) == 1:
+        level = levels[0]
+        physical = tuple(  # (a parameter the samples share: expanded, then made contiguous)
+            array.physical
+            if is_batched
+            else np.ascontiguousarray(np.broadcast_to(array, (level.size, *np.shape(array))))
+            for array, is_batched in zip(arrays, batched)
+        )
+        if all(type(array) is np.ndarray for array in physical):
+            return level, physical
+    raise NotImplementedError(f"gradienti does not yet batch {name} under nested vmaps")
+
+
+def batched(values, level):
+    """Values drawn on physical arrays (``vmap_operands``) as the level's batched array."""
+    return values if level is None else BatchedArray(values, level.id)
 
 
 SAME_ON_BATCHED_ERROR = (

@@ -8,6 +8,12 @@ nodes, whose gradient is zero (``NormalBackward1/2/3``, ``BernoulliBackward0``,
 requires grad records ``NotImplemented`` (ops/integer_division.py's), whose backward raises, as
 PyTorch's does. A call that
 fails leaves the generator as it was.
+
+Under vmap, the factories and ``normal(mean, std, size)`` draw as ``rand`` does
+(``batching.batched_draw``); the samplers of tensor parameters draw as PyTorch's batching rules
+do under one vmap of randomness "different" (on the batch, a shared parameter expanded to it),
+once under "same" when no parameter is batched, and raise PyTorch's error when one is
+(``random_sampling.vmap_operands``).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..python_types import type_name
 from ..random import normal_values
 from ..random_sampling import (
+    batched,
     bernoulli_scalar,
     bernoulli_tensor,
     draw_like,
@@ -34,7 +41,7 @@ from ..random_sampling import (
     random_range,
     random_values,
     refuse_same_on_batched,
-    refuse_under_vmap,
+    vmap_operands,
 )
 from ..tensor import Tensor, wrap
 from .apply import input_meta, raise_if_not_broadcastable, record_node, record_special
@@ -132,8 +139,6 @@ def normal(
     scales them (``z * std + mean``, one op at a time), or fills it with ``normal_(mean, std)``
     (the last form); the gradient is zero."""
     mean_tensor, std_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
-    if mean_tensor or std_tensor:
-        refuse_under_vmap("normal")
     if size is None and mean_tensor and (std_tensor or _is_float(std)):
         return (
             _normal_tensor_mean(mean, std, generator)
@@ -167,51 +172,62 @@ def _check_std(std: float) -> None:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
 
-def _check_std_tensor(std: Tensor) -> None:
-    data = std._data
-    if data.size and not bool(np.all(np.asarray(data) >= 0)):
+def _check_std_tensor(std: np.ndarray) -> None:
+    if std.size and not bool(np.all(std >= 0)):
         raise RuntimeError("normal expects all elements of std >= 0.0")
 
 
-def _standard_draws(shape, np_dtype, generator, scale: float = 1.0):
+def _standard_draws(source, shape, np_dtype, scale: float = 1.0):
     """``normal_(0, scale)`` on a fresh contiguous tensor of ``shape``."""
     if np.dtype(np_dtype) not in _FLOATS:
         raise not_implemented("normal_kernel_cpu", np_dtype)
-    return normal_values(_non_negative(shape), 0.0, scale, np_dtype, generator)
+    return source._normal(_non_negative(shape), 0.0, scale, np_dtype)
 
 
 def _normal_tensor_mean(mean: Tensor, std, generator) -> Tensor:
     std = float(std)
     _check_std(std)
-    data = mean._data
+    level, (data,) = vmap_operands("normal", (mean._data,))
     with drawing_from(generator) as source:
-        values = _standard_draws(data.shape, data.dtype, source, std)
-    return sampled(NormalBackward1(), (mean,), (values + data).astype(data.dtype))
+        values = _standard_draws(source, data.shape, data.dtype, std)
+    out = (values + data).astype(data.dtype)
+    return sampled(NormalBackward1(), (mean,), batched(out, level))
 
 
 def _normal_tensor_std(mean: float, std: Tensor, generator) -> Tensor:
-    _check_std_tensor(std)
-    data = std._data
+    level, (data,) = vmap_operands("normal", (std._data,))
+    _check_std_tensor(data)
     with drawing_from(generator) as source:
-        values = _standard_draws(data.shape, data.dtype, source)
+        values = _standard_draws(source, data.shape, data.dtype)
     scaled = _in_place_product(values, data)
-    return sampled(NormalBackward2(), (std,), (scaled + data.dtype.type(mean)).astype(data.dtype))
+    out = (scaled + data.dtype.type(mean)).astype(data.dtype)
+    return sampled(NormalBackward2(), (std,), batched(out, level))
 
 
 def _normal_both(mean: Tensor, std: Tensor, generator) -> Tensor:
-    _check_std_tensor(std)
     try:
-        shape = np.broadcast_shapes(mean._data.shape, std._data.shape)
+        ndim = len(np.broadcast_shapes(mean._data.shape, std._data.shape))
     except ValueError:
         raise_if_not_broadcastable(mean._data, std._data)
         raise
-    np_dtype = mean._data.dtype
+    level, (mean_data, std_data) = vmap_operands("normal", (mean._data, std._data))
+    if level is not None:  # physical arrays: batch first, then the logical dims aligned
+        mean_data, std_data = _aligned(mean_data, ndim), _aligned(std_data, ndim)
+    _check_std_tensor(std_data)
+    shape = np.broadcast_shapes(mean_data.shape, std_data.shape)
+    np_dtype = mean_data.dtype
     with drawing_from(generator) as source:
-        values = _standard_draws(shape, np_dtype, source)
-    scaled = _in_place_product(values, std._data)
-    common = result_type(scaled.dtype, mean._data.dtype, scaled.ndim, mean._data.ndim)
-    shifted = (scaled.astype(common) + mean._data.astype(common)).astype(np_dtype)
-    return sampled(NormalBackward3(), (mean, std), shifted)
+        values = _standard_draws(source, shape, np_dtype)
+    scaled = _in_place_product(values, std_data)
+    common = result_type(scaled.dtype, np_dtype, scaled.ndim, mean._data.ndim)
+    shifted = (scaled.astype(common) + mean_data.astype(common)).astype(np_dtype)
+    return sampled(NormalBackward3(), (mean, std), batched(shifted, level))
+
+
+def _aligned(physical: np.ndarray, ndim: int) -> np.ndarray:
+    """A physical array (batch first) with its logical dims padded on the left to ``ndim``."""
+    logical = physical.shape[1:]
+    return physical.reshape(physical.shape[:1] + (1,) * (ndim - len(logical)) + logical)
 
 
 def _in_place_product(values, factor):
@@ -261,11 +277,11 @@ def bernoulli(input, p=None, *, generator=None):
         node = NotImplementedNode()  # PyTorch has no derivative for bernoulli(input, p)
         node.aten_name = "bernoulli"
         return sampled(node, (input,), values)
-    refuse_under_vmap("bernoulli")
-    check_probabilities(np.asarray(data))
+    level, (probabilities,) = vmap_operands("bernoulli", (data,))
+    check_probabilities(probabilities)
     with drawing_from(generator) as source:
-        values = bernoulli_tensor(source, np.asarray(data), data.dtype)
-    return sampled(BernoulliBackward0(), (input,), values)
+        values = bernoulli_tensor(source, probabilities, probabilities.dtype)
+    return sampled(BernoulliBackward0(), (input,), batched(values, level))
 
 
 def _probability(p, function: str) -> float:
@@ -282,22 +298,20 @@ def _probability(p, function: str) -> float:
 def poisson(input, generator=None):
     """Poisson counts with the rates of ``input`` (same dtype)."""
     check_tensor(input, "poisson")
-    refuse_under_vmap("poisson")
-    data = input._data
-    if data.dtype not in _FLOATS:
-        raise not_implemented("poisson_cpu", data.dtype)
-    if data.size and not bool(np.all(np.asarray(data) >= 0)):
+    if input._data.dtype not in _FLOATS:
+        raise not_implemented("poisson_cpu", input._data.dtype)
+    level, (rates,) = vmap_operands("poisson", (input._data,))
+    if rates.size and not bool(np.all(rates >= 0)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     with drawing_from(generator) as source:
-        values = poisson_counts(source, np.asarray(data))
-    return sampled(PoissonBackward0(), (input,), values)
+        values = poisson_counts(source, rates)
+    return sampled(PoissonBackward0(), (input,), batched(values, level))
 
 
 # ---------------------------------------------------------------- multinomial
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices drawn from the rows of ``input`` (weights, not necessarily normalised)."""
     check_tensor(input, "multinomial")
-    refuse_under_vmap("multinomial")
     if not is_index(num_samples):
         raise TypeError(
             "multinomial(): argument 'num_samples' (position 2) must be int, not "
@@ -322,10 +336,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         )
     if categories > 2**24:
         raise RuntimeError("number of categories cannot exceed 2^24")
-    shape = data.shape[:-1] + (count,)
+    level, (p,) = vmap_operands("multinomial", (data,))
+    shape = p.shape[:-1] + (count,)
     if not int(np.prod(shape)):
-        return wrap(np.zeros(shape, np.int64), NO_EDGE)
-    p = np.asarray(data)
+        return wrap(batched(np.zeros(shape, np.int64), level), NO_EDGE)
+    if p.ndim > 2:  # under vmap: the samples' rows are rows too
+        p = p.reshape(-1, categories)
     # one sample: the exponential trick even with replacement (PyTorch's fast path)
     fast = not replacement or count == 1
     _check_weights(p, fast)
@@ -334,7 +350,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             values = multinomial_without_replacement(source, p, count)
         else:
             values = multinomial_with_replacement(source, p, count)
-    return wrap(values, NO_EDGE)
+    return wrap(batched(values.reshape(shape), level), NO_EDGE)
 
 
 def _check_weights(p: np.ndarray, fast: bool) -> None:
