@@ -177,7 +177,34 @@ HISTOGRAM_ERRORS = {
     "histc inf": lambda lib: lib.histc(lib.tensor([1.0, float("inf")]), bins=3),
     "histogram NaN": lambda lib: lib.histogram(lib.tensor([1.0, NAN]), bins=3),
     "histogram inf range": lambda lib: lib.histogram(lib.tensor([1.0]), 2, range=(0.0, INF)),
+    "histogram edges dtype": lambda lib: lib.histogram(
+        lib.tensor([1.0]), lib.tensor([0.0, 2.0], dtype=lib.float64)
+    ),
+    "histogram edges 2-d": lambda lib: lib.histogram(lib.tensor([1.0]), lib.tensor([[0.0, 2.0]])),
+    "histogram integral edges": lambda lib: lib.histogram(lib.tensor([1, 2]), lib.tensor([0, 3])),
+    "histogram weight dtype": lambda lib: lib.histogram(
+        lib.tensor([1.0, 2.0]), 3, weight=lib.tensor([1.0, 2.0], dtype=lib.float64)
+    ),
+    "histogram integral weight": lambda lib: lib.histogram(
+        lib.tensor([1.0, 2.0]), 3, weight=lib.tensor([1, 2])
+    ),
+    "histogram weight size": lambda lib: lib.histogram(
+        lib.tensor([1.0, 2.0]), 3, weight=lib.tensor([1.0, 2.0, 3.0])
+    ),
+    "histogram range reversed": lambda lib: lib.histogram(lib.tensor([1.0]), 3, range=(1.0, 0.5)),
+    "histogram half": lambda lib: lib.histogram(lib.tensor([1.0], dtype=lib.float16), 3),
+    "histogram half range reversed": lambda lib: lib.histogram(
+        lib.tensor([1.0], dtype=lib.float16), 3, range=(1.0, 0.0)
+    ),
 }
+
+
+def test_histogram_weights_of_any_shape_and_half_edges():
+    data = DATA[:10].reshape(2, 5)
+    same(lambda lib: lib.histogram(lib.tensor(data), 3, weight=lib.ones(5, 2)))
+    same(lambda lib: lib.histogram(lib.tensor(data), 3, weight=lib.ones(10)))
+    half_edges = np.array([-1.0, 0.0, 1.0], dtype=np.float16)
+    same(lambda lib: lib.histogram(lib.tensor(data.astype(np.float16)), lib.tensor(half_edges)))
 
 
 @pytest.mark.parametrize("name", HISTOGRAM_ERRORS)

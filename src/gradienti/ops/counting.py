@@ -258,16 +258,69 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     return _constant(_count(positions, bins, None, data.dtype))
 
 
+# NumPy's dtype names as PyTorch's messages give the C++ types.
+_CPP_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+
+
+def _checked_weights(weight, data):
+    """``weight`` as a flat array, after PyTorch's checks: the data's dtype, one per element."""
+    weights = weight._data
+    if weights.dtype != data.dtype:
+        raise RuntimeError(
+            "torch.histogramdd: if weight tensor is provided, input tensor and weight tensor "
+            f"should have the same dtype, but got input({_CPP_NAMES[data.dtype.name]}), and "
+            f"weight({_CPP_NAMES[weights.dtype.name]})"
+        )
+    if weights.size != data.size:
+        raise RuntimeError(
+            "torch.histogramdd: if weight tensor is provided it should have the same shape as "
+            "the input tensor excluding its innermost dimension, but got input with shape "
+            f"[{data.size}, 1] and weight with shape [{weights.size}]"
+        )
+    return weights.reshape(-1)
+
+
 def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
     """``torch.histogram``: (hist, bin_edges) for ``bins`` equal bins over ``range`` (the
     data's extremes by default), or for the given increasing edges; the last bin includes
     its right edge; ``density`` divides by the total and the bin widths."""
-    _check_floating(input, "histogramdd")
     data = input._data.reshape(-1)
     dtype = data.dtype
-    weights = None if weight is None else weight._data.reshape(-1)
     if isinstance(bins, Tensor):
-        edges = bins._data.astype(dtype).reshape(-1)
+        _check_floating(input, "histogram_cpu")
+        edges = bins._data
+        if edges.dtype != dtype:
+            raise RuntimeError(
+                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
+                f"but got input with dtype {_CPP_NAMES[dtype.name]} and bins for dimension 0 "
+                f"with dtype {_CPP_NAMES[edges.dtype.name]}"
+            )
+        if edges.ndim != 1:
+            raise RuntimeError(
+                "torch.histogramdd: bins tensor should have one dimension, but got "
+                f"{edges.ndim} dimensions in the bins tensor for dimension 0"
+            )
+    elif range is not None and range[0] > range[1]:
+        raise RuntimeError(
+            f"torch.histogramdd: min should not exceed max, but got min {range[0]:g} max "
+            f"{range[1]:g} for dimension 0"
+        )
+    else:
+        _check_floating(input, "histogramdd")
+        if dtype == xp.float16:  # (edges given as a tensor work in half)
+            raise NotImplementedError("\"histogramdd\" not implemented for 'Half'")
+    weights = None if weight is None else _checked_weights(weight, data)
+    if isinstance(bins, Tensor):
         count = edges.shape[0] - 1
         _check_bins(count)
         positions = xp.searchsorted(edges, data, side="right") - 1
