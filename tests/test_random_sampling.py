@@ -273,6 +273,10 @@ def test_like_factories_match_torch():
         _same(gradienti.rand_like(ours), torch.rand_like(theirs))
         _same(gradienti.randn_like(ours), torch.randn_like(theirs))
         _same(gradienti.randint_like(ours, 10), torch.randint_like(theirs, 10))
+        _same(
+            gradienti.randint_like(ours, gradienti.tensor(7)),
+            torch.randint_like(theirs, torch.tensor(7)),
+        )
         _same(gradienti.randint_like(ours, -3, 8), torch.randint_like(theirs, -3, 8))
         _same(
             gradienti.randint_like(ours, low=2, high=5), torch.randint_like(theirs, low=2, high=5)
@@ -424,6 +428,7 @@ def _error_cases(lib):
         lambda: lib.randint_like(x, 5, 2),
         lambda: lib.randint_like(x, 2.5),
         lambda: lib.randint_like(lib.zeros(3, dtype=lib.int8), 1000),
+        lambda: lib.randint_like(x, lib.tensor([5, 6, 7])),
         lambda: lib.zeros(3, requires_grad=True).exponential_(),
     ]
 

@@ -455,6 +455,8 @@ def randint_like(
     given = (input, low, high)
     if high is None:
         low, high = 0, low
+        if isinstance(high, Tensor) and high._data.ndim:  # randint_like(input, Tensor high)
+            raise RuntimeError("high must be a scalar tensor and on CPU")
     if high is None:
         raise TypeError("randint_like() missing required argument 'high'")
     for value in (low, high):
