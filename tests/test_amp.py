@@ -379,3 +379,10 @@ def test_custom_fwd_needs_a_string_device_type():
         return type(info.value), str(info.value)
 
     assert raised(gradienti) == raised(torch)
+
+
+def test_cuda_amp_imports_as_a_module_as_in_pytorch():
+    """``from torch.cuda.amp import GradScaler`` (older tutorials) imports as PyTorch's does."""
+    from gradienti.cuda.amp import GradScaler, autocast
+
+    assert GradScaler is gradienti.cuda.amp.GradScaler and autocast is gradienti.cuda.amp.autocast

@@ -67,14 +67,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "expression_functions",
             "cli_budget",
             # a CPU-only build's device namespaces, and compile (eager)
-            "cuda",
+            "cuda.*",
             "backends.*",
             "accelerator",
             "_compile",
             # one process, computing in the tensors' own dtypes: distributed and amp stubs
             "distributed.*",
             "amp.*",
-            "cuda_amp",
             "in_place_functions",
             "special",  # torch.special's names for the ops
         ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 
-from . import amp, backend
+from .. import amp, backend
 
 __all__ = ["GradScaler", "autocast"]
 

@@ -4,7 +4,7 @@ what needs a device raises PyTorch's ``AssertionError``."""
 
 from __future__ import annotations
 
-from . import cuda_amp as amp  # noqa: F401 - torch.cuda.amp.GradScaler / autocast
+from . import amp  # noqa: F401 - torch.cuda.amp.GradScaler / autocast
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
 
