@@ -378,3 +378,14 @@ def test_bitwise_operators_refuse_other_operands_as_python_does():
                 x & bad
         with pytest.raises(TypeError, match="unsupported operand type"):
             x << "a"
+
+
+def test_numpy_scalars_are_numbers_on_either_side():
+    def run(lib):
+        x = lib.tensor([7.0, -7.0], requires_grad=True)
+        outs = [x // np.int64(2), np.float64(7.5) % x, np.int64(7) // x, x % np.float32(2.5)]
+        y = lib.tensor([7, -7])
+        y //= np.int64(2)
+        return [(o.grad_fn.name(), o.tolist()) for o in outs], y.tolist()
+
+    assert run(gradienti) == run(torch)

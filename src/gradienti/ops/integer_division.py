@@ -364,10 +364,11 @@ def divide_rounded(input, other, rounding_mode: str) -> Tensor:
 
 
 def _floor_divide_ufunc(a, b) -> Tensor:
-    """``xp.floor_divide`` on Tensors (a recorded VJP: remainder's) is div(rounding_mode=
-    'floor'), differentiable with zero gradient, as PyTorch's formula writes it."""
-    if type(a) is not Tensor:
-        a = wrap(xp.asarray(a, dtype=b._data.dtype), NO_EDGE)
+    """``xp.floor_divide`` on two Tensors (a recorded VJP: remainder's) is div(rounding_mode=
+    'floor'), differentiable with zero gradient, as PyTorch's formula writes it; with a number
+    (``np.int64(7) // x``) it is floor_divide."""
+    if type(a) is not Tensor or type(b) is not Tensor:
+        return floor_divide(a, b)
     return divide_rounded(a, b, "floor")
 
 
@@ -375,32 +376,38 @@ def _ufunc(function):
     """The ufunc form: a recorded VJP may pass a number or an array on either side."""
 
     def call(a, b):
-        if not (isinstance(a, Tensor) or _number(a)):
-            a = wrap(xp.asarray(a), NO_EDGE)
-        if not (isinstance(b, Tensor) or _number(b)):
-            b = wrap(xp.asarray(b), NO_EDGE)
-        return function(a, b)
+        operands = [_as_operand(a), _as_operand(b)]
+        for index, value in enumerate((a, b)):
+            if operands[index] is None:  # an array: a constant Tensor
+                operands[index] = wrap(xp.asarray(value), NO_EDGE)
+        return function(*operands)
 
     return call
 
 
 # ---------------------------------------------------------------------- operators, in place
+def _as_operand(value):
+    """An operator's other operand as its function takes it (a NumPy scalar as a number), or
+    None for one it does not take."""
+    if type(value).__module__ == "numpy" and xp.ndim(value) == 0:
+        value = value.item()
+    return value if isinstance(value, Tensor) or _number(value) else None
+
+
 def _operator(function):
     """A binary operator: NotImplemented for an operand it does not take (Python's TypeError)."""
 
     def operator(self, other):
-        if not (isinstance(other, Tensor) or _number(other)):
-            return NotImplemented
-        return function(self, other)
+        other = _as_operand(other)
+        return NotImplemented if other is None else function(self, other)
 
     return operator
 
 
 def _reflected(function):
     def operator(self, other):
-        if not _number(other):
-            return NotImplemented
-        return function(other, self)
+        other = _as_operand(other)
+        return NotImplemented if other is None else function(other, self)
 
     return operator
 
@@ -419,9 +426,8 @@ def fmod_(input, other):
 
 def _in_place_operator(method):
     def operator(self, other):
-        if not (isinstance(other, Tensor) or _number(other)):
-            return NotImplemented
-        return method(self, other)
+        other = _as_operand(other)
+        return NotImplemented if other is None else method(self, other)
 
     return operator
 
