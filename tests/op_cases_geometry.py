@@ -1,10 +1,10 @@
 """Op cases: cross, diff, repeat_interleave, unfold, tensordot, meshgrid, cartesian_prod,
 combinations, rot90, the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack,
-block_diag, kron, diag_embed, diagflat, index_fill and type_as (ops/geometry.py, sequence.py,
-index_builders.py, orientation.py, broadcasting.py, join.py, products.py, diagonal.py,
-index_fill.py). Run by test_ops.py. (cdist and column_stack are in test_shape_misc.py:
-PyTorch has no double backward for cdist, which the table compares, and its vmap refuses
-column_stack.)"""
+block_diag, kron, sum_to_size, diag_embed, diagflat, index_fill and type_as (ops/geometry.py,
+sequence.py, index_builders.py, orientation.py, broadcasting.py, join.py, products.py,
+diagonal.py, index_fill.py). Run by test_ops.py. (cdist and column_stack are in
+test_shape_misc.py: PyTorch has no double backward for cdist, which the table compares, and
+its vmap refuses column_stack.)"""
 
 from op_cases import ANY, S3, Case
 
@@ -131,6 +131,8 @@ CASES: list[Case] = [
         lambda lib, x, y: lib.broadcast_tensors(x, y)[1] * x,
         ((2, 1), (3,)),
     ),
+    Case("x.sum_to_size(4,1)", lambda lib, x: x.sum_to_size(4, 1), (X,)),
+    Case("x.sum_to_size((1,4,5))", lambda lib, x: x.sum_to_size((1, 4, 5)), (X,)),
     Case("dstack 1-d", lambda lib, x, y: lib.dstack([x, y]), ((4,), (4,))),
     Case("dstack 2-d 3-d", lambda lib, x, y: lib.dstack((x, y)), ((2, 3), (2, 3, 2))),
     Case("row_stack", lambda lib, x, y: lib.row_stack([x, y]), ((3,), (2, 3))),

@@ -582,6 +582,14 @@ BROADCAST_OUTCOMES = {
     "broadcast_shapes mismatch 3": lambda lib: lib.broadcast_shapes((2, 1), (5, 3), (4, 1, 1)),
     "broadcast_shapes negative": lambda lib: lib.broadcast_shapes((2, -1)),
     "broadcast_shapes type": lambda lib: type(lib.broadcast_shapes((2, 1))).__name__,
+    **{
+        f"sum_to_size{size}": (
+            lambda lib, size=size: (lambda x: (x.sum_to_size(*size), x.sum_to_size(*size) is x))(
+                _a(lib)
+            )
+        )
+        for size in [(3, 1), ((1, 4, 5),), (3, 4, 5), (5,), (6,), (1, 3, 4, 5), (), ([1, 1],)]
+    },
     "column_stack": lambda lib: lib.column_stack(
         [lib.arange(3.0), lib.ones(3, 2), lib.tensor([[5.0], [6.0], [7.0]])]
     ),

@@ -1,5 +1,6 @@
-"""Broadcasting made explicit: ``broadcast_tensors`` (every input expanded to the common shape)
-and ``broadcast_shapes`` (that shape, computed from shapes alone).
+"""Broadcasting made explicit: ``broadcast_tensors`` (every input expanded to the common shape),
+``broadcast_shapes`` (that shape, computed from shapes alone) and ``Tensor.sum_to_size`` (the
+reverse: summed down to a shape that broadcasts to the tensor's).
 
 Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 An input that already has the common shape is returned as it is; the others are expanded
@@ -9,7 +10,7 @@ An input that already has the common shape is returned as it is; the others are 
 from __future__ import annotations
 
 from ..backend import xp
-from ..size import Size
+from ..size import Size, shape_arguments
 from .apply import raise_if_not_broadcastable
 from .declare import declare
 from .shape import expand_tensor
@@ -61,7 +62,30 @@ def broadcast_shapes(*shapes):
     return Size(result)
 
 
+def sum_to_size(input, *size):
+    """The sum of ``input`` over the dims that broadcasting ``size`` to its shape would add or
+    stretch: a tensor of shape ``size`` (SumBackward1 with keepdim, a view when dims go)."""
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+    shape = input._data.shape
+    target = shape_arguments(size)
+    lead = len(shape) - len(target)
+    expandable = lead >= 0 and all(
+        want == have or want == 1 for want, have in zip(target, shape[lead:])
+    )
+    if not expandable:
+        raise RuntimeError(f"size {{{list(target)}}} is not expandable to size {{{list(shape)}}}.")
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, want in enumerate(target) if want == 1 and shape[lead + i] != 1
+    )
+    if not dims:
+        return input
+    summed = input.sum(dims, keepdim=True)
+    return summed.view(target) if lead else summed
+
+
 DECLARATIONS = (
     declare("broadcast_tensors", broadcast_tensors, method=None),  # records ExpandBackward0
     declare("broadcast_shapes", broadcast_shapes, method=None),
+    declare("sum_to_size", None, method=sum_to_size),  # records SumBackward1 (and a view)
 )
