@@ -136,7 +136,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
     **{
         name: ("test_shape_misc.py", f"lib.{name}(")
         for name in ("cdist", "nonzero", "argwhere", "tril_indices", "triu_indices")
-        + ("broadcast_shapes", "column_stack")
+        + ("broadcast_shapes", "column_stack", "unravel_index")
     },
     **{
         name: ("test_shape_misc.py", f".{name}(")

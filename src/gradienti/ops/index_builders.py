@@ -1,8 +1,9 @@
 """Tensors built from shapes and positions: ``meshgrid``, ``cartesian_prod`` and
 ``combinations`` (grids of the inputs' values, differentiable: views, expansions, selections
 and a stack, as PyTorch composes them), ``tril_indices``/``triu_indices`` (the coordinates of
-a triangle), ``nonzero``/``argwhere`` (the coordinates of the nonzero elements) and
-``one_hot`` (``F.one_hot``; PyTorch 2.13 has no ``torch.one_hot``).
+a triangle), ``nonzero``/``argwhere`` (the coordinates of the nonzero elements),
+``unravel_index`` (flat positions as coordinates) and ``one_hot`` (``F.one_hot``; PyTorch
+2.13 has no ``torch.one_hot``).
 
 Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 """
@@ -137,6 +138,35 @@ def argwhere(input):
     return nonzero(input)
 
 
+def unravel_index(indices, shape):
+    """The coordinates in ``shape`` of flat positions, one int64 tensor per dim: position
+    // (product of the later sizes) % size, so positions outside the shape wrap around (as
+    PyTorch's, negative ones included)."""
+    if not isinstance(indices, Tensor):
+        raise AttributeError(f"'{type(indices).__name__}' object has no attribute 'is_complex'")
+    if indices._data.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    if isinstance(shape, int):
+        shape = (shape,)
+    elif not isinstance(shape, tuple | list):
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(shape)}")
+    for size in shape:
+        if not isinstance(size, int):
+            raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(size)}")
+    shape = tuple(shape)
+    if any(size < 0 for size in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    positions = xp.asarray(indices._data).astype(xp.int64)
+    later = 1
+    coordinates = []
+    for size in reversed(shape):
+        if size == 0 and positions.size:
+            raise RuntimeError("ZeroDivisionError")  # (PyTorch's integer % 0)
+        coordinates.append((positions // later) % size if size else positions * 0)
+        later *= size
+    return tuple(wrap(coordinate, NO_EDGE) for coordinate in reversed(coordinates))
+
+
 def one_hot(tensor, num_classes: int = -1):
     """``F.one_hot``: int64, one more dim of size ``num_classes`` (-1: the largest class + 1)."""
     if not isinstance(tensor, Tensor) or tensor._data.dtype != xp.int64:
@@ -163,4 +193,5 @@ DECLARATIONS = (
     declare("triu_indices", triu_indices, method=None),
     declare("nonzero", nonzero),
     declare("argwhere", argwhere),
+    declare("unravel_index", unravel_index, method=None),
 )
