@@ -152,6 +152,16 @@ def size_argument(
     return shape
 
 
+def positional_or_keyword_size(args: tuple, size, function: str) -> tuple:
+    """The size of ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, as ``size_argument``'s
+    ``args`` (PyTorch takes the keyword too; giving both is refused)."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{function}() got multiple values for argument 'size'")
+    return (size,)
+
+
 def _unpack_size(item, index: int, function: str, name: str) -> int:
     if is_index(item) or item is True or item is False:
         try:

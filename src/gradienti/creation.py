@@ -15,6 +15,7 @@ from .arguments import (
     check_int,
     check_number,
     check_tensor,
+    positional_or_keyword_size,
     size_argument,
     wrong_type,
 )
@@ -123,22 +124,22 @@ def _default_float(np_dtype):
     return default_float.value.np if np_dtype is None else np_dtype
 
 
-def zeros(*size, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    shape = size_argument(size, "zeros")
+def zeros(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = size_argument(positional_or_keyword_size(sizes, size, "zeros"), "zeros")
     np_dtype, requires_grad = _options("zeros", dtype, device, requires_grad)
     if any(extent < 0 for extent in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")  # zeros' own text
     return _finish(xp.zeros(shape, _default_float(np_dtype)), requires_grad)
 
 
-def ones(*size, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    shape = size_argument(size, "ones")
+def ones(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = size_argument(positional_or_keyword_size(sizes, size, "ones"), "ones")
     np_dtype, requires_grad = _options("ones", dtype, device, requires_grad)
     return _finish(xp.ones(_non_negative(shape), _default_float(np_dtype)), requires_grad)
 
 
-def empty(*size, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    shape = size_argument(size, "empty")
+def empty(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = size_argument(positional_or_keyword_size(sizes, size, "empty"), "empty")
     np_dtype, requires_grad = _options("empty", dtype, device, requires_grad)
     return _finish(xp.empty(_non_negative(shape), _default_float(np_dtype)), requires_grad)
 

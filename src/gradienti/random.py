@@ -34,7 +34,7 @@ import math as _math
 
 import numpy as _np
 
-from .arguments import check_int, size_argument
+from .arguments import check_int, positional_or_keyword_size, size_argument
 from .backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, int64, uint8, xp
 from .batching import batched_draw
 from .creation import _finish, _non_negative, _options, tensor
@@ -346,9 +346,9 @@ def _float_options(function: str, kernel: str, dtype, where, requires_grad):
     return np_dtype, requires_grad
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> object:
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> object:
     """Uniform values in [0, 1)."""
-    shape = size_argument(size, "rand")
+    shape = size_argument(positional_or_keyword_size(sizes, size, "rand"), "rand")
     np_dtype, requires_grad = _float_options(
         "rand", "check_uniform_bounds", dtype, device, requires_grad
     )
@@ -356,9 +356,11 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
     return _finish(xp.asarray(values), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> object:
+def randn(
+    *sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False
+) -> object:
     """Standard normal values."""
-    shape = size_argument(size, "randn")
+    shape = size_argument(positional_or_keyword_size(sizes, size, "randn"), "randn")
     np_dtype, requires_grad = _float_options(
         "randn", "normal_kernel_cpu", dtype, device, requires_grad
     )

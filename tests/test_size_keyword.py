@@ -1,0 +1,36 @@
+"""``size=`` as a keyword on the factories that take the size as varargs (d2l's
+``torch.rand(size=(2, 4))``): the same shape and stream as PyTorch's."""
+
+import pytest
+
+import gradienti
+
+torch = pytest.importorskip("torch")
+
+CALLS = [
+    "zeros(size=(2, 3))",
+    "ones(size=[2])",
+    "empty(size=(0, 4)).shape",
+    "rand(size=(2, 4))",
+    "randn(size=(3,))",
+    "randn(size=lib.Size([2, 2]))",
+    "rand(size=())",
+]
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_size_keyword_as_torch(call):
+    def run(lib):
+        lib.manual_seed(3)
+        result = eval("lib." + call, {"lib": lib})
+        return result if isinstance(result, tuple) else (tuple(result.shape), result.tolist())
+
+    assert run(gradienti) == run(torch)
+
+
+@pytest.mark.parametrize("name", ["zeros", "rand"])
+def test_size_given_twice_is_refused(name):
+    with pytest.raises(TypeError):
+        getattr(torch, name)(2, size=(3,))
+    with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+        getattr(gradienti, name)(2, size=(3,))
