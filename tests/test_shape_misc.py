@@ -638,6 +638,15 @@ BROADCAST_OUTCOMES = {
         lib.ones(2, 3, dtype=lib.float64).unfold(1, 2, 1).stride(),
     ],
     "stride dim range": lambda lib: lib.ones(3).stride(1),
+    "nbytes and itemsize": lambda lib: [
+        (t.nbytes, t.itemsize)
+        for t in (
+            lib.ones(2, 3),
+            lib.ones(4, dtype=lib.float64),
+            lib.tensor(True),
+            lib.ones(3)[::2],
+        )
+    ],
 }
 
 

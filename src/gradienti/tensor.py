@@ -125,6 +125,14 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.dtype.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        return self._data.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.size * self._data.dtype.itemsize
+
     def stride(self, dim: int | None = None):
         """Elements to step in memory per index of each dim (NumPy's byte strides / itemsize)."""
         data = self._data
