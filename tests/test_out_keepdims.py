@@ -271,3 +271,48 @@ def test_unwrapped_ops_stay_the_declared_functions():
     assert not hasattr(gradienti.Tensor.__add__, "__wrapped__")
     assert not hasattr(gradienti.Tensor.exp, "__wrapped__")
     assert gradienti.sum.__wrapped__ is gradienti.Tensor.sum.__wrapped__
+
+
+# Each call's out shares memory with an input or with itself, as PyTorch's overlap checks see
+# it: elementwise kernels and cumsum refuse a partial overlap, cat and stack any overlap, and
+# every one of them an out whose elements repeat (an expanded tensor); reductions and the
+# matmul family check nothing.
+OVERLAPS = {
+    "add partially over its input": lambda lib, a: lib.add(a[:4], 1, out=a[2:6]),
+    "exp partially": lambda lib, a: lib.exp(a[:4], out=a[1:5]),
+    "add into its transpose": lambda lib, a: lib.add(a[:4].view(2, 2).t(), 1, out=a[:4].view(2, 2)),
+    "neg partially": lambda lib, a: lib.neg(a[:4], out=a[2:6]),
+    "where's condition": lambda lib, a: lib.where(a[:4] > 1, a[:4], a[4:], out=a[2:6]),
+    "clamp's bound": lambda lib, a: lib.clamp(a[:4], a[4:], out=a[2:6]),
+    "outer": lambda lib, a: lib.outer(a[:2], a[:2], out=a[1:5].view(2, 2)),
+    "cumsum partially": lambda lib, a: lib.cumsum(a[:4], 0, out=a[2:6]),
+    "cat into its input": lambda lib, a: lib.cat([a[:4]], out=a[:4]),
+    "stack partially": lambda lib, a: lib.stack([a[:2]], out=a[1:3].view(1, 2)),
+    "max with a dim": lambda lib, a: lib.max(a.view(2, 4), 1, out=(a[:2], lib.empty(2).long())),
+    "an expanded out": lambda lib, a: lib.add(lib.ones(3, 3), 1, out=a[:3].expand(3, 3)),
+    "an expanded out to resize": lambda lib, a: lib.add(lib.ones(3), 1, out=a[:1].expand(2)),
+    "cat into an expanded out": lambda lib, a: lib.cat([lib.ones(3)], out=a[:1].expand(3)),
+    "max of all elements partially": lambda lib, a: lib.max(a[:4], out=a[1:2].view(())),
+    "add in place": lambda lib, a: lib.add(a, a, out=a),
+    "cumsum in place": lambda lib, a: lib.cumsum(a, 0, out=a),
+    "add over disjoint halves": lambda lib, a: lib.add(a[:4], 1, out=a[4:]),
+    "add over interleaved slices": lambda lib, a: lib.add(a[:6:2], 1, out=a[1:7:2]),
+    "sum partially": lambda lib, a: lib.sum(a.view(2, 4)[:, :2], 1, out=a[6:]),
+    "mm partially": lambda lib, a: lib.mm(a[:4].view(2, 2), a[:4].view(2, 2), out=a[4:].view(2, 2)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", OVERLAPS)
+def test_out_overlapping_an_input_or_itself_as_torch(case):
+    outcomes = []
+    for lib in (gradienti, torch):
+        a = lib.arange(8.0)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                OVERLAPS[case](lib, a)
+        except RuntimeError as error:
+            outcomes.append(("raised", str(error), a.tolist()))  # a failed call changes nothing
+        else:
+            outcomes.append(("wrote", a.tolist()))
+    assert outcomes[0] == outcomes[1]

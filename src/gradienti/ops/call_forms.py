@@ -200,6 +200,74 @@ def _tensors_in(values) -> list:
     return found_tensors
 
 
+# ---------------------------------------------------------------------- memory overlap
+# PyTorch's checks (aten/src/ATen/MemoryOverlap.cpp) before a kernel writes into out: out
+# whose elements repeat (a zero stride) is refused, and out sharing memory with an input: by
+# the elementwise kernels (TensorIterator) and cumsum when partly, by cat when at all.
+# Reductions and the matmul family check nothing; here they compute before writing anyway.
+_PARTIAL_OVERLAP_REFUSED = frozenset(
+    name
+    for name, rule in OUT_DTYPE_RULES.items()
+    if rule in (castable, found, selected) and name not in ("mean", "std", "var")
+) | {"cumsum", "cumprod"}
+_ANY_OVERLAP_REFUSED = frozenset(n for n, rule in OUT_DTYPE_RULES.items() if rule is joined)
+INTERNAL_OVERLAP_ERROR = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single "
+    "memory location. Please clone() the tensor before performing the operation."
+)
+OVERLAP_ERROR = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+    "to a single memory location. Please clone() the tensor before performing the operation."
+)
+
+
+def _is_dense(array) -> bool:
+    """PyTorch's is_non_overlapping_and_dense: the elements fill one block without gaps (a
+    permutation of a contiguous layout)."""
+    expected = array.itemsize
+    for size, stride in sorted(zip(array.shape, array.strides), key=lambda pair: pair[1]):
+        if size == 1:
+            continue
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _overlap(a, b) -> str:
+    """PyTorch's get_overlap_status of two arrays: 'full' (the same elements in the same
+    layout), 'partial', 'none', or 'too hard' (either has gaps: not decided, not refused)."""
+    if a is b:
+        return "full"
+    if a.size == 0 or b.size == 0:
+        return "none"
+    if not (_is_dense(a) and _is_dense(b)):
+        return "too hard"
+    a_begin, b_begin = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
+    a_end, b_end = a_begin + a.nbytes, b_begin + b.nbytes
+    if a_begin == b_begin and a_end == b_end:
+        return "full" if a.strides == b.strides else "partial"
+    return "partial" if a_begin < b_end and b_begin < a_end else "none"
+
+
+def _check_overlap(name, inputs, outs) -> None:
+    # max/min with a dim (values and indices) refuse a partial overlap, of all elements not
+    partial_only = name in _PARTIAL_OVERLAP_REFUSED or (name in ("max", "min") and len(outs) == 2)
+    if not partial_only and name not in _ANY_OVERLAP_REFUSED:
+        return
+    for target in outs:
+        data = target._data
+        if not _is_dense(data) and any(
+            stride == 0 and size > 1 for size, stride in zip(data.shape, data.strides)
+        ):
+            raise RuntimeError(INTERNAL_OVERLAP_ERROR)
+    for target in outs:
+        for source in inputs:
+            status = _overlap(target._data, source._data)
+            if status == "partial" or (status == "full" and not partial_only):
+                raise RuntimeError(OVERLAP_ERROR)
+
+
 def _call_into(name, function, rule, args, kwargs, out):
     inputs = _tensors_in((*args, *kwargs.values()))
     outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
@@ -211,6 +279,7 @@ def _call_into(name, function, rule, args, kwargs, out):
             f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."
         )
+    _check_overlap(name, inputs, outs)
     if rule is in_out_dtype:
         rule(name, None, outs[0]._data.dtype, inputs)
         if kwargs.get("dtype") is None:
