@@ -20,6 +20,7 @@ from .apply import unary
 from .declare import declare
 from .explain_rule import Rule
 from .extrema import return_types
+from .stdlib_order import std_sort_permutation, unstable_order
 
 _INTEGRAL = "iu"
 
@@ -80,6 +81,72 @@ def _results(input, node, output, inverse, counts, return_inverse, return_counts
 
 
 # ---------------------------------------------------------------------- unique
+def _unique_axis(data, dim) -> int:
+    """``dim`` normalized, after PyTorch's checks of unique along a dimension: the input has
+    dimensions, and only the selected one may be empty."""
+    if data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    axis = normalize_dim(dim, data.ndim)
+    empty = [size == 0 for size in data.shape]
+    if sum(empty) > 1:
+        raise RuntimeError(
+            "Number of zero sized dimensions is more than one, so unique cannot be applied "
+        )  # (sic: PyTorch's message ends in a space)
+    if any(empty) and not empty[axis]:
+        raise RuntimeError(
+            "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied"
+        )
+    return axis
+
+
+def _has_both_zeros(data) -> bool:
+    """Whether ``data`` holds both -0.0 and 0.0: equal values, one of which represents both."""
+    if data.dtype.kind != "f":
+        return False
+    zeros = data == 0
+    negative = xp.signbit(data) & zeros
+    return bool(negative.any()) and bool((zeros & ~negative).any())
+
+
+def _first_zero_of_pytorchs_sort(flat):
+    """The zero PyTorch's unique keeps for -0.0 and 0.0: the first in its (unstable) sort."""
+    order = unstable_order(flat.reshape(1, -1), False)[0]
+    ordered = flat[order]
+    return ordered[ordered == 0][0]
+
+
+def _lexicographic_less(a: tuple, b: tuple) -> bool:
+    """PyTorch's comparison of two slices: the first element that differs decides (a NaN
+    is neither below nor above anything, so it decides nothing)."""
+    for x, y in zip(a, b):
+        if x < y:
+            return True
+        if x > y:
+            return False
+    return False
+
+
+def _unique_slices_as_pytorch(data, axis):
+    """``unique`` along ``axis`` as PyTorch's CPU kernel, for floating slices with NaN or
+    signed zeros (where NumPy's answer differs): ``std::sort`` of the slices by
+    ``_lexicographic_less``, then each run of slices equal to its first (a slice with NaN
+    equals nothing) kept as that first."""
+    moved = xp.moveaxis(data, axis, 0)
+    size = moved.shape[0]
+    slices = [tuple(row) for row in moved.reshape(size, -1).tolist()]
+    inverse = xp.zeros(size, dtype=xp.int64)
+    kept, counts = [], []
+    for index in std_sort_permutation(slices, _lexicographic_less):
+        if kept and all(x == y for x, y in zip(slices[index], slices[kept[-1]])):
+            counts[-1] += 1
+        else:
+            kept.append(index)
+            counts.append(1)
+        inverse[index] = len(kept) - 1
+    output = xp.moveaxis(xp.take(moved, kept, axis=0), 0, axis)
+    return output, inverse, xp.asarray(counts, dtype=xp.int64)
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """``torch.unique``: the distinct values (or, with ``dim``, slices along it), sorted (also
     with ``sorted=False``, as PyTorch's CPU kernel), with the index of each element's value
@@ -91,11 +158,16 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
             flat, return_inverse=True, return_counts=True, equal_nan=False
         )
         inverse = inverse.reshape(data.shape)
+        if _has_both_zeros(flat):
+            output[output == 0] = _first_zero_of_pytorchs_sort(flat)
     else:
-        axis = normalize_dim(dim, data.ndim)
-        output, inverse, counts = xp.unique(
-            data, return_inverse=True, return_counts=True, axis=axis, equal_nan=False
-        )
+        axis = _unique_axis(data, dim)
+        if data.dtype.kind == "f" and (xp.isnan(data).any() or _has_both_zeros(data)):
+            output, inverse, counts = _unique_slices_as_pytorch(data, axis)
+        else:
+            output, inverse, counts = xp.unique(
+                data, return_inverse=True, return_counts=True, axis=axis, equal_nan=False
+            )
         inverse = inverse.reshape(-1)
     node = Unique2Backward0() if dim is None else UniqueDimBackward0()
     return _results(input, node, output, inverse, counts, return_inverse, return_counts)
@@ -109,9 +181,9 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         slices = data.reshape(-1, 1)
         axis = 0
     else:
-        axis = normalize_dim(dim, data.ndim)
+        axis = _unique_axis(data, dim)
         moved = xp.moveaxis(data, axis, 0)
-        slices = moved.reshape(moved.shape[0], -1)
+        slices = moved.reshape(moved.shape[0], data.size // max(moved.shape[0], 1))
     size = slices.shape[0]
     starts = xp.ones(size, dtype=bool)
     if size > 1:

@@ -244,6 +244,17 @@ def unstable_order(rows, descending: bool):
     return _std_sort(rows, chosen, emulated, _larger if descending else _smaller)
 
 
+def std_sort_permutation(keys: list, less) -> list:
+    """The indices of ``keys`` in the order libstdc++'s ``std::sort`` leaves them with the
+    comparison ``less`` (which, like PyTorch's comparisons involving NaN, need not be a strict
+    weak ordering)."""
+    algorithms = _Algorithms(
+        [(key, index) for index, key in enumerate(keys)], lambda a, b: less(a[0], b[0])
+    )
+    algorithms.sort(0, len(keys))
+    return [index for _, index in algorithms.items]
+
+
 def _less(a, b) -> bool:
     """``mode``'s comparison: the plain ``<`` (NaN is neither before nor after anything)."""
     return a[0] < b[0]
