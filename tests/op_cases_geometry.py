@@ -2,9 +2,9 @@
 combinations, rot90, the flips, H/mH, atleast_Nd, broadcast_tensors, dstack, row_stack,
 block_diag, kron, sum_to_size, diag_embed, diagflat, index_fill and type_as (ops/geometry.py,
 sequence.py, index_builders.py, orientation.py, broadcasting.py, join.py, products.py,
-diagonal.py, index_fill.py). Run by test_ops.py. (cdist and column_stack are in
-test_shape_misc.py: PyTorch has no double backward for cdist, which the table compares, and
-its vmap refuses column_stack.)"""
+diagonal.py, index_fill.py). Run by test_ops.py. (cdist is in test_cdist.py: PyTorch has no
+double backward for it, which the table compares; column_stack in test_shape_misc.py: PyTorch's
+vmap refuses it.)"""
 
 from op_cases import ANY, S3, Case
 

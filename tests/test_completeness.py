@@ -132,10 +132,11 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
             *("random_", "exponential_", "geometric_", "cauchy_", "log_normal_", "bernoulli_"),
         )
     },
-    # index builders (not differentiable) and cdist (PyTorch has no double backward to compare)
+    "cdist": ("test_cdist.py", "lib.cdist("),  # PyTorch has no double backward to compare
+    # index builders (not differentiable)
     **{
         name: ("test_shape_misc.py", f"lib.{name}(")
-        for name in ("cdist", "nonzero", "argwhere", "tril_indices", "triu_indices")
+        for name in ("nonzero", "argwhere", "tril_indices", "triu_indices")
         + ("broadcast_shapes", "column_stack", "unravel_index")
     },
     **{
