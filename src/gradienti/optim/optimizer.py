@@ -83,6 +83,19 @@ def _check_lr(lr) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def _check_adam_arguments(lr, eps, betas, weight_decay) -> None:
+    """The checks PyTorch's Adam family (Adamax, NAdam, RAdam) makes, in its order."""
+    _check_lr(lr)
+    if not eps >= 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not weight_decay >= 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def _to_scalar(value):
     """A one-element tensor (a tensor ``lr``) as a NumPy scalar of its dtype, which rounds in
     arithmetic with Python numbers as PyTorch's 0-d tensor does; anything else as it is."""
