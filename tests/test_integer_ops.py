@@ -389,3 +389,21 @@ def test_numpy_scalars_are_numbers_on_either_side():
         return [(o.grad_fn.name(), o.tolist()) for o in outs], y.tolist()
 
     assert run(gradienti) == run(torch)
+
+
+def test_bitwise_under_vmap_against_torch_func():
+    a = np.array([[12, -7, 5], [3, 0, -1]])
+
+    def run(lib):
+        fn = lambda x: ((x & 6) << 1) ^ (~x >> 1) | lib.bitwise_left_shift(x, 2)  # noqa: E731
+        return lib.func.vmap(fn)(lib.tensor(a)).tolist()
+
+    assert run(gradienti) == run(torch)
+
+
+def test_explain_tells_an_op_without_derivative():
+    x = gradienti.tensor(2.5, requires_grad=True)
+    y = gradienti.tensor(0.7, requires_grad=True)
+    text = " ".join(str(gradienti.explain(x // y + 7 % x)).split())  # (lines are wrapped)
+    assert "backward() would fail on this graph: derivative for aten::floor_divide" in text
+    assert "floor_divide(x0, x1)" in text and "remainder(7, x0)" in text

@@ -24,7 +24,7 @@ from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
 from .apply import NUMBER_TYPES, binary, raise_if_not_broadcastable, unary
 from .declare import Cli, declare
-from .explain_rule import ATOM, MUL, NOT_DIFFERENTIABLE, Rule, binary_rule
+from .explain_rule import ATOM, MUL, Rule, binary_rule, num
 from .jvp_rules import elementwise_jvp
 
 _ROUNDING_MODES = (None, "trunc", "floor")
@@ -434,7 +434,21 @@ def _in_place_operator(method):
 
 # ---------------------------------------------------------------------- declarations
 _ROUNDED = Rule("rounded division", "{a:6}/{b:8} (rounded)", MUL, ("0", "0"))
-_NO_DERIVATIVE = Rule("an op without a derivative in PyTorch", "{x:0}", ATOM, NOT_DIFFERENTIABLE)
+
+
+def _no_derivative(node) -> Rule:
+    """An op PyTorch records without a derivative: its backward raises."""
+    name = node.aten_name
+    if len(node._next) == 2:
+        form = f"{name}({{a:0}}, {{b:0}})"
+    else:
+        other = num(node.other)
+        form = f"{name}({other}, {{x:0}})" if node.number_first else f"{name}({{x:0}}, {other})"
+    passes = ("no gradient: PyTorch has no derivative for it (backward raises)",)
+    return Rule(
+        f"{name}, which has no derivative in PyTorch", form, ATOM, passes=passes * len(node._next)
+    )
+
 
 DECLARATIONS = (
     declare(
@@ -442,7 +456,7 @@ DECLARATIONS = (
         floor_divide,
         ufunc=xp.floor_divide,
         ufunc_call=_ufunc(_floor_divide_ufunc),
-        explain={NotImplementedNode: _NO_DERIVATIVE, DivBackward2: _ROUNDED},
+        explain={NotImplementedNode: _no_derivative, DivBackward2: _ROUNDED},
     ),
     declare(
         "remainder",
