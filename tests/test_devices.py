@@ -155,6 +155,10 @@ MOVES = [
     "t.to(device=None) is t",
     "t.to('cpu', non_blocking=True) is t",
     "t.to('cpu', copy=True) is t",
+    # a copy records PyTorch's node even where the dtype stays
+    "torch.ones(2, requires_grad=True).to(copy=True)",
+    "torch.ones(2, requires_grad=True).to('cpu:0')",
+    "torch.ones(2, requires_grad=True).to(torch.float32, False, True)",
     "t.to('cpu', torch.float64)",
     "t.to(torch.device('cpu'), dtype=torch.float64)",
     "t.to(device='cpu', dtype=torch.int32)",

@@ -469,10 +469,12 @@ def clone(input, *, memory_format=None):
 
 def to(self, *args, **kwargs):
     """``Tensor.to(dtype)`` (a device must be the CPU): ToCopyBackward0, or the tensor itself
-    when nothing changes (a copy with ``copy=True``)."""
+    when nothing changes (unless ``copy=True``)."""
     target, copy = to_arguments(args, kwargs)
     if target is None or target.np == self._data.dtype:
-        return self.clone() if copy else self
+        if not copy:
+            return self
+        target = from_numpy_dtype(self._data.dtype)  # a copy is still PyTorch's _to_copy
     node = ToCopyBackward0()
     node.dtype = target.np
     if target.np.kind != "f" and self._edge is not None:
