@@ -90,6 +90,17 @@ def test_long_1d_integral_sort_is_pytorchs_radix_sort():
     same(lambda lib: lib.sort(lib.tensor(values[:30000])).indices[:2000])
 
 
+def test_int_arguments_may_be_one_element_integral_tensors():
+    values = [3.0, 1.0, 2.0, 1.0]
+    same(lambda lib: lib.topk(lib.tensor(values), lib.tensor(2)))
+    same(lambda lib: lib.topk(lib.tensor(values), lib.tensor([2], dtype=lib.uint8)))
+    same(lambda lib: lib.kthvalue(lib.tensor(values), lib.tensor(2, dtype=lib.int32)))
+    same(lambda lib: lib.sort(lib.tensor(values), lib.tensor(-1)))
+    same(lambda lib: lib.median(lib.tensor([values]), lib.tensor(1)))
+    same(lambda lib: lib.topk(lib.tensor(values), lib.tensor(2.0)))  # a float tensor is not
+    same(lambda lib: lib.topk(lib.tensor(values), lib.tensor([1, 2])))  # nor are two ints
+
+
 def test_sort_of_bool_and_0d_and_empty():
     same(lambda lib: lib.sort(lib.tensor([True, False, True, False])))
     same(lambda lib: lib.sort(lib.tensor(3.0)))

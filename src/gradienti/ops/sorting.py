@@ -122,6 +122,10 @@ def _check_sortable(name: str, input) -> None:
 
 
 def _int_argument(name: str, argument: str, position: int, value) -> int:
+    """An int argument as PyTorch's parser takes it: an int, or a one-element integral tensor
+    (``topk(x, k)`` with ``k`` computed as a tensor)."""
+    if isinstance(value, Tensor) and value._data.dtype.kind in "iu" and value._data.size == 1:
+        return int(value._data.reshape(()))
     if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
         raise TypeError(
             f"{name}(): argument '{argument}' (position {position}) must be int, not "
