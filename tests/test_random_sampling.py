@@ -173,6 +173,30 @@ def test_fills_of_a_transposed_tensor_follow_its_memory_order():
     _stream_continues()
 
 
+HALF_AND_FLOATS = ((gradienti.float16, torch.float16), *FLOATS)
+
+
+@pytest.mark.parametrize("dtypes", HALF_AND_FLOATS, ids=["float16", *FLOAT_IDS])
+@pytest.mark.parametrize("count", (1, 7, 8, 16, 17, 33))
+def test_uniform_and_normal_fill_a_non_contiguous_tensor_as_torch(dtypes, count):
+    """uniform_ draws in memory order; normal_ of a non-contiguous tensor takes PyTorch's
+    element-by-element kernel (normal_distribution<double>), not randn's blocks of 16."""
+    ours_dtype, theirs_dtype = dtypes
+    for seed in SEEDS:
+        _both(seed)
+        for lib_args in ((-2.0, 3.0), (0.5,)):
+            for make in (
+                lambda lib, dtype: lib.zeros(count, 3, dtype=dtype).t(),
+                lambda lib, dtype: lib.zeros(2 * count, dtype=dtype)[::2],
+                lambda lib, dtype: lib.zeros(3, count + 1, dtype=dtype)[:, 1:],
+            ):
+                for name in ("uniform_", "normal_"):
+                    ours = getattr(make(gradienti, ours_dtype), name)(*lib_args)
+                    theirs = getattr(make(torch, theirs_dtype), name)(*lib_args)
+                    _same(ours, theirs)
+        _stream_continues()
+
+
 # ---------------------------------------------------------------- functions
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("shape", SHAPES)
@@ -430,6 +454,19 @@ def _error_cases(lib):
         lambda: lib.randint_like(lib.zeros(3, dtype=lib.int8), 1000),
         lambda: lib.randint_like(x, lib.tensor([5, 6, 7])),
         lambda: lib.zeros(3, requires_grad=True).exponential_(),
+        lambda: lib.zeros(3, dtype=lib.int64).uniform_(),
+        lambda: lib.zeros(0, dtype=lib.int64).uniform_(),
+        lambda: lib.zeros(3, dtype=lib.bool).uniform_(),
+        lambda: lib.zeros(3).uniform_(-1e39, 0),
+        lambda: lib.zeros(3).uniform_(float("nan"), 1),
+        lambda: lib.zeros(3, dtype=lib.float16).uniform_(0, 70000),
+        lambda: lib.zeros(3).uniform_(-3e38, 3e38),
+        lambda: lib.zeros(3).uniform_(2, 1),
+        lambda: lib.zeros(3, dtype=lib.int64).normal_(),
+        lambda: lib.zeros(3).normal_(0, float("nan")),
+        lambda: lib.zeros(3).normal_(0, -1),
+        lambda: lib.zeros(3, requires_grad=True).uniform_(),
+        lambda: lib.zeros(3, requires_grad=True).normal_(),
     ]
 
 
@@ -504,6 +541,8 @@ def test_bernoulli_with_p_has_no_derivative_as_in_torch():
         (lambda t, p: t.log_normal_(), "LogNormalBackward0"),
         (lambda t, p: t.bernoulli_(0.3), "BernoulliBackward2"),
         (lambda t, p: t.bernoulli_(p), "BernoulliBackward1"),
+        (lambda t, p: t.uniform_(), "UniformBackward0"),
+        (lambda t, p: t.normal_(), "NormalBackward0"),
     ],
 )
 def test_in_place_fills_record_torch_nodes_with_zero_gradients(call, node):

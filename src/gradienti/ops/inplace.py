@@ -1,4 +1,4 @@
-"""In-place operations (``x.add_(y)``, ``x += y``, ``x.uniform_()``): each computes its result
+"""In-place operations (``x.add_(y)``, ``x += y``, ``x.fill_(0)``): each computes its result
 like the out-of-place op and hands it to ``assign_in_place`` (``Tensor._assign_in_place``),
 which writes or rebinds the memory, counts a version and refuses leaves that require grad.
 
@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from ..arguments import check_number, is_number, wrong_type
 from ..backend import SCALAR_TYPE_NAMES, xp
-from ..batching import BatchedArray, check_in_place, check_in_place_draw
+from ..batching import BatchedArray, check_in_place
 from ..graph import versions
 from ..graph.dual import FORWARD, set_tangent, tangent_of
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, AccumulateGrad, edge_parts
-from ..random import normal_values, uniform_values
 from ..tensor import Tensor, wrap
 from .apply import raise_if_not_broadcastable
 from .declare import declare
@@ -212,43 +211,6 @@ def copy_(input, src, non_blocking: bool = False):
     return input
 
 
-def _float_argument(value, function: str, name: str, position: int) -> float:
-    """A real number, or a 0-d Tensor that does not require grad (PyTorch's ``double``)."""
-    if isinstance(value, Tensor) and value._data.ndim == 0 and value._edge is None:
-        value = value.item()
-    if isinstance(value, complex) or not is_number(value):
-        raise wrong_type(function, name, "float", value, position)
-    return float(value)
-
-
-def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
-    a = _float_argument(a, "uniform_", "from", 1)
-    b = _float_argument(b, "uniform_", "to", 2)
-    if a > b:
-        raise RuntimeError(
-            f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
-        )
-
-    check_in_place_draw(input._data)
-    values = uniform_values(input._data.shape, a, b, input._data.dtype, generator)
-    input._assign_in_place(wrap(values, NO_EDGE))
-    zero_tangent(input)
-    return input
-
-
-def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None):
-    mean = _float_argument(mean, "normal_", "mean", 1)
-    std = _float_argument(std, "normal_", "std", 2)
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-
-    check_in_place_draw(input._data)
-    values = normal_values(input._data.shape, mean, std, input._data.dtype, generator)
-    input._assign_in_place(wrap(values, NO_EDGE))
-    zero_tangent(input)
-    return input
-
-
 def fill_(input, value):
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError(
@@ -277,8 +239,6 @@ DECLARATIONS = (
     declare("relu_", None, method=relu_),
     declare("clamp_", None, method=clamp_, aliases=("clip_",)),
     declare("copy_", None, method=copy_),
-    declare("uniform_", None, method=uniform_),
-    declare("normal_", None, method=normal_),
     declare("fill_", None, method=fill_),
     declare("zero_", None, method=zero_),
 )

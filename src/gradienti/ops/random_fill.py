@@ -1,12 +1,13 @@
-"""In-place random fills with PyTorch's streams: ``random_`` (``()``, ``(to)``, ``(from, to)``),
-``exponential_``, ``geometric_``, ``bernoulli_`` (a float or a tensor ``p``), ``cauchy_``,
-``log_normal_``.
+"""In-place random fills with PyTorch's streams: ``uniform_``, ``normal_``, ``random_`` (``()``,
+``(to)``, ``(from, to)``), ``exponential_``, ``geometric_``, ``bernoulli_`` (a float or a tensor
+``p``), ``cauchy_``, ``log_normal_``.
 
 Each checks its arguments as ATen's ``*_impl_`` does (the same texts, before anything is
 drawn), fills the tensor in its memory order with random_sampling.py's values, and, on a tensor
-that requires grad, records PyTorch's node (``RandomBackward0/1/2``, ``ExponentialBackward0``,
-...), whose gradient is zero. Under vmap the values are drawn as ``uniform_``'s are (the vmaps'
-``randomness``), except ``bernoulli_`` with a tensor ``p``.
+that requires grad, records PyTorch's node (``UniformBackward0``, ``NormalBackward0``,
+``RandomBackward0/1/2``, ``ExponentialBackward0``, ...), whose gradient is zero. Under vmap
+the values are drawn as the vmaps' ``randomness`` asks, except ``bernoulli_`` with a tensor
+``p``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..arguments import is_index, is_number, wrong_type
 from ..backend import SCALAR_TYPE_NAMES
 from ..batching import check_in_place_draw
 from ..python_types import type_name
+from ..random import _fma64
 from ..random_sampling import (
     TYPE_META_NAMES,
     bernoulli_scalar,
@@ -31,12 +33,21 @@ from ..random_sampling import (
     random_range,
     random_values,
     refuse_under_vmap,
+    to_dtype,
 )
 from ..tensor import Tensor
 from .declare import declare
 from .explain_rule import ATOM, NOT_DIFFERENTIABLE, Rule
 from .inplace import zero_tangent
 from .sampling import _FLOATS, _probability, _Sampled, check_probabilities, not_implemented, sampled
+
+
+class UniformBackward0(_Sampled):
+    __slots__ = ()
+
+
+class NormalBackward0(_Sampled):  # normal_(mean, std)
+    __slots__ = ()
 
 
 class RandomBackward0(_Sampled):  # random_(from, to)
@@ -100,6 +111,70 @@ def _continuous_error(distribution: str, dtype_name: str) -> RuntimeError:
         f"{distribution} distribution is a continuous probability distribution. dtype must be a "
         f"floating point but you specified {dtype_name}"
     )
+
+
+# ---------------------------------------------------------------- uniform_, normal_
+def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None):
+    """Values in [a, b), drawn in the tensor's memory order (``TensorIterator``'s)."""
+    a = _float_argument(a, "uniform_", "from", 1)
+    b = _float_argument(b, "uniform_", "to", 2)
+    np_dtype = input._data.dtype
+    _check_uniform_bounds(a, b, np_dtype)
+    largest = float(np.finfo(np_dtype).max)
+    # PyTorch clamps the bounds into the dtype's range after checking them
+    a, b = min(max(a, -largest), largest), max(min(b, largest), -largest)
+    return _fill(
+        input,
+        UniformBackward0(),
+        lambda source, shape: source._uniform(int(np.prod(shape)), np_dtype, a, b).reshape(shape),
+        generator,
+    )
+
+
+def _check_uniform_bounds(a: float, b: float, np_dtype) -> None:
+    """``uniform_impl_``'s checks, in its order (for every dtype it dispatches on, even for an
+    empty tensor; NaN bounds fail the first)."""
+    if np_dtype not in _FLOATS:
+        raise not_implemented("check_uniform_bounds", np_dtype)
+    largest = float(np.finfo(np_dtype).max)
+    meta = TYPE_META_NAMES[np_dtype.name]
+    for value, name in ((a, "from"), (b, "to")):
+        if not -largest <= value <= largest:
+            raise RuntimeError(f"{name} is out of bounds for {meta}")
+    if a > b:
+        raise RuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
+        )
+    if b - a > largest:
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<{SCALAR_TYPE_NAMES[np_dtype.name]}"
+            f">::max(), but found to={b:g} and from={a:g} which result in to-from to exceed the "
+            "limit"
+        )
+
+
+def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None):
+    """Normal values. ATen's ``normal_kernel`` fills a contiguous tensor of 16 or more elements
+    in blocks (``randn``'s kernel); any other it fills element by element in memory order, each
+    value ``normal_distribution<double>``'s, cast to the dtype."""
+    mean = _float_argument(mean, "normal_", "mean", 1)
+    std = _float_argument(std, "normal_", "std", 2)
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    data = input._data
+    np_dtype = data.dtype
+    if data.size and np_dtype not in _FLOATS:
+        raise not_implemented("normal_kernel_cpu", np_dtype)
+    # (a BatchedArray's physical array is drawn as one fresh contiguous tensor, as randn's)
+    blocks = type(data) is not np.ndarray or data.flags.c_contiguous
+
+    def sample(source, shape):
+        if blocks:
+            return source._normal(shape, mean, std, np_dtype)
+        values = _fma64(source._normal_doubles(int(np.prod(shape))), std, mean)
+        return to_dtype(values, np_dtype).reshape(shape)
+
+    return _fill(input, NormalBackward0(), sample, generator)
 
 
 # ---------------------------------------------------------------- random_
@@ -286,6 +361,8 @@ def _first_mismatch(target: tuple, given: tuple) -> tuple:
 _FILL_RULE = Rule("filled in place with random values", "random({x:0})", ATOM, NOT_DIFFERENTIABLE)
 
 DECLARATIONS = (
+    declare("uniform_", None, method=uniform_, explain={UniformBackward0: _FILL_RULE}),
+    declare("normal_", None, method=normal_, explain={NormalBackward0: _FILL_RULE}),
     declare(
         "random_",
         None,
