@@ -197,6 +197,21 @@ def test_uniform_and_normal_fill_a_non_contiguous_tensor_as_torch(dtypes, count)
         _stream_continues()
 
 
+def test_normal_with_an_infinite_mean_is_infinite_as_in_torch():
+    for count in (3, 20):
+        for dtypes in HALF_AND_FLOATS:
+            _both(4)
+            _same(
+                gradienti.zeros(count, dtype=dtypes[0]).normal_(float("inf"), 1.0),
+                torch.zeros(count, dtype=dtypes[1]).normal_(float("inf"), 1.0),
+            )
+            _same(
+                gradienti.normal(-float("inf"), 2.0, (count,), dtype=dtypes[0]),
+                torch.normal(-float("inf"), 2.0, (count,), dtype=dtypes[1]),
+            )
+    _stream_continues()
+
+
 # ---------------------------------------------------------------- functions
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("shape", SHAPES)

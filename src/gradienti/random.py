@@ -205,7 +205,10 @@ def _fma64(a, b, c):
     s = p + c
     bb = s - p
     t = (p - (s - bb)) + (c - bb)
-    return s + (t + err)
+    with _np.errstate(invalid="ignore", over="ignore"):
+        fused = s + (t + err)
+    # an infinite term makes the corrections NaN; fma gives the plain sum's inf (or NaN) there
+    return _np.where(_np.isfinite(fused), fused, s)
 
 
 def _log256_ps(x):
