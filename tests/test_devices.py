@@ -303,3 +303,32 @@ def test_tutorial_device_selection_picks_cpu():
         model = lib.nn.Linear(3, 2).to(older)
         x = lib.ones(1, 3).to(lib.device(older))
         assert tuple(model(x).shape) == (1, 2)
+
+
+@pytest.mark.parametrize("conversion", ["double", "half", "to_float64"])
+def test_module_conversion_keeps_its_parameters_and_their_grads(conversion):
+    """An optimizer made before ``model.double()`` still trains the model: the Parameter
+    objects stay and their grads are converted with them, as in PyTorch."""
+    outcomes = []
+    for lib in (gradienti, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(3, 2)
+        optimizer = lib.optim.SGD(model.parameters(), lr=0.5)
+        weight, bias = model.weight, model.bias
+        model(lib.ones(1, 3)).sum().backward()
+        grad = weight.grad
+        if conversion == "to_float64":
+            model.to(lib.float64)
+        else:
+            getattr(model, conversion)()
+        optimizer.step()
+        outcomes.append(
+            (
+                model.weight is weight and model.bias is bias and weight.grad is grad,
+                str(weight.dtype),
+                str(weight.grad.dtype),
+                weight.detach().float().tolist(),
+                bias.detach().float().tolist(),
+            )
+        )
+    assert outcomes[0] == outcomes[1]

@@ -411,15 +411,18 @@ class Module:
     def _apply(self, fn):
         for module in self.children():
             module._apply(fn)
-        for key, param in self._parameters.items():
+        for param in self._parameters.values():
             if param is None:
                 continue
+            # The Parameter object stays (an optimizer made before model.double() holds it),
+            # its values and those of its grad replaced, as PyTorch's param.data = ...
             with no_grad():
                 new = fn(param)
-            if new is param or new._data is param._data:
-                continue
-            p = Parameter(new, param.requires_grad)
-            self._parameters[key] = p
+                new_grad = None if param.grad is None else fn(param.grad)
+            if new is not param and new._data is not param._data:
+                param.data = new
+            if new_grad is not None and new_grad is not param.grad:
+                param.grad.data = new_grad
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
