@@ -349,6 +349,22 @@ MIXED_DTYPES = {
     "pairwise_distance float32, float64": lambda L: L.nn.functional.pairwise_distance(
         _t(L, 3, 4), _t(L, 3, 4, dtype=L.float64, seed=1)
     ),
+    # integral tensors meeting ATen's float scalars compute in the default float dtype
+    "pairwise_distance integers": lambda L: L.nn.functional.pairwise_distance(
+        L.tensor([[1, 2, 5]]), L.tensor([[0, 4, 1]])
+    ),
+    "poisson_nll_loss full, integer target": lambda L: L.nn.functional.poisson_nll_loss(
+        _t(L, 2, 3), L.tensor([[0, 1, 2], [3, 5, 8]]), full=True, reduction="none"
+    ),
+    "margin_ranking_loss integers": lambda L: L.nn.functional.margin_ranking_loss(
+        L.tensor([1, 2, 3]), L.tensor([2, 0, 3]), L.tensor([1, -1, 1]), margin=0.5
+    ),
+    "margin_ranking_loss integers, default margin": lambda L: L.nn.functional.margin_ranking_loss(
+        L.tensor([1, 2, 3]), L.tensor([2, 0, 3]), L.tensor([1, -1, 1])
+    ),
+    "cosine_embedding_loss integers": lambda L: L.nn.functional.cosine_embedding_loss(
+        L.tensor([[1, 2], [3, 4]]), L.tensor([[1, 0], [0, 1]]), L.tensor([1, -1])
+    ),
 }
 
 

@@ -49,7 +49,8 @@ def margin_ranking_loss(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} "
         )
-    output = add_scalar(-target * (input1 - input2), margin).clamp_min(0)
+    # ATen's ``double margin``: a float even when given 0 (integral inputs then give floats).
+    output = add_scalar(-target * (input1 - input2), float(margin)).clamp_min(0)
     return reduce_as(output, reduction)
 
 

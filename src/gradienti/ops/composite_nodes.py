@@ -12,7 +12,7 @@ graphs PyTorch records. No public op is declared here, only the nodes' explain r
 from __future__ import annotations
 
 from ..graph.node import SAVE_NOTHING, Op
-from .apply import unary
+from .apply import lift_for_division, lift_for_scalar, unary
 from .declare import explain_nodes
 from .explain_rule import ATOM, Rule, num
 from .norm import LinalgVectorNormBackward0, _norm_rule
@@ -101,10 +101,13 @@ class NormBackward1(LinalgVectorNormBackward0):
     __slots__ = ()
 
 
-def _scalar_op(node_class, x, other):
+def _scalar_op(node_class, x, other, lift=lift_for_scalar):
+    """The node applied to ``x`` lifted as PyTorch promotes ``tensor op number``: an integral
+    tensor meeting a float (or divided) computes in the default float dtype, not NumPy's
+    float64 (integral tensors take no gradient: lifting them records nothing)."""
     node = node_class()
     node.other = other
-    return unary(node, x)
+    return unary(node, lift(x, other))
 
 
 def add_scalar(x, other):
@@ -124,7 +127,7 @@ def mul_scalar(x, other):
 
 def div_scalar(x, other):
     """``at::div(x, other)`` with a Python number: DivBackward1."""
-    return _scalar_op(DivBackward1, x, other)
+    return _scalar_op(DivBackward1, x, other, lift_for_division)
 
 
 def norm_over(x, p: float, dim: int, keepdim: bool):
