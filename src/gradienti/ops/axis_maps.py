@@ -12,6 +12,11 @@ linear the VJP of the VJP is the forward again and the JVP is the op on the tang
 
 ``axis_map_nodes(name, save)`` makes the pair of node classes of one such op: PyTorch's
 ``<name>Backward0`` and ``<name>BackwardBackward0`` (what a recorded backward records).
+
+A node holds two tap tuples: ``maps``, which every gather (the op and the backward's backward)
+reads, and ``scatter_maps``, which every scatter (the backward) reads. They are the same except
+where PyTorch's backward kernel computes its indices otherwise than its forward kernel (nearest
+upsampling: ops/upsample.py), so that both directions give PyTorch's numbers.
 """
 
 from __future__ import annotations
@@ -73,10 +78,11 @@ def scatter_axes(g, maps: tuple, sizes: tuple):
 
 
 class _AxisMapOp(Op):
-    """A node of an axis-map op: ``maps`` (the taps per trailing axis) and ``sizes`` (the
-    input's trailing sizes), shared by the op's node and its backward's."""
+    """A node of an axis-map op: ``maps`` and ``scatter_maps`` (the taps per trailing axis of
+    the gather and of the scatter) and ``sizes`` (the input's trailing sizes), shared by the
+    op's node and its backward's."""
 
-    __slots__ = ("maps", "sizes")
+    __slots__ = ("maps", "scatter_maps", "sizes")
     save = SAVE_NOTHING
     jvp = staticmethod(linear)
     partner = None  # the other node class of the pair
@@ -84,7 +90,7 @@ class _AxisMapOp(Op):
 
 def _with_geometry(node_class, ctx):
     node = node_class()
-    node.maps, node.sizes = ctx.maps, ctx.sizes
+    node.maps, node.scatter_maps, node.sizes = ctx.maps, ctx.scatter_maps, ctx.sizes
     return node
 
 
@@ -93,7 +99,7 @@ def _forward_backward(ctx, g):
         ctx.saved_tensors  # noqa: B018 - raises PyTorch's error on a second backward
     if type(g) is Tensor:  # a recorded backward: the transposed map, as an op
         return unary(_with_geometry(ctx.partner, ctx), g)
-    return scatter_axes(g, ctx.maps, ctx.sizes)
+    return scatter_axes(g, ctx.scatter_maps, ctx.sizes)
 
 
 def _backward_backward(ctx, gg):
@@ -122,7 +128,7 @@ def axis_map_nodes(name: str, save=SAVE_NOTHING) -> tuple:
         (_AxisMapOp,),
         {
             "__slots__": (),
-            "forward": staticmethod(lambda ctx, g: scatter_axes(g, ctx.maps, ctx.sizes)),
+            "forward": staticmethod(lambda ctx, g: scatter_axes(g, ctx.scatter_maps, ctx.sizes)),
             "backward": staticmethod(_backward_backward),
             "__module__": __name__,
         },

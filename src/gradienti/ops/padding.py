@@ -189,6 +189,7 @@ def index_pad(input, pairs: list, mode: str):
     node.maps = tuple(
         _index_taps(shape[ndim - count + k], *pairs[count - 1 - k], mode) for k in range(count)
     )
+    node.scatter_maps = node.maps
     node.sizes = shape[ndim - count :]
     return unary(node, input)
 

@@ -6,10 +6,13 @@ Each spatial axis maps on its own (ops/axis_maps.py): output position ``i`` of a
 size ``n`` and output size ``m`` reads, with ``scale`` ``1/scale_factor`` when a scale factor is
 given and ``n/m`` else (``(n-1)/(m-1)`` for align_corners):
 
-* nearest: ``min(floor(i·scale), n-1)`` (i itself when m == n, ``i >> 1`` when m == 2n);
+* nearest: ``min(floor(i·scale), n-1)`` (its backward, and the 2-d forward, read otherwise:
+  _nearest_backward_taps);
 * nearest-exact: ``min(floor((i + ½)·scale), n-1)``;
 * linear: source ``s = scale·(i + ½) - ½`` clamped at 0 (``scale·i`` for align_corners), then
   ``x[floor s]·(1-λ) + x[floor s + 1]·λ`` with ``λ = s - floor s`` (one element at the end);
+  an axis with m == n is copied, whatever the scale factor (ATen's
+  compute_source_index_and_lambda);
 * cubic: the same source unclamped, four taps ``floor s - 1 .. floor s + 2`` (held at the edges)
   with Keys' cubic convolution weights, ``A = -0.75``.
 
@@ -59,7 +62,26 @@ def _scale_value(scale, in_size: int, out_size: int, ftype):
     return ftype(in_size) / ftype(out_size)
 
 
-def _nearest_taps(in_size: int, out_size: int, scale, exact: bool) -> tuple:
+def _nearest_taps(in_size: int, out_size: int, scale, exact: bool, ftype) -> tuple:
+    """The forward kernel's indices (compute_indices_weights_nearest*): the position in the
+    input's float type, floored as a float (floorf); nearest-exact reads ``s + ½`` of the
+    half-pixel source ``s = scale·(i + ½) - ½`` clamped at 0."""
+    factor = _scale_value(scale, in_size, out_size, ftype)
+    position = xp.arange(out_size).astype(ftype)
+    if exact:
+        source = xp.maximum(factor * (position + ftype(0.5)) - ftype(0.5), ftype(0)) + ftype(0.5)
+    else:
+        source = factor * position
+    index = xp.floor(source.astype(xp.float32)).astype(xp.int64)
+    return ((xp.minimum(index, in_size - 1), None),)
+
+
+def _nearest_backward_taps(in_size: int, out_size: int, scale, exact: bool) -> tuple:
+    """The backward kernel's indices (nearest_idx, nearest_neighbor_exact_compute_source_index),
+    which PyTorch computes otherwise than its forward: in float whatever the input's type, and
+    for nearest i itself when m == n and ``i >> 1`` when m == 2n. With a scale factor whose
+    output size is n or 2n (1.2 of 3 elements) they read other elements than the forward did;
+    PyTorch's gradient is so, and so is this one."""
     position = xp.arange(out_size)
     if out_size == in_size and not exact:
         return ((position, None),)
@@ -90,6 +112,8 @@ def _source_positions(out_size: int, factor, align_corners: bool, cubic: bool, f
 
 
 def _linear_taps(in_size, out_size, scale, align_corners, ftype) -> tuple:
+    if out_size == in_size:  # ATen copies such an axis, even where a scale factor is given
+        return ((xp.arange(out_size), None),)
     factor = _linear_scale(in_size, out_size, align_corners, scale, ftype)
     source = _source_positions(out_size, factor, align_corners, False, ftype)
     index0 = xp.minimum(xp.floor(source).astype(xp.int64), in_size - 1)
@@ -256,24 +280,39 @@ def upsample(input, mode: str, sizes: list, scales: list, align_corners: bool):
     spatial = tuple(input.shape[2:])
     for extent, out in zip(spatial, sizes):
         if extent <= 0 or out <= 0:
-            given = ", ".join(str(value) for value in spatial)
-            made = ", ".join(str(value) for value in sizes)
+            letters = ("D", "H", "W")[3 - len(spatial) :]
+            given = ", ".join(f"{letter}: {value}" for letter, value in zip(letters, spatial))
+            made = ", ".join(f"{letter}: {value}" for letter, value in zip(letters, sizes))
+            joint = " and" if len(spatial) == 1 else ""  # (ATen's 1-d text differs so)
             raise RuntimeError(
-                f"Input and output sizes should be greater than 0, but got input ({given}) and "
+                f"Input and output sizes should be greater than 0, but got input ({given}){joint} "
                 f"output ({made})"
             )
     _check_dtype(input, mode)
     ftype = _float_type(input._data.dtype)
     node = NODES[mode, len(spatial)]()
-    maps = []
-    for extent, out, scale in zip(spatial, sizes, scales):
-        if mode in ("nearest", "nearest-exact"):
-            maps.append(_nearest_taps(extent, out, scale, mode == "nearest-exact"))
-        elif mode == "bicubic":
-            maps.append(_cubic_taps(extent, out, scale, align_corners, ftype))
-        else:
-            maps.append(_linear_taps(extent, out, scale, align_corners, ftype))
+    maps, scatter_maps = [], []
+    if mode in ("nearest", "nearest-exact"):
+        exact = mode == "nearest-exact"
+        # ATen's 2-d nearest forward reads as its backward does (1-d and 3-d do not)
+        as_backward = len(spatial) == 2
+        for extent, out, scale in zip(spatial, sizes, scales):
+            scatter_maps.append(_nearest_backward_taps(extent, out, scale, exact))
+            forward = _nearest_taps(extent, out, scale, exact, ftype)
+            maps.append(scatter_maps[-1] if as_backward else forward)
+    else:
+        for extent, out, scale in zip(spatial, sizes, scales):
+            if mode == "bicubic":
+                maps.append(_cubic_taps(extent, out, scale, align_corners, ftype))
+            else:
+                maps.append(_linear_taps(extent, out, scale, align_corners, ftype))
+        scatter_maps = list(maps)
+        if mode == "bicubic" and tuple(sizes) == spatial:
+            # ATen's bicubic backward copies the gradient when no size changes (its forward
+            # still interpolates, with a scale factor other than 1)
+            scatter_maps = [((xp.arange(extent), None),) for extent in spatial]
     node.maps = tuple(maps)
+    node.scatter_maps = tuple(scatter_maps)
     node.sizes = spatial
     return unary(node, input)
 
