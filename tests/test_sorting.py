@@ -246,6 +246,29 @@ def test_gradients_at_ties_are_pytorchs(name, values):
     same(run)
 
 
+INDEX_RETURNING = {
+    "sort": lambda lib, x: lib.sort(x, 1),
+    "topk": lambda lib, x: lib.topk(x, 2),
+    "kthvalue": lambda lib, x: lib.kthvalue(x, 2),
+    "median": lambda lib, x: lib.median(x, 1, keepdim=True),
+    "mode": lambda lib, x: lib.mode(x, 0),
+}
+
+
+@pytest.mark.parametrize("name", INDEX_RETURNING)
+def test_backward_fails_after_the_returned_indices_were_modified(name):
+    # PyTorch saves the indices it returns: changed in place, they would send the gradient
+    # elsewhere, so its backward refuses (ours read the changed indices silently before).
+    def run(lib):
+        x = lib.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]], requires_grad=True)
+        values, indices = INDEX_RETURNING[name](lib, x)
+        indices.zero_()
+        values.sum().backward()
+        return x.grad
+
+    same(run)
+
+
 # ---------------------------------------------------------------------- errors
 ERRORS = {
     "sort dim": lambda lib: lib.sort(lib.tensor([1.0, 2.0]), dim=1),

@@ -13,6 +13,7 @@ as PyTorch's ``evenly_distribute_backward``.
 from __future__ import annotations
 
 from ..backend import xp
+from ..graph import versions
 from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
@@ -34,6 +35,14 @@ from .stdlib_order import mode_index, topk_order, unstable_order
 
 # ---------------------------------------------------------------------- sort, topk
 _RADIX_SORT_SIZE = 32768  # at::internal::GRAIN_SIZE
+
+
+def _check_indices_unmodified(node) -> None:
+    """PyTorch saves the returned indices for the backward: modified in place since, they
+    fail it with its error (the node reads them from the same memory)."""
+    now = versions.version(node.indices)
+    if now:
+        raise versions.modified_error(versions.tensor_text(node.returned_indices), now, 0)
 
 
 class SortBackward0(Op):
@@ -83,6 +92,7 @@ class SortBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
+        _check_indices_unmodified(ctx)
         if ctx.dim is None:
             return g
         return embed(ctx.input_shape, grid_key(ctx.indices, ctx.dim), g)
@@ -202,6 +212,11 @@ class KthvalueBackward0(MaxBackward0):
         ctx.indices = indices  # with the reduced dimension kept, for the backward
         values = xp.take_along_axis(x, indices, axis=dim)
         return values if ctx.keepdim else values.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        _check_indices_unmodified(ctx)
+        return MaxBackward0.backward(ctx, g)
 
 
 class MedianBackward1(KthvalueBackward0):
