@@ -351,7 +351,14 @@ class Tensor:
         return type(data) is not _ndarray or bool(data.flags.c_contiguous)
 
     def __float__(self) -> float:
+        if self._edge is not None and grad_state.enabled:
+            _say_once_scalar_of_requires_grad()
         return float(self._scalar_for_conversion())
+
+    def __complex__(self) -> complex:
+        if self._edge is not None and grad_state.enabled:
+            _say_once_scalar_of_requires_grad()
+        return complex(self._scalar_for_conversion())
 
     def __int__(self) -> int:
         return int(self._scalar_for_conversion())
@@ -455,4 +462,20 @@ def _check_grad_assignment(tensor: Tensor, value) -> None:
             "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
             "with caution. Diverging the dtypes of a tensor and its gradient may break "
             "downstream systems that assume they match."
+        )
+
+
+_SCALAR_WARNING_SAID = []
+
+
+def _say_once_scalar_of_requires_grad() -> None:
+    """PyTorch's once-per-process warning for ``float(t)`` of a tensor that requires grad
+    (``'%.2f' % loss`` in a training loop); ``item()`` and ``int()`` do not warn there."""
+    if not _SCALAR_WARNING_SAID:
+        _SCALAR_WARNING_SAID.append(True)
+        warnings.warn(
+            "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+            "behavior.\nConsider using tensor.detach() first.",
+            UserWarning,
+            stacklevel=3,
         )
