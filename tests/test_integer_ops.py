@@ -408,3 +408,29 @@ def test_explain_tells_an_op_without_derivative():
     # (the first node backward reaches is the remainder)
     assert "backward() would fail on this graph: derivative for aten::remainder is not" in text
     assert "floor_divide(x0, x1)" in text and "remainder(7, x0)" in text
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "lib.floor_divide(a, b, out=c)", "lib.remainder(a, b, out=c)", "lib.fmod(a, b, out=c)",
+        "lib.div(a, b, rounding_mode='floor', out=c)", "lib.floor_divide(i, j, out=ci)",
+        "lib.floor_divide(a, b, out=ci)", "lib.bitwise_and(i, j, out=ci)",
+        "lib.bitwise_not(i, out=ci)", "lib.bitwise_left_shift(i, j, out=ci)",
+        "lib.bitwise_and(i, j, out=c)", "lib.xlogy(a.abs(), b, out=c)",
+        "lib.logaddexp2(a, b, out=c)", "lib.lgamma(a, out=c)", "lib.polygamma(2, b, out=c)",
+        "lib.erfinv(b / 4, out=c)",
+    ],
+)  # fmt: skip
+def test_out(call):
+    def run(lib):
+        a, b = lib.tensor([7.0, -7.0]), lib.tensor([2.0, 2.0])
+        i, j = lib.tensor([12, -7]), lib.tensor([3, 1])
+        c, ci = lib.empty(2), lib.zeros(2, dtype=lib.int64)
+        try:
+            result = eval(call, {"lib": lib, "a": a, "b": b, "i": i, "j": j, "c": c, "ci": ci})  # noqa: S307
+        except RuntimeError as error:
+            return str(error)
+        return result is c or result is ci, np.round(result.numpy(), 5).tolist(), str(result.dtype)
+
+    assert run(gradienti) == run(torch)
