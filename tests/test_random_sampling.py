@@ -689,3 +689,45 @@ def test_samplers_of_tensor_parameters_under_vmap_draw_as_torch_batching_rules()
         gradienti.vmap(
             gradienti.vmap(gradienti.bernoulli, randomness="different"), randomness="different"
         )(gradienti.zeros(2, 3, 4))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, t, v: t.fill_(1.5),
+        lambda lib, t, v: t.zero_(),
+        lambda lib, t, v: t.fill_(v),
+        lambda lib, t, v: t.fill_(v.detach()),
+        lambda lib, t, v: t.detach().fill_(v),
+        lambda lib, t, v: lib.zeros(3, dtype=lib.float64).fill_(v),
+    ],
+)
+def test_fill_and_zero_record_torch_nodes(call):
+    """fill_/zero_ (ops/inplace.py, beside uniform_/normal_) cut the gradient as PyTorch's
+    FillBackward2/ZeroBackward0 do; a 0-d tensor value gets the summed gradient
+    (FillBackward3)."""
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        value = lib.tensor(2.0, requires_grad=True)
+        out = call(lib, x * 2, value)
+        names = [None if n is None else n.name() for n, _ in out.grad_fn.next_functions]
+        out.backward(lib.tensor([1.0, -1.0, 3.0], dtype=out.dtype))
+        grads = [None if t.grad is None else t.grad.numpy().tolist() for t in (x, value)]
+        results.append((out.detach().numpy().tolist(), out.grad_fn.name(), names, grads))
+    assert results[0] == results[1]
+
+
+def test_fill_of_a_dual_value_carries_its_tangent_as_torch():
+    results = []
+    for lib in (gradienti, torch):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            value = fw.make_dual(lib.tensor(2.0), lib.tensor(0.5))
+            x = fw.make_dual(lib.zeros(3), lib.ones(3))
+            x.fill_(value)
+            filled = fw.unpack_dual(x).tangent.numpy().tolist()
+            x.zero_()
+            zeroed = fw.unpack_dual(x).tangent.numpy().tolist()
+        results.append((filled, zeroed))
+    assert results[0] == results[1]

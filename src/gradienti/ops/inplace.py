@@ -18,7 +18,9 @@ from ..graph.node import NO_EDGE, AccumulateGrad, edge_parts
 from ..tensor import Tensor, wrap
 from .apply import raise_if_not_broadcastable
 from .declare import declare
-from .indexing import CopyBackwards, put
+from .explain_rule import ATOM, Rule
+from .indexing import CopyBackwards, FillBackward3, put
+from .sampling import _ZeroGradient, sampled
 
 _ndarray = xp.ndarray
 
@@ -211,21 +213,45 @@ def copy_(input, src, non_blocking: bool = False):
     return input
 
 
+class FillBackward2(_ZeroGradient):  # fill_(number)
+    __slots__ = ()
+
+
+class ZeroBackward0(_ZeroGradient):  # zero_()
+    __slots__ = ()
+
+
 def fill_(input, value):
-    if isinstance(value, Tensor) and value._data.ndim:
-        raise RuntimeError(
-            "fill_ only supports 0-dimension value tensor but got tensor with "
-            f"{value._data.ndim} dimensions."
-        )
-    value = check_number(value, "fill_", "value", 1)
-    filled = wrap(xp.full(input._data.shape, value, dtype=input._data.dtype), NO_EDGE)
-    input._assign_in_place(filled)
-    zero_tangent(input)
-    return input
+    return _fill_with(input, value, FillBackward2)
 
 
 def zero_(input):
-    return fill_(input, 0)
+    return _fill_with(input, 0, ZeroBackward0)
+
+
+def _fill_with(input, value, node_class):
+    """Every element set to ``value``. On a tensor that requires grad (or with a value that
+    does) PyTorch records FillBackward2/ZeroBackward0 (zero gradient) or, for a Tensor value,
+    FillBackward3 (the value's gradient is the sum)."""
+    value_tensor = value if isinstance(value, Tensor) else None
+    if value_tensor is not None and value_tensor._data.ndim:
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with "
+            f"{value_tensor._data.ndim} dimensions."
+        )
+    number = check_number(value, "fill_", "value", 1)
+    if value_tensor is not None and (
+        MODES.special or input._edge is not None or value_tensor._edge is not None
+    ):  # ``x[...] = value``'s node: the value's gradient is the sum, the tensor's zero
+        node = FillBackward3()
+        node.steps = ()
+        node.key = None
+        node.accumulate = False
+        return input._assign_in_place(put(node, input, value_tensor))
+    filled = xp.full(input._data.shape, number, dtype=input._data.dtype)
+    input._assign_in_place(sampled(node_class(), (input,), filled))
+    zero_tangent(input)
+    return input
 
 
 DECLARATIONS = (
@@ -239,6 +265,18 @@ DECLARATIONS = (
     declare("relu_", None, method=relu_),
     declare("clamp_", None, method=clamp_, aliases=("clip_",)),
     declare("copy_", None, method=copy_),
-    declare("fill_", None, method=fill_),
-    declare("zero_", None, method=zero_),
+    declare(
+        "fill_",
+        None,
+        method=fill_,
+        explain={
+            FillBackward2: Rule("filled in place with a number", "fill({x:0})", ATOM, ("0",)),
+        },
+    ),
+    declare(
+        "zero_",
+        None,
+        method=zero_,
+        explain={ZeroBackward0: Rule("zeroed in place", "zeros_like({x:0})", ATOM, ("0",))},
+    ),
 )

@@ -39,50 +39,57 @@ from ..tensor import Tensor
 from .declare import declare
 from .explain_rule import ATOM, NOT_DIFFERENTIABLE, Rule
 from .inplace import zero_tangent
-from .sampling import _FLOATS, _probability, _Sampled, check_probabilities, not_implemented, sampled
+from .sampling import (
+    _FLOATS,
+    _probability,
+    _ZeroGradient,
+    check_probabilities,
+    not_implemented,
+    sampled,
+)
 
 
-class UniformBackward0(_Sampled):
+class UniformBackward0(_ZeroGradient):
     __slots__ = ()
 
 
-class NormalBackward0(_Sampled):  # normal_(mean, std)
+class NormalBackward0(_ZeroGradient):  # normal_(mean, std)
     __slots__ = ()
 
 
-class RandomBackward0(_Sampled):  # random_(from, to)
+class RandomBackward0(_ZeroGradient):  # random_(from, to)
     __slots__ = ()
 
 
-class RandomBackward1(_Sampled):  # random_(to)
+class RandomBackward1(_ZeroGradient):  # random_(to)
     __slots__ = ()
 
 
-class RandomBackward2(_Sampled):  # random_()
+class RandomBackward2(_ZeroGradient):  # random_()
     __slots__ = ()
 
 
-class ExponentialBackward0(_Sampled):
+class ExponentialBackward0(_ZeroGradient):
     __slots__ = ()
 
 
-class GeometricBackward0(_Sampled):
+class GeometricBackward0(_ZeroGradient):
     __slots__ = ()
 
 
-class CauchyBackward0(_Sampled):
+class CauchyBackward0(_ZeroGradient):
     __slots__ = ()
 
 
-class LogNormalBackward0(_Sampled):
+class LogNormalBackward0(_ZeroGradient):
     __slots__ = ()
 
 
-class BernoulliBackward1(_Sampled):  # bernoulli_(p: Tensor)
+class BernoulliBackward1(_ZeroGradient):  # bernoulli_(p: Tensor)
     __slots__ = ()
 
 
-class BernoulliBackward2(_Sampled):  # bernoulli_(p: float)
+class BernoulliBackward2(_ZeroGradient):  # bernoulli_(p: float)
     __slots__ = ()
 
 

@@ -53,8 +53,9 @@ _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 # ---------------------------------------------------------------- nodes: zero gradients
-class _Sampled(Op):
-    """A sample: PyTorch's derivative is zero for every input (no reparameterisation)."""
+class _ZeroGradient(Op):
+    """PyTorch's derivative is zero for every input: a sample (no reparameterisation), or a
+    fill with a number (ops/inplace.py)."""
 
     __slots__ = ()
     save = SAVE_NOTHING
@@ -73,23 +74,23 @@ class _Sampled(Op):
         return wrap(xp.zeros(out._data.shape, out._data.dtype), NO_EDGE)
 
 
-class NormalBackward1(_Sampled):  # normal(mean: Tensor, std: float)
+class NormalBackward1(_ZeroGradient):  # normal(mean: Tensor, std: float)
     __slots__ = ()
 
 
-class NormalBackward2(_Sampled):  # normal(mean: float, std: Tensor)
+class NormalBackward2(_ZeroGradient):  # normal(mean: float, std: Tensor)
     __slots__ = ()
 
 
-class NormalBackward3(_Sampled):  # normal(mean: Tensor, std: Tensor)
+class NormalBackward3(_ZeroGradient):  # normal(mean: Tensor, std: Tensor)
     __slots__ = ()
 
 
-class BernoulliBackward0(_Sampled):  # bernoulli(p: Tensor)
+class BernoulliBackward0(_ZeroGradient):  # bernoulli(p: Tensor)
     __slots__ = ()
 
 
-class PoissonBackward0(_Sampled):
+class PoissonBackward0(_ZeroGradient):
     __slots__ = ()
 
 
