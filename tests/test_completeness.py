@@ -81,6 +81,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
             ("__ifloordiv__", "x //= "), ("__imod__", "z %= "),
             ("floor_divide_", ".floor_divide_("),
             ("remainder_", ".remainder_("), ("fmod_", ".fmod_("), ("true_divide", ".true_divide("),
+            ("divide_", ".divide_("), ("true_divide_", ".true_divide_("),
             ("__iand__", '"__iand__"'), ("__ior__", '"__ior__"'), ("__ixor__", '"__ixor__"'),
             ("__ilshift__", '"__ilshift__"'), ("__irshift__", '"__irshift__"'),
             ("__lshift__", "a << b"), ("__rshift__", "a >> b"),

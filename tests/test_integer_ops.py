@@ -171,6 +171,8 @@ IN_PLACE = {
     "remainder_": lambda a, b: a.remainder_(b),
     "fmod_": lambda a, b: a.fmod_(b),
     "div_ floor": lambda a, b: a.div_(b, rounding_mode="floor"),
+    "divide_ trunc": lambda a, b: a.divide_(b, rounding_mode="trunc"),
+    "true_divide_": lambda a, b: a.true_divide_(b),
 }
 
 

@@ -424,6 +424,14 @@ def fmod_(input, other):
     return input._assign_in_place(fmod(input, other))
 
 
+def divide_(input, other, *, rounding_mode=None):
+    return input.div_(other, rounding_mode=rounding_mode)
+
+
+def true_divide_(input, other):
+    return input.div_(other)
+
+
 def _in_place_operator(method):
     def operator(self, other):
         other = _as_operand(other)
@@ -499,6 +507,8 @@ DECLARATIONS = (
     declare("floor_divide_", None, method=floor_divide_),
     declare("remainder_", None, method=remainder_),
     declare("fmod_", None, method=fmod_),
+    declare("divide_", None, method=divide_),
+    declare("true_divide_", None, method=true_divide_),
     declare("__ifloordiv__", None, method=_in_place_operator(floor_divide_)),
     declare("__imod__", None, method=_in_place_operator(remainder_)),
 )
