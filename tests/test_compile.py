@@ -111,3 +111,54 @@ def test_bad_arguments_as_pytorch(call, fresh_note):
             eval(call, {"torch": lib})
         outcomes.append((type(caught.value).__name__, str(caught.value)))
     assert outcomes[0] == outcomes[1]
+
+
+def _flagged_net(lib):
+    class Net(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lib.nn.Linear(2, 2)
+            self.scale = 3.0
+
+        def forward(self, x):
+            return self.fc(x) * self.scale
+
+    lib.manual_seed(0)
+    return Net()
+
+
+def test_compiled_module_sets_and_deletes_attributes_on_the_original(fresh_note):
+    outcomes = []
+    for lib in (gradienti, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            net = _flagged_net(lib)
+            compiled = lib.compile(net)
+            compiled.scale = 0.0  # what the model runs with
+            net_sees = net.scale
+            out = net(lib.ones(1, 2)).tolist()
+            net.eval()  # training is the original's
+            training = compiled.training
+            compiled.train()
+            del compiled.scale
+        outcomes.append(
+            (net_sees, out, training, net.training, hasattr(net, "scale"), "fc" in dir(compiled))
+        )
+    assert outcomes[0] == outcomes[1]
+
+
+def test_module_compile_in_place(fresh_note):
+    outcomes = []
+    for lib in (gradienti, torch):
+        net = _flagged_net(lib)
+        expected = net(lib.ones(1, 2)).tolist()
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            returned = net.compile()
+        if lib is gradienti:
+            assert _eager_note_count(record) == 1
+        outcomes.append((returned, type(net).__name__, list(net.state_dict()), expected))
+        with pytest.raises(RuntimeError) as caught:
+            net.compile(mode="fast")
+        outcomes.append(str(caught.value))
+    assert outcomes[0] == outcomes[2] and outcomes[1] == outcomes[3]

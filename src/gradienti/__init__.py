@@ -27,6 +27,7 @@ from . import (
     viz,
 )
 from ._compile import compile  # noqa: A004 - PyTorch's public name
+from ._compile import compile_in_place as _compile_in_place
 from ._printing import get_printoptions, set_printoptions
 from .amp import autocast
 from .amp.autocast_mode import get_autocast_dtype, is_autocast_enabled
@@ -128,6 +129,7 @@ del tensor_copy
 for _name, _method in legacy_tensors.TENSOR_METHODS.items():
     setattr(Tensor, _name, _method)
 del legacy_tensors, _name, _method
+nn.Module.compile = _compile_in_place  # model.compile(): compile's layer is above nn's
 # torch.exp_(x), torch.relu_(x), ...: the in-place methods PyTorch also has as functions.
 globals().update(_in_place_functions(Tensor))
 

@@ -32,11 +32,48 @@ def _note_once() -> None:
 
 class OptimizedModule(Module):
     """What ``compile(module)`` returns: it runs ``_orig_mod`` eagerly (gradienti compiles
-    nothing yet), and its attributes are the original module's."""
+    nothing yet), and its attributes are the original module's: read, set and deleted there
+    (as PyTorch's, so that ``compiled.flag = x`` changes what the model runs with)."""
+
+    # The wrapper's own attributes; any other attribute lives on the original module.
+    _OWN_ATTRIBUTES = frozenset({"_orig_mod", "forward", "__dict__"})
 
     def __init__(self, module: Module) -> None:
         super().__init__()
         self._orig_mod = module
+        self.__dict__["_wrapping"] = True  # from here on, attributes go to _orig_mod
+
+    @property
+    def training(self) -> bool:
+        return self._orig_mod.training
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        if "_orig_mod" in self.__dict__.get("_modules", {}):  # (not Module.__init__'s)
+            self._orig_mod.training = mode
+
+    def _is_own(self, name: str) -> bool:
+        return (
+            "_wrapping" not in self.__dict__
+            or hasattr(type(self), name)  # a class attribute may be patched over here
+            or name in self._OWN_ATTRIBUTES
+        )
+
+    def __setattr__(self, name: str, value) -> None:
+        if self._is_own(name):
+            super().__setattr__(name, value)
+        else:
+            setattr(self._orig_mod, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self._is_own(name):
+            super().__delattr__(name)
+        else:
+            delattr(self._orig_mod, name)
+
+    def __dir__(self):
+        inner = self._orig_mod.__dir__()
+        return inner + [name for name in super().__dir__() if name not in inner]
 
     def forward(self, *args, **kwargs):
         return self._orig_mod(*args, **kwargs)
@@ -91,6 +128,13 @@ def compile(  # noqa: A001 - PyTorch's name
     if isinstance(model, Module):
         return OptimizedModule(model)
     return _eager_function(model)
+
+
+def compile_in_place(self: Module, *args, **kwargs) -> None:
+    """``Module.compile(...)``: PyTorch compiles the module's own call in place (its
+    state_dict keys stay); here it checks the arguments as ``compile`` does, says once that
+    the model runs eagerly, and changes nothing."""
+    compile(self.__call__, *args, **kwargs)
 
 
 def _eager_function(function):
