@@ -201,6 +201,18 @@ ACTIONS = {
     "bce_with_logits weight widens": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
         _t(L, 3, 4), _t(L, 3, 4), weight=_t(L, 2, 3, 4)
     ),
+    "bce_with_logits integer logits": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        L.tensor([1, 0]), _t(L, 2)
+    ),
+    "bce_with_logits integer target": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 2, dtype=L.float64), L.tensor([1, 0])
+    ),
+    "bce_with_logits int32 target": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 2), L.tensor([1, 0], dtype=L.int32)
+    ),
+    "bce_with_logits bool target": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 2), L.tensor([True, False])
+    ),
     "soft_margin_loss target requires grad": lambda L: L.nn.functional.soft_margin_loss(
         _t(L, 3, 4), _t(L, 3, 4, grad=True)
     ),
@@ -349,6 +361,10 @@ MIXED_DTYPES = {
     "pairwise_distance float32, float64": lambda L: L.nn.functional.pairwise_distance(
         _t(L, 3, 4), _t(L, 3, 4, dtype=L.float64, seed=1)
     ),
+    # the loss is computed in place on ``1 - target``: the target's dtype
+    "bce_with_logits float64, float32": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 3, 4, dtype=L.float64), _t(L, 3, 4, seed=1) / 2, pos_weight=_t(L, 4, seed=2)
+    ),
     # integral tensors meeting ATen's float scalars compute in the default float dtype
     "pairwise_distance integers": lambda L: L.nn.functional.pairwise_distance(
         L.tensor([[1, 2, 5]]), L.tensor([[0, 4, 1]])
@@ -373,3 +389,22 @@ def test_mixed_dtypes_give_pytorchs_dtype(name):
     ours, theirs = MIXED_DTYPES[name](gradienti), MIXED_DTYPES[name](torch)
     assert str(ours.dtype) == str(theirs.dtype)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_bce_with_logits_gradients_keep_each_inputs_dtype():
+    """A float64 logit and a float32 target: a float32 loss, each gradient in its input's
+    dtype (the target's is computed in float64 and must come back as float32)."""
+    results = []
+    for lib in (gradienti, torch):
+        logits = _t(lib, 3, 4, dtype=lib.float64, grad=True)
+        target = (_t(lib, 3, 4, seed=1) / 2).requires_grad_()
+        loss = lib.nn.functional.binary_cross_entropy_with_logits(
+            logits, target, pos_weight=_t(lib, 4, seed=2), reduction="none"
+        )
+        upstream = lib.tensor(np.random.default_rng(3).uniform(0.5, 2, (3, 4)), dtype=lib.float32)
+        grads = lib.autograd.grad(loss, (logits, target), upstream)
+        results.append([(str(t.dtype), t.detach().numpy()) for t in (loss, *grads)])
+    for (our_dtype, ours), (their_dtype, theirs) in zip(*results):
+        assert our_dtype == their_dtype
+        # (PyTorch forms pos_weight·target in float32: near-cancelling elements differ there)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)

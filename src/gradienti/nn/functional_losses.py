@@ -222,5 +222,4 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"Target size ({target.size()}) must be the same as input size ({input.size()})"
         )
-    _floating_pair(input, target, "log_sigmoid_cpu")
     return _bce.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)

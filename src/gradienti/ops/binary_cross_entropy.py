@@ -295,7 +295,8 @@ class BinaryCrossEntropyWithLogitsBackward0(Op):
     ``(1 + pw·y - y)·sigmoid(x) - pw·y`` for the logit, ``logsigmoid(-x) - pw·logsigmoid(x)``
     for the target."""
 
-    __slots__ = ("reduction", "weight", "pos_weight")
+    # ``loss_dtype``: the target's, as PyTorch computes the loss in place on ``1 - target``.
+    __slots__ = ("reduction", "weight", "pos_weight", "loss_dtype")
     save = SAVE_INPUTS
 
     @staticmethod
@@ -303,15 +304,21 @@ class BinaryCrossEntropyWithLogitsBackward0(Op):
         log_sigmoid = _log_sigmoid(x)
         if ctx.pos_weight is not None:
             log_sigmoid = log_sigmoid * ((ctx.pos_weight - 1) * y + 1)
-        loss = (1 - y) * x - log_sigmoid
-        return _reduce(_weighted(loss, ctx.weight), ctx.reduction)
+        loss = _weighted((1 - y) * x - log_sigmoid, ctx.weight)
+        if loss.dtype != ctx.loss_dtype:  # (x and y arrive in their common dtype)
+            loss = loss.astype(ctx.loss_dtype)
+        return _reduce(loss, ctx.reduction)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         x_edge, y_edge = ctx._next
         grad_x = None if x_edge is None else _logit_gradient(ctx, g, x, y, ctx.reduction)
-        grad_y = None if y_edge is None else _logits_target_gradient(ctx, g, x, ctx.reduction)
+        grad_y = None
+        if y_edge is not None:
+            # (in x's dtype when x is wider: the engine casts back only inputs whose dtype
+            # differs from the loss's, and the target's is the loss's)
+            grad_y = _as_dtype(_logits_target_gradient(ctx, g, x, ctx.reduction), ctx.loss_dtype)
         return grad_x, grad_y
 
     @staticmethod
@@ -325,6 +332,13 @@ class BinaryCrossEntropyWithLogitsBackward0(Op):
             share = _logits_target_gradient(ctx, tangent_y, x, "none")
             tangent = share if tangent is None else tangent + share
         return _reduce_tensor(tangent, ctx.reduction)
+
+
+def _as_dtype(values, dtype):
+    """An array, or (recorded) a Tensor, in ``dtype``."""
+    if type(values) is Tensor:
+        return values if values._data.dtype == dtype else values.to(from_numpy_dtype(dtype))
+    return values if values.dtype == dtype else values.astype(dtype)
 
 
 def _log_sigmoid(x):
@@ -367,18 +381,38 @@ def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reductio
     for argument, value in (("weight", weight), ("pos_weight", pos_weight)):
         if value is not None and value._edge is not None and grad_state.enabled:
             raise RuntimeError(not_differentiable(name, argument))
+    if not input.is_floating_point():  # ATen's first step is log_sigmoid(input)
+        raise NotImplementedError(
+            f"\"log_sigmoid_cpu\" not implemented for '{_type_name(input._data)}'"
+        )
     shape = list(input.size())
     if pos_weight is not None:
         _check_in_place(shape, broadcast_shapes(pos_weight.size(), target.size()))
+    _check_logits_target(input, target)
     if weight is not None:
         _check_in_place(shape, broadcast_shapes(shape, weight.size()))
     node = BinaryCrossEntropyWithLogitsBackward0()
     node.reduction = reduction
-    # Copies (the node keeps them) in the loss's dtype: PyTorch multiplies by both in place.
-    dtype = xp.result_type(input._data, target._data)
+    # Copies (the node keeps them) in the loss's dtype, the target's: PyTorch computes the
+    # loss in place on ``1 - target``, then multiplies it by the weights in place.
+    dtype = node.loss_dtype = target._data.dtype
     node.weight = None if weight is None else xp.array(weight._data, dtype=dtype)
     node.pos_weight = None if pos_weight is None else xp.array(pos_weight._data, dtype=dtype)
     return nary(node, input, target)
+
+
+def _check_logits_target(input, target) -> None:
+    """PyTorch's errors for ``(1 - target).mul_(input)`` of a target that is not floating."""
+    if target._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"result type {_type_name(input._data)} can't be cast to the desired output type "
+            f"{_type_name(target._data)}"
+        )
 
 
 def _check_in_place(shape: list, widened: list) -> None:
