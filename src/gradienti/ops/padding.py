@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..batching import writable_for
 from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
@@ -126,12 +128,53 @@ def constant_pad_nd(input, pad, value=0):
     shape = tuple(input.shape)
     for offset, (left, right) in enumerate(_pairs(pad)):
         axis = ndim - 1 - offset
-        if shape[axis] + left + right < 0:
+        # ATen crops by the negative amounts first (narrow), then pads: a crop beyond the
+        # size fails even where the positive amount would make the output size non-negative
+        if shape[axis] + min(left, 0) + min(right, 0) < 0:
             raise RuntimeError("narrow(): length must be non-negative.")
     node = ConstantPadNdBackward0()
     node.pad = tuple(pad)
-    node.value = value
+    node.value = _checked_fill_value(value, input._data.dtype)
     return unary(node, input)
+
+
+# c10's names of the element types in checked_convert's message
+_ELEMENT_TYPE_NAMES = {
+    "uint8": "uint8_t",
+    "int8": "int8_t",
+    "int16": "int16_t",
+    "int32": "int",
+    "int64": "int64_t",
+    "float16": "c10::Half",
+    "float32": "float",
+    "float64": "double",
+}
+
+
+def _checked_fill_value(value, dtype):
+    """The padding value as c10's checked_convert takes it into ``dtype``: a bool always; a
+    float out of the type's range (NaN and ±inf too, for an integral type) refused; an int
+    refused out of range, except that a negative one wraps into an unsigned type (two's
+    complement) down to -max."""
+    if dtype.kind == "b" or isinstance(value, bool | xp.bool_):
+        return value
+    if dtype.kind == "f":
+        highest = float(xp.finfo(dtype).max)
+        overflows = math.isfinite(value) and abs(value) > highest
+    elif isinstance(value, int | xp.integer):
+        limits = xp.iinfo(dtype)
+        lowest = -int(limits.max) if limits.min == 0 else int(limits.min)
+        overflows = not lowest <= value <= limits.max
+        if not overflows and value < 0 and limits.min == 0:
+            value += int(limits.max) + 1  # (NumPy refuses a negative int for uint8)
+    else:
+        limits = xp.iinfo(dtype)
+        overflows = not (math.isfinite(value) and limits.min <= value <= limits.max)
+    if overflows:
+        raise RuntimeError(
+            f"value cannot be converted to type {_ELEMENT_TYPE_NAMES[dtype.name]} without overflow"
+        )
+    return value
 
 
 # ---------------------------------------------------------------------- reflect, replicate
@@ -149,10 +192,6 @@ def _index_taps(size: int, left: int, right: int, mode: str) -> tuple:
 
 def _check_index_pad(input, pairs: list, mode: str) -> None:
     count, shape, ndim = len(pairs), tuple(input.shape), input.dim()
-    kernel = f"{_KERNEL_NAMES[mode]}{count}d"
-    if input._data.dtype == xp.bool_:
-        name = SCALAR_TYPE_NAMES[from_numpy_dtype(input._data.dtype).name]
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
     non_batch = shape[1:] if ndim == count + 2 else shape  # (a batch may be empty)
     if any(size == 0 for size in non_batch):
         raise RuntimeError(
@@ -169,14 +208,29 @@ def _check_index_pad(input, pairs: list, mode: str) -> None:
                     f"({left}, {right}) at dimension {axis} of input {list(shape)}"
                 )
     sizes = [shape[ndim - 1 - offset] + left + right for offset, (left, right) in enumerate(pairs)]
-    if any(size < 1 for size in sizes):
+    # ATen refuses only an output with every padded size below 1; another negative size fails
+    # in the allocation, and a size of 0 gives an empty result
+    if all(size < 1 for size in sizes):
         letters = _AXIS_LETTERS[3 - count :]
         given = ", ".join(
             f"{letter}: {shape[ndim - count + i]}" for i, letter in enumerate(letters)
         )
         made = " ".join(f"{letter}: {sizes[count - 1 - i]}" for i, letter in enumerate(letters))
-        closing = " " if count > 1 else ""  # (PyTorch's texts differ so)
-        raise RuntimeError(f"input ({given}{closing}) is too small. Calculated output {made}")
+        if count == 3:  # (ATen's texts differ so)
+            given = given.replace(",", "", 1)
+        elif count == 2 and mode == "replicate":
+            given += " "
+        raise RuntimeError(f"input ({given}) is too small. Calculated output {made}")
+    if any(size < 0 for size in sizes):
+        out_shape = list(shape[: ndim - count]) + sizes[::-1]
+        negative = next(size for size in out_shape if size < 0)
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {negative}: {out_shape}"
+        )
+    if input._data.dtype == xp.bool_:  # (the kernel refuses it, after the checks above)
+        name = SCALAR_TYPE_NAMES[from_numpy_dtype(input._data.dtype).name]
+        kernel = f"{_KERNEL_NAMES[mode]}{count}d"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
 
 
 def index_pad(input, pairs: list, mode: str):
@@ -205,7 +259,7 @@ def circular_pad(input, pairs: list):
     """ATen's _pad_circular, step by step (see the module docstring)."""
     ndim, shape = input.dim(), tuple(input.shape)
     out_shape = list(shape)
-    for offset, (left, right) in enumerate(pairs):
+    for offset, (left, right) in reversed(list(enumerate(pairs))):  # (ATen checks so)
         axis = ndim - 1 - offset
         out_shape[axis] = shape[axis] + left + right
         if left > shape[axis] or right > shape[axis]:
@@ -252,8 +306,8 @@ def pad(input, pad, mode: str = "constant", value=None):
             "Padding length should be less than or equal to two times the input dimension but "
             f"got padding length {len(pad)} and input of dimension {ndim}"
         )
-    if mode == "constant":
-        return constant_pad_nd(input, pad, 0 if value is None else value)
+    if mode == "constant":  # (F.pad's value is a float: an int goes through a double)
+        return constant_pad_nd(input, pad, 0.0 if value is None else float(value))
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     count = len(pad) // 2
