@@ -731,3 +731,27 @@ def test_fill_of_a_dual_value_carries_its_tangent_as_torch():
             zeroed = fw.unpack_dual(x).tangent.numpy().tolist()
         results.append((filled, zeroed))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("dtypes", HALF_AND_FLOATS, ids=["float16", *FLOAT_IDS])
+def test_bernoulli_with_tensor_p_fills_a_transposed_tensor_in_its_memory_order(dtypes):
+    """The output's strides set TensorIterator's order, whatever the probabilities' layout."""
+    ours_dtype, theirs_dtype = dtypes
+    probabilities = np.random.default_rng(3).random((9, 2))
+    ours_p, theirs_p = _pair(probabilities, ours_dtype, theirs_dtype)
+    for seed in SEEDS:
+        _both(seed)
+        for ours_p_view, theirs_p_view in ((ours_p, theirs_p), (ours_p.t().t(), theirs_p.t().t())):
+            _same(
+                gradienti.zeros(2, 9).t().bernoulli_(ours_p_view),
+                torch.zeros(2, 9).t().bernoulli_(theirs_p_view),
+            )
+        _same(
+            gradienti.zeros(9, 2).bernoulli_(ours_p.t().contiguous().t()),
+            torch.zeros(9, 2).bernoulli_(theirs_p.t().contiguous().t()),
+        )
+        _same(
+            gradienti.zeros(2, 9).t().bernoulli_(ours_p[0]),
+            torch.zeros(2, 9).t().bernoulli_(theirs_p[0]),
+        )
+        _stream_continues()

@@ -28,7 +28,9 @@ from ..random_sampling import (
     drawing_from,
     exponential,
     geometric,
+    laid_out,
     log_normal,
+    memory_order,
     random_default,
     random_range,
     random_values,
@@ -349,8 +351,12 @@ def _bernoulli_tensor_(input, p: Tensor, generator):
     check_probabilities(probabilities)
     np_dtype = input._data.dtype
     check_in_place_draw(input._data)
+    # TensorIterator visits the elements in the output's memory order (the output's strides
+    # decide the order before the probabilities')
+    order = memory_order(input._data)
+    ordered = probabilities if order is None else np.transpose(probabilities, order)
     with drawing_from(generator) as source:
-        values = bernoulli_tensor(source, probabilities, np_dtype)
+        values = laid_out(lambda _: bernoulli_tensor(source, ordered, np_dtype), shape, order)
         input._assign_in_place(sampled(BernoulliBackward1(), (input, p), values))
     zero_tangent(input)
     return input
