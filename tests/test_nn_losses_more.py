@@ -243,6 +243,10 @@ ACTIONS = {
     "smooth_l1 negative beta": lambda L: L.nn.functional.smooth_l1_loss(
         _t(L, 3), _t(L, 3), beta=-1.0
     ),
+    "huber_loss integer input": lambda L: L.nn.functional.huber_loss(L.tensor([1, 2]), _t(L, 2)),
+    "huber_loss bool input": lambda L: L.nn.functional.huber_loss(
+        L.tensor([True, False]), _t(L, 2, dtype=L.float64)
+    ),
     "huber zero delta": lambda L: L.nn.functional.huber_loss(_t(L, 3), _t(L, 3), delta=0.0),
     "mse_loss integers": lambda L: L.nn.functional.mse_loss(L.tensor([1, 2]), L.tensor([3, 4])),
     "kl_div mean warns": lambda L: L.nn.functional.kl_div(_t(L, 3, 4), _t(L, 3, 4)),
@@ -361,6 +365,13 @@ MIXED_DTYPES = {
     "pairwise_distance float32, float64": lambda L: L.nn.functional.pairwise_distance(
         _t(L, 3, 4), _t(L, 3, 4, dtype=L.float64, seed=1)
     ),
+    # huber_loss writes into a tensor like its input: the input's dtype
+    "huber_loss float32, float64": lambda L: L.nn.functional.huber_loss(
+        _t(L, 3, 4), _t(L, 3, 4, dtype=L.float64, seed=1), reduction="none"
+    ),
+    "huber_loss float16, float32 summed": lambda L: L.nn.functional.huber_loss(
+        _t(L, 3, 4, dtype=L.float16), _t(L, 3, 4, seed=1), reduction="sum"
+    ),
     # the loss is computed in place on ``1 - target``: the target's dtype
     "bce_with_logits float64, float32": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
         _t(L, 3, 4, dtype=L.float64), _t(L, 3, 4, seed=1) / 2, pos_weight=_t(L, 4, seed=2)
@@ -408,3 +419,22 @@ def test_bce_with_logits_gradients_keep_each_inputs_dtype():
         assert our_dtype == their_dtype
         # (PyTorch forms pos_weight·target in float32: near-cancelling elements differ there)
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_huber_loss_gradient_keeps_the_inputs_dtype():
+    """A float32 input and a float64 target: a float32 loss and input gradient. PyTorch's
+    backward refuses the wider target ("Found dtype Double but expected Float"); the gradient
+    here is the one PyTorch gives for the target rounded to float32."""
+    upstream = np.random.default_rng(3).uniform(0.5, 2, (3, 4))
+    input = _t(gradienti, 3, 4, grad=True)
+    loss = gradienti.nn.functional.huber_loss(
+        input, _t(gradienti, 3, 4, dtype=gradienti.float64, seed=1), reduction="none", delta=0.5
+    )
+    (grad,) = gradienti.autograd.grad(loss, input, gradienti.tensor(upstream, dtype=input.dtype))
+    their_input = _t(torch, 3, 4, grad=True)
+    their_loss = torch.nn.functional.huber_loss(
+        their_input, _t(torch, 3, 4, seed=1), reduction="none", delta=0.5
+    )
+    (their_grad,) = torch.autograd.grad(their_loss, their_input, torch.tensor(upstream).float())
+    assert (loss.dtype, grad.dtype) == (gradienti.float32, gradienti.float32)
+    np.testing.assert_allclose(grad.numpy(), their_grad.numpy(), rtol=1e-5)  # (the rounding)

@@ -191,6 +191,11 @@ def _huber(input, target, reduction: str, delta: float):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _floating_pair(input, target, "huber_cpu")
+    if not input.is_floating_point():  # (the loss is written into a tensor like the input)
+        raise RuntimeError(
+            f"result type {_type_name(target.dtype)} can't be cast to the desired output type "
+            f"{_type_name(input.dtype)}"
+        )
     return _regression.huber_loss(input, target, reduction, float(delta))
 
 

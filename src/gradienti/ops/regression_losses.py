@@ -21,7 +21,7 @@ module declares no public op, only its nodes' explain rules (``DECLARATIONS`` at
 
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import from_numpy_dtype, xp
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
 from .apply import nary, unary
@@ -67,19 +67,26 @@ def _scale(ctx, x) -> float:
 
 
 class _DifferenceLoss(Op):
-    """The shared VJP and JVP of a loss of ``d = x - y``: ``slope(d)`` is d loss / d d."""
+    """The shared VJP and JVP of a loss of ``d = x - y``: ``slope(d)`` is d loss / d d.
+    ``loss_dtype``: None, or the input's dtype where the loss keeps it although the target's
+    is wider (huber_loss writes into a tensor like its input); x and y arrive in their common
+    dtype, and the engine casts back only the gradients of inputs whose dtype differs from the
+    loss's, so the input's gradient is cast here."""
 
-    __slots__ = ("reduction",)
+    __slots__ = ("reduction", "loss_dtype")
     save = SAVE_INPUTS
 
     @staticmethod
     def forward(ctx, x, y):
-        return reduce_loss(ctx.pointwise(x - y), ctx.reduction)
+        loss = reduce_loss(ctx.pointwise(x - y), ctx.reduction)
+        return loss if ctx.loss_dtype is None else loss.astype(ctx.loss_dtype)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         grad_x = ctx.slope(x - y) * _scale(ctx, x) * g
+        if ctx.loss_dtype is not None:
+            grad_x = _as_dtype(grad_x, ctx.loss_dtype)
         grad_y = None if ctx._next[1] is None else -grad_x
         return (grad_x if ctx._next[0] is not None else None), grad_y
 
@@ -180,8 +187,16 @@ def _soft_margin_slope(x, y):
     return -y * z / (z + 1.0)
 
 
-def _apply(node, input, target, reduction: str):
+def _as_dtype(values, dtype):
+    """An array, or (recorded) a Tensor, in ``dtype``."""
+    if type(values) is Tensor:
+        return values if values._data.dtype == dtype else values.to(from_numpy_dtype(dtype))
+    return values if values.dtype == dtype else values.astype(dtype)
+
+
+def _apply(node, input, target, reduction: str, loss_dtype=None):
     node.reduction = reduction
+    node.loss_dtype = loss_dtype
     return nary(node, input, target)
 
 
@@ -191,9 +206,11 @@ def mse_loss(input, target, reduction: str):
 
 
 def huber_loss(input, target, reduction: str, delta: float):
+    """PyTorch writes the loss into ``empty_like(input)``: it keeps the input's dtype."""
     node = HuberLossBackward0()
     node.delta = delta
-    return _apply(node, input, target, reduction)
+    dtype = input._data.dtype
+    return _apply(node, input, target, reduction, None if dtype == target._data.dtype else dtype)
 
 
 def smooth_l1_loss(input, target, reduction: str, beta: float):
