@@ -167,6 +167,8 @@ class Generator:
         if size >= 16:
             return self._normal_fill(size, mean, std, np_dtype).reshape(shape)
         values = _fma64(self._normal_doubles(size), float(std), float(mean))
+        if np_dtype == _np.float16:  # c10::Half is made from a float: double -> float -> half
+            values = values.astype(_np.float32)
         return values.astype(np_dtype).reshape(shape)
 
     def _normal_fill(self, size, mean, std, np_dtype) -> _np.ndarray:

@@ -41,6 +41,7 @@ from ..random_sampling import (
     random_range,
     random_values,
     refuse_same_on_batched,
+    to_dtype,
     vmap_operands,
 )
 from ..tensor import Tensor, wrap
@@ -430,8 +431,8 @@ def randn_like(
         else:
             values = draw_like(
                 input._data,
-                lambda full: (
-                    source._normal_doubles(int(np.prod(full))).astype(np_dtype).reshape(full)
+                lambda full: to_dtype(source._normal_doubles(int(np.prod(full))), np_dtype).reshape(
+                    full
                 ),
             )
     return _finish(xp.asarray(values), requires_grad)
