@@ -316,3 +316,25 @@ def test_out_overlapping_an_input_or_itself_as_torch(case):
         else:
             outcomes.append(("wrote", a.tolist()))
     assert outcomes[0] == outcomes[1]
+
+
+# An out of another shape is resized in its own memory where that holds the result (PyTorch
+# keeps the storage), so the tensor it is a view of, and other views of it, see the result.
+RESIZES = {
+    "a slice of a longer base": lambda lib, base: lib.add(lib.ones(2, 3), 1, out=base[1:5]),
+    "the base itself, shrunk": lambda lib, base: lib.add(lib.ones(2, 2), 1, out=base),
+    "a transposed view": lambda lib, base: lib.exp(lib.zeros(5), out=base.view(2, 4).t()),
+    "cat into a slice": lambda lib, base: lib.cat([lib.ones(2), lib.ones(3)], out=base[3:4]),
+}
+
+
+@pytest.mark.parametrize("case", RESIZES)
+def test_resized_out_keeps_its_memory_as_torch(case):
+    outcomes = []
+    for lib in (gradienti, torch):
+        base = lib.zeros(8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = RESIZES[case](lib, base)
+        outcomes.append((result.tolist(), base.tolist()))
+    assert outcomes[0] == outcomes[1]

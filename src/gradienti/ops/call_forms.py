@@ -15,6 +15,7 @@ straight through; operators (``x + y``) and the other ops stay unwrapped.
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, from_numpy_dtype, xp
@@ -313,9 +314,31 @@ def _write(value: Tensor, target: Tensor) -> None:
                 UserWarning,
                 stacklevel=4,
             )
-        target._data = xp.empty(shape, target._data.dtype)
+        target._data = _resized(target._data, shape)
     with no_grad():
         target.copy_(value)
+
+
+def _resized(array, shape):
+    """PyTorch's resize_ of an out: a contiguous array of ``shape`` in the same memory (so
+    that the base of a view, or other views of it, see the result) where the memory from the
+    array's start holds it; otherwise new memory (PyTorch grows the storage that all views
+    share, which NumPy cannot, so views of the old memory keep the old values). An empty
+    array gets new memory too: NumPy does not keep where in its base an empty slice starts."""
+    root = array
+    while isinstance(root.base, xp.ndarray):
+        root = root.base
+    needed = math.prod(shape) * array.itemsize
+    if (
+        type(array) is xp.ndarray
+        and array.size
+        and root.flags.c_contiguous
+        and root.flags.writeable
+    ):
+        offset = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        if offset >= 0 and offset + needed <= root.nbytes:
+            return xp.ndarray(shape, array.dtype, buffer=root, offset=offset)
+    return xp.empty(shape, array.dtype)
 
 
 def _has_keepdim(name: str, function) -> bool:
