@@ -161,7 +161,7 @@ OUT_DTYPE_RULES = {
             "logical_and", "logical_or", "logical_xor", "logical_not",
             "mean", "std", "var", "outer",
             "floor_divide", "xlogy", "logaddexp", "logaddexp2", "lgamma", "digamma",
-            "polygamma", "erfinv", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+            "polygamma", "erfinv", "bitwise_and", "bitwise_or", "bitwise_xor",
             "bitwise_left_shift", "bitwise_right_shift",
         ),
         castable,
@@ -170,7 +170,8 @@ OUT_DTYPE_RULES = {
     **dict.fromkeys(("matmul", "mm", "bmm", "argmax", "argmin"), exact),
     **dict.fromkeys(("max", "min"), extreme),
     **dict.fromkeys(
-        ("clamp", "clip", "neg", "negative", "abs", "floor", "ceil", "round", "trunc", "sign"),
+        ("clamp", "clip", "neg", "negative", "abs", "floor", "ceil", "round", "trunc", "sign",
+         "bitwise_not"),
         found,
     ),
     "mv": addmv,
