@@ -5,9 +5,9 @@ hardsigmoid, celu, threshold, hardshrink, softshrink, glu and prelu (PreluKernel
 Like ops/activation.py's, they are not ``torch.*`` functions, so their declarations are not
 public (explain rules and ``gradienti grad``'s functions); integral input is refused with
 PyTorch's "not implemented" (threshold excepted: it keeps an integral dtype). Values and
-gradients at the kinks are PyTorch's: hardswish's slope at -3 is -½ (its middle piece, x/3 + ½,
-closed at both ends), hardsigmoid's gradient is 0 at ±3, hardshrink and softshrink pass nothing
-at ±lambd.
+gradients at the kinks are PyTorch's: hardswish's slope is 0 at -3 and 1 at 3 (its middle
+piece, x/3 + ½, open at both ends), hardsigmoid's gradient is 0 at ±3, hardshrink and
+softshrink pass nothing at ±lambd, threshold keeps a NaN (and passes its gradient).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..graph.node import SAVE_INPUTS, Op
 from ..tensor import Tensor
+from .activation import softplus
 from .apply import binary, tensor_argument, unary
 from .declare import Cli, declare
 from .elementwise import where
@@ -31,9 +32,12 @@ def _sigmoid(x):
 
 
 def _softplus(x):
-    """log(1 + e^x) without overflow, of a raw array or (recorded) a Tensor."""
+    """log(1 + e^x) without overflow, of a raw array or (recorded) a Tensor. Recorded, it is
+    the softplus op, as PyTorch's mish backward records it: its derivative at 0 is ½ (the
+    clamp-and-abs form's is 1 there, and mish's second derivative at 0 came out 1.5 times
+    PyTorch's)."""
     if type(x) is Tensor:
-        return x.clamp(min=0) + (-x.abs()).exp().log1p()
+        return softplus(x)
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
@@ -65,9 +69,11 @@ class HardswishBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
+        # PyTorch 2.13's kinks: 0 at -3, the gradient itself at 3 (the middle piece open at
+        # both ends, so its second derivative 1/3 too lives on (-3, 3) only)
         (x,) = ctx.saved_tensors
-        middle = where(x <= 3, g * (x / 3 + 0.5), g)
-        return where(x < -3, 0.0, middle)
+        middle = where(x < 3, g * (x / 3 + 0.5), g)
+        return where(x <= -3, 0.0, middle)
 
 
 # PyTorch's hardsigmoid_backward multiplies by 1/6 as a float32 constant, in double too
@@ -112,14 +118,16 @@ class ThresholdBackward0(Op):
     save = SAVE_INPUTS
     jvp = staticmethod(elementwise_jvp)
 
+    # ``x <= threshold`` picks the value, as ATen's kernel: NaN is not, so it stays NaN and
+    # passes its gradient
     @staticmethod
     def forward(ctx, x):
-        return xp.where(x > ctx.threshold, x, xp.asarray(ctx.value).astype(x.dtype))
+        return xp.where(x <= ctx.threshold, xp.asarray(ctx.value).astype(x.dtype), x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return where(x > ctx.threshold, g, 0.0)
+        return where(x <= ctx.threshold, 0.0, g)
 
 
 class HardshrinkBackward0(Op):
@@ -318,7 +326,7 @@ def _threshold_rule(node) -> Rule:
         f"threshold at {limit} (else {num(node.value)})",
         "threshold({x:0})",
         ATOM,
-        (f"1 if {{x:0}} > {limit}, else 0",),
+        (f"0 if {{x:0}} ≤ {limit}, else 1",),
     )
 
 
@@ -377,7 +385,7 @@ DECLARATIONS = (
             HardswishBackward0: unary_rule(
                 "hard swish, x·relu6(x + 3)/6",
                 "hardswish",
-                "0 if {x:0} < -3, 1 if {x:0} > 3, else {x:6}/3 + 0.5",
+                "0 if {x:0} ≤ -3, 1 if {x:0} ≥ 3, else {x:6}/3 + 0.5",
             )
         },
     ),
