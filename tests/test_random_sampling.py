@@ -771,3 +771,17 @@ def test_half_normals_round_through_float_as_torch(seed, call):
     _both(seed)
     _same(call(gradienti), call(torch))
     _stream_continues()
+
+
+def test_poisson_of_rates_past_int64_consumes_the_stream_as_torch():
+    """A rate past 2**63 gives INT64_MIN counts in both; PyTorch's rejection loop tests the
+    double floor, so the draws it consumes (and the values after it) follow that."""
+    for seed in range(6):
+        _both(seed)
+        rates = [1e19, 1e30, 9.3e18, 12.0]
+        for ours_dtype, theirs_dtype in FLOATS:
+            _same(
+                gradienti.poisson(gradienti.tensor(rates, dtype=ours_dtype)),
+                torch.poisson(torch.tensor(rates, dtype=theirs_dtype)),
+            )
+        _stream_continues()

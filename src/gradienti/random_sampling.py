@@ -254,14 +254,18 @@ def _poisson_one(source: Generator, rate: float) -> int:
             u, v = source._uniform(2, np.float64).tolist()
             u -= 0.5
             us = 0.5 - abs(u)
-            k = _floor_to_int64((2 * a / us + b) * u + rate + 0.43)
+            # ``k = (int64_t)floor(x)``: PyTorch's build tests and uses k as the double
+            # ``floor(x)`` (the same value whenever the cast is defined); only the returned
+            # count is cast, so a rate past 2**63 rejects and accepts as there (checked by
+            # the draws it consumes)
+            whole = float(np.floor((2 * a / us + b) * u + rate + 0.43))
             if us >= 0.07 and v <= vr:
-                return k
-            if k < 0 or (us < 0.013 and v > us):
+                return _floor_to_int64(whole)
+            if whole < 0 or (us < 0.013 and v > us):
                 continue
-            accept = -rate + k * loglam - _lgamma(float(k) + 1)
+            accept = -rate + whole * loglam - _lgamma(whole + 1)
             if _log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= accept:
-                return k
+                return _floor_to_int64(whole)
     if rate == 0:
         return 0
     limit = math.exp(-rate)
