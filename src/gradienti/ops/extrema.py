@@ -15,6 +15,7 @@ from collections import namedtuple
 
 from ..backend import xp
 from ..batching import BatchedArray
+from ..graph import versions
 from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
@@ -136,6 +137,11 @@ class MaxBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
+        # PyTorch saves the returned indices: changed in place since (they share this memory),
+        # they would send the gradient elsewhere, so backward fails with PyTorch's error.
+        changed = versions.version(ctx.indices)
+        if changed:
+            raise versions.modified_error(versions.tensor_text(ctx.returned_indices), changed, 0)
         dim = ctx.dim
         if dim is None:
             return g
