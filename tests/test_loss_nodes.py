@@ -265,3 +265,25 @@ def _saved(lib, name):
 @pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "smooth_l1_loss"])
 def test_saved_values_are_pytorchs(name):
     assert _saved(gradienti, name) == _saved(torch, name)
+
+
+@pytest.mark.parametrize("reduction", ("none", "mean", "sum"))
+@pytest.mark.parametrize("loss", ("huber_loss", "smooth_l1_loss"))
+def test_second_derivative_at_the_bound_is_pytorchs(loss, reduction):
+    """Where ``|input - target|`` equals delta (beta) exactly, PyTorch's double backward masks
+    ``|d| < delta``: the second derivative there is 0 (a recorded clamp would pass 1)."""
+    results = []
+    for lib in (gradienti, torch):
+        rng = np.random.default_rng(4)
+        input = lib.tensor(rng.uniform(-2, 2, (3, 4)), requires_grad=True)
+        offsets = lib.tensor(rng.choice([-0.5, 0.5, 0.25], (3, 4)))  # exact, bounds at 0.5
+        target = (input.detach() + offsets).requires_grad_()
+        bound = {"huber_loss": {"delta": 0.5}, "smooth_l1_loss": {"beta": 0.5}}[loss]
+        out = getattr(lib.nn.functional, loss)(input, target, reduction=reduction, **bound)
+        upstream = lib.tensor(rng.uniform(0.5, 2, tuple(out.shape)))
+        grads = lib.autograd.grad(out, (input, target), upstream, create_graph=True)
+        directions = [lib.tensor(rng.uniform(-1, 1, (3, 4))) for _ in grads]
+        total = sum((g * d).sum() for g, d in zip(grads, directions))
+        results.append([t.detach().numpy() for t in lib.autograd.grad(total, (input, target))])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

@@ -26,6 +26,7 @@ from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
 from .apply import nary, unary
 from .declare import explain_nodes
+from .elementwise import where
 from .explain_rule import Rule, num
 from .saved_names import SavedNames, value
 
@@ -51,9 +52,12 @@ def reduce_tangent(tangent, reduction: str):
 
 
 def _clip(values, low, high):
-    """``clamp`` of a raw array or, recorded, of a Tensor."""
+    """``clamp`` of a raw array or, recorded, of a Tensor, whose derivative is 1 only strictly
+    inside ``(low, high)``: PyTorch's double backward masks ``|d| < delta`` (``< beta``), where
+    a recorded clamp's gradient would also pass at the bounds."""
     if type(values) is Tensor:
-        return values.clamp(low, high)
+        data = values._data
+        return where((data > low) & (data < high), values, xp.clip(data, low, high))
     return xp.clip(values, low, high)
 
 
