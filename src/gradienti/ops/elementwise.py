@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 
 from .. import creation
-from ..backend import from_numpy_dtype, xp
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, scalar_result_type, xp
 from ..casting import cast_array
 from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_INPUTS, SAVE_NOTHING, SAVE_OUTPUT, Op
 from ..tensor import Tensor, wrap
@@ -436,10 +436,29 @@ def where_function(condition, input=_MISSING, other=_MISSING):
             f"where() received an invalid combination of arguments - got ({got}), but "
             f"expected one of:\n{_WHERE_SIGNATURES}"
         )
+    if isinstance(condition, Tensor) and condition._data.dtype not in (xp.bool_, xp.uint8):
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{SCALAR_TYPE_NAMES[condition._data.dtype.name]}"
+        )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # Two numbers: each a 0-d tensor of its default dtype, promoted together, as PyTorch.
         input, other = creation.tensor(input), creation.tensor(other)
+    elif not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        # A number is weak: it lifts the tensor's category (int32 with 2.5 is float32) but
+        # never its width; taken in the tensor's dtype it was truncated (2.5 became 2).
+        tensor = input if isinstance(input, Tensor) else other
+        number = other if tensor is input else input
+        number = creation.tensor(
+            number, dtype=from_numpy_dtype(scalar_result_type(tensor._data.dtype, number))
+        )
+        input, other = (tensor, number) if tensor is input else (number, tensor)
     return where(condition, input, other)
+
+
+def where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``torch.where(condition, x, y)``."""
+    return where_function(condition, self, other)
 
 
 # ---------------------------------------------------------------------- one-expression ops
@@ -517,7 +536,7 @@ DECLARATIONS = (
     declare(
         "where",
         where_function,
-        method=None,
+        method=where_method,
         explain={
             WhereBackward0: binary_rule(
                 "selection",

@@ -1,0 +1,44 @@
+"""Edge cases of the shape and index helpers found in review, against PyTorch: where's Python
+number operands and condition dtypes, nonzero's out=, the strides of empty tensors,
+tensordot's and cross's argument checks, cdist's dtype checks, unfold's writable windows."""
+
+import numpy as np
+import pytest
+from test_shape_misc import _t, same
+
+torch = pytest.importorskip("torch")
+
+WHERE_OUTCOMES = {
+    # a number lifts the tensor's category but not its width (2.5 was truncated to 2)
+    "int32 tensor, float number": lambda L: L.where(
+        _t(L, [True, False]), _t(L, [1, 2], "int32"), 2.5
+    ),
+    "number first": lambda L: L.where(_t(L, [True, False]), 2.5, _t(L, [1, 2])),
+    "bool tensor, int number": lambda L: L.where(_t(L, [True, False]), _t(L, [True, True]), 3),
+    "bool tensor, float number": lambda L: L.where(_t(L, [True, False]), _t(L, [True, False]), 3.5),
+    "float64 tensor, int number": lambda L: L.where(
+        _t(L, [True, False]), _t(L, [1.5, 2], "float64"), 3
+    ),
+    "int tensor, bool number": lambda L: L.where(_t(L, [True, False]), _t(L, [1, 2]), True),
+    "method": lambda L: _t(L, [1, 2]).where(_t(L, [True, False]), 2.5),
+    "method, tensor other": lambda L: _t(L, [1, 2]).where(_t(L, [False, True]), _t(L, [0.5, 1])),
+    # the condition must be bool (uint8 is deprecated but accepted)
+    "float condition": lambda L: L.where(_t(L, [1.0, 0.0]), 1.0, 0.0),
+    "int64 condition": lambda L: L.where(_t(L, [1, 0]), _t(L, [1.0, 2]), _t(L, [3.0, 4])),
+    "uint8 condition": lambda L: L.where(_t(L, [1, 0], "uint8"), _t(L, [1.0, 2]), 0.0),
+}
+
+
+@pytest.mark.filterwarnings("ignore:where received a uint8")
+@pytest.mark.parametrize("name", WHERE_OUTCOMES)
+def test_where_outcomes_are_pytorchs(name):
+    same(WHERE_OUTCOMES[name])
+
+
+def test_where_with_a_number_passes_the_gradient_to_the_tensor_as_pytorch():
+    grads = []
+    for lib in (torch, __import__("gradienti")):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        lib.where(lib.tensor([True, False, True]), x, 0.5).backward(lib.tensor([1.0, 2.0, 3.0]))
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
