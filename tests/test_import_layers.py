@@ -42,7 +42,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "python_data",
             "creation",
             "random",
-            "random_select",
             "random_sampling",
             "tensor_checks",
             "tensor_copy",

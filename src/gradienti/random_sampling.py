@@ -16,8 +16,8 @@ PyTorch leaves it:
   and more, multiplication of uniforms below), on 53-bit uniforms;
 * ``random_``: ``random() % range + from`` (``random64()`` for ranges of 2**28 and more);
 * ``multinomial``: with replacement, a binary search of each 53-bit uniform in the normalised
-  cumulative sum; without, the ``topk`` (or ``argmax``) of ``p / q`` for ``q`` exponential
-  (random_select.py repeats ``topk``'s order of ties).
+  cumulative sum; without, ``p / q`` for ``q`` exponential, whose ``topk`` (or ``argmax``)
+  ops/sampling.py takes (ops/stdlib_order.py repeats ``topk``'s order of ties).
 
 Elements are drawn in the order ATen's ``TensorIterator`` visits them: memory order, which is
 the logical order except for a tensor whose NumPy array is a transposed or permuted view
@@ -36,7 +36,6 @@ import numpy as np
 
 from .batching import ACTIVE, RANDOM_ERROR, BatchedArray, batched_draw
 from .random import Generator, _fma64, _libm, _source
-from .random_select import topk_indices
 
 _UINT64 = np.uint64
 
@@ -349,19 +348,13 @@ def multinomial_with_replacement(source: Generator, p: np.ndarray, n: int) -> np
     return out.reshape(p.shape[:-1] + (n,))
 
 
-def multinomial_without_replacement(source: Generator, p: np.ndarray, n: int) -> np.ndarray:
-    """Distributions.cpp: ``q`` exponential(1) like ``p`` (drawn in ``p``'s memory order),
-    then per row the ``argmax`` (one sample) or ``topk`` of ``p / q``."""
+def multinomial_keys(source: Generator, p: np.ndarray) -> np.ndarray:
+    """Distributions.cpp's sampling without replacement: ``p / q`` for ``q`` exponential(1)
+    like ``p`` (drawn in ``p``'s memory order); the samples are each row's ``argmax`` (one) or
+    ``topk`` (ops/sampling.py)."""
     q = laid_out(lambda shape: exponential(source, shape, 1.0, p.dtype), p.shape, memory_order(p))
     with np.errstate(divide="ignore", invalid="ignore"):
-        keys = p / q
-    rows = keys if keys.ndim == 2 else keys[None]
-    if n == 1:
-        out = np.argmax(rows, axis=-1).reshape(-1, 1)  # the first largest, NaN largest
-    else:
-        out = np.stack([topk_indices(row, n) for row in rows]) if rows.shape[0] else None
-        out = np.empty((0, n), np.int64) if out is None else out
-    return out.astype(np.int64).reshape(p.shape[:-1] + (n,))
+        return p / q
 
 
 # ---------------------------------------------------------------- random_'s range

@@ -35,8 +35,8 @@ from ..random_sampling import (
     draw_like,
     drawing_from,
     memory_order,
+    multinomial_keys,
     multinomial_with_replacement,
-    multinomial_without_replacement,
     poisson_counts,
     random_range,
     random_values,
@@ -49,6 +49,7 @@ from .apply import input_meta, raise_if_not_broadcastable, record_node, record_s
 from .declare import declare
 from .explain_rule import ATOM, NOT_DIFFERENTIABLE, Rule
 from .integer_division import NotImplementedNode
+from .stdlib_order import topk_order
 
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
@@ -349,10 +350,22 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     _check_weights(p, fast)
     with drawing_from(generator) as source:
         if fast:
-            values = multinomial_without_replacement(source, p, count)
+            values = _multinomial_without_replacement(source, p, count)
         else:
             values = multinomial_with_replacement(source, p, count)
     return wrap(batched(values.reshape(shape), level), NO_EDGE)
+
+
+def _multinomial_without_replacement(source, p: np.ndarray, count: int) -> np.ndarray:
+    """Each row's ``argmax`` (one sample: the first largest, NaN largest) or sorted ``topk`` of
+    ``p / q``, ties in the order PyTorch's CPU topk leaves them."""
+    keys = multinomial_keys(source, p)
+    rows = keys if keys.ndim == 2 else keys[None]
+    if count == 1:
+        chosen = np.argmax(rows, axis=-1).reshape(-1, 1)
+    else:
+        chosen = topk_order(rows, count, True, True)
+    return chosen.astype(np.int64).reshape(p.shape[:-1] + (count,))
 
 
 def _check_weights(p: np.ndarray, fast: bool) -> None:
