@@ -287,3 +287,20 @@ def test_second_derivative_at_the_bound_is_pytorchs(loss, reduction):
         results.append([t.detach().numpy() for t in lib.autograd.grad(total, (input, target))])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("smoothing", (0.0, 0.2))
+def test_cross_entropy_mean_of_no_probabilities_is_pytorchs(smoothing):
+    """Empty class probabilities: PyTorch fills the summed loss with NaN in place, then negates
+    it (NegBackward0 over FillBackward2); the gradient is empty."""
+    results = []
+    for lib in (gradienti, torch):
+        input = lib.zeros(0, 3, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(
+            input, lib.zeros(0, 3), weight=lib.ones(3), label_smoothing=smoothing
+        )
+        (grad,) = lib.autograd.grad(loss, input)
+        results.append((_chain(loss.grad_fn)[:2], float(loss.detach()), tuple(grad.shape)))
+    ours, theirs = results
+    assert ours[0] == theirs[0] and ours[2] == theirs[2]
+    assert np.isnan(ours[1]) and np.isnan(theirs[1])

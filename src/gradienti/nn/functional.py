@@ -327,7 +327,7 @@ def _cross_entropy_probabilities(input, target, weight, reduction: str, label_sm
     if reduction == "sum":
         return -terms.sum()
     if input.numel() == 0:
-        return -terms.sum() * float("nan")  # PyTorch fills the mean of nothing with NaN
+        return -terms.sum().fill_(float("nan"))  # PyTorch fills the mean of nothing with NaN
     return _composite.div_scalar(-terms.sum(), input.numel() / n_classes)
 
 
