@@ -101,6 +101,15 @@ CONSTRUCTORS = [
     "torch.CharTensor([1])",
     "torch.ByteTensor([1, 2])",
     "torch.BoolTensor([1, 0])",
+    # NumPy ints (and 0-d integral arrays) are sizes, as any int; a bool among several too
+    "torch.Tensor(np.int64(2)).shape",
+    "torch.Tensor(np.int32(2), 3).shape",
+    "torch.FloatTensor(np.array(3)).shape",
+    "torch.LongTensor(np.uint8(2), np.int64(1)).shape",
+    "torch.Tensor(2, True).shape",
+    "torch.Tensor(np.int64(-1))",
+    "torch.Tensor(np.bool_(True))",
+    "torch.Tensor(True)",
     "torch.FloatTensor",
     "torch.LongTensor.dtype",
     "torch.FloatTensor.__name__",
@@ -159,6 +168,12 @@ TYPE_CALLS = [
     "t.type(torch.float32) is t",
     "t.type('float')",
     "t.type('torch.cuda.FloatTensor')",
+    "t.long().type(torch.Tensor)",
+    "t.long().type('torch.Tensor')",
+    "t.type(float)",
+    "t.type(np.float32)",
+    "t.type(torch.nn.Parameter)",
+    "t.type(3)",
     "t.requires_grad_().type(torch.DoubleTensor).grad_fn.name()",
 ]
 

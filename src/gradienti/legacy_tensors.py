@@ -10,9 +10,10 @@ converted to the constructor's dtype; a Tensor is shared, not copied.
 
 from __future__ import annotations
 
+import operator
 import warnings
 
-from .arguments import size_argument
+from .arguments import is_index, size_argument
 from .backend import (
     CPP_TYPE_NAMES,
     LEGACY_TYPE_NAMES,
@@ -98,9 +99,11 @@ def legacy_new(dtype, args: tuple, kwargs: dict) -> Tensor:
     first = args[0] if args else None
     if (
         "size" in kwargs
-        or all(type(a) is int for a in args)
+        or all(_is_size_int(a, len(args)) for a in args)
         or (len(args) == 1 and isinstance(first, Size))
     ):
+        if not isinstance(first, Size):  # NumPy ints are sizes too: Tensor(np.int64(2))
+            args = tuple(operator.index(a) for a in args)
         shape = size_argument(args or (kwargs["size"],), "new")
         return wrap(xp.empty(_non_negative(shape), np_dtype), NO_EDGE)
     if len(args) > 1:
@@ -111,10 +114,19 @@ def legacy_new(dtype, args: tuple, kwargs: dict) -> Tensor:
                 f"expected {_options_message(dtype)} (got {_options_message(first.dtype)})"
             )
         return first.detach()  # shares the memory, as PyTorch's alias does
-    if isinstance(first, (float, bool)) or first is None or isinstance(first, complex):
+    if isinstance(first, (float, bool, complex, xp.generic)) or first is None:  # one number
         raise TypeError(f"new(): data must be a sequence (got {type_name(first)})")
     array = array_from_data(first, np_dtype)
     return wrap(array, NO_EDGE)
+
+
+def _is_size_int(value, count: int) -> bool:
+    """Whether PyTorch's parser reads ``value`` as one int of a size: anything with
+    ``__index__`` (a NumPy int, a 0-d integral array), a bool only among several arguments
+    (``Tensor(True)`` alone is data)."""
+    if isinstance(value, (bool, xp.bool_)):
+        return count > 1
+    return is_index(value) and not isinstance(value, Tensor)
 
 
 def tensor_init(self, *args, **kwargs) -> None:
@@ -173,6 +185,8 @@ def tensor_type(self, dtype=None, non_blocking: bool = False, **kwargs):
     tensor converted to ``t`` (a dtype, a legacy type or its name), itself if it has it."""
     if dtype is None:
         return f"torch.{LEGACY_TYPE_NAMES[self._data.dtype.name]}"
+    if dtype is Tensor or dtype == "torch.Tensor":  # the default float type, as in PyTorch
+        dtype = default_float.value
     if isinstance(dtype, str):
         if dtype.startswith("torch.cuda."):
             raise RuntimeError(_NO_CUDA_LIBRARY)
@@ -181,9 +195,25 @@ def tensor_type(self, dtype=None, non_blocking: bool = False, **kwargs):
         dtype = LEGACY_TYPES[dtype]
     if isinstance(dtype, _LegacyTensorType):
         dtype = dtype.dtype
+    if isinstance(dtype, type):  # float, numpy.float32, Parameter: no tensor type
+        raise ValueError(f"invalid type: '{_type_name_as_python(dtype)}'")
+    if not isinstance(dtype, DType):
+        raise TypeError("dtype must be a type, str, or dtype object")
     if dtype.np == self._data.dtype:
         return self
     return self.to(dtype)
+
+
+def _type_name_as_python(cls: type) -> str:
+    """A class's tp_name, which PyTorch quotes: the bare name of a class defined in Python
+    or a builtin, the module-qualified one of an extension type (numpy.float32)."""
+    defined_in_python = cls.__flags__ & _HEAP_TYPE_FLAG
+    if defined_in_python or cls.__module__ == "builtins":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+_HEAP_TYPE_FLAG = 1 << 9  # CPython's Py_TPFLAGS_HEAPTYPE: a class made by a class statement
 
 
 # ---------------------------------------------------------------------- Tensor.new_*
