@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from test_shape_misc import _t, same
 
+import gradienti
+
 torch = pytest.importorskip("torch")
 
 WHERE_OUTCOMES = {
@@ -37,8 +39,43 @@ def test_where_outcomes_are_pytorchs(name):
 
 def test_where_with_a_number_passes_the_gradient_to_the_tensor_as_pytorch():
     grads = []
-    for lib in (torch, __import__("gradienti")):
+    for lib in (torch, gradienti):
         x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
         lib.where(lib.tensor([True, False, True]), x, 0.5).backward(lib.tensor([1.0, 2.0, 3.0]))
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def _nonzero_into(lib, out):
+    """nonzero written into ``out``: (is the result out, out)."""
+    result = lib.nonzero(_t(lib, [[1.0, 0.0], [0.0, 2.0]]), out=out)
+    return result is out, out
+
+
+NONZERO_OUT_OUTCOMES = {
+    # out= was ignored: the result was a new tensor and out kept its old values
+    "empty out": lambda L: _nonzero_into(L, L.empty(0, dtype=L.int64)),
+    "larger out, resized": lambda L: _nonzero_into(L, L.zeros(5, 5, dtype=L.int64)),
+    "a view of a larger base": lambda L: (
+        lambda base: (L.nonzero(_t(L, [1.0, 0.0, 2.0]), out=base[1:3]), base)
+    )(L.zeros(5, dtype=L.int64)),
+    "float out": lambda L: _nonzero_into(L, L.empty(0)),
+    "int32 out": lambda L: _nonzero_into(L, L.empty(0, dtype=L.int32)),
+    "as_tuple": lambda L: L.nonzero(_t(L, [1, 0]), out=L.empty(0, dtype=L.int64), as_tuple=True),
+    "a list": lambda L: L.nonzero(_t(L, [1, 0]), out=[L.empty(0, dtype=L.int64)]),
+    "expanded out": lambda L: _nonzero_into(L, L.zeros(5, dtype=L.int64).expand(2, 5)),
+    "out is the input": lambda L: (lambda x: L.nonzero(x, out=x))(_t(L, [[1, 0], [2, 0]])),
+}
+
+
+@pytest.mark.filterwarnings("ignore:An output with one or more elements was resized")
+@pytest.mark.parametrize("name", NONZERO_OUT_OUTCOMES)
+def test_nonzero_out_outcomes_are_pytorchs(name):
+    same(NONZERO_OUT_OUTCOMES[name])
+
+
+def test_nonzero_into_a_non_empty_out_warns_as_pytorch():
+    with pytest.warns(UserWarning, match=r"had shape \[5\], which does not match the required"):
+        gradienti.nonzero(
+            gradienti.tensor([1.0, 0.0]), out=gradienti.zeros(5, dtype=gradienti.int64)
+        )

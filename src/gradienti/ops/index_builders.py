@@ -15,6 +15,9 @@ import warnings
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
+from .call_forms import INTERNAL_OVERLAP_ERROR, OVERLAP_ERROR
+from .call_forms import _overlap as overlap_status
+from .call_forms import _write as write_into
 from .declare import declare
 from .join import stack
 from .shape import ViewBackward0, expand_tensor, flatten, view_op
@@ -125,6 +128,8 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
 def nonzero(input, *, out=None, as_tuple: bool = False):
     """The coordinates of the nonzero elements, in row-major order: an (N, ndim) int64 tensor,
     or (``as_tuple``) one 1-D tensor per dim (a 0-d input counts as 1-d)."""
+    if out is not None:
+        return _nonzero_into(input, out, as_tuple)
     data = input._data
     if as_tuple:
         coordinates = xp.nonzero(xp.reshape(data, (1,)) if data.ndim == 0 else data)
@@ -132,6 +137,28 @@ def nonzero(input, *, out=None, as_tuple: bool = False):
     if data.ndim == 0:
         return wrap(xp.zeros((int(data != 0), 0), dtype=xp.int64), NO_EDGE)
     return wrap(xp.argwhere(data).astype(xp.int64), NO_EDGE)
+
+
+def _nonzero_into(input, out, as_tuple: bool):
+    """``nonzero(input, out=out)``: PyTorch's checks, then the coordinates written into
+    ``out`` (resized as any out is) and ``out`` returned."""
+    if as_tuple:
+        raise RuntimeError("nonzero does not support the out kwarg when as_tuple is True")
+    if not isinstance(out, Tensor):
+        raise TypeError(f"nonzero(): argument 'out' must be Tensor, not {type(out).__name__}")
+    out_dtype = out._data.dtype
+    if out_dtype != xp.int64:
+        raise RuntimeError(
+            "nonzero: Expected out tensor to have scalar type Long but got scalar type"
+            f"{SCALAR_TYPE_NAMES[out_dtype.name]}"
+        )
+    target = out._data
+    if any(stride == 0 and size > 1 for size, stride in zip(target.shape, target.strides)):
+        raise RuntimeError(INTERNAL_OVERLAP_ERROR)
+    if overlap_status(target, input._data) in ("full", "partial"):
+        raise RuntimeError(OVERLAP_ERROR)
+    write_into(nonzero(input), out)
+    return out
 
 
 def argwhere(input):
