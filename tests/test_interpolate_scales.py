@@ -78,3 +78,24 @@ def test_an_empty_output_is_refused_with_torchs_text(shape, size):
     with pytest.raises(RuntimeError) as ours:
         gradienti.nn.functional.interpolate(gradienti.zeros(shape), size=size)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize(
+    ("shape", "mode"),
+    [
+        ((1, 0, 4), "nearest"),
+        ((0, 0, 4), "linear"),
+        ((1, 0, 4, 4), "bicubic"),
+        ((1, 0, 2, 2, 2), "trilinear"),
+        ((0, 2, 4), "linear"),  # (an empty batch is fine)
+    ],
+)
+def test_an_input_without_channels_is_refused_as_torch(shape, mode):
+    def outcome(lib):
+        try:
+            out = lib.nn.functional.interpolate(lib.zeros(shape), size=3, mode=mode)
+        except RuntimeError as error:
+            return str(error)
+        return tuple(out.shape)
+
+    assert outcome(gradienti) == outcome(torch)

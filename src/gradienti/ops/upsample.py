@@ -288,6 +288,12 @@ def upsample(input, mode: str, sizes: list, scales: list, align_corners: bool):
                 f"Input and output sizes should be greater than 0, but got input ({given}){joint} "
                 f"output ({made})"
             )
+    shape = tuple(input.shape)
+    if input.numel() == 0 and math.prod(shape[1:]) == 0:  # (an empty batch is allowed)
+        raise RuntimeError(
+            f"Non-empty {len(shape)}D data tensor expected but got a tensor with sizes "
+            f"{list(shape)}"
+        )
     _check_dtype(input, mode)
     ftype = _float_type(input._data.dtype)
     node = NODES[mode, len(spatial)]()
