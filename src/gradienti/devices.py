@@ -35,7 +35,9 @@ DEVICE_TYPES = (
     "mtia",
     "privateuseone",
 )
-_DEVICE_STRING = re.compile(r"([a-z]+)(?::(0|[1-9][0-9]*))?")
+# PyTorch's device string grammar (c10/core/Device.cpp): a name of letters and underscores,
+# then optionally ':' and an index without leading zeros; the name is checked afterwards.
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")
 NO_ACCELERATOR_MESSAGE = "Cannot access accelerator device when none is available."
 # What a CPU-only build raises where a tensor is asked to live on an accelerator it was built
 # without: the Python-side backends assert, the others have no kernels for the backend.
@@ -127,16 +129,14 @@ def _parse(text: str) -> tuple:
     if not text:
         raise RuntimeError("Device string must not be empty")
     match = _DEVICE_STRING.fullmatch(text)
-    kind = text.split(":")[0]
-    if kind not in DEVICE_TYPES:
-        if match is None and ":" in text and text.split(":")[0] in DEVICE_TYPES:
-            raise RuntimeError(f"Invalid device string: '{text}'")
-        raise RuntimeError(
-            f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device "
-            f"string: {text}"
-        )
     if match is None:
         raise RuntimeError(f"Invalid device string: '{text}'")
+    kind = match.group(1)
+    if kind not in DEVICE_TYPES:
+        raise RuntimeError(
+            f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device "
+            f"string: {kind}"
+        )
     return kind, None if match.group(2) is None else int(match.group(2))
 
 
