@@ -482,6 +482,11 @@ def _error_cases(lib):
         lambda: lib.zeros(3).normal_(0, -1),
         lambda: lib.zeros(3, requires_grad=True).uniform_(),
         lambda: lib.zeros(3, requires_grad=True).normal_(),
+        lambda: lib.zeros(3).random_(1.0, 5.0),
+        lambda: lib.zeros(3).random_(1, "b"),
+        lambda: lib.zeros(3).random_(1.0, to=5),
+        lambda: lib.zeros(3).random_(1, to=2.5),
+        lambda: lib.zeros(3).random_(to=5.0),
     ]
 
 

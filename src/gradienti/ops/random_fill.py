@@ -242,10 +242,21 @@ def _is_int(value) -> bool:
 def _random_type_error(args: tuple, kwargs: dict) -> TypeError:
     parts = [type_name(value) for value in args]
     parts += [f"{key}={type_name(value)}" for key, value in kwargs.items()]
-    got = ", ".join(parts) + (", " if kwargs else "")
+    got = ", ".join(parts) + (", " if kwargs and not args else "")
+    # PyTorch's parser counts ``(*, torch.Generator generator = None)`` as taking two
+    # arguments, so two of them get a "didn't match" line under that form
+    hint = ""
+    if len(args) == 2 and not kwargs:
+        marked = ", ".join(f"!{type_name(value)}!" for value in args)
+        hint = f"      didn't match because some of the arguments have invalid types: ({marked})\n"
+    elif len(args) == 1 and kwargs:
+        hint = (
+            f"      didn't match because some of the keywords were incorrect: {', '.join(kwargs)}\n"
+        )
+    first, rest = _RANDOM_SIGNATURES.split("\n", 1)
     return TypeError(
         f"random_() received an invalid combination of arguments - got ({got}), but expected "
-        f"one of:\n{_RANDOM_SIGNATURES}"
+        f"one of:\n{first}\n{hint}{rest}"
     )
 
 
