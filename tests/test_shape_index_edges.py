@@ -79,3 +79,20 @@ def test_nonzero_into_a_non_empty_out_warns_as_pytorch():
         gradienti.nonzero(
             gradienti.tensor([1.0, 0.0]), out=gradienti.zeros(5, dtype=gradienti.int64)
         )
+
+
+EMPTY_STRIDE_OUTCOMES = {
+    # NumPy gives a new empty array zero strides; PyTorch's are contiguous ones
+    "zeros(0, 3)": lambda L: L.zeros(0, 3).stride(),
+    "empty(2, 0, 3)": lambda L: L.empty(2, 0, 3).stride(),
+    "zeros(3, 0, 0, 2) int64": lambda L: L.zeros(3, 0, 0, 2, dtype=L.int64).stride(),
+    "tensor([[]])": lambda L: L.tensor([[]]).stride(),
+    "an empty result": lambda L: (L.zeros(0, 3) + 1).stride(),
+    "an empty clone": lambda L: L.zeros(0, 3).clone().stride(1),
+    "an empty slice keeps its strides": lambda L: L.ones(2, 3).t()[:0].stride(),
+}
+
+
+@pytest.mark.parametrize("name", EMPTY_STRIDE_OUTCOMES)
+def test_strides_of_empty_tensors_are_pytorchs(name):
+    same(EMPTY_STRIDE_OUTCOMES[name])

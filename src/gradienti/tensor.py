@@ -137,6 +137,14 @@ class Tensor:
         """Elements to step in memory per index of each dim (NumPy's byte strides / itemsize)."""
         data = self._data
         steps = tuple(step // data.dtype.itemsize for step in xp.asarray(data).strides)
+        if data.size == 0 and not any(steps):
+            # NumPy zeroes every stride of a new empty array; PyTorch's are contiguous ones,
+            # with a dim of size 0 stepping as one of size 1.
+            steps, step = [], 1
+            for size in reversed(data.shape):
+                steps.insert(0, step)
+                step *= max(size, 1)
+            steps = tuple(steps)
         if dim is None:
             return steps
         return steps[normalize_dim(dim, len(steps))]
