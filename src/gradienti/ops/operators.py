@@ -10,6 +10,7 @@ gradient, see ops/apply.py). The node classes are in ops/elementwise.py.
 from __future__ import annotations
 
 from ..backend import xp
+from ..batching import BatchedArray
 from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
 from .apply import (
@@ -138,28 +139,50 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 # ---------------------------------------------------------------------- comparisons
-def __eq__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.equal, self, other)
+def _comparable(other) -> bool:
+    """An operand PyTorch's comparisons take: a Tensor, a number or a NumPy array/scalar."""
+    return type(other) in NUMBER_TYPES or isinstance(other, _COMPARABLE_CLASSES)
 
 
-def __ne__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.not_equal, self, other)
+_COMPARABLE_CLASSES = (Tensor, xp.ndarray, xp.generic, BatchedArray)
 
 
-def __lt__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.less, self, other)
+def _invalid_comparison(name: str, input, other) -> TypeError:
+    names = ", ".join(
+        "Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (input, other)
+    )
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got ({names}), but expected "
+        "one of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n"
+        " * (Tensor input, Number other, *, Tensor out = None)\n"
+    )
 
 
-def __le__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.less_equal, self, other)
+def _comparison(ufunc, name: str):
+    """``torch.<name>`` and its operator. Another operand (a str, None, a list) makes the
+    function raise PyTorch's TypeError and the operator return NotImplemented, so that, as in
+    PyTorch, ``x == "a"`` is False, ``x != None`` True and ``x < [1]`` Python's TypeError."""
+
+    def function(input, other) -> Tensor:
+        if not _comparable(other):
+            raise _invalid_comparison(name, input, other)
+        return compare(ufunc, input, other)
+
+    def operator(self, other):
+        if not _comparable(other):
+            return NotImplemented
+        return compare(ufunc, self, other)
+
+    function.__name__ = function.__qualname__ = name
+    return function, operator
 
 
-def __gt__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.greater, self, other)
-
-
-def __ge__(self, other) -> Tensor:  # noqa: N807
-    return compare(xp.greater_equal, self, other)
+eq, __eq__ = _comparison(xp.equal, "eq")
+ne, __ne__ = _comparison(xp.not_equal, "ne")
+lt, __lt__ = _comparison(xp.less, "lt")
+le, __le__ = _comparison(xp.less_equal, "le")
+gt, __gt__ = _comparison(xp.greater, "gt")
+ge, __ge__ = _comparison(xp.greater_equal, "ge")
 
 
 def equal(input, other) -> bool:
@@ -281,35 +304,17 @@ DECLARATIONS = (
         explain={SignBackward0: Rule("sign", "sign({x:0})", local=NOT_DIFFERENTIABLE)},
         cli=Cli("-1, 0 or 1"),
     ),
-    declare(
-        "eq", __eq__, method_aliases=("__eq__",), ufunc=xp.equal, ufunc_call=_tensor_first(__eq__)
-    ),
-    declare(
-        "ne",
-        __ne__,
-        method_aliases=("__ne__",),
-        ufunc=xp.not_equal,
-        ufunc_call=_tensor_first(__ne__),
-    ),
-    declare(
-        "lt", __lt__, method_aliases=("__lt__",), ufunc=xp.less, ufunc_call=_tensor_first(__lt__)
-    ),
-    declare(
-        "le",
-        __le__,
-        method_aliases=("__le__",),
-        ufunc=xp.less_equal,
-        ufunc_call=_tensor_first(__le__),
-    ),
-    declare(
-        "gt", __gt__, method_aliases=("__gt__",), ufunc=xp.greater, ufunc_call=_tensor_first(__gt__)
-    ),
-    declare(
-        "ge",
-        __ge__,
-        method_aliases=("__ge__",),
-        ufunc=xp.greater_equal,
-        ufunc_call=_tensor_first(__ge__),
-    ),
+    declare("eq", eq, ufunc=xp.equal, ufunc_call=_tensor_first(eq)),
+    declare("__eq__", None, method=__eq__),
+    declare("ne", ne, ufunc=xp.not_equal, ufunc_call=_tensor_first(ne)),
+    declare("__ne__", None, method=__ne__),
+    declare("lt", lt, ufunc=xp.less, ufunc_call=_tensor_first(lt)),
+    declare("__lt__", None, method=__lt__),
+    declare("le", le, ufunc=xp.less_equal, ufunc_call=_tensor_first(le)),
+    declare("__le__", None, method=__le__),
+    declare("gt", gt, ufunc=xp.greater, ufunc_call=_tensor_first(gt)),
+    declare("__gt__", None, method=__gt__),
+    declare("ge", ge, ufunc=xp.greater_equal, ufunc_call=_tensor_first(ge)),
+    declare("__ge__", None, method=__ge__),
     declare("equal", equal),
 )
