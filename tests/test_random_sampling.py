@@ -790,3 +790,18 @@ def test_poisson_of_rates_past_int64_consumes_the_stream_as_torch():
                 torch.poisson(torch.tensor(rates, dtype=theirs_dtype)),
             )
         _stream_continues()
+
+
+def test_normal_of_sizes_takes_0_d_tensors_as_numbers_as_torch():
+    """PyTorch's parser reads a 0-d tensor that does not require grad as a float."""
+    for call in (
+        lambda lib: lib.normal(lib.tensor(2.0), 1.5, (3,)),
+        lambda lib: lib.normal(2.0, lib.tensor(0.5), size=(17,)),
+        lambda lib: lib.normal(lib.tensor(2), lib.tensor(True), (4,)),
+    ):
+        _both(8)
+        _same(call(gradienti), call(torch))
+    _stream_continues()
+    for lib in (gradienti, torch):  # requiring grad, it is a Tensor: no form takes it
+        with pytest.raises(TypeError, match=r"got \(Tensor, float, tuple\)"):
+            lib.normal(lib.tensor(2.0, requires_grad=True), 1.0, (3,))

@@ -150,16 +150,27 @@ def normal(
         )
     if size is None and std_tensor and _is_float(mean):
         return _normal_tensor_std(float(mean), std, generator)
-    if size is not None and _is_float(mean) and _is_float(std) and not isinstance(size, int):
-        return _normal_numbers(
-            float(mean), float(std), size, generator, dtype, device, requires_grad
-        )
+    if size is not None and not isinstance(size, int):
+        # PyTorch's parser takes a 0-d tensor that does not require grad for a float here
+        mean_number, std_number = _number_of(mean), _number_of(std)
+        if _is_float(mean_number) and _is_float(std_number):
+            return _normal_numbers(
+                float(mean_number), float(std_number), size, generator, dtype, device, requires_grad
+            )
     given = [mean, std] if size is None else [mean, std, size]
     got = ", ".join(_signature_type(value) for value in given)
     raise TypeError(
         f"normal() received an invalid combination of arguments - got ({got}), but expected "
         f"one of:\n{_NORMAL_SIGNATURES}"
     )
+
+
+def _number_of(value):
+    """A 0-d Tensor that does not require grad as its number (else ``value`` itself)."""
+    if isinstance(value, Tensor) and value._data.ndim == 0 and value._edge is None:
+        number = value.item()
+        return float(number) if isinstance(number, bool) else number  # (a bool tensor too)
+    return value
 
 
 def _is_float(value) -> bool:
