@@ -25,6 +25,7 @@ from .apply import nary, unary
 from .declare import explain_nodes
 from .explain_rule import Rule, unary_rule
 from .jvp_rules import diagonal_shares, elementwise_jvp
+from .regression_losses import as_dtype, numel, reduce_loss, reduce_tangent
 
 # The epsilon of PyTorch's double backward formulas (FunctionsManual.cpp: a double), and of
 # its backward kernel (Loss.cpp: ``constexpr float EPSILON``, so 1e-12 rounded to float32,
@@ -46,7 +47,7 @@ class BinaryCrossEntropyBackward0(Op):
             log_x = xp.maximum(xp.log(x), x.dtype.type(-100))
             log_1mx = xp.maximum(xp.log1p(-x), x.dtype.type(-100))
         loss = (y - 1) * log_1mx - y * log_x
-        return _reduce(_weighted(loss, ctx.weight), ctx.reduction)
+        return reduce_loss(_weighted(loss, ctx.weight), ctx.reduction)
 
     @staticmethod
     def backward(ctx, g):
@@ -77,7 +78,7 @@ class BinaryCrossEntropyBackward0(Op):
         if tangent_y is not None:
             share = _target_gradient(tangent_y, x, ctx.weight, "none")
             tangent = share if tangent is None else tangent + share
-        return _reduce_tensor(tangent, ctx.reduction)
+        return reduce_tangent(tangent, ctx.reduction)
 
 
 class BinaryCrossEntropyBackwardBackward0(Op):
@@ -103,7 +104,7 @@ class BinaryCrossEntropyBackwardBackward0(Op):
             if reduction != "none":
                 grad_g = grad_g.sum()
                 if reduction == "mean":
-                    grad_g = grad_g / _numel(x)
+                    grad_g = grad_g / numel(x)
         if x_edge is not None:
             # d/dx: (x^2 - 2xy + y) / ((x + eps)^2 (1 - x + eps)^2)
             curvature = (x * x - 2 * x * y + y) / ((x + EPSILON) ** 2 * (1 - x + EPSILON) ** 2)
@@ -183,30 +184,9 @@ def _weighted(values, weight):
     return product if product.dtype == values.dtype else product.astype(values.dtype)
 
 
-def _numel(x) -> int:
-    return (x._data if type(x) is Tensor else x).size
-
-
 def _mean_over(values, x, reduction: str):
     """``values / numel(x)`` for a mean (PyTorch divides each element's gradient)."""
-    return values / _numel(x) if reduction == "mean" else values
-
-
-def _reduce_tensor(loss, reduction: str):
-    """``_reduce`` of a Tensor (a tangent), recorded; None stays None (a zero tangent)."""
-    if loss is None or reduction == "none":
-        return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
-
-
-def _reduce(loss, reduction: str):
-    if reduction == "none":
-        return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    with xp.errstate(invalid="ignore"):  # the mean of nothing is NaN (0 / 0)
-        return total / loss.dtype.type(loss.size)
+    return values / numel(x) if reduction == "mean" else values
 
 
 def not_differentiable(function: str, argument: str) -> str:
@@ -307,7 +287,7 @@ class BinaryCrossEntropyWithLogitsBackward0(Op):
         loss = _weighted((1 - y) * x - log_sigmoid, ctx.weight)
         if loss.dtype != ctx.loss_dtype:  # (x and y arrive in their common dtype)
             loss = loss.astype(ctx.loss_dtype)
-        return _reduce(loss, ctx.reduction)
+        return reduce_loss(loss, ctx.reduction)
 
     @staticmethod
     def backward(ctx, g):
@@ -318,7 +298,7 @@ class BinaryCrossEntropyWithLogitsBackward0(Op):
         if y_edge is not None:
             # (in x's dtype when x is wider: the engine casts back only inputs whose dtype
             # differs from the loss's, and the target's is the loss's)
-            grad_y = _as_dtype(_logits_target_gradient(ctx, g, x, ctx.reduction), ctx.loss_dtype)
+            grad_y = as_dtype(_logits_target_gradient(ctx, g, x, ctx.reduction), ctx.loss_dtype)
         return grad_x, grad_y
 
     @staticmethod
@@ -331,14 +311,7 @@ class BinaryCrossEntropyWithLogitsBackward0(Op):
         if tangent_y is not None:
             share = _logits_target_gradient(ctx, tangent_y, x, "none")
             tangent = share if tangent is None else tangent + share
-        return _reduce_tensor(tangent, ctx.reduction)
-
-
-def _as_dtype(values, dtype):
-    """An array, or (recorded) a Tensor, in ``dtype``."""
-    if type(values) is Tensor:
-        return values if values._data.dtype == dtype else values.to(from_numpy_dtype(dtype))
-    return values if values.dtype == dtype else values.astype(dtype)
+        return reduce_tangent(tangent, ctx.reduction)
 
 
 def _log_sigmoid(x):

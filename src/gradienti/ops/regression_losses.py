@@ -61,13 +61,14 @@ def _clip(values, low, high):
     return xp.clip(values, low, high)
 
 
-def _numel(values) -> int:
+def numel(values) -> int:
+    """The number of elements of an array or a Tensor."""
     return (values._data if type(values) is Tensor else values).size
 
 
 def _scale(ctx, x) -> float:
     """What each element's gradient is divided by: the number of elements for a mean."""
-    return 1.0 / _numel(x) if ctx.reduction == "mean" and _numel(x) else 1.0
+    return 1.0 / numel(x) if ctx.reduction == "mean" and numel(x) else 1.0
 
 
 class _DifferenceLoss(Op):
@@ -90,7 +91,7 @@ class _DifferenceLoss(Op):
         x, y = ctx.saved_tensors
         grad_x = ctx.slope(x - y) * _scale(ctx, x) * g
         if ctx.loss_dtype is not None:
-            grad_x = _as_dtype(grad_x, ctx.loss_dtype)
+            grad_x = as_dtype(grad_x, ctx.loss_dtype)
         grad_y = None if ctx._next[1] is None else -grad_x
         return (grad_x if ctx._next[0] is not None else None), grad_y
 
@@ -191,7 +192,7 @@ def _soft_margin_slope(x, y):
     return -y * z / (z + 1.0)
 
 
-def _as_dtype(values, dtype):
+def as_dtype(values, dtype):
     """An array, or (recorded) a Tensor, in ``dtype``."""
     if type(values) is Tensor:
         return values if values._data.dtype == dtype else values.to(from_numpy_dtype(dtype))
