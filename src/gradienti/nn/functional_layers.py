@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import warnings
 
+from ..backend import CPP_TYPE_NAMES as _CPP_TYPE_NAMES
+from ..backend import xp as _xp
 from ..ops import activation as _act
 from ..ops import activation_more as _more
 from ..ops.apply import tensor_argument as _tensor_argument
 from ..ops.bilinear import trilinear as _trilinear
 from ..ops.padding import pad
+from ..ops.pointwise import not_implemented as _not_implemented
 from ..ops.upsample import interpolate
 
 __all__ = [
@@ -68,6 +71,7 @@ def bilinear(input1, input2, weight, bias=None):
     _tensor_argument(input1, "bilinear", "input1", 1)
     _tensor_argument(input2, "bilinear", "input2", 2)
     _tensor_argument(weight, "bilinear", "weight", 3)
+    _check_same_dtype(input1, input2, weight, bias)
     if input1.dim() != input2.dim():
         raise RuntimeError(
             f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}"
@@ -78,6 +82,8 @@ def bilinear(input1, input2, weight, bias=None):
                 f"bilinear(): input batch dimensions do not match at dim {i}: got "
                 f"{input1.shape[i]} and {input2.shape[i]}"
             )
+    if input1.dim() == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
     if input1.shape[-1] != weight.shape[1]:
         raise RuntimeError(
             f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
@@ -88,16 +94,34 @@ def bilinear(input1, input2, weight, bias=None):
             f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
             f"expected {weight.shape[2]}"
         )
-    if bias is not None and bias.shape[-1] != weight.shape[0]:
-        raise RuntimeError(
-            f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but "
-            f"expected {weight.shape[0]}"
-        )
+    if bias is not None:
+        if bias.dim() == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        if bias.shape[0] != weight.shape[0]:  # (ATen reads the bias's first size)
+            raise RuntimeError(
+                f"bilinear(): bias size does not match weight size: got {bias.shape[0]} but "
+                f"expected {weight.shape[0]}"
+            )
+    if input1._data.dtype == _xp.bool_:  # (ATen's contraction is a bmm)
+        raise _not_implemented("bmm", input1)
     batch = tuple(input1.shape[:-1])
     flat1 = input1.reshape(-1, input1.shape[-1])
     flat2 = input2.reshape(-1, input2.shape[-1])
     out = _trilinear(flat1, weight, flat2).reshape(*batch, weight.shape[0])
     return out if bias is None else out + bias
+
+
+def _check_same_dtype(input1, input2, weight, bias) -> None:
+    """ATen's bilinear promotes nothing: every tensor of one dtype (the first check)."""
+    named = [("input1", input1), ("input2", input2), ("weight", weight)]
+    if bias is not None:
+        named.append(("bias", bias))
+    dtypes = [tensor._data.dtype for _, tensor in named]
+    if any(dtype != dtypes[0] for dtype in dtypes):
+        listed = ", ".join(
+            f"{name}: {_CPP_TYPE_NAMES[dtype.name]}" for (name, _), dtype in zip(named, dtypes)
+        )
+        raise RuntimeError(f"All tensors must have the same dtype, got {listed}")
 
 
 # ---------------------------------------------------------------------- activations

@@ -12,7 +12,7 @@ softshrink pass nothing at ±lambd, threshold keeps a NaN (and passes its gradie
 
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..graph.node import SAVE_INPUTS, Op
 from ..tensor import Tensor
 from .activation import softplus
@@ -22,6 +22,7 @@ from .elementwise import where
 from .explain_rule import ATOM, Rule, num, unary_rule
 from .join import cat
 from .jvp_rules import elementwise_jvp
+from .padding import checked_scalar_value
 from .pointwise import not_implemented
 
 
@@ -248,9 +249,12 @@ def celu(input, alpha=1.0):
 
 def threshold(input, threshold, value):
     tensor_argument(input, "threshold", "input", 1)
+    dtype = input._data.dtype
+    if dtype == xp.bool_:
+        raise not_implemented("threshold_cpu", input)
     node = ThresholdBackward0()
-    node.threshold = threshold
-    node.value = value
+    node.threshold = checked_scalar_value(threshold, dtype)
+    node.value = checked_scalar_value(value, dtype)
     return unary(node, input)
 
 
@@ -264,8 +268,9 @@ def hardshrink(input, lambd=0.5):
 def softshrink(input, lambd=0.5):
     _floating(input, "softshrink_cpu")
     if lambd < 0:
-        limit = "3.40282e+38" if input._data.dtype == xp.float32 else "1.79769e+308"
-        kind = "Float" if input._data.dtype == xp.float32 else "Double"
+        dtype = input._data.dtype
+        limit = f"{float(xp.finfo(dtype).max):g}"  # (C++'s default formatting of the max)
+        kind = SCALAR_TYPE_NAMES[from_numpy_dtype(dtype).name]
         raise RuntimeError(
             f"lambda must be in range [0, {limit}] for input dtype {kind}, but found {num(lambd)}"
         )
@@ -301,6 +306,11 @@ def prelu(input, weight):
         raise RuntimeError(
             f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}"
         )
+    if input._data.dtype != weight._data.dtype:  # (no type promotion, as ATen's prelu)
+        names = (SCALAR_TYPE_NAMES[from_numpy_dtype(t._data.dtype).name] for t in (input, weight))
+        raise RuntimeError("prelu: Type promoting not supported. Got {} and {}".format(*names))
+    if input._data.dtype.kind != "f":
+        raise not_implemented("prelu_cpu", input)
     count = weight.numel()
     if count != 1:
         if input.dim() == 0:

@@ -134,7 +134,7 @@ def constant_pad_nd(input, pad, value=0):
             raise RuntimeError("narrow(): length must be non-negative.")
     node = ConstantPadNdBackward0()
     node.pad = tuple(pad)
-    node.value = _checked_fill_value(value, input._data.dtype)
+    node.value = checked_scalar_value(value, input._data.dtype)
     return unary(node, input)
 
 
@@ -151,8 +151,9 @@ _ELEMENT_TYPE_NAMES = {
 }
 
 
-def _checked_fill_value(value, dtype):
-    """The padding value as c10's checked_convert takes it into ``dtype``: a bool always; a
+def checked_scalar_value(value, dtype):
+    """A Scalar argument (the padding value, threshold's threshold and value) as c10's
+    checked_convert takes it into ``dtype``: a bool always; a
     float out of the type's range (NaN and ±inf too, for an integral type) refused; an int
     refused out of range, except that a negative one wraps into an unsigned type (two's
     complement) down to -max."""
@@ -170,6 +171,8 @@ def _checked_fill_value(value, dtype):
     else:
         limits = xp.iinfo(dtype)
         overflows = not (math.isfinite(value) and limits.min <= value <= limits.max)
+        if not overflows:
+            value = int(value)  # (C++'s conversion truncates toward 0: threshold -1.5 is -1)
     if overflows:
         raise RuntimeError(
             f"value cannot be converted to type {_ELEMENT_TYPE_NAMES[dtype.name]} without overflow"
