@@ -96,3 +96,42 @@ EMPTY_STRIDE_OUTCOMES = {
 @pytest.mark.parametrize("name", EMPTY_STRIDE_OUTCOMES)
 def test_strides_of_empty_tensors_are_pytorchs(name):
     same(EMPTY_STRIDE_OUTCOMES[name])
+
+
+TENSORDOT_OUTCOMES = {
+    # a contracted dim of size 1 broadcasts against the other side's (ATen sums that side)
+    "size 1 in b": lambda L: L.tensordot(
+        L.arange(6.0).reshape(2, 3), L.arange(8.0).reshape(1, 2, 4), dims=([1], [0])
+    ),
+    "size 1 in a": lambda L: L.tensordot(
+        L.arange(8.0).reshape(1, 2, 4), L.arange(6.0).reshape(2, 3), dims=([0], [1])
+    ),
+    "size 1 on both": lambda L: L.tensordot(L.ones(2, 1), L.ones(1, 3), dims=([1], [0])),
+    "size 1 against 0": lambda L: L.tensordot(L.ones(2, 1), L.ones(0, 3), dims=([1], [0])),
+    # the messages show the dims as given (an int n: a's dims -n..-1)
+    "int dims mismatch": lambda L: L.tensordot(L.ones(2, 3), L.ones(4, 5), dims=1),
+    "negative dims mismatch": lambda L: L.tensordot(L.ones(2, 3), L.ones(4, 5), dims=([-1], [-2])),
+    "a repeated dim": lambda L: L.tensordot(L.ones(3, 3), L.ones(3, 3), dims=([0, 0], [0, 1])),
+    "a dim out of range": lambda L: L.tensordot(L.ones(2, 3), L.ones(3, 2), dims=([1], [5])),
+    "dtypes differ": lambda L: L.tensordot(L.ones(2, 3, dtype=L.int64), L.ones(3, 2), dims=1),
+}
+
+
+@pytest.mark.parametrize("name", TENSORDOT_OUTCOMES)
+def test_tensordot_outcomes_are_pytorchs(name):
+    same(TENSORDOT_OUTCOMES[name])
+
+
+def test_tensordot_over_a_size_1_dim_records_pytorchs_nodes_and_gradients():
+    results = []
+    for lib in (torch, gradienti):
+        a = lib.arange(6.0).reshape(2, 3).requires_grad_()
+        b = lib.arange(8.0).reshape(1, 2, 4).requires_grad_()
+        out = lib.tensordot(b, a, dims=([0], [1]))
+        out.backward(lib.arange(16.0).reshape(out.shape))
+        nodes, node = [], out.grad_fn
+        while node is not None:
+            nodes.append(node.name())
+            node = node.next_functions[0][0] if node.next_functions else None
+        results.append((nodes, a.grad.numpy().tolist(), b.grad.numpy().tolist()))
+    assert results[0] == results[1]

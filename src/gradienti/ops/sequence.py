@@ -14,6 +14,8 @@ taken (``UnfoldBackwardBackward0``, linear, whose VJP is ``unfold`` again).
 
 from __future__ import annotations
 
+import math
+
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import writable_for
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
@@ -213,6 +215,8 @@ def unfold(input, dimension: int, size: int, step: int):
 
 # ---------------------------------------------------------------------- tensordot
 def _contracted_dims(a, b, dims) -> tuple:
+    """``dims`` as two lists of dims, as torch.functional.tensordot reads it: a number n is
+    a's last n dims (counted from the end, as PyTorch's messages show them) and b's first n."""
     if isinstance(dims, Tensor):
         dims = dims._data.tolist()
     if isinstance(dims, int):
@@ -220,38 +224,55 @@ def _contracted_dims(a, b, dims) -> tuple:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > a._data.ndim or dims > b._data.ndim:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
-        return list(range(a._data.ndim - dims, a._data.ndim)), list(range(dims))
+        return list(range(-dims, 0)), list(range(dims))
     dims_a, dims_b = dims
     dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
     dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
-    if len(dims_a) != len(dims_b):
-        raise RuntimeError("both dimension lists should have same length")
     return dims_a, dims_b
+
+
+def _no_repeats(dims: list, ndim: int) -> list:
+    """``dims`` made non-negative, each at most once (ATen's dim_list_to_bitset)."""
+    seen = []
+    for dim in dims:
+        axis = normalize_dim(dim, ndim)
+        if axis in seen:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+        seen.append(axis)
+    return seen
 
 
 def tensordot(a, b, dims=2):
     """Sum over ``dims`` of ``a`` and ``b`` paired: the product of ``a``'s other dims (rows)
-    with ``b``'s other dims (columns), as one matrix product."""
+    with ``b``'s other dims (columns), as one matrix product. As ATen's, a contracted dim of
+    size 1 on one side broadcasts: the other side is summed over that dim first."""
     dims_a, dims_b = _contracted_dims(a, b, dims)
-    shape_a, shape_b = a._data.shape, b._data.shape
-    dims_a = [normalize_dim(d, len(shape_a)) for d in dims_a]
-    dims_b = [normalize_dim(d, len(shape_b)) for d in dims_b]
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    ndim_a, ndim_b = a._data.ndim, b._data.ndim
     contracted = 1
     for da, db in zip(dims_a, dims_b):
-        if shape_a[da] != shape_b[db]:
+        size_a = a._data.shape[normalize_dim(da, ndim_a)]
+        size_b = b._data.shape[normalize_dim(db, ndim_b)]
+        if size_b == 1:
+            a = a.sum(da, keepdim=True)
+        elif size_a == 1:
+            b = b.sum(db, keepdim=True)
+        elif size_a != size_b:
             raise RuntimeError(
-                f"contracted dimensions need to match, but first has size {shape_a[da]} in dim "
-                f"{da} and second has size {shape_b[db]} in dim {db}"
+                f"contracted dimensions need to match, but first has size {size_a} in dim "
+                f"{da} and second has size {size_b} in dim {db}"
             )
-        contracted *= shape_a[da]
-    kept_a = [d for d in range(len(shape_a)) if d not in dims_a]
-    kept_b = [d for d in range(len(shape_b)) if d not in dims_b]
-    rows = 1
-    for d in kept_a:
-        rows *= shape_a[d]
-    columns = 1
-    for d in kept_b:
-        columns *= shape_b[d]
+        else:
+            contracted *= size_a
+    dims_a, dims_b = _no_repeats(dims_a, ndim_a), _no_repeats(dims_b, ndim_b)
+    shape_a, shape_b = a._data.shape, b._data.shape
+    kept_a = [d for d in range(ndim_a) if d not in dims_a]
+    kept_b = [d for d in range(ndim_b) if d not in dims_b]
+    rows = math.prod(shape_a[d] for d in kept_a)
+    columns = math.prod(shape_b[d] for d in kept_b)
     left = reshape_tensor(permute(a, kept_a + dims_a), (rows, contracted))
     right = reshape_tensor(permute(b, dims_b + kept_b), (contracted, columns))
     shape = tuple(shape_a[d] for d in kept_a) + tuple(shape_b[d] for d in kept_b)
