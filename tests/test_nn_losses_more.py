@@ -198,6 +198,12 @@ ACTIONS = {
             _t(L, 3, 4), _t(L, 3, 4), pos_weight=_t(L, 4, grad=True)
         )
     ),
+    "bce_with_logits pos_weight shape": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 3, 4), _t(L, 3, 4), pos_weight=_t(L, 3)
+    ),
+    "bce_with_logits weight shape": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+        _t(L, 3, 4), _t(L, 3, 4), weight=_t(L, 3)
+    ),
     "bce_with_logits weight widens": lambda L: L.nn.functional.binary_cross_entropy_with_logits(
         _t(L, 3, 4), _t(L, 3, 4), weight=_t(L, 2, 3, 4)
     ),

@@ -21,7 +21,7 @@ from ..graph.grad_mode import grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
 from .activation import logsigmoid
-from .apply import nary, unary
+from .apply import nary, raise_if_not_broadcastable, unary
 from .declare import explain_nodes
 from .explain_rule import Rule, unary_rule
 from .jvp_rules import diagonal_shares, elementwise_jvp
@@ -359,11 +359,11 @@ def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reductio
             f"\"log_sigmoid_cpu\" not implemented for '{_type_name(input._data)}'"
         )
     shape = list(input.size())
-    if pos_weight is not None:
-        _check_in_place(shape, broadcast_shapes(pos_weight.size(), target.size()))
+    if pos_weight is not None:  # ATen's ``(pos_weight - 1).mul(target)``
+        _check_in_place(shape, _arithmetic_broadcast(pos_weight.size(), target.size()))
     _check_logits_target(input, target)
-    if weight is not None:
-        _check_in_place(shape, broadcast_shapes(shape, weight.size()))
+    if weight is not None:  # ATen's ``loss.mul_(weight)``
+        _check_in_place(shape, _arithmetic_broadcast(shape, weight.size()))
     node = BinaryCrossEntropyWithLogitsBackward0()
     node.reduction = reduction
     # Copies (the node keeps them) in the loss's dtype, the target's: PyTorch computes the
@@ -372,6 +372,16 @@ def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reductio
     node.weight = None if weight is None else xp.array(weight._data, dtype=dtype)
     node.pos_weight = None if pos_weight is None else xp.array(pos_weight._data, dtype=dtype)
     return nary(node, input, target)
+
+
+def _arithmetic_broadcast(shape_a, shape_b) -> list:
+    """The broadcast shape of two operands of ATen's arithmetic, with its error text (not
+    ``torch.broadcast_shapes``')."""
+    try:
+        return list(xp.broadcast_shapes(tuple(shape_a), tuple(shape_b)))
+    except ValueError:
+        raise_if_not_broadcastable(*(xp.broadcast_to(xp.empty(()), s) for s in (shape_a, shape_b)))
+        raise
 
 
 def _check_logits_target(input, target) -> None:
