@@ -436,3 +436,51 @@ def test_out(call):
         return result is c or result is ci, np.round(result.numpy(), 5).tolist(), str(result.dtype)
 
     assert run(gradienti) == run(torch)
+
+
+IN_PLACE_FORMS = {
+    "add_": lambda x, y: x.add_(y),
+    "floor_divide_": lambda x, y: x.floor_divide_(y),
+    "remainder_": lambda x, y: x.remainder_(y),
+    "fmod_": lambda x, y: x.fmod_(y),
+    "%=": lambda x, y: x.__imod__(y),
+    "//=": lambda x, y: x.__ifloordiv__(y),
+    "bitwise_and_": lambda x, y: x.bitwise_and_(y),
+    "&=": lambda x, y: x.__iand__(y),
+    "|=": lambda x, y: x.__ior__(y),
+    "<<=": lambda x, y: x.__ilshift__(y),
+    "bitwise_right_shift_": lambda x, y: x.bitwise_right_shift_(y),
+}
+
+
+@pytest.mark.parametrize("form", IN_PLACE_FORMS)
+@pytest.mark.parametrize(
+    ("dtype", "other_dtype", "other_values"),
+    [
+        ("uint8", "int64", [2, 300, 1]),  # integer into integer: PyTorch wraps into uint8
+        ("uint8", "int8", [1, -1, 3]),
+        ("int8", "uint8", [1, 200, 3]),
+        ("int8", "float32", [2.0, 2.0, 2.0]),  # float into integer: the cast error first
+        ("uint8", "float32", [2.0]),
+        ("bool", "int8", [1, 2, 1]),  # non-bool into bool: the cast error
+    ],
+)
+def test_in_place_result_cast_back_as_torch(form, dtype, other_dtype, other_values):
+    def run(lib):
+        x = lib.tensor([1, 2, 3], dtype=getattr(lib, dtype))
+        form_result = IN_PLACE_FORMS[form](
+            x, lib.tensor(other_values, dtype=getattr(lib, other_dtype))
+        )
+        assert form_result is x
+        return x
+
+    assert _result(gradienti, run) == _result(torch, run)
+
+
+@pytest.mark.parametrize("form", ["bitwise_and_", "&=", "|=", "<<=", "bitwise_right_shift_"])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64"])
+def test_bitwise_in_place_with_a_float_number_fails_the_cast_as_torch(form, dtype):
+    def run(lib):
+        return IN_PLACE_FORMS[form](lib.tensor([1, 2, 3], dtype=getattr(lib, dtype)), 2.5)
+
+    assert _result(gradienti, run) == _result(torch, run)

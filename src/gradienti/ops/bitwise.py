@@ -17,6 +17,7 @@ from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
 from .apply import NUMBER_TYPES, raise_if_not_broadcastable, tensor_argument
 from .declare import declare
+from .inplace import check_cast_back
 from .integer_division import scalar_in_dtype
 from .pointwise import not_implemented
 
@@ -62,7 +63,8 @@ def _binary_function(ufunc, name: str, kernel: str, bool_ok: bool):
             raise_if_not_broadcastable(a_data, b_data)
             raise
 
-    def function(input, other) -> Tensor:
+    def operands(input, other) -> tuple:
+        """The operands as ``apply`` takes them, or PyTorch's TypeError."""
         input, other = _plain(input), _plain(other)
         if not (_takes(input) and _takes(other)) or not (
             isinstance(input, Tensor) or isinstance(other, Tensor)
@@ -75,7 +77,10 @@ def _binary_function(ufunc, name: str, kernel: str, bool_ok: bool):
                 " * (Number self, Tensor other)\n"
                 " * (Tensor input, Number other, *, Tensor out = None)\n"
             )
-        return apply(input, other)
+        return input, other
+
+    def function(input, other) -> Tensor:
+        return apply(*operands(input, other))
 
     def method(self, other) -> Tensor:
         return function(self, other)
@@ -92,14 +97,20 @@ def _binary_function(ufunc, name: str, kernel: str, bool_ok: bool):
             return NotImplemented
         return apply(other, self)
 
+    def assign(self, other) -> Tensor:
+        # PyTorch checks that the result's dtype can be written back before the kernel runs:
+        # int8_tensor &= 2.5 fails the cast, not the kernel's float check.
+        check_cast_back(_operand_arrays(self, other)[2], self._data.dtype)
+        return self._assign_in_place(apply(self, other))
+
     def in_place(self, other):
         other = _plain(other)
         if not _takes(other):
             return NotImplemented
-        return self._assign_in_place(apply(self, other))
+        return assign(self, other)
 
     def in_place_method(self, other):
-        return self._assign_in_place(function(self, other))
+        return assign(*operands(self, other))
 
     function.__name__ = function.__qualname__ = method.__name__ = name
     method.__qualname__ = f"Tensor.{name}"

@@ -9,7 +9,7 @@ records the node of its out-of-place op, so none has a node class or an explain 
 from __future__ import annotations
 
 from ..arguments import check_number, is_number, wrong_type
-from ..backend import SCALAR_TYPE_NAMES, xp
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..batching import BatchedArray, check_in_place
 from ..graph import versions
 from ..graph.dual import FORWARD, set_tangent, tangent_of
@@ -23,6 +23,17 @@ from .indexing import CopyBackwards, FillBackward3, put
 from .sampling import _ZeroGradient, sampled
 
 _ndarray = xp.ndarray
+
+
+def check_cast_back(result, target) -> None:
+    """PyTorch's canCast for an in-place result of NumPy dtype ``result`` into a tensor of
+    ``target``: no float into an integral or bool tensor, no non-bool into a bool one, but any
+    integer into any integer (int64 into uint8 wraps; NumPy's "same_kind" refuses that)."""
+    if (result.kind == "f" and target.kind in "biu") or (result.kind != "b" and target.kind == "b"):
+        raise RuntimeError(
+            f"result type {SCALAR_TYPE_NAMES[from_numpy_dtype(result).name]} can't be cast to "
+            f"the desired output type {SCALAR_TYPE_NAMES[from_numpy_dtype(target).name]}"
+        )
 
 
 def assign_in_place(tensor, result):
@@ -45,11 +56,8 @@ def assign_in_place(tensor, result):
             f"output with shape {list(old.shape)} doesn't match the broadcast shape "
             f"{list(values.shape)}"
         )
-    if values.dtype != old.dtype and not xp.can_cast(values.dtype, old.dtype, "same_kind"):
-        raise RuntimeError(
-            f"result type {SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
-            f"desired output type {SCALAR_TYPE_NAMES[tensor.dtype.name]}"
-        )
+    if values.dtype != old.dtype:
+        check_cast_back(values.dtype, old.dtype)
     if type(values) is BatchedArray:  # vmap: per-sample values need a batched tensor
         check_in_place(old, values, "inplace arithmetic")
     if MODES.special and FORWARD.token is not None:  # (the count first: a plain read)
