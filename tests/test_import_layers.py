@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "arguments",
             "python_data",
             "creation",
+            "random_integers",
             "random",
             "random_sampling",
             "tensor_checks",

@@ -487,6 +487,10 @@ def _error_cases(lib):
         lambda: lib.zeros(3).random_(1.0, to=5),
         lambda: lib.zeros(3).random_(1, to=2.5),
         lambda: lib.zeros(3).random_(to=5.0),
+        lambda: lib.randint(-5, 5, (3,), dtype=lib.uint8),
+        lambda: lib.randint(0, 2**40, (3,), dtype=lib.int32),
+        lambda: lib.randint(-1, 1, (3,), dtype=lib.bool),
+        lambda: lib.randint(0, 2**40, (3,), dtype=lib.float16),
     ]
 
 
@@ -805,3 +809,21 @@ def test_normal_of_sizes_takes_0_d_tensors_as_numbers_as_torch():
     for lib in (gradienti, torch):  # requiring grad, it is a Tensor: no form takes it
         with pytest.raises(TypeError, match=r"got \(Tensor, float, tuple\)"):
             lib.normal(lib.tensor(2.0, requires_grad=True), 1.0, (3,))
+
+
+def test_randint_of_other_dtypes_draws_as_random_():
+    """randint fills its tensor with random_(low, high): float bounds moved as update_from and
+    update_to move them, the precision warning past 2**mantissa."""
+    for ours_dtype, theirs_dtype, low, high in (
+        (gradienti.uint8, torch.uint8, 0, 256),
+        (gradienti.int8, torch.int8, -128, 128),
+        (gradienti.float16, torch.float16, 0, 60000),
+        (gradienti.float32, torch.float32, -(2**30), 2**30),
+    ):
+        _both(13)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours = gradienti.randint(low, high, (40,), dtype=ours_dtype)
+            theirs = torch.randint(low, high, (40,), dtype=theirs_dtype)
+        _same(ours, theirs)
+        _stream_continues()

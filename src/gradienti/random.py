@@ -18,8 +18,9 @@ same ``init_genrand``; this module turns that stream into values as ATen does:
   draws uniforms for the whole blocks only, then the float32 kernel. Smaller tensors use
   ``normal_distribution<double>``, which draws two 53-bit uniforms per pair and caches the
   second value (the cache is cleared by ``manual_seed``);
-* ``randint``: ``random() % range + low`` for a range below 2**28, else ``random64()`` (the
-  bound of PyTorch 2.13, which keeps the skew of ``%`` small);
+* ``randint``: ``random_(low, high)`` (random_integers.py): ``random() % range + low`` for a
+  range below 2**28, else ``random64()`` (the bound of PyTorch 2.13, which keeps the skew of
+  ``%`` small);
 * ``randperm``: Fisher-Yates, ``i`` from 0, swapping with ``i + random() % (n - i)`` (PyTorch
   does that for ``n < 2**32 / 20``; above, its other algorithm is not repeated here).
 
@@ -38,6 +39,7 @@ from .arguments import check_int, positional_or_keyword_size, size_argument
 from .backend import SCALAR_TYPE_NAMES, default_float, from_numpy_dtype, int64, uint8, xp
 from .batching import batched_draw
 from .creation import _finish, _non_negative, _options, tensor
+from .random_integers import random_from_to, random_range
 
 _DEFAULT_SEED = 67280421310721
 _MASK32 = 0xFFFFFFFF
@@ -389,17 +391,12 @@ def randint(
     np_dtype, requires_grad = _options("randint", dtype, device, requires_grad)
     np_dtype = int64.np if np_dtype is None else np_dtype
     _non_negative(shape)
-    span = high - low
-    if span <= 0:
-        raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        )
+    # PyTorch fills the new tensor with random_(low, high): its checks of the dtype's range
+    span, base = random_range(low, high, np_dtype)
     source = _source(generator)
 
     def draw(shape):
-        count = int(_np.prod(shape, dtype=_np.int64))
-        raw = source._random(count) if span < 2**28 else source._random64(count)
-        return ((raw % _np.uint64(span)).astype(_np.int64) + low).reshape(shape).astype(np_dtype)
+        return random_from_to(source, shape, span, base, np_dtype)
 
     return _finish(xp.asarray(batched_draw(shape, draw)), requires_grad)
 

@@ -19,8 +19,8 @@ from ..backend import SCALAR_TYPE_NAMES
 from ..batching import check_in_place_draw
 from ..python_types import type_name
 from ..random import _fma64
+from ..random_integers import TYPE_META_NAMES, random_default, random_range, random_values
 from ..random_sampling import (
-    TYPE_META_NAMES,
     bernoulli_scalar,
     bernoulli_tensor,
     cauchy,
@@ -31,9 +31,6 @@ from ..random_sampling import (
     laid_out,
     log_normal,
     memory_order,
-    random_default,
-    random_range,
-    random_values,
     refuse_under_vmap,
     to_dtype,
 )

@@ -28,6 +28,7 @@ from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..python_types import type_name
 from ..random import normal_values
+from ..random_integers import random_range, random_values
 from ..random_sampling import (
     batched,
     bernoulli_scalar,
@@ -38,8 +39,6 @@ from ..random_sampling import (
     multinomial_keys,
     multinomial_with_replacement,
     poisson_counts,
-    random_range,
-    random_values,
     refuse_same_on_batched,
     to_dtype,
     vmap_operands,
