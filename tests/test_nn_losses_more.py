@@ -222,6 +222,7 @@ ACTIONS = {
     "soft_margin_loss target requires grad": lambda L: L.nn.functional.soft_margin_loss(
         _t(L, 3, 4), _t(L, 3, 4, grad=True)
     ),
+    "soft_margin_loss shapes": lambda L: L.nn.functional.soft_margin_loss(_t(L, 3, 4), _t(L, 3, 5)),
     "soft_margin_loss target widens": lambda L: L.nn.functional.soft_margin_loss(
         _t(L, 3, 4), _t(L, 2, 3, 4)
     ),

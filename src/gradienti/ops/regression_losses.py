@@ -24,7 +24,7 @@ from __future__ import annotations
 from ..backend import from_numpy_dtype, xp
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
-from .apply import nary, unary
+from .apply import nary, raise_if_not_broadcastable, unary
 from .declare import explain_nodes
 from .elementwise import where
 from .explain_rule import Rule, num
@@ -228,7 +228,11 @@ def soft_margin_loss(input, target, reduction: str):
     """The target is read in the input's dtype and broadcast to its shape (PyTorch writes the
     loss into a tensor of the input's shape: it cannot widen)."""
     shape = input._data.shape
-    widened = xp.broadcast_shapes(shape, target._data.shape)
+    try:
+        widened = xp.broadcast_shapes(shape, target._data.shape)
+    except ValueError:
+        raise_if_not_broadcastable(input._data, target._data)  # (PyTorch's text)
+        raise
     if widened != shape:
         raise RuntimeError(
             f"output with shape {list(shape)} doesn't match the broadcast shape {list(widened)}"
