@@ -827,3 +827,28 @@ def test_randint_of_other_dtypes_draws_as_random_():
             theirs = torch.randint(low, high, (40,), dtype=theirs_dtype)
         _same(ours, theirs)
         _stream_continues()
+
+
+def test_makemore_lecture_sampling_with_a_seeded_generator_matches_torch():
+    """The bigram lecture: a Generator seeded with 2147483647 draws the probabilities
+    (0.6064, 0.3033, 0.0903) and the same 100 samples, then names from a count table."""
+    results = []
+    for lib in (gradienti, torch):
+        generator = lib.Generator().manual_seed(2147483647)
+        p = lib.rand(3, generator=generator)
+        p = p / p.sum()
+        samples = lib.multinomial(p, num_samples=100, replacement=True, generator=generator)
+        counts = (lib.arange(27 * 27).reshape(27, 27) % 7 + 1).float()
+        table = counts / counts.sum(1, keepdim=True)
+        names = []
+        for _ in range(10):
+            index, name = 0, []
+            while True:
+                index = lib.multinomial(table[index], 1, True, generator=generator).item()
+                name.append(index)
+                if index == 0 or len(name) > 30:
+                    break
+            names.append(name)
+        results.append((p.numpy().tolist(), samples.numpy().tolist(), names))
+    assert results[0] == results[1]
+    assert [round(value, 4) for value in results[0][0]] == [0.6064, 0.3033, 0.0903]
