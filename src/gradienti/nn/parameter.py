@@ -57,8 +57,20 @@ _NO_SHAPE = (
 )
 
 
+def _used_uninitialized(what: str) -> ValueError:
+    return ValueError(
+        f"Attempted to use an uninitialized parameter in {what}. This error happens when you "
+        "are using a `LazyModule` or explicitly manipulating "
+        "`torch.nn.parameter.UninitializedParameter` objects. When using LazyModules Call "
+        "`forward` with a dummy batch to initialize the parameters before calling torch "
+        "functions"
+    )
+
+
 class UninitializedParameter(Parameter):
-    """A parameter without a shape yet (its placeholder array only holds the dtype)."""
+    """A parameter without a shape yet (its placeholder array only holds the dtype). As in
+    PyTorch, ``shape`` raises a RuntimeError; ``numel()``, ``dim()`` and ``len()`` raise
+    PyTorch's ValueError; ``size()`` and ``ndim`` answer for the empty placeholder."""
 
     __slots__ = ()
     cls_to_become = Parameter
@@ -73,14 +85,18 @@ class UninitializedParameter(Parameter):
     def shape(self):
         raise RuntimeError(_NO_SHAPE)
 
-    def size(self, dim=None):
-        raise RuntimeError(_NO_SHAPE)
-
     def numel(self):
-        raise RuntimeError(_NO_SHAPE)
+        raise _used_uninitialized("<method 'numel' of 'torch._C.TensorBase' objects>")
+
+    nelement = numel
 
     def dim(self):
-        raise RuntimeError(_NO_SHAPE)
+        raise _used_uninitialized("<method 'dim' of 'torch._C.TensorBase' objects>")
+
+    ndimension = dim
+
+    def __len__(self):
+        raise _used_uninitialized("<function Tensor.__len__>")
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         """Give the parameter ``shape`` (uninitialised values) and make it a Parameter."""
