@@ -135,3 +135,21 @@ def test_tensordot_over_a_size_1_dim_records_pytorchs_nodes_and_gradients():
             node = node.next_functions[0][0] if node.next_functions else None
         results.append((nodes, a.grad.numpy().tolist(), b.grad.numpy().tolist()))
     assert results[0] == results[1]
+
+
+CROSS_DTYPE_OUTCOMES = {
+    # PyTorch's kernel reads other in input's dtype: no promotion (int64 × float32 was float32)
+    "int64 and float32": lambda L: L.cross(_t(L, [1, 2, 3]), _t(L, [4.0, 5, 6]), dim=0),
+    "float32 and float64": lambda L: L.cross(
+        _t(L, [1.0, 2, 3]), _t(L, [4.0, 5, 6], "float64"), dim=0
+    ),
+    "float32 and bool": lambda L: L.cross(_t(L, [1.0, 2, 3]), _t(L, [True, False, True]), dim=0),
+    "bool": lambda L: L.cross(_t(L, [True, False, True]), _t(L, [True, True, False]), dim=0),
+    "int8": lambda L: L.cross(_t(L, [1, 2, 3], "int8"), _t(L, [4, 5, 6], "int8"), dim=0),
+    "0-d": lambda L: L.cross(_t(L, 1.0), _t(L, 2.0), dim=0),
+}
+
+
+@pytest.mark.parametrize("name", CROSS_DTYPE_OUTCOMES)
+def test_cross_dtype_outcomes_are_pytorchs(name):
+    same(CROSS_DTYPE_OUTCOMES[name])

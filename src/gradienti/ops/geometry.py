@@ -99,11 +99,22 @@ def _checked_cross(input, other, dim: int):
     shape, other_shape = input._data.shape, other._data.shape
     if len(shape) != len(other_shape):
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if not shape:  # (PyTorch reads input.size(dim))
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     axis = normalize_dim(dim, len(shape))
     if shape[axis] != 3 or other_shape[axis] != 3:
         raise RuntimeError(
             f"linalg.cross: inputs dimension {dim} must have length 3. Got {shape[axis]} and "
             f"{other_shape[axis]}"
+        )
+    # The kernel is chosen by input's dtype and reads other in it: no promotion.
+    dtype, other_dtype = input._data.dtype, other._data.dtype
+    if dtype == xp.bool_:
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
+    if other_dtype != dtype:
+        raise RuntimeError(
+            f"expected scalar type {SCALAR_TYPE_NAMES[dtype.name]} but found "
+            f"{SCALAR_TYPE_NAMES[other_dtype.name]}"
         )
     node = LinalgCrossBackward0()
     node.dim = axis
