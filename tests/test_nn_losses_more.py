@@ -182,6 +182,16 @@ ACTIONS = {
     "mse_loss weight size": lambda L: L.nn.functional.mse_loss(
         _t(L, 3, 4), _t(L, 3, 4), weight=_t(L, 4)
     ),
+    # the weight is compared with the input as given, before it broadcasts with the target
+    "mse_loss weight of the broadcast shape": lambda L: L.nn.functional.mse_loss(
+        _t(L, 1, 4), _t(L, 3, 4), weight=_t(L, 3, 4)
+    ),
+    "l1_loss weight of the input's shape": lambda L: L.nn.functional.l1_loss(
+        _t(L, 1, 4), _t(L, 3, 4), weight=_t(L, 1, 4)
+    ),
+    "huber_loss weight of the broadcast shape": lambda L: L.nn.functional.huber_loss(
+        _t(L, 1, 4), _t(L, 3, 4), weight=_t(L, 3, 4)
+    ),
     "mse_loss weight bad reduction": lambda L: L.nn.functional.mse_loss(
         _t(L, 3, 4), _t(L, 3, 4), reduction="avg", weight=_t(L, 3, 4)
     ),

@@ -129,8 +129,9 @@ def _type_name(dtype) -> str:
     return "Float" if dtype is None else SCALAR_TYPE_NAMES[dtype.name]
 
 
-def _check_weight_size(weight, input) -> None:
-    if weight.size() != input.size():
+def _check_weight_size(weight, input_size) -> None:
+    """PyTorch compares the weight with the input as given, not as broadcast with the target."""
+    if weight.size() != input_size:
         raise ValueError("Weights and input must have the same size.")
 
 
@@ -140,9 +141,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     ``sum((input - target)² · weight) / sum(weight)`` for a mean."""
     warn_if_sizes_differ(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
+    input_size = input.size()
     input, target = broadcast_pair(input, target)
     if weight is not None:
-        _check_weight_size(weight, input)
+        _check_weight_size(weight, input_size)
         loss = (input - target).pow(2) * weight
         return _reduce_weighted(loss, reduction, weight.sum)
     reduction = reduction_name(reduction)
@@ -154,9 +156,10 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     """PyTorch composes it: ``|input - target|``, reduced (with ``weight``, a weighted mean)."""
     warn_if_sizes_differ(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
+    input_size = input.size()
     input, target = broadcast_pair(input, target)
     if weight is not None:
-        _check_weight_size(weight, input)
+        _check_weight_size(weight, input_size)
         return _reduce_weighted((input - target).abs() * weight, reduction, weight.sum)
     return reduce_as((input - target).abs(), reduction_name(reduction))
 
@@ -180,10 +183,11 @@ def smooth_l1_loss(
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """One HuberLossBackward0 node; with ``weight``, the unreduced loss times it, reduced."""
     warn_if_sizes_differ(input, target)
+    input_size = input.size()
     input, target = broadcast_pair(input, target)
     if weight is None:
         return _huber(input, target, reduction_name(reduction), delta)
-    _check_weight_size(weight, input)
+    _check_weight_size(weight, input_size)
     return _reduce_weighted(_huber(input, target, "none", delta) * weight, reduction, None)
 
 
