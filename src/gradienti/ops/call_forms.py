@@ -19,6 +19,7 @@ import math
 import warnings
 
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..graph.anomaly import PACKAGE_DIR
 from ..graph.grad_mode import grad_state, no_grad
 from ..python_types import type_name
 from ..tensor import Tensor
@@ -440,7 +441,11 @@ def _wrapper(name: str, function, *, keepdims: bool, rule):
         out=_OUT_BODY.format(name=name, keywords=", ".join(keywords)) if rule else "",
         arguments=", ".join(arguments),
     )
-    exec(compile(source, f"<gradienti.{name}: keepdims/out>", "exec"), namespace)  # noqa: S102 - our own template
+    # The file name starts with the package's directory, so that the stacks shown to the user
+    # (anomaly mode's forward trace, warnings' stacklevel) leave the wrapper's frame out as
+    # they leave out gradienti's own files; no such file exists, so no source line is shown.
+    filename = f"{PACKAGE_DIR}<gradienti.{name}: keepdims/out>"
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own template
     call = namespace[name]
     call.__qualname__ = getattr(function, "__qualname__", name)
     call.__doc__ = function.__doc__
