@@ -311,6 +311,12 @@ ACTIONS = {
     "cosine_embedding 0-d target, 2-d inputs": lambda L: L.nn.functional.cosine_embedding_loss(
         _t(L, 3, 4), _t(L, 3, 4), L.tensor(1.0)
     ),
+    "cosine_embedding 1-d target, 1-d second input": lambda L: (
+        L.nn.functional.cosine_embedding_loss(_t(L, 3, 4), _t(L, 4), _t(L, 3))
+    ),
+    "cosine_embedding 0-d target, 2-d second input": lambda L: (
+        L.nn.functional.cosine_embedding_loss(_t(L, 4), _t(L, 1, 4), L.tensor(1.0))
+    ),
     "multilabel_soft_margin bad reduction": lambda L: L.nn.functional.multilabel_soft_margin_loss(
         _t(L, 3, 4), _t(L, 3, 4), reduction="avg"
     ),

@@ -117,7 +117,7 @@ def cosine_embedding_loss(
     if target_dim not in (0, 1):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     expected = 2 if target_dim == 1 else 1
-    if input1.dim() != expected:
+    if input1.dim() != expected or input2.dim() != expected:
         raise RuntimeError(
             f"{target_dim}D target tensor expects {expected}D input tensors, but found inputs "
             f"with sizes {list(input1.shape)} and {list(input2.shape)}."
