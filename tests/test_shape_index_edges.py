@@ -153,3 +153,28 @@ CROSS_DTYPE_OUTCOMES = {
 @pytest.mark.parametrize("name", CROSS_DTYPE_OUTCOMES)
 def test_cross_dtype_outcomes_are_pytorchs(name):
     same(CROSS_DTYPE_OUTCOMES[name])
+
+
+def _cdist_of(lib, shape1, shape2, dtype, p=2.0, **kwargs):
+    x1 = lib.arange(float(np.prod(shape1))).reshape(shape1).to(getattr(lib, dtype))
+    x2 = lib.ones(shape2, dtype=getattr(lib, dtype))
+    return lib.cdist(x1, x2, p=p, **kwargs)
+
+
+CDIST_DTYPE_OUTCOMES = {
+    # PyTorch's distance kernel has no float16 version (its matrix-product path has)
+    "float16, distance kernel": lambda L: _cdist_of(L, (2, 3), (2, 3), "float16"),
+    "float16, p=1": lambda L: _cdist_of(L, (2, 3), (2, 3), "float16", p=1.0),
+    "float16, matrix product": lambda L: _cdist_of(
+        L, (2, 3), (2, 3), "float16", compute_mode="use_mm_for_euclid_dist"
+    ).float(),
+    "float16, empty": lambda L: _cdist_of(L, (0, 3), (2, 3), "float16", p=1.0),
+    "float16 and float32": lambda L: L.cdist(L.ones(2, 3, dtype=L.float16), L.ones(2, 3)),
+    # X2's dtype is checked as X1's
+    "float32 and int64": lambda L: L.cdist(L.ones(2, 3), L.ones(2, 3, dtype=L.int64)),
+}
+
+
+@pytest.mark.parametrize("name", CDIST_DTYPE_OUTCOMES)
+def test_cdist_dtype_outcomes_are_pytorchs(name):
+    same(CDIST_DTYPE_OUTCOMES[name])

@@ -291,12 +291,20 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
     if compute_mode not in _COMPUTE_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     dtype1, dtype2 = x1._data.dtype, x2._data.dtype
-    if dtype1.kind != "f":
-        raise RuntimeError(
-            f"cdist only supports floating-point dtypes, X1 got: {SCALAR_TYPE_NAMES[dtype1.name]}"
-        )
+    for name, dtype in (("X1", dtype1), ("X2", dtype2)):
+        if dtype.kind != "f":
+            raise RuntimeError(
+                f"cdist only supports floating-point dtypes, {name} got: "
+                f"{SCALAR_TYPE_NAMES[dtype.name]}"
+            )
     if not p >= 0:  # (NaN too)
         raise RuntimeError("cdist only supports non-negative p values")
+    rows1, rows2 = x1._data.shape[-2], x2._data.shape[-2]
+    uses_matrix_product = _uses_matrix_product(p, compute_mode, rows1, rows2)
+    type_name = SCALAR_TYPE_NAMES[dtype1.name]
+    computes = x1._data.size and x2._data.size and not uses_matrix_product
+    if computes and type_name in ("Half", "BFloat16"):  # (its distance kernel has no 16 bits)
+        raise NotImplementedError(f"\"cdist\" not implemented for '{type_name}'")
     if dtype1 != dtype2:
         raise RuntimeError(
             f"expected scalar type {SCALAR_TYPE_NAMES[dtype1.name]} but found "
@@ -308,8 +316,7 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
     except ValueError:
         raise_if_not_broadcastable(xp.broadcast_to(0, batch1), xp.broadcast_to(0, batch2))
         raise
-    rows1, rows2 = x1._data.shape[-2], x2._data.shape[-2]
-    if x1._data.size and x2._data.size and _uses_matrix_product(p, compute_mode, rows1, rows2):
+    if x1._data.size and x2._data.size and uses_matrix_product:
         return _euclidean_cdist(x1, x2)
     node = CdistBackward0()
     node.p = float(p)
