@@ -1,17 +1,17 @@
 """The gamma family: ``lgamma``, ``digamma`` and ``polygamma(n, x)`` (with their methods and
-in-place forms). NumPy has none of them, so they are computed here in float64 with NumPy ufunc
-arithmetic, whatever the input dtype, and returned in it (an integral input computes in the
-default float dtype, as PyTorch's).
+in-place forms). NumPy has none of them, so they are computed here with NumPy ufunc arithmetic
+(lgamma and polygamma from order 2 in float64, whatever the input dtype) and returned in
+it (an integral input computes in the default float dtype, as PyTorch's).
 
 - ``lgamma(x) = log|Γ(x)|``: Taylor series of log Γ(1 + z) around 1 and 2 (where it vanishes,
   so that its relative error stays at rounding level), elsewhere the recurrence
   ``lgamma(x) = lgamma(x + k) - log(x (x + 1) ... (x + k - 1))`` up to 12 and Stirling's
   series; for x < 0 the reflection ``lgamma(x) = log(π / |sin πx|) - lgamma(1 - x)``. At the
   poles (0, -1, -2, ...) it is +inf, as PyTorch's.
-- ``digamma(x) = Γ'(x)/Γ(x)``: the recurrence ``ψ(x) = ψ(x + 1) - 1/x`` up to 10, then the
-  asymptotic series; for x < 0 the reflection ``ψ(x) = ψ(1 - x) - π / tan(πx)``.
-  ψ(±0) = ∓inf and ψ(negative integer) = NaN, as PyTorch's.
-- ``polygamma(n, x) = ψ⁽ⁿ⁾(x)``, n ≥ 1: ``(-1)^(n+1) n! ζ(n + 1, x)`` with the Hurwitz zeta
+- ``digamma(x) = Γ'(x)/Γ(x)`` and ``polygamma(1, x)`` (trigamma) are PyTorch's own algorithms
+  in the input's precision (see their section): PyTorch prints their rounding, not the
+  exact values. ψ(±0) = ∓inf and ψ(negative integer) = NaN, as PyTorch's.
+- ``polygamma(n, x) = ψ⁽ⁿ⁾(x)``, n ≥ 2: ``(-1)^(n+1) n! ζ(n + 1, x)`` with the Hurwitz zeta
   function ζ(s, q) = Σ_k (q + k)^-s (direct terms up to q ≥ 16 + s, then Euler–Maclaurin);
   for x < 0 the reflection ``ψ⁽ⁿ⁾(x) = (-1)^n ψ⁽ⁿ⁾(1 - x) - π^(n+1) cot⁽ⁿ⁾(πx)``, the
   derivatives of cot being polynomials in cot. At the poles: +inf for odd n, -inf for even n.
@@ -140,35 +140,86 @@ def lgamma_array(x):
     return _in_dtype_of(xp.where(pole, xp.inf, result), x)
 
 
-# ---------------------------------------------------------------------- digamma
-def _digamma_positive(y):
-    """ψ(y) for y > 0 (float64): recurrence up to 10, then
-    ψ(y) ~ log y - 1/(2y) - Σ_k B_2k / (2k y^2k)."""
-    y = y.copy()
+# ---------------------------------------------------------------------- digamma, trigamma
+# digamma and trigamma are PyTorch's own algorithms (ATen's calc_digamma and calc_trigamma,
+# after Cephes), step for step in the input's precision, so that float32 results agree with
+# PyTorch's bit for bit (nearly everywhere) rather than being rounded from more exact values:
+# PyTorch's float32 digamma is several ulp off near its root, and its trigamma is ~3e-10
+# off in float64 and finite (not inf) at the poles, and these are the numbers it prints.
+_DIGAMMA_ASYMPTOTIC = (
+    8.33333333333333333333e-2, -2.10927960927960927961e-2, 7.57575757575757575758e-3,
+    -4.16666666666666666667e-3, 3.96825396825396825397e-3, -8.33333333333333333333e-3,
+    8.33333333333333333333e-2,
+)  # fmt: skip
+_PSI_10 = 2.25175258906672110764  # ψ(10)
+
+
+def _computing_type(x):
+    """The precision PyTorch computes in: float32 for float16 and float32, else float64."""
+    return xp.float64 if xp.result_type(x) == xp.float64 else xp.float32
+
+
+def _log(y, real):
+    """log in ``real`` rounded from float64: the C library's logf (and sinf) are correctly
+    rounded where NumPy's float32 ones can be an ulp off (many ulp of ψ near its root)."""
+    return xp.log(y.astype(xp.float64)).astype(real, copy=False)
+
+
+def _digamma_positive(y, real):
+    """ψ(y) for y > 0: ψ(y) = ψ(y + k) - Σ 1/(y + i) up to y + k >= 10, then ψ(10) exactly or
+    log y - 1/(2y) - z·A(z), z = 1/y² (no series from 1e17 on)."""
+    one = real(1)
     shift = xp.zeros_like(y)
     for _ in range(10):
-        small = y < 10.0
-        shift -= xp.where(small, 1.0 / y, 0.0)
-        y = xp.where(small, y + 1.0, y)
-    inverse_square = 1.0 / (y * y)
-    series = xp.zeros_like(y)
-    for k, bernoulli in reversed(list(enumerate(_BERNOULLI[:8], start=1))):
-        series = (series + bernoulli / (2 * k)) * inverse_square
-    return shift + xp.log(y) - 0.5 / y - series
+        small = y < real(10)
+        shift = xp.where(small, shift - one / y, shift)
+        y = xp.where(small, y + one, y)
+    z = one / (y * y)
+    polynomial = xp.zeros_like(y)
+    for coefficient in _DIGAMMA_ASYMPTOTIC:
+        polynomial = polynomial * z + real(coefficient)
+    series = xp.where(y < real(1e17), z * polynomial, real(0))
+    asymptotic = shift + _log(y, real) - real(0.5) / y - series
+    return xp.where(y == real(10), shift + real(_PSI_10), asymptotic)
 
 
 @elementwise
 def digamma_array(x):
-    """ψ(x) of an array, in float64, returned in ``x``'s floating dtype."""
-    v = _float64(x)
+    """ψ(x) of an array, returned in ``x``'s floating dtype. For x < 0 the reflection
+    ψ(x) = ψ(1 - x) - π / tan(πr), r = fmod(x, 1) in float64 (πr keeps the digits that πx
+    would lose). ψ(±0) = ∓inf, ψ(negative integer or -inf) = NaN."""
+    real = _computing_type(x)
+    v = xp.asarray(x).astype(real, copy=False)
     negative = v < 0
-    positive = _digamma_positive(xp.where(negative, 1.0 - v, v))
-    # tan(πx) = tan(πr), r = x - round(x) exactly: πr keeps the digits that πx would lose
-    offset = v - xp.round(v)
-    result = xp.where(negative, positive - math.pi / xp.tan(math.pi * offset), positive)
-    result = xp.where(negative & (v == xp.trunc(v)), xp.nan, result)  # negative integers, -inf
-    result = xp.where(v == 0, xp.copysign(xp.inf, -v), result)
+    positive = _digamma_positive(xp.where(negative, real(1) - v, v), real)
+    fraction = xp.fmod(v.astype(xp.float64), 1.0)
+    pi_over_tan = (math.pi / xp.tan(math.pi * fraction)).astype(real, copy=False)
+    result = xp.where(negative, positive - pi_over_tan, positive)
+    result = xp.where(negative & (v == xp.trunc(v)), real(xp.nan), result)
+    result = xp.where(v == 0, xp.copysign(real(xp.inf), -v), result)
     return _in_dtype_of(result, x)
+
+
+def _trigamma_array(x):
+    """ψ'(x), returned in ``x``'s floating dtype: for x < 1/2 the reflection
+    ψ'(x) = π²/sin²(πx) - ψ'(1 - x); then six terms of Σ 1/(x + i)² and the asymptotic
+    (1 + 1/(2y) + (1/6 - (1/30 - 1/(42y²))/y²)/y²)/y, y = x + 6."""
+    real = _computing_type(x)
+    v = xp.asarray(x).astype(real, copy=False)
+    one, pi = real(1), real(math.pi)
+    reflect = v < real(0.5)
+    sine = xp.sin((pi * v).astype(xp.float64)).astype(real, copy=False)  # (as _log)
+    total = xp.where(reflect, -(pi * pi) / (sine * sine), real(0))
+    y = xp.where(reflect, one - v, v)
+    for _ in range(6):
+        total = total + one / (y * y)
+        y = y + one
+    inverse_square = one / (y * y)
+    tail = inverse_square * (
+        one / real(6) - inverse_square * (one / real(30) - inverse_square * (one / real(42)))
+    )
+    total = total + (one + one / (real(2) * y) + tail) / y
+    return _in_dtype_of(xp.where(reflect, -total, total), x)
 
 
 # ---------------------------------------------------------------------- polygamma
@@ -200,6 +251,8 @@ def polygamma_array(x, n: int):
     """ψ⁽ⁿ⁾(x) of an array (n ≥ 0), in float64, returned in ``x``'s floating dtype."""
     if n == 0:
         return digamma_array(x)
+    if n == 1:
+        return _trigamma_array(x)
     v = _float64(x)
     negative = v < 0
     positive = _polygamma_positive(n, xp.where(negative, 1.0 - v, v))
