@@ -68,6 +68,10 @@ CALLS = {
     "replicate negative size": lambda lib: lib.nn.functional.pad(
         lib.zeros(4, 2, 1, 1), (-2, -3, -2, -3, 3, 2), mode="replicate"
     ),
+    "reflect negative size": lambda lib: lib.nn.functional.pad(
+        lib.zeros(2, 4, 2), (-3, -1, -3, 3), mode="reflect"
+    ),
+    "crop only: the value is not converted": _pad("uint8", (-1, -1), value=-2.0),
     "reflect 2d too small": lambda lib: lib.nn.functional.pad(
         lib.zeros(1, 1, 1), (-1, -1, -1, -1), mode="reflect"
     ),

@@ -134,7 +134,8 @@ def constant_pad_nd(input, pad, value=0):
             raise RuntimeError("narrow(): length must be non-negative.")
     node = ConstantPadNdBackward0()
     node.pad = tuple(pad)
-    node.value = checked_scalar_value(value, input._data.dtype)
+    # (ATen only crops when no amount is positive: the value is never converted then)
+    node.value = checked_scalar_value(value, input._data.dtype) if max(pad) > 0 else value
     return unary(node, input)
 
 
@@ -224,7 +225,9 @@ def _check_index_pad(input, pairs: list, mode: str) -> None:
         elif count == 2 and mode == "replicate":
             given += " "
         raise RuntimeError(f"input ({given}) is too small. Calculated output {made}")
-    if any(size < 0 for size in sizes):
+    if any(size < 0 for size in sizes):  # (ATen's reflect and replicate fail differently)
+        if mode == "reflect":
+            raise RuntimeError("numel: integer multiplication overflow")
         out_shape = list(shape[: ndim - count]) + sizes[::-1]
         negative = next(size for size in out_shape if size < 0)
         raise RuntimeError(
