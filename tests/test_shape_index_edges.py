@@ -178,3 +178,33 @@ CDIST_DTYPE_OUTCOMES = {
 @pytest.mark.parametrize("name", CDIST_DTYPE_OUTCOMES)
 def test_cdist_dtype_outcomes_are_pytorchs(name):
     same(CDIST_DTYPE_OUTCOMES[name])
+
+
+def _write_windows(lib, size, step, write):
+    x = lib.arange(8.0).reshape(2, 4)
+    windows = x.unfold(1, size, step)
+    write(windows)
+    return x, windows
+
+
+UNFOLD_WRITE_OUTCOMES = {
+    # unfold is a view in PyTorch: writes reach the base (they raised NumPy's read-only error)
+    "item into windows side by side": lambda L: _write_windows(
+        L, 2, 2, lambda w: w.__setitem__((0, 1, 0), 100.0)
+    ),
+    "in place op on windows with gaps": lambda L: _write_windows(L, 1, 3, lambda w: w.mul_(3)),
+    "fill_ of a window": lambda L: _write_windows(L, 2, 2, lambda w: w[1, 0].fill_(-1)),
+}
+
+
+@pytest.mark.parametrize("name", UNFOLD_WRITE_OUTCOMES)
+def test_writes_into_unfold_windows_reach_the_base_as_pytorchs(name):
+    same(UNFOLD_WRITE_OUTCOMES[name])
+
+
+def test_writes_into_overlapping_windows_are_refused():
+    # PyTorch lets an in-place op touch the shared elements twice; gradienti refuses the
+    # write, as for an expanded tensor, rather than guess (a documented difference).
+    windows = gradienti.arange(6.0).reshape(2, 3).unfold(1, 2, 1)
+    with pytest.raises(ValueError, match="read-only"):
+        windows.mul_(2)

@@ -157,7 +157,12 @@ class UnfoldBackward0(Op):
         ctx.input_shape = x.shape
         if not x.shape:  # a 0-d tensor is one window of size 1 (or 0)
             return xp.reshape(x, (1,))[: ctx.size]
-        windows = xp.lib.stride_tricks.sliding_window_view(x, ctx.size, axis=ctx.dim)
+        # Writable as PyTorch's view is, unless windows overlap: then, like an expanded
+        # tensor, read-only, since an in-place op would touch shared elements twice.
+        writable = ctx.step >= ctx.size and x.flags.writeable
+        windows = xp.lib.stride_tricks.sliding_window_view(
+            x, ctx.size, axis=ctx.dim, writeable=writable
+        )
         return windows[_window_starts_key(ctx.dim, ctx.step)]
 
     @staticmethod
