@@ -348,3 +348,26 @@ def test_resized_out_keeps_its_memory_as_torch(case):
             result = RESIZES[case](lib, base)
         outcomes.append((result.tolist(), base.tolist()))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "lib.mean(x, 1, dtype=lib.float64, out=lib.empty(2))",
+        "lib.mean(x, 1, dtype=lib.float64, out=lib.empty(2, dtype=lib.float64))",
+        "lib.mean(x.long(), 1, dtype=lib.float32, out=lib.empty(2, dtype=lib.float64))",
+        "lib.mean(x.long(), 1, dtype=lib.float32, out=lib.empty(2))",
+        "lib.mean(x, 1, out=lib.empty(2, dtype=lib.float64))",
+    ],
+)
+def test_out_with_a_dtype_must_have_that_dtype(call):
+    """A dtype= given with out=: out must have exactly that dtype (no cast into it)."""
+    outcomes = []
+    for lib in (gradienti, torch):
+        try:
+            result = eval(call, {"lib": lib, "x": lib.tensor(X)})
+        except RuntimeError as error:
+            outcomes.append(("raised", str(error)))
+        else:
+            outcomes.append((str(result.dtype), np.round(result.tolist(), 6).tolist()))
+    assert outcomes[0] == outcomes[1]
