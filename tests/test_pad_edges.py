@@ -81,6 +81,13 @@ CALLS = {
     "reflect 3d too small": lambda lib: lib.nn.functional.pad(
         lib.zeros(1, 1, 1, 1, 1), (-1, -1, -1, -1, -1, -1), mode="reflect"
     ),
+    # circular to an empty result, cropping more than the size on one side
+    "circular (1, -2) of 1": lambda lib: lib.nn.functional.pad(
+        lib.zeros(1, 1), (1, -2), mode="circular"
+    ),
+    "circular (1, -3) of 2": lambda lib: lib.nn.functional.pad(
+        lib.zeros(2, 1, 2), (1, -3), mode="circular"
+    ),
     # the order of the checks
     "reflect bool with too much padding": lambda lib: lib.nn.functional.pad(
         lib.zeros(2, 1, dtype=lib.bool), (2, -1), mode="reflect"

@@ -282,8 +282,10 @@ def circular_pad(input, pairs: list):
         axis = ndim - 1 - offset
         out_key[axis] = slice(max(left, 0), out_shape[axis] - max(right, 0))
         start, stop = max(-left, 0), shape[axis] - max(-right, 0)
-        kept = kept.narrow(axis, start, stop - start)
+        kept = kept.narrow(axis, start, max(stop - start, 0))  # (ATen's slice: empty)
     out[tuple(out_key)] = kept
+    if 0 in out_shape:  # an empty result: ATen's strip copies are empty too
+        return out
     for offset, (left, right) in enumerate(pairs):
         axis = ndim - 1 - offset
         size = out_shape[axis]
