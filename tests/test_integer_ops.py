@@ -484,3 +484,15 @@ def test_bitwise_in_place_with_a_float_number_fails_the_cast_as_torch(form, dtyp
         return IN_PLACE_FORMS[form](lib.tensor([1, 2, 3], dtype=getattr(lib, dtype)), 2.5)
 
     assert _result(gradienti, run) == _result(torch, run)
+
+
+@pytest.mark.parametrize("number", [np.int64(3), np.float32(2.5), np.int8(-2)], ids=repr)
+def test_fmod_of_a_numpy_scalar_and_a_tensor_names_its_type_as_torch(number):
+    def run(lib):
+        return lib.fmod(number, lib.tensor([1, 2, 3]))
+
+    with pytest.raises(TypeError) as ours:
+        run(gradienti)
+    with pytest.raises(TypeError) as theirs:
+        run(torch)
+    assert str(ours.value) == str(theirs.value)

@@ -21,6 +21,7 @@ from .. import creation
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, scalar_result_type, xp
 from ..batching import any_sample
 from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
+from ..python_types import type_name
 from ..tensor import Tensor, wrap
 from .apply import NUMBER_TYPES, binary, raise_if_not_broadcastable, unary
 from .declare import Cli, declare
@@ -311,7 +312,7 @@ def _operands(function: str, input, other, *, number_first: bool = False) -> tup
 
 
 def _invalid(function: str, input, other) -> TypeError:
-    names = tuple("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (input, other))
+    names = tuple("Tensor" if isinstance(v, Tensor) else type_name(v) for v in (input, other))
     return TypeError(
         f"{function}() received an invalid combination of arguments - got "
         f"({names[0]}, {names[1]}), but expected one of:\n"

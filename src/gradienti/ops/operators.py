@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..batching import BatchedArray
 from ..graph.node import NO_EDGE
+from ..python_types import type_name
 from ..tensor import Tensor, wrap
 from .apply import (
     NUMBER_TYPES,
@@ -148,9 +149,7 @@ _COMPARABLE_CLASSES = (Tensor, xp.ndarray, xp.generic, BatchedArray)
 
 
 def _invalid_comparison(name: str, input, other) -> TypeError:
-    names = ", ".join(
-        "Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (input, other)
-    )
+    names = ", ".join("Tensor" if isinstance(v, Tensor) else type_name(v) for v in (input, other))
     return TypeError(
         f"{name}() received an invalid combination of arguments - got ({names}), but expected "
         "one of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n"
