@@ -371,3 +371,12 @@ def test_out_with_a_dtype_must_have_that_dtype(call):
         else:
             outcomes.append((str(result.dtype), np.round(result.tolist(), 6).tolist()))
     assert outcomes[0] == outcomes[1]
+
+
+def test_tuple_out_prints_as_pytorchs_out_type():
+    texts = []
+    for lib in (gradienti, torch):
+        values, indices = lib.empty(2), lib.empty(2, dtype=lib.int64)
+        texts.append(repr(lib.min(lib.tensor(X), 1, out=(values, indices))))
+    assert texts[0] == texts[1]
+    assert texts[0].startswith("torch.return_types.min_out(")

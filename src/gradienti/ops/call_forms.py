@@ -304,7 +304,27 @@ def _call_into(name, function, rule, args, kwargs, out):
         check(name, value._data.dtype, target._data.dtype, inputs)
     for value, target in zip(results, outs):
         _write(value, target)
-    return out if len(outs) == 1 else type(result)(*outs)
+    return out if len(outs) == 1 else _out_result_type(type(result))(*outs)
+
+
+_OUT_RESULT_TYPES: dict = {}
+
+
+def _out_result_type(result_type):
+    """The named tuple of a call with out=: PyTorch's ``torch.return_types.<name>_out``
+    (``max_out``), printed under that name."""
+    made = _OUT_RESULT_TYPES.get(result_type)
+    if made is None:
+        name = f"{result_type.__name__}_out"
+
+        def __repr__(self) -> str:
+            inner = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
+            return f"torch.return_types.{name}(\n{inner})"
+
+        made = type(name, (result_type,), {"__slots__": (), "__repr__": __repr__})
+        made.__qualname__ = f"return_types.{name}"
+        _OUT_RESULT_TYPES[result_type] = made
+    return made
 
 
 def _write(value: Tensor, target: Tensor) -> None:
