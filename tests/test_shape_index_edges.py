@@ -208,3 +208,19 @@ def test_writes_into_overlapping_windows_are_refused():
     windows = gradienti.arange(6.0).reshape(2, 3).unfold(1, 2, 1)
     with pytest.raises(ValueError, match="read-only"):
         windows.mul_(2)
+
+
+REPEAT_INTERLEAVE_0D_OUTCOMES = {
+    # a 0-d input with a dim is refused by PyTorch (it was repeated as a 1-d one)
+    "int repeats, dim 0": lambda L: L.repeat_interleave(_t(L, 5.0), 3, dim=0),
+    "int repeats, dim -1": lambda L: L.repeat_interleave(_t(L, 5.0), 3, dim=-1),
+    "tensor repeats, dim 0": lambda L: L.repeat_interleave(_t(L, 5.0), _t(L, [3]), dim=0),
+    "tensor repeats, dim -1": lambda L: L.repeat_interleave(_t(L, 5.0), _t(L, [3, 2]), dim=-1),
+    "negative repeats first": lambda L: L.repeat_interleave(_t(L, 5.0), -1, dim=0),
+    "without a dim: flattened": lambda L: L.repeat_interleave(_t(L, 5.0), _t(L, [3])),
+}
+
+
+@pytest.mark.parametrize("name", REPEAT_INTERLEAVE_0D_OUTCOMES)
+def test_repeat_interleave_of_a_0d_input_is_pytorchs(name):
+    same(REPEAT_INTERLEAVE_0D_OUTCOMES[name])

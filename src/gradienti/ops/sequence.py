@@ -110,12 +110,14 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if dim is None:
         input, dim = flatten(input), 0
     shape = input._data.shape
-    dim = normalize_dim(dim, len(shape))
+    given_dim, dim = dim, normalize_dim(dim, len(shape))
     if isinstance(repeats, Tensor):
+        if not shape:  # a 0-d input with a dim: PyTorch reads input.size(dim)
+            raise IndexError(f"Dimension specified as {given_dim} but tensor has no dimensions")
         counts = _repeat_counts(repeats)
         if counts.size == 1:
-            counts = xp.repeat(counts, shape[dim] if shape else 1)
-        if counts.size != (shape[dim] if shape else 1):
+            counts = xp.repeat(counts, shape[dim])
+        if counts.size != shape[dim]:
             raise RuntimeError(
                 "repeats must have the same size as input along dim, but got "
                 f"repeats.size(0) = {counts.size} and input.size({dim}) = {shape[dim]}"
@@ -125,13 +127,13 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     repeats = int(repeats)
     if repeats < 0:
         raise RuntimeError("Repeats must be non-negative")
-    expected = (shape[dim] if shape else 1) * repeats
+    if not shape:  # a 0-d input with a dim: PyTorch's unsqueeze(dim + 1) refuses it
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+    expected = shape[dim] * repeats
     if output_size is not None and output_size != expected:
         raise RuntimeError(
             f"repeat_interleave: Invalid output_size, expected {expected} but got {output_size}"
         )
-    if not shape:
-        input, shape = reshape_tensor(input, (1,)), (1,)
     # [..., n, ...] -> [..., n, 1, ...] -> [..., n, repeats, ...] -> [..., n * repeats, ...]
     expanded = shape[: dim + 1] + (repeats,) + shape[dim + 1 :]
     copies = clone(expand_tensor(unsqueeze(input, dim + 1), expanded))
