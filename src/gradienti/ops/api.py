@@ -44,6 +44,7 @@ from . import (
     join,
     linalg,
     logical,
+    multinomial,
     nll_loss,
     norm,
     normalization,
@@ -117,6 +118,7 @@ MODULES = (
     index_fill,
     inplace_parts,
     sampling,
+    multinomial,
     random_fill,
     batch_dims,
 )

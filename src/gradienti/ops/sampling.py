@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arguments import check_bool, check_int, check_tensor, is_index, is_number, size_argument
+from ..arguments import check_tensor, is_index, is_number, size_argument
 from ..backend import SCALAR_TYPE_NAMES, default_float, result_type, xp
 from ..batching import batched_draw
 from ..creation import _finish, _like_options, _non_negative, _options
-from ..graph.grad_mode import MODES, grad_state
+from ..graph.grad_mode import MODES, grad_state, no_grad
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..python_types import type_name
 from ..random import normal_values
@@ -36,8 +36,6 @@ from ..random_sampling import (
     draw_like,
     drawing_from,
     memory_order,
-    multinomial_keys,
-    multinomial_with_replacement,
     poisson_counts,
     refuse_same_on_batched,
     to_dtype,
@@ -48,7 +46,7 @@ from .apply import input_meta, raise_if_not_broadcastable, record_node, record_s
 from .declare import declare
 from .explain_rule import ATOM, NOT_DIFFERENTIABLE, Rule
 from .integer_division import NotImplementedNode
-from .stdlib_order import topk_order
+from .out_arguments import check_out, resize_out
 
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
@@ -130,6 +128,7 @@ def normal(
     size=None,
     *,
     generator=None,
+    out=None,
     dtype=None,
     layout=None,
     device=None,
@@ -139,29 +138,75 @@ def normal(
     """Normal samples: ``normal(mean, std)`` with either or both Tensors (broadcast), or
     ``normal(mean, std, size)`` of numbers. PyTorch draws standard values into the output and
     scales them (``z * std + mean``, one op at a time), or fills it with ``normal_(mean, std)``
-    (the last form); the gradient is zero."""
+    (the last form); the gradient is zero. ``out=`` is drawn into (its dtype and layout)."""
     mean_tensor, std_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
+    form = None
     if size is None and mean_tensor and (std_tensor or _is_float(std)):
-        return (
-            _normal_tensor_mean(mean, std, generator)
-            if not std_tensor
-            else _normal_both(mean, std, generator)
-        )
-    if size is None and std_tensor and _is_float(mean):
-        return _normal_tensor_std(float(mean), std, generator)
-    if size is not None and not isinstance(size, int):
+        form = "both" if std_tensor else "mean"
+    elif size is None and std_tensor and _is_float(mean):
+        form, mean = "std", float(mean)
+    elif size is not None and not isinstance(size, int):
         # PyTorch's parser takes a 0-d tensor that does not require grad for a float here
         mean_number, std_number = _number_of(mean), _number_of(std)
         if _is_float(mean_number) and _is_float(std_number):
-            return _normal_numbers(
-                float(mean_number), float(std_number), size, generator, dtype, device, requires_grad
+            form, mean, std = "numbers", float(mean_number), float(std_number)
+    if form is None or (out is not None and not isinstance(out, Tensor)):
+        given = [mean, std] if size is None else [mean, std, size]
+        got = ", ".join(_signature_type(value) for value in given)
+        got += "" if out is None else f", out={_signature_type(out)}"
+        raise TypeError(
+            f"normal() received an invalid combination of arguments - got ({got}), but "
+            f"expected one of:\n{_NORMAL_SIGNATURES}"
+        )
+    if out is not None:
+        return _normal_into(form, mean, std, size, out, generator, dtype)
+    if form == "mean":
+        return _normal_tensor_mean(mean, std, generator)
+    if form == "both":
+        return _normal_both(mean, std, generator)
+    if form == "std":
+        return _normal_tensor_std(mean, std, generator)
+    return _normal_numbers(mean, std, size, generator, dtype, device, requires_grad)
+
+
+def _normal_into(form: str, mean, std, size, out: Tensor, generator, dtype) -> Tensor:
+    """PyTorch's ``normal_out``: ``out`` resized, then ``out.normal_(mean, std)`` (numbers), or
+    ``out.normal_(0, std).add_(mean)`` (a tensor mean), or
+    ``out.normal_(0, 1).mul_(std).add_(mean)`` (a tensor std)."""
+    check_out("normal", out, (mean, std))
+    if form == "numbers":
+        shape = _non_negative(size_argument((size,), "normal", position=3, varargs=False))
+        if dtype is not None and dtype != out.dtype:
+            raise RuntimeError(
+                f"dtype {SCALAR_TYPE_NAMES[dtype.name]} does not match dtype of out parameter "
+                f"({SCALAR_TYPE_NAMES[out.dtype.name]})"
             )
-    given = [mean, std] if size is None else [mean, std, size]
-    got = ", ".join(_signature_type(value) for value in given)
-    raise TypeError(
-        f"normal() received an invalid combination of arguments - got ({got}), but expected "
-        f"one of:\n{_NORMAL_SIGNATURES}"
-    )
+        _check_std(std)
+        resize_out(out, shape)
+        with no_grad():
+            return out.normal_(mean, std, generator=generator)
+    if form == "mean":  # (PyTorch broadcasts the mean with a tensor of out's shape)
+        std = float(std)
+        _check_std(std)
+        shape = _broadcast_shape(mean._data, out._data)
+    else:
+        _check_std_tensor(std._data)
+        shape = std._data.shape if form == "std" else _broadcast_shape(mean._data, std._data)
+    resize_out(out, shape)
+    with drawing_from(generator) as source, no_grad():
+        out.normal_(0.0, std if form == "mean" else 1.0, generator=source)
+        if form != "mean":
+            out.mul_(std)
+        out.add_(mean)
+    return out
+
+
+def _broadcast_shape(a: np.ndarray, b: np.ndarray) -> tuple:
+    try:
+        return np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise_if_not_broadcastable(a, b)
+        raise
 
 
 def _number_of(value):
@@ -218,11 +263,7 @@ def _normal_tensor_std(mean: float, std: Tensor, generator) -> Tensor:
 
 
 def _normal_both(mean: Tensor, std: Tensor, generator) -> Tensor:
-    try:
-        ndim = len(np.broadcast_shapes(mean._data.shape, std._data.shape))
-    except ValueError:
-        raise_if_not_broadcastable(mean._data, std._data)
-        raise
+    ndim = len(_broadcast_shape(mean._data, std._data))
     level, (mean_data, std_data) = vmap_operands("normal", (mean._data, std._data))
     if level is not None:  # physical arrays: batch first, then the logical dims aligned
         mean_data, std_data = _aligned(mean_data, ndim), _aligned(std_data, ndim)
@@ -275,10 +316,24 @@ def check_probabilities(p: np.ndarray) -> None:
         raise RuntimeError(_P_RANGE_MESSAGE)
 
 
-def bernoulli(input, p=None, *, generator=None):
+def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples: ``bernoulli(probabilities)`` draws each element with its probability,
-    ``bernoulli(input, p)`` with ``p`` for every element (of ``input``'s shape and dtype)."""
+    ``bernoulli(input, p)`` with ``p`` for every element (of ``input``'s shape and dtype).
+    ``out=`` (first form only) is resized and filled with ``out.bernoulli_(probabilities)``."""
     check_tensor(input, "bernoulli")
+    if out is not None:
+        if p is not None or not isinstance(out, Tensor):
+            given = ["Tensor"] + ([] if p is None else [type_name(p)])
+            raise TypeError(
+                "bernoulli() received an invalid combination of arguments - got "
+                f"({', '.join(given)}, out={_signature_type(out)}), but expected one of:\n"
+                " * (Tensor input, *, torch.Generator generator = None, Tensor out = None)\n"
+                " * (Tensor input, float p, *, torch.Generator generator = None)\n"
+            )
+        check_out("bernoulli", out, (input,))
+        resize_out(out, input._data.shape, warn=False)  # (bernoulli_out's plain resize_)
+        with no_grad():
+            return out.bernoulli_(input, generator=generator)
     data = input._data
     if p is not None:
         p = _probability(p, "bernoulli")
@@ -319,91 +374,6 @@ def poisson(input, generator=None):
     with drawing_from(generator) as source:
         values = poisson_counts(source, rates)
     return sampled(PoissonBackward0(), (input,), batched(values, level))
-
-
-# ---------------------------------------------------------------- multinomial
-def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Indices drawn from the rows of ``input`` (weights, not necessarily normalised)."""
-    check_tensor(input, "multinomial")
-    if not is_index(num_samples):
-        raise TypeError(
-            "multinomial(): argument 'num_samples' (position 2) must be int, not "
-            f"{type_name(num_samples)}"
-        )
-    count = check_int(num_samples, "multinomial", "num_samples", 2)
-    replacement = check_bool(replacement, "multinomial", "replacement", 3)
-    data = input._data
-    if not 1 <= data.ndim <= 2:
-        raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if data.dtype not in _FLOATS:
-        name = SCALAR_TYPE_NAMES[data.dtype.name]
-        raise RuntimeError(
-            f"multinomial only supports floating-point dtypes for input, got: {name}"
-        )
-    if count <= 0:
-        raise RuntimeError("cannot sample n_sample <= 0 samples")
-    categories = data.shape[-1]
-    if not replacement and count > categories:
-        raise RuntimeError(
-            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
-        )
-    if categories > 2**24:
-        raise RuntimeError("number of categories cannot exceed 2^24")
-    level, (p,) = vmap_operands("multinomial", (data,))
-    shape = p.shape[:-1] + (count,)
-    if not int(np.prod(shape)):
-        return wrap(batched(np.zeros(shape, np.int64), level), NO_EDGE)
-    if p.ndim > 2:  # under vmap: the samples' rows are rows too
-        p = p.reshape(-1, categories)
-    # one sample: the exponential trick even with replacement (PyTorch's fast path)
-    fast = not replacement or count == 1
-    _check_weights(p, fast)
-    with drawing_from(generator) as source:
-        if fast:
-            values = _multinomial_without_replacement(source, p, count)
-        else:
-            values = multinomial_with_replacement(source, p, count)
-    return wrap(batched(values.reshape(shape), level), NO_EDGE)
-
-
-def _multinomial_without_replacement(source, p: np.ndarray, count: int) -> np.ndarray:
-    """Each row's ``argmax`` (one sample: the first largest, NaN largest) or sorted ``topk`` of
-    ``p / q``, ties in the order PyTorch's CPU topk leaves them."""
-    keys = multinomial_keys(source, p)
-    rows = keys if keys.ndim == 2 else keys[None]
-    if count == 1:
-        chosen = np.argmax(rows, axis=-1).reshape(-1, 1)
-    else:
-        chosen = topk_order(rows, count, True, True)
-    return chosen.astype(np.int64).reshape(p.shape[:-1] + (count,))
-
-
-def _check_weights(p: np.ndarray, fast: bool) -> None:
-    """The fast path checks all weights at once (``aminmax``); the cumulative kernel checks
-    each row's weights in turn, then the row's sum."""
-    rows = p if p.ndim == 2 else p[None]
-    if fast:
-        if not p.size:
-            raise RuntimeError(
-                "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
-                "no identity."
-            )
-        if not bool(np.all((p >= 0) & (p < np.inf))):
-            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-        if bool(np.any(rows.sum(axis=-1) == 0)):
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        return
-    invalid = "invalid multinomial distribution"
-    for row in rows:
-        negative = ~(row >= 0)  # NaN fails this first
-        infinite = ~np.isfinite(row)
-        bad = np.flatnonzero(negative | infinite)
-        if bad.size:
-            if negative[bad[0]]:
-                raise RuntimeError(f"{invalid} (encountering probability entry < 0)")
-            raise RuntimeError(f"{invalid} (encountering probability entry = infinity or NaN)")
-        if not row.sum() > 0:
-            raise RuntimeError(f"{invalid} (sum of probabilities <= 0)")
 
 
 # ---------------------------------------------------------------- *_like
@@ -547,7 +517,6 @@ DECLARATIONS = (
         },
     ),
     declare("poisson", poisson, method=None, explain={PoissonBackward0: _POISSON_RULE}),
-    declare("multinomial", multinomial),
     declare("rand_like", rand_like, method=None),
     declare("randn_like", randn_like, method=None),
     declare("randint_like", randint_like, method=None),
