@@ -461,3 +461,25 @@ def test_huber_loss_gradient_keeps_the_inputs_dtype():
     (their_grad,) = torch.autograd.grad(their_loss, their_input, torch.tensor(upstream).float())
     assert (loss.dtype, grad.dtype) == (gradienti.float32, gradienti.float32)
     np.testing.assert_allclose(grad.numpy(), their_grad.numpy(), rtol=1e-5)  # (the rounding)
+
+
+HALF_MEANS = {
+    "mse_loss": lambda F, x, y: F.mse_loss(x, y),
+    "huber_loss": lambda F, x, y: F.huber_loss(x, y, delta=0.5),
+    "smooth_l1_loss": lambda F, x, y: F.smooth_l1_loss(x, y, beta=0.5),
+    "soft_margin_loss": lambda F, x, y: F.soft_margin_loss(x, y * 0 + 1),
+    "binary_cross_entropy_with_logits": lambda F, x, y: F.binary_cross_entropy_with_logits(x, y),
+    "binary_cross_entropy": lambda F, x, y: F.binary_cross_entropy(x, y),
+}
+
+
+@pytest.mark.parametrize("name", HALF_MEANS)
+def test_float16_mean_over_more_elements_than_float16_counts(name):
+    """70000 elements: PyTorch averages a float16 loss in float32 (the count overflows
+    float16, which made the mean 0)."""
+    rng = np.random.default_rng(5)
+    x, y = (rng.uniform(0.05, 0.95, 70000).astype(np.float16) for _ in range(2))
+    ours = HALF_MEANS[name](gradienti.nn.functional, gradienti.tensor(x), gradienti.tensor(y))
+    theirs = HALF_MEANS[name](torch.nn.functional, torch.tensor(x), torch.tensor(y))
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_allclose(float(ours), float(theirs), rtol=1e-3)

@@ -34,14 +34,17 @@ REDUCTIONS = ("none", "mean", "sum")
 
 
 def reduce_loss(loss, reduction: str):
-    """The elementwise loss array summed, averaged (the mean of nothing is NaN) or kept."""
+    """The elementwise loss array summed, averaged (the mean of nothing is NaN) or kept.
+    A half-precision loss is reduced in float32, PyTorch's accumulation type for it: in
+    float16 the element count alone overflows above 65504, and the mean became 0."""
     if reduction == "none":
         return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    with xp.errstate(invalid="ignore", divide="ignore"):
-        return total / loss.dtype.type(loss.size)
+    wide = loss.astype(xp.float32) if loss.dtype.itemsize < 4 else loss
+    total = wide.sum()
+    if reduction == "mean":
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            total = total / total.dtype.type(loss.size)
+    return total if wide is loss else total.astype(loss.dtype)
 
 
 def reduce_tangent(tangent, reduction: str):
