@@ -99,3 +99,16 @@ def test_an_input_without_channels_is_refused_as_torch(shape, mode):
         return tuple(out.shape)
 
     assert outcome(gradienti) == outcome(torch)
+
+
+@pytest.mark.parametrize("form", ["tuple of a 0-d tensor", "a 0-d tensor", "tuple of a 1-d"])
+def test_sizes_given_as_integral_tensors_are_taken_as_torch(form):
+    def output_shape(lib):
+        size = {
+            "tuple of a 0-d tensor": (lib.tensor(6),),
+            "a 0-d tensor": lib.tensor(6),
+            "tuple of a 1-d": (lib.tensor([6]),),
+        }[form]
+        return tuple(lib.nn.functional.interpolate(lib.zeros(1, 1, 4), size=size).shape)
+
+    assert output_shape(gradienti) == output_shape(torch)

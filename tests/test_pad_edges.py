@@ -88,6 +88,19 @@ CALLS = {
     "circular (1, -3) of 2": lambda lib: lib.nn.functional.pad(
         lib.zeros(2, 1, 2), (1, -3), mode="circular"
     ),
+    # the amounts: one-element integral tensors are ints (lengths[i]); a whole tensor is not
+    "amounts as 0-d int64 tensors": lambda lib: lib.nn.functional.pad(
+        lib.zeros(2, 3), (lib.tensor(1), lib.tensor(2, dtype=lib.uint8))
+    ),
+    "an amount as a 1-element tensor": lambda lib: lib.nn.functional.pad(
+        lib.zeros(2, 3), (lib.tensor([1]), 0)
+    ),
+    "an amount as a float tensor": lambda lib: lib.nn.functional.pad(
+        lib.zeros(2, 3), (lib.tensor(1.0), 0)
+    ),
+    "the amounts as one tensor": lambda lib: lib.nn.functional.pad(
+        lib.zeros(2, 3), lib.tensor([1, 1])
+    ),
     # the order of the checks
     "reflect bool with too much padding": lambda lib: lib.nn.functional.pad(
         lib.zeros(2, 1, dtype=lib.bool), (2, -1), mode="reflect"

@@ -104,9 +104,21 @@ def _pairs(pad) -> list:
     return [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
 
 
+def _is_index(amount) -> bool:
+    """An int as PyTorch's int-list argument takes one: a Python or NumPy int (not a bool),
+    or a one-element integral Tensor (``lengths[i]`` in ``(0, max_len - lengths[i])``)."""
+    if isinstance(amount, Tensor):
+        return amount._data.dtype.kind in "iu" and amount.numel() == 1
+    return isinstance(amount, int | xp.integer) and not isinstance(amount, bool)
+
+
 def _int_list(pad, function: str) -> list:
+    if isinstance(pad, Tensor):
+        raise TypeError(
+            f"{function}(): argument 'pad' (position 2) must be tuple of ints, not Tensor"
+        )
     for position, amount in enumerate(pad):
-        if not isinstance(amount, int | xp.integer) or isinstance(amount, bool):
+        if not _is_index(amount):
             raise TypeError(
                 f"{function}(): argument 'pad' (position 2) must be tuple of ints, but found "
                 f"element of type {type(amount).__name__} at pos {position}"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..tensor import Tensor
 from .apply import unary
 from .axis_maps import axis_map_nodes
 from .declare import explain_nodes
@@ -152,6 +153,9 @@ def output_sizes(shape: tuple, size, scale_factors) -> list:
 
 
 def _is_integer(value) -> bool:
+    """F.interpolate's _is_integer: an int, a NumPy integer, or a Tensor not of a float type."""
+    if isinstance(value, Tensor):
+        return not value.is_floating_point()
     return isinstance(value, int | xp.integer) and not isinstance(value, bool)
 
 
