@@ -7,7 +7,6 @@ division by zero, the operators in every form, the errors, and the nodes recorde
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest
@@ -119,16 +118,17 @@ def test_float_zeros_infinities_and_nan_bit_for_bit(op):
     _both(lambda lib: DIVISIONS[op](_tensor(lib, dividends), _tensor(lib, divisors)))
 
 
-def test_remainders_where_the_quotient_overflows_are_cs():
-    """(Deliberately unlike PyTorch's CPU kernel, which gives NaN when a / b overflows: C's
-    fmod is exact there, and remainder follows from it.)"""
-    a = gradienti.tensor([1e300, -1e300], dtype=gradienti.float64)
-    b = gradienti.tensor([-1e-300, -1e-300], dtype=gradienti.float64)
-    assert a.fmod(b).tolist() == [math.fmod(1e300, -1e-300), math.fmod(-1e300, -1e-300)]
-    assert a.remainder(b).tolist() == [
-        math.fmod(1e300, -1e-300) - 1e-300,
-        math.fmod(-1e300, -1e-300),
-    ]
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_remainders_where_the_quotient_overflows(dtype):
+    """a / b overflows: fmod is exact (C's), remainder follows from it, as PyTorch's."""
+    a = np.array([1e300, -1e300, 3e38, -3e38] if dtype == "float64" else [3e38, -3e38, 1e30])
+    b = np.array([-1e-300, -1e-300, 1e-10, 1e-10] if dtype == "float64" else [1e-10, 1e-10, -3e-9])
+    for op in ("fmod", "remainder", "//"):
+        _both(
+            lambda lib, op=op: DIVISIONS[op](
+                *(lib.tensor(v, dtype=getattr(lib, dtype)) for v in (a, b))
+            )
+        )
 
 
 @pytest.mark.parametrize("op", [name for name in DIVISIONS if name != "div None"])
