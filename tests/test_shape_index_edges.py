@@ -224,3 +224,26 @@ REPEAT_INTERLEAVE_0D_OUTCOMES = {
 @pytest.mark.parametrize("name", REPEAT_INTERLEAVE_0D_OUTCOMES)
 def test_repeat_interleave_of_a_0d_input_is_pytorchs(name):
     same(REPEAT_INTERLEAVE_0D_OUTCOMES[name])
+
+
+def _turned(lib, source: str, k: int, dims: tuple):
+    turned = lib.rot90(eval(source, {"L": lib}), k, dims)  # noqa: S307 - the table's own text
+    return turned, turned.stride(), turned.is_contiguous()
+
+
+ROT90_SOURCES = (
+    "L.arange(12.0).reshape(3, 4)",
+    "L.arange(12.0).reshape(3, 4).t()",
+    "L.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)",
+    "L.arange(24.0).reshape(2, 3, 4)[:, ::2]",
+    "L.arange(4.0).expand(3, 4)",
+)
+
+
+# rot90 is a flipped copy in the input's memory order, transposed for odd k: its strides
+# (and is_contiguous) are PyTorch's, not a fresh contiguous array's
+@pytest.mark.parametrize("source", ROT90_SOURCES)
+@pytest.mark.parametrize("k", [-1, 0, 1, 2, 3, 5])
+@pytest.mark.parametrize("dims", [(0, 1), (-1, 0)])
+def test_rot90_values_and_strides_are_pytorchs(source, k, dims):
+    same(lambda lib: _turned(lib, source, k, dims))

@@ -31,16 +31,19 @@ class Rot90Backward0(Op):
     @staticmethod
     def forward(ctx, x):
         # Written with flip and swapaxes (NumPy's rot90 is made of them), which vmap batches.
+        # As ATen's: a flipped copy in the input's memory order, then for an odd k the dims
+        # swapped as a view of it (so the result's strides are PyTorch's, not contiguous).
+        # An expanded input (a zero stride) gets a contiguous copy, as from PyTorch's flip.
         first, second = ctx.dims
+        repeats = any(step == 0 and size > 1 for size, step in zip(x.shape, x.strides))
+        order = "C" if repeats else "K"
         if ctx.k == 1:
-            turned = xp.swapaxes(xp.flip(x, second), first, second)
-        elif ctx.k == 2:
-            turned = xp.flip(x, (first, second))
-        elif ctx.k == 3:
-            turned = xp.flip(xp.swapaxes(x, first, second), second)
-        else:
-            turned = x
-        return turned.copy()  # PyTorch's rot90 copies
+            return xp.swapaxes(xp.flip(x, second).copy(order=order), first, second)
+        if ctx.k == 2:
+            return xp.flip(x, (first, second)).copy(order=order)
+        if ctx.k == 3:
+            return xp.swapaxes(xp.flip(x, first).copy(order=order), first, second)
+        return x.copy()  # (k = 0: PyTorch's contiguous clone)
 
     @staticmethod
     def backward(ctx, g):
