@@ -277,6 +277,34 @@ def _check_dtype(input, mode: str) -> None:
     raise NotImplementedError(f"\"compute_indices_weights_{kind}\" not implemented for '{name}'")
 
 
+def _axis_taps(mode: str, spatial: tuple, sizes: list, scales: list, align_corners, ftype):
+    """The taps of every spatial axis for the forward (gathers) and for the backward
+    (scatters): the same, except where ATen's backward kernel reads otherwise."""
+    if mode in ("nearest", "nearest-exact"):
+        exact = mode == "nearest-exact"
+        scatter_maps = [
+            _nearest_backward_taps(extent, out, scale, exact)
+            for extent, out, scale in zip(spatial, sizes, scales)
+        ]
+        if len(spatial) == 2:  # ATen's 2-d nearest forward reads as its backward does
+            return scatter_maps, scatter_maps
+        maps = [
+            _nearest_taps(extent, out, scale, exact, ftype)
+            for extent, out, scale in zip(spatial, sizes, scales)
+        ]
+        return maps, scatter_maps
+    taps = _cubic_taps if mode == "bicubic" else _linear_taps
+    maps = [
+        taps(extent, out, scale, align_corners, ftype)
+        for extent, out, scale in zip(spatial, sizes, scales)
+    ]
+    if mode == "bicubic" and tuple(sizes) == spatial:
+        # ATen's bicubic backward copies the gradient when no size changes (its forward
+        # still interpolates, with a scale factor other than 1)
+        return maps, [((xp.arange(extent), None),) for extent in spatial]
+    return maps, maps
+
+
 def upsample(input, mode: str, sizes: list, scales: list, align_corners: bool):
     """One upsampling op over the spatial axes (input (N, C, *spatial); checked by
     interpolate): ``sizes`` the output's spatial sizes, ``scales`` the scale factor per axis
@@ -301,26 +329,7 @@ def upsample(input, mode: str, sizes: list, scales: list, align_corners: bool):
     _check_dtype(input, mode)
     ftype = _float_type(input._data.dtype)
     node = NODES[mode, len(spatial)]()
-    maps, scatter_maps = [], []
-    if mode in ("nearest", "nearest-exact"):
-        exact = mode == "nearest-exact"
-        # ATen's 2-d nearest forward reads as its backward does (1-d and 3-d do not)
-        as_backward = len(spatial) == 2
-        for extent, out, scale in zip(spatial, sizes, scales):
-            scatter_maps.append(_nearest_backward_taps(extent, out, scale, exact))
-            forward = _nearest_taps(extent, out, scale, exact, ftype)
-            maps.append(scatter_maps[-1] if as_backward else forward)
-    else:
-        for extent, out, scale in zip(spatial, sizes, scales):
-            if mode == "bicubic":
-                maps.append(_cubic_taps(extent, out, scale, align_corners, ftype))
-            else:
-                maps.append(_linear_taps(extent, out, scale, align_corners, ftype))
-        scatter_maps = list(maps)
-        if mode == "bicubic" and tuple(sizes) == spatial:
-            # ATen's bicubic backward copies the gradient when no size changes (its forward
-            # still interpolates, with a scale factor other than 1)
-            scatter_maps = [((xp.arange(extent), None),) for extent in spatial]
+    maps, scatter_maps = _axis_taps(mode, spatial, sizes, scales, align_corners, ftype)
     node.maps = tuple(maps)
     node.scatter_maps = tuple(scatter_maps)
     node.sizes = spatial
