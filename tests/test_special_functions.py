@@ -87,6 +87,12 @@ def test_digamma_and_trigamma_float32_to_the_ulp(n):
     assert np.count_nonzero(distance > 2) <= 30
 
 
+def test_float32_lgamma_overflows_where_pytorchs_does():
+    values = np.array([4.03711e36, 4.0371103e36, 4.08e36, 3.4e38, -4.05e36], dtype=np.float32)
+    ours, theirs = _both("lgamma", values, "float32")
+    np.testing.assert_array_equal(ours, theirs)
+
+
 def test_trigamma_at_minus_infinity_and_the_negative_poles():
     values = np.array([-np.inf, -1.0, -2.0, -7.0, np.inf])
     for dtype in ("float32", "float64"):

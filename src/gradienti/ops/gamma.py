@@ -43,6 +43,9 @@ _BERNOULLI = (
 )  # fmt: skip
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _EULER_GAMMA = 0.57721566490153286061
+# The least float32 whose lgammaf (glibc's, PyTorch's float32 lgamma) is inf, though the
+# exact value is below the float32 maximum up to about 4.085e36.
+_LGAMMAF_OVERFLOW = 4.0371103e36
 
 
 def _float64(x):
@@ -137,6 +140,8 @@ def lgamma_array(x):
     reflected = xp.log(math.pi / sine) - positive
     result = xp.where(negative, reflected, positive)
     pole = (v <= 0) & (v == xp.floor(v))  # 0, -0, negative integers, -inf
+    if xp.result_type(x) == xp.float32:  # the C library's lgammaf overflows a little early
+        pole |= xp.abs(v) >= _LGAMMAF_OVERFLOW
     return _in_dtype_of(xp.where(pole, xp.inf, result), x)
 
 
