@@ -8,6 +8,8 @@ records the node of its out-of-place op, so none has a node class or an explain 
 
 from __future__ import annotations
 
+import sys
+
 from ..arguments import check_number, is_number, wrong_type
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..batching import BatchedArray, check_in_place
@@ -67,6 +69,8 @@ def assign_in_place(tensor, result):
         xp.copyto(target, values, casting="unsafe")
         versions.bump(target)
         return tensor
+    if node is None and type(old) is _ndarray and _memory_seen_elsewhere(old):
+        _refuse_recorded_write_into_shared_memory()
     producer = edge_parts(result._edge)[0]
     count = versions.bump(old, by=producer) if type(old) is _ndarray else tensor._version + 1
     tensor._data = new = xp.array(values, dtype=old.dtype)
@@ -81,6 +85,30 @@ def assign_in_place(tensor, result):
         producer._versions = (count,) + tuple(recorded[1:])
     tensor._edge = result._edge
     return tensor
+
+
+def _memory_seen_elsewhere(array) -> bool:
+    """Whether another array or tensor may see ``array``'s memory: it is a view (NumPy's
+    ``base`` owns the memory) and its base is referenced from more than this view (the base
+    tensor, another view of it). A recorded in-place op gives the tensor new memory (its node
+    may have saved the old values), which such a sharer would not see."""
+    base = array.base
+    if base is None:
+        return False
+    # getrefcount counts its argument, the local ``base`` and ``array.base``: 3 means no one
+    # else holds the memory (a fresh ``arange(6.).reshape(2, 3)``, whose base was temporary).
+    return type(base) is not _ndarray or sys.getrefcount(base) > 3
+
+
+def _refuse_recorded_write_into_shared_memory():
+    """PyTorch writes through the view and records ``CopySlices`` on its base, so the base
+    requires grad afterwards (``out[:2].copy_(a * 2)``); gradienti cannot yet, and refuses
+    rather than leave the base without the values."""
+    raise NotImplementedError(
+        "gradienti cannot yet write a result that requires grad into a view of another tensor "
+        "(PyTorch would update the base tensor and record CopySlices on it); write the result "
+        "out of place (torch.cat, torch.stack) or assign it with indexing (x[i] = y) instead."
+    )
 
 
 def _carry_tangent(tensor, result) -> None:
