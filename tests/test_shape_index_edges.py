@@ -247,3 +247,10 @@ ROT90_SOURCES = (
 @pytest.mark.parametrize("dims", [(0, 1), (-1, 0)])
 def test_rot90_values_and_strides_are_pytorchs(source, k, dims):
     same(lambda lib: _turned(lib, source, k, dims))
+
+
+@pytest.mark.parametrize("name", ["hstack", "vstack", "row_stack", "column_stack", "dstack"])
+@pytest.mark.parametrize("empty", [[], ()])
+def test_stacking_nothing_raises_pytorchs_error(name, empty):
+    # (cat's ValueError, naming torch.cat, before)
+    same(lambda lib: getattr(lib, name)(empty))

@@ -249,13 +249,21 @@ def stack(tensors, dim: int = 0, *, axis=None, out=None):
     return nary(node, *tensors)
 
 
+def _stacked(function: str, tensors) -> list:
+    """The inputs of hstack, vstack, column_stack, dstack: a non-empty list of Tensors."""
+    tensors = _tensor_list(function, tensors)
+    if not tensors:  # (cat's own message names cat)
+        raise RuntimeError(f"{function} expects a non-empty TensorList")
+    return tensors
+
+
 def hstack(tensors, *, out=None):
-    tensors = [t if t._data.ndim else t.reshape(1) for t in _tensor_list("hstack", tensors)]
+    tensors = [t if t._data.ndim else t.reshape(1) for t in _stacked("hstack", tensors)]
     return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors, *, out=None):
-    tensors = _tensor_list("vstack", tensors)
+    tensors = _stacked("vstack", tensors)
     tensors = [
         t if t._data.ndim >= 2 else t.unsqueeze(0) if t._data.ndim else t.reshape(1, 1)
         for t in tensors
@@ -265,14 +273,14 @@ def vstack(tensors, *, out=None):
 
 def column_stack(tensors):
     """Columns side by side: a 0-d or 1-d input becomes one column; ``cat`` along dim 1."""
-    tensors = _tensor_list("column_stack", tensors)
+    tensors = _stacked("column_stack", tensors)
     tensors = [t.reshape(t._data.size, 1) if t._data.ndim <= 1 else t for t in tensors]
     return cat(tensors, 1)
 
 
 def dstack(tensors):
     """``cat`` along dim 2 of the inputs made at least 3-d (1-d: (1, n, 1); 2-d: (m, n, 1))."""
-    tensors = _tensor_list("dstack", tensors)
+    tensors = _stacked("dstack", tensors)
     deep = []
     for t in tensors:
         ndim = t._data.ndim
