@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (
-    Optimizer,
+from ._single_tensor import (
     _add_to,
     _array,
-    _check_lr,
-    _grad_array,
+    _count_step,
+    _descent_grad,
     _step_tensor,
     _to_scalar,
-    _use_grad,
     _zeros_like,
+)
+from .optimizer import (
+    _FLAGS_DEFAULTS_FOR_OLD_STATE,
+    Optimizer,
+    _check_lr,
+    _check_non_negative,
+    _use_grad,
 )
 
 
 class Adadelta(Optimizer):
+    _defaults_for_old_state = _FLAGS_DEFAULTS_FOR_OLD_STATE
+
     def __init__(
         self,
         params,
@@ -33,10 +40,8 @@ class Adadelta(Optimizer):
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_non_negative(eps, "epsilon value")
+        _check_non_negative(weight_decay, "weight_decay value")
         defaults = {
             "lr": lr,
             "rho": rho,
@@ -49,13 +54,10 @@ class Adadelta(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group) -> None:
+        state["step"] = _step_tensor()
+        state["square_avg"] = _zeros_like(param)
+        state["acc_delta"] = _zeros_like(param)
 
     @_use_grad
     def step(self) -> None:
@@ -64,21 +66,9 @@ class Adadelta(Optimizer):
             rho = group["rho"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
-                step_t = _array(state["step"])
-                step_t += 1
-                grad = _grad_array(p)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * _array(p)
+            for p, state in self._params_with_grad(group):
+                _count_step(state)
+                grad = _descent_grad(p, group["maximize"], weight_decay)
                 # E[g^2] <- rho E[g^2] + (1 - rho) g^2
                 square_avg = _array(state["square_avg"])
                 square_avg *= rho

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (
-    Optimizer,
-    _add_to,
-    _array,
-    _grad_array,
-    _state_tensor,
-    _step_tensor,
-    _use_grad,
-)
+from ._single_tensor import _add_to, _array, _count_step, _descent_grad, _state_tensor, _step_tensor
+from .optimizer import Optimizer, _check_non_negative, _use_grad
 
 
 class Adagrad(Optimizer):
+    _defaults_for_old_state = {"maximize": False}
+
     def __init__(
         self,
         params,
@@ -29,18 +24,11 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not lr_decay >= 0.0:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not initial_accumulator_value >= 0.0:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
-            )
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_non_negative(lr, "learning rate")
+        _check_non_negative(lr_decay, "lr_decay value")
+        _check_non_negative(weight_decay, "weight_decay value")
+        _check_non_negative(initial_accumulator_value, "initial_accumulator_value value")
+        _check_non_negative(eps, "epsilon value")
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -61,11 +49,6 @@ class Adagrad(Optimizer):
                 init = group["initial_accumulator_value"]
                 state["sum"] = _state_tensor(xp.full_like(_array(p), init))
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-
     @_use_grad
     def step(self) -> None:
         for group in self.param_groups:
@@ -73,19 +56,10 @@ class Adagrad(Optimizer):
             lr_decay = group["lr_decay"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                param = _array(p)
-                grad = _grad_array(p)
-                step_t = _array(state["step"])
-                step_t += 1
-                step = float(step_t)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+            # (its state starts in the constructor: _init_state is the base's, which adds none)
+            for p, state in self._params_with_grad(group):
+                step = float(_count_step(state))
+                grad = _descent_grad(p, group["maximize"], weight_decay)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = _array(state["sum"])
                 state_sum += grad * grad

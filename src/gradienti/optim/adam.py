@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (
-    Optimizer,
+from ._single_tensor import (
     _add_to,
     _array,
-    _grad_array,
+    _count_step,
+    _descent_grad,
     _lerp,
     _step_tensor,
-    _use_grad,
     _zeros_like,
 )
+from .optimizer import Optimizer, _check_betas, _check_non_negative, _use_grad
 
 
 class Adam(Optimizer):
+    _defaults_for_old_state = {"amsgrad": False, "maximize": False, "decoupled_weight_decay": False}
+
     def __init__(
         self,
         params,
@@ -32,16 +34,11 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        # (lr is checked as a number: the one-element-tensor check of _check_lr is not made)
+        _check_non_negative(lr, "learning rate")
+        _check_non_negative(eps, "epsilon value")
+        _check_betas(betas)
+        _check_non_negative(weight_decay, "weight_decay value")
         defaults = {
             "lr": lr,
             "betas": betas,
@@ -57,12 +54,12 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("decoupled_weight_decay", False)
+    def _init_state(self, state, param, group) -> None:
+        state["step"] = _step_tensor()
+        state["exp_avg"] = _zeros_like(param)
+        state["exp_avg_sq"] = _zeros_like(param)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_like(param)
 
     @_use_grad
     def step(self) -> None:
@@ -72,27 +69,11 @@ class Adam(Optimizer):
             eps = group["eps"]
             weight_decay = group["weight_decay"]
             amsgrad = group["amsgrad"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                param = _array(p)
-                grad = _grad_array(p)
-                if group["maximize"]:
-                    grad = -grad
-                step_t = _array(state["step"])
-                step_t += 1
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p, state in self._params_with_grad(group):
+                grad = _descent_grad(p, maximize, weight_decay, lr, decoupled)
+                step_t = _count_step(state)
                 exp_avg = _array(state["exp_avg"])
                 exp_avg_sq = _array(state["exp_avg_sq"])
                 exp_avg[...] = _lerp(exp_avg, grad, 1 - beta1)

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from ..backend import get_default_dtype
-from .optimizer import (
-    Optimizer,
+from ._single_tensor import (
     _add_to,
     _array,
-    _check_lr,
-    _grad_array,
+    _count_step,
+    _descent_grad,
     _step_tensor,
     _to_scalar,
-    _use_grad,
     _zeros_like,
+)
+from .optimizer import (
+    _FLAGS_DEFAULTS_FOR_OLD_STATE,
+    Optimizer,
+    _check_lr,
+    _check_non_negative,
+    _use_grad,
 )
 
 
 class ASGD(Optimizer):
+    _defaults_for_old_state = _FLAGS_DEFAULTS_FOR_OLD_STATE
+
     def __init__(
         self,
         params,
@@ -31,8 +38,7 @@ class ASGD(Optimizer):
         capturable: bool = False,
     ) -> None:
         _check_lr(lr)
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_non_negative(weight_decay, "weight_decay value")
         defaults = {
             "lr": lr,
             "lambd": lambd,
@@ -46,13 +52,12 @@ class ASGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group) -> None:
+        state["step"] = _step_tensor()
+        # eta: the current step size; mu: the averaging weight; ax: the average.
+        state["eta"] = _step_tensor(_to_scalar(group["lr"]))
+        state["mu"] = _step_tensor(1.0)
+        state["ax"] = _zeros_like(param)
 
     @_use_grad
     def step(self) -> None:
@@ -62,24 +67,10 @@ class ASGD(Optimizer):
             alpha = group["alpha"]
             t0 = group["t0"]
             weight_decay = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    # eta: the current step size; mu: the averaging weight; ax: the average.
-                    state["eta"] = _step_tensor(lr)
-                    state["mu"] = _step_tensor(1.0)
-                    state["ax"] = _zeros_like(p)
-                grad = _grad_array(p)
-                if group["maximize"]:
-                    grad = -grad
-                step_t = _array(state["step"])
-                step_t += 1
+            for p, state in self._params_with_grad(group):
+                grad = _descent_grad(p, group["maximize"], weight_decay)
+                step_t = _count_step(state)
                 param = _array(p)
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
                 eta_t = _array(state["eta"])
                 eta = float(eta_t)
                 # x <- x (1 - lambd eta) - eta g

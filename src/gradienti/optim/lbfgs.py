@@ -13,7 +13,8 @@ from ..backend import xp
 from ..graph import versions
 from ..graph.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, _array, _check_lr, _grad_array, _state_tensor, _to_scalar
+from ._single_tensor import _array, _grad_array, _state_tensor, _to_scalar
+from .optimizer import Optimizer, _check_lr
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (
-    Optimizer,
+from ._single_tensor import (
     _add_to,
     _array,
-    _check_adam_arguments,
-    _grad_array,
+    _count_step,
+    _descent_grad,
     _lerp,
     _step_tensor,
     _to_scalar,
-    _use_grad,
     _zeros_like,
 )
+from .optimizer import Optimizer, _check_adam_arguments, _check_non_negative, _use_grad
 
 
 class NAdam(Optimizer):
+    _defaults_for_old_state = {
+        "maximize": False,
+        "foreach": None,
+        "capturable": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+    }
+
     def __init__(
         self,
         params,
@@ -34,8 +41,7 @@ class NAdam(Optimizer):
         differentiable: bool = False,
     ) -> None:
         _check_adam_arguments(lr, eps, betas, weight_decay)
-        if not momentum_decay >= 0.0:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_non_negative(momentum_decay, "momentum_decay value")
         defaults = {
             "lr": lr,
             "betas": betas,
@@ -50,14 +56,12 @@ class NAdam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
+    def _init_state(self, state, param, group) -> None:
+        state["step"] = _step_tensor()
+        # The product of the momentum coefficients mu_1 ... mu_t.
+        state["mu_product"] = _step_tensor(1.0)
+        state["exp_avg"] = _zeros_like(param)
+        state["exp_avg_sq"] = _zeros_like(param)
 
     @_use_grad
     def step(self) -> None:
@@ -67,29 +71,12 @@ class NAdam(Optimizer):
             eps = group["eps"]
             weight_decay = group["weight_decay"]
             momentum_decay = group["momentum_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    # The product of the momentum coefficients mu_1 ... mu_t.
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                grad = _grad_array(p)
-                if group["maximize"]:
-                    grad = -grad
-                step_t = _array(state["step"])
-                step_t += 1
-                step = float(step_t)
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p, state in self._params_with_grad(group):
+                grad = _descent_grad(p, maximize, weight_decay, lr, decoupled)
+                step = float(_count_step(state))
                 bias_correction2 = 1 - beta2**step
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param = _array(p)
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * _array(p)
                 # mu_t = beta1 (1 - 0.96^(t psi) / 2), and mu_{t+1} for the Nesterov look-ahead
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))

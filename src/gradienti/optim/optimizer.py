@@ -1,9 +1,6 @@
-"""Optimizer: the base class of gradienti.optim, with PyTorch's param groups and state_dict.
-
-The update rules of the subclasses work on the NumPy arrays behind the parameters, their
-gradients and their state tensors (``_array``), following PyTorch's single-tensor
-(``foreach=False``) implementations operation by operation, and write the new values into the
-parameters' memory in place (``_add_to``), counting a version like an in-place op does.
+"""Optimizer: the base class of gradienti.optim, with PyTorch's param groups and state_dict,
+the per-parameter loop and the constructor-argument checks that the optimizers share (the
+array-level steps of their update rules are in ``_single_tensor.py``).
 """
 
 from __future__ import annotations
@@ -13,12 +10,12 @@ import functools
 import warnings
 from collections import defaultdict
 from itertools import chain
-from typing import Any
+from typing import Any, ClassVar
 
-from ..backend import get_default_dtype, xp
-from ..graph import versions
+from ..backend import xp
 from ..graph.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, wrap
+from ._single_tensor import _array
 
 
 class _RequiredParameter:
@@ -31,48 +28,14 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-def _array(tensor):
-    """The ndarray behind ``tensor`` (its own memory: writes go to the tensor)."""
-    return tensor._as_array()
-
-
-def _grad_array(param):
-    return xp.asarray(param.grad._data)
-
-
-def _add_to(param, update) -> None:
-    """``param += update`` in ``param``'s memory (the optimizer step is not recorded): the same
-    sums as ``param + update``, without a new array for the result and a pass to copy it in."""
-    target = _array(param)
-    xp.add(target, update, out=target, casting="unsafe")
-    versions.bump(target)
-
-
-def _lerp(start, end, weight):
-    """``start.lerp_(end, weight)`` as PyTorch computes it (two formulas, split at 0.5)."""
-    if abs(weight) < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1 - weight)
-
-
-def _state_tensor(array) -> Tensor:
-    """A state tensor (no grad) holding ``array``, contiguous and of the same shape (a 0-d
-    array stays 0-d: ``ascontiguousarray`` would make it 1-d)."""
-    array = xp.asarray(array)
-    if not array.flags.c_contiguous:
-        array = xp.ascontiguousarray(array)
-    return wrap(array, None)
-
-
-def _zeros_like(param) -> Tensor:
-    return _state_tensor(xp.zeros_like(_array(param)))
-
-
-def _step_tensor(value: float = 0.0) -> Tensor:
-    """PyTorch keeps the step count (and the scalar state of NAdam, ASGD) as a 0-d tensor of
-    float32, or of float64 while that is the default dtype (``_get_scalar_dtype``)."""
-    scalar_dtype = xp.float64 if get_default_dtype().np == xp.float64 else xp.float32
-    return wrap(xp.asarray(value, dtype=scalar_dtype), None)
+# The flags that Adadelta, Adamax, ASGD and Rprop give a group loaded from a state saved without
+# them (their __setstate__ in PyTorch, in its order).
+_FLAGS_DEFAULTS_FOR_OLD_STATE = {
+    "foreach": None,
+    "maximize": False,
+    "differentiable": False,
+    "capturable": False,
+}
 
 
 def _check_lr(lr) -> None:
@@ -83,23 +46,24 @@ def _check_lr(lr) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def _check_non_negative(value, what: str) -> None:
+    """PyTorch's ``if not value >= 0.0`` argument check (a NaN fails it too)."""
+    if not value >= 0.0:
+        raise ValueError(f"Invalid {what}: {value}")
+
+
+def _check_betas(betas) -> None:
+    for index in (0, 1):
+        if not 0.0 <= betas[index] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {betas[index]}")
+
+
 def _check_adam_arguments(lr, eps, betas, weight_decay) -> None:
     """The checks PyTorch's Adam family (Adamax, NAdam, RAdam) makes, in its order."""
     _check_lr(lr)
-    if not eps >= 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not weight_decay >= 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
-def _to_scalar(value):
-    """A one-element tensor (a tensor ``lr``) as a NumPy scalar of its dtype, which rounds in
-    arithmetic with Python numbers as PyTorch's 0-d tensor does; anything else as it is."""
-    return _array(value).reshape(())[()] if isinstance(value, Tensor) else value
+    _check_non_negative(eps, "epsilon value")
+    _check_betas(betas)
+    _check_non_negative(weight_decay, "weight_decay value")
 
 
 def _typename(obj) -> str:
@@ -112,6 +76,10 @@ def _typename(obj) -> str:
 
 class Optimizer:
     """Base class for all optimizers (PyTorch's ``torch.optim.Optimizer``)."""
+
+    # The group options a state saved before they existed lacks, with the values they get on
+    # loading (``__setstate__``), in the order PyTorch's ``__setstate__`` of the class sets them.
+    _defaults_for_old_state: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -139,6 +107,9 @@ class Optimizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        for group in self.param_groups:
+            for name, default in self._defaults_for_old_state.items():
+                group.setdefault(name, default)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("
@@ -245,6 +216,21 @@ class Optimizer:
 
     def step(self, closure=None):
         raise NotImplementedError
+
+    def _params_with_grad(self, group: dict[str, Any]):
+        """The parameters of ``group`` that have a gradient, each with its state, which
+        ``_init_state`` fills at the parameter's first step (PyTorch's ``_init_group``)."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if len(state) == 0:
+                self._init_state(state, p, group)
+            yield p, state
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, group: dict[str, Any]) -> None:
+        """Fill the empty ``state`` of ``param`` at its first step; the optimizers whose state
+        starts then override it (Adagrad's starts in its constructor)."""
 
     @staticmethod
     def _run_closure(closure):

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (
-    Optimizer,
+from ._single_tensor import (
     _add_to,
     _array,
-    _check_adam_arguments,
-    _grad_array,
+    _count_step,
+    _descent_grad,
     _lerp,
     _step_tensor,
     _to_scalar,
-    _use_grad,
     _zeros_like,
 )
+from .optimizer import Optimizer, _check_adam_arguments, _use_grad
 
 
 class RAdam(Optimizer):
+    _defaults_for_old_state = {
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+        "capturable": False,
+    }
+
     def __init__(
         self,
         params,
@@ -46,14 +53,10 @@ class RAdam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group) -> None:
+        state["step"] = _step_tensor()
+        state["exp_avg"] = _zeros_like(param)
+        state["exp_avg_sq"] = _zeros_like(param)
 
     @_use_grad
     def step(self) -> None:
@@ -62,26 +65,11 @@ class RAdam(Optimizer):
             beta1, beta2 = group["betas"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                grad = _grad_array(p)
-                if group["maximize"]:
-                    grad = -grad
-                step_t = _array(state["step"])
-                step_t += 1
-                step = float(step_t)
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param = _array(p)
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * _array(p)
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p, state in self._params_with_grad(group):
+                grad = _descent_grad(p, maximize, weight_decay, lr, decoupled)
+                step = float(_count_step(state))
                 exp_avg = _array(state["exp_avg"])
                 exp_avg[...] = _lerp(exp_avg, grad, 1 - beta1)
                 exp_avg_sq = _array(state["exp_avg_sq"])

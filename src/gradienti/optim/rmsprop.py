@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (
-    Optimizer,
+from ._single_tensor import (
     _add_to,
     _array,
-    _grad_array,
+    _count_step,
+    _descent_grad,
     _lerp,
     _step_tensor,
-    _use_grad,
     _zeros_like,
 )
+from .optimizer import Optimizer, _check_non_negative, _use_grad
 
 
 class RMSprop(Optimizer):
+    _defaults_for_old_state = {"momentum": 0, "centered": False, "maximize": False}
+
     def __init__(
         self,
         params,
@@ -30,16 +32,11 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not eps >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not momentum >= 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not alpha >= 0.0:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_non_negative(lr, "learning rate")
+        _check_non_negative(eps, "epsilon value")
+        _check_non_negative(momentum, "momentum value")
+        _check_non_negative(weight_decay, "weight_decay value")
+        _check_non_negative(alpha, "alpha value")
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -54,12 +51,13 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("maximize", False)
+    def _init_state(self, state, param, group) -> None:
+        state["step"] = _step_tensor()
+        state["square_avg"] = _zeros_like(param)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_like(param)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_like(param)
 
     @_use_grad
     def step(self) -> None:
@@ -69,25 +67,9 @@ class RMSprop(Optimizer):
             eps = group["eps"]
             weight_decay = group["weight_decay"]
             momentum = group["momentum"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = _zeros_like(p)
-                param = _array(p)
-                grad = _grad_array(p)
-                if group["maximize"]:
-                    grad = -grad
-                step_t = _array(state["step"])
-                step_t += 1
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+            for p, state in self._params_with_grad(group):
+                grad = _descent_grad(p, group["maximize"], weight_decay)
+                _count_step(state)
                 square_avg = _array(state["square_avg"])
                 square_avg *= alpha
                 square_avg += (1 - alpha) * (grad * grad)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import (
-    Optimizer,
+from ._single_tensor import (
     _add_to,
     _array,
-    _check_lr,
+    _count_step,
+    _descent_grad,
     _grad_array,
     _state_tensor,
     _step_tensor,
     _to_scalar,
-    _use_grad,
     _zeros_like,
 )
+from .optimizer import _FLAGS_DEFAULTS_FOR_OLD_STATE, Optimizer, _check_lr, _use_grad
 
 
 class Rprop(Optimizer):
+    _defaults_for_old_state = _FLAGS_DEFAULTS_FOR_OLD_STATE
+
     def __init__(
         self,
         params,
@@ -44,36 +46,23 @@ class Rprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group) -> None:
+        state["step"] = _step_tensor()
+        # The gradient of the previous step (0 where that step was undone).
+        state["prev"] = _zeros_like(param)
+        # Each element's own step size, starting at lr.
+        lr = _to_scalar(group["lr"])
+        state["step_size"] = _state_tensor(xp.full_like(_grad_array(param), lr))
 
     @_use_grad
     def step(self) -> None:
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                grad = _grad_array(p)
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    # The gradient of the previous step (0 where that step was undone).
-                    state["prev"] = _zeros_like(p)
-                    # Each element's own step size, starting at lr.
-                    state["step_size"] = _state_tensor(xp.full_like(grad, _to_scalar(group["lr"])))
-                if group["maximize"]:
-                    grad = -grad
+            for p, state in self._params_with_grad(group):
                 # (an array even for a 0-d parameter: masks assign into it below)
-                grad = xp.array(grad, copy=True)
-                step_t = _array(state["step"])
-                step_t += 1
+                grad = xp.array(_descent_grad(p, group["maximize"]), copy=True)
+                _count_step(state)
                 prev = _array(state["prev"])
                 # Where the gradient kept its sign the step grows by etaplus, where it flipped
                 # the step shrinks by etaminus, where either is 0 it stays.

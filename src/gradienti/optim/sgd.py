@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _add_to, _array, _grad_array, _state_tensor, _use_grad
+from ._single_tensor import _add_to, _array, _descent_grad, _state_tensor
+from .optimizer import Optimizer, _use_grad
 
 
 class SGD(Optimizer):
+    _defaults_for_old_state = {"nesterov": False, "maximize": False}
+
     def __init__(
         self,
         params,
@@ -41,12 +44,6 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-
     @_use_grad
     def step(self) -> None:
         for group in self.param_groups:
@@ -55,14 +52,11 @@ class SGD(Optimizer):
             dampening = group["dampening"]
             weight_decay = group["weight_decay"]
             maximize = group["maximize"]
+            # (no _params_with_grad: plain SGD keeps no state, not even an empty entry)
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = _grad_array(p)
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * _array(p)
+                grad = _descent_grad(p, maximize, weight_decay)
                 if momentum != 0:
                     state = self.state[p]
                     buf_t = state.get("momentum_buffer")
