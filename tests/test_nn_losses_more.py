@@ -483,3 +483,20 @@ def test_float16_mean_over_more_elements_than_float16_counts(name):
     theirs = HALF_MEANS[name](torch.nn.functional, torch.tensor(x), torch.tensor(y))
     assert str(ours.dtype) == str(theirs.dtype)
     np.testing.assert_allclose(float(ours), float(theirs), rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", HALF_MEANS)
+def test_float16_mean_gradient_over_more_elements_than_float16_counts(name):
+    """Each element's share of a float16 mean is computed in float32, as PyTorch's: divided
+    in float16, the count of 70000 overflowed and every gradient was 0."""
+    rng = np.random.default_rng(6)
+    x, y = (rng.uniform(0.05, 0.95, 70000).astype(np.float16) for _ in range(2))
+    grads = []
+    for lib in (gradienti, torch):
+        input = lib.tensor(x, requires_grad=True)
+        loss = HALF_MEANS[name](lib.nn.functional, input, lib.tensor(y))
+        (grad,) = lib.autograd.grad(loss, input, lib.tensor(1000.0, dtype=lib.float16))
+        grads.append(grad.float().numpy())
+    ours, theirs = grads
+    assert np.abs(theirs).max() > 1e-3  # (the test reads gradients that are not all 0)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-2, atol=1e-4)

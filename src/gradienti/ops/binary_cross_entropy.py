@@ -25,7 +25,7 @@ from .apply import nary, raise_if_not_broadcastable, unary
 from .declare import explain_nodes
 from .explain_rule import Rule, unary_rule
 from .jvp_rules import diagonal_shares, elementwise_jvp
-from .regression_losses import as_dtype, numel, reduce_loss, reduce_tangent
+from .regression_losses import as_dtype, divide_by_count, numel, reduce_loss, reduce_tangent
 
 # The epsilon of PyTorch's double backward formulas (FunctionsManual.cpp: a double), and of
 # its backward kernel (Loss.cpp: ``constexpr float EPSILON``, so 1e-12 rounded to float32,
@@ -104,7 +104,7 @@ class BinaryCrossEntropyBackwardBackward0(Op):
             if reduction != "none":
                 grad_g = grad_g.sum()
                 if reduction == "mean":
-                    grad_g = grad_g / numel(x)
+                    grad_g = divide_by_count(grad_g, numel(x))
         if x_edge is not None:
             # d/dx: (x^2 - 2xy + y) / ((x + eps)^2 (1 - x + eps)^2)
             curvature = (x * x - 2 * x * y + y) / ((x + EPSILON) ** 2 * (1 - x + EPSILON) ** 2)
@@ -186,7 +186,7 @@ def _weighted(values, weight):
 
 def _mean_over(values, x, reduction: str):
     """``values / numel(x)`` for a mean (PyTorch divides each element's gradient)."""
-    return values / numel(x) if reduction == "mean" else values
+    return divide_by_count(values, numel(x)) if reduction == "mean" else values
 
 
 def not_differentiable(function: str, argument: str) -> str:

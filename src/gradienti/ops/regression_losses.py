@@ -74,6 +74,25 @@ def _scale(ctx, x) -> float:
     return 1.0 / numel(x) if ctx.reduction == "mean" and numel(x) else 1.0
 
 
+def _spread(slope, ctx, x, g):
+    """``slope · scale · g``, each element's gradient. A half-precision array is computed in
+    float32, PyTorch's opmath type for it: in float16, 1/numel is subnormal (inexact)."""
+    if type(slope) is not Tensor and slope.dtype.itemsize < 4:
+        return (slope.astype(xp.float32) * _scale(ctx, x) * g).astype(slope.dtype)
+    return slope * _scale(ctx, x) * g
+
+
+def divide_by_count(values, count: int):
+    """``values / count`` (a mean's share of each element) as PyTorch computes it: a
+    half-precision array in float32 (in float16 a count above 65504 is inf, and the result
+    was 0), a half-precision Tensor (recorded) times the reciprocal."""
+    if type(values) is Tensor:
+        return values * (1.0 / count) if values._data.dtype.itemsize < 4 else values / count
+    if values.dtype.itemsize < 4:
+        return (values.astype(xp.float32) / count).astype(values.dtype)
+    return values / count
+
+
 class _DifferenceLoss(Op):
     """The shared VJP and JVP of a loss of ``d = x - y``: ``slope(d)`` is d loss / d d.
     ``loss_dtype``: None, or the input's dtype where the loss keeps it although the target's
@@ -92,7 +111,7 @@ class _DifferenceLoss(Op):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        grad_x = ctx.slope(x - y) * _scale(ctx, x) * g
+        grad_x = _spread(ctx.slope(x - y), ctx, x, g)
         if ctx.loss_dtype is not None:
             grad_x = as_dtype(grad_x, ctx.loss_dtype)
         grad_y = None if ctx._next[1] is None else -grad_x
@@ -173,7 +192,7 @@ class SoftMarginLossBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return _soft_margin_slope(x, _constant(ctx.target, x)) * _scale(ctx, x) * g
+        return _spread(_soft_margin_slope(x, _constant(ctx.target, x)), ctx, x, g)
 
     @staticmethod
     def jvp(ctx, primals, out, tangents):
