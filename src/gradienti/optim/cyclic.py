@@ -12,9 +12,11 @@ from typing import Any
 from .optimizer import Optimizer
 from .scheduler_base import (
     LRScheduler,
+    _cycled_momentum_is_beta1,
     _format_param,
-    _lrs,
     _set_lr,
+    _set_momentum,
+    _start_momentum_cycle,
     _warn_get_lr_called_within_step,
 )
 
@@ -59,23 +61,13 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in self.optimizer.defaults
+            self.use_beta1 = _cycled_momentum_is_beta1(optimizer)
             self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
             self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
-                for max_m, base_m, group in zip(
-                    self.max_momentums, self.base_momentums, optimizer.param_groups
-                ):
-                    if self.use_beta1:
-                        group["betas"] = (max_m, *group["betas"][1:])
-                    else:
-                        group["momentum"] = max_m
-                    group["max_momentum"] = max_m
-                    group["base_momentum"] = base_m
+                _start_momentum_cycle(
+                    optimizer, self.max_momentums, self.base_momentums, self.use_beta1
+                )
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -129,10 +121,7 @@ class CyclicLR(LRScheduler):
                 for base_m, max_m in zip(self.base_momentums, self.max_momentums)
             ]
             for group, momentum in zip(self.optimizer.param_groups, momentums):
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, momentum, self.use_beta1)
         return lrs
 
     def state_dict(self) -> dict[str, Any]:
@@ -212,11 +201,4 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            _set_lr(group, lr)
-        self._last_lr = _lrs(self.optimizer)
+        self._apply_lrs(self.get_lr)

@@ -51,6 +51,36 @@ def _format_param(name: str, optimizer: Optimizer, param) -> list[Any]:
     return [value.clone() if isinstance(value, Tensor) else value for value in param]
 
 
+def _cycled_momentum_is_beta1(optimizer: Optimizer) -> bool:
+    """For ``cycle_momentum``: whether the optimizer's momentum is the first of its ``betas``
+    (the Adam family) rather than its ``momentum`` (SGD, RMSprop); PyTorch's error for neither."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+        )
+    return "betas" in optimizer.defaults
+
+
+def _set_momentum(group: dict[str, Any], momentum, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+def _start_momentum_cycle(
+    optimizer: Optimizer, max_momentums: list[Any], base_momentums: list[Any], use_beta1: bool
+) -> None:
+    """A fresh start of CyclicLR/OneCycleLR (``last_epoch == -1``): each group's momentum begins
+    at its maximum, and the group keeps both ends of its cycle."""
+    for max_momentum, base_momentum, group in zip(
+        max_momentums, base_momentums, optimizer.param_groups
+    ):
+        _set_momentum(group, max_momentum, use_beta1)
+        group["max_momentum"] = max_momentum
+        group["base_momentum"] = base_momentum
+
+
 def _warn_get_lr_called_within_step(scheduler: LRScheduler) -> None:
     if not scheduler._get_lr_called_within_step:
         warnings.warn(
@@ -160,17 +190,19 @@ class LRScheduler:
     def _update_lr(self, epoch: int | None = None) -> None:
         """The next learning rates (chainable form), or the closed form at ``epoch``; SequentialLR
         calls it with 0 to restart a scheduler at a milestone."""
+        if epoch is None:
+            self.last_epoch += 1
+            self._apply_lrs(self.get_lr)
+        else:
+            self.last_epoch = epoch
+            self._apply_lrs(getattr(self, "_get_closed_form_lr", self.get_lr))
+
+    def _apply_lrs(self, compute_lrs) -> None:
+        """Write the lrs that ``compute_lrs`` gives (called as from within ``step``: no warning)
+        into the groups, and remember them for ``get_last_lr``."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                if hasattr(self, "_get_closed_form_lr"):
-                    values = self._get_closed_form_lr()
-                else:
-                    values = self.get_lr()
+            values = compute_lrs()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
