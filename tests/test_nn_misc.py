@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from torch_oracle import assert_close, to_g
+from torch_oracle import assert_close, to_g, torch_draws_bernoulli_p_from_mt19937
 
 import gradienti
 import gradienti.nn as nn
@@ -34,21 +34,11 @@ def _same_error(g_call, t_call):
     assert str(g_info.value) == str(t_info.value)
 
 
-def _torch_masks_come_from_mt19937(torch) -> bool:
-    """PyTorch's bernoulli_(p) takes MKL's stream on Intel CPUs of an MKL build."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            intel = "GenuineIntel" in cpuinfo.read()
-    except OSError:
-        return False
-    return not (intel and torch.backends.mkl.is_available())
-
-
 # ---------------------------------------------------------------------- dropout
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_dropout_same_seed_same_mask_as_torch(torch, p, dtype):
-    if not _torch_masks_come_from_mt19937(torch):
+    if not torch_draws_bernoulli_p_from_mt19937(torch):
         pytest.skip("PyTorch draws dropout masks from MKL's stream on this CPU")
     for seed in (0, 123):
         torch.manual_seed(seed)
@@ -64,7 +54,7 @@ def test_dropout_same_seed_same_mask_as_torch(torch, p, dtype):
 
 
 def test_dropout_module_and_gradient_match_torch(torch):
-    if not _torch_masks_come_from_mt19937(torch):
+    if not torch_draws_bernoulli_p_from_mt19937(torch):
         pytest.skip("PyTorch draws dropout masks from MKL's stream on this CPU")
     x = torch.randn(4, 50)
     torch.manual_seed(3)
