@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from gradcheck_helpers import gradcheck, gradgradcheck
 from op_cases import ANY, Case
+from shape_outcomes import RNG, A, _a, same
 from test_forward_ad_ops import check_tangent_against_finite_differences
-from test_shape_misc import RNG, A, _a, same
 from test_vmap_ops import _compare, _layouts, _loop, _samples, _vmapped
 
 import gradienti

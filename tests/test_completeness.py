@@ -25,6 +25,7 @@ from gradienti.autograd.custom_function import FunctionCtx
 from gradienti.graph.node import AccumulateGrad, Node, Op
 from gradienti.ops import api
 from gradienti.ops.explain_rule import GENERIC
+from gradienti.ops.inplace_math import ONE_INPUT
 
 TESTS = pathlib.Path(__file__).parent
 
@@ -78,19 +79,33 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
     **{
         name: ("test_integer_ops.py", call)
         for name, call in (
-            ("__ifloordiv__", "x //= "), ("__imod__", "z %= "),
+            ("__ifloordiv__", "x //= "),
+            ("__imod__", "z %= "),
             ("floor_divide_", ".floor_divide_("),
-            ("remainder_", ".remainder_("), ("fmod_", ".fmod_("), ("true_divide", ".true_divide("),
-            ("divide_", ".divide_("), ("true_divide_", ".true_divide_("),
-            ("__iand__", '"__iand__"'), ("__ior__", '"__ior__"'), ("__ixor__", '"__ixor__"'),
-            ("__ilshift__", '"__ilshift__"'), ("__irshift__", '"__irshift__"'),
-            ("__lshift__", "a << b"), ("__rshift__", "a >> b"),
-            ("__rlshift__", "BITWISE[op](number, "), ("__rrshift__", "BITWISE[op](number, "),
-            ("bitwise_and", '"bitwise_and"'), ("bitwise_or", '"bitwise_or"'),
-            ("bitwise_xor", '"bitwise_xor"'), ("bitwise_left_shift", '"bitwise_left_shift"'),
-            ("bitwise_right_shift", '"bitwise_right_shift"'), ("bitwise_not", ".bitwise_not("),
-            ("bitwise_not_", ".bitwise_not_("), ("bitwise_and_", '"bitwise_and_"'),
-            ("bitwise_or_", '"bitwise_or_"'), ("bitwise_xor_", '"bitwise_xor_"'),
+            ("remainder_", ".remainder_("),
+            ("fmod_", ".fmod_("),
+            ("true_divide", ".true_divide("),
+            ("divide_", ".divide_("),
+            ("true_divide_", ".true_divide_("),
+            ("__iand__", '"__iand__"'),
+            ("__ior__", '"__ior__"'),
+            ("__ixor__", '"__ixor__"'),
+            ("__ilshift__", '"__ilshift__"'),
+            ("__irshift__", '"__irshift__"'),
+            ("__lshift__", "a << b"),
+            ("__rshift__", "a >> b"),
+            ("__rlshift__", "BITWISE[op](number, "),
+            ("__rrshift__", "BITWISE[op](number, "),
+            ("bitwise_and", '"bitwise_and"'),
+            ("bitwise_or", '"bitwise_or"'),
+            ("bitwise_xor", '"bitwise_xor"'),
+            ("bitwise_left_shift", '"bitwise_left_shift"'),
+            ("bitwise_right_shift", '"bitwise_right_shift"'),
+            ("bitwise_not", ".bitwise_not("),
+            ("bitwise_not_", ".bitwise_not_("),
+            ("bitwise_and_", '"bitwise_and_"'),
+            ("bitwise_or_", '"bitwise_or_"'),
+            ("bitwise_xor_", '"bitwise_xor_"'),
             ("bitwise_left_shift_", '"bitwise_left_shift_"'),
             ("bitwise_right_shift_", '"bitwise_right_shift_"'),
         )
@@ -104,6 +119,12 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
         for name in ("add_", "sub_", "mul_", "div_", "pow_", "exp_", "relu_", "fill_", "zero_")
     },
     **{name: ("test_inplace.py", f".{name}(") for name in ("uniform_", "normal_", "copy_")},
+    **{name + "_": ("test_inplace_math.py", "for name in ONE_INPUT") for name in ONE_INPUT},
+    **{
+        name + "_": ("test_inplace_math.py", f'"{name}_"')
+        for name in ("clamp_min", "clamp_max", "round", "cumsum", "cumprod", "nan_to_num")
+        + ("multiply", "subtract", "atan2", "arctan2")
+    },
     "clamp_": ("test_operators.py", ".clamp_("),
     "clip_": ("test_operators.py", ".clip_("),
     "__iadd__": ("test_inplace.py", "+="),
@@ -136,12 +157,15 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
     "cdist": ("test_cdist.py", "lib.cdist("),  # PyTorch has no double backward to compare
     # index builders (not differentiable)
     **{
-        name: ("test_shape_misc.py", f"lib.{name}(")
-        for name in ("nonzero", "argwhere", "tril_indices", "triu_indices")
-        + ("broadcast_shapes", "column_stack", "unravel_index")
+        name: ("test_index_builders.py", f"lib.{name}(")
+        for name in ("nonzero", "argwhere", "tril_indices", "triu_indices", "unravel_index")
     },
     **{
-        name: ("test_shape_misc.py", f".{name}(")
+        name: ("test_shape_misc.py", f"lib.{name}(")
+        for name in ("broadcast_shapes", "column_stack")
+    },
+    **{
+        name: ("test_in_place_fills.py", f".{name}(")
         for name in ("masked_fill_", "index_fill_", "tril_", "triu_")
     },
     "argsort": ("test_sorting.py", "lib.argsort("),  # indices: not differentiable

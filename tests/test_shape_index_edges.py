@@ -4,7 +4,7 @@ tensordot's and cross's argument checks, cdist's dtype checks, unfold's writable
 
 import numpy as np
 import pytest
-from test_shape_misc import _t, same
+from shape_outcomes import _t, same
 
 import gradienti
 

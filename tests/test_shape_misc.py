@@ -1,70 +1,21 @@
-"""The shape and index helpers against PyTorch: values, dtypes, warnings, and the class and
-text of the error for bad input (cross, diff, repeat_interleave, unfold, tensordot, meshgrid,
-cartesian_prod, combinations, tril/triu_indices, nonzero/argwhere/where(cond), unravel_index,
-F.one_hot, the flatten forms, rot90, the flips, H/mH, atleast_Nd, broadcasting, stacking,
-block_diag, kron, diag_embed, sum_to_size, stride, the in-place fills, index_fill, type_as).
-Gradients of the differentiable ones are checked by the op table (tests/op_cases_geometry.py);
-cdist is in test_cdist.py."""
+"""The shape helpers against PyTorch: values, dtypes, warnings, and the class and text of the
+error for bad input (cross, diff, repeat_interleave, unfold, tensordot, the flatten forms,
+rot90, the flips, H/mH, atleast_Nd, broadcasting, stacking, block_diag, kron, diag_embed,
+sum_to_size, stride, type_as). Gradients of the differentiable ones are checked by the op
+table (tests/op_cases_geometry.py); cdist is in test_cdist.py, the index builders in
+test_index_builders.py, the in-place fills in test_in_place_fills.py."""
 
-import subprocess
-import sys
 import warnings
 
 import numpy as np
 import pytest
-from same_outcome import outcome, same_outcome
+from same_outcome import outcome
+from shape_outcomes import A, V, _a, _our_warnings, _t, _torch_warnings, same
 
 import gradienti
 from gradienti.ops import geometry
 
 torch = pytest.importorskip("torch")
-
-
-def describe(result):
-    """A result as comparable data: per tensor its shape, dtype name and values."""
-    if isinstance(result, tuple | list):
-        return type(result).__name__, [describe(item) for item in result]
-    if hasattr(result, "detach"):
-        values = result.detach().numpy()
-        return tuple(result.shape), str(result.dtype), values.round(6).tolist()
-    return result
-
-
-def same(action):
-    """``action(lib)`` gives the same values, dtypes and shapes (or error) in both libraries."""
-    return same_outcome(lambda lib: describe(action(lib)))
-
-
-def _t(lib, values, dtype=None):
-    return lib.tensor(values, dtype=None if dtype is None else getattr(lib, dtype))
-
-
-RNG = np.random.default_rng(0)
-A = RNG.standard_normal((3, 4, 5))
-V = RNG.standard_normal(6)
-
-
-def _a(lib, array=A):
-    return lib.tensor(array)
-
-
-# ---------------------------------------------------------------------- cross
-def _torch_warnings(code: str) -> list:
-    """The warnings a fresh PyTorch process gives for ``code`` (PyTorch warns some once)."""
-    script = (
-        "import warnings, torch\nwarnings.simplefilter('always')\n"
-        f"with warnings.catch_warnings(record=True) as caught:\n    {code}\n"
-        "print(repr([str(w.message).split(' (Triggered internally')[0] for w in caught]))"
-    )
-    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    return eval(output.stdout)  # noqa: S307 - our own script's repr of a list of strings
-
-
-def _our_warnings(action) -> list:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        action()
-    return [str(w.message) for w in caught]
 
 
 def test_cross_without_dim_warns_once_as_pytorch_and_takes_the_first_dim_of_size_3():
@@ -193,153 +144,6 @@ WINDOW_OUTCOMES = {
 @pytest.mark.parametrize("name", WINDOW_OUTCOMES)
 def test_unfold_and_tensordot_outcomes_are_pytorchs(name):
     same(WINDOW_OUTCOMES[name])
-
-
-# ---------------------------------------------------------------------- grids and indices
-def test_meshgrid_without_indexing_warns_as_pytorch_and_indexes_ij():
-    code = "torch.meshgrid(torch.arange(3), torch.arange(2))"
-    ours = _our_warnings(lambda: gradienti.meshgrid(gradienti.arange(3), gradienti.arange(2)))
-    assert ours == _torch_warnings(code)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        same(lambda lib: lib.meshgrid(lib.arange(3), lib.arange(2)))
-
-
-GRID_OUTCOMES = {
-    "meshgrid ij": lambda lib: lib.meshgrid(lib.arange(3), lib.arange(2.0)[:2], indexing="ij"),
-    "meshgrid xy": lambda lib: lib.meshgrid(
-        lib.arange(3), lib.arange(2), lib.arange(4), indexing="xy"
-    ),
-    "meshgrid xy one": lambda lib: lib.meshgrid(lib.arange(3), indexing="xy"),
-    "meshgrid 0-d": lambda lib: lib.meshgrid(_t(lib, 1.0), lib.arange(2.0), indexing="xy"),
-    "meshgrid list": lambda lib: lib.meshgrid([lib.arange(3), lib.arange(2)], indexing="ij"),
-    "meshgrid tuple": lambda lib: lib.meshgrid((lib.arange(3), lib.arange(2)), indexing="ij"),
-    "meshgrid indexing": lambda lib: lib.meshgrid(lib.arange(3), indexing="foo"),
-    "meshgrid dtypes": lambda lib: lib.meshgrid(lib.arange(3), lib.arange(2.0), indexing="ij"),
-    "meshgrid empty": lambda lib: lib.meshgrid(indexing="ij"),
-    "meshgrid empty list": lambda lib: lib.meshgrid([], indexing="ij"),
-    "cartesian_prod": lambda lib: lib.cartesian_prod(lib.arange(3), lib.arange(2)),
-    "cartesian_prod three": lambda lib: lib.cartesian_prod(
-        lib.arange(2.0), lib.arange(3.0), lib.arange(2.0)
-    ),
-    "cartesian_prod one": lambda lib: lib.cartesian_prod(lib.arange(3)),
-    "cartesian_prod 2-d": lambda lib: lib.cartesian_prod(lib.arange(3), lib.ones(2, 1)),
-    "cartesian_prod 0-d": lambda lib: lib.cartesian_prod(_t(lib, 1), lib.arange(2)),
-    "cartesian_prod none": lambda lib: lib.cartesian_prod(),
-    "combinations": lambda lib: lib.combinations(lib.tensor([1.0, 2.0, 3.0, 4.0])),
-    "combinations r=3": lambda lib: lib.combinations(lib.arange(4), 3),
-    "combinations with_replacement": lambda lib: lib.combinations(
-        lib.arange(3), with_replacement=True
-    ),
-    "combinations r=0": lambda lib: lib.combinations(lib.arange(3.0), 0),
-    "combinations r past length": lambda lib: lib.combinations(lib.arange(3.0), 4),
-    "combinations negative r": lambda lib: lib.combinations(lib.arange(3.0), -1),
-    "combinations 2-d": lambda lib: lib.combinations(lib.ones(2, 2)),
-    "combinations empty": lambda lib: lib.combinations(lib.zeros(0)),
-    "cartesian_prod dtypes": lambda lib: lib.cartesian_prod(lib.arange(3), lib.arange(2.0)),
-}
-
-
-@pytest.mark.parametrize("name", GRID_OUTCOMES)
-def test_meshgrid_and_cartesian_prod_outcomes_are_pytorchs(name):
-    same(GRID_OUTCOMES[name])
-
-
-def test_meshgrid_of_a_matrix_raises_pytorchs_error_class_and_opening():
-    """(PyTorch's message goes on with the tensor in its C++ printing; gradienti names the
-    shape instead.)"""
-    ours, theirs = outcome(lambda lib: lib.meshgrid(lib.ones(3, 1), indexing="ij"))
-    opening = "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
-    assert ours[0] == theirs[0] == "RuntimeError"
-    assert ours[1].startswith(opening) and theirs[1].startswith(opening)
-
-
-INDEX_OUTCOMES = {
-    **{
-        f"{name}({row},{col},{offset})": (
-            lambda lib, name=name, row=row, col=col, offset=offset: getattr(lib, name)(
-                row, col, offset
-            )
-        )
-        for name in ("tril_indices", "triu_indices")
-        for row, col, offset in (
-            (3, 3, 0),
-            (3, 4, 0),
-            (4, 3, -1),
-            (4, 3, 1),
-            (3, 5, 2),
-            (0, 0, 0),
-            (3, 3, 10),
-            (3, 3, -10),
-            (1, 4, -2),
-            (-1, 3, 0),
-            (3, -1, 0),
-        )
-    },  # fmt: skip
-    "tril_indices int32": lambda lib: lib.tril_indices(3, 4, dtype=lib.int32),
-    "triu_indices offset= dtype=": lambda lib: lib.triu_indices(3, 4, offset=-1, dtype=lib.int32),
-    "tril_indices float": lambda lib: lib.tril_indices(3, 4, dtype=lib.float32),
-    "triu_indices uint8": lambda lib: lib.triu_indices(3, 4, dtype=lib.uint8),
-    "tril_indices bool": lambda lib: lib.tril_indices(3, 4, dtype=lib.bool),
-    "nonzero": lambda lib: lib.nonzero(_t(lib, [[0.0, 1.5], [2.0, 0.0]])),
-    "nonzero as_tuple": lambda lib: lib.nonzero(_t(lib, [[0, 1], [2, 0]]), as_tuple=True),
-    "nonzero bool": lambda lib: _t(lib, [True, False, True]).nonzero(),
-    "nonzero 0-d": lambda lib: lib.nonzero(_t(lib, 3.0)),
-    "nonzero 0-d zero": lambda lib: lib.nonzero(_t(lib, 0.0)),
-    "nonzero 0-d as_tuple": lambda lib: lib.nonzero(_t(lib, 3.0), as_tuple=True),
-    "nonzero 0-d zero as_tuple": lambda lib: lib.nonzero(_t(lib, 0.0), as_tuple=True),
-    "nonzero empty": lambda lib: lib.nonzero(lib.zeros(2, 0)),
-    "nonzero of a graph": lambda lib: lib.nonzero(lib.ones(2, 3, requires_grad=True) * 2),
-    "x.nonzero(as_tuple=True)": lambda lib: _a(lib).gt(0).nonzero(as_tuple=True),
-    "argwhere": lambda lib: lib.argwhere(_a(lib) > 0.5),
-    "x.argwhere()": lambda lib: _t(lib, [[0, 1], [2, 0]]).argwhere(),
-    "argwhere 0-d": lambda lib: lib.argwhere(_t(lib, 2)),
-    "where(cond)": lambda lib: lib.where(_t(lib, [[1, 0], [0, 2]])),
-    "where(cond) 0-d": lambda lib: lib.where(_t(lib, 0.0)),
-    "where(cond, 1, 0.5)": lambda lib: lib.where(_t(lib, [True, False]), 1, 0.5),
-    "where(cond, 1, 2)": lambda lib: lib.where(_t(lib, [True, False]), 1, 2),
-    "where(cond, True, 2)": lambda lib: lib.where(_t(lib, [True, False]), True, 2),
-    "where(cond, True, False)": lambda lib: lib.where(_t(lib, [True, False]), True, False),
-    "where(cond, x)": lambda lib: lib.where(_t(lib, [True, False]), _t(lib, [1.0, 2.0])),
-    "where(cond, 1.0)": lambda lib: lib.where(_t(lib, [True, False]), 1.0),
-    "where(cond, 1.5, x)": lambda lib: lib.where(_t(lib, [True, False]), 1.5, _t(lib, [2.0, 3.0])),
-    "unravel_index": lambda lib: lib.unravel_index(_t(lib, [4, 7]), (3, 4)),
-    "unravel_index 0-d": lambda lib: lib.unravel_index(_t(lib, 5), (2, 3)),
-    "unravel_index int": lambda lib: lib.unravel_index(5, (2, 3)),
-    "unravel_index wraps": lambda lib: lib.unravel_index(_t(lib, [6, -1, -7]), (2, 3)),
-    "unravel_index float": lambda lib: lib.unravel_index(_t(lib, [1.0]), (2, 3)),
-    "unravel_index bool": lambda lib: lib.unravel_index(_t(lib, [True]), (2, 2)),
-    "unravel_index int shape": lambda lib: lib.unravel_index(_t(lib, [1]), 6),
-    "unravel_index list shape": lambda lib: lib.unravel_index(_t(lib, [3]), [2, 2]),
-    "unravel_index negative shape": lambda lib: lib.unravel_index(_t(lib, [1]), (2, -3)),
-    "unravel_index float shape": lambda lib: lib.unravel_index(_t(lib, [3]), (2.0, 2)),
-    "unravel_index int32 2-d": lambda lib: lib.unravel_index(_t(lib, [[1, 2]], "int32"), (2, 3)),
-    "unravel_index empty shape": lambda lib: lib.unravel_index(_t(lib, [0]), ()),
-    "unravel_index zero size": lambda lib: lib.unravel_index(_t(lib, [3]), (2, 0)),
-    "unravel_index of argmax": lambda lib: lib.unravel_index(
-        _t(lib, [[1.0, 5.0], [7.0, 2.0]]).argmax(), (2, 2)
-    ),
-    "one_hot": lambda lib: lib.nn.functional.one_hot(_t(lib, [0, 2])),
-    "one_hot num_classes": lambda lib: lib.nn.functional.one_hot(_t(lib, [[1, 0], [3, 2]]), 5),
-    "one_hot 0-d": lambda lib: lib.nn.functional.one_hot(_t(lib, 1), 3),
-    "one_hot empty": lambda lib: lib.nn.functional.one_hot(_t(lib, [], "long"), 3),
-    "one_hot empty infer": lambda lib: lib.nn.functional.one_hot(_t(lib, [], "long")),
-    "one_hot negative": lambda lib: lib.nn.functional.one_hot(_t(lib, [0, -2])),
-    "one_hot too large": lambda lib: lib.nn.functional.one_hot(_t(lib, [0, 2]), 2),
-    "one_hot num_classes -2": lambda lib: lib.nn.functional.one_hot(_t(lib, [1]), -2),
-    "one_hot float": lambda lib: lib.nn.functional.one_hot(_t(lib, [0.0, 2.0])),
-    "one_hot int32": lambda lib: lib.nn.functional.one_hot(_t(lib, [1], "int32"), 3),
-}
-
-
-@pytest.mark.parametrize("name", INDEX_OUTCOMES)
-def test_index_builder_outcomes_are_pytorchs(name):
-    same(INDEX_OUTCOMES[name])
-
-
-def test_torch_has_no_one_hot_so_neither_has_gradienti():
-    assert hasattr(torch, "one_hot") == hasattr(gradienti, "one_hot") is False
-    assert gradienti.nn.functional.one_hot is not None
 
 
 # ---------------------------------------------------------------------- flatten forms
@@ -495,102 +299,6 @@ def test_column_stack_gradients_are_pytorchs():
 @pytest.mark.parametrize("name", BROADCAST_OUTCOMES)
 def test_broadcasting_stacking_and_stride_outcomes_are_pytorchs(name):
     same(BROADCAST_OUTCOMES[name])
-
-
-def _in_place_on_a_graph(lib, op):
-    """``op`` on a non-leaf: whether it returned the tensor itself, its node, the values, and
-    the gradient reaching the leaf through it."""
-    x = lib.tensor(np.arange(12.0).reshape(3, 4) - 5, requires_grad=True)
-    y = x * 2
-    result = op(y)
-    upstream = lib.tensor(np.random.default_rng(0).uniform(0.5, 1.5, (3, 4)))
-    (gradient,) = lib.autograd.grad(result, x, upstream)
-    return result is y, result.grad_fn.name(), result, gradient
-
-
-def _modified_after_saving(lib):
-    x = lib.ones(2, 2, requires_grad=True)
-    y = x * 1
-    z = y * y  # saves y
-    y.tril_()
-    return lib.autograd.grad(z.sum(), x)
-
-
-IN_PLACE_OUTCOMES = {
-    "masked_fill_": lambda lib: _in_place_on_a_graph(lib, lambda y: y.masked_fill_(y > 0, 7.0)),
-    "masked_fill_ tensor value": lambda lib: _in_place_on_a_graph(
-        lib, lambda y: y.masked_fill_(y > 0, lib.tensor(7.0))
-    ),
-    "masked_fill_ broadcast mask": lambda lib: _in_place_on_a_graph(
-        lib, lambda y: y.masked_fill_(lib.tensor([True, False, True, False]), -1.0)
-    ),
-    "masked_fill_ mask too big": lambda lib: lib.ones(4).masked_fill_(
-        lib.ones(3, 4, dtype=lib.bool), 0.0
-    ),
-    "masked_fill_ int mask": lambda lib: lib.ones(4).masked_fill_(
-        lib.ones(4, dtype=lib.int64), 0.0
-    ),
-    "masked_fill_ leaf": lambda lib: lib.ones(4, requires_grad=True).masked_fill_(
-        lib.ones(4, dtype=lib.bool), 0.0
-    ),
-    "masked_fill_ integers": lambda lib: lib.arange(4).masked_fill_(lib.arange(4) > 1, 9),
-    "tril_": lambda lib: _in_place_on_a_graph(lib, lambda y: y.tril_()),
-    "triu_(1)": lambda lib: _in_place_on_a_graph(lib, lambda y: y.triu_(1)),
-    "tril_(diagonal=-1)": lambda lib: _in_place_on_a_graph(lib, lambda y: y.tril_(diagonal=-1)),
-    "tril_ 1-d": lambda lib: lib.ones(3).tril_(),
-    "triu_ leaf": lambda lib: lib.ones(3, 3, requires_grad=True).triu_(),
-    "tril_ after saving": _modified_after_saving,
-}
-
-
-@pytest.mark.parametrize("name", IN_PLACE_OUTCOMES)
-def test_in_place_fills_are_pytorchs(name):
-    same(IN_PLACE_OUTCOMES[name])
-
-
-M = np.arange(6.0).reshape(2, 3)
-INDEX_FILL_OUTCOMES = {
-    "int32 index": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [0, 2], "int32"), 1.0),
-    "2-d index": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [[0]]), 1.0),
-    "1-d value": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [0]), _t(lib, [1.0, 2.0])),
-    "index out of range": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [5]), 1.0),
-    "negative index": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [-1]), 1.0),
-    "negative index out of range": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [-4]), 1.0),
-    "dim range": lambda lib: lib.tensor(M).index_fill(2, _t(lib, [0]), 1.0),
-    "0-d index": lambda lib: lib.tensor(M).index_fill(1, _t(lib, 1), 1.0),
-    "repeated index, tensor value": lambda lib: lib.index_fill(
-        lib.tensor(M), 0, _t(lib, [1, 1]), _t(lib, 3.0)
-    ),
-    "integer input": lambda lib: lib.arange(3).index_fill(0, _t(lib, [0, 2]), 1.5),
-    "bool value": lambda lib: lib.tensor(M).index_fill(1, _t(lib, [0, 2]), True),
-    "0-d input": lambda lib: _t(lib, 2.0).index_fill(0, _t(lib, [0]), 5.0),
-    "float64 value into float32": lambda lib: lib.tensor(M, dtype=lib.float32).index_fill(
-        1, _t(lib, [0]), _t(lib, 2.5, "float64")
-    ),
-    "index_fill_": lambda lib: lib.tensor(M).index_fill_(0, _t(lib, [1]), -1.0),
-    "index_fill_ leaf": lambda lib: lib.tensor(M, requires_grad=True).index_fill_(
-        0, _t(lib, [1]), -1.0
-    ),
-    "index_fill_ on a graph": lambda lib: _in_place_on_a_graph(
-        lib, lambda y: y.index_fill_(1, _t(lib, [0, 3, 0]), 2.0)
-    ),
-}
-
-
-@pytest.mark.parametrize("name", INDEX_FILL_OUTCOMES)
-def test_index_fill_outcomes_are_pytorchs(name):
-    same(INDEX_FILL_OUTCOMES[name])
-
-
-def test_index_fill_with_a_list_index_raises_pytorchs_type_error_opening():
-    """(PyTorch goes on with which arguments did not match each signature.)"""
-    ours, theirs = outcome(lambda lib: lib.tensor(M).index_fill(1, [0], 1.0))
-    opening = (
-        "index_fill() received an invalid combination of arguments - got (int, list, float), "
-        "but expected one of:\n * (int dim, Tensor index, Tensor value)\n"
-    )
-    assert ours[0] == theirs[0] == "TypeError"
-    assert ours[1].startswith(opening) and theirs[1].startswith(opening)
 
 
 def test_zero_dim_H_warns_and_returns_the_tensor_as_pytorch():
