@@ -1,0 +1,88 @@
+"""In-place forms of existing ops that tutorials call (``x.sigmoid_()``, ``x.clamp_min_(0)``,
+``x.floor_()``): each computes the out-of-place op and hands the result to
+``assign_in_place`` (ops/inplace.py), so the tensor records the out-of-place op's node
+(``SigmoidBackward0`` after ``y.sigmoid_()``), counts a version, and a leaf that requires
+grad is refused with PyTorch's error.
+
+Only ops whose result has the input's shape are here: a shape-changing in-place op
+(``squeeze_``, ``t_``) rewrites metadata, not values.
+"""
+
+from __future__ import annotations
+
+from .declare import declare
+
+# Tensor methods taking only the tensor: ``x.<name>_()`` is ``x`` assigned ``x.<name>()``.
+ONE_INPUT = (
+    "abs",
+    "absolute",
+    "acos",
+    "arccos",
+    "arcsin",
+    "arctan",
+    "asin",
+    "atan",
+    "ceil",
+    "cos",
+    "cosh",
+    "erf",
+    "erfc",
+    "exp2",
+    "expm1",
+    "fix",
+    "floor",
+    "frac",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "neg",
+    "negative",
+    "reciprocal",
+    "rsqrt",
+    "sigmoid",
+    "sign",
+    "sin",
+    "sinh",
+    "sqrt",
+    "square",
+    "tan",
+    "tanh",
+    "trunc",
+)
+
+# Tensor methods with further arguments, passed through as given.
+WITH_ARGUMENTS = (
+    "arctan2",
+    "atan2",
+    "clamp_max",
+    "clamp_min",
+    "cumprod",
+    "cumsum",
+    "multiply",
+    "nan_to_num",
+    "round",
+    "subtract",
+)
+
+
+def _in_place(name: str, takes_arguments: bool):
+    """``Tensor.<name>_``: the out-of-place method ``name`` assigned in place."""
+    if takes_arguments:
+
+        def method(input, *args, **kwargs):
+            return input._assign_in_place(getattr(input, name)(*args, **kwargs))
+
+    else:
+
+        def method(input):
+            return input._assign_in_place(getattr(input, name)())
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
+    return method
+
+
+DECLARATIONS = tuple(
+    declare(name + "_", None, method=_in_place(name, False)) for name in ONE_INPUT
+) + tuple(declare(name + "_", None, method=_in_place(name, True)) for name in WITH_ARGUMENTS)

@@ -1,0 +1,129 @@
+"""The in-place forms of existing ops (ops/inplace_math.py) against PyTorch: values, dtype,
+the node a non-leaf records, the gradient through it, the version counter, the leaf error,
+and the top-level ``torch.<name>_`` functions."""
+
+import numpy as np
+import pytest
+
+import gradienti
+from gradienti.ops.inplace_math import ONE_INPUT
+
+torch = pytest.importorskip("torch")
+
+VALUES = [0.3, -0.7, 0.55, 0.9]
+POSITIVE = [0.3, 1.7, 0.55, 2.9]
+NEEDS_POSITIVE = {"log", "log10", "log2", "sqrt", "rsqrt", "log1p", "reciprocal"}
+
+CALLS = [(name + "_", (), {}) for name in ONE_INPUT] + [
+    ("clamp_min_", (0.1,), {}),
+    ("clamp_max_", (0.4,), {}),
+    ("round_", (), {}),
+    ("round_", (), {"decimals": 1}),
+    ("cumsum_", (0,), {}),
+    ("cumprod_", (0,), {}),
+    ("nan_to_num_", (), {"nan": 1.0}),
+    ("multiply_", (3.0,), {}),
+    ("subtract_", (2.0,), {"alpha": 2}),
+]
+
+
+def _values(name):
+    return POSITIVE if name[:-1] in NEEDS_POSITIVE else VALUES
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), CALLS, ids=lambda c: str(c))
+def test_in_place_on_a_non_leaf_records_the_op_like_torch(name, args, kwargs):
+    upstream = [1.0, -2.0, 0.5, 3.0]
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor(_values(name), dtype=lib.float64, requires_grad=True)
+        y = x * 1.5
+        version = y._version
+        returned = getattr(y, name)(*args, **kwargs)
+        assert returned is y
+        assert y._version == version + 1
+        y.backward(lib.tensor(upstream, dtype=lib.float64))
+        results.append((y.detach().numpy(), type(y.grad_fn).__name__, x.grad.numpy()))
+    (ours, our_node, our_grad), (theirs, their_node, their_grad) = results
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert our_node == their_node
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), CALLS, ids=lambda c: str(c))
+def test_in_place_without_grad_writes_the_same_memory_like_torch(name, args, kwargs):
+    ours = gradienti.tensor(_values(name))
+    theirs = torch.tensor(_values(name))
+    view = ours[1:]
+    getattr(ours, name)(*args, **kwargs)
+    getattr(theirs, name)(*args, **kwargs)
+    assert ours.dtype == gradienti.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(view.numpy(), ours.numpy()[1:])  # written in place
+    assert ours._version == theirs._version == 1
+
+
+@pytest.mark.parametrize("name", ["sigmoid_", "tanh_", "abs_", "clamp_min_", "floor_"])
+def test_leaf_that_requires_grad_is_refused_like_torch(name):
+    args = (0.0,) if name == "clamp_min_" else ()
+    messages = []
+    for lib in (gradienti, torch):
+        x = lib.tensor(VALUES, requires_grad=True)
+        with pytest.raises(RuntimeError) as error:
+            getattr(x, name)(*args)
+        messages.append(str(error.value))
+        np.testing.assert_array_equal(x.detach().numpy(), np.float32(VALUES))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("name", ["atan2_", "arctan2_"])
+def test_atan2_in_place_records_atan2_like_torch(name):
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor(VALUES, dtype=lib.float64, requires_grad=True)
+        other = lib.tensor(POSITIVE, dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        assert getattr(y, name)(other) is y
+        y.backward(lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64))
+        results.append((y.detach().numpy(), y.grad_fn.name(), x.grad.numpy(), other.grad.numpy()))
+    for ours, theirs in zip(*results):
+        if isinstance(ours, str):
+            assert ours == theirs
+        else:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_integer_tensor_refuses_a_float_result_like_torch():
+    messages = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1, 4, 9])
+        with pytest.raises(RuntimeError) as error:
+            x.sqrt_()
+        messages.append(str(error.value))
+        np.testing.assert_array_equal(x.numpy(), [1, 4, 9])
+    assert messages[0] == messages[1]
+
+
+def test_integer_tensor_keeps_its_dtype_like_torch():
+    for name in ("abs_", "neg_", "clamp_min_"):
+        args = (0,) if name == "clamp_min_" else ()
+        ours = getattr(gradienti.tensor([-3, 2]), name)(*args)
+        theirs = getattr(torch.tensor([-3, 2]), name)(*args)
+        assert str(ours.dtype) == str(theirs.dtype)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("name", ["sigmoid_", "sqrt_", "clamp_min_", "floor_", "neg_"])
+def test_top_level_in_place_functions_like_torch(name):
+    args = (0.5,) if name == "clamp_min_" else ()
+    ours = gradienti.tensor(POSITIVE)
+    theirs = torch.tensor(POSITIVE)
+    assert getattr(gradienti, name)(ours, *args) is ours
+    getattr(torch, name)(theirs, *args)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_every_in_place_method_of_an_existing_elementwise_op_is_there():
+    have = {n[:-1] for n in dir(torch.Tensor) if n.endswith("_") and not n.startswith("_")}
+    missing = [n + "_" for n in ONE_INPUT if n not in have]
+    assert missing == []
