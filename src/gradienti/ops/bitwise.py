@@ -35,7 +35,7 @@ def _operand_arrays(a, b) -> tuple:
     return a_data.astype(dtype, copy=False), b_data.astype(dtype, copy=False), dtype
 
 
-def _plain(value):
+def plain_operand(value):
     """A Tensor subclass as a plain Tensor, a NumPy scalar as a Python number."""
     if isinstance(value, Tensor):
         return value if type(value) is Tensor else wrap(value._data, value._edge)
@@ -65,7 +65,7 @@ def _binary_function(ufunc, name: str, kernel: str, bool_ok: bool):
 
     def operands(input, other) -> tuple:
         """The operands as ``apply`` takes them, or PyTorch's TypeError."""
-        input, other = _plain(input), _plain(other)
+        input, other = plain_operand(input), plain_operand(other)
         if not (_takes(input) and _takes(other)) or not (
             isinstance(input, Tensor) or isinstance(other, Tensor)
         ):
@@ -86,13 +86,13 @@ def _binary_function(ufunc, name: str, kernel: str, bool_ok: bool):
         return function(self, other)
 
     def operator(self, other):
-        other = _plain(other)
+        other = plain_operand(other)
         if not _takes(other):
             return NotImplemented  # Python's "unsupported operand type(s)" TypeError
         return apply(self, other)
 
     def reflected(self, other):
-        other = _plain(other)
+        other = plain_operand(other)
         if not _takes(other):
             return NotImplemented
         return apply(other, self)
@@ -104,7 +104,7 @@ def _binary_function(ufunc, name: str, kernel: str, bool_ok: bool):
         return self._assign_in_place(apply(self, other))
 
     def in_place(self, other):
-        other = _plain(other)
+        other = plain_operand(other)
         if not _takes(other):
             return NotImplemented
         return assign(self, other)
@@ -167,9 +167,9 @@ def _ufunc_form(function):
     """The ufunc form: NumPy may pass an array or a number as either operand."""
 
     def call(a, b):
-        if not _takes(_plain(a)):
+        if not _takes(plain_operand(a)):
             a = wrap(xp.asarray(a), NO_EDGE)
-        if not _takes(_plain(b)):
+        if not _takes(plain_operand(b)):
             b = wrap(xp.asarray(b), NO_EDGE)
         return function(a, b)
 

@@ -14,6 +14,7 @@ from ..backend import default_float, xp
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
 from .apply import NUMBER_TYPES, binary, raise_if_not_broadcastable, unary
+from .bitwise import plain_operand
 from .declare import Cli, declare
 from .elementwise import where
 from .explain_rule import ATOM, Rule, binary_rule
@@ -100,17 +101,9 @@ def _floating(tensor: Tensor) -> Tensor:
     return wrap(tensor._data.astype(default_float.value.np), NO_EDGE)
 
 
-def _plain(value):
-    if isinstance(value, Tensor):
-        return value if type(value) is Tensor else wrap(value._data, value._edge)
-    if type(value).__module__ == "numpy" and xp.ndim(value) == 0:
-        return value.item()
-    return value
-
-
 def xlogy(input, other) -> Tensor:
     """``input·log(other)``, 0 where input is 0."""
-    x, y = _plain(input), _plain(other)
+    x, y = plain_operand(input), plain_operand(other)
     if type(x) is Tensor and type(y) is Tensor:
         if x._data.dtype.kind != "f" and y._data.dtype.kind != "f":
             x, y = _floating(x), _floating(y)
