@@ -500,3 +500,21 @@ def test_float16_mean_gradient_over_more_elements_than_float16_counts(name):
     ours, theirs = grads
     assert np.abs(theirs).max() > 1e-3  # (the test reads gradients that are not all 0)
     np.testing.assert_allclose(ours, theirs, rtol=2e-2, atol=1e-4)
+
+
+def test_float16_cross_entropy_mean_over_many_rows_of_probabilities():
+    """The mean over 70000 positions (DivBackward1) is divided in float32 as PyTorch's: in
+    float16 the count is inf, and the loss and its gradient were 0."""
+    rng = np.random.default_rng(7)
+    logits = rng.normal(size=(70000, 2)).astype(np.float16)
+    probabilities = rng.dirichlet([1.0, 1.0], 70000).astype(np.float16)
+    results = []
+    for lib in (gradienti, torch):
+        input = lib.tensor(logits, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(input, lib.tensor(probabilities))
+        (grad,) = lib.autograd.grad(loss, input, lib.tensor(100.0, dtype=lib.float16))
+        results.append((float(loss.detach()), grad.float().numpy()))
+    (our_loss, ours), (their_loss, theirs) = results
+    assert their_loss > 0.5
+    np.testing.assert_allclose(our_loss, their_loss, rtol=1e-3)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-2, atol=1e-5)

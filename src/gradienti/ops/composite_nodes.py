@@ -17,6 +17,7 @@ from .declare import explain_nodes
 from .explain_rule import ATOM, Rule, num
 from .norm import LinalgVectorNormBackward0, _norm_rule
 from .reduce import reduction_dims
+from .regression_losses import divide_by_count
 
 
 class AddBackward1(Op):
@@ -77,22 +78,23 @@ class MulBackward1(Op):
 
 
 class DivBackward1(Op):
-    """``x / other`` of a Scalar ``other``."""
+    """``x / other`` of a Scalar ``other`` (half precision divided in float32, as PyTorch's
+    opmath: a divisor above 65504, cross_entropy's count of positions, is inf in float16)."""
 
     __slots__ = ("other",)
     save = SAVE_NOTHING
 
     @staticmethod
     def forward(ctx, x):
-        return x / ctx.other
+        return divide_by_count(x, ctx.other)
 
     @staticmethod
     def backward(ctx, g):
-        return g / ctx.other
+        return divide_by_count(g, ctx.other)
 
     @staticmethod
     def jvp(ctx, primals, out, tangents):
-        return tangents[0] / ctx.other
+        return divide_by_count(tangents[0], ctx.other)
 
 
 class NormBackward1(LinalgVectorNormBackward0):

@@ -82,7 +82,7 @@ def _spread(slope, ctx, x, g):
     return slope * _scale(ctx, x) * g
 
 
-def divide_by_count(values, count: int):
+def divide_by_count(values, count):
     """``values / count`` (a mean's share of each element) as PyTorch computes it: a
     half-precision array in float32 (in float16 a count above 65504 is inf, and the result
     was 0), a half-precision Tensor (recorded) times the reciprocal."""
