@@ -120,6 +120,18 @@ def legacy_new(dtype, args: tuple, kwargs: dict) -> Tensor:
     return wrap(array, NO_EDGE)
 
 
+def tensor_new(self, *args, **kwargs) -> Tensor:
+    """``x.new(...)``: the legacy constructor in ``x``'s dtype (``x.new(2, 3)`` uninitialised,
+    ``x.new([1, 2])`` data, ``x.new()`` empty); never requires grad."""
+    return legacy_new(self.dtype, args, kwargs)
+
+
+def is_inference(self) -> bool:
+    """``x.is_inference()``: False. gradienti's inference_mode is no_grad and makes no
+    inference tensors (PyTorch answers True for a tensor made inside inference_mode)."""
+    return False
+
+
 def _is_size_int(value, count: int) -> bool:
     """Whether PyTorch's parser reads ``value`` as one int of a size: anything with
     ``__index__`` (a NumPy int, a 0-d integral array), a bool only among several arguments
@@ -335,4 +347,6 @@ TENSOR_METHODS = {
     "new_empty": new_empty,
     "new_full": new_full,
     "new_tensor": new_tensor,
+    "new": tensor_new,
+    "is_inference": is_inference,
 }
