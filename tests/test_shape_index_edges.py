@@ -22,6 +22,8 @@ WHERE_OUTCOMES = {
         _t(L, [True, False]), _t(L, [1.5, 2], "float64"), 3
     ),
     "int tensor, bool number": lambda L: L.where(_t(L, [True, False]), _t(L, [1, 2]), True),
+    "NumPy float scalar": lambda L: L.where(_t(L, [True, False]), _t(L, [1, 2]), np.float64(2.5)),
+    "NumPy int scalar": lambda L: L.where(_t(L, [True, False]), _t(L, [1.5, 2]), np.int64(2)),
     "method": lambda L: _t(L, [1, 2]).where(_t(L, [True, False]), 2.5),
     "method, tensor other": lambda L: _t(L, [1, 2]).where(_t(L, [False, True]), _t(L, [0.5, 1])),
     # the condition must be bool (uint8 is deprecated but accepted)

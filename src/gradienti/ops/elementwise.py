@@ -449,6 +449,8 @@ def where_function(condition, input=_MISSING, other=_MISSING):
         # never its width; taken in the tensor's dtype it was truncated (2.5 became 2).
         tensor = input if isinstance(input, Tensor) else other
         number = other if tensor is input else input
+        if isinstance(number, xp.generic):  # a NumPy scalar is a Python number to PyTorch
+            number = number.item()
         number = creation.tensor(
             number, dtype=from_numpy_dtype(scalar_result_type(tensor._data.dtype, number))
         )
