@@ -256,3 +256,20 @@ def test_rot90_values_and_strides_are_pytorchs(source, k, dims):
 def test_stacking_nothing_raises_pytorchs_error(name, empty):
     # (cat's ValueError, naming torch.cat, before)
     same(lambda lib: getattr(lib, name)(empty))
+
+
+DIFF_ARGUMENT_OUTCOMES = {
+    # PyTorch's parser refuses a bool (diff(x, n=True) computed one difference)
+    "n=True": lambda L: L.diff(L.arange(4.0), n=True),
+    "dim=False": lambda L: L.diff(L.arange(4.0), dim=False),
+    "n=1.0": lambda L: L.diff(L.arange(4.0), n=1.0),
+    "n=None": lambda L: L.diff(L.arange(4.0), n=None),
+    "dim=0.0": lambda L: L.diff(L.arange(4.0), dim=0.0),
+    "n a NumPy int": lambda L: L.diff(L.arange(4.0) ** 2, n=np.int64(2)),
+    "n a 0-d tensor": lambda L: L.diff(L.arange(4.0) ** 2, n=L.tensor(2)),
+}
+
+
+@pytest.mark.parametrize("name", DIFF_ARGUMENT_OUTCOMES)
+def test_diff_arguments_are_parsed_as_pytorchs(name):
+    same(DIFF_ARGUMENT_OUTCOMES[name])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from ..arguments import check_int
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import writable_for
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
@@ -37,6 +38,7 @@ from .shape import expand_tensor, flatten, narrow, reshape_tensor, run, unsqueez
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     """``out[i] = x[i + 1] - x[i]`` along ``dim``, ``n`` times; ``prepend``/``append`` are
     concatenated to ``input`` first. Booleans give ``x[i + 1] != x[i]``."""
+    n, dim = check_int(n, "diff", "n"), check_int(dim, "diff", "dim")  # (True is no int)
     ndim = input._data.ndim
     if ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
