@@ -1,5 +1,6 @@
 """``torch.nn.utils.rnn``: ``pad_sequence``, padding sequences of different lengths into one
-tensor (a batch of names or sentences for a character-level or word-level model).
+tensor (a batch of names or sentences for a character-level or word-level model), and
+``unpad_sequence``, its inverse.
 
 Made of differentiable ops (each sequence joined to its padding, then stacked), so gradients
 reach every sequence as PyTorch's do (its graph is a chain of ``CopySlices`` nodes instead).
@@ -9,11 +10,11 @@ The packed-sequence functions come with the recurrent layers.
 from __future__ import annotations
 
 from ...backend import xp
-from ...creation import full
+from ...creation import arange, full
 from ...ops.join import cat, stack
 from ...tensor import Tensor
 
-__all__ = ["pad_sequence"]
+__all__ = ["pad_sequence", "unpad_sequence"]
 
 
 def pad_sequence(
@@ -44,6 +45,20 @@ def pad_sequence(
         parts = [sequence, filler] if padding_side == "right" else [filler, sequence]
         padded.append(cat(parts, 0))
     return stack(padded, 0 if batch_first else 1)
+
+
+def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list:
+    """The sequences ``pad_sequence`` padded: for each one ``b``, its first ``lengths[b]``
+    steps (selected with a mask, as PyTorch's, so each records ``IndexBackward0``).
+
+    PyTorch transposes ``padded_sequences`` itself in place when not ``batch_first``;
+    gradienti leaves it as it was and reads a transposed view."""
+    if not batch_first:
+        padded_sequences = padded_sequences.transpose(0, 1)
+    steps = arange(padded_sequences.shape[1])
+    return [
+        sequence[steps < length] for sequence, length in zip(padded_sequences, lengths, strict=True)
+    ]
 
 
 def _as_slice(sequence: Tensor, shape: tuple) -> Tensor:

@@ -1,14 +1,24 @@
 """Index samplers, as ``torch.utils.data.sampler``: ``Sampler``, ``SequentialSampler``,
-``RandomSampler`` (drawing as PyTorch 2.13 does, see the package's docstring) and
-``BatchSampler``."""
+``RandomSampler`` (drawing as PyTorch 2.13 does, see the package's docstring),
+``SubsetRandomSampler``, ``WeightedRandomSampler`` and ``BatchSampler``."""
 
 from __future__ import annotations
 
 import itertools
 
 from ... import random as _random
+from ...backend import float64
+from ...creation import as_tensor
+from ...ops.multinomial import multinomial
 
-__all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler"]
+__all__ = [
+    "BatchSampler",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+]
 
 
 def _draw_seed(generator=None) -> int:
@@ -80,6 +90,57 @@ class RandomSampler(Sampler):
             for _ in range(self.num_samples // n):
                 yield from _random.randperm(n, generator=generator).tolist()
             yield from _random.randperm(n, generator=generator).tolist()[: self.num_samples % n]
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The elements of ``indices`` in a random order: ``indices[i]`` for each ``i`` of
+    ``randperm(len(indices), generator=generator)``, as PyTorch draws them."""
+
+    def __init__(self, indices, generator=None) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self):
+        for i in _random.randperm(len(self.indices), generator=self.generator).tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices of ``weights`` drawn with probabilities proportional to the
+    weights: ``multinomial(weights as float64, num_samples, replacement, generator=...)``,
+    PyTorch's draw, so a seed gives torch's indices."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        weights_tensor = as_tensor(weights, dtype=float64)
+        if len(weights_tensor.shape) != 1:
+            raise ValueError(
+                "weights should be a 1d sequence but given "
+                f"weights have shape {tuple(weights_tensor.shape)}"
+            )
+        self.weights = weights_tensor
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self):
+        drawn = multinomial(
+            self.weights, self.num_samples, self.replacement, generator=self.generator
+        )
+        yield from iter(drawn.tolist())
 
     def __len__(self) -> int:
         return self.num_samples
