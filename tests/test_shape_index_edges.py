@@ -273,3 +273,36 @@ DIFF_ARGUMENT_OUTCOMES = {
 @pytest.mark.parametrize("name", DIFF_ARGUMENT_OUTCOMES)
 def test_diff_arguments_are_parsed_as_pytorchs(name):
     same(DIFF_ARGUMENT_OUTCOMES[name])
+
+
+def _matrix(lib):
+    return lib.arange(12.0).reshape(3, 4)
+
+
+INT_ARGUMENT_OUTCOMES = {
+    # PyTorch's parser takes ints only (a bool or a float was used as an int before)
+    "unfold dimension=True": lambda L: _matrix(L).unfold(True, 2, 1),
+    "unfold size=2.0": lambda L: _matrix(L).unfold(1, 2.0, 1),
+    "unfold step=1.0": lambda L: _matrix(L).unfold(1, 2, 1.0),
+    "rot90 k=True": lambda L: L.rot90(_matrix(L), True),
+    "rot90 k=1.0": lambda L: L.rot90(_matrix(L), 1.0),
+    "tril_ diagonal=True": lambda L: _matrix(L).tril_(True),
+    "triu_ diagonal=1.0": lambda L: _matrix(L).triu_(1.0),
+    "one_hot num_classes=True": lambda L: L.nn.functional.one_hot(_t(L, [0, 1]), True),
+    "tril_indices row=3.0": lambda L: L.tril_indices(3.0, 3),
+    "triu_indices offset=True": lambda L: L.triu_indices(3, 3, True),
+    "combinations r=2.0": lambda L: L.combinations(L.arange(3.0), 2.0),
+    "diag_embed offset=1.0": lambda L: L.diag_embed(_matrix(L), 1.0),
+    "diag_embed dim2=True": lambda L: L.diag_embed(_matrix(L), 0, 0, True),
+    "cross dim=0.0": lambda L: L.cross(L.ones(3), L.ones(3), dim=0.0),
+    "tensordot dims=1.0": lambda L: L.tensordot(_matrix(L), _matrix(L).t(), 1.0),
+    "tensordot three lists": lambda L: L.tensordot(_matrix(L), _matrix(L), ([0], [0], [1])),
+    # a one-element integral tensor is an int to the parser
+    "unfold size a 0-d tensor": lambda L: _matrix(L).unfold(1, L.tensor(2), 1),
+    "rot90 k a NumPy int": lambda L: L.rot90(_matrix(L), np.int64(3)),
+}
+
+
+@pytest.mark.parametrize("name", INT_ARGUMENT_OUTCOMES)
+def test_int_arguments_are_parsed_as_pytorchs(name):
+    same(INT_ARGUMENT_OUTCOMES[name])

@@ -9,6 +9,7 @@ triangle of the gradient.
 
 from __future__ import annotations
 
+from ..arguments import check_int
 from ..backend import sum_dtype, xp
 from ..batching import writable_for
 from ..graph.node import SAVE_NOTHING, Op
@@ -197,6 +198,8 @@ def diag(input, diagonal: int = 0):
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
     """The last dim of ``input`` put on diagonal ``offset`` of the (dim1, dim2) planes of a
     result with one more dim (zeros elsewhere)."""
+    offset = check_int(offset, "diag_embed", "offset", 2)
+    dim1, dim2 = check_int(dim1, "diag_embed", "dim1", 3), check_int(dim2, "diag_embed", "dim2", 4)
     shape = input._data.shape
     ndim = len(shape) + 1
     first, second = normalize_dim(dim1, ndim), normalize_dim(dim2, ndim)

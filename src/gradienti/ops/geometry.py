@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ..arguments import check_int
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..graph.node import SAVE_BOTH, SAVE_INPUTS, Op
 from ..size import normalize_dim
@@ -85,6 +86,8 @@ _warned_about_cross_dim = []  # PyTorch warns once per process
 def cross(input, other, dim=None, *, out=None):
     """``torch.cross``: without ``dim``, the first dim of ``input`` of size 3 (deprecated)."""
     shape = input._data.shape
+    if dim is not None:
+        dim = check_int(dim, "cross", "dim")
     if dim is None:
         if not _warned_about_cross_dim:
             _warned_about_cross_dim.append(True)

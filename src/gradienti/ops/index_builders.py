@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 
+from ..arguments import check_int
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
@@ -84,6 +85,7 @@ def combinations(input, r: int = 2, with_replacement: bool = False):
     """The ``r``-element combinations of a 1-D tensor's elements, one per row, in
     lexicographic order of positions (with_replacement: positions may repeat), as PyTorch
     builds them: a grid of ``r`` copies, the cells with increasing positions selected."""
+    r = check_int(r, "combinations", "r", 2)
     if input._data.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input._data.shape)}")
     if r < 0:
@@ -100,6 +102,8 @@ def combinations(input, r: int = 2, with_replacement: bool = False):
 
 
 def _triangle_indices(name: str, upper: bool, row: int, col: int, offset: int, dtype):
+    row, col = check_int(row, name, "row", 1), check_int(col, name, "col", 2)
+    offset = check_int(offset, name, "offset", 3)
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:
@@ -198,6 +202,7 @@ def one_hot(tensor, num_classes: int = -1):
     """``F.one_hot``: int64, one more dim of size ``num_classes`` (-1: the largest class + 1)."""
     if not isinstance(tensor, Tensor) or tensor._data.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    num_classes = check_int(num_classes, "one_hot", "num_classes", 2)
     classes = xp.asarray(tensor._data)
     if classes.size == 0:
         if num_classes == -1:

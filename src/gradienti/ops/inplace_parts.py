@@ -8,6 +8,7 @@ Tensor methods only, declared in ``DECLARATIONS`` (see ops/declare.py).
 
 from __future__ import annotations
 
+from ..arguments import check_int
 from .declare import declare
 
 
@@ -20,10 +21,12 @@ def index_fill_(input, dim: int, index, value):
 
 
 def tril_(input, diagonal: int = 0):
+    check_int(diagonal, "tril_", "diagonal", 1)
     return input._assign_in_place(input.tril(diagonal))
 
 
 def triu_(input, diagonal: int = 0):
+    check_int(diagonal, "triu_", "diagonal", 1)
     return input._assign_in_place(input.triu(diagonal))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 
+from ..arguments import check_int
 from ..backend import xp
 from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
@@ -58,6 +59,7 @@ def _rot90_node(k: int, dims: tuple) -> Rot90Backward0:
 
 def rot90(input, k: int = 1, dims=(0, 1)):
     """A quarter turn ``k`` times from the first dim of ``dims`` towards the second."""
+    k = check_int(k, "rot90", "k", 2)
     dims = tuple(dims)
     ndim = input._data.ndim
     if len(dims) != 2:

@@ -206,6 +206,8 @@ class UnfoldBackwardBackward0(Op):
 
 
 def unfold(input, dimension: int, size: int, step: int):
+    dimension = check_int(dimension, "unfold", "dimension", 1)
+    size, step = check_int(size, "unfold", "size", 2), check_int(step, "unfold", "step", 3)
     shape = input._data.shape
     dim = normalize_dim(dimension, len(shape))
     length = shape[dim] if shape else 1
@@ -234,6 +236,11 @@ def _contracted_dims(a, b, dims) -> tuple:
         if dims > a._data.ndim or dims > b._data.ndim:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         return list(range(-dims, 0)), list(range(dims))
+    if not isinstance(dims, list | tuple):  # (a list of another length: unpacking fails)
+        raise RuntimeError(
+            "tensordot expects dims to be int or tuple[list[int], list[int]] or "
+            f"list[list[int]] containing two lists, but got dims={dims}"
+        )
     dims_a, dims_b = dims
     dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
     dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
