@@ -306,3 +306,16 @@ INT_ARGUMENT_OUTCOMES = {
 @pytest.mark.parametrize("name", INT_ARGUMENT_OUTCOMES)
 def test_int_arguments_are_parsed_as_pytorchs(name):
     same(INT_ARGUMENT_OUTCOMES[name])
+
+
+REPEATS_OUTCOMES = {
+    # a float number of repeats was truncated (2.5 gave 2 copies), a bool taken as 0 or 1
+    "float repeats": lambda L: L.repeat_interleave(L.arange(3.0), 2.5),
+    "bool repeats": lambda L: L.repeat_interleave(L.arange(3.0), True),
+    "a NumPy int": lambda L: L.repeat_interleave(L.arange(3.0), np.int64(2)),
+}
+
+
+@pytest.mark.parametrize("name", REPEATS_OUTCOMES)
+def test_repeat_interleave_number_of_repeats_is_parsed_as_pytorchs(name):
+    same(REPEATS_OUTCOMES[name])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from ..arguments import check_int
+from ..arguments import check_int, is_index
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import writable_for
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
@@ -104,6 +104,13 @@ def _repeated_positions(repeats, output_size=None) -> Tensor:
     return wrap(positions, NO_EDGE)
 
 
+_REPEAT_INTERLEAVE_SIGNATURES = (
+    " * (Tensor input, Tensor repeats, int dim = None, *, int output_size = None)\n"
+    " * (Tensor repeats, *, int output_size = None)\n"
+    " * (Tensor input, int repeats, int dim = None, *, int output_size = None)\n"
+)
+
+
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element of ``input`` repeated ``repeats`` times along ``dim`` (``dim=None``: of
     the flattened input); ``repeat_interleave(repeats)``: the positions, each repeated."""
@@ -126,6 +133,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             )
         positions = _repeated_positions(wrap(counts, NO_EDGE), output_size)
         return index_select(input, dim, positions)
+    if not is_index(repeats):  # (a float or a bool was truncated to an int before)
+        raise TypeError(
+            "repeat_interleave() received an invalid combination of arguments - got (Tensor, "
+            f"{type(repeats).__name__}), but expected one of:\n{_REPEAT_INTERLEAVE_SIGNATURES}"
+        )
     repeats = int(repeats)
     if repeats < 0:
         raise RuntimeError("Repeats must be non-negative")
