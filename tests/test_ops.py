@@ -17,6 +17,7 @@ import op_cases_losses
 import op_cases_nn
 import op_cases_padding
 import op_cases_pointwise
+import op_cases_quantile
 import op_cases_reduction
 import op_cases_shape
 import op_cases_sorting
@@ -166,6 +167,7 @@ CASES = (
     + op_cases_geometry.CASES
     + op_cases_padding.CASES
     + op_cases_sorting.CASES
+    + op_cases_quantile.CASES
 )
 assert len({c.name for c in CASES}) == len(CASES), "case names must be unique"
 
