@@ -4,6 +4,7 @@ tensordot's and cross's argument checks, cdist's dtype checks, unfold's writable
 
 import numpy as np
 import pytest
+from same_outcome import outcome
 from shape_outcomes import _t, same
 
 import gradienti
@@ -319,3 +320,12 @@ REPEATS_OUTCOMES = {
 @pytest.mark.parametrize("name", REPEATS_OUTCOMES)
 def test_repeat_interleave_number_of_repeats_is_parsed_as_pytorchs(name):
     same(REPEATS_OUTCOMES[name])
+
+
+def test_index_fill_with_a_bool_dim_raises_pytorchs_type_error_opening():
+    # (True was taken as dim 1)
+    ours, theirs = outcome(
+        lambda lib: _t(lib, [[1.0, 2.0], [3.0, 4.0]]).index_fill(True, _t(lib, [0]), 1.0)
+    )
+    assert ours[0] == theirs[0] == "TypeError"
+    assert ours[1].split("\n")[0] == theirs[1].split("\n")[0]

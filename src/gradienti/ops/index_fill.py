@@ -77,7 +77,7 @@ class IndexFillBackward1(Op):
 
 
 def index_fill(input, dim: int, index, value):
-    if not isinstance(index, Tensor) or not isinstance(dim, int):
+    if not isinstance(index, Tensor) or not isinstance(dim, int) or isinstance(dim, bool):
         got = ", ".join(type(a).__name__ for a in (dim, index, value))
         raise TypeError(
             f"index_fill() received an invalid combination of arguments - got ({got}), but "
