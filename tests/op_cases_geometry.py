@@ -66,6 +66,11 @@ CASES: list[Case] = [
     Case(
         "tensordot dims ints", lambda lib, x, y: lib.tensordot(x, y, dims=([2], [0])), (X, (5, 2))
     ),
+    Case(  # a contracted dim of size 1 broadcasts: the other input is summed over its dim
+        "tensordot size-1 dims",
+        lambda lib, x, y: lib.tensordot(x, y, dims=([0, 2], [0, 1])),
+        ((1, 3, 2), (4, 2, 5)),
+    ),
     # -- grids
     Case(
         "meshgrid ij",
