@@ -5,9 +5,10 @@ tensordot's and cross's argument checks, cdist's dtype checks, unfold's writable
 import numpy as np
 import pytest
 from same_outcome import outcome
-from shape_outcomes import _t, same
+from shape_outcomes import _our_warnings, _t, _torch_warnings, same
 
 import gradienti
+from gradienti.ops import elementwise
 
 torch = pytest.importorskip("torch")
 
@@ -329,3 +330,20 @@ def test_index_fill_with_a_bool_dim_raises_pytorchs_type_error_opening():
     )
     assert ours[0] == theirs[0] == "TypeError"
     assert ours[1].split("\n")[0] == theirs[1].split("\n")[0]
+
+
+def test_a_uint8_condition_warns_once_as_pytorch():
+    code = (
+        "torch.where(torch.tensor([1, 0], dtype=torch.uint8), 1.0, 0.0); "
+        "torch.where(torch.tensor([0, 1], dtype=torch.uint8), torch.ones(2), 0.0)"
+    )
+    elementwise._warned_about_uint8_condition.clear()
+    condition = gradienti.tensor([1, 0], dtype=gradienti.uint8)
+    ours = _our_warnings(
+        lambda: (
+            gradienti.where(condition, 1.0, 0.0),
+            gradienti.where(condition, gradienti.ones(2), 0.0),
+        )
+    )
+    assert ours == _torch_warnings(code)
+    assert len(ours) == 1

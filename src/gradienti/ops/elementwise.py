@@ -10,6 +10,7 @@ Class names are PyTorch's node names, so ``grad_fn`` prints and draws exactly as
 from __future__ import annotations
 
 import operator
+import warnings
 
 from .. import creation
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, scalar_result_type, xp
@@ -424,6 +425,13 @@ _WHERE_SIGNATURES = (
 )
 
 
+_UINT8_CONDITION_WARNING = (
+    "where received a uint8 condition tensor. This behavior is deprecated and will be removed "
+    "in a future version of PyTorch. Use a boolean condition instead."
+)
+_warned_about_uint8_condition = []  # PyTorch warns once per process
+
+
 def where_function(condition, input=_MISSING, other=_MISSING):
     """``torch.where``: ``where(condition, input, other)``, either of them a Python number;
     ``where(condition)`` is ``condition.nonzero(as_tuple=True)``."""
@@ -441,6 +449,10 @@ def where_function(condition, input=_MISSING, other=_MISSING):
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
             f"{SCALAR_TYPE_NAMES[condition._data.dtype.name]}"
         )
+    uint8 = isinstance(condition, Tensor) and condition._data.dtype == xp.uint8
+    if uint8 and not _warned_about_uint8_condition:
+        _warned_about_uint8_condition.append(True)
+        warnings.warn(_UINT8_CONDITION_WARNING, UserWarning, stacklevel=2)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # Two numbers: each a 0-d tensor of its default dtype, promoted together, as PyTorch.
         input, other = creation.tensor(input), creation.tensor(other)
