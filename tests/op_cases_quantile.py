@@ -1,5 +1,6 @@
-"""Op cases: NaN-skipping reductions and quantiles (ops/nan_reductions.py: nansum, nanmean;
-ops/quantile.py: quantile, nanquantile). Run by test_ops.py.
+"""Op cases: NaN-skipping reductions, quantiles and extremes (ops/nan_reductions.py: nansum,
+nanmean; ops/quantile.py: quantile, nanquantile; ops/lerp.py; ops/aminmax.py). Run by
+test_ops.py.
 
 A NaN is put in with ``masked_fill`` (its gradient is 0 there), so the cases check that
 nansum's gradient is 0 at a NaN; the values, dtypes and errors are compared with PyTorch in
@@ -77,4 +78,15 @@ CASES: list[Case] = [
     Case("a.lerp(b, 0.8) broadcast", lambda lib, a, b: a.lerp(b, 0.8), (S, (3,))),
     Case("lerp(a, b, w)", lambda lib, a, b, w: lib.lerp(a, b, w), (S, S, S)),
     Case("lerp(a, b, w) broadcast", lambda lib, a, b, w: lib.lerp(a, b, w), (S, (3,), (2, 1))),
+    # -- aminmax (both outputs, stacked; no ties in the inputs)
+    Case("aminmax(x)", lambda lib, x: lib.stack(lib.aminmax(x)), (S3,)),
+    Case("x.aminmax(dim=1)", lambda lib, x: lib.stack(x.aminmax(dim=1)), (S3,)),
+    Case(
+        "aminmax(x, dim=-1, keepdim)",
+        lambda lib, x: (
+            x.aminmax(dim=-1, keepdim=True).max * 3 - x.aminmax(dim=-1, keepdim=True).min
+        ),
+        (S3,),
+    ),
+    Case("aminmax 0-d", lambda lib, x: lib.stack(lib.aminmax(x, dim=0)), ((),)),
 ]

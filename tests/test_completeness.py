@@ -125,6 +125,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
         for name in ("clamp_min", "clamp_max", "round", "cumsum", "cumprod", "nan_to_num")
         + ("multiply", "subtract", "atan2", "arctan2")
     },
+    "lerp_": ("test_inplace_math.py", ".lerp_("),
     "clamp_": ("test_operators.py", ".clamp_("),
     "clip_": ("test_operators.py", ".clip_("),
     "__iadd__": ("test_inplace.py", "+="),

@@ -93,6 +93,24 @@ def test_atan2_in_place_records_atan2_like_torch(name):
             np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("weight", [0.25, "tensor"])
+def test_lerp_in_place_records_lerp_like_torch(weight):
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor(VALUES, dtype=lib.float64, requires_grad=True)
+        end = lib.tensor(POSITIVE, dtype=lib.float64, requires_grad=True)
+        w = lib.tensor(VALUES, dtype=lib.float64) if weight == "tensor" else weight
+        y = x * 2
+        assert y.lerp_(end, w) is y
+        y.backward(lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64))
+        results.append((y.detach().numpy(), y.grad_fn.name(), x.grad.numpy(), end.grad.numpy()))
+    for ours, theirs in zip(*results):
+        if isinstance(ours, str):
+            assert ours == theirs
+        else:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 def test_integer_tensor_refuses_a_float_result_like_torch():
     messages = []
     for lib in (gradienti, torch):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from . import (
     activation,
     activation_more,
+    aminmax,
     batch_dims,
     bilinear,
     binary_cross_entropy,
@@ -93,6 +94,7 @@ MODULES = (
     lerp,
     norm,
     extrema,
+    aminmax,
     sorting,
     quantile,
     counting,

@@ -57,6 +57,7 @@ class return_types:  # noqa: N801 - PyTorch's namespace name
     nanmedian = _return_type("nanmedian", "values indices")
     mode = _return_type("mode", "values indices")
     histogram = _return_type("histogram", "hist bin_edges")
+    aminmax = _return_type("aminmax", "min max")
 
 
 # ---------------------------------------------------------------------- max and min

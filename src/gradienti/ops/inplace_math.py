@@ -59,6 +59,7 @@ WITH_ARGUMENTS = (
     "clamp_min",
     "cumprod",
     "cumsum",
+    "lerp",
     "multiply",
     "nan_to_num",
     "round",
