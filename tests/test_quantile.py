@@ -137,6 +137,27 @@ def test_errors_like_torch(expression):
     assert caught[0] == caught[1]
 
 
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "lib.quantile(x, [0.5])",
+        "lib.nanquantile(x, None)",
+        "x.quantile('a')",
+        "x.nanquantile([0.5], 0)",
+        "lib.quantile(x, 0.5, 0, True, interpolation=3)",
+        "lib.quantile(x, [0.5], 1, True)",
+    ],
+)
+def test_argument_types_like_torch(expression):
+    caught = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        with pytest.raises(TypeError) as error:
+            eval(expression, {"lib": lib, "x": x})
+        caught.append(str(error.value))
+    assert caught[0] == caught[1]
+
+
 @pytest.mark.parametrize("weight", [0.0, 0.3, 0.5, 1.0, -0.5, 2.0])
 def test_lerp_number_weight_is_exact_at_the_ends_like_torch(weight):
     results = []

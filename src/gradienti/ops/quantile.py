@@ -15,9 +15,11 @@ weight, as in PyTorch. The last steps are PyTorch's in-place ``squeeze_``, ``uns
 
 from __future__ import annotations
 
+from ..arguments import is_number
 from ..backend import int64
 from ..batching import all_samples
 from ..creation import full_like, tensor
+from ..python_types import type_name
 from ..size import normalize_dim
 from ..tensor import Tensor
 from .apply import unary
@@ -61,6 +63,29 @@ def _transposed_in_place(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return unary(node, x)
 
 
+def _invalid_arguments(name: str, q, dim, keepdim, interpolation, method: bool) -> TypeError:
+    """PyTorch's argument parser's error for a q that is neither a Tensor nor a number, or an
+    interpolation that is not a str (the arguments listed as given, defaults left out)."""
+    got = [] if method else ["Tensor"]
+    got.append(type_name(q))
+    if dim is not None:
+        got.append(type_name(dim))
+    if keepdim is not False:
+        got.append(type_name(keepdim))
+    if interpolation != "linear":
+        got.append(f"interpolation={type_name(interpolation)}")
+    head, out = ("", "") if method else ("Tensor input, ", ", Tensor out = None")
+    forms = "".join(
+        f" * ({head}{kind} q, int dim = None, bool keepdim = False, *, "
+        f'str interpolation = "linear"{out})\n'
+        for kind in ("Tensor", "float")
+    )
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), but "
+        f"expected one of:\n{forms}"
+    )
+
+
 def _as_q_tensor(q, input: Tensor) -> Tensor:
     if isinstance(q, Tensor):
         return q
@@ -86,7 +111,10 @@ def _check(input: Tensor, q: Tensor, interpolation: str) -> None:
         )
 
 
-def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, method=False):
+    if not (isinstance(q, Tensor) or is_number(q)) or not isinstance(interpolation, str):
+        name = "nanquantile" if ignore_nan else "quantile"
+        raise _invalid_arguments(name, q, dim, keepdim, interpolation, method)
     q = _as_q_tensor(q, input)
     _check(input, q, interpolation)
     shape = tuple(input._data.shape)
@@ -162,9 +190,20 @@ def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str
     return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True)
 
 
+def quantile_method(input, q, dim=None, keepdim: bool = False, *, interpolation="linear"):
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False, method=True)
+
+
+def nanquantile_method(input, q, dim=None, keepdim: bool = False, *, interpolation="linear"):
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True, method=True)
+
+
+quantile_method.__name__ = quantile_method.__qualname__ = "quantile"
+nanquantile_method.__name__ = nanquantile_method.__qualname__ = "nanquantile"
+
 DECLARATIONS = (
-    declare("quantile", quantile),
-    declare("nanquantile", nanquantile),
+    declare("quantile", quantile, method=quantile_method),
+    declare("nanquantile", nanquantile, method=nanquantile_method),
     explain_nodes(
         {
             UnsqueezeBackward1: reshape_rule("unsqueeze_"),
