@@ -126,6 +126,10 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
         + ("multiply", "subtract", "atan2", "arctan2")
     },
     "lerp_": ("test_inplace_math.py", ".lerp_("),
+    **{
+        name: ("test_inplace_math.py", f'"{name}"')
+        for name in ("addmm_", "scatter_", "scatter_add_", "index_add_", "index_put_")
+    },
     "clamp_": ("test_operators.py", ".clamp_("),
     "clip_": ("test_operators.py", ".clip_("),
     "__iadd__": ("test_inplace.py", "+="),

@@ -111,6 +111,43 @@ def test_lerp_in_place_records_lerp_like_torch(weight):
             np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+def _index_arguments(lib, name):
+    f64 = lib.float64
+    return {
+        "addmm_": (lib.ones(2, 4, dtype=f64), lib.linspace(0.0, 1.0, 12, dtype=f64).reshape(4, 3)),
+        "scatter_": (
+            1,
+            lib.tensor([[0, 1], [2, 0]]),
+            lib.tensor([[9.0, 8.0], [7.0, 6.0]], dtype=f64),
+        ),
+        "scatter_add_": (
+            1,
+            lib.tensor([[0, 1], [2, 0]]),
+            lib.tensor([[9.0, 8.0], [7.0, 6.0]], dtype=f64),
+        ),
+        "index_add_": (0, lib.tensor([1, 0]), lib.ones(2, 3, dtype=f64)),
+        "index_put_": ((lib.tensor([0, 1]), lib.tensor([2, 0])), lib.tensor(5.0, dtype=f64)),
+    }[name]
+
+
+@pytest.mark.parametrize("name", ["addmm_", "scatter_", "scatter_add_", "index_add_", "index_put_"])
+def test_indexing_and_matmul_in_place_like_torch(name):
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+        y = x * 1.5
+        version = y._version
+        assert getattr(y, name)(*_index_arguments(lib, name)) is y
+        assert y._version == version + 1
+        y.backward(lib.tensor([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]], dtype=lib.float64))
+        results.append((y.detach().numpy(), y.grad_fn.name(), x.grad.numpy()))
+    for ours, theirs in zip(*results):
+        if isinstance(ours, str):
+            assert ours == theirs
+        else:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 def test_integer_tensor_refuses_a_float_result_like_torch():
     messages = []
     for lib in (gradienti, torch):

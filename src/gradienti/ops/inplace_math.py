@@ -1,6 +1,6 @@
 """In-place forms of existing ops that tutorials call (``x.sigmoid_()``, ``x.clamp_min_(0)``,
-``x.floor_()``): each computes the out-of-place op and hands the result to
-``assign_in_place`` (ops/inplace.py), so the tensor records the out-of-place op's node
+``x.floor_()``, ``x.scatter_(1, index, src)``): each computes the out-of-place op and hands
+the result to ``assign_in_place`` (ops/inplace.py), so the tensor records the out-of-place op's node
 (``SigmoidBackward0`` after ``y.sigmoid_()``), counts a version, and a leaf that requires
 grad is refused with PyTorch's error.
 
@@ -53,16 +53,21 @@ ONE_INPUT = (
 
 # Tensor methods with further arguments, passed through as given.
 WITH_ARGUMENTS = (
+    "addmm",
     "arctan2",
     "atan2",
     "clamp_max",
     "clamp_min",
     "cumprod",
     "cumsum",
+    "index_add",
+    "index_put",
     "lerp",
     "multiply",
     "nan_to_num",
     "round",
+    "scatter",
+    "scatter_add",
     "subtract",
 )
 
