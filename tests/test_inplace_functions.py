@@ -28,6 +28,7 @@ ARGUMENTS = {
     "gcd_": None,  # integer ops: not run on this float input
     "lcm_": None,
     "logit_": lambda lib: ((), {"eps": 0.1}),
+    "index_put_": lambda lib: (((lib.tensor([0, 1]), lib.tensor([2, 0])), lib.tensor(5.0)), {}),
 }
 
 
