@@ -129,6 +129,8 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
     **{
         name: ("test_inplace_math.py", f'"{name}"')
         for name in ("addmm_", "scatter_", "scatter_add_", "index_add_", "index_put_")
+        + ("eq_", "ne_", "lt_", "le_", "gt_", "ge_")
+        + ("logical_and_", "logical_or_", "logical_xor_")
     },
     "clamp_": ("test_operators.py", ".clamp_("),
     "clip_": ("test_operators.py", ".clip_("),

@@ -148,6 +148,62 @@ def test_indexing_and_matmul_in_place_like_torch(name):
             np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["eq_", "ne_", "lt_", "le_", "gt_", "ge_"])
+@pytest.mark.parametrize("other", ["number", "tensor"])
+def test_comparison_in_place_like_torch(name, other):
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor(VALUES, dtype=lib.float64, requires_grad=True)
+        right = lib.tensor([0.3, 0.0, 0.2, 2.0], requires_grad=True) if other == "tensor" else 0.55
+        y = x * 2
+        assert getattr(y, name)(right) is y
+        assert y._version == 1
+        graph = [y.grad_fn.name()] + [
+            None if f is None else f.name() for f, _ in y.grad_fn.next_functions
+        ]
+        y.backward(lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64))
+        integral = getattr(lib.tensor([1, 2, 3]), name)(2)
+        flags = getattr(lib.tensor([True, False, True]), name)(lib.tensor([True, True, False]))
+        results.append((y.detach().numpy(), graph, x.grad.numpy(), integral, flags))
+    (ours, our_graph, our_grad, our_int, our_bool), theirs = results
+    np.testing.assert_array_equal(ours, theirs[0])
+    assert our_graph == theirs[1]
+    np.testing.assert_array_equal(our_grad, theirs[2])
+    for mine, other_result in ((our_int, theirs[3]), (our_bool, theirs[4])):
+        assert str(mine.dtype) == str(other_result.dtype)
+        np.testing.assert_array_equal(mine.numpy(), other_result.numpy())
+
+
+@pytest.mark.parametrize("name", ["logical_and_", "logical_or_", "logical_xor_"])
+def test_logical_in_place_like_torch(name):
+    # PyTorch records nothing for these: the tensor keeps its node (and the gradient passes
+    # through it as before the write)
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor(VALUES, requires_grad=True)
+        y = x * 2
+        assert getattr(y, name)(lib.tensor([1.0, 0.0, 0.0, 1.0])) is y
+        y.backward(lib.tensor([1.0, -2.0, 0.5, 3.0]))
+        flags = getattr(lib.tensor([True, False]), name)(lib.tensor([True, True]))
+        results.append((y.detach().numpy(), y.grad_fn.name(), x.grad.numpy(), flags.tolist()))
+    for ours, theirs in zip(*results):
+        if isinstance(ours, np.ndarray):
+            np.testing.assert_array_equal(ours, theirs)
+        else:
+            assert ours == theirs
+
+
+def test_comparison_in_place_refuses_a_larger_broadcast_like_torch():
+    caught = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1.0, 2.0])
+        with pytest.raises(RuntimeError) as error:
+            x.lt_(lib.ones(3, 2))
+        caught.append(str(error.value))
+        assert x.tolist() == [1.0, 2.0]
+    assert caught[0] == caught[1]
+
+
 def test_integer_tensor_refuses_a_float_result_like_torch():
     messages = []
     for lib in (gradienti, torch):
