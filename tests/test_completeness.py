@@ -132,6 +132,11 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
         + ("eq_", "ne_", "lt_", "le_", "gt_", "ge_")
         + ("logical_and_", "logical_or_", "logical_xor_")
     },
+    **{
+        name: ("test_inplace_shape.py", f'"{name}"')
+        for name in ("squeeze_", "unsqueeze_", "transpose_", "swapaxes_", "swapdims_")
+    },
+    "t_": ("test_inplace_shape.py", ".t_()"),
     "clamp_": ("test_operators.py", ".clamp_("),
     "clip_": ("test_operators.py", ".clip_("),
     "__iadd__": ("test_inplace.py", "+="),

@@ -52,6 +52,7 @@ class SqueezeBackward4(ViewBackward0):
     """``squeeze_(dim)``, in place on a fresh result."""
 
     __slots__ = ()
+    is_view = False  # (an in-place op's result is not a view, as in PyTorch)
 
 
 def _recorded(node_class, x: Tensor, shape) -> Tensor:

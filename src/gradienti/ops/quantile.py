@@ -43,12 +43,14 @@ class UnsqueezeBackward1(ViewBackward0):
 
     __slots__ = ("given_dim",)
     saved_names = SavedNames(dim=value("given_dim"))
+    is_view = False  # (an in-place op's result is not a view)
 
 
 class TransposeBackward1(TransposeBackward0):
     """``transpose_(dim0, dim1)``, in place on a fresh result."""
 
     __slots__ = ()
+    is_view = False
 
 
 def _view(node_class, x: Tensor, shape: tuple) -> Tensor:
