@@ -95,12 +95,16 @@ def test_samplers_are_exported_like_torch():
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_unpad_sequence_like_torch(batch_first):
     results = []
+    shapes = []
     for lib in (gradienti, torch):
-        source = lib.arange(18.0, dtype=lib.float64).reshape(6, 3).requires_grad_()
-        sequences = [source[:3] * 1, source[3:5] * 2, source[5:] * 3]
+        source = lib.arange(21.0, dtype=lib.float64).reshape(7, 3).requires_grad_()
+        sequences = [source[:3] * 1, source[3:5] * 2, source[5:6] * 3, source[6:] * 4]
         padded = lib.nn.utils.rnn.pad_sequence(sequences, batch_first=batch_first)
-        lengths = lib.tensor([3, 2, 1])
+        lengths = lib.tensor([3, 2, 1, 1])
         unpadded = lib.nn.utils.rnn.unpad_sequence(padded, lengths, batch_first=batch_first)
+        assert tuple(padded.shape) == (4, 3, 3)  # transposed in place when not batch_first
+        if not batch_first:  # (pad_sequence's own graph differs: see nn/utils/rnn.py)
+            shapes.append(type(padded.grad_fn).__name__)
         upstream = [lib.linspace(-1.0, 2.0, s.numel(), dtype=lib.float64) for s in unpadded]
         total = sum((s.reshape(-1) * u).sum() for s, u in zip(unpadded, upstream))
         total.backward()
@@ -112,11 +116,12 @@ def test_unpad_sequence_like_torch(batch_first):
             )
         )
     (ours, our_nodes, our_grad), (theirs, their_nodes, their_grad) = results
-    assert len(ours) == len(theirs) == 3
+    assert len(ours) == len(theirs) == 4
     for a, b in zip(ours, theirs):
         np.testing.assert_array_equal(a, b)
     assert our_nodes == their_nodes
     np.testing.assert_allclose(our_grad, their_grad, rtol=1e-14)
+    assert shapes == ([] if batch_first else ["TransposeBackward1"] * 2)
 
 
 def test_unpad_sequence_refuses_lengths_of_another_batch_like_torch():

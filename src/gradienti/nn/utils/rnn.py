@@ -51,10 +51,10 @@ def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False)
     """The sequences ``pad_sequence`` padded: for each one ``b``, its first ``lengths[b]``
     steps (selected with a mask, as PyTorch's, so each records ``IndexBackward0``).
 
-    PyTorch transposes ``padded_sequences`` itself in place when not ``batch_first``;
-    gradienti leaves it as it was and reads a transposed view."""
+    As PyTorch's, it transposes ``padded_sequences`` itself in place when not ``batch_first``
+    (the caller's tensor is batch-first afterwards)."""
     if not batch_first:
-        padded_sequences = padded_sequences.transpose(0, 1)
+        padded_sequences.transpose_(0, 1)
     steps = arange(padded_sequences.shape[1])
     return [
         sequence[steps < length] for sequence, length in zip(padded_sequences, lengths, strict=True)
