@@ -43,6 +43,8 @@ def _arguments(lib, name):
         "min": (x,),
         "any": (x, 1),
         "all": (x, 1),
+        "quantile": (x, 0.5, 1),
+        "nanquantile": (x, 0.5, 1),
     }
     if name in special:
         return special[name]
@@ -82,7 +84,10 @@ def _outcome(lib, name, out_dtype, shape=None, *, quiet=True):
 
 
 # the names of OUT_DTYPE_RULES that are declared (an op may come in a later change)
-OUT_FUNCTIONS = sorted(name for name in call_forms.OUT_DTYPE_RULES if name in api.FUNCTIONS)
+# (aminmax's out is a tuple: tests/test_out_nan_quantile.py)
+OUT_FUNCTIONS = sorted(
+    name for name in call_forms.OUT_DTYPE_RULES if name in api.FUNCTIONS and name != "aminmax"
+)
 
 
 @pytest.mark.parametrize("out_dtype", ["float32", "float64", "int64", "bool"])
@@ -201,7 +206,7 @@ def _keepdims_call(lib, name, as_method, keyword):
     x = lib.tensor(X)
     if name in ("any", "all"):
         x = x > 0.4
-    args = (2,) if name == "kthvalue" else ()
+    args = {"kthvalue": (2,), "quantile": (0.5,), "nanquantile": (0.5,)}.get(name, ())
     kwargs = {"dim": 1, keyword: True}
     result = (
         getattr(x, name)(*args, **kwargs) if as_method else getattr(lib, name)(x, *args, **kwargs)

@@ -117,6 +117,24 @@ def in_out_dtype(name, result, out, inputs) -> None:
         exact(name, result, out, inputs)  # a dtype= given with out: they must agree
 
 
+def nan_summed(name, result, out, inputs) -> None:
+    """nansum, nanmean: computed in out's dtype, as sum (``_call_into`` passes it as
+    ``dtype``); the nansum kernel has no integral version."""
+    if out.kind in "biu":
+        raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_scalar_name(out)}'")
+    if result is not None and result != out:  # a dtype= given with out: they must agree
+        raise RuntimeError(
+            "nansum: provided dtype must match dtype of result. Got "
+            f"{_scalar_name(out)} and {_scalar_name(result)}."
+        )
+
+
+def quantiled(name, result, out, inputs) -> None:
+    """quantile, nanquantile: out must have the input's dtype."""
+    if result != out:
+        raise RuntimeError("quantile() out tensor must be same dtype as the input tensor")
+
+
 def selected(name, result, out, inputs) -> None:
     """where."""
     if result != out:
@@ -184,6 +202,11 @@ OUT_DTYPE_RULES = {
     "any": boolean,
     "all": boolean,
     "dot": dotted,
+    "nansum": nan_summed,
+    "nanmean": nan_summed,
+    "quantile": quantiled,
+    "nanquantile": quantiled,
+    "aminmax": exact,
 }  # fmt: skip
 
 RESIZE_WARNING = (
@@ -286,7 +309,9 @@ def _call_into(name, function, rule, args, kwargs, out):
             "differentiation, but one of the arguments requires grad."
         )
     _check_overlap(name, inputs, outs)
-    if rule is in_out_dtype:
+    if rule is nan_summed and kwargs.get("dtype") is not None:
+        rule(name, kwargs["dtype"].np, outs[0]._data.dtype, inputs)  # (nansum's own text)
+    if rule is in_out_dtype or rule is nan_summed:
         rule(name, None, outs[0]._data.dtype, inputs)
         if kwargs.get("dtype") is None:
             kwargs = {**kwargs, "dtype": outs[0].dtype}  # PyTorch's sum_out: in out's dtype
