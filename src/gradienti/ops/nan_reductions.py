@@ -12,7 +12,7 @@ from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import wrap
 from .apply import unary
-from .declare import Cli, declare
+from .declare import declare
 from .elementwise import where
 from .explain_rule import Rule
 from .jvp_rules import same_op
@@ -89,11 +89,6 @@ def _nansum_rule(node) -> Rule:
 
 
 DECLARATIONS = (
-    declare(
-        "nansum",
-        nansum,
-        explain={NansumBackward0: _nansum_rule},
-        cli=Cli("sum of the elements, NaN counted as 0"),
-    ),
-    declare("nanmean", nanmean, cli=Cli("mean of the elements that are not NaN")),
+    declare("nansum", nansum, explain={NansumBackward0: _nansum_rule}),
+    declare("nanmean", nanmean),
 )
