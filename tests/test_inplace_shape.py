@@ -85,3 +85,29 @@ def test_errors_like_torch(expression):
         caught.append((type(error.value), str(error.value)))
         assert tuple(x.shape) == tuple(y.shape) == (2, 1, 3)
     assert caught[0] == caught[1]
+
+
+@pytest.mark.parametrize(("name", "args"), [*CALLS, ("t_", ())], ids=str)
+def test_under_no_grad_a_leaf_keeps_requiring_grad_like_torch(name, args):
+    """The shape change is not recorded, but the leaf stays a leaf that requires grad, and its
+    gradient takes the new shape."""
+    results = []
+    for lib in (gradienti, torch):
+        shape = (2, 1, 3) if name != "t_" else (2, 3)
+        x = lib.arange(6.0, dtype=lib.float64).reshape(shape).requires_grad_()
+        with lib.no_grad():
+            getattr(x, name)(*args)
+        kept = (x.requires_grad, x.is_leaf, x.grad_fn is None)
+        (x * (lib.arange(6.0, dtype=lib.float64) - 2).reshape(x.shape)).sum().backward()
+        results.append((kept, tuple(x.shape), x.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_under_no_grad_a_non_leaf_keeps_its_node_like_torch():
+    results = []
+    for lib in (gradienti, torch):
+        y = lib.ones(2, requires_grad=True) * 2
+        with lib.no_grad():
+            y.unsqueeze_(0)
+        results.append((tuple(y.shape), y.requires_grad, type(y.grad_fn).__name__))
+    assert results[0] == results[1]

@@ -57,7 +57,10 @@ def _refuse_leaf(tensor) -> None:
 def _take_shape(tensor, result):
     """``tensor`` becomes ``result`` (a view of its memory, recorded with the in-place node)."""
     tensor._data = result._data
-    tensor._edge = result._edge
+    if result._edge is not None:
+        # Not recorded (no_grad, or nothing requires grad): a leaf stays a leaf that requires
+        # grad and a non-leaf keeps its node, as in PyTorch.
+        tensor._edge = result._edge
     if type(tensor._data) is _ndarray:
         versions.bump(tensor._data)
     return tensor
