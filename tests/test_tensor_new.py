@@ -50,6 +50,21 @@ def test_new_of_a_tensor_shares_its_memory_like_torch():
         assert t.tolist() == [7, 2]
 
 
+@pytest.mark.parametrize("construct", ["t.new(source)", "torch.Tensor(source)"])
+def test_of_a_tensor_that_requires_grad_records_an_alias_like_torch(construct):
+    """PyTorch's legacy constructor returns an alias of a Tensor argument, recorded as
+    AliasBackward0: the gradient reaches the source."""
+    results = []
+    for lib in (gradienti, torch):
+        t = lib.zeros(1)
+        source = lib.tensor([1.0, 2.0], requires_grad=True)
+        made = eval(construct, {"t": t, "source": source, "torch": lib})
+        node = type(made.grad_fn).__name__
+        (made * lib.tensor([3.0, -1.0])).sum().backward()
+        results.append((made.requires_grad, made.is_leaf, node, source.grad.tolist()))
+    assert results[0] == results[1]
+
+
 @pytest.mark.parametrize(
     "expression",
     ["t.new(torch.tensor([1.0]))", "t.new(2.5)", "t.new(None)"],

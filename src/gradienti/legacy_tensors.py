@@ -113,7 +113,9 @@ def legacy_new(dtype, args: tuple, kwargs: dict) -> Tensor:
             raise TypeError(
                 f"expected {_options_message(dtype)} (got {_options_message(first.dtype)})"
             )
-        return first.detach()  # shares the memory, as PyTorch's alias does
+        # PyTorch's alias: the same memory, recorded as AliasBackward0 (``x[...]``), so a
+        # gradient reaches the source.
+        return first[...]
     if isinstance(first, (float, bool, complex, xp.generic)) or first is None:  # one number
         raise TypeError(f"new(): data must be a sequence (got {type_name(first)})")
     array = array_from_data(first, np_dtype)
@@ -122,7 +124,7 @@ def legacy_new(dtype, args: tuple, kwargs: dict) -> Tensor:
 
 def tensor_new(self, *args, **kwargs) -> Tensor:
     """``x.new(...)``: the legacy constructor in ``x``'s dtype (``x.new(2, 3)`` uninitialised,
-    ``x.new([1, 2])`` data, ``x.new()`` empty); never requires grad."""
+    ``x.new([1, 2])`` data, ``x.new()`` empty, ``x.new(t)`` an alias of ``t``)."""
     return legacy_new(self.dtype, args, kwargs)
 
 
