@@ -238,3 +238,19 @@ def test_every_in_place_method_of_an_existing_elementwise_op_is_there():
     have = {n[:-1] for n in dir(torch.Tensor) if n.endswith("_") and not n.startswith("_")}
     missing = [n + "_" for n in ONE_INPUT if n not in have]
     assert missing == []
+
+
+@pytest.mark.parametrize("name", ["cumsum_", "cumprod_"])
+@pytest.mark.parametrize(("own", "asked"), [("float32", "float64"), ("int32", "int64")])
+def test_cumulative_in_place_refuses_another_dtype_like_torch(name, own, asked):
+    """The result in ``asked`` cannot be the tensor's value; its own dtype is accepted."""
+    caught = []
+    for lib in (gradienti, torch):
+        x = lib.tensor([1, 2, 3], dtype=getattr(lib, own))
+        with pytest.raises(RuntimeError) as error:
+            getattr(x, name)(0, dtype=getattr(lib, asked))
+        caught.append(str(error.value))
+        assert x.tolist() == [1, 2, 3]
+        expected = [1, 3, 6] if name == "cumsum_" else [1, 2, 6]
+        assert getattr(x, name)(0, dtype=getattr(lib, own)).tolist() == expected
+    assert caught[0] == caught[1]

@@ -10,6 +10,7 @@ Only ops whose result has the input's shape are here: a shape-changing in-place 
 
 from __future__ import annotations
 
+from ..random_integers import TYPE_META_NAMES
 from .declare import declare
 
 # Tensor methods taking only the tensor: ``x.<name>_()`` is ``x`` assigned ``x.<name>()``.
@@ -59,8 +60,6 @@ WITH_ARGUMENTS = (
     "atan2",
     "clamp_max",
     "clamp_min",
-    "cumprod",
-    "cumsum",
     "index_add",
     "index_put",
     "lerp",
@@ -93,6 +92,30 @@ def _in_place(name: str, takes_arguments: bool):
     return method
 
 
-DECLARATIONS = tuple(
-    declare(name + "_", None, method=_in_place(name, False)) for name in ONE_INPUT
-) + tuple(declare(name + "_", None, method=_in_place(name, True)) for name in WITH_ARGUMENTS)
+def _cumulative_in_place(name: str):
+    """``cumsum_``/``cumprod_``: a ``dtype`` other than the tensor's is refused, as PyTorch
+    refuses it (the result would be cast back, silently losing what ``dtype`` asked for)."""
+
+    def method(input, dim, *, dtype=None):
+        result = getattr(input, name)(dim, dtype=dtype)  # (checks the arguments)
+        asked, own = result._data.dtype, input._data.dtype
+        if dtype is not None and asked != own:
+            raise RuntimeError(
+                f"Bad in-place call: input tensor dtype {TYPE_META_NAMES[own.name]} and output "
+                f"tensor dtype {TYPE_META_NAMES[asked.name]} should match"
+            )
+        return input._assign_in_place(result)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
+    return method
+
+
+DECLARATIONS = (
+    tuple(declare(name + "_", None, method=_in_place(name, False)) for name in ONE_INPUT)
+    + tuple(declare(name + "_", None, method=_in_place(name, True)) for name in WITH_ARGUMENTS)
+    + tuple(
+        declare(name + "_", None, method=_cumulative_in_place(name))
+        for name in ("cumsum", "cumprod")
+    )
+)
