@@ -111,3 +111,22 @@ def test_under_no_grad_a_non_leaf_keeps_its_node_like_torch():
             y.unsqueeze_(0)
         results.append((tuple(y.shape), y.requires_grad, type(y.grad_fn).__name__))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(("name", "args"), [*CALLS, ("t_", ())], ids=str)
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_forward_mode_tangent_takes_the_new_shape_like_torch(name, args, requires_grad):
+    """A 3x3 (or 3x1x3) tangent, so a tangent left untransposed would still broadcast."""
+    results = []
+    for lib in (gradienti, torch):
+        forward_ad = lib.autograd.forward_ad
+        shape = (3, 3) if name == "t_" else (3, 1, 3)
+        primal = lib.arange(9.0, dtype=lib.float64).reshape(shape)
+        with forward_ad.dual_level():
+            x = forward_ad.make_dual(primal, (primal - 4) ** 2)
+            if requires_grad:
+                x = x.requires_grad_() * 1
+            getattr(x, name)(*args)
+            tangent = forward_ad.unpack_dual(x.sin()).tangent
+            results.append((tuple(x.shape), tuple(tangent.shape), tangent.tolist()))
+    assert results[0] == results[1]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ..backend import xp
 from ..graph import versions
-from ..graph.grad_mode import grad_state, no_grad
+from ..graph.dual import FORWARD, set_tangent, tangent_of
+from ..graph.grad_mode import MODES, grad_state, no_grad
 from ..graph.node import edge_parts
 from .apply import unary
 from .declare import declare, explain_nodes
@@ -61,6 +62,11 @@ def _take_shape(tensor, result):
         # Not recorded (no_grad, or nothing requires grad): a leaf stays a leaf that requires
         # grad and a non-leaf keeps its node, as in PyTorch.
         tensor._edge = result._edge
+    if MODES.special and FORWARD.token is not None:
+        # The tangent takes the same shape (the op's jvp computed it), as PyTorch's view of it.
+        new_tangent = tangent_of(result)
+        if new_tangent is not None:
+            set_tangent(tensor, new_tangent)
     if type(tensor._data) is _ndarray:
         versions.bump(tensor._data)
     return tensor
