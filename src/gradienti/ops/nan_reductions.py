@@ -33,6 +33,12 @@ class NansumBackward0(Op):
     def forward(ctx, x):
         ctx.input_shape = x.shape
         ctx.input_dtype = x.dtype
+        result_dtype = x.dtype if ctx.dtype is None else xp.dtype(ctx.dtype)
+        if result_dtype == xp.float16:
+            # PyTorch accumulates half in float32; NumPy's float16 sum along a strided axis
+            # adds in float16 and stalls (3000 times 0.1 gave 256, not 300).
+            total = xp.nansum(x, axis=ctx.dims, keepdims=ctx.keepdim, dtype=xp.float32)
+            return xp.asarray(total.astype(xp.float16))
         return xp.asarray(xp.nansum(x, axis=ctx.dims, keepdims=ctx.keepdim, dtype=ctx.dtype))
 
     @staticmethod
