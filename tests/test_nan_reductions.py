@@ -108,6 +108,9 @@ def test_saved_values_like_torch():
     [
         "lib.nanmean(lib.tensor([1, 2]))",
         "lib.nanmean(lib.tensor([True]))",
+        "lib.nanmean(lib.tensor([1.5, 2.0]), dtype=lib.int64)",
+        "lib.nanmean(lib.tensor([1.5, 2.0]), dtype=lib.bool)",
+        "lib.nanmean(lib.tensor([1, 2]), dtype=lib.int8)",
         "lib.nansum(lib.tensor(DATA), 2)",
         "lib.nanmean(lib.tensor(DATA), -3)",
         "lib.nansum(lib.tensor(DATA), (1, 1))",

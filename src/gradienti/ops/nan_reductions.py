@@ -8,7 +8,7 @@ multiplied by ``not isnan(x)``: 0 where the input was NaN, as PyTorch's ``nansum
 
 from __future__ import annotations
 
-from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, xp
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, sum_dtype, to_numpy_dtype, xp
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import wrap
 from .apply import unary
@@ -78,6 +78,13 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{SCALAR_TYPE_NAMES[from_numpy_dtype(source).name]}"
+        )
+    asked = None if dtype is None else to_numpy_dtype(dtype)
+    if asked is not None and asked.kind not in "fc":
+        # (a mean in an integer dtype would be truncated)
+        raise RuntimeError(
+            "nanmean(): could not infer output dtype. Optional dtype must be either a floating "
+            f"point or complex dtype. Got: {SCALAR_TYPE_NAMES[from_numpy_dtype(asked).name]}"
         )
     dims = reduction_dims(dim, input._data.ndim)
     present = (~xp.isnan(input._data)).sum(axis=dims, keepdims=keepdim, dtype=xp.int64)
