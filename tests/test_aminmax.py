@@ -78,6 +78,9 @@ def test_one_output_alone_like_torch():
         "lib.aminmax(lib.zeros(2, 0), dim=-1)",
         "lib.aminmax(lib.zeros(2, 3), dim=2)",
         "lib.aminmax(lib.zeros(2, 3), 0)",
+        "lib.aminmax(lib.zeros(2, 3), dim=True)",
+        "lib.zeros(2, 3).aminmax(dim=1.0)",
+        "lib.aminmax(lib.zeros(2, 3), dim=(0,))",
     ],
 )
 def test_errors_like_torch(expression):

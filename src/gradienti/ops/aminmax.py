@@ -7,6 +7,7 @@ extreme (NaN where the extreme is NaN, as PyTorch's).
 
 from __future__ import annotations
 
+from ..arguments import check_int
 from ..graph.node import SAVE_INPUTS, Op
 from ..size import normalize_dim
 from .apply import unary_multi
@@ -76,6 +77,7 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
             )
         dims = tuple(range(len(shape)))
     else:
+        dim = check_int(dim, "aminmax", "dim")  # (True was read as dim 1)
         axis = normalize_dim(dim, max(len(shape), 1))
         if shape and shape[axis] == 0:
             raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
