@@ -113,8 +113,6 @@ def test_vectors_broadcast_with_scalars():
     assert parse("v*x + 1").evaluate({"v": v, "x": x}).tolist() == [3.0, 5.0, 7.0]
 
 
-
-
 @pytest.mark.parametrize("name", [n for n, f in FUNCTIONS.items() if f.min_args == 1])
 def test_every_one_argument_function_matches_torch(name):
     torch = pytest.importorskip("torch")
