@@ -146,6 +146,9 @@ def test_errors_like_torch(expression):
         "x.nanquantile([0.5], 0)",
         "lib.quantile(x, 0.5, 0, True, interpolation=3)",
         "lib.quantile(x, [0.5], 1, True)",
+        "lib.quantile(x, 0.5, True)",
+        "x.nanquantile(0.5, 1.0)",
+        "lib.quantile(x, 0.5, 0, 1)",
     ],
 )
 def test_argument_types_like_torch(expression):

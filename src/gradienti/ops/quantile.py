@@ -15,7 +15,7 @@ weight, as in PyTorch. The last steps are PyTorch's in-place ``squeeze_``, ``uns
 
 from __future__ import annotations
 
-from ..arguments import is_number
+from ..arguments import is_index, is_number
 from ..backend import int64
 from ..batching import all_samples
 from ..creation import full_like, tensor
@@ -66,8 +66,9 @@ def _transposed_in_place(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def _invalid_arguments(name: str, q, dim, keepdim, interpolation, method: bool) -> TypeError:
-    """PyTorch's argument parser's error for a q that is neither a Tensor nor a number, or an
-    interpolation that is not a str (the arguments listed as given, defaults left out)."""
+    """PyTorch's argument parser's error for a q that is neither a Tensor nor a number, a dim
+    that is not an int, a keepdim that is not a bool or an interpolation that is not a str (the
+    arguments listed as given positionally, defaults left out)."""
     got = [] if method else ["Tensor"]
     got.append(type_name(q))
     if dim is not None:
@@ -114,7 +115,12 @@ def _check(input: Tensor, q: Tensor, interpolation: str) -> None:
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, method=False):
-    if not (isinstance(q, Tensor) or is_number(q)) or not isinstance(interpolation, str):
+    if (
+        not (isinstance(q, Tensor) or is_number(q))
+        or not isinstance(interpolation, str)
+        or not (dim is None or is_index(dim))  # (dim=True was read as dim 1)
+        or not isinstance(keepdim, bool)
+    ):
         name = "nanquantile" if ignore_nan else "quantile"
         raise _invalid_arguments(name, q, dim, keepdim, interpolation, method)
     q = _as_q_tensor(q, input)
