@@ -254,3 +254,16 @@ def test_cumulative_in_place_refuses_another_dtype_like_torch(name, own, asked):
         expected = [1, 3, 6] if name == "cumsum_" else [1, 2, 6]
         assert getattr(x, name)(0, dtype=getattr(lib, own)).tolist() == expected
     assert caught[0] == caught[1]
+
+
+@pytest.mark.parametrize("expression", ["x.cumsum_(True)", "x.cumprod_(1.0)"])
+def test_cumulative_in_place_dim_type_like_torch(expression):
+    """A bool is not a dim (``cumsum_(True)`` summed along dim 1)."""
+    caught = []
+    for lib in (gradienti, torch):
+        x = lib.ones(2, 2)
+        with pytest.raises(TypeError) as error:
+            eval(expression, {"x": x})
+        caught.append(str(error.value))
+        assert x.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert caught[0] == caught[1]

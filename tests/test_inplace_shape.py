@@ -130,3 +130,30 @@ def test_forward_mode_tangent_takes_the_new_shape_like_torch(name, args, require
             tangent = forward_ad.unpack_dual(x.sin()).tangent
             results.append((tuple(x.shape), tuple(tangent.shape), tangent.tolist()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "y.unsqueeze_(True)",
+        "x.unsqueeze_(1.0)",
+        "y.transpose_(True, 0)",
+        "y.swapdims_(0, 1.0)",
+        "x.swapaxes_(False, 1)",
+        "y.squeeze_(True)",
+        "x.squeeze_(1.0)",
+        "y.squeeze_('a')",
+    ],
+)
+def test_argument_types_like_torch(expression):
+    """A bool is not a dim (``unsqueeze_(True)`` made dim 1); the parser's TypeError comes
+    before the leaf check."""
+    caught = []
+    for lib in (gradienti, torch):
+        x = lib.ones(2, 1, 3, requires_grad=True)
+        y = lib.ones(2, 1, 3)
+        with pytest.raises(TypeError) as error:
+            eval(expression, {"x": x, "y": y})
+        caught.append(str(error.value))
+        assert tuple(x.shape) == tuple(y.shape) == (2, 1, 3)
+    assert caught[0] == caught[1]

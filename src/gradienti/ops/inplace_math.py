@@ -10,6 +10,7 @@ Only ops whose result has the input's shape are here: a shape-changing in-place 
 
 from __future__ import annotations
 
+from ..arguments import check_int
 from ..random_integers import TYPE_META_NAMES
 from .declare import declare
 
@@ -97,7 +98,8 @@ def _cumulative_in_place(name: str):
     refuses it (the result would be cast back, silently losing what ``dtype`` asked for)."""
 
     def method(input, dim, *, dtype=None):
-        result = getattr(input, name)(dim, dtype=dtype)  # (checks the arguments)
+        dim = check_int(dim, name + "_", "dim", 1)  # (cumsum_(True) was dim 1)
+        result = getattr(input, name)(dim, dtype=dtype)  # (checks the other arguments)
         asked, own = result._data.dtype, input._data.dtype
         if dtype is not None and asked != own:
             raise RuntimeError(

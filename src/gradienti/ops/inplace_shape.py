@@ -8,6 +8,7 @@ is not a view, so these nodes are not views either.
 
 from __future__ import annotations
 
+from ..arguments import check_int, is_index, type_name
 from ..backend import xp
 from ..graph import versions
 from ..graph.dual import FORWARD, set_tangent, tangent_of
@@ -80,7 +81,21 @@ def _view_node(node_class, shape, **parameters):
     return node
 
 
+def _squeeze_invalid_dim(dim) -> TypeError:
+    """PyTorch's parser's error for a dim that is neither an int nor a sequence (a bool is not
+    an int: ``squeeze_(False)`` would squeeze dim 0)."""
+    given = type_name(dim)
+    why = f"      didn't match because some of the arguments have invalid types: (!{given}!)\n"
+    forms = "".join(f" * {form}\n{why}" for form in ("()", "(int dim)", "(tuple of ints dim)"))
+    return TypeError(
+        f"squeeze_() received an invalid combination of arguments - got ({given}), but "
+        f"expected one of:\n{forms}"
+    )
+
+
 def squeeze_(input, dim=None):
+    if dim is not None and not isinstance(dim, (tuple, list)) and not is_index(dim):
+        raise _squeeze_invalid_dim(dim)
     _refuse_leaf(input)
     with no_grad():  # (the out-of-place op checks the arguments and gives the shape)
         shape = input.squeeze(dim)._data.shape if dim is not None else input.squeeze()._data.shape
@@ -94,10 +109,23 @@ def squeeze_(input, dim=None):
 
 
 def unsqueeze_(input, dim):
+    dim = check_int(dim, "unsqueeze_", "dim", 1)  # (PyTorch's parser: before the leaf check)
     _refuse_leaf(input)
     with no_grad():
         shape = input.unsqueeze(dim)._data.shape
     return _take_shape(input, unary(_view_node(UnsqueezeBackward1, shape, given_dim=dim), input))
+
+
+def _transpose_in_place(name: str, first: str, second: str):
+    """``transpose_`` and its aliases, whose arguments PyTorch names differently."""
+
+    def method(input, dim0, dim1):
+        dim0 = check_int(dim0, name, first, 1)
+        dim1 = check_int(dim1, name, second, 2)
+        return transpose_(input, dim0, dim1)
+
+    method.__name__ = method.__qualname__ = name
+    return method
 
 
 def transpose_(input, dim0, dim1):
@@ -120,7 +148,9 @@ def t_(input):
 DECLARATIONS = (
     declare("squeeze_", None, method=squeeze_),
     declare("unsqueeze_", None, method=unsqueeze_),
-    declare("transpose_", None, method=transpose_, method_aliases=("swapaxes_", "swapdims_")),
+    declare("transpose_", None, method=_transpose_in_place("transpose_", "dim0", "dim1")),
+    declare("swapdims_", None, method=_transpose_in_place("swapdims_", "dim0", "dim1")),
+    declare("swapaxes_", None, method=_transpose_in_place("swapaxes_", "axis0", "axis1")),
     declare("t_", None, method=t_),
     explain_nodes(
         {
