@@ -24,6 +24,11 @@ def _interpolate(a, b, w):
     in one fused multiply-add, with ``(base, c) = (a, w)`` for ``|w| < 0.5`` and ``(b, w - 1)``
     otherwise. float32 takes the fused step in float64 (the product of two float32 is exact
     there, so one rounding remains, as in the FMA)."""
+    if a.dtype == xp.float16:
+        # PyTorch computes half in float32 (its opmath: a number weight too) and rounds once
+        # at the end.
+        wide = _interpolate(a.astype(xp.float32), b.astype(xp.float32), xp.float32(w))
+        return wide.astype(xp.float16)
     difference = b - a
     small = xp.abs(w) < 0.5
     base = xp.where(small, a, b)
@@ -44,7 +49,8 @@ class LerpBackward0(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return xp.asarray(_interpolate(a, b, a.dtype.type(ctx.weight)))
+        weight = xp.float32(ctx.weight) if a.dtype == xp.float16 else a.dtype.type(ctx.weight)
+        return xp.asarray(_interpolate(a, b, weight))
 
     @staticmethod
     def backward(ctx, g):
