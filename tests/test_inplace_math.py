@@ -267,3 +267,16 @@ def test_cumulative_in_place_dim_type_like_torch(expression):
         caught.append(str(error.value))
         assert x.tolist() == [[1.0, 1.0], [1.0, 1.0]]
     assert caught[0] == caught[1]
+
+
+@pytest.mark.parametrize(("shape", "mat2_rows"), [((1, 2), 3), ((2, 3), 3), ((2,), 3), ((1, 2), 4)])
+def test_addmm_in_place_checks_the_product_shape_like_torch(shape, mat2_rows):
+    """PyTorch's 'Bad in-place call' (before broadcasting), after the mat1/mat2 check."""
+    caught = []
+    for lib in (gradienti, torch):
+        x = lib.zeros(shape)
+        with pytest.raises(RuntimeError) as error:
+            x.addmm_(lib.ones(2, 3), lib.ones(mat2_rows, 2))
+        caught.append(str(error.value))
+        assert x.tolist() == lib.zeros(shape).tolist()
+    assert caught[0] == caught[1]

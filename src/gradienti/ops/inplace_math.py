@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..arguments import check_int
 from ..random_integers import TYPE_META_NAMES
+from ..tensor import Tensor
 from .declare import declare
 
 # Tensor methods taking only the tensor: ``x.<name>_()`` is ``x`` assigned ``x.<name>()``.
@@ -56,7 +57,6 @@ ONE_INPUT = (
 
 # Tensor methods with further arguments, passed through as given.
 WITH_ARGUMENTS = (
-    "addmm",
     "arctan2",
     "atan2",
     "clamp_max",
@@ -113,6 +113,20 @@ def _cumulative_in_place(name: str):
     return method
 
 
+def addmm_(input, mat1, mat2, *, beta=1, alpha=1):
+    """PyTorch checks the product's shape against the tensor before broadcasting (an input of
+    shape [1, 2] is refused, where out-of-place addmm broadcasts it)."""
+    shapes = [tuple(m.shape) if isinstance(m, Tensor) else () for m in (mat1, mat2)]
+    if all(len(shape) == 2 for shape in shapes) and shapes[0][1] == shapes[1][0]:
+        product = [shapes[0][0], shapes[1][1]]
+        if list(input.shape) != product:
+            raise RuntimeError(
+                f"Bad in-place call: input tensor size {list(input.shape)} and output tensor "
+                f"size {product} should match"
+            )
+    return input._assign_in_place(input.addmm(mat1, mat2, beta=beta, alpha=alpha))
+
+
 DECLARATIONS = (
     tuple(declare(name + "_", None, method=_in_place(name, False)) for name in ONE_INPUT)
     + tuple(declare(name + "_", None, method=_in_place(name, True)) for name in WITH_ARGUMENTS)
@@ -120,4 +134,5 @@ DECLARATIONS = (
         declare(name + "_", None, method=_cumulative_in_place(name))
         for name in ("cumsum", "cumprod")
     )
+    + (declare("addmm_", None, method=addmm_),)
 )
