@@ -280,3 +280,22 @@ def test_addmm_in_place_checks_the_product_shape_like_torch(shape, mat2_rows):
         caught.append(str(error.value))
         assert x.tolist() == lib.zeros(shape).tolist()
     assert caught[0] == caught[1]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "lib.tensor([1, 2]).clamp_min_(1.5)",
+        "lib.tensor([1, 2], dtype=lib.uint8).clamp_max_(1.5)",
+        "lib.tensor([True]).clamp_max_(1)",
+        "lib.tensor([1, 2]).clamp_min_(lib.tensor([1.5]))",
+    ],
+)
+def test_clamp_bound_in_place_cast_back_error_like_torch(expression):
+    """A number bound: PyTorch names the C++ type (long int); a Tensor bound: the ScalarType."""
+    caught = []
+    for lib in (gradienti, torch):
+        with pytest.raises(RuntimeError) as error:
+            eval(expression, {"lib": lib})
+        caught.append(str(error.value))
+    assert caught[0] == caught[1]

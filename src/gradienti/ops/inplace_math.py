@@ -11,9 +11,11 @@ Only ops whose result has the input's shape are here: a shape-changing in-place 
 from __future__ import annotations
 
 from ..arguments import check_int
+from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype
 from ..random_integers import TYPE_META_NAMES
 from ..tensor import Tensor
 from .declare import declare
+from .inplace import check_cast_back
 
 # Tensor methods taking only the tensor: ``x.<name>_()`` is ``x`` assigned ``x.<name>()``.
 ONE_INPUT = (
@@ -59,8 +61,6 @@ ONE_INPUT = (
 WITH_ARGUMENTS = (
     "arctan2",
     "atan2",
-    "clamp_max",
-    "clamp_min",
     "index_add",
     "index_put",
     "lerp",
@@ -113,6 +113,29 @@ def _cumulative_in_place(name: str):
     return method
 
 
+def _clamp_in_place(name: str):
+    """``clamp_min_``/``clamp_max_``: with a number bound PyTorch's cast-back error names the
+    tensor's C++ type (``long int``), not its ScalarType (``Long``) as other ops do."""
+
+    def method(input, bound):
+        result = getattr(input, name)(bound)
+        if isinstance(bound, Tensor) or result._data.dtype == input._data.dtype:
+            return input._assign_in_place(result)
+        try:
+            check_cast_back(result._data.dtype, input._data.dtype)
+        except RuntimeError:
+            own = TYPE_META_NAMES[input._data.dtype.name]
+            given = SCALAR_TYPE_NAMES[from_numpy_dtype(result._data.dtype).name]
+            raise RuntimeError(
+                f"result type {given} can't be cast to the desired output type {own}"
+            ) from None
+        return input._assign_in_place(result)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
+    return method
+
+
 def addmm_(input, mat1, mat2, *, beta=1, alpha=1):
     """PyTorch checks the product's shape against the tensor before broadcasting (an input of
     shape [1, 2] is refused, where out-of-place addmm broadcasts it)."""
@@ -135,4 +158,8 @@ DECLARATIONS = (
         for name in ("cumsum", "cumprod")
     )
     + (declare("addmm_", None, method=addmm_),)
+    + tuple(
+        declare(name + "_", None, method=_clamp_in_place(name))
+        for name in ("clamp_min", "clamp_max")
+    )
 )
