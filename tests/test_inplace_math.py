@@ -288,6 +288,7 @@ def test_addmm_in_place_checks_the_product_shape_like_torch(shape, mat2_rows):
         "lib.tensor([1, 2]).clamp_min_(1.5)",
         "lib.tensor([1, 2], dtype=lib.uint8).clamp_max_(1.5)",
         "lib.tensor([True]).clamp_max_(1)",
+        "lib.tensor([1, 2]).clamp_max_(max=0.5)",
         "lib.tensor([1, 2]).clamp_min_(lib.tensor([1.5]))",
     ],
 )
@@ -299,3 +300,9 @@ def test_clamp_bound_in_place_cast_back_error_like_torch(expression):
             eval(expression, {"lib": lib})
         caught.append(str(error.value))
     assert caught[0] == caught[1]
+
+
+def test_clamp_bound_in_place_by_keyword_like_torch():
+    for lib in (gradienti, torch):
+        x = lib.tensor([1.0, 2.0, 3.0])
+        assert x.clamp_min_(min=1.5).clamp_max_(max=2.5).tolist() == [1.5, 2.0, 2.5]

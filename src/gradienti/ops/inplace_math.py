@@ -117,8 +117,9 @@ def _clamp_in_place(name: str):
     """``clamp_min_``/``clamp_max_``: with a number bound PyTorch's cast-back error names the
     tensor's C++ type (``long int``), not its ScalarType (``Long``) as other ops do."""
 
-    def method(input, bound):
-        result = getattr(input, name)(bound)
+    def method(input, *args, **kwargs):  # (``min=``/``max=`` by keyword too)
+        bound = (*args, *kwargs.values())[0] if args or kwargs else None
+        result = getattr(input, name)(*args, **kwargs)
         if isinstance(bound, Tensor) or result._data.dtype == input._data.dtype:
             return input._assign_in_place(result)
         try:
