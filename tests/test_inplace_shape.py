@@ -157,3 +157,22 @@ def test_argument_types_like_torch(expression):
         caught.append(str(error.value))
         assert tuple(x.shape) == tuple(y.shape) == (2, 1, 3)
     assert caught[0] == caught[1]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "x.swapaxes_(axis0=0, axis1=2)",
+        "x.swapdims_(dim0=0, dim1=2)",
+        "x.transpose_(0, dim1=2)",
+        "x.unsqueeze_(dim=1)",
+        "x.squeeze_(dim=1)",
+    ],
+)
+def test_arguments_by_keyword_like_torch(expression):
+    shapes = []
+    for lib in (gradienti, torch):
+        x = lib.ones(2, 1, 3)
+        eval(expression, {"x": x})
+        shapes.append(tuple(x.shape))
+    assert shapes[0] == shapes[1]

@@ -119,9 +119,12 @@ def unsqueeze_(input, dim):
 def _transpose_in_place(name: str, first: str, second: str):
     """``transpose_`` and its aliases, whose arguments PyTorch names differently."""
 
-    def method(input, dim0, dim1):
-        dim0 = check_int(dim0, name, first, 1)
-        dim1 = check_int(dim1, name, second, 2)
+    def method(input, *args, **kwargs):
+        given = dict(zip((first, second), args, strict=False)) | kwargs
+        if set(given) != {first, second} or len(args) + len(kwargs) != 2:
+            raise TypeError(f"{name}() takes the arguments ({first}, {second})")
+        dim0 = check_int(given[first], name, first, 1)
+        dim1 = check_int(given[second], name, second, 2)
         return transpose_(input, dim0, dim1)
 
     method.__name__ = method.__qualname__ = name
