@@ -622,3 +622,13 @@ def test_creation_errors_match_torch(name, args):
     with pytest.raises(RuntimeError) as got:
         getattr(gradienti, name)(*args)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("dim", [0, -1, 3])
+def test_size_of_a_dimension_of_a_0d_tensor_raises_as_torch(dim):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(IndexError) as expected:
+        torch.tensor(1.0).size(dim)
+    with pytest.raises(IndexError) as got:
+        gradienti.tensor(1.0).size(dim)
+    assert str(got.value) == str(expected.value)

@@ -91,6 +91,8 @@ class Tensor:
         shape = self._data.shape
         if dim is None:
             return Size(shape)
+        if not shape:  # (normalize_dim lets a reduction take dim 0 or -1 of a 0-d tensor)
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return shape[normalize_dim(dim, len(shape))]
 
     def dim(self) -> int:
