@@ -259,7 +259,18 @@ SCALAR_TYPE_NAMES = {
     "uint8": "Byte",
     "bool": "Bool",
 }
-# The C++ element type names PyTorch prints in some messages.
+# c10's names in "value cannot be converted to type ... without overflow" (checked_convert).
+OVERFLOW_TYPE_NAMES = {
+    "uint8": "uint8_t",
+    "int8": "int8_t",
+    "int16": "int16_t",
+    "int32": "int",
+    "int64": "int64_t",
+    "float16": "c10::Half",
+    "float32": "float",
+    "float64": "double",
+}
+# The C++ element type names PyTorch prints in some messages (caffe2::TypeMeta's names).
 CPP_TYPE_NAMES = {
     "float32": "float",
     "float64": "double",

@@ -17,6 +17,7 @@ from .arguments import is_index, size_argument
 from .backend import (
     CPP_TYPE_NAMES,
     LEGACY_TYPE_NAMES,
+    OVERFLOW_TYPE_NAMES,
     bool_,
     default_float,
     float16,
@@ -265,19 +266,6 @@ def new_full(
     return _finish(xp.full(_non_negative(shape), fill_value).astype(np_dtype), requires_grad)
 
 
-# The C++ type names in c10's "value cannot be converted to type ... without overflow".
-_FILL_TYPE_NAMES = {
-    "int8": "int8_t",
-    "int16": "int16_t",
-    "int32": "int",
-    "int64": "int64_t",
-    "uint8": "uint8_t",
-    "float16": "c10::Half",
-    "float32": "float",
-    "float64": "double",
-}
-
-
 def _check_fill_fits(value, np_dtype) -> None:
     """c10's ``overflows<To, From>`` on a fill value, before it is cast: an int must lie in
     the type's range (an unsigned type also takes -max..-1, which wraps); a float must lie in
@@ -302,7 +290,8 @@ def _check_fill_fits(value, np_dtype) -> None:
             )
     if not fits:
         raise RuntimeError(
-            f"value cannot be converted to type {_FILL_TYPE_NAMES[np_dtype.name]} without overflow"
+            f"value cannot be converted to type {OVERFLOW_TYPE_NAMES[np_dtype.name]} without "
+            "overflow"
         )
 
 

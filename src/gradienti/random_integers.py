@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from .backend import CPP_TYPE_NAMES
+
 _UINT64 = np.uint64
 
 
@@ -67,19 +69,6 @@ def _int64_to(values: np.ndarray, np_dtype) -> np.ndarray:
 
 # ---------------------------------------------------------------- random_'s range
 INT64_MIN = -(2**63)
-
-# ``caffe2::TypeMeta``'s names, which PyTorch's range errors print
-TYPE_META_NAMES = {
-    "float16": "c10::Half",
-    "float32": "float",
-    "float64": "double",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "int16": "short int",
-    "int32": "int",
-    "int64": "long int",
-    "bool": "bool",
-}
 
 
 def random_range(low: int, high: int | None, np_dtype) -> tuple | None:
@@ -162,7 +151,7 @@ def _update_to(high: int, np_dtype) -> int:
 
 
 def _check_in_range(low: int, to_inc: int, np_dtype) -> None:
-    meta = TYPE_META_NAMES[np_dtype.name]
+    meta = CPP_TYPE_NAMES[np_dtype.name]
     if np_dtype.kind == "f":
         info = np.finfo(np_dtype)
         smallest, largest = float(info.min), float(info.max)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..backend import SCALAR_TYPE_NAMES, result_type, scalar_result_type, xp
+from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, result_type, scalar_result_type, xp
 from ..graph.node import SAVE_NOTHING, Op
 from ..size import normalize_dim
 from ..tensor import Tensor, wrap
@@ -330,28 +330,14 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
     return _constant(_count(positions, bins, None, data.dtype))
 
 
-# NumPy's dtype names as PyTorch's messages give the C++ types.
-_CPP_NAMES = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-}
-
-
 def _checked_weights(weight, data):
     """``weight`` as a flat array, after PyTorch's checks: the data's dtype, one per element."""
     weights = weight._data
     if weights.dtype != data.dtype:
         raise RuntimeError(
             "torch.histogramdd: if weight tensor is provided, input tensor and weight tensor "
-            f"should have the same dtype, but got input({_CPP_NAMES[data.dtype.name]}), and "
-            f"weight({_CPP_NAMES[weights.dtype.name]})"
+            f"should have the same dtype, but got input({CPP_TYPE_NAMES[data.dtype.name]}), and "
+            f"weight({CPP_TYPE_NAMES[weights.dtype.name]})"
         )
     if weights.size != data.size:
         raise RuntimeError(
@@ -374,8 +360,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
         if edges.dtype != dtype:
             raise RuntimeError(
                 "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
-                f"but got input with dtype {_CPP_NAMES[dtype.name]} and bins for dimension 0 "
-                f"with dtype {_CPP_NAMES[edges.dtype.name]}"
+                f"but got input with dtype {CPP_TYPE_NAMES[dtype.name]} and bins for dimension 0 "
+                f"with dtype {CPP_TYPE_NAMES[edges.dtype.name]}"
             )
         if edges.ndim != 1:
             raise RuntimeError(

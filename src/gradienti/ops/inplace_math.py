@@ -11,8 +11,7 @@ Only ops whose result has the input's shape are here: a shape-changing in-place 
 from __future__ import annotations
 
 from ..arguments import check_int
-from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype
-from ..random_integers import TYPE_META_NAMES
+from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, from_numpy_dtype
 from ..tensor import Tensor
 from .declare import declare
 from .inplace import check_cast_back
@@ -103,8 +102,8 @@ def _cumulative_in_place(name: str):
         asked, own = result._data.dtype, input._data.dtype
         if dtype is not None and asked != own:
             raise RuntimeError(
-                f"Bad in-place call: input tensor dtype {TYPE_META_NAMES[own.name]} and output "
-                f"tensor dtype {TYPE_META_NAMES[asked.name]} should match"
+                f"Bad in-place call: input tensor dtype {CPP_TYPE_NAMES[own.name]} and output "
+                f"tensor dtype {CPP_TYPE_NAMES[asked.name]} should match"
             )
         return input._assign_in_place(result)
 
@@ -125,7 +124,7 @@ def _clamp_in_place(name: str):
         try:
             check_cast_back(result._data.dtype, input._data.dtype)
         except RuntimeError:
-            own = TYPE_META_NAMES[input._data.dtype.name]
+            own = CPP_TYPE_NAMES[input._data.dtype.name]
             given = SCALAR_TYPE_NAMES[from_numpy_dtype(result._data.dtype).name]
             raise RuntimeError(
                 f"result type {given} can't be cast to the desired output type {own}"

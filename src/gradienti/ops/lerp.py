@@ -9,9 +9,8 @@ Gradients (PyTorch's): input ``g·(1 - w)``, end ``g·w``, a Tensor weight ``g·
 from __future__ import annotations
 
 from ..arguments import is_number
-from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..graph.node import SAVE_INPUTS, SAVE_NOTHING, Op
-from ..random_integers import TYPE_META_NAMES
 from ..tensor import Tensor
 from .apply import nary
 from .declare import declare
@@ -91,7 +90,7 @@ def _check_dtype(input, other, name: str) -> None:
 
 def _c_name(tensor) -> str:
     """The C++ type PyTorch's message names (``long int``, ``c10::Half``)."""
-    return TYPE_META_NAMES[tensor._data.dtype.name]
+    return CPP_TYPE_NAMES[tensor._data.dtype.name]
 
 
 def lerp(input, end, weight):

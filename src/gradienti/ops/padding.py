@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..backend import OVERFLOW_TYPE_NAMES, SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..batching import writable_for
 from ..graph.node import NO_EDGE, SAVE_INPUTS, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
@@ -151,19 +151,6 @@ def constant_pad_nd(input, pad, value=0):
     return unary(node, input)
 
 
-# c10's names of the element types in checked_convert's message
-_ELEMENT_TYPE_NAMES = {
-    "uint8": "uint8_t",
-    "int8": "int8_t",
-    "int16": "int16_t",
-    "int32": "int",
-    "int64": "int64_t",
-    "float16": "c10::Half",
-    "float32": "float",
-    "float64": "double",
-}
-
-
 def checked_scalar_value(value, dtype):
     """A Scalar argument (the padding value, threshold's threshold and value) as c10's
     checked_convert takes it into ``dtype``: a bool always; a
@@ -188,7 +175,7 @@ def checked_scalar_value(value, dtype):
             value = int(value)  # (C++'s conversion truncates toward 0: threshold -1.5 is -1)
     if overflows:
         raise RuntimeError(
-            f"value cannot be converted to type {_ELEMENT_TYPE_NAMES[dtype.name]} without overflow"
+            f"value cannot be converted to type {OVERFLOW_TYPE_NAMES[dtype.name]} without overflow"
         )
     return value
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..arguments import is_index, is_number, wrong_type
-from ..backend import SCALAR_TYPE_NAMES
+from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES
 from ..batching import check_in_place_draw
 from ..python_types import type_name
 from ..random import _fma64
-from ..random_integers import TYPE_META_NAMES, random_default, random_range, random_values
+from ..random_integers import random_default, random_range, random_values
 from ..random_sampling import (
     bernoulli_scalar,
     bernoulli_tensor,
@@ -143,7 +143,7 @@ def _check_uniform_bounds(a: float, b: float, np_dtype) -> None:
     if np_dtype not in _FLOATS:
         raise not_implemented("check_uniform_bounds", np_dtype)
     largest = float(np.finfo(np_dtype).max)
-    meta = TYPE_META_NAMES[np_dtype.name]
+    meta = CPP_TYPE_NAMES[np_dtype.name]
     for value, name in ((a, "from"), (b, "to")):
         if not -largest <= value <= largest:
             raise RuntimeError(f"{name} is out of bounds for {meta}")
@@ -295,7 +295,7 @@ def cauchy_(input, median: float = 0.0, sigma: float = 1.0, *, generator=None):
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
     np_dtype = input._data.dtype
     if np_dtype not in _FLOATS:
-        raise _continuous_error("Cauchy", TYPE_META_NAMES[np_dtype.name])
+        raise _continuous_error("Cauchy", CPP_TYPE_NAMES[np_dtype.name])
     return _fill(
         input,
         CauchyBackward0(),
