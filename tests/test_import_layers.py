@@ -76,6 +76,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "amp.*",
             "in_place_functions",
             "special",  # torch.special's names for the ops
+            "linalg",  # torch.linalg's names for the ops
+            "distributions.*",
         ),
     ),
     # gradienti/__init__.py: the public names, and Tensor's methods from the layers above tensor

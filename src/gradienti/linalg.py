@@ -1,0 +1,10 @@
+"""``torch.linalg``: linear algebra under PyTorch's names there (``linalg.inv``, ``linalg.svd``,
+...). The ops themselves (nodes, VJPs, JVPs, declarations) live in ``ops/``; this module gives
+them their ``torch.linalg`` names, as ``special.py`` does for ``torch.special``.
+"""
+
+from __future__ import annotations
+
+from .ops.api import FUNCTIONS as _FUNCTIONS  # noqa: F401 - the ops' public names
+
+__all__: list[str] = []
