@@ -6,5 +6,8 @@ them their ``torch.linalg`` names, as ``special.py`` does for ``torch.special``.
 from __future__ import annotations
 
 from .ops.api import FUNCTIONS as _FUNCTIONS  # noqa: F401 - the ops' public names
+from .ops.linalg_errors import LinAlgError
 
-__all__: list[str] = []
+__all__: list[str] = [
+    "LinAlgError",
+]
