@@ -3,4 +3,15 @@
 ``kl_divergence``, built on gradienti's ops so that every result is differentiable.
 """
 
-__all__: list[str] = []
+from . import constraints
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .kl import kl_divergence, register_kl
+
+__all__ = [
+    "Distribution",
+    "ExponentialFamily",
+    "constraints",
+    "kl_divergence",
+    "register_kl",
+]
