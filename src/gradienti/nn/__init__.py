@@ -18,6 +18,7 @@ from .activation_more import (
     Tanhshrink,
     Threshold,
 )
+from .attention import MultiheadAttention
 from .bilinear import Bilinear, Unflatten
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
@@ -184,6 +185,8 @@ __all__ = [
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
+    # attention.py
+    "MultiheadAttention",
     "functional",
     "init",
     "utils",
