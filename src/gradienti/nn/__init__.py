@@ -18,7 +18,6 @@ from .activation_more import (
     Tanhshrink,
     Threshold,
 )
-from .attention import MultiheadAttention
 from .bilinear import Bilinear, Unflatten
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
@@ -90,6 +89,7 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from .rnn import GRU, LSTM, RNN, RNNBase
 from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -185,8 +185,11 @@ __all__ = [
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
-    # attention.py
-    "MultiheadAttention",
+    # rnn.py
+    "RNNBase",
+    "RNN",
+    "LSTM",
+    "GRU",
     "functional",
     "init",
     "utils",

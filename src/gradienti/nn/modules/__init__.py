@@ -18,6 +18,7 @@ from . import (
     normalization,
     padding,
     pooling,
+    rnn,
     sparse,
     upsampling,
 )
@@ -34,6 +35,7 @@ from .module import Module
 from .normalization import *  # noqa: F403
 from .padding import *  # noqa: F403
 from .pooling import *  # noqa: F403
+from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .upsampling import *  # noqa: F403
 
@@ -50,6 +52,7 @@ SUBMODULES = (
     normalization,
     padding,
     pooling,
+    rnn,
     sparse,
     upsampling,
 )

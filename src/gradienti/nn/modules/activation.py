@@ -19,7 +19,6 @@ from ..activation_more import (
     Tanhshrink,
     Threshold,
 )
-from ..attention import MultiheadAttention
 from ..layers import (
     ELU,
     GELU,
