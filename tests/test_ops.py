@@ -15,6 +15,7 @@ import op_cases_geometry
 import op_cases_linalg
 import op_cases_losses
 import op_cases_nn
+import op_cases_norms
 import op_cases_padding
 import op_cases_pointwise
 import op_cases_quantile
@@ -164,6 +165,7 @@ CASES = (
     + op_cases_linalg.CASES
     + op_cases_losses.CASES
     + op_cases_nn.CASES
+    + op_cases_norms.CASES
     + op_cases_geometry.CASES
     + op_cases_padding.CASES
     + op_cases_sorting.CASES

@@ -66,6 +66,7 @@ from .functional_margin_losses import (
     multilabel_soft_margin_loss,
     triplet_margin_loss,
 )
+from .functional_norms import group_norm, instance_norm, rms_norm
 
 __all__ = [
     "relu",
@@ -106,6 +107,9 @@ __all__ = [
     "conv2d",
     "batch_norm",
     "layer_norm",
+    "group_norm",
+    "instance_norm",
+    "rms_norm",
     "dropout",
     "embedding",
     "one_hot",

@@ -11,6 +11,7 @@ from . import (
     distance,
     dropout,
     flatten,
+    instancenorm,
     lazy,
     linear,
     loss,
@@ -29,6 +30,7 @@ from .conv import *  # noqa: F403
 from .distance import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
+from .instancenorm import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .module import Module
@@ -47,6 +49,7 @@ SUBMODULES = (
     distance,
     dropout,
     flatten,
+    instancenorm,
     linear,
     loss,
     normalization,
