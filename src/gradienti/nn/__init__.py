@@ -97,6 +97,7 @@ from .pooling import (
     MaxPool2d,
 )
 from .rnn import GRU, LSTM, RNN, RNNBase
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -197,6 +198,11 @@ __all__ = [
     "RNN",
     "LSTM",
     "GRU",
+    # rnn_cells.py
+    "RNNCellBase",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
     # normalization_more.py
     "GroupNorm",
     "InstanceNorm1d",
