@@ -18,6 +18,7 @@ from .activation_more import (
     Tanhshrink,
     Threshold,
 )
+from .attention import MultiheadAttention
 from .bilinear import Bilinear, Unflatten
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
@@ -209,6 +210,8 @@ __all__ = [
     "InstanceNorm2d",
     "InstanceNorm3d",
     "RMSNorm",
+    # attention.py
+    "MultiheadAttention",
     "functional",
     "init",
     "utils",

@@ -12,12 +12,14 @@ from ..ops import nll_loss as _nll
 from ..ops import pooling as _pool
 from ..ops import pooling_1d as _pool_1d
 from ..ops.apply import tensor_argument as _tensor_argument
+from ..ops.attention import scaled_dot_product_attention
 from ..ops.conv import conv1d, conv2d
 from ..ops.elementwise import where as _where
 from ..ops.embedding import embedding
 from ..ops.index_builders import one_hot
 from ..ops.normalization import batch_norm, layer_norm
 from .dropout import dropout
+from .functional_attention import multi_head_attention_forward
 from .functional_distance import (
     cosine_similarity,
     normalize,
@@ -111,6 +113,8 @@ __all__ = [
     "instance_norm",
     "rms_norm",
     "dropout",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
     "embedding",
     "one_hot",
     "max_pool1d",

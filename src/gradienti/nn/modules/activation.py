@@ -19,6 +19,7 @@ from ..activation_more import (
     Tanhshrink,
     Threshold,
 )
+from ..attention import MultiheadAttention
 from ..layers import (
     ELU,
     GELU,

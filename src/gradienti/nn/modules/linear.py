@@ -2,6 +2,7 @@
 
 # ruff: noqa: F401 - the imports are the re-exports (__all__ lists them)
 
+from ..attention import NonDynamicallyQuantizableLinear
 from ..bilinear import Bilinear
 from ..layers import (
     Identity,
@@ -9,5 +10,8 @@ from ..layers import (
 )
 from ..lazy import LazyLinear
 
-# Every name imported above (a new layer is one more name in the import).
-__all__ = sorted(name for name in dir() if not name.startswith("_"))
+# Every name imported above (a new layer is one more name in the import), but
+# NonDynamicallyQuantizableLinear: at this path in PyTorch too, outside its ``__all__``.
+__all__ = sorted(
+    name for name in dir() if not name.startswith("_") and name != "NonDynamicallyQuantizableLinear"
+)
