@@ -1,6 +1,9 @@
 """torch.linalg's inverses, determinants, solves and factorizations (ops/linalg_*.py) beyond
 the op table (tests/op_cases_linalg_solve.py): errors, named tuples, info outputs."""
 
+import warnings
+
+import numpy as np
 import pytest
 
 import gradienti
@@ -11,3 +14,136 @@ def test_linalg_error_is_a_runtime_error_as_pytorch():
     assert issubclass(torch.linalg.LinAlgError, RuntimeError)
     assert issubclass(gradienti.linalg.LinAlgError, RuntimeError)
     assert gradienti.linalg.LinAlgError is not RuntimeError
+
+
+def _both(torch, function):
+    """``function(lib)``'s outcome in each library: ("ok", result) or (class name, message)."""
+    outcomes = []
+    for lib in (gradienti, torch):
+        try:
+            outcomes.append(("ok", function(lib)))
+        except Exception as error:  # noqa: BLE001 - the outcome is compared
+            outcomes.append((type(error).__name__.lstrip("_"), str(error).split("\n")[0]))
+    return outcomes
+
+
+def _same_error(torch, function):
+    ours, theirs = _both(torch, function)
+    assert ours[0] != "ok", "gradienti gave a result where PyTorch raises"
+    assert ours == theirs
+
+
+BAD_BATCH = [np.eye(3), np.diag([1.0, -1.0, 1.0])]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linalg.cholesky(lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+        lambda lib: lib.linalg.cholesky(lib.tensor(np.array(BAD_BATCH))),
+        lambda lib: lib.linalg.cholesky(lib.tensor(np.array(BAD_BATCH)), upper=True),
+        lambda lib: lib.linalg.cholesky(lib.full((2, 2), float("nan"))),
+        lambda lib: lib.linalg.cholesky(lib.ones(3)),
+        lambda lib: lib.linalg.cholesky(lib.ones(2, 3)),
+        lambda lib: lib.linalg.cholesky(lib.ones(2, 2, dtype=lib.long)),
+        lambda lib: lib.linalg.cholesky(lib.ones(2, 2, dtype=lib.half)),
+        lambda lib: lib.linalg.cholesky_ex(lib.tensor(np.array(BAD_BATCH)), check_errors=True),
+    ],
+)
+def test_cholesky_errors_as_pytorch(call):
+    torch = pytest.importorskip("torch")
+    _same_error(torch, call)
+
+
+def test_cholesky_error_is_a_linalg_error():
+    with pytest.raises(gradienti.linalg.LinAlgError):
+        gradienti.linalg.cholesky(gradienti.tensor([[1.0, 2.0], [2.0, 1.0]]))
+
+
+def test_cholesky_ex_reports_info_per_matrix_as_pytorch():
+    torch = pytest.importorskip("torch")
+    ours = gradienti.linalg.cholesky_ex(gradienti.tensor(np.array(BAD_BATCH)))
+    theirs = torch.linalg.cholesky_ex(torch.tensor(np.array(BAD_BATCH)))
+    assert repr(ours) == repr(theirs)
+    assert type(ours).__name__ == "linalg_cholesky_ex"
+    assert ours.info.dtype == gradienti.int32
+
+
+def test_cholesky_legacy_warns_and_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    spd = np.array([[4.0, 2.0, 0.4], [2.0, 3.0, 0.5], [0.4, 0.5, 2.0]])
+    for upper in (False, True):
+        x = gradienti.tensor(spd, requires_grad=True)
+        t = torch.tensor(spd, requires_grad=True)
+        with pytest.warns(UserWarning, match="torch.cholesky is deprecated"):
+            ours = gradienti.cholesky(x, upper)
+        with warnings.catch_warnings():  # (PyTorch's warns once a process)
+            warnings.simplefilter("ignore")
+            theirs = torch.cholesky(t, upper)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+        assert type(ours.grad_fn).__name__ == theirs.grad_fn.name() == "CholeskyBackward0"
+        w = np.arange(9.0).reshape(3, 3) / 7 + 0.5
+        ours.backward(gradienti.tensor(w))
+        theirs.backward(torch.tensor(w))
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_gradient_of_a_nonsymmetric_input_as_pytorch(upper):
+    """Only one triangle is read; PyTorch's gradient is the symmetric formula, not that
+    triangle's (finite differences would give the triangle): gradienti gives PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1, 1, (2, 4, 4)) + 5 * np.eye(4)
+    w = rng.uniform(0.5, 1.5, (2, 4, 4))
+    x, t = gradienti.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ours, theirs = gradienti.linalg.cholesky(x, upper=upper), torch.linalg.cholesky(t, upper=upper)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    ours.backward(gradienti.tensor(w))
+    theirs.backward(torch.tensor(w))
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linalg.solve_triangular(lib.ones(3), lib.ones(3, 1), upper=True),
+        lambda lib: lib.linalg.solve_triangular(lib.ones(2, 3), lib.ones(2, 1), upper=True),
+        lambda lib: lib.linalg.solve_triangular(lib.eye(3), lib.ones(3), upper=True),
+        lambda lib: lib.linalg.solve_triangular(lib.eye(3), lib.ones(2, 1), upper=True),
+        lambda lib: lib.linalg.solve_triangular(lib.eye(3), lib.ones(2, 2), upper=True, left=False),
+        lambda lib: lib.linalg.solve_triangular(
+            lib.eye(3).expand(2, 3, 3), lib.ones(3, 3, 1), upper=True
+        ),
+        lambda lib: lib.linalg.solve_triangular(
+            lib.eye(3, dtype=lib.long), lib.ones(3, 1, dtype=lib.long), upper=True
+        ),
+        lambda lib: lib.linalg.solve_triangular(
+            lib.eye(3, dtype=lib.half), lib.ones(3, 1, dtype=lib.half), upper=True
+        ),
+        lambda lib: lib.linalg.solve_triangular(lib.eye(3), lib.ones(3, 1)),
+    ],
+)
+def test_solve_triangular_errors_as_pytorch(call):
+    torch = pytest.importorskip("torch")
+    _same_error(torch, call)
+
+
+def test_solve_triangular_promotes_and_broadcasts_as_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    a = (rng.uniform(-1, 1, (2, 1, 3, 3)) + 3 * np.eye(3)).astype(np.float32)
+    b = rng.uniform(-1, 1, (4, 3, 2))
+    ours = gradienti.linalg.solve_triangular(gradienti.tensor(a), gradienti.tensor(b), upper=True)
+    theirs = torch.linalg.solve_triangular(torch.tensor(a), torch.tensor(b), upper=True)
+    assert str(ours.dtype) == str(theirs.dtype)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_solve_triangular_with_a_zero_on_the_diagonal_gives_inf_or_nan_as_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[0.0, 1.0], [0.0, 1.0]])
+    ours = gradienti.linalg.solve_triangular(gradienti.tensor(a), gradienti.ones(2, 1), upper=True)
+    theirs = torch.linalg.solve_triangular(torch.tensor(a), torch.ones(2, 1), upper=True)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

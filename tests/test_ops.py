@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import op_cases_geometry
 import op_cases_linalg
+import op_cases_linalg_solve
 import op_cases_losses
 import op_cases_nn
 import op_cases_norms
@@ -163,6 +164,7 @@ CASES = (
     + op_cases_reduction.CASES
     + op_cases_shape.CASES
     + op_cases_linalg.CASES
+    + op_cases_linalg_solve.CASES
     + op_cases_losses.CASES
     + op_cases_nn.CASES
     + op_cases_norms.CASES

@@ -58,6 +58,16 @@ class return_types:  # noqa: N801 - PyTorch's namespace name
     mode = _return_type("mode", "values indices")
     histogram = _return_type("histogram", "hist bin_edges")
     aminmax = _return_type("aminmax", "min max")
+    # torch.linalg's (ops/linalg_*.py)
+    linalg_cholesky_ex = _return_type("linalg_cholesky_ex", "L info")
+    linalg_inv_ex = _return_type("linalg_inv_ex", "inverse info")
+    linalg_solve_ex = _return_type("linalg_solve_ex", "result info")
+    linalg_slogdet = _return_type("linalg_slogdet", "sign logabsdet")
+    slogdet = _return_type("slogdet", "sign logabsdet")
+    linalg_lu_factor = _return_type("linalg_lu_factor", "LU pivots")
+    linalg_lu_factor_ex = _return_type("linalg_lu_factor_ex", "LU pivots info")
+    linalg_lu = _return_type("linalg_lu", "P L U")
+    triangular_solve = _return_type("triangular_solve", "solution cloned_coefficient")
 
 
 # ---------------------------------------------------------------------- max and min

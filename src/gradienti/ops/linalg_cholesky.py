@@ -1,0 +1,202 @@
+"""Cholesky: ``torch.linalg.cholesky``, ``linalg.cholesky_ex``, the legacy ``torch.cholesky``,
+``torch.cholesky_solve`` and ``torch.cholesky_inverse``; nodes, VJPs, JVPs.
+
+``A = L L^T`` (``upper=True``: ``A = U^T U``, U read from A's upper triangle). VJP (PyTorch's
+``cholesky_backward``): with ``Phi(M)`` the lower triangle of M with its diagonal halved,
+``gA = L^{-T} Phi(L^T gL) L^{-1}``, from the symmetric part ``Phi(L^T gL) + Phi(L^T gL)^T``
+of ``L^T gL``. JVP: ``dL = L Phi(L^{-1} dA L^{-T})``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..backend import xp
+from ..batching import all_samples, along_first_axis
+from ..graph.node import SAVE_OUTPUT, Op
+from ..tensor import Tensor
+from .apply import tensor_argument
+from .declare import declare
+from .explain_rule import Rule
+from .extrema import return_types
+from .linalg_common import (
+    as_batch,
+    check_floating,
+    check_square,
+    constant,
+    halve_diagonal,
+    mT,
+    record,
+    tril,
+)
+from .linalg_errors import LinAlgError, batch_prefix
+from .linalg_triangular import solve_triangular, solve_triangular_any
+
+
+class LinalgCholeskyExBackward0(Op):
+    """The Cholesky factor L (lower) or U (upper) of a symmetric positive-definite matrix."""
+
+    __slots__ = ("upper",)
+    save = SAVE_OUTPUT
+
+    @staticmethod
+    def backward(ctx, g):
+        (factor,) = ctx.saved_tensors
+        return cholesky_backward(g, factor, ctx.upper)
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        (tangent,) = tangents
+        lower = mT(out) if ctx.upper else out
+        tangent = mT(tangent) if ctx.upper else tangent
+        # Phi(L^{-1} dA L^{-T}): two triangular solves instead of an inverse.
+        inner = solve_triangular(lower, tangent, upper=False)
+        inner = solve_triangular(mT(lower), inner, upper=True, left=False)
+        grad = lower @ halve_diagonal(inner)
+        return mT(grad) if ctx.upper else grad
+
+
+class CholeskyBackward0(LinalgCholeskyExBackward0):
+    """The legacy ``torch.cholesky``: the same factor and derivatives."""
+
+    __slots__ = ()
+
+
+def cholesky_backward(grad, factor, upper: bool):
+    """PyTorch's ``cholesky_backward``: ``L^{-T} Phi(L^T gL) L^{-1}`` (see the docstring)."""
+    lower, grad = (mT(factor), mT(grad)) if upper else (factor, grad)
+    inner = tril(mT(lower) @ grad)
+    inner = (inner + mT(tril(inner, -1))) * 0.5
+    inner = solve_triangular_any(mT(lower), inner, True, True, False)
+    return solve_triangular_any(lower, inner, False, False, False)
+
+
+# ------------------------------------------------------------------ the factorization
+@along_first_axis()
+def _cholesky_lower(a):
+    """Per matrix of a (batch, n, n) array read from its lower triangle: L and LAPACK's
+    ``info`` (0, or the order of the first leading minor that is not positive-definite)."""
+    try:
+        factor = xp.linalg.cholesky(a)
+        # (NumPy lets a NaN through; LAPACK's potrf, as PyTorch calls it, fails on it)
+        if not xp.isnan(xp.diagonal(factor, 0, -2, -1)).any():
+            return factor, xp.zeros(a.shape[0], xp.int32)
+    except xp.linalg.LinAlgError:
+        pass
+    factor, info = _cholesky_columns(a)
+    good = info == 0
+    if good.any():  # LAPACK's values where it succeeds; the column by column ones elsewhere
+        factor[good] = xp.linalg.cholesky(a[good])
+    return factor, info
+
+
+def _cholesky_columns(a):
+    """The unblocked Cholesky (LAPACK's potf2), one column per step over the whole batch: the
+    order at which each matrix fails, and its factor up to there (the failing diagonal entry
+    holds the value that was not positive, later columns A's lower triangle), as LAPACK
+    leaves it."""
+    n = a.shape[-1]
+    factor = xp.tril(a).copy()
+    info = xp.zeros(a.shape[0], xp.int32)
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        for column in range(n):
+            done = factor[:, column, :column]
+            pivot = a[:, column, column] - (done * done).sum(-1)
+            failed = (info == 0) & ~(pivot > 0)  # (NaN is not positive either)
+            info[failed] = column + 1
+            going = info == 0
+            root = xp.sqrt(xp.where(going, pivot, 1))
+            factor[:, column, column] = xp.where(going, root, factor[:, column, column])
+            factor[failed, column, column] = pivot[failed]
+            below = (
+                a[:, column + 1 :, column]
+                - xp.matmul(factor[:, column + 1 :, :column], done[:, :, None])[..., 0]
+            )
+            factor[going, column + 1 :, column] = (below / root[:, None])[going]
+    return factor, info
+
+
+def _factor(name: str, input: Tensor, upper: bool, check_errors: bool):  # noqa: A002
+    """The factor and info of ``input`` (checked), raising LinAlgError where asked."""
+    tensor_argument(input, name.replace(".", "_"), "input", 1)
+    check_square(name, input)
+    check_floating(name, input, "cholesky_cpu")
+    data = input._data
+    read = mT(data) if upper else data  # U^T is the lower factor of A's upper triangle
+    shape = data.shape
+    if data.size == 0:
+        factor, info = xp.zeros(shape, data.dtype), xp.zeros(shape[:-2], xp.int32)
+    else:
+        factor, info = _cholesky_lower(as_batch(read))
+        factor, info = factor.reshape(shape), info.reshape(shape[:-2])
+    if check_errors:
+        raise_for_info(name, info)
+    return (mT(factor).copy() if upper else factor), info
+
+
+def raise_for_info(name: str, info) -> None:
+    """PyTorch's LinAlgError for the first matrix whose factorization failed."""
+    info = all_samples(info)  # (under vmap: every sample's)
+    flat = info.reshape(-1)
+    failed = xp.flatnonzero(flat)
+    if failed.size:
+        index = int(failed[0])
+        prefix = batch_prefix(index if info.ndim else None)
+        raise LinAlgError(
+            f"{name}: {prefix}The factorization could not be completed because the input is "
+            f"not positive-definite (the leading minor of order {int(flat[index])} is not "
+            "positive-definite)."
+        )
+
+
+def _apply(node, input: Tensor, upper: bool, name: str, check_errors: bool):  # noqa: A002
+    factor, info = _factor(name, input, upper, check_errors)
+    node.upper = upper
+    return record(node, (input,), (input._data,), factor, (factor,)), constant(info)
+
+
+def cholesky(input, *, upper=False, out=None):  # noqa: A002 - PyTorch's name
+    """``torch.linalg.cholesky(A, *, upper=False)``: L with ``A = L L^T`` (or U)."""
+    node = LinalgCholeskyExBackward0()
+    return _apply(node, input, bool(upper), "linalg.cholesky", True)[0]
+
+
+def cholesky_ex(input, *, upper=False, check_errors=False, out=None):  # noqa: A002
+    """``torch.linalg.cholesky_ex``: (L, info), info the failing order per matrix (0: none)."""
+    node = LinalgCholeskyExBackward0()
+    factor, info = _apply(node, input, bool(upper), "linalg.cholesky_ex", bool(check_errors))
+    return return_types.linalg_cholesky_ex(factor, info)
+
+
+CHOLESKY_WARNING = (
+    "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a "
+    "future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
+    "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be replaced "
+    "with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent results for "
+    "all valid (symmetric positive definite) inputs."
+)
+
+
+def cholesky_legacy(input, upper=False, *, out=None):  # noqa: A002
+    """``torch.cholesky(A, upper=False)``, deprecated in PyTorch (and warned about)."""
+    warnings.warn(CHOLESKY_WARNING, UserWarning, stacklevel=2)
+    return _apply(CholeskyBackward0(), input, bool(upper), "cholesky", True)[0]
+
+
+_CHOLESKY_RULE = Rule(
+    "the Cholesky factor",
+    "cholesky({x:0})",
+    passes=("L^-T Phi(L^T g) L^-1, Phi the lower triangle with its diagonal halved",),
+)
+
+DECLARATIONS = [
+    declare(
+        "linalg_cholesky",
+        cholesky,
+        method=None,
+        public=False,  # torch.linalg.cholesky (gradienti/linalg.py)
+        explain={LinalgCholeskyExBackward0: _CHOLESKY_RULE},
+    ),
+    declare("linalg_cholesky_ex", cholesky_ex, method=None, public=False),
+    declare("cholesky", cholesky_legacy, explain={CholeskyBackward0: _CHOLESKY_RULE}),
+]
