@@ -321,3 +321,52 @@ def test_forward_mode_tangents_against_torch():
     )
     for mine, reference in zip(ours, theirs, strict=True):
         _same(mine, reference)
+
+
+@pytest.mark.parametrize("sequences", [5, None])
+def test_pad_sequence_of_a_non_iterable_as_torch(sequences):
+    outcomes = []
+    for lib in LIBS:
+        with pytest.raises(RuntimeError) as caught:
+            lib.nn.utils.rnn.pad_sequence(sequences)
+        outcomes.append(str(caught.value))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.filterwarnings("ignore:There is a performance drop")
+def test_pack_and_pad_under_vmap_against_torch():
+    """PyTorch runs its packing per sample under vmap (with a performance warning); here the
+    indexing runs on the whole batch at once."""
+    samples = _padded((2, 4, 3, 2)).astype(np.float64)
+
+    def run(lib):
+        rnn = lib.nn.utils.rnn
+
+        def function(padded):
+            packed = rnn.pack_padded_sequence(padded, [4, 2, 1])
+            return rnn.pad_packed_sequence(packed, batch_first=True, padding_value=-1.0)[0] * 2
+
+        return lib.func.vmap(function)(lib.tensor(samples))
+
+    ours, theirs = _both(run)
+    _same(ours, theirs)
+
+
+def test_saved_tensor_hooks_see_what_torch_saves():
+    def run(lib):
+        seen = []
+
+        def pack_hook(saved):
+            seen.append((tuple(saved.shape), str(saved.dtype)))
+            return saved
+
+        with lib.autograd.graph.saved_tensors_hooks(pack_hook, lambda saved: saved):
+            padded = lib.ones(3, 2, 2, requires_grad=True)
+            packed = lib.nn.utils.rnn.pack_padded_sequence(padded, [3, 1])
+            out, _ = lib.nn.utils.rnn.pad_packed_sequence(packed)
+            (out * lib.arange(12.0).reshape(3, 2, 2)).sum().backward()
+        return seen, padded.grad
+
+    ours, theirs = _both(run)
+    assert ours[0] == theirs[0]
+    _same(ours[1], theirs[1])
