@@ -330,7 +330,9 @@ class SignBackward0(Op):
     def forward(ctx, x):
         out = xp.sign(x)
         if out.dtype.kind == "f":
-            out = xp.nan_to_num(out, nan=0.0, copy=False)  # PyTorch: sign(nan) is 0
+            # PyTorch: sign(nan) is 0; a 0-d result is a NumPy scalar, which cannot be
+            # written in place
+            out = xp.nan_to_num(out, nan=0.0, copy=out.ndim == 0)
         return out
 
     @staticmethod
