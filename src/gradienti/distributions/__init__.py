@@ -3,15 +3,39 @@
 ``kl_divergence``, built on gradienti's ops so that every result is differentiable.
 """
 
-from . import constraints
+from . import constraints, transforms
+from .bernoulli import Bernoulli
+from .categorical import Categorical
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .transformed_distribution import TransformedDistribution
+from .transforms import *  # noqa: F403 - PyTorch exports every transform from the package
+from .uniform import Uniform
 
 __all__ = [
+    "Bernoulli",
+    "Categorical",
     "Distribution",
+    "Exponential",
     "ExponentialFamily",
+    "Independent",
+    "Laplace",
+    "LogNormal",
+    "Normal",
+    "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
+    "TransformedDistribution",
+    "Uniform",
     "constraints",
     "kl_divergence",
     "register_kl",
+    "transforms",
 ]
+__all__.extend(transforms.__all__)

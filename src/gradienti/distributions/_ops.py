@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ..backend import get_default_dtype
-from ..creation import arange, empty, full, full_like, ones_like, tensor, zeros, zeros_like
+from ..creation import arange, empty, eye, full, full_like, ones_like, tensor, zeros, zeros_like
 from ..graph.grad_mode import enable_grad, no_grad
 from ..nn.functional import one_hot, softplus
 from ..ops.api import FUNCTIONS
@@ -21,6 +21,7 @@ ops = SimpleNamespace(
     **FUNCTIONS,
     arange=arange,
     empty=empty,
+    eye=eye,
     full=full,
     full_like=full_like,
     ones_like=ones_like,
