@@ -42,6 +42,9 @@ class Case:
     shapes: tuple  # one shape per input
     domains: tuple | str = ANY  # one domain for all inputs, or one per input
     differentiable: bool = True  # False: forward-only (comparisons)
+    # True: one fused node where PyTorch records a composite graph (attention): the grad_fn's
+    # name and graph are not compared, only values.
+    fused: bool = False
 
     def arrays(self, dtype=np.float64):
         rng = np.random.default_rng(zlib.crc32(self.name.encode()))
