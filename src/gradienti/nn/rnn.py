@@ -21,6 +21,7 @@ from . import init
 from .dropout import dropout as apply_dropout
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
 
@@ -211,13 +212,6 @@ class RNNBase(Module):
         return zeros((self._num_states(), batch, size), dtype=like.dtype)
 
 
-def _is_packed(value) -> bool:
-    """Whether ``value`` is a ``PackedSequence`` (nn/utils/rnn.py's; read by its fields, a
-    tuple of data, batch_sizes, sorted_indices, unsorted_indices, so that this module does not
-    depend on where that class lives)."""
-    return isinstance(value, tuple) and hasattr(value, "batch_sizes")
-
-
 def _check_arguments(mode, input_size, hidden_size, num_layers, bias, batch_first) -> None:
     if not isinstance(bias, bool):
         raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
@@ -253,7 +247,7 @@ def _check_dropout_and_proj(dropout, num_layers, proj_size, hidden_size) -> None
             "dropout option adds dropout after all but last recurrent layer, so non-zero "
             "dropout expects num_layers greater than 1, but got "
             f"dropout={dropout} and num_layers={num_layers}",
-            stacklevel=4,
+            stacklevel=3,  # (the line of RNN/LSTM/GRU.__init__, as PyTorch's)
         )
     if proj_size < 0:
         raise ValueError("proj_size should be a positive integer or zero to disable projections")
@@ -273,7 +267,7 @@ class _SingleStateRNN(RNNBase):
         orig_input = input
         is_batched = True
         sorted_indices = unsorted_indices = None
-        if _is_packed(orig_input):
+        if isinstance(orig_input, PackedSequence):
             input, batch_sizes, sorted_indices, unsorted_indices = orig_input
             max_batch_size = int(batch_sizes[0])
         else:
@@ -307,7 +301,7 @@ class _SingleStateRNN(RNNBase):
         time_major = input.transpose(0, 1) if self.batch_first and batch_sizes is None else input
         output, hidden, _ = self._run(time_major, batch_sizes, hx, None)
         if batch_sizes is not None:
-            packed = type(orig_input)(output, batch_sizes, sorted_indices, unsorted_indices)
+            packed = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
             return packed, self.permute_hidden(hidden, unsorted_indices)
         if self.batch_first:
             output = output.transpose(0, 1)
@@ -391,7 +385,7 @@ class LSTM(RNNBase):
         is_batched = True
         sorted_indices = unsorted_indices = None
         real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
-        if _is_packed(orig_input):
+        if isinstance(orig_input, PackedSequence):
             input, batch_sizes, sorted_indices, unsorted_indices = orig_input
             max_batch_size = int(batch_sizes[0])
             if hx is None:
@@ -427,7 +421,7 @@ class LSTM(RNNBase):
         output, h_n, c_n = self._run(time_major, batch_sizes, hx[0], hx[1])
         hidden = (h_n, c_n)
         if batch_sizes is not None:
-            packed = type(orig_input)(output, batch_sizes, sorted_indices, unsorted_indices)
+            packed = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
             return packed, self.permute_hidden(hidden, unsorted_indices)
         if self.batch_first:
             output = output.transpose(0, 1)
