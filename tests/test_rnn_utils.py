@@ -370,3 +370,25 @@ def test_saved_tensor_hooks_see_what_torch_saves():
     ours, theirs = _both(run)
     assert ours[0] == theirs[0]
     _same(ours[1], theirs[1])
+
+
+BAD_BATCH_SIZES = [
+    (sizes, dtype)
+    for sizes in ([2, 1], [[2, 1]])
+    for dtype in ("int32", "int64", "float32")
+    if (np.ndim(sizes), dtype) != (1, "int64")  # that one is a valid PackedSequence
+]
+
+
+@pytest.mark.parametrize("batch_sizes, dtype", BAD_BATCH_SIZES)
+def test_pad_packed_sequence_refuses_batch_sizes_as_torch(batch_sizes, dtype):
+    outcomes = []
+    for lib in LIBS:
+        rnn = lib.nn.utils.rnn
+        packed = rnn.PackedSequence(
+            lib.ones(3, 2), lib.tensor(batch_sizes, dtype=getattr(lib, dtype))
+        )
+        with pytest.raises(RuntimeError) as caught:
+            rnn.pad_packed_sequence(packed)
+        outcomes.append(str(caught.value))
+    assert outcomes[0] == outcomes[1]

@@ -179,7 +179,7 @@ def pack_padded_sequence(
 def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool):
     """PyTorch's ``_pack_padded_sequence``: the packed data and the batch size of each step, with
     its checks in its order."""
-    _check_long_vector(lengths, "lengths")
+    _check_long_vector(lengths)
     if input.dim() < 2:
         # PyTorch transposes (batch_first) or reads input.size(1) first
         raise IndexError(
@@ -212,11 +212,12 @@ def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool):
     return pack(input, key, batch_sizes, batch_first), tensor(batch_sizes, dtype=int64)
 
 
-def _check_long_vector(values: Tensor, name: str) -> None:
+def _check_long_vector(values: Tensor) -> None:
+    """ATen's check of ``lengths`` and ``batch_sizes`` (its text names ``lengths`` for both)."""
     if values.dim() != 1 or values.dtype != int64:
         type_name = _TYPE_NAMES.get(str(values.dtype), str(values.dtype))
         raise RuntimeError(
-            f"'{name}' argument should be a 1D CPU int64 tensor, but got {values.dim()}D cpu "
+            f"'lengths' argument should be a 1D CPU int64 tensor, but got {values.dim()}D cpu "
             f"{type_name} tensor"
         )
 
@@ -267,7 +268,7 @@ def pad_packed_sequence(
 def _pad_packed_sequence(data: Tensor, batch_sizes: Tensor, batch_first, padding_value, total):
     """PyTorch's ``_pad_packed_sequence``: the packed rows written into a time-major tensor of
     ``padding_value`` (transposed for ``batch_first``), and each sequence's length."""
-    _check_long_vector(batch_sizes, "batch_sizes")
+    _check_long_vector(batch_sizes)
     sizes = xp.asarray(batch_sizes._data)
     widest = int(sizes[0])
     # sequence b runs for as many steps as have more than b sequences
