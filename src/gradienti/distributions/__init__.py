@@ -6,6 +6,7 @@
 from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .constraint_registry import biject_to, transform_to
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
@@ -33,9 +34,9 @@ __all__ = [
     "OneHotCategoricalStraightThrough",
     "TransformedDistribution",
     "Uniform",
-    "constraints",
+    "biject_to",
     "kl_divergence",
     "register_kl",
-    "transforms",
+    "transform_to",
 ]
 __all__.extend(transforms.__all__)
