@@ -34,6 +34,8 @@ TORCH_CANNOT: dict[str, str] = {
     # PyTorch's vmap disagrees with PyTorch's own op on one sample (gradienti follows the op):
     "x.any(dim=()) no reduction": "PyTorch's batched any(dim=()) reduces every dim",
     "x.argmax(keepdim)": "PyTorch's batched argmax(keepdim=True) without dim keeps one dim",
+    "linalg.lstsq(a,b) vector b": "PyTorch's batched lstsq reads a per-sample vector b as a "
+    "matrix (its size check then refuses it)",
 }
 
 # What PyTorch's vmap refuses (per-sample boolean masks, per-sample values written into a

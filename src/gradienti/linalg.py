@@ -8,10 +8,28 @@ from __future__ import annotations
 from .ops.api import FUNCTIONS as _FUNCTIONS  # noqa: F401 - the ops' public names
 from .ops.linalg_cholesky import cholesky, cholesky_ex
 from .ops.linalg_errors import LinAlgError
+from .ops.linalg_norms import matrix_norm, norm, vector_norm
+from .ops.linalg_pinv import linalg_lstsq as lstsq
+from .ops.linalg_pinv import linalg_pinv as pinv
+from .ops.linalg_qr import linalg_qr as qr
+from .ops.linalg_spectral import linalg_eigh as eigh
+from .ops.linalg_spectral import linalg_eigvalsh as eigvalsh
+from .ops.linalg_spectral import linalg_svd as svd
+from .ops.linalg_spectral import linalg_svdvals as svdvals
 from .ops.linalg_triangular import solve_triangular
 
 __all__: list[str] = [
     "LinAlgError",
+    "eigh",
+    "eigvalsh",
+    "lstsq",
+    "matrix_norm",
+    "norm",
+    "pinv",
+    "qr",
+    "svd",
+    "svdvals",
+    "vector_norm",
     "cholesky",
     "cholesky_ex",
     "solve_triangular",

@@ -21,7 +21,6 @@ from . import (
     pooling,
     rnn,
     sparse,
-    transformer,
     upsampling,
 )
 from .activation import *  # noqa: F403 - each file's __all__
@@ -40,7 +39,6 @@ from .padding import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
-from .transformer import *  # noqa: F403
 from .upsampling import *  # noqa: F403
 
 SUBMODULES = (
@@ -59,7 +57,6 @@ SUBMODULES = (
     pooling,
     rnn,
     sparse,
-    transformer,
     upsampling,
 )
 __all__ = [

@@ -33,7 +33,7 @@ __all__ = [
     "unpack_sequence",
 ]
 
-_UNSORTED_MESSAGE = (
+UNSORTED_MESSAGE = (
     "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You can "
     "pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to sidestep this "
     "requirement if you do not need ONNX exportability."
@@ -201,7 +201,7 @@ def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool):
             "that is <= 0"
         )
     if (lengths_array[1:] > lengths_array[:-1]).any():
-        raise RuntimeError(_UNSORTED_MESSAGE)
+        raise RuntimeError(UNSORTED_MESSAGE)
     # step t holds the sequences longer than t (a prefix of the batch: the lengths decrease);
     # a length beyond the padded steps counts in batch_sizes but has no rows, as PyTorch's
     batch_sizes = (lengths_array[None, :] > xp.arange(lengths_array[0])[:, None]).sum(1)
@@ -336,7 +336,7 @@ def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False)
     (the caller's tensor is batch-first afterwards)."""
     if not batch_first:
         padded_sequences.transpose_(0, 1)
-    steps = arange(padded_sequences.shape[1], device=lengths.device)
+    steps = arange(padded_sequences.shape[1])
     return [
         sequence[steps < length] for sequence, length in zip(padded_sequences, lengths, strict=True)
     ]
