@@ -224,6 +224,8 @@ PACK_ERRORS = [
     ((4, 3, 0), [4, 2, 1], {}),
     ((3,), [3], {"batch_first": True}),
     ((3,), [3], {}),
+    ((), [1], {}),
+    ((), [1], {"batch_first": True}),
 ]
 
 
@@ -391,4 +393,15 @@ def test_pad_packed_sequence_refuses_batch_sizes_as_torch(batch_sizes, dtype):
         with pytest.raises(RuntimeError) as caught:
             rnn.pad_packed_sequence(packed)
         outcomes.append(str(caught.value))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_unpad_sequence_with_lengths_as_a_list_fails_as_torch():
+    """PyTorch reads ``lengths.device`` (a list has none) after transposing in place."""
+    outcomes = []
+    for lib in LIBS:
+        padded = lib.arange(6.0).reshape(3, 2)
+        with pytest.raises(AttributeError) as caught:
+            lib.nn.utils.rnn.unpad_sequence(padded, [3, 2])
+        outcomes.append((str(caught.value), tuple(padded.shape)))
     assert outcomes[0] == outcomes[1]

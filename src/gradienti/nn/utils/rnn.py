@@ -33,7 +33,7 @@ __all__ = [
     "unpack_sequence",
 ]
 
-UNSORTED_MESSAGE = (
+_UNSORTED_MESSAGE = (
     "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You can "
     "pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to sidestep this "
     "requirement if you do not need ONNX exportability."
@@ -180,12 +180,10 @@ def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool):
     """PyTorch's ``_pack_padded_sequence``: the packed data and the batch size of each step, with
     its checks in its order."""
     _check_long_vector(lengths)
-    if input.dim() < 2:
-        # PyTorch transposes (batch_first) or reads input.size(1) first
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of "
-            f"[{-max(input.dim(), 1)}, {max(input.dim(), 1) - 1}], but got 1)"
-        )
+    if input.dim() == 0 and not batch_first:  # PyTorch reads input.size(1) first
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+    if input.dim() < 2:  # PyTorch transposes dims 0 and 1 (a 0-d tensor counts as 1-d there)
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     lengths_array = xp.asarray(lengths._data)
     steps, batch_size = (input.shape[1], input.shape[0]) if batch_first else input.shape[:2]
     if input.numel() == 0:
@@ -201,7 +199,7 @@ def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool):
             "that is <= 0"
         )
     if (lengths_array[1:] > lengths_array[:-1]).any():
-        raise RuntimeError(UNSORTED_MESSAGE)
+        raise RuntimeError(_UNSORTED_MESSAGE)
     # step t holds the sequences longer than t (a prefix of the batch: the lengths decrease);
     # a length beyond the padded steps counts in batch_sizes but has no rows, as PyTorch's
     batch_sizes = (lengths_array[None, :] > xp.arange(lengths_array[0])[:, None]).sum(1)
@@ -336,7 +334,7 @@ def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False)
     (the caller's tensor is batch-first afterwards)."""
     if not batch_first:
         padded_sequences.transpose_(0, 1)
-    steps = arange(padded_sequences.shape[1])
+    steps = arange(padded_sequences.shape[1], device=lengths.device)
     return [
         sequence[steps < length] for sequence, length in zip(padded_sequences, lengths, strict=True)
     ]
