@@ -320,3 +320,32 @@ def test_mismatched_mask_types_warn_as_pytorch():
         padding = lib.zeros(N, L, dtype=lib.bool)
         with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and"):
             layer(x, x, x, key_padding_mask=padding, attn_mask=lib.zeros(L, L))
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_memory_as_key_and_value(need_weights):
+    """key is value (a decoder attending to the encoder's memory): PyTorch projects them
+    together; the same numbers either way."""
+    ours, theirs = _pair(batch_first=True)
+
+    def call(layer, lib, q, memory):
+        return layer(q, memory, memory, need_weights=need_weights)
+
+    _check(ours, theirs, call, [(N, L, E), (N, S, E)])
+
+
+def test_second_derivatives_match_torch():
+    """With weights (PyTorch's own ops; its fused CPU kernel of need_weights=False has no
+    double backward: gradgradcheck covers that path above)."""
+    results = []
+    for lib, inputs in zip((gradienti, torch), _inputs([(L, N, E)], seed=4, dtype=np.float64)):
+        lib.manual_seed(7)
+        layer = lib.nn.MultiheadAttention(E, HEADS).double()
+        (x,) = inputs
+        out = layer(x, x, x)[0]
+        (first,) = lib.autograd.grad(out, (x,), lib.ones_like(out) * 0.5, create_graph=True)
+        weight = lib.tensor(np.random.default_rng(5).standard_normal((L, N, E)))
+        second = lib.autograd.grad((first * weight).sum(), (x, layer.in_proj_weight))
+        results.append([g.detach().numpy() for g in second])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, atol=1e-10)

@@ -15,6 +15,7 @@ import math
 import warnings
 
 from ..backend import xp
+from ..ops import linalg as _linalg
 from ..ops.attention import scaled_dot_product_attention
 from ..ops.join import cat
 from ..ops.padding import pad
@@ -23,8 +24,12 @@ from .dropout import dropout
 
 
 def _linear(x, weight, bias):
-    out = x.matmul(weight.t())
-    return out if bias is None else out + bias
+    """``x @ weightᵀ + bias`` as one matrix product over all rows (at::linear's folding: one
+    GEMM, where a 3-D matmul would run one per batch entry)."""
+    shape = tuple(x.shape)
+    rows = x.reshape(-1, shape[-1]) if len(shape) != 2 else x
+    out = rows.matmul(weight.t()) if bias is None else _linalg.addmm(bias, rows, weight.t())
+    return out if len(shape) == 2 else out.view(*shape[:-1], out.shape[-1])
 
 
 def _is_float(tensor) -> bool:
@@ -91,6 +96,15 @@ def _in_projection(query, key, value, weights, biases):
     return tuple(
         _linear(x, weight, bias) for x, weight, bias in zip((query, key, value), weights, biases)
     )
+
+
+def _in_projection_packed(query, key, value, weight, bias):
+    """q, k, v of a packed (3E, E) projection; self-attention (one input for all three) as
+    one product, split afterwards, as PyTorch's."""
+    if query is key and key is value:
+        return _linear(query, weight, bias).chunk(3, dim=-1)
+    biases = (None,) * 3 if bias is None else bias.chunk(3)
+    return _in_projection(query, key, value, weight.chunk(3), biases)
 
 
 def multi_head_attention_forward(
@@ -160,11 +174,10 @@ def multi_head_attention_forward(
             )
     elif key.shape != value.shape:
         raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
-    biases = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
     if not use_separate_proj_weight:
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
-        q, k, v = _in_projection(query, key, value, in_proj_weight.chunk(3), biases)
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
     else:
         for name, weight in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
             if weight is None:
@@ -172,6 +185,7 @@ def multi_head_attention_forward(
                     f"use_separate_proj_weight is True but {name}_proj_weight is None"
                 )
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
+        biases = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
         q, k, v = _in_projection(query, key, value, weights, biases)
     src_len = key.shape[0]
     if attn_mask is not None:
@@ -188,7 +202,7 @@ def multi_head_attention_forward(
         raise AssertionError("bias_k is set but bias_v is None")
     elif bias_v is not None:
         raise AssertionError("bias_v is set but bias_k is None")
-    q = q.view(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
     k = _heads(k, static_k, "static_k", bsz * num_heads, head_dim)
     v = _heads(v, static_v, "static_v", bsz * num_heads, head_dim)
     if add_zero_attn:  # one more position whose key and value are 0
@@ -264,7 +278,7 @@ def _one_more_position(attn_mask, key_padding_mask):
 def _heads(x, static, name: str, batch_heads: int, head_dim: int):
     """(S, N, E) as (N * heads, S, head_dim); or the given ``static_k``/``static_v``."""
     if static is None:
-        return x.view(x.shape[0], batch_heads, head_dim).transpose(0, 1)
+        return x.reshape(x.shape[0], batch_heads, head_dim).transpose(0, 1)
     if static.shape[0] != batch_heads:
         raise AssertionError(
             f"expecting {name}.size(0) of {batch_heads}, but got {static.shape[0]}"
