@@ -349,3 +349,31 @@ def test_second_derivatives_match_torch():
         results.append([g.detach().numpy() for g in second])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, atol=1e-10)
+
+
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("heads", [2, 1])
+def test_eval_mode_fully_padded_sequence_as_pytorch(grad, need_weights, heads):
+    """In eval mode without gradients PyTorch runs its native fast path (a fully padded
+    sequence gives NaN even with need_weights=False); with gradients, or odd heads, the
+    regular path (0 there without weights)."""
+    outputs = []
+    x = np.random.default_rng(6).standard_normal((N, L, E)).astype(np.float32)
+    padding = np.array([[True] * L, [False, False, True]])
+    for lib in (gradienti, torch):
+        lib.manual_seed(0)
+        layer = lib.nn.MultiheadAttention(E, heads, batch_first=True).eval()
+        with lib.set_grad_enabled(grad):
+            inputs = lib.tensor(x)
+            outputs.append(
+                layer(
+                    inputs,
+                    inputs,
+                    inputs,
+                    key_padding_mask=lib.tensor(padding),
+                    need_weights=need_weights,
+                )
+            )
+    _close(outputs[0][0], outputs[1][0])
+    _close(outputs[0][1], outputs[1][1])

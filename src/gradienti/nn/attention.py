@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..creation import empty
+from ..graph.grad_mode import is_grad_enabled
 from . import init
 from .functional_attention import canonical_mask, multi_head_attention_forward
 from .layers import Linear
@@ -100,6 +101,11 @@ class MultiheadAttention(Module):
     ):
         """(output, weights): weights averaged over heads, per head, or None."""
         is_batched = query.dim() == 3
+        # PyTorch's inference fast path computes the weights as need_weights=True does (a
+        # fully masked row is NaN, not 0), and returns them only when asked.
+        fast = self._fast_path_applies(query, key, value, key_padding_mask, attn_mask)
+        wanted_weights = need_weights
+        need_weights = need_weights or fast
         key_padding_mask = canonical_mask(
             key_padding_mask,
             "key_padding_mask",
@@ -143,6 +149,42 @@ class MultiheadAttention(Module):
             average_attn_weights=average_attn_weights,
             is_causal=is_causal,
         )
+        if not wanted_weights:
+            weights = None
         if self.batch_first and is_batched:
             return output.transpose(1, 0), weights
         return output, weights
+
+    def _fast_path_applies(self, query, key, value, key_padding_mask, attn_mask) -> bool:
+        """Whether PyTorch would run ``_native_multi_head_attention`` (its conditions, in eval
+        mode without gradients, on batched self-attention with the packed projection)."""
+        float_mask = any(
+            mask is not None and mask._data.dtype.kind == "f"
+            for mask in (key_padding_mask, attn_mask)
+        )
+        parameters = (
+            self.in_proj_weight,
+            self.in_proj_bias,
+            self.out_proj.weight,
+            self.out_proj.bias,
+        )
+        return not (
+            float_mask
+            or query.dim() != 3
+            or query is not key
+            or key is not value
+            or self.in_proj_weight is None
+            or self.in_proj_bias is None
+            or query.dtype != self.in_proj_weight.dtype
+            or query.dtype != self.in_proj_bias.dtype
+            or self.training
+            or self.num_heads % 2
+            or not self.batch_first
+            or self.bias_k is not None
+            or self.add_zero_attn
+            or not self._qkv_same_embed_dim
+            or (
+                is_grad_enabled()
+                and any(t is not None and t.requires_grad for t in (query, *parameters))
+            )
+        )
