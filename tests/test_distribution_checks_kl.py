@@ -24,6 +24,11 @@ BAD_ARGUMENTS = [
     ("Categorical", lambda D, t: D.Categorical(t([[0.5, -0.5], [0.5, 0.5]]))),
     ("OneHotCategorical", lambda D, t: D.OneHotCategorical(t([-1.0, 2.0]))),
     ("LogNormal", lambda D, t: D.LogNormal(t([0.0]), t([0.0]))),
+    ("HalfNormal", lambda D, t: D.HalfNormal(t([-1.0]))),
+    ("Cauchy", lambda D, t: D.Cauchy(t([0.0]), t([0.0]))),
+    ("Gumbel", lambda D, t: D.Gumbel(t([0.0]), t([-1.0]))),
+    ("Geometric zero", lambda D, t: D.Geometric(t([0.5, 0.0]))),
+    ("Geometric above one", lambda D, t: D.Geometric(t([1.5]))),
 ]
 
 
@@ -73,6 +78,8 @@ BAD_VALUES = [
         [1.0, 2.0, 3.0],
     ),
     ("LogNormal", lambda D, t: D.LogNormal(t([0.0]), t([1.0])), [-1.0]),
+    ("HalfNormal", lambda D, t: D.HalfNormal(t([1.0])), [-1.0]),
+    ("Geometric", lambda D, t: D.Geometric(t([0.5])), [1.5]),
 ]
 
 
@@ -141,6 +148,14 @@ PARAMS = {
         lambda D, p: D.Independent(D.Normal(p[0], p[1]), 1),
         ([0.0, 0.3, 1.0], [2.0, 1.5, 0.7]),
     ),
+    "HalfNormal": (lambda D, p: D.HalfNormal(p[0]), ([1.0, 0.5, 2.0],)),
+    "HalfNormal2": (lambda D, p: D.HalfNormal(p[0]), ([2.0, 1.5, 0.7],)),
+    "Cauchy": (lambda D, p: D.Cauchy(p[0], p[1]), ([0.0, 1.0, -2.0], [1.0, 0.5, 3.0])),
+    "Cauchy2": (lambda D, p: D.Cauchy(p[0], p[1]), ([0.5, 0.0, 1.0], [2.0, 1.0, 0.5])),
+    "Gumbel": (lambda D, p: D.Gumbel(p[0], p[1]), ([0.0, 1.0, -2.0], [1.0, 0.5, 3.0])),
+    "Gumbel2": (lambda D, p: D.Gumbel(p[0], p[1]), ([0.5, 0.0, 1.0], [2.0, 1.0, 0.5])),
+    "Geometric": (lambda D, p: D.Geometric(p[0]), ([0.2, 0.5, 0.9],)),
+    "Geometric2": (lambda D, p: D.Geometric(p[0]), ([0.4, 0.1, 0.6],)),
     "LogNormal": (lambda D, p: D.LogNormal(p[0], p[1]), ([0.5, -1.0, 0.0], [1.0, 0.5, 2.0])),
     "LogNormal2": (lambda D, p: D.LogNormal(p[0], p[1]), ([0.0, 0.3, 1.0], [2.0, 1.5, 0.7])),
 }
@@ -168,6 +183,16 @@ PAIRS = [
     ("Uniform", "Exponential"),
     ("Uniform wide", "Exponential"),
     ("Uniform", "Normal"),
+    ("HalfNormal", "HalfNormal2"),
+    ("Cauchy", "Cauchy2"),
+    ("Gumbel", "Gumbel2"),
+    ("Geometric", "Geometric2"),
+    ("Exponential", "Gumbel"),
+    ("Gumbel", "Exponential"),
+    ("Gumbel", "Uniform"),
+    ("Gumbel", "Normal"),
+    ("Normal", "Gumbel"),
+    ("Uniform", "Gumbel"),
 ]
 
 

@@ -65,6 +65,31 @@ SPECS = {
         {"probs": [[0.1, 0.2, 0.7], [0.6, 0.3, 0.1]]},
         [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]],
     ),
+    "HalfNormal": (
+        lambda lib, p: lib.distributions.HalfNormal(p["scale"]),
+        {"scale": [1.0, 0.5, 2.0]},
+        [0.3, 1.2, 0.0],
+    ),
+    "Cauchy": (
+        lambda lib, p: lib.distributions.Cauchy(p["loc"], p["scale"]),
+        {"loc": [0.0, 1.0, -2.0], "scale": [1.0, 0.5, 3.0]},
+        [0.5, 0.2, -4.0],
+    ),
+    "Gumbel": (
+        lambda lib, p: lib.distributions.Gumbel(p["loc"], p["scale"]),
+        {"loc": [0.0, 1.0, -2.0], "scale": [1.0, 0.5, 3.0]},
+        [0.5, 0.2, -4.0],
+    ),
+    "Geometric(probs)": (
+        lambda lib, p: lib.distributions.Geometric(probs=p["probs"]),
+        {"probs": [0.2, 0.5, 0.9, 1.0]},
+        [3.0, 0.0, 1.0, 0.0],
+    ),
+    "Geometric(logits)": (
+        lambda lib, p: lib.distributions.Geometric(logits=p["logits"]),
+        {"logits": [-1.0, 0.0, 2.0]},
+        [3.0, 0.0, 1.0],
+    ),
     "Independent(Normal)": (
         lambda lib, p: lib.distributions.Independent(
             lib.distributions.Normal(p["loc"], p["scale"]), 1
@@ -211,7 +236,15 @@ def test_moments_and_entropy_with_gradients(name):
             _grads_close(our_value, our_params, their_value, their_params, rtol=1e-8)
 
 
-CDF_SPECS = ["Normal", "Uniform", "Exponential", "Laplace", "Transformed(Normal, affine+sigmoid)"]
+CDF_SPECS = [
+    "Normal",
+    "Uniform",
+    "Exponential",
+    "Laplace",
+    "HalfNormal",
+    "Cauchy",
+    "Transformed(Normal, affine+sigmoid)",
+]
 
 
 @pytest.mark.parametrize("name", CDF_SPECS)

@@ -3,13 +3,18 @@
 ``kl_divergence``, built on gradienti's ops so that every result is differentiable.
 """
 
-from . import constraints, transforms
+# kl_more_pairs registers its KL pairs when imported
+from . import constraints, kl_more_pairs, transforms  # noqa: F401
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .constraint_registry import biject_to, transform_to
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -23,9 +28,13 @@ from .uniform import Uniform
 __all__ = [
     "Bernoulli",
     "Categorical",
+    "Cauchy",
     "Distribution",
     "Exponential",
     "ExponentialFamily",
+    "Geometric",
+    "Gumbel",
+    "HalfNormal",
     "Independent",
     "Laplace",
     "LogNormal",
