@@ -166,6 +166,14 @@ COVERED_ELSEWHERE: dict[str, tuple[str, str]] = {
             *("random_", "exponential_", "geometric_", "cauchy_", "log_normal_", "bernoulli_"),
         )
     },
+    # gamma, Dirichlet, binomial samplers: PyTorch's streams; their gradient approximations
+    **{
+        name: ("test_gamma_sampling.py", f".{name}(")
+        for name in (
+            *("_standard_gamma", "_sample_dirichlet", "binomial"),
+            *("_standard_gamma_grad", "_dirichlet_grad"),
+        )
+    },
     "cdist": ("test_cdist.py", "lib.cdist("),  # PyTorch has no double backward to compare
     # index builders (not differentiable)
     **{
