@@ -157,3 +157,26 @@ def test_an_input_modified_in_place_after_the_forward_is_refused():
     y.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         output.backward()
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_vmap_of_per_sample_gradients_equals_a_loop(name):
+    """vmap(grad(...)) over a batch of sequences: each sample's parameter gradients, as a loop
+    computes them (PyTorch's vmap has no batching rule for its recurrent ops to compare with:
+    'Batching rule not implemented for aten::lstm.input')."""
+    gradienti.manual_seed(0)
+    layer = getattr(gradienti.nn, name)(3, 4, 2, bidirectional=True)
+    params = {key: value.detach() for key, value in layer.named_parameters()}
+    x = gradienti.randn(3, 4, 2, 3)
+
+    def loss(p, sample):
+        return (gradienti.func.functional_call(layer, p, (sample,))[0] ** 2).sum()
+
+    batched = gradienti.func.vmap(gradienti.func.grad(loss), in_dims=(None, 0))(params, x)
+    looped = [gradienti.func.grad(loss)(params, sample) for sample in x]
+    for key in params:
+        expected = gradienti.stack([grads[key] for grads in looped])
+        np.testing.assert_allclose(batched[key].numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+    outputs = gradienti.func.vmap(lambda sample: layer(sample)[0])(x)
+    expected = gradienti.stack([layer(sample)[0] for sample in x])
+    np.testing.assert_allclose(outputs.detach().numpy(), expected.detach().numpy(), rtol=1e-6)

@@ -131,6 +131,27 @@ def _keep_rest(new, state, size: int):
     return new if size == state.shape[0] else cat_of([new, state[size:]])
 
 
+def _transposed(weight):
+    """``weight.T``; for an array, a contiguous copy: OpenBLAS multiplies by it faster than
+    by the transposed view."""
+    if type(weight) is xp.ndarray:
+        return xp.ascontiguousarray(weight.T)
+    return weight.T
+
+
+def _step_product(state, weight, weight_t, contiguous: bool = False):
+    """``state @ weight.T`` for one step (a few rows times a weight). On arrays it is
+    computed as ``(weight @ state.T).T``: OpenBLAS takes about half the time for a wide
+    weight times a few columns as for a few rows times the wide transposed weight (batch 32,
+    hidden 256: 0.4 ms against 0.7 ms a step)."""
+    if type(state) is xp.ndarray:
+        product = (weight @ state.T).T
+        # (a state must be row-major as PyTorch's: its layout is what strides and dropout's
+        # mask order see)
+        return xp.ascontiguousarray(product) if contiguous else product
+    return state @ weight_t
+
+
 # ---------------------------------------------------------------------- forward
 def run_forward(layer, x, h0, c0, weights, keep: bool):
     """One layer and direction over every step. ``layer``: the node (mode, hidden_size, steps
@@ -140,13 +161,13 @@ def run_forward(layer, x, h0, c0, weights, keep: bool):
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     mode = layer.mode
     # The input's share of every step at once: one matrix product.
-    projected = x @ w_ih.T
+    projected = x @ _transposed(w_ih)
     if b_ih is not None:
         projected = projected + b_ih
         if mode != "GRU":  # (GRU's hidden bias sits inside r * (W_hn h + b_hn))
             projected = projected + b_hh
-    w_hh_t = w_hh.T
-    w_hr_t = None if w_hr is None else w_hr.T
+    w_hh_t = _transposed(w_hh)
+    w_hr_t = None if w_hr is None else _transposed(w_hr)
     hidden = layer.hidden_size
     h, c = h0, c0
     outputs, cache = [], []
@@ -154,7 +175,7 @@ def run_forward(layer, x, h0, c0, weights, keep: bool):
         inputs = projected[offset : offset + size]
         h_prev = h if size == h.shape[0] else h[:size]
         if mode == "LSTM":
-            gates = inputs + h_prev @ w_hh_t
+            gates = inputs + _step_product(h_prev, w_hh, w_hh_t)
             c_prev = c if size == c.shape[0] else c[:size]
             sig = sigmoid_of(gates)
             i, f, o = sig[:, :hidden], sig[:, hidden : 2 * hidden], sig[:, 3 * hidden :]
@@ -162,11 +183,11 @@ def run_forward(layer, x, h0, c0, weights, keep: bool):
             c_new = f * c_prev + i * g
             tanh_c = tanh_of(c_new)
             h_full = o * tanh_c
-            h_new = h_full if w_hr_t is None else h_full @ w_hr_t
+            h_new = h_full if w_hr is None else _step_product(h_full, w_hr, w_hr_t, True)
             c = _keep_rest(c_new, c, size)
             step = (i, f, g, o, c_prev, tanh_c, h_prev, h_full)
         elif mode == "GRU":
-            from_hidden = h_prev @ w_hh_t
+            from_hidden = _step_product(h_prev, w_hh, w_hh_t)
             if b_hh is not None:
                 from_hidden = from_hidden + b_hh
             rz = sigmoid_of(inputs[:, : 2 * hidden] + from_hidden[:, : 2 * hidden])
@@ -176,7 +197,7 @@ def run_forward(layer, x, h0, c0, weights, keep: bool):
             h_new = n + z * (h_prev - n)  # (1 - z) n + z h
             step = (r, z, n, hidden_n, h_prev)
         else:
-            total = inputs + h_prev @ w_hh_t
+            total = inputs + _step_product(h_prev, w_hh, w_hh_t)
             h_new = tanh_of(total) if mode == "RNN_TANH" else relu_of(total)
             step = (h_new, h_prev)
         h = _keep_rest(h_new, h, size)
