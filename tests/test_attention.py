@@ -230,6 +230,9 @@ def _bad(lib, q, k, v, case):
         "gqa heads": lambda: sdpa(q, k[:, :2], v[:, :2], enable_gqa=True),
         "dropout": lambda: sdpa(q, k, v, dropout_p=1.5),
         "integers": lambda: sdpa(q.long(), k.long(), v.long()),
+        "mask widens": lambda: sdpa(
+            q[0, 0], k[0, 0], v[0, 0], attn_mask=lib.ones(2, 4, 6, dtype=lib.bool)
+        ),
     }
     return calls[case]()
 
@@ -249,6 +252,7 @@ def _bad(lib, q, k, v, case):
         "gqa heads",
         "dropout",
         "integers",
+        "mask widens",
     ],
 )
 def test_errors_as_pytorch_and_the_generator_untouched(case):

@@ -377,3 +377,26 @@ def test_eval_mode_fully_padded_sequence_as_pytorch(grad, need_weights, heads):
             )
     _close(outputs[0][0], outputs[1][0])
     _close(outputs[0][1], outputs[1][1])
+
+
+@pytest.mark.parametrize("masks", ["none", "padding", "attn 2d", "attn 3d and padding"])
+def test_merge_masks(masks):
+    results = []
+    rng = np.random.default_rng(8)
+    attn_2d = rng.standard_normal((L, L)).astype(np.float32)
+    attn_3d = rng.standard_normal((N * HEADS, L, L)).astype(np.float32)
+    padding = rng.standard_normal((N, L)).astype(np.float32)
+    query = np.zeros((N, L, E), np.float32)
+    for lib, layer in zip((gradienti, torch), _pair(batch_first=True)):
+        attn = {"attn 2d": attn_2d, "attn 3d and padding": attn_3d}.get(masks)
+        pad = padding if masks in ("padding", "attn 3d and padding") else None
+        results.append(
+            layer.merge_masks(
+                None if attn is None else lib.tensor(attn),
+                None if pad is None else lib.tensor(pad),
+                lib.tensor(query),
+            )
+        )
+    (our_mask, our_type), (their_mask, their_type) = results
+    assert our_type == their_type
+    _close(our_mask, their_mask)

@@ -155,6 +155,27 @@ class MultiheadAttention(Module):
             return output.transpose(1, 0), weights
         return output, weights
 
+    def merge_masks(self, attn_mask, key_padding_mask, query):
+        """(merged mask, mask type) as PyTorch's fast path takes them: 1 for a padding mask
+        alone, 2 when an attention mask (expanded to (N, heads, L, L)) is given; None, None
+        for none."""
+        mask_type = merged_mask = None
+        if key_padding_mask is not None:
+            mask_type, merged_mask = 1, key_padding_mask
+        if attn_mask is not None:
+            batch_size, seq_len, _ = query.shape
+            mask_type = 2
+            if attn_mask.dim() == 3:
+                merged_mask = attn_mask.view(batch_size, -1, seq_len, seq_len)
+            else:
+                merged_mask = attn_mask.view(1, 1, seq_len, seq_len).expand(
+                    batch_size, self.num_heads, -1, -1
+                )
+            if key_padding_mask is not None:
+                padding = key_padding_mask.view(batch_size, 1, 1, seq_len)
+                merged_mask = merged_mask + padding.expand(-1, self.num_heads, -1, -1)
+        return merged_mask, mask_type
+
     def _fast_path_applies(self, query, key, value, key_padding_mask, attn_mask) -> bool:
         """Whether PyTorch would run ``_native_multi_head_attention`` (its conditions, in eval
         mode without gradients, on batched self-attention with the packed projection)."""

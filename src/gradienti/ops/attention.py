@@ -264,9 +264,14 @@ def scaled_dot_product_attention(
         k_shape[-2],
     )
     if mask is not None:
-        raise_if_not_broadcastable(
-            _shaped(weights_shape), mask._data if type(mask) is Tensor else mask
-        )
+        mask_shape = xp.shape(mask._data if type(mask) is Tensor else mask)
+        raise_if_not_broadcastable(_shaped(weights_shape), _shaped(mask_shape))
+        widened = xp.broadcast_shapes(weights_shape, mask_shape)
+        if widened != weights_shape:  # PyTorch adds the mask in place: the weights cannot grow
+            raise RuntimeError(
+                f"output with shape {list(weights_shape)} doesn't match the broadcast shape "
+                f"{list(widened)}"
+            )
     node = ScaledDotProductAttentionBackward0()
     node.scale = float(1 / math.sqrt(q_shape[-1]) if scale is None else scale)
     node.noise = _dropout_noise(weights_shape, dropout_p, dtype) if dropout_p > 0 else None
