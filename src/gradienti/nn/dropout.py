@@ -40,9 +40,26 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     if p == 1:
         noise = zeros((), dtype=input.dtype)
     else:
-        keep = uniform_values(data.shape, 0.0, 1.0, xp.float64) < 1 - p
+        keep = _uniform_in_memory_order(data) < 1 - p
         noise = wrap(keep.astype(data.dtype) / data.dtype.type(1 - p), None)
     return input.mul_(noise) if inplace else input * noise
+
+
+def _uniform_in_memory_order(data):
+    """Uniforms of ``data``'s shape, drawn in the order its elements lie in memory: PyTorch
+    fills the mask of ``empty_like(input)`` (same strides) in memory order, so the mask of a
+    transposed input (a batch_first attention output) is drawn along its storage."""
+    strides = getattr(data, "strides", None)
+    if (
+        strides is None
+        or type(data) is not xp.ndarray
+        or data.flags.c_contiguous
+        or not all(stride > 0 for stride in strides)
+    ):
+        return uniform_values(data.shape, 0.0, 1.0, xp.float64)
+    order = sorted(range(data.ndim), key=lambda axis: -strides[axis])  # outermost first
+    drawn = uniform_values(tuple(data.shape[axis] for axis in order), 0.0, 1.0, xp.float64)
+    return drawn.transpose(xp.argsort(order))
 
 
 class _DropoutNd(Module):

@@ -21,6 +21,7 @@ from . import (
     pooling,
     rnn,
     sparse,
+    transformer,
     upsampling,
 )
 from .activation import *  # noqa: F403 - each file's __all__
@@ -39,6 +40,7 @@ from .padding import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .sparse import *  # noqa: F403
+from .transformer import *  # noqa: F403
 from .upsampling import *  # noqa: F403
 
 SUBMODULES = (
@@ -57,6 +59,7 @@ SUBMODULES = (
     pooling,
     rnn,
     sparse,
+    transformer,
     upsampling,
 )
 __all__ = [
