@@ -304,3 +304,40 @@ def test_exponential_family_entropy_equals_the_closed_form(name):
     np.testing.assert_allclose(
         generic.detach().numpy()[finite], dist.entropy().detach().numpy()[finite], rtol=1e-10
     )
+
+
+def test_mixture_argument_errors_as_pytorch():
+    def attempts(lib):
+        D = lib.distributions
+        normal = D.Normal(lib.zeros(2, 3), lib.ones(2, 3))
+        return [
+            lambda: D.MixtureSameFamily(normal, normal),
+            lambda: D.MixtureSameFamily(D.Categorical(lib.ones(3)), "normal"),
+            lambda: D.MixtureSameFamily(D.Categorical(lib.ones(4)), normal),
+            lambda: D.MixtureSameFamily(D.Categorical(lib.ones(5, 3)), normal),
+        ]
+
+    for ours, theirs in zip(attempts(gradienti), attempts(torch)):
+        with pytest.raises(ValueError) as our_error:
+            ours()
+        with pytest.raises(ValueError) as their_error:
+            theirs()
+        assert str(our_error.value) == str(their_error.value)
+
+
+def test_mixture_repr_and_sample_validation_as_pytorch():
+    def build(lib):
+        D = lib.distributions
+        return D.MixtureSameFamily(
+            D.Categorical(lib.tensor([0.3, 0.7])),
+            D.Exponential(lib.tensor([1.0, 2.0])),
+        )
+
+    ours, theirs = build(gradienti), build(torch)
+    assert repr(ours) == repr(theirs)
+    assert repr(ours.support) == repr(theirs.support)
+    with pytest.raises(ValueError) as our_error:
+        ours.log_prob(gradienti.tensor([-1.0]))
+    with pytest.raises(ValueError) as their_error:
+        theirs.log_prob(torch.tensor([-1.0]))
+    assert str(our_error.value) == str(their_error.value)

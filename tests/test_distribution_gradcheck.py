@@ -121,6 +121,24 @@ FUNCTIONS = {
         lambda a, b, c, d: D.kl_divergence(D.Gumbel(a, b), D.Gumbel(c, d)),
         ([0.5, -1.0], [1.0, 0.7], [0.0, 0.2], [1.5, 0.5]),
     ),
+    "RelaxedOneHotCategorical.rsample": (
+        _seeded(
+            lambda temperature, logits: D.RelaxedOneHotCategorical(
+                temperature, logits=logits
+            ).rsample((2,))
+        ),
+        (0.7, [[0.1, -0.5, 1.0]]),
+    ),
+    "RelaxedBernoulli.log_prob": (
+        lambda temperature, probs, x: D.RelaxedBernoulli(temperature, probs=probs).log_prob(x),
+        (0.7, [0.3, 0.6], [0.2, 0.9]),
+    ),
+    "MixtureSameFamily.log_prob": (
+        lambda weights, loc, scale, x: D.MixtureSameFamily(
+            D.Categorical(weights), D.Normal(loc, scale)
+        ).log_prob(x),
+        ([0.2, 0.5, 0.3], [-1.0, 0.0, 2.0], [0.5, 1.0, 0.3], [0.4, -1.2]),
+    ),
     "kl(Normal, Laplace)": (
         lambda a, b, c, d: D.kl_divergence(D.Normal(a, b), D.Laplace(c, d)),
         ([0.5, -1.0], [1.0, 0.7], [0.0, 0.2], [1.5, 0.5]),
@@ -211,6 +229,12 @@ SAMPLERS = {
     ),
     "Geometric": lambda lib, dtype: lib.distributions.Geometric(
         lib.tensor([0.3, 0.9], dtype=dtype)
+    ),
+    "MixtureSameFamily": lambda lib, dtype: lib.distributions.MixtureSameFamily(
+        lib.distributions.Categorical(lib.tensor([0.2, 0.5, 0.3], dtype=dtype)),
+        lib.distributions.Normal(
+            lib.tensor([-1.0, 0.0, 2.0], dtype=dtype), lib.tensor([0.5, 1.0, 0.3], dtype=dtype)
+        ),
     ),
     "LogNormal": lambda lib, dtype: lib.distributions.LogNormal(
         lib.tensor([0.0, 1.0], dtype=dtype), lib.tensor([0.5, 0.2], dtype=dtype)

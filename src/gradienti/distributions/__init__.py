@@ -4,14 +4,24 @@
 """
 
 # kl_more_pairs registers its KL pairs when imported
-from . import constraints, kl_more_pairs, transforms  # noqa: F401
+from . import (  # noqa: F401
+    constraints,
+    kl_gamma_family,  # noqa: F401 - registers the gamma family's KL pairs
+    kl_more_pairs,
+    transforms,
+)
 from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .chi2 import Chi2
 from .constraint_registry import biject_to, transform_to
+from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
+from .gamma import Gamma
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_normal import HalfNormal
@@ -19,28 +29,43 @@ from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
 from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F403 - PyTorch exports every transform from the package
 from .uniform import Uniform
 
 __all__ = [
     "Bernoulli",
+    "Beta",
+    "Binomial",
     "Categorical",
     "Cauchy",
+    "Chi2",
+    "Dirichlet",
     "Distribution",
     "Exponential",
     "ExponentialFamily",
+    "Gamma",
     "Geometric",
     "Gumbel",
     "HalfNormal",
     "Independent",
     "Laplace",
     "LogNormal",
+    "Multinomial",
+    "MixtureSameFamily",
     "Normal",
     "OneHotCategorical",
     "OneHotCategoricalStraightThrough",
+    "Poisson",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
     "TransformedDistribution",
     "Uniform",
     "biject_to",
