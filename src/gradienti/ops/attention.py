@@ -288,10 +288,10 @@ DECLARATIONS = (
         explain={
             ScaledDotProductAttentionBackward0: Rule(
                 "attention: each query's softmax-weighted average of the values",
-                "softmax({a:0}·{b:0}ᵀ·c + M)·{c:0}",
+                "softmax({a:0}·{b:0}ᵀ·scale + mask)·{c:0}",
                 passes=(
-                    "c · dS·k, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dP = gradient·vᵀ",
-                    "c · dSᵀ·q",
+                    "scale · dS·b, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dP = gradient·cᵀ, P the softmax",
+                    "scale · dSᵀ·a",
                     "Pᵀ · gradient",
                     "dS, the scores' gradient",
                 ),
