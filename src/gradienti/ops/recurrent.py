@@ -6,8 +6,8 @@ Inputs: ``x`` (rows in packed order, see ops/recurrent_steps.py), ``h0``, for LS
 the layer's weights as PyTorch orders them (``w_ih, w_hh[, b_ih, b_hh][, w_hr]``). Outputs:
 ``y`` (every step's hidden state, rows in x's order), ``h_n``, and for LSTM ``c_n``.
 
-The forward runs on arrays and keeps each step's gates for the VJP (in the node's ``cache``
-slot, next to the saved inputs). A recorded backward (``create_graph=True``, or a backward
+The forward runs on arrays and keeps each step's gates for the VJP (saved after the inputs,
+so they are released with them). A recorded backward (``create_graph=True``, or a backward
 pass inside a forward-AD level) recomputes the forward from the saved inputs as Tensors and
 runs the same VJP code on them, so the layer is differentiable any number of times. The
 forward derivative runs the forward on (value, tangent) pairs (``Dual``).
@@ -60,12 +60,11 @@ class _RecurrentLayer(Op):
     @staticmethod
     def backward(ctx, g_y, g_h, g_c=None):
         saved = ctx.saved_tensors
-        x, h0, c0, weights = ctx.split_inputs(saved)
+        x, h0, c0, weights = ctx.split_inputs(saved[:-1])
+        cache = saved[-1]
         if type(x) is Tensor or type(g_y) is Tensor:
             # recorded: the gates again, as Tensors of the saved inputs (double backward)
             _, _, _, cache = run_forward(ctx, x, h0, c0, weights, True)
-        else:
-            cache = ctx.cache
         need_input = ctx._next[0] is not None
         grads = run_backward(ctx, x, h0, c0, weights, cache, (g_y, g_h, g_c), need_input)
         if ctx.mode != "LSTM":
@@ -143,12 +142,16 @@ def recurrent_layer(
     recording = grad_state.enabled and any(edge is not None for edge in edges)
     node.cache = () if recording else None  # (a forward that keeps its gates for the VJP)
     outputs = node.forward(node, *arrays)
+    # What the VJP reads: the inputs, then the steps' gates (an entry that neither the version
+    # check nor saved-tensor hooks look into, released with the rest after the pass).
+    saved = arrays + (node.cache,)
+    node.cache = None
     if MODES.special:
-        results = record_special(node, inputs, arrays, outputs)
+        results = record_special(node, inputs, arrays, outputs, saved if recording else None)
     elif not recording:
         results = tuple(wrap(out, NO_EDGE) for out in outputs)
     else:
-        record_node(node, edges, arrays)
+        record_node(node, edges, saved)
         node.num_outputs = len(outputs)
         node.output_meta = tuple((out.shape, out.dtype) for out in outputs)
         results = tuple(wrap(out, (node, index)) for index, out in enumerate(outputs))
