@@ -481,3 +481,39 @@ def test_bad_masks_and_sizes_raise_as_torch(torch, index):
                 MASK_ERRORS[index](lib)
         raised.append((type(info.value), str(info.value)))
     assert raised[1] == raised[0]
+
+
+def test_custom_encoder_and_decoder_are_used_and_reset_as_torch(torch):
+    def make_custom(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            encoder = lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 12, 0.0), 1)
+        decoder = lib.nn.TransformerDecoder(lib.nn.TransformerDecoderLayer(8, 2, 12, 0.0), 1)
+        return lib.nn.Transformer(8, 2, custom_encoder=encoder, custom_decoder=decoder)
+
+    torch.manual_seed(3)
+    theirs = make_custom(torch)
+    gradienti.manual_seed(3)
+    ours = make_custom(gradienti)
+    assert repr(ours) == repr(theirs)
+    same_state(ours, theirs)
+    run_both(torch, ours, theirs, [rand(torch, 5, 2, 8), rand(torch, 3, 2, 8, seed=2)])
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_transformer_training_with_dropout_matches_torch(torch, batch_first):
+    if not torch_draws_bernoulli_p_from_mt19937(torch):
+        pytest.skip(MKL_BERNOULLI)
+    ours, theirs = build(torch, "Transformer", 8, 2, 1, 2, 16, 0.25, batch_first=batch_first)
+    torch.manual_seed(9)
+    gradienti.manual_seed(9)
+    src, tgt = (2, 5, 8), (2, 4, 8)
+    if not batch_first:
+        src, tgt = (5, 2, 8), (4, 2, 8)
+    run_both(
+        torch,
+        ours,
+        theirs,
+        [rand(torch, *src), rand(torch, *tgt, seed=2)],
+        tgt_mask=causal(torch, 4),
+    )
