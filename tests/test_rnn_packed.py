@@ -5,6 +5,7 @@ states and the parameters under non-uniform upstream gradients."""
 
 import numpy as np
 import pytest
+from torch_oracle import MKL_BERNOULLI, torch_draws_bernoulli_p_from_mt19937
 
 import gradienti
 
@@ -27,11 +28,12 @@ def _ids(config):
     return name + "".join(f"-{key}={value}" for key, value in kwargs.items())
 
 
-def _run(lib, name, kwargs, x, lengths, enforce_sorted, states, seed=1):
+def _run(lib, name, kwargs, x, lengths, enforce_sorted, states, seed=1, dropout_seed=0):
     """Pack, run, pad back; backward with the same random weights on the padded output and
     the final states. Returns the values to compare."""
     lib.manual_seed(0)
     layer = getattr(lib.nn, name)(5, 4, **kwargs)
+    lib.manual_seed(dropout_seed)  # (the stream dropout's masks are drawn from)
     batch_first = kwargs.get("batch_first", False)
     padded = lib.tensor(x, requires_grad=True)
     packed = lib.nn.utils.rnn.pack_padded_sequence(
@@ -79,6 +81,23 @@ def test_packed_input_matches_pytorch(config, given_states):
     for a, b in zip(ours, theirs, strict=True):
         assert a.shape == b.shape and a.dtype == b.dtype
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.skipif(not torch_draws_bernoulli_p_from_mt19937(torch), reason=MKL_BERNOULLI)
+@pytest.mark.parametrize(
+    "config",
+    [("LSTM", {"num_layers": 2, "dropout": 0.5}), ("GRU", {"num_layers": 3, "dropout": 0.3})],
+    ids=_ids,
+)
+def test_packed_input_sorted_with_dropout_matches_pytorch(config):
+    """enforce_sorted (no indices) and dropout on the packed rows between layers."""
+    name, kwargs = config
+    x = np.random.default_rng(4).standard_normal((5, 3, 5)).astype(np.float32)
+    theirs = _run(torch, name, kwargs, x, [5, 3, 2], True, [], dropout_seed=6)
+    ours = _run(gradienti, name, kwargs, x, [5, 3, 2], True, [], dropout_seed=6)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
+    np.testing.assert_array_equal(gradienti.rand(3).numpy(), torch.rand(3).numpy())
 
 
 def test_sorted_packed_input_of_full_length_equals_the_padded_run():
