@@ -264,3 +264,22 @@ def test_errors_as_pytorch_and_the_generator_untouched(case):
     assert expected is not None
     assert mine == expected
     np.testing.assert_array_equal(gradienti.rand(3).numpy(), torch.rand(3).numpy())
+
+
+@pytest.mark.parametrize("options", [{}, {"mask": "empty rows"}, {"is_causal": True}], ids=str)
+def test_forward_mode_with_dropout_same_seed(options):
+    """The tangent of dropout's attention: the same noise after the same seed as PyTorch's."""
+    forward_ad = {gradienti: gradienti.autograd.forward_ad, torch: torch.autograd.forward_ad}
+    rng = np.random.default_rng(17)
+    arrays = [rng.standard_normal(shape) for shape in SHAPES]
+    tangents = [rng.standard_normal(shape) for shape in SHAPES]
+    results = []
+    for lib in (gradienti, torch):
+        fwd = forward_ad[lib]
+        lib.manual_seed(4)
+        with fwd.dual_level():
+            duals = [fwd.make_dual(lib.tensor(a), lib.tensor(t)) for a, t in zip(arrays, tangents)]
+            primal, tangent = fwd.unpack_dual(_attend(lib, *duals, options, dropout_p=0.3))
+            results.append((primal.numpy(), tangent.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)
