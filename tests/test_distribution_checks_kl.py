@@ -29,6 +29,10 @@ BAD_ARGUMENTS = [
     ("Gumbel", lambda D, t: D.Gumbel(t([0.0]), t([-1.0]))),
     ("Geometric zero", lambda D, t: D.Geometric(t([0.5, 0.0]))),
     ("Geometric above one", lambda D, t: D.Geometric(t([1.5]))),
+    ("HalfCauchy", lambda D, t: D.HalfCauchy(t([0.0]))),
+    ("Pareto", lambda D, t: D.Pareto(t([1.0]), t([-1.0]))),
+    ("Weibull", lambda D, t: D.Weibull(t([-1.0]), t([1.0]))),
+    ("LogisticNormal", lambda D, t: D.LogisticNormal(t([0.0, 1.0]), t([1.0, 0.0]))),
 ]
 
 
@@ -80,6 +84,13 @@ BAD_VALUES = [
     ("LogNormal", lambda D, t: D.LogNormal(t([0.0]), t([1.0])), [-1.0]),
     ("HalfNormal", lambda D, t: D.HalfNormal(t([1.0])), [-1.0]),
     ("Geometric", lambda D, t: D.Geometric(t([0.5])), [1.5]),
+    ("Pareto", lambda D, t: D.Pareto(t([1.0]), t([2.0])), [0.5]),
+    ("Weibull", lambda D, t: D.Weibull(t([1.0]), t([2.0])), [-0.5]),
+    (
+        "LogisticNormal",
+        lambda D, t: D.LogisticNormal(t([0.0, 1.0]), t([1.0, 1.0])),
+        [0.5, 0.6, 0.1],
+    ),
 ]
 
 
@@ -156,6 +167,9 @@ PARAMS = {
     "Gumbel2": (lambda D, p: D.Gumbel(p[0], p[1]), ([0.5, 0.0, 1.0], [2.0, 1.0, 0.5])),
     "Geometric": (lambda D, p: D.Geometric(p[0]), ([0.2, 0.5, 0.9],)),
     "Geometric2": (lambda D, p: D.Geometric(p[0]), ([0.4, 0.1, 0.6],)),
+    "Pareto": (lambda D, p: D.Pareto(p[0], p[1]), ([1.0, 0.5, 2.0], [3.0, 1.5, 2.5])),
+    "Pareto2": (lambda D, p: D.Pareto(p[0], p[1]), ([0.8, 0.5, 3.0], [2.0, 1.0, 0.5])),
+    "Uniform positive": (lambda D, p: D.Uniform(p[0], p[1]), ([1.0, 0.7, 3.0], [2.0, 1.0, 4.0])),
     "LogNormal": (lambda D, p: D.LogNormal(p[0], p[1]), ([0.5, -1.0, 0.0], [1.0, 0.5, 2.0])),
     "LogNormal2": (lambda D, p: D.LogNormal(p[0], p[1]), ([0.0, 0.3, 1.0], [2.0, 1.5, 0.7])),
 }
@@ -193,6 +207,17 @@ PAIRS = [
     ("Gumbel", "Normal"),
     ("Normal", "Gumbel"),
     ("Uniform", "Gumbel"),
+    ("Pareto", "Pareto2"),
+    ("Pareto2", "Pareto"),
+    ("Pareto", "Uniform"),
+    ("Pareto", "Exponential"),
+    ("Pareto", "Normal"),
+    ("Exponential", "Pareto"),
+    ("Gumbel", "Pareto"),
+    ("Laplace", "Pareto"),
+    ("Normal", "Pareto"),
+    ("Uniform", "Pareto"),
+    ("Uniform positive", "Pareto"),
 ]
 
 

@@ -139,6 +139,18 @@ FUNCTIONS = {
         ).log_prob(x),
         ([0.2, 0.5, 0.3], [-1.0, 0.0, 2.0], [0.5, 1.0, 0.3], [0.4, -1.2]),
     ),
+    "Weibull.log_prob": (
+        lambda scale, concentration, x: D.Weibull(scale, concentration).log_prob(x),
+        ([1.0, 2.0], [3.0, 0.7], [0.5, 1.3]),
+    ),
+    "Pareto.rsample": (
+        _seeded(lambda scale, alpha: D.Pareto(scale, alpha).rsample((2,))),
+        ([1.0, 2.0], [3.0, 0.7]),
+    ),
+    "kl(Pareto, Normal)": (
+        lambda a, b, c, d: D.kl_divergence(D.Pareto(a, b), D.Normal(c, d)),
+        ([1.0, 0.5], [3.0, 2.5], [0.0, 0.2], [1.5, 0.5]),
+    ),
     "kl(Normal, Laplace)": (
         lambda a, b, c, d: D.kl_divergence(D.Normal(a, b), D.Laplace(c, d)),
         ([0.5, -1.0], [1.0, 0.7], [0.0, 0.2], [1.5, 0.5]),
@@ -235,6 +247,18 @@ SAMPLERS = {
         lib.distributions.Normal(
             lib.tensor([-1.0, 0.0, 2.0], dtype=dtype), lib.tensor([0.5, 1.0, 0.3], dtype=dtype)
         ),
+    ),
+    "Pareto": lambda lib, dtype: lib.distributions.Pareto(
+        lib.tensor([1.0, 2.0], dtype=dtype), lib.tensor([3.0, 0.5], dtype=dtype)
+    ),
+    "Weibull": lambda lib, dtype: lib.distributions.Weibull(
+        lib.tensor([1.0, 2.0], dtype=dtype), lib.tensor([3.0, 0.5], dtype=dtype)
+    ),
+    "HalfCauchy": lambda lib, dtype: lib.distributions.HalfCauchy(
+        lib.tensor([1.0, 0.2], dtype=dtype)
+    ),
+    "LogisticNormal": lambda lib, dtype: lib.distributions.LogisticNormal(
+        lib.tensor([0.0, 1.0], dtype=dtype), lib.tensor([1.0, 0.3], dtype=dtype)
     ),
     "LogNormal": lambda lib, dtype: lib.distributions.LogNormal(
         lib.tensor([0.0, 1.0], dtype=dtype), lib.tensor([0.5, 0.2], dtype=dtype)

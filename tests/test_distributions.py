@@ -131,6 +131,26 @@ SPECS = {
         },
         [[0.4, -1.2], [1.0, 0.3]],
     ),
+    "HalfCauchy": (
+        lambda lib, p: lib.distributions.HalfCauchy(p["scale"]),
+        {"scale": [1.0, 0.5, 2.0]},
+        [0.3, 1.2, 0.0],
+    ),
+    "LogisticNormal": (
+        lambda lib, p: lib.distributions.LogisticNormal(p["loc"], p["scale"]),
+        {"loc": [[0.1, -0.5], [1.0, 0.0]], "scale": [[1.0, 0.5], [0.3, 2.0]]},
+        [[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]],
+    ),
+    "Pareto": (
+        lambda lib, p: lib.distributions.Pareto(p["scale"], p["alpha"]),
+        {"scale": [1.0, 0.5, 2.0], "alpha": [3.0, 1.5, 0.7]},
+        [1.5, 0.6, 4.0],
+    ),
+    "Weibull": (
+        lambda lib, p: lib.distributions.Weibull(p["scale"], p["concentration"]),
+        {"scale": [1.0, 0.5, 2.0], "concentration": [3.0, 1.5, 0.7]},
+        [1.5, 0.6, 4.0],
+    ),
     "Independent(Normal)": (
         lambda lib, p: lib.distributions.Independent(
             lib.distributions.Normal(p["loc"], p["scale"]), 1
@@ -286,6 +306,7 @@ CDF_SPECS = [
     "Exponential",
     "Laplace",
     "HalfNormal",
+    "HalfCauchy",
     "Cauchy",
     "Transformed(Normal, affine+sigmoid)",
 ]

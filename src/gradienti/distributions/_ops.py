@@ -9,7 +9,18 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ..backend import get_default_dtype
-from ..creation import arange, empty, eye, full, full_like, ones_like, tensor, zeros, zeros_like
+from ..creation import (
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    full,
+    full_like,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from ..graph.grad_mode import enable_grad, no_grad
 from ..nn.functional import one_hot, softplus
 from ..ops.api import FUNCTIONS
@@ -20,6 +31,7 @@ from ..type_info import finfo
 ops = SimpleNamespace(
     **FUNCTIONS,
     arange=arange,
+    as_tensor=as_tensor,
     empty=empty,
     eye=eye,
     full=full,

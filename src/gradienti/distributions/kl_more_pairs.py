@@ -1,5 +1,5 @@
-"""The KL pairs PyTorch registers for ``Cauchy``, ``Geometric``, ``Gumbel`` and
-``HalfNormal`` with this package's other distributions (kl.py holds the registry and the
+"""The KL pairs PyTorch registers for ``Cauchy``, ``Geometric``, ``Gumbel``, ``HalfNormal``
+and ``Pareto`` with this package's other distributions (kl.py holds the registry and the
 first pairs; this module registers the rest when the package is imported)."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from .exponential import Exponential
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_normal import HalfNormal
-from .kl import _infinite_like, _kl_normal_normal, register_kl
+from .kl import _infinite_like, _kl_normal_normal, _x_log_x, register_kl
+from .laplace import Laplace
 from .normal import Normal
+from .pareto import Pareto
 from .uniform import Uniform
 from .utils import euler_constant
 
@@ -93,3 +95,65 @@ def _kl_uniform_gumbel(p, q):
     t1 = common_term.log() + 0.5 * (high_loc_diff + low_loc_diff)
     t2 = common_term * (ops.exp(-high_loc_diff) - ops.exp(-low_loc_diff))
     return t1 - t2
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    t1 = q.alpha * scale_ratio.log()
+    t2 = -alpha_ratio.log()
+    result = t1 + t2 + alpha_ratio - 1
+    result[p.support.lower_bound < q.support.lower_bound] = math.inf
+    return result
+
+
+@register_kl(Pareto, Uniform)
+def _kl_pareto_infinity(p, q):
+    return _infinite_like(p.scale)
+
+
+@register_kl(Exponential, Pareto)
+def _kl_exponential_pareto_infinity(p, q):
+    return _infinite_like(p.rate)
+
+
+@register_kl(Gumbel, Pareto)
+@register_kl(Laplace, Pareto)
+@register_kl(Normal, Pareto)
+def _kl_pareto_unbounded_p_infinity(p, q):
+    return _infinite_like(p.loc)  # p reaches below Pareto's lower bound
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    scale_rate_prod = p.scale * q.rate
+    t1 = (p.alpha / scale_rate_prod).log()
+    t2 = p.alpha.reciprocal()
+    t3 = p.alpha * scale_rate_prod / (p.alpha - 1)
+    result = t1 - t2 + t3 - 1
+    result[p.alpha <= 1] = math.inf  # p has no mean
+    return result
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    var_normal = 2 * q.scale.pow(2)
+    common_term = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t2 = p.alpha.reciprocal()
+    t3 = p.alpha * common_term.pow(2) / (p.alpha - 2)
+    t4 = (p.alpha * common_term - q.loc).pow(2)
+    result = t1 - t2 + (t3 + t4) / var_normal - 1
+    result[p.alpha <= 2] = math.inf  # p has no variance
+    return result
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    support_uniform = p.high - p.low
+    t1 = (q.alpha * q.scale.pow(q.alpha) * support_uniform).log()
+    t2 = (_x_log_x(p.high) - _x_log_x(p.low) - support_uniform) / support_uniform
+    result = t2 * (q.alpha + 1) - t1
+    result[p.low < q.support.lower_bound] = math.inf
+    return result
