@@ -46,8 +46,7 @@ def instance_norm(
             spatial *= size
         if spatial == 1:
             raise ValueError(
-                "Expected more than 1 spatial element when training, got input size "
-                f"{Size(shape)}"
+                f"Expected more than 1 spatial element when training, got input size {Size(shape)}"
             )
     return _ops.instance_norm(
         input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps
