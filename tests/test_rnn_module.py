@@ -87,6 +87,24 @@ INPUT_ERRORS = {
         lib.randn(3, 2, 5), (lib.zeros(1, 2, 4), lib.zeros(1, 2, 4))
     ),
     "packed GRU hidden size": lambda lib: lib.nn.GRU(5, 4)(_pack(lib, (3, 2)), lib.zeros(1, 3, 4)),
+    "h0 dtype": lambda lib: lib.nn.GRU(5, 4)(lib.randn(3, 2, 5), lib.zeros(1, 2, 4).double()),
+    "h0 dtype relu": lambda lib: lib.nn.RNN(5, 4, nonlinearity="relu")(
+        lib.randn(3, 2, 5), lib.zeros(1, 2, 4).double()
+    ),
+    "h0 dtype of a float64 layer": lambda lib: lib.nn.GRU(5, 4).double()(
+        lib.randn(3, 2, 5).double(), lib.zeros(1, 2, 4)
+    ),
+    "LSTM h0 dtype of a float64 layer": lambda lib: lib.nn.LSTM(5, 4).double()(
+        lib.randn(3, 2, 5).double(), (lib.zeros(1, 2, 4), lib.zeros(1, 2, 4))
+    ),
+    "LSTM proj h0 dtype": lambda lib: lib.nn.LSTM(5, 4, proj_size=2)(
+        lib.randn(3, 2, 5), (lib.zeros(1, 2, 2).double(), lib.zeros(1, 2, 4))
+    ),
+    "empty sequence": lambda lib: lib.nn.GRU(5, 4)(lib.randn(0, 2, 5)),
+    "empty sequence batch_first": lambda lib: lib.nn.LSTM(5, 4, batch_first=True)(
+        lib.randn(2, 0, 5)
+    ),
+    "empty unbatched sequence": lambda lib: lib.nn.RNN(5, 4)(lib.randn(0, 5)),
 }
 
 
@@ -95,6 +113,16 @@ def test_input_errors_are_pytorchs(name):
     theirs, ours = outcome(INPUT_ERRORS[name])
     assert theirs != "ok"
     assert ours == theirs
+
+
+def test_an_empty_batch_gives_empty_outputs_as_pytorch():
+    for lib in (torch, gradienti):
+        output, (h_n, c_n) = lib.nn.LSTM(5, 4, 2)(lib.randn(3, 0, 5))
+        assert (tuple(output.shape), tuple(h_n.shape), tuple(c_n.shape)) == (
+            (3, 0, 4),
+            (2, 0, 4),
+            (2, 0, 4),
+        )
 
 
 def test_a_failed_call_changes_nothing():

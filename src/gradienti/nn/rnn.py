@@ -14,6 +14,7 @@ import math
 import numbers
 import warnings
 
+from ..backend import SCALAR_TYPE_NAMES
 from ..creation import empty, zeros
 from ..ops.join import cat, stack
 from ..ops.recurrent import recurrent_layer
@@ -168,6 +169,7 @@ class RNNBase(Module):
     def _run(self, input, batch_sizes, hx, cx):
         """Every layer and direction: (output, h_n, c_n). ``input`` is time-major (T, B, I)
         when ``batch_sizes`` is None, else a packed sequence's data (N, I)."""
+        _check_states(input, hx, cx, self._flat_weights[0])
         if batch_sizes is None:
             steps, batch = input.shape[0], input.shape[1]
             layer_input = input.reshape(steps * batch, input.shape[2])
@@ -210,6 +212,20 @@ class RNNBase(Module):
 
     def _zeros_state(self, batch: int, size: int, like):
         return zeros((self._num_states(), batch, size), dtype=like.dtype)
+
+
+def _check_states(input, hx, cx, weight) -> None:
+    """PyTorch's errors (from its C++ loop) for an empty sequence and for a state whose
+    dtype is not the weights' (its first step's product ``h @ W_hh^T`` refuses it)."""
+    if input.shape[0] == 0:
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    for state in (hx, cx):
+        if state is not None and state.dtype != weight.dtype:
+            raise RuntimeError(
+                "mat1 and mat2 must have the same dtype, but got "
+                f"{SCALAR_TYPE_NAMES[state._data.dtype.name]} and "
+                f"{SCALAR_TYPE_NAMES[weight._data.dtype.name]}"
+            )
 
 
 def _check_arguments(mode, input_size, hidden_size, num_layers, bias, batch_first) -> None:
