@@ -283,3 +283,17 @@ def test_forward_mode_with_dropout_same_seed(options):
             results.append((primal.numpy(), tangent.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+@pytest.mark.parametrize("lengths", [(0, 3), (3, 0)], ids=["L=0", "S=0"])
+def test_empty_sequences(lengths):
+    length, source_length = lengths
+    shapes = [(2, length, 4), (2, source_length, 4), (2, source_length, 5)]
+    results = []
+    for lib, inputs in zip((gradienti, torch), _inputs(shapes, seed=18)):
+        out = lib.nn.functional.scaled_dot_product_attention(*inputs)
+        out.sum().backward()
+        results.append([out.detach().numpy()] + [x.grad.numpy() for x in inputs])
+    for ours, theirs in zip(*results):
+        assert ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)

@@ -80,6 +80,8 @@ def _probabilities(q, k, mask, scale):
 def _softmax_rows(scores):
     if type(scores) is Tensor:
         return scores.softmax(-1)
+    if not scores.shape[-1]:  # no key positions (S = 0): nothing to normalise
+        return scores.copy()
     with xp.errstate(invalid="ignore"):
         out = xp.exp(scores - scores.max(axis=-1, keepdims=True))
         out /= out.sum(axis=-1, keepdims=True)
