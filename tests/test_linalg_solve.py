@@ -147,3 +147,119 @@ def test_solve_triangular_with_a_zero_on_the_diagonal_gives_inf_or_nan_as_pytorc
     ours = gradienti.linalg.solve_triangular(gradienti.tensor(a), gradienti.ones(2, 1), upper=True)
     theirs = torch.linalg.solve_triangular(torch.tensor(a), torch.ones(2, 1), upper=True)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+SINGULAR = [[1.0, 2.0], [2.0, 4.0]]
+SINGULAR_BATCH = [np.eye(2), np.array(SINGULAR)]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linalg.inv(lib.tensor(SINGULAR)),
+        lambda lib: lib.linalg.inv(lib.tensor([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]])),
+        lambda lib: lib.linalg.inv(lib.tensor(np.array(SINGULAR_BATCH))),
+        lambda lib: lib.linalg.inv(lib.ones(3)),
+        lambda lib: lib.linalg.inv(lib.ones(2, 3)),
+        lambda lib: lib.linalg.inv(lib.ones(2, 2, dtype=lib.long)),
+        lambda lib: lib.linalg.inv(lib.ones(2, 2, dtype=lib.half)),
+        lambda lib: lib.inverse(lib.tensor(SINGULAR)),
+        lambda lib: lib.linalg.inv_ex(lib.ones(2, 3)),
+        lambda lib: lib.linalg.inv_ex(lib.tensor(np.array(SINGULAR_BATCH)), check_errors=True),
+        lambda lib: lib.linalg.solve(lib.tensor(SINGULAR), lib.ones(2, 1)),
+        lambda lib: lib.linalg.solve(lib.tensor(np.array(SINGULAR_BATCH)), lib.ones(2, 1)),
+        lambda lib: lib.linalg.solve(lib.ones(3), lib.ones(3)),
+        lambda lib: lib.linalg.solve(lib.ones(2, 3), lib.ones(2)),
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.ones(2, 1)),
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.ones(2)),
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.ones(2, 2), left=False),
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.ones(3), left=False),
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.ones(3, 1, dtype=lib.float64)),
+        lambda lib: lib.linalg.solve(lib.eye(3, dtype=lib.long), lib.ones(3, 1, dtype=lib.long)),
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.tensor(1.0)),
+        lambda lib: lib.linalg.solve(lib.eye(3).expand(2, 3, 3), lib.ones(3, 3, 1)),
+        lambda lib: lib.linalg.solve_ex(
+            lib.tensor(np.array(SINGULAR_BATCH)), lib.ones(2, 1), check_errors=True
+        ),
+        lambda lib: lib.linalg.det(lib.ones(3)),
+        lambda lib: lib.linalg.det(lib.ones(2, 3)),
+        lambda lib: lib.linalg.det(lib.ones(2, 2, dtype=lib.long)),
+        lambda lib: lib.linalg.det(lib.ones(2, 2, dtype=lib.half)),
+        lambda lib: lib.det(lib.ones(2, 3)),
+        lambda lib: lib.linalg.slogdet(lib.ones(3)),
+        lambda lib: lib.linalg.slogdet(lib.ones(2, 3)),
+        lambda lib: lib.linalg.slogdet(lib.ones(2, 2, dtype=lib.long)),
+        lambda lib: lib.linalg.slogdet(lib.ones(2, 2, dtype=lib.half)),
+        lambda lib: lib.slogdet(lib.ones(2, 3)),
+        lambda lib: lib.logdet(lib.ones(2, 3)),
+        lambda lib: lib.logdet(lib.ones(2, 2, dtype=lib.long)),
+        lambda lib: lib.linalg.lu_factor(lib.ones(3)),
+        lambda lib: lib.linalg.lu_factor(lib.tensor(SINGULAR)),
+        lambda lib: lib.linalg.lu_factor(lib.ones(2, 3)),
+        lambda lib: lib.linalg.lu_factor(lib.ones(2, 2, dtype=lib.long)),
+        lambda lib: lib.linalg.lu_factor_ex(
+            lib.tensor(np.array(SINGULAR_BATCH)), check_errors=True
+        ),
+    ],
+)
+def test_inverse_solve_det_lu_errors_as_pytorch(call):
+    torch = pytest.importorskip("torch")
+    _same_error(torch, call)
+
+
+def test_singular_matrix_errors_are_linalg_errors():
+    singular = gradienti.tensor(SINGULAR)
+    for call in (gradienti.linalg.inv, lambda a: gradienti.linalg.solve(a, gradienti.ones(2))):
+        with pytest.raises(gradienti.linalg.LinAlgError):
+            call(singular)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, a: lib.linalg.inv_ex(a),
+        lambda lib, a: lib.linalg.solve_ex(a, lib.ones(2, 1, dtype=a.dtype)),
+        lambda lib, a: lib.linalg.lu_factor_ex(a),
+        lambda lib, a: lib.linalg.lu_factor(a[0]),
+        lambda lib, a: lib.linalg.slogdet(a),
+        lambda lib, a: lib.slogdet(a),
+        lambda lib, a: lib.linalg.lu(a),
+    ],
+)
+def test_named_tuples_and_singular_results_print_as_pytorch(call):
+    """The *_ex functions give inf/NaN where a pivot is zero, with info, as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    batch = np.array(SINGULAR_BATCH)
+    ours = call(gradienti, gradienti.tensor(batch))
+    theirs = call(torch, torch.tensor(batch))
+    assert type(ours).__name__ == type(theirs).__name__
+    assert repr(ours) == repr(theirs)
+
+
+def test_det_and_logdet_values_at_the_edges_as_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [SINGULAR, (-np.eye(3)).tolist(), np.diag([2.0, -1.0, -3.0]).tolist()]
+    for values in cases:
+        for name in ("det", "logdet"):
+            ours = getattr(gradienti, name)(gradienti.tensor(values))
+            theirs = getattr(torch, name)(torch.tensor(values))
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_det_gradient_of_a_singular_matrix_as_pytorch():
+    torch = pytest.importorskip("torch")
+    values = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]
+    x, t = gradienti.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    gradienti.linalg.det(x).backward()
+    torch.linalg.det(t).backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_tensor_methods_and_torch_functions_are_the_linalg_ops():
+    torch = pytest.importorskip("torch")
+    a = np.array([[4.0, 1.0], [2.0, 3.0]])
+    for name in ("inverse", "det", "logdet"):
+        ours = getattr(gradienti.tensor(a), name)()
+        theirs = getattr(torch.tensor(a), name)()
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    assert repr(gradienti.tensor(a).slogdet()) == repr(torch.tensor(a).slogdet())

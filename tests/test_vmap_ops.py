@@ -34,6 +34,9 @@ TORCH_CANNOT: dict[str, str] = {
     # PyTorch's vmap disagrees with PyTorch's own op on one sample (gradienti follows the op):
     "x.any(dim=()) no reduction": "PyTorch's batched any(dim=()) reduces every dim",
     "x.argmax(keepdim)": "PyTorch's batched argmax(keepdim=True) without dim keeps one dim",
+    # linalg.solve's batching rule does not broadcast an unbatched operand's batch dims
+    "linalg.solve(x+4I,y,left=False) broadcast": "PyTorch's batched solve does not broadcast",
+    "linalg.solve_ex(x+4I,y).result": "PyTorch's batched solve_ex does not broadcast",
     "linalg.lstsq(a,b) vector b": "PyTorch's batched lstsq reads a per-sample vector b as a "
     "matrix (its size check then refuses it)",
 }

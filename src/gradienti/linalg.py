@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from .ops.api import FUNCTIONS as _FUNCTIONS  # noqa: F401 - the ops' public names
 from .ops.linalg_cholesky import cholesky, cholesky_ex
+from .ops.linalg_det import det, slogdet
 from .ops.linalg_errors import LinAlgError
+from .ops.linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve
 from .ops.linalg_norms import matrix_norm, norm, vector_norm
 from .ops.linalg_pinv import linalg_lstsq as lstsq
 from .ops.linalg_pinv import linalg_pinv as pinv
 from .ops.linalg_qr import linalg_qr as qr
+from .ops.linalg_solve import inv, inv_ex, solve, solve_ex
 from .ops.linalg_spectral import linalg_eigh as eigh
 from .ops.linalg_spectral import linalg_eigvalsh as eigvalsh
 from .ops.linalg_spectral import linalg_svd as svd
@@ -33,4 +36,14 @@ __all__: list[str] = [
     "cholesky",
     "cholesky_ex",
     "solve_triangular",
+    "det",
+    "inv",
+    "inv_ex",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "slogdet",
+    "solve",
+    "solve_ex",
 ]

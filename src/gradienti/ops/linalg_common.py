@@ -58,7 +58,7 @@ def check_same_dtype(name: str, a: Tensor, b: Tensor, a_name="A", b_name="B") ->
         raise RuntimeError(
             f"{name}: Expected {a_name} and {b_name} to have the same dtype, but found "
             f"{a_name} of type {SCALAR_TYPE_NAMES[str(first)]} and {b_name} of type "
-            f"{SCALAR_TYPE_NAMES[str(second)]} instead."
+            f"{SCALAR_TYPE_NAMES[str(second)]} instead"
         )
 
 
@@ -99,6 +99,14 @@ def record(node, inputs: tuple, arrays: tuple, outputs, saved: tuple):
 def constant(array) -> Tensor:
     """A result that needs no gradient (an ``info`` code, pivots)."""
     return wrap(array, NO_EDGE)
+
+
+def beside(value, like):
+    """``value`` as a Tensor when ``like`` is one (a recorded VJP, where the engine hands an
+    output that got no gradient its zeros as an array), else as it is."""
+    if type(like) is Tensor and type(value) is not Tensor:
+        return constant(xp.asarray(value))
+    return value
 
 
 # ------------------------------------------------------------- helpers on arrays or Tensors

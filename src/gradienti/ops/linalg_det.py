@@ -1,0 +1,181 @@
+"""Determinants: ``torch.linalg.det`` (``torch.det``, ``Tensor.det``), ``linalg.slogdet``
+(``torch.slogdet``) and ``torch.logdet``; nodes, VJPs and JVPs.
+
+``d det(A) = det(A) tr(A^{-1} dA)``, so the VJP is ``gA = (g det) A^{-T}`` and the JVP
+``det tr(A^{-1} dA)``; ``d log|det A| = tr(A^{-1} dA)``: ``gA = g A^{-T}`` (the sign of a real
+determinant is piecewise constant: no gradient). As PyTorch's ``linalg_det_backward``, a first
+derivative solves with A's LU, a zero pivot nudged to epsilon (so that a singular A gets a finite
+gradient, approximately its cofactors); a recorded one (``create_graph=True``) solves with A
+itself, differentiably (where PyTorch turns to an SVD for a singular A: not done here).
+``logdet`` is ``slogdet`` composed as in PyTorch: NaN where the sign is negative.
+"""
+
+from __future__ import annotations
+
+from ..backend import xp
+from ..batching import along_first_axis
+from ..graph.node import SAVE_BOTH, SAVE_INPUTS, Op
+from ..tensor import Tensor
+from .apply import tensor_argument
+from .declare import declare
+from .explain_rule import Rule
+from .extrema import return_types
+from .linalg_common import as_batch, beside, check_floating, check_square, mT, record
+from .linalg_lu import lu_array, lu_solve_general
+from .linalg_solve import check_linalg_float, solve
+
+
+def _eye_scaled(scale, n: int, like):
+    """``scale[..., None, None] * I``: the VJP's diagonal right-hand side."""
+    if type(scale) is Tensor:
+        eye = Tensor.new_tensor(scale, xp.eye(n, dtype=like._data.dtype))
+        return scale.unsqueeze(-1).unsqueeze(-1) * eye
+    return scale[..., None, None] * xp.eye(n, dtype=like.dtype)
+
+
+def _transposed_inverse_times(a, rhs):
+    """``A^{-T} rhs``: recorded on Tensors; on arrays PyTorch's LU solve with its zero pivots
+    nudged to epsilon (a finite gradient at a singular matrix)."""
+    if type(a) is Tensor:
+        return solve(mT(a), rhs)
+    lu, pivots, _ = lu_array(a)
+    diagonal = xp.diagonal(lu, 0, -2, -1)
+    eps = xp.finfo(a.dtype).eps
+    lu = lu + (
+        xp.where(diagonal == 0, eps, 0).astype(a.dtype)[..., None]
+        * xp.eye(a.shape[-1], dtype=a.dtype)
+    )
+    return lu_solve_general(lu, pivots, rhs, True, True)
+
+
+def _trace_of_solve(a, tangent):
+    """``tr(A^{-1} dA)`` on Tensors (a JVP)."""
+    return solve(a, tangent).diagonal(0, -2, -1).sum(-1)
+
+
+@along_first_axis()
+def _det_batch(a):
+    return xp.linalg.det(a).astype(a.dtype, copy=False)
+
+
+@along_first_axis()
+def _slogdet_batch(a):
+    sign, logabsdet = xp.linalg.slogdet(a)
+    sign = sign.astype(a.dtype, copy=False)
+    singular = sign == 0
+    if singular.any():  # PyTorch's sign is the LU's: the row swaps' parity times 0 (-0.)
+        sign[singular] = _lu_sign(a[singular])
+    return sign, logabsdet.astype(a.dtype, copy=False)
+
+
+def _lu_sign(a):
+    """The sign of the determinant as the product of the LU's pivots and row swaps."""
+    lu, pivots, _ = lu_array(a)
+    swaps = (pivots != xp.arange(1, pivots.shape[-1] + 1)).sum(-1)
+    parity = xp.where(swaps % 2 == 1, -1, 1).astype(a.dtype)
+    return parity * xp.sign(xp.diagonal(lu, 0, -2, -1)).prod(-1)
+
+
+class LinalgDetBackward0(Op):
+    """The determinant of each square matrix."""
+
+    __slots__ = ()
+    save = SAVE_BOTH
+
+    @staticmethod
+    def backward(ctx, g):
+        a, det = ctx.saved_tensors
+        return _transposed_inverse_times(a, _eye_scaled(g * det, a.shape[-1], a))
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        (a,), (tangent,) = primals, tangents
+        return out * _trace_of_solve(a, tangent)
+
+
+class LinalgSlogdetBackward0(Op):
+    """(sign, log|det|) of each square matrix; only log|det| has a gradient (real input)."""
+
+    __slots__ = ("num_outputs", "output_meta")
+    save = SAVE_INPUTS
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_logabsdet):
+        (a,) = ctx.saved_tensors
+        grad_logabsdet = beside(grad_logabsdet, a)
+        return _transposed_inverse_times(a, _eye_scaled(grad_logabsdet, a.shape[-1], a))
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        (a,), (tangent,) = primals, tangents
+        return None, _trace_of_solve(a, tangent)
+
+
+def det(A, *, out=None):  # noqa: N803 - PyTorch's name
+    """``torch.linalg.det(A)``, also ``torch.det`` and ``Tensor.det``."""
+    name = "linalg.det"
+    tensor_argument(A, "linalg_det", "A", 1)
+    check_square(name, A)
+    check_floating(name, A, "lu_cpu")
+    data = A._data
+    if data.size:
+        value = _det_batch(as_batch(data)).reshape(data.shape[:-2])
+    else:
+        value = xp.ones(data.shape[:-2], data.dtype)
+    return record(LinalgDetBackward0(), (A,), (data,), value, (data, value))
+
+
+def _slogdet(name: str, A: Tensor):  # noqa: N803
+    tensor_argument(A, name.replace(".", "_"), "A", 1)
+    check_square(name, A)
+    check_linalg_float(name, A)
+    data = A._data
+    batch = data.shape[:-2]
+    if data.size:
+        sign, logabsdet = _slogdet_batch(as_batch(data))
+        sign, logabsdet = sign.reshape(batch), logabsdet.reshape(batch)
+    else:
+        sign, logabsdet = xp.ones(batch, data.dtype), xp.zeros(batch, data.dtype)
+    return record(LinalgSlogdetBackward0(), (A,), (data,), (sign, logabsdet), (data,))
+
+
+def slogdet(A, *, out=None):  # noqa: N803
+    """``torch.linalg.slogdet(A)``: (sign, logabsdet) of the determinant."""
+    return return_types.linalg_slogdet(*_slogdet("linalg.slogdet", A))
+
+
+def slogdet_legacy(input):  # noqa: A002 - PyTorch's name
+    """``torch.slogdet`` and ``Tensor.slogdet``: the same values, its own named tuple."""
+    return return_types.slogdet(*_slogdet("linalg.slogdet", input))
+
+
+def logdet(input):  # noqa: A002
+    """``torch.logdet``: log(det(A)); NaN for a negative determinant, -inf for a zero one."""
+    tensor_argument(input, "logdet", "input", 1)
+    check_square("logdet", input)
+    if input._data.dtype.kind in "biu":
+        check_floating("logdet", input, "lu_cpu")
+    sign, logabsdet = _slogdet("linalg.slogdet", input)
+    nan = Tensor.new_tensor(logabsdet, float("nan"))
+    return nan.where(sign == -1, logabsdet)
+
+
+_DET_RULE = Rule("the determinant", "det({x:0})", passes=("g det(A) A^-T",))
+
+DECLARATIONS = [
+    declare("det", det, explain={LinalgDetBackward0: _DET_RULE}),
+    declare("linalg_det", det, method=None, public=False),
+    declare(
+        "slogdet",
+        slogdet_legacy,
+        explain={
+            LinalgSlogdetBackward0: Rule(
+                "the sign and log-magnitude of the determinant",
+                "slogdet({x:0})",
+                passes=("g A^-T (from log|det|; the sign passes none)",),
+            )
+        },
+    ),
+    declare("linalg_slogdet", slogdet, method=None, public=False),
+    declare("logdet", logdet),
+]
