@@ -150,7 +150,9 @@ def test_float64_matches_pytorch_closely(config):
     assert_pairs_close(run_both(ours, theirs, name, x, []), 1e-12)
 
 
-@pytest.mark.parametrize("config", CONFIGS[::3], ids=_ids)
+@pytest.mark.parametrize(
+    "config", CONFIGS[::3] + [("LSTM", {"batch_first": True, "proj_size": 2})], ids=_ids
+)
 @pytest.mark.parametrize("given_states", [False, True], ids=["zero-states", "given-states"])
 def test_unbatched_input(config, given_states):
     name, kwargs = config
