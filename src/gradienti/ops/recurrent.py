@@ -27,8 +27,6 @@ from .declare import explain_nodes
 from .explain_rule import Rule
 from .recurrent_steps import Dual, run_backward, run_forward
 
-GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-
 
 class _RecurrentLayer(Op):
     """The fused node of one layer and direction; the subclasses name the mode."""
