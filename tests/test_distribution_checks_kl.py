@@ -33,6 +33,9 @@ BAD_ARGUMENTS = [
     ("Pareto", lambda D, t: D.Pareto(t([1.0]), t([-1.0]))),
     ("Weibull", lambda D, t: D.Weibull(t([-1.0]), t([1.0]))),
     ("LogisticNormal", lambda D, t: D.LogisticNormal(t([0.0, 1.0]), t([1.0, 0.0]))),
+    ("Kumaraswamy", lambda D, t: D.Kumaraswamy(t([1.0]), t([-1.0]))),
+    ("ContinuousBernoulli", lambda D, t: D.ContinuousBernoulli(t([1.5]), validate_args=True)),
+    ("ContinuousBernoulli logits", lambda D, t: D.ContinuousBernoulli(logits=t([float("nan")]))),
 ]
 
 
@@ -49,7 +52,13 @@ def test_invalid_parameters_raise_pytorchs_error(build):
     assert str(ours.value) == str(theirs.value)
 
 
-@pytest.mark.parametrize("build", [b for _, b in BAD_ARGUMENTS], ids=[n for n, _ in BAD_ARGUMENTS])
+# (ContinuousBernoulli's own check runs whenever validate_args is given, as PyTorch's)
+DEFAULT_VALIDATED = [(n, b) for n, b in BAD_ARGUMENTS if n != "ContinuousBernoulli"]
+
+
+@pytest.mark.parametrize(
+    "build", [b for _, b in DEFAULT_VALIDATED], ids=[n for n, _ in DEFAULT_VALIDATED]
+)
 def test_validation_off_accepts_the_same_parameters(build):
     D = gradienti.distributions
     D.Distribution.set_default_validate_args(False)
@@ -170,6 +179,9 @@ PARAMS = {
     "Pareto": (lambda D, p: D.Pareto(p[0], p[1]), ([1.0, 0.5, 2.0], [3.0, 1.5, 2.5])),
     "Pareto2": (lambda D, p: D.Pareto(p[0], p[1]), ([0.8, 0.5, 3.0], [2.0, 1.0, 0.5])),
     "Uniform positive": (lambda D, p: D.Uniform(p[0], p[1]), ([1.0, 0.7, 3.0], [2.0, 1.0, 4.0])),
+    "ContinuousBernoulli": (lambda D, p: D.ContinuousBernoulli(p[0]), ([0.2, 0.4995, 0.9],)),
+    "ContinuousBernoulli2": (lambda D, p: D.ContinuousBernoulli(p[0]), ([0.7, 0.1, 0.5005],)),
+    "Uniform inside": (lambda D, p: D.Uniform(p[0], p[1]), ([0.1, 0.2, 0.5], [0.9, 0.6, 0.7])),
     "LogNormal": (lambda D, p: D.LogNormal(p[0], p[1]), ([0.5, -1.0, 0.0], [1.0, 0.5, 2.0])),
     "LogNormal2": (lambda D, p: D.LogNormal(p[0], p[1]), ([0.0, 0.3, 1.0], [2.0, 1.5, 0.7])),
 }
@@ -218,6 +230,19 @@ PAIRS = [
     ("Normal", "Pareto"),
     ("Uniform", "Pareto"),
     ("Uniform positive", "Pareto"),
+    ("ContinuousBernoulli", "ContinuousBernoulli2"),
+    ("ContinuousBernoulli", "Pareto"),
+    ("ContinuousBernoulli", "Exponential"),
+    ("ContinuousBernoulli", "Normal"),
+    ("ContinuousBernoulli", "Uniform"),
+    ("ContinuousBernoulli", "Uniform wide"),
+    ("Exponential", "ContinuousBernoulli"),
+    ("Gumbel", "ContinuousBernoulli"),
+    ("Laplace", "ContinuousBernoulli"),
+    ("Normal", "ContinuousBernoulli"),
+    ("Pareto", "ContinuousBernoulli"),
+    ("Uniform inside", "ContinuousBernoulli"),
+    ("Uniform", "ContinuousBernoulli"),
 ]
 
 

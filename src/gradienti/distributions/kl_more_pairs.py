@@ -1,6 +1,7 @@
-"""The KL pairs PyTorch registers for ``Cauchy``, ``Geometric``, ``Gumbel``, ``HalfNormal``
-and ``Pareto`` with this package's other distributions (kl.py holds the registry and the
-first pairs; this module registers the rest when the package is imported)."""
+"""The KL pairs PyTorch registers for ``Cauchy``, ``ContinuousBernoulli``, ``Geometric``,
+``Gumbel``, ``HalfNormal`` and ``Pareto`` with this package's other distributions (kl.py holds
+the registry and the first pairs; this module registers the rest when the package is
+imported)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 
 from ._ops import ops
 from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .exponential import Exponential
 from .geometric import Geometric
 from .gumbel import Gumbel
@@ -157,3 +159,61 @@ def _kl_uniform_pareto(p, q):
     result = t2 * (q.alpha + 1) - t1
     result[p.low < q.support.lower_bound] = math.inf
     return result
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + ops.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - ops.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Pareto)
+def _kl_continuous_bernoulli_infinity(p, q):
+    return _infinite_like(p.probs)
+
+
+@register_kl(Exponential, ContinuousBernoulli)
+def _kl_exponential_continuous_bernoulli_infinity(p, q):
+    return _infinite_like(p.rate)
+
+
+@register_kl(Gumbel, ContinuousBernoulli)
+@register_kl(Laplace, ContinuousBernoulli)
+@register_kl(Normal, ContinuousBernoulli)
+def _kl_continuous_bernoulli_unbounded_p_infinity(p, q):
+    return _infinite_like(p.loc)  # p reaches outside [0, 1]
+
+
+@register_kl(Pareto, ContinuousBernoulli)
+def _kl_pareto_continuous_bernoulli_infinity(p, q):
+    return _infinite_like(p.scale)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - ops.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + ops.square(q.loc / q.scale)) + ops.log(q.scale)
+    t3 = (p.variance + ops.square(p.mean) - 2.0 * q.loc * p.mean) / (2.0 * ops.square(q.scale))
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    # PyTorch's test, kept: inf where q's interval starts at or above 0 or ends at or below 1
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = ops.ge(q.low, p.support.lower_bound) | ops.le(q.high, p.support.upper_bound)
+    return ops.where(outside, ops.ones_like(result) * math.inf, result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - ops.log1p(-q.probs) - q._cont_bern_log_norm()
+    outside = ops.ge(p.high, q.support.upper_bound) | ops.le(p.low, q.support.lower_bound)
+    return ops.where(outside, ops.ones_like(result) * math.inf, result)
