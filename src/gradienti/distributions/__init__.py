@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     constraints,
     kl_gamma_family,  # noqa: F401 - registers the gamma family's KL pairs
     kl_more_pairs,
+    kl_multivariate_normal,  # noqa: F401 - and the multivariate normals'
     transforms,
 )
 from .bernoulli import Bernoulli
@@ -17,7 +18,6 @@ from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
 from .constraint_registry import biject_to, transform_to
-from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -29,12 +29,13 @@ from .half_cauchy import HalfCauchy
 from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
-from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .logistic_normal import LogisticNormal
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .pareto import Pareto
@@ -53,7 +54,6 @@ __all__ = [
     "Categorical",
     "Cauchy",
     "Chi2",
-    "ContinuousBernoulli",
     "Dirichlet",
     "Distribution",
     "Exponential",
@@ -64,11 +64,12 @@ __all__ = [
     "HalfCauchy",
     "HalfNormal",
     "Independent",
-    "Kumaraswamy",
     "Laplace",
     "LogNormal",
+    "LowRankMultivariateNormal",
     "LogisticNormal",
     "Multinomial",
+    "MultivariateNormal",
     "MixtureSameFamily",
     "Normal",
     "OneHotCategorical",
