@@ -10,17 +10,21 @@ under vmap the samples fold into the stack (NumPy's ``linalg`` has no batching r
 
 from __future__ import annotations
 
+import functools
+
 from ..backend import SCALAR_TYPE_NAMES, xp
-from ..batching import along_first_axis
+from ..batching import all_samples, along_first_axis
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
 from .apply import record_node, record_special
+from .call_forms import _call_into, _write, exact
 from .diagonal import diag_embed as diag_embed_tensor
 from .diagonal import tril as tril_tensor
 from .diagonal import triu as triu_tensor
 from .extrema import _return_type, return_types
 from .join import cat
+from .linalg_errors import LinAlgError, batch_prefix
 from .products import _mT
 from .shape import unsqueeze
 
@@ -89,6 +93,40 @@ def record_factorization(node, x: Tensor) -> tuple:
     return record(node, (x,), (data,), outputs, (data, *outputs))
 
 
+# ------------------------------------------------------------------------ out=
+def out_form(name: str):
+    """``out=`` as PyTorch's native linalg functions take it (ops/call_forms.py's rules): the
+    results written into the given tensors, no graph recorded (an input that requires grad
+    raises, naming the ATen function ``name``)."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def call(*args, out=None, **kwargs):
+            if out is None:
+                return function(*args, **kwargs)
+            return _call_into(name, function, exact, args, kwargs, out)
+
+        return call
+
+    return decorate
+
+
+def copied_out(function):
+    """``out=`` of a composite function (matrix_norm, norm): the result copied into ``out``
+    by a recorded ``copy_`` (PyTorch's CopyBackwards), ``out`` resized first if needed."""
+
+    @functools.wraps(function)
+    def call(*args, out=None, **kwargs):
+        result = function(*args, **kwargs)
+        if out is None:
+            return result
+        if out._data.shape != result._data.shape:
+            _write(result.detach(), out)
+        return out.copy_(result)
+
+    return call
+
+
 # ------------------------------------------------------------------ batched array kernels
 def _stacked(kernel, a, *args):
     """``kernel`` on ``a`` (..., m, n) as a stack of matrices; its results back in the batch."""
@@ -152,12 +190,30 @@ def _solve_kernel(a, b):
     return xp.linalg.solve(a, b)
 
 
+def _converged(kernel, a, *args):
+    """``kernel`` on ``a``; LAPACK's SVD that does not converge (NumPy's LinAlgError, on NaN
+    input) raises PyTorch's LinAlgError, naming the first matrix of a batch with a NaN."""
+    try:
+        return _stacked(kernel, a, *args)
+    except xp.linalg.LinAlgError:
+        finite = xp.isfinite(all_samples(a)).all(axis=(-2, -1))
+        if finite.all():
+            reason = "is ill-conditioned or has too many repeated singular values"
+        else:
+            reason = "contained non-finite values"
+        index = None if a.ndim == 2 else int(xp.argmin(finite.reshape(-1)))
+        raise LinAlgError(
+            f"linalg.svd: {batch_prefix(index)}The algorithm failed to converge because the "
+            f"input matrix {reason}."
+        ) from None
+
+
 def svd_array(a, full_matrices: bool) -> tuple:
-    return _stacked(_svd_kernel, a, full_matrices)
+    return _converged(_svd_kernel, a, full_matrices)
 
 
 def svdvals_array(a):
-    return _stacked(_svdvals_kernel, a)
+    return _converged(_svdvals_kernel, a)
 
 
 def eigh_array(a, uplo: str) -> tuple:

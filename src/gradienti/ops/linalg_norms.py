@@ -16,7 +16,7 @@ from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..size import normalize_dim
 from .apply import tensor_argument, unary
 from .extrema import amax, amin
-from .linalg_matrix import check_floating, check_matrix
+from .linalg_matrix import check_floating, check_matrix, copied_out, out_form
 from .linalg_spectral import linalg_svdvals
 from .norm import LinalgVectorNormBackward0, _check_identity_free
 from .rearrange import permute
@@ -46,7 +46,8 @@ def _check_dtype(name: str, source_dtype, dtype) -> None:
         )
 
 
-def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None, out=None):  # noqa: A002
+@out_form("linalg_vector_norm")
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
     """``torch.linalg.vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None)``: the
     ``ord``-norm of the elements over ``dim`` (all of them when None); ord may be inf, -inf
     (the largest or smallest |x|) or 0 (the number of nonzero elements)."""
@@ -103,7 +104,8 @@ def _singular_values_over(A, dims: tuple, keepdim: bool, dtype, reduce):
     return result
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None, out=None):  # noqa: N803, A002
+@copied_out
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):  # noqa: N803, A002
     """``torch.linalg.matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None)``:
     'fro', 'nuc', inf, -inf, 1, -1, 2 or -2."""
     tensor_argument(A, "linalg_matrix_norm", "input", 1)
@@ -139,7 +141,8 @@ def _number_text(value) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def norm(A, ord=None, dim=None, keepdim: bool = False, *, out=None, dtype=None):  # noqa: N803, A002
+@copied_out
+def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: N803, A002
     """``torch.linalg.norm(A, ord=None, dim=None, keepdim=False, *, dtype=None)``: a matrix norm
     when ``ord`` is given and the reduction is over two dims (a 2-D A without dim), a vector
     norm otherwise (ord=None: the 2-norm of every element, 'fro' for a matrix alike)."""

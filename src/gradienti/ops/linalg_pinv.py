@@ -29,6 +29,7 @@ from .linalg_matrix import (
     constant,
     eigh_array,
     mT,
+    out_form,
     record,
     return_types,
     svd_array,
@@ -120,7 +121,8 @@ def _tolerance(value, name: str):
     return float(value)
 
 
-def linalg_pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None, out=None):  # noqa: N803
+@out_form("linalg_pinv")
+def linalg_pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None):  # noqa: N803
     """``torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False)`` (and the older
     positional ``rcond``, a relative tolerance)."""
     tensor_argument(A, "linalg_pinv", "input", 1)

@@ -3,8 +3,8 @@
 VJP and JVP (FunctionsManual.cpp's ``linalg_qr_backward`` and ``linalg_qr_jvp``, real case).
 
 A recorded backward (``create_graph=True``) decomposes the input again with the op itself, so
-that the VJP's own derivative reaches the input through Q and R; its triangular solves with R
-are then products with R's (recorded) pseudo-inverse, the inverse of an invertible R.
+that the VJP's own derivative reaches the input through Q and R (and through
+``linalg.solve_triangular``, recorded, as in PyTorch's formula).
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from .linalg_matrix import (
     diag_embed,
     diagonal,
     mT,
+    out_form,
     qr_array,
     record_factorization,
     return_types,
-    solve_array,
     tril,
     triu,
     zeros_like_shape,
 )
-from .linalg_pinv import linalg_pinv
+from .linalg_triangular import solve_triangular_any
 
 _MODES = ("reduced", "complete", "r")
 _R_MODE_MESSAGE = (
@@ -89,14 +89,6 @@ def _check_differentiable(mode: str, shape) -> None:
         raise RuntimeError(_COMPLETE_MESSAGE)
 
 
-def _right_solve(m, r):
-    """M R^-1 for a square upper-triangular R (PyTorch's ``solve_triangular(..., left=False)``);
-    on Tensors, a product with R's pseudo-inverse (recorded, so differentiable again)."""
-    if type(m) is Tensor or type(r) is Tensor:
-        return m @ linalg_pinv(r)
-    return mT(solve_array(mT(r), mT(m)))
-
-
 def qr_backward(g_q, g_r, q, r):
     """PyTorch's ``linalg_qr_backward`` (real case). With M = gR R^T - Q^T gQ:
     m >= n: gA = (Q syminvadj(triu(M)) + gQ) R^-T;
@@ -113,9 +105,9 @@ def qr_backward(g_q, g_r, q, r):
         g_a = q @ (upper + mT(upper) - diag_embed(diagonal(upper)))
         if g_q is not None:
             g_a = g_a + g_q
-        return _right_solve(g_a, mT(r))
+        return solve_triangular_any(mT(r), g_a, False, False, False)  # gA R^-T
     g_a = q @ tril(mT(g_a) - g_a)
-    g_a = _right_solve(g_a, mT(r[..., :m]))
+    g_a = solve_triangular_any(mT(r[..., :m]), g_a, False, False, False)
     g_a = concatenate([g_a, zeros_like_shape(g_a, g_a.shape[:-1] + (n - m,))], -1)
     if g_r is not None:
         g_a = g_a + q @ g_r
@@ -126,14 +118,14 @@ def qr_jvp(d_a, q, r):
     """PyTorch's ``linalg_qr_jvp`` (real case)."""
     m, n = d_a.shape[-2], d_a.shape[-1]
     if m >= n:
-        d_a_r = _right_solve(d_a, r)
+        d_a_r = solve_triangular_any(r, d_a, True, False, False)  # dA R^-1
         product = mT(q) @ d_a_r
         symmetric = product + mT(product)
         d_r = triu(symmetric) - 0.5 * diag_embed(diagonal(symmetric))
         d_q = d_a_r - q @ d_r
         return d_q, d_r @ r
     q_d_a = mT(q) @ d_a
-    lower = tril(_right_solve(q_d_a[..., :m], r[..., :m]), -1)
+    lower = tril(solve_triangular_any(r[..., :m], q_d_a[..., :m], True, False, False), -1)
     d_q = lower - mT(lower)
     d_r = q_d_a - d_q @ r
     return q @ d_q, d_r
@@ -145,7 +137,8 @@ def _qr(A, mode: str) -> tuple:
     return record_factorization(node, A)
 
 
-def linalg_qr(A, mode: str = "reduced", *, out=None):  # noqa: N803 - PyTorch's name
+@out_form("linalg_qr")
+def linalg_qr(A, mode: str = "reduced"):  # noqa: N803 - PyTorch's name
     """``torch.linalg.qr(A, mode='reduced')``: ``(Q, R)``; mode 'complete' gives the square Q,
     'r' R alone (Q an empty tensor)."""
     tensor_argument(A, "linalg_qr", "A", 1)
@@ -159,7 +152,8 @@ def linalg_qr(A, mode: str = "reduced", *, out=None):  # noqa: N803 - PyTorch's 
     return return_types.linalg_qr(*_qr(A, mode))
 
 
-def qr(input, some: bool = True, *, out=None):  # noqa: A002
+@out_form("linalg_qr")
+def qr(input, some: bool = True):  # noqa: A002
     """The legacy ``torch.qr(input, some=True)``: ``linalg.qr`` in mode 'reduced' or
     'complete', with PyTorch's deprecation warning."""
     tensor_argument(input, "qr", "input", 1)

@@ -35,6 +35,7 @@ from .linalg_matrix import (
     identity_like,
     mT,
     needs_graph,
+    out_form,
     record_factorization,
     return_types,
     svd_array,
@@ -156,29 +157,37 @@ def _svd_node(a: Tensor, full_matrices: bool) -> tuple:
     return record_factorization(node, a)
 
 
-def _check_svd_input(name: str, a) -> None:
+def _check_svd_input(name: str, a, driver=None) -> None:
     check_matrix(name, a)
     check_floating(name, a)
+    if driver is not None:
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
+            "with cuSOLVER backend."
+        )
 
 
-def linalg_svd(A, full_matrices: bool = True, *, driver=None, out=None):  # noqa: N803 - PyTorch's name
+@out_form("_linalg_svd")
+def linalg_svd(A, full_matrices: bool = True, *, driver=None):  # noqa: N803 - PyTorch's name
     """``torch.linalg.svd(A, full_matrices=True)``: ``(U, S, Vh)`` with A = U diag(S) Vh."""
     tensor_argument(A, "linalg_svd", "A", 1)
-    _check_svd_input("linalg.svd", A)
+    _check_svd_input("linalg.svd", A, driver)
     return return_types.linalg_svd(*_svd_node(A, bool(full_matrices)))
 
 
-def linalg_svdvals(A, *, driver=None, out=None):  # noqa: N803
+@out_form("_linalg_svd")
+def linalg_svdvals(A, *, driver=None):  # noqa: N803
     """``torch.linalg.svdvals(A)``: the singular values, in descending order. PyTorch records
     the whole decomposition (``LinalgSvdBackward0``) when a gradient may be asked for."""
     tensor_argument(A, "linalg_svdvals", "A", 1)
-    _check_svd_input("linalg.svd", A)
+    _check_svd_input("linalg.svd", A, driver)
     if needs_graph(A):
         return _svd_node(A, False)[1]
     return constant(svdvals_array(A._data))
 
 
-def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):  # noqa: A002
+@out_form("_linalg_svd")
+def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
     """The legacy ``torch.svd``: ``(U, S, V)`` with V = Vh^T (``some=False`` gives the full
     factors); without ``compute_uv``, U and V are zeros of the full factors' shapes."""
     tensor_argument(input, "svd", "input", 1)
@@ -273,7 +282,8 @@ def _check_eigh_input(A, uplo) -> str:
     return uplo
 
 
-def linalg_eigh(A, UPLO: str = "L", *, out=None):  # noqa: N803 - PyTorch's names
+@out_form("_linalg_eigh")
+def linalg_eigh(A, UPLO: str = "L"):  # noqa: N803 - PyTorch's names
     """``torch.linalg.eigh(A, UPLO='L')``: eigenvalues (ascending) and eigenvectors (columns)
     of the symmetric matrix whose lower (or upper) triangle A holds."""
     tensor_argument(A, "linalg_eigh", "A", 1)
@@ -282,7 +292,8 @@ def linalg_eigh(A, UPLO: str = "L", *, out=None):  # noqa: N803 - PyTorch's name
     return return_types.linalg_eigh(*record_factorization(node, A))
 
 
-def linalg_eigvalsh(A, UPLO: str = "L", *, out=None):  # noqa: N803
+@out_form("_linalg_eigh")
+def linalg_eigvalsh(A, UPLO: str = "L"):  # noqa: N803
     """``torch.linalg.eigvalsh(A, UPLO='L')``: the eigenvalues; PyTorch records the whole
     decomposition (``LinalgEighBackward0``) when a gradient may be asked for."""
     tensor_argument(A, "linalg_eigvalsh", "A", 1)
