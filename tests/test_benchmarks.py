@@ -55,3 +55,19 @@ def test_quick_func_workloads_run_and_check_their_results():
         assert f"| {name} |" in done.stdout
     assert "checkpoint memory: " in done.stdout and "the same gradients" in done.stdout
     assert "CORRECTNESS CHECK FAILED" not in done.stdout
+
+
+def test_quick_sequence_workloads_run_and_check_gradients():
+    # lstm and transformer: one SGD step from the same weights in both libraries; the loss and
+    # a first-layer weight gradient are checked against PyTorch's before any timing.
+    pytest.importorskip("torch")
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", "lstm", "transformer", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for row in ("| lstm | ms/step |", "| transformer | ms/step |"):
+        assert row in done.stdout
+    assert "CORRECTNESS CHECK FAILED" not in done.stdout

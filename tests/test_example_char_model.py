@@ -1,0 +1,62 @@
+"""examples/char_model.py trains each of its models with tiny settings, writes its loss curve
+and a sample, and gives PyTorch's losses and sample from the same seed."""
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "char_model.py"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MODELS = ("lstm", "gru", "transformer")
+
+
+def tiny(model, plot, steps=30):
+    """Settings small enough for a test: a short text, narrow one-layer models."""
+    return [
+        *("--model", model, "--steps", str(steps), "--eval-every", "10"),
+        *("--chars", "20000", "--context", "16", "--batch-size", "8", "--width", "32"),
+        *("--layers", "1", "--sample-chars", "40", "--prompt", "The "),
+        *("--plot", str(plot), "--no-progress"),
+    ]
+
+
+@pytest.fixture
+def char_model():
+    for needed in ("tqdm", "matplotlib"):
+        pytest.importorskip(needed)
+    spec = importlib.util.spec_from_file_location("example_char_model", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_char_model_trains_plots_and_samples(char_model, tmp_path, capsys, model):
+    plot = tmp_path / "curve.png"
+    history, sample = char_model.main(tiny(model, plot))
+    out = capsys.readouterr().out
+    vocab_size = int(out.split(" distinct")[0].split(", ")[-1])
+    # An untrained model predicts nearly uniformly: about ln(vocabulary) nats per character;
+    # 30 steps of AdamW bring the loss well below that.
+    assert history["train"][0] == pytest.approx(math.log(vocab_size), abs=0.6)
+    assert sum(history["train"][-5:]) / 5 < history["train"][0] - 0.5
+    assert history["val_step"] == [10, 20, 30]
+    assert out.count("val loss") == 3
+    assert plot.read_bytes().startswith(PNG_SIGNATURE)
+    assert sample.startswith("The ") and len(sample) == len("The ") + 40
+    assert out.rstrip().endswith(sample.rstrip())
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_char_model_gives_pytorchs_losses_and_sample(char_model, tmp_path, capsys, model):
+    pytest.importorskip("torch")
+    ours = char_model.main(tiny(model, tmp_path / "ours.png", steps=15))
+    theirs = char_model.main(
+        [*tiny(model, tmp_path / "theirs.png", steps=15), "--backend", "torch"]
+    )
+    assert ours[0]["train"] == pytest.approx(theirs[0]["train"], rel=1e-4)
+    assert ours[0]["val"] == pytest.approx(theirs[0]["val"], rel=1e-4)
+    assert ours[1] == theirs[1]  # the same characters drawn from the same seed
+    capsys.readouterr()
