@@ -233,6 +233,8 @@ def _bad(lib, q, k, v, case):
         "mask widens": lambda: sdpa(
             q[0, 0], k[0, 0], v[0, 0], attn_mask=lib.ones(2, 4, 6, dtype=lib.bool)
         ),
+        "scale by position": lambda: sdpa(q, k, v, None, 0.0, False, 0.5),
+        "value not a tensor": lambda: sdpa(q, k, [1.0]),
     }
     return calls[case]()
 
@@ -253,6 +255,8 @@ def _bad(lib, q, k, v, case):
         "dropout",
         "integers",
         "mask widens",
+        "scale by position",
+        "value not a tensor",
     ],
 )
 def test_errors_as_pytorch_and_the_generator_untouched(case):

@@ -33,7 +33,7 @@ from ..batching import any_sample
 from ..graph.node import SAVE_INPUTS, Op
 from ..random import uniform_values
 from ..tensor import Tensor, wrap
-from .apply import nary, raise_if_not_broadcastable
+from .apply import nary, raise_if_not_broadcastable, tensor_argument
 from .declare import declare
 from .elementwise import where
 from .explain_rule import Rule
@@ -244,10 +244,13 @@ def scaled_dot_product_attention(
     attn_mask=None,
     dropout_p=0.0,
     is_causal=False,
+    *,
     scale=None,
     enable_gqa=False,
 ):
     """softmax(q kᵀ · scale + mask) v over the last two dimensions, as PyTorch's."""
+    for position, (name, value_) in enumerate((("query", query), ("key", key), ("value", value))):
+        tensor_argument(value_, "scaled_dot_product_attention", name, position + 1)
     _check_inputs(query, key, value, attn_mask, is_causal, enable_gqa)
     if dropout_p < 0 or dropout_p > 1:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
