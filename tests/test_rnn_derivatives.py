@@ -180,3 +180,25 @@ def test_vmap_of_per_sample_gradients_equals_a_loop(name):
     outputs = gradienti.func.vmap(lambda sample: layer(sample)[0])(x)
     expected = gradienti.stack([layer(sample)[0] for sample in x])
     np.testing.assert_allclose(outputs.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+
+
+def test_forward_mode_through_a_packed_sequence_matches_finite_differences():
+    """PyTorch has no forward AD for packing ('Trying to use forward AD with
+    _pack_padded_sequence that does not support it'): against central differences."""
+    gradienti.manual_seed(0)
+    layer = gradienti.nn.LSTM(3, 4, num_layers=2, bidirectional=True).double()
+    x = gradienti.tensor(np.random.default_rng(0).standard_normal((5, 3, 3)))
+    direction = gradienti.tensor(np.random.default_rng(1).standard_normal((5, 3, 3)))
+
+    def run(padded):
+        packed = gradienti.nn.utils.rnn.pack_padded_sequence(padded, [5, 3, 2])
+        output, (h_n, c_n) = layer(packed)
+        return output.data, h_n, c_n
+
+    with fwAD.dual_level():
+        tangents = [fwAD.unpack_dual(out).tangent for out in run(fwAD.make_dual(x, direction))]
+    eps = 1e-6
+    with gradienti.no_grad():
+        ahead, behind = run(x + eps * direction), run(x - eps * direction)
+    for tangent, a, b in zip(tangents, ahead, behind, strict=True):
+        np.testing.assert_allclose(tangent.numpy(), ((a - b) / (2 * eps)).numpy(), atol=1e-8)
