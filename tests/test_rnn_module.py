@@ -45,6 +45,13 @@ CONSTRUCTOR_ERRORS = {
     "proj_size negative": lambda lib: lib.nn.LSTM(5, 4, proj_size=-1),
     "proj_size not below hidden_size": lambda lib: lib.nn.LSTM(5, 4, proj_size=4),
     "input_size twice": lambda lib: lib.nn.LSTM(5, 4, input_size=3),
+    # the order of the checks: the first failing one is raised
+    "dropout before bias": lambda lib: lib.nn.LSTM(5, 4, bias=1, dropout=2),
+    "bias before input_size": lambda lib: lib.nn.GRU(0, 4, bias=None),
+    "num_layers before proj_size": lambda lib: lib.nn.LSTM(5, 4, 0, proj_size=9),
+    "proj_size before mode": lambda lib: lib.nn.RNNBase("TANH", 5, 4, proj_size=4),
+    "unknown mode": lambda lib: lib.nn.RNNBase("TANH", 5, 4),
+    "dropout not a number": lambda lib: lib.nn.GRU(5, 4, dropout="high"),
 }
 
 

@@ -56,8 +56,9 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        _check_arguments(mode, input_size, hidden_size, num_layers, bias, batch_first)
-        _check_dropout_and_proj(dropout, num_layers, proj_size, hidden_size)
+        _check_arguments(
+            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size
+        )
         gate_size = _GATES[mode] * hidden_size
         num_directions = 2 if bidirectional else 1
         real_hidden_size = proj_size if proj_size > 0 else hidden_size
@@ -228,27 +229,10 @@ def _check_states(input, hx, cx, weight) -> None:
             )
 
 
-def _check_arguments(mode, input_size, hidden_size, num_layers, bias, batch_first) -> None:
-    if not isinstance(bias, bool):
-        raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
-    if not isinstance(batch_first, bool):
-        raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
-    if not isinstance(input_size, int):
-        raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
-    if input_size <= 0:
-        raise ValueError("input_size must be greater than zero")
-    if not isinstance(hidden_size, int):
-        raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
-    if hidden_size <= 0:
-        raise ValueError("hidden_size must be greater than zero")
-    if num_layers <= 0:
-        raise ValueError("num_layers must be greater than zero")
-    if mode not in _GATES:
-        raise ValueError("Unrecognized RNN mode: " + mode)
-
-
-def _check_dropout_and_proj(dropout, num_layers, proj_size, hidden_size) -> None:
-    # (PyTorch checks the dropout first, then the types, then the projection)
+def _check_arguments(
+    mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size
+) -> None:
+    """PyTorch's checks, in its order (the first failing one is the error raised)."""
     if (
         not isinstance(dropout, numbers.Number)
         or not 0 <= dropout <= 1
@@ -265,10 +249,26 @@ def _check_dropout_and_proj(dropout, num_layers, proj_size, hidden_size) -> None
             f"dropout={dropout} and num_layers={num_layers}",
             stacklevel=3,  # (the line of RNN/LSTM/GRU.__init__, as PyTorch's)
         )
+    if not isinstance(bias, bool):
+        raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+    if not isinstance(batch_first, bool):
+        raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
+    if not isinstance(input_size, int):
+        raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
+    if input_size <= 0:
+        raise ValueError("input_size must be greater than zero")
+    if not isinstance(hidden_size, int):
+        raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+    if hidden_size <= 0:
+        raise ValueError("hidden_size must be greater than zero")
+    if num_layers <= 0:
+        raise ValueError("num_layers must be greater than zero")
     if proj_size < 0:
         raise ValueError("proj_size should be a positive integer or zero to disable projections")
     if proj_size >= hidden_size:
         raise ValueError("proj_size has to be smaller than hidden_size")
+    if mode not in _GATES:
+        raise ValueError("Unrecognized RNN mode: " + mode)
 
 
 def _no_proj_size(kwargs) -> None:
