@@ -34,6 +34,8 @@ BAD_ARGUMENTS = [
     ("Weibull", lambda D, t: D.Weibull(t([-1.0]), t([1.0]))),
     ("LogisticNormal", lambda D, t: D.LogisticNormal(t([0.0, 1.0]), t([1.0, 0.0]))),
     ("Kumaraswamy", lambda D, t: D.Kumaraswamy(t([1.0]), t([-1.0]))),
+    ("VonMises", lambda D, t: D.VonMises(t([0.0]), t([-1.0]))),
+    ("GeneralizedPareto", lambda D, t: D.GeneralizedPareto(t([0.0]), t([0.0]), t([1.0]))),
     ("ContinuousBernoulli", lambda D, t: D.ContinuousBernoulli(t([1.5]), validate_args=True)),
     ("ContinuousBernoulli logits", lambda D, t: D.ContinuousBernoulli(logits=t([float("nan")]))),
 ]
@@ -93,6 +95,11 @@ BAD_VALUES = [
     ("LogNormal", lambda D, t: D.LogNormal(t([0.0]), t([1.0])), [-1.0]),
     ("HalfNormal", lambda D, t: D.HalfNormal(t([1.0])), [-1.0]),
     ("Geometric", lambda D, t: D.Geometric(t([0.5])), [1.5]),
+    (
+        "GeneralizedPareto",
+        lambda D, t: D.GeneralizedPareto(t([0.0]), t([1.0]), t([-0.5])),
+        [2.5],
+    ),
     ("Pareto", lambda D, t: D.Pareto(t([1.0]), t([2.0])), [0.5]),
     ("Weibull", lambda D, t: D.Weibull(t([1.0]), t([2.0])), [-0.5]),
     (

@@ -163,6 +163,14 @@ FUNCTIONS = {
         lambda a, b, x: D.Kumaraswamy(a, b).log_prob(x),
         ([2.0, 0.5], [3.0, 1.5], [0.3, 0.6]),
     ),
+    "VonMises.log_prob": (
+        lambda loc, concentration, x: D.VonMises(loc, concentration).log_prob(x),
+        ([0.0, 1.0], [0.5, 4.0], [0.3, -2.0]),
+    ),
+    "GeneralizedPareto.rsample": (
+        _seeded(lambda loc, scale, xi: D.GeneralizedPareto(loc, scale, xi).rsample((2,))),
+        ([0.0, 1.0], [0.5, 4.0], [0.2, -0.3]),
+    ),
     "kl(Normal, Laplace)": (
         lambda a, b, c, d: D.kl_divergence(D.Normal(a, b), D.Laplace(c, d)),
         ([0.5, -1.0], [1.0, 0.7], [0.0, 0.2], [1.5, 0.5]),
@@ -277,6 +285,14 @@ SAMPLERS = {
     ),
     "Kumaraswamy": lambda lib, dtype: lib.distributions.Kumaraswamy(
         lib.tensor([2.0, 0.5], dtype=dtype), lib.tensor([3.0, 1.5], dtype=dtype)
+    ),
+    "VonMises": lambda lib, dtype: lib.distributions.VonMises(
+        lib.tensor([0.0, 1.0, 3.0], dtype=dtype), lib.tensor([0.5, 4.0, 1e-6], dtype=dtype)
+    ),
+    "GeneralizedPareto": lambda lib, dtype: lib.distributions.GeneralizedPareto(
+        lib.tensor([0.0, 1.0], dtype=dtype),
+        lib.tensor([0.5, 4.0], dtype=dtype),
+        lib.tensor([0.0, -0.3], dtype=dtype),
     ),
     "LogNormal": lambda lib, dtype: lib.distributions.LogNormal(
         lib.tensor([0.0, 1.0], dtype=dtype), lib.tensor([0.5, 0.2], dtype=dtype)
