@@ -139,7 +139,7 @@ def _kl_gamma_normal(p, q):
     t2 = 0.5 * (p.concentration.pow(2) + p.concentration) / beta_sqr
     t3 = q.loc * p.concentration / p.rate
     t4 = 0.5 * q.loc.pow(2)
-    return t1 + (1 - p.concentration) * p.concentration.digamma() + (t2 - t3 + t4) / var_normal
+    return t1 + (p.concentration - 1) * p.concentration.digamma() + (t2 - t3 + t4) / var_normal
 
 
 @register_kl(Gamma, Uniform)

@@ -16,6 +16,13 @@ from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 __all__: list[str] = []
 
 
+def _different_event_shapes(kinds: str) -> ValueError:
+    # PyTorch's text, with the indentation its source's line continuation leaves inside it
+    return ValueError(
+        f"KL-divergence between two {kinds} with{' ' * 26}different event shapes cannot be computed"
+    )
+
+
 def _half_log_det(scale_tril):
     return scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
@@ -42,10 +49,7 @@ def _woodbury_factor(q):
 def _kl_multivariatenormal_multivariatenormal(p, q):
     # (log det Sq - log det Sp + tr(Sq^-1 Sp) + (mq - mp)^T Sq^-1 (mq - mp) - n) / 2
     if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two Multivariate Normals with different event shapes cannot "
-            "be computed"
-        )
+        raise _different_event_shapes("Multivariate Normals")
     half_term1 = _half_log_det(q._unbroadcasted_scale_tril) - _half_log_det(
         p._unbroadcasted_scale_tril
     )
@@ -63,10 +67,7 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
 @register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
 def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
     if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two Low Rank Multivariate Normals with different event "
-            "shapes cannot be computed"
-        )
+        raise _different_event_shapes("Low Rank Multivariate Normals")
     term1 = _lowrank_log_det(q) - _lowrank_log_det(p)
     term3 = _lowrank_mahalanobis(q, q.loc - p.loc)
     # tr(Sq^-1 Sp) with Sq^-1 = qD^-1 - A^T A and Sp = pD + pW pW^T
@@ -84,10 +85,7 @@ def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
 @register_kl(MultivariateNormal, LowRankMultivariateNormal)
 def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
     if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two (Low Rank) Multivariate Normals with different event "
-            "shapes cannot be computed"
-        )
+        raise _different_event_shapes("(Low Rank) Multivariate Normals")
     term1 = _lowrank_log_det(q) - 2 * _half_log_det(p._unbroadcasted_scale_tril)
     term3 = _lowrank_mahalanobis(q, q.loc - p.loc)
     # tr(Sq^-1 Sp) with Sq^-1 = qD^-1 - A^T A and Sp = L L^T
@@ -102,10 +100,7 @@ def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
 @register_kl(LowRankMultivariateNormal, MultivariateNormal)
 def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
     if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two (Low Rank) Multivariate Normals with different event "
-            "shapes cannot be computed"
-        )
+        raise _different_event_shapes("(Low Rank) Multivariate Normals")
     term1 = 2 * _half_log_det(q._unbroadcasted_scale_tril) - _lowrank_log_det(p)
     term3 = _batch_mahalanobis(q._unbroadcasted_scale_tril, (q.loc - p.loc))
     # tr(Sq^-1 Sp) = |Lq^-1 pW|^2 + |Lq^-1 pD^1/2|^2
