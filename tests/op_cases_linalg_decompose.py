@@ -30,6 +30,7 @@ CASES: list[Case] = [
         ((4, 3),),
     ),
     Case("linalg.svd(x) U S^2 Vh wide full", lambda lib, x: _recomposed(lib, x), ((2, 5),)),
+    Case("linalg.svd(x) U S^2 Vh tall full", lambda lib, x: _recomposed(lib, x), ((3, 2),)),
     Case("linalg.svd(x).S batched", lambda lib, x: lib.linalg.svd(x).S, ((2, 3, 3),)),
     Case(
         "linalg.svd(x).U**2 tall (5,3)",
@@ -109,6 +110,7 @@ CASES: list[Case] = [
         lambda lib, a, b: lib.linalg.lstsq(a, b).solution,
         ((6, 3), (6, 2)),
     ),
+    Case("linalg.lstsq(a,b) wide", lambda lib, a, b: lib.linalg.lstsq(a, b)[0], ((2, 4), (2, 3))),
     Case("linalg.lstsq(a,b) square", lambda lib, a, b: lib.linalg.lstsq(a, b)[0], ((3, 3), (3, 2))),
     Case("linalg.lstsq(a,b) vector b", lambda lib, a, b: lib.linalg.lstsq(a, b)[0], ((4, 3), (4,))),
     Case(

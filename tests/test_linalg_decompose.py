@@ -256,8 +256,8 @@ def test_pinv_of_an_empty_matrix():
 @pytest.mark.parametrize("driver", [None, "gelsy", "gelsd", "gelss", "gels"])
 @pytest.mark.parametrize(
     "shapes",
-    [((5, 3), (5, 2)), ((3, 3), (3, 1)), ((5, 3), (5,)), ((2, 5, 3), (1, 5, 2))],
-    ids=["tall", "square", "vector", "batch"],
+    [((5, 3), (5, 2)), ((3, 3), (3, 1)), ((5, 3), (5,)), ((2, 5, 3), (1, 5, 2)), ((2, 4), (2, 3))],
+    ids=["tall", "square", "vector", "batch", "wide"],
 )
 def test_lstsq_fields_per_driver_as_pytorch(driver, shapes):
     a, b = (RNG.uniform(-2, 2, shape) for shape in shapes)
