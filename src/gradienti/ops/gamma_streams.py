@@ -18,6 +18,7 @@ of the C++ source (``0.0331f``, ``1.0f / 3.0f``) keep their float32 values.
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 
@@ -25,6 +26,7 @@ _FLOAT_ONE_THIRD = float(np.float32(1.0) / np.float32(3.0))
 _FLOAT_0_0331 = float(np.float32(0.0331))
 _TWO_PI = 2.0 * math.pi
 _BLOCK = 4096  # raw outputs fetched at a time
+_FLOAT32 = struct.Struct("f")
 
 
 class _DoubleStream:
@@ -70,9 +72,12 @@ class _DoubleStream:
 
 
 def _to_float32(value: float) -> float:
-    """``static_cast<float>``; overflow gives inf, as in C."""
-    with np.errstate(over="ignore"):
-        return float(np.float32(value))
+    """``static_cast<float>`` (round to nearest even); overflow gives inf, as in C. (struct is
+    several times cheaper than a NumPy scalar on this per-draw path.)"""
+    try:
+        return _FLOAT32.unpack(_FLOAT32.pack(value))[0]
+    except OverflowError:  # beyond float32's range (struct refuses what C rounds to inf)
+        return math.copysign(math.inf, value)
 
 
 def _same(value: float) -> float:
