@@ -36,6 +36,11 @@ BAD_ARGUMENTS = [
     ("Kumaraswamy", lambda D, t: D.Kumaraswamy(t([1.0]), t([-1.0]))),
     ("VonMises", lambda D, t: D.VonMises(t([0.0]), t([-1.0]))),
     ("GeneralizedPareto", lambda D, t: D.GeneralizedPareto(t([0.0]), t([0.0]), t([1.0]))),
+    ("StudentT", lambda D, t: D.StudentT(t([0.0]), t([0.0]), t([1.0]))),
+    ("InverseGamma", lambda D, t: D.InverseGamma(t([1.0]), t([-1.0]))),
+    ("FisherSnedecor", lambda D, t: D.FisherSnedecor(t([1.0]), t([0.0]))),
+    ("NegativeBinomial", lambda D, t: D.NegativeBinomial(t([2.0]), t([1.0]))),
+    ("NegativeBinomial count", lambda D, t: D.NegativeBinomial(t([-2.0]), t([0.5]))),
     ("ContinuousBernoulli", lambda D, t: D.ContinuousBernoulli(t([1.5]), validate_args=True)),
     ("ContinuousBernoulli logits", lambda D, t: D.ContinuousBernoulli(logits=t([float("nan")]))),
 ]
@@ -100,6 +105,8 @@ BAD_VALUES = [
         lambda D, t: D.GeneralizedPareto(t([0.0]), t([1.0]), t([-0.5])),
         [2.5],
     ),
+    ("NegativeBinomial", lambda D, t: D.NegativeBinomial(t([2.0]), t([0.5])), [1.5]),
+    ("InverseGamma", lambda D, t: D.InverseGamma(t([2.0]), t([0.5])), [-1.0]),
     ("Pareto", lambda D, t: D.Pareto(t([1.0]), t([2.0])), [0.5]),
     ("Weibull", lambda D, t: D.Weibull(t([1.0]), t([2.0])), [-0.5]),
     (

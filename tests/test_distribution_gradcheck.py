@@ -171,6 +171,21 @@ FUNCTIONS = {
         _seeded(lambda loc, scale, xi: D.GeneralizedPareto(loc, scale, xi).rsample((2,))),
         ([0.0, 1.0], [0.5, 4.0], [0.2, -0.3]),
     ),
+    "StudentT.log_prob": (
+        lambda df, loc, scale, x: D.StudentT(df, loc, scale).log_prob(x),
+        ([3.0, 0.7], [0.0, 1.0], [1.0, 2.0], [0.3, -2.0]),
+    ),
+    "StudentT.entropy": (lambda df: D.StudentT(df).entropy(), ([3.0, 0.7],)),
+    "FisherSnedecor.log_prob": (
+        lambda df1, df2, x: D.FisherSnedecor(df1, df2).log_prob(x),
+        ([3.0, 0.7], [1.0, 12.0], [0.3, 2.0]),
+    ),
+    "NegativeBinomial.log_prob": (
+        lambda count, logits: D.NegativeBinomial(count, logits=logits).log_prob(
+            gradienti.tensor([2.0, 0.0], dtype=gradienti.float64)
+        ),
+        ([3.0, 1.5], [-0.5, 1.0]),
+    ),
     "kl(Normal, Laplace)": (
         lambda a, b, c, d: D.kl_divergence(D.Normal(a, b), D.Laplace(c, d)),
         ([0.5, -1.0], [1.0, 0.7], [0.0, 0.2], [1.5, 0.5]),
@@ -293,6 +308,18 @@ SAMPLERS = {
         lib.tensor([0.0, 1.0], dtype=dtype),
         lib.tensor([0.5, 4.0], dtype=dtype),
         lib.tensor([0.0, -0.3], dtype=dtype),
+    ),
+    "StudentT": lambda lib, dtype: lib.distributions.StudentT(
+        lib.tensor([3.0, 0.7], dtype=dtype), lib.tensor([0.0, 1.0], dtype=dtype)
+    ),
+    "InverseGamma": lambda lib, dtype: lib.distributions.InverseGamma(
+        lib.tensor([3.0, 0.7], dtype=dtype), lib.tensor([1.0, 2.0], dtype=dtype)
+    ),
+    "FisherSnedecor": lambda lib, dtype: lib.distributions.FisherSnedecor(
+        lib.tensor([3.0, 0.7], dtype=dtype), lib.tensor([1.0, 12.0], dtype=dtype)
+    ),
+    "NegativeBinomial": lambda lib, dtype: lib.distributions.NegativeBinomial(
+        lib.tensor([3.0, 20.0], dtype=dtype), lib.tensor([0.2, 0.7], dtype=dtype)
     ),
     "LogNormal": lambda lib, dtype: lib.distributions.LogNormal(
         lib.tensor([0.0, 1.0], dtype=dtype), lib.tensor([0.5, 0.2], dtype=dtype)

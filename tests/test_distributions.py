@@ -178,6 +178,31 @@ SPECS = {
         {"loc": [0.0, 1.0, -2.0], "scale": [0.5, 4.0, 1.0], "concentration": [0.0, -0.3, 0.4]},
         [0.5, 2.0, -1.0],
     ),
+    "StudentT": (
+        lambda lib, p: lib.distributions.StudentT(p["df"], p["loc"], p["scale"]),
+        {"df": [0.8, 1.5, 3.0, 10.0], "loc": [0.0, 1.0, -2.0, 0.5], "scale": [1.0, 0.5, 2.0, 3.0]},
+        [0.5, 0.2, -4.0, 1.0],
+    ),
+    "InverseGamma": (
+        lambda lib, p: lib.distributions.InverseGamma(p["concentration"], p["rate"]),
+        {"concentration": [0.5, 1.5, 3.0], "rate": [1.0, 0.5, 2.0]},
+        [0.5, 0.2, 4.0],
+    ),
+    "FisherSnedecor": (
+        lambda lib, p: lib.distributions.FisherSnedecor(p["df1"], p["df2"]),
+        {"df1": [1.0, 3.0, 10.0], "df2": [2.0, 4.5, 8.0]},
+        [0.5, 1.2, 3.0],
+    ),
+    "NegativeBinomial(probs)": (
+        lambda lib, p: lib.distributions.NegativeBinomial(p["total_count"], probs=p["probs"]),
+        {"total_count": [3.0, 0.0, 10.0], "probs": [0.3, 0.5, 0.9]},
+        [2.0, 0.0, 25.0],
+    ),
+    "NegativeBinomial(logits)": (
+        lambda lib, p: lib.distributions.NegativeBinomial(p["total_count"], logits=p["logits"]),
+        {"total_count": [3.0, 5.5], "logits": [-1.0, 2.0]},
+        [2.0, 7.0],
+    ),
     "Independent(Normal)": (
         lambda lib, p: lib.distributions.Independent(
             lib.distributions.Normal(p["loc"], p["scale"]), 1
