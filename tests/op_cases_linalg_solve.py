@@ -8,7 +8,7 @@ of a random square (``x x^T + n I``); a triangular solve reads a triangle with a
 [0.5, 2] (the POS domain), far from singular.
 """
 
-from op_cases import ANY, POS, Case
+from op_cases import ANY, POS, S3, Case
 
 
 def _spd(lib, x):
@@ -165,5 +165,128 @@ CASES += [
             *lib.linalg.lu_factor(_diagonal_up(lib, a)), b, left=False, adjoint=True
         ),
         ((2, 3, 3), (2, 4, 3)),
+    ),
+]
+
+
+def _factor(lib, x):
+    """The lower Cholesky factor of ``spd(x)``: a well-conditioned triangular operand."""
+    return lib.linalg.cholesky(_spd(lib, x))
+
+
+CASES += [
+    # -- Cholesky solve and inverse
+    Case(
+        "cholesky_solve(y,chol(spd(x)))",
+        lambda lib, x, b: lib.cholesky_solve(b, _factor(lib, x)),
+        ((3, 3), (3, 2)),
+    ),
+    Case(
+        "cholesky_solve(y,chol(spd(x)).mT,upper=True) broadcast",
+        lambda lib, x, b: lib.cholesky_solve(b, _factor(lib, x).mT, upper=True),
+        ((3, 3), (2, 3, 2)),
+    ),
+    Case(
+        "cholesky_inverse(chol(spd(x)))",
+        lambda lib, x: lib.cholesky_inverse(_factor(lib, x)),
+        ((3, 3),),
+    ),
+    Case(
+        "chol(spd(x)).mT.cholesky_inverse(upper=True) batched",
+        lambda lib, x: _factor(lib, x).mT.cholesky_inverse(upper=True),
+        ((2, 3, 3),),
+    ),
+    # -- matrix_power
+    *(
+        Case(
+            f"linalg.matrix_power(x,{n})",
+            lambda lib, x, n=n: lib.linalg.matrix_power(x, n),
+            ((3, 3),),
+        )
+        for n in (0, 1, 2, 3, 4, 5, 6)
+    ),
+    Case(
+        "matrix_power(x+4I,-1)",
+        lambda lib, x: lib.matrix_power(_diagonal_up(lib, x), -1),
+        ((3, 3),),
+    ),
+    Case(
+        "(x+4I).matrix_power(-3)",
+        lambda lib, x: _diagonal_up(lib, x).matrix_power(-3),
+        ((3, 3),),
+    ),
+    Case(
+        "linalg.matrix_power(x,3) batched",
+        lambda lib, x: lib.linalg.matrix_power(x, 3),
+        (S3[:1] + (3, 3),),
+    ),
+    # -- matrix_exp
+    Case("linalg.matrix_exp(x)", lambda lib, x: lib.linalg.matrix_exp(x), ((3, 3),)),
+    Case("matrix_exp(x) batched", lambda lib, x: lib.matrix_exp(x), ((2, 3, 3),)),
+    Case("x.matrix_exp() 1x1", lambda lib, x: x.matrix_exp(), ((1, 1),)),
+    Case(
+        "linalg.matrix_exp(3x) large norm",
+        lambda lib, x: lib.linalg.matrix_exp(3 * x),
+        ((2, 2),),
+    ),
+    # -- multi_dot
+    Case(
+        "linalg.multi_dot([x,y])",
+        lambda lib, a, b: lib.linalg.multi_dot([a, b]),
+        ((2, 3), (3, 4)),
+    ),
+    Case(
+        "linalg.multi_dot([x,y,z]) (xy)z",
+        lambda lib, a, b, c: lib.linalg.multi_dot([a, b, c]),
+        ((2, 5), (5, 3), (3, 4)),
+    ),
+    Case(
+        "linalg.multi_dot([x,y,z]) x(yz)",
+        lambda lib, a, b, c: lib.linalg.multi_dot([a, b, c]),
+        ((5, 2), (2, 6), (6, 1)),
+    ),
+    Case(
+        "linalg.multi_dot([u,x,y,z,v]) vectors at the ends",
+        lambda lib, u, a, b, c, v: lib.linalg.multi_dot([u, a, b, c, v]),
+        ((3,), (3, 5), (5, 2), (2, 4), (4,)),
+    ),
+    Case(
+        "linalg.multi_dot([u,x]) row vector",
+        lambda lib, u, a: lib.linalg.multi_dot((u, a)),
+        ((3,), (3, 2)),
+    ),
+    # -- linalg.cross (dim=-1 by default, unlike torch.cross)
+    Case("linalg.cross(x,y)", lambda lib, a, b: lib.linalg.cross(a, b), ((3, 3), (3, 3))),
+    Case(
+        "linalg.cross(x,y,dim=0) broadcast",
+        lambda lib, a, b: lib.linalg.cross(a, b, dim=0),
+        ((3, 2), (3, 1)),
+    ),
+    Case(
+        "linalg.cross(x,y) batched",
+        lambda lib, a, b: lib.linalg.cross(a, b),
+        ((2, 4, 3), (2, 4, 3)),
+    ),
+]
+
+CASES += [
+    # -- legacy triangular_solve: (solution, cloned_coefficient), both differentiable
+    Case(
+        "triangular_solve(y,x+4I).solution",
+        lambda lib, a, b: lib.triangular_solve(b, _diagonal_up(lib, a)).solution,
+        ((3, 3), (3, 2)),
+    ),
+    Case(
+        "y.triangular_solve(x,upper=False,transpose=True) both outputs",
+        lambda lib, a, b: sum(
+            (part * part).sum() for part in b.triangular_solve(a, upper=False, transpose=True)
+        ),
+        ((2, 3, 3), (2, 3, 2)),
+        (POS, ANY),
+    ),
+    Case(
+        "triangular_solve(y,x,unitriangular=True) broadcast",
+        lambda lib, a, b: lib.triangular_solve(b, a, unitriangular=True)[0],
+        ((3, 3), (2, 3, 1)),
     ),
 ]

@@ -116,6 +116,8 @@ def check_tangent_against_finite_differences(case):
 
 
 def check_tangent_against_torch(torch, case):
+    if case.name in TORCH_TANGENT_WRONG:
+        pytest.skip("PyTorch's tangent is wrong here (see TORCH_TANGENT_WRONG)")
     arrays = case.arrays()
     tangents = _tangents(case, arrays)
     for dual_inputs in _dual_sets(case):
@@ -165,6 +167,17 @@ def _hessian_vector_by_differences(case, arrays, tangents):
     return [(p - m) / (2 * EPS) for p, m in zip(plus, minus)]
 
 
+# Cases whose tangent PyTorch gets wrong: its cholesky_inverse JVP disagrees with its own
+# reverse mode and with finite differences, its triangular_solve JVP differentiates through
+# the whole of A, not the triangle it reads (the finite-difference check still runs).
+TORCH_TANGENT_WRONG = {
+    "cholesky_inverse(chol(spd(x)))",
+    "chol(spd(x)).mT.cholesky_inverse(upper=True) batched",
+    "triangular_solve(y,x+4I).solution",
+    "y.triangular_solve(x,upper=False,transpose=True) both outputs",
+    "triangular_solve(y,x,unitriangular=True) broadcast",
+}
+
 # Cases whose forward over reverse PyTorch gets wrong (its finite differences disagree): the
 # backward of a solve or a determinant reuses the LU saved by the forward, whose tangent it
 # drops (slogdet's gives no tangent at all). The finite differences are the reference.
@@ -175,6 +188,7 @@ TORCH_FORWARD_OVER_REVERSE_WRONG = {
     *("x.det() batched", "linalg.slogdet(x+4I).logabsdet", "slogdet(x+4I).logabsdet"),
     *("linalg.slogdet(x)[1] negative determinants", "x.slogdet()[1]"),
     *("logdet(spd(x))", "spd(x).logdet()"),
+    *TORCH_TANGENT_WRONG,
 }
 
 

@@ -263,3 +263,114 @@ def test_tensor_methods_and_torch_functions_are_the_linalg_ops():
         theirs = getattr(torch.tensor(a), name)()
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
     assert repr(gradienti.tensor(a).slogdet()) == repr(torch.tensor(a).slogdet())
+
+
+LOWER = [[2.0, 0.0], [1.0, 3.0]]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linalg.matrix_power(lib.ones(3), 2),
+        lambda lib: lib.linalg.matrix_power(lib.ones(2, 3), 2),
+        lambda lib: lib.matrix_power(lib.ones(2, 3), 2),
+        lambda lib: lib.linalg.matrix_power(lib.ones(2, 2, dtype=lib.long), -1),
+        lambda lib: lib.linalg.matrix_power(lib.ones(2, 2), 2.0),
+        lambda lib: lib.linalg.matrix_power(lib.tensor(SINGULAR), -2),
+        lambda lib: lib.linalg.matrix_exp(lib.ones(3)),
+        lambda lib: lib.linalg.matrix_exp(lib.ones(2, 3)),
+        lambda lib: lib.linalg.matrix_exp(lib.ones(2, 2, dtype=lib.long)),
+        lambda lib: lib.linalg.multi_dot([lib.ones(2, 2)]),
+        lambda lib: lib.linalg.multi_dot([]),
+        lambda lib: lib.linalg.multi_dot([lib.ones(2, 2, 2), lib.ones(2, 2)]),
+        lambda lib: lib.linalg.multi_dot([lib.ones(2, 2), lib.ones(2), lib.ones(2, 2)]),
+        lambda lib: lib.linalg.multi_dot([lib.ones(2, 2), lib.ones(2, 2, 2)]),
+        lambda lib: lib.linalg.multi_dot([lib.ones(2, 3), lib.ones(2, 2)]),
+        lambda lib: lib.linalg.multi_dot([lib.ones(2, 2), lib.ones(2, 2, dtype=lib.float64)]),
+        lambda lib: lib.linalg.cross(lib.ones(3, 2), lib.ones(3, 2)),
+        lambda lib: lib.linalg.cross(lib.ones(2, 3), lib.ones(3)),
+        lambda lib: lib.linalg.cross(lib.ones(3), lib.ones(3, dtype=lib.float64)),
+        lambda lib: lib.cholesky_solve(lib.ones(2), lib.tensor(LOWER)),
+        lambda lib: lib.cholesky_solve(lib.ones(2, 1), lib.ones(2)),
+        lambda lib: lib.cholesky_solve(lib.ones(3, 1), lib.tensor(LOWER)),
+        lambda lib: lib.cholesky_solve(lib.ones(2, 1, dtype=lib.float64), lib.tensor(LOWER)),
+        lambda lib: lib.cholesky_solve(
+            lib.ones(2, 1, dtype=lib.long), lib.tensor(LOWER).to(lib.long)
+        ),
+        lambda lib: lib.cholesky_solve(lib.ones(2, 3), lib.ones(2, 3)),
+        lambda lib: lib.cholesky_inverse(lib.ones(2)),
+        lambda lib: lib.cholesky_inverse(lib.ones(2, 3)),
+        lambda lib: lib.cholesky_inverse(lib.tensor(LOWER).to(lib.long)),
+        lambda lib: lib.triangular_solve(lib.ones(2), lib.tensor(LOWER)),
+        lambda lib: lib.triangular_solve(lib.ones(3, 1), lib.tensor(LOWER)),
+        lambda lib: lib.triangular_solve(lib.ones(2, 1), lib.ones(2, 3)),
+        lambda lib: lib.triangular_solve(lib.ones(2, 1, dtype=lib.float64), lib.tensor(LOWER)),
+    ],
+)
+def test_matrix_functions_and_legacy_solver_errors_as_pytorch(call):
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same_error(torch, call)
+
+
+def test_linalg_cross_defaults_to_the_last_dim_unlike_torch_cross():
+    torch = pytest.importorskip("torch")
+    a = np.arange(9.0).reshape(3, 3) + np.eye(3)
+    b = np.arange(9.0).reshape(3, 3)[::-1].copy()
+    ours = gradienti.linalg.cross(gradienti.tensor(a), gradienti.tensor(b))
+    theirs = torch.linalg.cross(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert not np.array_equal(ours.numpy(), torch.cross(torch.tensor(a), torch.tensor(b), 0))
+
+
+def test_matrix_power_zero_is_the_identity_with_a_zero_gradient_as_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[[1.0, 2.0], [3.0, 4.0]]] * 2)
+    x, t = gradienti.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ours, theirs = gradienti.linalg.matrix_power(x, 0), torch.linalg.matrix_power(t, 0)
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    assert type(ours.grad_fn).__name__ == theirs.grad_fn.name().split("::")[-1]
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    integral = gradienti.linalg.matrix_power(gradienti.tensor([[1, 2], [3, 4]]), 3)
+    expected = torch.linalg.matrix_power(torch.tensor([[1, 2], [3, 4]]), 3)
+    assert integral.dtype == gradienti.int64
+    np.testing.assert_array_equal(integral.numpy(), expected.numpy())
+
+
+def test_matrix_exp_of_large_and_nilpotent_matrices_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for values in ([[0.0, 1.0], [0.0, 0.0]], [[10.0, -3.0], [4.0, -7.0]], [[0.0]]):
+        ours = gradienti.linalg.matrix_exp(gradienti.tensor(values, dtype=gradienti.float64))
+        theirs = torch.linalg.matrix_exp(torch.tensor(values, dtype=torch.float64))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_reads_one_triangle_and_gives_pytorchs_gradient(upper):
+    """The factor's other triangle is not read; PyTorch's gradient for it is its formula's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    factor = rng.uniform(-1, 1, (3, 3)) + 4 * np.eye(3)
+    b = rng.uniform(-1, 1, (3, 2))
+    w = rng.uniform(0.5, 1.5, (3, 2))
+    f, t = gradienti.tensor(factor, requires_grad=True), torch.tensor(factor, requires_grad=True)
+    ours = gradienti.cholesky_solve(gradienti.tensor(b), f, upper)
+    theirs = torch.cholesky_solve(torch.tensor(b), t, upper)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    ours.backward(gradienti.tensor(w))
+    theirs.backward(torch.tensor(w))
+    np.testing.assert_allclose(f.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_triangular_solve_warns_and_returns_pytorchs_named_tuple():
+    torch = pytest.importorskip("torch")
+    a, b = np.array(LOWER), np.ones((2, 1))
+    with pytest.warns(UserWarning, match="torch.triangular_solve is deprecated"):
+        ours = gradienti.triangular_solve(gradienti.tensor(b), gradienti.tensor(a), upper=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = torch.triangular_solve(torch.tensor(b), torch.tensor(a), upper=False)
+    assert repr(ours) == repr(theirs)

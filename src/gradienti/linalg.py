@@ -9,6 +9,8 @@ from .ops.api import FUNCTIONS as _FUNCTIONS  # noqa: F401 - the ops' public nam
 from .ops.linalg_cholesky import cholesky, cholesky_ex
 from .ops.linalg_det import det, slogdet
 from .ops.linalg_errors import LinAlgError
+from .ops.linalg_functions import linalg_cross as cross
+from .ops.linalg_functions import matrix_exp, matrix_power, multi_dot
 from .ops.linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve
 from .ops.linalg_norms import matrix_norm, norm, vector_norm
 from .ops.linalg_pinv import linalg_lstsq as lstsq
@@ -46,4 +48,8 @@ __all__: list[str] = [
     "slogdet",
     "solve",
     "solve_ex",
+    "cross",
+    "matrix_exp",
+    "matrix_power",
+    "multi_dot",
 ]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import warnings
 
-from ..backend import xp
+from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import all_samples, along_first_axis
-from ..graph.node import SAVE_OUTPUT, Op
+from ..graph.node import SAVE_BOTH, SAVE_OUTPUT, Op
 from ..tensor import Tensor
 from .apply import tensor_argument
 from .declare import declare
@@ -21,12 +21,14 @@ from .explain_rule import Rule
 from .extrema import return_types
 from .linalg_common import (
     as_batch,
+    broadcast_batch,
     check_floating,
     check_square,
     constant,
     halve_diagonal,
     mT,
     record,
+    reduce_to,
     tril,
 )
 from .linalg_errors import LinAlgError, batch_prefix
@@ -183,6 +185,145 @@ def cholesky_legacy(input, upper=False, *, out=None):  # noqa: A002
     return _apply(CholeskyBackward0(), input, bool(upper), "cholesky", True)[0]
 
 
+# ------------------------------------------------------------------ solve and inverse
+def _gram_tangent(factor, tangent, upper: bool):
+    """dA of ``A = L L^T`` (``U^T U``) along dL (dU)."""
+    if upper:
+        return mT(tangent) @ factor + mT(factor) @ tangent
+    return tangent @ mT(factor) + factor @ mT(tangent)
+
+
+def _solve_factored(b, factor, upper: bool):
+    """``(L L^T)^{-1} B`` (``(U^T U)^{-1} B``) by two triangular solves; on Tensors (a recorded
+    VJP) cholesky_solve itself, whose derivative for L is PyTorch's (not projected on L's
+    triangle), as PyTorch's double backward has it."""
+    if type(b) is Tensor:
+        return cholesky_solve(b, factor if type(factor) is Tensor else constant(factor), upper)
+    lower = mT(factor) if upper else factor
+    y = solve_triangular_any(lower, b, False, True, False)
+    return solve_triangular_any(mT(lower), y, True, True, False)
+
+
+class CholeskySolveBackward0(Op):
+    """X with ``A X = B`` for ``A = L L^T`` given L (or ``U^T U`` given U); batches broadcast."""
+
+    __slots__ = ("upper",)
+    save = SAVE_BOTH
+
+    @staticmethod
+    def backward(ctx, g):
+        b, factor, x = ctx.saved_tensors
+        b_edge, factor_edge = ctx._next
+        grad_b = _solve_factored(g, factor, ctx.upper)
+        grad_factor = None
+        if factor_edge is not None:
+            common = grad_b @ mT(x)
+            common = common + mT(common)
+            grad_factor = -(factor @ common) if ctx.upper else -(common @ factor)
+            grad_factor = reduce_to(grad_factor, factor.shape)
+        return (reduce_to(grad_b, b.shape) if b_edge is not None else None), grad_factor
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        _, factor = primals
+        tangent_b, tangent_factor = tangents
+        rhs = tangent_b
+        if tangent_factor is not None:
+            share = _gram_tangent(factor, tangent_factor, ctx.upper) @ out
+            rhs = -share if rhs is None else rhs - share
+        return cholesky_solve(rhs, factor, ctx.upper)
+
+
+def cholesky_solve(input, input2, upper=False, *, out=None):  # noqa: A002 - PyTorch's names
+    """``torch.cholesky_solve(B, L, upper=False)``: ``A^{-1} B`` for ``A = L L^T``."""
+    tensor_argument(input, "cholesky_solve", "input", 1)
+    tensor_argument(input2, "cholesky_solve", "input2", 2)
+    b_shape, factor_shape = input._data.shape, input2._data.shape
+    if len(b_shape) < 2:
+        raise RuntimeError(
+            f"b should have at least 2 dimensions, but has {len(b_shape)} dimensions instead"
+        )
+    if len(factor_shape) < 2:
+        raise RuntimeError(
+            f"u should have at least 2 dimensions, but has {len(factor_shape)} dimensions instead"
+        )
+    check_square_plain(input2)
+    if factor_shape[-1] != b_shape[-2]:
+        n = factor_shape[-1]
+        raise RuntimeError(
+            f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} but "
+            f"each b matrix is {b_shape[-2]} by {b_shape[-1]}"
+        )
+    check_b_and_a_dtype(input, input2, "cholesky_solve_cpu")
+    broadcast_batch(b_shape[:-2], factor_shape[:-2])
+    node = CholeskySolveBackward0()
+    node.upper = bool(upper)
+    x = _solve_factored(input._data, input2._data, node.upper)
+    return record(
+        node, (input, input2), (input._data, input2._data), x, (input._data, input2._data, x)
+    )
+
+
+class CholeskyInverseBackward0(Op):
+    """The inverse of ``A = L L^T`` given L (or ``U^T U`` given U)."""
+
+    __slots__ = ("upper",)
+    save = SAVE_BOTH
+
+    @staticmethod
+    def backward(ctx, g):
+        factor, inverse = ctx.saved_tensors
+        common = inverse @ ((g + mT(g)) @ inverse)
+        return -(factor @ common) if ctx.upper else -(common @ factor)
+
+    @staticmethod
+    def jvp(ctx, primals, out, tangents):
+        (factor,), (tangent,) = primals, tangents
+        return -(out @ _gram_tangent(factor, tangent, ctx.upper) @ out)
+
+
+def cholesky_inverse(input, upper=False, *, out=None):  # noqa: A002
+    """``torch.cholesky_inverse(L, upper=False)``: ``(L L^T)^{-1}``."""
+    name = "cholesky_inverse"
+    tensor_argument(input, name, "input", 1)
+    check_square(name, input)
+    dtype = input._data.dtype
+    if dtype.kind != "f" or dtype.itemsize < 4:
+        raise NotImplementedError(
+            f"\"cholesky_inverse_out_cpu\" not implemented for '{SCALAR_TYPE_NAMES[str(dtype)]}'"
+        )
+    data = input._data
+    node = CholeskyInverseBackward0()
+    node.upper = bool(upper)
+    identity = xp.broadcast_to(xp.eye(data.shape[-1], dtype=dtype), data.shape)
+    inverse = _solve_factored(identity, data, node.upper)
+    return record(node, (input,), (data,), inverse, (data, inverse))
+
+
+def check_square_plain(a: Tensor) -> None:
+    """PyTorch's square check without an op's name (the legacy solvers')."""
+    rows, columns = a._data.shape[-2:]
+    if rows != columns:
+        raise RuntimeError(
+            f"A must be batches of square matrices, but they are {rows} by {columns} matrices"
+        )
+
+
+def check_b_and_a_dtype(b: Tensor, a: Tensor, kernel: str) -> None:
+    """The legacy solvers' dtype checks: the same dtype, one LAPACK has a kernel for."""
+    b_dtype, a_dtype = b._data.dtype, a._data.dtype
+    if b_dtype != a_dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type "
+            f"{SCALAR_TYPE_NAMES[str(b_dtype)]} and A of type {SCALAR_TYPE_NAMES[str(a_dtype)]} "
+            "instead."
+        )
+    if b_dtype.kind != "f" or b_dtype.itemsize < 4:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{SCALAR_TYPE_NAMES[str(b_dtype)]}'"
+        )
+
+
 _CHOLESKY_RULE = Rule(
     "the Cholesky factor",
     "cholesky({x:0})",
@@ -199,4 +340,26 @@ DECLARATIONS = [
     ),
     declare("linalg_cholesky_ex", cholesky_ex, method=None, public=False),
     declare("cholesky", cholesky_legacy, explain={CholeskyBackward0: _CHOLESKY_RULE}),
+    declare(
+        "cholesky_solve",
+        cholesky_solve,
+        explain={
+            CholeskySolveBackward0: Rule(
+                "solves A X = B with A = L L^T given L",
+                "cholesky_solve({a:0}, {b:0})",
+                passes=("A^-1 g", "-(C + C^T) L, C = (A^-1 g) X^T"),
+            )
+        },
+    ),
+    declare(
+        "cholesky_inverse",
+        cholesky_inverse,
+        explain={
+            CholeskyInverseBackward0: Rule(
+                "the inverse of L L^T",
+                "cholesky_inverse({x:0})",
+                passes=("-X (g + g^T) X L, X the inverse",),
+            )
+        },
+    ),
 ]
