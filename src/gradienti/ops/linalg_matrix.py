@@ -52,6 +52,12 @@ def check_floating(name: str, x: Tensor) -> None:
         )
 
 
+def check_lapack_dtype(x: Tensor, kernel: str) -> None:
+    """LAPACK has no half precision: PyTorch's CPU kernels refuse float16."""
+    if x._data.dtype == xp.float16:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Half'")
+
+
 def check_square(name: str, x: Tensor) -> None:
     rows, columns = x._data.shape[-2:]
     if rows != columns:

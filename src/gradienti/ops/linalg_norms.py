@@ -76,10 +76,13 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     return unary(node, x)
 
 
-def _matrix_dims(A, dim) -> tuple:
-    """``_linalg_matrix_norm_checks``: A a (batch of) matrices, two different dims."""
+def _matrix_dims(A, dim, low_precision: bool = True) -> tuple:
+    """``_linalg_matrix_norm_checks``: A a (batch of) matrices, two different dims; float16
+    only where no SVD is taken (``low_precision``)."""
     check_matrix("linalg.matrix_norm", A)
     check_floating("linalg.matrix_norm", A)
+    if not low_precision and A._data.dtype == xp.float16:
+        raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got Half")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) != 2:
         given = " ".join(str(d) for d in dims)
@@ -112,7 +115,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     if isinstance(ord, str):
         if ord not in ("fro", "nuc"):
             raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-        dims = _matrix_dims(A, dim)
+        dims = _matrix_dims(A, dim, low_precision=ord != "nuc")
         _check_dtype("linalg.matrix_norm", A._data.dtype, dtype)
         if ord == "fro":
             return vector_norm(A, 2, dims, keepdim, dtype=dtype)
@@ -120,7 +123,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     p = float(ord)
     if abs(p) not in (1.0, 2.0, _INF):
         raise RuntimeError(f"linalg.matrix_norm: Order {_number_text(ord)} not supported.")
-    dims = list(_matrix_dims(A, dim))
+    dims = list(_matrix_dims(A, dim, low_precision=abs(p) != 2.0))
     _check_dtype("linalg.matrix_norm", A._data.dtype, dtype)
     extreme = amax if p > 0 else amin
     if abs(p) == 2.0:

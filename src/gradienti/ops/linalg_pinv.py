@@ -240,6 +240,8 @@ def _check_lstsq(A, B, driver) -> bool:
             f"{SCALAR_TYPE_NAMES[str(a.dtype)]} and other's dtype "
             f"{SCALAR_TYPE_NAMES[str(b.dtype)]}"
         )
+    if a.dtype.kind == "f" and a.dtype.itemsize < 4:
+        raise RuntimeError("This function doesn't handle types other than float and double")
     if a.ndim < 2:
         raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
     if a.dtype.kind != "f":

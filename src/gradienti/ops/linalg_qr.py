@@ -18,6 +18,7 @@ from .declare import declare
 from .explain_rule import Rule
 from .linalg_matrix import (
     check_floating,
+    check_lapack_dtype,
     check_matrix,
     concatenate,
     diag_embed,
@@ -149,6 +150,7 @@ def linalg_qr(A, mode: str = "reduced"):  # noqa: N803 - PyTorch's name
         )
     check_matrix("linalg.qr", A)
     check_floating("linalg.qr", A)
+    check_lapack_dtype(A, "geqrf_cpu")
     return return_types.linalg_qr(*_qr(A, mode))
 
 
@@ -161,6 +163,7 @@ def qr(input, some: bool = True):  # noqa: A002
     mode = "reduced" if some else "complete"
     check_matrix("linalg.qr", input)
     check_floating("linalg.qr", input)
+    check_lapack_dtype(input, "geqrf_cpu")
     return return_types.qr(*_qr(input, mode))
 
 

@@ -24,6 +24,7 @@ from .linalg_matrix import (
     as_column,
     as_row,
     check_floating,
+    check_lapack_dtype,
     check_matrix,
     check_square,
     concatenate,
@@ -160,6 +161,7 @@ def _svd_node(a: Tensor, full_matrices: bool) -> tuple:
 def _check_svd_input(name: str, a, driver=None) -> None:
     check_matrix(name, a)
     check_floating(name, a)
+    check_lapack_dtype(a, "linalg_svd_cpu")
     if driver is not None:
         raise RuntimeError(
             "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
@@ -275,9 +277,8 @@ def _check_eigh_input(A, uplo) -> str:
     check_matrix("linalg.eigh", A)
     check_square("linalg.eigh", A)
     uplo = _check_uplo(uplo)
-    if A._data.dtype.kind != "f":
-        from_name = {"i": "Long", "u": "Byte", "b": "Bool"}
-        name = SCALAR_TYPE_NAMES.get(str(A._data.dtype), from_name.get(A._data.dtype.kind))
+    if A._data.dtype.kind != "f" or A._data.dtype == xp.float16:
+        name = SCALAR_TYPE_NAMES[str(A._data.dtype)]
         raise NotImplementedError(f"\"linalg_eigh_cpu\" not implemented for '{name}'")
     return uplo
 
