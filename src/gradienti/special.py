@@ -10,6 +10,8 @@ from .ops.api import FUNCTIONS as _FUNCTIONS
 
 digamma = psi = _FUNCTIONS["digamma"]
 gammaln = _FUNCTIONS["lgamma"]
+gammainc = _FUNCTIONS["igamma"]
+gammaincc = _FUNCTIONS["igammac"]
 polygamma = _FUNCTIONS["polygamma"]
 erf = _FUNCTIONS["erf"]
 erfc = _FUNCTIONS["erfc"]
@@ -22,6 +24,6 @@ expit = _FUNCTIONS["sigmoid"]
 logsumexp = _FUNCTIONS["logsumexp"]
 
 __all__ = [
-    "digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
-    "logsumexp", "polygamma", "psi", "xlogy",
+    "digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+    "gammaln", "log1p", "logsumexp", "polygamma", "psi", "xlogy",
 ]  # fmt: skip

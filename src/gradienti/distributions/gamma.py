@@ -79,6 +79,12 @@ class Gamma(ExponentialFamily):
             + (1.0 - self.concentration) * ops.digamma(self.concentration)
         )
 
+    def cdf(self, value):
+        # P(a, rate x), the regularised lower incomplete gamma function
+        if self._validate_args:
+            self._validate_sample(value)
+        return ops.igamma(self.concentration, self.rate * value)
+
     @property
     def _natural_params(self):
         return (self.concentration - 1, -self.rate)
