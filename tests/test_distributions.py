@@ -203,6 +203,14 @@ SPECS = {
         {"total_count": [3.0, 5.5], "logits": [-1.0, 2.0]},
         [2.0, 7.0],
     ),
+    "LKJCholesky": (
+        lambda lib, p: lib.distributions.LKJCholesky(3, p["concentration"]),
+        {"concentration": [0.5, 2.0]},
+        [
+            [[1.0, 0.0, 0.0], [-0.6, 0.8, 0.0], [0.36, 0.48, 0.8]],
+            [[1.0, 0.0, 0.0], [0.28, 0.96, 0.0], [0.0, 0.6, 0.8]],
+        ],
+    ),
     "Independent(Normal)": (
         lambda lib, p: lib.distributions.Independent(
             lib.distributions.Normal(p["loc"], p["scale"]), 1
@@ -577,3 +585,11 @@ def test_generalized_pareto_log_prob_and_cdf_in_float32():
         _close(ours, theirs, rtol=1e-6)
         for our_grad, their_grad in zip(our_grads, their_grads):
             _close(our_grad, their_grad, rtol=1e-5)
+
+
+def test_lkj_cholesky_refuses_a_dimension_below_two():
+    with pytest.raises(ValueError) as ours:
+        gradienti.distributions.LKJCholesky(1)
+    with pytest.raises(ValueError) as theirs:
+        torch.distributions.LKJCholesky(1)
+    assert str(ours.value) == str(theirs.value)
