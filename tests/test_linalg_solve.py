@@ -374,3 +374,78 @@ def test_triangular_solve_warns_and_returns_pytorchs_named_tuple():
         warnings.simplefilter("ignore")
         theirs = torch.triangular_solve(torch.tensor(b), torch.tensor(a), upper=False)
     assert repr(ours) == repr(theirs)
+
+
+def _out_calls():
+    """Calls with out= while an argument requires grad: PyTorch refuses each, naming the ATen
+    function that writes (linalg.inv's is linalg_inv_ex, multi_dot's is mm)."""
+
+    def empty(lib, *shape, dtype=None):
+        return lib.empty(*shape, dtype=dtype or lib.float64)
+
+    def operands(lib):
+        a = lib.tensor([[4.0, 1.0], [2.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        return a, lib.ones(2, 1, dtype=lib.float64)
+
+    def int32(lib):
+        return lib.empty(0, dtype=lib.int32)
+
+    return {
+        "solve_triangular": lambda lib, a, b: lib.linalg.solve_triangular(
+            a, b, upper=True, out=empty(lib, 0)
+        ),
+        "triangular_solve": lambda lib, a, b: lib.triangular_solve(
+            b, a, out=(empty(lib, 0), empty(lib, 0))
+        ),
+        "cholesky": lambda lib, a, b: lib.linalg.cholesky(a, out=empty(lib, 0)),
+        "cholesky_ex": lambda lib, a, b: lib.linalg.cholesky_ex(a, out=(empty(lib, 0), int32(lib))),
+        "torch.cholesky": lambda lib, a, b: lib.cholesky(a, out=empty(lib, 0)),
+        "cholesky_solve": lambda lib, a, b: lib.cholesky_solve(b, a, out=empty(lib, 0)),
+        "cholesky_inverse": lambda lib, a, b: lib.cholesky_inverse(a, out=empty(lib, 0)),
+        "inverse": lambda lib, a, b: lib.inverse(a, out=empty(lib, 0)),
+        "inv": lambda lib, a, b: lib.linalg.inv(a, out=empty(lib, 0)),
+        "inv_ex": lambda lib, a, b: lib.linalg.inv_ex(a, out=(empty(lib, 0), int32(lib))),
+        "solve": lambda lib, a, b: lib.linalg.solve(a, b, out=empty(lib, 0)),
+        "solve_ex": lambda lib, a, b: lib.linalg.solve_ex(a, b, out=(empty(lib, 0), int32(lib))),
+        "det": lambda lib, a, b: lib.linalg.det(a, out=empty(lib, 0)),
+        "torch.det": lambda lib, a, b: lib.det(a, out=empty(lib, 0)),
+        "slogdet": lambda lib, a, b: lib.linalg.slogdet(a, out=(empty(lib, 0), empty(lib, 0))),
+        "lu_factor": lambda lib, a, b: lib.linalg.lu_factor(a, out=(empty(lib, 0), int32(lib))),
+        "lu_factor_ex": lambda lib, a, b: lib.linalg.lu_factor_ex(
+            a, out=(empty(lib, 0), int32(lib), int32(lib))
+        ),
+        "lu": lambda lib, a, b: lib.linalg.lu(a, out=(empty(lib, 0), empty(lib, 0), empty(lib, 0))),
+        "lu_solve": lambda lib, a, b: lib.linalg.lu_solve(
+            a.detach(), lib.tensor([1, 2], dtype=lib.int32), b.requires_grad_(), out=empty(lib, 0)
+        ),
+        "multi_dot": lambda lib, a, b: lib.linalg.multi_dot([a, a], out=empty(lib, 0)),
+        "cross": lambda lib, a, b: lib.linalg.cross(
+            lib.ones(3, requires_grad=True), lib.ones(3), out=lib.empty(0)
+        ),
+        "matrix_power": lambda lib, a, b: lib.linalg.matrix_power(a, 2, out=empty(lib, 0)),
+    }, operands
+
+
+@pytest.mark.parametrize("name", sorted(_out_calls()[0]))
+def test_out_with_a_tensor_that_requires_grad_raises_as_pytorch(name):
+    torch = pytest.importorskip("torch")
+    calls, operands = _out_calls()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same_error(torch, lambda lib: calls[name](lib, *operands(lib)))
+
+
+def test_out_writes_the_results_as_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[[4.0, 1.0], [2.0, 3.0]]] * 2)
+    results = []
+    for lib in (gradienti, torch):
+        inverse = lib.empty(2, 2, 2, dtype=lib.float64)
+        returned = lib.linalg.inv(lib.tensor(a), out=inverse)
+        assert returned is inverse
+        pair = (lib.empty(2, dtype=lib.float64), lib.empty(2, dtype=lib.float64))
+        logdet = lib.linalg.slogdet(lib.tensor(a), out=pair)
+        factors = (lib.empty(0, dtype=lib.float64), lib.empty(0, dtype=lib.int32))
+        lib.linalg.lu_factor(lib.tensor(a), out=factors)
+        results.append((repr(inverse), repr(logdet), repr(factors)))
+    assert results[0] == results[1]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from .ops.api import FUNCTIONS as _FUNCTIONS  # noqa: F401 - the ops' public names
 from .ops.linalg_cholesky import cholesky, cholesky_ex
-from .ops.linalg_det import det, slogdet
+from .ops.linalg_det import linalg_det as det
+from .ops.linalg_det import slogdet
 from .ops.linalg_errors import LinAlgError
 from .ops.linalg_functions import linalg_cross as cross
 from .ops.linalg_functions import matrix_exp, matrix_power, multi_dot

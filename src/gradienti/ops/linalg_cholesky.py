@@ -30,6 +30,7 @@ from .linalg_common import (
     record,
     reduce_to,
     tril,
+    with_out,
 )
 from .linalg_errors import LinAlgError, batch_prefix
 from .linalg_triangular import solve_triangular, solve_triangular_any
@@ -157,13 +158,15 @@ def _apply(node, input: Tensor, upper: bool, name: str, check_errors: bool):  # 
     return record(node, (input,), (input._data,), factor, (factor,)), constant(info)
 
 
-def cholesky(input, *, upper=False, out=None):  # noqa: A002 - PyTorch's name
+@with_out("linalg_cholesky_ex")
+def cholesky(input, *, upper=False):  # noqa: A002 - PyTorch's name
     """``torch.linalg.cholesky(A, *, upper=False)``: L with ``A = L L^T`` (or U)."""
     node = LinalgCholeskyExBackward0()
     return _apply(node, input, bool(upper), "linalg.cholesky", True)[0]
 
 
-def cholesky_ex(input, *, upper=False, check_errors=False, out=None):  # noqa: A002
+@with_out("linalg_cholesky_ex")
+def cholesky_ex(input, *, upper=False, check_errors=False):  # noqa: A002
     """``torch.linalg.cholesky_ex``: (L, info), info the failing order per matrix (0: none)."""
     node = LinalgCholeskyExBackward0()
     factor, info = _apply(node, input, bool(upper), "linalg.cholesky_ex", bool(check_errors))
@@ -179,7 +182,8 @@ CHOLESKY_WARNING = (
 )
 
 
-def cholesky_legacy(input, upper=False, *, out=None):  # noqa: A002
+@with_out("cholesky")
+def cholesky_legacy(input, upper=False):  # noqa: A002
     """``torch.cholesky(A, upper=False)``, deprecated in PyTorch (and warned about)."""
     warnings.warn(CHOLESKY_WARNING, UserWarning, stacklevel=2)
     return _apply(CholeskyBackward0(), input, bool(upper), "cholesky", True)[0]
@@ -234,7 +238,8 @@ class CholeskySolveBackward0(Op):
         return cholesky_solve(rhs, factor, ctx.upper)
 
 
-def cholesky_solve(input, input2, upper=False, *, out=None):  # noqa: A002 - PyTorch's names
+@with_out("cholesky_solve")
+def cholesky_solve(input, input2, upper=False):  # noqa: A002 - PyTorch's names
     """``torch.cholesky_solve(B, L, upper=False)``: ``A^{-1} B`` for ``A = L L^T``."""
     tensor_argument(input, "cholesky_solve", "input", 1)
     tensor_argument(input2, "cholesky_solve", "input2", 2)
@@ -282,7 +287,8 @@ class CholeskyInverseBackward0(Op):
         return -(out @ _gram_tangent(factor, tangent, ctx.upper) @ out)
 
 
-def cholesky_inverse(input, upper=False, *, out=None):  # noqa: A002
+@with_out("cholesky_inverse")
+def cholesky_inverse(input, upper=False):  # noqa: A002
     """``torch.cholesky_inverse(L, upper=False)``: ``(L L^T)^{-1}``."""
     name = "cholesky_inverse"
     tensor_argument(input, name, "input", 1)

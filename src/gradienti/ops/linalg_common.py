@@ -10,12 +10,15 @@ vmap the samples fold into that axis (NumPy's ``linalg`` has no batching rule of
 
 from __future__ import annotations
 
+import functools
+
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import along_first_axis
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
 from .apply import record_node, record_special
+from .call_forms import _call_into, exact
 from .diagonal import tril as tril_tensor
 from .diagonal import triu as triu_tensor
 from .products import _mT
@@ -107,6 +110,23 @@ def beside(value, like):
     if type(like) is Tensor and type(value) is not Tensor:
         return constant(xp.asarray(value))
     return value
+
+
+def with_out(name: str):
+    """``out=`` as PyTorch's native linalg functions take it (ops/call_forms.py's rules): the
+    results written into the given tensors (a tuple for a named tuple), no graph recorded; an
+    argument that requires grad raises, naming the ATen function ``name``."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def call(*args, out=None, **kwargs):
+            if out is None:
+                return function(*args, **kwargs)
+            return _call_into(name, function, exact, args, kwargs, out)
+
+        return call
+
+    return decorate
 
 
 # ------------------------------------------------------------- helpers on arrays or Tensors

@@ -20,7 +20,7 @@ from .apply import tensor_argument
 from .declare import declare
 from .explain_rule import Rule
 from .extrema import return_types
-from .linalg_common import as_batch, beside, check_floating, check_square, mT, record
+from .linalg_common import as_batch, beside, check_floating, check_square, mT, record, with_out
 from .linalg_lu import lu_array, lu_solve_general
 from .linalg_solve import check_linalg_float, solve
 
@@ -111,8 +111,8 @@ class LinalgSlogdetBackward0(Op):
         return None, _trace_of_solve(a, tangent)
 
 
-def det(A, *, out=None):  # noqa: N803 - PyTorch's name
-    """``torch.linalg.det(A)``, also ``torch.det`` and ``Tensor.det``."""
+def det(A):  # noqa: N803 - PyTorch's name
+    """``torch.det(A)`` and ``Tensor.det``: ``linalg.det`` without ``out=``."""
     name = "linalg.det"
     tensor_argument(A, "linalg_det", "A", 1)
     check_square(name, A)
@@ -123,6 +123,12 @@ def det(A, *, out=None):  # noqa: N803 - PyTorch's name
     else:
         value = xp.ones(data.shape[:-2], data.dtype)
     return record(LinalgDetBackward0(), (A,), (data,), value, (data, value))
+
+
+@with_out("_linalg_det")
+def linalg_det(A):  # noqa: N803 - PyTorch's name
+    """``torch.linalg.det(A, *, out=None)``."""
+    return det(A)
 
 
 def _slogdet(name: str, A: Tensor):  # noqa: N803
@@ -139,7 +145,8 @@ def _slogdet(name: str, A: Tensor):  # noqa: N803
     return record(LinalgSlogdetBackward0(), (A,), (data,), (sign, logabsdet), (data,))
 
 
-def slogdet(A, *, out=None):  # noqa: N803
+@with_out("_linalg_slogdet")
+def slogdet(A):  # noqa: N803
     """``torch.linalg.slogdet(A)``: (sign, logabsdet) of the determinant."""
     return return_types.linalg_slogdet(*_slogdet("linalg.slogdet", A))
 
@@ -164,7 +171,7 @@ _DET_RULE = Rule("the determinant", "det({x:0})", passes=("g det(A) A^-T",))
 
 DECLARATIONS = [
     declare("det", det, explain={LinalgDetBackward0: _DET_RULE}),
-    declare("linalg_det", det, method=None, public=False),
+    declare("linalg_det", linalg_det, method=None, public=False),
     declare(
         "slogdet",
         slogdet_legacy,

@@ -26,7 +26,7 @@ from .explain_rule import Rule
 from .geometry import cross
 from .inplace import copy_
 from .join import cat
-from .linalg_common import as_batch, check_floating, check_square, constant, mT, record
+from .linalg_common import as_batch, check_floating, check_square, constant, mT, record, with_out
 from .linalg_solve import inv
 from .products import mm
 from .shape import expand_tensor, unsqueeze
@@ -35,6 +35,7 @@ _TAYLOR_DEGREE = 18
 
 
 # ------------------------------------------------------------------ matrix_power
+@with_out("matmul")
 def matrix_power(A, n):  # noqa: N803 - PyTorch's name
     """``torch.linalg.matrix_power(A, n)``: A^n for an integer n (A^-1 to the -n for n < 0)."""
     tensor_argument(A, "linalg_matrix_power", "A", 1)
@@ -154,7 +155,8 @@ def _chain(tensors: list, split: list, i: int, j: int):
     return mm(_chain(tensors, split, i, k), _chain(tensors, split, k + 1, j))
 
 
-def multi_dot(tensors, *, out=None):
+@with_out("mm")
+def multi_dot(tensors):
     """``torch.linalg.multi_dot``: the product of the matrices in the cheapest order; the
     first may be a row vector, the last a column vector (1-d)."""
     tensors = list(tensors)
@@ -211,7 +213,8 @@ def multi_dot(tensors, *, out=None):
 
 
 # ------------------------------------------------------------------ cross
-def linalg_cross(input, other, *, dim=-1, out=None):  # noqa: A002 - PyTorch's name
+@with_out("linalg_cross")
+def linalg_cross(input, other, *, dim=-1):  # noqa: A002 - PyTorch's name
     """``torch.linalg.cross(input, other, *, dim=-1)``: ``torch.cross`` along ``dim``."""
     return cross(input, other, check_int(dim, "linalg_cross", "dim", 3))
 

@@ -35,6 +35,7 @@ from .linalg_common import (
     solve_triangular_array,
     tril,
     triu,
+    with_out,
 )
 from .linalg_errors import batch_prefix
 from .linalg_triangular import solve_triangular_any
@@ -267,20 +268,23 @@ def _factor(name: str, input, pivot, check_errors: bool):  # noqa: A002
     return factor, constant(pivots), constant(info)
 
 
-def lu_factor(A, *, pivot=True, out=None):  # noqa: N803 - PyTorch's name
+@with_out("linalg_lu_factor_ex")
+def lu_factor(A, *, pivot=True):  # noqa: N803 - PyTorch's name
     """``torch.linalg.lu_factor(A, *, pivot=True)``: (LU, pivots)."""
     factor, pivots, _ = _factor("linalg.lu_factor", A, pivot, True)
     return return_types.linalg_lu_factor(factor, pivots)
 
 
-def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):  # noqa: N803
+@with_out("linalg_lu_factor_ex")
+def lu_factor_ex(A, *, pivot=True, check_errors=False):  # noqa: N803
     """``torch.linalg.lu_factor_ex``: (LU, pivots, info), info the first zero pivot (0: none)."""
     return return_types.linalg_lu_factor_ex(
         *_factor("linalg.lu_factor_ex", A, pivot, bool(check_errors))
     )
 
 
-def lu(A, *, pivot=True, out=None):  # noqa: N803
+@with_out("linalg_lu")
+def lu(A, *, pivot=True):  # noqa: N803
     """``torch.linalg.lu(A, *, pivot=True)``: (P, L, U) with ``A = P L U``."""
     tensor_argument(A, "linalg_lu", "A", 1)
     _check_lu_input("linalg.lu", "lu_cpu", A)
@@ -357,7 +361,8 @@ def _lu_solve_any(lu_value, pivots, b, left: bool, adjoint: bool):
     return lu_solve_general(lu_value, pivots, b, left, adjoint)
 
 
-def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):  # noqa: N803
+@with_out("linalg_lu_solve")
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803
     """``torch.linalg.lu_solve(LU, pivots, B, *, left=True, adjoint=False)``."""
     name = "linalg.lu_solve"
     tensor_argument(LU, "linalg_lu_solve", "LU", 1)

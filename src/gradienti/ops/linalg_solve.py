@@ -32,6 +32,7 @@ from .linalg_common import (
     mT,
     record,
     reduce_to,
+    with_out,
 )
 from .linalg_errors import LinAlgError, batch_prefix
 from .linalg_lu import lu_array, lu_solve_array
@@ -132,17 +133,20 @@ def _inverse(name: str, input: Tensor, check_errors: bool, error_name: str):  # 
     return record(node, (input,), (data,), inverse, (inverse,)), constant(info)
 
 
-def inv(A, *, out=None):  # noqa: N803 - PyTorch's name
+@with_out("linalg_inv_ex")
+def inv(A):  # noqa: N803 - PyTorch's name
     """``torch.linalg.inv(A)``: the inverse; LinAlgError for a singular matrix."""
     return _inverse("linalg.inv", A, True, "linalg.inv")[0]
 
 
-def inverse(input, *, out=None):  # noqa: A002 - PyTorch's name
+@with_out("linalg_inv_ex")
+def inverse(input):  # noqa: A002 - PyTorch's name
     """``torch.inverse`` and ``Tensor.inverse``: ``linalg.inv``."""
     return _inverse("linalg.inv", input, True, "linalg.inv")[0]
 
 
-def inv_ex(A, *, check_errors=False, out=None):  # noqa: N803
+@with_out("linalg_inv_ex")
+def inv_ex(A, *, check_errors=False):  # noqa: N803
     """``torch.linalg.inv_ex``: (inverse, info), info the first zero pivot per matrix."""
     result, info = _inverse("linalg.inv", A, bool(check_errors), "linalg.inv_ex")
     return return_types.linalg_inv_ex(result, info)
@@ -250,12 +254,14 @@ def _solve(name: str, A: Tensor, B: Tensor, left: bool, check_errors: bool, erro
     return record(node, (A, B), (A._data, B._data), x, (A._data, B._data, x)), constant(info)
 
 
-def solve(A, B, *, left=True, out=None):  # noqa: N803 - PyTorch's names
+@with_out("_linalg_solve_ex")
+def solve(A, B, *, left=True):  # noqa: N803 - PyTorch's names
     """``torch.linalg.solve(A, B, *, left=True)``: X with ``A X = B`` (or ``X A = B``)."""
     return _solve("linalg.solve", A, B, bool(left), True, "linalg.solve")[0]
 
 
-def solve_ex(A, B, *, left=True, check_errors=False, out=None):  # noqa: N803
+@with_out("_linalg_solve_ex")
+def solve_ex(A, B, *, left=True, check_errors=False):  # noqa: N803
     """``torch.linalg.solve_ex``: (result, info), info the first zero pivot per matrix."""
     result, info = _solve("linalg.solve", A, B, bool(left), bool(check_errors), "linalg.solve_ex")
     return return_types.linalg_solve_ex(result, info)

@@ -30,6 +30,7 @@ from .linalg_common import (
     solve_triangular_array,
     tril,
     triu,
+    with_out,
 )
 
 
@@ -108,7 +109,8 @@ def _as_dtype_of(a: Tensor, b: Tensor, kernel: str):
 _REQUIRED = object()  # (upper has no default: PyTorch's parser says so)
 
 
-def solve_triangular(input, B, *, upper=_REQUIRED, left=True, unitriangular=False, out=None):  # noqa: A002
+@with_out("linalg_solve_triangular")
+def solve_triangular(input, B, *, upper=_REQUIRED, left=True, unitriangular=False):  # noqa: A002
     """``torch.linalg.solve_triangular(A, B, *, upper, left=True, unitriangular=False)``."""
     name = "linalg.solve_triangular"
     if upper is _REQUIRED:
@@ -173,7 +175,8 @@ class TriangularSolveBackward0(Op):
         return _legacy_solve(rhs, a, upper, transpose, unit), tangent_a
 
 
-def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):  # noqa: A002, N803
+@with_out("triangular_solve")
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):  # noqa: A002, N803
     """``torch.triangular_solve(b, A, upper=True, transpose=False, unitriangular=False)``:
     (solution, cloned_coefficient), deprecated in PyTorch (and warned about)."""
     tensor_argument(input, "triangular_solve", "input", 1)
