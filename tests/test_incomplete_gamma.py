@@ -121,3 +121,26 @@ def test_gamma_cdf_and_its_gradient_in_rate():
         results.append((cdf.detach().numpy(), grad.numpy()))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10)
+
+
+def test_under_vmap_as_torch_func_vmap():
+    a = np.array([[0.5, 2.0], [3.0, 9.0]])
+    x = np.array([[0.3, 1.0], [2.0, 12.0]])
+    for in_dims in ((0, 0), (0, None), (None, 0)):
+        ours_x = x if in_dims[1] == 0 else x[0]
+        ours_a = a if in_dims[0] == 0 else a[0]
+        ours = gradienti.func.vmap(gradienti.igammac, in_dims=in_dims)(
+            gradienti.tensor(ours_a), gradienti.tensor(ours_x)
+        )
+        theirs = torch.func.vmap(torch.igammac, in_dims=in_dims)(
+            torch.tensor(ours_a), torch.tensor(ours_x)
+        )
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+    # the gradient in x, per sample (a 0-d logical operand)
+    ours = gradienti.func.vmap(
+        gradienti.func.grad(lambda x: gradienti.igamma(gradienti.tensor(2.0, dtype=x.dtype), x))
+    )(gradienti.tensor(x[0]))
+    theirs = torch.func.vmap(
+        torch.func.grad(lambda x: torch.igamma(torch.tensor(2.0, dtype=x.dtype), x))
+    )(torch.tensor(x[0]))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

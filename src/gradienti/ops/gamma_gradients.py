@@ -20,6 +20,7 @@ from ..backend import SCALAR_TYPE_NAMES
 from ..graph.node import SAVE_NOTHING, Op
 from ..tensor import Tensor
 from .apply import raise_if_not_broadcastable
+from .batched_elementwise import batched_elementwise
 from .declare import declare
 from .explain_rule import ATOM, NOT_DIFFERENTIABLE, Rule
 from .gamma import digamma_array
@@ -100,6 +101,7 @@ def _gamma_grad_rational(alpha, x):
     return np.exp(p / q)
 
 
+@batched_elementwise
 def standard_gamma_grad_array(alpha: np.ndarray, x: np.ndarray) -> np.ndarray:
     """dx/dalpha for samples ``x`` of Gamma(alpha, 1), in ``alpha``'s dtype."""
     a = np.asarray(alpha, np.float64)
@@ -225,6 +227,7 @@ def _beta_grad_rational(x, alpha, total):
     return p / q * approx
 
 
+@batched_elementwise
 def dirichlet_grad_array(x: np.ndarray, alpha: np.ndarray, total: np.ndarray) -> np.ndarray:
     """-(dF/dalpha) / pdf / (1 - x) of Beta(alpha, total - alpha) at ``x``, in ``x``'s dtype."""
     x64, alpha64, total64 = np.broadcast_arrays(

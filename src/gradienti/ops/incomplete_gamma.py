@@ -15,6 +15,7 @@ from ..backend import SCALAR_TYPE_NAMES, xp
 from ..graph.node import SAVE_INPUTS, Op
 from ..tensor import Tensor
 from .apply import binary
+from .batched_elementwise import batched_elementwise
 from .declare import declare
 from .explain_rule import Rule
 from .gamma import lgamma_array
@@ -94,10 +95,12 @@ def _regularised(a, x, upper: bool):
     return np.where(invalid, np.nan, result)
 
 
+@batched_elementwise
 def igamma_arrays(a, x):
     return _regularised(a, x, False).astype(np.result_type(a, x))
 
 
+@batched_elementwise
 def igammac_arrays(a, x):
     return _regularised(a, x, True).astype(np.result_type(a, x))
 
