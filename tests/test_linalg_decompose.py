@@ -446,3 +446,31 @@ def test_out_as_pytorch(name):
         assert refusals[0][1].grad_fn.name() == refusals[1][1].grad_fn.name()
     else:
         assert refusals[0] == refusals[1]
+
+
+# ---------------------------------------------------------------------- empty matrices
+EMPTY_CALLS = {
+    "svd": lambda lib, x: lib.linalg.svd(x),
+    "svd reduced": lambda lib, x: lib.linalg.svd(x, full_matrices=False),
+    "svdvals": lambda lib, x: (lib.linalg.svdvals(x),),
+    "qr": lambda lib, x: lib.linalg.qr(x),
+    "qr complete": lambda lib, x: lib.linalg.qr(x, "complete"),
+    "pinv": lambda lib, x: (lib.linalg.pinv(x),),
+    "matrix_norm nuc": lambda lib, x: (lib.linalg.matrix_norm(x, "nuc"),),
+}
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (2, 0, 0), (0, 2, 2)], ids=str)
+@pytest.mark.parametrize("name", sorted(EMPTY_CALLS))
+def test_matrices_without_elements_as_pytorch(name, shape):
+    outcomes = []
+    for lib in (gradienti, torch):
+        x = lib.zeros(shape, dtype=lib.float64, requires_grad=True)
+        results = EMPTY_CALLS[name](lib, x)
+        total = sum(value.sum() for value in results)
+        grad = _outcome(
+            lib, lambda lib, total=total, x=x: lib.autograd.grad(total, x, allow_unused=True)[0]
+        )
+        grad = grad if grad[0] != "ok" or grad[1] is None else tuple(grad[1].shape)
+        outcomes.append(([(tuple(value.shape), _np(value).tolist()) for value in results], grad))
+    assert outcomes[0] == outcomes[1]

@@ -11,6 +11,7 @@ under vmap the samples fold into the stack (NumPy's ``linalg`` has no batching r
 from __future__ import annotations
 
 import functools
+import math
 
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import all_samples, along_first_axis
@@ -137,7 +138,7 @@ def copied_out(function):
 def _stacked(kernel, a, *args):
     """``kernel`` on ``a`` (..., m, n) as a stack of matrices; its results back in the batch."""
     batch = a.shape[:-2]
-    results = kernel(a.reshape((-1,) + a.shape[-2:]), *args)
+    results = kernel(a.reshape((math.prod(batch),) + a.shape[-2:]), *args)
     if type(results) is not tuple:
         return results.reshape(batch + results.shape[1:])
     return tuple(result.reshape(batch + result.shape[1:]) for result in results)
@@ -299,5 +300,6 @@ def concatenate(parts: list, axis: int):
 def solve_array(a, b):
     """``a^{-1} b`` for arrays (..., n, n) and (..., n, k) of the same batch shape."""
     batch = b.shape[:-2]
-    result = _solve_kernel(a.reshape((-1,) + a.shape[-2:]), b.reshape((-1,) + b.shape[-2:]))
+    count = math.prod(batch)
+    result = _solve_kernel(a.reshape((count,) + a.shape[-2:]), b.reshape((count,) + b.shape[-2:]))
     return result.reshape(batch + result.shape[1:])
