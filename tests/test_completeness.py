@@ -290,6 +290,7 @@ MODULES = (
     ".nn",
     ".nn.functional",
     ".special",
+    ".linalg",
     ".nn.init",
     ".nn.utils",
     ".nn.modules",
