@@ -8,8 +8,10 @@ the input and the factors. A recorded backward (``create_graph=True``) decompose
 again with the op itself, so that the VJP's own derivative reaches the input through the
 factors (LAPACK is deterministic: the same factors, signs included).
 
-The factors' signs are LAPACK's (NumPy and PyTorch call the same routines); a loss that
-depends on them has no well-defined gradient, as PyTorch documents.
+The factors' signs are LAPACK's. NumPy and PyTorch call the same routines (gesdd, syevd), but
+from other LAPACK builds: singular vectors nearly always come with PyTorch's signs, eigh's
+eigenvectors often with the opposite sign of some columns. A loss that depends on the signs has
+no well-defined gradient, as PyTorch documents.
 """
 
 from __future__ import annotations
