@@ -64,8 +64,9 @@ def _fully_masked_rows(scores):
 
 def _probabilities(q, k, mask, scale):
     """(P, fully masked rows) of the module docstring: arrays, or recorded on Tensors."""
-    root = math.sqrt(scale)  # q and k each scaled by sqrt(c), as PyTorch's math path
-    scores = (q * root) @ _swap_last(k * root)
+    # q and k each scaled by sqrt(|c|), as PyTorch's math path; a negative c negates q's.
+    root = math.sqrt(abs(scale))
+    scores = (q * (-root if scale < 0 else root)) @ _swap_last(k * root)
     if mask is not None:
         scores = scores + mask
     empty_rows = _fully_masked_rows(scores)
@@ -135,8 +136,9 @@ class ScaledDotProductAttentionBackward0(Op):
         scale = ctx.scale
         tangent_s = sum_of_shares(
             (
-                None if tangent_q is None else (tangent_q @ _swap_last(k)) * scale,
-                None if tangent_k is None else (q @ _swap_last(tangent_k)) * scale,
+                # scaled before the product: c is inf for an empty head dimension (E = 0)
+                None if tangent_q is None else (tangent_q * scale) @ _swap_last(k),
+                None if tangent_k is None else (q * scale) @ _swap_last(tangent_k),
                 tangent_mask,
             )
         )
@@ -170,7 +172,7 @@ def _check_inputs(query, key, value, attn_mask, is_causal, enable_gqa) -> None:
         )
     if attn_mask is not None:
         mask_dtype = attn_mask._data.dtype
-        if mask_dtype != xp.bool_ and mask_dtype != dtype:
+        if mask_dtype != xp.bool_ and mask_dtype != xp.float32 and mask_dtype != dtype:
             raise RuntimeError(
                 "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                 f"attn_mask.dtype: {CPP_TYPE_NAMES[mask_dtype.name]} and  query.dtype: "
@@ -182,9 +184,18 @@ def _check_inputs(query, key, value, attn_mask, is_causal, enable_gqa) -> None:
                 "is_causal=True"
             )
     if dtype.kind != "f":
+        if query.dim() == 2:  # PyTorch's math path: q and k scaled to float, mm'ed with v
+            raise RuntimeError(
+                "expected m1 and m2 to have the same dtype, but got: float != "
+                f"{CPP_TYPE_NAMES[dtype.name]}"
+            )
         found = SCALAR_TYPE_NAMES[dtype.name]
         raise RuntimeError(f"expected scalar type Float but found {found}")
-    if enable_gqa and query.dim() >= 3:
+    if enable_gqa:
+        if min(query.dim(), key.dim(), value.dim()) < 3:  # PyTorch reads the heads as size(-3)
+            raise IndexError(
+                "Dimension out of range (expected to be in range of [-2, 1], but got -3)"
+            )
         heads = query.shape[-3]
         if heads % key.shape[-3] or heads % value.shape[-3]:
             raise RuntimeError(
@@ -214,16 +225,19 @@ def _shaped(shape):
     return xp.broadcast_to(xp.zeros((), xp.bool_), shape)
 
 
-def _additive_mask(attn_mask, is_causal, q_shape, k_shape, dtype):
+def _additive_mask(attn_mask, is_causal, q_shape, k_shape, dtype, query_dtype):
     """The mask as M of the module docstring: a Tensor (a float mask, as given, gradient
-    included) or a constant array; None when there is none."""
+    included) or a constant array; None when there is none. ``dtype`` is the query's array
+    dtype, ``query_dtype`` its torch-style dtype."""
     length, source_length = q_shape[-2], k_shape[-2]
     if is_causal:
         allowed = xp.tril(xp.ones((length, source_length), xp.bool_))
     elif attn_mask is None:
         return None
     elif attn_mask._data.dtype != xp.bool_:
-        return attn_mask
+        # a float32 mask of a float64 query is added in the query's dtype (its gradient is
+        # float32 again); a cast, not the op's promotion, keeps the output in q's dtype
+        return attn_mask if attn_mask._data.dtype == dtype else attn_mask.to(query_dtype)
     else:
         allowed = attn_mask._data
     return xp.where(allowed, dtype.type(0), dtype.type(-xp.inf))
@@ -263,7 +277,7 @@ def scaled_dot_product_attention(
     q_shape, k_shape = tuple(query.shape), tuple(key.shape)
     _check_shapes(q_shape, k_shape, tuple(value.shape))
     dtype = query._data.dtype
-    mask = _additive_mask(attn_mask, is_causal, q_shape, k_shape, dtype)
+    mask = _additive_mask(attn_mask, is_causal, q_shape, k_shape, dtype, query.dtype)
     weights_shape = xp.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (
         q_shape[-2],
         k_shape[-2],
@@ -278,7 +292,9 @@ def scaled_dot_product_attention(
                 f"{list(widened)}"
             )
     node = ScaledDotProductAttentionBackward0()
-    node.scale = float(1 / math.sqrt(q_shape[-1]) if scale is None else scale)
+    if scale is None:  # 1/sqrt(E); inf for E = 0, as C++'s division
+        scale = 1 / math.sqrt(q_shape[-1]) if q_shape[-1] else math.inf
+    node.scale = float(scale)
     node.noise = _dropout_noise(weights_shape, dropout_p, dtype) if dropout_p > 0 else None
     if mask is not None and type(mask) is not Tensor:
         mask = wrap(mask, None)

@@ -1,0 +1,152 @@
+"""Review of issue 14's attention and recurrent cells against PyTorch: inputs the area tests
+did not cover (a negative or default scale over an empty head dimension, a float32 mask of a
+float64 or float16 query, enable_gqa on 2-D inputs, integer inputs' error text)."""
+
+import re
+
+import numpy as np
+import pytest
+
+import gradienti
+
+torch = pytest.importorskip("torch")
+
+
+def _arrays(shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape) for shape in shapes]
+
+
+def _attend_with_grads(lib, arrays, mask=None, mask_dtype=None, dtype=None, **options):
+    """Output and the gradients of q, k, v (and a float mask) under a non-uniform upstream."""
+    q, k, v = (lib.tensor(a, dtype=dtype, requires_grad=True) for a in arrays)
+    inputs = [q, k, v]
+    if mask is not None:
+        mask = lib.tensor(mask, dtype=mask_dtype, requires_grad=mask.dtype.kind == "f")
+        if mask.requires_grad:
+            inputs.append(mask)
+    out = lib.nn.functional.scaled_dot_product_attention(q, k, v, mask, **options)
+    upstream = lib.tensor(np.linspace(-1.0, 2.0, out.numel()).reshape(tuple(out.shape)))
+    grads = lib.autograd.grad(out, inputs, upstream.to(out.dtype))
+    return [out, *grads]
+
+
+def _assert_same(ours, theirs, atol=1e-10):
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert str(a.dtype) == str(b.dtype)
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=atol)
+
+
+@pytest.mark.parametrize("scale", [-0.7, -2.0])
+def test_negative_scale_matches_torch(scale):
+    # sqrt of a negative scale raised a ValueError that surfaced as a broadcast error
+    arrays = _arrays([(2, 3, 4), (2, 5, 4), (2, 5, 6)])
+    mask = np.where(np.random.default_rng(1).random((3, 5)) > 0.3, 0.5, -np.inf)
+    ours = _attend_with_grads(gradienti, arrays, mask, scale=scale)
+    theirs = _attend_with_grads(torch, arrays, mask, scale=scale)
+    _assert_same(ours, theirs)
+
+
+def test_negative_scale_double_backward_matches_torch():
+    arrays = _arrays([(2, 3, 4), (2, 5, 4), (2, 5, 6)], seed=3)
+    results = []
+    for lib in (gradienti, torch):
+        q, k, v = (lib.tensor(a, requires_grad=True) for a in arrays)
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, scale=-0.5)
+        grads = lib.autograd.grad((out * out).sum(), (q, k, v), create_graph=True)
+        total = sum((grad * (index + 1.0)).sum() for index, grad in enumerate(grads))
+        results.append(lib.autograd.grad(total, (q, k, v)))
+    _assert_same(*results)
+
+
+def test_empty_head_dimension_default_scale_matches_torch():
+    # 1/sqrt(0) raised ZeroDivisionError; PyTorch's scale is inf and the scores are 0
+    arrays = _arrays([(2, 3, 0), (2, 5, 0), (2, 5, 6)])
+    ours = _attend_with_grads(gradienti, arrays)
+    theirs = _attend_with_grads(torch, arrays)
+    _assert_same(ours, theirs)
+
+
+def test_empty_head_dimension_forward_mode_matches_torch():
+    arrays = _arrays([(2, 3, 0), (2, 5, 0), (2, 5, 6)])
+    tangents = []
+    for lib in (gradienti, torch):
+        forward_ad = lib.autograd.forward_ad
+        with forward_ad.dual_level():
+            q, k, v = (forward_ad.make_dual(lib.tensor(a), lib.tensor(a * 0.5 + 1)) for a in arrays)
+            out = lib.nn.functional.scaled_dot_product_attention(q, k, v)
+            tangents.append([forward_ad.unpack_dual(out).tangent])
+    _assert_same(*tangents)
+
+
+@pytest.mark.parametrize(
+    "query_dtype, mask_dtype, atol",
+    [("float64", "float32", 1e-10), ("float16", "float32", 2e-3)],
+)
+def test_float32_mask_of_another_query_dtype_matches_torch(query_dtype, mask_dtype, atol):
+    # PyTorch takes a float32 mask with any float query (the output keeps the query's dtype,
+    # the mask's gradient is float32); it was refused
+    arrays = _arrays([(2, 3, 4), (2, 5, 4), (2, 5, 6)])
+    mask = np.random.default_rng(2).standard_normal((3, 5))
+    mask[1, 2] = -np.inf
+    ours = _attend_with_grads(
+        gradienti,
+        arrays,
+        mask,
+        mask_dtype=getattr(gradienti, mask_dtype),
+        dtype=getattr(gradienti, query_dtype),
+    )
+    theirs = _attend_with_grads(
+        torch,
+        arrays,
+        mask,
+        mask_dtype=getattr(torch, mask_dtype),
+        dtype=getattr(torch, query_dtype),
+    )
+    _assert_same(ours, theirs, atol=atol)
+
+
+def test_float64_mask_of_float32_query_is_refused_as_torch():
+    def attend(lib):
+        q = lib.ones(2, 3, 4)
+        return lib.nn.functional.scaled_dot_product_attention(
+            q, q, q, lib.zeros(3, 3, dtype=lib.float64)
+        )
+
+    with pytest.raises(RuntimeError) as theirs:
+        attend(torch)
+    with pytest.raises(RuntimeError, match="^" + re.escape(str(theirs.value))):
+        attend(gradienti)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [((4, 3), (4, 3), (4, 3)), ((2, 4, 3), (4, 3), (4, 3)), ((2, 4, 3), (2, 4, 3), (4, 3))],
+)
+def test_enable_gqa_of_two_dimensional_inputs_raises_as_torch(shapes):
+    def attend(lib):
+        q, k, v = (lib.ones(shape) for shape in shapes)
+        return lib.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+
+    with pytest.raises(IndexError) as theirs:
+        attend(torch)
+    with pytest.raises(IndexError) as ours:
+        attend(gradienti)
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (2, 2, 3)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_integer_inputs_raise_torch_text(dtype, shape):
+    # 2-D inputs fail in PyTorch's matrix product, batched ones in its dtype check
+    def attend(lib):
+        x = lib.ones(shape, dtype=getattr(lib, dtype))
+        return lib.nn.functional.scaled_dot_product_attention(x, x, x)
+
+    with pytest.raises(RuntimeError) as theirs:
+        attend(torch)
+    with pytest.raises(RuntimeError) as ours:
+        attend(gradienti)
+    assert str(ours.value) == str(theirs.value)
