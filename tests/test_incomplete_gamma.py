@@ -144,3 +144,28 @@ def test_under_vmap_as_torch_func_vmap():
         torch.func.grad(lambda x: torch.igamma(torch.tensor(2.0, dtype=x.dtype), x))
     )(torch.tensor(x[0]))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+IN_PLACE = {
+    "igamma_": lambda tensor, other: tensor.igamma_(other),
+    "igammac_": lambda tensor, other: tensor.igammac_(other),
+}
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_forms_match_torch(name):
+    a, x = [0.5, 2.0, 9.0], [0.3, 2.5, 6.0]
+    ours, theirs = gradienti.tensor(a), torch.tensor(a)
+    ours_result = IN_PLACE[name](ours, gradienti.tensor(x))
+    theirs_result = IN_PLACE[name](theirs, torch.tensor(x))
+    assert ours_result is ours
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours_result.numpy(), theirs_result.numpy(), rtol=1e-6)
+
+
+def test_a_number_argument_is_refused_as_torch():
+    with pytest.raises(TypeError) as theirs:
+        torch.igamma(torch.tensor([1.0]), 2.0)
+    with pytest.raises(TypeError) as ours:
+        gradienti.igamma(gradienti.tensor([1.0]), 2.0)
+    assert str(ours.value) == str(theirs.value)

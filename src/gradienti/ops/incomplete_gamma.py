@@ -157,7 +157,7 @@ _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 def _apply(node, kernel: str, input, other) -> Tensor:
     check_tensor(input, kernel)
-    check_tensor(other, kernel)
+    check_tensor(other, kernel, "other", 2)
     dtype = np.result_type(input._data, other._data)
     if dtype not in _FLOATS:
         raise NotImplementedError(
@@ -174,6 +174,14 @@ def igamma(input, other) -> Tensor:
 def igammac(input, other) -> Tensor:
     """The regularised upper incomplete gamma function Q(input, other) = 1 - P."""
     return _apply(IgammacBackward0(), "igammac", input, other)
+
+
+def igamma_(self, other) -> Tensor:
+    return self._assign_in_place(igamma(self, other))
+
+
+def igammac_(self, other) -> Tensor:
+    return self._assign_in_place(igammac(self, other))
 
 
 DECLARATIONS = (
@@ -199,4 +207,6 @@ DECLARATIONS = (
             )
         },
     ),
+    declare("igamma_", None, method=igamma_),
+    declare("igammac_", None, method=igammac_),
 )
