@@ -449,3 +449,27 @@ def test_out_writes_the_results_as_pytorch():
         lib.linalg.lu_factor(lib.tensor(a), out=factors)
         results.append((repr(inverse), repr(logdet), repr(factors)))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
+        [[[2.0, 0.0], [0.0, 2.0]], [[1.0, 2.0], [2.0, 4.0]]],
+    ],
+)
+def test_det_double_backward_at_a_singular_matrix_as_pytorch(values):
+    """A recorded gradient (create_graph=True) of det at a singular matrix: the cofactors by
+    PyTorch's SVD form (a solve would fail), on the singular matrices of the batch only."""
+    torch = pytest.importorskip("torch")
+    shape = np.shape(values)
+    weights = np.arange(1.0, np.size(values) + 1).reshape(shape)
+    results = []
+    for lib in (gradienti, torch):
+        a = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        upstream = lib.full(shape[:-2], 1.5, dtype=lib.float64)
+        (first,) = lib.autograd.grad(lib.linalg.det(a), a, upstream, create_graph=True)
+        (second,) = lib.autograd.grad((first * lib.tensor(weights)).sum(), a)
+        results.append((first.detach().numpy(), second.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)

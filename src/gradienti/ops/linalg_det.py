@@ -13,16 +13,27 @@ itself, differentiably (where PyTorch turns to an SVD for a singular A: not done
 from __future__ import annotations
 
 from ..backend import xp
-from ..batching import along_first_axis
+from ..batching import all_samples, along_first_axis
 from ..graph.node import SAVE_BOTH, SAVE_INPUTS, Op
 from ..tensor import Tensor
 from .apply import tensor_argument
 from .declare import declare
 from .explain_rule import Rule
 from .extrema import return_types
-from .linalg_common import as_batch, beside, check_floating, check_square, mT, record, with_out
+from .join import cat
+from .linalg_common import (
+    as_batch,
+    beside,
+    check_floating,
+    check_square,
+    constant,
+    mT,
+    record,
+    with_out,
+)
 from .linalg_lu import lu_array, lu_solve_general
 from .linalg_solve import check_linalg_float, solve
+from .linalg_spectral import linalg_svd
 
 
 def _eye_scaled(scale, n: int, like):
@@ -38,6 +49,52 @@ def _transposed_inverse_times(a, rhs):
     nudged to epsilon (a finite gradient at a singular matrix)."""
     if type(a) is Tensor:
         return solve(mT(a), rhs)
+    return _nudged_lu_solve(a, rhs)
+
+
+def _det_gradient(a, value, g):
+    """``gA = g det(A) A^{-T}`` (g times the cofactor matrix). Recorded on Tensors: by a solve,
+    and, for the matrices whose determinant is nearly zero, by PyTorch's SVD form of the
+    cofactors, ``det(U) det(V^T) U diag(prod_{j != i} s_j) V^T`` (valid at a singular A)."""
+    n = a.shape[-1]
+    if type(a) is not Tensor:
+        return _nudged_lu_solve(a, _eye_scaled(g * value, n, a))
+    eps = xp.finfo(a._data.dtype).eps
+    g = g.expand(*value.shape)
+    near_singular = xp.abs(all_samples(value._data)) < 100 * eps
+    if not near_singular.any():
+        return solve(mT(a), _eye_scaled(g * value, n, a))
+    if a._data.ndim == 2:
+        return _cofactors_by_svd(a, g)
+    # (as PyTorch's masked_fmap: each formula on its own matrices, the results put together)
+    mask = constant(near_singular)
+    keep = constant(~near_singular)
+    result = constant(xp.zeros(a._data.shape, a._data.dtype))
+    result = result.index_put((mask,), _cofactors_by_svd(a[mask], g[mask]))
+    regular = a[keep]
+    regular_scale = (g * value)[keep]
+    return result.index_put((keep,), solve(mT(regular), _eye_scaled(regular_scale, n, a)))
+
+
+def _cofactors_by_svd(a, g):
+    u, s, vh = linalg_svd(a, False)
+    alpha = det(u) * det(vh)
+    weights = _products_of_the_others(s) * (alpha * g).unsqueeze(-1)
+    return (u * weights.unsqueeze(-2)) @ vh
+
+
+def _products_of_the_others(values):
+    """``prod_{j != i} v_j`` along the last dim, without dividing (zeros are safe): the
+    product of the values before i times the product of those after i."""
+    ones = constant(xp.ones(tuple(values.shape[:-1]) + (1,), values._data.dtype))
+    before = cat([ones, values[..., :-1]], -1).cumprod(-1)
+    after = cat([ones, values[..., 1:].flip(-1)], -1).cumprod(-1).flip(-1)
+    return before * after
+
+
+def _nudged_lu_solve(a, rhs):
+    """``A^{-T} rhs`` by A's LU, its zero pivots nudged to epsilon (PyTorch's, for a first
+    derivative: finite at a singular A)."""
     lu, pivots, _ = lu_array(a)
     diagonal = xp.diagonal(lu, 0, -2, -1)
     eps = xp.finfo(a.dtype).eps
@@ -84,8 +141,8 @@ class LinalgDetBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, det = ctx.saved_tensors
-        return _transposed_inverse_times(a, _eye_scaled(g * det, a.shape[-1], a))
+        a, value = ctx.saved_tensors
+        return _det_gradient(a, value, g)
 
     @staticmethod
     def jvp(ctx, primals, out, tangents):
