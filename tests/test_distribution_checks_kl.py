@@ -196,6 +196,10 @@ PARAMS = {
     "ContinuousBernoulli": (lambda D, p: D.ContinuousBernoulli(p[0]), ([0.2, 0.4995, 0.9],)),
     "ContinuousBernoulli2": (lambda D, p: D.ContinuousBernoulli(p[0]), ([0.7, 0.1, 0.5005],)),
     "Uniform inside": (lambda D, p: D.Uniform(p[0], p[1]), ([0.1, 0.2, 0.5], [0.9, 0.6, 0.7])),
+    "Beta": (lambda D, p: D.Beta(p[0], p[1]), ([0.5, 2.0, 3.0], [1.5, 0.7, 2.0])),
+    "Gamma": (lambda D, p: D.Gamma(p[0], p[1]), ([0.5, 2.0, 3.0], [1.5, 0.7, 2.0])),
+    "Poisson": (lambda D, p: D.Poisson(p[0]), ([0.5, 2.0, 3.0],)),
+    "Binomial": (lambda D, p: D.Binomial(5, p[0]), ([0.2, 0.5, 0.9],)),
     "LogNormal": (lambda D, p: D.LogNormal(p[0], p[1]), ([0.5, -1.0, 0.0], [1.0, 0.5, 2.0])),
     "LogNormal2": (lambda D, p: D.LogNormal(p[0], p[1]), ([0.0, 0.3, 1.0], [2.0, 1.5, 0.7])),
 }
@@ -257,6 +261,25 @@ PAIRS = [
     ("Pareto", "ContinuousBernoulli"),
     ("Uniform inside", "ContinuousBernoulli"),
     ("Uniform", "ContinuousBernoulli"),
+    ("Bernoulli", "Poisson"),
+    ("Beta", "ContinuousBernoulli"),
+    ("Beta", "Pareto"),
+    ("Exponential", "Beta"),
+    ("Gamma", "Beta"),
+    ("Gamma", "ContinuousBernoulli"),
+    ("Gamma", "Gumbel"),
+    ("Gamma", "Pareto"),
+    ("Gumbel", "Beta"),
+    ("Gumbel", "Gamma"),
+    ("Laplace", "Beta"),
+    ("Laplace", "Gamma"),
+    ("Normal", "Beta"),
+    ("Normal", "Gamma"),
+    ("Pareto", "Beta"),
+    ("Pareto", "Gamma"),
+    ("Pareto2", "Gamma"),
+    ("Poisson", "Bernoulli"),
+    ("Poisson", "Binomial"),
 ]
 
 
@@ -405,3 +428,11 @@ def test_mixture_repr_and_sample_validation_as_pytorch():
     with pytest.raises(ValueError) as their_error:
         theirs.log_prob(torch.tensor([-1.0]))
     assert str(our_error.value) == str(their_error.value)
+
+
+def test_every_pair_pytorch_registers_is_registered():
+    from gradienti.distributions import kl
+
+    theirs = {(p.__name__, q.__name__) for p, q in torch.distributions.kl._KL_REGISTRY}
+    ours = {(p.__name__, q.__name__) for p, q in kl._KL_REGISTRY}
+    assert ours == theirs

@@ -6,6 +6,7 @@
 # kl_more_pairs registers its KL pairs when imported
 from . import (  # noqa: F401
     constraints,
+    kl_cross_pairs,  # noqa: F401 - and those across the gamma family and the others
     kl_gamma_family,  # noqa: F401 - registers the gamma family's KL pairs
     kl_more_pairs,
     kl_multivariate_normal,  # noqa: F401 - and the multivariate normals'
