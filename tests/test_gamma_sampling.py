@@ -287,3 +287,25 @@ def test_reparameterised_gradient_under_vmap_matches_torch_func():
     )
     theirs = torch._dirichlet_grad(*(torch.tensor(v) for v in (x, alpha, total)))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+
+
+def test_saved_tensor_hooks_see_the_concentration_and_the_sample_as_torch():
+    results = []
+    for lib in (gradienti, torch):
+        packed = []
+        lib.manual_seed(0)
+        alpha = lib.tensor([0.5, 3.0], dtype=lib.float64, requires_grad=True)
+
+        def pack(value, packed=packed):
+            packed.append(value.detach().clone())
+            return value
+
+        with lib.autograd.graph.saved_tensors_hooks(pack, lambda value: value):
+            sample = lib._standard_gamma(alpha)
+        sample.backward(lib.tensor([1.0, -2.0], dtype=lib.float64))
+        results.append(([value.numpy() for value in packed], alpha.grad.numpy()))
+    (ours_packed, ours_grad), (theirs_packed, theirs_grad) = results
+    assert len(ours_packed) == len(theirs_packed) == 2
+    for ours_value, theirs_value in zip(ours_packed, theirs_packed):
+        np.testing.assert_array_equal(ours_value, theirs_value)
+    np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-12)
