@@ -7,7 +7,8 @@ its leading underscore, with the bounds (``GreaterThan(lower_bound=0.0)``).
 
 from __future__ import annotations
 
-from ..backend import bool_, xp
+from .. import linalg
+from ..backend import bool_
 from ._ops import ops
 
 __all__ = [
@@ -394,7 +395,7 @@ class _CorrCholesky(Constraint):
     def check(self, value):
         # the tolerance grows with the row length; 10 is PyTorch's fudge factor
         tolerance = ops.finfo(value.dtype).eps * value.size(-1) * 10
-        row_norm = value.detach().pow(2).sum(-1).sqrt()
+        row_norm = linalg.norm(value.detach(), dim=-1)
         unit_row_norm = (row_norm - 1.0).abs().le(tolerance).all(dim=-1)
         return _LowerCholesky().check(value) & unit_row_norm
 
@@ -425,7 +426,7 @@ class _PositiveSemidefinite(_Symmetric):
         symmetric_check = super().check(value)
         if not symmetric_check.all():
             return symmetric_check
-        return _eigenvalues_nonnegative(value)
+        return linalg.eigvalsh(value).ge(0).all(-1)
 
 
 class _PositiveDefinite(_Symmetric):
@@ -435,7 +436,7 @@ class _PositiveDefinite(_Symmetric):
         symmetric_check = super().check(value)
         if not symmetric_check.all():
             return symmetric_check
-        return _has_cholesky(value)
+        return linalg.cholesky_ex(value).info.eq(0)
 
 
 class _Cat(Constraint):
@@ -504,30 +505,6 @@ class _Stack(Constraint):
             )
         slices = [value.select(self.dim, i) for i in range(value.size(self.dim))]
         return ops.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
-
-
-def _eigenvalues_nonnegative(value):
-    """Whether each symmetric matrix of ``value`` has only nonnegative eigenvalues (NumPy's
-    ``eigvalsh``: a validity check, not differentiated)."""
-    eigenvalues = xp.linalg.eigvalsh(value.detach().numpy())
-    return ops.tensor((eigenvalues >= 0).all(-1))
-
-
-def _has_cholesky(value):
-    """Whether each matrix of ``value`` has a Cholesky factorization (PyTorch's
-    ``cholesky_ex(value).info == 0``), matrix by matrix so that one failure fails only its
-    own batch element."""
-    matrices = value.detach().numpy()
-    batch_shape = matrices.shape[:-2]
-    flat = matrices.reshape((-1,) + matrices.shape[-2:])
-    results = []
-    for matrix in flat:
-        try:
-            xp.linalg.cholesky(matrix)
-            results.append(True)
-        except xp.linalg.LinAlgError:
-            results.append(False)
-    return ops.tensor(results, dtype=bool_).reshape(batch_shape)
 
 
 dependent = _Dependent()
