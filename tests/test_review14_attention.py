@@ -150,3 +150,70 @@ def test_integer_inputs_raise_torch_text(dtype, shape):
     with pytest.raises(RuntimeError) as ours:
         attend(gradienti)
     assert str(ours.value) == str(theirs.value)
+
+
+def _separate_projection_call(lib, weights_shapes, bias_size=12):
+    """F.multi_head_attention_forward with separate projection weights of the given shapes."""
+    rng = np.random.default_rng(5)
+    query = lib.tensor(rng.standard_normal((3, 2, 4)))
+    key = lib.tensor(rng.standard_normal((5, 2, 3)))
+    value = lib.tensor(rng.standard_normal((5, 2, 6)))
+    q_weight, k_weight, v_weight = (lib.tensor(rng.standard_normal(s)) for s in weights_shapes)
+    return lib.nn.functional.multi_head_attention_forward(
+        query,
+        key,
+        value,
+        4,
+        2,
+        None,
+        lib.tensor(rng.standard_normal(bias_size)),
+        None,
+        None,
+        False,
+        0.0,
+        lib.tensor(rng.standard_normal((4, 4))),
+        lib.tensor(rng.standard_normal(4)),
+        use_separate_proj_weight=True,
+        q_proj_weight=q_weight,
+        k_proj_weight=k_weight,
+        v_proj_weight=v_weight,
+    )
+
+
+@pytest.mark.parametrize(
+    "weights_shapes, bias_size",
+    [
+        (((4, 4), (4, 4), (4, 6)), 12),  # key weights for another kdim
+        (((4, 3), (4, 3), (4, 6)), 12),  # query weights not square
+        (((4, 4), (4, 3), (4, 5)), 12),  # value weights for another vdim
+        (((4, 4), (4, 3), (4, 6)), 9),  # biases of 3 features each
+    ],
+)
+def test_separate_projection_shapes_assert_as_torch(weights_shapes, bias_size):
+    # PyTorch's _in_projection asserts each shape; a mismatch reached a matmul error
+    with pytest.raises(AssertionError) as theirs:
+        _separate_projection_call(torch, weights_shapes, bias_size)
+    with pytest.raises(AssertionError) as ours:
+        _separate_projection_call(gradienti, weights_shapes, bias_size)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_separate_projection_values_match_torch():
+    shapes = ((4, 4), (4, 3), (4, 6))
+    ours = _separate_projection_call(gradienti, shapes)
+    theirs = _separate_projection_call(torch, shapes)
+    _assert_same(ours, theirs)
+
+
+def test_self_attention_of_a_module_with_kdim_asserts_as_torch():
+    def attend(lib):
+        lib.manual_seed(0)
+        attention = lib.nn.MultiheadAttention(4, 2, kdim=3, vdim=5)
+        x = lib.ones(3, 2, 4)
+        return attention(x, x, x)
+
+    with pytest.raises(AssertionError) as theirs:
+        attend(torch)
+    with pytest.raises(AssertionError) as ours:
+        attend(gradienti)
+    assert str(ours.value) == str(theirs.value)

@@ -98,6 +98,24 @@ def _in_projection(query, key, value, weights, biases):
     )
 
 
+def _check_projections(query, key, value, weights, biases) -> None:
+    """PyTorch's AssertionErrors (its ``_in_projection``) for separate projection weights or
+    biases that do not fit the inputs' feature sizes."""
+    features = query.shape[-1]
+    names = ("query", "key", "value")
+    for name, x, weight in zip(names, (query, key, value), weights):
+        expected = (features, x.shape[-1])
+        if weight.shape != expected:
+            raise AssertionError(
+                f"expecting {name} weights shape of {expected}, but got {weight.shape}"
+            )
+    for name, bias in zip(names, biases):
+        if bias is not None and bias.shape != (features,):
+            raise AssertionError(
+                f"expecting {name} bias shape of {(features,)}, but got {bias.shape}"
+            )
+
+
 def _in_projection_packed(query, key, value, weight, bias):
     """q, k, v of a packed (3E, E) projection; self-attention (one input for all three) as
     one product, split afterwards, as PyTorch's."""
@@ -186,6 +204,7 @@ def multi_head_attention_forward(
                 )
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
         biases = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
+        _check_projections(query, key, value, weights, biases)
         q, k, v = _in_projection(query, key, value, weights, biases)
     src_len = key.shape[0]
     if attn_mask is not None:
