@@ -396,6 +396,47 @@ class LSTM(RNNBase):
             return hx
         return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
 
+    def _check_packed_args(self, input, hx, batch_sizes) -> None:
+        """PyTorch's LSTM skips ``check_forward_args`` for a packed input: its errors are its
+        C++ kernel's, in their order. What that kernel leaves unchecked (it may run on, or
+        crash on, mismatched states) gets ``check_forward_args``' errors."""
+        if len(hx) != 2:
+            raise RuntimeError("lstm expects two hidden states")
+        weights = self._flat_weights
+        # the kernel infers projections from the states (a 2-D state: size's IndexError)
+        has_projections = hx[0].size(2) != hx[1].size(2)
+        if len(weights) % ((4 if self.bias else 2) + (1 if has_projections else 0)):
+            raise RuntimeError("got an incorrect number of RNN parameters")
+        layers = hx[0].size(0)
+        if self.bidirectional:
+            if layers % 2:
+                raise RuntimeError("Odd number of params or hiddens given to a bidirectional RNN")
+            layers //= 2
+        if layers != self.num_layers:
+            raise RuntimeError("Expected more hidden states in stacked_rnn")
+        weight = weights[0]
+        if input.dtype != weight.dtype:  # (the first product, input @ weight_ih_l0^T)
+            raise RuntimeError(
+                "mat1 and mat2 must have the same dtype, but got "
+                f"{SCALAR_TYPE_NAMES[input._data.dtype.name]} and "
+                f"{SCALAR_TYPE_NAMES[weight._data.dtype.name]}"
+            )
+        if input.size(1) != weight.size(1):
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({input.size(0)}x{input.size(1)} "
+                f"and {weight.size(1)}x{weight.size(0)})"
+            )
+        _check_states(input, hx[0], hx[1], weight)
+        batch = int(batch_sizes[0])
+        # the first step's sums (a state of batch 1 broadcasts there: left to the check below)
+        for a, b in ((hx[0].size(1), batch), (batch, hx[1].size(1))):
+            if a != b and 1 not in (a, b):
+                raise RuntimeError(
+                    f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                    "non-singleton dimension 0"
+                )
+        self.check_forward_args(input, hx, batch_sizes)
+
     def forward(self, input, hx=None):
         orig_input = input
         is_batched = True
@@ -432,7 +473,9 @@ class LSTM(RNNBase):
                     hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1))
                 self.check_forward_args(input, hx, batch_sizes)
         if batch_sizes is not None:
-            self.check_forward_args(input, hx, batch_sizes)
+            self._check_packed_args(input, hx, batch_sizes)
+        elif len(hx) != 2:  # (after the checks of hx[0] and hx[1], as PyTorch's kernel)
+            raise RuntimeError("lstm expects two hidden states")
         time_major = input.transpose(0, 1) if self.batch_first and batch_sizes is None else input
         output, h_n, c_n = self._run(time_major, batch_sizes, hx[0], hx[1])
         hidden = (h_n, c_n)
