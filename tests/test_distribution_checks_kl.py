@@ -436,3 +436,27 @@ def test_every_pair_pytorch_registers_is_registered():
     theirs = {(p.__name__, q.__name__) for p, q in torch.distributions.kl._KL_REGISTRY}
     ours = {(p.__name__, q.__name__) for p, q in kl._KL_REGISTRY}
     assert ours == theirs
+
+
+def test_validation_runs_under_vmap_as_pytorch():
+    # PyTorch's argument and sample checks pass under vmap (torch._is_all_true looks at every
+    # sample); so do gradienti's, and an invalid sample anywhere in the batch still raises
+    values = np.array([[0.5, -1.0, 2.0], [0.1, 0.2, 0.3]])
+    results, messages = [], []
+    for lib, vmap in ((gradienti, gradienti.func.vmap), (torch, torch.func.vmap)):
+        x = lib.tensor(values)
+
+        def log_prob(v, lib=lib):
+            return lib.distributions.Normal(lib.tensor(0.0), lib.tensor(1.0)).log_prob(v).sum()
+
+        def with_loc(loc, lib=lib):
+            return lib.distributions.Normal(loc, lib.tensor(2.0)).log_prob(lib.tensor(0.5))
+
+        results.append((vmap(log_prob)(x), vmap(with_loc)(x[:, 0])))
+        scales = lib.tensor([[1.0, -1.0], [1.0, 1.0]])
+        with pytest.raises(ValueError) as error:
+            vmap(lambda s, lib=lib: lib.distributions.Normal(lib.zeros(2), s).mean)(scales)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+from ..batching import all_samples
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
@@ -12,6 +13,13 @@ from ._ops import ops
 from .utils import EMPTY_SIZE, lazy_property
 
 __all__ = ["Distribution"]
+
+
+def _is_all_true(valid) -> bool:
+    """Whether every element of the bool Tensor ``valid`` is true, in every sample under vmap
+    (PyTorch's ``torch._is_all_true``, which vmap lets through: a check of the arguments
+    holds for the batch when it holds for all its values)."""
+    return bool(all_samples(valid._data).all())
 
 
 class Distribution:
@@ -59,7 +67,7 @@ class Distribution:
             if param not in self.__dict__ and isinstance(getattr(type(self), param), lazy_property):
                 continue  # a parameter derived from another, not computed yet
             value = getattr(self, param)
-            if not bool(constraint.check(value).all()):
+            if not _is_all_true(constraint.check(value)):
                 raise ValueError(
                     f"Expected parameter {param} "
                     f"({type(value).__name__} of shape {tuple(value.shape)}) "
@@ -180,7 +188,7 @@ class Distribution:
             return
         if support is None:
             raise AssertionError("support is unexpectedly None")
-        if not bool(support.check(value).all()):
+        if not _is_all_true(support.check(value)):
             raise ValueError(
                 "Expected value argument "
                 f"({type(value).__name__} of shape {tuple(value.shape)}) "
