@@ -263,3 +263,43 @@ def test_vmap_over_samples_against_torch(name):
     # PyTorch has no batching rule for its lstm_cell (vmap raises): its loop is the reference
     ours, theirs = (run(lib) for lib in LIBS)
     _same(ours, theirs, atol=1e-5)
+
+
+def _lstm_cell_states(lib, case):
+    ones = lib.ones
+    return {
+        # batched: PyTorch's lstm_cell takes a tuple (or list) only; a stacked Tensor was
+        # unpacked along its first dimension and accepted
+        "stacked tensor": ones(2, 3, 4),
+        "one-row tensor": ones(1, 3, 4),
+        # each given state's dim() is read first: a None state is PyTorch's AttributeError
+        "None cell state": (ones(3, 4), None),
+        "None hidden state": (None, ones(3, 4)),
+    }[case]
+
+
+@pytest.mark.parametrize(
+    "case", ["stacked tensor", "one-row tensor", "None cell state", "None hidden state"]
+)
+def test_lstm_cell_state_containers_raise_as_torch(case):
+    errors = []
+    for lib in LIBS:
+        lib.manual_seed(0)
+        cell = lib.nn.LSTMCell(5, 4)
+        with pytest.raises(Exception) as caught:
+            cell(lib.ones(3, 5), _lstm_cell_states(lib, case))
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]
+
+
+def test_lstm_cell_unbatched_stacked_tensor_state_matches_torch():
+    # unbatched, PyTorch indexes hx[0] and hx[1]: a (2, hidden) Tensor is accepted
+    rng = np.random.default_rng(4)
+    x, states = rng.standard_normal(5), rng.standard_normal((2, 4))
+    results = []
+    for lib in LIBS:
+        lib.manual_seed(0)
+        cell = lib.nn.LSTMCell(5, 4, dtype=lib.float64)
+        results.append([t.detach().numpy() for t in cell(lib.tensor(x), lib.tensor(states))])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)

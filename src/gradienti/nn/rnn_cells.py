@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from ..creation import empty, zeros
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
@@ -63,25 +64,27 @@ class RNNCellBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
-    def _batched(self, name: str, input, states: tuple, state_names: tuple):
+    def _batched(self, name: str, input, states, state_names: tuple):
         """``input`` and the states as 2-D batches (an unbatched call gets a batch of one;
-        missing states are zeros), with PyTorch's dimension checks; and whether it was
-        batched."""
+        ``states`` None: zeros, one per name), with PyTorch's dimension checks (each given
+        state's ``dim()`` is read: a None among them raises AttributeError as PyTorch's); and
+        whether it was batched."""
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        for state, state_name in zip(states, state_names, strict=True):
-            if state is not None and state.dim() not in (1, 2):
+        names = state_names if states is None else state_names[: len(states)]
+        for state, state_name in zip(() if states is None else states, names):
+            if state.dim() not in (1, 2):
                 raise ValueError(
                     f"{name}: Expected {state_name} to be 1D or 2D, got {state.dim()}D instead"
                 )
         is_batched = input.dim() == 2
         if not is_batched:
             input = input.unsqueeze(0)
-        if states[0] is None:
+        if states is None:
             state_zeros = zeros(
                 input.size(0), self.hidden_size, dtype=input.dtype, device=input.device
             )
-            states = (state_zeros,) * len(states)
+            states = (state_zeros,) * len(state_names)
         elif not is_batched:
             states = tuple(state.unsqueeze(0) for state in states)
         return input, states, is_batched
@@ -123,7 +126,8 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        input, (hx,), is_batched = self._batched("RNNCell", input, (hx,), ("hidden",))
+        states = None if hx is None else (hx,)
+        input, (hx,), is_batched = self._batched("RNNCell", input, states, ("hidden",))
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_sizes(input, (hx,))
@@ -144,10 +148,15 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
-        states = (None, None) if hx is None else tuple(hx)
+        states = None if hx is None else tuple(hx)
+        count = 2 if states is None else len(states)
         input, states, is_batched = self._batched(
-            "LSTMCell", input, states, tuple(f"hx[{index}]" for index in range(len(states)))
+            "LSTMCell", input, states, tuple(f"hx[{index}]" for index in range(count))
         )
+        if is_batched and isinstance(hx, Tensor):  # unbatched, PyTorch indexes hx[0], hx[1]
+            raise TypeError(
+                "lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not Tensor"
+            )
         if not is_batched:
             states = states[:2]  # PyTorch's unbatched path unsqueezes hx[0] and hx[1] only
             if len(states) < 2:
@@ -177,7 +186,8 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
-        input, (hx,), is_batched = self._batched("GRUCell", input, (hx,), ("hidden",))
+        states = None if hx is None else (hx,)
+        input, (hx,), is_batched = self._batched("GRUCell", input, states, ("hidden",))
         self._check_sizes(input, (hx,))
         input_reset, input_update, input_new = F.linear(input, self.weight_ih, self.bias_ih).chunk(
             3, 1
