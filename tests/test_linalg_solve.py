@@ -473,3 +473,33 @@ def test_det_double_backward_at_a_singular_matrix_as_pytorch(values):
         results.append((first.detach().numpy(), second.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linalg.inv(lib.ones(2, 0, 0)),
+        lambda lib: lib.linalg.det(lib.ones(0, 3, 3)),
+        lambda lib: lib.linalg.slogdet(lib.ones(0, 0)),
+        lambda lib: lib.linalg.cholesky(lib.ones(0, 2, 2)),
+        lambda lib: lib.linalg.solve(lib.ones(0, 0), lib.ones(0, 2)),
+        lambda lib: lib.linalg.solve(lib.ones(2, 2), lib.ones(2, 0)),
+        lambda lib: lib.linalg.solve_ex(lib.ones(3, 2, 2), lib.ones(3, 2, 0)),
+        lambda lib: lib.linalg.lu_factor(lib.ones(0, 2, 2)),
+        lambda lib: lib.linalg.lu(lib.ones(0, 0)),
+        lambda lib: lib.linalg.lu(lib.ones(2, 3)),
+        lambda lib: lib.linalg.lu(lib.ones(3, 2)),
+        lambda lib: lib.linalg.lu_factor_ex(lib.tensor([[1.0, 2, 3], [2, 4, 7]])),
+        lambda lib: lib.linalg.matrix_exp(lib.ones(0, 0)),
+        lambda lib: lib.linalg.matrix_power(lib.ones(0, 0), 3),
+        lambda lib: lib.linalg.solve_triangular(lib.ones(0, 0), lib.ones(0, 2), upper=True),
+        lambda lib: lib.cholesky_inverse(lib.ones(0, 0)),
+    ],
+)
+def test_empty_and_rectangular_inputs_as_pytorch(call):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _both(torch, call)
+    assert ours[0] == theirs[0]
+    assert (repr(ours[1]) if ours[0] == "ok" else ours) == (
+        repr(theirs[1]) if theirs[0] == "ok" else theirs
+    )

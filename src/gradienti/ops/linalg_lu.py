@@ -84,9 +84,9 @@ def lu_array(a):
 def permutation_array(pivots, m: int, dtype):
     """P (..., m, m) of ``A = P L U`` from LAPACK's pivots."""
     batch = pivots.shape[:-1]
+    if pivots.size == 0:  # no batch, or no rows swapped
+        return xp.broadcast_to(xp.eye(m, dtype=dtype), batch + (m, m)).copy()
     flat = pivots.reshape((-1,) + pivots.shape[-1:])
-    if flat.shape[0] == 0:
-        return xp.zeros(batch + (m, m), dtype)
     return _permutation_batch(flat, m, dtype).reshape(batch + (m, m))
 
 

@@ -81,8 +81,10 @@ def solve_with_info(a, b):
     batch = broadcast_batch(a.shape[:-2], b.shape[:-2])
     a = xp.broadcast_to(a, batch + a.shape[-2:])
     b = xp.broadcast_to(b, batch + b.shape[-2:])
-    if b.size == 0 or a.size == 0:
+    if a.size == 0:
         return xp.zeros(b.shape, b.dtype), xp.zeros(batch, xp.int32)
+    if b.size == 0:  # (A is still factored: a singular one is an error, as in PyTorch)
+        return xp.zeros(b.shape, b.dtype), lu_array(a)[2]
     x, info = _solve_batch(as_batch(a), as_batch(b))
     return x.reshape(b.shape), info.reshape(batch)
 
