@@ -405,3 +405,20 @@ def test_unpad_sequence_with_lengths_as_a_list_fails_as_torch():
             lib.nn.utils.rnn.unpad_sequence(padded, [3, 2])
         outcomes.append((str(caught.value), tuple(padded.shape)))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("first_is_scalar", [True, False])
+def test_pad_sequence_of_a_zero_dimensional_sequence_raises_as_torch(first_is_scalar):
+    # len() of a 0-d tensor raised Python's TypeError; ATen raises while reading the sizes
+    def call(lib):
+        sequences = [lib.tensor(1.0), lib.ones(2)]
+        if not first_is_scalar:
+            sequences.reverse()
+        return lib.nn.utils.rnn.pad_sequence(sequences)
+
+    errors = []
+    for lib in LIBS:
+        with pytest.raises(Exception) as caught:
+            call(lib)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]

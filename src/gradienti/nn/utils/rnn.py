@@ -311,7 +311,11 @@ def pad_sequence(
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
     first = sequences[0]
+    if first.dim() == 0:  # ATen slices the first sequence's sizes after the time dimension
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
     trailing = tuple(first.shape[1:])
+    if any(sequence.dim() == 0 for sequence in sequences):  # ATen reads each one's size(0)
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     longest = max(len(sequence) for sequence in sequences)
     padded = []
     for sequence in sequences:
