@@ -83,7 +83,7 @@ class NativeGroupNormBackward0(Op):
     @staticmethod
     def forward(ctx, x, *params):
         grouped = x.reshape(ctx.grouped)
-        if type(grouped) is _ndarray and all(type(p) is _ndarray for p in params):
+        if type(grouped) is _ndarray and all(p is None or type(p) is _ndarray for p in params):
             return _forward_arrays(ctx, grouped, params).reshape(x.shape)
         with xp.errstate(invalid="ignore", divide="ignore"):  # an empty input: NaN statistics
             ctx.mean, ctx.invstd, _ = _statistics(
@@ -160,22 +160,34 @@ class NativeGroupNormBackward0(Op):
 _ndarray = xp.ndarray
 
 
+def _opmath(dtype):
+    """ATen's accumulation type: half precision computes in float32 (its sums of thousands of
+    values would overflow or lose the mean), the result rounded once."""
+    return xp.dtype(xp.float32) if dtype.itemsize < 4 else dtype
+
+
 def _forward_arrays(ctx, grouped, params):
     count = ctx.grouped[2] * ctx.grouped[3]
-    dtype = grouped.dtype
+    result_dtype = grouped.dtype
+    dtype = _opmath(result_dtype)
+    if dtype != result_dtype:
+        grouped = grouped.astype(dtype)
+        params = tuple(None if p is None else p.astype(dtype) for p in params)
     with xp.errstate(invalid="ignore", divide="ignore"):  # an empty input: NaN statistics
         mean = grouped.sum(axis=_STATISTIC_AXES, keepdims=True) / dtype.type(count)
         out = grouped - mean
         var = xp.einsum("ngcs,ngcs->ng", out, out)[:, :, None, None] / dtype.type(count)
         invstd = 1 / xp.sqrt(var + dtype.type(ctx.eps))
-    ctx.mean, ctx.invstd = mean, invstd.astype(dtype, copy=False)
-    scale = ctx.invstd
+    # (kept in the input's dtype, as PyTorch's saved mean and rstd)
+    ctx.mean = mean.astype(result_dtype, copy=False)
+    ctx.invstd = invstd.astype(result_dtype, copy=False)
+    scale = invstd.astype(dtype, copy=False)
     if ctx.has_weight:
         scale = scale * params[0].reshape(ctx.param_view)  # (N, G, C/G, 1): one pass below
     out *= scale
     if ctx.has_bias:
         out += params[-1].reshape(ctx.param_view)
-    return out
+    return out.astype(result_dtype, copy=False)
 
 
 def _backward_arrays(ctx, x, g, w, shape):
@@ -187,10 +199,14 @@ def _backward_arrays(ctx, x, g, w, shape):
 
     (the input gradient above, expanded), ``dw = sum_n (ds - db mean) invstd``,
     ``db = sum_n db``."""
-    dtype = g.dtype
+    result_dtype = g.dtype
+    dtype = _opmath(result_dtype)
+    if dtype != result_dtype:
+        g, x = g.astype(dtype), x.astype(dtype)
+        w = None if w is None else w.astype(dtype)
     count = dtype.type(ctx.grouped[2] * ctx.grouped[3])
-    mean = ctx.mean[:, :, :, 0]  # (N, G, 1)
-    invstd = ctx.invstd[:, :, :, 0]
+    mean = ctx.mean[:, :, :, 0].astype(dtype, copy=False)  # (N, G, 1)
+    invstd = ctx.invstd[:, :, :, 0].astype(dtype, copy=False)
     ds = xp.einsum("ngcs,ngcs->ngc", g, x)
     db = g.sum(axis=3)
     edges = ctx._next
@@ -215,7 +231,7 @@ def _backward_arrays(ctx, x, g, w, shape):
         dx += x * c2[..., None]
         dx += c3[..., None]
         grads[0] = dx.reshape(shape)
-    return tuple(grads)
+    return tuple(None if grad is None else grad.astype(result_dtype, copy=False) for grad in grads)
 
 
 def group_norm(
