@@ -227,3 +227,40 @@ def test_chained_calls_in_one_graph_sum_the_weight_gradients():
         (first.sum() * 2 + (second**2).sum() + c_n.sum()).backward()
         grads.append([data.grad] + [p.grad for p in layer.parameters()])
     assert_all_close(*grads)
+
+
+# (class, keyword arguments, the one output the loss reads, packed input)
+ONE_OUTPUT_DOUBLE_BACKWARD = [
+    ("LSTM", {"proj_size": 2, "bidirectional": True}, "c", False),
+    ("LSTM", {"proj_size": 2, "num_layers": 2}, "h", False),
+    ("LSTM", {}, "h", True),
+    ("LSTM", {"proj_size": 2}, "c", True),
+    ("GRU", {"num_layers": 2}, "output", True),
+    ("RNN", {"bidirectional": True}, "output", True),
+    ("RNN", {"nonlinearity": "relu"}, "h", True),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "which", "is_packed"), ONE_OUTPUT_DOUBLE_BACKWARD)
+def test_double_backward_when_a_layer_output_has_no_gradient(name, kwargs, which, is_packed):
+    """create_graph=True with a loss of one output: the others' gradients are zeros that the
+    engine makes as arrays; the recorded VJP joins them with Tensors."""
+    x = np.random.default_rng(1).standard_normal((5, 3, 4))
+    grads = []
+    for lib, layer in zip((gradienti, torch), pair(name, 4, 3, **kwargs)):
+        layer = layer.double()
+        data = lib.tensor(x, requires_grad=True)
+        source = data
+        if is_packed:
+            source = lib.nn.utils.rnn.pack_padded_sequence(data, [3, 5, 2], enforce_sorted=False)
+        output, hidden = layer(source)
+        if is_packed:
+            output = output.data
+        states = {"h": hidden[0], "c": hidden[1]} if name == "LSTM" else {"h": hidden}
+        value = output if which == "output" else states[which]
+        weight = lib.tensor(np.linspace(-1, 1, value.numel()).reshape(tuple(value.shape)))
+        inputs = [data, *layer.parameters()]
+        first = lib.autograd.grad((value * value * weight).sum(), inputs, create_graph=True)
+        sum((g * g).sum() for g in first).backward()
+        grads.append(list(first) + [t.grad for t in inputs])
+    assert_all_close(*grads, tol=1e-8)

@@ -61,7 +61,12 @@ class _RecurrentLayer(Op):
         x, h0, c0, weights = ctx.split_inputs(saved[:-1])
         cache = saved[-1]
         if type(x) is Tensor or type(g_y) is Tensor:
-            # recorded: the gates again, as Tensors of the saved inputs (double backward)
+            # recorded: the gates again, as Tensors of the saved inputs (double backward);
+            # an unused output's gradient comes as an array of zeros: a Tensor too, as the
+            # steps' products and joins take Tensors only
+            g_y, g_h, g_c = (
+                g if g is None or type(g) is Tensor else wrap(g, NO_EDGE) for g in (g_y, g_h, g_c)
+            )
             _, _, _, cache = run_forward(ctx, x, h0, c0, weights, True)
         need_input = ctx._next[0] is not None
         grads = run_backward(ctx, x, h0, c0, weights, cache, (g_y, g_h, g_c), need_input)
