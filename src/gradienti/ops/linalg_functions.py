@@ -6,7 +6,8 @@ is PyTorch's: clone, copy_, inv, mm in the same order). ``cross`` is ops/geometr
 ``dim=-1`` by default.
 
 ``matrix_exp`` is one node. Forward: scaling and squaring, ``exp(A) = exp(A / 2^s)^(2^s)`` with
-``||A / 2^s||_1 <= 1/2`` and the Taylor polynomial of degree 18 (its remainder is below 1e-22).
+``||A / 2^s||_1 <= 1/2`` and the Taylor polynomial of the lowest degree (at most 18) whose
+remainder is below the dtype's rounding.
 Derivatives as PyTorch's: for a function f of a matrix, the Fréchet derivative L(A, E) is the
 upper right block of ``f([[A, E], [0, A]])``; the VJP is ``L(A^T, g)`` and the JVP ``L(A, dA)``,
 both computed by matrix_exp itself (so they are differentiable again).
@@ -71,14 +72,26 @@ def _exp_batch(a):
     norm = xp.abs(a).sum(-2).max(-1).max() if a.size else 0.0
     squarings = int(max(0, xp.ceil(xp.log2(norm / 0.5)))) if norm > 0.5 else 0
     scaled = a / (2.0**squarings)
+    degree = _taylor_degree(norm / 2.0**squarings, xp.finfo(a.dtype).eps / 2)
     n = a.shape[-1]
     identity = xp.eye(n, dtype=a.dtype)
-    result = identity + scaled / _TAYLOR_DEGREE
-    for k in range(_TAYLOR_DEGREE - 1, 0, -1):  # Horner: I + X/1 (I + X/2 (... (I + X/k)))
+    result = identity + scaled / degree
+    for k in range(degree - 1, 0, -1):  # Horner: I + X/1 (I + X/2 (... (I + X/k)))
         result = identity + xp.matmul(scaled, result) / k
     for _ in range(squarings):
         result = xp.matmul(result, result)
     return result.astype(a.dtype, copy=False)
+
+
+def _taylor_degree(norm: float, tolerance: float) -> int:
+    """The fewest Taylor terms whose remainder bound ``norm^(m+1) / (m+1)!`` is below the
+    dtype's rounding (at most 18: norm is at most 1/2)."""
+    term = 1.0
+    for degree in range(1, _TAYLOR_DEGREE):
+        term *= norm / (degree + 1)
+        if term <= tolerance:
+            return degree
+    return _TAYLOR_DEGREE
 
 
 def exp_array(a):
