@@ -13,7 +13,8 @@ from .ops.linalg_errors import LinAlgError
 from .ops.linalg_functions import linalg_cross as cross
 from .ops.linalg_functions import matrix_exp, matrix_power, multi_dot
 from .ops.linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve
-from .ops.linalg_norms import matrix_norm, norm, vector_norm
+from .ops.linalg_norms import linalg_norm as norm
+from .ops.linalg_norms import matrix_norm, vector_norm
 from .ops.linalg_pinv import linalg_lstsq as lstsq
 from .ops.linalg_pinv import linalg_pinv as pinv
 from .ops.linalg_qr import linalg_qr as qr

@@ -1,4 +1,5 @@
-"""The norms of ``torch.linalg``: ``vector_norm``, ``matrix_norm`` and ``norm``.
+"""The norms of ``torch.linalg``: ``vector_norm``, ``matrix_norm`` and ``norm``; and
+``torch.norm`` (``Tensor.norm``), which routes to them as PyTorch's torch/functional.py does.
 
 ``vector_norm`` records ``LinalgVectorNormBackward0`` (ops/norm.py's node, which ``torch.norm``
 records too). ``matrix_norm`` and ``norm`` are PyTorch's compositions (LinearAlgebra.cpp), so
@@ -15,6 +16,7 @@ import numbers
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..size import normalize_dim
 from .apply import tensor_argument, unary
+from .declare import Cli, declare
 from .extrema import amax, amin
 from .linalg_matrix import check_floating, check_matrix, copied_out, out_form
 from .linalg_spectral import linalg_svdvals
@@ -145,7 +147,7 @@ def _number_text(value) -> str:
 
 
 @copied_out
-def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: N803, A002
+def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: N803, A002
     """``torch.linalg.norm(A, ord=None, dim=None, keepdim=False, *, dtype=None)``: a matrix norm
     when ``ord`` is given and the reduction is over two dims (a 2-D A without dim), a vector
     norm otherwise (ord=None: the 2-norm of every element, 'fro' for a matrix alike)."""
@@ -168,3 +170,21 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: 
     if ord is not None and ((dims is not None and len(dims) == 2) or (dims is None and ndim == 2)):
         return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
     return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None, *, out=None):  # noqa: A002
+    """``torch.norm(input, p='fro', dim=None, keepdim=False, out=None, dtype=None)`` and
+    ``Tensor.norm``: 'fro' over at most two dims, and every number p, is
+    ``linalg.vector_norm`` (p=None the 2-norm); 'nuc', 'fro' over more dims and other strings
+    are ``linalg.matrix_norm`` over ``dim`` (every dim when None), whose errors they raise."""
+    dims = [dim] if isinstance(dim, int) else dim
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return vector_norm(input, 2, dims, keepdim, dtype=dtype, out=out)
+        if dims is None:
+            dims = list(range(input._data.ndim))
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype, out=out)
+    return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype, out=out)
+
+
+DECLARATIONS = (declare("norm", norm, cli=Cli("Euclidean norm")),)

@@ -1,5 +1,5 @@
-"""The vector norm: ``torch.norm`` and ``Tensor.norm`` (PyTorch records
-``linalg.vector_norm``), for any order p over all elements or over dimensions.
+"""The vector norm's node, which ``torch.norm``, ``Tensor.norm`` and ``linalg.vector_norm``
+record (ops/linalg_norms.py), for any order p over all elements or over dimensions.
 
 Public operations are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 """
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import math
 
-from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
+from ..backend import xp
 from ..graph.node import SAVE_BOTH, Op
-from .apply import unary
-from .declare import Cli, declare
+from .declare import explain_nodes
 from .elementwise import where
 from .explain_rule import Rule, num, power_text
-from .reduce import as_dtype, keep_dims, raw, reduction_dims
+from .reduce import as_dtype, keep_dims, raw
 
 _INF = float("inf")
 
@@ -91,42 +90,6 @@ def _partials(ctx, x, norm):
     return scaled * where(norm_raw == 0, 0.0, 1 / norm ** (p - 1))
 
 
-def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
-    """``torch.norm``: a vector norm over ``dim`` (all dimensions when None)."""
-    ndim = input._data.ndim
-    if isinstance(p, str):
-        count = 1 if dim is None or isinstance(dim, int) else len(dim)
-        if p == "fro" and (dim is None or count <= 2):
-            p = 2
-        elif p == "fro":
-            dims = " ".join(str(d) for d in dim)
-            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dims}")
-        else:
-            raise NotImplementedError(f"norm(p={p!r}) (a matrix norm) is not implemented")
-    p = 2.0 if p is None else float(p)
-    source_dtype = input._data.dtype
-    if source_dtype.kind != "f":
-        name = SCALAR_TYPE_NAMES[from_numpy_dtype(source_dtype).name]
-        raise RuntimeError(
-            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {name}"
-        )
-    if dtype is not None and xp.promote_types(source_dtype, dtype.np) != dtype.np:
-        raise RuntimeError(
-            "linalg.vector_norm: the dtype of the input "
-            f"({SCALAR_TYPE_NAMES[from_numpy_dtype(source_dtype).name]}) should be convertible "
-            f"without narrowing to the specified dtype ({SCALAR_TYPE_NAMES[dtype.name]})"
-        )
-    dims = reduction_dims(dim, ndim)
-    if abs(p) == _INF:
-        _check_identity_free(input._data.shape, dims, dim, p)
-    node = LinalgVectorNormBackward0()
-    node.ord = p
-    node.dims = dims
-    node.keepdim = keepdim
-    node.dtype = None if dtype is None or dtype.np == source_dtype else dtype.np
-    return unary(node, input)
-
-
 def _check_identity_free(shape, dims, dim, p):
     """The inf-norms (max and min) of nothing are undefined: PyTorch's errors."""
     name = "inf" if p > 0 else "-inf"
@@ -168,11 +131,6 @@ def _norm_rule(node) -> Rule:
     return Rule(words, f"norm({{x:0}}{arguments})", passes=(passes,))
 
 
-DECLARATIONS = (
-    declare(
-        "norm",
-        norm,
-        explain={LinalgVectorNormBackward0: _norm_rule},
-        cli=Cli("Euclidean norm"),
-    ),
-)
+# torch.norm itself is declared in ops/linalg_norms.py: its matrix orders ('nuc', 'fro' over
+# more than two dims) are linalg.matrix_norm's, as PyTorch's torch.norm routes them.
+DECLARATIONS = (explain_nodes({LinalgVectorNormBackward0: _norm_rule}),)

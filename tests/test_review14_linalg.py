@@ -1,0 +1,99 @@
+"""Review of issue 14's linalg decompositions and norms: regressions found by comparing with
+PyTorch where tests/test_linalg_decompose.py and the op table did not look (torch.norm's
+matrix orders, tolerances that broadcast pinv's batch, ...)."""
+
+import numpy as np
+import pytest
+
+import gradienti
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(1414)
+INF = float("inf")
+
+
+def _outcome(call, lib, array, weight=None):
+    """The value, and the gradient under a non-uniform upstream gradient (or the error)."""
+    x = lib.tensor(array, requires_grad=True)
+    try:
+        y = call(lib, x)
+    except Exception as error:  # noqa: BLE001 - the outcome is compared
+        return type(error).__name__, str(error)
+    if weight is None:
+        weight = np.random.default_rng(7).standard_normal(tuple(y.shape))
+    (grad,) = lib.autograd.grad((y * lib.tensor(weight, dtype=y.dtype)).sum(), x)
+    return tuple(y.shape), str(y.dtype), y.detach().numpy(), grad.numpy()
+
+
+def _assert_same(call, array):
+    expected = _outcome(call, torch, array)
+    actual = _outcome(call, gradienti, array)
+    assert len(actual) == len(expected), (actual, expected)
+    if len(expected) == 2:
+        assert actual == expected
+        return
+    assert actual[:2] == expected[:2]
+    np.testing.assert_allclose(actual[2], expected[2], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(actual[3], expected[3], rtol=1e-9, atol=1e-12)
+
+
+# -------------------------------------------------------- torch.norm's matrix orders
+MATRIX_3D = RNG.standard_normal((2, 3, 4))
+
+TORCH_NORM_CALLS = {
+    "nuc": lambda lib, x: lib.norm(x, p="nuc"),
+    "nuc keepdim": lambda lib, x: lib.norm(x, p="nuc", keepdim=True),
+    "nuc dim": lambda lib, x: lib.norm(x, p="nuc", dim=(0, 2)),
+    "nuc dim keepdim": lambda lib, x: lib.norm(x, "nuc", (2, 1), True),
+    "nuc method": lambda lib, x: x.norm(p="nuc", dim=[-1, -2]),
+    "nuc method keepdim": lambda lib, x: x.norm("nuc", (1, 2), True),
+    "nuc of a matrix": lambda lib, x: lib.norm(x[0], p="nuc"),
+    "nuc float32 dtype": lambda lib, x: lib.norm(x.float(), "nuc", (1, 2), dtype=lib.float64),
+    "fro over three dims": lambda lib, x: lib.norm(x, p="fro", dim=(0, 1, 2)),
+    "fro over two dims": lambda lib, x: lib.norm(x, p="fro", dim=(0, 2)),
+    "fro over one dim": lambda lib, x: x.norm("fro", 1, True),
+    "2 over two dims (a vector norm)": lambda lib, x: lib.norm(x, p=2, dim=(0, 1)),
+    "inf over two dims (a vector norm)": lambda lib, x: lib.norm(x, p=INF, dim=(1, 2)),
+    "unknown order": lambda lib, x: lib.norm(x, p="bad"),
+    "unknown order with dims": lambda lib, x: lib.norm(x, p="bad", dim=(0, 1)),
+    "nuc of a vector": lambda lib, x: lib.norm(x[0, 0], p="nuc"),
+    "nuc over one dim": lambda lib, x: lib.norm(x, p="nuc", dim=1),
+    "nuc over a repeated dim": lambda lib, x: lib.norm(x, p="nuc", dim=(1, 1)),
+}
+
+
+@pytest.mark.parametrize("name", TORCH_NORM_CALLS)
+def test_torch_norm_routes_matrix_orders_to_matrix_norm_as_pytorch(name):
+    _assert_same(TORCH_NORM_CALLS[name], MATRIX_3D)
+
+
+def test_torch_norm_out_argument_as_pytorch():
+    outcomes = []
+    for lib in (torch, gradienti):
+        x = lib.tensor(MATRIX_3D)
+        out = lib.empty(0, dtype=lib.float64)
+        returned = lib.norm(x, p="nuc", dim=(1, 2), out=out)
+        vector_out = lib.empty(3, dtype=lib.float64)
+        lib.norm(x, p=3, dim=(0, 2), out=vector_out)
+        outcomes.append((returned is out, out.numpy().copy(), vector_out.numpy().copy()))
+    assert outcomes[0][0] and outcomes[1][0]
+    np.testing.assert_allclose(outcomes[1][1], outcomes[0][1], rtol=1e-12)
+    np.testing.assert_allclose(outcomes[1][2], outcomes[0][2], rtol=1e-12)
+
+
+# ------------------------------------------------------ pinv's broadcast tolerances
+SYMMETRIC = np.array([[-3.0, 1.0, 0.0], [1.0, -2.0, 0.5], [0.0, 0.5, 0.001]])
+SYMMETRIC_BATCH = np.stack([SYMMETRIC, 2 * SYMMETRIC])
+
+
+@pytest.mark.parametrize("hermitian", [False, True])
+@pytest.mark.parametrize("atol", [[[0.01], [10.0]], [[0.01, 10.0]], [0.01, 10.0]])
+def test_pinv_gradient_is_summed_to_the_input_when_tolerances_broadcast_its_batch(
+    hermitian, atol
+):
+    # atol of shape (2, 1) makes A⁺ (2, 2, 3, 3) from A (2, 3, 3): A's gradient is (2, 3, 3).
+    def call(lib, x):
+        return lib.linalg.pinv(x, atol=lib.tensor(atol), hermitian=hermitian)
+
+    _assert_same(call, SYMMETRIC_BATCH)
