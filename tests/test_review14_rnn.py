@@ -95,6 +95,9 @@ ERRORS = {
     "packed: h's batch before c's": lambda lib: lib.nn.LSTM(4, 3)(
         packed(lib), (zeros(lib, 1, 2, 3), zeros(lib, 1, 4, 3))
     ),
+    "packed: h of batch 1": lambda lib: lib.nn.LSTM(4, 3, 2, proj_size=2)(
+        packed(lib), (zeros(lib, 2, 1, 2), zeros(lib, 2, 3, 3))
+    ),
     # (not errors: PyTorch's unsorted permutation and an unbatched input keep two states)
     "three states, packed unsorted": lambda lib: lib.nn.LSTM(4, 3)(
         packed(lib, False, lengths=(3, 5, 2)), (zeros(lib, 1, 3, 3),) * 3

@@ -428,7 +428,13 @@ class LSTM(RNNBase):
             )
         _check_states(input, hx[0], hx[1], weight)
         batch = int(batch_sizes[0])
-        # the first step's sums (a state of batch 1 broadcasts there: left to the check below)
+        if hx[0].size(1) == 1 != batch:  # (the first step adds h's gates in place to x's)
+            gates = 4 * self.hidden_size
+            raise RuntimeError(
+                f"output with shape [1, {gates}] doesn't match the broadcast shape "
+                f"[{batch}, {gates}]"
+            )
+        # the first step's sums (a c of batch 1 broadcasts there: left to the check below)
         for a, b in ((hx[0].size(1), batch), (batch, hx[1].size(1))):
             if a != b and 1 not in (a, b):
                 raise RuntimeError(
