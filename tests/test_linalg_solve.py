@@ -503,3 +503,38 @@ def test_empty_and_rectangular_inputs_as_pytorch(call):
     assert (repr(ours[1]) if ours[0] == "ok" else ours) == (
         repr(theirs[1]) if theirs[0] == "ok" else theirs
     )
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5), (2, 5, 3), (3, 1), (1, 3)])
+def test_lu_of_a_rectangular_matrix_gradients_as_pytorch(shape):
+    """PyTorch's wide and tall formulas (the op table's LU cases are square), first and
+    second order, and against finite differences."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    a = rng.uniform(-2, 2, shape)
+
+    def outcome(lib, function):
+        x = lib.tensor(a, requires_grad=True)
+        outputs = function(lib, x)
+        total = sum(
+            (out * lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)))).sum()
+            for out in outputs
+        )
+        (first,) = lib.autograd.grad(total, x, create_graph=True)
+        (second,) = lib.autograd.grad((first * first).sum(), x)
+        return first.detach().numpy(), second.numpy()
+
+    for function in (
+        lambda lib, x: [lib.linalg.lu_factor(x).LU],
+        lambda lib, x: list(lib.linalg.lu(x)[1:]),
+        lambda lib, x: [lib.linalg.lu(x).L],
+        lambda lib, x: [lib.linalg.lu(x).U],
+    ):
+        for ours, theirs in zip(outcome(gradienti, function), outcome(torch, function)):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+    assert gradienti.autograd.gradcheck(
+        lambda x: gradienti.linalg.lu_factor(x).LU, gradienti.tensor(a, requires_grad=True)
+    )
+    assert gradienti.autograd.gradgradcheck(
+        lambda x: gradienti.linalg.lu(x).U, gradienti.tensor(a, requires_grad=True)
+    )

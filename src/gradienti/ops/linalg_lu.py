@@ -22,6 +22,7 @@ from .apply import tensor_argument
 from .declare import declare
 from .explain_rule import GENERIC
 from .extrema import return_types
+from .join import cat
 from .linalg_common import (
     as_batch,
     beside,
@@ -133,9 +134,24 @@ def _like(x, array):
 
 
 def _factors(lu):
-    """L (unit lower) and U of a square packed LU, differentiably on Tensors."""
-    n = lu.shape[-1]
-    return tril(lu, -1) + _like(lu, xp.eye(n, dtype=_dtype(lu))), triu(lu)
+    """L (unit lower, m x k) and U (k x n) of a packed LU, differentiably on Tensors."""
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    if m != n:
+        lu_lower, lu_upper = lu[..., :, :k], lu[..., :k, :]
+    else:
+        lu_lower = lu_upper = lu
+    return tril(lu_lower, -1) + _like(lu, xp.eye(m, k, dtype=_dtype(lu))), triu(lu_upper)
+
+
+def _cat(parts, axis: int):
+    if type(parts[0]) is Tensor:
+        return cat([beside(part, parts[0]) for part in parts], axis)
+    return xp.concatenate(parts, axis)
+
+
+def _zeros(like, shape: tuple):
+    return _like(like, xp.zeros(tuple(shape), _dtype(like)))
 
 
 def _dtype(x):
@@ -143,15 +159,44 @@ def _dtype(x):
 
 
 def lu_backward(grad_lower, grad_upper, permutation, lower, upper):
-    """gA of ``A = P L U`` (square): ``P L^{-T} (tril(L^T gL, -1) + triu(gU U^T)) U^{-T}``."""
-    inner = None
+    """gA of ``A = P L U``, PyTorch's ``linalg_lu_backward``. Square:
+    ``P L^{-T} (tril(L^T gL, -1) + triu(gU U^T)) U^{-T}``; a wide A (U = [U1 U2]) or a tall
+    one (L = [L1; L2]) solves with the square block and carries the rest's gradient along."""
+    m, k = lower.shape[-2:]
+    n = upper.shape[-1]
+    if m == n:
+        inner = None
+        if grad_lower is not None:
+            inner = tril(mT(lower) @ grad_lower, -1)
+        if grad_upper is not None:
+            share = triu(grad_upper @ mT(upper))
+            inner = share if inner is None else inner + share
+        inner = solve_triangular_any(mT(upper), inner, False, False, False)
+        inner = solve_triangular_any(mT(lower), inner, True, True, True)
+        return permutation @ inner
+    if m < n:  # wide: k = m
+        inner = None if grad_lower is None else mT(lower) @ grad_lower
+        if grad_upper is not None:
+            share = triu(grad_upper) @ mT(upper)
+            inner = -share if inner is None else inner - share
+        inner = solve_triangular_any(mT(upper[..., :, :k]), tril(inner, -1), False, False, False)
+        if grad_upper is not None:
+            inner = _cat([inner + triu(grad_upper[..., :, :k]), grad_upper[..., :, k:]], -1)
+        inner = solve_triangular_any(mT(lower), inner, True, True, True)
+        if grad_upper is None:
+            inner = _cat([inner, _zeros(inner, upper[..., :, k:].shape)], -1)
+        return permutation @ inner
+    # tall: k = n
+    inner = None if grad_upper is None else grad_upper @ mT(upper)
     if grad_lower is not None:
-        inner = tril(mT(lower) @ grad_lower, -1)
-    if grad_upper is not None:
-        share = triu(grad_upper @ mT(upper))
-        inner = share if inner is None else inner + share
+        share = mT(lower) @ tril(grad_lower, -1)
+        inner = -share if inner is None else inner - share
+    inner = solve_triangular_any(mT(lower[..., :k, :]), triu(inner), True, True, True)
+    if grad_lower is not None:
+        inner = _cat([inner + tril(grad_lower[..., :k, :], -1), grad_lower[..., k:, :]], -2)
     inner = solve_triangular_any(mT(upper), inner, False, False, False)
-    inner = solve_triangular_any(mT(lower), inner, True, True, True)
+    if grad_lower is None:
+        inner = _cat([inner, _zeros(inner, lower[..., k:, :].shape)], -2)
     return permutation @ inner
 
 
@@ -165,8 +210,8 @@ def lu_jvp(tangent, permutation, lower, upper):
 def _check_square_lu(name: str, n_rows: int, n_columns: int) -> None:
     if n_rows != n_columns:
         raise NotImplementedError(
-            f"{name}: the derivative of the LU of a {n_rows} by {n_columns} (not square) "
-            "matrix is not implemented in gradienti"
+            f"{name}: the forward-mode derivative of the LU of a {n_rows} by {n_columns} "
+            "(not square) matrix is not implemented in gradienti"
         )
 
 
@@ -179,10 +224,11 @@ class LinalgLuFactorExBackward0(Op):
     @staticmethod
     def backward(ctx, g):
         (lu,) = ctx.saved_tensors
-        _check_square_lu("linalg.lu_factor", *lu.shape[-2:])
         lower, upper = _factors(lu)
-        permutation = _like(g, permutation_array(ctx.pivots, lu.shape[-1], _dtype(lu)))
-        return lu_backward(tril(g, -1), triu(g), permutation, lower, upper)
+        m, k = lower.shape[-2:]
+        permutation = _like(g, permutation_array(ctx.pivots, m, _dtype(lu)))
+        grad_lower, grad_upper = tril(g[..., :, :k], -1), triu(g[..., :k, :])
+        return lu_backward(grad_lower, grad_upper, permutation, lower, upper)
 
     @staticmethod
     def jvp(ctx, primals, out, tangents):
@@ -204,14 +250,13 @@ class LinalgLuBackward0(Op):
     @staticmethod
     def backward(ctx, grad_permutation, grad_lower, grad_upper):
         (a,) = ctx.saved_tensors
-        _check_square_lu("linalg.lu", *a.shape[-2:])
         grad_lower, grad_upper = beside(grad_lower, a), beside(grad_upper, a)
         if type(a) is Tensor:
             permutation, lower, upper = lu(a)
         else:
             packed, pivots, _ = lu_array(a)
             lower, upper = unpack_array(packed)
-            permutation = permutation_array(pivots, a.shape[-1], a.dtype)
+            permutation = permutation_array(pivots, a.shape[-2], a.dtype)
         return lu_backward(grad_lower, grad_upper, permutation, lower, upper)
 
     @staticmethod
