@@ -42,3 +42,25 @@ def test_group_norm_half_precision_small_input_rounds_as_torch(torch):
     got = F.group_norm(gradienti.tensor(x), 2).numpy()
     # one rounding of float32 statistics: (almost) every element as torch's, not half of them
     assert (got != expected).mean() < 0.01
+
+
+@pytest.mark.parametrize("mask_shape", [(3, 5), (2, 4), (2, 6), (5,), (2, 5, 1)])
+@pytest.mark.parametrize("mask_check, with_mask", [(True, False), (True, True), (False, False)])
+def test_eval_encoder_bad_padding_mask_raises_as_torch(torch, mask_shape, mask_check, with_mask):
+    """The eval-mode encoder checks the padding mask as ATen's nested-tensor packing does
+    (before looking at ``mask`` when mask_check): a 1-D mask failed inside NumPy with an
+    IndexError, a wrong-sized one with the attention's AssertionError."""
+    errors = []
+    for lib in (torch, gradienti):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+        encoder = lib.nn.TransformerEncoder(layer, 2, mask_check=mask_check).eval()
+        extra = {"mask": lib.zeros(5, 5)} if with_mask else {}
+        with lib.no_grad(), pytest.raises(Exception) as caught:
+            encoder(
+                lib.randn(2, 5, 8),
+                src_key_padding_mask=lib.zeros(*mask_shape, dtype=lib.bool),
+                **extra,
+            )
+        errors.append((caught.type, str(caught.value)))
+    assert errors[1] == errors[0]

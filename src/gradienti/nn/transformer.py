@@ -345,11 +345,13 @@ class TransformerEncoder(Module):
             or first_layer.training
             or src.dim() != 3
             or key_padding_mask is None
-            or mask is not None
         ):
             return None
+        mask_check = getattr(self, "mask_check", True)
+        if mask_check:  # (PyTorch checks the alignment before looking at ``mask``)
+            _check_padding_mask_size(src, key_padding_mask)
         padded = key_padding_mask._data != 0  # (a float mask after canonical_mask)
-        if getattr(self, "mask_check", True) and not _left_aligned(padded):
+        if (mask_check and not _left_aligned(padded)) or mask is not None:
             return None
         attention = first_layer.self_attn
         parameters = (
@@ -370,7 +372,16 @@ class TransformerEncoder(Module):
             tensor is not None and tensor.requires_grad for tensor in (src, *parameters)
         ):
             return None
+        _check_padding_mask_size(src, key_padding_mask)  # (again when packing)
         return padded
+
+
+def _check_padding_mask_size(src, key_padding_mask) -> None:
+    """ATen's checks before packing ``src`` (N, S, E) with a padding mask, its errors."""
+    if key_padding_mask.dim() != 2:
+        raise RuntimeError("Padding mask should be 2D")
+    if tuple(key_padding_mask.shape) != tuple(src.shape[:2]):
+        raise RuntimeError("Mask size should match input size")
 
 
 def _left_aligned(padded) -> bool:
