@@ -217,3 +217,74 @@ def test_self_attention_of_a_module_with_kdim_asserts_as_torch():
     with pytest.raises(AssertionError) as ours:
         attend(gradienti)
     assert str(ours.value) == str(theirs.value)
+
+
+def _sdpa_call(lib, shapes, dtype=None, **options):
+    q, k, v = (lib.ones(shape, dtype=dtype) for shape in shapes)
+    return lib.nn.functional.scaled_dot_product_attention(q, k, v, **options)
+
+
+@pytest.mark.parametrize(
+    "shapes, dtype, options",
+    [
+        # validate_sdpa_input checks the dtypes before the dimensions
+        (((4,), (2, 4), (2, 4)), "float64 query", {}),
+        # matrices: mm's texts for a key or value that does not fit, before the dtype's
+        (((2, 4), (2, 5), (2, 4)), None, {}),
+        (((2, 4), (2, 4), (3, 4)), None, {}),
+        (((2, 4), (2, 5), (3, 4)), "int64", {}),
+        (((2, 2, 4), (2, 2, 4), (2, 3, 4)), "int64", {}),
+        (((2, 2, 4), (2, 2, 5), (2, 2, 4)), "int64", {}),
+        # dropout's range is checked after q kᵀ and the mask, before the product with v
+        (((2, 4), (2, 5), (2, 4)), None, {"dropout_p": 2.0}),
+        (((2, 2, 4), (2, 2, 4), (2, 3, 4)), None, {"dropout_p": 2.0}),
+        (((2, 2, 2, 4), (3, 2, 2, 4), (2, 2, 2, 4)), None, {"dropout_p": 2.0}),
+        (((2, 2, 4), (2, 2, 4), (2, 2, 4)), "int64", {"dropout_p": 3.0}),
+        # C++ prints the probability as %g
+        (((2, 2, 4), (2, 2, 4), (2, 2, 4)), None, {"dropout_p": 1.00000012345}),
+        (((2, 4), (2, 4), (2, 4)), None, {"dropout_p": 2.0}),
+    ],
+)
+def test_error_order_and_text_as_torch(shapes, dtype, options):
+    def call(lib):
+        if dtype == "float64 query":
+            q = lib.ones(shapes[0], dtype=lib.float64)
+            k, v = lib.ones(shapes[1]), lib.ones(shapes[2])
+            return lib.nn.functional.scaled_dot_product_attention(q, k, v, **options)
+        return _sdpa_call(lib, shapes, None if dtype is None else getattr(lib, dtype), **options)
+
+    errors = []
+    for lib in (torch, gradienti):
+        with pytest.raises(Exception) as caught:
+            call(lib)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[1] == errors[0]
+
+
+def test_mask_shape_error_before_dropout_range_as_torch():
+    def call(lib):
+        x = lib.ones(2, 2, 4)
+        return lib.nn.functional.scaled_dot_product_attention(
+            x, x, x, lib.ones(3, 3), dropout_p=2.0
+        )
+
+    errors = []
+    for lib in (torch, gradienti):
+        with pytest.raises(RuntimeError) as caught:
+            call(lib)
+        errors.append(str(caught.value))
+    assert errors[1] == errors[0]
+
+
+@pytest.mark.parametrize("shape", [(2, 4), (2, 2, 4)])
+def test_negative_dropout_is_no_dropout_as_torch(shape):
+    # PyTorch's math path drops out only for p > 0; a negative p was refused
+    arrays = _arrays([shape] * 3, seed=6)
+    results = []
+    for lib in (gradienti, torch):
+        lib.manual_seed(0)
+        q, k, v = (lib.tensor(a, requires_grad=True) for a in arrays)
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=-0.5)
+        results.append([out, *lib.autograd.grad((out * out).sum(), (q, k, v))])
+        results[-1].append(lib.rand(3, dtype=lib.float64))  # the generator is untouched
+    _assert_same(*results)

@@ -157,18 +157,20 @@ class ScaledDotProductAttentionBackward0(Op):
 
 
 def _check_inputs(query, key, value, attn_mask, is_causal, enable_gqa) -> None:
-    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
-        raise RuntimeError(
-            "Expected query, key, and value to all be  at least 2 dimensional, but got "
-            f"query.dim: {query.dim()} key.dim: {key.dim()} and value.dim: {value.dim()} "
-            "instead."
-        )
+    """PyTorch's argument checks, in its order (validate_sdpa_input's, then the math path's
+    before its first product)."""
     dtype = query._data.dtype
     if key._data.dtype != dtype or value._data.dtype != dtype:
         names = [CPP_TYPE_NAMES[t._data.dtype.name] for t in (query, key, value)]
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{names[0]} key.dtype: {names[1]} and value.dtype: {names[2]} instead."
+        )
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be  at least 2 dimensional, but got "
+            f"query.dim: {query.dim()} key.dim: {key.dim()} and value.dim: {value.dim()} "
+            "instead."
         )
     if attn_mask is not None:
         mask_dtype = attn_mask._data.dtype
@@ -183,14 +185,6 @@ def _check_inputs(query, key, value, attn_mask, is_causal, enable_gqa) -> None:
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True"
             )
-    if dtype.kind != "f":
-        if query.dim() == 2:  # PyTorch's math path: q and k scaled to float, mm'ed with v
-            raise RuntimeError(
-                "expected m1 and m2 to have the same dtype, but got: float != "
-                f"{CPP_TYPE_NAMES[dtype.name]}"
-            )
-        found = SCALAR_TYPE_NAMES[dtype.name]
-        raise RuntimeError(f"expected scalar type Float but found {found}")
     if enable_gqa:
         if min(query.dim(), key.dim(), value.dim()) < 3:  # PyTorch reads the heads as size(-3)
             raise IndexError(
@@ -203,21 +197,49 @@ def _check_inputs(query, key, value, attn_mask, is_causal, enable_gqa) -> None:
             )
 
 
-def _check_shapes(q_shape, k_shape, v_shape) -> None:
-    """PyTorch's bmm errors for a key or value that does not fit (batch dims flattened)."""
+def _check_key_shape(q_shape, k_shape) -> None:
+    """PyTorch's errors of q kᵀ for a key that does not fit: mm's for matrices, bmm's
+    (batch dims flattened) otherwise."""
     raise_if_not_broadcastable(_shaped(q_shape[:-2]), _shaped(k_shape[:-2]))
-    raise_if_not_broadcastable(_shaped(q_shape[:-2]), _shaped(v_shape[:-2]))
+    if k_shape[-1] == q_shape[-1]:
+        return
+    if len(q_shape) == len(k_shape) == 2:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({q_shape[0]}x{q_shape[1]} and "
+            f"{k_shape[1]}x{k_shape[0]})"
+        )
     batch = math.prod(xp.broadcast_shapes(q_shape[:-2], k_shape[:-2]))
-    if k_shape[-1] != q_shape[-1]:
+    raise RuntimeError(
+        "Expected size for first two dimensions of batch2 tensor to be: "
+        f"[{batch}, {q_shape[-1]}] but got: [{batch}, {k_shape[-1]}]."
+    )
+
+
+def _check_value(weights_shape, value) -> None:
+    """PyTorch's errors of the weights' product with a value that does not fit, then of an
+    integer value (the weights are float)."""
+    v_shape = tuple(value.shape)
+    raise_if_not_broadcastable(_shaped(weights_shape[:-2]), _shaped(v_shape[:-2]))
+    matrices = len(weights_shape) == len(v_shape) == 2
+    if v_shape[-2] != weights_shape[-1]:
+        if matrices:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({weights_shape[0]}x"
+                f"{weights_shape[1]} and {v_shape[0]}x{v_shape[1]})"
+            )
+        batch = math.prod(weights_shape[:-2])
         raise RuntimeError(
             "Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{batch}, {q_shape[-1]}] but got: [{batch}, {k_shape[-1]}]."
+            f"[{batch}, {weights_shape[-1]}] but got: [{batch}, {v_shape[-2]}]."
         )
-    if v_shape[-2] != k_shape[-2]:
-        raise RuntimeError(
-            "Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{batch}, {k_shape[-2]}] but got: [{batch}, {v_shape[-2]}]."
-        )
+    dtype = value._data.dtype
+    if dtype.kind != "f":
+        if matrices:
+            raise RuntimeError(
+                "expected m1 and m2 to have the same dtype, but got: float != "
+                f"{CPP_TYPE_NAMES[dtype.name]}"
+            )
+        raise RuntimeError(f"expected scalar type Float but found {SCALAR_TYPE_NAMES[dtype.name]}")
 
 
 def _shaped(shape):
@@ -266,8 +288,6 @@ def scaled_dot_product_attention(
     for position, (name, value_) in enumerate((("query", query), ("key", key), ("value", value))):
         tensor_argument(value_, "scaled_dot_product_attention", name, position + 1)
     _check_inputs(query, key, value, attn_mask, is_causal, enable_gqa)
-    if dropout_p < 0 or dropout_p > 1:
-        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and query.dim() >= 3:  # each key/value head serves a group of query heads
         heads = query.shape[-3]
         if key.shape[-3] != heads:
@@ -275,7 +295,7 @@ def scaled_dot_product_attention(
         if value.shape[-3] != heads:
             value = value.repeat_interleave(heads // value.shape[-3], -3)
     q_shape, k_shape = tuple(query.shape), tuple(key.shape)
-    _check_shapes(q_shape, k_shape, tuple(value.shape))
+    _check_key_shape(q_shape, k_shape)
     dtype = query._data.dtype
     mask = _additive_mask(attn_mask, is_causal, q_shape, k_shape, dtype, query.dtype)
     weights_shape = xp.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (
@@ -291,6 +311,11 @@ def scaled_dot_product_attention(
                 f"output with shape {list(weights_shape)} doesn't match the broadcast shape "
                 f"{list(widened)}"
             )
+    # PyTorch's math path drops out only for p > 0 (a negative p is no dropout), after the
+    # softmax: before the product with v; C++ prints p as %g
+    if dropout_p > 1:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p:g}")
+    _check_value(weights_shape, value)
     node = ScaledDotProductAttentionBackward0()
     if scale is None:  # 1/sqrt(E); inf for E = 0, as C++'s division
         scale = 1 / math.sqrt(q_shape[-1]) if q_shape[-1] else math.inf
