@@ -290,3 +290,10 @@ CASES += [
         ((3, 3), (2, 3, 1)),
     ),
 ]
+
+CASES += [
+    # -- LU of rectangular matrices (PyTorch's wide and tall formulas)
+    Case("linalg.lu_factor(x).LU wide", lambda lib, x: lib.linalg.lu_factor(x).LU, ((2, 3, 5),)),
+    Case("linalg.lu(x).L tall", lambda lib, x: lib.linalg.lu(x).L, ((5, 3),)),
+    Case("linalg.lu(x).U wide", lambda lib, x: lib.linalg.lu(x).U, ((3, 4),)),
+]

@@ -201,18 +201,42 @@ def lu_backward(grad_lower, grad_upper, permutation, lower, upper):
 
 
 def lu_jvp(tangent, permutation, lower, upper):
-    """(dL, dU) for dA: ``R = L^{-1} P^T dA U^{-1}``, ``dL = L tril(R, -1)``, ``dU = triu(R) U``."""
-    inner = solve_triangular_any(lower, mT(permutation) @ tangent, False, True, True)
-    inner = solve_triangular_any(upper, inner, True, False, False)
-    return lower @ tril(inner, -1), triu(inner) @ upper
+    """(dL, dU) for dA (PyTorch's ``linalg_lu_jvp``). Square: ``R = L^{-1} P^T dA U^{-1}``,
+    ``dL = L tril(R, -1)``, ``dU = triu(R) U``. Wide (U = [U1 U2]): ``X = L^{-1} P^T dA``,
+    ``R = X1 U1^{-1}``, ``dL = L tril(R, -1)``, ``dU = [triu(R) U1, X2 - tril(R, -1) U2]``.
+    Tall (L = [L1; L2]): ``X = P^T dA U^{-1}``, ``R = L1^{-1} X1``, ``dU = triu(R) U``,
+    ``dL = [L1 tril(R, -1); X2 - L2 triu(R)]``."""
+    m, k = lower.shape[-2:]
+    n = upper.shape[-1]
+    moved = mT(permutation) @ tangent
+    if m == n:
+        inner = solve_triangular_any(lower, moved, False, True, True)
+        inner = solve_triangular_any(upper, inner, True, False, False)
+        return lower @ tril(inner, -1), triu(inner) @ upper
+    if m < n:
+        inner = solve_triangular_any(lower, moved, False, True, True)
+        ratio = solve_triangular_any(upper[..., :, :k], inner[..., :, :k], True, False, False)
+        strictly_lower = tril(ratio, -1)
+        right = inner[..., :, k:] - strictly_lower @ upper[..., :, k:]
+        return lower @ strictly_lower, _cat([triu(ratio) @ upper[..., :, :k], right], -1)
+    inner = solve_triangular_any(upper, moved, True, False, False)
+    ratio = solve_triangular_any(lower[..., :k, :], inner[..., :k, :], False, True, True)
+    upper_part = triu(ratio)
+    bottom = inner[..., k:, :] - lower[..., k:, :] @ upper_part
+    return _cat([lower[..., :k, :] @ tril(ratio, -1), bottom], -2), upper_part @ upper
 
 
-def _check_square_lu(name: str, n_rows: int, n_columns: int) -> None:
-    if n_rows != n_columns:
-        raise NotImplementedError(
-            f"{name}: the forward-mode derivative of the LU of a {n_rows} by {n_columns} "
-            "(not square) matrix is not implemented in gradienti"
-        )
+def _packed(tangent_lower, tangent_upper):
+    """dL (m x k, strictly lower) and dU (k x n) in one m x n tangent, as the packed LU."""
+    m, k = tangent_lower.shape[-2:]
+    n = tangent_upper.shape[-1]
+    if m < n:
+        padding = _zeros(tangent_lower, (*tangent_upper.shape[:-1], n - k))
+        return _cat([tangent_lower, padding], -1) + tangent_upper
+    if m > n:
+        padding = _zeros(tangent_upper, (*tangent_lower.shape[:-2], m - k, n))
+        return tangent_lower + _cat([tangent_upper, padding], -2)
+    return tangent_lower + tangent_upper
 
 
 class LinalgLuFactorExBackward0(Op):
@@ -233,11 +257,9 @@ class LinalgLuFactorExBackward0(Op):
     @staticmethod
     def jvp(ctx, primals, out, tangents):
         (tangent,) = tangents
-        _check_square_lu("linalg.lu_factor", *out.shape[-2:])
         lower, upper = _factors(out)
-        permutation = constant(permutation_array(ctx.pivots, out.shape[-1], out._data.dtype))
-        tangent_lower, tangent_upper = lu_jvp(tangent, permutation, lower, upper)
-        return tangent_lower + tangent_upper
+        permutation = constant(permutation_array(ctx.pivots, out.shape[-2], out._data.dtype))
+        return _packed(*lu_jvp(tangent, permutation, lower, upper))
 
 
 class LinalgLuBackward0(Op):
@@ -263,7 +285,6 @@ class LinalgLuBackward0(Op):
     def jvp(ctx, primals, out, tangents):
         (tangent,) = tangents
         permutation, lower, upper = out
-        _check_square_lu("linalg.lu", *tangent.shape[-2:])
         tangent_lower, tangent_upper = lu_jvp(tangent, permutation, lower, upper)
         return None, tangent_lower, tangent_upper
 
