@@ -288,3 +288,21 @@ def test_negative_dropout_is_no_dropout_as_torch(shape):
         results.append([out, *lib.autograd.grad((out * out).sum(), (q, k, v))])
         results[-1].append(lib.rand(3, dtype=lib.float64))  # the generator is untouched
     _assert_same(*results)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("shape", [(3, 0, 4), (0, 2, 4)], ids=["empty batch", "empty target"])
+def test_multihead_attention_of_an_empty_batch_or_target_matches_torch(shape, need_weights):
+    # the output projection was viewed with -1, ambiguous for 0 elements: it raised
+    results = []
+    for lib in (gradienti, torch):
+        lib.manual_seed(0)
+        attention = lib.nn.MultiheadAttention(4, 2, dtype=lib.float64)
+        query = lib.ones(shape, dtype=lib.float64, requires_grad=True)
+        key = lib.tensor(np.sin(np.arange(24.0)).reshape(3, 2, 4)[:, : shape[1]])
+        output, weights = attention(query, key, key, need_weights=need_weights)
+        parameters = list(attention.parameters())
+        grads = lib.autograd.grad(output.sum(), parameters, allow_unused=True)
+        grads = [lib.zeros_like(p) if grad is None else grad for p, grad in zip(parameters, grads)]
+        results.append([output, *([weights] if need_weights else []), *grads])
+    _assert_same(*results)

@@ -243,7 +243,7 @@ def multi_head_attention_forward(
     if need_weights:
         output, weights = _attention_with_weights(q, k, v, attn_mask, dropout_p, is_causal)
         output = output.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        output = _linear(output, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+        output = _project_out(output, out_proj_weight, out_proj_bias, tgt_len, bsz)
         weights = weights.view(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
             weights = weights.mean(dim=1)
@@ -260,10 +260,17 @@ def multi_head_attention_forward(
     v = v.view(bsz, num_heads, src_len, head_dim)
     output = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
     output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    output = _linear(output, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+    output = _project_out(output, out_proj_weight, out_proj_bias, tgt_len, bsz)
     if not is_batched:
         output = output.squeeze(1)
     return output, None
+
+
+def _project_out(output, weight, bias, tgt_len: int, bsz: int):
+    """The output projection of the (L * N, E) rows, viewed as (L, N, E) with E named (a view
+    with -1 is ambiguous for an empty batch or target sequence)."""
+    projected = _linear(output, weight, bias)
+    return projected.view(tgt_len, bsz, projected.shape[-1])
 
 
 def _three_dimensional(attn_mask, batch_heads: int, tgt_len: int, src_len: int):
