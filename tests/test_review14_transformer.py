@@ -64,3 +64,18 @@ def test_eval_encoder_bad_padding_mask_raises_as_torch(torch, mask_shape, mask_c
             )
         errors.append((caught.type, str(caught.value)))
     assert errors[1] == errors[0]
+
+
+@pytest.mark.parametrize("src_shape, tgt_shape", [((8,), (8,)), ((5, 8), (8,)), ((8,), (5, 8))])
+def test_transformer_one_dimensional_input_raises_as_torch(torch, src_shape, tgt_shape):
+    """PyTorch reads ``src.size(1)``/``tgt.size(1)`` before testing ``is_batched``: a 1-D
+    input raises its IndexError there, not the attention's AssertionError later."""
+    errors = []
+    for lib in (torch, gradienti):
+        lib.manual_seed(0)
+        model = lib.nn.Transformer(8, 2, 1, 1, 16, 0.0)
+        with pytest.raises(Exception) as caught:
+            model(lib.randn(*src_shape), lib.randn(*tgt_shape))
+        errors.append((caught.type, str(caught.value)))
+    assert errors[1] == errors[0]
+    assert errors[0][0] is IndexError

@@ -497,7 +497,8 @@ class Transformer(Module):
     ):
         is_batched = src.dim() == 3
         batch_dim = 0 if self.batch_first else 1
-        if is_batched and src.size(batch_dim) != tgt.size(batch_dim):
+        # (PyTorch reads the sizes before is_batched: a 1-D input raises its IndexError)
+        if src.size(batch_dim) != tgt.size(batch_dim) and is_batched:
             raise RuntimeError("the batch number of src and tgt must be equal")
         if src.size(-1) != self.d_model or tgt.size(-1) != self.d_model:
             raise RuntimeError("the feature number of src and tgt must be equal to d_model")
