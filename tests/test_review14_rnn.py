@@ -267,3 +267,56 @@ def test_double_backward_when_a_layer_output_has_no_gradient(name, kwargs, which
         sum((g * g).sum() for g in first).backward()
         grads.append(list(first) + [t.grad for t in inputs])
     assert_all_close(*grads, tol=1e-8)
+
+
+def _replaced(name, kwargs, parameter, base, odd, is_packed):
+    def build(lib):
+        layer = getattr(lib.nn, name)(4, 3, **kwargs).to(getattr(lib, base))
+        weight = getattr(layer, parameter).detach().to(getattr(lib, odd))
+        setattr(layer, parameter, lib.nn.Parameter(weight))
+        data = lib.tensor(X).to(getattr(lib, base))
+        source = lib.nn.utils.rnn.pack_padded_sequence(data, [5, 3, 2]) if is_packed else data
+        output, _ = layer(source)
+        output = output.data if is_packed else output
+        return str(output.dtype), output.detach().to(lib.float64).numpy()
+
+    return build
+
+
+# (class, keyword arguments, the replaced parameter, the layer's dtype, the parameter's)
+REPLACED_DTYPES = [
+    ("RNN", {}, "weight_hh_l0", "float32", "float64"),
+    ("RNN", {}, "bias_ih_l0", "float32", "float64"),
+    ("RNN", {"nonlinearity": "relu", "num_layers": 2}, "weight_ih_l1", "float64", "float32"),
+    ("RNN", {"bias": False}, "weight_hh_l0", "float32", "float16"),
+    ("GRU", {}, "bias_hh_l0", "float64", "float32"),
+    ("GRU", {"bias": False, "num_layers": 2}, "weight_ih_l1", "float32", "float64"),
+    ("LSTM", {}, "weight_hh_l0", "float32", "float64"),
+    ("LSTM", {}, "weight_hh_l0", "float32", "float16"),
+    ("LSTM", {}, "bias_hh_l0", "float32", "float16"),  # (oneDNN takes it)
+    ("LSTM", {"num_layers": 2, "bidirectional": True}, "bias_ih_l1_reverse", "float64", "float32"),
+    ("LSTM", {"bias": False}, "weight_hh_l0", "float32", "float64"),
+    ("LSTM", {"proj_size": 2}, "weight_hr_l0", "float32", "float64"),
+    ("LSTM", {"proj_size": 2}, "bias_ih_l0", "float64", "float32"),
+]
+
+
+@pytest.mark.parametrize("is_packed", [False, True], ids=["padded", "packed"])
+@pytest.mark.parametrize(("name", "kwargs", "parameter", "base", "odd"), REPLACED_DTYPES)
+def test_a_parameter_replaced_by_one_of_another_dtype(
+    name, kwargs, parameter, base, odd, is_packed
+):
+    """PyTorch's kernels refuse it (NumPy would promote the products silently)."""
+    theirs, ours = outcome(_replaced(name, kwargs, parameter, base, odd, is_packed))
+    if theirs == "ok":
+        return  # (compared below)
+    assert ours == theirs
+
+
+def test_a_float16_bias_in_a_float32_lstm_runs_as_pytorchs():
+    values = []
+    for lib in (torch, gradienti):
+        lib.manual_seed(0)
+        values.append(_replaced("LSTM", {}, "bias_hh_l0", "float32", "float16", False)(lib))
+    assert values[0][0] == values[1][0] == "torch.float32"
+    np.testing.assert_allclose(values[1][1], values[0][1], rtol=1e-5, atol=1e-6)

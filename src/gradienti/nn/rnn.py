@@ -171,6 +171,16 @@ class RNNBase(Module):
         """Every layer and direction: (output, h_n, c_n). ``input`` is time-major (T, B, I)
         when ``batch_sizes`` is None, else a packed sequence's data (N, I)."""
         _check_states(input, hx, cx, self._flat_weights[0])
+        # (PyTorch's CPU LSTM without projections runs float32 through oneDNN)
+        onednn = self.mode == "LSTM" and batch_sizes is None and self.proj_size == 0
+        _check_weight_dtypes(
+            self._flat_weights,
+            len(self._flat_weights_names) // self._num_states(),
+            self.bias,
+            self.proj_size > 0,
+            input._data.dtype,
+            onednn and input._data.dtype.name == "float32",
+        )
         if batch_sizes is None:
             steps, batch = input.shape[0], input.shape[1]
             layer_input = input.reshape(steps * batch, input.shape[2])
@@ -225,6 +235,47 @@ def _check_states(input, hx, cx, weight) -> None:
             raise RuntimeError(
                 "mat1 and mat2 must have the same dtype, but got "
                 f"{SCALAR_TYPE_NAMES[state._data.dtype.name]} and "
+                f"{SCALAR_TYPE_NAMES[weight._data.dtype.name]}"
+            )
+
+
+_ONEDNN_PRIMITIVE_ERROR = (
+    "could not create a primitive descriptor for the LSTM forward propagation primitive. Run "
+    "workload with environment variable ONEDNN_VERBOSE=all to get additional diagnostic "
+    "information."
+)
+# the C++ names of dtypes in ATen's "expected m1 and m2" message
+_CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+
+
+def _check_weight_dtypes(weights, per_layer, bias, has_proj, dtype, onednn) -> None:
+    """PyTorch's kernels refuse a weight of another dtype than the input's (a replaced
+    parameter; NumPy would promote it silently): the error of the first product that takes
+    it, ``b + x @ w^T`` (addmm's "self and mat2") or, without a bias, ``x @ w^T``."""
+    for start in range(0, len(weights), per_layer):
+        layer = weights[start : start + per_layer]
+        products = [(layer[0], layer[2] if bias else None), (layer[1], layer[3] if bias else None)]
+        if has_proj:
+            products.append((layer[-1], None))
+        for weight, offset in products:
+            if weight._data.dtype == dtype and (offset is None or offset._data.dtype == dtype):
+                continue
+            if onednn:  # (oneDNN takes a float16 bias, not a float16 weight)
+                odd = [t._data.dtype.name for t in (weight, offset) if t is not None]
+                odd = [name for name in odd if name != dtype.name]
+                if odd == ["float16"] and weight._data.dtype == dtype:
+                    continue
+                if "float16" in odd:
+                    raise RuntimeError(_ONEDNN_PRIMITIVE_ERROR)
+                raise RuntimeError("get_mkldnn_dtype: unsupported data type")
+            if offset is None:
+                names = [_CPP_TYPE_NAMES.get(t.name, t.name) for t in (dtype, weight._data.dtype)]
+                raise RuntimeError(
+                    f"expected m1 and m2 to have the same dtype, but got: {names[0]} != {names[1]}"
+                )
+            raise RuntimeError(
+                "self and mat2 must have the same dtype, but got "
+                f"{SCALAR_TYPE_NAMES[offset._data.dtype.name]} and "
                 f"{SCALAR_TYPE_NAMES[weight._data.dtype.name]}"
             )
 
