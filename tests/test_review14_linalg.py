@@ -89,11 +89,33 @@ SYMMETRIC_BATCH = np.stack([SYMMETRIC, 2 * SYMMETRIC])
 
 @pytest.mark.parametrize("hermitian", [False, True])
 @pytest.mark.parametrize("atol", [[[0.01], [10.0]], [[0.01, 10.0]], [0.01, 10.0]])
-def test_pinv_gradient_is_summed_to_the_input_when_tolerances_broadcast_its_batch(
-    hermitian, atol
-):
+def test_pinv_gradient_is_summed_to_the_input_when_tolerances_broadcast_its_batch(hermitian, atol):
     # atol of shape (2, 1) makes A⁺ (2, 2, 3, 3) from A (2, 3, 3): A's gradient is (2, 3, 3).
     def call(lib, x):
         return lib.linalg.pinv(x, atol=lib.tensor(atol), hermitian=hermitian)
 
     _assert_same(call, SYMMETRIC_BATCH)
+
+
+# ------------------------------------------- vector_norm's recorded derivative at zero
+@pytest.mark.parametrize("ord", [0.5, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 7.0])
+@pytest.mark.parametrize("function", ["vector_norm", "torch.norm"])
+def test_second_derivative_of_a_p_norm_at_a_zero_vector_as_pytorch(ord, function):
+    # d/dx of (d‖x‖ₚ/dx · w) where a row of x is zero: for p >= 3 PyTorch masks g / ‖x‖^(p-1)
+    # at the zero norm, so the NaN its own derivative sends there is masked too (it was NaN
+    # here); below 3 PyTorch's is NaN there.
+    rows = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, -3.0]])
+    weight = np.random.default_rng(3).standard_normal(rows.shape)
+    results = []
+    for lib in (torch, gradienti):
+        x = lib.tensor(rows, requires_grad=True)
+        if function == "vector_norm":
+            y = lib.linalg.vector_norm(x, ord, dim=-1)
+        else:
+            y = lib.norm(x, p=ord, dim=1)
+        (first,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first * lib.tensor(weight)).sum(), x)
+        results.append((first.detach().numpy(), second.numpy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-10, atol=1e-12)
+    assert np.isnan(results[1][1][0]).all() == (ord < 3)

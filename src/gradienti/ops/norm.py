@@ -51,6 +51,11 @@ class LinalgVectorNormBackward0(Op):
         if ctx.ord == 0:
             return None
         g = keep_dims(g, ctx.dims, ctx.keepdim, ctx.input_shape)
+        if 3 <= ctx.ord < _INF:
+            # PyTorch masks g / norm^(p-1) where the norm is 0, g included: a recorded second
+            # derivative's NaN reaching a zero norm is masked to 0 there, as PyTorch's (below 3,
+            # the infinite slope of |x|^(p-1) or |x|^(p-2) at 0 makes PyTorch's NaN, kept here).
+            return as_dtype(_partials(ctx, x, norm, g), ctx.input_dtype)
         return as_dtype(g * _partials(ctx, x, norm), ctx.input_dtype)
 
     @staticmethod
@@ -65,9 +70,10 @@ class LinalgVectorNormBackward0(Op):
         return terms.sum(ctx.dims, keepdim=ctx.keepdim) if ctx.dims else terms
 
 
-def _partials(ctx, x, norm):
+def _partials(ctx, x, norm, upstream=1.0):
     """d norm / d x, elementwise (``x`` in the input's shape, ``norm`` the result; arrays, or
-    Tensors for a recorded derivative); ``ord`` 0 has none (a count)."""
+    Tensors for a recorded derivative); ``ord`` 0 has none (a count). For a finite ``ord`` of 3
+    or more, times ``upstream`` (the gradient, masked with the zero norms)."""
     p, dims = ctx.ord, ctx.dims
     if ctx.dtype is not None:
         x = as_dtype(x, ctx.dtype)
@@ -87,7 +93,7 @@ def _partials(ctx, x, norm):
         scaled = where(x_raw == 0, 0.0, xp.abs(x) ** (p - 1)) * sign
         return scaled * norm ** (1 - p)
     scaled = xp.abs(x) ** (p - 1) * sign if p < 2 else x * xp.abs(x) ** (p - 2)
-    return scaled * where(norm_raw == 0, 0.0, 1 / norm ** (p - 1))
+    return scaled * where(norm_raw == 0, 0.0, upstream / norm ** (p - 1))
 
 
 def _check_identity_free(shape, dims, dim, p):
