@@ -297,3 +297,11 @@ CASES += [
     Case("linalg.lu(x).L tall", lambda lib, x: lib.linalg.lu(x).L, ((5, 3),)),
     Case("linalg.lu(x).U wide", lambda lib, x: lib.linalg.lu(x).U, ((3, 4),)),
 ]
+
+CASES += [
+    Case(
+        "linalg.lu_solve(lu_factor(x+4I),y) broadcast",
+        lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(_diagonal_up(lib, a)), b),
+        ((3, 3), (2, 3, 2)),
+    ),
+]

@@ -538,3 +538,35 @@ def test_lu_of_a_rectangular_matrix_gradients_as_pytorch(shape):
     assert gradienti.autograd.gradgradcheck(
         lambda x: gradienti.linalg.lu(x).U, gradienti.tensor(a, requires_grad=True)
     )
+
+
+def _factored(lib):
+    return lib.linalg.lu_factor(lib.tensor([[4.0, 1.0], [2.0, 3.0]]))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linalg.lu_solve(
+            _factored(lib).LU, _factored(lib).pivots.long(), lib.ones(2, 1)
+        ),
+        lambda lib: lib.linalg.lu_solve(*_factored(lib), lib.ones(3, 1)),
+        lambda lib: lib.linalg.lu_solve(*_factored(lib), lib.ones(1, 3), left=False),
+        lambda lib: lib.linalg.lu_solve(*_factored(lib), lib.ones(2)),
+        lambda lib: lib.linalg.lu_solve(*_factored(lib), lib.ones(2, 1, dtype=lib.float64)),
+        lambda lib: lib.linalg.lu_solve(lib.ones(2, 3), _factored(lib).pivots, lib.ones(2, 1)),
+        lambda lib: lib.linalg.lu_solve(
+            _factored(lib).LU, _factored(lib).pivots[:1], lib.ones(2, 1)
+        ),
+        lambda lib: lib.linalg.lu_solve(lib.ones(3), _factored(lib).pivots, lib.ones(2, 1)),
+        lambda lib: lib.linalg.lu_solve(
+            _factored(lib).LU.long(), _factored(lib).pivots, lib.ones(2, 1).long()
+        ),
+        lambda lib: lib.linalg.lu_solve(
+            _factored(lib).LU.expand(3, 2, 2), _factored(lib).pivots, lib.ones(2, 1)
+        ),
+    ],
+)
+def test_lu_solve_errors_as_pytorch(call):
+    torch = pytest.importorskip("torch")
+    _same_error(torch, call)

@@ -37,6 +37,10 @@ TORCH_CANNOT: dict[str, str] = {
     # linalg.solve's batching rule does not broadcast an unbatched operand's batch dims
     "linalg.solve(x+4I,y,left=False) broadcast": "PyTorch's batched solve does not broadcast",
     "linalg.solve_ex(x+4I,y).result": "PyTorch's batched solve_ex does not broadcast",
+    "linalg.lu_solve(lu_factor(x+4I),y) broadcast": (
+        "PyTorch's batched lu_solve, B having more batch dims than LU, disagrees "
+        "with its own per-sample results"
+    ),
     "linalg.lstsq(a,b) vector b": "PyTorch's batched lstsq reads a per-sample vector b as a "
     "matrix (its size check then refuses it)",
 }

@@ -434,22 +434,39 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803
     tensor_argument(LU, "linalg_lu_solve", "LU", 1)
     tensor_argument(pivots, "linalg_lu_solve", "pivots", 2)
     tensor_argument(B, "linalg_lu_solve", "B", 3)
-    check_square(name, LU, "LU")
+    lu_dtype, b_dtype = LU._data.dtype, B._data.dtype
+    if lu_dtype.kind != "f":
+        raise RuntimeError(
+            "torch.linalg.lu_solve: Expected a floating point or complex tensor as input. Got "
+            f"{SCALAR_TYPE_NAMES[str(lu_dtype)]}"
+        )
+    if lu_dtype != b_dtype:
+        raise RuntimeError(
+            f"{name}: Expected LU and B to have the same dtype, but found LU of type "
+            f"{SCALAR_TYPE_NAMES[str(lu_dtype)]} and B of type {SCALAR_TYPE_NAMES[str(b_dtype)]} "
+            "instead"
+        )
+    if pivots._data.dtype != xp.int32:
+        raise RuntimeError(f"{name}: pivots should be a Tensor of scalar type torch.int32")
+    check_square("torch.linalg.lu_solve", LU)
     check_at_least_matrix(name, B, "B")
     n = LU._data.shape[-1]
     rows, columns = B._data.shape[-2:]
     if (rows if left else columns) != n:
+        equation = "AX = B" if left else "XA = B"
         raise RuntimeError(
-            f"{name}: Number of {'rows' if left else 'columns'} of B must match the order of LU"
+            f"{name}: Incompatible shapes of A and B for the equation {equation} "
+            f"({n}x{n} and {rows}x{columns})"
         )
-    if LU._data.dtype != B._data.dtype:
+    if pivots._data.shape[-1:] != (n,):
         raise RuntimeError(
-            f"{name}: Expected LU and B to have the same dtype, but found LU of type "
-            f"{SCALAR_TYPE_NAMES[str(LU._data.dtype)]} and B of type "
-            f"{SCALAR_TYPE_NAMES[str(B._data.dtype)]} instead"
+            f"{name}: Number of pivots per batch should be same as the dimension of the matrix"
         )
-    if pivots._data.dtype != xp.int32:
-        raise RuntimeError(f"{name}: Expected pivots to be integers. Got {pivots.dtype}")
+    if LU._data.shape[:-1] != pivots._data.shape:
+        raise RuntimeError(
+            f"{name}: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots "
+            f"with shape {list(pivots._data.shape)} instead"
+        )
     node = LinalgLuSolveBackward0()
     node.pivots, node.left, node.adjoint = pivots._data, bool(left), bool(adjoint)
     batch = broadcast_batch(B._data.shape[:-2], LU._data.shape[:-2])
@@ -457,7 +474,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803
     piv = xp.broadcast_to(pivots._data, batch + pivots._data.shape[-1:])
     b_data = xp.broadcast_to(B._data, batch + B._data.shape[-2:])
     x = lu_solve_general(lu_data, piv, b_data, node.left, node.adjoint)
-    node.pivots = piv
+    node.pivots = pivots._data  # (as given: the recorded VJP calls lu_solve with LU as given)
     return record(node, (LU, B), (LU._data, B._data), x, (LU._data, B._data, x))
 
 
