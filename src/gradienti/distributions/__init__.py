@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     kl_gamma_family,  # noqa: F401 - registers the gamma family's KL pairs
     kl_more_pairs,
     kl_multivariate_normal,  # noqa: F401 - and the multivariate normals'
+    studentT,  # noqa: F401 - PyTorch's module name, an attribute of the package there too
     transforms,
 )
 from .bernoulli import Bernoulli
