@@ -320,3 +320,61 @@ def test_a_float16_bias_in_a_float32_lstm_runs_as_pytorchs():
         values.append(_replaced("LSTM", {}, "bias_hh_l0", "float32", "float16", False)(lib))
     assert values[0][0] == values[1][0] == "torch.float32"
     np.testing.assert_allclose(values[1][1], values[0][1], rtol=1e-5, atol=1e-6)
+
+
+# (class, keyword arguments, the layer's dtype, h0's, c0's, packed input)
+STATE_DTYPES = [
+    ("LSTM", {}, "float32", "float64", "float32", False),  # (oneDNN)
+    ("LSTM", {}, "float32", "float32", "int64", False),
+    ("LSTM", {}, "float32", "float16", "float32", False),
+    ("LSTM", {}, "float32", "float32", "float64", True),
+    ("LSTM", {}, "float64", "float64", "float32", False),  # c0 promoted: runs
+    ("LSTM", {}, "float64", "float64", "int64", True),
+    ("LSTM", {}, "float64", "float16", "float64", False),
+    ("LSTM", {"proj_size": 2}, "float32", "float32", "float64", False),
+    ("LSTM", {"proj_size": 2}, "float32", "float32", "float16", True),
+    ("LSTM", {"proj_size": 2, "num_layers": 2}, "float64", "float64", "float32", False),
+    ("GRU", {}, "float64", "float32", None, False),
+    ("RNN", {}, "float32", "float64", None, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "base", "h_dtype", "c_dtype", "is_packed"), STATE_DTYPES
+)
+def test_initial_states_of_another_dtype_as_pytorch(
+    name, kwargs, base, h_dtype, c_dtype, is_packed
+):
+    """PyTorch refuses an h0 of another dtype; a c0 of a narrower (or integral) one is
+    promoted by its first step (the outputs, c_n and c0's gradient as PyTorch's)."""
+    count = kwargs.get("num_layers", 1)
+    results = []
+    for lib in (torch, gradienti):
+        lib.manual_seed(0)
+        layer = getattr(lib.nn, name)(4, 3, **kwargs).to(getattr(lib, base))
+        data = lib.tensor(X).to(getattr(lib, base))
+        source = lib.nn.utils.rnn.pack_padded_sequence(data, [5, 3, 2]) if is_packed else data
+        h0 = lib.full((count, 3, kwargs.get("proj_size", 3)), 0.5, dtype=getattr(lib, h_dtype))
+        states = h0
+        if c_dtype is not None:
+            c0 = lib.full((count, 3, 3), 2, dtype=getattr(lib, c_dtype))
+            if c0.is_floating_point():
+                c0.requires_grad_(True)
+            states = (h0, c0)
+        try:
+            output, hidden = layer(source, states)
+        except RuntimeError as error:
+            results.append(("RuntimeError", str(error)))
+            continue
+        output = output.data if is_packed else output
+        hidden = list(hidden) if name == "LSTM" else [hidden]
+        (output.sum() + (hidden[-1] * hidden[-1]).sum()).backward()
+        values = [output, *hidden] + ([c0.grad] if c0.requires_grad else [])
+        results.append([(str(v.dtype), v.detach().to(lib.float64).numpy()) for v in values])
+    theirs, ours = results
+    if isinstance(theirs, tuple) or isinstance(ours, tuple):
+        assert ours == theirs
+        return
+    assert [dtype for dtype, _ in ours] == [dtype for dtype, _ in theirs]
+    for (_, a), (_, b) in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

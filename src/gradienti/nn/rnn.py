@@ -170,16 +170,17 @@ class RNNBase(Module):
     def _run(self, input, batch_sizes, hx, cx):
         """Every layer and direction: (output, h_n, c_n). ``input`` is time-major (T, B, I)
         when ``batch_sizes`` is None, else a packed sequence's data (N, I)."""
-        _check_states(input, hx, cx, self._flat_weights[0])
         # (PyTorch's CPU LSTM without projections runs float32 through oneDNN)
         onednn = self.mode == "LSTM" and batch_sizes is None and self.proj_size == 0
+        onednn = onednn and input._data.dtype.name == "float32"
+        cx = _check_states(input, hx, cx, self._flat_weights[0], onednn, self.proj_size > 0)
         _check_weight_dtypes(
             self._flat_weights,
             len(self._flat_weights_names) // self._num_states(),
             self.bias,
             self.proj_size > 0,
             input._data.dtype,
-            onednn and input._data.dtype.name == "float32",
+            onednn,
         )
         if batch_sizes is None:
             steps, batch = input.shape[0], input.shape[1]
@@ -225,18 +226,36 @@ class RNNBase(Module):
         return zeros((self._num_states(), batch, size), dtype=like.dtype)
 
 
-def _check_states(input, hx, cx, weight) -> None:
+def _check_states(input, hx, cx, weight, onednn=False, has_proj=False):
     """PyTorch's errors (from its C++ loop) for an empty sequence and for a state whose
-    dtype is not the weights' (its first step's product ``h @ W_hh^T`` refuses it)."""
+    dtype is not the weights' (its first step's product ``h @ W_hh^T`` refuses it; oneDNN
+    refuses any). Returns ``cx``: one of a narrower dtype (or integral) becomes the weights'
+    dtype, as PyTorch's loop promotes ``f * c`` to it; a wider one fails at the next product
+    its dtype reaches (``h @ W_hr^T`` with projections, else ``h @ W_hh^T``)."""
     if input.shape[0] == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    dtype = weight._data.dtype
+    if onednn:
+        odd = {s._data.dtype.name for s in (hx, cx) if s is not None and s._data.dtype != dtype}
+        if odd:
+            message = _ONEDNN_PRIMITIVE_ERROR if odd == {"float16"} else _ONEDNN_DTYPE_ERROR
+            raise RuntimeError(message)
     for state in (hx, cx):
-        if state is not None and state.dtype != weight.dtype:
+        if state is None or state._data.dtype == dtype:
+            continue
+        wider = state._data.dtype.kind == "f" and state._data.dtype.itemsize > dtype.itemsize
+        if state is cx and not wider:
+            return cx.to(weight.dtype)
+        if state is cx and has_proj:
+            names = [_CPP_TYPE_NAMES.get(t.name, t.name) for t in (state._data.dtype, dtype)]
             raise RuntimeError(
-                "mat1 and mat2 must have the same dtype, but got "
-                f"{SCALAR_TYPE_NAMES[state._data.dtype.name]} and "
-                f"{SCALAR_TYPE_NAMES[weight._data.dtype.name]}"
+                f"expected m1 and m2 to have the same dtype, but got: {names[0]} != {names[1]}"
             )
+        raise RuntimeError(
+            "mat1 and mat2 must have the same dtype, but got "
+            f"{SCALAR_TYPE_NAMES[state._data.dtype.name]} and {SCALAR_TYPE_NAMES[dtype.name]}"
+        )
+    return cx
 
 
 _ONEDNN_PRIMITIVE_ERROR = (
@@ -244,6 +263,7 @@ _ONEDNN_PRIMITIVE_ERROR = (
     "workload with environment variable ONEDNN_VERBOSE=all to get additional diagnostic "
     "information."
 )
+_ONEDNN_DTYPE_ERROR = "get_mkldnn_dtype: unsupported data type"
 # the C++ names of dtypes in ATen's "expected m1 and m2" message
 _CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"}
 
@@ -267,7 +287,7 @@ def _check_weight_dtypes(weights, per_layer, bias, has_proj, dtype, onednn) -> N
                     continue
                 if "float16" in odd:
                     raise RuntimeError(_ONEDNN_PRIMITIVE_ERROR)
-                raise RuntimeError("get_mkldnn_dtype: unsupported data type")
+                raise RuntimeError(_ONEDNN_DTYPE_ERROR)
             if offset is None:
                 names = [_CPP_TYPE_NAMES.get(t.name, t.name) for t in (dtype, weight._data.dtype)]
                 raise RuntimeError(
@@ -477,7 +497,7 @@ class LSTM(RNNBase):
                 f"mat1 and mat2 shapes cannot be multiplied ({input.size(0)}x{input.size(1)} "
                 f"and {weight.size(1)}x{weight.size(0)})"
             )
-        _check_states(input, hx[0], hx[1], weight)
+        _check_states(input, hx[0], hx[1], weight, False, self.proj_size > 0)
         batch = int(batch_sizes[0])
         if hx[0].size(1) == 1 != batch:  # (the first step adds h's gates in place to x's)
             gates = 4 * self.hidden_size
