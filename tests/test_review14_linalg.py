@@ -119,3 +119,41 @@ def test_second_derivative_of_a_p_norm_at_a_zero_vector_as_pytorch(ord, function
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12)
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-10, atol=1e-12)
     assert np.isnan(results[1][1][0]).all() == (ord < 3)
+
+
+# ------------------------------------------------------------- norms of nothing
+def _empty_outcome(lib, call):
+    try:
+        result = call(lib)
+    except Exception as error:  # noqa: BLE001 - the outcome is compared
+        return type(error).__name__, str(error)
+    return tuple(result.shape), str(result.dtype), type(result.grad_fn).__name__, result.tolist()
+
+
+@pytest.mark.parametrize("ord", [-1, -1.0, -0.5, -2, -INF, INF, 0.5, 0, 2])
+@pytest.mark.parametrize("dim", [None, 0, (0, 1), 1])
+def test_vector_norm_of_negative_order_over_an_empty_dim_raises_as_pytorch(ord, dim):
+    # PyTorch refuses every negative order there (no identity), not only -inf (was inf here).
+    def call(lib):
+        return lib.linalg.vector_norm(lib.ones(0, 3, requires_grad=True), ord, dim=dim)
+
+    assert _empty_outcome(gradienti, call) == _empty_outcome(torch, call)
+
+
+def test_torch_norm_of_negative_order_of_an_empty_tensor_raises_as_pytorch():
+    def call(lib):
+        return lib.norm(lib.ones(0, 3), p=-1)
+
+    assert _empty_outcome(gradienti, call) == _empty_outcome(torch, call)
+
+
+@pytest.mark.parametrize("ord", [INF, -INF, 1, -1, 2, -2, "nuc", "fro"])
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (2, 0, 3), (2, 3, 0), (0, 3, 4)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_matrix_norm_of_empty_matrices_as_pytorch(ord, shape, keepdim):
+    # PyTorch's largest of nothing (1, inf and 2 over an empty dim) is 0 without a graph;
+    # the smallest of nothing raises amin's IndexError (amax's was raised here).
+    def call(lib):
+        return lib.linalg.matrix_norm(lib.ones(*shape, requires_grad=True), ord, keepdim=keepdim)
+
+    assert _empty_outcome(gradienti, call) == _empty_outcome(torch, call)

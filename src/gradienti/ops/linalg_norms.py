@@ -18,7 +18,7 @@ from ..size import normalize_dim
 from .apply import tensor_argument, unary
 from .declare import Cli, declare
 from .extrema import amax, amin
-from .linalg_matrix import check_floating, check_matrix, copied_out, out_form
+from .linalg_matrix import check_floating, check_matrix, constant, copied_out, out_form
 from .linalg_spectral import linalg_svdvals
 from .norm import LinalgVectorNormBackward0, _check_identity_free
 from .rearrange import permute
@@ -68,7 +68,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     _check_dtype("linalg.vector_norm", source_dtype, dtype)
     p = float(ord)
     dims = reduction_dims(dim, x._data.ndim)
-    if abs(p) == _INF:
+    if p < 0 or p == _INF:
         _check_identity_free(x._data.shape, dims, dim, p)
     node = LinalgVectorNormBackward0()
     node.ord = p
@@ -127,7 +127,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
         raise RuntimeError(f"linalg.matrix_norm: Order {_number_text(ord)} not supported.")
     dims = list(_matrix_dims(A, dim, low_precision=abs(p) != 2.0))
     _check_dtype("linalg.matrix_norm", A._data.dtype, dtype)
-    extreme = amax if p > 0 else amin
+    extreme = _largest if p > 0 else amin
     if abs(p) == 2.0:
         return _singular_values_over(
             A, tuple(dims), keepdim, dtype, lambda s: extreme(s, -1, keepdim)
@@ -138,6 +138,19 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
         dims[1] -= 1  # the first reduction removed a dim in front of the second
     column_sums = vector_norm(A, 1.0, (dims[0],), keepdim, dtype=dtype)
     return extreme(column_sums, dims[1], keepdim)
+
+
+def _largest(x, dim: int, keepdim: bool):
+    """``amax``, except that PyTorch's matrix_norm takes the largest of nothing (an empty
+    matrix's 1-, inf- or 2-norm) as 0, a constant without a graph."""
+    shape = list(x._data.shape)
+    if shape[dim] != 0:
+        return amax(x, dim, keepdim)
+    if keepdim:
+        shape[dim] = 1
+    else:
+        del shape[dim]
+    return constant(xp.zeros(shape, x._data.dtype))
 
 
 def _number_text(value) -> str:

@@ -97,8 +97,9 @@ def _partials(ctx, x, norm, upstream=1.0):
 
 
 def _check_identity_free(shape, dims, dim, p):
-    """The inf-norms (max and min) of nothing are undefined: PyTorch's errors."""
-    name = "inf" if p > 0 else "-inf"
+    """The inf-norm (a max) and the negative orders (a min, a sum of inverse powers) of
+    nothing are undefined: PyTorch's errors, the order printed as c10 prints a double."""
+    name = str(int(p)) if p.is_integer() else repr(p)
     if dim is None or not dims:
         if not math.prod(shape):
             raise RuntimeError(
