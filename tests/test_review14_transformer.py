@@ -79,3 +79,45 @@ def test_transformer_one_dimensional_input_raises_as_torch(torch, src_shape, tgt
         errors.append((caught.type, str(caught.value)))
     assert errors[1] == errors[0]
     assert errors[0][0] is IndexError
+
+
+ARGUMENT_ERRORS = [
+    lambda lib, x: lib.group_norm(x, 2.0),
+    lambda lib, x: lib.group_norm(x, True),
+    lambda lib, x: lib.group_norm(x, None),
+    lambda lib, x: lib.nn.functional.group_norm(x, 2.0),
+    lambda lib, x: lib.nn.GroupNorm(2.0, 4)(x),
+    lambda lib, x: lib.nn.functional.group_norm(x, 2, eps=None),
+    lambda lib, x: lib.nn.functional.instance_norm(x, momentum=None),
+    lambda lib, x: lib.nn.functional.instance_norm(x, eps=None),
+    lambda lib, x: lib.instance_norm(x, None, None, None, None, True, "0.1", 1e-5, False),
+]
+
+
+@pytest.mark.parametrize("index", range(len(ARGUMENT_ERRORS)))
+def test_norm_argument_types_raise_as_torchs_parser(torch, index):
+    """num_groups, momentum and eps of the wrong type: PyTorch's argument-parser TypeErrors
+    (they failed later, inside NumPy or batch_norm's arithmetic, with other texts)."""
+    call = ARGUMENT_ERRORS[index]
+    errors = []
+    for lib in (torch, gradienti):
+        with pytest.raises(Exception) as caught:
+            call(lib, lib.ones(2, 4, 3))
+        errors.append((caught.type, str(caught.value)))
+    assert errors[1] == errors[0]
+    assert errors[0][0] is TypeError
+
+
+def test_norm_numeric_argument_types_accepted_as_torch(torch):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    for call in (
+        lambda lib, t: lib.group_norm(t, np.int64(2), None, None, 1),
+        lambda lib, t: lib.instance_norm(
+            t, None, None, None, None, True, True, np.float32(1e-3), False
+        ),
+    ):
+        expected = call(torch, torch.tensor(x)).numpy()
+        np.testing.assert_allclose(
+            call(gradienti, gradienti.tensor(x)).numpy(), expected, 1e-5, 1e-6
+        )

@@ -24,6 +24,7 @@ is twice differentiable.
 
 from __future__ import annotations
 
+from ..arguments import check_int, is_number, wrong_type
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..batching import writable_for
 from ..graph.grad_mode import no_grad
@@ -238,6 +239,8 @@ def group_norm(
     input, num_groups: int, weight=None, bias=None, eps: float = 1e-5, cudnn_enabled=True
 ) -> Tensor:
     """``torch.group_norm``: normalise each group of ``C / num_groups`` channels per sample."""
+    num_groups = check_int(num_groups, "group_norm", "num_groups", 2)
+    _check_float(eps, "group_norm", "eps", 5)
     shape = tuple(input.shape)
     if len(shape) < 2:  # ATen reads the channel count first
         raise IndexError(
@@ -277,6 +280,12 @@ def group_norm(
     node.has_weight = weight is not None
     node.has_bias = bias is not None
     return nary(node, input, weight, bias)
+
+
+def _check_float(value, function: str, name: str, position: int) -> None:
+    """PyTorch's parser for a ``float`` argument: a real number (an int or bool too)."""
+    if not is_number(value) or isinstance(value, complex):
+        raise wrong_type(function, name, "float", value, position)
 
 
 # ---------------------------------------------------------------------- rms norm
@@ -344,6 +353,8 @@ def instance_norm(
     """``torch.instance_norm``, as ATen composes it: the batch folded into the channels
     (``(1, N*C, *)``), the per-channel tensors repeated N times, one ``batch_norm``; the
     running statistics become the mean over the batch of the N updated copies."""
+    _check_float(momentum, "instance_norm", "momentum", 7)
+    _check_float(eps, "instance_norm", "eps", 8)
     if not use_input_stats and (running_mean is None or running_var is None):
         raise RuntimeError(
             "Expected running_mean and running_var to be defined when use_input_stats is false"
