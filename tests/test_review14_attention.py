@@ -306,3 +306,33 @@ def test_multihead_attention_of_an_empty_batch_or_target_matches_torch(shape, ne
         grads = [lib.zeros_like(p) if grad is None else grad for p, grad in zip(parameters, grads)]
         results.append([output, *([weights] if need_weights else []), *grads])
     _assert_same(*results)
+
+
+@pytest.mark.parametrize(
+    "options, mask_dtype",
+    [({}, None), ({"dropout_p": 0.3}, "float16"), ({}, "float32"), ({}, "bool")],
+    ids=["plain", "dropout and float16 mask", "float32 mask", "bool mask"],
+)
+def test_float16_is_computed_in_float32_as_torch(options, mask_dtype):
+    # PyTorch's math path upcasts a half query, key, value (and adds the mask, drops out)
+    # in float32, rounding the output once; computing in float16 was off by an ulp
+    arrays = _arrays([(2, 5, 8), (2, 7, 8), (2, 7, 6)], seed=8)
+    mask = np.random.default_rng(9).standard_normal((5, 7))
+    mask[1, 3] = -np.inf
+    if mask_dtype == "bool":
+        mask = mask > -0.5
+    results = []
+    for lib in (gradienti, torch):
+        lib.manual_seed(3)
+        q, k, v = (lib.tensor(a, dtype=lib.float16, requires_grad=True) for a in arrays)
+        inputs = [q, k, v]
+        attn_mask = None
+        if mask_dtype is not None:
+            attn_mask = lib.tensor(mask, dtype=getattr(lib, mask_dtype))
+            if mask_dtype != "bool":
+                inputs.append(attn_mask.requires_grad_())
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask, **options)
+        upstream = np.cos(np.arange(out.numel())).reshape(tuple(out.shape))
+        grads = lib.autograd.grad(out, inputs, lib.tensor(upstream, dtype=lib.float16))
+        results.append([out, *grads])
+    _assert_same(*results, atol=2e-7)

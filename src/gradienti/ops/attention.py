@@ -20,6 +20,9 @@ constant). The JVP is written with ordinary ops::
 
     dS = c (tq kᵀ + q tkᵀ) + tM,   dP = P ⊙ (dS - rowsum(P ⊙ dS)),   dout = (dP ⊙ N) v + D tv.
 
+A float16 query, key and value are computed in float32 and the output rounded once, as
+PyTorch's math path (its casts record ToCopyBackward0 nodes around the op).
+
 Dropout draws PyTorch's CPU stream: ``torch.dropout`` of the weights, one double uniform per
 element of P in memory order, kept when below 1 - p (see nn/dropout.py).
 """
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
+from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, float16, float32, xp
 from ..batching import any_sample
 from ..graph.node import SAVE_INPUTS, Op
 from ..random import uniform_values
@@ -296,8 +299,12 @@ def scaled_dot_product_attention(
             value = value.repeat_interleave(heads // value.shape[-3], -3)
     q_shape, k_shape = tuple(query.shape), tuple(key.shape)
     _check_key_shape(q_shape, k_shape)
-    dtype = query._data.dtype
-    mask = _additive_mask(attn_mask, is_causal, q_shape, k_shape, dtype, query.dtype)
+    # PyTorch's math path computes a half query in float32 (the mask added and dropout drawn
+    # there too) and rounds the output once
+    half = query._data.dtype == xp.float16
+    compute_dtype = float32 if half else query.dtype
+    dtype = compute_dtype.np
+    mask = _additive_mask(attn_mask, is_causal, q_shape, k_shape, dtype, compute_dtype)
     weights_shape = xp.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (
         q_shape[-2],
         k_shape[-2],
@@ -323,7 +330,10 @@ def scaled_dot_product_attention(
     node.noise = _dropout_noise(weights_shape, dropout_p, dtype) if dropout_p > 0 else None
     if mask is not None and type(mask) is not Tensor:
         mask = wrap(mask, None)
-    return nary(node, query, key, value, mask)
+    if not half:
+        return nary(node, query, key, value, mask)
+    query, key, value = (x.to(float32) for x in (query, key, value))
+    return nary(node, query, key, value, mask).to(float16)
 
 
 DECLARATIONS = (
