@@ -157,3 +157,35 @@ def test_matrix_norm_of_empty_matrices_as_pytorch(ord, shape, keepdim):
         return lib.linalg.matrix_norm(lib.ones(*shape, requires_grad=True), ord, keepdim=keepdim)
 
     assert _empty_outcome(gradienti, call) == _empty_outcome(torch, call)
+
+
+# ------------------------------------------- a saved factor modified in place
+MODIFIED_OUTPUTS = {
+    "svd U": lambda lib, x: lib.linalg.svd(x).U,
+    "svd S": lambda lib, x: lib.linalg.svd(x).S,
+    "svdvals": lambda lib, x: lib.linalg.svdvals(x),
+    "eigh eigenvalues": lambda lib, x: lib.linalg.eigh(x).eigenvalues,
+    "eigvalsh": lambda lib, x: lib.linalg.eigvalsh(x),
+    "qr R": lambda lib, x: lib.linalg.qr(x).R,
+    "lstsq solution": lambda lib, x: lib.linalg.lstsq(x, x).solution,
+}
+
+
+@pytest.mark.parametrize("name", MODIFIED_OUTPUTS)
+def test_a_saved_factor_modified_in_place_raises_pytorchs_error(name):
+    # The message named a multi-output node's saved output by an input's edge (IndexError).
+    matrices = RNG.standard_normal((2, 3, 3))
+    matrices = matrices + matrices.swapaxes(-1, -2)
+
+    def call(lib):
+        x = lib.tensor(matrices, requires_grad=True)
+        factor = MODIFIED_OUTPUTS[name](lib, x * 1)
+        factor.mul_(2)
+        factor.sum().backward()
+
+    outcomes = []
+    for lib in (torch, gradienti):
+        with pytest.raises(RuntimeError) as caught:
+            call(lib)
+        outcomes.append(str(caught.value))
+    assert outcomes[1] == outcomes[0]

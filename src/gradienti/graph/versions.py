@@ -143,6 +143,9 @@ def _describe(node, position: int, value) -> str:
     text = tensor_text(value)
     if node.save & SAVE_OUTPUT and position == len(node._saved) - 1:
         return f"{text}, which is output 0 of {forward_name(node)},"
+    if position >= len(node._next):
+        # A multi-output node's saved outputs follow its inputs (linalg's decompositions).
+        return f"{text}, which is output {position - len(node._next)} of {forward_name(node)},"
     # A saved input: PyTorch names the saved tensor's current grad_fn, so an input that did
     # not require grad (a constant, a detached tensor) or a leaf gets no clause; one that was
     # written in place since is named after the op that wrote it.
