@@ -121,3 +121,32 @@ def test_norm_numeric_argument_types_accepted_as_torch(torch):
         np.testing.assert_allclose(
             call(gradienti, gradienti.tensor(x)).numpy(), expected, 1e-5, 1e-6
         )
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("keys", [("running_mean", "running_var"), ("running_var",)])
+def test_instance_norm_without_tracking_refuses_running_statistics_as_torch(torch, strict, keys):
+    """A state dict without metadata holding running statistics for an instance norm that
+    does not track them: PyTorch's error (even when not strict), the keys dropped; it was
+    "Unexpected key(s)", and nothing at all when not strict."""
+    outcomes = []
+    for lib in (torch, gradienti):
+        module = lib.nn.InstanceNorm2d(3, affine=True)
+        state = dict(module.state_dict())
+        state.update({key: lib.ones(3) for key in keys})
+        given = dict(state)
+        with pytest.raises(RuntimeError) as caught:
+            module.load_state_dict(state, strict=strict)
+        assert state == given  # the caller's dict is not changed
+        outcomes.append(str(caught.value))
+    assert outcomes[1] == outcomes[0]
+
+
+def test_instance_norm_state_dict_round_trips_from_torch(torch):
+    tmodule = torch.nn.InstanceNorm1d(3, affine=True, track_running_stats=True)
+    tmodule(torch.randn(2, 3, 5))
+    gmodule = gradienti.nn.InstanceNorm1d(3, affine=True, track_running_stats=True)
+    state = {key: gradienti.tensor(value.numpy()) for key, value in tmodule.state_dict().items()}
+    assert str(gmodule.load_state_dict(state)) == "<All keys matched successfully>"
+    for key, value in tmodule.state_dict().items():
+        np.testing.assert_array_equal(gmodule.state_dict()[key].numpy(), value.numpy())
