@@ -189,3 +189,36 @@ def test_a_saved_factor_modified_in_place_raises_pytorchs_error(name):
             call(lib)
         outcomes.append(str(caught.value))
     assert outcomes[1] == outcomes[0]
+
+
+# ------------------------------------------------------------------ out='s dtypes
+OUT_CALLS = {
+    "matrix_norm fro": lambda lib, x, out: lib.linalg.matrix_norm(x, out=out),
+    "matrix_norm nuc": lambda lib, x, out: lib.linalg.matrix_norm(x, "nuc", out=out),
+    "matrix_norm 1": lambda lib, x, out: lib.linalg.matrix_norm(x, 1, out=out),
+    "linalg.norm": lambda lib, x, out: lib.linalg.norm(x, out=out),
+    "linalg.norm 2 over dims": lambda lib, x, out: lib.linalg.norm(x, 2, dim=(1, 2), out=out),
+    "torch.norm nuc": lambda lib, x, out: lib.norm(x, "nuc", dim=(1, 2), out=out),
+    "torch.norm": lambda lib, x, out: lib.norm(x, out=out),
+    "pinv": lambda lib, x, out: lib.linalg.pinv(x, out=out),
+    "pinv hermitian": lambda lib, x, out: lib.linalg.pinv(x, hermitian=True, out=out),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool", "float64"])
+@pytest.mark.parametrize("name", OUT_CALLS)
+def test_out_of_another_dtype_as_pytorch(name, dtype):
+    # matrix_norm/norm wrote a float64 result into an int64 (truncated) or float32 out where
+    # PyTorch refuses; pinv refused a float32 out that PyTorch fills.
+    matrices = np.random.default_rng(2).standard_normal((2, 3, 3))
+    outcomes = []
+    for lib in (torch, gradienti):
+        out = lib.zeros(2, dtype=getattr(lib, dtype))
+        try:
+            returned = OUT_CALLS[name](lib, lib.tensor(matrices), out)
+        except RuntimeError as error:
+            outcomes.append((str(error), out.tolist()))
+            continue
+        assert returned is out
+        outcomes.append((str(out.dtype), tuple(out.shape), out.double().numpy().round(5).tolist()))
+    assert outcomes[1] == outcomes[0]

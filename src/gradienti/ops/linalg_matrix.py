@@ -101,37 +101,46 @@ def record_factorization(node, x: Tensor) -> tuple:
 
 
 # ------------------------------------------------------------------------ out=
-def out_form(name: str):
+def out_form(name: str, rule=exact):
     """``out=`` as PyTorch's native linalg functions take it (ops/call_forms.py's rules): the
     results written into the given tensors, no graph recorded (an input that requires grad
-    raises, naming the ATen function ``name``)."""
+    raises, naming the ATen function ``name``); ``rule`` the dtypes out may have."""
 
     def decorate(function):
         @functools.wraps(function)
         def call(*args, out=None, **kwargs):
             if out is None:
                 return function(*args, **kwargs)
-            return _call_into(name, function, exact, args, kwargs, out)
+            return _call_into(name, function, rule, args, kwargs, out)
 
         return call
 
     return decorate
 
 
-def copied_out(function):
+def copied_out(name: str):
     """``out=`` of a composite function (matrix_norm, norm): the result copied into ``out``
-    by a recorded ``copy_`` (PyTorch's CopyBackwards), ``out`` resized first if needed."""
+    by a recorded ``copy_`` (PyTorch's CopyBackwards), ``out`` resized first if needed; out
+    of another dtype raises PyTorch's error naming ``name`` (linalg.matrix_norm, ...)."""
 
-    @functools.wraps(function)
-    def call(*args, out=None, **kwargs):
-        result = function(*args, **kwargs)
-        if out is None:
-            return result
-        if out._data.shape != result._data.shape:
-            _write(result.detach(), out)
-        return out.copy_(result)
+    def decorate(function):
+        @functools.wraps(function)
+        def call(*args, out=None, **kwargs):
+            result = function(*args, **kwargs)
+            if out is None:
+                return result
+            if out._data.dtype != result._data.dtype:
+                raise RuntimeError(
+                    f"{name} expected out tensor dtype {SCALAR_TYPE_NAMES[str(result._data.dtype)]}"
+                    f" but got: {SCALAR_TYPE_NAMES[str(out._data.dtype)]}"
+                )
+            if out._data.shape != result._data.shape:
+                _write(result.detach(), out)
+            return out.copy_(result)
 
-    return call
+        return call
+
+    return decorate
 
 
 # ------------------------------------------------------------------ batched array kernels

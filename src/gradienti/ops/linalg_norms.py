@@ -109,7 +109,7 @@ def _singular_values_over(A, dims: tuple, keepdim: bool, dtype, reduce):
     return result
 
 
-@copied_out
+@copied_out("linalg.matrix_norm")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):  # noqa: N803, A002
     """``torch.linalg.matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None)``:
     'fro', 'nuc', inf, -inf, 1, -1, 2 or -2."""
@@ -159,7 +159,7 @@ def _number_text(value) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-@copied_out
+@copied_out("linalg.norm")
 def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: N803, A002
     """``torch.linalg.norm(A, ord=None, dim=None, keepdim=False, *, dtype=None)``: a matrix norm
     when ``ord`` is given and the reduction is over two dims (a 2-D A without dim), a vector

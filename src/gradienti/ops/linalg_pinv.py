@@ -124,7 +124,17 @@ def _tolerance(value, name: str):
     return float(value)
 
 
-@out_form("linalg_pinv")
+def _castable_pinv(name, result, out, inputs) -> None:
+    """linalg.pinv's out may be of any dtype the result casts to safely (float32 included)."""
+    if out.kind != "f":
+        raise RuntimeError(
+            f"linalg.pinv: Expected result to be safely castable from "
+            f"{SCALAR_TYPE_NAMES[str(result)]} dtype, but got result with dtype "
+            f"{SCALAR_TYPE_NAMES[str(out)]}"
+        )
+
+
+@out_form("linalg_pinv", _castable_pinv)
 def linalg_pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None):  # noqa: N803
     """``torch.linalg.pinv(A, *, atol=None, rtol=None, hermitian=False)`` (and the older
     positional ``rcond``, a relative tolerance)."""
