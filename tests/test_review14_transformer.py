@@ -150,3 +150,38 @@ def test_instance_norm_state_dict_round_trips_from_torch(torch):
     assert str(gmodule.load_state_dict(state)) == "<All keys matched successfully>"
     for key, value in tmodule.state_dict().items():
         np.testing.assert_array_equal(gmodule.state_dict()[key].numpy(), value.numpy())
+
+
+def test_instance_norm_takes_eps_zero_as_torch(torch):
+    """ATen's instance_norm calls its batch_norm, without F.batch_norm's Python check that
+    eps is positive in training: InstanceNorm with eps=0 works (it raised ValueError)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    upstream = rng.standard_normal(x.shape).astype(np.float32)
+    results = []
+    for lib in (torch, gradienti):
+        module = lib.nn.InstanceNorm2d(3, eps=0.0, affine=True, track_running_stats=True)
+        xs = lib.tensor(x, requires_grad=True)
+        y = module(xs)
+        y.backward(lib.tensor(upstream))
+        module.eval()
+        evaluated = module(lib.tensor(x))
+        results.append(
+            [y.detach().numpy(), xs.grad.numpy(), evaluated.detach().numpy()]
+            + [buffer.numpy() for buffer in (module.running_mean, module.running_var)]
+        )
+    for got, expected in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_torch_instance_norm_of_one_spatial_position_is_not_refused(torch):
+    """torch.instance_norm (not F.instance_norm) has no Python check of the batch size:
+    each channel's single value normalises to zero (it raised F.batch_norm's ValueError)."""
+    x = np.random.default_rng(4).standard_normal((1, 4, 1)).astype(np.float32)
+    expected = torch.instance_norm(torch.tensor(x), None, None, None, None, True, 0.1, 1e-5, False)
+    got = gradienti.instance_norm(
+        gradienti.tensor(x), None, None, None, None, True, 0.1, 1e-5, False
+    )
+    assert tuple(got.shape) == tuple(expected.shape)
+    # (torch's values are rounding errors of x - mean times 1/sqrt(eps) ~ 316)
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-3)

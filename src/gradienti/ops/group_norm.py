@@ -35,7 +35,7 @@ from .apply import nary
 from .composite_nodes import add_scalar
 from .declare import declare
 from .explain_rule import Rule
-from .normalization import _check_same_dtype, _statistics, batch_norm
+from .normalization import _check_same_dtype, _statistics, native_batch_norm
 from .products import sum_of_shares
 from .reduce import sum_keep
 from .saved_names import SavedNames, held, value
@@ -368,7 +368,7 @@ def instance_norm(
 
     running_mean_copies = repeated(running_mean)
     running_var_copies = repeated(running_var)
-    out = batch_norm(
+    out = native_batch_norm(
         input.contiguous().view(folded),
         running_mean_copies,
         running_var_copies,

@@ -289,6 +289,17 @@ def batch_norm(
             raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     elif eps < 0.0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return native_batch_norm(
+        input, running_mean, running_var, weight, bias, training, momentum, eps
+    )
+
+
+def native_batch_norm(
+    input, running_mean, running_var, weight, bias, training: bool, momentum: float, eps: float
+) -> Tensor:
+    """ATen's ``batch_norm`` with only its own checks (F.batch_norm's batch size and eps
+    checks are Python's, above; ATen's instance_norm calls this one)."""
+    shape = tuple(input.shape)
     if (running_mean is None) != (running_var is None) and training:
         raise ValueError("running_mean and running_var must either both be None or neither be None")
     if not training:
