@@ -222,3 +222,27 @@ def test_out_of_another_dtype_as_pytorch(name, dtype):
         assert returned is out
         outcomes.append((str(out.dtype), tuple(out.shape), out.double().numpy().round(5).tolist()))
     assert outcomes[1] == outcomes[0]
+
+
+# ------------------------------------------------------- lstsq's gradient under rcond
+@pytest.mark.parametrize("driver", ["gelsd", "gelss", "gelsy"])
+@pytest.mark.parametrize("rcond", [None, 0.05, 0.5])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_lstsq_gradient_reads_the_default_pseudo_inverse_as_pytorch(driver, rcond, create_graph):
+    # PyTorch's derivative takes linalg.pinv(A) at its default tolerance whatever rcond cut
+    # off; the plain backward read the rcond-truncated one (the recorded one did not).
+    rank_deficient = np.array([[1.0, 2, 3], [2, 4, 6], [1, 1, 1], [0, 1, -1], [1, 0, 0]])
+    ill_conditioned = np.random.default_rng(0).standard_normal((5, 3)) * [1.0, 1.0, 0.1]
+    right = np.arange(10.0).reshape(5, 2)
+    weight = np.array([[1.0, -2.0]])
+    for matrix in (rank_deficient, ill_conditioned):
+        results = []
+        for lib in (torch, gradienti):
+            a = lib.tensor(matrix, requires_grad=True)
+            b = lib.tensor(right, requires_grad=True)
+            fit = lib.linalg.lstsq(a, b, rcond=rcond, driver=driver)
+            loss = (fit.solution * lib.tensor(weight)).sum() + fit.residuals.sum()
+            grads = lib.autograd.grad(loss, (a, b), create_graph=create_graph)
+            results.append([grad.detach().numpy() for grad in grads])
+        for actual, expected in zip(results[1], results[0]):
+            np.testing.assert_allclose(actual, expected, rtol=1e-8, atol=1e-10)

@@ -292,14 +292,24 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803 - PyTorch's na
     m, n = a.shape[-2:]
     a_full = xp.broadcast_to(a, batch + (m, n))
     b_full = xp.broadcast_to(b_matrix, batch + b_matrix.shape[-2:])
-    if rcond is None:
-        rcond = float(xp.finfo(a.dtype).eps) * max(m, n)
+    default_rcond = float(xp.finfo(a.dtype).eps) * max(m, n)
+    rcond = default_rcond if rcond is None else rcond
     u, s, vh = svd_array(a_full, False)
-    with xp.errstate(divide="ignore", invalid="ignore"):
-        kept = s > rcond * s[..., :1]
-        inverted = xp.where(kept, 1 / s, 0).astype(a.dtype)
-    pinv_a = (mT(vh) * inverted[..., None, :]) @ mT(u)
+
+    def truncated_pinv(relative):
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            kept = s > relative * s[..., :1]
+            inverted = xp.where(kept, 1 / s, 0).astype(a.dtype)
+        return kept, (mT(vh) * inverted[..., None, :]) @ mT(u)
+
+    kept, pinv_a = truncated_pinv(rcond)
     x = pinv_a @ b_full
+    # PyTorch's derivative reads linalg.pinv(A) at its default tolerance whatever rcond cut
+    # off (the recorded backward takes it so too).
+    pinv_default, x_default = pinv_a, x
+    if rcond != default_rcond:
+        pinv_default = truncated_pinv(default_rcond)[1]
+        x_default = pinv_default @ b_full
     rank = kept.sum(axis=-1).astype(xp.int64)
     full_rank = not any_sample(rank != min(m, n))
     if driver != "gelsy" and m > n and full_rank:
@@ -311,7 +321,7 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803 - PyTorch's na
     values = constant(s if driver in ("gelsd", "gelss") else xp.zeros((0,), a.dtype))
     node = LinalgLstsqBackward0()
     node.vector = vector
-    outputs = record(node, (A, B), (a, b), (solution, residuals), (a, b, x, pinv_a))
+    outputs = record(node, (A, B), (a, b), (solution, residuals), (a, b, x_default, pinv_default))
     return return_types.linalg_lstsq(outputs[0], outputs[1], ranks, values)
 
 
