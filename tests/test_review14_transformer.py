@@ -185,3 +185,31 @@ def test_torch_instance_norm_of_one_spatial_position_is_not_refused(torch):
     assert tuple(got.shape) == tuple(expected.shape)
     # (torch's values are rounding errors of x - mean times 1/sqrt(eps) ~ 316)
     np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-3)
+
+
+RUNNING_STATS_REQUIRING_GRAD = [
+    lambda lib, x, stat: lib.nn.functional.batch_norm(x, stat, lib.ones(3), training=True),
+    lambda lib, x, stat: lib.nn.functional.batch_norm(x, stat, lib.ones(3), training=False),
+    lambda lib, x, stat: lib.nn.functional.batch_norm(x, lib.zeros(3), stat + 1, training=True),
+    lambda lib, x, stat: lib.nn.functional.instance_norm(x, stat, lib.ones(3)),
+    lambda lib, x, stat: lib.nn.functional.instance_norm(x, lib.zeros(3), stat + 1),
+]
+
+
+@pytest.mark.parametrize("index", range(len(RUNNING_STATS_REQUIRING_GRAD)))
+def test_running_statistics_requiring_grad_raise_as_torch(torch, index):
+    """Running statistics that require grad: PyTorch's error (in eval mode gradienti took
+    them as constants, a gradient silently missing); under no_grad both accept them."""
+    call = RUNNING_STATS_REQUIRING_GRAD[index]
+    x = np.random.default_rng(5).standard_normal((2, 3, 4)).astype(np.float32)
+    errors, outputs = [], []
+    for lib in (torch, gradienti):
+        stat = lib.zeros(3, requires_grad=True)
+        with pytest.raises(RuntimeError) as caught:
+            call(lib, lib.tensor(x), stat)
+        errors.append(str(caught.value))
+        assert stat.grad is None and not stat.detach().numpy().any()  # nothing changed
+        with lib.no_grad():
+            outputs.append(call(lib, lib.tensor(x), lib.zeros(3, requires_grad=True)).numpy())
+    assert errors[1] == errors[0]
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)

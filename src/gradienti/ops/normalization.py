@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import BatchedArray, writable_for
-from ..graph.grad_mode import no_grad
+from ..graph.grad_mode import is_grad_enabled, no_grad
 from ..graph.node import SAVE_INPUTS, Op
 from ..size import Size
 from ..tensor import Tensor, wrap
@@ -316,6 +316,13 @@ def native_batch_norm(
     for name, tensor in named:
         if tensor is not None and tensor.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
+    if is_grad_enabled():  # (autograd's check, before the kernel's): buffers, not inputs
+        for name, stat in named[:2]:
+            if stat is not None and stat.requires_grad:
+                raise RuntimeError(
+                    "The function 'native_batch_norm' is not differentiable with respect to "
+                    f"argument '{name}'. This input cannot have requires_grad True."
+                )
     _check_floating(input, "batch_norm")
     _check_same_dtype(input, weight, bias, running_mean, running_var)
     if training and running_mean is not None and type(input._data) is BatchedArray:
