@@ -246,3 +246,32 @@ def test_lstsq_gradient_reads_the_default_pseudo_inverse_as_pytorch(driver, rcon
             results.append([grad.detach().numpy() for grad in grads])
         for actual, expected in zip(results[1], results[0]):
             np.testing.assert_allclose(actual, expected, rtol=1e-8, atol=1e-10)
+
+
+# ------------------------------------------------------------- vector_norm's ord
+ORDS = {
+    "True": lambda lib: True,
+    "False": lambda lib: False,
+    "0-d float tensor": lambda lib: lib.tensor(2.0),
+    "0-d integer tensor": lambda lib: lib.tensor(3),
+    "1-d tensor": lambda lib: lib.tensor([2.0]),
+    "0-d tensor requiring grad": lambda lib: lib.tensor(2.0, requires_grad=True),
+    "str": lambda lib: "fro",
+    "None": lambda lib: None,
+}
+
+
+@pytest.mark.parametrize("name", ORDS)
+def test_vector_norm_takes_ord_as_pytorchs_parser_takes_a_number(name):
+    # A bool and a 0-d tensor without grad are Numbers to PyTorch (they raised TypeError).
+    outcomes = []
+    for lib in (torch, gradienti):
+        x = lib.tensor([1.0, -2.0, 0.0, 3.0])
+        try:
+            outcomes.append(lib.linalg.vector_norm(x, ORDS[name](lib)).item())
+        except TypeError as error:
+            outcomes.append(str(error))
+    if isinstance(outcomes[0], float):
+        assert outcomes[1] == pytest.approx(outcomes[0], rel=1e-6)
+    else:
+        assert outcomes[1] == outcomes[0]

@@ -15,6 +15,7 @@ import numbers
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..size import normalize_dim
+from ..tensor import Tensor
 from .apply import tensor_argument, unary
 from .declare import Cli, declare
 from .extrema import amax, amin
@@ -54,7 +55,9 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     ``ord``-norm of the elements over ``dim`` (all of them when None); ord may be inf, -inf
     (the largest or smallest |x|) or 0 (the number of nonzero elements)."""
     tensor_argument(x, "linalg_vector_norm", "input", 1)
-    if isinstance(ord, bool) or not isinstance(ord, numbers.Real):
+    if isinstance(ord, Tensor) and ord._data.ndim == 0 and ord._edge is None:
+        ord = ord.item()  # noqa: A001 - PyTorch's parser takes a 0-d tensor as a Number
+    if not isinstance(ord, numbers.Real):  # (a bool is one: True is the 1-norm)
         raise TypeError(
             "linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
             f"{type(ord).__name__}"
