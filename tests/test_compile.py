@@ -14,6 +14,16 @@ from gradienti import _compile
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def torch_distributions_validation_kept():
+    """Real ``torch.compile`` imports dynamo, which switches off torch.distributions' default
+    argument validation for the whole process: put it back for the tests that run later and
+    compare gradienti's validation errors with torch's."""
+    validating = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(validating)
+
+
 @pytest.fixture
 def fresh_note(monkeypatch):
     """compile's note is once per process: each test sees it as a first call would."""
