@@ -55,13 +55,14 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     ``ord``-norm of the elements over ``dim`` (all of them when None); ord may be inf, -inf
     (the largest or smallest |x|) or 0 (the number of nonzero elements)."""
     tensor_argument(x, "linalg_vector_norm", "input", 1)
-    if isinstance(ord, Tensor) and ord._data.ndim == 0 and ord._edge is None:
-        ord = ord.item()  # noqa: A001 - PyTorch's parser takes a 0-d tensor as a Number
-    if not isinstance(ord, numbers.Real):  # (a bool is one: True is the 1-norm)
-        raise TypeError(
-            "linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
-            f"{type(ord).__name__}"
-        )
+    if type(ord) is not float and type(ord) is not int:
+        if isinstance(ord, Tensor) and ord._data.ndim == 0 and ord._edge is None:
+            ord = ord.item()  # noqa: A001 - PyTorch's parser takes a 0-d tensor as a Number
+        if not isinstance(ord, numbers.Real):  # (a bool is one: True is the 1-norm)
+            raise TypeError(
+                "linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+                f"{type(ord).__name__}"
+            )
     source_dtype = x._data.dtype
     if source_dtype.kind != "f":
         raise RuntimeError(
@@ -196,11 +197,18 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None, *, out=Non
     dims = [dim] if isinstance(dim, int) else dim
     if isinstance(p, str):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
-            return vector_norm(input, 2, dims, keepdim, dtype=dtype, out=out)
-        if dims is None:
-            dims = list(range(input._data.ndim))
-        return matrix_norm(input, p, dims, keepdim, dtype=dtype, out=out)
-    return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype, out=out)
+            p = 2
+        else:
+            if dims is None:
+                dims = list(range(input._data.ndim))
+            return matrix_norm(input, p, dims, keepdim, dtype=dtype, out=out)
+    p = 2.0 if p is None else p
+    if out is None:  # (Tensor.norm's common call, without out='s wrapper)
+        return _vector_norm(input, p, dims, keepdim, dtype=dtype)
+    return vector_norm(input, p, dims, keepdim, dtype=dtype, out=out)
+
+
+_vector_norm = vector_norm.__wrapped__
 
 
 DECLARATIONS = (declare("norm", norm, cli=Cli("Euclidean norm")),)
