@@ -19,7 +19,16 @@ from .arguments import (
     size_argument,
     wrong_type,
 )
-from .backend import bool_, default_float, device, from_numpy_dtype, int64, to_numpy_dtype, xp
+from .backend import (
+    OVERFLOW_TYPE_NAMES,
+    bool_,
+    default_float,
+    device,
+    from_numpy_dtype,
+    int64,
+    to_numpy_dtype,
+    xp,
+)
 from .devices import DEFAULT_DEVICE_EVER_SET, check_available, default_device
 from .graph.node import NO_EDGE, AccumulateGrad
 from .python_data import array_from_data
@@ -156,7 +165,40 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
             np_dtype = int64.np
         else:
             np_dtype = default_float.value.np
+    np_dtype = xp.dtype(np_dtype)
+    check_fill_fits(fill, np_dtype)
+    if np_dtype.kind == "u" and isinstance(fill, (int, xp.integer)) and fill < 0:
+        fill = int(fill) + int(xp.iinfo(np_dtype).max) + 1  # wraps, as c10's cast does
     return _finish(xp.full(_non_negative(shape), fill, np_dtype), requires_grad)
+
+
+def check_fill_fits(value, np_dtype) -> None:
+    """c10's ``overflows<To, From>`` on a fill value, before it is cast: an int must lie in
+    the type's range (an unsigned type also takes -max..-1, which wraps); a float must lie in
+    it too, NaN not for an integral type, infinities only for a floating one."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, (bool, xp.bool_)) or np_dtype.kind not in "iuf":
+        return
+    limits = xp.iinfo(np_dtype) if np_dtype.kind in "iu" else xp.finfo(np_dtype)
+    highest, lowest = limits.max, limits.min
+    if isinstance(value, (int, xp.integer)):
+        if np_dtype.kind == "u":
+            lowest = -int(highest)  # negatives wrap as two's complement
+        fits = lowest <= int(value) <= highest
+    else:
+        value = float(value)
+        if value != value:  # NaN: a floating type has it
+            fits = np_dtype.kind == "f"
+        else:
+            fits = (np_dtype.kind == "f" and abs(value) == float("inf")) or (
+                float(lowest) <= value <= float(highest)
+            )
+    if not fits:
+        raise RuntimeError(
+            f"value cannot be converted to type {OVERFLOW_TYPE_NAMES[np_dtype.name]} without "
+            "overflow"
+        )
 
 
 def _like_options(function: str, input, dtype, where, requires_grad):

@@ -17,7 +17,6 @@ from .arguments import is_index, size_argument
 from .backend import (
     CPP_TYPE_NAMES,
     LEGACY_TYPE_NAMES,
-    OVERFLOW_TYPE_NAMES,
     bool_,
     default_float,
     float16,
@@ -31,7 +30,7 @@ from .backend import (
     xp,
 )
 from .backend import dtype as DType
-from .creation import _finish, _non_negative, _options
+from .creation import _finish, _non_negative, _options, check_fill_fits
 from .devices import as_device
 from .graph.node import NO_EDGE
 from .python_data import array_from_data
@@ -262,37 +261,8 @@ def new_full(
     shape = size_argument((size,), "new_full", varargs=False)
     np_dtype, requires_grad = _new_options(self, "new_full", dtype, device, requires_grad)
     _no_other_keywords("new_full", kwargs)
-    _check_fill_fits(fill_value, xp.dtype(np_dtype))
+    check_fill_fits(fill_value, xp.dtype(np_dtype))
     return _finish(xp.full(_non_negative(shape), fill_value).astype(np_dtype), requires_grad)
-
-
-def _check_fill_fits(value, np_dtype) -> None:
-    """c10's ``overflows<To, From>`` on a fill value, before it is cast: an int must lie in
-    the type's range (an unsigned type also takes -max..-1, which wraps); a float must lie in
-    it too, NaN not for an integral type, infinities only for a floating one."""
-    if isinstance(value, Tensor):
-        value = value.item()
-    if isinstance(value, (bool, xp.bool_)) or np_dtype.kind not in "iuf":
-        return
-    limits = xp.iinfo(np_dtype) if np_dtype.kind in "iu" else xp.finfo(np_dtype)
-    highest, lowest = limits.max, limits.min
-    if isinstance(value, (int, xp.integer)):
-        if np_dtype.kind == "u":
-            lowest = -int(highest)  # negatives wrap as two's complement
-        fits = lowest <= int(value) <= highest
-    else:
-        value = float(value)
-        if value != value:  # NaN: a floating type has it
-            fits = np_dtype.kind == "f"
-        else:
-            fits = (np_dtype.kind == "f" and abs(value) == float("inf")) or (
-                float(lowest) <= value <= float(highest)
-            )
-    if not fits:
-        raise RuntimeError(
-            f"value cannot be converted to type {OVERFLOW_TYPE_NAMES[np_dtype.name]} without "
-            "overflow"
-        )
 
 
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
