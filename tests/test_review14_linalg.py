@@ -275,3 +275,19 @@ def test_vector_norm_takes_ord_as_pytorchs_parser_takes_a_number(name):
         assert outcomes[1] == pytest.approx(outcomes[0], rel=1e-6)
     else:
         assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_forward_tangent_of_the_zero_norm_is_pytorchs_zeros(dtype):
+    # ord 0 counts the nonzero elements: PyTorch's tangent is zeros (it was None here).
+    rows = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, -3.0]], dtype=np.float32)
+    tangents = np.array([[1.0, -1.0, 2.0], [0.5, 0.5, 1.0]], dtype=np.float32)
+    outcomes = []
+    for lib in (torch, gradienti):
+        with lib.autograd.forward_ad.dual_level():
+            dual = lib.autograd.forward_ad.make_dual(lib.tensor(rows), lib.tensor(tangents))
+            options = {} if dtype is None else {"dtype": getattr(lib, dtype)}
+            norm = lib.linalg.vector_norm(dual, 0, dim=1, **options)
+            tangent = lib.autograd.forward_ad.unpack_dual(norm).tangent
+            outcomes.append((str(tangent.dtype), tuple(tangent.shape), tangent.tolist()))
+    assert outcomes[1] == outcomes[0]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from ..graph.node import SAVE_BOTH, Op
+from ..graph.node import NO_EDGE, SAVE_BOTH, Op
+from ..tensor import wrap
 from .declare import explain_nodes
 from .elementwise import where
 from .explain_rule import Rule, num, power_text
@@ -62,8 +63,9 @@ class LinalgVectorNormBackward0(Op):
     def jvp(ctx, primals, out, tangents):
         # The norm's tangent: its partial derivatives times the tangent, summed over dims.
         (x,), (tangent,) = primals, tangents
-        if ctx.ord == 0:
-            return None
+        if ctx.ord == 0:  # a count: PyTorch's tangent is zeros
+            result = raw(out)
+            return wrap(xp.zeros(result.shape, result.dtype), NO_EDGE)
         if ctx.dtype is not None:
             tangent = as_dtype(tangent, ctx.dtype)
         terms = tangent * _partials(ctx, x, out)
