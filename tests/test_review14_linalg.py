@@ -291,3 +291,21 @@ def test_forward_tangent_of_the_zero_norm_is_pytorchs_zeros(dtype):
             tangent = lib.autograd.forward_ad.unpack_dual(norm).tangent
             outcomes.append((str(tangent.dtype), tuple(tangent.shape), tangent.tolist()))
     assert outcomes[1] == outcomes[0]
+
+
+PINV_CALLS = {
+    "rcond with atol": lambda lib: lib.linalg.pinv(lib.ones(2, 2), 0.1, atol=0.1),
+    "rcond with rtol": lambda lib: lib.linalg.pinv(lib.ones(2, 2), 0.1, rtol=lib.tensor(0.5)),
+    "tensor rcond with atol": lambda lib: lib.linalg.pinv(lib.ones(2, 2), lib.tensor(0.1), atol=1),
+}
+
+
+@pytest.mark.parametrize("name", PINV_CALLS)
+def test_pinv_refuses_rcond_with_a_tolerance_as_pytorchs_parser(name):
+    # rcond overrode rtol (and atol was used beside it) where PyTorch has no such signature.
+    messages = []
+    for lib in (torch, gradienti):
+        with pytest.raises(TypeError) as caught:
+            PINV_CALLS[name](lib)
+        messages.append(str(caught.value))
+    assert messages[1] == messages[0]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from ..backend import SCALAR_TYPE_NAMES, xp
 from ..batching import any_sample
 from ..graph.node import NO_EDGE, SAVE_BOTH, SAVE_INPUTS, Op
+from ..python_types import type_name
 from ..tensor import Tensor, wrap
 from .apply import tensor_argument, unary
 from .declare import declare
@@ -148,7 +149,9 @@ def linalg_pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None)
             "float, double, cfloat or cdouble types"
         )
     if rcond is not None:
-        rtol, atol = rcond, 0.0 if atol is None else atol
+        if atol is not None or rtol is not None:
+            _refuse_rcond_with_tolerances(rcond, hermitian, atol, rtol)
+        rtol, atol = rcond, 0.0
     if rtol is None:
         default = float(xp.finfo(data.dtype).eps) * max(data.shape[-2:])
         if atol is None:
@@ -162,6 +165,31 @@ def linalg_pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None)
     node.rtol = _tolerance(rtol, "rtol")
     node.hermitian = bool(hermitian)
     return unary(node, A)
+
+
+_PINV_SIGNATURES = (
+    " * (Tensor input, *, Tensor atol = None, Tensor rtol = None, bool hermitian = False, "
+    "Tensor out = None)\n"
+    " * (Tensor input, *, float atol = None, float rtol = None, bool hermitian = False, "
+    "Tensor out = None)\n"
+    " * (Tensor input, Tensor rcond, bool hermitian = False, *, Tensor out = None)\n"
+    " * (Tensor input, float rcond, bool hermitian = False, *, Tensor out = None)\n"
+)
+
+
+def _refuse_rcond_with_tolerances(rcond, hermitian, atol, rtol) -> None:
+    """PyTorch's parser has no signature with rcond and atol/rtol together. It lists the
+    keywords in the reverse of the order they were passed in, which is not known here: with
+    more than one keyword the text may list them in another order than PyTorch's."""
+    given = ["Tensor", type_name(rcond)]
+    given += [f"{key}={type_name(value)}" for key, value in (("atol", atol), ("rtol", rtol))]
+    given = [part for part in given if not part.endswith("=NoneType")]
+    if hermitian:
+        given.append(f"hermitian={type_name(hermitian)}")
+    raise TypeError(
+        f"linalg_pinv() received an invalid combination of arguments - got ({', '.join(given)}), "
+        f"but expected one of:\n{_PINV_SIGNATURES}"
+    )
 
 
 def pinverse(input, rcond: float = 1e-15):  # noqa: A002
