@@ -27,6 +27,11 @@ few passes over ``g``. When the backward is recorded (``create_graph=True``), th
 comes back as a Tensor and the statistics are recomputed from it with differentiable ops, so
 the same formula, now on Tensors, has correct second derivatives in x, w and g.
 
+A float16 input computes in float32 (ATen's opmath type: a sum of thousands of half values
+overflows, and every half-precision step rounds), forward and backward, and each result is
+rounded to float16 once; the saved mean and invstd are float16, as PyTorch's ``result1`` and
+``result2``, and the backward reads them so.
+
 nn/functional.py and the modules of nn/normalization.py call these functions; this module
 declares no public op, only its nodes' explain rules (``DECLARATIONS`` at the bottom).
 """
@@ -84,12 +89,15 @@ class _Normalization(Op):
         "mean",
         "invstd",
         "var",
+        "opmath_mean",
         "running",
     )
     save = SAVE_INPUTS
 
     @staticmethod
     def forward(ctx, x, *params):
+        if x.dtype.itemsize < 4:
+            return _forward_opmath(ctx, x, params)
         with xp.errstate(invalid="ignore", divide="ignore"):  # an empty input: NaN statistics
             if ctx.batch_stats:
                 ctx.mean, ctx.invstd, ctx.var = _statistics(
@@ -106,14 +114,20 @@ class _Normalization(Op):
     @staticmethod
     def backward(ctx, g):
         saved = ctx.saved_tensors
+        if type(g) is not Tensor and g.dtype.itemsize < 4:
+            return _backward_opmath(ctx, g, saved)
+        return ctx.vjp(g, saved, ctx.mean, ctx.invstd)
+
+    def vjp(self, g, saved, mean, invstd) -> tuple:
+        """The gradients of (x, w, b) from ``g``, the saved inputs and the statistics that the
+        forward normalised with (recomputed from x instead when the backward is recorded)."""
+        ctx = self
         x = saved[0]
         w = reshape(saved[1], ctx.param_view) if ctx.has_weight else None
         axes = ctx.axes
         count = _count(x.shape, axes)
         if ctx.batch_stats and type(g) is Tensor:
             mean, invstd, _ = _statistics(x, axes, count, ctx.eps)  # differentiable in x
-        else:
-            mean, invstd = ctx.mean, ctx.invstd
         xhat = (x - mean) * invstd
         edges = ctx._next
         grads = [None] * len(edges)
@@ -159,6 +173,49 @@ class _Normalization(Op):
         return reshape(g, self.param_shape)
 
 
+def _forward_opmath(ctx, x, params):
+    """The forward of a half-precision input, computed in float32 and rounded once. The batch
+    statistics are kept rounded to the input's dtype (PyTorch's saved ``result1``/``result2``)
+    and, for batch norm's running update, the float32 mean and variance. Batch norm then
+    normalises with the rounded statistics (ATen's CPU kernel reads back its saved ones),
+    layer norm with the float32 ones."""
+    result_dtype = x.dtype
+    opmath = xp.float32
+    x = x.astype(opmath)
+    params = [None if param is None else param.astype(opmath) for param in params]
+    with xp.errstate(invalid="ignore", divide="ignore"):  # an empty input: NaN statistics
+        if ctx.batch_stats:
+            mean, invstd, ctx.var = _statistics(x, ctx.axes, _count(x.shape, ctx.axes), ctx.eps)
+            ctx.opmath_mean = mean
+            ctx.mean = mean.astype(result_dtype)
+            ctx.invstd = invstd.astype(result_dtype)
+            if ctx.normalizes_with_rounded_statistics:
+                mean, invstd = ctx.mean.astype(opmath), ctx.invstd.astype(opmath)
+        else:
+            mean, invstd = ctx.mean, ctx.invstd
+        out = (x - mean) * invstd
+    out = writable_for(out, *params)
+    if ctx.has_weight:
+        out *= params[0].reshape(ctx.param_view)
+    if ctx.has_bias:
+        out += params[-1].reshape(ctx.param_view)
+    return out.astype(result_dtype)
+
+
+def _backward_opmath(ctx, g, saved) -> tuple:
+    """The array backward of a half-precision input: in float32 from the float16 statistics
+    (as ATen's CPU kernels read their saved mean and rstd), each gradient rounded once."""
+    result_dtype = g.dtype
+    opmath = xp.float32
+    grads = ctx.vjp(
+        g.astype(opmath),
+        tuple(None if value is None else value.astype(opmath) for value in saved),
+        ctx.mean.astype(opmath),
+        ctx.invstd.astype(opmath),
+    )
+    return tuple(None if grad is None else grad.astype(result_dtype) for grad in grads)
+
+
 class NativeBatchNormBackward0(_Normalization):
     """PyTorch also saves the running statistics (``running``: their arrays, or None) and the
     batch's mean and invstd (``result1``, ``result2``: empty outside training); the VJP reads
@@ -175,6 +232,7 @@ class NativeBatchNormBackward0(_Normalization):
         eps=value("eps"),
         training=value("batch_stats"),
     )
+    normalizes_with_rounded_statistics = True
 
     @property
     def result1(self):
@@ -185,8 +243,8 @@ class NativeBatchNormBackward0(_Normalization):
         return self._batch_statistic(self.invstd)
 
     def _batch_statistic(self, statistic):
-        if not self.batch_stats:
-            return xp.empty((0,), dtype=statistic.dtype)
+        if not self.batch_stats:  # (the running statistics have the input's dtype)
+            return xp.empty((0,), dtype=self.running[0].dtype)
         return statistic.reshape(self.param_shape)
 
     def input_grad(self, g, w, xhat, invstd, count: int):
@@ -212,6 +270,7 @@ class NativeLayerNormBackward0(_Normalization):
         result2=held("invstd"),
         normalized_shape=value("param_shape"),
     )
+    normalizes_with_rounded_statistics = False
 
     def input_grad(self, g, w, xhat, invstd, count: int):
         gw = g if w is None else g * w
@@ -340,6 +399,8 @@ def native_batch_norm(
         # Copies: a later training step updates the buffers in place, and this node's
         # backward must still see the statistics its forward used.
         stats_dtype = input._data.dtype
+        if stats_dtype.itemsize < 4:  # half precision normalises in float32 (opmath)
+            stats_dtype = xp.dtype(xp.float32)
         node.mean = xp.array(running_mean._data, dtype=stats_dtype).reshape(node.param_view)
         var = xp.asarray(running_var._data, dtype=stats_dtype).reshape(node.param_view)
         node.invstd = 1 / xp.sqrt(var + stats_dtype.type(eps))
@@ -347,7 +408,9 @@ def native_batch_norm(
     if training and running_mean is not None and input.numel():
         count = _count(shape, node.axes)
         unbiased_var = node.var * (count / (count - 1)) if count > 1 else node.var
-        _blend(running_mean, node.mean, momentum)
+        # (half precision: the float32 batch mean, rounded only into the buffer)
+        batch_mean = node.opmath_mean if input._data.dtype.itemsize < 4 else node.mean
+        _blend(running_mean, batch_mean, momentum)
         _blend(running_var, unbiased_var, momentum)
     return out
 
