@@ -7,6 +7,8 @@ bidirectional LSTM, char-rnn style generation with Categorical(logits), a REINFO
 VAE-style KL. The losses, gradients and drawn samples must be PyTorch's (same random streams)."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -149,3 +151,40 @@ def char_rnn_generation_and_reinforce(lib):
 def test_char_rnn_sampling_reinforce_and_vae_kl_match_pytorch():
     for expected, actual in zip(*(char_rnn_generation_and_reinforce(lib) for lib in LIBRARIES)):
         np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+NESTED_WARNING_SCRIPT = """
+import sys, warnings
+import numpy as np
+lib = __import__(sys.argv[1])
+lib.manual_seed(0)
+layer = lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+encoder = lib.nn.TransformerEncoder(layer, 2).eval()
+x = lib.randn(2, 5, 8)
+pad = lib.tensor([[False, False, False, True, True], [False] * 5])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with lib.no_grad():
+        encoder(x, src_key_padding_mask=pad)
+        out = encoder(x, src_key_padding_mask=pad)
+print(np.abs(out[0, 3:].numpy()).max())
+for warning in caught:
+    print(warning.category.__name__, str(warning.message).split(" (Triggered internally")[0])
+"""
+
+
+def test_eval_encoder_packing_a_nested_tensor_warns_once_as_pytorch():
+    """Tutorial inference (eval, no_grad, a key padding mask): PyTorch packs the batch into a
+    nested tensor, warns once per process that nested tensors are a prototype, and returns
+    zeros at the padded positions."""
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", NESTED_WARNING_SCRIPT, lib.__name__],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for lib in LIBRARIES
+    ]
+    assert outputs[1] == outputs[0]
+    assert outputs[0].count("UserWarning The PyTorch API of nested tensors") == 1

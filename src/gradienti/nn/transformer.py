@@ -373,7 +373,25 @@ class TransformerEncoder(Module):
         ):
             return None
         _check_padding_mask_size(src, key_padding_mask)  # (again when packing)
+        _warn_nested_prototype_once()
         return padded
+
+
+# PyTorch's packing (torch._nested_tensor_from_mask) warns once per process (TORCH_WARN_ONCE).
+_NESTED_PROTOTYPE_WARNED: list[bool] = []
+
+
+def _warn_nested_prototype_once() -> None:
+    if not _NESTED_PROTOTYPE_WARNED:
+        _NESTED_PROTOTYPE_WARNED.append(True)
+        warnings.warn(
+            "The PyTorch API of nested tensors is in prototype stage and will change in the "
+            "near future. We recommend specifying layout=torch.jagged when constructing a "
+            "nested tensor, as this layout receives active development, has better operator "
+            "coverage, and works with torch.compile.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _check_padding_mask_size(src, key_padding_mask) -> None:
