@@ -258,16 +258,31 @@ def index_select(input, dim: int, index):
     dim = normalize_dim(dim, len(shape))
     index_array = index_array.reshape(-1)
     if not shape:
-        return _read(node, reshape_tensor(input, (1,)), (index_array,))
-    size = shape[dim]
-    values = all_samples(index_array)  # (under vmap: every sample's indices)
-    if values.size and values.min() < 0:
-        raise RuntimeError(
-            f"INDICES element is out of DATA bounds, id={int(values.min())} axis_dim={size}"
-        )
-    if values.size and values.max() >= size:
-        raise IndexError("index out of range in self")
+        if index_array.size != 1:
+            raise RuntimeError(
+                "index_select(): Index to scalar can have only 1 value, got "
+                f"{index_array.size} value(s)"
+            )
+        _check_select_range(index_array, shape, 0, 1)
+        return _read(node, reshape_tensor(input, (1,)), (index_array.reshape(()),))
+    _check_select_range(index_array, shape, dim, shape[dim])
     return _read(node, input, (slice(None),) * dim + (index_array,))
+
+
+def _check_select_range(index_array, shape: tuple, dim: int, size: int) -> None:
+    """index_select's range check, as ATen's CPU kernel words it on each of its paths: an input
+    of more than one dim that is empty, or selected along dim 1, names the first index out of
+    range (a RuntimeError); otherwise an IndexError without it."""
+    values = all_samples(index_array).reshape(-1)  # (under vmap: every sample's indices)
+    outside = (values < 0) | (values >= size)
+    if not outside.any():
+        return
+    if len(shape) > 1 and (dim == 1 or 0 in shape):
+        if size == 0:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
+        first = int(values[xp.flatnonzero(outside)[0]])
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
+    raise IndexError("index out of range in self")
 
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
