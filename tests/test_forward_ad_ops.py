@@ -188,6 +188,7 @@ TORCH_FORWARD_OVER_REVERSE_WRONG = {
     *("x.det() batched", "linalg.slogdet(x+4I).logabsdet", "slogdet(x+4I).logabsdet"),
     *("linalg.slogdet(x)[1] negative determinants", "x.slogdet()[1]"),
     *("logdet(spd(x))", "spd(x).logdet()"),
+    *("linalg.tensorsolve(x,y)", "linalg.tensorsolve(x,y,dims=(0,))"),  # (solve's)
     *TORCH_TANGENT_WRONG,
 }
 

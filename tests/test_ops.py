@@ -14,6 +14,7 @@ import numpy as np
 import op_cases_attention
 import op_cases_geometry
 import op_cases_linalg
+import op_cases_linalg_composite
 import op_cases_linalg_decompose
 import op_cases_linalg_solve
 import op_cases_losses
@@ -166,6 +167,7 @@ CASES = (
     + op_cases_reduction.CASES
     + op_cases_shape.CASES
     + op_cases_linalg.CASES
+    + op_cases_linalg_composite.CASES
     + op_cases_linalg_decompose.CASES
     + op_cases_linalg_solve.CASES
     + op_cases_losses.CASES

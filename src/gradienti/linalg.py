@@ -5,8 +5,15 @@ them their ``torch.linalg`` names, as ``special.py`` does for ``torch.special``.
 
 from __future__ import annotations
 
-from .ops.api import FUNCTIONS as _FUNCTIONS  # noqa: F401 - the ops' public names
+from .ops.api import FUNCTIONS as _FUNCTIONS  # the ops' public names
 from .ops.linalg_cholesky import cholesky, cholesky_ex
+from .ops.linalg_composite import linalg_cond as cond
+from .ops.linalg_composite import linalg_diagonal as diagonal
+from .ops.linalg_composite import linalg_matrix_rank as matrix_rank
+from .ops.linalg_composite import linalg_tensorinv as tensorinv
+from .ops.linalg_composite import linalg_tensorsolve as tensorsolve
+from .ops.linalg_composite import linalg_vander as vander
+from .ops.linalg_composite import linalg_vecdot as vecdot
 from .ops.linalg_det import linalg_det as det
 from .ops.linalg_det import slogdet
 from .ops.linalg_errors import LinAlgError
@@ -24,6 +31,8 @@ from .ops.linalg_spectral import linalg_eigvalsh as eigvalsh
 from .ops.linalg_spectral import linalg_svd as svd
 from .ops.linalg_spectral import linalg_svdvals as svdvals
 from .ops.linalg_triangular import solve_triangular
+
+matmul = _FUNCTIONS["matmul"]  # torch.linalg.matmul is torch.matmul
 
 __all__: list[str] = [
     "LinAlgError",
@@ -54,4 +63,12 @@ __all__: list[str] = [
     "matrix_exp",
     "matrix_power",
     "multi_dot",
+    "cond",
+    "diagonal",
+    "matmul",
+    "matrix_rank",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
+    "vecdot",
 ]
