@@ -188,3 +188,25 @@ def test_eval_encoder_packing_a_nested_tensor_warns_once_as_pytorch():
     ]
     assert outputs[1] == outputs[0]
     assert outputs[0].count("UserWarning The PyTorch API of nested tensors") == 1
+
+
+def linalg_error_names(lib):
+    """How learner code reports a failed factorisation: ``type(error).__name__`` and the text."""
+    reported = []
+    for call in (
+        lambda: lib.linalg.cholesky(lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+        lambda: lib.linalg.inv(lib.zeros(2, 2)),
+    ):
+        try:
+            call()
+        except RuntimeError as error:
+            reported.append(
+                (type(error).__name__, str(error), isinstance(error, lib.linalg.LinAlgError))
+            )
+    return reported
+
+
+def test_linalg_error_class_name_as_printed_by_learner_code():
+    expected, actual = (linalg_error_names(lib) for lib in LIBRARIES)
+    assert actual == expected
+    assert [name for name, _, _ in actual] == ["_LinAlgError", "_LinAlgError"]

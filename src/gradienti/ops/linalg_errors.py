@@ -11,6 +11,12 @@ class LinAlgError(RuntimeError):
     """PyTorch's ``torch.linalg.LinAlgError`` (``torch._C._LinAlgError``)."""
 
 
+# PyTorch's class is named ``_LinAlgError`` (``torch.linalg.LinAlgError`` is an alias): code that
+# prints ``type(error).__name__`` shows that name.
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+_LinAlgError = LinAlgError  # (where pickle looks the class up by that name)
+
+
 def batch_prefix(batch_index: int | None) -> str:
     """PyTorch's ``(Batch element i): `` before a message about one matrix of a batch."""
     return "" if batch_index is None else f"(Batch element {batch_index}): "
