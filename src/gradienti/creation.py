@@ -30,6 +30,7 @@ from .backend import (
     xp,
 )
 from .devices import DEFAULT_DEVICE_EVER_SET, check_available, default_device
+from .graph.grad_mode import MODES, grad_state, mark_inference
 from .graph.node import NO_EDGE, AccumulateGrad
 from .python_data import array_from_data
 from .tensor import Tensor, wrap
@@ -41,6 +42,8 @@ REQUIRES_GRAD_DTYPE_MESSAGE = (
 
 def _finish(array, requires_grad: bool, dtype_message: str = REQUIRES_GRAD_DTYPE_MESSAGE):
     t = wrap(array, NO_EDGE)
+    if MODES.inference and grad_state.inference:
+        mark_inference(t)
     if requires_grad:
         t._set_requires_grad(True, dtype_message)
     return t
@@ -81,6 +84,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         and device is None
         and type(requires_grad) is bool
         and not DEFAULT_DEVICE_EVER_SET.value
+        and not MODES.inference
     ):
         t = wrap(default_float.value.np.type(data), NO_EDGE)
         if requires_grad:

@@ -32,6 +32,7 @@ from .backend import (
 from .backend import dtype as DType
 from .creation import _finish, _non_negative, _options, check_fill_fits
 from .devices import as_device
+from .graph.grad_mode import is_inference_tensor
 from .graph.node import NO_EDGE
 from .python_data import array_from_data
 from .python_types import type_name
@@ -129,9 +130,9 @@ def tensor_new(self, *args, **kwargs) -> Tensor:
 
 
 def is_inference(self) -> bool:
-    """``x.is_inference()``: False. gradienti's inference_mode is no_grad and makes no
-    inference tensors (PyTorch answers True for a tensor made inside inference_mode)."""
-    return False
+    """``x.is_inference()``: whether ``x`` was made inside ``inference_mode()`` (by a factory
+    or an op; a view of a normal tensor stays normal)."""
+    return is_inference_tensor(self)
 
 
 def _is_size_int(value, count: int) -> bool:

@@ -39,7 +39,7 @@ from .backend import dtype as DType
 from .batching import NO_STORAGE_ERROR, BatchedArray, depth_of
 from .devices import as_device, check_available
 from .graph import dual, versions
-from .graph.grad_mode import grad_state
+from .graph.grad_mode import grad_state, is_inference_tensor
 from .graph.node import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .python_types import type_name
 from .size import Size, normalize_dim
@@ -184,6 +184,11 @@ class Tensor:
             raise RuntimeError(NON_LEAF_REQUIRES_GRAD_MESSAGE)
         if flag and self._data.dtype.kind != "f":
             raise RuntimeError(dtype_message)
+        if flag and not grad_state.inference and is_inference_tensor(self):
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not "
+                "allowed."
+            )
         if flag and node is None:
             self._edge = AccumulateGrad(self)
         elif not flag:

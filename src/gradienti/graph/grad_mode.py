@@ -8,22 +8,30 @@ hooks; see ``enter_special``). While it is 0 (the common case: outside ``no_grad
 mode; a plain ``backward()`` leaves the mode alone) an op takes the plain path with one test and
 no thread-local read (see ops/apply.py). A thread that ends with grad mode off leaves the count
 above 0, which only costs speed.
+
+``inference_mode()`` is a special mode too: while it is on, every op takes the special path,
+whose ``record_special`` marks its outputs (not views) as inference tensors, as the factories
+(creation._finish) mark theirs; ``Tensor.is_inference()`` reads the mark. ``MODES.inference``
+counts the threads in inference mode, so outside it the mark costs one attribute read.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import weakref
 
 
 class _OpModes:
-    """``count``: threads with grad mode off + ``special``; ``special``: special modes on."""
+    """``count``: threads with grad mode off + ``special``; ``special``: special modes on;
+    ``inference``: threads in inference mode (each also counted in ``special``)."""
 
-    __slots__ = ("count", "special")
+    __slots__ = ("count", "special", "inference")
 
     def __init__(self) -> None:
         self.count = 0
         self.special = 0
+        self.inference = 0
 
 
 MODES = _OpModes()
@@ -151,19 +159,63 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
 
 class inference_mode(_GradModeContext):  # noqa: N801
-    """Like no_grad (gradienti has no separate inference tensors); ``mode=False`` is a no-op."""
+    """Grad mode off, and the tensors made inside are inference tensors (``is_inference()``).
+    ``mode=False`` switches both back on inside (grad mode on, as PyTorch's guard does)."""
 
     def __init__(self, mode: bool = True) -> None:
         self._mode = bool(mode)
 
     def __enter__(self) -> None:
         self._previous = (grad_state.enabled, grad_state.inference)
-        if self._mode:
-            grad_state.enabled = False
-            grad_state.inference = True
+        grad_state.enabled = not self._mode
+        self._set_inference(self._mode)
 
     def __exit__(self, *exc_info) -> None:
-        grad_state.enabled, grad_state.inference = self._previous
+        enabled, inference = self._previous
+        grad_state.enabled = enabled
+        self._set_inference(inference)
+
+    @staticmethod
+    def _set_inference(value: bool) -> None:
+        if value is grad_state.inference:
+            return
+        grad_state.inference = value
+        if value:
+            enter_special()
+        else:
+            leave_special()
+        with _count_lock:
+            MODES.inference += 1 if value else -1
 
     def clone(self) -> inference_mode:
         return inference_mode(self._mode)
+
+
+# ---------------------------------------------------------------------- inference tensors
+# id(tensor) -> a weak reference to it, for the tensors made in inference mode. (Not a WeakSet:
+# its lookups compare live tensors with ==, which is elementwise on Tensors.)
+_INFERENCE_TENSORS: dict[int, weakref.ref] = {}
+
+
+def mark_inference(result) -> None:
+    """Marks ``result`` (a Tensor or a tuple of them) as made in inference mode."""
+    for tensor in result if type(result) is tuple else (result,):
+        key = id(tensor)
+        _INFERENCE_TENSORS[key] = weakref.ref(tensor, functools.partial(_forget, key))
+
+
+def _forget(key: int, reference: weakref.ref) -> None:
+    if _INFERENCE_TENSORS.get(key) is reference:
+        del _INFERENCE_TENSORS[key]
+
+
+def is_inference_tensor(tensor) -> bool:
+    if not _INFERENCE_TENSORS:
+        return False
+    reference = _INFERENCE_TENSORS.get(id(tensor))
+    return reference is not None and reference() is tensor
+
+
+def in_inference_mode_here() -> bool:
+    """Whether this thread is in inference mode (one attribute read while no thread is)."""
+    return bool(MODES.inference) and grad_state.inference

@@ -15,7 +15,7 @@ from .. import creation
 from ..backend import default_float, result_type, xp
 from ..batching import BatchedArray
 from ..graph.dual import FORWARD, tangent_of
-from ..graph.grad_mode import MODES, grad_state
+from ..graph.grad_mode import MODES, grad_state, mark_inference
 from ..graph.node import (
     CONFORM_ONLY,
     NO_EDGE,
@@ -99,6 +99,8 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
             if saved is None:
                 saved = saved_values(node.save, arrays, outputs, node.lean_inputs, edges)
             results._edge = record_node(node, edges, saved, input_meta(inputs, outputs))
+    if MODES.inference and grad_state.inference and not node.is_view:
+        mark_inference(results)  # (a view of a normal tensor stays normal, as in PyTorch)
     if FORWARD.token is not None:
         tangents = tuple(tangent_of(v) if isinstance(v, Tensor) else None for v in inputs)
         if any(tangent is not None for tangent in tangents):
