@@ -17,7 +17,12 @@ def _shifted(lib, x, n: int):
 
 
 CASES: list[Case] = [
-    # -- vecdot: (x * y).sum(dim), broadcast
+    # -- vecdot: (x * y).sum(dim), broadcast; two vectors: vdot
+    Case(
+        "linalg.vecdot(x,y) vectors",
+        lambda lib, x, y: lib.linalg.vecdot(x, y),
+        ((4,), (4,)),
+    ),
     Case(
         "linalg.vecdot(x,y)",
         lambda lib, x, y: lib.linalg.vecdot(x, y),

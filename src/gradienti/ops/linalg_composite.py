@@ -26,9 +26,10 @@ import numbers
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..graph.grad_mode import grad_state, no_grad
 from ..tensor import Tensor
-from .apply import tensor_argument, unary
+from .apply import binary, tensor_argument, unary
 from .call_forms import _write
 from .declare import declare
+from .explain_rule import Rule
 from .join import cat
 from .linalg import ReshapeAliasBackward0
 from .linalg import _reshape as strided_reshape  # a view, alias or copy as ATen's reshape
@@ -38,6 +39,8 @@ from .linalg_solve import _inverse as checked_inverse
 from .linalg_solve import inv_ex, solve
 from .linalg_spectral import linalg_eigvalsh as eigvalsh
 from .linalg_spectral import linalg_svdvals
+from .products import DotBackward0
+from .saved_names import SavedNames, needed
 
 _INF = float("inf")
 
@@ -84,12 +87,32 @@ def _check_vecdot(x, y) -> None:
         )
 
 
+class VdotBackward0(DotBackward0):
+    """``vdot(x, y)``, the conjugate of x dotted with y: for real vectors ``dot``."""
+
+    __slots__ = ()
+    saved_names = SavedNames(self=needed(0, by=1), other=needed(1, by=0))
+
+
+def _vdot(x, y):
+    """ATen's ``vdot`` of two real vectors, recorded as VdotBackward0 (dot's checks)."""
+    if x._data.shape[0] != y._data.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{x._data.shape[0]}] and src "
+            f"[{y._data.shape[0]}] to have the same number of elements, but got "
+            f"{x._data.shape[0]} and {y._data.shape[0]} elements respectively"
+        )
+    return binary(VdotBackward0(), x, y)
+
+
 def linalg_vecdot(x, y, *, dim: int = -1, out=None):
     """``torch.linalg.vecdot(x, y, *, dim=-1)``: the dot product of the vectors along ``dim``
-    (x and y broadcast), ``(x * y).sum(dim)``."""
+    (x and y broadcast), ``(x * y).sum(dim)``; two vectors (1-D) are ATen's ``vdot``, which
+    ignores ``dim``."""
     _check_vecdot(x, y)
+    vectors = x._data.ndim == 1 and y._data.ndim == 1
     if out is None:
-        return (x * y).sum(dim)
+        return _vdot(x, y) if vectors else (x * y).sum(dim)
     if not isinstance(out, Tensor):
         raise TypeError(f"linalg_vecdot(): argument 'out' must be Tensor, not {type(out).__name__}")
     if out._data.dtype != x._data.dtype:
@@ -98,11 +121,11 @@ def linalg_vecdot(x, y, *, dim: int = -1, out=None):
             f"{_type_name(out._data.dtype)}"
         )
     if grad_state.enabled and (x.requires_grad or y.requires_grad or out.requires_grad):
-        raise RuntimeError(  # (PyTorch's text names vdot)
-            "vdot(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad."
+        raise RuntimeError(  # (the ATen function that writes out: vdot, or sum of x * y)
+            f"{'vdot' if vectors else 'sum'}(): functions with out=... arguments don't support "
+            "automatic differentiation, but one of the arguments requires grad."
         )
-    _write((x * y).sum(dim), out)
+    _write(_vdot(x, y) if vectors else (x * y).sum(dim), out)
     return out
 
 
@@ -312,7 +335,14 @@ def linalg_tensorsolve(A, B, dims=None, *, out=None):  # noqa: N803 - PyTorch's 
     tensor_argument(B, "linalg_tensorsolve", "B", 2)
     ndim = A._data.ndim
     if dims is not None:
-        moved = [dims] if isinstance(dims, int) else list(dims)
+        if not isinstance(dims, (tuple, list)) or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in dims
+        ):
+            raise TypeError(
+                "linalg_tensorsolve(): argument 'dims' must be tuple of ints, not "
+                f"{type(dims).__name__}"
+            )
+        moved = list(dims)
         A = A.movedim(moved, list(range(ndim - len(moved), ndim)))
     result_shape = tuple(A._data.shape[B._data.ndim :])
     result_size, b_size = math.prod(result_shape), B._data.size
@@ -349,7 +379,17 @@ def linalg_vander(x, N=None):  # noqa: N803 - PyTorch's name
 
 DECLARATIONS = [
     declare("linalg_diagonal", linalg_diagonal, method=None, public=False),
-    declare("linalg_vecdot", linalg_vecdot, method=None, public=False),
+    declare(
+        "linalg_vecdot",
+        linalg_vecdot,
+        method=None,
+        public=False,
+        explain={
+            VdotBackward0: Rule(
+                "dot product", "vdot({a:0}, {b:0})", passes=("gradient·b", "gradient·a")
+            )
+        },
+    ),
     declare("linalg_matrix_rank", linalg_matrix_rank, method=None, public=False),
     declare("linalg_cond", linalg_cond, method=None, public=False),
     declare("linalg_tensorinv", linalg_tensorinv, method=None, public=False),
