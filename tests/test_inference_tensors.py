@@ -147,3 +147,13 @@ def test_values_unchanged_in_inference_mode(torch):
     with torch.inference_mode():
         expected = (torch.tensor(x) * 2).softmax(-1)
     np.testing.assert_allclose(result.numpy(), expected.numpy())
+
+
+def test_enable_grad_inside_inference_mode_records_nothing(torch):
+    seen = []
+    for lib in (torch, gradienti):
+        x = lib.ones(2, requires_grad=True)
+        with lib.inference_mode(), lib.enable_grad():
+            y = x * 2
+            seen.append((lib.is_grad_enabled(), y.requires_grad, y.grad_fn is None))
+    assert seen[0] == seen[1] == (True, False, True)

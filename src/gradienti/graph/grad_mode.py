@@ -10,7 +10,8 @@ no thread-local read (see ops/apply.py). A thread that ends with grad mode off l
 above 0, which only costs speed.
 
 ``inference_mode()`` is a special mode too: while it is on, every op takes the special path,
-whose ``record_special`` marks its outputs (not views) as inference tensors, as the factories
+whose ``record_special`` records no graph (even under enable_grad, as PyTorch) and marks its
+outputs (not views) as inference tensors, as the factories
 (creation._finish) mark theirs; ``Tensor.is_inference()`` reads the mark. ``MODES.inference``
 counts the threads in inference mode, so outside it the mark costs one attribute read.
 """

@@ -85,6 +85,13 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
     """
     multi = type(outputs) is tuple
     results = tuple(wrap(out, NO_EDGE) for out in outputs) if multi else wrap(outputs, NO_EDGE)
+    if MODES.inference and grad_state.inference:
+        if not node.is_view:
+            mark_inference(results)  # (a view of a normal tensor stays normal, as in PyTorch)
+        if FORWARD.token is None:
+            # Nothing to record, even under enable_grad (PyTorch's inference mode records no
+            # graph), and no tangent.
+            return results
     edges = tuple(value._edge if isinstance(value, Tensor) else NO_EDGE for value in inputs)
     if grad_state.enabled and any(edge is not None for edge in edges):
         if multi:
@@ -99,8 +106,6 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
             if saved is None:
                 saved = saved_values(node.save, arrays, outputs, node.lean_inputs, edges)
             results._edge = record_node(node, edges, saved, input_meta(inputs, outputs))
-    if MODES.inference and grad_state.inference and not node.is_view:
-        mark_inference(results)  # (a view of a normal tensor stays normal, as in PyTorch)
     if FORWARD.token is not None:
         tangents = tuple(tangent_of(v) if isinstance(v, Tensor) else None for v in inputs)
         if any(tangent is not None for tangent in tangents):
