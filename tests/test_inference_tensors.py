@@ -54,6 +54,23 @@ def made_inside(torch):
             "chunk": torch.chunk(n, 2, 1)[1],
             "detach": x.detach(),
             "add_": n.add_(1),
+            # a view of an inference tensor is one
+            "view_of_inference": (n * 2).view(6),
+            "index_of_inference": (n * 2)[0],
+            # the other factories
+            "from_numpy": torch.from_numpy(np.ones(2)),
+            "as_tensor": torch.as_tensor(np.ones(2)),
+            "legacy": torch.Tensor([1.0]),
+            "legacy_size": torch.Tensor(2, 3),
+            "new_zeros": n.new_zeros(2),
+            "zeros_like": torch.zeros_like(n),
+            "rand": torch.rand(2),
+            "randint": torch.randint(0, 5, (2,)),
+            "eye": torch.eye(2),
+            "linspace": torch.linspace(0, 1, 3),
+            "where": torch.where(n > 0, n, n),
+            "stack": torch.stack([n, n]),
+            "dropout": F.dropout(n, 0.5, training=True),
         }
         with torch.inference_mode(False):
             made["inner_false_factory"] = torch.ones(2)

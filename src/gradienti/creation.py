@@ -111,7 +111,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or dtype == data.dtype else data.to(dtype)
     if isinstance(data, xp.ndarray) and (dtype is None or to_numpy_dtype(dtype) == data.dtype):
         from_numpy_dtype(data.dtype)
-        return wrap(data, NO_EDGE)
+        return _finish(data, False)
     return tensor(data, dtype=dtype)
 
 
@@ -120,7 +120,7 @@ def from_numpy(array) -> Tensor:
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     from_numpy_dtype(array.dtype)
-    return wrap(array, NO_EDGE)
+    return _finish(array, False)
 
 
 def _non_negative(shape: tuple) -> tuple:

@@ -32,12 +32,11 @@ from .backend import (
 from .backend import dtype as DType
 from .creation import _finish, _non_negative, _options, check_fill_fits
 from .devices import as_device
-from .graph.grad_mode import is_inference_tensor
-from .graph.node import NO_EDGE
+from .graph.grad_mode import is_inference_tensor, mark_inference
 from .python_data import array_from_data
 from .python_types import type_name
 from .size import Size
-from .tensor import Tensor, wrap
+from .tensor import Tensor
 
 _NEW_SIGNATURES = (
     " * (*, torch.device device = None)\n"
@@ -96,7 +95,7 @@ def legacy_new(dtype, args: tuple, kwargs: dict) -> Tensor:
         )
     np_dtype = (default_float.value if dtype is None else dtype).np
     if not args and "size" not in kwargs:
-        return wrap(xp.empty(0, np_dtype), NO_EDGE)
+        return _finish(xp.empty(0, np_dtype), False)
     first = args[0] if args else None
     if (
         "size" in kwargs
@@ -106,7 +105,7 @@ def legacy_new(dtype, args: tuple, kwargs: dict) -> Tensor:
         if not isinstance(first, Size):  # NumPy ints are sizes too: Tensor(np.int64(2))
             args = tuple(operator.index(a) for a in args)
         shape = size_argument(args or (kwargs["size"],), "new")
-        return wrap(xp.empty(_non_negative(shape), np_dtype), NO_EDGE)
+        return _finish(xp.empty(_non_negative(shape), np_dtype), False)
     if len(args) > 1:
         raise _invalid_combination(args, kwargs)
     if isinstance(first, Tensor):
@@ -120,7 +119,7 @@ def legacy_new(dtype, args: tuple, kwargs: dict) -> Tensor:
     if isinstance(first, (float, bool, complex, xp.generic)) or first is None:  # one number
         raise TypeError(f"new(): data must be a sequence (got {type_name(first)})")
     array = array_from_data(first, np_dtype)
-    return wrap(array, NO_EDGE)
+    return _finish(array, False)
 
 
 def tensor_new(self, *args, **kwargs) -> Tensor:
@@ -149,6 +148,8 @@ def tensor_init(self, *args, **kwargs) -> None:
     constructor does (the object ``Tensor`` made is filled with the new tensor's state)."""
     made = legacy_new(None, args, kwargs)
     self._data, self._edge, self._grad = made._data, made._edge, None
+    if is_inference_tensor(made):
+        mark_inference(self)
 
 
 class _LegacyTensorType(type):

@@ -15,7 +15,7 @@ from .. import creation
 from ..backend import default_float, result_type, xp
 from ..batching import BatchedArray
 from ..graph.dual import FORWARD, tangent_of
-from ..graph.grad_mode import MODES, grad_state, mark_inference
+from ..graph.grad_mode import MODES, grad_state, is_inference_tensor, mark_inference
 from ..graph.node import (
     CONFORM_ONLY,
     NO_EDGE,
@@ -86,8 +86,9 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
     multi = type(outputs) is tuple
     results = tuple(wrap(out, NO_EDGE) for out in outputs) if multi else wrap(outputs, NO_EDGE)
     if MODES.inference and grad_state.inference:
-        if not node.is_view:
-            mark_inference(results)  # (a view of a normal tensor stays normal, as in PyTorch)
+        # (a view of a normal tensor stays normal, of an inference tensor not, as in PyTorch)
+        if not node.is_view or is_inference_tensor(inputs[0]):
+            mark_inference(results)
         if FORWARD.token is None:
             # Nothing to record, even under enable_grad (PyTorch's inference mode records no
             # graph), and no tangent.
