@@ -6,7 +6,7 @@ and vander. Run by test_ops.py with the whole table.
 A matrix to invert is ``x + 4 I`` (far from singular: float32 results keep 6 digits).
 """
 
-from op_cases import ANY, POS, Case
+from op_cases import ANY, POS, UNIT, Case
 
 
 def _shifted(lib, x, n: int):
@@ -107,5 +107,32 @@ CASES: list[Case] = [
         lambda lib, x: lib.linalg.vander(x, N=4),
         ((2, 3),),
         ANY,
+    ),
+    # -- householder_product (orgqr): one node, its own VJP and JVP. Entries in [-0.9, 0.9]:
+    # larger ones make a product of growing non-orthogonal reflections, whose float32
+    # rounding (PyTorch's as ours) exceeds the table's tolerance.
+    Case(
+        "linalg.householder_product(x,tau)",
+        lambda lib, a, tau: lib.linalg.householder_product(a, tau),
+        ((4, 3), (3,)),
+        UNIT,
+    ),
+    Case(
+        "linalg.householder_product(x,tau) batched, fewer reflectors",
+        lambda lib, a, tau: lib.linalg.householder_product(a, tau),
+        ((2, 5, 3), (2, 2)),
+        UNIT,
+    ),
+    Case(
+        "orgqr(x,tau) square",
+        lambda lib, a, tau: lib.orgqr(a, tau),
+        ((3, 3), (3,)),
+        UNIT,
+    ),
+    Case(
+        "x.orgqr(tau)",
+        lambda lib, a, tau: a.orgqr(tau),
+        ((4, 2), (2,)),
+        UNIT,
     ),
 ]

@@ -445,3 +445,101 @@ def test_vander_errors():
         lambda: gradienti.linalg.vander(gradienti.ones(3), out=gradienti.empty(0)),
         lambda: torch.linalg.vander(torch.ones(3), out=torch.empty(0)),
     )
+
+
+# ------------------------------------------------------------------ householder_product
+def test_householder_product_values():
+    rng = np.random.default_rng(3)
+    for a_shape, tau_shape in [((5, 3), (3,)), ((2, 5, 3), (2, 2)), ((3, 3), (3,)), ((4, 2), (0,))]:
+        a, tau = rng.standard_normal(a_shape), rng.standard_normal(tau_shape)
+        _same(*_call(lambda lib: lib.linalg.householder_product, a, tau), rtol=1e-10, atol=1e-12)
+        _same(*_call(lambda lib: lib.orgqr, a, tau), rtol=1e-10, atol=1e-12)
+
+
+def test_householder_product_of_geqrf_is_qr_q():
+    a = _random(5, 3, dtype=np.float64)
+    reflectors, tau = torch.geqrf(torch.tensor(a))
+    ours = gradienti.linalg.householder_product(
+        gradienti.tensor(reflectors.numpy()), gradienti.tensor(tau.numpy())
+    )
+    np.testing.assert_allclose(ours.numpy(), torch.linalg.qr(torch.tensor(a)).Q.numpy(), atol=1e-12)
+
+
+def test_householder_product_graph_and_gradient():
+    a, tau = _random(4, 3, dtype=np.float64), _random(3, dtype=np.float64, seed=2)
+    ours_a, theirs_a = _pair(a, requires_grad=True)
+    ours_tau, theirs_tau = _pair(tau, requires_grad=True)
+    ours = ours_a.orgqr(ours_tau)
+    theirs = theirs_a.orgqr(theirs_tau)
+    assert ours.grad_fn.name() == theirs.grad_fn.name() == "LinalgHouseholderProductBackward0"
+    upstream = _random(4, 3, dtype=np.float64, seed=5)
+    ours.backward(gradienti.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    _same(ours_a.grad, theirs_a.grad, rtol=1e-10, atol=1e-12)
+    _same(ours_tau.grad, theirs_tau.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_householder_product_empty():
+    for a_shape, tau_shape in [((4, 0), (0,)), ((0, 0), (0,)), ((2, 3, 2), (2, 0))]:
+        _same(
+            *_call(
+                lambda lib: lib.linalg.householder_product,
+                np.ones(a_shape, np.float32),
+                np.ones(tau_shape, np.float32),
+            )
+        )
+
+
+def test_householder_product_errors():
+    f = np.float32
+    calls = [
+        (np.ones((4, 3), f), np.ones(4, f)),
+        (np.ones((3, 4), f), np.ones(3, f)),
+        (np.ones(4, f), np.ones(3, f)),
+        (np.ones((4, 3), f), np.ones((2, 3), f)),
+        (np.ones((2, 4, 3), f), np.ones((3, 3), f)),
+        (np.ones((2, 4, 3), f), np.ones((1, 3), f)),
+        (np.ones((4, 3), f), np.ones(3)),
+        (np.ones((4, 3), np.int32), np.ones(3, np.int32)),
+        (np.ones((4, 3), np.float16), np.ones(3, np.float16)),
+    ]
+    for a, tau in calls:
+        _raises_same(
+            lambda a=a, tau=tau: gradienti.linalg.householder_product(
+                gradienti.tensor(a), gradienti.tensor(tau)
+            ),
+            lambda a=a, tau=tau: torch.linalg.householder_product(
+                torch.tensor(a), torch.tensor(tau)
+            ),
+        )
+
+
+def test_householder_product_out():
+    a, tau = _random(4, 3, dtype=np.float64), _random(3, dtype=np.float64, seed=2)
+    for dtype in ("float64", "float32"):
+        ours_out = gradienti.empty(0, dtype=getattr(gradienti, dtype))
+        theirs_out = torch.empty(0, dtype=getattr(torch, dtype))
+        gradienti.linalg.householder_product(
+            gradienti.tensor(a), gradienti.tensor(tau), out=ours_out
+        )
+        torch.linalg.householder_product(torch.tensor(a), torch.tensor(tau), out=theirs_out)
+        _same(ours_out, theirs_out)
+    _raises_same(
+        lambda: gradienti.linalg.householder_product(
+            gradienti.tensor(a),
+            gradienti.tensor(tau),
+            out=gradienti.empty(0, dtype=gradienti.int64),
+        ),
+        lambda: torch.linalg.householder_product(
+            torch.tensor(a), torch.tensor(tau), out=torch.empty(0, dtype=torch.int64)
+        ),
+    )
+    ours_a, theirs_a = _pair(a, requires_grad=True)
+    _raises_same(
+        lambda: gradienti.linalg.householder_product(
+            ours_a, gradienti.tensor(tau), out=gradienti.empty(0, dtype=gradienti.float64)
+        ),
+        lambda: torch.linalg.householder_product(
+            theirs_a, torch.tensor(tau), out=torch.empty(0, dtype=torch.float64)
+        ),
+    )
