@@ -20,6 +20,7 @@ from .ops.linalg_errors import LinAlgError
 from .ops.linalg_functions import linalg_cross as cross
 from .ops.linalg_functions import matrix_exp, matrix_power, multi_dot
 from .ops.linalg_householder import householder_product
+from .ops.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from .ops.linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve
 from .ops.linalg_norms import linalg_norm as norm
 from .ops.linalg_norms import matrix_norm, vector_norm
@@ -73,4 +74,7 @@ __all__: list[str] = [
     "vander",
     "vecdot",
     "householder_product",
+    "ldl_factor",
+    "ldl_factor_ex",
+    "ldl_solve",
 ]
