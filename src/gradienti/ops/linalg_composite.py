@@ -33,7 +33,7 @@ from .explain_rule import Rule
 from .join import cat
 from .linalg import ReshapeAliasBackward0
 from .linalg import _reshape as strided_reshape  # a view, alias or copy as ATen's reshape
-from .linalg_matrix import constant, eigvalsh_array, svdvals_array
+from .linalg_matrix import constant
 from .linalg_norms import matrix_norm
 from .linalg_solve import _inverse as checked_inverse
 from .linalg_solve import inv_ex, solve
@@ -209,17 +209,13 @@ def _rank_array(A, atol, rtol, hermitian: bool):  # noqa: N803
     data = A._data
     if data.size == 0:  # no nonzero rows: rank 0 (NumPy would fail on the max of nothing)
         return xp.zeros(data.shape[:-2], xp.int64)
-    with no_grad():  # (their checks and errors: a floating, not half, matrix)
+    with no_grad():  # (with their checks and errors: a floating, not half, matrix)
         if hermitian:
-            eigvalsh(A.detach())
+            values = xp.abs(eigvalsh(A.detach())._data)
+            largest = values.max(-1, keepdims=True)
         else:
-            linalg_svdvals(A.detach())
-    if hermitian:
-        values = xp.abs(eigvalsh_array(data, "L"))
-        largest = values.max(-1, keepdims=True)
-    else:
-        values = svdvals_array(data)
-        largest = values[..., :1]
+            values = linalg_svdvals(A.detach())._data
+            largest = values[..., :1]  # (in descending order)
     # (unsqueezed, atol and rtol promote with the values as ATen's max(atol, rtol * largest))
     threshold = xp.maximum(atol[..., None], rtol[..., None] * largest)
     return (values > threshold).sum(-1).astype(xp.int64)
