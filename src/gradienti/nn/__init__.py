@@ -211,6 +211,8 @@ __all__ = [
     "RNNCell",
     "LSTMCell",
     "GRUCell",
+    # attention.py
+    "MultiheadAttention",
     # normalization_more.py
     "GroupNorm",
     "InstanceNorm1d",
@@ -223,8 +225,6 @@ __all__ = [
     "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
-    # attention.py
-    "MultiheadAttention",
     "functional",
     "init",
     "utils",
