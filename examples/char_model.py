@@ -44,6 +44,9 @@ def parse_args(argv=None):
     parser.add_argument("--sample-chars", type=int, default=300, help="length of the sample")
     parser.add_argument("--prompt", default="The ", help="text the sample starts from")
     parser.add_argument("--seed", type=int, default=0, help="initialisation, batches, sampling")
+    parser.add_argument(
+        "--dtype", choices=("float32", "float64"), default="float32", help="of the model's weights"
+    )
     parser.add_argument("--plot", default=None, help="PNG path (default char_<model>.png)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--backend", choices=("gradienti", "torch"), default="gradienti")
@@ -224,6 +227,7 @@ def main(argv=None):
     global torch  # the same code runs on either library: only the module behind the name changes
     torch = importlib.import_module(args.backend)
     torch.manual_seed(args.seed)  # the model's initial weights
+    torch.set_default_dtype(getattr(torch, args.dtype))
 
     text = load_text(args.chars)
     vocab = Vocabulary(text)

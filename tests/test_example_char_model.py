@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import gradienti
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "char_model.py"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MODELS = ("lstm", "gru", "transformer")
@@ -59,4 +61,25 @@ def test_char_model_gives_pytorchs_losses_and_sample(char_model, tmp_path, capsy
     assert ours[0]["train"] == pytest.approx(theirs[0]["train"], rel=1e-4)
     assert ours[0]["val"] == pytest.approx(theirs[0]["val"], rel=1e-4)
     assert ours[1] == theirs[1]  # the same characters drawn from the same seed
+    capsys.readouterr()
+
+
+@pytest.fixture
+def default_dtypes_kept():
+    """``--dtype float64`` sets the process's default dtype: put both libraries' back."""
+    torch = pytest.importorskip("torch")
+    yield
+    torch.set_default_dtype(torch.float32)
+    gradienti.set_default_dtype(gradienti.float32)
+
+
+@pytest.mark.parametrize("model", ["lstm", "transformer"])
+def test_char_model_in_float64_gives_pytorchs_losses_to_the_last_digits(
+    char_model, tmp_path, capsys, default_dtypes_kept, model
+):
+    settings = [*tiny(model, tmp_path / "curve.png", steps=15), "--dtype", "float64"]
+    ours = char_model.main(settings)
+    theirs = char_model.main([*settings, "--backend", "torch"])
+    assert ours[0]["train"] == pytest.approx(theirs[0]["train"], rel=1e-12)
+    assert ours[1] == theirs[1]
     capsys.readouterr()
