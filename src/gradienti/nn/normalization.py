@@ -141,6 +141,25 @@ class BatchNorm2d(_BatchNorm):
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
 
 
+def add_affine_parameters(module, shape, affine: bool, bias: bool | None, device, dtype) -> None:
+    """A normalisation's elementwise affine map, as PyTorch registers it: ``weight`` of
+    ``shape`` (and ``bias``, if ``bias``) when ``affine``, else both registered as None;
+    ``bias=None``: the layer has no bias at all (RMSNorm)."""
+    weight = Parameter(empty(shape, device=device, dtype=dtype)) if affine else None
+    module.register_parameter("weight", weight)
+    if bias is not None:
+        shift = Parameter(empty(shape, device=device, dtype=dtype)) if affine and bias else None
+        module.register_parameter("bias", shift)
+
+
+def reset_affine_parameters(module) -> None:
+    """The identity map: weight ones, bias zeros (those that exist)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if getattr(module, "bias", None) is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Normalisation of each sample over its trailing ``normalized_shape`` dimensions."""
 
@@ -159,22 +178,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(empty(self.normalized_shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(self.normalized_shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine_parameters(self)
 
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
