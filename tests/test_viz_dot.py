@@ -12,10 +12,12 @@ from gradienti.viz.dot import _value_text, quote
 
 # The lesson's graph, y = 5*x**3 + 2*x**2 + 4*x + 8, as torchviz structures it: the output (green),
 # 8 backward nodes, AccumulateGrad and the leaf x (blue); ids in breadth-first walk order.
+# (The node line is split in two only to keep this file's lines short.)
 LESSON_DOT = """\
 digraph {
 \tgraph [size="12,12"]
-\tnode [align=left fontname=monospace fontsize=10 height=0.2 ranksep=0.1 shape=box style=filled]
+\tnode [align=left fontname=Courier fontsize=10 height=0.2 margin="0.12,0.06" ranksep=0.1 \
+shape=box style=filled]
 \tn0 [label="\\n ()" fillcolor=darkolivegreen1]
 \tn1 [label=AddBackward0]
 \tn2 [label=AddBackward0]

@@ -10,12 +10,19 @@ from .graph import Graph
 
 __all__ = ["quote", "to_dot"]
 
-# torchviz's node defaults, in the order the graphviz package prints them (sorted by name).
+# torchviz's node defaults, in the order the graphviz package prints them (sorted by name), with
+# a font every renderer can measure: a box is as wide as the renderer thinks its label is, and
+# graphviz-pure knows the metrics of a few PostScript fonts only (for "monospace" it falls back
+# to Times, whose narrower letters left labels spilling out of their boxes). Courier is one of
+# them; Graphviz's fontconfig maps it to a metric-compatible monospace (Liberation Mono), and
+# SVG viewers to their Courier: every one advances 0.6 em a character. The margin (inches,
+# horizontal then vertical) is Graphviz's default stated outright, plus a little air.
 NODE_ATTRIBUTES = {
     "align": "left",
-    "fontname": "monospace",
+    "fontname": "Courier",
     "fontsize": "10",
     "height": "0.2",
+    "margin": "0.12,0.06",
     "ranksep": "0.1",
     "shape": "box",
     "style": "filled",

@@ -11,8 +11,11 @@
 3. The built-in pure-Python layered layout (``svg.render_svg``): svg only, always there.
 
 Each program gets the DOT source on stdin as ``PROGRAM -T<format>`` and writes the picture to
-stdout. If one fails, a warning says so and the next one is tried. The formats ``dot`` and
-``gv`` are the DOT source itself, whoever is installed.
+stdout. A png is drawn at ``PNG_DPI`` (``-Gdpi=192``: twice Graphviz's 96, so the lesson's
+picture stays sharp on a high-density screen) unless the source sets ``dpi`` or ``resolution``
+itself (``Dot.attr(dpi=...)``), which the command line would override. If one fails, a warning
+says so and the next one is tried. The formats ``dot`` and ``gv`` are the DOT source itself,
+whoever is installed.
 
 To choose instead: the ``renderer`` argument of ``Dot.render``/``Dot.pipe``, or the environment
 variable ``GRADIENTI_VIZ_RENDERER``, set to ``builtin``, ``dot``, ``graphviz-pure`` or ``auto``
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -52,6 +56,9 @@ RENDERER_CHOICES = ("auto", "graphviz-pure", "dot", "builtin")
 GRAPHVIZ_PURE = "graphviz-pure"
 DEFAULT_TIMEOUT = 60.0  # seconds a program may take to draw
 PROBE_TIMEOUT = 10.0  # seconds for ``PROGRAM -T?``
+PNG_DPI = 192  # pixels per inch of a png: 2x Graphviz's default of 96
+# A source that chooses its own resolution (a graph attribute ``dpi=`` or ``resolution=``).
+_SETS_RESOLUTION = re.compile(r"\b(dpi|resolution)\s*=")
 
 
 @dataclass(frozen=True)
@@ -243,9 +250,12 @@ def _source(graph, source: str | None) -> str:
 def run_program(program: str, fmt: str, source: str, timeout: float = DEFAULT_TIMEOUT) -> bytes:
     """``program -T<fmt>`` with ``source`` on stdin: what it writes to stdout."""
     name = os.path.basename(program)
+    command = [program, f"-T{fmt}"]
+    if fmt == "png" and not _SETS_RESOLUTION.search(source):
+        command.append(f"-Gdpi={PNG_DPI}")
     try:
         completed = subprocess.run(
-            [program, f"-T{fmt}"],
+            command,
             input=source.encode("utf-8"),
             capture_output=True,
             timeout=timeout,
