@@ -28,7 +28,7 @@ DESCENT_EM = 0.25
 TOLERANCE = 0.5  # points: coordinates in the SVG are rounded to 0.01 (Graphviz) or 0.1 (built-in)
 
 # The lesson's png before the DOT named its font and png got PNG_DPI: 96 dpi, Times metrics for
-# graphviz-pure (graphviz-pure 0.2.2 and Debian 12's Graphviz 2.42, width x height in pixels).
+# graphviz-pure (graphviz-pure 0.2.2 and Debian 12's Graphviz 2.43, width x height in pixels).
 PNG_SIZE_BEFORE = {"graphviz-pure": (336, 624), "dot": (369, 609)}
 
 SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
