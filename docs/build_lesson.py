@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -45,15 +47,20 @@ SECTIONS = [
     ),
     (
         "The picture of the graph",
-        "PyTorchViz needs a system Graphviz; gradienti draws the same picture with nothing to "
-        "install (and can write the values into it). Light blue: the leaf `x`; grey: the "
-        "backward functions; green: the output.",
+        "PyTorchViz's `make_dot` and graphviz's `render`, called as with torchviz, plus one "
+        "argument of gradienti's own: `show_values=True` writes each tensor's value into its "
+        "box (torchviz has no such argument; without it the code runs under torchviz "
+        "unchanged). `render` writes the DOT source to `lesson_graph` and the "
+        "picture to `lesson_graph.svg`, as with torchviz. PyTorchViz needs a system Graphviz; "
+        "gradienti draws an SVG with nothing installed, using its own built-in layout (this "
+        "page's picture), and uses Graphviz when one is installed (the `[viz]` extra, or a "
+        "system `dot`; `GRADIENTI_VIZ_RENDERER=builtin` picks the built-in layout, a setting "
+        "of gradienti's own).",
         """
         from gradienti.viz import make_dot
 
         dot = make_dot(y, params={"x": x}, show_values=True)
-        print(dot.source.splitlines()[3])  # the output's box, in DOT
-        dot.render("lesson_graph.svg", renderer="builtin")
+        dot.render("lesson_graph", format="svg")
         """,
     ),
     (
@@ -125,6 +132,25 @@ SECTIONS = [
 ]
 
 
+# Shown under the picture: how to read it.
+READING_THE_PICTURE = """
+How to read it:
+
+- **Colours.** Light blue: the leaf `x` (named by `params`); grey: the backward functions, one
+  per operation; green: the output `y`.
+- **`()` in a box** is the tensor's shape: `()` is the shape of a 0-dimensional tensor, a single
+  number (`torch.tensor(2.0).shape` is `torch.Size([])`). A 3×4 matrix would show `(3, 4)`.
+- **`AccumulateGrad`** is the node for a leaf: it adds the gradient that reaches it into the
+  leaf's `.grad` (adds, not replaces: a second `backward()` adds the same amount again, which is
+  why training loops zero the gradients). Here the gradients that reach `x` along its three
+  arrows (through `x³`, `x²` and `4·x`) are summed, and the sum, 72, is added to `x.grad`.
+- **The arrows** point the way the values flowed, the forward direction: from a tensor (or the
+  node that made it) to the operation that used it, ending at the output. `backward()` walks
+  them in reverse, from the output back to `x`, and the numbers it passes along are the
+  gradients (Question 1 below shows each step).
+"""
+
+
 def build(directory: Path) -> tuple[str, bytes]:
     """Run every section's code with ``directory`` as the working directory."""
     namespace: dict = {}
@@ -135,9 +161,11 @@ def build(directory: Path) -> tuple[str, bytes]:
         " (a test fails when the page is stale).\n",
     ]
     previous = Path.cwd()
+    # The page's picture is always the built-in layout's, so that it does not depend on which
+    # Graphviz program (if any) the machine that builds the page has.
+    previous_renderer = os.environ.get("GRADIENTI_VIZ_RENDERER")
+    os.environ["GRADIENTI_VIZ_RENDERER"] = "builtin"
     try:
-        import os
-
         os.chdir(directory)
         for heading, prose, code in SECTIONS:
             code = textwrap.dedent(code).strip("\n")
@@ -149,9 +177,14 @@ def build(directory: Path) -> tuple[str, bytes]:
                 parts.append(f"\nOutput:\n\n```text\n{output.getvalue().rstrip()}\n```\n")
             if heading == "The picture of the graph":
                 parts.append("\n![The lesson's graph](lesson_graph.svg)\n")
+                parts.append(READING_THE_PICTURE)
         picture = (directory / "lesson_graph.svg").read_bytes()
     finally:
         os.chdir(previous)
+        if previous_renderer is None:
+            del os.environ["GRADIENTI_VIZ_RENDERER"]
+        else:
+            os.environ["GRADIENTI_VIZ_RENDERER"] = previous_renderer
     return "".join(parts), picture
 
 
@@ -159,8 +192,6 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the files are stale")
     args = parser.parse_args(argv)
-    import tempfile
-
     with tempfile.TemporaryDirectory() as scratch:
         page, picture = build(Path(scratch))
     if args.check:

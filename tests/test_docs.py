@@ -1,8 +1,13 @@
 """The lesson page in docs/ is generated from real runs and must not be stale."""
 
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import gradienti as torch
+from gradienti.viz import make_dot
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -28,3 +33,61 @@ def test_lesson_page_shows_the_lessons_numbers():
     ):
         assert text in page
     assert (DOCS / "lesson_graph.svg").read_text(encoding="utf-8").lstrip().startswith("<")
+
+
+# torchviz's make_dot and graphviz's Digraph.render keyword arguments: the lesson's picture code
+# must run under torchviz too, apart from what the page names as gradienti's own.
+TORCHVIZ_MAKE_DOT = {"params", "show_attrs", "show_saved", "max_attr_chars"}
+GRAPHVIZ_RENDER = {"filename", "directory", "view", "cleanup", "format", "outfile", "engine"}
+GRADIENTI_OWN = {"show_values"}
+
+
+def test_lesson_picture_code_uses_torchvizs_arguments():
+    page = (DOCS / "lesson.md").read_text(encoding="utf-8")
+    calls = [
+        node
+        for block in re.findall(r"```python\n(.*?)```", page, re.S)
+        for node in ast.walk(ast.parse(block))
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))
+    ]
+    names = {"make_dot": TORCHVIZ_MAKE_DOT | GRADIENTI_OWN, "render": GRAPHVIZ_RENDER}
+    checked = 0
+    for call in calls:
+        name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr
+        if name in names:
+            assert {keyword.arg for keyword in call.keywords} <= names[name], ast.unparse(call)
+            checked += 1
+    assert checked == 2
+    for own in GRADIENTI_OWN:
+        assert f"`{own}=True` writes" in page and "gradienti's own" in page
+    assert "renderer=" not in page
+
+
+def test_lesson_page_explains_how_to_read_the_picture():
+    page = (DOCS / "lesson.md").read_text(encoding="utf-8")
+    for text in (
+        "**`()` in a box** is the tensor's shape: `()` is the shape of a 0-dimensional tensor",
+        "**`AccumulateGrad`** is the node for a leaf: it adds the gradient that reaches it into",
+        "**The arrows** point the way the values flowed, the forward direction",
+        "`backward()` walks\n  them in reverse",
+    ):
+        assert text in page
+
+
+def test_the_arrows_run_forward_as_the_lesson_page_says():
+    # DOT's "tail -> head": the leaf's box feeds AccumulateGrad, AccumulateGrad feeds the three
+    # operations that used x, and the output box (labelled with its shape "()") only receives.
+    x = torch.tensor(2.0, requires_grad=True)
+    y = 5 * x**3 + 2 * x**2 + 4 * x + 8
+    source = make_dot(y, params={"x": x}).source
+    found = re.findall(r'^\t(\w+) \[label=(?:"([^"]*)"|(\w+))', source, re.M)
+    labels = {node: quoted or bare for node, quoted, bare in found}
+    edges = re.findall(r"^\t(\w+) -> (\w+)", source, re.M)
+    (leaf,) = [node for node, label in labels.items() if label.startswith("x\\n ()")]
+    (accumulate,) = [node for node, label in labels.items() if label == "AccumulateGrad"]
+    (output,) = [node for node, label in labels.items() if label == "\\n ()"]
+    assert (leaf, accumulate) in edges
+    users = sorted(labels[head] for tail, head in edges if tail == accumulate)
+    assert users == ["MulBackward0", "PowBackward0", "PowBackward0"]
+    assert [tail for tail, _ in edges if tail == output] == []
+    assert any(head == output for _, head in edges)
