@@ -17,7 +17,7 @@ import pytest
 
 import gradienti
 import gradienti.nn.functional as F
-from gradienti.viz import make_dot, to_dot
+from gradienti.viz import Dot, make_dot, to_dot
 from gradienti.viz import render as render_module
 
 # Monospace fonts advance 0.6 em (Courier, Liberation Mono) to 0.602 em (DejaVu Sans Mono);
@@ -144,6 +144,12 @@ def text_extent(text: str, x: float, baseline: float, size: float, anchor: str):
     return left, baseline - ASCENT_EM * size, left + width, baseline + DESCENT_EM * size
 
 
+def with_dpi(dot: Dot, dpi: str) -> Dot:
+    """The same picture with a graph attribute ``dpi``."""
+    dot.graph.attributes["dpi"] = dpi
+    return Dot(dot.graph)
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]
     assert data[12:16] == b"IHDR"
@@ -191,8 +197,7 @@ def test_lesson_png_has_at_least_twice_the_pixels_per_side(renderer):
     before_width, before_height = PNG_SIZE_BEFORE[renderer]
     assert width >= 2 * before_width and height >= 2 * before_height, (width, height)
     # The same source at Graphviz's default 96 dpi, asked for in the graph: half as many pixels.
-    dot.graph.attributes["dpi"] = "96"
-    low_width, low_height = png_size(dot.pipe("png", renderer=renderer))
+    low_width, low_height = png_size(with_dpi(dot, "96").pipe("png", renderer=renderer))
     assert width / low_width == pytest.approx(2.0, abs=0.02)
     assert height / low_height == pytest.approx(2.0, abs=0.02)
 
@@ -201,8 +206,7 @@ def test_lesson_png_has_at_least_twice_the_pixels_per_side(renderer):
 def test_png_keeps_a_dpi_the_graph_sets(renderer):
     dot = lesson_graph()
     sharp = png_size(dot.pipe("png", renderer=renderer))
-    dot.graph.attributes["dpi"] = "48"
-    small = png_size(dot.pipe("png", renderer=renderer))
+    small = png_size(with_dpi(dot, "48").pipe("png", renderer=renderer))
     assert small[0] / sharp[0] == pytest.approx(48 / render_module.PNG_DPI, abs=0.02)
 
 
