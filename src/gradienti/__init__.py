@@ -116,6 +116,7 @@ from .serialization import load, save
 from .size import Size
 from .tensor import Tensor
 from .type_info import finfo, iinfo
+from .utils.dlpack import from_dlpack
 from .viz.explain import explain
 
 # The op modules' public functions (gradienti.log1p, gradienti.matmul, ...), see ops/api.py.
@@ -127,6 +128,9 @@ Tensor.backward = _tensor_backward
 Tensor.__deepcopy__ = tensor_copy.deepcopy_tensor
 Tensor.__reduce_ex__ = tensor_copy.reduce_tensor
 del tensor_copy
+# DLPack: torch.from_dlpack(t) and numpy.from_dlpack(t) share the tensor's memory.
+Tensor.__dlpack__ = utils.dlpack.tensor_dlpack
+Tensor.__dlpack_device__ = utils.dlpack.tensor_dlpack_device
 # The legacy constructor Tensor(2, 3) / Tensor([1, 2]), type(), new_zeros and friends.
 for _name, _method in legacy_tensors.TENSOR_METHODS.items():
     setattr(Tensor, _name, _method)

@@ -109,16 +109,62 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     _check_device(device, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None or dtype == data.dtype else data.to(dtype)
-    if isinstance(data, xp.ndarray) and (dtype is None or to_numpy_dtype(dtype) == data.dtype):
-        from_numpy_dtype(data.dtype)
-        return _finish(data, False)
+    if isinstance(data, xp.ndarray):
+        if dtype is None or to_numpy_dtype(dtype) == data.dtype:
+            return _share_numpy(data, stacklevel=4)
+        _check_numpy_layout(data, stacklevel=3)  # (PyTorch wraps the array, then converts)
     return tensor(data, dtype=dtype)
 
 
+NEGATIVE_STRIDES_MESSAGE = (
+    "At least one stride in the given numpy array is negative, and tensors with negative "
+    "strides are not currently supported. (You can probably work around this by making a copy "
+    "of your array  with array.copy().) "
+)
+NOT_WRITABLE_WARNING = (
+    "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+    "This means writing to this tensor will result in undefined behavior. You may want to copy "
+    "the array to protect its data or make it writable before converting it to a tensor. This "
+    "type of warning will be suppressed for the rest of this program."
+)
+# PyTorch warns about a read-only array once per process (TORCH_WARN_ONCE).
+_WARNED_ONCE: set[str] = set()
+
+
 def from_numpy(array) -> Tensor:
-    """A tensor sharing memory with ``array``."""
+    """A tensor sharing memory with ``array``, checked as PyTorch checks it: a dtype PyTorch
+    has, no negative strides (PyTorch's tensors have none), native byte order; a read-only
+    array is shared with a warning (writes through the tensor then fail, PyTorch's are
+    undefined)."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return _share_numpy(array, stacklevel=4)
+
+
+def _share_numpy(array, stacklevel: int) -> Tensor:
+    """``stacklevel``: the read-only warning's, which points at the user's call."""
+    # (a foreign byte order is refused after the dtype and the strides, as in PyTorch)
+    from_numpy_dtype(array.dtype if array.dtype.isnative else array.dtype.newbyteorder("="))
+    _check_numpy_layout(array, stacklevel)
+    return _finish(array, False)
+
+
+def _check_numpy_layout(array, stacklevel: int) -> None:
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(NEGATIVE_STRIDES_MESSAGE)
+    if not array.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. "
+            "Conversion between byte orders is currently not supported."
+        )
+    if not array.flags.writeable and NOT_WRITABLE_WARNING not in _WARNED_ONCE:
+        _WARNED_ONCE.add(NOT_WRITABLE_WARNING)
+        warnings.warn(NOT_WRITABLE_WARNING, UserWarning, stacklevel=stacklevel)
+
+
+def shared_tensor(array) -> Tensor:
+    """A tensor around an array that another library shares with it (DLPack): no copy and no
+    warning, the exporter decided about read-only memory."""
     from_numpy_dtype(array.dtype)
     return _finish(array, False)
 
