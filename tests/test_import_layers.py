@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             *("backend", "devices", "casting", "size", "_printing", "python_types"),
             *("batching.*", "type_info"),
+            "_text_encoding",  # text spelled in ASCII for a stream that cannot encode it
         ),
     ),
     # the graph's building blocks: nodes and edges, version counters, grad mode
@@ -62,6 +63,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "func.*",
             "serialization",
             "_safetensors",
+            "_torch_zip_writer",
+            "_torch_zip_reader",
+            "_restricted_unpickler",
             "_file_output",
             "expression",
             "expression_functions",

@@ -3,7 +3,9 @@
 import contextlib
 import io
 import os
+import pathlib
 import stat
+import tempfile
 import threading
 
 import numpy as np
@@ -52,7 +54,10 @@ def test_save_to_a_fifo_writes_into_it_and_keeps_it_a_fifo(tmp_path):
     with _fifo_reader(path) as received:
         save(sd, path)
     assert stat.S_ISFIFO(os.stat(path).st_mode)
-    assert received == [_saved_bytes(sd)]
+    with tempfile.TemporaryDirectory() as elsewhere:
+        regular = pathlib.Path(elsewhere) / "pipe"  # the same name: the same archive folder
+        save(sd, regular)
+        assert received == [regular.read_bytes()]
     back = load(io.BytesIO(received[0]))
     assert _values(back["w"]) == _values(sd["w"]) and back["n"] == 3
     assert sorted(os.listdir(tmp_path)) == ["pipe", "pipe.spare"]

@@ -1,33 +1,23 @@
-"""``save`` and ``load`` in the safetensors format, read and written here (no pickle).
+"""``save`` and ``load``: PyTorch's zip checkpoints, and safetensors; never pickled objects.
 
-A file is an 8-byte little-endian header length ``N``, ``N`` bytes of JSON (padded with spaces
-to a multiple of 8), then the tensors' raw little-endian bytes, back to back::
+``save`` writes what ``torch.save`` writes by default (a zip archive holding ``data.pkl`` and
+the tensors' storages, see _torch_zip_writer), so that PyTorch's ``torch.load(path,
+weights_only=True)`` reads it: state dicts, optimizer state dicts and plain containers of
+tensors. A path ending in ``.safetensors`` gets the safetensors format instead (see
+_safetensors, which also holds NumPy arrays).
 
-    {"weight": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
-     "__metadata__": {"format": "pt", "gradienti": "<JSON describing the saved structure>"}}
-
-Files are interchangeable with the ``safetensors`` package (``safetensors.numpy.load_file``,
-``safetensors.torch.load_file`` and ``save_file``). A flat ``{name: tensor}`` state dict is
-stored under its own names; nested dicts, lists and tuples (an optimizer's ``state_dict``) are
-flattened into dotted tensor names (NumPy arrays are stored the same way), and the
-``"gradienti"`` metadata entry records the structure and the other values (numbers, strings,
-bytes, ``None``, sets, OrderedDicts, keys of any plain type) as JSON, so that ``load`` returns
-an equal object of the same types. A
-single tensor is stored under the reserved name ``"__tensor__"``. A file written by another
-program (no ``"gradienti"`` entry) loads as a flat ``{name: tensor}`` dict, names sorted.
-
-``load`` never runs code from the file: the header is JSON and every field is checked before
-any tensor is built. A truncated or malformed file raises ``RuntimeError`` (as ``torch.load``
-does for a corrupt archive) naming what is wrong, and nothing is returned. A header longer than
-``MAX_HEADER_BYTES`` (8 MiB, room for tens of thousands of tensors) is refused before it is
-parsed, since parsing JSON takes many times its size in memory; ``save`` refuses to write one.
+``load`` tells the two formats apart by their first bytes (a zip archive starts with
+``PK\\x03\\x04``). A zip checkpoint (``torch.save``'s or gradienti's) is unpickled by a
+restricted unpickler (_restricted_unpickler) that accepts only what PyTorch's weights-only
+loader accepts and raises ``pickle.UnpicklingError`` for anything else: no code from a file
+ever runs, whatever ``weights_only`` says. A safetensors file is JSON and raw bytes.
 """
 
 from __future__ import annotations
 
 import os
 
-from . import _file_output
+from . import _file_output, _torch_zip_reader, _torch_zip_writer
 from ._safetensors import Corrupt, decode, encode
 from .devices import as_device
 from .tensor import Tensor
@@ -40,15 +30,18 @@ MAX_HEADER_BYTES = 8 * 2**20
 def save(obj, f) -> None:
     """Save a tensor or a (nested) state dict to ``f`` (a path or a binary file object).
 
-    Values may be what PyTorch's weights-only ``load`` gives back: tensors, dicts (any keys
-    without tensors: str, int, float, None, tuples...), OrderedDicts, lists, tuples and sets of
-    them, ``int``/``float``/``complex``/``bool``/``str``/``bytes``/``bytearray``/``None``,
-    ``Size``, ``dtype`` and ``device``; and NumPy arrays and scalars (of a tensor's dtypes),
-    which come back as NumPy. A structure that contains itself or nests more than 100
-    containers deep raises ``ValueError``, another value ``TypeError``. Tensors are saved as
-    data: ``requires_grad`` and sharing between entries are not kept (each entry gets its own
-    copy). Everything is checked and encoded before anything is written, so a save that fails
-    on its argument leaves ``f`` untouched.
+    The format is PyTorch's zip checkpoint, which ``torch.load(f, weights_only=True)`` reads
+    (and ``gradienti.load``); a path ending in ``.safetensors`` gets the safetensors format.
+    Values may be what PyTorch's weights-only ``load`` gives back: tensors, dicts (any keys:
+    str, int, float, None, tuples...), OrderedDicts, lists, tuples and sets of them,
+    ``int``/``float``/``complex``/``bool``/``str``/``bytes``/``bytearray``/``None``, ``Size``,
+    ``dtype`` and ``device``. NumPy arrays and scalars only go to ``.safetensors`` (PyTorch's
+    weights-only loader refuses them). A structure that contains itself or nests more than 100
+    containers deep raises ``ValueError``, another value ``TypeError``. In the zip format a
+    tensor keeps ``requires_grad``, and tensors viewing the same memory (tied weights, slices)
+    share one storage, as with ``torch.save``; safetensors keeps neither. Everything is checked
+    and encoded before anything is written, so a save that fails on its argument leaves ``f``
+    untouched.
 
     A path to a regular file is written atomically: the bytes go to a temporary file in the
     same directory that then replaces ``f``, so a failed save leaves any existing file as it
@@ -58,22 +51,22 @@ def save(obj, f) -> None:
     A FIFO or a device (``/dev/null``) is opened and written like any stream, never replaced.
     A path that cannot name a file (``"dir/name/"``), a missing parent directory or a
     destination that cannot be opened raises ``RuntimeError``, as ``torch.save`` does.
-    A binary file object (``io.BytesIO``, ``open(path, "wb")``) is written from its position.
+    A binary file object (``io.BytesIO``, ``open(path, "wb")``) is written from its position,
+    in the zip format (its records under the folder ``archive/``, as ``torch.save`` names them).
     """
     if hasattr(obj, "state_dict") and not isinstance(obj, (Tensor, dict, list, tuple)):
         raise TypeError(
             f"gradienti.save cannot save a {type(obj).__name__} object: gradienti saves tensors "
-            "and state dicts in the safetensors format and never pickles objects. "
-            "Save its parameters instead: gradienti.save(model.state_dict(), path), and restore "
-            "them with model.load_state_dict(gradienti.load(path))."
+            "and state dicts (in PyTorch's checkpoint format or safetensors) and never pickles "
+            "objects. Save its parameters instead: gradienti.save(model.state_dict(), path), "
+            "and restore them with model.load_state_dict(gradienti.load(path))."
         )
     if _is_path(f):
         name = os.fspath(f)
         _file_output.check_destination(name)
-        _file_output.write_file(name, encode(obj, MAX_HEADER_BYTES))
+        _file_output.write_file(name, _encode(obj, name))
     elif hasattr(f, "write"):
-        chunks = encode(obj, MAX_HEADER_BYTES)
-        for chunk in chunks:
+        for chunk in _encode(obj, None):
             f.write(chunk)
         if hasattr(f, "flush"):
             f.flush()
@@ -84,19 +77,36 @@ def save(obj, f) -> None:
         )
 
 
+def _encode(obj, path) -> list:
+    """The file's bytes as chunks: safetensors for a ``.safetensors`` path, else a zip
+    checkpoint whose folder is the file's stem (``archive`` for a file object)."""
+    if path is not None and path.endswith(".safetensors"):
+        return encode(obj, MAX_HEADER_BYTES)
+    stem = os.path.splitext(os.path.basename(path))[0] if path is not None else ""
+    return [_torch_zip_writer.encode(obj, stem or "archive")]
+
+
 def _is_path(f) -> bool:
     return isinstance(f, (str, os.PathLike))
 
 
 def load(f, map_location=None, weights_only=True):
-    """Load what ``save`` wrote (or any safetensors file) from a path or binary file object.
+    """Load what ``save`` or ``torch.save`` wrote, or any safetensors file, from a path or a
+    binary file object (read from its position to its end).
 
-    Returns the saved tensor or structure; tensors are new leaves that do not require grad.
-    A file from another program loads as ``{name: tensor}``. A file object is read from its
-    position to its end. ``map_location`` may be ``None`` or the CPU (gradienti has no other
-    device). ``weights_only`` is accepted for PyTorch's signature: nothing but tensors and plain
-    JSON values can ever be loaded, so it changes nothing. Raises ``RuntimeError`` naming the
-    problem for a truncated or malformed file.
+    The format is told by the content: a zip archive is a PyTorch checkpoint, anything else
+    is read as safetensors (old gradienti files included). A checkpoint is unpickled by a
+    restricted unpickler that accepts only what ``torch.load(weights_only=True)`` accepts
+    (tensors, Parameters, storages, OrderedDict, Size, dtype, device and plain containers)
+    and raises ``pickle.UnpicklingError`` naming anything else; no code from the file ever
+    runs. ``weights_only`` is accepted for PyTorch's signature and changes nothing:
+    ``weights_only=False`` loads no more, since gradienti never executes pickle code.
+    Tensors sharing a storage in the checkpoint share memory when loaded, and keep their
+    ``requires_grad``; a safetensors file's tensors are new leaves, and a file from another
+    program loads as ``{name: tensor}``. Dtypes gradienti lacks (bfloat16, complex) raise
+    ``RuntimeError``. ``map_location`` may be ``None`` or the CPU (gradienti has no other
+    device); a checkpoint saved on CUDA needs ``map_location="cpu"``. Raises ``RuntimeError``
+    naming the problem for a truncated or malformed file.
     """
     _check_map_location(map_location)
     if _is_path(f):
@@ -113,10 +123,21 @@ def load(f, map_location=None, weights_only=True):
             f"gradienti.load: f must be a path (str or os.PathLike) or a binary file object "
             f"with a read method, not {type(f).__name__}"
         )
+    if bytes(data[:4]) == _torch_zip_reader.ZIP_MAGIC:
+        return _torch_zip_reader.decode(bytes(data), to_cpu=map_location is not None)
+    if bytes(data[:3]) == _LEGACY_TORCH_MAGIC:
+        raise RuntimeError(
+            f"gradienti.load: {name!s} is in PyTorch's legacy (pre-1.6, non-zip) format, which "
+            "gradienti does not read; re-save it with torch.save in a current PyTorch"
+        )
     try:
         return decode(memoryview(data).cast("B"), MAX_HEADER_BYTES)
     except Corrupt as error:
         raise RuntimeError(f"gradienti.load: invalid safetensors file {name!s}: {error}") from None
+
+
+# A legacy torch.save file starts with a pickled magic number: PROTO 2, LONG1 of 10 bytes.
+_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a"
 
 
 _CUDA_MAP_LOCATION = (
