@@ -19,6 +19,7 @@ import importlib.metadata
 import io
 import itertools
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -152,7 +153,7 @@ def readme_run(tmp_path_factory):
         text=True,
         encoding="utf-8",
         timeout=300,
-        env={"PYTHONIOENCODING": "utf-8", "PATH": "", "PYTHONHASHSEED": "0"},
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},  # the README's text is UTF-8
     )
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((scratch / "results.json").read_text(encoding="utf-8"))
