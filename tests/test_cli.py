@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import gradienti
 from gradienti.cli import main
 
 LESSON = "5*x**3 + 2*x**2 + 4*x + 8"
@@ -129,12 +130,68 @@ def test_demo_without_viz_says_so_and_succeeds(capsys, tmp_path, monkeypatch, no
     assert list(tmp_path.iterdir()) == []
 
 
-def test_demo_picture_that_cannot_be_written(capsys, tmp_path, fake_viz):
-    status, out, err = run(capsys, "demo", "--output", str(tmp_path / "no" / "such" / "dir.svg"))
+def test_demo_out_option_names_the_file(capsys, tmp_path, fake_viz):
+    target = tmp_path / "lesson.svg"
+    status, out, _ = run(capsys, "demo", "--out", str(target))
+    assert status == 0
+    assert out.splitlines()[-1] == f"The picture of the graph: {target}"
+    assert target.read_text() == "<svg/>"
+    assert [p.name for p in tmp_path.iterdir()] == ["lesson.svg"]
+
+
+def test_demo_out_option_may_name_an_existing_directory(capsys, tmp_path, fake_viz):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    status, out, _ = run(capsys, "demo", "--out", str(folder))
+    assert status == 0
+    assert out.splitlines()[-1] == f"The picture of the graph: {folder / 'gradienti_demo.svg'}"
+    assert (folder / "gradienti_demo.svg").read_text() == "<svg/>"
+    assert [p.name for p in tmp_path.iterdir()] == ["pictures"]
+
+
+@pytest.mark.parametrize("where", ["no/such/dir.svg", "no/such/", "new.svg/"])
+def test_demo_creates_no_directory_and_says_which_is_missing(capsys, tmp_path, fake_viz, where):
+    # as torch.save: "Parent directory ... does not exist.", before anything is computed
+    path = str(tmp_path / where)
+    if where.endswith("/"):
+        path += os.sep
+        message = f"gradienti demo: error: --out {path}: directory {path} does not exist"
+    else:
+        message = (
+            f"gradienti demo: error: --out {path}: parent directory "
+            f"{os.path.dirname(path)} does not exist"
+        )
+    assert refused(capsys, "demo", "--out", path, status=1) == message
+    assert list(tmp_path.iterdir()) == [] and fake_viz == []
+
+
+def test_grad_graph_in_a_missing_directory_is_refused_before_computing(capsys, tmp_path, fake_viz):
+    path = tmp_path / "no" / "g.svg"
+    assert refused(capsys, "grad", "x", "x=1", "--graph", str(path), status=1) == (
+        f"gradienti grad: error: --graph {path}: parent directory {path.parent} does not exist"
+    )
+    assert list(tmp_path.iterdir()) == [] and fake_viz == []
+
+
+def test_demo_picture_that_cannot_be_written(capsys, tmp_path, monkeypatch, fake_viz):
+    def refuse(self, format="svg"):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(FakeDot, "pipe", refuse)
+    status, out, err = run(capsys, "demo", "--out", str(tmp_path / "lesson.svg"))
     assert status == 1
     assert out.splitlines()[:3] == LESSON_LINES
-    assert err.startswith(f"gradienti demo: error: cannot write the picture {tmp_path}")
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert (
+        err
+        == f"gradienti demo: error: cannot write the picture {tmp_path / 'lesson.svg'}: disk full\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_version(capsys):
+    assert gradienti.__version__ == "0.1.0"
+    status, out, err = run(capsys, "--version")
+    assert (status, out, err) == (0, f"gradienti {gradienti.__version__}\n", "")
 
 
 # ----------------------------------------------------------------------------- grad
@@ -460,7 +517,10 @@ def test_help_for_the_command_and_each_subcommand(capsys):
     status, out, _ = run(capsys, "--help")
     assert status == 0 and "demo" in out and "grad" in out
     status, out, _ = run(capsys, "demo", "--help")
-    assert status == 0 and "--output" in out
+    assert status == 0 and "--out PATH, --output PATH, -o PATH" in out
+    assert "gradienti_demo.svg in the current directory" in " ".join(out.split())
+    assert "none is created" in " ".join(out.split())
+    assert "--version" in run(capsys, "--help")[1]
     status, out, _ = run(capsys, "grad", "--help")
     assert status == 0
     for word in ("--order", "--graph", "--explain", "NAME=VALUE", "atan2(y, x)", "sigmoid(x)"):

@@ -69,7 +69,7 @@ def test_a_broken_pipe_is_not_an_internal_error(capsys, monkeypatch):
         (["grad", "x", "x=1", "--dtype", "f16"], "gradienti grad: error: argument --dtype: inval"),
         (["grad", "x", "x=1", "--graph"], "gradienti grad: error: argument --graph: expected one"),
         (["grad"], "gradienti grad: error: the following arguments are required: EXPR"),
-        (["demo", "--output"], "gradienti demo: error: argument --output/-o: expected one"),
+        (["demo", "--out"], "gradienti demo: error: argument --out/--output/-o: expected one"),
         (["frobnicate"], "gradienti: error: argument COMMAND: invalid choice: 'frobnicate'"),
         (["demo", "--bogus"], "gradienti: error: unrecognized arguments: --bogus"),
     ],

@@ -1,7 +1,8 @@
 """The ``gradienti`` command.
 
 * ``gradienti demo`` runs the lesson (y = 5x^3 + 2x^2 + 4x + 8 at x = 2), explains its backward
-  pass and writes the picture of its graph.
+  pass and writes the picture of its graph: ``gradienti_demo.svg`` in the current directory, or
+  where ``--out`` says (a file, or an existing directory to write gradienti_demo.svg into).
 * ``gradienti grad EXPR NAME=VALUE ...`` prints the value of an expression and its partial
   derivatives (``--order 2``: the second derivatives too). The expression is parsed by
   ``gradienti.expression``, which runs nothing of Python on it.
@@ -10,6 +11,12 @@ Errors in what the user typed are one line on stderr and exit status 2 (argparse
 too); a missing optional part (the picture) or a file that cannot be written, exit status 1. When
 the reader of stdout goes away (``gradienti grad ... | head``), the command ends quietly with
 status 1, as Python's documentation of SIGPIPE recommends.
+
+Files are written only where the user said, or in the current directory; no directory is ever
+created (a missing one is an error before anything is computed, as ``torch.save``'s "Parent
+directory ... does not exist."). Everything printed goes through ``_text_encoding``'s
+``FittingWriter``: on a stream that cannot encode the explanation's symbols (a cp1252 or ASCII
+terminal or file), the text is spelled in ASCII (``dy/dx``, ``x^3``) instead of failing.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import sys
 
 import gradienti
 
+from ._text_encoding import FittingWriter
 from .backend import xp
 from .cli_budget import check_budget, estimate, forward_explained_steps
 from .expression import (
@@ -85,20 +93,30 @@ PICTURE_PATH_HELP = (
     "the suffix picks the format: " + ", ".join("." + f for f in PICTURE_FORMATS) + "; "
     "PATH is written as given, and only a PATH without a suffix gets .svg added (the output "
     "says so). An existing special file (/dev/null, /dev/stdout, a named pipe) is written "
-    "itself, as SVG if it has no suffix: nothing is ever created beside it"
+    "itself, as SVG if it has no suffix: nothing is ever created beside it. A relative PATH is "
+    "relative to the current directory; its directory must exist (none is created)"
 )
 
 
-def _picture_path(text: str, option: str) -> tuple[str, str, str]:
+def _picture_path(text: str, option: str, default_name: str = "") -> tuple[str, str, str]:
     """The file to write, its format, and a note for the output when a suffix was added.
 
     Exactly ``text``, in the format of its suffix. Without a suffix, ``text.svg``; but a special
-    file that exists (a device such as /dev/null, a named pipe) is written itself, as SVG.
+    file that exists (a device such as /dev/null, a named pipe) is written itself, as SVG. With a
+    ``default_name``, a directory (that exists) gets the picture under that name. Checked before
+    anything is computed: a directory that does not exist is an error, never created.
     """
     if not text:
         raise _Failure(f"{option} needs a file name")
     if text.endswith(("/", os.sep)) or os.path.isdir(text):
-        raise _Failure(f"{option} {text} names a directory; give the picture's file name")
+        if not default_name:
+            raise _Failure(f"{option} {text} names a directory; give the picture's file name")
+        if not os.path.isdir(text):
+            raise _Failure(f"{option} {text}: directory {text} does not exist", status=1)
+        text = os.path.join(text, default_name)
+    parent = os.path.dirname(text)
+    if parent and not os.path.isdir(parent):
+        raise _Failure(f"{option} {text}: parent directory {parent} does not exist", status=1)
     suffix = os.path.splitext(text)[1]
     fmt = suffix[1:].lower()
     if fmt and fmt not in PICTURE_FORMATS:
@@ -147,6 +165,8 @@ def _one_line(error: BaseException) -> str:
 
 def _demo(args: argparse.Namespace) -> int:
     """The lesson "Gradienti in PyTorch", with gradienti in place of torch."""
+    output = args.out if args.out is not None else DEMO_PICTURE
+    picture = _picture_path(output, "--out", default_name=DEMO_PICTURE)
     torch = gradienti  # from here on, the lesson's code as written for PyTorch
     tensor = torch.tensor(2.0, requires_grad=True)
     print(tensor)
@@ -162,8 +182,7 @@ def _demo(args: argparse.Namespace) -> int:
         print()
         print(explain(y, names={"x": x, "y": y}))
     if make_dot is not None:
-        output = args.output if args.output is not None else DEMO_PICTURE
-        path, fmt, note = _picture_path(output, "--output")
+        path, fmt, note = picture
         dot = make_dot(y, params={"x": x}, show_values=True, show_grads=True)
         print()
         _write_picture(dot, path, fmt)
@@ -464,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gradienti",
         description="Automatic differentiation on NumPy with PyTorch's API.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {gradienti.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
@@ -472,11 +492,14 @@ def build_parser() -> argparse.ArgumentParser:
         "then explain its backward pass and write the picture of its graph.",
     )
     demo.add_argument(
+        "--out",
         "--output",
         "-o",
+        dest="out",
         metavar="PATH",
-        help=f"where to write the picture (default: {DEMO_PICTURE} in the current directory); "
-        + PICTURE_PATH_HELP,
+        help=f"where to write the picture: a file, or an existing directory to write "
+        f"{DEMO_PICTURE} into (default: {DEMO_PICTURE} in the current directory; the output "
+        "ends with the path written); " + PICTURE_PATH_HELP,
     )
     demo.set_defaults(run=_demo)
 
@@ -516,10 +539,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    stdout, stderr = sys.stdout, sys.stderr
+    # Everything the command prints (argparse's help and errors, warnings) fits the streams:
+    # spelled in ASCII where they cannot encode a symbol (PYTHONIOENCODING=cp1252, a Windows
+    # console). A stream that can is written exactly as before.
+    sys.stdout = stdout if stdout is None else FittingWriter(stdout)
+    sys.stderr = stderr if stderr is None else FittingWriter(stderr)
     try:
         status = _run(argv)
         sys.stdout.flush()  # a reader that went away shows here, not at exit
     except BrokenPipeError:
+        status = None
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+    if status is None:
         _stdout_to_devnull()
         return 1
     return status

@@ -53,7 +53,6 @@ from .explain_text import (
     show,
     show_uniform,
     step_lines,
-    wrap,
 )
 from .explain_values import known_values, replay, saved_input
 
@@ -141,15 +140,16 @@ class Explanation(ShownAsText):
         self._header = header
         self._footer = footer
         self._max_steps = max_steps
-        self._text = None
+        self._lines = None
 
     @property
-    def text(self) -> str:
-        if self._text is None:
-            self._text = self._render()
-        return self._text
+    def lines(self) -> list:
+        """The text's lines, before they are folded to the page width (made when first shown)."""
+        if self._lines is None:
+            self._lines = self._render()
+        return self._lines
 
-    def _render(self) -> str:
+    def _render(self) -> list:
         lines = list(self._header)
         shown = self.steps if self._max_steps is None else self.steps[: self._max_steps]
         total = len(self.steps)
@@ -161,7 +161,7 @@ class Explanation(ShownAsText):
             lines.append(f"... {total - len(shown)} more steps not shown (max_steps={len(shown)})")
         lines.append("")
         lines.extend(self._footer)
-        return "\n".join(wrap(line) for line in lines)
+        return lines
 
     def to_graph_notes(self) -> dict:
         """``node_notes``: per node object, short lines to draw under the node's name."""

@@ -21,8 +21,14 @@ from ..backend import xp
 from ..graph.dual import suspended
 from ..graph.node import NO_EDGE, AccumulateGrad, edge_parts
 from ..tensor import Tensor, wrap
-from .explain_text import ShownAsText, is_small_scalar, show, show_uniform
-from .explain_text import wrap as wrap_line
+from .explain_text import (
+    ShownAsText,
+    is_small_scalar,
+    label_line,
+    show,
+    show_uniform,
+    title_line,
+)
 
 DOT = "\u0307"  # combining dot above: ẋ, the tangent of x
 UNKNOWN = "unknown"  # the tangent of an output that could not be computed (not zero)
@@ -66,7 +72,7 @@ class ForwardExplanation(ShownAsText):
             lines.extend(forward_pass.lines)
         lines.append("")
         lines.extend(_comparison(out_name, [forward_pass.input for forward_pass in passes]))
-        self.text = "\n".join(wrap_line(line) for line in lines)
+        self.lines = lines
 
 
 def explain_forward(reverse, output: Tensor, inputs: list, max_steps=None) -> ForwardExplanation:
@@ -196,33 +202,32 @@ def _operand(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _label(text: str, value: str) -> str:
-    return f"    {(text + ':').ljust(13)} {value}"
-
-
 def _tangent_symbol(name: str) -> str:
     """The tangent of the input ``name``: ``ẋ`` for a one-letter name, else ``ṫ(name)``."""
     return f"{name}{DOT}" if len(name) == 1 and name.isalpha() else f"t{DOT}({name})"
 
 
 def _step_lines(step: ForwardStep, total: int, seed: str) -> list:
-    title = f"Step {step.index} of {total} · {step.expression}"
+    title = step.expression
     if step.value is not None and xp.size(step.value) <= 8:
         title += f" = {show(step.value)}"
-    lines = [title, _label("operation", step.operation)]
+    lines = [
+        title_line(f"Step {step.index} of {total}", title),
+        label_line("operation", step.operation),
+    ]
     for input_name, formula, text, _share in step.shares:
         label = f"from {input_name}"
-        lines.append(_label(label, f"{formula};  {text}" if formula else text))
+        lines.append(label_line(label, f"{formula};  {text}" if formula else text))
     shares = [share for *_rest, share in step.shares]
     if step.tangent is None:
-        lines.append(_label("tangent", "not computed"))
+        lines.append(label_line("tangent", "not computed"))
     elif len(shares) > 1 and all(is_small_scalar(share) for share in shares):
         summed = " + ".join(
             show(share) if i == 0 else _operand(show(share)) for i, share in enumerate(shares)
         )
-        lines.append(_label("tangent", f"{summed} = {show(step.tangent)}  (d/d{seed} of this)"))
+        lines.append(label_line("tangent", f"{summed} = {show(step.tangent)}  (d/d{seed} of this)"))
     else:
-        lines.append(_label("tangent", f"{show(step.tangent)}  (d/d{seed} of this)"))
+        lines.append(label_line("tangent", f"{show(step.tangent)}  (d/d{seed} of this)"))
     return lines
 
 

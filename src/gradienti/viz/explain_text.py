@@ -10,9 +10,11 @@ write a number or a tensor as a learner reads it (the formulas and the walk use 
 from __future__ import annotations
 
 import re
+import sys
 import textwrap
 from typing import TYPE_CHECKING
 
+from .._text_encoding import can_encode, spell_ascii
 from ..backend import xp
 from ..graph.node import AccumulateGrad, edge_parts
 from ..ops.explain_rule import num
@@ -26,18 +28,78 @@ WIDTH = 98
 
 
 class ShownAsText:
-    """An explanation object: ``print()``, the REPL and IPython show its ``text``."""
+    """An explanation object: ``print()``, the REPL and IPython show its ``text``.
 
-    text: str
+    ``text`` is written with ``∂``, ``x³``, ``·``; where ``sys.stdout`` cannot encode them (a
+    cp1252 or ASCII terminal or file), ``str()`` and ``repr()`` give ``plain_text``, the same
+    explanation spelled in ASCII (``dy/dx``, ``x^3``, ``*``): ``print(obj)`` writes ``str(obj)``
+    to ``sys.stdout`` and would fail on a symbol it cannot encode.
+    """
+
+    # The lines before they are folded to the page width: each is spelled in ASCII before it
+    # is folded, so that the ASCII text keeps the layout.
+    lines: list
+
+    @property
+    def text(self) -> str:
+        text = self.__dict__.get("_text")
+        if text is None:
+            text = self.__dict__["_text"] = "\n".join(wrap(line) for line in self.lines)
+        return text
+
+    @property
+    def plain_text(self) -> str:
+        """``text`` in ASCII (see :mod:`gradienti._text_encoding`)."""
+        text = self.__dict__.get("_plain_text")
+        if text is None:
+            spelled = (plain_line(line) for line in self.lines)
+            text = self.__dict__["_plain_text"] = "\n".join(wrap(line) for line in spelled)
+        return text
 
     def __str__(self) -> str:
-        return self.text
+        return self.text if can_encode(self.text, sys.stdout) else self.plain_text
 
     def __repr__(self) -> str:
-        return self.text
+        return str(self)
 
     def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(self.text)
+        printer.text(str(self))
+
+
+class LabelLine(str):
+    """A line ``"    label:      value"`` whose value starts at a fixed column: spelled in ASCII,
+    its label is padded again (``x³`` becomes the longer ``x^3``)."""
+
+    label: str
+    value: str
+
+
+def label_line(label: str, value: str) -> LabelLine:
+    line = LabelLine(f"    {(label + ':').ljust(13)} {value}")
+    line.label, line.value = label, value
+    return line
+
+
+class TitleLine(str):
+    """A step's title, ``"Step 8 of 9 · PowBackward0 · x³ = 8"``: its parts apart, so that in
+    ASCII the separator is a dash, not the ``*`` of a product."""
+
+    parts: tuple
+
+
+def title_line(*parts: str) -> TitleLine:
+    line = TitleLine(" · ".join(parts))
+    line.parts = parts
+    return line
+
+
+def plain_line(line: str) -> str:
+    """One line of an explanation spelled in ASCII, its label padded again."""
+    if isinstance(line, LabelLine):
+        return label_line(spell_ascii(line.label), spell_ascii(line.value))
+    if isinstance(line, TitleLine):
+        return " - ".join(spell_ascii(part) for part in line.parts)
+    return spell_ascii(line)
 
 
 # ---------------------------------------------------------------------- numbers and values
@@ -115,26 +177,26 @@ def wrap(line: str) -> str:
     )
 
 
-def _label(text: str, value: str) -> str:
-    return f"    {(text + ':').ljust(13)} {value}"
-
-
 def step_lines(step: Step, total: int, out_name: str) -> list:
     is_leaf = type(step.node) is AccumulateGrad
     if is_leaf:
         leaf = step.node.variable
         value = "" if leaf is None else f" = {show(leaf._data)}"
-        title = f"Step {step.index} of {total} · AccumulateGrad · leaf {step.expression}{value}"
+        title = [
+            f"Step {step.index} of {total}",
+            "AccumulateGrad",
+            f"leaf {step.expression}{value}",
+        ]
     else:
-        title = f"Step {step.index} of {total} · {step.name} · {step.expression}"
+        title = [f"Step {step.index} of {total}", step.name, step.expression]
         if step.value is not None and xp.size(step.value) <= SHOW_MAX:
-            title += f" = {show(step.value)}"
-    lines = [title]
+            title[-1] += f" = {show(step.value)}"
+    lines = [title_line(*title)]
     if not is_leaf:
         operation = step.operation
         if step.bindings:
             operation = f"{operation} {step.formula}, with {step.bindings}"
-        lines.append(_label("operation", operation))
+        lines.append(label_line("operation", operation))
     lines.extend(_grad_in_lines(step, is_leaf, out_name))
     if is_leaf:
         lines.extend(_leaf_lines(step))
@@ -151,9 +213,9 @@ def step_lines(step: Step, total: int, out_name: str) -> list:
                 text += ";  no gradient"
         else:
             text = contribution.text
-        lines.append(_label(target, text))
+        lines.append(label_line(target, text))
     for note in step.notes:
-        lines.append(_label("note", note))
+        lines.append(label_line("note", note))
     return lines
 
 
@@ -175,25 +237,25 @@ def _grad_in_lines(step: Step, is_leaf: bool, out_name: str) -> list:
     ]
     if step.grad_in is None and parts and parts[0][2] is None:
         label = "gradients in" if len(parts) > 1 else "gradient in"
-        return [_label(label, f"({step.missing}) {', '.join(sources)}")]
+        return [label_line(label, f"({step.missing}) {', '.join(sources)}")]
     grad = step.grad_in
     if parts and parts[0][0] is None:
         start = "the start"
         if is_small_scalar(grad) and float(xp.asarray(grad).reshape(())) == 1:
             start = f"the start: ∂{out_name}/∂{out_name} = 1"
-        return [_label("gradient in", f"{_show_grad(grad)}  ({start})")]
+        return [label_line("gradient in", f"{_show_grad(grad)}  ({start})")]
     if is_leaf:
         return []  # the leaf lines show the parts and their sum
     if len(parts) == 1:
-        return [_label("gradient in", f"{_show_grad(grad)}  (from step {parts[0][0]})")]
+        return [label_line("gradient in", f"{_show_grad(grad)}  (from step {parts[0][0]})")]
     steps_text = ", ".join(str(index) for index, _c, _v in parts)
     if isinstance(grad, list):
-        return [_label("gradient in", f"{_show_grad(grad)}  (from steps {steps_text})")]
+        return [label_line("gradient in", f"{_show_grad(grad)}  (from steps {steps_text})")]
     values = [value for _i, _c, value in parts]
     if all(is_small_scalar(value) for value in values):
         text = f"{_plus(values)} = {show(grad)}  (from steps {steps_text})"
-        return [_label("gradient in", text)]
-    return [_label("gradient in", f"{show(grad)}  (the sum of what steps {steps_text} passed)")]
+        return [label_line("gradient in", text)]
+    return [label_line("gradient in", f"{show(grad)}  (the sum of what steps {steps_text} passed)")]
 
 
 def _leaf_lines(step: Step) -> list:
@@ -208,16 +270,16 @@ def _leaf_lines(step: Step) -> list:
         ]
         if all(is_small_scalar(value) for _i, _c, value in parts):
             label = "gradients in" if len(parts) > 1 else "gradient in"
-            lines.append(_label(label, ", ".join(pieces)))
+            lines.append(label_line(label, ", ".join(pieces)))
         else:
             for piece in pieces:
-                lines.append(_label("gradient in", piece))
+                lines.append(label_line("gradient in", piece))
         if len(parts) > 1:
             if all(is_small_scalar(value) for _i, _c, value in parts):
                 summed = _plus([value for _i, _c, value in parts])
-                lines.append(_label("sum", f"{summed} = {show(step.grad_in)}"))
+                lines.append(label_line("sum", f"{summed} = {show(step.grad_in)}"))
             else:
-                lines.append(_label("sum", show(step.grad_in)))
+                lines.append(label_line("sum", show(step.grad_in)))
     leaf = step.node.variable
     if leaf is not None:
         current = leaf._grad
@@ -233,7 +295,7 @@ def _leaf_lines(step: Step) -> list:
                 )
             else:
                 text = f"{show(now)} now; backward() would add to it, giving {show(after)}"
-        lines.append(_label(f"{name}.grad", text + " (explain changes no .grad)"))
+        lines.append(label_line(f"{name}.grad", text + " (explain changes no .grad)"))
     return lines
 
 
