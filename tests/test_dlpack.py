@@ -4,6 +4,8 @@ other), dtypes, strides, 0-d and empty tensors, and PyTorch's errors for bad inp
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -313,3 +315,44 @@ def test_a_dtype_gradienti_lacks_is_refused(dtype_name):
     # deliberately not PyTorch's (which has these dtypes): gradienti's TypeError names them
     with pytest.raises(TypeError, match=f"can't convert np.ndarray of type {dtype_name}"):
         gradienti.from_dlpack(torch.zeros(2, dtype=getattr(torch, dtype_name)))
+
+
+def test_a_sample_inside_vmap_cannot_be_exported_as_in_torch():
+    def export(module):
+        return lambda x: module.from_dlpack(x.__dlpack__())
+
+    expected = error_of(lambda: torch.func.vmap(export(torch))(torch.ones(2, 3)))
+    assert error_of(lambda: gradienti.func.vmap(export(gradienti))(gradienti.ones(2, 3))) == (
+        expected
+    )
+
+
+@pytest.mark.parametrize("source", [np.ones(2), torch.ones(2)], ids=["numpy", "torch"])
+def test_an_import_in_inference_mode_is_an_inference_tensor(source):
+    with torch.inference_mode():
+        expected = torch.from_dlpack(source).is_inference()
+    with gradienti.inference_mode():
+        assert gradienti.from_dlpack(source).is_inference() == expected
+
+
+def test_signatures_are_torchs():
+    def described(function):
+        return [
+            (p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()
+        ]
+
+    assert described(gradienti.Tensor.__dlpack__) == described(torch.Tensor.__dlpack__)
+    assert described(gradienti.from_dlpack) == described(torch.from_dlpack)
+    assert gradienti.utils.dlpack.from_dlpack is gradienti.from_dlpack
+    assert gradienti.utils.dlpack.__all__ == torch.utils.dlpack.__all__
+
+
+def test_a_bare_versioned_capsule_keeps_its_read_only_flag():
+    source = np.arange(3.0)
+    source.flags.writeable = False
+    t = gradienti.from_dlpack(source.__dlpack__(max_version=(1, 0)))
+    assert np.shares_memory(t.numpy(), source)
+    assert not t.numpy().flags.writeable
+    writable = gradienti.from_dlpack(torch.arange(3.0).__dlpack__(max_version=(1, 0)))
+    writable[0] = 5.0
+    assert writable.tolist() == [5.0, 1.0, 2.0]

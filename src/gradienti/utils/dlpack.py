@@ -12,11 +12,13 @@ the other. What this module adds is PyTorch's rules around the exchange:
   PyTorch raises.
 - Read-only data (an ``expand``-ed tensor, a read-only NumPy array given to ``from_numpy``):
   a versioned capsule (what ``torch.from_dlpack`` and ``numpy.from_dlpack`` ask for) shares it
-  and flags it read-only, which NumPy honours and PyTorch ignores. A legacy capsule
-  (``to_dlpack``, ``__dlpack__()`` without ``max_version``) cannot say "read-only", so where
-  PyTorch (which has no read-only tensors) would share, gradienti exports a copy; with
-  ``copy=False`` it raises NumPy's BufferError instead. Handing out writable access to memory
-  that may really be read-only (a read-only memory map) could crash the process.
+  and flags it read-only, which NumPy (and so gradienti's ``from_dlpack``) honours and PyTorch
+  ignores. A legacy capsule (``to_dlpack``, ``__dlpack__()`` without ``max_version``) cannot
+  say "read-only", so where PyTorch (which has no read-only tensors) would share, gradienti
+  exports a copy; with ``copy=False`` it raises NumPy's BufferError instead. Handing out
+  writable access to memory that may really be read-only (a read-only memory map) could crash
+  the process. Imported the other way, a legacy capsule's memory is writable (NumPy alone
+  would make it read-only), as DLPack before versions meant and PyTorch does.
 - Version counters are not shared: an in-place write made by the other library is not seen by
   gradienti's "modified by an inplace operation" check.
 """
@@ -35,7 +37,7 @@ from ..devices import device as Device
 from ..python_types import type_name
 from ..tensor import Tensor
 
-__all__ = ["DLDeviceType", "from_dlpack", "to_dlpack"]
+__all__ = ["DLDeviceType", "from_dlpack"]  # as PyTorch's (to_dlpack is public but unlisted)
 
 
 class DLDeviceType(enum.IntEnum):
@@ -166,7 +168,10 @@ def from_dlpack(ext_tensor, *, device=None, copy=None) -> Tensor:
             )
         if not _is_unused_capsule(ext_tensor):
             raise RuntimeError(INVALID_CAPSULE_MESSAGE)
-        array = _writable(xp.from_dlpack(_LegacyCapsule(ext_tensor)))
+        legacy = _capsule_is_valid(ext_tensor, b"dltensor")
+        array = xp.from_dlpack(_LegacyCapsule(ext_tensor))
+        if legacy:
+            array = _writable(array)
     return shared_tensor(array)
 
 
@@ -183,7 +188,8 @@ class _WritableView:
 
 def _writable(array):
     """A legacy capsule has no read-only flag: the memory it hands over is writable (PyTorch
-    writes to it), but NumPy imports it read-only to be safe."""
+    writes to it), but NumPy imports it read-only to be safe. (A versioned capsule says which
+    it is, and NumPy follows.)"""
     if array.flags.writeable or array.size == 0:
         return array
     return xp.asarray(_WritableView(array))
