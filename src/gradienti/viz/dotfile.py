@@ -1,5 +1,28 @@
-"""The ``Dot`` that holds a ``Graph``, saves its DOT text (dot_source.py) and renders it
-(render.py)."""
+"""The ``Dot`` that ``make_dot`` returns: a ``graphviz.Digraph`` look-alike that needs no
+Graphviz.
+
+It has the parts of ``graphviz.Digraph`` that torchviz users touch: ``source`` (and
+``str(dot)``), ``body`` (one DOT statement a line, so ``len(dot.body)`` counts nodes and edges
+as with torchviz), ``graph_attr``/``node_attr``/``edge_attr``, ``attr``, ``node``, ``edge``,
+``format``, ``engine``, ``filename``, ``directory``, ``name``, ``comment``, ``save``,
+``render``, ``view``, ``pipe``, ``copy`` and the Jupyter display. Everything it draws is read
+from those statements (dot_statements.py), so what changes ``source`` changes the picture too.
+
+Where it differs from ``graphviz.Digraph``, on purpose:
+
+* ``format`` defaults to ``"svg"`` (graphviz: ``"pdf"``), which draws with nothing installed;
+  ``render("graph.svg")`` (a name ending in svg, png or pdf, no ``format`` given) writes that
+  picture itself and no source file, as gradienti always did;
+* formats are svg, png, pdf and dot/gv (the source); the engine is ``"dot"`` only;
+* ``renderer`` chooses who draws -- ``"graphviz-pure"``, ``"dot"``, ``"builtin"`` or
+  ``"auto"`` (render.py) -- not Graphviz's cairo/gd renderers; ``formatter`` and
+  ``neato_no_op`` are refused, ``quiet`` is accepted (the programs' stderr is only read on
+  failure);
+* the built-in SVG renderer honours ``rankdir``, ``size``, ``bgcolor`` and ``label`` of the
+  graph, ``label``, ``fillcolor``/``color``, ``shape`` (box, ellipse, note) and ``style`` of a
+  node, ``label`` and ``style`` of an edge; it ignores fonts (``fontname``, ``fontsize``),
+  sizes of nodes, colours of lines and text, and statements it cannot read (subgraphs, ports).
+"""
 
 from __future__ import annotations
 
@@ -10,30 +33,149 @@ from html import escape as xml_escape
 
 from . import render as renderers
 from .dot_source import quote, to_dot
+from .dot_statements import (
+    ATTRIBUTE_TARGETS,
+    attr_statement,
+    drawing_graph,
+    edge_statement,
+    node_statement,
+    parse_statement,
+)
 from .graph import Graph
 
 __all__ = ["Dot", "quote", "to_dot"]
 
-# -------------------------------------------------------------------------------- Dot
+DEFAULT_FILENAME = "Digraph.gv"  # the graphviz package's default: the class name + ".gv"
+SOURCE_EXTENSION = "gv"
+DEFAULT_FORMAT = "svg"
+PICTURE_FORMATS = ("svg", "png", "pdf")
+# Graphviz's layout programs; gradienti lays out as ``dot`` does and has no other.
+GRAPHVIZ_ENGINES = ("circo", "dot", "fdp", "neato", "osage", "patchwork", "sfdp", "twopi")
 
-DEFAULT_FILENAME = "Digraph.gv"  # the graphviz package's default
+
+def verify_format(format) -> str:
+    """``format`` in lower case, or graphviz's ValueError for one we cannot write."""
+    fmt = str(format).lower()
+    if fmt not in renderers.FORMATS:
+        raise ValueError(f"unknown format: {format!r} (must be one of {sorted(renderers.FORMATS)})")
+    return fmt
+
+
+def verify_engine(engine) -> str:
+    name = str(engine).lower()
+    if name not in GRAPHVIZ_ENGINES:
+        raise ValueError(f"unknown engine: {engine!r} (must be one of {list(GRAPHVIZ_ENGINES)})")
+    if name != "dot":
+        raise ValueError(
+            f"gradienti lays graphs out as Graphviz's dot does; engine {engine!r} "
+            "is not available (use engine='dot')"
+        )
+    return name
 
 
 class Dot:
-    """A drawn graph: ``.graph`` (the ``Graph``), ``.source`` (DOT text), ``.save()``,
-    ``.render()``, ``.pipe()``, and a picture in Jupyter that never raises.
+    """A drawn graph that behaves like ``graphviz.Digraph`` (see the module's docstring).
+
+    ``Dot(graph)`` takes the statements of ``to_dot(graph)``: its graph/node/edge attribute
+    statements become ``graph_attr``/``node_attr``/``edge_attr``, its node and edge statements
+    the ``body``, so that ``source`` is ``to_dot(graph)`` until something is added. ``graph``
+    stays the ``Graph`` that make_dot built.
 
     ``render``/``pipe`` take ``renderer="graphviz-pure" | "dot" | "builtin" | "auto"`` to
     choose who draws (default: the environment variable ``GRADIENTI_VIZ_RENDERER``, else
     ``auto``: graphviz-pure, then dot, then the built-in SVG layout).
     """
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(
+        self,
+        graph: Graph | None = None,
+        *,
+        name=None,
+        comment=None,
+        filename=None,
+        directory=None,
+        format=None,
+        engine=None,
+        encoding="utf-8",
+        graph_attr=None,
+        node_attr=None,
+        edge_attr=None,
+        body=None,
+    ) -> None:
         self.graph = graph
+        self.name = name
+        self.comment = comment
+        if filename is None:  # graphviz's default: the name, else the class's, + ".gv"
+            filename = DEFAULT_FILENAME if name is None else f"{name}.{SOURCE_EXTENSION}"
+        self.filename = os.fspath(filename)
+        self.directory = "" if directory is None else os.fspath(directory)
+        self._format = DEFAULT_FORMAT if format is None else verify_format(format)
+        self._engine = "dot" if engine is None else verify_engine(engine)
+        self.encoding = encoding
+        self.graph_attr: dict = {}
+        self.node_attr: dict = {}
+        self.edge_attr: dict = {}
+        self.body: list[str] = []
+        self._notes: list[str] = []  # comments at the top of the source, drawn as notes
+        if graph is not None:
+            self._take_statements(graph)
+        self.graph_attr.update(graph_attr or {})
+        self.node_attr.update(node_attr or {})
+        self.edge_attr.update(edge_attr or {})
+        self.body.extend(body or ())
+
+    def _take_statements(self, graph: Graph) -> None:
+        self._notes = [str(note) for note in graph.notes]
+        defaults = {"graph": self.graph_attr, "node": self.node_attr, "edge": self.edge_attr}
+        for line in to_dot(graph).splitlines()[1:-1]:  # between "digraph {" and "}"
+            statement = parse_statement(line)
+            if statement is not None and statement[0] == "skip":
+                continue  # the notes, kept in _notes
+            if statement is not None and statement[0] == "attr" and statement[1] in defaults:
+                defaults[statement[1]].update(statement[2])
+            else:
+                self.body.append(line + "\n")
+
+    # -- graphviz's parameters
+    @property
+    def format(self) -> str:
+        """The picture's format for ``render``/``pipe``: svg (default), png, pdf, dot, gv."""
+        return self._format
+
+    @format.setter
+    def format(self, format) -> None:
+        self._format = verify_format(format)
+
+    @property
+    def engine(self) -> str:
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine) -> None:
+        self._engine = verify_engine(engine)
+
+    @property
+    def filepath(self) -> str:
+        return os.path.join(self.directory, self.filename)
+
+    # -- the DOT text
+    def __iter__(self):
+        """The source's lines, as the graphviz package yields them."""
+        if self.comment:
+            yield f"// {self.comment}\n"
+        yield f"digraph {quote(self.name) + ' ' if self.name else ''}{{\n"
+        for note in self._notes:
+            yield "\t// " + " ".join(note.split()) + "\n"
+        for target in ATTRIBUTE_TARGETS:
+            attributes = getattr(self, f"{target}_attr")
+            if attributes:
+                yield attr_statement(target, attributes, sort=False)
+        yield from self.body
+        yield "}\n"
 
     @property
     def source(self) -> str:
-        return to_dot(self.graph)
+        return "".join(self)
 
     def __str__(self) -> str:
         return self.source
@@ -46,57 +188,174 @@ class Dot:
         except Exception:
             return "<gradienti.viz.Dot>"
 
+    def copy(self) -> Dot:
+        """A new ``Dot`` with the same statements and settings (the lists and dicts copied)."""
+        twin = Dot(
+            name=self.name,
+            comment=self.comment,
+            filename=self.filename,
+            directory=self.directory,
+            format=self.format,
+            engine=self.engine,
+            encoding=self.encoding,
+            graph_attr=self.graph_attr,
+            node_attr=self.node_attr,
+            edge_attr=self.edge_attr,
+            body=self.body,
+        )
+        twin.graph = self.graph
+        twin._notes = list(self._notes)
+        return twin
+
+    # -- adding to the drawing
+    def node(self, name, label=None, _attributes=None, **attrs) -> None:
+        """Add a node statement (``dot.node("note", "a remark", shape="note")``)."""
+        self.body.append(node_statement(name, label, {**dict(_attributes or {}), **attrs}))
+
+    def edge(self, tail_name, head_name, label=None, _attributes=None, **attrs) -> None:
+        """Add an arrow from ``tail_name`` to ``head_name`` (a node named here is created)."""
+        attributes = {**dict(_attributes or {}), **attrs}
+        self.body.append(edge_statement(tail_name, head_name, label, attributes))
+
+    def edges(self, tail_head_iter) -> None:
+        """Add an arrow for each ``(tail, head)`` pair."""
+        self.body.extend(edge_statement(tail, head) for tail, head in tail_head_iter)
+
+    def attr(self, kw=None, _attributes=None, **attrs) -> None:
+        """Add an attribute statement: for the graph (``kw=None`` or ``"graph"``), or the
+        defaults of the nodes or edges declared after it (``"node"``, ``"edge"``)."""
+        if kw is not None and str(kw).lower() not in ATTRIBUTE_TARGETS:
+            raise ValueError(f"attr statement must target graph, node, or edge: {kw!r}")
+        attributes = {**dict(_attributes or {}), **attrs}
+        if attributes:
+            self.body.append(attr_statement(kw, attributes))
+
+    def clear(self, keep_attrs: bool = False) -> None:
+        """Empty the body (and the attribute dicts unless ``keep_attrs``)."""
+        if not keep_attrs:
+            for attributes in (self.graph_attr, self.node_attr, self.edge_attr):
+                attributes.clear()
+        self.body.clear()
+
+    def drawing(self) -> Graph:
+        """The ``Graph`` these statements draw (what the built-in renderer lays out)."""
+        return drawing_graph(
+            self.graph_attr, self.node_attr, self.edge_attr, self.body, self._notes
+        )
+
+    # -- files and pictures
     def save(self, filename=None, directory=None) -> str:
-        """Write the DOT source to ``filename`` (default ``Digraph.gv``); return its path."""
-        path = _path(filename, directory)
-        _write(path, self.source.encode("utf-8"))
+        """Write the DOT source to ``directory/filename`` (defaults: ``self.filename``,
+        ``Digraph.gv``, in ``self.directory``), remember both, and return the path."""
+        if filename is not None:
+            self.filename = os.fspath(filename)
+        if directory is not None:
+            self.directory = os.fspath(directory)
+        path = self.filepath
+        _write(path, self.source.encode(self.encoding))
         return path
 
-    def pipe(self, format: str = "svg", *, renderer=None, timeout=None) -> bytes:
-        """The picture as bytes: svg, png, pdf, or dot/gv (the DOT source itself)."""
-        return renderers.render_graph(
-            self.graph,
-            format,
+    def pipe(
+        self,
+        format=None,
+        renderer=None,
+        formatter=None,
+        neato_no_op=None,
+        quiet: bool = False,
+        *,
+        engine=None,
+        encoding=None,
+        timeout=None,
+    ):
+        """The picture as bytes (``encoding``: as text): svg, png, pdf, or dot/gv (the source)."""
+        fmt = self.format if format is None else verify_format(format)
+        _check_render_options(formatter, neato_no_op, engine)
+        picture = renderers.render_graph(
+            self.drawing(),
+            fmt,
             source=self.source,
             renderer=renderer,
             timeout=renderers.DEFAULT_TIMEOUT if timeout is None else timeout,
         )
+        return picture if encoding is None else picture.decode(encoding)
 
     def render(
         self,
         filename=None,
         directory=None,
-        format: str | None = None,
-        cleanup: bool = False,
         view: bool = False,
-        *,
+        cleanup: bool = False,
+        format=None,
         renderer=None,
+        formatter=None,
+        neato_no_op=None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile=None,
+        engine=None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
         timeout=None,
     ) -> str:
-        """Draw the graph into a file and return its path.
+        """Save the source, draw the picture beside it, and return the picture's path.
 
-        As in the graphviz package, ``render("lesson")`` keeps the DOT source in ``lesson``
-        and writes the picture to ``lesson.svg`` (``cleanup=True``: no source file). A name
-        that already ends in the format (``render("lesson.png")``) is the picture itself, and
-        then no source file is written. ``format`` defaults to the name's ending when that is
-        svg, png or pdf, else svg. ``view=True`` opens the picture with the system's viewer.
+        As in the graphviz package: ``render("graph")`` keeps the DOT source in ``graph`` and
+        writes the picture to ``graph.<format>`` (``cleanup=True``: the source is removed);
+        ``render(outfile="out/graph.png")`` takes the format from the suffix and keeps the
+        source in ``out/graph.gv``; ``view=True`` opens the picture. gradienti's own: a name
+        ending in svg, png or pdf with no ``format`` given (``render("graph.png")``) is the
+        picture itself, and no source file is written.
         """
-        path = _path(filename, directory)
-        if format is None:
-            ending = os.path.splitext(path)[1].lower().lstrip(".")
-            format = ending if ending in ("svg", "png", "pdf") else "svg"
-        fmt = renderers.normalize_format(format)
-        picture = self.pipe(fmt, renderer=renderer, timeout=timeout)
-        if path.lower().endswith("." + fmt):
-            output = path
+        if raise_if_result_exists and overwrite_source:
+            raise ValueError("overwrite_source cannot be combined with raise_if_result_exists")
+        _check_render_options(formatter, neato_no_op, engine)
+        picture_only = False
+        if outfile is not None:
+            outfile = os.fspath(outfile)
+            fmt = _outfile_format(outfile, format)
+            if filename is None:
+                filename = os.path.splitext(outfile)[0] + "." + SOURCE_EXTENSION
+            if directory is None:
+                outfile = os.path.join(self.directory, outfile)
         else:
-            output = f"{path}.{fmt}"
-            if not cleanup:
-                _write(path, self.source.encode("utf-8"))
-        _write(output, picture)
-        if view:
-            _open_in_viewer(output)
-        return output
+            fmt = None if format is None else verify_format(format)
+            if fmt is None and filename is not None:
+                ending = os.path.splitext(os.fspath(filename))[1].lower().lstrip(".")
+                if ending in PICTURE_FORMATS:
+                    fmt, picture_only = ending, True
+            fmt = fmt or self.format
+        # Remembered (as graphviz does) only once the picture is written.
+        filename = self.filename if filename is None else os.fspath(filename)
+        directory = self.directory if directory is None else os.fspath(directory)
+        source_path = os.path.join(directory, filename)
+        if outfile is None:
+            picture_only = picture_only or source_path.lower().endswith("." + fmt)
+            outfile = source_path if picture_only else f"{source_path}.{fmt}"
+        elif not overwrite_source and os.path.abspath(outfile) == os.path.abspath(source_path):
+            raise ValueError(
+                f"outfile {os.path.basename(outfile)!r} must be different from input file "
+                f"{os.path.basename(source_path)!r} (pass overwrite_source=True to override)"
+            )
+        if raise_if_result_exists and os.path.exists(outfile):
+            raise FileExistsError(f"output file exists: {outfile!r}")
+        # Draw first: a picture that cannot be drawn leaves no files behind.
+        picture = self.pipe(fmt, renderer, quiet=quiet, timeout=timeout)
+        if not picture_only and outfile != source_path:
+            _write(source_path, self.source.encode(self.encoding))
+        _write(outfile, picture)
+        self.filename, self.directory = filename, directory
+        if cleanup and not picture_only and outfile != source_path:
+            os.remove(source_path)
+        if view or quiet_view:
+            _open_in_viewer(outfile)
+        return outfile
+
+    def view(self, filename=None, directory=None, cleanup=False, quiet=False, quiet_view=False):
+        """``render(..., view=True)``: save, draw, and open the picture in the system's viewer."""
+        return self.render(
+            filename, directory, view=True, cleanup=cleanup, quiet=quiet, quiet_view=quiet_view
+        )
 
     # -- Jupyter
     def _repr_svg_(self) -> str:
@@ -123,9 +382,30 @@ class Dot:
             return {"text/plain": "<gradienti.viz.Dot: could not be displayed>"}
 
 
-def _path(filename, directory) -> str:
-    filename = DEFAULT_FILENAME if filename is None else os.fspath(filename)
-    return os.path.join(os.fspath(directory), filename) if directory is not None else filename
+def _check_render_options(formatter, neato_no_op, engine) -> None:
+    if formatter is not None:
+        raise ValueError(
+            f"gradienti's renderers take no Graphviz formatter (got formatter={formatter!r})"
+        )
+    if neato_no_op:
+        raise ValueError("neato_no_op is for Graphviz's neato engine; gradienti lays out as dot")
+    if engine is not None:
+        verify_engine(engine)
+
+
+def _outfile_format(outfile: str, format) -> str:
+    """The format of ``render(outfile=...)``: ``format`` if given, else the file's suffix."""
+    if format is not None:
+        return verify_format(format)
+    suffix = os.path.splitext(outfile)[1]
+    if suffix.lower().lstrip(".") not in renderers.FORMATS:
+        # graphviz raises its RequiredArgumentError, a TypeError: the format argument is missing.
+        raise TypeError(
+            f"cannot infer rendering format from suffix {suffix!r} of outfile: {outfile!r} "
+            f"(provide format or outfile with a suffix from "
+            f"{['.' + fmt for fmt in sorted(renderers.FORMATS)]!r})"
+        )
+    return suffix.lower().lstrip(".")
 
 
 def _write(path: str, data: bytes) -> None:
