@@ -160,11 +160,14 @@ def test_copy_true_exports_a_copy_and_copy_false_shares():
     shared = torch.from_dlpack(t, copy=False)
     copied[0], shared[1] = 5.0, 6.0
     assert t.tolist() == [0.0, 6.0, 0.0]
-    mine_copied = gradienti.from_dlpack(np.zeros(3), copy=True)
-    assert not np.shares_memory(mine_copied.numpy(), np.zeros(3))
-    source = np.zeros(3)
-    assert not np.shares_memory(gradienti.from_dlpack(source, copy=True).numpy(), source)
-    assert np.shares_memory(gradienti.from_dlpack(source, copy=False).numpy(), source)
+    legacy = torch.from_dlpack(t.__dlpack__(copy=True))
+    legacy[2] = 7.0
+    assert t.tolist() == [0.0, 6.0, 0.0]
+    for source in (np.zeros(3), torch.zeros(3)):
+        for copy in (True, False):
+            expected = np.shares_memory(torch.from_dlpack(source, copy=copy).numpy(), source)
+            ours = gradienti.from_dlpack(source, copy=copy)
+            assert np.shares_memory(ours.numpy(), source) == expected == (not copy)
 
 
 def test_dlpack_device_is_torchs():
