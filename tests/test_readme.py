@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+import gradienti
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.M | re.S)
@@ -193,6 +195,21 @@ def test_the_explanation_comes_from_a_graph_no_backward_has_freed(readme_run):
     assert "60 + 8 + 4 = 72" in everything
     assert "freed" not in everything
     assert (scratch / "graph.svg").read_text(encoding="utf-8").lstrip().startswith("<")
+
+
+def test_pytorch_reads_the_checkpoint_the_readme_saves(readme_run):
+    # The README says real PyTorch loads model.pt with weights_only=True: the same tensors.
+    torch = pytest.importorskip("torch")
+    _, _, scratch = readme_run
+    loaded = torch.load(scratch / "model.pt", weights_only=True)
+    assert list(loaded) == ["weight", "bias"]
+    assert loaded["weight"].shape == (1, 3) and loaded["weight"].dtype == torch.float32
+    ours = gradienti.load(scratch / "model.pt")
+    for name in ("weight", "bias"):
+        assert loaded[name].tolist() == ours[name].tolist()
+    model = torch.nn.Linear(3, 1)
+    model.load_state_dict(loaded)
+    assert torch.equal(model.bias, loaded["bias"])
 
 
 def test_the_ellipsis_matcher_can_fail():
