@@ -16,6 +16,12 @@ import gradienti
 from gradienti.viz import Dot, make_dot, to_dot
 from gradienti.viz import dotfile as dotfile_module
 from gradienti.viz import render as render_module
+from gradienti.viz.dot_statements import (
+    drawing_graph,
+    edge_statement,
+    node_statement,
+    parse_statement,
+)
 from gradienti.viz.svg import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -430,3 +436,77 @@ def test_lines_the_builtin_renderer_cannot_read_are_skipped():
 def test_make_dot_from_trace_says_why_it_is_absent():
     with pytest.raises(NotImplementedError, match=r"no JIT tracer.*make_dot\(model\(x\)"):
         gradienti.viz.make_dot_from_trace(object())
+
+
+# ------------------------------------------------------------ reading the statements
+
+
+@pytest.mark.parametrize(
+    ("line", "statement"),
+    [
+        (
+            '\tn0 [label="x\\n ()" fillcolor=lightblue]\n',
+            ("node", "n0", {"label": "x\n ()", "fillcolor": "lightblue"}),
+        ),
+        ('\t"a \\"b\\"" [label="back\\\\slash"];\n', ("node", 'a "b"', {"label": "back\\slash"})),
+        (
+            "\ta -> b -> c [style=dotted, dir=none]\n",
+            ("edge", ["a", "b", "c"], {"style": "dotted", "dir": "none"}),
+        ),
+        (
+            "\tnode [shape=box style=filled]\n",
+            ("attr", "node", {"shape": "box", "style": "filled"}),
+        ),
+        ('\trankdir=LR size="5,5"\n', ("attr", None, {"rankdir": "LR", "size": "5,5"})),
+        ("\t// a note\n", ("skip",)),
+        ("\t-1.5\n", ("node", "-1.5", {})),
+    ],
+)
+def test_parse_statement(line, statement):
+    assert parse_statement(line) == statement
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "\tsubgraph cluster_0 { a }\n",
+        "\ta:port -> b\n",
+        "\ta [label=<b>bold</b>]\n",
+        "\ta b\n",
+        "\ta [x]\n",
+    ],
+)
+def test_parse_statement_leaves_what_it_cannot_read(line):
+    assert parse_statement(line) is None
+
+
+def test_statements_round_trip_through_the_writers():
+    label = 'quote " backslash \\ newline \n end'
+    for line in (
+        node_statement("a b", label, {"shape": "note"}),
+        edge_statement("a b", "c", label, {"style": "dashed"}),
+    ):
+        kind, subject, attributes = parse_statement(line)
+        assert attributes["label"] == label
+    assert parse_statement(node_statement("a b", label))[1] == "a b"
+
+
+def test_drawing_applies_defaults_in_order_and_merges_renamed_nodes():
+    graph = drawing_graph(
+        {"size": "3"},
+        {"style": "filled"},
+        {},
+        [
+            "\ta [fillcolor=red]\n",
+            "\tnode [shape=box]\n",
+            "\tedge [style=dashed]\n",
+            "\ta -> b\n",
+            "\ta [label=first]\n",
+            "\tgraph [rankdir=RL]\n",
+        ],
+    )
+    nodes = {node.id: node for node in graph.nodes}
+    assert (nodes["a"].label, nodes["a"].fillcolor, nodes["a"].shape) == ("first", "red", "ellipse")
+    assert (nodes["b"].label, nodes["b"].shape, nodes["b"].style) == ("b", "box", "filled")
+    assert [(edge.tail, edge.head, edge.style) for edge in graph.edges] == [("a", "b", "dashed")]
+    assert (graph.rankdir, graph.attributes) == ("RL", {"size": "3"})

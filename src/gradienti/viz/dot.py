@@ -15,11 +15,15 @@ Where it differs from torchviz, on purpose:
 * it never raises after ``backward()``: saved values that backward freed are simply not drawn;
 * values and gradients can be written into the tensor boxes (``show_values``, ``show_grads``),
   and tensors can be named from any dict (``names=locals()``), intermediate ones included;
-* labels are written with DOT escapes (``\\n``), so every statement is one line.
+* labels are written with DOT escapes (``\\n``), so every statement is one line;
+* there is no ``make_dot_from_trace``: it draws a ``torch.jit`` trace and gradienti has no JIT
+  tracer (``gradienti.viz.make_dot_from_trace`` raises ``NotImplementedError`` saying so).
 
-``Dot`` (dotfile.py) holds the ``Graph``; its ``source`` is the DOT text (dot_source.py), and
-``render``/``pipe`` draw it with the first renderer available (render.py): ``graphviz-pure``,
-Graphviz's ``dot``, or the built-in SVG layout.
+``Dot`` (dotfile.py) holds the ``Graph`` and behaves like the ``graphviz.Digraph`` torchviz
+returns (``body``, ``node_attr``, ``attr``, ``format``, ``render``, ``view``...); its ``source``
+starts as the DOT text of the graph (dot_source.py), and ``render``/``pipe`` draw it with the
+first renderer available (render.py): ``graphviz-pure``, Graphviz's ``dot``, or the built-in SVG
+layout.
 """
 
 from __future__ import annotations
