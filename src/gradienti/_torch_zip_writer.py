@@ -118,6 +118,8 @@ class _Pickler:
         self.storages: list[np.ndarray] = []
         self._storage_keys: dict[int, int] = {}  # id(root array) -> storage key
         self._enclosing: set[int] = set()
+        self._memo: dict[int, int] = {}  # id(tensor) -> memo index
+        self._memo_keep: list[Tensor] = []  # (keeps those ids unique while pickling)
 
     def save(self, value, where: str, depth: int) -> None:
         if isinstance(value, Tensor):
@@ -262,6 +264,19 @@ class _Pickler:
         self.out += b"c" + module.encode("ascii") + b"\n" + name.encode("ascii") + b"\n"
 
     def _save_tensor(self, t: Tensor, where: str) -> None:
+        # The same tensor object twice is pickled once and fetched from the memo, so that
+        # torch.load gives one object back for both places, as for torch.save's files.
+        memo = self._memo.get(id(t))
+        if memo is not None:
+            self.out += b"h" + bytes([memo]) if memo < 256 else b"j" + struct.pack("<I", memo)
+            return
+        self._save_new_tensor(t, where)
+        memo = len(self._memo)
+        self._memo[id(t)] = memo
+        self._memo_keep.append(t)
+        self.out += b"q" + bytes([memo]) if memo < 256 else b"r" + struct.pack("<I", memo)
+
+    def _save_new_tensor(self, t: Tensor, where: str) -> None:
         array = np.asarray(t._data)
         native = array.dtype.newbyteorder("=")
         if native not in STORAGE_TYPES:
