@@ -5,8 +5,9 @@ The text is the reference manual's help topics that the Python standard library 
 ``pydoc_data.topics`` (what ``help("for")`` prints), so nothing is downloaded. The model reads
 ``--context`` characters and predicts each next one; training is the usual PyTorch loop (random
 windows of the text as a batch, ``F.cross_entropy``, ``optim.AdamW``, gradient clipping, a tqdm
-progress bar); the loss curve is saved as PNG, and at the end the model writes new text, one
-character at a time, sampled from its predicted distribution.
+progress bar); the loss curve is saved as PNG (``char_<model>.png`` in the current directory,
+or where ``--out`` says), and at the end the model writes new text, one character at a time,
+sampled from its predicted distribution.
 
 The same code runs on PyTorch (``--backend torch``): from the same seed it prints the same
 losses and the same samples (float32 arithmetic in a different order aside).
@@ -20,6 +21,7 @@ Run:  python examples/char_model.py --model lstm
 
 import argparse
 import importlib
+import os
 import pydoc_data.topics
 import time
 
@@ -47,13 +49,38 @@ def parse_args(argv=None):
     parser.add_argument(
         "--dtype", choices=("float32", "float64"), default="float32", help="of the model's weights"
     )
-    parser.add_argument("--plot", default=None, help="PNG path (default char_<model>.png)")
+    parser.add_argument(
+        "--out",
+        "--plot",
+        dest="out",
+        metavar="PATH",
+        help="where to write the PNG of the loss curve: a file, or an existing directory "
+        "(default: char_<model>.png in the current directory; '' for none); "
+        "no directory is made",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--backend", choices=("gradienti", "torch"), default="gradienti")
     args = parser.parse_args(argv)
-    if args.plot is None:
-        args.plot = f"char_{args.model}.png"
+    default_name = f"char_{args.model}.png"
+    args.out = output_path(parser, default_name if args.out is None else args.out, default_name)
     return args
+
+
+def output_path(parser, path, default_name):
+    """Where the PNG goes: ``path`` as given (a relative one in the current directory), or
+    ``default_name`` in an existing directory. Checked before training: a directory that does
+    not exist is an error (as torch.save's "Parent directory ... does not exist."), never made.
+    """
+    if not path:
+        return path
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        if not os.path.isdir(path):
+            parser.error(f"--out {path}: directory {path} does not exist")
+        path = os.path.join(path, default_name)
+    parent = os.path.dirname(path)
+    if parent and not os.path.isdir(parent):
+        parser.error(f"--out {path}: parent directory {parent} does not exist")
+    return path
 
 
 def load_text(chars):
@@ -244,9 +271,9 @@ def main(argv=None):
     seconds = time.perf_counter() - started
     print(f"trained {args.steps} steps in {seconds:.1f} s")
 
-    if args.plot:
-        plot_losses(history, args.plot, f"{args.model} on the Python reference ({args.backend})")
-        print(f"loss curve saved to {args.plot}")
+    if args.out:
+        plot_losses(history, args.out, f"{args.model} on the Python reference ({args.backend})")
+        print(f"loss curve saved to {args.out}")
     text = sample(model, vocab, args, torch.Generator().manual_seed(args.seed))
     print("sample:")
     print(text)

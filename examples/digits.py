@@ -2,7 +2,8 @@
 
 The usual PyTorch training loop, written against PyTorch's API: a TensorDataset and a
 shuffling DataLoader, a model from ``nn``, ``nn.CrossEntropyLoss``, ``optim.Adam``, a tqdm
-progress bar, a loss/accuracy curve saved as PNG, and the test accuracy printed last.
+progress bar, a loss/accuracy curve saved as PNG (``digits_<model>.png`` in the current
+directory, or where ``--out`` says), and the test accuracy printed last.
 
 The data: 1797 grey 8x8 images (pixel values 0..16) of the digits 0-9, split 80/20 into
 training and test sets with a fixed seed (stratified, so both have every digit in proportion),
@@ -11,12 +12,13 @@ each pixel standardised with the training set's mean and standard deviation.
 Needs the ``examples`` extra (scikit-learn, tqdm, matplotlib).
 
 Run:  python examples/digits.py --model mlp
-      python examples/digits.py --model cnn --plot digits_cnn.png
+      python examples/digits.py --model cnn --out curves/   # curves/digits_cnn.png
       python examples/digits.py --model mlp --backend torch   # the same code on PyTorch
 """
 
 import argparse
 import importlib
+import os
 import time
 
 from sklearn.datasets import load_digits
@@ -40,16 +42,39 @@ def parse_args(argv=None):
         "--subset", type=int, default=None, help="use only the first N images (quick runs)"
     )
     parser.add_argument(
-        "--plot", default=None, help="PNG path for the curves (default digits_<model>.png)"
+        "--out",
+        "--plot",
+        dest="out",
+        metavar="PATH",
+        help="where to write the PNG of the curves: a file, or an existing directory "
+        "(default: digits_<model>.png in the current directory; '' for none); "
+        "no directory is made",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--backend", choices=("gradienti", "torch"), default="gradienti")
     args = parser.parse_args(argv)
     if args.epochs is None:
         args.epochs = DEFAULT_EPOCHS[args.model]
-    if args.plot is None:
-        args.plot = f"digits_{args.model}.png"
+    default_name = f"digits_{args.model}.png"
+    args.out = output_path(parser, default_name if args.out is None else args.out, default_name)
     return args
+
+
+def output_path(parser, path, default_name):
+    """Where the PNG goes: ``path`` as given (a relative one in the current directory), or
+    ``default_name`` in an existing directory. Checked before training: a directory that does
+    not exist is an error (as torch.save's "Parent directory ... does not exist."), never made.
+    """
+    if not path:
+        return path
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        if not os.path.isdir(path):
+            parser.error(f"--out {path}: directory {path} does not exist")
+        path = os.path.join(path, default_name)
+    parent = os.path.dirname(path)
+    if parent and not os.path.isdir(parent):
+        parser.error(f"--out {path}: parent directory {parent} does not exist")
+    return path
 
 
 def load_data(seed, subset=None):
@@ -189,9 +214,9 @@ def main(argv=None):
     seconds = time.perf_counter() - started
     print(f"trained {args.epochs} epochs in {seconds:.1f} s")
 
-    if args.plot:
-        plot_curves(history, args.plot, f"{args.model.upper()} on 8x8 digits ({args.backend})")
-        print(f"curves saved to {args.plot}")
+    if args.out:
+        plot_curves(history, args.out, f"{args.model.upper()} on 8x8 digits ({args.backend})")
+        print(f"curves saved to {args.out}")
     print(f"test accuracy: {history['test_accuracy'][-1]:.4f}")
     return history
 

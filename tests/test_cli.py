@@ -602,3 +602,22 @@ def test_with_the_real_viz_modules(capsys, tmp_path, monkeypatch):
         "lesson.svg",
         "xy.gv",
     ]
+
+
+def test_demo_writes_its_picture_into_the_current_directory_only(tmp_path):
+    pytest.importorskip("gradienti.viz.dot")
+    repository = Path(__file__).resolve().parents[1]
+    had_picture = (repository / "gradienti_demo.svg").exists()
+    env = {**_environment(), "GRADIENTI_VIZ_RENDERER": "builtin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gradienti", "demo"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines()[-1] == "The picture of the graph: gradienti_demo.svg"
+    assert [p.name for p in tmp_path.iterdir()] == ["gradienti_demo.svg"]
+    assert (repository / "gradienti_demo.svg").exists() == had_picture

@@ -83,3 +83,26 @@ def test_char_model_in_float64_gives_pytorchs_losses_to_the_last_digits(
     assert ours[0]["train"] == pytest.approx(theirs[0]["train"], rel=1e-12)
     assert ours[1] == theirs[1]
     capsys.readouterr()
+
+
+def test_char_model_out_may_name_an_existing_directory(char_model, tmp_path, capsys):
+    settings = tiny("gru", "", steps=3)
+    settings[settings.index("--plot") + 1] = str(tmp_path)
+    char_model.main([*settings, "--eval-every", "3"])
+    written = tmp_path / "char_gru.png"
+    assert written.read_bytes().startswith(PNG_SIGNATURE)
+    assert f"loss curve saved to {written}\n" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["char_gru.png"]
+
+
+def test_char_model_creates_no_directory(char_model, tmp_path, capsys):
+    path = tmp_path / "runs" / "curve.png"
+    with pytest.raises(SystemExit) as exit:
+        char_model.main([*tiny("lstm", ""), "--out", str(path)])
+    assert exit.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before the text is read or a model built
+    assert captured.err.endswith(
+        f"error: --out {path}: parent directory {path.parent} does not exist\n"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -1,6 +1,7 @@
 """The scripts in examples/ run, in this process, with tiny settings, and do what they claim."""
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -140,7 +141,7 @@ def test_digits_trains_writes_the_curves_and_ends_with_the_accuracy(
     digits_example, tmp_path, capsys, model
 ):
     plot = tmp_path / "curves.png"
-    history = digits_example.main([*TINY, "--model", model, "--plot", str(plot)])
+    history = digits_example.main([*TINY, "--model", model, "--out", str(plot)])
     captured = capsys.readouterr()
 
     final = last_line(captured.out)
@@ -173,3 +174,74 @@ def test_digits_trains_as_pytorch_does_from_the_same_seed(digits_example, capsys
     assert ours["test_loss"] == pytest.approx(theirs["test_loss"], rel=1e-4)
     assert ours["test_accuracy"] == theirs["test_accuracy"]
     capsys.readouterr()
+
+
+# --- where the files go --------------------------------------------------------------------------
+
+REPOSITORY = EXAMPLES.parent
+
+
+def test_digits_out_may_name_an_existing_directory(digits_example, tmp_path, capsys):
+    digits_example.main([*TINY, "--epochs", "1", "--no-progress", "--out", str(tmp_path)])
+    written = tmp_path / "digits_mlp.png"
+    assert written.read_bytes().startswith(PNG_SIGNATURE)
+    assert f"curves saved to {written}" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["digits_mlp.png"]
+
+
+@pytest.mark.parametrize("where", ["no/such/curves.png", "no/such/"])
+def test_digits_creates_no_directory_and_says_which_is_missing(
+    digits_example, tmp_path, capsys, where
+):
+    path = str(tmp_path / where) + (os.sep if where.endswith("/") else "")
+    with pytest.raises(SystemExit) as exit:
+        digits_example.main([*TINY, "--out", path])
+    assert exit.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before any training
+    missing = path if where.endswith("/") else os.path.dirname(path)
+    kind = "directory" if where.endswith("/") else "parent directory"
+    assert captured.err.endswith(f"error: --out {path}: {kind} {missing} does not exist\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _names_in(folder):
+    return {p.name for p in folder.iterdir()}
+
+
+SCRIPT_RUNS = {
+    "gradient_descent": (["--steps", "3"], set()),
+    "sin_polynomial": (["--steps", "5", "--print-every", "5"], set()),
+    "digits": ([*TINY, "--epochs", "1", "--no-progress"], {"digits_mlp.png"}),
+    "char_model": (
+        [
+            *("--steps", "3", "--eval-every", "3", "--chars", "5000", "--context", "8"),
+            *("--batch-size", "4", "--width", "8", "--layers", "1", "--sample-chars", "5"),
+            "--no-progress",
+        ],
+        {"char_lstm.png"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPT_RUNS))
+def test_each_example_writes_only_into_the_current_directory(tmp_path, name):
+    argv, expected = SCRIPT_RUNS[name]
+    if expected:
+        for needed in ("tqdm", "matplotlib", *(("sklearn",) if name == "digits" else ())):
+            pytest.importorskip(needed)
+    before = {folder: _names_in(folder) for folder in (REPOSITORY, EXAMPLES)}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _names_in(tmp_path) == expected
+    for written in expected:
+        assert (tmp_path / written).read_bytes().startswith(PNG_SIGNATURE)
+        assert f"saved to {written}\n" in done.stdout  # the path it wrote, as the user reads it
+    for folder, names in before.items():  # nothing new beside the code (others' files aside)
+        assert not (_names_in(folder) - names) & expected
