@@ -10,6 +10,8 @@ import os
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_viz_dot import torchviz_structure
 
 import gradienti
@@ -22,6 +24,7 @@ from gradienti.viz.dot_statements import (
     node_statement,
     parse_statement,
 )
+from gradienti.viz.graph import Graph, VizEdge, VizNode
 from gradienti.viz.svg import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -510,3 +513,35 @@ def test_drawing_applies_defaults_in_order_and_merges_renamed_nodes():
     assert (nodes["b"].label, nodes["b"].shape, nodes["b"].style) == ("b", "box", "filled")
     assert [(edge.tail, edge.head, edge.style) for edge in graph.edges] == [("a", "b", "dashed")]
     assert (graph.rankdir, graph.attributes) == ("RL", {"size": "3"})
+
+
+# Any text but control characters (DOT has no \r: to_dot writes it as a line break).
+_labels = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.just("\n"), max_size=12)
+_styles = st.sampled_from(["filled", "filled,rounded", "dashed", ""])
+_colours = st.sampled_from(["lightgrey", "lightblue", "orange", "#123456"])
+_shapes = st.sampled_from(["box", "ellipse", "note"])
+
+
+@st.composite
+def graphs(draw):
+    ids = draw(st.lists(_labels, min_size=1, max_size=5, unique=True))
+    nodes = [
+        VizNode(name, draw(_labels), draw(_colours), draw(_shapes), draw(_styles)) for name in ids
+    ]
+    pairs = st.tuples(st.sampled_from(ids), st.sampled_from(ids))
+    edges = [
+        VizEdge(tail, head, draw(st.sampled_from(["solid", "dotted", "dashed"])), draw(_labels))
+        for tail, head in draw(st.lists(pairs, max_size=6))
+    ]
+    rankdir = draw(st.sampled_from(["TB", "LR", "BT", "RL"]))
+    notes = draw(st.lists(st.text("abc xyz", min_size=1), max_size=2))
+    return Graph(nodes, edges, rankdir, {"size": draw(st.sampled_from(["12,12", "2,2"]))}, notes)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs())
+def test_any_graph_reads_back_to_the_same_source_and_drawing(graph):
+    dot = Dot(graph)
+    assert dot.source == to_dot(graph)
+    assert len(dot.body) == len(graph.nodes) + len(graph.edges)
+    assert render_svg(dot.drawing()) == render_svg(graph)
