@@ -13,6 +13,7 @@ import pytest
 
 import gradienti
 from gradienti._text_encoding import FittingWriter, can_encode, fit_to_stream, spell_ascii
+from gradienti.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "gradienti"
@@ -274,3 +275,44 @@ def test_errors_and_help_on_a_terminal_without_the_symbols(tmp_path, encoding):
             [sys.executable, "-m", "gradienti", *argv], encoding, tmp_path, "pipe"
         )
         assert (status, err) == (0, b"") and out.isascii() and out
+
+
+WARNING_SCRIPT = """
+import sys
+import warnings
+
+import gradienti.cli as cli
+from gradienti.expression import ExpressionError
+
+
+def parse(*args, **kwargs):  # stands in for a part of gradienti that warns, then refuses
+    warnings.warn("\u2202 of x\u00b3 grows fast")
+    raise ExpressionError("\u2202y/\u2202x is not defined here")
+
+
+cli.parse = parse
+sys.exit(cli.main(["grad", "x", "x=1"]))
+"""
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_warnings_and_errors_the_command_prints_are_spelled_too(tmp_path, encoding):
+    status, out, err = _run([sys.executable, "-c", WARNING_SCRIPT], encoding, tmp_path, "pipe")
+    assert (status, out) == (2, b"")
+    lines = err.decode("ascii").splitlines()
+    assert "UserWarning: derivative of x^3 grows fast" in lines[0]
+    assert lines[-1] == "gradienti grad: error: dy/dx is not defined here"
+    status, _, err = _run([sys.executable, "-c", WARNING_SCRIPT], "utf-8", tmp_path, "pipe")
+    assert (
+        err.decode("utf-8").splitlines()[-1] == "gradienti grad: error: ∂y/∂x is not defined here"
+    )
+
+
+def test_the_command_gives_its_streams_back(monkeypatch):
+    stdout, stderr = Stream("ascii"), Stream("ascii")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert main(["grad", "x**3", "x=2", "--explain"]) == 0
+    assert sys.stdout is stdout and sys.stderr is stderr
+    assert "    to x:         d/dx = 3*x^2 = 3*2^2 = 12;  1 * 12 = 12\n" in stdout.getvalue()
+    assert stdout.getvalue().isascii() and stderr.getvalue() == ""
