@@ -325,6 +325,16 @@ def test_refused_graphviz_options(fake_renderer):
     assert dot.pipe(engine="dot", quiet=True) == b"picture svg"
 
 
+def test_renderer_chooses_who_draws_not_graphvizs_cairo(no_graphviz, tmp_path):
+    dot = lesson_dot()
+    with pytest.raises(ValueError, match="renderer='cairo' is not a renderer: use one of auto"):
+        dot.render("g", directory=tmp_path, format="svg", renderer="cairo")
+    assert list(tmp_path.iterdir()) == []
+    path = dot.render("g", directory=tmp_path, renderer="builtin")
+    assert ET.fromstring((tmp_path / "g.svg").read_text()).tag == f"{SVG}svg"
+    assert path == os.path.join(str(tmp_path), "g.svg")
+
+
 def test_view_opens_the_rendered_file(fake_renderer, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     opened = []
