@@ -270,7 +270,7 @@ class RestrictedUnpickler(pickle._Unpickler):
             or not isinstance(pid[3], str)
             or not _is_count(pid[4])
         ):
-            raise pickle.UnpicklingError("unsupported persistent id encountered")
+            raise weights_only_error("unsupported persistent id encountered")
         return self._load_storage(*pid[1:])
 
     def load_reduce(self):

@@ -1,0 +1,245 @@
+"""Crafted and damaged zip checkpoints: gradienti.load runs no pickle code, refuses what
+torch.load(weights_only=True) refuses (pickle.UnpicklingError naming the global), and raises
+RuntimeError for a damaged archive, checking every size before it allocates."""
+
+import io
+import os
+import pickle
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+
+import gradienti
+from gradienti import _torch_zip_reader
+
+torch = pytest.importorskip("torch")
+
+
+def _checkpoint(data_pkl: bytes, records=None, prefix="archive", byteorder=b"little", compress=0):
+    """A zip checkpoint with ``data_pkl`` and ``records`` ({name: bytes}) under ``prefix``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compress) as archive:
+        archive.writestr(f"{prefix}/data.pkl", data_pkl)
+        if byteorder is not None:
+            archive.writestr(f"{prefix}/byteorder", byteorder)
+        for name, data in (records or {}).items():
+            archive.writestr(f"{prefix}/data/{name}", data)
+        archive.writestr(f"{prefix}/version", b"3\n")
+    return buffer.getvalue()
+
+
+def _text(value: str) -> bytes:
+    encoded = value.encode()
+    return b"X" + struct.pack("<I", len(encoded)) + encoded
+
+
+def _int(value: int) -> bytes:
+    return b"\x8a\x08" + struct.pack("<q", value)
+
+
+def _tuple(values) -> bytes:
+    return b"(" + b"".join(_int(v) for v in values) + b"t"
+
+
+def _tensor_pickle(numel, size, stride, offset=0, location="cpu", storage="FloatStorage"):
+    """data.pkl of one tensor: _rebuild_tensor_v2 on storage "0", as torch.save writes it."""
+    persistent = (
+        b"(" + _text("storage") + f"ctorch\n{storage}\n".encode() + _text("0")
+        + _text(location) + _int(numel) + b"tQ"
+    )  # fmt: skip
+    return (
+        b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(" + persistent + _int(offset)
+        + _tuple(size) + _tuple(stride) + b"\x89ccollections\nOrderedDict\n)RtR."
+    )  # fmt: skip
+
+
+def _both_refuse(tmp_path, raw: bytes, match: str):
+    """gradienti (with either weights_only) and torch (weights_only=True) refuse ``raw`` with
+    pickle.UnpicklingError whose message contains ``match``."""
+    path = tmp_path / "crafted.pt"
+    path.write_bytes(raw)
+    for weights_only in (True, False):
+        with pytest.raises(pickle.UnpicklingError, match=match) as ours:
+            gradienti.load(path, weights_only=weights_only)
+        assert "never runs code from a file" in str(ours.value)
+    with pytest.raises(pickle.UnpicklingError, match=match):
+        torch.load(path, weights_only=True)
+
+
+class _RunsACommand:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+class _Custom:
+    pass
+
+
+# ------------------------------------------------------------------------ pickle code
+def test_a_pickle_that_calls_os_system_does_not_run(tmp_path):
+    marker = tmp_path / "marker"
+    payload = pickle.dumps({"w": _RunsACommand(marker)}, protocol=2)
+    module = os.system.__module__  # "posix" here
+    _both_refuse(tmp_path, _checkpoint(payload), f"GLOBAL {module}.system whose module .* blocked")
+    assert not marker.exists()
+
+
+def test_eval_and_custom_classes_are_unsupported_globals(tmp_path):
+    evil = b"\x80\x02c__builtin__\neval\n" + _text("1+1") + b"\x85R."
+    _both_refuse(tmp_path, _checkpoint(evil), "Unsupported global: GLOBAL eval was not an allowed")
+    custom = pickle.dumps(_Custom(), protocol=2)
+    _both_refuse(tmp_path, _checkpoint(custom), f"GLOBAL {__name__}._Custom was not an allowed")
+
+
+def test_build_and_reduce_apply_only_where_torch_allows(tmp_path):
+    # BUILD on a dtype would set attributes on the shared gradienti.float32
+    build = b"\x80\x02ctorch\nfloat32\n}(" + _text("itemsize") + b"K\x01ub."
+    _both_refuse(tmp_path, _checkpoint(build), "Can only build")
+    assert gradienti.float32.itemsize == 4
+    # REDUCE on what an allowed call returned (an OrderedDict) is not a call torch allows
+    reduce = b"\x80\x02ccollections\nOrderedDict\n)R)R."
+    _both_refuse(tmp_path, _checkpoint(reduce), "Trying to call reduce for unrecognized function")
+    # a storage id that is not ("storage", type, key, location, numel): torch words it its way
+    path = tmp_path / "persistent.pt"
+    path.write_bytes(_checkpoint(b"\x80\x02(" + _text("anything") + b"tQ."))
+    with pytest.raises(pickle.UnpicklingError, match="unsupported persistent id encountered"):
+        gradienti.load(path)
+    with pytest.raises(pickle.UnpicklingError, match="persistent_load"):
+        torch.load(path, weights_only=True)
+
+
+def test_opcodes_torch_refuses_are_refused(tmp_path):
+    inst = b"(i__builtin__\nset\n."  # protocol 0's INST: build a class instance
+    path = tmp_path / "inst.pt"
+    path.write_bytes(_checkpoint(inst))
+    with pytest.raises(pickle.UnpicklingError, match="Unsupported operand"):
+        gradienti.load(path)
+    with pytest.raises(pickle.UnpicklingError, match="Unsupported operand"):
+        torch.load(path, weights_only=True)
+    codec = b"\x80\x02c_codecs\nencode\n" + _text("eJwLAQAA") + _text("base64") + b"\x86R."
+    path.write_bytes(_checkpoint(codec))
+    with pytest.raises(pickle.UnpicklingError, match="only for latin-1 text"):
+        gradienti.load(path)
+
+
+def test_a_deeply_nested_pickle_loads_without_recursing(tmp_path):
+    depth = 100_000
+    nested = b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."
+    path = tmp_path / "deep.pt"
+    path.write_bytes(_checkpoint(nested))
+    value, levels = gradienti.load(path), 1
+    while value:
+        value, levels = value[0], levels + 1
+    assert levels == depth
+
+
+# ------------------------------------------------------------------------ damaged archives
+def test_truncated_and_foreign_files(tmp_path):
+    buffer = io.BytesIO()
+    gradienti.save({"w": gradienti.ones(100)}, buffer)
+    for cut in (len(buffer.getvalue()) // 2, 10, len(buffer.getvalue()) - 5):
+        path = tmp_path / f"cut{cut}.pt"
+        path.write_bytes(buffer.getvalue()[:cut])
+        with pytest.raises(RuntimeError, match="PytorchStreamReader failed reading zip archive"):
+            gradienti.load(path)
+        with pytest.raises(RuntimeError, match="PytorchStreamReader failed reading zip archive"):
+            torch.load(path, weights_only=True)
+    (tmp_path / "text.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(RuntimeError, match="invalid safetensors file"):
+        gradienti.load(tmp_path / "text.pt")
+
+
+def test_sizes_are_checked_before_anything_is_allocated(tmp_path):
+    sixteen = np.arange(4, dtype="<f4").tobytes()
+    cases = [
+        (_tensor_pickle(10**15, (10**15,), (1,)), "has 16 bytes but its storage needs"),
+        (_tensor_pickle(4, (3, 2), (2, 1)), "reaches element 5 of a storage of 4 elements"),
+        (_tensor_pickle(4, (2,), (1,), offset=3), "reaches element 4"),
+        (_tensor_pickle(4, (2,), (-1,), offset=3), "malformed offset"),
+    ]
+    path = tmp_path / "sizes.pt"
+    for data_pkl, match in cases:
+        path.write_bytes(_checkpoint(data_pkl, {"0": sixteen}))
+        with pytest.raises(RuntimeError, match=match):
+            gradienti.load(path)
+    path.write_bytes(_checkpoint(_tensor_pickle(4, (4,), (1,))))  # no data/0 record
+    with pytest.raises(RuntimeError, match="failed locating file data/0"):
+        gradienti.load(path)
+    path.write_bytes(_checkpoint(_tensor_pickle(4, (2, 2), (1, 2)), {"0": sixteen}))
+    assert gradienti.load(path).tolist() == [[0.0, 2.0], [1.0, 3.0]]
+
+
+def test_huge_or_compressed_records_are_refused(tmp_path, monkeypatch):
+    path = tmp_path / "records.pt"
+    path.write_bytes(_checkpoint(_tensor_pickle(4, (4,), (1,)), {"0": bytes(16)}, compress=8))
+    with pytest.raises(RuntimeError, match="is compressed"):
+        gradienti.load(path)
+    monkeypatch.setattr(_torch_zip_reader, "MAX_PICKLE_BYTES", 64)
+    path.write_bytes(_checkpoint(b"\x80\x02" + _text("x" * 100) + b"."))
+    with pytest.raises(RuntimeError, match="data.pkl declares 108 bytes, more than"):
+        gradienti.load(path)
+
+
+def test_bool_storage_with_other_bytes_is_refused(tmp_path):
+    path = tmp_path / "bool.pt"
+    path.write_bytes(
+        _checkpoint(_tensor_pickle(2, (2,), (1,), storage="BoolStorage"), {"0": b"\x01\x02"})
+    )
+    with pytest.raises(RuntimeError, match="non-0/1 bytes"):
+        gradienti.load(path)
+
+
+def test_record_names_are_never_paths_on_disk(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = np.array([1.5, -2.0], "<f4").tobytes()
+    raw = _checkpoint(
+        _tensor_pickle(2, (2,), (1,)), {"0": data}, prefix=".."
+    )  # records "../data.pkl"...
+    (tmp_path / "names.pt").write_bytes(raw)
+    assert gradienti.load("names.pt").tolist() == [1.5, -2.0]
+    assert torch.load("names.pt", weights_only=True).tolist() == [1.5, -2.0]
+    assert os.listdir(tmp_path) == ["names.pt"]
+
+
+# ------------------------------------------------------------------------ byte order, devices
+def test_a_big_endian_checkpoint_is_swapped_as_torch_does(tmp_path):
+    values = np.array([1.5, -2.0, 3.25], ">f8")
+    raw = _checkpoint(
+        _tensor_pickle(3, (3,), (1,), storage="DoubleStorage"),
+        {"0": values.tobytes()},
+        byteorder=b"big",
+    )
+    (tmp_path / "big.pt").write_bytes(raw)
+    ours = gradienti.load(tmp_path / "big.pt")
+    theirs = torch.load(tmp_path / "big.pt", weights_only=True)
+    assert ours.tolist() == theirs.tolist() == [1.5, -2.0, 3.25]
+    assert ours.dtype == gradienti.float64
+
+
+def test_a_checkpoint_saved_on_cuda_needs_map_location(tmp_path):
+    data = np.array([1.0, 2.0], "<f4").tobytes()
+    path = tmp_path / "cuda.pt"
+    path.write_bytes(_checkpoint(_tensor_pickle(2, (2,), (1,), location="cuda:0"), {"0": data}))
+    with pytest.raises(RuntimeError) as ours:
+        gradienti.load(path)
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError) as theirs:
+            torch.load(path, weights_only=True)
+        assert str(ours.value) == str(theirs.value)
+    assert gradienti.load(path, map_location="cpu").tolist() == [1.0, 2.0]
+    assert gradienti.load(path, map_location=gradienti.device("cpu")).tolist() == [1.0, 2.0]
+
+
+def test_legacy_and_empty_archives(tmp_path):
+    torch.save({"w": torch.ones(2)}, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(RuntimeError, match="legacy .* format"):
+        gradienti.load(tmp_path / "legacy.pt")
+    buffer = io.BytesIO()
+    zipfile.ZipFile(buffer, "w").close()
+    with pytest.raises(RuntimeError, match="PytorchStreamReader failed reading zip archive"):
+        gradienti.load(io.BytesIO(b"PK\x03\x04" + buffer.getvalue()[4:]))
