@@ -92,6 +92,20 @@ def test_round_trip_as_torch_weights_only():
     assert type(ours["buffer"]) is bytearray and ours["z"] == 1 + 2j
 
 
+def test_each_library_reads_the_others_file():
+    """gradienti's file read by torch (weights-only) and torch's read by gradienti give what
+    each library's own round trip gives."""
+    ours = io.BytesIO()
+    gradienti.save(_make(gradienti), ours)
+    ours.seek(0)
+    theirs = io.BytesIO()
+    torch.save(_make(torch), theirs)
+    theirs.seek(0)
+    expected = _portable(_round_trip(torch, _make(torch), weights_only=True))
+    assert _portable(torch.load(ours, weights_only=True)) == expected
+    assert _portable(gradienti.load(theirs)) == expected
+
+
 def test_loaded_tensors_are_fresh_leaves():
     """A leaf that requires grad comes back as one, in its own memory, as with torch."""
     original = _make(gradienti)
