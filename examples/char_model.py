@@ -23,6 +23,7 @@ import argparse
 import importlib
 import os
 import pydoc_data.topics
+import sys
 import time
 
 from tqdm import tqdm
@@ -249,6 +250,13 @@ def plot_losses(history, path, title):
     figure.savefig(path, dpi=100)
 
 
+def printable(text):
+    """The sample as the terminal can show it: the text has a few characters beyond ASCII (curly
+    quotes, dashes), which an ASCII or cp1252 console lacks: those are shown as '?'."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    return text.encode(encoding, "replace").decode(encoding)
+
+
 def main(argv=None):
     args = parse_args(argv)
     global torch  # the same code runs on either library: only the module behind the name changes
@@ -276,7 +284,7 @@ def main(argv=None):
         print(f"loss curve saved to {args.out}")
     text = sample(model, vocab, args, torch.Generator().manual_seed(args.seed))
     print("sample:")
-    print(text)
+    print(printable(text))
     return history, text
 
 

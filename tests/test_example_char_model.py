@@ -3,6 +3,9 @@ and a sample, and gives PyTorch's losses and sample from the same seed."""
 
 import importlib.util
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +109,19 @@ def test_char_model_creates_no_directory(char_model, tmp_path, capsys):
         f"error: --out {path}: parent directory {path.parent} does not exist\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_char_model_sample_prints_on_an_ascii_terminal(char_model, tmp_path):
+    # the text has curly quotes and dashes; the prompt starts with one: shown as '?'
+    settings = [*tiny("lstm", "", steps=2), "--eval-every", "2", "--prompt", "\u201cThe "]
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), *settings],
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    lines = done.stdout.decode("ascii").splitlines()
+    assert lines[lines.index("sample:") + 1].startswith("?The ")
