@@ -2,6 +2,7 @@
 torch.load(weights_only=True) refuses (pickle.UnpicklingError naming the global), and raises
 RuntimeError for a damaged archive, checking every size before it allocates."""
 
+import contextlib
 import io
 import os
 import pickle
@@ -10,6 +11,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gradienti
 from gradienti import _torch_zip_reader
@@ -243,3 +246,48 @@ def test_legacy_and_empty_archives(tmp_path):
     zipfile.ZipFile(buffer, "w").close()
     with pytest.raises(RuntimeError, match="PytorchStreamReader failed reading zip archive"):
         gradienti.load(io.BytesIO(b"PK\x03\x04" + buffer.getvalue()[4:]))
+
+
+# ------------------------------------------------------------------------ fuzzed bytes
+def _a_checkpoint() -> bytes:
+    model = gradienti.nn.Linear(3, 2)
+    optimizer = gradienti.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(gradienti.ones(1, 3)).sum().backward()
+    optimizer.step()
+    buffer = io.BytesIO()
+    gradienti.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, buffer)
+    return buffer.getvalue()
+
+
+_CHECKPOINT = _a_checkpoint()
+
+
+def _records_of(raw: bytes) -> dict:
+    archive = zipfile.ZipFile(io.BytesIO(raw))
+    return {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
+
+
+_RECORDS = _records_of(_CHECKPOINT)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=8
+    ),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+    in_pickle=st.booleans(),
+)
+def test_damaged_checkpoints_load_or_raise_the_documented_errors(edits, cut, in_pickle):
+    """Bytes of the archive, or of data.pkl inside a valid archive, changed or cut short."""
+    raw = bytearray(_RECORDS["data.pkl"] if in_pickle else _CHECKPOINT)
+    for where, value in edits:
+        raw[int(where * len(raw))] = value
+    raw = bytes(raw[: None if cut is None else int(cut * len(raw))])
+    if in_pickle:
+        storages = {
+            k.removeprefix("data/"): v for k, v in _RECORDS.items() if k.startswith("data/")
+        }
+        raw = _checkpoint(raw, storages)
+    with contextlib.suppress(RuntimeError, pickle.UnpicklingError):
+        gradienti.load(io.BytesIO(raw))

@@ -84,8 +84,12 @@ def decode(data: bytes, to_cpu: bool):
         unpickler = RestrictedUnpickler(io.BytesIO(data_pkl), load_storage)
         try:
             return unpickler.load()
-        except (pickle.UnpicklingError, RuntimeError):
+        except RuntimeError:
             raise
+        except pickle.UnpicklingError as error:  # pickle's own (a bad opcode) or the allow-list's
+            if str(error).startswith("Weights only load failed"):
+                raise
+            raise weights_only_error(str(error)) from None
         except RecursionError:
             raise weights_only_error("data.pkl is nested too deeply") from None
         except MemoryError:
