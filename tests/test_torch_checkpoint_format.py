@@ -4,6 +4,7 @@ optimizer state dicts)."""
 
 import collections
 import io
+import mmap
 import zipfile
 
 import numpy as np
@@ -315,3 +316,39 @@ def test_dtypes_gradienti_lacks_are_refused_clearly(tmp_path, make, dtype):
         RuntimeError, match=f"dtype torch.{dtype}, which gradienti does not support"
     ):
         gradienti.load(tmp_path / "d.pt")
+
+
+# ------------------------------------------------------------------------ mmap
+def _backed_by_a_mapping(t) -> bool:
+    owner = t.detach().numpy()
+    while owner is not None and not isinstance(owner, mmap.mmap):
+        owner = owner.obj if isinstance(owner, memoryview) else getattr(owner, "base", None)
+    return owner is not None
+
+
+def test_mmap_maps_checkpoints_copy_on_write(tmp_path):
+    base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    torch.save(
+        {"w": base, "row": base[1], "n": torch.tensor([1, 2], dtype=torch.int16)}, tmp_path / "t.pt"
+    )
+    gradienti.save({"w": gradienti.ones(3), "w2": gradienti.zeros(2)}, tmp_path / "ours.pt")
+    before = (tmp_path / "t.pt").read_bytes()
+    mapped = gradienti.load(tmp_path / "t.pt", mmap=True)
+    theirs = torch.load(tmp_path / "t.pt", mmap=True, weights_only=True)
+    for key in ("w", "row", "n"):
+        _same_tensor(mapped[key], theirs[key])
+    assert all(_backed_by_a_mapping(mapped[key]) for key in ("w", "row", "n"))
+    assert not _backed_by_a_mapping(gradienti.load(tmp_path / "t.pt")["w"])
+    values = mapped["w"].detach()
+    values[1, 0] = -5.0  # a view of the mapping: the row sees it, the file does not
+    assert mapped["row"].tolist() == [-5.0, 5.0, 6.0, 7.0]
+    assert (tmp_path / "t.pt").read_bytes() == before
+    assert gradienti.load(tmp_path / "ours.pt", mmap=True)["w"].tolist() == [1.0, 1.0, 1.0]
+    # safetensors files are read whole; file objects cannot be mapped, as in torch
+    gradienti.save({"w": gradienti.ones(2)}, tmp_path / "w.safetensors")
+    assert gradienti.load(tmp_path / "w.safetensors", mmap=True)["w"].tolist() == [1.0, 1.0]
+    for lib in (gradienti, torch):
+        with pytest.raises(ValueError, match="f must be a file path in order to use the mmap"):
+            lib.load(io.BytesIO(before), mmap=True)
+    with pytest.raises(TypeError, match="mmap must be a bool or None"):
+        gradienti.load(tmp_path / "t.pt", mmap="yes")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
 import zipfile
 
 import numpy as np
@@ -32,11 +33,13 @@ CUDA_MESSAGE = (
 )
 
 
-def decode(data: bytes, to_cpu: bool):
-    """The object a checkpoint holds; ``to_cpu``: storages saved on another device (CUDA) are
-    put on the CPU, as a ``map_location`` that names the CPU asks."""
+def decode(data, to_cpu: bool, mapped: bool = False):
+    """The object a checkpoint holds in ``data`` (bytes, or a copy-on-write ``mmap`` of the
+    file when ``mapped``: then each little-endian storage is a view of the mapping, read from
+    disk as it is touched, as with ``torch.load(mmap=True)``). ``to_cpu``: storages saved on
+    another device (CUDA) are put on the CPU, as a ``map_location`` that names the CPU asks."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(_MappedFile(data) if mapped else io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise RuntimeError(
             "PytorchStreamReader failed reading zip archive: failed finding central directory"
@@ -46,7 +49,7 @@ def decode(data: bytes, to_cpu: bool):
         if not names:
             raise RuntimeError("PytorchStreamReader failed reading zip archive: empty archive")
         prefix = names[0].split("/", 1)[0]
-        reader = _Records(archive, prefix, len(data))
+        reader = _Records(archive, prefix, data)
         byteorder = reader.read("byteorder", optional=True)
         if byteorder not in (None, b"little", b"big"):
             raise RuntimeError(f"gradienti.load: unknown byteorder record {byteorder[:40]!r}")
@@ -73,8 +76,11 @@ def decode(data: bytes, to_cpu: bool):
                     f"torch.{storage_type.dtype_name}, which gradienti does not support"
                 )
             dtype = np.dtype(storage_type.dtype_name).newbyteorder(">" if big_endian else "<")
-            raw = reader.read(f"data/{key}", exact=numel * dtype.itemsize)
-            array = np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=True)
+            if mapped and dtype.isnative:
+                array = np.frombuffer(reader.view(f"data/{key}", numel * dtype.itemsize), dtype)
+            else:
+                raw = reader.read(f"data/{key}", exact=numel * dtype.itemsize)
+                array = np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=True)
             if array.dtype == np.bool_ and array.view(np.uint8).max(initial=0) > 1:
                 raise RuntimeError(f"gradienti.load: bool storage {key!r:.40} holds non-0/1 bytes")
             storage = Storage(array)
@@ -111,22 +117,79 @@ _MISSING = {
 }
 
 
+class _MappedFile(io.RawIOBase):
+    """A read-only file over a memory map, for zipfile (which reads only the directory and
+    the small records through it)."""
+
+    def __init__(self, mapping) -> None:
+        super().__init__()
+        self.mapping, self.position = mapping, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: len(self.mapping)}
+        self.position = max(0, base[whence] + offset)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        chunk = self.mapping[self.position : self.position + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self.position += len(chunk)
+        return len(chunk)
+
+
 class _Records:
     """The archive's records under ``prefix``, each read after its size is checked."""
 
-    def __init__(self, archive: zipfile.ZipFile, prefix: str, archive_bytes: int) -> None:
-        self.archive, self.prefix, self.archive_bytes = archive, prefix, archive_bytes
+    def __init__(self, archive: zipfile.ZipFile, prefix: str, data) -> None:
+        self.archive, self.prefix, self.data = archive, prefix, data
+        self.archive_bytes = len(data)
+
+    def view(self, name: str, size: int) -> memoryview:
+        """The bytes of record ``name`` in place (an uncompressed record's data follows its
+        local header: 30 bytes, then the name and the extra field)."""
+        try:
+            info = self._info(name, size)
+        except KeyError:
+            raise RuntimeError(
+                f"PytorchStreamReader failed locating file {name}: file not found"
+            ) from None
+        start = info.header_offset + 30
+        header = bytes(self.data[info.header_offset : start])
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: bad local header")
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        start += name_length + extra_length
+        if start + size > self.archive_bytes:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: truncated")
+        return memoryview(self.data)[start : start + size]
 
     def read(self, name: str, *, optional=False, limit=None, exact=None):
-        full = f"{self.prefix}/{name}"
         try:
-            info = self.archive.getinfo(full)
+            info = self._info(name, exact, limit)
         except KeyError:
             if optional:
                 return None
             raise RuntimeError(
                 f"PytorchStreamReader failed locating file {name}: file not found"
             ) from None
+        try:
+            return self.archive.read(info)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: {error}") from None
+
+    def _info(self, name: str, exact=None, limit=None) -> zipfile.ZipInfo:
+        """The record's entry, its sizes checked; KeyError if there is none."""
+        full = f"{self.prefix}/{name}"
+        info = self.archive.getinfo(full)
         if info.compress_type != zipfile.ZIP_STORED:
             raise RuntimeError(
                 f"gradienti.load: record {full} is compressed; PyTorch checkpoints store their "
@@ -142,7 +205,4 @@ class _Records:
                 f"gradienti.load: record {full} has {info.file_size} bytes but its storage "
                 f"needs {exact}"
             )
-        try:
-            return self.archive.read(info)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: {error}") from None
+        return info

@@ -15,6 +15,7 @@ ever runs, whatever ``weights_only`` says. A safetensors file is JSON and raw by
 
 from __future__ import annotations
 
+import mmap as mmap_module
 import os
 
 from . import _file_output, _torch_zip_reader, _torch_zip_writer
@@ -90,7 +91,7 @@ def _is_path(f) -> bool:
     return isinstance(f, (str, os.PathLike))
 
 
-def load(f, map_location=None, weights_only=True):
+def load(f, map_location=None, weights_only=True, *, mmap=None):
     """Load what ``save`` or ``torch.save`` wrote, or any safetensors file, from a path or a
     binary file object (read from its position to its end).
 
@@ -107,8 +108,21 @@ def load(f, map_location=None, weights_only=True):
     ``RuntimeError``. ``map_location`` may be ``None`` or the CPU (gradienti has no other
     device); a checkpoint saved on CUDA needs ``map_location="cpu"``. Raises ``RuntimeError``
     naming the problem for a truncated or malformed file.
+
+    ``mmap=True`` (``f`` must then be a path) maps the file copy-on-write instead of reading
+    it, as ``torch.load(mmap=True)`` does: a checkpoint's tensors are views of the mapping,
+    read from disk as they are touched, and writing to them never changes the file. A
+    safetensors file is read whole either way.
     """
     _check_map_location(map_location)
+    if mmap is not None and not isinstance(mmap, bool):
+        raise TypeError(f"gradienti.load: mmap must be a bool or None, not {type(mmap).__name__}")
+    if mmap and not _is_path(f):
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    if mmap:
+        mapped = _map_file(os.fspath(f))
+        if mapped is not None and bytes(mapped[:4]) == _torch_zip_reader.ZIP_MAGIC:
+            return _torch_zip_reader.decode(mapped, map_location is not None, mapped=True)
     if _is_path(f):
         name = os.fspath(f)
         with open(name, "rb") as file:
@@ -134,6 +148,14 @@ def load(f, map_location=None, weights_only=True):
         return decode(memoryview(data).cast("B"), MAX_HEADER_BYTES)
     except Corrupt as error:
         raise RuntimeError(f"gradienti.load: invalid safetensors file {name!s}: {error}") from None
+
+
+def _map_file(name: str):
+    """A private (copy-on-write) memory map of the file, or None for an empty file."""
+    with open(name, "rb") as file:
+        if os.fstat(file.fileno()).st_size == 0:
+            return None
+        return mmap_module.mmap(file.fileno(), 0, access=mmap_module.ACCESS_COPY)
 
 
 # A legacy torch.save file starts with a pickled magic number: PROTO 2, LONG1 of 10 bytes.
