@@ -2,15 +2,17 @@
 
 A small network (1 -> 32 -> 1, tanh) learns y = sin(3x) from 128 fixed points with Adam, full
 batch, for ``--steps`` steps in gradienti. The model's and the optimizer's state dicts go into
-one checkpoint, ``checkpoint.pt`` in ``--out`` (default: the current directory), written by
-``gradienti.save`` in PyTorch's own file format. Then, if PyTorch is installed, the same model
+one checkpoint, written by ``gradienti.save`` in PyTorch's own file format to ``--out``: a
+file, or an existing directory for ``checkpoint.pt`` in it (default: ``checkpoint.pt`` in the
+current directory; no directory is made). Then, if PyTorch is installed, the same model
 code builds the network in PyTorch, ``torch.load(..., weights_only=True)`` reads the checkpoint,
 and training continues there for as many steps: the loss carries on from where gradienti left
 it, because Adam's moment estimates and step count came along.
 
 Last, a check: one step taken from the checkpoint in each library gives the same parameters.
 
-Run:  python examples/continue_in_pytorch.py --steps 200 --out runs/
+Run:  python examples/continue_in_pytorch.py --steps 200
+      python examples/continue_in_pytorch.py --out runs/   # runs/checkpoint.pt
 """
 
 import argparse
@@ -36,7 +38,11 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate")
     parser.add_argument("--seed", type=int, default=0, help="gradienti's initialisation")
     parser.add_argument(
-        "--out", default=".", help="directory for checkpoint.pt (created if missing)"
+        "--out",
+        default=CHECKPOINT,
+        metavar="PATH",
+        help="where to write the checkpoint: a file, or an existing directory "
+        f"(default: {CHECKPOINT} in the current directory); no directory is made",
     )
     parser.add_argument("--every", type=int, default=None, help="print the loss every N steps")
     args = parser.parse_args(argv)
@@ -44,7 +50,22 @@ def parse_args(argv=None):
         parser.error("--steps must be at least 1")
     if args.every is None:
         args.every = max(1, args.steps // 5)
+    args.out = checkpoint_path(parser, args.out)
     return args
+
+
+def checkpoint_path(parser, path):
+    """``path`` as given, or ``checkpoint.pt`` in it when it names a directory. Checked before
+    training: a directory that does not exist is an error (as torch.save's "Parent directory
+    ... does not exist."), never made."""
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        if not os.path.isdir(path):
+            parser.error(f"--out {path}: directory {path} does not exist")
+        path = os.path.join(path, CHECKPOINT)
+    parent = os.path.dirname(path)
+    if parent and not os.path.isdir(parent):
+        parser.error(f"--out {path}: parent directory {parent} does not exist")
+    return path
 
 
 def make_model(lib):
@@ -91,8 +112,7 @@ def one_step(lib, state, lr):
 
 def main(argv=None):
     args = parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, CHECKPOINT)
+    path = args.out
 
     gradienti.manual_seed(args.seed)
     model = make_model(gradienti)

@@ -47,9 +47,7 @@ def test_training_continues_in_pytorch_from_the_gradienti_checkpoint(tmp_path):
     # optimizer state lost on the way, would jump), and training goes on lowering it.
     assert theirs[0][1] == pytest.approx(ours[-1][1], rel=0.05)
     assert theirs[-1][1] < theirs[0][1] < ours[0][1]
-    assert (
-        f"PyTorch {torch.__version__}: torch.load('./checkpoint.pt', weights_only=True)" in output
-    )
+    assert f"PyTorch {torch.__version__}: torch.load('checkpoint.pt', weights_only=True)" in output
     assert re.search(
         r"^one step from the checkpoint: gradienti and PyTorch parameters are the same "
         r"\(largest difference \d\.\de-\d\d\)$",
@@ -67,14 +65,33 @@ def test_training_continues_in_pytorch_from_the_gradienti_checkpoint(tmp_path):
     assert state["optimizer"]["state"][0]["step"].item() == 40.0
 
 
-def test_out_names_the_directory_of_the_checkpoint(tmp_path):
+@pytest.mark.parametrize(
+    ("where", "lands"),
+    [("runs", "runs/checkpoint.pt"), ("runs/", "runs/checkpoint.pt"), ("runs/a.pt", "runs/a.pt")],
+)
+def test_out_names_a_file_or_an_existing_directory(tmp_path, where, lands):
     pytest.importorskip("torch")
-    output = run_example(tmp_path, "--steps", "3", "--out", "runs/first")
-    assert files_under(tmp_path) == [os.path.join("runs", "first", "checkpoint.pt")]
-    assert (
-        f"saved the model and optimizer state to {os.path.join('runs/first', 'checkpoint.pt')}"
-        in (output)
+    (tmp_path / "runs").mkdir()
+    output = run_example(tmp_path, "--steps", "2", "--out", where)
+    assert files_under(tmp_path) == [os.path.normpath(lands)]
+    assert f"saved the model and optimizer state to {os.path.join(*where.split('/'))}" in output
+
+
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [
+        ("missing/", "--out missing/: directory missing/ does not exist"),
+        ("missing/a.pt", "--out missing/a.pt: parent directory missing does not exist"),
+    ],
+)
+def test_out_never_makes_a_directory(tmp_path, where, error):
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", where], cwd=tmp_path, capture_output=True, text=True
     )
+    assert done.returncode == 2
+    assert done.stdout == ""  # refused before any training
+    assert done.stderr.rstrip().endswith(error)
+    assert files_under(tmp_path) == []
 
 
 def test_without_pytorch_it_trains_saves_and_says_how_to_continue(tmp_path):
