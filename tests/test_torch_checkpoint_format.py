@@ -5,6 +5,7 @@ optimizer state dicts)."""
 import collections
 import io
 import mmap
+import pickle
 import zipfile
 
 import numpy as np
@@ -352,3 +353,28 @@ def test_mmap_maps_checkpoints_copy_on_write(tmp_path):
             lib.load(io.BytesIO(before), mmap=True)
     with pytest.raises(TypeError, match="mmap must be a bool or None"):
         gradienti.load(tmp_path / "t.pt", mmap="yes")
+
+
+def test_what_torch_saves_beyond_plain_tensors(tmp_path):
+    """Counter and CUDA devices load; tensors with attributes, subclasses and dtypes gradienti
+    lacks are refused by name."""
+    torch.save({"c": collections.Counter("aab"), "d": torch.device("cuda", 1)}, tmp_path / "a.pt")
+    loaded = gradienti.load(tmp_path / "a.pt")
+    assert loaded["c"] == collections.Counter("aab") and type(loaded["c"]) is collections.Counter
+    assert loaded["d"] == gradienti.device("cuda", 1)
+    tagged = torch.ones(2)
+    tagged.note = "python attribute"  # saved through _rebuild_from_type_v2 with a state
+    torch.save(tagged, tmp_path / "tagged.pt")
+    assert torch.load(tmp_path / "tagged.pt", weights_only=True).note == "python attribute"
+    with pytest.raises(pickle.UnpicklingError, match="a tensor with Python attributes"):
+        gradienti.load(tmp_path / "tagged.pt")
+    torch.save(torch.ones(2).as_subclass(_TensorSubclass), tmp_path / "sub.pt")
+    with pytest.raises(pickle.UnpicklingError, match=f"GLOBAL {__name__}._TensorSubclass was not"):
+        gradienti.load(tmp_path / "sub.pt")
+    torch.save(torch.ones(2, dtype=torch.uint16), tmp_path / "u16.pt")
+    with pytest.raises(RuntimeError, match="dtype torch.uint16, which gradienti does not support"):
+        gradienti.load(tmp_path / "u16.pt")
+
+
+class _TensorSubclass(torch.Tensor):
+    pass

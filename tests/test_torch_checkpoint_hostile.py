@@ -291,3 +291,20 @@ def test_damaged_checkpoints_load_or_raise_the_documented_errors(edits, cut, in_
         raw = _checkpoint(raw, storages)
     with contextlib.suppress(RuntimeError, pickle.UnpicklingError):
         gradienti.load(io.BytesIO(raw))
+
+
+def test_an_untyped_storage_read_through_rebuild_tensor_v3(tmp_path):
+    persistent = (
+        b"(" + _text("storage") + b"ctorch.storage\nUntypedStorage\n" + _text("0")
+        + _text("cpu") + _int(12) + b"tQ"
+    )  # fmt: skip
+    data_pkl = (
+        b"\x80\x02ctorch._utils\n_rebuild_tensor_v3\n(" + persistent + _int(1) + _tuple([2])
+        + _tuple([1]) + b"\x89ccollections\nOrderedDict\n)Rctorch\nfloat32\ntR."
+    )  # fmt: skip
+    path = tmp_path / "v3.pt"
+    path.write_bytes(_checkpoint(data_pkl, {"0": np.array([9.0, 1.5, -2.0], "<f4").tobytes()}))
+    # offset 1 element of float32, in a storage of 12 bytes
+    assert torch.load(path, weights_only=True).tolist() == [1.5, -2.0]
+    loaded = gradienti.load(path)
+    assert loaded.tolist() == [1.5, -2.0] and loaded.dtype == gradienti.float32
