@@ -397,3 +397,20 @@ def test_a_whole_model_state_dict_loaded_into_the_other_library_refuses_a_wrong_
     state = gradienti_to_torch(ours.state_dict(), tmp_path)
     with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "1.weight"'):
         tnn.Sequential(tnn.Linear(3, 2), tnn.Linear(2, 2)).load_state_dict(state, strict=True)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16"])
+def test_state_dicts_of_other_float_dtypes_cross_with_their_dtype_and_bits(dtype, tmp_path):
+    ours = gnn.Sequential(gnn.Linear(3, 4), gnn.BatchNorm1d(4)).to(getattr(gradienti, dtype))
+    state = gradienti_to_torch(ours.state_dict(), tmp_path)
+    theirs = tnn.Sequential(tnn.Linear(3, 4), tnn.BatchNorm1d(4)).to(getattr(torch, dtype))
+    theirs.load_state_dict(state, strict=True)
+    assert_state_dicts_match(ours.state_dict(), theirs.state_dict())
+    assert str(state["1.num_batches_tracked"].dtype) == "torch.int64"  # .to(dtype) left it
+    with torch.no_grad():
+        theirs[0].weight.mul_(-3.0)
+    back = torch_to_gradienti(theirs.state_dict(), tmp_path)
+    ours.load_state_dict(back, strict=True)
+    for key, value in ours.state_dict().items():
+        assert str(value.dtype) == str(theirs.state_dict()[key].dtype), key
+        np.testing.assert_array_equal(to_numpy(value), theirs.state_dict()[key].numpy(), key)
