@@ -378,3 +378,20 @@ def test_what_torch_saves_beyond_plain_tensors(tmp_path):
 
 class _TensorSubclass(torch.Tensor):
     pass
+
+
+def test_single_tensors_and_scalars_reach_torch(tmp_path):
+    cases = {
+        "scalar": (gradienti.tensor(2.5), torch.tensor(2.5)),
+        "int scalar": (gradienti.tensor(7), torch.tensor(7)),
+        "transposed": (
+            gradienti.arange(6.0).reshape(2, 3).t(),
+            torch.arange(6.0).reshape(2, 3).t(),
+        ),
+    }
+    for name, (ours, theirs) in cases.items():
+        loaded = _save_ours(ours, tmp_path / "single.pt")
+        _same_tensor(ours, loaded)
+        assert torch.equal(loaded, theirs), name
+        assert loaded.stride() == theirs.stride()
+        _same_tensor(gradienti.load(tmp_path / "single.pt"), theirs)
