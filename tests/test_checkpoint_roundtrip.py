@@ -263,9 +263,11 @@ COLLECTS_STATISTICS = ("BatchNorm", "InstanceNorm", "Sequential")
 
 
 def module_classes_of_gradienti_nn():
+    """The Module classes gradienti.nn lists in __all__ or has as public names."""
+    names = set(gnn.__all__) | {name for name in dir(gnn) if not name.startswith("_")}
     return {
         name
-        for name in gnn.__all__
+        for name in names
         if isinstance(getattr(gnn, name), type) and issubclass(getattr(gnn, name), gnn.Module)
     }
 
