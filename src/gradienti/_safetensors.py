@@ -1,8 +1,20 @@
-"""The safetensors format that ``gradienti.save`` and ``gradienti.load`` use (see serialization).
+"""The safetensors format: what ``gradienti.save`` writes to a ``.safetensors`` path, and what
+``gradienti.load`` reads from any file that is not a zip archive (files of gradienti before it
+wrote PyTorch's format included).
+
+A file is an 8-byte little-endian header length ``N``, ``N`` bytes of JSON (padded with spaces
+to a multiple of 8), then the tensors' raw little-endian bytes, back to back. Files are
+interchangeable with the ``safetensors`` package. Nested dicts, lists and tuples (an
+optimizer's ``state_dict``) are flattened into dotted tensor names, and the ``"gradienti"``
+metadata entry records the structure and the other values as JSON, so that ``load`` returns
+an equal object of the same types; a file written by another program loads as a flat
+``{name: tensor}`` dict, names sorted.
 
 ``encode`` turns a tensor or a nested structure into the file's bytes; ``decode`` checks a
 file's bytes field by field and rebuilds what was saved, raising ``Corrupt`` (which ``load``
-turns into a ``RuntimeError``) for anything malformed.
+turns into a ``RuntimeError``) for anything malformed. A header longer than the limit ``load``
+passes (8 MiB) is refused before it is parsed, since parsing JSON takes many times its size in
+memory; ``encode`` refuses to write one.
 """
 
 from __future__ import annotations
