@@ -308,3 +308,14 @@ def test_an_untyped_storage_read_through_rebuild_tensor_v3(tmp_path):
     assert torch.load(path, weights_only=True).tolist() == [1.5, -2.0]
     loaded = gradienti.load(path)
     assert loaded.tolist() == [1.5, -2.0] and loaded.dtype == gradienti.float32
+
+
+def test_a_bytearray_of_a_huge_size_is_not_allocated(tmp_path):
+    huge = b"\x80\x02c__builtin__\nbytearray\n" + _int(2**40) + b"\x85R."
+    path = tmp_path / "bytearray.pt"
+    path.write_bytes(_checkpoint(huge))
+    with pytest.raises(pickle.UnpicklingError, match="bytearray is allowed only from bytes"):
+        gradienti.load(path)
+    text = b"\x80\x02c__builtin__\nbytearray\n" + _text("ab") + _text("latin-1") + b"\x86R."
+    path.write_bytes(_checkpoint(text))
+    assert gradienti.load(path) == bytearray(b"ab") == torch.load(path, weights_only=True)

@@ -94,6 +94,18 @@ def _bytes_from_text(text, encoding):
     return text.encode("latin-1")
 
 
+def _bytearray_from(*args):
+    # as pickle writes one: bytearray(<latin-1 text>, "latin-1") or bytearray(<bytes>); never
+    # bytearray(<int>), which would allocate that many bytes from a number in the file
+    if len(args) == 2 and isinstance(args[0], str) and args[1] in ("latin1", "latin-1"):
+        return bytearray(args[0], "latin-1")
+    if len(args) == 1 and isinstance(args[0], (bytes, bytearray)):
+        return bytearray(args[0])
+    if not args:
+        return bytearray()
+    raise weights_only_error("bytearray is allowed only from bytes or latin-1 text")
+
+
 def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -203,7 +215,7 @@ def _allowed_globals() -> dict:
         "torch.Tensor": _TensorType,
         "torch.device": device,
         "_codecs.encode": _bytes_from_text,
-        "builtins.bytearray": bytearray,
+        "builtins.bytearray": _bytearray_from,
         "builtins.set": set,
         "builtins.complex": complex,
         "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
@@ -221,7 +233,7 @@ def _allowed_globals() -> dict:
 
 _ALLOWED = _allowed_globals()
 _CALLABLE = {id(value) for value in _ALLOWED.values() if callable(value)}
-_CLASSES = (collections.OrderedDict, collections.Counter, set, bytearray, complex, Size)
+_CLASSES = (collections.OrderedDict, collections.Counter, set, complex, Size)
 
 
 class RestrictedUnpickler(pickle._Unpickler):
