@@ -58,7 +58,7 @@ def decode(data, to_cpu: bool, mapped: bool = False):
         storages: dict[str, tuple[str, Storage]] = {}
 
         def load_storage(storage_type, key, location, numel):
-            if location != "cpu" and not location.startswith("cpu") and not to_cpu:
+            if not location.startswith("cpu") and not to_cpu:
                 if location.startswith("cuda"):
                     raise RuntimeError(CUDA_MESSAGE)
                 raise RuntimeError(
@@ -70,7 +70,7 @@ def decode(data, to_cpu: bool, mapped: bool = False):
                 if known[0] != storage_type.dtype_name:
                     raise RuntimeError(f"gradienti.load: storage {key!r:.40} has two dtypes")
                 return known[1]
-            if storage_type.dtype_name in _MISSING:
+            if storage_type.dtype_name not in _SUPPORTED:
                 raise RuntimeError(
                     f"gradienti.load: the checkpoint holds a tensor of dtype "
                     f"torch.{storage_type.dtype_name}, which gradienti does not support"
@@ -90,31 +90,22 @@ def decode(data, to_cpu: bool, mapped: bool = False):
         unpickler = RestrictedUnpickler(io.BytesIO(data_pkl), load_storage)
         try:
             return unpickler.load()
+        except RecursionError:  # (a RuntimeError: caught before the clause that passes those)
+            raise weights_only_error("data.pkl is nested too deeply") from None
         except RuntimeError:
             raise
         except pickle.UnpicklingError as error:  # pickle's own (a bad opcode) or the allow-list's
             if str(error).startswith("Weights only load failed"):
                 raise
             raise weights_only_error(str(error)) from None
-        except RecursionError:
-            raise weights_only_error("data.pkl is nested too deeply") from None
         except MemoryError:
             raise weights_only_error("data.pkl describes more than memory holds") from None
         except Exception as error:  # a malformed pickle: a bad opcode, truncated, wrong args
             raise weights_only_error(f"{type(error).__name__}: {error}") from None
 
 
-# Storage dtypes (see _restricted_unpickler) that gradienti has no tensors of.
-_MISSING = {
-    "bfloat16",
-    "complex64",
-    "complex128",
-    "quint8",
-    "qint8",
-    "qint32",
-    "quint4x2",
-    "quint2x4",
-}
+# The storage dtypes gradienti has tensors of (others: bfloat16, complex, quantized...).
+_SUPPORTED = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"}
 
 
 class _MappedFile(io.RawIOBase):
