@@ -194,6 +194,9 @@ def test_the_explanation_comes_from_a_graph_no_backward_has_freed(readme_run):
     everything = "".join(result["output"] for result in results)
     assert "60 + 8 + 4 = 72" in everything
     assert "freed" not in everything
+    # render("graph", format="svg") as with graphviz: the DOT source in graph, the picture in
+    # graph.svg.
+    assert (scratch / "graph").read_text(encoding="utf-8").startswith("digraph {")
     assert (scratch / "graph.svg").read_text(encoding="utf-8").lstrip().startswith("<")
 
 
