@@ -311,3 +311,12 @@ def test_the_developer_set_up_command_is_the_one_ci_runs():
     assert len(setup.splitlines()) == 1
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert f"{setup} || exit 1" in ci_lines
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/performance.md", "docs/lesson.md"])
+def test_relative_links_point_to_files_that_exist(page):
+    path = ROOT / page
+    links = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8"))
+    assert links
+    for link in links:
+        assert (path.parent / link).exists(), f"{page} links {link}"
