@@ -316,3 +316,21 @@ def test_the_command_gives_its_streams_back(monkeypatch):
     assert sys.stdout is stdout and sys.stderr is stderr
     assert "    to x:         d/dx = 3*x^2 = 3*2^2 = 12;  1 * 12 = 12\n" in stdout.getvalue()
     assert stdout.getvalue().isascii() and stderr.getvalue() == ""
+
+
+def test_printing_a_dot_follows_the_encoding_of_stdout(monkeypatch, tmp_path):
+    # print(make_dot(y, explanation=True)) or a Greek name raised UnicodeEncodeError on cp1252
+    x, y = _lesson()
+    dot = gradienti.viz.make_dot(y, params={"α": x}, explanation=True)
+    assert "α" in dot.source and "∂" in dot.source
+    monkeypatch.setattr(sys, "stdout", Stream("utf-8"))
+    assert str(dot) == dot.source
+    for encoding in ("cp1252", "ascii"):
+        monkeypatch.setattr(sys, "stdout", Stream(encoding))
+        print(dot)
+        printed = sys.stdout.getvalue()
+        assert printed == spell_ascii(dot.source) + "\n" and printed.isascii()
+        assert 'label="alpha' in printed and "d/dalpha: 3*alpha^2 = 12" in printed
+    assert "α" in dot.source  # the source and the files keep the symbols
+    dot.save(tmp_path / "g.gv")
+    assert (tmp_path / "g.gv").read_text(encoding="utf-8") == dot.source

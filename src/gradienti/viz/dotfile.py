@@ -31,6 +31,7 @@ import subprocess
 import sys
 from html import escape as xml_escape
 
+from .._text_encoding import fit_to_stream
 from . import render as renderers
 from .dot_source import quote, to_dot
 from .dot_statements import (
@@ -178,7 +179,9 @@ class Dot:
         return "".join(self)
 
     def __str__(self) -> str:
-        return self.source
+        """The source, spelled in ASCII where ``sys.stdout`` cannot encode it (``print(dot)``
+        on a cp1252 console), as explain's text is; ``source`` and the files keep it as is."""
+        return fit_to_stream(self.source, sys.stdout)
 
     def __repr__(self) -> str:
         try:
