@@ -555,3 +555,20 @@ def test_any_graph_reads_back_to_the_same_source_and_drawing(graph):
     assert dot.source == to_dot(graph)
     assert len(dot.body) == len(graph.nodes) + len(graph.edges)
     assert render_svg(dot.drawing()) == render_svg(graph)
+
+
+def test_html_like_labels_are_written_bare_as_graphviz_does():
+    # graphviz.Digraph().node("h", "<<b>x</b>>") writes label=<<b>x</b>> (Graphviz draws HTML);
+    # quoting it made Graphviz draw the tags as text, and the built-in renderer dropped the node
+    dot = lesson_dot()
+    dot.node("h", "<<b>bold</b> &amp; x<br/>y>", shape="note")
+    dot.edge("h", "q", label="<<i>e</i>>")
+    dot.node("q", 'say "hi"')
+    assert "\th [label=<<b>bold</b> &amp; x<br/>y> shape=note]\n" in dot.body
+    assert "\th -> q [label=<<i>e</i>>]\n" in dot.body
+    assert '\tq [label="say \\"hi\\""]\n' in dot.body
+    drawing = {node.id: node for node in dot.drawing().nodes}
+    assert drawing["h"].label == "bold & x\ny" and drawing["h"].shape == "note"
+    assert [edge.label for edge in dot.drawing().edges if edge.tail == "h"] == ["e"]
+    assert parse_statement("\ta [label = < <i>x</i> >]\n") == ("node", "a", {"label": " x "})
+    assert parse_statement("\ta [label=<<b>x</b>]\n") is None  # unbalanced: left to Graphviz

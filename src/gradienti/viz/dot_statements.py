@@ -9,12 +9,14 @@ Reading: ``drawing_graph`` reads the statements back (the single-line subset of 
 graphviz package and ``to_dot`` write: ``a [k=v]``, ``a -> b [k=v]``, ``node [k=v]``,
 ``k=v``) and applies them as Graphviz does: ``graph``/``node``/``edge`` defaults hold for what
 is declared after them, a node named again keeps its attributes and takes the new ones, and an
-edge to an undeclared node declares it. A line it cannot read (a subgraph, a port, HTML
-labels) is left to Graphviz's programs: the built-in renderer skips it.
+edge to an undeclared node declares it. An HTML-like value (``<<b>x</b>>``) is written bare,
+as graphviz does, and read as its text. A line it cannot read (a subgraph, a port) is left to
+Graphviz's programs: the built-in renderer skips it.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 from .dot_source import quote
@@ -38,6 +40,15 @@ GRAPHVIZ_FILL = "lightgrey"  # a filled node with neither fillcolor nor color
 
 # ------------------------------------------------------------------------------ writing
 
+# The graphviz package's test for an HTML-like value (``label="<<b>x</b>>"``): the whole text
+# in angle brackets is written bare, so that Graphviz draws it as HTML, not as the typed text.
+_HTML_VALUE = re.compile(r"<.*>\Z", re.DOTALL)
+
+
+def _value(value) -> str:
+    text = str(value)
+    return text if _HTML_VALUE.match(text) else quote(text)
+
 
 def attribute_list(attributes, *, label=None, sort: bool = True) -> str:
     """``key=value ...`` as the graphviz package's ``a_list``: ``label`` first, then the
@@ -45,8 +56,8 @@ def attribute_list(attributes, *, label=None, sort: bool = True) -> str:
     items = attributes.items()
     if sort:
         items = sorted(items)
-    parts = [f"label={quote(label)}"] if label is not None else []
-    parts += [f"{quote(key)}={quote(value)}" for key, value in items if value is not None]
+    parts = [f"label={_value(label)}"] if label is not None else []
+    parts += [f"{quote(key)}={_value(value)}" for key, value in items if value is not None]
     return " ".join(parts)
 
 
@@ -81,6 +92,9 @@ _LINE_ESCAPES = {"n": "\n", "l": "\n", "r": "\n"}
 
 
 def _unquote(token: str) -> str:
+    if token.startswith("<"):  # an HTML label: its text, a line per <br/>
+        text = re.sub(r"<br\s*/?>", "\n", token[1:-1], flags=re.IGNORECASE)
+        return html.unescape(re.sub(r"<[^>]*>", "", text))
     if not token.startswith('"'):
         return token
     return _ESCAPE.sub(lambda match: _LINE_ESCAPES.get(match[1], match[1]), token[1:-1])
@@ -94,6 +108,15 @@ def _tokens(line: str) -> list[str] | None:
     tokens = []
     position = 0
     while position < len(text):
+        while text[position].isspace():  # text is stripped: a token follows
+            position += 1
+        if text[position] == "<":  # an HTML string: up to its matching ">"
+            end = _html_end(text, position)
+            if end is None:
+                return None
+            tokens.append(text[position:end])
+            position = end
+            continue
         match = _TOKEN.match(text, position)
         if match is None:
             return None if text[position:].strip() else tokens
@@ -102,6 +125,16 @@ def _tokens(line: str) -> list[str] | None:
     while tokens and tokens[-1] == ";":
         tokens.pop()
     return tokens
+
+
+def _html_end(text: str, start: int) -> int | None:
+    """The index after the ``>`` that closes the ``<`` at ``start`` (brackets nest)."""
+    depth = 0
+    for index in range(start, len(text)):
+        depth += {"<": 1, ">": -1}.get(text[index], 0)
+        if depth == 0:
+            return index + 1
+    return None
 
 
 def _attributes(tokens: list[str]) -> dict | None:
