@@ -572,3 +572,19 @@ def test_html_like_labels_are_written_bare_as_graphviz_does():
     assert [edge.label for edge in dot.drawing().edges if edge.tail == "h"] == ["e"]
     assert parse_statement("\ta [label = < <i>x</i> >]\n") == ("node", "a", {"label": " x "})
     assert parse_statement("\ta [label=<<b>x</b>]\n") is None  # unbalanced: left to Graphviz
+
+
+def test_render_and_save_create_the_folders_they_are_given_as_graphviz_does(tmp_path):
+    dot = lesson_dot()
+    path = dot.render("graph", directory=tmp_path / "new" / "sub", format="svg", renderer="builtin")
+    assert path == os.path.join(tmp_path, "new", "sub", "graph.svg") and os.path.isfile(path)
+    assert os.path.isfile(tmp_path / "new" / "sub" / "graph")
+    assert dot.save(directory=tmp_path / "other") == os.path.join(tmp_path, "other", "graph")
+
+
+def test_a_failed_save_remembers_nothing(tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    dot = lesson_dot()
+    with pytest.raises(OSError):
+        dot.save("g.gv", directory=tmp_path / "a_file")
+    assert (dot.filename, dot.directory) == ("Digraph.gv", "")

@@ -13,6 +13,9 @@ Where it differs from ``graphviz.Digraph``, on purpose:
 * ``format`` defaults to ``"svg"`` (graphviz: ``"pdf"``), which draws with nothing installed;
   ``render("graph.svg")`` (a name ending in svg, png or pdf, no ``format`` given) writes that
   picture itself and no source file, as gradienti always did;
+* as graphviz's, ``save``/``render`` create the folders of the path they are given
+  (``render("graph", directory="out")``: naming the folder asks for it); gradienti's own command
+  and examples never create one;
 * formats are svg, png, pdf and dot/gv (the source); the engine is ``"dot"`` only;
 * ``renderer`` chooses who draws -- ``"graphviz-pure"``, ``"dot"``, ``"builtin"`` or
   ``"auto"`` (render.py) -- not Graphviz's cairo/gd renderers; ``formatter`` and
@@ -250,12 +253,11 @@ class Dot:
     def save(self, filename=None, directory=None) -> str:
         """Write the DOT source to ``directory/filename`` (defaults: ``self.filename``,
         ``Digraph.gv``, in ``self.directory``), remember both, and return the path."""
-        if filename is not None:
-            self.filename = os.fspath(filename)
-        if directory is not None:
-            self.directory = os.fspath(directory)
-        path = self.filepath
+        filename = self.filename if filename is None else os.fspath(filename)
+        directory = self.directory if directory is None else os.fspath(directory)
+        path = os.path.join(directory, filename)
         _write(path, self.source.encode(self.encoding))
+        self.filename, self.directory = filename, directory  # remembered once written
         return path
 
     def pipe(
