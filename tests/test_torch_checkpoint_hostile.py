@@ -319,3 +319,54 @@ def test_a_bytearray_of_a_huge_size_is_not_allocated(tmp_path):
     text = b"\x80\x02c__builtin__\nbytearray\n" + _text("ab") + _text("latin-1") + b"\x86R."
     path.write_bytes(_checkpoint(text))
     assert gradienti.load(path) == bytearray(b"ab") == torch.load(path, weights_only=True)
+
+
+def test_items_go_only_into_the_containers_torch_fills(tmp_path):
+    # SETITEM on a loaded tensor would write into it (torch refuses the file); APPENDS and
+    # ADDITEMS would call the .extend/.append/.add method of whatever object is on the stack.
+    tensor = _tensor_pickle(4, [4], [1])[:-1]  # (without STOP)
+    records = {"0": struct.pack("<4f", 1, 2, 3, 4)}
+    setitem = tensor + b"K\x00G" + struct.pack(">d", 9.0) + b"s."
+    path = tmp_path / "setitem.pt"
+    path.write_bytes(_checkpoint(setitem, records))
+    for raw, match in [
+        (setitem, "Can only SETITEM for dict, collections.OrderedDict, collections.Counter"),
+        (tensor + b"(K\x00K\x01u.", "Can only SETITEMS for dict"),
+        (tensor + b"K\x01a.", "Can only append to lists"),
+        (tensor + b"(K\x01e.", "Can only extend lists"),
+    ]:
+        _both_refuse(tmp_path, _checkpoint(raw, records), match)
+    additems = b"\x80\x04" + tensor[2:] + b"(K\x01\x90."
+    path.write_bytes(_checkpoint(additems, records))
+    with pytest.raises(pickle.UnpicklingError, match="Can only add items to sets"):
+        gradienti.load(path)
+    # the containers themselves still fill
+    fills = b"\x80\x02}K\x01K\x02s(K\x03K\x04u]K\x05a(K\x06eccollections\nCounter\n)R(K\x07K\x01u"
+    path.write_bytes(_checkpoint(fills + b"\x87."))
+    assert gradienti.load(path) == torch.load(path, weights_only=True)
+
+
+def test_torch_tensor_is_gradienti_tensor_and_is_never_called(tmp_path):
+    path = tmp_path / "tensor_type.pt"
+    path.write_bytes(_checkpoint(b"\x80\x02ctorch\nTensor\n."))
+    assert gradienti.load(path) is gradienti.Tensor
+    assert torch.load(path, weights_only=True) is torch.Tensor
+    # torch would call torch.Tensor(2**40): an allocation the file chooses
+    called = _checkpoint(b"\x80\x02ctorch\nTensor\n(" + _int(2**40) + b"tR.")
+    path.write_bytes(called)
+    with pytest.raises(pickle.UnpicklingError, match="Trying to call reduce"):
+        gradienti.load(path)
+
+
+@pytest.mark.parametrize("opcode", [b"R", b"\x81"])  # REDUCE, NEWOBJ
+def test_a_size_of_other_than_ints_is_refused_as_torch_refuses_it(tmp_path, opcode):
+    path = tmp_path / "size.pt"
+    path.write_bytes(_checkpoint(b"\x80\x02ctorch\nSize\n((" + _text("a") + b"tt" + opcode + b"."))
+    message = "torch.Size\\(\\) takes an iterable of 'int' \\(item 0 is 'str'\\)"
+    with pytest.raises(pickle.UnpicklingError, match=message):
+        gradienti.load(path)
+    with pytest.raises(TypeError, match=message):
+        torch.load(path, weights_only=True)
+    ints = b"(K\x02J" + struct.pack("<i", -5) + b"t"
+    path.write_bytes(_checkpoint(b"\x80\x02ctorch\nSize\n(" + ints + b"t" + opcode + b"."))
+    assert gradienti.load(path) == torch.load(path, weights_only=True) == (2, -5)

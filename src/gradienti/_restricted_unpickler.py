@@ -83,10 +83,6 @@ class Storage:
         self.array = array
 
 
-class _TensorType:
-    """What ``torch.Tensor`` unpickles to (only as _rebuild_from_type_v2's ``new_type``)."""
-
-
 def _bytes_from_text(text, encoding):
     # _codecs.encode as protocol 2 uses it for bytes: only latin-1 text, never another codec
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
@@ -104,6 +100,16 @@ def _bytearray_from(*args):
     if not args:
         return bytearray()
     raise weights_only_error("bytearray is allowed only from bytes or latin-1 text")
+
+
+def _check_size_items(args) -> None:
+    """torch.Size's own check of what REDUCE/NEWOBJ give it: one iterable of ints."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        for i, item in enumerate(args[0]):
+            if not isinstance(item, int):
+                raise TypeError(
+                    f"torch.Size() takes an iterable of 'int' (item {i} is '{type(item).__name__}')"
+                )
 
 
 def _is_count(value) -> bool:
@@ -199,7 +205,7 @@ def _rebuild_from_type_v2(func, new_type, args, state):
     """A tensor saved with its type: only plain tensors and Parameters, no attributes."""
     if func not in _REBUILDS.values() or not isinstance(args, tuple):
         raise weights_only_error(f"_rebuild_from_type_v2 cannot call {func!r:.80}")
-    if new_type not in (_TensorType, Parameter):
+    if new_type not in (Tensor, Parameter):
         raise weights_only_error(f"_rebuild_from_type_v2 cannot build a {new_type!r:.80}")
     if state:
         raise weights_only_error("a tensor with Python attributes cannot be loaded")
@@ -212,7 +218,7 @@ def _allowed_globals() -> dict:
         "collections.Counter": collections.Counter,
         "torch.nn.parameter.Parameter": Parameter,
         "torch.Size": Size,
-        "torch.Tensor": _TensorType,
+        "torch.Tensor": Tensor,
         "torch.device": device,
         "_codecs.encode": _bytes_from_text,
         "builtins.bytearray": _bytearray_from,
@@ -232,7 +238,9 @@ def _allowed_globals() -> dict:
 
 
 _ALLOWED = _allowed_globals()
-_CALLABLE = {id(value) for value in _ALLOWED.values() if callable(value)}
+# torch.Tensor is named only as _rebuild_from_type_v2's type: calling it from a file could
+# allocate any size the file names (torch.Tensor(2**40)).
+_CALLABLE = {id(value) for value in _ALLOWED.values() if callable(value) and value is not Tensor}
 _CLASSES = (collections.OrderedDict, collections.Counter, set, complex, Size)
 
 
@@ -292,6 +300,8 @@ class RestrictedUnpickler(pickle._Unpickler):
             raise weights_only_error(
                 f"Trying to call reduce for unrecognized function {func!r:.80}"
             )
+        if func is Size:
+            _check_size_items(args)
         self.stack[-1] = func(*args)
 
     def load_newobj(self):
@@ -301,6 +311,8 @@ class RestrictedUnpickler(pickle._Unpickler):
             raise weights_only_error(
                 f"Can only create new object for allowed classes, not {cls!r:.80}"
             )
+        if cls is Size:
+            _check_size_items(args)
         self.append(cls.__new__(cls, *args))
 
     def load_build(self):
@@ -314,6 +326,44 @@ class RestrictedUnpickler(pickle._Unpickler):
             raise weights_only_error("an OrderedDict's attributes must have str names")
         inst.__dict__.update(state)
 
+    # Items go only into the containers that hold them, as in PyTorch's weights-only
+    # unpickler: SETITEM on a loaded tensor would write into it, and pickle's APPENDS/ADDITEMS
+    # call whatever .extend/.append/.add method the object on the stack has.
+    def load_setitem(self):
+        self._check_set_item_target("SETITEM", self.stack[-3])
+        super().load_setitem()
+
+    def load_setitems(self):
+        self._check_set_item_target("SETITEMS", self.metastack[-1][-1])
+        super().load_setitems()
+
+    def load_append(self):
+        if type(self.stack[-2]) is not list:
+            raise weights_only_error(f"Can only append to lists, but got {type(self.stack[-2])}")
+        super().load_append()
+
+    def load_appends(self):
+        if type(self.metastack[-1][-1]) is not list:
+            raise weights_only_error(
+                f"Can only extend lists, but got {type(self.metastack[-1][-1])}"
+            )
+        super().load_appends()
+
+    def load_additems(self):
+        if type(self.metastack[-1][-1]) is not set:
+            raise weights_only_error(
+                f"Can only add items to sets, but got {type(self.metastack[-1][-1])}"
+            )
+        super().load_additems()
+
+    @staticmethod
+    def _check_set_item_target(opcode: str, target) -> None:
+        if type(target) not in (dict, collections.OrderedDict, collections.Counter):
+            raise weights_only_error(
+                f"Can only {opcode} for dict, collections.OrderedDict, "
+                f"collections.Counter, but got {type(target)}"
+            )
+
     def _refuse(self):
         raise weights_only_error("Unsupported operand (an opcode that builds or looks up objects)")
 
@@ -321,6 +371,11 @@ class RestrictedUnpickler(pickle._Unpickler):
     dispatch[pickle.REDUCE[0]] = load_reduce
     dispatch[pickle.NEWOBJ[0]] = load_newobj
     dispatch[pickle.BUILD[0]] = load_build
+    dispatch[pickle.SETITEM[0]] = load_setitem
+    dispatch[pickle.SETITEMS[0]] = load_setitems
+    dispatch[pickle.APPEND[0]] = load_append
+    dispatch[pickle.APPENDS[0]] = load_appends
+    dispatch[pickle.ADDITEMS[0]] = load_additems
     for _opcode in (
         pickle.NEWOBJ_EX,
         pickle.INST,
