@@ -367,6 +367,9 @@ def test_a_size_of_other_than_ints_is_refused_as_torch_refuses_it(tmp_path, opco
         gradienti.load(path)
     with pytest.raises(TypeError, match=message):
         torch.load(path, weights_only=True)
+    path.write_bytes(_checkpoint(b"\x80\x02ctorch\nSize\n(" + _text("ab") + b"t" + opcode + b"."))
+    with pytest.raises(pickle.UnpicklingError, match=message):
+        gradienti.load(path)
     ints = b"(K\x02J" + struct.pack("<i", -5) + b"t"
     path.write_bytes(_checkpoint(b"\x80\x02ctorch\nSize\n(" + ints + b"t" + opcode + b"."))
     assert gradienti.load(path) == torch.load(path, weights_only=True) == (2, -5)

@@ -104,7 +104,7 @@ def _bytearray_from(*args):
 
 def _check_size_items(args) -> None:
     """torch.Size's own check of what REDUCE/NEWOBJ give it: one iterable of ints."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+    if len(args) == 1 and isinstance(args[0], (tuple, list, str, dict, set)):
         for i, item in enumerate(args[0]):
             if not isinstance(item, int):
                 raise TypeError(
