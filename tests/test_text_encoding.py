@@ -334,3 +334,21 @@ def test_printing_a_dot_follows_the_encoding_of_stdout(monkeypatch, tmp_path):
     assert "α" in dot.source  # the source and the files keep the symbols
     dot.save(tmp_path / "g.gv")
     assert (tmp_path / "g.gv").read_text(encoding="utf-8") == dot.source
+
+
+def test_a_dot_printed_in_ascii_is_still_valid_dot(monkeypatch):
+    # a curly quote spelled '"' inside a quoted label ended the string early; a character with
+    # no spelling (\u4e2d) is escaped too, so the printed text reads back as the source's labels
+    from gradienti.viz.dot_statements import parse_statement
+
+    x = gradienti.tensor(2.0, requires_grad=True)
+    dot = gradienti.viz.make_dot(x**3, params={"“q” 中 α": x})
+    monkeypatch.setattr(sys, "stdout", Stream("cp1252"))
+    printed = str(dot)
+    assert printed.isascii()
+    leaf = [line for line in printed.splitlines() if "lightblue" in line]
+    assert parse_statement(leaf[0]) == (
+        "node",
+        "n3",
+        {"label": '"q" \\u4e2d alpha\n ()', "fillcolor": "lightblue"},
+    )

@@ -30,11 +30,12 @@ Where it differs from ``graphviz.Digraph``, on purpose:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from html import escape as xml_escape
 
-from .._text_encoding import fit_to_stream
+from .._text_encoding import can_encode, spell_ascii
 from . import render as renderers
 from .dot_source import quote, to_dot
 from .dot_statements import (
@@ -184,7 +185,8 @@ class Dot:
     def __str__(self) -> str:
         """The source, spelled in ASCII where ``sys.stdout`` cannot encode it (``print(dot)``
         on a cp1252 console), as explain's text is; ``source`` and the files keep it as is."""
-        return fit_to_stream(self.source, sys.stdout)
+        source = self.source
+        return source if can_encode(source, sys.stdout) else ascii_source(source)
 
     def __repr__(self) -> str:
         try:
@@ -385,6 +387,30 @@ class Dot:
             return bundle
         except Exception:
             return {"text/plain": "<gradienti.viz.Dot: could not be displayed>"}
+
+
+# A quoted DOT string, its text in group 1 (with DOT's backslash escapes).
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+
+
+def ascii_source(source: str) -> str:
+    """``source`` spelled in ASCII that is still valid DOT: a symbol spelled with a quote or a
+    backslash (a curly quote, ``\\u4e2d`` for a character without a spelling) is escaped
+    inside its quoted string, so the printed text still parses and draws as the source."""
+
+    def spell_quoted(match) -> str:
+        text = match[1]
+        if text.isascii():
+            return match[0]
+        escaped = []
+        for char in text:
+            alone = spell_ascii(char)
+            if not char.isascii() and ('"' in alone or "\\" in alone):
+                char = alone.replace("\\", "\\\\").replace('"', '\\"')
+            escaped.append(char)
+        return '"' + spell_ascii("".join(escaped)) + '"'
+
+    return spell_ascii(_QUOTED.sub(spell_quoted, source))
 
 
 def _check_render_options(formatter, neato_no_op, engine) -> None:
