@@ -264,3 +264,17 @@ def test_the_dot_names_a_measured_font_size_and_margins():
     assert "fontname=Courier" in node_line
     assert "fontsize=10" in node_line
     assert 'margin="0.12,0.06"' in node_line
+
+
+def test_a_label_that_says_dpi_does_not_lower_the_png_resolution(commands):
+    # "dpi=" anywhere in the source (a node's label, a name) used to drop -Gdpi: a 96-dpi png
+    dot = lesson_graph()
+    dot.node("note", "dpi=3, resolution=2")
+    dot.attr("graph", label='said "dpi=3"')
+    render_module.run_program("/opt/dot", "png", dot.source)
+    dot.attr(dpi="300")  # a graph attribute statement of its own: the graph's choice
+    render_module.run_program("/opt/dot", "png", dot.source)
+    assert commands == [
+        ["/opt/dot", "-Tpng", f"-Gdpi={render_module.PNG_DPI}"],
+        ["/opt/dot", "-Tpng"],
+    ]

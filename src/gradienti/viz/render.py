@@ -57,8 +57,13 @@ GRAPHVIZ_PURE = "graphviz-pure"
 DEFAULT_TIMEOUT = 60.0  # seconds a program may take to draw
 PROBE_TIMEOUT = 10.0  # seconds for ``PROGRAM -T?``
 PNG_DPI = 192  # pixels per inch of a png: 2x Graphviz's default of 96
-# A source that chooses its own resolution (a graph attribute ``dpi=`` or ``resolution=``).
-_SETS_RESOLUTION = re.compile(r"\b(dpi|resolution)\s*=")
+# A source that chooses its own resolution: a graph attribute ``dpi=`` or ``resolution=``, in a
+# ``graph [...]`` statement (outside its quoted values) or a ``k=v`` line; a label that says
+# "dpi=3" sets nothing.
+_SETS_RESOLUTION = re.compile(
+    r'^\s*(?:graph\s*\[(?:"(?:[^"\\]|\\.)*"|[^"\]\n])*?)?(?<![\w."])(?:dpi|resolution)\s*=',
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
