@@ -359,3 +359,16 @@ def test_a_bare_versioned_capsule_keeps_its_read_only_flag():
     writable = gradienti.from_dlpack(torch.arange(3.0).__dlpack__(max_version=(1, 0)))
     writable[0] = 5.0
     assert writable.tolist() == [5.0, 1.0, 2.0]
+
+
+def test_a_negative_stride_numpy_array_is_refused_as_from_numpy_refuses_it():
+    """A tensor with negative strides would abort the process when handed to PyTorch
+    (``torch.from_dlpack`` crashes on them), so the import refuses them with from_numpy's
+    error; a copy (``copy=True``, or the user's ``.copy()``) is contiguous and fine."""
+    reversed_array = np.arange(4.0)[::-1]
+    expected = error_of(lambda: torch.from_numpy(reversed_array))
+    assert error_of(lambda: gradienti.from_dlpack(reversed_array)) == expected
+    assert error_of(lambda: gradienti.from_dlpack(np.eye(3)[:, ::-2])) == expected
+    copied = gradienti.from_dlpack(reversed_array, copy=True)
+    assert copied.tolist() == [3.0, 2.0, 1.0, 0.0]
+    assert torch.from_dlpack(copied).tolist() == [3.0, 2.0, 1.0, 0.0]

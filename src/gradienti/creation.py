@@ -164,8 +164,12 @@ def _check_numpy_layout(array, stacklevel: int) -> None:
 
 def shared_tensor(array) -> Tensor:
     """A tensor around an array that another library shares with it (DLPack): no copy and no
-    warning, the exporter decided about read-only memory."""
+    warning, the exporter decided about read-only memory. NumPy exports negative strides
+    (``a[::-1]``), which no tensor may have: PyTorch's importer aborts the process on them, and
+    handing such a tensor on to PyTorch would too, so they get from_numpy's error."""
     from_numpy_dtype(array.dtype)
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(NEGATIVE_STRIDES_MESSAGE)
     return _finish(array, False)
 
 
