@@ -373,3 +373,26 @@ def test_a_size_of_other_than_ints_is_refused_as_torch_refuses_it(tmp_path, opco
     ints = b"(K\x02J" + struct.pack("<i", -5) + b"t"
     path.write_bytes(_checkpoint(b"\x80\x02ctorch\nSize\n(" + ints + b"t" + opcode + b"."))
     assert gradienti.load(path) == torch.load(path, weights_only=True) == (2, -5)
+
+
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_rebuild_from_type_v2_gives_the_type_it_names(tmp_path, requires_grad):
+    storage = (
+        b"(" + _text("storage") + b"ctorch\nFloatStorage\n" + _text("0") + _text("cpu")
+        + _int(4) + b"tQ"
+    )  # fmt: skip
+    flag = b"\x88" if requires_grad else b"\x89"
+    args = (
+        b"(" + storage + _int(0) + _tuple([4]) + _tuple([1]) + flag
+        + b"ccollections\nOrderedDict\n)Rt"
+    )  # fmt: skip
+    raw = (
+        b"\x80\x02ctorch._tensor\n_rebuild_from_type_v2\n(ctorch._utils\n_rebuild_tensor_v2\n"
+        b"ctorch.nn.parameter\nParameter\n" + args + b"}tR."
+    )
+    path = tmp_path / "from_type.pt"
+    path.write_bytes(_checkpoint(raw, {"0": struct.pack("<4f", 1, 2, 3, 4)}))
+    ours, theirs = gradienti.load(path), torch.load(path, weights_only=True)
+    assert type(theirs) is torch.nn.Parameter and theirs.requires_grad is requires_grad
+    assert type(ours) is gradienti.nn.Parameter and ours.requires_grad is requires_grad
+    assert ours.tolist() == theirs.tolist() == [1, 2, 3, 4]

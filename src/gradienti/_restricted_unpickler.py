@@ -209,7 +209,11 @@ def _rebuild_from_type_v2(func, new_type, args, state):
         raise weights_only_error(f"_rebuild_from_type_v2 cannot build a {new_type!r:.80}")
     if state:
         raise weights_only_error("a tensor with Python attributes cannot be loaded")
-    return func(*args)
+    result = func(*args)
+    if new_type is Parameter and type(result) is not Parameter:
+        # torch's ret.as_subclass(new_type): the same memory and requires_grad, as a Parameter
+        result = Parameter(result.detach(), result.requires_grad)
+    return result
 
 
 def _allowed_globals() -> dict:
