@@ -109,6 +109,7 @@ def test_fit_to_stream_leaves_what_the_stream_can_encode():
     assert fit_to_stream("3·x²", Stream("cp1252")) == "3·x²"  # all of it encodes: as it is
     assert fit_to_stream(text, Stream("ascii")) == "dy/dx = 3*x^2"
     assert fit_to_stream(text, Stream("no-such-codec")) == "dy/dx = 3*x^2"
+    assert fit_to_stream(text, Stream(b"utf-8")) == "dy/dx = 3*x^2"  # not a name: no TypeError
     assert can_encode("plain", Stream("ascii"))
 
 

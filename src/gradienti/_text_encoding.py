@@ -161,7 +161,9 @@ def can_encode(text: str, stream) -> bool:
         text.encode(encoding)
     except UnicodeEncodeError:
         return False
-    except LookupError:  # an encoding Python does not know: only ASCII is safe
+    except (LookupError, TypeError):
+        # an encoding Python does not know, or no name at all (a stand-in stream's may be
+        # bytes or a mock): only ASCII is safe
         return False
     return True
 
