@@ -34,7 +34,8 @@ MODELS = ("lstm", "gru", "transformer")
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    # the docstring's first paragraph: its first sentence spans two lines
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=MODELS, default="lstm")
     parser.add_argument("--steps", type=int, default=600, help="training steps (batches)")
     parser.add_argument("--batch-size", type=int, default=32)

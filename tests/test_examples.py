@@ -245,3 +245,15 @@ def test_each_example_writes_only_into_the_current_directory(tmp_path, name):
         assert f"saved to {written}\n" in done.stdout  # the path it wrote, as the user reads it
     for folder, names in before.items():  # nothing new beside the code (others' files aside)
         assert not (_names_in(folder) - names) & expected
+
+
+@pytest.mark.parametrize(
+    "name", ["gradient_descent", "sin_polynomial", "digits", "char_model", "continue_in_pytorch"]
+)
+def test_help_describes_the_example_with_its_docstrings_whole_first_sentence(capsys, name):
+    module = load_example(name)
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    help_words = " ".join(capsys.readouterr().out.split())
+    first_paragraph = " ".join(module.__doc__.split("\n\n")[0].split())
+    assert first_paragraph in help_words
