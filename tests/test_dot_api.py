@@ -588,3 +588,14 @@ def test_a_failed_save_remembers_nothing(tmp_path):
     with pytest.raises(OSError):
         dot.save("g.gv", directory=tmp_path / "a_file")
     assert (dot.filename, dot.directory) == ("Digraph.gv", "")
+
+
+def test_view_without_a_viewer_raises_graphvizs_oserror(tmp_path, monkeypatch):
+    # graphviz.Digraph.view() on a machine without xdg-open raises FileNotFoundError; a
+    # RuntimeError escaped the `except OSError` that notebooks written for graphviz have
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(dotfile_module.sys, "platform", "linux")
+    dot = lesson_dot()
+    with pytest.raises(FileNotFoundError, match="could not open .*graph.svg in a viewer"):
+        dot.view("graph", directory=tmp_path)
+    assert os.path.isfile(tmp_path / "graph.svg")  # drawn, as graphviz's, before the viewer

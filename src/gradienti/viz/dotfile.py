@@ -455,7 +455,11 @@ def _open_in_viewer(path: str) -> None:
             opener = "open" if sys.platform == "darwin" else "xdg-open"
             subprocess.Popen([opener, path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError as error:
-        raise RuntimeError(f"could not open {path} in a viewer: {error}") from error
+        # graphviz lets the OSError through (FileNotFoundError where there is no xdg-open, as
+        # on a server without a desktop); the same class, saying which picture was to be shown
+        raise type(error)(
+            error.errno, f"could not open {path} in a viewer: {error.strerror or error}"
+        ) from error
 
 
 def _error_svg(error) -> str:
