@@ -13,6 +13,9 @@ Where it differs from ``graphviz.Digraph``, on purpose:
 * ``format`` defaults to ``"svg"`` (graphviz: ``"pdf"``), which draws with nothing installed;
   ``render("graph.svg")`` (a name ending in svg, png or pdf, no ``format`` given) writes that
   picture itself and no source file, as gradienti always did;
+* ``str(dot)`` (so ``print(dot)``) is the source spelled in ASCII, still valid DOT, where
+  ``sys.stdout`` cannot encode its symbols (a cp1252 console), as explain's text is;
+  ``source`` and the files written are always the source itself;
 * as graphviz's, ``save``/``render`` create the folders of the path they are given
   (``render("graph", directory="out")``: naming the folder asks for it); gradienti's own command
   and examples never create one;
