@@ -599,3 +599,14 @@ def test_view_without_a_viewer_raises_graphvizs_oserror(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="could not open .*graph.svg in a viewer"):
         dot.view("graph", directory=tmp_path)
     assert os.path.isfile(tmp_path / "graph.svg")  # drawn, as graphviz's, before the viewer
+
+
+@pytest.mark.parametrize("name", ["a\u2028#b", "a\x0bb", "a\x1c;b", "a\x85]b"])
+def test_a_name_with_a_unicode_line_break_keeps_the_source_whole(name):
+    # the Dot cut to_dot's text with splitlines, which also breaks at \v, \x1c, \x85 and \u2028
+    # inside a quoted label: the leaf's statement was cut short (invalid DOT) or dropped
+    x = gradienti.tensor(1.0, requires_grad=True)
+    dot = make_dot(x * 2, params={name: x})
+    assert dot.source == to_dot(dot.graph)
+    leaf = next(node for node in dot.drawing().nodes if node.fillcolor == "lightblue")
+    assert leaf.label == name + "\n ()"

@@ -135,7 +135,9 @@ class Dot:
     def _take_statements(self, graph: Graph) -> None:
         self._notes = [str(note) for note in graph.notes]
         defaults = {"graph": self.graph_attr, "node": self.node_attr, "edge": self.edge_attr}
-        for line in to_dot(graph).splitlines()[1:-1]:  # between "digraph {" and "}"
+        # to_dot ends each statement with "\n" (and escapes it in labels); splitlines would also
+        # cut at a \v or \u2028 that a name may hold inside a quoted label
+        for line in to_dot(graph).split("\n")[1:-2]:  # between "digraph {" and "}"
             statement = parse_statement(line)
             if statement is not None and statement[0] == "skip":
                 continue  # the notes, kept in _notes
