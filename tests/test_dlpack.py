@@ -316,7 +316,7 @@ def test_from_dlpack_device_argument_as_torchs(device):
 @pytest.mark.parametrize("dtype_name", ["uint16", "complex64"])
 def test_a_dtype_gradienti_lacks_is_refused(dtype_name):
     # deliberately not PyTorch's (which has these dtypes): gradienti's TypeError names them
-    with pytest.raises(TypeError, match=f"can't convert np.ndarray of type {dtype_name}"):
+    with pytest.raises(TypeError, match=f"can't convert np.ndarray of type numpy.{dtype_name}"):
         gradienti.from_dlpack(torch.zeros(2, dtype=getattr(torch, dtype_name)))
 
 
@@ -372,3 +372,14 @@ def test_a_negative_stride_numpy_array_is_refused_as_from_numpy_refuses_it():
     copied = gradienti.from_dlpack(reversed_array, copy=True)
     assert copied.tolist() == [3.0, 2.0, 1.0, 0.0]
     assert torch.from_dlpack(copied).tolist() == [3.0, 2.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "value", [np.float64(1.0), 1.5, [1.0], np.zeros(2, dtype=object), np.zeros(2, dtype="U3")]
+)
+def test_from_numpy_names_a_wrong_argument_or_dtype_as_torch(value):
+    # the type by its full name (numpy.float64, numpy.object_), as PyTorch's message has it
+    expected_class, expected_text = error_of(lambda: torch.from_numpy(value))
+    error_class, text = error_of(lambda: gradienti.from_numpy(value))
+    assert error_class is expected_class
+    assert text.split(". The only")[0] == expected_text.split(". The only")[0]

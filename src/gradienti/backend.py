@@ -171,8 +171,10 @@ def from_numpy_dtype(np_dtype) -> dtype:
     if found is None:
         found = _BY_NUMPY.get(xp.dtype(np_dtype))
         if found is None:
+            # named as PyTorch names it, by NumPy's scalar type: numpy.object_, numpy.uint16
             raise TypeError(
-                f"can't convert np.ndarray of type {xp.dtype(np_dtype)}. The only supported types"
+                f"can't convert np.ndarray of type numpy.{xp.dtype(np_dtype).type.__name__}. "
+                "The only supported types"
                 " are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
             )
     return found

@@ -33,6 +33,7 @@ from .devices import DEFAULT_DEVICE_EVER_SET, check_available, default_device
 from .graph.grad_mode import MODES, grad_state, mark_inference
 from .graph.node import NO_EDGE, AccumulateGrad
 from .python_data import array_from_data
+from .python_types import type_name
 from .tensor import Tensor, wrap
 
 REQUIRES_GRAD_DTYPE_MESSAGE = (
@@ -137,7 +138,7 @@ def from_numpy(array) -> Tensor:
     array is shared with a warning (writes through the tensor then fail, PyTorch's are
     undefined)."""
     if not isinstance(array, xp.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+        raise TypeError(f"expected np.ndarray (got {type_name(array)})")
     return _share_numpy(array, stacklevel=4)
 
 
