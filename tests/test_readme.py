@@ -320,3 +320,12 @@ def test_relative_links_point_to_files_that_exist(page):
     assert links
     for link in links:
         assert (path.parent / link).exists(), f"{page} links {link}"
+
+
+def test_every_extra_the_prose_names_exists():
+    """``pip install ".[name]"`` in a sentence (not only in a bash block) names a real extra."""
+    extras = set(importlib.metadata.metadata("gradienti").get_all("Provides-Extra"))
+    named = re.findall(r'pip install "?\.\[([\w,-]+)\]', (ROOT / "README.md").read_text("utf-8"))
+    assert named
+    for extra in named:
+        assert set(extra.split(",")) <= extras, extra
