@@ -610,3 +610,16 @@ def test_a_name_with_a_unicode_line_break_keeps_the_source_whole(name):
     assert dot.source == to_dot(dot.graph)
     leaf = next(node for node in dot.drawing().nodes if node.fillcolor == "lightblue")
     assert leaf.label == name + "\n ()"
+
+
+def test_a_render_that_cannot_write_its_picture_leaves_the_source_as_it_was(tmp_path):
+    (tmp_path / "graph.svg").mkdir()  # the picture's path is taken
+    dot = lesson_dot()
+    with pytest.raises(OSError):
+        dot.render("graph", directory=tmp_path, format="svg", renderer="builtin")
+    assert not (tmp_path / "graph").exists()
+    (tmp_path / "graph").write_text("mine")
+    with pytest.raises(OSError):
+        dot.render("graph", directory=tmp_path, format="svg", renderer="builtin")
+    assert (tmp_path / "graph").read_text() == "mine"
+    assert (dot.filename, dot.directory) == ("Digraph.gv", "")

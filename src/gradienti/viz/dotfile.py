@@ -353,9 +353,16 @@ class Dot:
             raise FileExistsError(f"output file exists: {outfile!r}")
         # Draw first: a picture that cannot be drawn leaves no files behind.
         picture = self.pipe(fmt, renderer, quiet=quiet, timeout=timeout)
-        if not picture_only and outfile != source_path:
+        writes_source = not picture_only and outfile != source_path
+        if writes_source:
+            before = _contents(source_path)
             _write(source_path, self.source.encode(self.encoding))
-        _write(outfile, picture)
+        try:
+            _write(outfile, picture)
+        except OSError:  # the picture's path is taken (a folder): the source as it was
+            if writes_source:
+                _restore(source_path, before)
+            raise
         self.filename, self.directory = filename, directory
         if cleanup and not picture_only and outfile != source_path:
             os.remove(source_path)
@@ -450,6 +457,23 @@ def _write(path: str, data: bytes) -> None:
         os.makedirs(folder, exist_ok=True)
     with open(path, "wb") as file:
         file.write(data)
+
+
+def _contents(path: str) -> bytes | None:
+    """The bytes of the file at ``path``, None where there is none."""
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _restore(path: str, contents: bytes | None) -> None:
+    """Put back what ``_contents`` read: the old bytes, or no file."""
+    if contents is None:
+        os.remove(path)
+    else:
+        _write(path, contents)
 
 
 def _open_in_viewer(path: str) -> None:
