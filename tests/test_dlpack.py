@@ -4,6 +4,7 @@ other), dtypes, strides, 0-d and empty tensors, and PyTorch's errors for bad inp
 
 from __future__ import annotations
 
+import gc
 import inspect
 
 import numpy as np
@@ -383,3 +384,28 @@ def test_from_numpy_names_a_wrong_argument_or_dtype_as_torch(value):
     error_class, text = error_of(lambda: gradienti.from_numpy(value))
     assert error_class is expected_class
     assert text.split(". The only")[0] == expected_text.split(". The only")[0]
+
+
+def test_exported_memory_outlives_the_tensor_and_its_replaced_data():
+    """``t.data = ...`` and ``del t`` leave the exported memory alive and shared between the
+    importers (the capsule's deleter holds the array), as PyTorch's storage reference does."""
+    t = gradienti.arange(4.0)
+    in_torch, in_numpy = torch.from_dlpack(t), np.from_dlpack(t)
+    t.data = gradienti.full((1000,), 7.0)
+    del t
+    gc.collect()
+    reuse = [np.full(4, -1.0) for _ in range(100)]  # would land in freed memory
+    assert in_torch.tolist() == in_numpy.tolist() == [0.0, 1.0, 2.0, 3.0]
+    in_torch.add_(1)
+    assert in_numpy.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert len(reuse) == 100
+
+
+def test_a_zero_dim_result_is_shared_after_export_both_ways():
+    # a 0-d op result holds a NumPy scalar until it is exported: then its own 0-d array
+    y = gradienti.ones(3).sum()
+    exported = torch.from_dlpack(y)
+    y.mul_(5)  # in place in gradienti, seen in PyTorch
+    assert exported.item() == 15.0
+    exported.fill_(2.0)  # in PyTorch, seen in gradienti and in a later export
+    assert y.item() == 2.0 and np.from_dlpack(y).item() == 2.0
