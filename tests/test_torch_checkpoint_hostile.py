@@ -289,7 +289,7 @@ def test_damaged_checkpoints_load_or_raise_the_documented_errors(edits, cut, in_
             k.removeprefix("data/"): v for k, v in _RECORDS.items() if k.startswith("data/")
         }
         raw = _checkpoint(raw, storages)
-    with contextlib.suppress(RuntimeError, pickle.UnpicklingError):
+    with contextlib.suppress(RuntimeError, pickle.UnpicklingError, EOFError):  # (EOF: cut to 0)
         gradienti.load(io.BytesIO(raw))
 
 

@@ -107,7 +107,8 @@ def load(f, map_location=None, weights_only=True, *, mmap=None):
     program loads as ``{name: tensor}``. Dtypes gradienti lacks (bfloat16, complex) raise
     ``RuntimeError``. ``map_location`` may be ``None`` or the CPU (gradienti has no other
     device); a checkpoint saved on CUDA needs ``map_location="cpu"``. Raises ``RuntimeError``
-    naming the problem for a truncated or malformed file.
+    naming the problem for a truncated or malformed file; an empty file raises ``EOFError``
+    (``RuntimeError`` with ``mmap=True``), as with ``torch.load``.
 
     ``mmap=True`` (``f`` must then be a path) maps the file copy-on-write instead of reading
     it, as ``torch.load(mmap=True)`` does: a checkpoint's tensors are views of the mapping,
@@ -121,7 +122,14 @@ def load(f, map_location=None, weights_only=True, *, mmap=None):
         raise ValueError("f must be a file path in order to use the mmap argument")
     if mmap:
         mapped = _map_file(os.fspath(f))
-        if mapped is not None and bytes(mapped[:4]) == _torch_zip_reader.ZIP_MAGIC:
+        if mapped is None:  # an empty file: no format at all, as torch words it
+            f_name = f"{f}, " if isinstance(f, str) else ""
+            raise RuntimeError(
+                "mmap can only be used with files saved with "
+                f"`torch.save({f_name}_use_new_zipfile_serialization=True), "
+                "please torch.save your checkpoint with this option in order to use mmap."
+            )
+        if bytes(mapped[:4]) == _torch_zip_reader.ZIP_MAGIC:
             return _torch_zip_reader.decode(mapped, map_location is not None, mapped=True)
     if _is_path(f):
         name = os.fspath(f)
@@ -137,6 +145,8 @@ def load(f, map_location=None, weights_only=True, *, mmap=None):
             f"gradienti.load: f must be a path (str or os.PathLike) or a binary file object "
             f"with a read method, not {type(f).__name__}"
         )
+    if not len(data):  # torch.load's pickle reader finds nothing to read
+        raise EOFError()
     if bytes(data[:4]) == _torch_zip_reader.ZIP_MAGIC:
         return _torch_zip_reader.decode(bytes(data), to_cpu=map_location is not None)
     if bytes(data[:3]) == _LEGACY_TORCH_MAGIC:
