@@ -163,6 +163,10 @@ def replace_saved(node, saved: tuple) -> None:
 def unary(node, x: Tensor) -> Tensor:
     """Apply a one-input op. ``node`` is a fresh instance of the op, static parameters set."""
     data = x._data
+    if type(data) is not _ndarray and node.is_view:
+        # a view of a 0-d tensor holding a NumPy scalar (immutable) must alias memory that
+        # in-place writes reach: the tensor's own 0-d array, made once
+        data = x._as_array()
     if node.promotes_integers and data.dtype not in _FLOAT_DTYPES:
         # exp, log, tanh, ... of an integral tensor compute in the default float dtype.
         data = data.astype(default_float.value.np)
