@@ -247,6 +247,21 @@ def test_tied_and_viewed_tensors_share_one_storage_in_our_file(tmp_path):
     assert back["encoder"][0, 0].item() == 100.0 and back["t"][0, 0].item() == 100.0
 
 
+@pytest.mark.parametrize("mapped", [False, True])
+def test_views_loaded_from_torch_still_share_one_storage_when_saved_again(tmp_path, mapped):
+    # torch.save(torch.load(f)) keeps one storage; gradienti.save of what gradienti.load gave
+    # wrote one storage per view, so tied weights came apart in the file it wrote
+    base = torch.arange(12.0).reshape(3, 4)
+    torch.save({"w": base, "t": base.t(), "row": base[1], "col": base[:, 1]}, tmp_path / "a.pt")
+    gradienti.save(gradienti.load(tmp_path / "a.pt", mmap=mapped), tmp_path / "b.pt")
+    names = zipfile.ZipFile(tmp_path / "b.pt").namelist()
+    assert [n for n in names if "/data/" in n] == ["b/data/0"]
+    again = torch.load(tmp_path / "b.pt", weights_only=True)
+    again["w"][1, 1] = 100.0
+    assert again["row"][1].item() == again["col"][1].item() == again["t"][1, 1].item() == 100.0
+    assert again["t"].stride() == (1, 4) and again["col"].stride() == (4,)
+
+
 def test_ints_too_long_for_torch_still_round_trip_in_gradienti(tmp_path):
     # (pickle's LONG4, for ints of over 255 bytes, which torch's weights-only loader refuses)
     gradienti.save({"n": 10**700, "m": -(10**700)}, tmp_path / "long.pt")

@@ -171,9 +171,12 @@ def _view(flat: np.ndarray, offset, size, stride, requires_grad) -> Tensor:
                 f"offset {offset} reaches element {last} of a storage of {flat.size} elements"
             )
         itemsize = flat.dtype.itemsize
-        array = np.lib.stride_tricks.as_strided(
-            flat[offset:], shape=size, strides=[s * itemsize for s in stride]
-        )
+        # An ndarray over ``flat`` itself (as_strided's base would be a stand-in object), so
+        # that save finds the storage again and keeps tensors that share it sharing it.
+        array = np.ndarray(
+            size, flat.dtype, buffer=flat, offset=offset * itemsize,
+            strides=[s * itemsize for s in stride],
+        )  # fmt: skip
     t = from_numpy(array)
     if requires_grad:
         t.requires_grad_(True)
