@@ -409,3 +409,17 @@ def test_a_zero_dim_result_is_shared_after_export_both_ways():
     assert exported.item() == 15.0
     exported.fill_(2.0)  # in PyTorch, seen in gradienti and in a later export
     assert y.item() == 2.0 and np.from_dlpack(y).item() == 2.0
+
+
+@pytest.mark.parametrize("max_version", [(0,), (0, 8), (1,), [1, 0], (2, 5), ()])
+@pytest.mark.parametrize("copy", [None, True, False])
+def test_any_max_version_torch_accepts_gives_its_capsule_kind(max_version, copy):
+    # PyTorch reads only max_version[0]; NumPy alone would refuse (0,), (1,) and [1, 0]
+    def capsule_kind(module):
+        try:
+            capsule = module.arange(3.0).__dlpack__(max_version=max_version, copy=copy)
+        except Exception as error:  # noqa: BLE001 - compared below
+            return type(error), str(error)
+        return repr(capsule).split('"')[1]
+
+    assert capsule_kind(gradienti) == capsule_kind(torch)

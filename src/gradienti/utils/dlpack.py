@@ -114,6 +114,10 @@ def _capsule(tensor: Tensor, max_version, dl_device, copy):
     legacy = max_version is None or max_version[0] < 1
     if legacy and copy is None and not array.flags.writeable:
         copy = True  # a legacy capsule cannot flag read-only memory (module docstring)
+    if legacy:
+        max_version = None  # (PyTorch reads only max_version[0]: (0,) asks for a legacy one)
+    elif type(max_version) is not tuple or len(max_version) != 2:  # [1, 0], (1,): NumPy's form
+        max_version = (max_version[0], max_version[1] if len(max_version) > 1 else 0)
     return array.__dlpack__(max_version=max_version, copy=copy)
 
 
