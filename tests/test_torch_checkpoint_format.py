@@ -262,6 +262,19 @@ def test_views_loaded_from_torch_still_share_one_storage_when_saved_again(tmp_pa
     assert again["t"].stride() == (1, 4) and again["col"].stride() == (4,)
 
 
+def test_unfolded_views_keep_their_storage_and_strides_in_our_file(tmp_path):
+    # unfold's array views its tensor through NumPy's stand-in base object; save copied it
+    x = gradienti.arange(12.0).reshape(3, 4)
+    saved = {"x": x, "windows": x.unfold(1, 2, 1)}
+    theirs = _save_ours(saved, tmp_path / "unfold.pt")
+    assert [n for n in zipfile.ZipFile(tmp_path / "unfold.pt").namelist() if "/data/" in n] == [
+        "unfold/data/0"
+    ]
+    reference = torch.arange(12.0).reshape(3, 4).unfold(1, 2, 1)
+    assert theirs["windows"].stride() == reference.stride()
+    assert torch.equal(theirs["windows"], reference)
+
+
 def test_ints_too_long_for_torch_still_round_trip_in_gradienti(tmp_path):
     # (pickle's LONG4, for ints of over 255 bytes, which torch's weights-only loader refuses)
     gradienti.save({"n": 10**700, "m": -(10**700)}, tmp_path / "long.pt")

@@ -312,9 +312,7 @@ class _Pickler:
     def _storage_of(self, array: np.ndarray) -> tuple[int, int, list[int]]:
         """(storage key, element offset, element strides) of ``array``: a view of an array
         already saved shares its storage; anything else gets a contiguous copy of its own."""
-        root = array
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        root = _root_of(array)
         itemsize = array.dtype.itemsize
         shares = (
             root.dtype == array.dtype
@@ -324,7 +322,8 @@ class _Pickler:
         )
         if shares and root.size:
             start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-            shares = start >= 0 and start % itemsize == 0
+            last = start + sum((n - 1) * s for n, s in zip(array.shape, array.strides))
+            shares = start >= 0 and start % itemsize == 0 and last < root.nbytes
         if not shares or not root.size:
             root, start = np.ascontiguousarray(array).reshape(-1), 0
             strides = _contiguous_strides(array.shape)
@@ -336,6 +335,19 @@ class _Pickler:
             self._storage_keys[id(root)] = key
             self.storages.append(root)  # (kept alive: its id stays unique until encode ends)
         return key, start // itemsize, strides
+
+
+def _root_of(array: np.ndarray) -> np.ndarray:
+    """The array whose memory ``array`` views. NumPy's as_strided and sliding_window_view
+    (behind unfold) put a stand-in object with a ``base`` between a view and its array."""
+    root = array
+    while True:
+        base = root.base
+        if not isinstance(base, np.ndarray):
+            base = getattr(base, "base", None)
+        if not isinstance(base, np.ndarray):
+            return root
+        root = base
 
 
 def _contiguous_strides(shape) -> list[int]:
