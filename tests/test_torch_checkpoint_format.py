@@ -423,3 +423,25 @@ def test_single_tensors_and_scalars_reach_torch(tmp_path):
         assert torch.equal(loaded, theirs), name
         assert loaded.stride() == theirs.stride()
         _same_tensor(gradienti.load(tmp_path / "single.pt"), theirs)
+
+
+def test_a_callable_map_location_is_called_with_each_storage_as_torch_calls_it(tmp_path):
+    # torch.load(path, map_location=lambda storage, loc: storage): a common idiom for the CPU
+    torch.save({"a": torch.ones(2), "b": torch.arange(3)}, tmp_path / "m.pt")
+    for mapped in (False, True):
+        locations = []
+
+        def keep(storage, location, seen=locations):
+            seen.append(location)
+            return storage
+
+        loaded = gradienti.load(tmp_path / "m.pt", map_location=keep, mmap=mapped)
+        assert loaded["a"].tolist() == [1.0, 1.0] and loaded["b"].tolist() == [0, 1, 2]
+        assert locations == ["cpu", "cpu"]
+        assert gradienti.load(tmp_path / "m.pt", map_location=lambda s, loc: None)[
+            "b"
+        ].tolist() == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="must return the storage it is given"):
+        gradienti.load(tmp_path / "m.pt", map_location=lambda s, loc: 5)
+    with pytest.raises(TypeError):
+        torch.load(tmp_path / "m.pt", map_location=lambda s, loc: 5, weights_only=True)

@@ -33,11 +33,13 @@ CUDA_MESSAGE = (
 )
 
 
-def decode(data, to_cpu: bool, mapped: bool = False):
+def decode(data, to_cpu: bool, mapped: bool = False, relocate=None):
     """The object a checkpoint holds in ``data`` (bytes, or a copy-on-write ``mmap`` of the
     file when ``mapped``: then each little-endian storage is a view of the mapping, read from
     disk as it is touched, as with ``torch.load(mmap=True)``). ``to_cpu``: storages saved on
-    another device (CUDA) are put on the CPU, as a ``map_location`` that names the CPU asks."""
+    another device (CUDA) are put on the CPU, as a ``map_location`` that names the CPU asks.
+    ``relocate``: a callable ``map_location``, called as torch calls it with each storage and
+    its location; it may return that storage or None (keep it on the CPU), nothing else."""
     try:
         archive = zipfile.ZipFile(_MappedFile(data) if mapped else io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
@@ -84,6 +86,13 @@ def decode(data, to_cpu: bool, mapped: bool = False):
             if array.dtype == np.bool_ and array.view(np.uint8).max(initial=0) > 1:
                 raise RuntimeError(f"gradienti.load: bool storage {key!r:.40} holds non-0/1 bytes")
             storage = Storage(array)
+            if relocate is not None:
+                moved = relocate(storage, location)
+                if moved is not None and moved is not storage:
+                    raise RuntimeError(
+                        "gradienti.load: a callable map_location must return the storage it is "
+                        f"given or None (gradienti has only the CPU), not {type(moved).__name__}"
+                    )
             storages[key] = (storage_type.dtype_name, storage)
             return storage
 

@@ -105,8 +105,10 @@ def load(f, map_location=None, weights_only=True, *, mmap=None):
     Tensors sharing a storage in the checkpoint share memory when loaded, and keep their
     ``requires_grad``; a safetensors file's tensors are new leaves, and a file from another
     program loads as ``{name: tensor}``. Dtypes gradienti lacks (bfloat16, complex) raise
-    ``RuntimeError``. ``map_location`` may be ``None`` or the CPU (gradienti has no other
-    device); a checkpoint saved on CUDA needs ``map_location="cpu"``. Raises ``RuntimeError``
+    ``RuntimeError``. ``map_location`` may be ``None``, the CPU (gradienti has no other
+    device) or a callable called with each storage and its location, as torch calls it, that
+    returns the storage or None (``lambda storage, loc: storage``); a checkpoint saved on CUDA
+    needs one of the last two. Raises ``RuntimeError``
     naming the problem for a truncated or malformed file; an empty file raises ``EOFError``
     (``RuntimeError`` with ``mmap=True``), as with ``torch.load``.
 
@@ -130,7 +132,9 @@ def load(f, map_location=None, weights_only=True, *, mmap=None):
                 "please torch.save your checkpoint with this option in order to use mmap."
             )
         if bytes(mapped[:4]) == _torch_zip_reader.ZIP_MAGIC:
-            return _torch_zip_reader.decode(mapped, map_location is not None, mapped=True)
+            return _torch_zip_reader.decode(
+                mapped, map_location is not None, mapped=True, relocate=_relocator(map_location)
+            )
     if _is_path(f):
         name = os.fspath(f)
         with open(name, "rb") as file:
@@ -148,7 +152,9 @@ def load(f, map_location=None, weights_only=True, *, mmap=None):
     if not len(data):  # torch.load's pickle reader finds nothing to read
         raise EOFError()
     if bytes(data[:4]) == _torch_zip_reader.ZIP_MAGIC:
-        return _torch_zip_reader.decode(bytes(data), to_cpu=map_location is not None)
+        return _torch_zip_reader.decode(
+            bytes(data), to_cpu=map_location is not None, relocate=_relocator(map_location)
+        )
     if bytes(data[:3]) == _LEGACY_TORCH_MAGIC:
         raise RuntimeError(
             f"gradienti.load: {name!s} is in PyTorch's legacy (pre-1.6, non-zip) format, which "
@@ -186,9 +192,17 @@ def _check_map_location(map_location) -> None:
         for where in map_location.values():
             _check_target(where)
         return
-    if callable(map_location):
-        raise TypeError("gradienti.load: a callable map_location is not supported (CPU only)")
+    if callable(map_location):  # called with each storage while loading (a zip checkpoint)
+        return
     _check_target(map_location)
+
+
+def _relocator(map_location):
+    """A callable map_location (``lambda storage, location: storage``, a common idiom) for
+    the reader to call with each storage; None for any other map_location."""
+    if callable(map_location) and not isinstance(map_location, (dict, str)):
+        return map_location
+    return None
 
 
 def _check_target(where) -> None:
