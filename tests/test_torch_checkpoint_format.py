@@ -445,3 +445,21 @@ def test_a_callable_map_location_is_called_with_each_storage_as_torch_calls_it(t
         gradienti.load(tmp_path / "m.pt", map_location=lambda s, loc: 5)
     with pytest.raises(TypeError):
         torch.load(tmp_path / "m.pt", map_location=lambda s, loc: 5, weights_only=True)
+
+
+@pytest.mark.parametrize("save", [gradienti.save, torch.save], ids=["ours", "torch's"])
+def test_two_checkpoints_in_one_stream_load_the_first_as_torch_does(tmp_path, save):
+    # zipfile finds the last archive's directory: the first load gave the second checkpoint
+    stream = io.BytesIO()
+    lib = gradienti if save is gradienti.save else torch
+    save(lib.tensor([1.0]), stream)
+    second_at = stream.tell()
+    save(lib.tensor([2.0]), stream)
+    (tmp_path / "two.pt").write_bytes(stream.getvalue())
+    stream.seek(0)
+    assert gradienti.load(stream).tolist() == [1.0]
+    stream.seek(second_at)
+    assert gradienti.load(stream).tolist() == [2.0]
+    for mapped in (False, True):
+        assert gradienti.load(tmp_path / "two.pt", mmap=mapped).tolist() == [1.0]
+        assert torch.load(tmp_path / "two.pt", mmap=mapped, weights_only=True).tolist() == [1.0]

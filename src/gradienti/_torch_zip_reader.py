@@ -42,6 +42,12 @@ def decode(data, to_cpu: bool, mapped: bool = False, relocate=None):
     its location; it may return that storage or None (keep it on the CPU), nothing else."""
     try:
         archive = zipfile.ZipFile(_MappedFile(data) if mapped else io.BytesIO(data))
+        if archive.infolist() and min(i.header_offset for i in archive.infolist()) > 0:
+            # zipfile found the directory of a later archive (two saves into one stream):
+            # read the one that starts at the beginning, as torch.load does
+            archive.close()
+            data = _first_archive(data)
+            archive = zipfile.ZipFile(_MappedFile(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise RuntimeError(
             "PytorchStreamReader failed reading zip archive: failed finding central directory"
@@ -115,6 +121,23 @@ def decode(data, to_cpu: bool, mapped: bool = False, relocate=None):
 
 # The storage dtypes gradienti has tensors of (others: bfloat16, complex, quantized...).
 _SUPPORTED = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"}
+
+
+def _first_archive(data) -> memoryview:
+    """The bytes of the zip archive at the start of ``data`` (bytes or an mmap): up to the
+    first end-of-directory record after which zipfile reads records that start at byte 0."""
+    position = data.find(b"PK\x05\x06")
+    while position != -1:
+        comment_length = int.from_bytes(data[position + 20 : position + 22], "little")
+        candidate = memoryview(data)[: position + 22 + comment_length]
+        try:
+            with zipfile.ZipFile(_MappedFile(candidate)) as archive:
+                if min((i.header_offset for i in archive.infolist()), default=1) == 0:
+                    return candidate
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+            pass
+        position = data.find(b"PK\x05\x06", position + 4)
+    raise zipfile.BadZipFile("no archive starts at the beginning")
 
 
 class _MappedFile(io.RawIOBase):
