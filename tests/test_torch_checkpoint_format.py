@@ -463,3 +463,19 @@ def test_two_checkpoints_in_one_stream_load_the_first_as_torch_does(tmp_path, sa
     for mapped in (False, True):
         assert gradienti.load(tmp_path / "two.pt", mmap=mapped).tolist() == [1.0]
         assert torch.load(tmp_path / "two.pt", mmap=mapped, weights_only=True).tolist() == [1.0]
+
+
+def test_end_of_directory_signatures_in_tensor_bytes_are_tried_a_bounded_number_of_times():
+    signatures = np.frombuffer(b"PK\x05\x06" * 100_000, dtype=np.uint8).copy()
+    stream = io.BytesIO()
+    gradienti.save(gradienti.from_numpy(signatures), stream)
+    gradienti.save(gradienti.tensor([2.0]), stream)
+    stream.seek(0)
+    with pytest.raises(RuntimeError, match="failed finding central directory"):
+        gradienti.load(stream)  # gives up after a few hundred candidates instead of 100,000
+    few = np.frombuffer(b"PK\x05\x06" * 10, dtype=np.uint8).copy()
+    stream = io.BytesIO()
+    gradienti.save(gradienti.from_numpy(few), stream)
+    gradienti.save(gradienti.tensor([2.0]), stream)
+    stream.seek(0)
+    assert gradienti.load(stream).numpy().tobytes() == b"PK\x05\x06" * 10

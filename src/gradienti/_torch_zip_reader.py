@@ -26,6 +26,7 @@ __all__ = ["ZIP_MAGIC", "decode"]
 ZIP_MAGIC = b"PK\x03\x04"
 # The most bytes data.pkl may have: a state dict of 100,000 tensors takes ~20 MB.
 MAX_PICKLE_BYTES = 256 * 2**20
+_MAX_DIRECTORY_TRIES = 256
 CUDA_MESSAGE = (
     "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
     "If you are running on a CPU-only machine, please use torch.load with "
@@ -125,9 +126,13 @@ _SUPPORTED = {"float64", "float32", "float16", "int64", "int32", "int16", "int8"
 
 def _first_archive(data) -> memoryview:
     """The bytes of the zip archive at the start of ``data`` (bytes or an mmap): up to the
-    first end-of-directory record after which zipfile reads records that start at byte 0."""
+    first end-of-directory record after which zipfile reads records that start at byte 0.
+    Tensor bytes may hold the record's signature by chance; a file made of little else is
+    given up on after a few hundred tries rather than parsed once per signature."""
     position = data.find(b"PK\x05\x06")
-    while position != -1:
+    for _ in range(_MAX_DIRECTORY_TRIES):
+        if position == -1:
+            break
         comment_length = int.from_bytes(data[position + 20 : position + 22], "little")
         candidate = memoryview(data)[: position + 22 + comment_length]
         try:
