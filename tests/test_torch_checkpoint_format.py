@@ -479,3 +479,13 @@ def test_end_of_directory_signatures_in_tensor_bytes_are_tried_a_bounded_number_
     gradienti.save(gradienti.tensor([2.0]), stream)
     stream.seek(0)
     assert gradienti.load(stream).numpy().tobytes() == b"PK\x05\x06" * 10
+
+
+def test_a_storage_saved_outside_a_tensor_is_refused_by_name(tmp_path):
+    # it came back as the reader's internal Storage object
+    ones = torch.ones(2)
+    for saved in ({"s": ones.untyped_storage()}, [(ones.storage(),)], ones.untyped_storage()):
+        torch.save(saved, tmp_path / "storage.pt")
+        torch.load(tmp_path / "storage.pt", weights_only=True)  # torch reads it back
+        with pytest.raises(RuntimeError, match="holds a storage outside any tensor"):
+            gradienti.load(tmp_path / "storage.pt")

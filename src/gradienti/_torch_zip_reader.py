@@ -105,7 +105,9 @@ def decode(data, to_cpu: bool, mapped: bool = False, relocate=None):
 
         unpickler = RestrictedUnpickler(io.BytesIO(data_pkl), load_storage)
         try:
-            return unpickler.load()
+            result = unpickler.load()
+            _refuse_bare_storages(result)
+            return result
         except RecursionError:  # (a RuntimeError: caught before the clause that passes those)
             raise weights_only_error("data.pkl is nested too deeply") from None
         except RuntimeError:
@@ -122,6 +124,29 @@ def decode(data, to_cpu: bool, mapped: bool = False, relocate=None):
 
 # The storage dtypes gradienti has tensors of (others: bfloat16, complex, quantized...).
 _SUPPORTED = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"}
+
+
+def _refuse_bare_storages(result) -> None:
+    """A storage saved on its own (torch.save(t.untyped_storage())) would come back as the
+    reader's internal object: gradienti has no storage type, so it says so. Walked with a
+    stack of its own: data.pkl may nest containers deeper than Python's recursion limit."""
+    pending, seen = [result], set()
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Storage):
+            raise RuntimeError(
+                "gradienti.load: the checkpoint holds a storage outside any tensor "
+                "(torch.UntypedStorage or TypedStorage), and gradienti has no storage objects; "
+                "save the tensor itself instead"
+            )
+        if isinstance(value, (dict, list, tuple, set, frozenset)) and id(value) not in seen:
+            seen.add(id(value))
+            if isinstance(value, dict):
+                pending.extend(value.keys())
+                pending.extend(value.values())
+                pending.extend(getattr(value, "__dict__", {}).values())  # _metadata
+            else:
+                pending.extend(value)
 
 
 def _first_archive(data) -> memoryview:
