@@ -21,11 +21,11 @@ Run:  python examples/char_model.py --model lstm
 
 import argparse
 import importlib
-import os
 import pydoc_data.topics
 import sys
 import time
 
+from output_paths import output_path
 from tqdm import tqdm
 
 import gradienti as torch
@@ -66,23 +66,6 @@ def parse_args(argv=None):
     default_name = f"char_{args.model}.png"
     args.out = output_path(parser, default_name if args.out is None else args.out, default_name)
     return args
-
-
-def output_path(parser, path, default_name):
-    """Where the PNG goes: ``path`` as given (a relative one in the current directory), or
-    ``default_name`` in an existing directory. Checked before training: a directory that does
-    not exist is an error (as torch.save's "Parent directory ... does not exist."), never made.
-    """
-    if not path:
-        return path
-    if path.endswith(("/", os.sep)) or os.path.isdir(path):
-        if not os.path.isdir(path):
-            parser.error(f"--out {path}: directory {path} does not exist")
-        path = os.path.join(path, default_name)
-    parent = os.path.dirname(path)
-    if parent and not os.path.isdir(parent):
-        parser.error(f"--out {path}: parent directory {parent} does not exist")
-    return path
 
 
 def load_text(chars):

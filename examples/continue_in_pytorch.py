@@ -17,9 +17,9 @@ Run:  python examples/continue_in_pytorch.py --steps 200
 
 import argparse
 import math
-import os
 
 import numpy as np
+from output_paths import output_path
 
 import gradienti
 
@@ -50,22 +50,8 @@ def parse_args(argv=None):
         parser.error("--steps must be at least 1")
     if args.every is None:
         args.every = max(1, args.steps // 5)
-    args.out = checkpoint_path(parser, args.out)
+    args.out = output_path(parser, args.out, CHECKPOINT)
     return args
-
-
-def checkpoint_path(parser, path):
-    """``path`` as given, or ``checkpoint.pt`` in it when it names a directory. Checked before
-    training: a directory that does not exist is an error (as torch.save's "Parent directory
-    ... does not exist."), never made."""
-    if path.endswith(("/", os.sep)) or os.path.isdir(path):
-        if not os.path.isdir(path):
-            parser.error(f"--out {path}: directory {path} does not exist")
-        path = os.path.join(path, CHECKPOINT)
-    parent = os.path.dirname(path)
-    if parent and not os.path.isdir(parent):
-        parser.error(f"--out {path}: parent directory {parent} does not exist")
-    return path
 
 
 def make_model(lib):

@@ -31,6 +31,8 @@ def tiny(model, plot, steps=30):
 def char_model():
     for needed in ("tqdm", "matplotlib"):
         pytest.importorskip(needed)
+    if str(EXAMPLE.parent) not in sys.path:  # the script imports output_paths.py beside it
+        sys.path.insert(0, str(EXAMPLE.parent))
     spec = importlib.util.spec_from_file_location("example_char_model", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

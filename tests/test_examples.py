@@ -16,7 +16,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def load_example(name):
-    """Import examples/<name>.py as a fresh module (the folder is not a package)."""
+    """Import examples/<name>.py as a fresh module (the folder is not a package; its scripts
+    import their shared helper, output_paths.py, from beside them, as a script run does)."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
