@@ -133,7 +133,11 @@ def make_dot(
         explanation = explain(_outputs(var)[0], names=named or None)
     if explanation is not None:
         builder.notes = explanation.node_notes
-    return Dot(builder.build(_outputs(var)))
+    graph = builder.build(_outputs(var))
+    for name, value in [*_named_pairs(params, "params"), *_named_pairs(names, "names")]:
+        if isinstance(value, Tensor):  # for the interactive page's explain (params first)
+            graph.names.setdefault(name, value)
+    return Dot(graph)
 
 
 def _outputs(var) -> list:
@@ -189,7 +193,7 @@ class _GraphBuilder:
         self.named: list = []
         # Named non-leaf tensors by id() of their backward node: [(output_nr, name, tensor)].
         self.named_by_node: dict[int, list] = {}
-        self.box_of_tensor: dict[int, str] = {}  # id(tensor) -> id of its box
+        self.box_of_tensor: dict[int, str] = self.graph.tensor_ids  # id(tensor) -> its box
         self.freed = False  # some node's saved values were freed by backward
         self.notes: dict = {}  # node -> the explanation's note for its box
 
@@ -307,7 +311,8 @@ class _GraphBuilder:
     # -- the walk
     def build(self, outputs: list) -> Graph:
         max_nodes = self.max_nodes
-        drawn: dict[int, str] = {}  # id(node) -> its box, for the nodes drawn
+        drawn: dict[int, str] = self.graph.node_ids  # id(node) -> its box, for the nodes drawn
+        self.graph.outputs = list(outputs)
         seen: set[int] = set()  # id(node) of every node found, drawn or not
         queue: deque = deque()
         left_out = 0

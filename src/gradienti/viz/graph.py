@@ -37,6 +37,13 @@ class Graph:
     rankdir: str = "TB"  # "TB" | "LR" | "BT" | "RL"
     attributes: dict = field(default_factory=dict)  # graph-level DOT attributes
     notes: list[str] = field(default_factory=list)  # e.g. what max_nodes left out
+    # What the interactive page (viz/interactive.py) maps explain's steps with: id() of each
+    # backward node drawn -> its box id, id() of each tensor drawn -> its box id, and the
+    # tensors make_dot was given (outputs, names).
+    node_ids: dict = field(default_factory=dict, repr=False, compare=False)
+    tensor_ids: dict = field(default_factory=dict, repr=False, compare=False)
+    outputs: list = field(default_factory=list, repr=False, compare=False)
+    names: dict = field(default_factory=dict, repr=False, compare=False)
 
     def node(self, node_id: str) -> VizNode:
         for candidate in self.nodes:
