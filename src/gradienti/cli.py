@@ -33,16 +33,12 @@ import gradienti
 from ._text_encoding import FittingWriter
 from .backend import xp
 from .cli_budget import check_budget, estimate, forward_explained_steps
-from .expression import (
-    CONSTANTS,
-    FUNCTIONS,
-    MAX_LENGTH,
-    ExpressionError,
-    parse,
-    parse_assignment,
-)
+from .cli_help import GRAD_EPILOG as GRAD_EPILOG
+from .cli_help import grad_epilog
+from .expression import ExpressionError, parse, parse_assignment
 
 DEMO_PICTURE = "gradienti_demo.svg"
+DEMO_PAGE = "gradienti_demo.html"
 MAX_ELEMENTS = 100_000  # per vector variable
 MAX_HESSIAN_ELEMENTS = 1_000  # --order 2 / --mode forward: one more pass per element of them
 PICTURE_FORMATS = ("svg", "png", "pdf", "dot", "gv")
@@ -156,6 +152,39 @@ def _write_picture(dot, path: str, fmt: str) -> None:
         raise _Failure(f"cannot write the picture {path}: {_one_line(error)}", status=1) from None
 
 
+PAGE_PATH_HELP = (
+    "the interactive page (HTML, one self-contained file: step through the pass in a "
+    "browser), written to exactly PATH; its directory must exist (none is created)"
+)
+
+
+def _page_path(text: str, default_name: str = "") -> str:
+    """The file ``--html`` writes: exactly ``text`` (with a ``default_name``, an existing
+    directory gets the page under that name). Checked before anything is computed."""
+    if not text:
+        raise _Failure("--html needs a file name")
+    if text.endswith(("/", os.sep)) or os.path.isdir(text):
+        if not default_name:
+            raise _Failure(f"--html {text} names a directory; give the page's file name")
+        if not os.path.isdir(text):
+            raise _Failure(f"--html {text}: directory {text} does not exist", status=1)
+        text = os.path.join(text, default_name)
+    parent = os.path.dirname(text)
+    if parent and not os.path.isdir(parent):
+        raise _Failure(f"--html {text}: parent directory {parent} does not exist", status=1)
+    return text
+
+
+def _write_page(y, path: str, *, params: dict, names: dict, mode: str) -> None:
+    """The interactive view of ``y``'s pass (``mode``: backward or forward), saved at ``path``."""
+    show = _need("gradienti.viz.interactive", "show", "--html")
+    try:
+        show(y, params=params, names=names, mode=mode).save(path)
+    except (OSError, RuntimeError, ValueError) as error:
+        raise _Failure(f"cannot write the page {path}: {_one_line(error)}", status=1) from None
+    print(f"The interactive page: {path}")
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
@@ -167,6 +196,7 @@ def _demo(args: argparse.Namespace) -> int:
     """The lesson "Gradienti in PyTorch", with gradienti in place of torch."""
     output = args.out if args.out is not None else DEMO_PICTURE
     picture = _picture_path(output, "--out", default_name=DEMO_PICTURE)
+    page = None if args.html is None else _page_path(args.html, default_name=DEMO_PAGE)
     torch = gradienti  # from here on, the lesson's code as written for PyTorch
     tensor = torch.tensor(2.0, requires_grad=True)
     print(tensor)
@@ -187,6 +217,8 @@ def _demo(args: argparse.Namespace) -> int:
         print()
         _write_picture(dot, path, fmt)
         print(f"The picture of the graph: {path}{note}")
+    if page is not None:
+        _write_page(y, page, params={"x": x}, names={"y": y}, mode="backward")
     missing = [
         what
         for what, function in (("explanation", explain), ("picture", make_dot))
@@ -257,6 +289,7 @@ def _grad(args: argparse.Namespace) -> int:
     graph = args.graph is not None
     make_dot = _need("gradienti.viz.dot", "make_dot", "--graph") if graph else None
     picture = _picture_path(args.graph, "--graph") if graph else None
+    page = None if args.html is None else _page_path(args.html)
 
     dtype = getattr(gradienti, args.dtype)
     variables = {
@@ -327,6 +360,14 @@ def _grad(args: argparse.Namespace) -> int:
         path, fmt, note = picture
         _write_picture(dot, path, fmt)
         print(f"The picture of the graph: {path}{note}")
+    if page is not None and not total.requires_grad:
+        raise _Failure("--html: f does not depend on the variables, so there is no graph")
+    if page is not None:
+        named = {**variables, "f": value}
+        if total is not value:
+            named["sum(f)"] = total
+        mode = "forward" if args.mode == "forward" else "backward"
+        _write_page(total, page, params=variables, names=named, mode=mode)
     return 0
 
 
@@ -411,7 +452,7 @@ def _grad_argv(rest: list[str]) -> list[str]:
     """Options first, then ``--`` and the positional arguments in their order, so that an
     expression may start with '-' (``-x**2``) and options may come after NAME=VALUE."""
     flags = {"-h", "--help", "--explain"}
-    valued = {"--order", "--graph", "--dtype", "--mode"}
+    valued = {"--order", "--graph", "--dtype", "--mode", "--html"}
     options: list[str] = []
     positional: list[str] = []
     i = 0
@@ -432,50 +473,6 @@ def _grad_argv(rest: list[str]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- parser
-
-
-def _functions_help() -> str:
-    lines, line = [], " "
-    for function in FUNCTIONS.values():
-        entry = " " + function.signature
-        if len(line) + len(entry) > 78:
-            lines.append(line)
-            line = " "
-        line += entry
-    lines.append(line)
-    return "\n".join(lines) + "\nconstants: " + ", ".join(CONSTANTS)
-
-
-GRAD_EPILOG = """\
-values: a number (2, -1.5, 1e-3, inf) or a vector (1,2,3). Variables are float32 tensors
-(like torch.tensor(2.0)); --dtype float64 for more digits. Numbers print as PyTorch's
-f"{{tensor}}" does: a scalar as its Python float, a vector as tensor([...]). A result that is
-not a scalar is summed before differentiating, and the output says so.
-
-operators: + - * / ** and parentheses. functions:
-{functions}
-
-examples:
-  gradienti grad "5*x**3 + 2*x**2 + 4*x + 8" x=2
-  gradienti grad "x*y + sin(x)" x=1 y=2 --order 2
-  gradienti grad "5*x**3 + 2*x**2 + 4*x + 8" x=2 --mode forward --explain
-  gradienti grad "sum(w*v) + sigmoid(b)" w=1,2,3 v=0.5,-1,2 b=0 --graph graph.svg
-  gradienti grad "-x**2" x=3        (an expression may start with '-')
-
-limits: an expression of {max_length:,} characters, vectors of {max_elements:,} elements,
-{max_hessian:,} elements in all for --order 2. The work (operations x elements, times one
-pass per element for --order 2) and what --explain prints are bounded too: beyond a limit
-the command says which, in one line, and computes nothing (exit status 2).
-"""
-
-
-def _grad_epilog() -> str:
-    return GRAD_EPILOG.format(
-        functions=_functions_help(),
-        max_length=MAX_LENGTH,
-        max_elements=MAX_ELEMENTS,
-        max_hessian=MAX_HESSIAN_ELEMENTS,
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -501,13 +498,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"{DEMO_PICTURE} into (default: {DEMO_PICTURE} in the current directory; the output "
         "ends with the path written); " + PICTURE_PATH_HELP,
     )
+    demo.add_argument("--html", metavar="PATH", help=PAGE_PATH_HELP)
     demo.set_defaults(run=_demo)
 
     grad = commands.add_parser(
         "grad",
         help="the value and the partial derivatives of an expression",
         description="Evaluate EXPR at the given values and print its partial derivatives.",
-        epilog=_grad_epilog(),
+        epilog=grad_epilog(MAX_ELEMENTS, MAX_HESSIAN_ELEMENTS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
@@ -524,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument(
         "--explain", action="store_true", help="explain the backward pass step by step"
     )
+    grad.add_argument("--html", metavar="PATH", help=PAGE_PATH_HELP + "; --mode forward: tangents")
     grad.add_argument(
         "--dtype", choices=("float32", "float64"), default="float32", help="default: float32"
     )

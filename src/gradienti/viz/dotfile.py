@@ -50,6 +50,7 @@ from .dot_statements import (
     parse_statement,
 )
 from .graph import Graph
+from .page_html import build_page, write_page
 
 __all__ = ["Dot", "quote", "to_dot"]
 
@@ -375,6 +376,21 @@ class Dot:
         return self.render(
             filename, directory, view=True, cleanup=cleanup, quiet=quiet, quiet_view=quiet_view
         )
+
+    # -- the interactive page
+    def to_html(self, path=None, *, mode: str = "backward", inputs=None):
+        """The interactive page of this graph's backward pass (``mode="forward"``: forward
+        mode, seeded at each tensor of ``inputs``), one self-contained HTML file: this
+        picture drawn by the built-in layout (pass ``show_values=True`` to make_dot for the
+        values in the boxes), ``explain``'s steps to walk through. Returns the HTML text; with
+        a ``path``, writes it there (atomically; a missing directory is an error) and returns
+        the path. ``gradienti.viz.show(y)`` is the same view, also for Jupyter."""
+        if self.graph is None or not self.graph.outputs:
+            raise ValueError("to_html needs the graph of a tensor: make the Dot with make_dot(y)")
+        page = build_page(self.graph, self.drawing(), mode=mode, inputs=inputs)
+        if path is None:
+            return page.document()
+        return write_page(page.document(), path)
 
     # -- Jupyter
     def _repr_svg_(self) -> str:
