@@ -1,0 +1,644 @@
+/* gradienti's step-by-step view of the backward pass (no build step, no dependencies, no network).
+ *
+ * The page holds, inside one root `.gradienti-view`, the graph's SVG (make_dot's built-in drawing),
+ * the controls, the explanation panel and the step model (JSON in `script.gd-model`). This script
+ * turns every such root on the page into an independent viewer; it may be included several times
+ * (Jupyter shows several views on one page): the code is defined once, and each run starts the
+ * roots that have not been started yet.
+ *
+ * The state at step K is recomputed from scratch from steps[0..K-1] on every move, so going back
+ * restores exactly the earlier picture.
+ */
+(() => {
+  "use strict";
+
+  const REGISTRY = "__gradientiPageV1";
+  if (window[REGISTRY]) {
+    window[REGISTRY].startAll();
+    return;
+  }
+
+  const PLAY_INTERVAL_MS = 1300;
+  // Labels are measured without asking the browser for layout: the font is monospaced, so a
+  // label's width is its length times the font's advance (about 0.62 em for DejaVu Sans Mono).
+  const GRAD_FONT_PX = 10.5;
+  const TOTAL_FONT_PX = 11;
+  const MONO_ADVANCE_EM = 0.62;
+  const PILL_PAD_X = 4;
+  const PILL_PAD_Y = 3;
+  const MAX_LABEL_CHARS = 48;
+  const FIT_PADDING_PX = 14;
+  const STATE_CLASSES = ["gd-current", "gd-done", "gd-flowed", "gd-sending"];
+
+  const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+  const textWidth = (text, fontPx) => Array.from(text).length * fontPx * MONO_ADVANCE_EM;
+  const shortened = (text) =>
+    Array.from(text).length > MAX_LABEL_CHARS
+      ? Array.from(text).slice(0, MAX_LABEL_CHARS - 1).join("") + "\u2026"
+      : text;
+
+  function numbers(element, names) {
+    return names.map((name) => parseFloat(element.getAttribute(name) || "0"));
+  }
+
+  /* The box of a node's outline, read from its attributes (no layout): rect, ellipse, polygon;
+   * anything else falls back to getBBox. Coordinates are those of the node's own layer. */
+  function shapeBox(group) {
+    const shape = group.querySelector("rect, ellipse, circle, polygon, polyline, path");
+    if (!shape) return group.getBBox();
+    const tag = shape.tagName.toLowerCase();
+    if (tag === "rect") {
+      const [x, y, width, height] = numbers(shape, ["x", "y", "width", "height"]);
+      return { x, y, width, height };
+    }
+    if (tag === "ellipse" || tag === "circle") {
+      const [cx, cy, rx, ry, r] = numbers(shape, ["cx", "cy", "rx", "ry", "r"]);
+      const half = [tag === "circle" ? r : rx, tag === "circle" ? r : ry];
+      return { x: cx - half[0], y: cy - half[1], width: 2 * half[0], height: 2 * half[1] };
+    }
+    if (tag === "polygon" || tag === "polyline") {
+      const values = (shape.getAttribute("points") || "").split(/[\s,]+/).filter(Boolean).map(Number);
+      const xs = values.filter((_, i) => i % 2 === 0);
+      const ys = values.filter((_, i) => i % 2 === 1);
+      if (xs.length) {
+        const x = Math.min(...xs);
+        const y = Math.min(...ys);
+        return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
+      }
+    }
+    return shape.getBBox();
+  }
+
+  function readModel(root) {
+    const holder = root.querySelector("script.gd-model");
+    if (!holder) throw new Error("the page has no step model (script.gd-model)");
+    const model = JSON.parse(holder.textContent);
+    if (!model || !Array.isArray(model.steps)) throw new Error("the step model has no steps");
+    return model;
+  }
+
+  class View {
+    constructor(root) {
+      this.root = root;
+      this.model = readModel(root);
+      this.mode = this.model.mode === "forward" ? "forward" : "backward";
+      root.dataset.mode = this.mode;
+      this.stepList = this.model.steps;
+      this.steps = this.stepList.length;
+      this.step = 0;
+      this.nodeInfo = this.model.nodes || {};
+      this.find = (selector) => root.querySelector(selector);
+      this.graphBox = this.find(".gd-graph");
+      this.svg = this.find(".gd-graph svg");
+      this.text = this.find(".gd-explain pre");
+      this.counter = this.find(".gd-counter");
+      this.playButton = this.find(".gd-play");
+      this.timer = null;
+      this.marked = [];
+      this.shownOverlays = [];
+      this.labelCache = new Map();
+      this.tickCache = new Map();
+      this.boxCache = new Map();
+      this.totalPlaces = new Map();
+      this.indexGraph();
+      this.wireControls();
+      this.wirePanZoom();
+    }
+
+    /* ------------------------------------------------------------ the SVG's nodes and edges */
+
+    indexGraph() {
+      this.nodes = new Map();
+      this.edges = new Map();
+      this.stepOfNode = new Map();
+      if (!this.svg) return;
+      this.layer = this.svg.querySelector("g.graph") || this.svg;
+      const index = (selector, attribute, map) => {
+        for (const group of this.svg.querySelectorAll(selector)) {
+          const title = group.querySelector("title");
+          if (!title) continue;
+          group.setAttribute(attribute, title.textContent.trim());
+          map.set(title.textContent.trim(), group);
+        }
+      };
+      index("g.node", "data-node", this.nodes);
+      index("g.edge", "data-edge", this.edges);
+      this.stepList.forEach((step, index) => {
+        if (!this.stepOfNode.has(step.node)) this.stepOfNode.set(step.node, index + 1);
+        const group = this.nodes.get(step.node);
+        if (group) group.classList.add("gd-has-step");
+      });
+      this.overlay = this.svg.ownerDocument.createElementNS(this.svg.namespaceURI, "g");
+      this.overlay.setAttribute("class", "gd-overlay");
+      this.layer.appendChild(this.overlay);
+      // The layer's own transform (Graphviz writes one on g.graph; the built-in SVG none) maps
+      // overlay coordinates to the viewBox's.
+      const list = this.layer === this.svg ? null : this.layer.transform.baseVal.consolidate();
+      this.layerMatrix = list ? list.matrix : null;
+      const box = this.svg.viewBox.baseVal;
+      this.contentBox =
+        box && box.width > 0 && box.height > 0
+          ? { x: box.x, y: box.y, width: box.width, height: box.height }
+          : this.svg.getBBox();
+      this.svg.removeAttribute("width");
+      this.svg.removeAttribute("height");
+      this.fitBox = this.unionWithTotals(this.contentBox);
+    }
+
+    make(tag, attributes, parent) {
+      const element = this.svg.ownerDocument.createElementNS(this.svg.namespaceURI, tag);
+      for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+      if (parent) parent.appendChild(element);
+      return element;
+    }
+
+    nodeBox(id) {
+      if (!this.boxCache.has(id)) this.boxCache.set(id, shapeBox(this.nodes.get(id)));
+      return this.boxCache.get(id);
+    }
+
+    toViewBox(x, y) {
+      const m = this.layerMatrix;
+      return m ? { x: m.a * x + m.c * y + m.e, y: m.b * x + m.d * y + m.f } : { x, y };
+    }
+
+    /* "x.grad = 60 + 8 + 4 = 72" (the leaf's name from the model), or "grad = ..." unnamed. */
+    totalFullText(total) {
+      const name = (this.nodeInfo[total.node] || {}).name;
+      return name ? `${name}.grad = ${total.text}` : `grad = ${total.text}`;
+    }
+
+    totalText(total) {
+      return shortened(this.totalFullText(total));
+    }
+
+    /* Where a leaf's total goes: beside its box (right, left, below, above: the first place
+     * that covers no other box), placed once so every step draws it in the same place. */
+    totalBox(total) {
+      const key = `${total.node}\u0000${total.text}`;
+      if (this.totalPlaces.has(key)) return this.totalPlaces.get(key);
+      const box = this.nodeBox(total.node);
+      const width = textWidth(this.totalText(total), TOTAL_FONT_PX) + 2 * PILL_PAD_X;
+      const height = TOTAL_FONT_PX + 2 * PILL_PAD_Y;
+      const gap = 8;
+      const middleY = box.y + box.height / 2 - height / 2;
+      const middleX = box.x + box.width / 2 - width / 2;
+      const candidates = [
+        { x: box.x + box.width + gap, y: middleY },
+        { x: box.x - gap - width, y: middleY },
+        { x: middleX, y: box.y + box.height + gap },
+        { x: middleX, y: box.y - gap - height },
+      ].map((place) => ({ ...place, width, height }));
+      const others = [...this.nodes.keys()].filter((id) => id !== total.node).map((id) => this.nodeBox(id));
+      const overlaps = (a, b) =>
+        a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      const place = candidates.find((c) => !others.some((other) => overlaps(c, other))) || candidates[0];
+      this.totalPlaces.set(key, place);
+      return place;
+    }
+
+    /* The box that "fit" shows: the drawing plus the leaf totals the last step writes beside it. */
+    unionWithTotals(box) {
+      let [left, top, right, bottom] = [box.x, box.y, box.x + box.width, box.y + box.height];
+      for (const step of this.stepList) {
+        if (!step.total || !this.nodes.has(step.total.node)) continue;
+        const pill = this.totalBox(step.total);
+        for (const [x, y] of [
+          [pill.x, pill.y],
+          [pill.x + pill.width, pill.y + pill.height],
+        ]) {
+          const point = this.toViewBox(x, y);
+          [left, right] = [Math.min(left, point.x), Math.max(right, point.x + 4)];
+          [top, bottom] = [Math.min(top, point.y), Math.max(bottom, point.y)];
+        }
+      }
+      return { x: left, y: top, width: right - left, height: bottom - top };
+    }
+
+    /* A value in a pill (kind "grad" on an edge, "total" beside a leaf): a rect behind the text
+     * so it reads over edges and boxes. A shortened text has the whole value as its <title>. */
+    pill(kind, text, fullText, x, y) {
+      const fontPx = kind === "total" ? TOTAL_FONT_PX : GRAD_FONT_PX;
+      const group = this.make("g", { class: `gd-${kind}-label` });
+      if (fullText !== text) this.make("title", {}, group).textContent = fullText;
+      const width = textWidth(text, fontPx) + 2 * PILL_PAD_X;
+      const height = fontPx + 2 * PILL_PAD_Y;
+      // Totals start at x (beside their box); edge labels are centred on the edge's middle.
+      const left = kind === "total" ? x : x - width / 2;
+      const pillClass = kind === "total" ? "gd-total-pill" : "gd-pill";
+      const box = { x: left, y: y - height / 2, width, height, rx: height / 2 };
+      this.make("rect", { class: pillClass, ...box }, group);
+      const attributes = { "text-anchor": "middle", "dominant-baseline": "central" };
+      const label = this.make("text", { class: `gd-${kind}`, x: left + width / 2, y, ...attributes }, group);
+      label.textContent = text;
+      return group;
+    }
+
+    edgeMiddle(id) {
+      const path = this.edges.get(id).querySelector("path");
+      if (!path) return null;
+      const point = path.getPointAtLength(path.getTotalLength() / 2);
+      return { x: point.x, y: point.y };
+    }
+
+    gradLabel(edgeId, value, sending) {
+      const key = `${edgeId}\u0000${value}`;
+      let entry = this.labelCache.get(key);
+      if (!entry) {
+        entry = { group: null, middle: this.edgeMiddle(edgeId) };
+        if (entry.middle) {
+          const { x, y } = entry.middle;
+          entry.group = this.pill("grad", shortened(value), value, x, y);
+          entry.group.dataset.edge = edgeId;
+        }
+        this.labelCache.set(key, entry);
+      }
+      if (entry.group) entry.group.classList.toggle("gd-label-sending", sending);
+      return entry.group;
+    }
+
+    tick(id) {
+      if (!this.tickCache.has(id)) {
+        const box = this.nodeBox(id);
+        const mark = this.make("text", { class: "gd-tick", x: box.x + box.width + 3, y: box.y + 11 });
+        mark.textContent = "\u2713";
+        this.tickCache.set(id, mark);
+      }
+      return this.tickCache.get(id);
+    }
+
+    /* ------------------------------------------------------------ stepping */
+
+    go(k) {
+      const target = clamp(Math.round(Number(k)), 0, this.steps);
+      if (!Number.isFinite(target)) return;
+      this.step = target;
+      this.render();
+    }
+
+    stateAt(k) {
+      const done = new Set();
+      const flowed = new Map(); // edge id -> {value, sending}; a later send along an edge wins
+      const totals = new Map(); // node id -> total
+      let current = null;
+      for (let index = 0; index < k; index++) {
+        const step = this.stepList[index];
+        const last = index === k - 1;
+        if (last) current = step.node;
+        else done.add(step.node);
+        for (const send of step.sends || []) {
+          flowed.set(send.edge, { value: String(send.grad), sending: last });
+        }
+        if (step.total && step.total.node != null) totals.set(step.total.node, step.total);
+      }
+      done.delete(current);
+      return { current, done, flowed, totals };
+    }
+
+    render() {
+      const state = this.stateAt(this.step);
+      // Reads first (edge midpoints need the path geometry), then every write in one go.
+      const labels = [];
+      for (const [edgeId, flow] of state.flowed) {
+        if (this.edges.has(edgeId)) labels.push(this.gradLabel(edgeId, flow.value, flow.sending));
+      }
+      for (const element of this.marked) element.classList.remove(...STATE_CLASSES);
+      for (const element of this.shownOverlays) element.remove();
+      this.marked = [];
+      this.shownOverlays = [];
+      const mark = (element, className) => {
+        element.classList.add(className);
+        this.marked.push(element);
+      };
+      const fragment = this.svg ? this.svg.ownerDocument.createDocumentFragment() : null;
+      const show = (element) => {
+        if (!element) return;
+        fragment.appendChild(element);
+        this.shownOverlays.push(element);
+      };
+      for (const id of state.done) {
+        if (!this.nodes.has(id)) continue;
+        mark(this.nodes.get(id), "gd-done");
+        show(this.tick(id));
+      }
+      if (this.nodes.has(state.current)) mark(this.nodes.get(state.current), "gd-current");
+      for (const [edgeId, flow] of state.flowed) {
+        const edge = this.edges.get(edgeId);
+        if (!edge) continue;
+        mark(edge, "gd-flowed");
+        if (flow.sending) mark(edge, "gd-sending");
+      }
+      labels.forEach(show);
+      for (const [id, total] of state.totals) {
+        if (!this.nodes.has(id)) continue;
+        const box = this.totalBox(total);
+        const middle = box.y + box.height / 2;
+        const pill = this.pill("total", this.totalText(total), this.totalFullText(total), box.x, middle);
+        pill.dataset.node = id;
+        show(pill);
+      }
+      if (fragment) this.overlay.appendChild(fragment);
+      this.renderPanel();
+    }
+
+    renderPanel() {
+      const k = this.step;
+      this.counter.textContent = `step ${k} of ${this.steps}`;
+      const pre = this.text;
+      pre.textContent = "";
+      if (k === 0) {
+        pre.textContent = this.model.header || "";
+      } else {
+        const step = this.stepList[k - 1];
+        const title = step.title || `Step ${k} of ${this.steps}`;
+        let body = step.text || "";
+        // explain's step text may start with the title line itself: show it once.
+        if (body.split("\n", 1)[0].trim() === title.trim()) body = body.slice(body.indexOf("\n") + 1);
+        const span = (className, text) => {
+          const element = document.createElement("span");
+          element.className = className;
+          element.textContent = text;
+          return element;
+        };
+        pre.append(span("gd-step-title", title), "\n" + body);
+        if (k === this.steps && this.model.footer) pre.append(span("gd-footer", this.model.footer));
+      }
+      const atStart = k === 0;
+      const atEnd = k === this.steps;
+      this.setDisabled(".gd-first", atStart);
+      this.setDisabled(".gd-prev", atStart);
+      this.setDisabled(".gd-next", atEnd);
+      this.setDisabled(".gd-last", atEnd);
+    }
+
+    setDisabled(selector, disabled) {
+      const button = this.find(selector);
+      if (!button || button.disabled === disabled) return;
+      // A focused button that becomes disabled would drop the focus (and the arrow keys) to
+      // the document: keep it on the view.
+      if (disabled && document.activeElement === button) this.root.focus({ preventScroll: true });
+      button.disabled = disabled;
+    }
+
+    play() {
+      if (this.timer !== null) return;
+      if (this.step >= this.steps) this.go(0);
+      this.timer = window.setInterval(() => {
+        // A view removed from the page (a notebook cell run again) stops its clock too.
+        if (this.step >= this.steps || !this.root.isConnected) this.pause();
+        else this.go(this.step + 1);
+      }, PLAY_INTERVAL_MS);
+      this.playButton.textContent = "Pause";
+      this.playButton.setAttribute("aria-pressed", "true");
+    }
+
+    pause() {
+      if (this.timer !== null) window.clearInterval(this.timer);
+      this.timer = null;
+      this.playButton.textContent = "Play";
+      this.playButton.setAttribute("aria-pressed", "false");
+    }
+
+    togglePlay() {
+      if (this.timer === null) this.play();
+      else this.pause();
+    }
+
+    stepTo(k) {
+      this.pause();
+      this.go(k);
+    }
+
+    next() {
+      this.stepTo(this.step + 1);
+    }
+
+    prev() {
+      this.stepTo(this.step - 1);
+    }
+
+    wireControls() {
+      const on = (selector, action) => {
+        const button = this.find(selector);
+        if (button) button.addEventListener("click", action);
+      };
+      on(".gd-first", () => this.stepTo(0));
+      on(".gd-prev", () => this.prev());
+      on(".gd-play", () => this.togglePlay());
+      on(".gd-next", () => this.next());
+      on(".gd-last", () => this.stepTo(this.steps));
+      on(".gd-zoom-in", () => this.zoomAtCenter(1.25));
+      on(".gd-zoom-out", () => this.zoomAtCenter(0.8));
+      on(".gd-zoom-fit", () => this.fit());
+      this.playButton.setAttribute("aria-pressed", "false");
+      this.root.addEventListener("keydown", (event) => this.onKey(event));
+    }
+
+    onKey(event) {
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
+      const onButton = event.target.closest && event.target.closest("button");
+      const actions = {
+        ArrowLeft: () => this.prev(),
+        ArrowRight: () => this.next(),
+        Home: () => this.stepTo(0),
+        End: () => this.stepTo(this.steps),
+        // Space on a focused button presses that button, as everywhere else.
+        " ": onButton ? null : () => this.togglePlay(),
+        "+": () => this.zoomAtCenter(1.25),
+        "=": () => this.zoomAtCenter(1.25),
+        "-": () => this.zoomAtCenter(0.8),
+        0: () => this.fit(),
+      };
+      const action = actions[event.key];
+      if (!action) return;
+      event.preventDefault();
+      action();
+    }
+
+    /* ------------------------------------------------------------ pan and zoom (the viewBox) */
+
+    wirePanZoom() {
+      // The view is the SVG point at the container's top-left corner and a scale in pixels per
+      // SVG unit; the viewBox shows exactly the container, so text stays sharp at every zoom.
+      this.view = { x: 0, y: 0, scale: 1 };
+      this.size = { width: 0, height: 0 };
+      this.userMoved = false;
+      this.frame = 0;
+      if (!this.svg || !this.graphBox) return;
+      this.svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
+      const box = this.graphBox;
+      box.addEventListener("wheel", (event) => this.onWheel(event), { passive: false });
+      box.addEventListener("pointerdown", (event) => this.onPointerDown(event));
+      box.addEventListener("pointermove", (event) => this.onPointerMove(event));
+      box.addEventListener("pointerup", (event) => this.onPointerUp(event));
+      box.addEventListener("pointercancel", () => this.endDrag());
+      if (window.ResizeObserver) {
+        new ResizeObserver(() => this.measure()).observe(box);
+      }
+      this.measure();
+    }
+
+    measure() {
+      const width = this.graphBox.clientWidth;
+      const height = this.graphBox.clientHeight;
+      if (!width || !height) return; // hidden (a collapsed notebook output): wait for a size
+      const first = !this.size.width;
+      const centre = this.centre();
+      this.size = { width, height };
+      if (first || !this.userMoved) this.fit(false);
+      else this.setCentre(centre);
+    }
+
+    centre() {
+      const { x, y, scale } = this.view;
+      return { x: x + this.size.width / (2 * scale), y: y + this.size.height / (2 * scale) };
+    }
+
+    setCentre(point) {
+      const { scale } = this.view;
+      this.view.x = point.x - this.size.width / (2 * scale);
+      this.view.y = point.y - this.size.height / (2 * scale);
+      this.schedule();
+    }
+
+    fitScale() {
+      const box = this.fitBox;
+      const room = (length) => Math.max(1, length - 2 * FIT_PADDING_PX);
+      return Math.min(room(this.size.width) / box.width, room(this.size.height) / box.height);
+    }
+
+    fit(byUser = true) {
+      if (!this.size.width || !this.fitBox) return;
+      if (byUser) this.userMoved = false;
+      const box = this.fitBox;
+      // Small graphs are not blown up past 2.5x: the boxes would look like a poster.
+      this.view.scale = Math.min(this.fitScale(), 2.5);
+      this.setCentre({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+    }
+
+    zoomAt(px, py, factor) {
+      if (!this.size.width) return;
+      const { x, y, scale } = this.view;
+      const fitted = this.fitScale();
+      const next = clamp(scale * factor, Math.min(fitted / 4, 0.05), Math.max(fitted * 4, 8));
+      // Keep the SVG point under the pointer where it is: x + px/scale == x' + px/scale'.
+      this.view = { x: x + px / scale - px / next, y: y + py / scale - py / next, scale: next };
+      this.userMoved = true;
+      this.schedule();
+    }
+
+    zoomAtCenter(factor) {
+      this.zoomAt(this.size.width / 2, this.size.height / 2, factor);
+    }
+
+    schedule() {
+      if (this.frame) return;
+      this.frame = window.requestAnimationFrame(() => {
+        this.frame = 0;
+        const { x, y, scale } = this.view;
+        const width = this.size.width / scale;
+        const height = this.size.height / scale;
+        this.svg.setAttribute("viewBox", `${x} ${y} ${width} ${height}`);
+      });
+    }
+
+    onWheel(event) {
+      event.preventDefault();
+      const unit = event.deltaMode === 1 ? 0.05 : event.deltaMode === 2 ? 1 : 0.0015;
+      const rect = this.graphBox.getBoundingClientRect();
+      this.zoomAt(event.clientX - rect.left, event.clientY - rect.top, Math.exp(-event.deltaY * unit));
+    }
+
+    onPointerDown(event) {
+      if (event.button !== 0 || (event.target.closest && event.target.closest("button"))) return;
+      this.drag = {
+        pointer: event.pointerId,
+        startX: event.clientX,
+        startY: event.clientY,
+        view: { ...this.view },
+        target: event.target,
+        moved: false,
+      };
+      this.graphBox.setPointerCapture(event.pointerId);
+    }
+
+    onPointerMove(event) {
+      const drag = this.drag;
+      if (!drag || drag.pointer !== event.pointerId) return;
+      const dx = event.clientX - drag.startX;
+      const dy = event.clientY - drag.startY;
+      if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
+      if (!drag.moved) this.graphBox.classList.add("gd-dragging");
+      drag.moved = true;
+      this.userMoved = true;
+      this.view.x = drag.view.x - dx / this.view.scale;
+      this.view.y = drag.view.y - dy / this.view.scale;
+      this.schedule();
+    }
+
+    onPointerUp(event) {
+      const drag = this.drag;
+      if (!drag || drag.pointer !== event.pointerId) return;
+      this.endDrag();
+      if (drag.moved) return;
+      // A click (no drag) on a node jumps to the step that runs it.
+      const node = drag.target.closest && drag.target.closest("g.node");
+      if (node && this.stepOfNode.has(node.dataset.node)) {
+        this.stepTo(this.stepOfNode.get(node.dataset.node));
+        this.root.focus({ preventScroll: true });
+      }
+    }
+
+    endDrag() {
+      if (this.drag && this.graphBox.hasPointerCapture(this.drag.pointer)) {
+        this.graphBox.releasePointerCapture(this.drag.pointer);
+      }
+      this.drag = null;
+      this.graphBox.classList.remove("gd-dragging");
+    }
+  }
+
+  /* #step=K (or #step=last) in the address opens every view at step K: for screenshots and docs. */
+  function stepFromAddress(view) {
+    const match = /(?:^#|&)step=(\d+|last)\b/.exec(window.location.hash || "");
+    if (!match) return 0;
+    return match[1] === "last" ? view.steps : Number(match[1]);
+  }
+
+  function start(root) {
+    root.dataset.gdStarted = "1";
+    let view;
+    try {
+      view = new View(root);
+    } catch (error) {
+      const pre = root.querySelector(".gd-explain pre");
+      if (pre) {
+        pre.textContent = `This view cannot start: ${error.message}`;
+        pre.classList.add("gd-error");
+      }
+      console.error("gradienti view:", error);
+      return;
+    }
+    window.gradientiViews.push(view);
+    view.go(stepFromAddress(view));
+    // Inside a notebook the keyboard belongs to the notebook until the user clicks the view.
+    const inNotebook = document.querySelector(".jp-Notebook, #notebook-container, .notebook");
+    if (document.querySelectorAll(".gradienti-view").length === 1 && !inNotebook) {
+      root.focus({ preventScroll: true });
+    }
+  }
+
+  function startAll() {
+    for (const root of document.querySelectorAll(".gradienti-view:not([data-gd-started])")) start(root);
+  }
+
+  window.gradientiViews = window.gradientiViews || [];
+  window[REGISTRY] = { startAll, View, stepFromAddress };
+  // Editing the address's #step=K moves the views there too (no reload happens for a hash).
+  window.addEventListener("hashchange", () => {
+    for (const view of window.gradientiViews) {
+      if (view.root.isConnected && /step=/.test(window.location.hash)) view.stepTo(stepFromAddress(view));
+    }
+  });
+  startAll();
+})();

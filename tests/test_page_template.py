@@ -1,0 +1,237 @@
+"""The interactive page's template (src/gradienti/viz/page/): page.html, page.css, page.js.
+
+Without a browser: the template carries every placeholder and the DOM the page contract names,
+ships as package data, loads nothing from the network, its CSS is scoped to the view, and its
+script parses (``node --check``) and computes the state of step K from the step model alone.
+
+In headless Chromium (skipped with the reason when chromium or Playwright is missing, failed
+instead under ``GRADIENTI_BROWSER_TESTS=required``): what the front end adds beyond the contract
+tests of tests/test_page_browser.py, on a page filled from the template here with a hand-written
+model of the lesson (so these tests do not depend on the Python side of the page): ``#step=K``,
+wheel zoom around the pointer, drag to pan, a click on a node, the same script twice on one page,
+the leaf's total placed clear of the other boxes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from importlib import resources
+
+import pytest
+
+PLACEHOLDERS = ("{{TITLE}}", "{{CSS}}", "{{JS}}", "{{SVG}}", "{{MODEL_JSON}}", "{{UID}}")
+CONTROLS = (".gd-first", ".gd-prev", ".gd-play", ".gd-next", ".gd-last")
+ZOOM = (".gd-zoom-in", ".gd-zoom-out", ".gd-zoom-fit")
+NODE = shutil.which("node")
+
+
+def template_text(name: str) -> str:
+    return (resources.files("gradienti.viz") / "page" / name).read_text(encoding="utf-8")
+
+
+def element_with_class(page: str, tag: str, cls: str) -> str:
+    """The opening tag of the one ``tag`` element whose class list holds ``cls``."""
+    found = [
+        match.group(0)
+        for match in re.finditer(rf"<{tag}\b[^>]*>", page)
+        if cls in (re.search(r'class="([^"]*)"', match.group(0)) or [None, ""])[1].split()
+    ]
+    assert len(found) == 1, f"{tag}.{cls}: {found}"
+    return found[0]
+
+
+# --------------------------------------------------------------------------- the template
+
+
+def test_the_template_has_every_placeholder_and_the_view_markers():
+    page = template_text("page.html")
+    for placeholder in PLACEHOLDERS:
+        assert placeholder in page, placeholder
+    begin, end = page.index("<!--gd-view-begin-->"), page.index("<!--gd-view-end-->")
+    view = page[begin:end]
+    # The Jupyter fragment (between the markers) carries its own style, model and script.
+    for placeholder in ("{{CSS}}", "{{JS}}", "{{SVG}}", "{{MODEL_JSON}}", "{{UID}}"):
+        assert placeholder in view, placeholder
+    assert view.index("{{SVG}}") < view.index("{{JS}}"), "the script runs after the root exists"
+    root = element_with_class(page, "div", "gradienti-view")
+    assert 'id="gd-{{UID}}"' in root and 'tabindex="0"' in root and 'data-mode="backward"' in root
+    assert '<script type="application/json" class="gd-model">{{MODEL_JSON}}</script>' in view
+
+
+def test_the_controls_have_the_contract_classes_and_accessible_names():
+    page = template_text("page.html")
+    for selector in CONTROLS + ZOOM:
+        button = element_with_class(page, "button", selector[1:])
+        assert re.search(r'aria-label="[^"]+"', button), button
+        assert 'type="button"' in button
+    assert re.search(r'class="gd-play"[^>]*>Play</button>', page)
+    counter = element_with_class(page, "span", "gd-counter")
+    assert 'aria-live="polite"' in counter
+    explain_panel = page[page.index('class="gd-explain"') :]
+    assert explain_panel.index("<pre") < explain_panel.index("</div>"), "the panel text is a <pre>"
+    assert page.index('class="gd-graph"') < page.index("{{SVG}}") < page.index('class="gd-zoom"')
+
+
+def test_the_template_files_ship_in_the_package_and_load_nothing_from_the_network():
+    for name in ("page.html", "page.css", "page.js"):
+        text = template_text(name)
+        assert text.strip()
+        assert not re.search(r"https?://|//cdn|@import", text, re.IGNORECASE), name
+        assert "src=" not in text and "<link" not in text, name
+    # What page-data inlines must not end its <style>/<script> early.
+    assert "</style" not in template_text("page.css").lower()
+    assert "</script" not in template_text("page.js").lower()
+
+
+def css_selectors(css: str) -> list[str]:
+    """Every style rule's selectors (at-rule preludes and keyframe steps left out)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    selectors = []
+    for prelude in re.findall(r"([^{}]+)\{", css):
+        prelude = prelude.strip()
+        if prelude.startswith("@") or prelude in ("from", "to") or prelude.endswith("%"):
+            continue
+        selectors.extend(split_top_level(prelude))
+    return selectors
+
+
+def split_top_level(prelude: str) -> list[str]:
+    """A selector list split at its commas, except those inside :is(...)/:not(...)."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(prelude):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(prelude[start:index].strip())
+            start = index + 1
+    return parts + [prelude[start:].strip()]
+
+
+def test_every_css_rule_is_scoped_to_the_view():
+    selectors = css_selectors(template_text("page.css"))
+    assert len(selectors) > 40
+    unscoped = [s for s in selectors if not s.startswith(".gradienti-view")]
+    assert not unscoped, unscoped
+    for state in ("gd-current", "gd-done", "gd-flowed", "gd-grad", "gd-total"):
+        assert any(state in s for s in selectors), state
+
+
+def test_a_css_rule_outside_the_view_is_caught():
+    # The scoping check above reads real rules: a stray global rule is reported.
+    css = "body { margin: 0 }\n.gradienti-view :is(a, b), p { x: y }"
+    assert css_selectors(css) == ["body", ".gradienti-view :is(a, b)", "p"]
+
+
+# --------------------------------------------------------------------------- the script, in node
+
+pytestmark_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+@pytestmark_node
+def test_the_script_parses():
+    result = subprocess.run(
+        [NODE, "--check", str(resources.files("gradienti.viz") / "page" / "page.js")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# The script with a stand-in window/document (no view on the page): it registers its View class.
+NODE_PRELUDE = """
+const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
+globalThis.window = globalThis;
+window.location = { hash: input.hash };
+window.addEventListener = () => {};
+globalThis.document = { querySelectorAll: () => [], querySelector: () => null };
+"""
+NODE_PROBE = """
+const page = window.__gradientiPageV1;
+const states = [];
+for (const k of input.ks) {
+  const state = page.View.prototype.stateAt.call({ stepList: input.steps }, k);
+  states.push({
+    current: state.current,
+    done: [...state.done].sort(),
+    flowed: [...state.flowed].map(([edge, flow]) => [edge, flow.value, flow.sending]).sort(),
+    totals: [...state.totals].map(([node, total]) => [node, total.text]),
+  });
+}
+const hash = page.stepFromAddress({ steps: input.steps.length });
+console.log(JSON.stringify({ states, hash, views: window.gradientiViews.length }));
+"""
+
+
+def run_script(steps: list, ks: list, hash_text: str = "") -> dict:
+    script = NODE_PRELUDE + template_text("page.js") + NODE_PROBE
+    result = subprocess.run(
+        [NODE, "-e", script],
+        input=json.dumps({"steps": steps, "ks": ks, "hash": hash_text}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def send(edge, grad):
+    return {"edge": edge, "grad": grad}
+
+
+# The lesson's steps (y = 5x³ + 2x² + 4x + 8 at x = 2): the node each runs and what it sends.
+LESSON_STEPS = [
+    {"node": "n1", "sends": [send("n2->n1", "1")], "total": None},
+    {"node": "n2", "sends": [send("n3->n2", "1"), send("n4->n2", "1")], "total": None},
+    {"node": "n4", "sends": [send("n7->n4", "4")], "total": None},
+    {"node": "n3", "sends": [send("n5->n3", "1"), send("n6->n3", "1")], "total": None},
+    {"node": "n6", "sends": [send("n10->n6", "2")], "total": None},
+    {"node": "n10", "sends": [send("n7->n10", "8")], "total": None},
+    {"node": "n5", "sends": [send("n9->n5", "5")], "total": None},
+    {"node": "n9", "sends": [send("n7->n9", "60")], "total": None},
+    {"node": "n7", "sends": [], "total": {"node": "n8", "text": "60 + 8 + 4 = 72"}},
+]
+
+
+@pytestmark_node
+def test_the_state_of_step_k_is_computed_from_the_first_k_steps():
+    ks = list(range(len(LESSON_STEPS) + 1))
+    states = run_script(LESSON_STEPS, ks)["states"]
+    for k, state in zip(ks, states):
+        ran = LESSON_STEPS[:k]
+        assert state["current"] == (ran[-1]["node"] if ran else None), k
+        assert state["done"] == sorted(step["node"] for step in ran[:-1]), k
+        expected = sorted(
+            [s["edge"], s["grad"], index == k - 1]
+            for index, step in enumerate(ran)
+            for s in step["sends"]
+        )
+        assert state["flowed"] == expected, k
+    assert states[8]["totals"] == []
+    assert states[9]["totals"] == [["n8", "60 + 8 + 4 = 72"]]
+    assert states[3]["flowed"][-1] == ["n7->n4", "4", True], "step 3 is sending 4 to x"
+
+
+@pytestmark_node
+def test_a_later_gradient_along_the_same_edge_replaces_the_earlier_label():
+    steps = [
+        {"node": "a", "sends": [send("b->a", "1")], "total": None},
+        {"node": "c", "sends": [send("b->a", "2.5")], "total": None},
+    ]
+    states = run_script(steps, [1, 2])["states"]
+    assert states[0]["flowed"] == [["b->a", "1", True]]
+    assert states[1]["flowed"] == [["b->a", "2.5", True]]
+    assert states[1]["done"] == ["a"]
+
+
+@pytestmark_node
+@pytest.mark.parametrize(
+    "hash_text, step",
+    [("", 0), ("#step=5", 5), ("#step=last", 9), ("#x=1&step=3", 3), ("#steps=4", 0)],
+)
+def test_the_address_hash_names_the_opening_step(hash_text, step):
+    result = run_script(LESSON_STEPS, [], hash_text)
+    assert result["hash"] == step
+    assert result["views"] == 0
