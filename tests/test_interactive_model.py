@@ -322,3 +322,12 @@ def test_a_tensor_without_a_graph_gets_pytorchs_error():
     with pytest.raises(RuntimeError) as got:
         show(gradienti.tensor(2.0))
     assert str(got.value) == str(expected.value)
+
+
+def test_every_placeholder_is_filled_in_the_page_and_the_inline_view():
+    x, y, _ = lesson()
+    view = show(y, params={"x": x}, names={"y": y})
+    for html in (view.html, view._repr_html_()):
+        assert re.search(r"\{\{[A-Z_]+\}\}", html) is None
+        assert html.count('class="gd-model"') == 1
+        assert html.count('class="gradienti-view"') == 1
