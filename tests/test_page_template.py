@@ -14,13 +14,18 @@ the leaf's total placed clear of the other boxes.
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
 import shutil
 import subprocess
 from importlib import resources
 
 import pytest
+
+import gradienti as torch
+from gradienti.viz import explain, make_dot
 
 PLACEHOLDERS = ("{{TITLE}}", "{{CSS}}", "{{JS}}", "{{SVG}}", "{{MODEL_JSON}}", "{{UID}}")
 CONTROLS = (".gd-first", ".gd-prev", ".gd-play", ".gd-next", ".gd-last")
@@ -235,3 +240,227 @@ def test_the_address_hash_names_the_opening_step(hash_text, step):
     result = run_script(LESSON_STEPS, [], hash_text)
     assert result["hash"] == step
     assert result["views"] == 0
+
+
+# --------------------------------------------------------------------------- in Chromium
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update"]
+
+
+def unavailable(reason: str):
+    """Skip with ``reason``; fail where CI requires the browser tests."""
+    if os.environ.get("GRADIENTI_BROWSER_TESTS") == "required":
+        pytest.fail(f"GRADIENTI_BROWSER_TESTS=required, but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    playwright_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed"
+    )
+    executable = os.environ.get("GRADIENTI_CHROMIUM") or shutil.which("chromium")
+    if not executable:
+        unavailable("no chromium to drive (apt-get install chromium)")
+    driver = playwright_api.sync_playwright().start()
+    try:
+        browser = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    except Exception as error:  # Playwright's own error class: say what went wrong
+        driver.stop()
+        unavailable(f"chromium at {executable} did not start: {error}")
+    yield browser
+    browser.close()
+    driver.stop()
+
+
+def lesson_model() -> tuple[str, dict]:
+    """The lesson's built-in SVG and a step model written by hand after the contract, with
+    explain's own text for the header, the steps and the footer."""
+    x = torch.tensor(2.0, requires_grad=True)
+    y = 5 * x**3 + 2 * x**2 + 4 * x + 8
+    svg = make_dot(y, params={"x": x}, show_values=True).pipe("svg", renderer="builtin")
+    blocks = str(explain(y)).split("\n\n")
+    step_blocks = [block for block in blocks if block.startswith("Step ")]
+    assert len(step_blocks) == len(LESSON_STEPS)
+    steps = []
+    for block, step in zip(step_blocks, LESSON_STEPS):
+        title, _, text = block.partition("\n")
+        steps.append({**step, "title": title, "text": text, "grad_in": ""})
+    nodes = {"n0": {"kind": "output", "name": "y", "value": "64"}}
+    nodes["n8"] = {"kind": "leaf", "name": "x", "value": "2"}
+    model = {"version": 1, "mode": "backward", "title": "y = 5*x**3 + 2*x**2 + 4*x + 8 </b>"}
+    model.update(header=blocks[0], footer=blocks[-1], nodes=nodes, steps=steps)
+    return svg.decode() if isinstance(svg, bytes) else svg, model
+
+
+def fill_template(svg: str, model: dict, uid: str) -> str:
+    """The page as page-data builds it: every placeholder replaced in one pass."""
+    values = {
+        "TITLE": html.escape(model["title"]),
+        "CSS": template_text("page.css"),
+        "JS": template_text("page.js"),
+        "SVG": re.sub(r"^<\?xml[^>]*\?>", "", svg.strip()),
+        "MODEL_JSON": json.dumps(model, ensure_ascii=False).replace("</", "<\\/"),
+        "UID": uid,
+    }
+    pattern = r"\{\{(TITLE|CSS|JS|SVG|MODEL_JSON|UID)\}\}"
+    return re.sub(pattern, lambda match: values[match.group(1)], template_text("page.html"))
+
+
+@pytest.fixture(scope="module")
+def lesson_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("page") / "lesson.html"
+    path.write_text(fill_template(*lesson_model(), uid="lesson"), encoding="utf-8")
+    return path
+
+
+class OpenPage:
+    """A fresh page showing ``url``, collecting console errors and warnings."""
+
+    def __init__(self, chromium, url: str):
+        self.context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(5_000)
+        self.page = self.context.new_page()
+        self.problems = []
+        self.page.on("console", self.console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"pageerror: {error}"))
+        self.page.goto(url)
+        self.page.wait_for_function("() => (window.gradientiViews || []).length > 0")
+
+    def console(self, message):
+        if message.type in ("error", "warning"):
+            self.problems.append(f"{message.type}: {message.text}")
+
+    def counter(self, root=".gradienti-view"):
+        return self.page.locator(f"{root} .gd-counter").text_content()
+
+    def close(self):
+        assert self.problems == []
+        self.context.close()
+
+
+def test_the_address_hash_opens_the_page_at_step_k(chromium, lesson_file):
+    view = OpenPage(chromium, lesson_file.as_uri() + "#step=5")
+    page = view.page
+    assert view.counter() == "step 5 of 9"
+    assert page.eval_on_selector("g.node.gd-current", "n => n.dataset.node") == "n6"
+    assert "2·x0² = 8" in page.locator(".gd-explain").text_content()
+    page.evaluate("location.hash = '#step=last'")
+    page.wait_for_function("window.gradientiViews[0].step === 9")
+    text = page.locator(".gd-explain").text_content()
+    assert "    sum:          60 + 8 + 4 = 72\n" in text
+    assert text.endswith("(explain changes no .grad)\nResult:\n    ∂output/∂x0 = 72")
+    # The title is text, not markup.
+    assert page.locator(".gd-title").text_content().endswith("+ 8 </b>")
+    view.close()
+
+
+def svg_point_at(page, x, y):
+    """The graph's SVG coordinates of the screen point (x, y)."""
+    return page.evaluate(
+        """([x, y]) => {
+             const svg = document.querySelector('.gd-graph svg');
+             const point = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM().inverse());
+             return [point.x, point.y];
+           }""",
+        [x, y],
+    )
+
+
+def test_wheel_zooms_around_the_pointer_and_dragging_pans(chromium, lesson_file):
+    view = OpenPage(chromium, lesson_file.as_uri())
+    page = view.page
+    box = page.locator(".gd-graph").bounding_box()
+    px, py = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6
+    svg = page.locator(".gd-graph svg")
+    before, width_before = (
+        svg_point_at(page, px, py),
+        float(svg.get_attribute("viewBox").split()[2]),
+    )
+    page.mouse.move(px, py)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function(
+        f"+document.querySelector('.gd-graph svg').viewBox.baseVal.width < {width_before}"
+    )
+    page.wait_for_timeout(100)  # every wheel event applied (one viewBox write per frame)
+    after = svg_point_at(page, px, py)
+    assert after == pytest.approx(before, abs=0.5), "the point under the pointer stays put"
+    # Drag by (120, -80) screen pixels: the point that was under the pointer moves with it.
+    page.mouse.down()
+    page.mouse.move(px + 60, py - 40)
+    page.mouse.move(px + 120, py - 80)
+    page.mouse.up()
+    page.wait_for_timeout(100)
+    assert svg_point_at(page, px + 120, py - 80) == pytest.approx(before, abs=0.5)
+    assert view.counter() == "step 0 of 9", "a drag is not a click on a node"
+    # Fit shows the whole drawing again.
+    page.locator(".gd-zoom-fit").click()
+    page.wait_for_timeout(100)
+    graph = page.locator("g.graph").bounding_box()
+    assert box["x"] <= graph["x"] and graph["x"] + graph["width"] <= box["x"] + box["width"]
+    assert box["y"] <= graph["y"] and graph["y"] + graph["height"] <= box["y"] + box["height"]
+    view.close()
+
+
+def test_a_click_on_a_node_jumps_to_its_step_and_space_on_a_button_presses_it(
+    chromium, lesson_file
+):
+    view = OpenPage(chromium, lesson_file.as_uri())
+    page = view.page
+    page.locator('g.node[data-node="n9"] rect').click()
+    assert view.counter() == "step 8 of 9"
+    assert page.eval_on_selector("g.node.gd-current", "n => n.dataset.node") == "n9"
+    page.locator(".gd-first").focus()
+    page.keyboard.press("Space")
+    assert view.counter() == "step 0 of 9"
+    page.locator(".gd-next").focus()
+    page.keyboard.press("Space")
+    assert view.counter() == "step 1 of 9"
+    assert page.locator(".gd-play").text_content() == "Play", "Space pressed next, not play"
+    view.close()
+
+
+def test_the_leaf_total_sits_clear_of_every_box(chromium, lesson_file):
+    view = OpenPage(chromium, lesson_file.as_uri() + "#step=9")
+    page = view.page
+    assert page.locator("text.gd-total").text_content() == "x.grad = 60 + 8 + 4 = 72"
+    overlaps = page.evaluate(
+        """() => {
+             const pill = document.querySelector('rect.gd-total-pill').getBoundingClientRect();
+             return Array.from(document.querySelectorAll('g.node')).filter((node) => {
+               const box = node.querySelector('rect, polygon, path').getBoundingClientRect();
+               return box.left < pill.right && pill.left < box.right
+                 && box.top < pill.bottom && pill.top < box.bottom;
+             }).map((node) => node.dataset.node);
+           }"""
+    )
+    assert overlaps == []
+    view.close()
+
+
+def test_two_views_with_the_script_twice_start_once_each(chromium, tmp_path):
+    svg, model = lesson_model()
+    fragments = []
+    for uid in ("first", "second"):
+        page_text = fill_template(svg, model, uid)
+        begin = page_text.index("<!--gd-view-begin-->")
+        fragments.append(page_text[begin : page_text.index("<!--gd-view-end-->")])
+    path = tmp_path / "two.html"
+    path.write_text("<!DOCTYPE html><meta charset='utf-8'>" + "".join(fragments), encoding="utf-8")
+    view = OpenPage(chromium, path.as_uri())
+    page = view.page
+    assert page.evaluate("window.gradientiViews.length") == 2
+    page.locator("#gd-second .gd-last").click()
+    assert view.counter("#gd-first") == "step 0 of 9"
+    assert view.counter("#gd-second") == "step 9 of 9"
+    assert page.locator("#gd-second text.gd-grad").count() == 10
+    assert page.locator("#gd-first text.gd-grad").count() == 0
+    assert page.locator("#gd-second .gd-overlay").count() == 1, "one overlay: started once"
+    # Keys act on the view that has the focus.
+    page.locator("#gd-first").focus()
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    assert view.counter("#gd-first") == "step 8 of 9"
+    assert view.counter("#gd-second") == "step 9 of 9"
+    view.close()

@@ -361,7 +361,8 @@
           return element;
         };
         pre.append(span("gd-step-title", title), "\n" + body);
-        if (k === this.steps && this.model.footer) pre.append(span("gd-footer", this.model.footer));
+        // The newline keeps the copied text in lines; the footer's block box draws the gap.
+        if (k === this.steps && this.model.footer) pre.append("\n", span("gd-footer", this.model.footer));
       }
       const atStart = k === 0;
       const atEnd = k === this.steps;
