@@ -184,10 +184,16 @@ def test_forward_mode_sends_tangents_along_the_arrows():
     assert model["title"] == "y = 5·x³ + 2·x² + 4·x + 8 (forward mode)"
     assert len(model["steps"]) == len(told.passes[0].steps) == 8
     edges = edge_titles(view.html)
+    first = model["steps"][0]
+    seed = [send for send in first["sends"] if not send["edge"].startswith(first["node"] + "->")]
+    # The seed ẋ = 1 leaves x: to its AccumulateGrad box, on to x³, x² and 4·x.
+    assert [send["grad"] for send in seed] == ["1"] * 4
+    assert model["nodes"][seed[0]["edge"].split("->")[0]]["name"] == "x"
     for step in model["steps"]:
         assert step["text"] in told.text and step["total"] is None
         for send in step["sends"]:
-            assert send["edge"] in edges and send["edge"].startswith(step["node"] + "->")
+            assert send["edge"] in edges
+            assert send in seed or send["edge"].startswith(step["node"] + "->")
     _, tangent = jvp(
         lambda t: 5 * t**3 + 2 * t**2 + 4 * t + 8, (torch.tensor(2.0),), (torch.tensor(1.0),)
     )
@@ -207,6 +213,8 @@ def test_forward_mode_with_two_inputs_tells_one_pass_after_the_other():
     assert titles[-1].startswith("Pass 2 of 2 (d/db) · Step 2 of 2")
     only_b = show(y, names={"a": a, "b": b, "y": y}, mode="forward", inputs=[b]).model
     assert [step["sends"][-1]["grad"] for step in only_b["steps"]] == ["2", "2"]
+    assert only_b["steps"][0]["sends"][0]["grad"] == "1"  # the seed ḃ = 1, from b's box
+    assert only_b["nodes"][only_b["steps"][0]["sends"][0]["edge"].split("->")[0]]["name"] == "b"
 
 
 def test_a_value_used_twice_sends_both_gradients_along_its_one_edge():

@@ -22,6 +22,7 @@ from html import escape as html_escape
 from importlib import resources
 
 from .._file_output import check_destination, write_file
+from ..graph.node import AccumulateGrad
 from .explain import explain
 from .page_model import backward_model, forward_model
 from .render import builtin_svg
@@ -108,8 +109,19 @@ def build_page(graph, drawing, *, mode: str = "backward", inputs=None) -> Page:
     else:
         explanation = explain(output, inputs=inputs, names=names, mode="forward")
         title = f"{_forward_subject(explanation)} (forward mode)"
-        model = forward_model(explanation, graph, output, title)
+        model = forward_model(explanation, graph, output, title, _leaves_by_name(output, names))
     return Page(title, svg, model)
+
+
+def _leaves_by_name(output, names) -> dict:
+    """``{name: AccumulateGrad node}`` in explain's names (the forward passes name their
+    inputs so; leaves not named are x0, x1, ...)."""
+    reverse = explain(output, names=names)
+    return {
+        reverse.names.display[step.node].text: step.node
+        for step in reverse.steps
+        if type(step.node) is AccumulateGrad
+    }
 
 
 def _forward_subject(explanation) -> str:

@@ -19,6 +19,8 @@ has no box: its step has ``"node": null`` and sends nothing along undrawn edges.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..graph.node import AccumulateGrad, edge_parts
 from .explain_forward import _step_lines as forward_step_lines
 from .explain_text import show, step_lines, wrap
@@ -148,19 +150,22 @@ def backward_model(explanation, graph, output, title: str) -> dict:
     }
 
 
-def forward_model(explanation, graph, output, page_title: str) -> dict:
+def forward_model(explanation, graph, output, page_title: str, seeds=None) -> dict:
     """The model of forward mode (``explain(y, mode="forward")``): its passes one after the
-    other, each step sending the tangent of its output along the arrows to its consumers."""
+    other, each step sending the tangent of its output along the arrows to its consumers.
+    ``seeds`` (``{input name: its AccumulateGrad node}``): the first step of each pass also
+    shows the seed ``ẋ = 1`` leaving the input's boxes."""
     boxes = _Boxes(graph)
     steps = []
     values: dict = {}
     passes = explanation.passes
     for number, forward_pass in enumerate(passes, start=1):
         count = len(forward_pass.steps)
+        seed = (seeds or {}).get(forward_pass.input)
         for step in forward_pass.steps:
             box = boxes.of(step.node)
             lines = forward_step_lines(step, count, forward_pass.input)
-            sends = []
+            sends = _seed_sends(boxes, seed) if step is forward_pass.steps[0] else []
             if box is not None and step.tangent is not None:
                 for head in boxes.consumers.get(box, ()):
                     _send(sends, f"{box}->{head}", step.tangent)
@@ -194,6 +199,22 @@ def forward_model(explanation, graph, output, page_title: str) -> dict:
         "nodes": node_table(graph, _value_texts(graph, values, output)),
         "steps": steps,
     }
+
+
+def _seed_sends(boxes, seed) -> list:
+    """The seed tangent (ones shaped like the input) on the input's own edges: from its leaf
+    box to its AccumulateGrad box, and on to every operation that uses it."""
+    acc_box = None if seed is None else boxes.of(seed)
+    if acc_box is None or seed.variable is None:
+        return []
+    ones = np.ones_like(np.asarray(seed.variable._data))
+    sends: list = []
+    leaf_box = boxes.leaf_of.get(acc_box)
+    if leaf_box is not None:
+        _send(sends, f"{leaf_box}->{acc_box}", ones)
+    for head in boxes.consumers.get(acc_box, ()):
+        _send(sends, f"{acc_box}->{head}", ones)
+    return sends
 
 
 def _footer_start(lines: list) -> int:
