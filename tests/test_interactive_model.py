@@ -97,6 +97,10 @@ def test_the_lessons_model_follows_explain_step_by_step():
     ]
     assert arriving == ["4", "8", "60"]  # in the order the engine runs: 4·x first, x³ last
     assert model["nodes"]["n0"] == {"kind": "output", "name": "y", "value": "64"}
+    # Step 1 starts with ∂y/∂y = 1 coming from y's box, then passes 1 on to its two inputs.
+    first = model["steps"][0]
+    assert first["sends"][0] == {"edge": first["node"] + "->n0", "grad": "1"}
+    assert [send["grad"] for send in first["sends"][1:]] == ["1"]
 
 
 def test_the_gradients_sent_are_pytorchs():
@@ -222,7 +226,7 @@ def test_a_value_used_twice_sends_both_gradients_along_its_one_edge():
     y = x * x
     model = show(y, params={"x": x}).model
     mul = model["steps"][0]
-    assert len(mul["sends"]) == 1 and mul["sends"][0]["grad"] == "3 + 3"
+    assert [send["grad"] for send in mul["sends"]] == ["1", "3 + 3"]  # from y; to x, twice
     assert model["steps"][1]["total"]["text"] == "3 + 3 = 6"
 
 

@@ -71,6 +71,9 @@ class _Boxes:
     def of(self, node):
         return self.by_node.get(id(node))
 
+    def tensor_box(self, tensor):
+        return self.graph.tensor_ids.get(id(tensor))
+
 
 def node_table(graph, value_of) -> dict:
     """``{box id: {kind, name, value}}`` for every box; ``value_of(box id)`` gives the value
@@ -115,6 +118,10 @@ def backward_model(explanation, graph, output, title: str) -> dict:
         lines = step_lines(step, total_steps, out_name)
         sends: list = []
         total = None
+        if step.index == 1:  # the start, ∂y/∂y (1), reaches the first node from y's box
+            start_edge = f"{box}->{boxes.tensor_box(output)}"
+            if start_edge in boxes.edge_ids:
+                _send(sends, start_edge, step.grad_in)
         if type(step.node) is AccumulateGrad:
             leaf_box = boxes.leaf_of.get(box)
             if leaf_box is not None:
