@@ -137,9 +137,12 @@ READING_THE_PICTURE = """
 How to read it:
 
 - **Colours.** Light blue: the leaf `x` (named by `params`); grey: the backward functions, one
-  per operation; green: the output `y`.
+  per operation; green: the output, named `y`; white: the legend.
 - **`()` in a box** is the tensor's shape: `()` is the shape of a 0-dimensional tensor, a single
   number (`torch.tensor(2.0).shape` is `torch.Size([])`). A 3×4 matrix would show `(3, 4)`.
+- **Under each operation's name** (with `show_values=True`): the expression its output stands
+  for, in the names `explain` uses below, and its value at x = 2: `x³ = 8`, `5·x³ = 40`, ...,
+  `5·x³ + 2·x² + 4·x + 8 = 64`, which is `y`.
 - **`AccumulateGrad`** is the node for a leaf: it adds the gradient that reaches it into the
   leaf's `.grad` (adds, not replaces: a second `backward()` adds the same amount again, which is
   why training loops zero the gradients). Here the gradients that reach `x` along its three
@@ -147,7 +150,9 @@ How to read it:
 - **The arrows** point the way the values flowed, the forward direction: from a tensor (or the
   node that made it) to the operation that used it, ending at the output. `backward()` walks
   them in reverse, from the output back to `x`, and the numbers it passes along are the
-  gradients (Question 1 below shows each step).
+  gradients (Question 1 below shows each step). The legend says which way the arrows point;
+  `make_dot(y, params={"x": x}, gradient_arrows=True)` (gradienti's own) draws them the way the
+  gradients flow, from `y` back to `x`.
 """
 
 

@@ -1,11 +1,14 @@
 """Every renderer sizes boxes to their labels, and png pictures are sharp.
 
 For each renderer that is installed (the built-in layout always; graphviz-pure and Graphviz's
-``dot`` when found, else skipped with the reason), three graphs are drawn as SVG and parsed: the
-lesson's graph with values, a vector graph with values and a value summary, and a graph with a
-long op name and torchviz's attribute tables. Every label line must be drawn, in order, and lie
-inside its node's box, measured with a conservative advance per character (the DOT names a
-monospace font every renderer measures: Courier, 0.6 em) and the font's ascent and descent.
+``dot`` when found, else skipped with the reason), six graphs are drawn as SVG and parsed: the
+lesson's graph with values (each op box with its expression and value, the output named ``y``,
+the legend), a vector graph with values and a value summary, a graph with a long op name and
+torchviz's attribute tables, the lesson with its arrows the way gradients flow, op boxes whose
+matrix values take lines of their own, and the lesson after ``backward()``. Every label line
+must be drawn, in order, and lie inside its node's box, measured with a conservative advance
+per character (the DOT names a monospace font every renderer measures: Courier, 0.6 em) and the
+font's ascent and descent.
 """
 
 import re
@@ -75,7 +78,37 @@ def long_label_graph():
     )
 
 
-GRAPHS = {"lesson": lesson_graph, "vector": vector_graph, "long_labels": long_label_graph}
+def gradient_arrows_graph():
+    """The lesson with its arrows the way gradients flow, and the legend that says so."""
+    x = gradienti.tensor(2.0, requires_grad=True)
+    y = 5 * x**3 + 2 * x**2 + 4 * x + 8
+    return make_dot(y, params={"x": x}, show_values=True, gradient_arrows=True)
+
+
+def matrix_values_graph():
+    """Op boxes whose value takes lines of its own: a 2x2 matrix and a 12-element summary."""
+    m = gradienti.tensor([[1.0, -2.0], [3.0, 4.5]], requires_grad=True)
+    big = gradienti.linspace(-1, 1, 12, requires_grad=True).reshape(3, 4)
+    total = (m.exp() * 2).sum() + big.sin().sum()
+    return make_dot(total, names={"m": m}, show_values=True, output_name="total")
+
+
+def after_backward_graph():
+    """Freed values: expressions without values, and the legend's line that says why."""
+    x = gradienti.tensor(2.0, requires_grad=True)
+    y = 5 * x**3 + 2 * x**2 + 4 * x + 8
+    y.backward()
+    return make_dot(y, show_values=True)
+
+
+GRAPHS = {
+    "lesson": lesson_graph,
+    "vector": vector_graph,
+    "long_labels": long_label_graph,
+    "gradient_arrows": gradient_arrows_graph,
+    "matrix_values": matrix_values_graph,
+    "after_backward": after_backward_graph,
+}
 
 
 # ------------------------------------------------------------------------ reading an SVG

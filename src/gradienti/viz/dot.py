@@ -15,15 +15,20 @@ Where it differs from torchviz, on purpose:
 * it never raises after ``backward()``: saved values that backward freed are simply not drawn;
 * values and gradients can be written into the tensor boxes (``show_values``, ``show_grads``),
   and tensors can be named from any dict (``names=locals()``), intermediate ones included;
+* with ``show_values`` each operation's box also says what it computed, in ``explain``'s names
+  (``PowBackward0`` / ``x³ = 8``: dot_values.py), and the output is named (``y``, or
+  ``output_name``); ``gradient_arrows=True`` turns the arrows the way gradients flow; a legend
+  says which way they point whenever one of these is used (never for torchviz's own arguments,
+  which give torchviz's DOT);
 * labels are written with DOT escapes (``\\n``), so every statement is one line;
 * there is no ``make_dot_from_trace``: it draws a ``torch.jit`` trace and gradienti has no JIT
   tracer (``gradienti.viz.make_dot_from_trace`` raises ``NotImplementedError`` saying so).
 
 ``Dot`` (dotfile.py) holds the ``Graph`` and behaves like the ``graphviz.Digraph`` torchviz
 returns (``body``, ``node_attr``, ``attr``, ``format``, ``render``, ``view``...); its ``source``
-starts as the DOT text of the graph (dot_source.py), and ``render``/``pipe`` draw it with the
-first renderer available (render.py): ``graphviz-pure``, Graphviz's ``dot``, or the built-in SVG
-layout.
+starts as the DOT text of the graph (dot_source.py; the boxes' text: dot_labels.py), and
+``render``/``pipe`` draw it with the first renderer available (render.py): ``graphviz-pure``,
+Graphviz's ``dot``, or the built-in SVG layout.
 """
 
 from __future__ import annotations
@@ -34,18 +39,21 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._printing import format_tensor
 from ..autograd.custom_function import FunctionCtx, _SavedOutput
 from ..graph.node import SAVE_INPUTS, SAVE_OUTPUT, AccumulateGrad, edge_parts
 from ..tensor import Tensor
+from .dot_labels import attribute_text, expression_text, shape_text, value_text, with_attributes
 from .dot_source import NODE_ATTRIBUTES as NODE_ATTRIBUTES
 from .dot_source import OP_COLOR, to_dot
 from .dot_source import quote as quote
+from .dot_values import ForwardFacts, forward_facts
 from .dotfile import Dot
 from .explain import explain
 from .graph import Graph, VizEdge, VizNode
 
 __all__ = ["Dot", "make_dot", "to_dot"]  # Dot: dotfile.py, to_dot: dot_source.py
+
+_value_text = value_text  # the name it had here (dot_labels.py), which tests import
 
 # torchviz's other colours (OP_COLOR, Graphviz's default grey, is in dot_source.py).
 LEAF_COLOR = "lightblue"
@@ -54,10 +62,16 @@ SAVED_COLOR = "orange"
 NAMED_COLOR = "lightyellow"  # an intermediate tensor named through ``names=`` (not in torchviz)
 NOTE_COLOR = "white"
 
-RANKDIRS = ("TB", "LR", "BT", "RL")
+# The legend's id (not an ``n<k>``: it is no node of the autograd graph) and its words.
+LEGEND_ID = "legend"
+FORWARD_LEGEND = "arrows: the forward computation,\ninputs to outputs"
+GRADIENT_LEGEND = "arrows: the way gradients flow,\nfrom {output} back to the leaves"
+FREED_LEGEND = "backward() freed some values:\nthose are not shown"
 
-# Tensors with more elements than this are summarised as shape, mean, min and max.
-SUMMARY_THRESHOLD = 8
+# The output's name in the picture when nothing else names it (torchviz leaves it unnamed).
+DEFAULT_OUTPUT_NAME = "y"
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
 
 # Attributes of a node class that are bookkeeping, not parameters of the op.
 _INTERNAL_ATTRIBUTES = frozenset(
@@ -81,6 +95,9 @@ def make_dot(
     rankdir: str = "TB",
     max_nodes: int | None = None,
     explanation=None,
+    output_name: str | None = None,
+    gradient_arrows: bool = False,
+    legend: bool | None = None,
 ) -> Dot:
     """The graph that computed ``var`` as a ``Dot`` (DOT text, svg/png/pdf, Jupyter display).
 
@@ -106,6 +123,20 @@ def make_dot(
         explanation: draw the step-by-step account of backward into the picture: ``True``
             computes ``gradienti.explain(var)``, or pass an ``Explanation`` already made; each
             operation's box then shows the gradient in, the local derivative and what it passes.
+        output_name: the name written in the output's box when neither ``params`` nor ``names``
+            names it (torchviz leaves it unnamed). With ``show_values``, ``gradient_arrows`` or
+            this option the output is named, ``"y"`` by default (``"y0"``, ``"y1"``... for
+            several outputs).
+        gradient_arrows: draw every arrow the way gradients flow in ``backward()``, from the
+            output back to the leaves (the default draws the forward computation, as torchviz).
+        legend: a box saying which way the arrows point. ``None`` (the default): drawn when
+            ``show_values``, ``output_name`` or ``gradient_arrows`` is used, never for
+            torchviz's own arguments, so that torchviz's calls give torchviz's DOT.
+
+    With ``show_values`` each operation's box also shows the expression its output stands for,
+    in ``explain``'s names, and that output's value: ``PowBackward0`` / ``x³ = 8``; leaves that
+    nothing names get ``explain``'s names (``x0``, ``x1``...). Values that ``backward()``
+    freed, and that cannot be replayed from the values the graph still holds, are not shown.
 
     ``.render()`` and Jupyter use ``graphviz-pure`` (``pip install 'gradienti[viz]'``), else a
     Graphviz ``dot`` on PATH, else the built-in SVG layout; set the environment variable
@@ -117,6 +148,13 @@ def make_dot(
         max_nodes = operator.index(max_nodes)
         if max_nodes < 0:
             raise ValueError(f"max_nodes must be at least 0, not {max_nodes}")
+    if output_name is not None and not isinstance(output_name, str):
+        raise TypeError(
+            f"make_dot's output_name must be a string or None, not {type(output_name).__name__}"
+        )
+    if legend is not None and not isinstance(legend, bool):
+        raise TypeError(f"make_dot's legend must be True, False or None, not {legend!r}")
+    annotated = bool(show_values) or bool(gradient_arrows) or output_name is not None
     builder = _GraphBuilder(
         show_attrs=bool(show_attrs),
         show_saved=bool(show_saved),
@@ -126,6 +164,10 @@ def make_dot(
         rankdir=rankdir,
         max_nodes=max_nodes,
     )
+    builder.gradient_arrows = bool(gradient_arrows)
+    builder.legend = annotated if legend is None else legend
+    if annotated:
+        builder.output_name = DEFAULT_OUTPUT_NAME if output_name is None else output_name
     builder.add_names(_named_pairs(params, "params"), skip_private=False)
     builder.add_names(_named_pairs(names, "names"), skip_private=True)
     if explanation is True:
@@ -133,6 +175,9 @@ def make_dot(
         explanation = explain(_outputs(var)[0], names=named or None)
     if explanation is not None:
         builder.notes = explanation.node_notes
+    if show_values:
+        named = {**dict(_named_pairs(names, "names")), **dict(_named_pairs(params, "params"))}
+        builder.facts = forward_facts(_outputs(var), named)
     graph = builder.build(_outputs(var))
     for name, value in [*_named_pairs(params, "params"), *_named_pairs(names, "names")]:
         if isinstance(value, Tensor):  # for the interactive page's explain (params first)
@@ -196,6 +241,10 @@ class _GraphBuilder:
         self.box_of_tensor: dict[int, str] = self.graph.tensor_ids  # id(tensor) -> its box
         self.freed = False  # some node's saved values were freed by backward
         self.notes: dict = {}  # node -> the explanation's note for its box
+        self.facts = ForwardFacts()  # with show_values: expressions and values of the ops
+        self.output_name: str | None = None  # the name of an output nothing else names
+        self.gradient_arrows = False
+        self.legend = False
 
     # -- names
     def add_names(self, pairs: list, *, skip_private: bool) -> None:
@@ -216,40 +265,47 @@ class _GraphBuilder:
         self.nodes.append(VizNode(node_id, label, fillcolor, shape, "filled", kind))
         return node_id
 
-    def tensor_box(self, tensor, fillcolor: str, kind: str) -> str:
+    def tensor_box(self, tensor, fillcolor: str, kind: str, default_name: str = "") -> str:
         key = id(tensor)
         box = self.box_of_tensor.get(key)
         if box is None:
-            name = self.tensor_names.get(key, "")
+            name = self.tensor_names.get(key, default_name)
             box = self.new_node(self.tensor_label(tensor, name), fillcolor, kind)
             self.box_of_tensor[key] = box
         return box
 
     def tensor_label(self, tensor, name: str) -> str:
         data = tensor._data
-        lines = [f"{name}\n {_shape_text(np.shape(data))}"]
+        lines = [f"{name}\n {shape_text(np.shape(data))}"]
         if self.show_values:
-            lines.append("value: " + _value_text(data))
+            lines.append("value: " + value_text(data))
         if self.show_grads:
             grad = tensor._grad
             if tensor.is_leaf or grad is not None or tensor.retains_grad:
-                lines.append("grad: " + ("None" if grad is None else _value_text(grad._data)))
+                lines.append("grad: " + ("None" if grad is None else value_text(grad._data)))
         return "\n".join(lines)
 
     def op_box(self, node) -> str:
         label = type(node).__name__
         if self.show_attrs:
-            label = _with_attributes(label, self.attributes(node), self.max_attr_chars)
+            label = with_attributes(label, self.attributes(node), self.max_attr_chars)
+        expression = self.facts.expressions.get(node)
+        if expression is not None:
+            name, _, table = label.partition("\n")
+            lines = expression_text(expression, self.facts.values.get(node))
+            label = "\n".join([name, lines, table] if table else [name, lines])
         note = self.notes.get(node)
         if note:
             label += "\n" + note
         node_id = self.new_node(label, OP_COLOR, "op")
         if type(node) is AccumulateGrad:
             leaf = node.variable
+            leaf_name = self.facts.leaf_names.get(node, "")  # the name the expressions use
             if leaf is None:  # the leaf itself was deleted; its node lives on in the graph
-                leaf_box = self.new_node("(deleted leaf)", LEAF_COLOR, "tensor")
+                label = f"{leaf_name}\n(deleted leaf)" if leaf_name else "(deleted leaf)"
+                leaf_box = self.new_node(label, LEAF_COLOR, "tensor")
             else:
-                leaf_box = self.tensor_box(leaf, LEAF_COLOR, "tensor")
+                leaf_box = self.tensor_box(leaf, LEAF_COLOR, "tensor", leaf_name)
             self.edges.append(VizEdge(leaf_box, node_id))
         else:
             for _, _, tensor in self.named_by_node.get(id(node), ()):
@@ -272,9 +328,9 @@ class _GraphBuilder:
                 continue
             if isinstance(value, Tensor):  # a custom Function saved a tensor: use its name
                 name = self.tensor_names.get(id(value), name)
-            label = f"{name}\n {_shape_text(np.shape(data))}"
+            label = f"{name}\n {shape_text(np.shape(data))}"
             if self.show_values:
-                label += "\nvalue: " + _value_text(data)
+                label += "\nvalue: " + value_text(data)
             box = self.new_node(label, SAVED_COLOR, "saved")
             self.edges.append(VizEdge(node_id, box, style="dotted"))
 
@@ -287,13 +343,13 @@ class _GraphBuilder:
                 if slot.startswith("_") or slot in _INTERNAL_ATTRIBUTES or slot in attributes:
                     continue
                 try:
-                    attributes[slot] = _attribute_text(getattr(node, slot))
+                    attributes[slot] = attribute_text(getattr(node, slot))
                 except AttributeError:
                     continue
         if isinstance(node, FunctionCtx):
             for key, value in vars(node).items():
                 if not key.startswith("_") and key not in _INTERNAL_ATTRIBUTES:
-                    attributes.setdefault(key, _attribute_text(value))
+                    attributes.setdefault(key, attribute_text(value))
             return attributes  # its saved tensors are drawn as boxes
         saved = getattr(node, "_saved", None)
         if saved is None:
@@ -331,10 +387,12 @@ class _GraphBuilder:
             return box
 
         # Every output's box first, so that an output is green even when it is also named.
+        output_names = self.output_names(outputs)
         boxes = []
         for tensor in outputs:
             if id(tensor) not in self.box_of_tensor:  # else the same tensor given twice
-                boxes.append((tensor, self.tensor_box(tensor, OUTPUT_COLOR, "output")))
+                name = output_names.get(id(tensor), "")
+                boxes.append((tensor, self.tensor_box(tensor, OUTPUT_COLOR, "output", name)))
         for tensor, box in boxes:
             node = edge_parts(tensor._edge)[0]
             if node is None or type(node) is AccumulateGrad:
@@ -360,12 +418,54 @@ class _GraphBuilder:
             )
             self.graph.notes.append(note)
             self.new_node(note, NOTE_COLOR, "note", shape="note")
+        self.freed = self.freed or self.facts.freed
         if self.freed:
             self.graph.notes.append(
                 "backward() freed the values some nodes saved; they are not drawn"
             )
+        if self.legend:
+            self.add_legend(outputs, output_names)
+        if self.gradient_arrows:
+            self.edges[:] = [_gradient_direction(edge) for edge in self.edges]
         self.graph.attributes["size"] = _graph_size(len(self.nodes) + len(self.edges))
         return self.graph
+
+    def output_names(self, outputs: list) -> dict:
+        """id() of each output that nothing names -> the name its box gets (none: torchviz)."""
+        if self.output_name is None:
+            return {}
+        distinct = list({id(tensor): tensor for tensor in outputs}.values())
+        taken = set(self.tensor_names.values())
+        names = {}
+        for position, tensor in enumerate(distinct):
+            if id(tensor) in self.tensor_names:
+                continue
+            name = self.output_name if len(distinct) == 1 else f"{self.output_name}{position}"
+            names[id(tensor)] = f"{name} (output)" if name in taken else name
+        return names
+
+    def add_legend(self, outputs: list, output_names: dict) -> None:
+        """A note saying which way the arrows point (and that freed values are not shown)."""
+        text = FORWARD_LEGEND
+        if self.gradient_arrows:
+            distinct = {id(tensor): tensor for tensor in outputs}
+            if len(distinct) == 1:
+                key = next(iter(distinct))
+                output = self.tensor_names.get(key) or output_names.get(key) or "the output"
+            else:
+                output = "the outputs"
+            text = GRADIENT_LEGEND.format(output=output)
+        if self.facts.freed:
+            text += "\n" + FREED_LEGEND
+        self.nodes.append(VizNode(LEGEND_ID, text, NOTE_COLOR, "note", "filled", "legend"))
+
+
+def _gradient_direction(edge: VizEdge) -> VizEdge:
+    """An arrow turned to point the way the gradient travels: from the node that used a value
+    back to where the value came from. Saved-value links have no direction and stay."""
+    if edge.style != "solid":
+        return edge
+    return VizEdge(edge.head, edge.tail, edge.style, edge.label)
 
 
 def _next_functions(node) -> tuple:
@@ -414,64 +514,3 @@ def _graph_size(rows: int) -> str:
     size = max(12.0, rows * 0.15)
     text = f"{size:.2f}".rstrip("0").rstrip(".")
     return f"{text},{text}"
-
-
-# ------------------------------------------------------------------------- label text
-
-
-def _shape_text(shape) -> str:
-    """torchviz's ``size_to_str``: ``(2, 3)``, ``(5)`` for one dimension, ``()`` for none."""
-    return "(" + ", ".join(str(int(size)) for size in shape) + ")"
-
-
-def _value_text(array) -> str:
-    """A tensor's value as PyTorch prints it (``64.``), or a summary for a large tensor."""
-    try:
-        data = np.asarray(array)
-        if data.size > SUMMARY_THRESHOLD:
-            return _summary_text(data)
-        return _printed(data)
-    except Exception:  # a value that cannot be shown must not stop the picture
-        return "?"
-
-
-def _printed(data: np.ndarray) -> str:
-    try:
-        text = format_tensor(data, dtype_name=f"torch.{data.dtype.name}", show_dtype=False)
-    except TypeError:  # a dtype PyTorch's printing does not cover
-        return " ".join(np.array2string(data).split())
-    prefix = "tensor("
-    body = text[len(prefix) : -1] if text.startswith(prefix) and text.endswith(")") else text
-    # Continuation lines are indented to sit under "tensor("; drop that indent.
-    lines = body.split("\n")
-    return "\n".join([lines[0], *(line[len(prefix) :] for line in lines[1:])])
-
-
-def _summary_text(data: np.ndarray) -> str:
-    numbers = data.astype(np.float64) if data.dtype.kind == "b" else data
-    mean = float(np.mean(numbers, dtype=np.float64))
-    if data.dtype.kind in "iub":
-        low, high = str(int(np.min(numbers))), str(int(np.max(numbers)))
-    else:
-        low, high = f"{float(np.min(numbers)):.4g}", f"{float(np.max(numbers)):.4g}"
-    return f"{_shape_text(data.shape)} mean {mean:.4g} min {low} max {high}"
-
-
-def _attribute_text(value) -> str:
-    return " ".join(str(value).split())
-
-
-def _with_attributes(name: str, attributes: dict, max_attr_chars: int) -> str:
-    """torchviz's ``get_fn_name`` layout: the name, a rule, then ``key: value`` rows."""
-    if not attributes:
-        return name
-    max_attr_chars = max(max_attr_chars, 3)
-    key_width = max(len(key) for key in attributes)
-    value_width = min(max(len(value) for value in attributes.values()), max_attr_chars)
-    rule = "-" * max(key_width + value_width + 2, len(name))
-
-    def cut(text: str) -> str:
-        return text[: value_width - 3] + "..." if len(text) > value_width else text
-
-    rows = [f"{key:<{key_width}}: {cut(value):>{value_width}}" for key, value in attributes.items()]
-    return "\n".join([name, rule, *rows])
