@@ -315,6 +315,8 @@ GRADIENTI_OWN = {
         "explain",  # the backward pass told step by step
         "viz",  # the picture of the graph (make_dot) without Graphviz
         "get_printoptions",  # PyTorch keeps it private (torch._tensor_str.get_printoptions)
+        "set_explain_errors",  # "does not require grad" errors say where (error_hints.py)
+        "is_explain_errors_enabled",
     },
     # PyTorch has these one level down (torch.autograd.function.FunctionCtx, .graph.Node,
     # .gradcheck.GradcheckError) or at the top (torch.is_grad_enabled); gradienti also offers

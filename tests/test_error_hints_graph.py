@@ -1,10 +1,478 @@
-"""The "does not require grad" error says why: the hint after PyTorch's exact text."""
+"""The "does not require grad" error says why: gradienti's hint after PyTorch's exact text.
+
+Each cause of a loss without a graph (a) made without requires_grad=True, (b) computed under
+no_grad()/inference_mode(), (c) .detach()ed or taken from .data, (d) rebuilt from .item(),
+.numpy(), float() or .tolist(), (e) of an integer dtype, (f) built from frozen parameters, runs
+the same code with gradienti and with torch: the first line is torch's text, the exception
+class torch's; then the hint, which with ``set_explain_errors(True)`` names this file's line.
+"""
 
 from __future__ import annotations
 
+import operator
+import sys
+import threading
+import warnings
+
+import pytest
+
+import gradienti
 from gradienti.autograd.error_hints import with_hint
+from gradienti.graph.grad_mode import MODES
+from gradienti.graph.provenance import PROVENANCE
+from gradienti.tensor import Tensor
+
+torch = pytest.importorskip("torch")
+
+TORCH_TEXT = "element 0 of tensors does not require grad and does not have a grad_fn"
+GENERIC = "it does not require grad: it, or every tensor it was computed from"
+SWITCH_ADVICE = "call gradienti.set_explain_errors(True)"
+PLAIN_TENSOR_METHODS = {name: Tensor.__dict__[name] for name in ("detach", "item", "numpy")}
 
 
+@pytest.fixture(autouse=True)
+def switch_off():
+    """Every test starts and ends with the recording off and Tensor's plain methods."""
+    count = MODES.count
+    gradienti.set_explain_errors(False)
+    yield
+    gradienti.set_explain_errors(False)
+    gradienti.autograd.set_detect_anomaly(False)
+    assert not PROVENANCE.active
+    assert MODES.count == count
+    for name, method in PLAIN_TENSOR_METHODS.items():
+        assert Tensor.__dict__[name] is method
+
+
+def previous_line() -> str:
+    """``file:line`` of the caller's previous line (the statement the test points at)."""
+    frame = sys._getframe(1)
+    return f"{frame.f_code.co_filename}:{frame.f_lineno - 1}"
+
+
+def failure(action, lib=gradienti) -> BaseException:
+    with pytest.raises(Exception) as info:
+        action(lib)
+    return info.value
+
+
+def pytorch_text(error: BaseException) -> str:
+    return str(error).split("\n\ngradienti: ")[0]
+
+
+def hint(error: BaseException) -> str:
+    text = str(error)
+    assert text.startswith(TORCH_TEXT + "\n\ngradienti: ")
+    lines = text.split("\n")[2:]
+    assert lines and all(line.startswith("gradienti: ") for line in lines)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- the causes
+# Each returns (on failure) after calling backward on a loss without a graph; lib is gradienti
+# or torch. The line each test points at is marked with previous_line() right after it.
+def created_without_requires_grad(lib):
+    x = lib.tensor(2.0)
+    y = x**2
+    y.backward()
+
+
+def computed_under_no_grad(lib):
+    x = lib.tensor(2.0, requires_grad=True)
+    with lib.no_grad():
+        y = x * 3
+    (y * 2).backward()
+
+
+def computed_under_inference_mode(lib):
+    x = lib.tensor(2.0, requires_grad=True)
+    with lib.inference_mode():
+        y = x * 3
+    lib.autograd.grad(y * 2, x)
+
+
+def detached(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).detach()
+    (y * 2).sum().backward()
+
+
+def taken_from_data(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).data
+    (y * 2).sum().backward()
+
+
+def through_item(lib):
+    x = lib.tensor(2.0, requires_grad=True)
+    y = lib.tensor((x * 3).item())
+    (y * 2).backward()
+
+
+def through_float(lib):
+    x = lib.tensor(2.0, requires_grad=True)
+    y = lib.tensor(float(x * 3))
+    (y * 2).backward()
+
+
+def through_tolist(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = lib.tensor((x * 3).tolist())
+    (y * 2).sum().backward()
+
+
+def through_numpy(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = lib.tensor((x * 3).detach().numpy())
+    (y * 2).sum().backward()
+
+
+def integer_result(lib):
+    x = lib.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    (x * 2).argmax().backward()
+
+
+def from_integer_result(lib):
+    x = lib.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    ((x * 2) > 3).float().sum().backward()
+
+
+def frozen_parameters(lib):
+    layer = lib.nn.Linear(2, 1)
+    for parameter in layer.parameters():
+        parameter.requires_grad_(False)
+    layer(lib.tensor([1.0, 2.0])).sum().backward()
+
+
+def from_a_grad(lib):
+    x = lib.tensor(2.0, requires_grad=True)
+    (x**2).backward()
+    (x.grad * 2).backward()
+
+
+CAUSES = [
+    created_without_requires_grad,
+    computed_under_no_grad,
+    computed_under_inference_mode,
+    detached,
+    taken_from_data,
+    through_item,
+    through_float,
+    through_tolist,
+    through_numpy,
+    integer_result,
+    from_integer_result,
+    frozen_parameters,
+    from_a_grad,
+]
+
+
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True")
+@pytest.mark.parametrize("cause", CAUSES, ids=lambda cause: cause.__name__)
+@pytest.mark.parametrize("explain", [False, True], ids=["switch_off", "switch_on"])
+def test_first_line_and_class_are_torchs(cause, explain):
+    expected = failure(cause, torch)
+    with gradienti.set_explain_errors(explain):
+        error = failure(cause)
+    assert type(error) is type(expected) is RuntimeError
+    assert pytorch_text(error) == str(expected) == TORCH_TEXT
+    hint(error)  # and a hint follows
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [cause for cause in CAUSES if cause not in (integer_result,)],
+    ids=lambda cause: cause.__name__,
+)
+def test_without_the_switch_the_hint_is_generic_and_says_how_to_turn_it_on(cause):
+    text = hint(failure(cause))
+    assert GENERIC in text
+    assert SWITCH_ADVICE in text
+    assert __file__ not in text
+
+
+def test_an_inference_tensor_says_so_itself():
+    x = gradienti.tensor(2.0, requires_grad=True)
+    with gradienti.inference_mode():
+        y = x * 3
+    text = hint(failure(lambda lib: y.backward()))
+    assert "it was created inside inference_mode(), which records no graph" in text
+
+
+def test_float_warns_at_the_users_line_while_recording(monkeypatch):
+    # (the module, not gradienti.tensor the factory)
+    monkeypatch.setattr(sys.modules["gradienti.tensor"], "_SCALAR_WARNING_SAID", [])
+    x = gradienti.tensor(2.0, requires_grad=True)
+    with gradienti.set_explain_errors(True), pytest.warns(UserWarning) as caught:
+        assert float(x * 3) == 6.0
+    assert [warning.filename for warning in caught] == [__file__]
+
+
+def test_an_integer_loss_is_explained_by_its_dtype_alone():
+    text = hint(failure(integer_result))
+    assert "the tensor is of dtype torch.int64: only floating point and complex" in text
+    assert SWITCH_ADVICE not in text
+
+
+# ---------------------------------------------------------------------- with the switch
+def explained(action) -> str:
+    gradienti.set_explain_errors(True)
+    try:
+        return hint(failure(action))
+    finally:
+        gradienti.set_explain_errors(False)
+
+
+def test_created_without_requires_grad_names_both_lines():
+    def action(lib):
+        x = lib.tensor(2.0)
+        action.created = previous_line()
+        y = x**2
+        action.computed = previous_line()
+        y.backward()
+
+    text = explained(action)
+    assert f"it was computed by pow at {action.computed} from tensors none of which" in text
+    assert (
+        f"the tensor it came from was created by tensor() at {action.created} without "
+        "requires_grad=True" in text
+    )
+
+
+def test_computed_under_no_grad_names_the_line():
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        with lib.no_grad():
+            y = x * 3
+            action.line = previous_line()
+        (y * 2).backward()
+
+    text = explained(action)
+    assert f"was computed by mul at {action.line} while grad mode was off" in text
+
+
+def test_computed_under_inference_mode_names_the_line():
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        with lib.inference_mode():
+            y = x.exp()
+            action.line = previous_line()
+        lib.autograd.grad(y * 2, x)
+
+    text = explained(action)
+    assert f"was computed by exp at {action.line} inside inference_mode()" in text
+
+
+@pytest.mark.parametrize(("attribute", "words"), [("detach", ".detach()"), ("data", ".data")])
+def test_detached_names_the_line(attribute, words):
+    def action(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y = y.detach() if attribute == "detach" else y.data
+        action.line = previous_line()
+        (y * 2).sum().backward()
+
+    text = explained(action)
+    assert f"was cut from the graph by {words} at {action.line}" in text
+
+
+# C callables: no Python frame of their own, so the line taking the values is the test's.
+TAKE = {
+    ".item()": operator.methodcaller("item"),
+    "float()": float,
+    ".tolist()": operator.methodcaller("tolist"),
+    ".numpy()": operator.methodcaller("numpy", force=True),
+}
+
+
+@pytest.mark.parametrize("words", TAKE)
+def test_values_taken_out_and_back_name_both_lines(words):
+    def action(lib):
+        x = lib.tensor([2.0], requires_grad=True)
+        values = TAKE[words](x * 3)
+        action.taken = previous_line()
+        y = lib.tensor(values)
+        action.created = previous_line()
+        (y * 2).sum().backward()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # float() of a tensor that requires grad warns
+        text = explained(action)
+    assert (
+        f"was created by tensor() at {action.created} from values that {words} took out of "
+        f"a tensor at {action.taken}" in text
+    )
+
+
+def test_values_of_a_tensor_without_graph_are_not_blamed():
+    def action(lib):
+        x = lib.tensor(2.0)
+        y = lib.tensor(x.item())
+        action.created = previous_line()
+        (y * 2).backward()
+
+    text = explained(action)
+    assert f"created by tensor() at {action.created} without requires_grad=True" in text
+    assert "took out of" not in text
+
+
+def test_an_integer_intermediate_is_named():
+    def action(lib):
+        x = lib.tensor([1.0, 3.0, 2.0], requires_grad=True)
+        mask = (x * 2) > 3
+        loss = mask.float().sum()
+        action.line = previous_line()
+        loss.backward()
+
+    text = explained(action)
+    assert f"at {action.line}" in text
+    assert "is of dtype torch.bool, which cannot require grad" in text
+
+
+def test_frozen_parameters_are_named():
+    def action(lib):
+        layer = lib.nn.Linear(2, 1)
+        layer.requires_grad_(False)
+        loss = layer(lib.ones(3, 2)).sum()
+        action.line = previous_line()
+        loss.backward()
+
+    text = explained(action)
+    assert f"it was computed by sum at {action.line}" in text
+    assert "parameters with requires_grad=False (frozen) went into it" in text
+
+
+def test_a_grad_is_mentioned():
+    text = explained(from_a_grad)
+    assert ".grad tensors" in text
+
+
+def test_a_tensor_made_before_the_switch_says_its_history_is_unknown():
+    x = gradienti.tensor(2.0)
+    gradienti.set_explain_errors(True)
+    text = hint(failure(lambda lib: x.backward()))
+    assert "before gradienti.set_explain_errors(True) was on" in text
+    assert SWITCH_ADVICE not in text
+
+
+def test_anomaly_detection_records_too():
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        y = x.detach()
+        action.line = previous_line()
+        (y * 2).backward()
+
+    enabled_warning = pytest.warns(UserWarning, match="Anomaly Detection has been enabled")
+    with enabled_warning, gradienti.autograd.detect_anomaly():
+        assert PROVENANCE.active
+        text = hint(failure(action))
+    assert not PROVENANCE.active
+    assert f"by .detach() at {action.line}" in text
+
+
+# ---------------------------------------------------------------------- the switch itself
+def test_the_switch_is_set_at_once_and_a_context_restores_it():
+    assert not gradienti.is_explain_errors_enabled()
+    gradienti.set_explain_errors(True)
+    assert gradienti.is_explain_errors_enabled() and PROVENANCE.active
+    with gradienti.set_explain_errors(False):
+        assert not gradienti.is_explain_errors_enabled() and not PROVENANCE.active
+        assert Tensor.__dict__["detach"] is PLAIN_TENSOR_METHODS["detach"]
+    assert gradienti.is_explain_errors_enabled()
+    assert Tensor.__dict__["detach"] is not PLAIN_TENSOR_METHODS["detach"]
+    gradienti.set_explain_errors(False)
+    with gradienti.set_explain_errors(True):
+        assert PROVENANCE.active
+    assert not PROVENANCE.active
+
+
+def test_the_switch_restores_after_an_exception():
+    with pytest.raises(ValueError), gradienti.set_explain_errors(True):
+        raise ValueError
+    assert not gradienti.is_explain_errors_enabled()
+
+
+def test_the_switch_and_anomaly_mode_together_count_once():
+    count = MODES.count
+    gradienti.set_explain_errors(True)
+    gradienti.autograd.set_detect_anomaly(True)
+    gradienti.set_explain_errors(False)
+    assert PROVENANCE.active  # anomaly mode still records
+    gradienti.autograd.set_detect_anomaly(False)
+    assert not PROVENANCE.active
+    assert MODES.count == count
+
+
+def test_the_switch_is_global_as_anomaly_mode():
+    seen = {}
+
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        y = x.detach()
+        action.line = previous_line()
+        (y * 2).backward()
+
+    def in_thread():
+        seen["text"] = hint(failure(action))
+
+    gradienti.set_explain_errors(True)
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert f"by .detach() at {action.line}" in seen["text"]
+
+
+def test_results_and_gradients_are_unchanged_while_recording():
+    def run():
+        x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+        with gradienti.no_grad():
+            scale = x.detach() * 2
+        y = (x * scale).sum()
+        y.backward()
+        return y.item(), x.grad.tolist(), scale.tolist()
+
+    plain = run()
+    with gradienti.set_explain_errors(True):
+        assert run() == plain == (10.0, [2.0, 4.0], [2.0, 4.0])
+
+
+def test_a_failed_backward_changes_no_grad():
+    x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * 2).sum()
+    with gradienti.set_explain_errors(True), pytest.raises(RuntimeError):
+        gradienti.autograd.backward([loss, loss.detach()])
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("explain", [False, True], ids=["switch_off", "switch_on"])
+def test_no_hint_text_leaks_into_other_errors(explain):
+    def actions(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        yield lambda: (x * 2).backward()  # not a scalar
+        yield lambda: lib.autograd.grad((x * 2).sum(), lib.ones(2))  # input without grad
+        yield lambda: (x * 2).sum().backward(lib.ones(3))  # gradient of the wrong shape
+
+    with gradienti.set_explain_errors(explain):
+        for ours, theirs in zip(actions(gradienti), actions(torch)):
+            with pytest.raises(Exception) as mine:
+                ours()
+            with pytest.raises(Exception) as expected:
+                theirs()
+            assert type(mine.value) is type(expected.value)
+            assert str(mine.value) == str(expected.value)
+
+
+def test_the_second_output_is_named_by_its_index():
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        lib.autograd.backward([x * 2, lib.tensor(1.0)])
+
+    error, expected = failure(action), failure(action, torch)
+    assert pytorch_text(error) == str(expected)
+    assert str(expected).startswith("element 1 of tensors")
+
+
+# ---------------------------------------------------------------------- the formatter
 def test_with_hint_appends_prefixed_lines_after_a_blank_line():
     message = with_hint("PyTorch's text", ["why it failed", "gradienti: how to fix it"])
     assert message == "PyTorch's text\n\ngradienti: why it failed\ngradienti: how to fix it"

@@ -39,6 +39,7 @@ from .autograd.anomaly_mode import (
     set_anomaly_enabled,
 )
 from .autograd.engine import tensor_backward as _tensor_backward
+from .autograd.error_hints import is_explain_errors_enabled, set_explain_errors
 from .backend import (
     bfloat16,
     device,

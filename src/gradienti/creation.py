@@ -32,6 +32,7 @@ from .backend import (
 from .devices import DEFAULT_DEVICE_EVER_SET, check_available, default_device
 from .graph.grad_mode import MODES, grad_state, mark_inference
 from .graph.node import NO_EDGE, AccumulateGrad
+from .graph.provenance import PROVENANCE, note_creation
 from .python_data import array_from_data
 from .python_types import type_name
 from .tensor import Tensor, wrap
@@ -43,8 +44,11 @@ REQUIRES_GRAD_DTYPE_MESSAGE = (
 
 def _finish(array, requires_grad: bool, dtype_message: str = REQUIRES_GRAD_DTYPE_MESSAGE):
     t = wrap(array, NO_EDGE)
-    if MODES.inference and grad_state.inference:
-        mark_inference(t)
+    if MODES.inference:  # (also counts the provenance recording of graph/provenance.py)
+        if grad_state.inference:
+            mark_inference(t)
+        if PROVENANCE.active and not requires_grad:
+            note_creation(t, array)
     if requires_grad:
         t._set_requires_grad(True, dtype_message)
     return t

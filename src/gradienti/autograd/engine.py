@@ -27,6 +27,7 @@ from ..graph.versions import check as check_versions
 from ..tensor import Tensor, wrap
 from ..tensor_checks import backward_arguments, grad_outputs_tuple
 from .batched_grad import batched_grad
+from .error_hints import no_grad_fn_hint, with_hint
 from .hook_calls import run_pre_hooks
 from .leaves import COMMIT_LOCK, claim, commit_all, commit_grad, mark_delivered
 from .schedule import deliver, finish_results, materialize, run_backward
@@ -209,9 +210,10 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
                 given = given.to(output.dtype)  # PyTorch casts the gradient to the output's dtype
             value = given if create_graph else given._data
         if output._edge is None:
-            raise RuntimeError(
+            message = (
                 f"element {index} of tensors does not require grad and does not have a grad_fn"
             )
+            raise RuntimeError(with_hint(message, no_grad_fn_hint(output)))
         roots.append((output._edge, value))
     return roots
 

@@ -23,6 +23,7 @@ import warnings
 from ..backend import xp
 from .grad_mode import enter_special, leave_special
 from .node import special_entry
+from .provenance import set_source as set_provenance_source
 
 # Why ``loss.backward()``'s fast path (autograd/engine.py) hands the pass to the reference loop:
 # one entry while anomaly mode is on, one per node whose saved values saved-tensor hooks packed
@@ -61,6 +62,9 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
             REFERENCE_LOOP.pop()
         ANOMALY.enabled = enabled
         ANOMALY.check_nan = bool(check_nan)
+    # Anomaly mode also records where tensors lost their graph (graph/provenance.py), for the
+    # hint of "does not require grad" errors.
+    set_provenance_source("anomaly", enabled)
 
 
 class ForwardTrace:

@@ -24,6 +24,7 @@ from ..graph.node import (
     next_sequence_number,
     set_special_entry,
 )
+from ..graph.provenance import PROVENANCE, note_op
 from ..graph.versions import MODIFIED
 from ..graph.versions import record as record_versions
 from ..tensor import Tensor, wrap
@@ -92,6 +93,8 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
         if FORWARD.token is None:
             # Nothing to record, even under enable_grad (PyTorch's inference mode records no
             # graph), and no tangent.
+            if PROVENANCE.active:  # (why the results have no graph, for error hints)
+                note_op(node, inputs, results)
             return results
     edges = tuple(value._edge if isinstance(value, Tensor) else NO_EDGE for value in inputs)
     if grad_state.enabled and any(edge is not None for edge in edges):
@@ -124,6 +127,8 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
                 # their tangents (autograd/schedule.saved_as_tensors): forward over reverse.
                 output_tangent = None if multi else tangent_of(results)
                 set_special_entry(node, "tangents", (FORWARD.token, tangents, output_tangent))
+    if PROVENANCE.active:  # (why outputs without a graph have none, for error hints)
+        note_op(node, inputs, results)
     return results
 
 
