@@ -102,6 +102,20 @@ SECTIONS = [
         """,
     ),
     (
+        "Watch backward happen",
+        "The same nine steps as a page you click through: `gradienti.viz.show(y)` is the "
+        "interactive view (a notebook cell that ends with it shows it inline, nothing to "
+        "install) and `.save(path)` writes it as one self-contained HTML file that any browser "
+        "opens offline. From the command line, `gradienti demo --html lesson.html` writes the "
+        "lesson's page.",
+        """
+        from gradienti.viz import show
+
+        view = show(y, params={"x": x})  # in Jupyter, a cell ending in `view` shows it inline
+        view.save("lesson.html")  # the same page as a file: open it in a browser
+        """,
+    ),
+    (
         "Question 2: what does the gradient mean?",
         "It is dy/dx at x = 2: how fast y changes when x moves. Nudging x by a small step h "
         "changes y by about 72·h:",
@@ -156,6 +170,32 @@ How to read it:
 """
 
 
+# Shown under the code of "Watch backward happen": the page itself, at three steps. The PNGs
+# are screenshots of the real page in headless Chromium (docs/build_screenshots.py makes them).
+WATCHING_THE_PAGE = """
+Step 0 is the graph the forward pass built (x = 2, the output 64), before backward() starts;
+the panel says what is computed and where:
+
+![The lesson's page at step 0](backward_page_step0.png)
+
+**Next** (or the → key) runs one step: the box it runs lights up, the panel beside the graph
+shows that step of `explain`, and each gradient it sends travels back along an arrow, labelled
+with its value. Step 5, in the middle of the pass:
+
+![The lesson's page at step 5](backward_page_step5.png)
+
+At step 9 the three gradients that reached `x` (60 through `x³`, 8 through `x²`, 4 through
+`4·x`) are summed at the leaf: `60 + 8 + 4 = 72`.
+
+![The lesson's page at step 9](backward_page_step9.png)
+
+The controls: **First**, **Prev**, **Play**/**Pause**, **Next**, **Last**, the keys ←, →,
+Home, End and Space; drag to pan the graph and use the wheel (or +, −, fit) to zoom, which is
+how a graph of a few hundred boxes stays readable. `show(y, mode="forward")` steps through
+forward mode instead: the tangents flow along the arrows.
+"""
+
+
 def build(directory: Path) -> tuple[str, bytes]:
     """Run every section's code with ``directory`` as the working directory."""
     namespace: dict = {}
@@ -183,6 +223,8 @@ def build(directory: Path) -> tuple[str, bytes]:
             if heading == "The picture of the graph":
                 parts.append("\n![The lesson's graph](lesson_graph.svg)\n")
                 parts.append(READING_THE_PICTURE)
+            if heading == "Watch backward happen":
+                parts.append(WATCHING_THE_PAGE)
         picture = (directory / "lesson_graph.svg").read_bytes()
     finally:
         os.chdir(previous)
