@@ -464,3 +464,47 @@ def test_two_views_with_the_script_twice_start_once_each(chromium, tmp_path):
     assert view.counter("#gd-first") == "step 8 of 9"
     assert view.counter("#gd-second") == "step 9 of 9"
     view.close()
+
+
+def test_a_narrow_notebook_column_puts_the_panel_under_the_graph(chromium, lesson_file, tmp_path):
+    page_text = fill_template(*lesson_model(), uid="narrow")
+    view_html = page_text[
+        page_text.index("<!--gd-view-begin-->") : page_text.index("<!--gd-view-end-->")
+    ]
+    path = tmp_path / "column.html"
+    # A wide window, a 560-pixel column (a notebook's output area), then the full-width page.
+    path.write_text(f"<!DOCTYPE html><div style='width:560px'>{view_html}</div>", encoding="utf-8")
+    view = OpenPage(chromium, path.as_uri())
+    graph = view.page.locator(".gd-graph").bounding_box()
+    side = view.page.locator(".gd-side").bounding_box()
+    assert side["y"] >= graph["y"] + graph["height"], "the panel is under the graph"
+    assert graph["width"] > 400
+    view.close()
+    view = OpenPage(chromium, lesson_file.as_uri())
+    graph = view.page.locator(".gd-graph").bounding_box()
+    side = view.page.locator(".gd-side").bounding_box()
+    assert side["x"] >= graph["x"] + graph["width"], "wide: the panel beside the graph"
+    view.close()
+
+
+def test_a_broken_model_says_so_in_the_panel_and_the_other_view_still_works(chromium, tmp_path):
+    svg, model = lesson_model()
+    good = fill_template(svg, model, "good")
+    broken = fill_template(svg, model, "broken").replace('"version"', "version", 1)
+    cut = [
+        text[text.index("<!--gd-view-begin-->") : text.index("<!--gd-view-end-->")]
+        for text in (broken, good)
+    ]
+    path = tmp_path / "broken.html"
+    path.write_text("<!DOCTYPE html><meta charset='utf-8'>" + "".join(cut), encoding="utf-8")
+    view = OpenPage(chromium, path.as_uri())
+    page = view.page
+    assert (
+        page.locator("#gd-broken .gd-explain").text_content().startswith("This view cannot start: ")
+    )
+    assert page.evaluate("window.gradientiViews.map((v) => v.root.id)") == ["gd-good"]
+    page.locator("#gd-good .gd-next").click()
+    assert view.counter("#gd-good") == "step 1 of 9"
+    assert [problem.split(":")[0] for problem in view.problems] == ["error"]
+    view.problems.clear()
+    view.close()

@@ -28,6 +28,7 @@
   const PILL_PAD_Y = 3;
   const MAX_LABEL_CHARS = 48;
   const FIT_PADDING_PX = 14;
+  const NARROW_PX = 760; // a view narrower than this puts the panel under the graph
   const STATE_CLASSES = ["gd-current", "gd-done", "gd-flowed", "gd-sending"];
 
   const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
@@ -102,7 +103,16 @@
       this.totalPlaces = new Map();
       this.indexGraph();
       this.wireControls();
+      this.watchWidth();
       this.wirePanZoom();
+    }
+
+    /* The view's width (not the window's) picks the layout. Switching it changes only the view's
+     * height, so the observer cannot loop. */
+    watchWidth() {
+      const layout = () => this.root.classList.toggle("gd-narrow", this.root.clientWidth < NARROW_PX);
+      if (window.ResizeObserver) new ResizeObserver(layout).observe(this.root);
+      layout();
     }
 
     /* ------------------------------------------------------------ the SVG's nodes and edges */
