@@ -8,6 +8,8 @@ Skipped with the reason when chromium or Playwright is missing (see tests/browse
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -229,6 +231,32 @@ def test_make_dot_to_html_writes_the_same_interactive_page(browser, tmp_path):
     root = the_view(page)
     assert read_state(root)["counter"] == "step 0 of 9"
     root.locator(".gd-last").click()
+    assert "60 + 8 + 4 = 72" in read_state(root)["explain"]
+    assert log.problems == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["demo"], ["grad", "5*x**3 + 2*x**2 + 4*x + 8", "x=2"]],
+    ids=["demo", "grad"],
+)
+def test_the_command_line_writes_the_lessons_page(browser, tmp_path, command):
+    path = tmp_path / "cli.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "gradienti.cli", *command, "--html", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    page, log = open_page(browser, path)
+    root = the_view(page)
+    model = read_model(root)
+    assert read_state(root)["counter"] == "step 0 of 9"
+    for k in range(1, LESSON_STEPS + 1):
+        press_next(root)
+        assert_state_matches_model(read_state(root), model, k)
     assert "60 + 8 + 4 = 72" in read_state(root)["explain"]
     assert log.problems == []
 
