@@ -25,9 +25,9 @@ from gradienti.tensor import Tensor
 torch = pytest.importorskip("torch")
 
 TORCH_TEXT = "element 0 of tensors does not require grad and does not have a grad_fn"
-GENERIC = "it does not require grad: it, or every tensor it was computed from"
+GENERIC = "the tensor does not require grad: it, or every tensor it was computed from"
 SWITCH_ADVICE = "call gradienti.set_explain_errors(True)"
-PLAIN_TENSOR_METHODS = {name: Tensor.__dict__[name] for name in ("detach", "item", "numpy")}
+PLAIN_TENSOR_METHODS = {name: Tensor.__dict__[name] for name in ("detach", "grad", "item")}
 
 
 @pytest.fixture(autouse=True)
@@ -196,7 +196,7 @@ def test_an_inference_tensor_says_so_itself():
     with gradienti.inference_mode():
         y = x * 3
     text = hint(failure(lambda lib: y.backward()))
-    assert "it was created inside inference_mode(), which records no graph" in text
+    assert "the tensor was created inside inference_mode(), which records no graph" in text
 
 
 def test_float_warns_at_the_users_line_while_recording(monkeypatch):
@@ -232,7 +232,7 @@ def test_created_without_requires_grad_names_both_lines():
         y.backward()
 
     text = explained(action)
-    assert f"it was computed by pow at {action.computed} from tensors none of which" in text
+    assert f"the tensor was computed by pow at {action.computed} from tensors none of which" in text
     assert (
         f"the tensor it came from was created by tensor() at {action.created} without "
         "requires_grad=True" in text
@@ -338,13 +338,29 @@ def test_frozen_parameters_are_named():
         loss.backward()
 
     text = explained(action)
-    assert f"it was computed by sum at {action.line}" in text
+    assert f"the tensor was computed by sum at {action.line}" in text
     assert "parameters with requires_grad=False (frozen) went into it" in text
 
 
-def test_a_grad_is_mentioned():
-    text = explained(from_a_grad)
-    assert ".grad tensors" in text
+def test_a_grad_names_the_line():
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        (x**2).backward()
+        loss = x.grad * 2
+        action.line = previous_line()
+        loss.backward()
+
+    text = explained(action)
+    assert f"the tensor it came from is a .grad, read at {action.line}" in text
+
+
+def test_grad_warns_at_the_users_line_while_recording():
+    x = gradienti.tensor(2.0, requires_grad=True)
+    y = x * 2
+    with gradienti.set_explain_errors(True), pytest.warns(UserWarning) as caught:
+        assert y.grad is None
+    assert [warning.filename for warning in caught] == [__file__]
+    assert str(caught[0].message).startswith("The .grad attribute of a Tensor that is not a leaf")
 
 
 def test_a_tensor_made_before_the_switch_says_its_history_is_unknown():

@@ -12,16 +12,20 @@ tensor alone it can tell an integer dtype or an inference tensor; which other te
 graph, how and on which line of the user's code is recorded only while
 ``set_explain_errors(True)`` or anomaly detection is on (graph/provenance.py), and the hint
 says how to turn that on. While it is on, Tensor's methods that lose the graph (``detach``,
-``.data``, ``item``, ``tolist``, ``numpy``, ``float()``) are swapped for recording versions.
+``.data``, ``.grad``, ``item``, ``tolist``, ``numpy``, ``float()``) are swapped for recording
+versions.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from ..graph.grad_mode import grad_state, is_inference_tensor
 from ..graph.provenance import (
     CREATED,
     DATA,
     DETACHED,
+    GRAD,
     INFERENCE,
     INTEGER,
     LISTENERS,
@@ -34,7 +38,7 @@ from ..graph.provenance import (
     set_source,
     user_location,
 )
-from ..tensor import Tensor, _say_once_scalar_of_requires_grad
+from ..tensor import NON_LEAF_GRAD_WARNING, Tensor, _say_once_scalar_of_requires_grad
 
 HINT_PREFIX = "gradienti: "
 
@@ -116,6 +120,27 @@ def _recording_data_set(self: Tensor, value) -> None:
     _ORIGINALS["data"].fset(self, value)
 
 
+def _recording_grad_get(self: Tensor):
+    grad = self._grad
+    if grad is None:
+        # Tensor.grad's getter written out here rather than called: its warning
+        # (stacklevel=2) must point at the user's line, not at this wrapper.
+        if not self.is_leaf and not self.retains_grad:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return None
+    if grad._edge is None and provenance_of(grad) is None:
+        note(grad, Provenance(GRAD, "grad", user_location()[0]))
+    return grad
+
+
+def _recording_grad_set(self: Tensor, value) -> None:
+    _ORIGINALS["grad"].fset(self, value)
+
+
+def _recording_grad_delete(self: Tensor) -> None:
+    _ORIGINALS["grad"].fdel(self)
+
+
 def _recording_item(self: Tensor):
     value = _ORIGINALS["item"](self)
     if _had_graph(self):
@@ -151,6 +176,12 @@ def _recording_float(self: Tensor) -> float:
 _RECORDING = {
     "detach": _recording_detach,
     "data": property(_recording_data_get, _recording_data_set, doc=Tensor.data.__doc__),
+    "grad": property(
+        _recording_grad_get,
+        _recording_grad_set,
+        _recording_grad_delete,
+        doc=Tensor.grad.__doc__,
+    ),
     "item": _recording_item,
     "tolist": _recording_tolist,
     "numpy": _recording_numpy,
@@ -191,17 +222,17 @@ def no_grad_fn_hint(tensor: Tensor) -> list:
             "point tensors"
         )
         if record is not None:
-            lines.extend(_describe(record, "it"))
+            lines.extend(_describe(record, "the tensor"))
         return lines
     if record is not None:
-        return _describe(record, "it")
+        return _describe(record, "the tensor")
     if is_inference_tensor(tensor):
         return [
-            "it was created inside inference_mode(), which records no graph; compute it "
+            "the tensor was created inside inference_mode(), which records no graph; compute it "
             "outside inference_mode() (or use no_grad() only around the updates)"
         ]
     lines.append(
-        "it does not require grad: it, or every tensor it was computed from, was created "
+        "the tensor does not require grad: it, or every tensor it was computed from, was created "
         "without requires_grad=True, .detach()ed (or taken from .data), computed under "
         "no_grad()/inference_mode(), or rebuilt from numbers taken out with .item(), "
         ".tolist(), float() or .numpy()"
@@ -246,6 +277,12 @@ def _describe(record: Provenance, subject: str) -> list:
             f"{subject} was cut from the graph by .data{at}: .data shares the values but not "
             "the graph; compute with the tensor itself to let gradients flow"
         ]
+    if how == GRAD:
+        return [
+            f"{subject} is a .grad, read{at}: a gradient is stored without a graph; to "
+            "differentiate through it, make it with backward(create_graph=True) or "
+            "torch.autograd.grad(..., create_graph=True)"
+        ]
     if how == INTEGER:
         return [
             f"{subject} is of dtype {record.name}, which cannot require grad: integer results "
@@ -277,8 +314,7 @@ def _describe(record: Provenance, subject: str) -> list:
         lines.extend(_describe(record.root, "the tensor it came from"))
     elif not record.frozen:
         lines.append(
-            "they were created without requires_grad=True, or are .grad tensors (a gradient "
-            "has no graph unless backward(create_graph=True) made it), or were made before "
-            "gradienti.set_explain_errors(True) was on"
+            "they were created without requires_grad=True (or before "
+            "gradienti.set_explain_errors(True) was on)"
         )
     return lines

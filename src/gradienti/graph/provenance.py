@@ -12,7 +12,7 @@ so ops take ``apply.record_special``, which calls ``note_op``; it also counts in
 ``MODES.inference``, the one test the factories already make (``creation._finish`` calls
 ``note_creation`` behind it; the test for inference tensors there reads the thread's own flag
 too, so this extra count marks nothing). The tensor methods that lose the graph (``detach``,
-``.data``, ``.item()``, ...) are swapped for recording versions by the listeners
+``.data``, ``.grad``, ``.item()``, ...) are swapped for recording versions by the listeners
 (autograd/error_hints.py) only while it is on.
 
 Records are kept per tensor by id, with a weak reference: a record goes with its tensor. A
@@ -36,6 +36,7 @@ FROM_CONSTANTS = "from_constants"  # an op whose inputs all had no graph
 CREATED = "created"  # a factory (tensor(), zeros(), ...) without requires_grad=True
 DETACHED = "detach"  # .detach() of a tensor with a graph
 DATA = "data"  # .data of a tensor with a graph
+GRAD = "grad"  # a leaf's .grad (a gradient is stored without a graph)
 INTEGER = "integer"  # an input of an integer or bool dtype, which no op records a graph for
 
 # gradienti's own files: the location shown is the first frame outside them (the user's line).
