@@ -112,3 +112,19 @@ def test_grad_html_needs_a_file_name_and_a_graph(tmp_path, capsys):
         "gradienti grad: error: --html: f does not depend on the variables, so there is no graph\n"
     )
     assert not path.exists()
+
+
+def test_a_page_too_large_to_lay_out_is_refused_before_anything_runs(tmp_path, capsys):
+    path = tmp_path / "big.html"
+    long = " + ".join(["sin(x)"] * 300)  # 300 sines and 299 additions
+    status, out, err = run(capsys, "grad", long, "x=1", "--html", str(path))
+    assert (status, out) == (2, "")
+    assert err == (
+        "gradienti grad: error: --html would show about 600 steps (one per operation and "
+        "variable); the limit is 500 (use a shorter expression)\n"
+    )
+    assert not path.exists()
+    # Just under the limit, the page is written.
+    status, _, err = run(capsys, "grad", " + ".join(["sin(x)"] * 200), "x=1", "--html", str(path))
+    assert (status, err) == (0, "")
+    assert len(model_in(path)["steps"]) > 300

@@ -88,7 +88,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("package", ("",)),
     # The command is a client of the package (its demo is the lesson's code, with
     # ``import gradienti as torch``); nothing in the package imports it.
-    ("command", ("cli", "cli_help", "__main__")),
+    ("command", ("cli", "cli_help", "cli_page", "__main__")),
 )
 
 

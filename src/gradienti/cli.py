@@ -32,9 +32,11 @@ import gradienti
 
 from ._text_encoding import FittingWriter
 from .backend import xp
+from .beginner_hints import pytorch_text
 from .cli_budget import check_budget, estimate, forward_explained_steps
 from .cli_help import GRAD_EPILOG as GRAD_EPILOG
 from .cli_help import grad_epilog
+from .cli_page import PAGE_PATH_HELP, PageFailure, check_page_size, page_path, write_page
 from .expression import ExpressionError, parse, parse_assignment
 
 DEMO_PICTURE = "gradienti_demo.svg"
@@ -152,41 +154,9 @@ def _write_picture(dot, path: str, fmt: str) -> None:
         raise _Failure(f"cannot write the picture {path}: {_one_line(error)}", status=1) from None
 
 
-PAGE_PATH_HELP = (
-    "the interactive page (HTML, one self-contained file: step through the pass in a "
-    "browser), written to exactly PATH; its directory must exist (none is created)"
-)
-
-
-def _page_path(text: str, default_name: str = "") -> str:
-    """The file ``--html`` writes: exactly ``text`` (with a ``default_name``, an existing
-    directory gets the page under that name). Checked before anything is computed."""
-    if not text:
-        raise _Failure("--html needs a file name")
-    if text.endswith(("/", os.sep)) or os.path.isdir(text):
-        if not default_name:
-            raise _Failure(f"--html {text} names a directory; give the page's file name")
-        if not os.path.isdir(text):
-            raise _Failure(f"--html {text}: directory {text} does not exist", status=1)
-        text = os.path.join(text, default_name)
-    parent = os.path.dirname(text)
-    if parent and not os.path.isdir(parent):
-        raise _Failure(f"--html {text}: parent directory {parent} does not exist", status=1)
-    return text
-
-
-def _write_page(y, path: str, *, params: dict, names: dict, mode: str) -> None:
-    """The interactive view of ``y``'s pass (``mode``: backward or forward), saved at ``path``."""
-    show = _need("gradienti.viz.interactive", "show", "--html")
-    try:
-        show(y, params=params, names=names, mode=mode).save(path)
-    except (OSError, RuntimeError, ValueError) as error:
-        raise _Failure(f"cannot write the page {path}: {_one_line(error)}", status=1) from None
-    print(f"The interactive page: {path}")
-
-
 def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
+    # PyTorch's text only: a beginner hint's lines (beginner_hints) do not fit one line.
+    return " ".join(pytorch_text(str(error)).split()) or type(error).__name__
 
 
 # ----------------------------------------------------------------------------- demo
@@ -196,7 +166,7 @@ def _demo(args: argparse.Namespace) -> int:
     """The lesson "Gradienti in PyTorch", with gradienti in place of torch."""
     output = args.out if args.out is not None else DEMO_PICTURE
     picture = _picture_path(output, "--out", default_name=DEMO_PICTURE)
-    page = None if args.html is None else _page_path(args.html, default_name=DEMO_PAGE)
+    page = None if args.html is None else page_path(args.html, default_name=DEMO_PAGE)
     torch = gradienti  # from here on, the lesson's code as written for PyTorch
     tensor = torch.tensor(2.0, requires_grad=True)
     print(tensor)
@@ -218,7 +188,8 @@ def _demo(args: argparse.Namespace) -> int:
         _write_picture(dot, path, fmt)
         print(f"The picture of the graph: {path}{note}")
     if page is not None:
-        _write_page(y, page, params={"x": x}, names={"y": y}, mode="backward")
+        show = _need("gradienti.viz.interactive", "show", "--html")
+        write_page(show, y, page, params={"x": x}, names={"y": y}, mode="backward")
     missing = [
         what
         for what, function in (("explanation", explain), ("picture", make_dot))
@@ -289,7 +260,11 @@ def _grad(args: argparse.Namespace) -> int:
     graph = args.graph is not None
     make_dot = _need("gradienti.viz.dot", "make_dot", "--graph") if graph else None
     picture = _picture_path(args.graph, "--graph") if graph else None
-    page = None if args.html is None else _page_path(args.html)
+    page = None if args.html is None else page_path(args.html)
+    if page is not None:
+        steps = forward_explained_steps(expression, sizes) if forward else 0
+        check_page_size(estimate(expression, sizes), steps)
+    show = _need("gradienti.viz.interactive", "show", "--html") if page is not None else None
 
     dtype = getattr(gradienti, args.dtype)
     variables = {
@@ -367,7 +342,7 @@ def _grad(args: argparse.Namespace) -> int:
         if total is not value:
             named["sum(f)"] = total
         mode = "forward" if args.mode == "forward" else "backward"
-        _write_page(total, page, params=variables, names=named, mode=mode)
+        write_page(show, total, page, params=variables, names=named, mode=mode)
     return 0
 
 
@@ -583,7 +558,7 @@ def _run(argv: list[str] | None) -> int:
         return 2
     try:
         return args.run(args)
-    except _Failure as failure:
+    except (_Failure, PageFailure) as failure:
         print(f"gradienti {args.command}: error: {failure}", file=sys.stderr)
         return failure.status
     except KeyboardInterrupt:
