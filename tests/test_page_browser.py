@@ -360,6 +360,59 @@ def test_two_views_on_one_page_step_independently(browser, tmp_path):
     assert log.problems == []
 
 
+# What JupyterLab (and classic Notebook) do with trusted HTML output, after the document has
+# loaded: set innerHTML (whose scripts never run) and then replace each <script> with a fresh
+# copy, which runs.
+INSERT_AS_JUPYTER_JS = """
+(html) => {
+  const output = document.createElement('div');
+  output.className = 'jp-OutputArea-output';
+  document.body.appendChild(output);
+  output.innerHTML = html;
+  for (const old of Array.from(output.querySelectorAll('script'))) {
+    const fresh = document.createElement('script');
+    for (const attribute of Array.from(old.attributes)) {
+      fresh.setAttribute(attribute.name, attribute.value);
+    }
+    fresh.textContent = old.textContent;
+    old.parentNode.replaceChild(fresh, old);
+  }
+}
+"""
+
+
+def test_views_inserted_as_jupyter_does_after_load_work(browser, tmp_path):
+    x, y = lesson()
+    notebook = tmp_path / "notebook.html"
+    notebook.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body></body></html>",
+        encoding="utf-8",
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
+    page.goto(notebook.resolve().as_uri())
+    # Two cells' outputs, the second displayed after the first has been stepped.
+    page.evaluate(INSERT_AS_JUPYTER_JS, show(y, params={"x": x})._repr_html_())
+    page.wait_for_function("() => (window.gradientiViews || []).length === 1")
+    first = view_roots(page).nth(0)
+    first.locator(".gd-next").click()
+    page.evaluate(INSERT_AS_JUPYTER_JS, show(y, params={"x": x})._repr_html_())
+    page.wait_for_function("() => window.gradientiViews.length === 2")
+    second = view_roots(page).nth(1)
+    assert read_state(first)["counter"] == "step 1 of 9"
+    assert read_state(second)["counter"] == "step 0 of 9"
+    second.locator(".gd-last").click()
+    assert "60 + 8 + 4 = 72" in read_state(second)["explain"]
+    assert_state_matches_model(read_state(first), read_model(first), 1)
+    assert problems == []
+
+
 def test_forward_mode_page_steps_through_the_tangents(browser, tmp_path):
     x, y = lesson()
     path = tmp_path / "forward.html"
