@@ -3,7 +3,8 @@
 A scenario is ``scenario(lib, record)``: it runs code on ``lib`` (gradienti or torch) and calls
 ``record(*values)`` with what it sees; tensors are recorded as lists of floats. ``outcome``
 adds the warnings (message, and the file each points at) and the error raised (class and
-message); ``same_as_torch`` runs both and compares, floats within float32 rounding.
+message; gradienti's without its hint); ``same_as_torch`` runs both and compares, floats
+within float32 rounding.
 """
 
 import math
@@ -11,6 +12,7 @@ import os
 import warnings
 
 import pytest
+from same_outcome import pytorch_text
 
 import gradienti
 
@@ -34,9 +36,11 @@ def outcome(scenario, lib) -> list:
         try:
             scenario(lib, lambda *entry: events.append(plain(entry)))
         except Exception as error:  # noqa: BLE001 - the error is the outcome being compared
-            events.append(("raised", type(error).__name__, str(error)))
+            message = pytorch_text(str(error)) if lib is gradienti else str(error)
+            events.append(("raised", type(error).__name__, message))
     for warning in caught:
         message = str(warning.message)
+        message = pytorch_text(message) if lib is gradienti else message
         if warning.category is UserWarning and "will create a reference cycle" not in message:
             events.append(("warned", message, os.path.basename(warning.filename)))
     return events

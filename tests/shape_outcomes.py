@@ -8,7 +8,7 @@ import sys
 import warnings
 
 import numpy as np
-from same_outcome import same_outcome
+from same_outcome import pytorch_text, same_outcome
 
 
 def describe(result):
@@ -54,4 +54,4 @@ def _our_warnings(action) -> list:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         action()
-    return [str(w.message) for w in caught]
+    return [pytorch_text(str(w.message)) for w in caught]

@@ -4,6 +4,7 @@ must be the same."""
 
 import numpy as np
 import pytest
+from same_outcome import pytorch_text
 
 import gradienti
 
@@ -20,7 +21,7 @@ def _outcome(action):
         try:
             results.append(("ok", action(lib)))
         except Exception as error:  # noqa: BLE001 - the class and text are what is compared
-            results.append((type(error).__name__, str(error)))
+            results.append((type(error).__name__, pytorch_text(str(error))))
     return results
 
 

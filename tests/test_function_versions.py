@@ -2,6 +2,7 @@
 error (or, through ``.data``, no error), the same scenario run with gradienti and with torch."""
 
 import pytest
+from same_outcome import pytorch_text
 
 import gradienti
 
@@ -305,7 +306,7 @@ def _messages(action):
         try:
             results.append(("ok", action(lib, _functions(lib))))
         except RuntimeError as error:
-            results.append(("error", str(error)))
+            results.append(("error", pytorch_text(str(error))))
     return results
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gradcheck_helpers import gradcheck, gradgradcheck
+from same_outcome import pytorch_text
 
 import gradienti
 import gradienti.nn.functional as F
@@ -40,7 +41,7 @@ def _outcome(fn):
     try:
         out = fn()
     except Exception as error:  # noqa: BLE001 - the error itself is compared
-        return type(error).__name__, str(error)
+        return type(error).__name__, pytorch_text(str(error))
     return _names(out), tuple(out.shape)
 
 
@@ -400,7 +401,7 @@ def test_nll_loss_outcomes_as_torch(case):
             out = lib.nn.functional.nll_loss(lib.tensor(x), target_t, **kw)
             outcomes.append(("ok", tuple(out.shape), np.round(out.numpy().astype(np.float64), 5)))
         except Exception as error:  # noqa: BLE001 - the error itself is compared
-            outcomes.append((type(error).__name__, str(error)))
+            outcomes.append((type(error).__name__, pytorch_text(str(error))))
     ours, theirs = outcomes
     assert ours[:2] == theirs[:2]
     if ours[0] == "ok":

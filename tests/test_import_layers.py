@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             *("backend", "devices", "casting", "size", "_printing", "python_types"),
             *("batching.*", "type_info"),
             "_text_encoding",  # text spelled in ASCII for a stream that cannot encode it
+            "beginner_hints",  # hints after PyTorch's error texts, raised at every layer
         ),
     ),
     # the graph's building blocks: nodes and edges, version counters, grad mode

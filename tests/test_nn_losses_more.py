@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from same_outcome import pytorch_text
 
 import gradienti
 
@@ -161,8 +162,9 @@ def _outcome(lib, action):
         try:
             result = ("ok", tuple(action(lib).shape))
         except Exception as error:  # noqa: BLE001 - the class is what is compared
-            result = (type(error).__name__, str(error))
-    return result, [str(w.message) for w in caught if w.category is not DeprecationWarning]
+            result = (type(error).__name__, pytorch_text(str(error)))
+    warned = [pytorch_text(str(w.message)) for w in caught if w.category is not DeprecationWarning]
+    return result, warned
 
 
 def _t(lib, *shape, grad=False, dtype=None, seed=0):

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from same_outcome import pytorch_text
 
 import gradienti
 from gradienti.graph.anomaly import REFERENCE_LOOP
@@ -372,7 +373,7 @@ def _errors_after_release(lib) -> list:
     ):
         with pytest.raises(RuntimeError) as caught:
             read()
-        errors.append(str(caught.value))
+        errors.append(pytorch_text(str(caught.value)))
     return errors
 
 

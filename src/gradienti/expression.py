@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .beginner_hints import pytorch_text
 from .expression_functions import FUNCTIONS, binary_operator
 
 MAX_LENGTH = 10_000
@@ -252,7 +253,8 @@ def _number(value) -> float:
 
 
 def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
+    # PyTorch's text only: a beginner hint's lines (beginner_hints) do not fit one line.
+    text = " ".join(pytorch_text(str(error)).split())
     return text or type(error).__name__
 
 

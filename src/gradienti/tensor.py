@@ -37,6 +37,7 @@ from .backend import (
 )
 from .backend import dtype as DType
 from .batching import NO_STORAGE_ERROR, BatchedArray, depth_of
+from .beginner_hints import NON_LEAF_GRAD_HINT, integer_requires_grad_hint, with_hint
 from .devices import as_device, check_available
 from .graph import dual, versions
 from .graph.grad_mode import grad_state, is_inference_tensor
@@ -47,12 +48,14 @@ from .size import Size, normalize_dim
 _ndarray = xp.ndarray
 _new_object = object.__new__
 
-NON_LEAF_GRAD_WARNING = (
+# PyTorch's text, then a hint: retain_grad() before backward, or the leaf's .grad.
+NON_LEAF_GRAD_WARNING = with_hint(
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
     "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
-    "See github.com/pytorch/pytorch/pull/30531 for more information."
+    "See github.com/pytorch/pytorch/pull/30531 for more information.",
+    NON_LEAF_GRAD_HINT,
 )
 FLOAT_ONLY_MESSAGE = "only Tensors of floating point dtype can require gradients"
 FLOAT_OR_COMPLEX_ONLY_MESSAGE = (
@@ -183,7 +186,8 @@ class Tensor:
                 return
             raise RuntimeError(NON_LEAF_REQUIRES_GRAD_MESSAGE)
         if flag and self._data.dtype.kind != "f":
-            raise RuntimeError(dtype_message)
+            hint = integer_requires_grad_hint(self._data.dtype)
+            raise RuntimeError(with_hint(dtype_message, hint))
         if flag and not grad_state.inference and is_inference_tensor(self):
             raise RuntimeError(
                 "Setting requires_grad=True on inference tensor outside InferenceMode is not "

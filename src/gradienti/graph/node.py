@@ -24,6 +24,8 @@ from __future__ import annotations
 import weakref
 from itertools import count
 
+from ..beginner_hints import BACKWARD_TWICE_HINT, with_hint
+
 # Creation order of nodes: every consumer of a node is created after it, so running nodes in
 # decreasing order is a topological order (the engine's schedule).
 next_sequence_number = count().__next__
@@ -39,12 +41,14 @@ def edge_parts(edge) -> tuple:
     return edge if type(edge) is tuple else (edge, 0)
 
 
-SAVED_RELEASED_MESSAGE = (
+# PyTorch's text, then what retain_graph=True is for and the usual real cause (a hint).
+SAVED_RELEASED_MESSAGE = with_hint(
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed when "
     "you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
     "through the graph a second time or if you need to access saved tensors after calling "
-    "backward."
+    "backward.",
+    BACKWARD_TWICE_HINT,
 )
 
 

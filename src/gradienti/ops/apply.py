@@ -14,6 +14,7 @@ from __future__ import annotations
 from .. import creation
 from ..backend import default_float, result_type, xp
 from ..batching import BatchedArray
+from ..beginner_hints import broadcast_hint, with_hint
 from ..graph.dual import FORWARD, tangent_of
 from ..graph.grad_mode import MODES, grad_state, is_inference_tensor, mark_inference
 from ..graph.node import (
@@ -291,7 +292,7 @@ def binary(node, a: Tensor, b) -> Tensor:
             function(a_data, b_data) if function is not None else node.forward(node, a_data, b_data)
         )
     except ValueError:
-        raise_if_not_broadcastable(a_data, b_data)
+        raise_if_not_broadcastable(a_data, b_data, hint=True)
         raise
     a_edge = a._edge
     if MODES.count:  # grad mode off in some thread, or a special mode
@@ -459,10 +460,11 @@ def _common_dtype(tensors: list):
     return common
 
 
-def raise_if_not_broadcastable(*arrays) -> None:
+def raise_if_not_broadcastable(*arrays, hint: bool = False) -> None:
     """PyTorch's RuntimeError for shapes that do not broadcast (NumPy raises ValueError):
     shapes folded left to right, the rightmost mismatch reported, as ATen's ``infer_size``.
-    Called after NumPy refused, so the happy path pays nothing."""
+    Called after NumPy refused, so the happy path pays nothing. ``hint``: the two arrays are
+    the operands of ``a op b``; the message then names their shapes (beginner_hints)."""
     result: tuple = ()
     for array in arrays:
         shape = tuple(xp.shape(array))
@@ -471,10 +473,13 @@ def raise_if_not_broadcastable(*arrays) -> None:
         b = (1,) * (ndim - len(shape)) + shape
         for dim in reversed(range(ndim)):
             if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
-                raise RuntimeError(
+                message = (
                     f"The size of tensor a ({a[dim]}) must match the size of tensor b "
                     f"({b[dim]}) at non-singleton dimension {dim}"
                 )
+                if hint:
+                    message = with_hint(message, broadcast_hint(result, shape))
+                raise RuntimeError(message)
         result = tuple(y if x == 1 else x for x, y in zip(a, b))
 
 

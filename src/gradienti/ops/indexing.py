@@ -27,6 +27,7 @@ from ..batching import (
     copy_for_writing,
 )
 from ..batching import getitem as batched_getitem
+from ..beginner_hints import LEAF_IN_PLACE_HINT, with_hint
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
@@ -463,8 +464,10 @@ def getitem(input, index):
 
 
 # ---------------------------------------------------------------------- x[index] = value
-VIEW_OF_LEAF_MESSAGE = (
-    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+# PyTorch's text, then how to update a parameter in place (a hint).
+VIEW_OF_LEAF_MESSAGE = with_hint(
+    "a view of a leaf Variable that requires grad is being used in an in-place operation.",
+    LEAF_IN_PLACE_HINT,
 )
 
 

@@ -13,6 +13,7 @@ import sys
 from ..arguments import check_number, is_number, wrong_type
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..batching import BatchedArray, check_in_place
+from ..beginner_hints import LEAF_IN_PLACE_HINT, with_hint
 from ..graph import versions
 from ..graph.dual import FORWARD, set_tangent, tangent_of
 from ..graph.grad_mode import MODES, grad_state
@@ -21,7 +22,7 @@ from ..tensor import Tensor, wrap
 from .apply import raise_if_not_broadcastable
 from .declare import declare
 from .explain_rule import ATOM, Rule
-from .indexing import CopyBackwards, FillBackward3, put
+from .indexing import VIEW_OF_LEAF_MESSAGE, CopyBackwards, FillBackward3, put
 from .sampling import _ZeroGradient, sampled
 
 _ndarray = xp.ndarray
@@ -154,14 +155,19 @@ def zero_tangent(tensor) -> None:
     versions.bump(target)
 
 
+# PyTorch's text, then how to update a parameter in place (a hint).
+LEAF_IN_PLACE_MESSAGE = with_hint(
+    "a leaf Variable that requires grad is being used in an in-place operation.",
+    LEAF_IN_PLACE_HINT,
+)
+
+
 def _refuse_in_place_on_leaf_or_view(node, output_nr: int = 0) -> None:
     """PyTorch's errors for an in-place op on a leaf that requires grad, on a view of one, or
     on a view a custom Function made; gradienti does not yet write through a view of a tensor
     that requires grad."""
     if type(node) is AccumulateGrad:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
+        raise RuntimeError(LEAF_IN_PLACE_MESSAGE)
     if not node.is_view:
         return
     if node.view_function_name is not None:
@@ -178,9 +184,7 @@ def _refuse_in_place_on_leaf_or_view(node, output_nr: int = 0) -> None:
         if node is None:
             return
     if type(node) is AccumulateGrad:
-        raise RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place operation."
-        )
+        raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
     raise NotImplementedError(
         "gradienti cannot yet modify in place a view of a tensor that requires grad (PyTorch "
         "would update the base tensor too); write the result out of place instead."

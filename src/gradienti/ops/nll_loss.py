@@ -13,6 +13,13 @@ from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, from_numpy_dtype, xp
 from ..batching import BatchedArray, all_samples, any_sample, writable_for
+from ..beginner_hints import (
+    loss_batch_size_hint,
+    loss_multi_target_hint,
+    loss_target_bounds_hint,
+    loss_target_dtype_hint,
+    with_hint,
+)
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_NOTHING, Op
 from ..tensor import Tensor, wrap
@@ -198,10 +205,12 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     if ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
     if ndim != 1 and (target.dim() == 0 or target.shape[0] != input.shape[0]):
-        raise ValueError(
+        message = (
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0] if target.dim() else 0})."
         )
+        hint = loss_batch_size_hint(input.shape, target.shape, target._data.dtype)
+        raise ValueError(with_hint(message, hint))
     if ndim <= 2:
         return nll_loss_rows(input, target, weight, ignore_index, reduction)
     if ndim == 4:
@@ -229,8 +238,9 @@ def nll_loss_rows(input, target, weight=None, ignore_index: int = -100, reductio
             f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}"
         )
     if t.ndim > 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    _check_target_dtype(t)
+        message = "0D or 1D target tensor expected, multi-target not supported"
+        raise RuntimeError(with_hint(message, loss_multi_target_hint(x.shape, t.shape, t.dtype)))
+    _check_target_dtype(t, x.shape)
     n_classes = x.shape[-1]
     w = None
     if weight is not None:
@@ -243,7 +253,7 @@ def nll_loss_rows(input, target, weight=None, ignore_index: int = -100, reductio
         _check_weight_dtype(w, x)
     _check_float_input(x, "nll_loss_out_frame")
     classes = t.reshape(-1)
-    saved = _kept_positions(classes, n_classes, ignore_index, w, x.dtype)
+    saved = _kept_positions(classes, n_classes, ignore_index, w, x.dtype, (x.shape, t.shape))
     given = (x, t, w, ignore_index)
     return _apply_new(NllLossBackward0, input, reduction, classes.shape, saved, given)
 
@@ -258,7 +268,7 @@ def nll_loss_2d(input, target, weight=None, ignore_index: int = -100, reduction:
             "only batches of spatial targets supported (3D tensors) but got targets of "
             f"dimension: {t.ndim}"
         )
-    _check_target_dtype(t)
+    _check_target_dtype(t, x.shape)
     n_classes = x.shape[1]
     w = None if weight is None else weight._data
     if w is not None and w.size != n_classes:
@@ -271,7 +281,7 @@ def nll_loss_2d(input, target, weight=None, ignore_index: int = -100, reduction:
         w = w.reshape(-1)
     if t.dtype == xp.uint8 and (t.size or reduction == "none"):
         raise RuntimeError("expected scalar type Long but found Byte")
-    saved = _kept_positions(t, n_classes, ignore_index, w, x.dtype)
+    saved = _kept_positions(t, n_classes, ignore_index, w, x.dtype, (x.shape, t.shape))
     given = (x, t, None if weight is None else weight._data, ignore_index)
     return _apply_new(NllLoss2DBackward0, input, reduction, t.shape, saved, given)
 
@@ -293,11 +303,18 @@ def _type_name(array) -> str:
     return SCALAR_TYPE_NAMES[from_numpy_dtype(array.dtype).name]
 
 
-def _check_target_dtype(target_array) -> None:
+def _check_target_dtype(target_array, input_shape: tuple) -> None:
     if target_array.dtype != xp.int64 and target_array.dtype != xp.uint8:
-        raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {_type_name(target_array)}"
-        )
+        message = f"expected target dtype to be Long or Byte, but got {_type_name(target_array)}"
+        hint = loss_target_dtype_hint(input_shape, target_array.shape, target_array.dtype)
+        raise RuntimeError(with_hint(message, hint))
+
+
+def _refuse_target(value, n_classes: int, given_shapes: tuple, target_dtype):
+    """PyTorch's IndexError for a target that is no class, then which argument is which."""
+    input_shape, target_shape = given_shapes
+    hint = loss_target_bounds_hint(input_shape, target_shape, target_dtype, n_classes)
+    raise IndexError(with_hint(f"Target {int(value)} is out of bounds.", hint))
 
 
 def _check_weight_dtype(weight_array, x) -> None:
@@ -312,12 +329,17 @@ def _check_float_input(x, kernel: str) -> None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(x)}'")
 
 
-def _kept_positions(classes, n_classes: int, ignore_index: int, class_weights, dtype) -> tuple:
+def _kept_positions(
+    classes, n_classes: int, ignore_index: int, class_weights, dtype, given_shapes: tuple
+) -> tuple:
     """The saved values for targets ``classes`` (one per row, or ``(N, H, W)``): the index of
     each kept position into the input (the class at dimension 1), their weights (None: all
-    1) and the total weight. PyTorch's IndexError for a kept target outside the classes."""
+    1) and the total weight. PyTorch's IndexError for a kept target outside the classes
+    (``given_shapes``: the input's and the target's, named in its hint)."""
     if type(classes) is BatchedArray:
-        return _kept_positions_batched(classes, n_classes, ignore_index, class_weights, dtype)
+        return _kept_positions_batched(
+            classes, n_classes, ignore_index, class_weights, dtype, given_shapes
+        )
     # Seen as unsigned, a negative class is huge: one comparison checks both bounds.
     in_range = classes.view(xp.uint64 if classes.dtype == xp.int64 else xp.uint8) < n_classes
     if xp.count_nonzero(in_range) == classes.size:
@@ -330,7 +352,7 @@ def _kept_positions(classes, n_classes: int, ignore_index: int, class_weights, d
         kept = classes != ignore_index
         bad = kept & ~in_range
         if bad.any():
-            raise IndexError(f"Target {int(classes[bad][0])} is out of bounds.")
+            _refuse_target(classes[bad][0], n_classes, given_shapes, classes.dtype)
     if kept is None and classes.ndim == 1:  # every row: the common case, without a mask
         positions = (xp.arange(classes.size),)
         targets = classes.astype(xp.intp)  # a copy: writing into the target later is harmless
@@ -343,14 +365,16 @@ def _kept_positions(classes, n_classes: int, ignore_index: int, class_weights, d
     return key, weights, total
 
 
-def _kept_positions_batched(classes, n_classes, ignore_index, class_weights, dtype) -> tuple:
+def _kept_positions_batched(
+    classes, n_classes, ignore_index, class_weights, dtype, given_shapes
+) -> tuple:
     """``_kept_positions`` for per-sample targets (vmap): every position is kept, so that the
     samples share one layout, and an ignored one weighs 0 (its class read as 0)."""
     kept = classes != ignore_index
     bad = kept & ((classes < 0) | (classes >= n_classes))
     if any_sample(bad):
         values, bad = all_samples(classes), all_samples(bad)
-        raise IndexError(f"Target {int(values[bad][0])} is out of bounds.")
+        _refuse_target(values[bad][0], n_classes, given_shapes, classes.dtype)
     positions = xp.nonzero(xp.ones(classes.shape, dtype=bool))
     targets = xp.where(kept, classes, 0).astype(xp.intp)
     weights = kept.astype(dtype)

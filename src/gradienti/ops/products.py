@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..batching import BatchedArray, writable_for
+from ..beginner_hints import matrix_product_hint, with_hint
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
@@ -252,6 +253,15 @@ def _dtype_names(names: dict, *arrays) -> list:
     return [names[str(array.dtype)] for array in arrays]
 
 
+def _refuse_product_shapes(shape_1: tuple, shape_2: tuple):
+    """PyTorch's error for matrices that cannot be multiplied, then which is which (a hint)."""
+    message = (
+        f"mat1 and mat2 shapes cannot be multiplied ({shape_1[0]}x{shape_1[1]} and "
+        f"{shape_2[0]}x{shape_2[1]})"
+    )
+    raise RuntimeError(with_hint(message, matrix_product_hint(shape_1, shape_2)))
+
+
 def mm(input, mat2):
     tensor_argument(input, "mm", "input", 1)
     tensor_argument(mat2, "mm", "mat2", 2)
@@ -261,10 +271,7 @@ def mm(input, mat2):
     if b.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     if a.shape[1] != b.shape[0]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-            f"{b.shape[0]}x{b.shape[1]})"
-        )
+        _refuse_product_shapes(a.shape, b.shape)
     if a.dtype != b.dtype:
         first, second = _dtype_names(CPP_TYPE_NAMES, a, b)
         raise RuntimeError(
@@ -285,10 +292,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         if array.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {array.ndim}-D tensor")
     if a.shape[1] != b.shape[0]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-            f"{b.shape[0]}x{b.shape[1]})"
-        )
+        _refuse_product_shapes(a.shape, b.shape)
     for name, array in (("self", bias), ("mat1", a)):
         if array.dtype != b.dtype:
             first, second = _dtype_names(SCALAR_TYPE_NAMES, array, b)
