@@ -343,3 +343,27 @@ def test_every_placeholder_is_filled_in_the_page_and_the_inline_view():
         assert re.search(r"\{\{[A-Z_]+\}\}", html) is None
         assert html.count('class="gd-model"') == 1
         assert html.count('class="gradienti-view"') == 1
+
+
+def test_a_picture_with_gradient_arrows_gets_its_own_edge_ids():
+    """make_dot(gradient_arrows=True) turns every arrow around: the sends name the edges as
+    that SVG draws them, which then point the way each gradient goes."""
+    x, y, _ = lesson()
+    dot = make_dot(y, params={"x": x}, names={"y": y}, show_values=True, gradient_arrows=True)
+    html = dot.to_html()
+    model, edges = model_of(html), edge_titles(html)
+    sends = [send for step in model["steps"] for send in step["sends"]]
+    assert len(sends) == 11 and all(send["edge"] in edges for send in sends)
+    first = model["steps"][0]
+    assert first["sends"][0] == {"edge": "n0->" + first["node"], "grad": "1"}  # from y
+    for step in model["steps"]:
+        later = step["sends"][1:] if step is first else step["sends"]
+        assert all(send["edge"].startswith(step["node"] + "->") for send in later)
+    into_x = [
+        send["grad"] for send in sends if send["edge"].endswith("->" + model["steps"][-1]["node"])
+    ]
+    assert into_x == ["4", "8", "60"]
+    forward = model_of(dot.to_html(mode="forward"))
+    for step in forward["steps"][1:]:
+        assert all(send["edge"].endswith("->" + step["node"]) for send in step["sends"])
+        assert all(send["edge"] in edges for send in step["sends"])

@@ -50,23 +50,37 @@ def _node_kind(viz_node) -> str:
 
 
 class _Boxes:
-    """make_dot's graph, indexed for the model: boxes by node, and the drawn edges."""
+    """make_dot's graph, indexed for the model: boxes by node, and the drawn edges.
+
+    Edges are handled in the forward direction (input -> the op that used it); ``edge_id``
+    spells one as the SVG has it, which ``make_dot(gradient_arrows=True)`` turned around (it
+    is recognised by an arrow leaving an output's box, which the forward drawing never has).
+    """
 
     def __init__(self, graph) -> None:
         self.graph = graph
         self.by_node = graph.node_ids
         self.kinds = {node.id: node.kind for node in graph.nodes}
-        self.edge_ids = {f"{edge.tail}->{edge.head}" for edge in graph.edges}
+        # Saved tensors' links (dotted) carry nothing and keep their direction either way.
+        solid = [(edge.tail, edge.head) for edge in graph.edges if edge.style != "dotted"]
+        self.turned = any(self.kinds.get(tail) == "output" for tail, _head in solid)
+        forward = [(head, tail) if self.turned else (tail, head) for tail, head in solid]
+        self.forward_edges = set(forward)
         # The leaf box beside each AccumulateGrad box (make_dot draws leaf -> AccumulateGrad).
         self.leaf_of = {}
         # Where an op's output goes, along the arrows: its consumers' boxes and named boxes.
         self.consumers: dict = {}
-        for edge in graph.edges:
-            if edge.style == "dotted":  # a saved tensor's link: nothing flows along it
-                continue
-            if self.kinds.get(edge.tail) == "tensor" and self.kinds.get(edge.head) == "op":
-                self.leaf_of.setdefault(edge.head, edge.tail)
-            self.consumers.setdefault(edge.tail, []).append(edge.head)
+        for tail, head in forward:
+            if self.kinds.get(tail) == "tensor" and self.kinds.get(head) == "op":
+                self.leaf_of.setdefault(head, tail)
+            self.consumers.setdefault(tail, []).append(head)
+
+    def edge_id(self, tail, head):
+        """The SVG's id of the drawn edge from ``tail`` to ``head`` (forward direction), or
+        None where none is drawn."""
+        if (tail, head) not in self.forward_edges:
+            return None
+        return f"{head}->{tail}" if self.turned else f"{tail}->{head}"
 
     def of(self, node):
         return self.by_node.get(id(node))
@@ -119,8 +133,8 @@ def backward_model(explanation, graph, output, title: str) -> dict:
         sends: list = []
         total = None
         if step.index == 1:  # the start, ∂y/∂y (1), reaches the first node from y's box
-            start_edge = f"{box}->{boxes.tensor_box(output)}"
-            if start_edge in boxes.edge_ids:
+            start_edge = boxes.edge_id(box, boxes.tensor_box(output))
+            if start_edge is not None:
                 _send(sends, start_edge, step.grad_in)
         if type(step.node) is AccumulateGrad:
             leaf_box = boxes.leaf_of.get(box)
@@ -130,8 +144,8 @@ def backward_model(explanation, graph, output, title: str) -> dict:
         else:
             for contribution in step.contributions:
                 child_box = None if contribution.node is None else boxes.of(contribution.node)
-                edge_id = f"{child_box}->{box}"
-                if box is None or child_box is None or edge_id not in boxes.edge_ids:
+                edge_id = boxes.edge_id(child_box, box)
+                if edge_id is None:
                     continue  # a constant, or an input max_nodes left undrawn
                 _send(sends, edge_id, contribution.value)
         if box is not None and step.value is not None:
@@ -175,7 +189,7 @@ def forward_model(explanation, graph, output, page_title: str, seeds=None) -> di
             sends = _seed_sends(boxes, seed) if step is forward_pass.steps[0] else []
             if box is not None and step.tangent is not None:
                 for head in boxes.consumers.get(box, ()):
-                    _send(sends, f"{box}->{head}", step.tangent)
+                    _send(sends, boxes.edge_id(box, head), step.tangent)
             if box is not None and step.value is not None:
                 values[box] = show(step.value)
             step_title = wrap(lines[0])
@@ -218,9 +232,9 @@ def _seed_sends(boxes, seed) -> list:
     sends: list = []
     leaf_box = boxes.leaf_of.get(acc_box)
     if leaf_box is not None:
-        _send(sends, f"{leaf_box}->{acc_box}", ones)
+        _send(sends, boxes.edge_id(leaf_box, acc_box), ones)
     for head in boxes.consumers.get(acc_box, ()):
-        _send(sends, f"{acc_box}->{head}", ones)
+        _send(sends, boxes.edge_id(acc_box, head), ones)
     return sends
 
 
