@@ -31,7 +31,8 @@ from gradienti.viz import make_dot, show
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 LESSON_STEPS = 9
 # explain(y)'s steps for the lesson: the operation each step runs, and the gradients it sends on
-# (Step 1 sends 1 to the sum before "+ 8", ..., step 8 sends 5 × 12 = 60 to x).
+# (step 1 shows the start, dy/dy = 1, leaving the output's box, and sends 1 to the sum before
+# "+ 8"; ...; step 8 sends 5 × 12 = 60 to x).
 LESSON_OPS = [
     "AddBackward0",
     "AddBackward0",
@@ -43,7 +44,7 @@ LESSON_OPS = [
     "PowBackward0",
     "AccumulateGrad",
 ]
-LESSON_SENDS = [["1"], ["1", "1"], ["4"], ["1", "1"], ["2"], ["8"], ["5"], ["60"]]
+LESSON_SENDS = [["1", "1"], ["1", "1"], ["4"], ["1", "1"], ["2"], ["8"], ["5"], ["60"]]
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,9 @@ def test_lesson_page_steps_through_the_backward_pass_with_real_clicks(browser, l
         new = [text for text in state["grads"] if text not in before]
         if k <= len(LESSON_SENDS):
             assert sorted(grad for _, grad in new) == sorted(LESSON_SENDS[k - 1]), k
+        if k == 1:  # the start, 1, is on the edge that ends at the output's box
+            (output_box,) = [n for n, node in model["nodes"].items() if node["kind"] == "output"]
+            assert [g for e, g in state["grads"] if e.split("->")[1] == output_box] == ["1"]
         if LESSON_OPS[k - 1] == "AccumulateGrad":
             accumulate = current
         # The panel shows this step's explanation.
