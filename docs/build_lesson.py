@@ -173,8 +173,9 @@ How to read it:
 # Shown under the code of "Watch backward happen": the page itself, at three steps. The PNGs
 # are screenshots of the real page in headless Chromium (docs/build_screenshots.py makes them).
 WATCHING_THE_PAGE = """
-Step 0 is the graph the forward pass built (x = 2, the output 64), before backward() starts;
-the panel says what is computed and where:
+Step 0 is the graph the forward pass built, before backward() starts: every box shows what it
+computed (`x³ = 8`, `5·x³ = 40`, ..., the output `y` = 64), and the panel says what is computed
+and where:
 
 ![The lesson's page at step 0](backward_page_step0.png)
 
