@@ -1,16 +1,23 @@
 """The step model of the interactive page: ``explain``'s steps, tied to make_dot's boxes.
 
-The page (viz/interactive.py fills the template of viz/page/) draws make_dot's SVG and replays
-the pass from a JSON model (the contract in the module docstring of interactive.py): for each
-step, the box of the node it runs, its text (the lines ``print(explain(y))`` prints for it),
-and the edges along which something leaves it with the value sent.
+The page (page_html.py fills the template of viz/page/) draws make_dot's SVG and replays the
+pass from a JSON model, ``{version, mode, title, header, footer, nodes, steps}``: ``nodes`` maps
+each box id to ``{kind, name, value}``; each step has the box of the node it runs (``node``), its
+``title`` and ``text`` (the lines ``print(explain(y))`` prints for it), ``grad_in``, ``sends``
+(``[{edge, grad}]``: the SVG's edge ids along which something leaves it, with the value sent)
+and ``total`` (``{node, text}`` at a leaf, else null).
 
 * Backward (``explain(y)``): a step's gradient leaves against the arrow, from the node's box to
   the box of each input that receives one (DOT edge ``input -> node``); the value is the
   explain step's contribution to that input. At an ``AccumulateGrad`` step, the leaf's box gets
-  the total: ``60 + 8 + 4 = 72``.
+  the total: ``60 + 8 + 4 = 72``. Step 1 also shows the start (``∂y/∂y = 1``) on the edge
+  from the output's box.
 * Forward (``explain(y, mode="forward")``): the operations oldest first, one pass per input; a
-  step's tangent leaves with the arrows, from its box to each consumer's (``node -> consumer``).
+  step's tangent leaves with the arrows, from its box to each consumer's (``node -> consumer``);
+  a pass's first step also shows the seed (ones) leaving the input's boxes.
+
+Edge ids are the SVG's own: ``make_dot(gradient_arrows=True)`` turns every arrow around, and the
+ids with them.
 
 Boxes are found by identity: make_dot records ``id(backward node) -> box id`` in
 ``Graph.node_ids`` while the graph (so every node) is alive. A node that ``max_nodes`` left out
