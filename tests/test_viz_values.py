@@ -10,6 +10,7 @@ import re
 from collections import Counter
 
 import pytest
+from test_render_fit import RENDERERS, node_drawings
 from test_viz_dot import LESSON_DOT, lesson, nodes_of_kind, structure, torchviz_structure
 
 import gradienti
@@ -287,16 +288,19 @@ def test_gradient_arrows_reverse_every_edge_and_say_so():
     assert legends(dot.graph) == [GRADIENT_LEGEND.format("y")]
 
 
-def test_gradient_arrows_put_the_output_on_top_in_the_builtin_picture():
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_gradient_arrows_put_the_output_on_top_with_every_renderer(renderer):
     x, y = lesson()
-    svg = make_dot(y, params={"x": x}, gradient_arrows=True).pipe("svg", renderer="builtin")
-    centres = {}
-    for node_id, body in re.findall(rb'<g class="node" id="(\w+)">(.*?)</g>', svg, re.S):
-        first_text = re.search(rb'<text[^>]* y="([-\d.]+)"', body)
-        centres[node_id.decode()] = float(first_text.group(1))
-    assert centres["n0"] < centres["n1"] < centres["n7"] < centres["n8"]  # y, ..., x
-    forward = make_dot(y, params={"x": x}).pipe("svg", renderer="builtin")
-    assert b"n1-&gt;n0" in forward and b"n0-&gt;n1" in svg
+    svg = make_dot(y, params={"x": x}, gradient_arrows=True).pipe("svg", renderer=renderer)
+    tops = {node_id: box[1] for node_id, (box, _texts) in node_drawings(svg).items()}
+    assert tops["n0"] < tops["n1"] < tops["n7"] < tops["n8"]  # y, ..., AccumulateGrad, x
+    forward = make_dot(y, params={"x": x}).pipe("svg", renderer=renderer)
+    forward_tops = {node_id: box[1] for node_id, (box, _texts) in node_drawings(forward).items()}
+    assert forward_tops["n8"] < forward_tops["n7"] < forward_tops["n1"] < forward_tops["n0"]
+    # The edges' titles (Graphviz writes the "-" of "->" as &#45;).
+    down, up = rb"n1(-|&#45;)&gt;n0", rb"n0(-|&#45;)&gt;n1"
+    assert re.search(down, forward) and not re.search(up, forward)
+    assert re.search(up, svg) and not re.search(down, svg)
 
 
 def test_saved_value_links_keep_their_direction():
@@ -346,6 +350,13 @@ def test_several_outputs_are_numbered_and_a_taken_name_is_not_reused():
     graph = make_dot(x.sum() * y, names={"y": y}, show_values=True).graph
     (output,) = nodes_of_kind(graph, "output")
     assert output.label.split("\n")[0] == "y (output)"
+    # A leaf given as an output keeps the name the expressions call it by.
+    graph = make_dot((x, x * 2), show_values=True).graph
+    assert [node.label for node in nodes_of_kind(graph, "output")] == [
+        "x0\n (2)\nvalue: [1., 2.]",
+        "y1\n (2)\nvalue: [2., 4.]",
+    ]
+    assert "MulBackward0\n2·x0 = [2., 4.]" in op_labels(graph)
 
 
 # ------------------------------------------------------- legend, and torchviz's own calls

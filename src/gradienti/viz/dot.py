@@ -440,7 +440,9 @@ class _GraphBuilder:
         for position, tensor in enumerate(distinct):
             if id(tensor) in self.tensor_names:
                 continue
-            name = self.output_name if len(distinct) == 1 else f"{self.output_name}{position}"
+            name = self.facts.leaf_names.get(edge_parts(tensor._edge)[0])  # a leaf given as output
+            if name is None:
+                name = self.output_name if len(distinct) == 1 else f"{self.output_name}{position}"
             names[id(tensor)] = f"{name} (output)" if name in taken else name
         return names
 
