@@ -428,3 +428,14 @@ def test_custom_function_and_split_nodes_are_drawn_with_values():
     assert "CubeBackward\ncube(split₁[0])" in labels
     assert "SplitBackward0\nv.split([2, 2], dim=0)" in labels
     assert "ExpBackward0\nexp(split₁[1]) = [20.0855, 54.5981]" in labels
+
+
+def test_values_vmap_batched_are_left_out_not_shown_as_question_marks():
+    x = gradienti.randn(3, 2, requires_grad=True)
+    y = gradienti.func.vmap(lambda row: (row * row).sum())(x)
+    graph = make_dot(y, names={"x": x}, show_values=True).graph
+    labels = op_labels(graph)
+    assert "MulBackward0\nx·x" in labels  # the per-sample product: a batched value, not shown
+    assert not any("?" in label for label in labels)
+    (removed,) = [label for label in labels if label.startswith("RemoveBatchDimBackward0")]
+    assert removed == f"RemoveBatchDimBackward0\nsum(x·x) = {torch_value_text(y)}"

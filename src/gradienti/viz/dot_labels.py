@@ -20,6 +20,8 @@ __all__ = [
 SUMMARY_THRESHOLD = 8
 # A value shorter than this many characters goes on its expression's line (``x³ = 8``).
 ONE_LINE_VALUE = 40
+# What a tensor box says of a value that cannot be shown.
+UNSHOWN = "?"
 
 
 def shape_text(shape) -> str:
@@ -35,7 +37,7 @@ def value_text(array) -> str:
             return summary_text(data)
         return printed(data)
     except Exception:  # a value that cannot be shown must not stop the picture
-        return "?"
+        return UNSHOWN
 
 
 def printed(data: np.ndarray) -> str:
@@ -63,13 +65,16 @@ def summary_text(data: np.ndarray) -> str:
 def expression_text(expression: str, value) -> str:
     """``x³ = 8``: an op's expression and its forward value (a scalar as ``explain`` writes
     numbers, a tensor as the tensor boxes show values); the expression alone if the value is
-    unknown. A long or several-line value goes on lines of its own, after ``= ``."""
+    unknown or cannot be shown (vmap's batched values). A long or several-line value goes on
+    lines of its own, after ``= ``."""
     if value is None:
         return expression
     number = scalar_text(value)
     if number is not None:
         return f"{expression} = {number}"
     text = value_text(value)
+    if text == UNSHOWN:
+        return expression
     if "\n" not in text and len(expression) + len(text) + 3 <= ONE_LINE_VALUE:
         return f"{expression} = {text}"
     first, *rest = text.split("\n")
