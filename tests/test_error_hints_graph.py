@@ -329,6 +329,22 @@ def test_an_integer_intermediate_is_named():
     assert "is of dtype torch.bool, which cannot require grad" in text
 
 
+def test_indices_of_an_op_with_a_graph_are_explained_by_their_dtype():
+    def action(lib):
+        x = lib.tensor([1.0, 3.0], requires_grad=True)
+        values, indices = lib.max(x * 2, 0)
+        assert values.requires_grad
+        indices.backward()
+
+    expected = failure(action, torch)
+    gradienti.set_explain_errors(True)
+    error = failure(action)
+    assert pytorch_text(error) == str(expected)
+    text = hint(error)
+    assert text.startswith("gradienti: the tensor is of dtype torch.int64: only floating point")
+    assert "from tensors none of which requires grad" not in text
+
+
 def test_frozen_parameters_are_named():
     def action(lib):
         layer = lib.nn.Linear(2, 1)

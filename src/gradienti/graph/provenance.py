@@ -173,6 +173,8 @@ def note_op(node, inputs: tuple, results) -> None:
         record = Provenance(INFERENCE, op_name(node), where)
     elif not grad_state.enabled:
         record = Provenance(NO_GRAD, op_name(node), where)
+    elif any(getattr(value, "_edge", None) is not None for value in inputs):
+        return  # (an output the op does not differentiate, as argmax's indices: its dtype says)
     else:
         root, frozen = None, False
         for value in inputs:
