@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import warnings
 
+# with_hint is the base layer's (the other beginner errors are raised below autograd)
+from ..beginner_hints import with_hint  # noqa: F401 - engine.py and tests import it here
 from ..graph.grad_mode import grad_state, is_inference_tensor
 from ..graph.provenance import (
     CREATED,
@@ -39,20 +41,6 @@ from ..graph.provenance import (
     user_location,
 )
 from ..tensor import NON_LEAF_GRAD_WARNING, Tensor, _say_once_scalar_of_requires_grad
-
-HINT_PREFIX = "gradienti: "
-
-
-def with_hint(message: str, hint_lines) -> str:
-    """PyTorch's ``message``, a blank line, then each of ``hint_lines`` as a ``gradienti:`` line.
-
-    A line that already starts with ``gradienti: `` keeps its prefix once; without any hint line
-    the message comes back unchanged.
-    """
-    lines = [line if line.startswith(HINT_PREFIX) else HINT_PREFIX + line for line in hint_lines]
-    if not lines:
-        return message
-    return message + "\n\n" + "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- the switch
