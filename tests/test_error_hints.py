@@ -304,6 +304,29 @@ def test_addmm_gets_the_hint():
     assert "mat1 @ mat2.T" in hint_of(action)
 
 
+def test_vector_products_name_both_vectors_and_the_outer_product():
+    hint = hint_of(lambda lib: lib.ones(3) @ lib.ones(4, requires_grad=True))
+    assert "'tensor' is the left vector (3 elements) and 'src' the right one (4)" in hint
+    assert "torch.outer(a, b)" in hint
+
+
+@pytest.mark.parametrize("spelling", ["@", "mv"])
+def test_matrix_times_vector_names_both_and_when_vec_at_mat_fits(spelling):
+    hint = hint_of(_product((4, 3), (4,), spelling))
+    assert "mat is the left operand, 4x3, and vec the right one, a vector of 4" in hint
+    assert "vec @ mat (or mat.T @ vec) fits" in hint
+    assert "fits" not in hint_of(_product((2, 3), (4,)))
+
+
+@pytest.mark.parametrize("spelling", ["@", "bmm"])
+def test_batched_product_names_both_batches_and_the_swap_that_fits(spelling):
+    hint = hint_of(_product((4, 2, 3), (4, 2, 3), spelling))
+    assert "batch1 is the left operand, 4 matrices of 2x3" in hint
+    assert "batch1 @ batch2.mT" in hint
+    hint = hint_of(_product((4, 2, 3), (5, 3, 2), "bmm"))
+    assert "as many matrices in each (4 and 5)" in hint and ".mT" not in hint
+
+
 def test_the_transpose_the_hint_suggests_gives_torchs_product():
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
@@ -360,7 +383,7 @@ def test_broadcast_without_a_one_step_fix_says_how_shapes_line_up():
 
 def test_errors_outside_these_cases_keep_torchs_text_alone():
     no_hint(lambda lib: lib.broadcast_shapes((2, 3), (4,)))
-    no_hint(lambda lib: lib.bmm(lib.ones(5, 2, 3), lib.ones(5, 2, 3)))
+    no_hint(lambda lib: lib.cat([lib.ones(2, 3), lib.ones(2, 4)]))
     no_hint(lambda lib: lib.ones(2, 3).view(4))
 
 

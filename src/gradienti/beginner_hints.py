@@ -132,6 +132,46 @@ def matrix_product_hint(shape_1: tuple, shape_2: tuple) -> tuple:
     return tuple(lines)
 
 
+def batched_product_hint(shape_1: tuple, shape_2: tuple) -> tuple:
+    """Which batch is which when ``batch1 @ batch2`` (bmm) does not fit."""
+    (count_1, rows_1, columns_1), (count_2, rows_2, columns_2) = shape_1, shape_2
+    lines = [
+        f"batch1 is the left operand, {count_1} matrices of {rows_1}x{columns_1}, and batch2 the "
+        f"right one, {count_2} of {rows_2}x{columns_2}: bmm needs as many matrices in each "
+        f"({count_1} and {count_2}) and batch1's columns ({columns_1}) to equal batch2's rows "
+        f"({rows_2}). (@ of tensors with more dimensions broadcasts their leading dimensions "
+        "into these batches.)"
+    ]
+    if count_1 == count_2 and columns_1 == columns_2:
+        lines.append(
+            f"batch2 with its last two dimensions swapped is {count_2} of {columns_2}x{rows_2} "
+            "and fits: batch1 @ batch2.mT (or batch2.transpose(-2, -1))."
+        )
+    return tuple(lines)
+
+
+def matrix_vector_hint(matrix_shape: tuple, vector_length: int) -> tuple:
+    """Which operand is which when ``mat @ vec`` does not fit."""
+    rows, columns = matrix_shape
+    lines = [
+        f"mat is the left operand, {rows}x{columns}, and vec the right one, a vector of "
+        f"{vector_length}: mat @ vec needs vec's length to equal mat's columns ({columns})."
+    ]
+    if rows == vector_length:
+        lines.append(f"vec @ mat (or mat.T @ vec) fits: it sums over mat's {rows} rows.")
+    return tuple(lines)
+
+
+def dot_hint(length_1: int, length_2: int) -> tuple:
+    """Which vector is which when ``a @ b`` of two vectors (a dot product) does not fit."""
+    return (
+        f"'tensor' is the left vector ({length_1} elements) and 'src' the right one "
+        f"({length_2}): a @ b of two 1-D tensors is their dot product, which needs equal lengths.",
+        "for every product of an element of a with one of b (an outer product), use "
+        "torch.outer(a, b) or a[:, None] * b.",
+    )
+
+
 # ----------------------------------------------------------- nll_loss, cross_entropy
 def loss_arguments_hint(input_shape: tuple, target_shape: tuple, target_np_dtype) -> str:
     """Which argument of ``cross_entropy``/``nll_loss`` is which, with what was given."""

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from ..backend import CPP_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
 from ..batching import BatchedArray, writable_for
-from ..beginner_hints import matrix_product_hint, with_hint
+from ..beginner_hints import (
+    batched_product_hint,
+    dot_hint,
+    matrix_product_hint,
+    matrix_vector_hint,
+    with_hint,
+)
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE, SAVE_INPUTS, Op
 from ..tensor import Tensor, wrap
@@ -331,10 +337,11 @@ def bmm(input, mat2):
     if b.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
-        raise RuntimeError(
+        message = (
             "Expected size for first two dimensions of batch2 tensor to be: "
             f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
         )
+        raise RuntimeError(with_hint(message, batched_product_hint(a.shape, b.shape)))
     if a.dtype != b.dtype:
         first, second = _dtype_names(SCALAR_TYPE_NAMES, a, b)
         raise RuntimeError(f"expected scalar type {first} but found {second}")
@@ -350,10 +357,11 @@ def mv(input, vec):
     if m.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}")
     if m.shape[1] != v.shape[0]:
-        raise RuntimeError(
+        message = (
             f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), "
             f"vec ({v.shape[0]})"
         )
+        raise RuntimeError(with_hint(message, matrix_vector_hint(m.shape, v.shape[0])))
     if m.dtype != v.dtype:
         mat, vector = _dtype_names(SCALAR_TYPE_NAMES, m, v)
         raise RuntimeError(
@@ -376,11 +384,12 @@ def dot(input, tensor):
             f"dot : expected both vectors to have same dtype, but found {first} and {second}"
         )
     if a.shape[0] != b.shape[0]:
-        raise RuntimeError(
+        message = (
             f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
             "to have the same number of elements, but got "
             f"{a.shape[0]} and {b.shape[0]} elements respectively"
         )
+        raise RuntimeError(with_hint(message, dot_hint(a.shape[0], b.shape[0])))
     if a.dtype == bool:
         raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     return binary(DotBackward0(), input, tensor)
