@@ -508,3 +508,31 @@ def test_a_broken_model_says_so_in_the_panel_and_the_other_view_still_works(chro
     assert [problem.split(":")[0] for problem in view.problems] == ["error"]
     view.problems.clear()
     view.close()
+
+
+def test_long_gradient_labels_are_cut_and_kept_apart(chromium, tmp_path):
+    svg, model = lesson_model()
+    vector = "[-0.188737, 0.533437, -0.433605, 1.25]"
+    for step in model["steps"]:
+        step["sends"] = [{**sent, "grad": vector} for sent in step["sends"]]
+    path = tmp_path / "long.html"
+    path.write_text(fill_template(svg, model, "long"), encoding="utf-8")
+    view = OpenPage(chromium, path.as_uri() + "#step=9")
+    page = view.page
+    labels = page.eval_on_selector_all(
+        "g.gd-grad-label",
+        """(groups) => groups.map((group) => {
+             const box = group.querySelector('rect.gd-pill').getBoundingClientRect();
+             return { text: group.querySelector('text.gd-grad').textContent,
+                      title: group.querySelector('title').textContent,
+                      box: [box.left, box.top, box.right, box.bottom] };
+           })""",
+    )
+    assert len(labels) == 10
+    for label in labels:
+        assert label["text"] == vector[:27] + "…" and label["title"] == vector
+    for index, first in enumerate(labels):
+        for second in labels[index + 1 :]:
+            (l1, t1, r1, b1), (l2, t2, r2, b2) = first["box"], second["box"]
+            assert not (l1 < r2 and l2 < r1 and t1 < b2 and t2 < b1), (first, second)
+    view.close()

@@ -26,17 +26,65 @@
   const MONO_ADVANCE_EM = 0.62;
   const PILL_PAD_X = 4;
   const PILL_PAD_Y = 3;
-  const MAX_LABEL_CHARS = 48;
+  // Longer values (a vector, a matrix's summary) are cut on the drawing, whole in the tooltip
+  // and in the panel's text: a long pill would cover its neighbours.
+  const MAX_GRAD_CHARS = 28;
+  const MAX_TOTAL_CHARS = 40;
   const FIT_PADDING_PX = 14;
   const NARROW_PX = 760; // a view narrower than this puts the panel under the graph
   const STATE_CLASSES = ["gd-current", "gd-done", "gd-flowed", "gd-sending"];
 
   const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
   const textWidth = (text, fontPx) => Array.from(text).length * fontPx * MONO_ADVANCE_EM;
-  const shortened = (text) =>
-    Array.from(text).length > MAX_LABEL_CHARS
-      ? Array.from(text).slice(0, MAX_LABEL_CHARS - 1).join("") + "\u2026"
-      : text;
+  const shortened = (text, limit) =>
+    Array.from(text).length > limit ? Array.from(text).slice(0, limit - 1).join("") + "\u2026" : text;
+
+  const overlaps = (a, b) =>
+    a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  const pillSize = (text, fontPx) => [textWidth(text, fontPx) + 2 * PILL_PAD_X, fontPx + 2 * PILL_PAD_Y];
+
+  /* An edge's path as a polyline (cubic curves sampled), read from its "d" (absolute M, L, C:
+   * what the built-in renderer and Graphviz write); null for anything else. Asking the browser
+   * (getPointAtLength) instead costs about a millisecond per edge. */
+  function polyline(d) {
+    const tokens = d.match(/[A-Za-z]|-?[\d.]+(?:e[-+]?\d+)?/g) || [];
+    const points = [];
+    let command = null;
+    for (let i = 0; i < tokens.length; ) {
+      if (/[A-Za-z]/.test(tokens[i])) command = tokens[i++];
+      const take = (n) => tokens.slice(i, (i += n)).map(Number);
+      if (command === "M" || command === "L") {
+        const [x, y] = take(2);
+        points.push([x, y]);
+      } else if (command === "C" && points.length) {
+        const [x0, y0] = points[points.length - 1];
+        const [x1, y1, x2, y2, x3, y3] = take(6);
+        for (let step = 1; step <= 8; step++) {
+          const t = step / 8;
+          const [a, b, c, e] = [(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t ** 3];
+          points.push([a * x0 + b * x1 + c * x2 + e * x3, a * y0 + b * y1 + c * y2 + e * y3]);
+        }
+      } else return null;
+    }
+    return points.length && !points.some((point) => point.some(Number.isNaN)) ? points : null;
+  }
+
+  /* fraction => the point at that fraction of a polyline's length. */
+  function walker(points) {
+    const lengths = [0];
+    for (let i = 1; i < points.length; i++) {
+      const [dx, dy] = [points[i][0] - points[i - 1][0], points[i][1] - points[i - 1][1]];
+      lengths.push(lengths[i - 1] + Math.hypot(dx, dy));
+    }
+    return (fraction) => {
+      if (points.length === 1) return { x: points[0][0], y: points[0][1] };
+      const target = lengths[lengths.length - 1] * fraction;
+      const i = Math.max(1, lengths.findIndex((length) => length >= target));
+      const t = (target - lengths[i - 1]) / (lengths[i] - lengths[i - 1] || 1);
+      const [from, to] = [points[i - 1], points[i]];
+      return { x: from[0] + (to[0] - from[0]) * t, y: from[1] + (to[1] - from[1]) * t };
+    };
+  }
 
   function numbers(element, names) {
     return names.map((name) => parseFloat(element.getAttribute(name) || "0"));
@@ -101,6 +149,7 @@
       this.tickCache = new Map();
       this.boxCache = new Map();
       this.totalPlaces = new Map();
+      this.labelPlaces = new Map();
       this.indexGraph();
       this.wireControls();
       this.watchWidth();
@@ -153,6 +202,7 @@
       this.svg.removeAttribute("width");
       this.svg.removeAttribute("height");
       this.fitBox = this.unionWithTotals(this.contentBox);
+      this.placeLabels();
     }
 
     make(tag, attributes, parent) {
@@ -179,7 +229,7 @@
     }
 
     totalText(total) {
-      return shortened(this.totalFullText(total));
+      return shortened(this.totalFullText(total), MAX_TOTAL_CHARS);
     }
 
     /* Where a leaf's total goes: beside its box (right, left, below, above: the first place
@@ -188,8 +238,7 @@
       const key = `${total.node}\u0000${total.text}`;
       if (this.totalPlaces.has(key)) return this.totalPlaces.get(key);
       const box = this.nodeBox(total.node);
-      const width = textWidth(this.totalText(total), TOTAL_FONT_PX) + 2 * PILL_PAD_X;
-      const height = TOTAL_FONT_PX + 2 * PILL_PAD_Y;
+      const [width, height] = pillSize(this.totalText(total), TOTAL_FONT_PX);
       const gap = 8;
       const middleY = box.y + box.height / 2 - height / 2;
       const middleX = box.x + box.width / 2 - width / 2;
@@ -200,8 +249,6 @@
         { x: middleX, y: box.y - gap - height },
       ].map((place) => ({ ...place, width, height }));
       const others = [...this.nodes.keys()].filter((id) => id !== total.node).map((id) => this.nodeBox(id));
-      const overlaps = (a, b) =>
-        a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
       const place = candidates.find((c) => !others.some((other) => overlaps(c, other))) || candidates[0];
       this.totalPlaces.set(key, place);
       return place;
@@ -231,8 +278,7 @@
       const fontPx = kind === "total" ? TOTAL_FONT_PX : GRAD_FONT_PX;
       const group = this.make("g", { class: `gd-${kind}-label` });
       if (fullText !== text) this.make("title", {}, group).textContent = fullText;
-      const width = textWidth(text, fontPx) + 2 * PILL_PAD_X;
-      const height = fontPx + 2 * PILL_PAD_Y;
+      const [width, height] = pillSize(text, fontPx);
       // Totals start at x (beside their box); edge labels are centred on the edge's middle.
       const left = kind === "total" ? x : x - width / 2;
       const pillClass = kind === "total" ? "gd-total-pill" : "gd-pill";
@@ -244,21 +290,67 @@
       return group;
     }
 
-    edgeMiddle(id) {
-      const path = this.edges.get(id).querySelector("path");
-      if (!path) return null;
-      const point = path.getPointAtLength(path.getTotalLength() / 2);
-      return { x: point.x, y: point.y };
+    /* Where each gradient label goes, decided once for the whole pass so that every way of
+     * reaching step K draws the same picture: on its edge (the middle, then a little before or
+     * after it), else beside its middle; the first place clear of the boxes and of the labels
+     * placed before it, else the first clear of those labels, else the middle. Coarse grids of
+     * the boxes and labels keep the checks linear. */
+    placeLabels() {
+      this.labelPlaces = new Map();
+      const cell = 48;
+      const cellsOf = (box) => {
+        const keys = [];
+        for (let gx = Math.floor(box.x / cell); gx <= Math.floor((box.x + box.width) / cell); gx++) {
+          for (let gy = Math.floor(box.y / cell); gy <= Math.floor((box.y + box.height) / cell); gy++) {
+            keys.push(`${gx},${gy}`);
+          }
+        }
+        return keys;
+      };
+      const occupy = (grid, box) => {
+        for (const key of cellsOf(box)) {
+          if (!grid.has(key)) grid.set(key, []);
+          grid.get(key).push(box);
+        }
+      };
+      const clearOf = (grid) => (box) =>
+        cellsOf(box).every((key) => !(grid.get(key) || []).some((other) => overlaps(box, other)));
+      const [boxes, labels] = [new Map(), new Map()];
+      for (const id of this.nodes.keys()) occupy(boxes, this.nodeBox(id));
+      const clearOfLabels = clearOf(labels);
+      const clearOfBoth = (box) => clearOfLabels(box) && clearOf(boxes)(box);
+      for (const step of this.stepList) {
+        for (const send of step.sends || []) {
+          const value = String(send.grad);
+          const key = `${send.edge}\u0000${value}`;
+          const path = this.edges.has(send.edge) && this.edges.get(send.edge).querySelector("path");
+          if (!path || this.labelPlaces.has(key)) continue;
+          const points = polyline(path.getAttribute("d") || "");
+          const length = points ? 0 : path.getTotalLength();
+          const along = points ? walker(points) : (fraction) => path.getPointAtLength(length * fraction);
+          const [width, height] = pillSize(shortened(value, MAX_GRAD_CHARS), GRAD_FONT_PX);
+          const boxAt = (fraction) => {
+            const point = along(fraction);
+            return { x: point.x - width / 2, y: point.y - height / 2, width, height };
+          };
+          const middle = boxAt(0.5);
+          const beside = [1, -1, 2, -2, 3, -3].map((k) => ({ ...middle, y: middle.y + k * (height + 2) }));
+          const candidates = [middle, boxAt(0.3), boxAt(0.7), ...beside];
+          const box = candidates.find(clearOfBoth) || candidates.find(clearOfLabels) || middle;
+          occupy(labels, box);
+          this.labelPlaces.set(key, { x: box.x + width / 2, y: box.y + height / 2 });
+        }
+      }
     }
 
     gradLabel(edgeId, value, sending) {
       const key = `${edgeId}\u0000${value}`;
       let entry = this.labelCache.get(key);
       if (!entry) {
-        entry = { group: null, middle: this.edgeMiddle(edgeId) };
-        if (entry.middle) {
-          const { x, y } = entry.middle;
-          entry.group = this.pill("grad", shortened(value), value, x, y);
+        entry = { group: null, place: this.labelPlaces.get(key) };
+        if (entry.place) {
+          const { x, y } = entry.place;
+          entry.group = this.pill("grad", shortened(value, MAX_GRAD_CHARS), value, x, y);
           entry.group.dataset.edge = edgeId;
         }
         this.labelCache.set(key, entry);
@@ -307,11 +399,6 @@
 
     render() {
       const state = this.stateAt(this.step);
-      // Reads first (edge midpoints need the path geometry), then every write in one go.
-      const labels = [];
-      for (const [edgeId, flow] of state.flowed) {
-        if (this.edges.has(edgeId)) labels.push(this.gradLabel(edgeId, flow.value, flow.sending));
-      }
       for (const element of this.marked) element.classList.remove(...STATE_CLASSES);
       for (const element of this.shownOverlays) element.remove();
       this.marked = [];
@@ -337,8 +424,8 @@
         if (!edge) continue;
         mark(edge, "gd-flowed");
         if (flow.sending) mark(edge, "gd-sending");
+        show(this.gradLabel(edgeId, flow.value, flow.sending));
       }
-      labels.forEach(show);
       for (const [id, total] of state.totals) {
         if (!this.nodes.has(id)) continue;
         const box = this.totalBox(total);
@@ -420,23 +507,15 @@
       this.go(k);
     }
 
-    next() {
-      this.stepTo(this.step + 1);
-    }
-
-    prev() {
-      this.stepTo(this.step - 1);
-    }
-
     wireControls() {
       const on = (selector, action) => {
         const button = this.find(selector);
         if (button) button.addEventListener("click", action);
       };
       on(".gd-first", () => this.stepTo(0));
-      on(".gd-prev", () => this.prev());
+      on(".gd-prev", () => this.stepTo(this.step - 1));
       on(".gd-play", () => this.togglePlay());
-      on(".gd-next", () => this.next());
+      on(".gd-next", () => this.stepTo(this.step + 1));
       on(".gd-last", () => this.stepTo(this.steps));
       on(".gd-zoom-in", () => this.zoomAtCenter(1.25));
       on(".gd-zoom-out", () => this.zoomAtCenter(0.8));
@@ -449,8 +528,8 @@
       if (event.altKey || event.ctrlKey || event.metaKey) return;
       const onButton = event.target.closest && event.target.closest("button");
       const actions = {
-        ArrowLeft: () => this.prev(),
-        ArrowRight: () => this.next(),
+        ArrowLeft: () => this.stepTo(this.step - 1),
+        ArrowRight: () => this.stepTo(this.step + 1),
         Home: () => this.stepTo(0),
         End: () => this.stepTo(this.steps),
         // Space on a focused button presses that button, as everywhere else.
@@ -562,14 +641,8 @@
 
     onPointerDown(event) {
       if (event.button !== 0 || (event.target.closest && event.target.closest("button"))) return;
-      this.drag = {
-        pointer: event.pointerId,
-        startX: event.clientX,
-        startY: event.clientY,
-        view: { ...this.view },
-        target: event.target,
-        moved: false,
-      };
+      const [pointer, startX, startY, target] = [event.pointerId, event.clientX, event.clientY, event.target];
+      this.drag = { pointer, startX, startY, target, view: { ...this.view }, moved: false };
       this.graphBox.setPointerCapture(event.pointerId);
     }
 
