@@ -242,6 +242,46 @@ def test_the_address_hash_names_the_opening_step(hash_text, step):
     assert result["views"] == 0
 
 
+GEOMETRY_PROBE = """
+const page = window.__gradientiPageV1;
+const out = {};
+for (const [name, d] of Object.entries(input.paths)) {
+  const points = page.polyline(d);
+  out[name] = points && [0, 0.25, 0.5, 1].map((f) => page.walker(points)(f)).map((p) => [p.x, p.y]);
+}
+console.log(JSON.stringify(out));
+"""
+
+
+@pytestmark_node
+def test_edge_points_come_from_the_path_data():
+    # The label spots along an edge are read from its "d" without the browser: straight lines,
+    # a cubic curve (sampled), and null (the browser measures) for commands it does not read.
+    paths = {
+        "line": "M0,0 L10,0 L10,30",
+        "curve": "M0,0 C0,10 0,10 0,20",
+        "graphviz": "M133.9,-402.0C133.9,-412.5 133.9,-412.5 133.9,-423.0",
+        "relative": "m0,0 l10,0",
+        "closed": "M0,0 L1,1 Z",
+    }
+    script = NODE_PRELUDE + template_text("page.js") + GEOMETRY_PROBE
+    result = subprocess.run(
+        [NODE, "-e", script],
+        input=json.dumps({"paths": paths, "hash": ""}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    spots = json.loads(result.stdout)
+    assert spots["line"] == [[0, 0], [10, 0], [10, 10], [10, 30]]
+    assert spots["curve"] == [
+        pytest.approx(p, abs=1e-9) for p in ([0, 0], [0, 5], [0, 10], [0, 20])
+    ]
+    assert spots["graphviz"][2] == pytest.approx([133.9, -412.5])
+    assert spots["relative"] is None and spots["closed"] is None
+
+
 # --------------------------------------------------------------------------- in Chromium
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
@@ -463,6 +503,16 @@ def test_two_views_with_the_script_twice_start_once_each(chromium, tmp_path):
     page.keyboard.press("ArrowLeft")
     assert view.counter("#gd-first") == "step 8 of 9"
     assert view.counter("#gd-second") == "step 9 of 9"
+    # The page (a notebook's shortcuts) does not see the keys the view used; others it does.
+    page.evaluate("window.seen = []; document.addEventListener('keydown', (e) => seen.push(e.key))")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("a")
+    assert page.evaluate("window.seen") == ["a"]
+    # A view whose root left the page (a cell run again) leaves the list at the next start.
+    page.evaluate(
+        "document.getElementById('gd-first').remove(); window.__gradientiPageV1.startAll()"
+    )
+    assert page.evaluate("window.gradientiViews.map((v) => v.root.id)") == ["gd-second"]
     view.close()
 
 

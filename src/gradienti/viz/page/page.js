@@ -541,7 +541,9 @@
       };
       const action = actions[event.key];
       if (!action) return;
+      // The key is the view's: the page (a notebook's own shortcuts) does not act on it too.
       event.preventDefault();
+      event.stopPropagation();
       action();
     }
 
@@ -713,11 +715,14 @@
   }
 
   function startAll() {
+    // Views whose root left the page (a notebook cell run again) leave the list.
+    const live = window.gradientiViews.filter((view) => view.root.isConnected);
+    window.gradientiViews.splice(0, window.gradientiViews.length, ...live);
     for (const root of document.querySelectorAll(".gradienti-view:not([data-gd-started])")) start(root);
   }
 
   window.gradientiViews = window.gradientiViews || [];
-  window[REGISTRY] = { startAll, View, stepFromAddress };
+  window[REGISTRY] = { startAll, View, stepFromAddress, polyline, walker };
   // Editing the address's #step=K moves the views there too (no reload happens for a hash).
   window.addEventListener("hashchange", () => {
     for (const view of window.gradientiViews) {
