@@ -172,7 +172,7 @@
       this.stepOfNode = new Map();
       if (!this.svg) return;
       this.layer = this.svg.querySelector("g.graph") || this.svg;
-      const index = (selector, attribute, map) => {
+      const indexGroups = (selector, attribute, map) => {
         for (const group of this.svg.querySelectorAll(selector)) {
           const title = group.querySelector("title");
           if (!title) continue;
@@ -180,8 +180,8 @@
           map.set(title.textContent.trim(), group);
         }
       };
-      index("g.node", "data-node", this.nodes);
-      index("g.edge", "data-edge", this.edges);
+      indexGroups("g.node", "data-node", this.nodes);
+      indexGroups("g.edge", "data-edge", this.edges);
       this.stepList.forEach((step, index) => {
         if (!this.stepOfNode.has(step.node)) this.stepOfNode.set(step.node, index + 1);
         const group = this.nodes.get(step.node);
