@@ -396,8 +396,16 @@ def test_errors_outside_these_cases_keep_torchs_text_alone():
         lambda lib: lib.zeros(2, dtype=lib.long, requires_grad=True),
         lambda lib: lib.arange(3).requires_grad_(True),
         lambda lib: setattr(lib.tensor([1, 2]), "requires_grad", True),
+        lambda lib: lib.nn.Parameter(lib.tensor([1, 2])),
     ],
-    ids=["tensor(...)", "requires_grad_()", "zeros(dtype=long)", "arange", "attribute"],
+    ids=[
+        "tensor(...)",
+        "requires_grad_()",
+        "zeros(dtype=long)",
+        "arange",
+        "attribute",
+        "Parameter",
+    ],
 )
 def test_integer_tensor_requiring_grad_suggests_a_float_dtype(action):
     hint = hint_of(action)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..arguments import check_bool
 from ..backend import xp
-from ..creation import empty
-from ..tensor import FLOAT_ONLY_MESSAGE, Tensor
+from ..creation import REQUIRES_GRAD_DTYPE_MESSAGE, empty
+from ..tensor import Tensor
 from ..tensor_copy import rebuild_tensor
 
 
@@ -28,7 +28,7 @@ class Parameter(Tensor):
         p._data = data._as_array()
         p._edge = None
         p._grad = None
-        p._set_requires_grad(requires_grad, FLOAT_ONLY_MESSAGE)
+        p._set_requires_grad(requires_grad, REQUIRES_GRAD_DTYPE_MESSAGE)  # (_make_subclass's)
         return p
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
