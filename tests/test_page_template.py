@@ -586,3 +586,32 @@ def test_long_gradient_labels_are_cut_and_kept_apart(chromium, tmp_path):
             (l1, t1, r1, b1), (l2, t2, r2, b2) = first["box"], second["box"]
             assert not (l1 < r2 and l2 < r1 and t1 < b2 and t2 < b1), (first, second)
     view.close()
+
+
+def test_a_view_shown_after_loading_hidden_fits_when_it_appears(chromium, tmp_path):
+    # A notebook output can be collapsed while its script runs: the view fits once it has a size.
+    page_text = fill_template(*lesson_model(), uid="hidden")
+    view_html = page_text[
+        page_text.index("<!--gd-view-begin-->") : page_text.index("<!--gd-view-end-->")
+    ]
+    path = tmp_path / "hidden.html"
+    path.write_text(f"<!DOCTYPE html><div id='out' style='display:none'>{view_html}</div>", "utf-8")
+    view = OpenPage(chromium, path.as_uri())
+    page = view.page
+    page.evaluate("document.getElementById('out').style.display = 'block'")
+    page.wait_for_timeout(200)
+    box = page.locator(".gd-graph").bounding_box()
+    graph = page.locator("g.graph").bounding_box()
+    assert graph["width"] > box["width"] / 3, "drawn at a useful size"
+    assert box["x"] <= graph["x"] and graph["x"] + graph["width"] <= box["x"] + box["width"]
+    assert box["y"] <= graph["y"] and graph["y"] + graph["height"] <= box["y"] + box["height"]
+    # The fit's viewBox has the container's shape (the SVG's own has the drawing's).
+    _, _, width, height = map(float, page.locator(".gd-graph svg").get_attribute("viewBox").split())
+    assert width / height == pytest.approx(box["width"] / box["height"], rel=0.02)
+    page.locator(".gd-zoom-in").click()
+    page.wait_for_timeout(100)
+    zoomed = float(page.locator(".gd-graph svg").get_attribute("viewBox").split()[2])
+    assert zoomed == pytest.approx(width / 1.25, rel=0.01)
+    page.locator(".gd-last").click()
+    assert page.locator("text.gd-total").text_content() == "x.grad = 60 + 8 + 4 = 72"
+    view.close()
