@@ -440,6 +440,13 @@ def test_wheel_zooms_around_the_pointer_and_dragging_pans(chromium, lesson_file)
     graph = page.locator("g.graph").bounding_box()
     assert box["x"] <= graph["x"] and graph["x"] + graph["width"] <= box["x"] + box["width"]
     assert box["y"] <= graph["y"] and graph["y"] + graph["height"] <= box["y"] + box["height"]
+    # The keys: + zooms in, - out, 0 fits again.
+    fitted = float(svg.get_attribute("viewBox").split()[2])
+    page.locator(".gradienti-view").focus()
+    for key, expected in [("+", fitted / 1.25), ("-", fitted), ("-", fitted / 0.8), ("0", fitted)]:
+        page.keyboard.press(key)
+        page.wait_for_timeout(60)
+        assert float(svg.get_attribute("viewBox").split()[2]) == pytest.approx(expected, rel=1e-3)
     view.close()
 
 
