@@ -374,6 +374,30 @@ def test_torchvizs_calls_give_torchvizs_dot():
         assert not any(" = " in node.label for node in dot.graph.nodes)
 
 
+def test_graph_size_is_written_as_torchviz_writes_it():
+    # torchviz's resize_graph: str(max(12, statements * 0.15)) for both sides, so a graph of
+    # more than 80 statements gets Python's float text ("13.049999999999999"), not a rounding.
+    def torchviz_size(statements: int) -> str:
+        size = str(max(12, statements * 0.15))
+        return f"{size},{size}"
+
+    for links in (1, 39, 40, 41, 60):
+        x = gradienti.tensor(1.0, requires_grad=True)
+        y = x
+        for _ in range(links):
+            y = y * 1.5
+        dot = make_dot(y, params={"x": x})
+        statements = len(dot.graph.nodes) + len(dot.graph.edges)
+        assert dot.graph.attributes["size"] == torchviz_size(statements)
+        assert f'\tgraph [size="{torchviz_size(statements)}"]\n' in dot.source
+    # 87 statements: a chain of 41 products (41 boxes, AccumulateGrad, x, y; 43 arrows).
+    x = gradienti.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(41):
+        y = y * 1.5
+    assert make_dot(y).graph.attributes["size"] == "13.049999999999999,13.049999999999999"
+
+
 def test_legend_option_overrides_the_default():
     x, y = lesson()
     assert legends(make_dot(y, show_values=True, legend=False).graph) == []

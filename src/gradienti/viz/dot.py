@@ -512,7 +512,8 @@ def _saved_array(value):
 
 
 def _graph_size(rows: int) -> str:
-    """torchviz's ``resize_graph``: 0.15 inch per statement, at least 12 inches."""
-    size = max(12.0, rows * 0.15)
-    text = f"{size:.2f}".rstrip("0").rstrip(".")
-    return f"{text},{text}"
+    """torchviz's ``resize_graph``: 0.15 inch per statement, at least 12 inches, written as
+    torchviz writes it, ``str()`` of the number (``12`` up to 80 statements, then floats as
+    Python prints them, ``12.299999999999999``), so that its calls give torchviz's DOT."""
+    size = max(12, rows * 0.15)
+    return f"{size},{size}"
