@@ -231,7 +231,19 @@ def test_probability_targets_of_the_wrong_shape_say_the_input_shape():
 
     hint = hint_of(action)
     assert "target (3, 5) of torch.float32" in hint
-    assert "only when its shape is the input's, (3, 4)" in hint
+    assert "class probabilities, floats of the input's shape, (3, 4)" in hint
+
+
+def test_a_one_hot_target_to_nll_loss_is_not_told_it_has_the_right_shape():
+    # nll_loss never reads probabilities: a one-hot target of the input's own shape must not
+    # be told that shape is what it needs.
+    def action(lib):
+        one_hot = lib.nn.functional.one_hot(lib.tensor([0, 3, 1]), 4)
+        return lib.nn.functional.nll_loss(lib.tensor(SCORES), one_hot)
+
+    hint = hint_of(action)
+    assert "nll_loss takes class indices only" in hint
+    assert "target.argmax(dim=1)" in hint
 
 
 def test_cross_entropy_loss_module_and_a_spatial_input_get_the_hint():
@@ -294,7 +306,33 @@ def test_linear_layer_with_the_wrong_input_size_explains_in_features():
 
     hint = hint_of(action)
     assert "in nn.Linear and F.linear, mat1 is the input" in hint
-    assert "mat1 is the left operand, 2x5" in hint
+    assert "the input's last size, 5, must equal in_features, 3" in hint
+    assert "make the layer nn.Linear(5, 4)" in hint
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("input_shape", [(2, 5), (4, 2, 5), (5,)])
+def test_linear_layer_never_suggests_transposing_its_weight(bias, input_shape):
+    # Linear(3, 5) given 5 features: mat2 (the weight transposed) is 3x5, so the generic hint
+    # would offer mat1 @ mat2.T, i.e. the weight itself: no fix for a layer of the wrong size.
+    def action(lib):
+        lib.manual_seed(0)
+        return lib.nn.Linear(3, 5, bias=bias)(lib.ones(input_shape))
+
+    hint = hint_of(action)
+    assert "mat2.T" not in hint and "fits" not in hint
+    assert "must equal in_features, 3" in hint
+    assert "make the layer nn.Linear(5, 5)" in hint
+
+
+def test_functional_linear_names_the_weights_sizes():
+    hint = hint_of(lambda lib: lib.nn.functional.linear(lib.ones(2, 5), lib.ones(4, 3)))
+    assert "the weight is 4x3 (out_features x in_features)" in hint
+
+
+def test_a_single_row_is_one_row():
+    hint = hint_of(lambda lib: lib.ones(3) @ lib.ones(4, 5))
+    assert "mat1 is the left operand, 1x3 (1 row of 3)" in hint
 
 
 def test_addmm_gets_the_hint():

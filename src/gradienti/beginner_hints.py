@@ -112,13 +112,12 @@ def broadcast_hint(shape_a: tuple, shape_b: tuple) -> tuple:
 def matrix_product_hint(shape_1: tuple, shape_2: tuple) -> tuple:
     """Which matrix is which when ``mat1 @ mat2`` does not fit, and a change that would."""
     (rows_1, columns_1), (rows_2, columns_2) = shape_1, shape_2
+    rows_word = "row" if rows_1 == 1 else "rows"
     lines = [
-        f"mat1 is the left operand, {rows_1}x{columns_1} ({rows_1} rows of {columns_1}), and mat2 "
-        f"the right one, {rows_2}x{columns_2}: mat1 @ mat2 needs mat1's columns ({columns_1}) to "
-        f"equal mat2's rows ({rows_2}). (An operand with more dimensions has its leading ones "
-        "folded into mat1's rows; in nn.Linear and F.linear, mat1 is the input and mat2 the "
-        "weight transposed, in_features x out_features: the input's last size must equal "
-        "in_features.)"
+        f"mat1 is the left operand, {rows_1}x{columns_1} ({rows_1} {rows_word} of {columns_1}), "
+        f"and mat2 the right one, {rows_2}x{columns_2}: mat1 @ mat2 needs mat1's columns "
+        f"({columns_1}) to equal mat2's rows ({rows_2}). (An operand with more dimensions has its "
+        "leading ones folded into mat1's rows.)"
     ]
     if columns_1 == columns_2:
         lines.append(f"mat2 transposed is {columns_2}x{rows_2} and fits: mat1 @ mat2.T.")
@@ -130,6 +129,24 @@ def matrix_product_hint(shape_1: tuple, shape_2: tuple) -> tuple:
             ".reshape) one operand so that the inner sizes agree."
         )
     return tuple(lines)
+
+
+def linear_input_size_hint(input_shape: tuple, weight_shape: tuple) -> tuple:
+    """Why ``nn.Linear``/``F.linear`` refused an input whose last size is not in_features.
+
+    The generic product hint would offer ``mat1 @ mat2.T`` here, which transposes the layer's
+    weight: no fix for a layer made for another input size."""
+    out_features, in_features = weight_shape
+    given = input_shape[-1] if input_shape else 1
+    return (
+        f"in nn.Linear and F.linear, mat1 is the input (its leading dimensions folded into rows) "
+        f"and mat2 the weight transposed: the weight is {out_features}x{in_features} "
+        f"(out_features x in_features), so the input's last size, {given}, must equal "
+        f"in_features, {in_features}.",
+        f"nn.Linear({in_features}, {out_features}) takes inputs of {in_features} features: for "
+        f"these inputs make the layer nn.Linear({given}, {out_features}), or check what feeds it "
+        "(the previous layer's output size, a missing flatten, a transposed batch).",
+    )
 
 
 def batched_product_hint(shape_1: tuple, shape_2: tuple) -> tuple:
@@ -213,7 +230,7 @@ def loss_target_bounds_hint(input_shape, target_shape, target_np_dtype, classes:
 def loss_multi_target_hint(input_shape, target_shape, target_np_dtype) -> tuple:
     return (
         loss_arguments_hint(input_shape, target_shape, target_np_dtype),
-        "a target with a dimension per class is read as probabilities only when its shape is "
-        f"the input's, {_shape_text(input_shape)}; one-hot rows become class indices with "
-        "target.argmax(dim=1).",
+        "nll_loss takes class indices only; cross_entropy reads a target with a dimension per "
+        f"class as class probabilities, floats of the input's shape, {_shape_text(input_shape)}. "
+        "One-hot rows become class indices with target.argmax(dim=1).",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import SCALAR_TYPE_NAMES, xp
+from ..beginner_hints import linear_input_size_hint, pytorch_text, with_hint
 from ..creation import zeros_like as _zeros_like
 from ..ops import activation as _act
 from ..ops import binary_cross_entropy as _bce
@@ -219,28 +220,46 @@ def linear(input, weight, bias=None):
             f"both arguments to linear need to be at least 1D, but they are {x_ndim}D and {w_ndim}D"
         )
     weight_t = weight.t()
-    if bias is None:
-        return input.matmul(weight_t)
-    if x_ndim == 2:
-        return _linalg.addmm(bias, input, weight_t)
-    shape = tuple(input.shape)
-    if input.is_contiguous() and _vector_like(bias.shape):
-        rows = 1
-        for size in shape[:-1]:
-            rows *= size  # (not -1: it cannot be inferred when a size is 0)
-        out = _linalg.addmm(bias, input.reshape(rows, shape[-1]), weight_t)
-        return out.view(*shape[:-1], out.shape[-1])
-    out = input.matmul(weight_t)
     try:
-        widened = xp.broadcast_shapes(tuple(out.shape), tuple(bias.shape))
-    except ValueError:
-        widened = None  # the addition below raises PyTorch's error
-    if widened is not None and widened != tuple(out.shape):
-        # PyTorch adds the bias in place: the result cannot grow.
-        raise RuntimeError(
-            f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(widened)}"
-        )
-    return out + bias
+        if bias is None:
+            return input.matmul(weight_t)
+        if x_ndim == 2:
+            return _linalg.addmm(bias, input, weight_t)
+        shape = tuple(input.shape)
+        if input.is_contiguous() and _vector_like(bias.shape):
+            rows = 1
+            for size in shape[:-1]:
+                rows *= size  # (not -1: it cannot be inferred when a size is 0)
+            out = _linalg.addmm(bias, input.reshape(rows, shape[-1]), weight_t)
+            return out.view(*shape[:-1], out.shape[-1])
+        out = input.matmul(weight_t)
+        try:
+            widened = xp.broadcast_shapes(tuple(out.shape), tuple(bias.shape))
+        except ValueError:
+            widened = None  # the addition below raises PyTorch's error
+        if widened is not None and widened != tuple(out.shape):
+            # PyTorch adds the bias in place: the result cannot grow.
+            raise RuntimeError(
+                f"output with shape {list(out.shape)} doesn't match the broadcast shape "
+                f"{list(widened)}"
+            )
+        return out + bias
+    except RuntimeError as error:
+        _refuse_input_size(error, input, weight)
+        raise
+
+
+def _refuse_input_size(error: RuntimeError, input, weight) -> None:
+    """Raises ``error``'s PyTorch text again with the hint for a layer given inputs of the
+    wrong size (``input``'s last size is not the weight's in_features); else returns."""
+    text = pytorch_text(str(error))
+    if (
+        weight.dim() == 2
+        and text.startswith("mat1 and mat2 shapes cannot be multiplied")
+        and (input.shape[-1] if input.dim() else 1) != weight.shape[1]
+    ):
+        hint = linear_input_size_hint(tuple(input.shape), tuple(weight.shape))
+        raise RuntimeError(with_hint(text, hint)) from None
 
 
 def _vector_like(shape) -> bool:
