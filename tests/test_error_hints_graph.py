@@ -299,9 +299,25 @@ def test_values_taken_out_and_back_name_both_lines(words):
         warnings.simplefilter("ignore")  # float() of a tensor that requires grad warns
         text = explained(action)
     assert (
-        f"was created by tensor() at {action.created} from values that {words} took out of "
-        f"a tensor at {action.taken}" in text
+        f"was created by tensor() at {action.created} without requires_grad=True, probably "
+        f"from the values that {words} took out of a tensor with a graph at {action.taken}" in text
     )
+
+
+def test_a_constant_equal_to_values_taken_out_is_only_probably_from_them():
+    # The guess rests on equal values: a constant that happens to equal a logged loss must
+    # not be said, for sure, to be that loss.
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        print((x * 0.5).item())  # 1.0, logged
+        action.taken = previous_line()
+        one = lib.tensor(1.0)
+        action.created = previous_line()
+        (one * 3).backward()
+
+    text = explained(action)
+    assert f"created by tensor() at {action.created} without requires_grad=True, probably" in text
+    assert f"took out of a tensor with a graph at {action.taken} (they are equal)" in text
 
 
 def test_values_of_a_tensor_without_graph_are_not_blamed():
@@ -367,7 +383,24 @@ def test_a_grad_names_the_line():
         loss.backward()
 
     text = explained(action)
-    assert f"the tensor it came from is a .grad, read at {action.line}" in text
+    assert f"the tensor it came from is a .grad (last read by your code at {action.line})" in text
+
+
+def test_a_grad_read_by_an_optimizer_first_names_the_users_read():
+    # clip_grad_norm_ and the optimizer read .grad before the user does: their reads are not
+    # the line that took the gradient.
+    def action(lib):
+        layer = lib.nn.Linear(2, 1)
+        optimizer = lib.optim.SGD(layer.parameters(), lr=0.1)
+        layer(lib.ones(1, 2)).sum().backward()
+        lib.nn.utils.clip_grad_norm_(layer.parameters(), 1.0)
+        optimizer.step()
+        gradient = layer.weight.grad
+        action.line = previous_line()
+        (gradient * 2).sum().backward()
+
+    text = explained(action)
+    assert f"is a .grad (last read by your code at {action.line})" in text
 
 
 def test_grad_warns_at_the_users_line_while_recording():

@@ -18,6 +18,7 @@ versions.
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 # with_hint is the base layer's (the other beginner errors are raised below autograd)
@@ -32,6 +33,7 @@ from ..graph.provenance import (
     INTEGER,
     LISTENERS,
     NO_GRAD,
+    PACKAGE_DIR,
     PROVENANCE,
     Provenance,
     note,
@@ -116,8 +118,14 @@ def _recording_grad_get(self: Tensor):
         if not self.is_leaf and not self.retains_grad:
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return None
-    if grad._edge is None and provenance_of(grad) is None:
-        note(grad, Provenance(GRAD, "grad", user_location()[0]))
+    if grad._edge is None:
+        # The line is the user's latest read: an optimizer's or clip_grad_norm_'s read (inside
+        # gradienti) is not where the user took the gradient, so it records no line.
+        caller = sys._getframe(1)
+        if not caller.f_code.co_filename.startswith(PACKAGE_DIR):
+            note(grad, Provenance(GRAD, "grad", (caller.f_code.co_filename, caller.f_lineno)))
+        elif provenance_of(grad) is None:
+            note(grad, Provenance(GRAD, "grad", None))
     return grad
 
 
@@ -266,8 +274,9 @@ def _describe(record: Provenance, subject: str) -> list:
             "the graph; compute with the tensor itself to let gradients flow"
         ]
     if how == GRAD:
+        read = "" if record.where is None else f" (last read by your code{at})"
         return [
-            f"{subject} is a .grad, read{at}: a gradient is stored without a graph; to "
+            f"{subject} is a .grad{read}: a gradient is stored without a graph; to "
             "differentiate through it, make it with backward(create_graph=True) or "
             "torch.autograd.grad(..., create_graph=True)"
         ]
@@ -280,9 +289,11 @@ def _describe(record: Provenance, subject: str) -> list:
     if how == CREATED:
         source = record.source
         if source is not None:
+            # A guess from equal values: said as one (a constant may just be equal).
             return [
-                f"{subject} was created by {record.name}(){at} from values that {source.how} "
-                f"took out of a tensor{_at(source.where)}: Python numbers and NumPy arrays "
+                f"{subject} was created by {record.name}(){at} without requires_grad=True, "
+                f"probably from the values that {source.how} took out of a tensor with a "
+                f"graph{_at(source.where)} (they are equal): Python numbers and NumPy arrays "
                 "carry no graph; keep computing with the tensor itself"
             ]
         return [
