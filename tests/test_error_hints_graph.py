@@ -14,6 +14,7 @@ import sys
 import threading
 import warnings
 
+import numpy as np
 import pytest
 
 import gradienti
@@ -545,3 +546,24 @@ def test_with_hint_appends_prefixed_lines_after_a_blank_line():
 
 def test_with_hint_without_lines_is_the_message_itself():
     assert with_hint("PyTorch's text", []) == "PyTorch's text"
+
+
+def test_values_taken_out_meanwhile_by_another_thread_do_not_break_a_factory():
+    # The factory compares with the values taken out so far while another thread may take more
+    # out: iterating the live deque raised "deque mutated during iteration" in the factory.
+    from gradienti.graph import provenance
+
+    class TakenOutMeanwhile:
+        """A value that compares like an array, and meanwhile values are taken out again."""
+
+        shape = (2,)
+
+        def __eq__(self, other):
+            provenance.note_extraction(".item()", 0.0)
+            return np.zeros(2, dtype=bool)
+
+    gradienti.set_explain_errors(True)
+    provenance._EXTRACTIONS.append(provenance.Extraction(".item()", None, 5.0))
+    provenance._EXTRACTIONS.append(provenance.Extraction(".numpy()", None, TakenOutMeanwhile()))
+    made = gradienti.tensor([1.0, 2.0])
+    assert made.tolist() == [1.0, 2.0]

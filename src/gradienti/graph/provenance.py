@@ -212,7 +212,9 @@ def note_extraction(how: str, value, depth: int = 3) -> None:
 
 def _extraction_matching(array) -> Extraction | None:
     """The newest extraction whose values equal ``array``'s (a guess: equal values)."""
-    for extraction in reversed(_EXTRACTIONS):
+    # A copy (taken at once, under the GIL): another thread may take values out meanwhile, and
+    # iterating the deque itself would then raise "deque mutated during iteration".
+    for extraction in reversed(tuple(_EXTRACTIONS)):
         value = extraction.value
         try:
             if hasattr(value, "shape"):  # a NumPy array from .numpy()
