@@ -367,3 +367,39 @@ def test_a_picture_with_gradient_arrows_gets_its_own_edge_ids():
     for step in forward["steps"][1:]:
         assert all(send["edge"].endswith("->" + step["node"]) for send in step["sends"])
         assert all(send["edge"] in edges for send in step["sends"])
+
+
+def test_the_output_is_called_what_its_box_says_in_the_panel_too():
+    """show(y, params={"x": x}) names y nowhere: make_dot's box reads y, and so do explain's
+    header, steps and footer on the page (not "the output", ∂output/∂x)."""
+    x, y, _ = lesson()
+    model = show(y, params={"x": x}).model
+    told = explain(y, names={"x": x, "y": y})
+    assert model["nodes"]["n0"]["name"] == "y"
+    assert model["header"] == told.text.split("\n\nStep 1 of 9")[0]
+    assert "where y = 64" in model["header"]
+    assert model["footer"].endswith("∂y/∂x = 72")
+    assert all(step["text"] in told.text for step in model["steps"])
+    assert "∂output" not in json.dumps(model, ensure_ascii=False)
+    assert "the output" not in model["header"]
+    forward = show(y, params={"x": x}, mode="forward").model
+    assert "∂y/∂x = 72" in forward["footer"] and "∂output" not in forward["footer"]
+    # A name the user gave the output wins, in the box and the text alike.
+    named = show(y, params={"x": x}, names={"loss": y}).model
+    assert named["nodes"]["n0"]["name"] == "loss" and "∂loss/∂x = 72" in named["footer"]
+
+
+def test_the_page_has_one_legend_which_says_which_way_the_arrows_point():
+    """The page's legend under the graph, not also make_dot's note box in the SVG; a
+    gradient_arrows drawing gets the legend of turned arrows."""
+    x, y, _ = lesson()
+    for html in (show(y, params={"x": x}).html, make_dot(y, show_values=True).to_html()):
+        assert "legend" not in svg_titles(html) and "arrows: the" not in html
+        assert 'data-arrows="forward"' in html and model_of(html)["arrows"] == "forward"
+    turned = make_dot(y, show_values=True, gradient_arrows=True).to_html()
+    assert "legend" not in svg_titles(turned) and model_of(turned)["arrows"] == "gradient"
+    assert 'data-mode="backward" data-arrows="gradient"' in turned
+    assert model_of(make_dot(y, gradient_arrows=True).to_html(mode="forward"))["arrows"] == (
+        "gradient"
+    )
+    assert page_html.LEGEND_ID == gradienti.viz.dot.LEGEND_ID

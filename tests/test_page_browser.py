@@ -500,3 +500,63 @@ def test_the_docs_show_screenshots_of_the_page():
         assert f"]({picture.name})" in (DOCS / "lesson.md").read_text(encoding="utf-8")
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     assert "](docs/backward_page_step5.png)" in readme
+
+
+# The rendered lines of the panel's <pre> (a line folded by the browser gives two rects' rows).
+RENDERED_LINES_JS = """
+(root) => {
+  const pre = root.querySelector('.gd-explain pre');
+  const tops = new Set();
+  const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    for (const rect of range.getClientRects()) {
+      if (rect.width > 0) tops.add(Math.round(rect.top));
+    }
+  }
+  return {rows: tops.size, lines: pre.textContent.split('\\n').length,
+          whiteSpace: getComputedStyle(pre).whiteSpace};
+}
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_the_panel_shows_explains_lines_as_they_are(browser, lesson_page, width):
+    """explain's text is already folded to its width: the panel never folds it a second time
+    (it scrolls sideways where it is narrower), at step 0 and at every step."""
+    page, log = open_page(browser, lesson_page)
+    page.set_viewport_size({"width": width, "height": 900})
+    root = the_view(page)
+    model = read_model(root)
+    for k in range(len(model["steps"]) + 1):
+        root.evaluate("(root, k) => window.gradientiViews[0].go(k)", k)
+        shown = root.evaluate(RENDERED_LINES_JS)
+        assert shown["whiteSpace"] == "pre"
+        assert shown["rows"] == shown["lines"], f"step {k}: a line folded again"
+    root.evaluate("() => window.gradientiViews[0].go(0)")
+    assert root.locator(".gd-explain pre").text_content() == model["header"]
+    assert "where y = 64" in model["header"]
+    assert log.problems == []
+
+
+def test_in_a_narrow_view_the_leaf_total_is_clear_of_the_zoom_buttons(browser, lesson_page):
+    page, log = open_page(browser, lesson_page)
+    page.set_viewport_size({"width": 420, "height": 900})
+    root = the_view(page)
+    root.locator(".gd-zoom-fit").click()
+    root.locator(".gd-last").click()
+    page.wait_for_timeout(100)  # the viewBox is set on the next animation frame
+    clash = root.evaluate(
+        """(root) => {
+             const pill = root.querySelector('rect.gd-total-pill').getBoundingClientRect();
+             const graph = root.querySelector('.gd-graph').getBoundingClientRect();
+             const zoom = root.querySelector('.gd-zoom').getBoundingClientRect();
+             const inside = pill.left >= graph.left && pill.right <= graph.right;
+             const overZoom = pill.left < zoom.right && zoom.left < pill.right
+               && pill.top < zoom.bottom && zoom.top < pill.bottom;
+             return {inside, overZoom};
+           }"""
+    )
+    assert clash == {"inside": True, "overZoom": False}
+    assert log.problems == []

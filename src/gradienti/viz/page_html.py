@@ -33,11 +33,15 @@ MODES = ("backward", "forward")
 TEMPLATE_FILES = ("page.html", "page.css", "page.js")
 PAGE_UID = "page"  # a file holds one view; its ids need no randomness (same graph, same page)
 
+# make_dot's legend box (dot.LEGEND_ID; dot.py imports this module through dotfile.py).
+LEGEND_ID = "legend"
+
 _PLACEHOLDER = re.compile(r"\{\{(TITLE|CSS|JS|SVG|MODEL_JSON|UID)\}\}")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>\s*")
 _TAG_ID = re.compile(r'(<[^<>]*?\sid=")([^"]*")')
 _VIEW = re.compile(r"<!--gd-view-begin-->(.*?)<!--gd-view-end-->", re.DOTALL)
 _ROOT_MODE = re.compile(r'(<div class="gradienti-view"[^>]*?\sdata-mode=")[a-z]*(")')
+_ROOT_ARROWS = re.compile(r'(<div class="gradienti-view"[^>]*?\sdata-arrows=")[a-z]*(")')
 
 
 def load_template() -> tuple:
@@ -79,7 +83,10 @@ class Page:
         page = _PLACEHOLDER.sub(lambda match: values[match.group(1)], html)
         # The root says which way things flow (the template is written for backward).
         mode = self.model["mode"]
-        return _ROOT_MODE.sub(lambda match: f"{match.group(1)}{mode}{match.group(2)}", page, 1)
+        page = _ROOT_MODE.sub(lambda match: f"{match.group(1)}{mode}{match.group(2)}", page, 1)
+        # ... and which way its arrows point (make_dot(gradient_arrows=True) turns them).
+        arrows = self.model.get("arrows", "forward")
+        return _ROOT_ARROWS.sub(lambda match: f"{match.group(1)}{arrows}{match.group(2)}", page, 1)
 
     def fragment(self, uid: str) -> str:
         """The view alone, for Jupyter's ``_repr_html_``: what the template marks as the view
@@ -99,7 +106,9 @@ def build_page(graph, drawing, *, mode: str = "backward", inputs=None) -> Page:
     if not graph.outputs:
         raise ValueError("the page needs the graph of a tensor: make it with make_dot(y)")
     output = graph.outputs[0]
-    names = dict(graph.names) or None
+    names = _explain_names(graph, output)
+    # The page has its own legend (under the graph, by mode): make_dot's note would be a second.
+    drawing.nodes = [node for node in drawing.nodes if node.id != LEGEND_ID]
     svg = builtin_svg(drawing)
     if mode == "backward":
         explanation = explain(output, names=names)
@@ -111,6 +120,18 @@ def build_page(graph, drawing, *, mode: str = "backward", inputs=None) -> Page:
         title = f"{_forward_subject(explanation)} (forward mode)"
         model = forward_model(explanation, graph, output, title, _leaves_by_name(output, names))
     return Page(title, svg, model)
+
+
+def _explain_names(graph, output) -> dict | None:
+    """The names make_dot drew, for explain: those it was given, and the output's box name
+    (``y`` by default), so that the panel says ``∂y/∂x`` where the box reads ``y``."""
+    names = dict(graph.names)
+    box = graph.tensor_ids.get(id(output))
+    if box is not None and not any(tensor is output for tensor in names.values()):
+        drawn = graph.node(box).label.split("\n", 1)[0]
+        if drawn and drawn not in names:
+            names[drawn] = output
+    return names or None
 
 
 def _leaves_by_name(output, names) -> dict:

@@ -1,11 +1,12 @@
 """The step model of the interactive page: ``explain``'s steps, tied to make_dot's boxes.
 
 The page (page_html.py fills the template of viz/page/) draws make_dot's SVG and replays the
-pass from a JSON model, ``{version, mode, title, header, footer, nodes, steps}``: ``nodes`` maps
-each box id to ``{kind, name, value}``; each step has the box of the node it runs (``node``), its
-``title`` and ``text`` (the lines ``print(explain(y))`` prints for it), ``grad_in``, ``sends``
-(``[{edge, grad}]``: the SVG's edge ids along which something leaves it, with the value sent)
-and ``total`` (``{node, text}`` at a leaf, else null).
+pass from a JSON model, ``{version, mode, title, header, footer, arrows, nodes, steps}``
+(``arrows``: ``"forward"``, or ``"gradient"`` for a make_dot(gradient_arrows=True) drawing);
+``nodes`` maps each box id to ``{kind, name, value}``; each step has the box of the node it
+runs (``node``), its ``title`` and ``text`` (the lines ``print(explain(y))`` prints for it),
+``grad_in``, ``sends`` (``[{edge, grad}]``: the SVG's edge ids along which something leaves
+it, with the value sent) and ``total`` (``{node, text}`` at a leaf, else null).
 
 * Backward (``explain(y)``): a step's gradient leaves against the arrow, from the node's box to
   the box of each input that receives one (DOT edge ``input -> node``); the value is the
@@ -106,6 +107,7 @@ def node_table(graph, value_of) -> dict:
             "value": value_of(node.id),
         }
         for node in graph.nodes
+        if node.kind != "legend"  # the page draws its own legend, not make_dot's box
     }
 
 
@@ -173,6 +175,7 @@ def backward_model(explanation, graph, output, title: str) -> dict:
         "title": title,
         "header": _text(explanation._header),
         "footer": _text(explanation._footer),
+        "arrows": "gradient" if boxes.turned else "forward",
         "nodes": node_table(graph, _value_texts(graph, values, output)),
         "steps": steps,
     }
@@ -224,6 +227,7 @@ def forward_model(explanation, graph, output, page_title: str, seeds=None) -> di
         "title": page_title,
         "header": _text(first[:header_end]),
         "footer": _text(footer),
+        "arrows": "gradient" if boxes.turned else "forward",
         "nodes": node_table(graph, _value_texts(graph, values, output)),
         "steps": steps,
     }

@@ -593,10 +593,18 @@
       this.schedule();
     }
 
+    /* The width the zoom buttons take at the right: "fit" keeps the drawing (and a leaf's total
+     * beside it) clear of them, in a narrow view too. */
+    controlsWidth() {
+      const zoom = this.find(".gd-zoom");
+      return zoom ? zoom.offsetWidth + FIT_PADDING_PX : 0;
+    }
+
     fitScale() {
       const box = this.fitBox;
       const room = (length) => Math.max(1, length - 2 * FIT_PADDING_PX);
-      return Math.min(room(this.size.width) / box.width, room(this.size.height) / box.height);
+      const width = room(this.size.width - this.controlsWidth());
+      return Math.min(width / box.width, room(this.size.height) / box.height);
     }
 
     fit(byUser = true) {
@@ -605,7 +613,8 @@
       const box = this.fitBox;
       // Small graphs are not blown up past 2.5x: the boxes would look like a poster.
       this.view.scale = Math.min(this.fitScale(), 2.5);
-      this.setCentre({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+      const shift = this.controlsWidth() / (2 * this.view.scale);
+      this.setCentre({ x: box.x + box.width / 2 + shift, y: box.y + box.height / 2 });
     }
 
     zoomAt(px, py, factor) {
