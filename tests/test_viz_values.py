@@ -225,6 +225,87 @@ def test_large_values_are_summarised_as_the_tensor_boxes_summarise_them():
     assert leaf.label == "w\n (12)\nvalue: (12) mean 0 min -1 max 1"
 
 
+# Ops whose boxes the graph keeps no value for (a reduction, a view, indexing, a product with a
+# bias, a maximum, a convolution, a join, a cast) between tensors it does keep: the value is
+# replayed on a copy of the node. Each op's output is used by ``* 1.5`` (which keeps only the
+# number), so that nothing else holds it.
+REPLAYED_OPS = [
+    ("SumBackward1", lambda lib, w: w.sum(dim=1)),
+    ("MeanBackward0", lambda lib, w: w.mean()),
+    ("MeanBackward1", lambda lib, w: w.mean(dim=0)),
+    ("ViewBackward0", lambda lib, w: w.view(6)),
+    ("SelectBackward0", lambda lib, w: w[1]),
+    ("SliceBackward0", lambda lib, w: w[:, 1:]),
+    ("IndexBackward0", lambda lib, w: w[[0, 1], [2, 0]]),
+    ("TBackward0", lambda lib, w: w.t()),
+    ("PermuteBackward0", lambda lib, w: w.permute(1, 0)),
+    ("TransposeBackward0", lambda lib, w: w.transpose(0, 1)),
+    ("ExpandBackward0", lambda lib, w: w.sum(dim=0, keepdim=True).expand(2, 3)),
+    ("UnsqueezeBackward0", lambda lib, w: w.unsqueeze(0)),
+    (
+        "AddmmBackward0",
+        lambda lib, w: lib.nn.functional.linear(
+            lib.tensor([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]]), w, w[1, :2]
+        ),
+    ),
+    ("MaxBackward0", lambda lib, w: w.max(dim=1).values),
+    ("MaxBackward1", lambda lib, w: w.max()),
+    ("MinBackward0", lambda lib, w: w.min(dim=0).values),
+    (
+        "ConvolutionBackward0",
+        lambda lib, w: lib.nn.functional.conv2d(
+            lib.arange(9.0).reshape(1, 1, 3, 3), w[:, :2].reshape(1, 1, 2, 2)
+        ),
+    ),
+    ("CatBackward0", lambda lib, w: lib.cat([w[0], w[1, :1]])),
+    ("StackBackward0", lambda lib, w: lib.stack([w[0], w[1]])),
+    ("CloneBackward0", lambda lib, w: w.clone()),
+    ("ToCopyBackward0", lambda lib, w: w.to(lib.float64)),
+]
+
+
+def shown_value(label: str) -> str:
+    """The value an op box shows after its expression, its own lines' indent removed."""
+    lines = label.split("\n")[1:]
+    if " = " in lines[0]:
+        return lines[0].rsplit(" = ", 1)[1]
+    assert lines[1].startswith("= "), label
+    return "\n".join([lines[1][2:], *(line[2:] for line in lines[2:])])
+
+
+@pytest.mark.parametrize(("node_name", "op"), REPLAYED_OPS, ids=[name for name, _ in REPLAYED_OPS])
+def test_values_the_graph_does_not_keep_are_replayed_as_pytorch_computes_them(node_name, op):
+    torch = pytest.importorskip("torch")
+    values = [[1.0, -2.0, 3.0], [4.0, 0.5, -6.0]]
+    torch_w = torch.tensor(values, requires_grad=True)
+    torch_out = op(torch, torch_w)
+    assert type(torch_out.grad_fn).__name__ == node_name
+    (torch_out * 1.5).sum().backward()
+    w = gradienti.tensor(values, requires_grad=True)
+    out = op(gradienti, w)
+    node = out.grad_fn
+    saved_before = node._saved
+    attributes_before = {
+        slot: getattr(node, slot)
+        for cls in type(node).__mro__
+        for slot in cls.__dict__.get("__slots__", ())
+        if hasattr(node, slot)
+    }
+    y = (out * 1.5).sum()
+    graph = make_dot(y, names={"w": w}, show_values=True).graph
+    (label,) = [
+        node.label for node in nodes_of_kind(graph, "op") if node.label.startswith(node_name)
+    ]
+    expected = torch_number(torch_out) if torch_out.dim() == 0 else torch_value_text(torch_out)
+    assert shown_value(label) == expected.split(", dtype=")[0]  # boxes do not name the dtype
+    # The graph's own node is untouched: its forward ran on a copy.
+    assert node._saved is saved_before
+    for slot, value in attributes_before.items():
+        assert getattr(node, slot) is value, slot
+    y.backward()
+    assert w.grad.tolist() == torch_w.grad.tolist()
+
+
 # ----------------------------------------------------------------------- after backward
 
 

@@ -8,6 +8,8 @@ that the node did not keep). The values are only shown: the backward pass never 
 
 from __future__ import annotations
 
+import copy
+
 from ..backend import xp
 from ..graph.node import SAVE_INPUTS, SAVE_OUTPUT, AccumulateGrad, Op, edge_parts
 
@@ -35,6 +37,43 @@ _REPLAYABLE = frozenset(
     )
 )
 
+# Ops whose forward also writes bookkeeping on its node (the input's shape, the indices of a
+# maximum, im2col's columns) but reads and changes nothing else: no random draw, no write into
+# an input. They are replayed on a copy of the node, so that the graph's own node is untouched:
+# reductions, views and indexing, transposes, products with a bias, maxima, convolution, joins,
+# copies and casts -- the usual ops of a network between the values the graph keeps.
+_REPLAYABLE_ON_A_COPY = frozenset(
+    (
+        "SumBackward0",
+        "SumBackward1",
+        "MeanBackward0",
+        "MeanBackward1",
+        "ViewBackward0",
+        "UnsafeViewBackward0",
+        "SelectBackward0",
+        "SliceBackward0",
+        "IndexBackward0",
+        "PermuteBackward0",
+        "TransposeBackward0",
+        "TBackward0",
+        "ExpandBackward0",
+        "SqueezeBackward0",
+        "SqueezeBackward1",
+        "SqueezeBackward2",
+        "UnsqueezeBackward0",
+        "AddmmBackward0",
+        "MaxBackward0",
+        "MaxBackward1",
+        "MinBackward0",
+        "MinBackward1",
+        "ConvolutionBackward0",
+        "CloneBackward0",
+        "CatBackward0",
+        "StackBackward0",
+        "ToCopyBackward0",
+    )
+)
+
 
 def replay(node, constants: dict, known: dict) -> None:
     """Learn the value of ``node``'s output, or of an unknown constant added to a tensor."""
@@ -46,7 +85,13 @@ def replay(node, constants: dict, known: dict) -> None:
     ]
     name = type(node).__name__
     out = known.get((node, 0))
-    if out is None and all(value is not None for value in inputs):
+    # A convolution without a bias has an input slot for it that holds nothing: None is its
+    # value, not an unknown one.
+    without_bias = name == "ConvolutionBackward0" and getattr(node, "has_bias", True) is False
+    if out is None and all(
+        value is not None or (without_bias and position == 2)
+        for position, value in enumerate(inputs)
+    ):
         function = getattr(type(node), "function", None)
         if getattr(type(node), "forward", None) is not Op.forward:
             function = None  # the class computes its forward itself: not replayed blindly
@@ -56,6 +101,8 @@ def replay(node, constants: dict, known: dict) -> None:
                     out = function(*inputs)
                 elif name in _REPLAYABLE:
                     out = node.forward(node, *inputs)
+                elif name in _REPLAYABLE_ON_A_COPY:
+                    out = type(node).forward(copy.copy(node), *inputs)
         except Exception:  # noqa: BLE001 - a value to show, never needed for the pass
             out = None
         if out is not None:
