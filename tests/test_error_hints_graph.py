@@ -567,3 +567,14 @@ def test_values_taken_out_meanwhile_by_another_thread_do_not_break_a_factory():
     provenance._EXTRACTIONS.append(provenance.Extraction(".numpy()", None, TakenOutMeanwhile()))
     made = gradienti.tensor([1.0, 2.0])
     assert made.tolist() == [1.0, 2.0]
+
+
+def test_a_buffer_a_module_made_is_named_by_its_factory_not_by_init():
+    def action(lib):
+        norm = lib.nn.BatchNorm1d(3)
+        action.line = previous_line()
+        (norm.running_mean * 2).sum().backward()
+
+    text = explained(action)
+    assert f"created by zeros() at {action.line} without requires_grad=True" in text
+    assert "__init__" not in text

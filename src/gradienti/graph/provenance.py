@@ -200,6 +200,14 @@ def note_creation(tensor, array) -> None:
     """Called by the factories (``creation._finish``) while recording is on, for a tensor made
     without requires_grad."""
     where, factory = user_location(3)
+    if factory is None or factory.startswith("_"):
+        # Made inside a function of gradienti that is no factory (a module's __init__ making a
+        # buffer): the hint names the factory that made it, as "zeros()", not "__init__()".
+        frame = sys._getframe(2)  # the function that called creation._finish
+        while frame is not None and frame.f_code.co_name.startswith("_"):
+            frame = frame.f_back
+        if frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
+            factory = frame.f_code.co_name
     note(tensor, Provenance(CREATED, factory, where, source=_extraction_matching(array)))
 
 
