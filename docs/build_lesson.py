@@ -143,6 +143,35 @@ SECTIONS = [
                 print(f"step {step:2d}: w = {w.item():.4f}, loss = {loss.item():.4f}")
         """,
     ),
+    (
+        "When something goes wrong",
+        "gradienti's errors are PyTorch's, word for word (same exception class, same first "
+        "line), and then, after a blank line, say why in lines that start with `gradienti:`. "
+        "Two of the usual mistakes: calling `backward()` twice through one graph, and a loss "
+        "that lost its graph. For the second, `torch.set_explain_errors(True)` (gradienti's "
+        "own switch; `torch.autograd.detect_anomaly()` does the same) records where tensors "
+        "lose their graph, so the message names the tensor and the line (`lesson.py:N` is line "
+        "N of this block). It costs time on every operation while it is on: turn it on to "
+        "debug.",
+        """
+        x = torch.tensor(2.0, requires_grad=True)
+        y = 5 * x ** 3 + 2 * x ** 2 + 4 * x + 8
+        y.backward()
+        try:
+            y.backward()  # a second time: the first one freed the graph's saved values
+        except RuntimeError as error:
+            print(error)
+
+        print()
+        with torch.set_explain_errors(True):
+            x = torch.tensor(2.0, requires_grad=True)
+            y = 5 * x.detach() ** 3 + 8  # detach() cuts y off from x
+            try:
+                y.backward()
+            except RuntimeError as error:
+                print(error)
+        """,
+    ),
 ]
 
 
@@ -217,7 +246,8 @@ def build(directory: Path) -> tuple[str, bytes]:
             code = textwrap.dedent(code).strip("\n")
             output = io.StringIO()
             with contextlib.redirect_stdout(output):
-                exec(compile(code, heading, "exec"), namespace)  # our own page's code
+                # (named lesson.py: error hints name the file and line of the code they point at)
+                exec(compile(code, "lesson.py", "exec"), namespace)  # our own page's code
             parts.append(f"\n## {heading}\n\n{prose}\n\n```python\n{code}\n```\n")
             if output.getvalue():
                 parts.append(f"\nOutput:\n\n```text\n{output.getvalue().rstrip()}\n```\n")

@@ -35,6 +35,18 @@ def test_lesson_page_shows_the_lessons_numbers():
     assert (DOCS / "lesson_graph.svg").read_text(encoding="utf-8").lstrip().startswith("<")
 
 
+def test_lesson_page_shows_errors_that_say_why():
+    # Two real hinted errors (the page is generated from runs) and the switch that names lines.
+    page = (DOCS / "lesson.md").read_text(encoding="utf-8")
+    section = page.split("## When something goes wrong", 1)[1]
+    assert "with torch.set_explain_errors(True):" in section
+    output = section.split("```text\n", 1)[1].split("```", 1)[0]
+    assert output.startswith("Trying to backward through the graph a second time")
+    assert "element 0 of tensors does not require grad and does not have a grad_fn\n\n" in output
+    assert "cut from the graph by .detach() at lesson.py:12" in output
+    assert output.count("\n\ngradienti: ") == 2
+
+
 # torchviz's make_dot and graphviz's Digraph.render keyword arguments: the lesson's picture code
 # must run under torchviz too, apart from what the page names as gradienti's own.
 TORCHVIZ_MAKE_DOT = {"params", "show_attrs", "show_saved", "max_attr_chars"}
