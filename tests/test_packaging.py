@@ -99,3 +99,10 @@ def test_a_built_wheel_carries_the_licence_version_and_metadata(tmp_path):
     assert f"Project-URL: Issues, {URL}/issues" in str(metadata)
     assert metadata.get_all("Requires-Dist")[0] == "numpy>=2.1"
     assert "gradienti/__init__.py" in names and not any(n.startswith("tests/") for n in names)
+    # The interactive page's template is package data: every file the page is made of ships.
+    from gradienti.viz import page_html
+
+    page_files = {f"gradienti/viz/page/{name}" for name in page_html.TEMPLATE_FILES}
+    assert page_files <= set(names), page_files - set(names)
+    shipped = {name for name in names if name.startswith("gradienti/viz/page/")}
+    assert shipped == page_files, "a file in viz/page/ that the page does not use"

@@ -25,7 +25,7 @@ from importlib import resources
 import pytest
 
 import gradienti as torch
-from gradienti.viz import explain, make_dot
+from gradienti.viz import explain, make_dot, page_html
 
 PLACEHOLDERS = ("{{TITLE}}", "{{CSS}}", "{{JS}}", "{{SVG}}", "{{MODEL_JSON}}", "{{UID}}")
 CONTROLS = (".gd-first", ".gd-prev", ".gd-play", ".gd-next", ".gd-last")
@@ -35,6 +35,11 @@ NODE = shutil.which("node")
 
 def template_text(name: str) -> str:
     return (resources.files("gradienti.viz") / "page" / name).read_text(encoding="utf-8")
+
+
+def page_script() -> str:
+    """The page's script as page-data inlines it: its files joined in their order."""
+    return page_html.load_template()[2]
 
 
 def element_with_class(page: str, tag: str, cls: str) -> str:
@@ -81,14 +86,14 @@ def test_the_controls_have_the_contract_classes_and_accessible_names():
 
 
 def test_the_template_files_ship_in_the_package_and_load_nothing_from_the_network():
-    for name in ("page.html", "page.css", "page.js"):
+    for name in page_html.TEMPLATE_FILES:
         text = template_text(name)
         assert text.strip()
         assert not re.search(r"https?://|//cdn|@import", text, re.IGNORECASE), name
         assert "src=" not in text and "<link" not in text, name
     # What page-data inlines must not end its <style>/<script> early.
     assert "</style" not in template_text("page.css").lower()
-    assert "</script" not in template_text("page.js").lower()
+    assert "</script" not in page_script().lower()
 
 
 def css_selectors(css: str) -> list[str]:
@@ -135,13 +140,19 @@ pytestmark_node = pytest.mark.skipif(NODE is None, reason="node is not installed
 
 
 @pytestmark_node
-def test_the_script_parses():
+@pytest.mark.parametrize("name", page_html.SCRIPT_FILES)
+def test_the_script_parses(name):
     result = subprocess.run(
-        [NODE, "--check", str(resources.files("gradienti.viz") / "page" / "page.js")],
+        [NODE, "--check", str(resources.files("gradienti.viz") / "page" / name)],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_script_file_stays_under_the_module_size():
+    for name in page_html.SCRIPT_FILES:
+        assert len(template_text(name).splitlines()) <= 600, name
 
 
 # The script with a stand-in window/document (no view on the page): it registers its View class.
@@ -170,7 +181,7 @@ console.log(JSON.stringify({ states, hash, views: window.gradientiViews.length }
 
 
 def run_script(steps: list, ks: list, hash_text: str = "") -> dict:
-    script = NODE_PRELUDE + template_text("page.js") + NODE_PROBE
+    script = NODE_PRELUDE + page_script() + NODE_PROBE
     result = subprocess.run(
         [NODE, "-e", script],
         input=json.dumps({"steps": steps, "ks": ks, "hash": hash_text}),
@@ -264,7 +275,7 @@ def test_edge_points_come_from_the_path_data():
         "relative": "m0,0 l10,0",
         "closed": "M0,0 L1,1 Z",
     }
-    script = NODE_PRELUDE + template_text("page.js") + GEOMETRY_PROBE
+    script = NODE_PRELUDE + page_script() + GEOMETRY_PROBE
     result = subprocess.run(
         [NODE, "-e", script],
         input=json.dumps({"paths": paths, "hash": ""}),
@@ -339,7 +350,7 @@ def fill_template(svg: str, model: dict, uid: str) -> str:
     values = {
         "TITLE": html.escape(model["title"]),
         "CSS": template_text("page.css"),
-        "JS": template_text("page.js"),
+        "JS": page_script(),
         "SVG": re.sub(r"^<\?xml[^>]*\?>", "", svg.strip()),
         "MODEL_JSON": json.dumps(model, ensure_ascii=False).replace("</", "<\\/"),
         "UID": uid,

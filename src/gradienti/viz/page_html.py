@@ -1,8 +1,9 @@
 """One self-contained HTML page (or a Jupyter fragment) that replays a backward pass.
 
-The template is ``viz/page/page.html`` with ``page.css`` and ``page.js`` (package data, read with
-``importlib.resources``); its placeholders ``{{TITLE}}``, ``{{CSS}}``, ``{{JS}}``, ``{{SVG}}``,
-``{{MODEL_JSON}}`` and ``{{UID}}`` are filled in one pass (so nothing inserted is filled again):
+The template is ``viz/page/page.html`` with ``page.css`` and the script (``page_geometry.js``
+then ``page.js``, joined; package data, read with ``importlib.resources``); its placeholders
+``{{TITLE}}``, ``{{CSS}}``, ``{{JS}}``, ``{{SVG}}``, ``{{MODEL_JSON}}`` and ``{{UID}}`` are
+filled in one pass (so nothing inserted is filled again):
 the built-in renderer's SVG of make_dot's picture (always the built-in one, so the page needs
 nothing installed), and the step model of page_model.py as JSON in
 ``<script type="application/json" class="gd-model">``. Nothing is loaded from the network.
@@ -30,7 +31,8 @@ from .render import builtin_svg
 __all__ = ["MODES", "Page", "build_page", "load_template", "write_page"]
 
 MODES = ("backward", "forward")
-TEMPLATE_FILES = ("page.html", "page.css", "page.js")
+SCRIPT_FILES = ("page_geometry.js", "page.js")  # joined in this order into {{JS}}
+TEMPLATE_FILES = ("page.html", "page.css", *SCRIPT_FILES)
 PAGE_UID = "page"  # a file holds one view; its ids need no randomness (same graph, same page)
 
 # make_dot's legend box (dot.LEGEND_ID; dot.py imports this module through dotfile.py).
@@ -45,9 +47,12 @@ _ROOT_ARROWS = re.compile(r'(<div class="gradienti-view"[^>]*?\sdata-arrows=")[a
 
 
 def load_template() -> tuple:
-    """``(html, css, js)`` of the page, from the package's ``viz/page`` folder."""
+    """``(html, css, js)`` of the page, from the package's ``viz/page`` folder; ``js`` is
+    SCRIPT_FILES joined in their order (page.js uses what page_geometry.js defines)."""
     folder = resources.files("gradienti.viz") / "page"
-    return tuple(folder.joinpath(name).read_text(encoding="utf-8") for name in TEMPLATE_FILES)
+    html, css = (folder.joinpath(name).read_text(encoding="utf-8") for name in TEMPLATE_FILES[:2])
+    js = "\n".join(folder.joinpath(name).read_text(encoding="utf-8") for name in SCRIPT_FILES)
+    return html, css, js
 
 
 def check_mode(mode) -> str:
