@@ -578,3 +578,21 @@ def test_a_buffer_a_module_made_is_named_by_its_factory_not_by_init():
     text = explained(action)
     assert f"created by zeros() at {action.line} without requires_grad=True" in text
     assert "__init__" not in text
+
+
+def test_values_taken_out_are_not_kept_alive_by_the_recording():
+    # A model's outputs taken out every step (.detach().numpy(), .tolist() for a log): the
+    # last 32 were held, arrays sharing the outputs' memory, lists copies of any size.
+    import weakref
+
+    from gradienti.graph import provenance
+
+    gradienti.set_explain_errors(True)
+    x = gradienti.ones(100_000, requires_grad=True)
+    array = (x * 2).detach().numpy()
+    taken = weakref.ref(array)
+    del array
+    assert taken() is None
+    kept = len(provenance._EXTRACTIONS)
+    assert len((x * 2).tolist()) == 100_000
+    assert len(provenance._EXTRACTIONS) == kept

@@ -31,6 +31,7 @@ from ..graph.provenance import (
     GRAD,
     INFERENCE,
     INTEGER,
+    LIST_LIMIT,
     LISTENERS,
     NO_GRAD,
     PACKAGE_DIR,
@@ -146,7 +147,7 @@ def _recording_item(self: Tensor):
 
 def _recording_tolist(self: Tensor):
     value = _ORIGINALS["tolist"](self)
-    if _had_graph(self):
+    if self._data.size <= LIST_LIMIT and _had_graph(self):
         note_extraction(".tolist()", value)
     return value
 

@@ -63,7 +63,8 @@ class Provenance:
 
 class Extraction:
     """Values taken out of a tensor with a graph: ``how`` (``.item()``, ``float()``, ...),
-    ``where``, and ``value`` (a Python number or list, or the NumPy array)."""
+    ``where``, and ``value`` (a Python number or list, or a weak reference to the NumPy
+    array)."""
 
     __slots__ = ("how", "where", "value")
 
@@ -96,6 +97,9 @@ _RECORDS: dict[int, tuple] = {}
 # The latest values taken out of tensors with a graph, newest last: a tensor created from equal
 # values is said to come from them.
 _EXTRACTIONS: collections.deque = collections.deque(maxlen=32)
+# The most elements of a .tolist() kept there: a list is a copy, and 32 lists of a big output
+# logged every step would hold far more memory than the guess is worth.
+LIST_LIMIT = 4096
 
 
 def set_source(source: str, on: bool) -> None:
@@ -215,6 +219,10 @@ def note_extraction(how: str, value, depth: int = 3) -> None:
     """Values taken out of a tensor with a graph (``.item()``, ``float()``, ``.tolist()``,
     ``.numpy()``)."""
     where, _ = user_location(depth)
+    if hasattr(value, "shape"):
+        # A weak reference: the array shares the tensor's memory, and holding 32 of them (a
+        # model's outputs taken out every step) would keep that memory alive.
+        value = weakref.ref(value)
     _EXTRACTIONS.append(Extraction(how, where, value))
 
 
@@ -224,6 +232,10 @@ def _extraction_matching(array) -> Extraction | None:
     # iterating the deque itself would then raise "deque mutated during iteration".
     for extraction in reversed(tuple(_EXTRACTIONS)):
         value = extraction.value
+        if type(value) is weakref.ref:
+            value = value()
+            if value is None:  # (gone: a tensor made now can only hold a copy of it)
+                continue
         try:
             if hasattr(value, "shape"):  # a NumPy array from .numpy()
                 same = value is array or (
