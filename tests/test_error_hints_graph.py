@@ -28,7 +28,10 @@ torch = pytest.importorskip("torch")
 TORCH_TEXT = "element 0 of tensors does not require grad and does not have a grad_fn"
 GENERIC = "the tensor does not require grad: it, or every tensor it was computed from"
 SWITCH_ADVICE = "call gradienti.set_explain_errors(True)"
-PLAIN_TENSOR_METHODS = {name: Tensor.__dict__[name] for name in ("detach", "grad", "item")}
+PLAIN_TENSOR_METHODS = {
+    name: Tensor.__dict__[name]
+    for name in ("detach", "detach_", "data", "grad", "item", "tolist", "numpy", "__float__")
+}
 
 
 @pytest.fixture(autouse=True)
@@ -596,3 +599,17 @@ def test_values_taken_out_are_not_kept_alive_by_the_recording():
     kept = len(provenance._EXTRACTIONS)
     assert len((x * 2).tolist()) == 100_000
     assert len(provenance._EXTRACTIONS) == kept
+
+
+def test_detached_in_place_names_the_line():
+    # y.detach_() cut y off in place: it was said to be "created without requires_grad=True".
+    def action(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.detach_()
+        action.line = previous_line()
+        (y * 2).sum().backward()
+
+    text = explained(action)
+    assert f"was cut from the graph by .detach_() at {action.line}" in text
+    assert "created without requires_grad" not in text

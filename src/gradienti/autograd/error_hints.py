@@ -12,8 +12,8 @@ tensor alone it can tell an integer dtype or an inference tensor; which other te
 graph, how and on which line of the user's code is recorded only while
 ``set_explain_errors(True)`` or anomaly detection is on (graph/provenance.py), and the hint
 says how to turn that on. While it is on, Tensor's methods that lose the graph (``detach``,
-``.data``, ``.grad``, ``item``, ``tolist``, ``numpy``, ``float()``) are swapped for recording
-versions.
+``detach_``, ``.data``, ``.grad``, ``item``, ``tolist``, ``numpy``, ``float()``) are swapped for
+recording versions.
 """
 
 from __future__ import annotations
@@ -101,6 +101,14 @@ def _recording_detach(self: Tensor) -> Tensor:
     return result
 
 
+def _recording_detach_(self: Tensor) -> Tensor:
+    had_graph = self._edge is not None
+    result = _ORIGINALS["detach_"](self)
+    if had_graph:
+        note(self, Provenance(DETACHED, "detach_", user_location()[0]))
+    return result
+
+
 def _recording_data_get(self: Tensor) -> Tensor:
     result = _ORIGINALS["data"].fget(self)
     _note_lost_graph(self, result, DATA, "data")
@@ -172,6 +180,7 @@ def _recording_float(self: Tensor) -> float:
 
 _RECORDING = {
     "detach": _recording_detach,
+    "detach_": _recording_detach_,
     "data": property(_recording_data_get, _recording_data_set, doc=Tensor.data.__doc__),
     "grad": property(
         _recording_grad_get,
@@ -266,8 +275,8 @@ def _describe(record: Provenance, subject: str) -> list:
         ]
     if how == DETACHED:
         return [
-            f"{subject} was cut from the graph by .detach(){at}: a detached tensor shares the "
-            "values but not the graph; compute with the tensor itself to let gradients flow"
+            f"{subject} was cut from the graph by .{record.name}(){at}: a detached tensor shares "
+            "the values but not the graph; compute with the tensor itself to let gradients flow"
         ]
     if how == DATA:
         return [
