@@ -403,3 +403,26 @@ def test_the_page_has_one_legend_which_says_which_way_the_arrows_point():
         "gradient"
     )
     assert page_html.LEGEND_ID == gradienti.viz.dot.LEGEND_ID
+
+
+def test_several_outputs_or_no_tensor_are_refused_with_the_reason():
+    """The page tells one tensor's pass: a second output's steps would be missing silently."""
+    a = gradienti.tensor(2.0, requires_grad=True)
+    with pytest.raises(ValueError, match="the graph has 2 outputs: show one of them"):
+        show((a * 2, a * 3))
+    with pytest.raises(ValueError, match="the graph has 2 outputs"):
+        make_dot([a * 2, a * 3], show_values=True).to_html()
+    twice = a * 2
+    assert show((twice, twice)).model == show(twice).model  # the same tensor twice is one
+    for wrong in (3, None, [1.0], ()):
+        with pytest.raises(TypeError, match=r"show\(\) expects a Tensor, got "):
+            show(wrong)
+
+
+def test_a_million_elements_make_a_small_page_of_summaries():
+    weights = gradienti.randn(1000, 1000, requires_grad=True)
+    started = time.perf_counter()
+    html = show((weights * 2).sum(), params={"W": weights}).html
+    assert time.perf_counter() - started < 5
+    assert len(html.encode()) < 120_000  # summaries (shape, mean, min, max), not the values
+    assert "(shape (1000, 1000): mean" in html

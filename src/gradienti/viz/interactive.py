@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 
+from ..tensor import Tensor
 from .dot import make_dot
 from .page_html import PAGE_UID, build_page, check_mode, write_page
 
@@ -81,6 +82,9 @@ def show(
     left out are still told, without a box to light up).
     """
     check_mode(mode)
+    tensors = y if isinstance(y, (tuple, list)) else (y,)
+    if not tensors or not all(isinstance(tensor, Tensor) for tensor in tensors):
+        raise TypeError(f"show() expects a Tensor, got {type(y).__name__}")
     dot = make_dot(
         y, params=params, names=names, show_values=True, max_nodes=max_nodes, rankdir=rankdir
     )

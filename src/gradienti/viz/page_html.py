@@ -110,6 +110,14 @@ def build_page(graph, drawing, *, mode: str = "backward", inputs=None) -> Page:
     check_mode(mode)
     if not graph.outputs:
         raise ValueError("the page needs the graph of a tensor: make it with make_dot(y)")
+    distinct = {id(tensor) for tensor in graph.outputs}
+    if len(distinct) > 1:
+        # explain tells one tensor's pass: the others' steps would be missing without a word.
+        raise ValueError(
+            f"the page tells the backward pass of one tensor, and the graph has {len(distinct)} "
+            "outputs: show one of them, or their sum (backward((a, b)) adds their gradients "
+            "as (a + b).backward() does for scalars)"
+        )
     output = graph.outputs[0]
     names = _explain_names(graph, output)
     # The page has its own legend (under the graph, by mode): make_dot's note would be a second.
