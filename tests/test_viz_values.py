@@ -535,6 +535,58 @@ def test_custom_function_and_split_nodes_are_drawn_with_values():
     assert "ExpBackward0\nexp(split₁[1]) = [20.0855, 54.5981]" in labels
 
 
+def test_what_a_custom_function_saved_gives_the_values_around_it():
+    # Exp saves its output, Halve its input (the output of Quadruple, which saves nothing):
+    # both are values the graph keeps, so the boxes around them show their numbers, and the
+    # constant added to Exp's output is known (1, not explain's unknown c).
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        class Exp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, t):
+                result = t.exp()
+                ctx.save_for_backward(result)
+                return result
+
+            @staticmethod
+            def backward(ctx, grad):
+                (result,) = ctx.saved_tensors
+                return grad * result
+
+        class Quadruple(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, t):
+                return t * 4
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 4
+
+        class Halve(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, t):
+                ctx.save_for_backward(t)
+                return t / 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad / 2
+
+        x = lib.tensor(1.0, requires_grad=True)
+        tripled = Exp.apply(x) * 3
+        quadrupled = Quadruple.apply(x)
+        return x, tripled, quadrupled, (tripled + 1, Halve.apply(quadrupled))
+
+    _, torch_tripled, torch_quadrupled, _ = build(torch)
+    x, _, _, outputs = build(gradienti)
+    labels = op_labels(make_dot(outputs, names={"x": x}, show_values=True).graph)
+    assert f"ExpBackward\nexp(x) = {torch_number(torch_tripled / 3)}" in labels
+    assert f"MulBackward0\n3·exp(x) = {torch_number(torch_tripled)}" in labels
+    assert f"AddBackward0\n3·exp(x) + 1 = {torch_number(torch_tripled + 1)}" in labels
+    assert f"QuadrupleBackward\nquadruple(x) = {torch_number(torch_quadrupled)}" in labels
+
+
 def test_values_vmap_batched_are_left_out_not_shown_as_question_marks():
     x = gradienti.randn(3, 2, requires_grad=True)
     y = gradienti.func.vmap(lambda row: (row * row).sum())(x)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import copy
 
+from ..autograd.custom_function import FunctionCtx, _SavedOutput
 from ..backend import xp
 from ..graph.node import SAVE_INPUTS, SAVE_OUTPUT, AccumulateGrad, Op, edge_parts
+from ..tensor import Tensor
 
 
 def saved_input(node, position: int):
@@ -128,6 +130,9 @@ def known_values(nodes, output) -> dict:
             if leaf is not None:
                 known[(node, 0)] = leaf._data
             continue
+        if isinstance(node, FunctionCtx):
+            _learn_from_function(node, known)
+            continue
         saved = node._saved
         save = getattr(node, "save", 0)
         if not saved:
@@ -142,3 +147,14 @@ def known_values(nodes, output) -> dict:
                     known.setdefault(edge_parts(edge), saved[position])
     known[edge_parts(output._edge)] = output._data
     return known
+
+
+def _learn_from_function(node, known: dict) -> None:
+    """What a custom Function's ``save_for_backward`` kept: its outputs (position, data) and
+    tensors, each the value of the node that made it (its grad_fn)."""
+    for entry in node._saved or ():
+        if type(entry) is _SavedOutput:
+            output_nr, array = entry
+            known.setdefault((node, output_nr), array)
+        elif isinstance(entry, Tensor) and entry._edge is not None:
+            known.setdefault(edge_parts(entry._edge), entry._data)
