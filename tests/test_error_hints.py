@@ -389,6 +389,22 @@ def test_broadcast_error_names_both_shapes(operation, requires_grad):
     assert "tensor b the second, shape (2, 4)" in hint
 
 
+@pytest.mark.parametrize("spelling", ["<", "==", "ge"])
+def test_comparison_of_shapes_that_do_not_broadcast_is_torchs_error_with_the_hint(spelling):
+    # It raised NumPy's ValueError ("operands could not be broadcast together").
+    def action(lib):
+        a, b = lib.ones(3, 4), lib.ones(3)
+        if spelling == "<":
+            return a < b
+        if spelling == "==":
+            return a == b
+        return lib.ge(a, b)
+
+    hint = hint_of(action)
+    assert "shape (3, 4); tensor b the second, shape (3,)" in hint
+    assert "b.unsqueeze(-1) has shape (3, 1)" in hint
+
+
 def test_broadcast_error_of_an_operator():
     def action(lib):
         return lib.ones(2, 3) * lib.ones(4)

@@ -550,7 +550,11 @@ def compare(ufunc, a: Tensor, other) -> Tensor:
     other_data = other._data if type(other) is Tensor else other
     if not isinstance(other_data, (xp.ndarray, xp.generic, int, float, bool)):
         other_data = as_tensor_operand(other, a)._data
-    return wrap(ufunc(a._data, other_data), NO_EDGE)
+    try:
+        return wrap(ufunc(a._data, other_data), NO_EDGE)
+    except ValueError:  # NumPy's text for shapes that do not broadcast: PyTorch's instead
+        raise_if_not_broadcastable(a._data, other_data, hint=True)
+        raise
 
 
 def tensor_argument(value, function: str, argument: str, position: int) -> None:
