@@ -1,14 +1,14 @@
 """Every renderer sizes boxes to their labels, and png pictures are sharp.
 
 For each renderer that is installed (the built-in layout always; graphviz-pure and Graphviz's
-``dot`` when found, else skipped with the reason), six graphs are drawn as SVG and parsed: the
+``dot`` when found, else skipped with the reason), seven graphs are drawn as SVG and parsed: the
 lesson's graph with values (each op box with its expression and value, the output named ``y``,
 the legend), a vector graph with values and a value summary, a graph with a long op name and
 torchviz's attribute tables, the lesson with its arrows the way gradients flow, op boxes whose
-matrix values take lines of their own, and the lesson after ``backward()``. Every label line
-must be drawn, in order, and lie inside its node's box, measured with a conservative advance
-per character (the DOT names a monospace font every renderer measures: Courier, 0.6 em) and the
-font's ascent and descent.
+matrix values take lines of their own, the lesson after ``backward()``, and values replayed for
+a convolution, views and indexing. Every label line must be drawn, in order, and lie inside its
+node's box, measured with a conservative advance per character (the DOT names a monospace font
+every renderer measures: Courier, 0.6 em) and the font's ascent and descent.
 """
 
 import re
@@ -101,6 +101,17 @@ def after_backward_graph():
     return make_dot(y, show_values=True)
 
 
+def replayed_values_graph():
+    """Values replayed for boxes the graph keeps none for: a convolution's 4-d value on lines of
+    its own, views, indexing (``x[…]``) and explain's short names with subscripts (``sum₁``)."""
+    image = gradienti.ones(1, 1, 3, 3)
+    kernel = gradienti.ones(1, 1, 2, 2, requires_grad=True)
+    m = gradienti.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    columns = m.view(4).reshape(2, 2).T.sum(dim=0)
+    total = F.conv2d(image, kernel).sum() + m[0, 1] * columns.max(dim=0).values
+    return make_dot(total, show_values=True, gradient_arrows=True)
+
+
 GRAPHS = {
     "lesson": lesson_graph,
     "vector": vector_graph,
@@ -108,6 +119,7 @@ GRAPHS = {
     "gradient_arrows": gradient_arrows_graph,
     "matrix_values": matrix_values_graph,
     "after_backward": after_backward_graph,
+    "replayed_values": replayed_values_graph,
 }
 
 
