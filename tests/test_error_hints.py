@@ -258,6 +258,16 @@ def test_cross_entropy_loss_module_and_a_spatial_input_get_the_hint():
     assert "C = 3 classes" in hint_of(spatial)
 
 
+def test_a_spatial_input_is_told_its_own_shapes_not_only_rows_and_classes():
+    def spatial(lib):
+        scores = lib.zeros(2, 3, 4, 4)
+        return lib.nn.functional.cross_entropy(scores, lib.full((2, 4, 4), 3))
+
+    per_position = "input (N, C, d1, ...), target (N, d1, ...)"
+    assert per_position in hint_of(spatial)
+    assert per_position not in hint_of(_loss("cross_entropy", [0, 7, 1]))
+
+
 def test_the_fixes_the_loss_hints_name_give_torchs_loss():
     losses = []
     for lib in (gradienti, torch):

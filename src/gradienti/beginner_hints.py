@@ -192,13 +192,20 @@ def dot_hint(length_1: int, length_2: int) -> tuple:
 # ----------------------------------------------------------- nll_loss, cross_entropy
 def loss_arguments_hint(input_shape: tuple, target_shape: tuple, target_np_dtype) -> str:
     """Which argument of ``cross_entropy``/``nll_loss`` is which, with what was given."""
+    # An input with more dimensions (images, sequences) has a class per position: the (N, C)
+    # and (N,) shapes alone would describe it wrongly.
+    positions = (
+        " For scores per position (images, sequences): input (N, C, d1, ...), target (N, d1, ...)."
+        if len(input_shape) > 2
+        else ""
+    )
     return (
         "cross_entropy(input, target) / nll_loss(input, target): input holds the scores, one row "
         "per sample, shape (N, C) for C classes (nll_loss: log-probabilities); target holds, per "
         "sample, the class index 0..C-1 as int64 (torch.long), shape (N,), or for cross_entropy "
         "the class probabilities as floats, the input's shape (N, C). Given: input "
         f"{_shape_text(input_shape)}, target {_shape_text(target_shape)} of "
-        f"{from_numpy_dtype(target_np_dtype)}."
+        f"{from_numpy_dtype(target_np_dtype)}.{positions}"
     )
 
 
