@@ -426,3 +426,21 @@ def test_a_million_elements_make_a_small_page_of_summaries():
     assert time.perf_counter() - started < 5
     assert len(html.encode()) < 120_000  # summaries (shape, mean, min, max), not the values
     assert "(shape (1000, 1000): mean" in html
+
+
+def test_every_forward_pass_shows_its_own_header_and_result():
+    """With two inputs the page told ∂y/∂a nowhere (only the last pass's result, at the end)
+    and never said the second pass starts over at b: each pass's header and result are in
+    the text of its first and last step, as explain prints them."""
+    a = gradienti.tensor(2.0, requires_grad=True)
+    b = gradienti.tensor(3.0, requires_grad=True)
+    y = a * b + a
+    model = show(y, params={"a": a, "b": b}, mode="forward").model
+    told = explain(y, names={"a": a, "b": b, "y": y}, mode="forward").text
+    texts = [step["text"] for step in model["steps"]]
+    assert all(text in told for text in texts)
+    assert "∂y/∂a = 4" in texts[1] and "∂y/∂b" not in texts[1]
+    assert texts[2].startswith("How forward mode computes the derivative of y = a·b + a with")
+    assert "with respect to b" in texts[2] and "∂y/∂b = 2" in model["footer"]
+    page = "\n".join([model["header"], *texts, model["footer"]])
+    assert page.count("Result:") == 2 and page.count("How forward mode computes") == 2

@@ -560,3 +560,22 @@ def test_in_a_narrow_view_the_leaf_total_is_clear_of_the_zoom_buttons(browser, l
     )
     assert clash == {"inside": True, "overZoom": False}
     assert log.problems == []
+
+
+def test_a_forward_pass_title_is_shown_once_in_the_panel(browser, tmp_path):
+    """A forward pass's title ("Pass 1 of 2 (d/da) · Step 1 of 2 · a·b = 6") ends with the
+    step's first line: the panel shows that line once, not twice."""
+    a = torch.tensor(2.0, requires_grad=True)
+    b = torch.tensor(3.0, requires_grad=True)
+    path = tmp_path / "forward.html"
+    show(a * b + a, params={"a": a, "b": b}, mode="forward").save(path)
+    page, log = open_page(browser, path)
+    root = the_view(page)
+    press_next(root)
+    panel = root.locator(".gd-explain pre").text_content()
+    assert panel.startswith("Pass 1 of 2 (d/da) · Step 1 of 2 · a·b = 6\n")
+    assert panel.count("Step 1 of 2 · a·b = 6") == 1
+    root.locator(".gd-last").click()
+    panel = root.locator(".gd-explain pre").text_content()
+    assert panel.count("Step 2 of 2 · y = a·b + a = 8") == 1 and "∂y/∂b = 2" in panel
+    assert log.problems == []

@@ -193,9 +193,17 @@ def forward_model(explanation, graph, output, page_title: str, seeds=None) -> di
     for number, forward_pass in enumerate(passes, start=1):
         count = len(forward_pass.steps)
         seed = (seeds or {}).get(forward_pass.input)
-        for step in forward_pass.steps:
+        for position, step in enumerate(forward_pass.steps):
             box = boxes.of(step.node)
             lines = forward_step_lines(step, count, forward_pass.input)
+            text = _text(lines)
+            # Each pass's own header and result, where explain prints them: the page's header
+            # is the first pass's, its footer the last pass's.
+            if number > 1 and position == 0:
+                text = f"{_text(forward_pass.lines[: _header_end(forward_pass.lines)])}\n\n{text}"
+            if number < len(passes) and position == count - 1:
+                result = forward_pass.lines[_footer_start(forward_pass.lines) :]
+                text = f"{text}\n\n{_text(result)}"
             sends = _seed_sends(boxes, seed) if step is forward_pass.steps[0] else []
             if box is not None and step.tangent is not None:
                 for head in boxes.consumers.get(box, ()):
@@ -211,14 +219,14 @@ def forward_model(explanation, graph, output, page_title: str, seeds=None) -> di
                 {
                     "node": box,
                     "title": step_title,
-                    "text": _text(lines),
+                    "text": text,
                     "grad_in": "",
                     "sends": sends,
                     "total": None,
                 }
             )
     first, last = passes[0].lines, explanation.lines
-    header_end = first.index("") if "" in first else len(first)
+    header_end = _header_end(first)
     footer_start = _footer_start(passes[-1].lines)
     footer = passes[-1].lines[footer_start:] + [""] + last[len(last) - 1 :]
     return {
@@ -247,6 +255,11 @@ def _seed_sends(boxes, seed) -> list:
     for head in boxes.consumers.get(acc_box, ()):
         _send(sends, boxes.edge_id(acc_box, head), ones)
     return sends
+
+
+def _header_end(lines: list) -> int:
+    """Where a forward pass's header (the lines before its first step) ends."""
+    return lines.index("") if "" in lines else len(lines)
 
 
 def _footer_start(lines: list) -> int:

@@ -191,8 +191,10 @@
         const step = this.stepList[k - 1];
         const title = step.title || `Step ${k} of ${this.steps}`;
         let body = step.text || "";
-        // explain's step text may start with the title line itself: show it once.
-        if (body.split("\n", 1)[0].trim() === title.trim()) body = body.slice(body.indexOf("\n") + 1);
+        // explain's step text may start with the title line itself (a forward pass's title
+        // has "Pass 2 of 3 (d/dx) · " before it): show it once.
+        const firstLine = body.split("\n", 1)[0].trim();
+        if (firstLine && title.trim().endsWith(firstLine)) body = body.slice(body.indexOf("\n") + 1);
         const span = (className, text) => {
           const element = document.createElement("span");
           element.className = className;
