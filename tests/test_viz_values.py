@@ -14,6 +14,7 @@ from test_render_fit import RENDERERS, node_drawings
 from test_viz_dot import LESSON_DOT, lesson, nodes_of_kind, structure, torchviz_structure
 
 import gradienti
+import gradienti.nn.functional as F
 from gradienti.viz import make_dot
 
 FORWARD_LEGEND = "arrows: the forward computation,\ninputs to outputs"
@@ -533,6 +534,21 @@ def test_custom_function_and_split_nodes_are_drawn_with_values():
     assert "CubeBackward\ncube(split₁[0])" in labels
     assert "SplitBackward0\nv.split([2, 2], dim=0)" in labels
     assert "ExpBackward0\nexp(split₁[1]) = [20.0855, 54.5981]" in labels
+
+
+def test_a_replay_past_the_limit_is_left_out(monkeypatch):
+    # A large network's picture must not cost a second forward pass: past REPLAY_LIMIT elements
+    # (a convolution counts its input times its kernel's size) the value is left unknown.
+    from gradienti.viz import explain_values
+
+    monkeypatch.setattr(explain_values, "REPLAY_LIMIT", 100)
+    image = gradienti.ones(1, 1, 4, 4)  # 16 elements, a 3x3 kernel: (16 + 9) * 9 > 100
+    kernel = gradienti.ones(1, 1, 3, 3, requires_grad=True)
+    small = gradienti.ones(12, requires_grad=True)
+    y = F.conv2d(image, kernel).sum() + small.view(3, 4).sum()
+    labels = op_labels(make_dot(y, show_values=True).graph)
+    assert "ConvolutionBackward0\nconv2d(c, x0)" in labels
+    assert "ViewBackward0\nx1.view(…) = (3, 4) mean 1 min 1 max 1" in labels
 
 
 def test_what_a_custom_function_saved_gives_the_values_around_it():

@@ -77,6 +77,20 @@ _REPLAYABLE_ON_A_COPY = frozenset(
 )
 
 
+# The most array elements a replay on a copy may touch: a picture of a large network must not
+# cost a second forward pass (a convolution's im2col columns are its input times its kernel's
+# size). Such values are summarised in a box anyway; past this they are left unknown.
+REPLAY_LIMIT = 1 << 22
+
+
+def _replay_cost(name: str, inputs: list) -> int:
+    cost = sum(int(xp.size(value)) for value in inputs if value is not None)
+    if name == "ConvolutionBackward0":
+        kernel = inputs[1]
+        cost *= max(1, int(xp.size(kernel)) // max(1, int(xp.shape(kernel)[0])))
+    return cost
+
+
 def replay(node, constants: dict, known: dict) -> None:
     """Learn the value of ``node``'s output, or of an unknown constant added to a tensor."""
     if node.num_outputs != 1:
@@ -103,7 +117,7 @@ def replay(node, constants: dict, known: dict) -> None:
                     out = function(*inputs)
                 elif name in _REPLAYABLE:
                     out = node.forward(node, *inputs)
-                elif name in _REPLAYABLE_ON_A_COPY:
+                elif name in _REPLAYABLE_ON_A_COPY and _replay_cost(name, inputs) <= REPLAY_LIMIT:
                     out = type(node).forward(copy.copy(node), *inputs)
         except Exception:  # noqa: BLE001 - a value to show, never needed for the pass
             out = None
