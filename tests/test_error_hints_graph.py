@@ -613,3 +613,59 @@ def test_detached_in_place_names_the_line():
     text = explained(action)
     assert f"was cut from the graph by .detach_() at {action.line}" in text
     assert "created without requires_grad" not in text
+
+
+def test_records_go_with_their_tensors_in_a_long_loop():
+    # A training loop with the switch on: evaluation under no_grad, values logged, .grad read.
+    import gc
+    import weakref
+
+    from gradienti.graph import provenance
+
+    gradienti.set_explain_errors(True)
+    gradienti.manual_seed(0)
+    layer = gradienti.nn.Linear(4, 2)
+    optimizer = gradienti.optim.SGD(layer.parameters(), lr=0.01)
+    inputs, targets = gradienti.randn(8, 4), gradienti.randint(0, 2, (8,))
+
+    def step():
+        optimizer.zero_grad()
+        loss = gradienti.nn.functional.cross_entropy(layer(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        with gradienti.no_grad():
+            accuracy = (layer(inputs).argmax(1) == targets).float().mean()
+        logged = gradienti.tensor(loss.item()) + accuracy
+        return weakref.ref(logged), layer.weight.grad
+
+    step()
+    gc.collect()
+    records = len(provenance._RECORDS)
+    for _ in range(300):
+        logged, _grad = step()
+        assert logged() is None  # the record keeps no tensor alive
+    gc.collect()
+    assert len(provenance._RECORDS) <= records + 1
+
+
+def test_inference_tensors_are_marked_exactly_as_without_the_switch():
+    # The switch counts in MODES.inference (the factories' one test): only inference_mode's
+    # tensors may be marked, in every thread, and the count returns after it.
+    def marks() -> list:
+        outside = gradienti.zeros(2)
+        with gradienti.inference_mode():
+            inside, computed = gradienti.zeros(2), outside * 2
+            with gradienti.inference_mode(False):
+                switched_back = gradienti.zeros(2)
+        in_thread = []
+        thread = threading.Thread(target=lambda: in_thread.append(gradienti.ones(2)))
+        thread.start()
+        thread.join()
+        made = (outside, inside, computed, switched_back, outside + 1, in_thread[0])
+        return [tensor.is_inference() for tensor in made]
+
+    plain = marks()
+    inference_count = MODES.inference
+    with gradienti.set_explain_errors(True):
+        assert marks() == plain == [False, True, True, False, False, False]
+    assert MODES.inference == inference_count
