@@ -135,8 +135,10 @@ def make_dot(
 
     With ``show_values`` each operation's box also shows the expression its output stands for,
     in ``explain``'s names, and that output's value: ``PowBackward0`` / ``x³ = 8``; leaves that
-    nothing names get ``explain``'s names (``x0``, ``x1``...). Values that ``backward()``
-    freed, and that cannot be replayed from the values the graph still holds, are not shown.
+    nothing names get ``explain``'s names (``x0``, ``x1``...). A value is shown where the graph
+    holds it (leaves, outputs, what nodes saved) or can replay it from those (most ops); one it
+    cannot know (freed by ``backward()``, the output of a custom Function that saved nothing)
+    is not shown.
 
     ``.render()`` and Jupyter use ``graphviz-pure`` (``pip install 'gradienti[viz]'``), else a
     Graphviz ``dot`` on PATH, else the built-in SVG layout; set the environment variable
