@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from same_outcome import pytorch_text
 
 import gradienti
 from gradienti.graph.anomaly import REFERENCE_LOOP
@@ -51,7 +52,7 @@ def run(function):
             function()
             error = None
         except Exception as exc:  # noqa: BLE001 - the exception is the result compared
-            error = (type(exc), str(exc))
+            error = (type(exc), pytorch_text(str(exc)))
     return error, messages(caught)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from same_outcome import pytorch_text
 
 import gradienti
 
@@ -144,7 +145,7 @@ def _outcome(lib, action):
     try:
         result = action(lib)
     except Exception as error:  # noqa: BLE001 - the class and text are compared
-        return type(error).__name__, str(error)
+        return type(error).__name__, pytorch_text(str(error))
     return str(result.dtype), np.round(result.detach().numpy().astype(float), 6).tolist()
 
 
