@@ -529,11 +529,14 @@ def test_the_panel_shows_explains_lines_as_they_are(browser, lesson_page, width)
     page.set_viewport_size({"width": width, "height": 900})
     root = the_view(page)
     model = read_model(root)
+    graph_widths = set()
     for k in range(len(model["steps"]) + 1):
         root.evaluate("(root, k) => window.gradientiViews[0].go(k)", k)
         shown = root.evaluate(RENDERED_LINES_JS)
         assert shown["whiteSpace"] == "pre"
         assert shown["rows"] == shown["lines"], f"step {k}: a line folded again"
+        graph_widths.add(root.evaluate("(root) => root.querySelector('.gd-graph').clientWidth"))
+    assert len(graph_widths) == 1, f"the graph's width changes with the text: {graph_widths}"
     root.evaluate("() => window.gradientiViews[0].go(0)")
     assert root.locator(".gd-explain pre").text_content() == model["header"]
     assert "where y = 64" in model["header"]
