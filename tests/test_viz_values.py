@@ -262,6 +262,13 @@ REPLAYED_OPS = [
     ("StackBackward0", lambda lib, w: lib.stack([w[0], w[1]])),
     ("CloneBackward0", lambda lib, w: w.clone()),
     ("ToCopyBackward0", lambda lib, w: w.to(lib.float64)),
+    ("WhereBackward0", lambda lib, w: lib.where(w > 0.75, w, w[0])),
+    ("GatherBackward0", lambda lib, w: w.gather(1, lib.tensor([[2, 0], [1, 1]]))),
+    ("MaskedFillBackward0", lambda lib, w: w.masked_fill(w < 0, 0.5)),
+    ("ProdBackward0", lambda lib, w: w.prod()),
+    ("CumsumBackward0", lambda lib, w: w.cumsum(dim=1)),
+    ("CumprodBackward0", lambda lib, w: w.cumprod(dim=0)),
+    ("NativeLayerNormBackward0", lambda lib, w: lib.nn.functional.layer_norm(w, (3,))),
 ]
 
 
@@ -304,7 +311,7 @@ def test_values_the_graph_does_not_keep_are_replayed_as_pytorch_computes_them(no
     for slot, value in attributes_before.items():
         assert getattr(node, slot) is value, slot
     y.backward()
-    assert w.grad.tolist() == torch_w.grad.tolist()
+    assert w.grad.numpy() == pytest.approx(torch_w.grad.numpy(), abs=1e-6)
 
 
 # ----------------------------------------------------------------------- after backward

@@ -43,7 +43,8 @@ _REPLAYABLE = frozenset(
 # maximum, im2col's columns) but reads and changes nothing else: no random draw, no write into
 # an input. They are replayed on a copy of the node, so that the graph's own node is untouched:
 # reductions, views and indexing, transposes, products with a bias, maxima, convolution, joins,
-# copies and casts -- the usual ops of a network between the values the graph keeps.
+# copies and casts, selections, running sums and layer norm -- the usual ops of a network
+# between the values the graph keeps.
 _REPLAYABLE_ON_A_COPY = frozenset(
     (
         "SumBackward0",
@@ -73,6 +74,13 @@ _REPLAYABLE_ON_A_COPY = frozenset(
         "CatBackward0",
         "StackBackward0",
         "ToCopyBackward0",
+        "WhereBackward0",
+        "GatherBackward0",
+        "MaskedFillBackward0",
+        "ProdBackward0",
+        "CumsumBackward0",
+        "CumprodBackward0",
+        "NativeLayerNormBackward0",
     )
 )
 
@@ -91,6 +99,18 @@ def _replay_cost(name: str, inputs: list) -> int:
     return cost
 
 
+def _not_given(node, name: str, position: int) -> bool:
+    """Whether input ``position`` is an optional one the op was called without (a convolution's
+    bias, layer norm's weight or bias): None is then its value, not an unknown one."""
+    if name == "ConvolutionBackward0":
+        return position == 2 and getattr(node, "has_bias", True) is False
+    if name == "NativeLayerNormBackward0":
+        if position == 1:
+            return getattr(node, "has_weight", True) is False
+        return position == 2 and getattr(node, "has_bias", True) is False
+    return False
+
+
 def replay(node, constants: dict, known: dict) -> None:
     """Learn the value of ``node``'s output, or of an unknown constant added to a tensor."""
     if node.num_outputs != 1:
@@ -101,11 +121,8 @@ def replay(node, constants: dict, known: dict) -> None:
     ]
     name = type(node).__name__
     out = known.get((node, 0))
-    # A convolution without a bias has an input slot for it that holds nothing: None is its
-    # value, not an unknown one.
-    without_bias = name == "ConvolutionBackward0" and getattr(node, "has_bias", True) is False
     if out is None and all(
-        value is not None or (without_bias and position == 2)
+        value is not None or _not_given(node, name, position)
         for position, value in enumerate(inputs)
     ):
         function = getattr(type(node), "function", None)
