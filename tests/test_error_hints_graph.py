@@ -669,3 +669,26 @@ def test_inference_tensors_are_marked_exactly_as_without_the_switch():
     with gradienti.set_explain_errors(True):
         assert marks() == plain == [False, True, True, False, False, False]
     assert MODES.inference == inference_count
+
+
+def test_a_custom_functions_output_names_its_input_not_the_no_grad_of_its_forward():
+    # A Function's forward always runs under no_grad: its own ops were blamed ("computed by mul
+    # while grad mode was off ... compute the loss outside that block"), not the input.
+    def action(lib):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, 3
+
+            @staticmethod
+            def backward(ctx, gradient, _):
+                return gradient * 2
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y, _ = Double.apply(x.detach())
+        action.line = previous_line()
+        y.sum().backward()
+
+    text = explained(action)
+    assert f"cut from the graph by .detach() at {action.line}" in text
+    assert "grad mode was off" not in text

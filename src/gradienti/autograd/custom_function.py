@@ -31,6 +31,7 @@ from ..graph.node import (
     next_sequence_number,
     set_special_entry,
 )
+from ..graph.provenance import PROVENANCE, note_op
 from ..graph.versions import MODIFIED
 from ..ops.inplace import _refuse_in_place_on_leaf_or_view
 from ..ops.saved_tensors import SavedVariable, current_hooks, pack_function_saved
@@ -414,6 +415,10 @@ class Function:
             tangents = compute_output_tangents(ctx, cls, args, items, dirty)
         if ctx._saved_for_forward:
             ctx._saved_for_forward = ()  # only jvp reads them, as in PyTorch
+        if not recording and PROVENANCE.active:
+            # Why the outputs have no graph (error hints): the Function's inputs, not the
+            # no_grad() its forward always runs under (what its own ops recorded).
+            note_op(ctx, args, tuple(item for item in items if isinstance(item, Tensor)))
         if recording:
             results = _record(ctx, args, items, dirty)
         elif any(isinstance(item, Tensor) and _is_argument(item, args) for item in items):
