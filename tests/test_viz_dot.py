@@ -392,9 +392,39 @@ def test_custom_function_saved_tensors_are_always_drawn():
     x = gradienti.tensor([1.0, 2.0], requires_grad=True)
     y = Cube.apply(x, 2.0)
     graph = make_dot(y, params={"x": x}, show_attrs=True).graph
-    (saved,) = nodes_of_kind(graph, "saved")
-    assert saved.label == "x\n (2)"  # a saved tensor that has a name shows it
+    # The saved tensor is the leaf x: torchviz keys boxes by the tensor, so x's own box is
+    # linked to the node, from the tensor to the node, with no arrowhead (dir=none).
+    assert nodes_of_kind(graph, "saved") == []
+    (leaf,) = nodes_of_kind(graph, "tensor")
+    (cube,) = [node for node in graph.nodes if node.label.startswith("CubeBackward")]
+    assert (leaf.id, cube.id, "dotted") in [(e.tail, e.head, e.style) for e in graph.edges]
+    assert f"\t{leaf.id} -> {cube.id} [dir=none style=dotted]\n" in to_dot(graph)
     assert "CubeBackward\n------------\nscale: 2.0" in labels_by_id(graph).values()
+    # A saved intermediate tensor and a saved output get orange boxes of their own, unnamed
+    # as torchviz's (named where names= names them).
+    doubled = x * 2
+    z = Cube.apply(doubled, 1.0)
+    assert [node.label for node in nodes_of_kind(make_dot(z).graph, "saved")] == ["\n (2)"]
+    named = make_dot(z, names={"doubled": doubled}).graph
+    assert [node.label for node in nodes_of_kind(named, "saved")] == []  # its own named box
+
+    class Exp(gradienti.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = x.exp()
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):
+            (result,) = ctx.saved_tensors
+            return grad * result
+
+    graph = make_dot(Exp.apply(x), show_values=True).graph
+    (saved,) = nodes_of_kind(graph, "saved")
+    assert saved.label == "\n (2)\nvalue: [2.7183, 7.3891]"
+    (exp,) = [node for node in graph.nodes if node.label.startswith("ExpBackward")]
+    assert (saved.id, exp.id, "dotted") in [(e.tail, e.head, e.style) for e in graph.edges]
     y.sum().backward()
     assert nodes_of_kind(make_dot(y).graph, "saved") == []
 

@@ -247,6 +247,9 @@ class _GraphBuilder:
         self.output_name: str | None = None  # the name of an output nothing else names
         self.gradient_arrows = False
         self.legend = False
+        # (box of a custom Function's node, what it saved, its array): linked once every box is
+        # drawn.
+        self.function_saved: list = []
 
     # -- names
     def add_names(self, pairs: list, *, skip_private: bool) -> None:
@@ -328,13 +331,34 @@ class _GraphBuilder:
             data = _saved_array(value)
             if data is None:
                 continue
-            if isinstance(value, Tensor):  # a custom Function saved a tensor: use its name
-                name = self.tensor_names.get(id(value), name)
+            if isinstance(node, FunctionCtx):  # linked once every box is drawn, as torchviz
+                self.function_saved.append((node_id, value, data))
+                continue
             label = f"{name}\n {shape_text(np.shape(data))}"
             if self.show_values:
                 label += "\nvalue: " + value_text(data)
             box = self.new_node(label, SAVED_COLOR, "saved")
             self.edges.append(VizEdge(node_id, box, style="dotted"))
+
+    def link_function_saved(self) -> None:
+        """A tensor a custom Function saved, linked as torchviz links it: from the tensor to the
+        node, with no arrowhead; its box is the tensor's own where the picture has one (a leaf,
+        an output, a named tensor: torchviz's boxes are keyed by the tensor), else an orange box
+        named as ``params``/``names`` name it (else unnamed, as torchviz's). A saved output has
+        a box of its own (PyTorch unpacks it as a new tensor)."""
+        for node_id, value, data in self.function_saved:
+            if not isinstance(value, Tensor):  # an output: its position and data
+                label = f"\n {shape_text(np.shape(data))}"
+                if self.show_values:
+                    label += "\nvalue: " + value_text(data)
+                box = self.new_node(label, SAVED_COLOR, "saved")
+            elif id(value) in self.box_of_tensor:
+                box = self.box_of_tensor[id(value)]
+            else:
+                name = self.tensor_names.get(id(value), "")
+                box = self.new_node(self.tensor_label(value, name), SAVED_COLOR, "saved")
+                self.box_of_tensor[id(value)] = box
+            self.edges.append(VizEdge(box, node_id, style="dotted"))
 
     def attributes(self, node) -> dict:
         """What ``show_attrs`` writes: the op's parameters, then what it saved."""
@@ -413,6 +437,7 @@ class _GraphBuilder:
                 if head is not None and tail is not None:
                     self.edges.append(VizEdge(tail, head))
 
+        self.link_function_saved()
         if left_out:
             note = (
                 f"{left_out} more node{'s' if left_out != 1 else ''} of the graph not drawn "
