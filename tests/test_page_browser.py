@@ -582,3 +582,37 @@ def test_a_forward_pass_title_is_shown_once_in_the_panel(browser, tmp_path):
     panel = root.locator(".gd-explain pre").text_content()
     assert panel.count("Step 2 of 2 · y = a·b + a = 8") == 1 and "∂y/∂b = 2" in panel
     assert log.problems == []
+
+
+# The view's layout and the drawing's fitted scale (CSS pixels per SVG unit).
+LAYOUT_JS = """
+(root) => {
+  const graph = root.querySelector('.gd-graph');
+  const box = root.querySelector('.gd-graph svg').viewBox.baseVal;
+  const side = root.querySelector('.gd-side').getBoundingClientRect();
+  const stage = root.querySelector('.gd-stage').getBoundingClientRect();
+  return {stacked: side.top >= stage.bottom, scale: graph.clientWidth / box.width,
+          sideHeight: side.height,
+          sideContent: root.querySelector('.gd-controls').offsetHeight
+            + root.querySelector('.gd-explain').offsetHeight
+            + root.querySelector('.gd-help').offsetHeight};
+}
+"""
+
+
+def test_a_wide_drawing_gets_the_whole_width_and_stays_readable(browser, tmp_path):
+    """rankdir="LR" beside the panel was fitted at about a third of its size (unreadable
+    text): it gets the view's width, the panel under it (no taller than its content); the
+    lesson's tall drawing stays beside the panel."""
+    x, y = lesson()
+    wide, tall = tmp_path / "wide.html", tmp_path / "tall.html"
+    show(y, params={"x": x}, rankdir="LR").save(wide)
+    show(y, params={"x": x}).save(tall)
+    for path, stacked in ((wide, True), (tall, False)):
+        page, log = open_page(browser, path)
+        page.wait_for_timeout(100)  # the viewBox is set on the next animation frame
+        layout = the_view(page).evaluate(LAYOUT_JS)
+        assert layout["stacked"] is stacked, (path.name, layout)
+        assert layout["scale"] > 0.75, (path.name, layout)
+        assert layout["sideHeight"] < layout["sideContent"] + 40, (path.name, layout)
+        assert log.problems == []

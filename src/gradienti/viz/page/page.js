@@ -21,6 +21,10 @@
 
   const PLAY_INTERVAL_MS = 1300;
   const NARROW_PX = 760; // a view narrower than this puts the panel under the graph
+  // page.css's sizes (px): the view's padding and border, the panel's width and share of the view,
+  // the gap between graph and panel, "fit"'s margins with the zoom buttons; and the scale under
+  // which a fitted drawing's text gets hard to read.
+  const LAYOUT = { viewPadding: 30, panel: 680, panelShare: 0.58, gap: 14, margins: 90, readableScale: 0.75 };
   const STATE_CLASSES = ["gd-current", "gd-done", "gd-flowed", "gd-sending"];
   const { clamp, polyline, walker, labelMethods, panZoomMethods } = window.__gradientiGeometryV1;
 
@@ -65,9 +69,29 @@
     /* The view's width (not the window's) picks the layout. Switching it changes only the view's
      * height, so the observer cannot loop. */
     watchWidth() {
-      const layout = () => this.root.classList.toggle("gd-narrow", this.root.clientWidth < NARROW_PX);
+      const layout = () => {
+        const width = this.root.clientWidth;
+        this.root.classList.toggle("gd-narrow", width < NARROW_PX || this.drawnBetterAlone(width));
+      };
       if (window.ResizeObserver) new ResizeObserver(layout).observe(this.root);
       layout();
+    }
+
+    /* A wide drawing (rankdir="LR", a layer of long summaries) beside the panel would be fitted
+     * so small that its text cannot be read: it gets the view's whole width, the panel under it.
+     * Computed from the view's width alone (the sizes below are page.css's), never from the
+     * layout it picks, so it gives the same answer in either layout. */
+    drawnBetterAlone(width) {
+      const box = this.fitBox;
+      if (!box || !(box.width > 0) || !(box.height > 0)) return false;
+      const inner = width - LAYOUT.viewPadding;
+      const beside = inner - Math.min(LAYOUT.panel, LAYOUT.panelShare * inner) - LAYOUT.gap;
+      const fitted = (frameWidth, frameHeight) =>
+        Math.min((frameWidth - LAYOUT.margins) / box.width, (frameHeight - LAYOUT.margins) / box.height, 2.5);
+      const tall = window.innerHeight;
+      const besideScale = fitted(beside, clamp(0.74 * tall, 320, 820));
+      const aloneScale = fitted(inner, 0.6 * tall);
+      return besideScale < LAYOUT.readableScale && aloneScale > 1.5 * besideScale;
     }
 
     /* ------------------------------------------------------------ the SVG's nodes and edges */
