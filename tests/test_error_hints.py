@@ -341,7 +341,7 @@ def test_functional_linear_names_the_weights_sizes():
 
 
 def test_a_single_row_is_one_row():
-    hint = hint_of(lambda lib: lib.ones(3) @ lib.ones(4, 5))
+    hint = hint_of(lambda lib: lib.mm(lib.ones(1, 3), lib.ones(4, 5)))
     assert "mat1 is the left operand, 1x3 (1 row of 3)" in hint
 
 
@@ -366,13 +366,42 @@ def test_matrix_times_vector_names_both_and_when_vec_at_mat_fits(spelling):
     assert "fits" not in hint_of(_product((2, 3), (4,)))
 
 
-@pytest.mark.parametrize("spelling", ["@", "bmm"])
-def test_batched_product_names_both_batches_and_the_swap_that_fits(spelling):
-    hint = hint_of(_product((4, 2, 3), (4, 2, 3), spelling))
+def test_batched_product_names_both_batches_and_the_swap_that_fits():
+    hint = hint_of(_product((4, 2, 3), (4, 2, 3), "bmm"))
     assert "batch1 is the left operand, 4 matrices of 2x3" in hint
     assert "batch1 @ batch2.mT" in hint
     hint = hint_of(_product((4, 2, 3), (5, 3, 2), "bmm"))
     assert "as many matrices in each (4 and 5)" in hint and ".mT" not in hint
+
+
+@pytest.mark.parametrize(
+    ("shape_a", "shape_b", "fix"),
+    [
+        ((4, 2, 3), (4, 2, 3), "a @ b.mT"),
+        ((4, 2, 3), (2, 3), "a @ b.mT"),  # a folded into mat1's rows
+        ((2, 3), (4, 2, 6), "a.mT @ b"),  # b transposed and folded: mat1 is b
+        ((4, 2, 3), (2,), "a.mT @ b"),
+        ((5,), (4, 5), "a @ b.mT"),
+        ((4, 2, 3), (8, 5), None),  # mat1 (8x3, folded) and mat2 share 8 rows: no a.mT
+        ((2, 3), (4, 5, 6), None),
+        ((3,), (1, 5), None),  # a vector has no .T that fits (mm saw a 1x3 row)
+    ],
+)
+def test_at_with_a_vector_or_a_batch_speaks_of_a_and_b_and_offers_a_fix_that_fits(
+    shape_a, shape_b, fix
+):
+    # PyTorch's mat1 and mat2 are the matrices after folding (mat1 may be b transposed): the
+    # hint offered mat1.T @ mat2 or mat1 @ mat2.T, which the user's a and b do not have.
+    hint = hint_of(_product(shape_a, shape_b))
+    assert f"in a @ b, a has shape {shape_a}" in hint  # (str() of a tuple: the hint's spelling)
+    assert "mat1" not in hint and "mat2" not in hint
+    if fix is None:
+        assert "fits" not in hint
+        return
+    assert f"fits: {fix}." in hint
+    for lib in (gradienti, torch):
+        a, b = lib.ones(shape_a), lib.ones(shape_b)
+        assert (a @ b.mT if fix == "a @ b.mT" else a.mT @ b).dim() >= 1
 
 
 def test_the_transpose_the_hint_suggests_gives_torchs_product():

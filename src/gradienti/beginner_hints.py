@@ -149,6 +149,49 @@ def linear_input_size_hint(input_shape: tuple, weight_shape: tuple) -> tuple:
     )
 
 
+def _operand_text(shape: tuple) -> str:
+    if len(shape) == 1:
+        return f"a vector of {shape[0]}"
+    if len(shape) == 2:
+        return f"one matrix of {shape[0]}x{shape[1]}"
+    count = 1
+    for size in shape[:-2]:
+        count *= size
+    return f"a batch of {count} matrices of {shape[-2]}x{shape[-1]}"
+
+
+def matmul_hint(shape_a: tuple, shape_b: tuple) -> tuple:
+    """``a @ b`` refused where an operand is a vector or a batch: PyTorch's message shows the
+    matrices after folding, transposing or batching (its mat1 may be b, folded), so the hint
+    speaks of the user's own a and b, and offers only a transpose that fits them."""
+    inner_a = shape_a[-1]
+    inner_b, inner_b_name = (
+        (shape_b[-2], "second-to-last size") if len(shape_b) >= 2 else (shape_b[0], "length")
+    )
+    lines = [
+        f"in a @ b, a has shape {_shape_text(shape_a)} ({_operand_text(shape_a)}) and b shape "
+        f"{_shape_text(shape_b)} ({_operand_text(shape_b)}): a's last size ({inner_a}) must "
+        f"equal b's {inner_b_name} ({inner_b}). The shapes in the message above are those "
+        "matrices after PyTorch folded or batched them."
+    ]
+    if len(shape_b) >= 2 and inner_a == shape_b[-1]:
+        swapped = _shape_text((*shape_b[:-2], shape_b[-1], shape_b[-2]))
+        lines.append(
+            f"b.mT (its last two dimensions swapped) has shape {swapped} and fits: a @ b.mT."
+        )
+    elif len(shape_a) >= 2 and shape_a[-2] == inner_b:
+        swapped = _shape_text((*shape_a[:-2], shape_a[-1], shape_a[-2]))
+        lines.append(
+            f"a.mT (its last two dimensions swapped) has shape {swapped} and fits: a.mT @ b."
+        )
+    else:
+        lines.append(
+            "check which dimension holds what: transpose (.mT, .transpose) or reshape (.view, "
+            ".reshape) one operand so that the inner sizes agree."
+        )
+    return tuple(lines)
+
+
 def batched_product_hint(shape_1: tuple, shape_2: tuple) -> tuple:
     """Which batch is which when ``batch1 @ batch2`` (bmm) does not fit."""
     (count_1, rows_1, columns_1), (count_2, rows_2, columns_2) = shape_1, shape_2

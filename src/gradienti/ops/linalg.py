@@ -15,6 +15,7 @@ the strides, as PyTorch's do. Without a graph to record it is a single ``xp.matm
 from __future__ import annotations
 
 from ..backend import xp
+from ..beginner_hints import matmul_hint, pytorch_text, with_hint
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import NO_EDGE
 from ..tensor import Tensor, wrap
@@ -158,14 +159,34 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
         return dot(a, b)
     if d1 == 2 and d2 == 1:
         return mv(a, b)
-    if d1 == 1 and d2 == 2:
-        row = _recorded(UnsqueezeBackward0, a, (1,) + a_data.shape)
-        return _recorded(SqueezeBackward4, mm(row, b), b_data.shape[1:])
     if d1 == 2 and d2 == 2:
         return mm(a, b)
-    if _should_fold(a, b):
-        return _matmul_folded(a, b, d1, d2)
-    return _matmul_batched(a, b, d1, d2)
+    try:
+        if d1 == 1 and d2 == 2:
+            row = _recorded(UnsqueezeBackward0, a, (1,) + a_data.shape)
+            return _recorded(SqueezeBackward4, mm(row, b), b_data.shape[1:])
+        if _should_fold(a, b):
+            return _matmul_folded(a, b, d1, d2)
+        return _matmul_batched(a, b, d1, d2)
+    except RuntimeError as error:
+        _refuse_inner_sizes(error, a_data.shape, b_data.shape)
+        raise
+
+
+# PyTorch's texts for matrices whose inner sizes differ, from mm, mv and bmm.
+_INNER_SIZE_TEXTS = (
+    "mat1 and mat2 shapes cannot be multiplied",
+    "size mismatch, got input",
+    "Expected size for first two dimensions of batch2 tensor",
+)
+
+
+def _refuse_inner_sizes(error: RuntimeError, shape_a: tuple, shape_b: tuple) -> None:
+    """Raises ``error``'s PyTorch text again with the hint in terms of the user's ``a @ b``
+    (mm's, mv's or bmm's would name the folded or transposed matrices); else returns."""
+    text = pytorch_text(str(error))
+    if text.startswith(_INNER_SIZE_TEXTS):
+        raise RuntimeError(with_hint(text, matmul_hint(tuple(shape_a), tuple(shape_b)))) from None
 
 
 def _matmul_array(a, b):
