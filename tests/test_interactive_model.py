@@ -444,3 +444,19 @@ def test_every_forward_pass_shows_its_own_header_and_result():
     assert "with respect to b" in texts[2] and "∂y/∂b = 2" in model["footer"]
     page = "\n".join([model["header"], *texts, model["footer"]])
     assert page.count("Result:") == 2 and page.count("How forward mode computes") == 2
+
+
+def test_the_page_tells_exactly_what_explain_prints():
+    """Header, every step's text and footer, joined as print(explain(y)) joins them, are its
+    text to the character (a tiny MLP's cross-entropy loss: matrices, summaries)."""
+    gen = gradienti.Generator().manual_seed(0)
+    inputs = gradienti.randn(4, 3, generator=gen)
+    first = gradienti.randn(3, 5, generator=gen, requires_grad=True)
+    second = gradienti.randn(5, 3, generator=gen, requires_grad=True)
+    target = gradienti.tensor([0, 1, 2, 1])
+    loss = gradienti.nn.functional.cross_entropy((inputs @ first).relu() @ second, target)
+    params = {"W1": first, "W2": second}
+    model = show(loss, params=params).model
+    told = explain(loss, names={**params, "y": loss}).text
+    texts = [step["text"] for step in model["steps"]]
+    assert "\n\n".join([model["header"], *texts, model["footer"]]) == told
