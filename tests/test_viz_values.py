@@ -487,6 +487,27 @@ def test_graph_size_is_written_as_torchviz_writes_it():
     assert make_dot(y).graph.attributes["size"] == "13.049999999999999,13.049999999999999"
 
 
+def test_show_attrs_writes_arrays_as_torchviz_and_no_object_addresses():
+    # torchviz writes a saved tensor's attribute as [saved tensor]; an attribute with no text
+    # of its own (conv's geometry) is left out, not written as "<... object at 0x...>", which
+    # changed the DOT from run to run.
+    def conv_max_graph():
+        image = gradienti.ones(1, 1, 4, 4)
+        kernel = gradienti.ones(2, 1, 3, 3, requires_grad=True)
+        out = F.conv2d(image, kernel).max(dim=1).values
+        return make_dot(out.sum(), show_attrs=True).source
+
+    source = conv_max_graph()
+    assert " object at 0x" not in source
+    assert source == conv_max_graph()
+    assert "indices    : [saved tensor]" in source
+    labels = make_dot(
+        F.cross_entropy(gradienti.randn(2, 3, requires_grad=True), gradienti.tensor([0, 1])),
+        show_attrs=True,
+    ).source
+    assert "array(" not in labels and "[saved tensors]" in labels
+
+
 def test_legend_option_overrides_the_default():
     x, y = lesson()
     assert legends(make_dot(y, show_values=True, legend=False).graph) == []

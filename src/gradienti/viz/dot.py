@@ -369,13 +369,17 @@ class _GraphBuilder:
                 if slot.startswith("_") or slot in _INTERNAL_ATTRIBUTES or slot in attributes:
                     continue
                 try:
-                    attributes[slot] = attribute_text(getattr(node, slot))
+                    text = attribute_text(getattr(node, slot))
                 except AttributeError:
                     continue
+                if text is not None:
+                    attributes[slot] = text
         if isinstance(node, FunctionCtx):
             for key, value in vars(node).items():
                 if not key.startswith("_") and key not in _INTERNAL_ATTRIBUTES:
-                    attributes.setdefault(key, attribute_text(value))
+                    text = attribute_text(value)
+                    if text is not None:
+                        attributes.setdefault(key, text)
             return attributes  # its saved tensors are drawn as boxes
         saved = getattr(node, "_saved", None)
         if saved is None:

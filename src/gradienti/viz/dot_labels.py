@@ -81,8 +81,25 @@ def expression_text(expression: str, value) -> str:
     return "\n".join([expression, "= " + first, *("  " + line for line in rest)])
 
 
-def attribute_text(value) -> str:
+def attribute_text(value) -> str | None:
+    """A node attribute as ``show_attrs`` writes it: arrays as torchviz writes saved tensors
+    (``[saved tensor]``, ``[saved tensors]`` for a tuple holding some), values on one line;
+    None for an object with no text of its own (its ``<... object at 0x...>`` would change the
+    DOT from run to run and say nothing)."""
+    if isinstance(value, np.ndarray) and value.ndim or _is_tensor(value):
+        return "[saved tensor]"
+    if isinstance(value, (tuple, list)) and any(
+        isinstance(item, np.ndarray) and item.ndim or _is_tensor(item) for item in value
+    ):
+        return "[saved tensors]"
+    kind = type(value)
+    if kind.__repr__ is object.__repr__ and kind.__str__ is object.__str__:
+        return None
     return " ".join(str(value).split())
+
+
+def _is_tensor(value) -> bool:
+    return hasattr(value, "_data") and hasattr(value, "grad_fn")
 
 
 def with_attributes(name: str, attributes: dict, max_attr_chars: int) -> str:
