@@ -1,4 +1,5 @@
-"""The interactive page's template (src/gradienti/viz/page/): page.html, page.css, page.js.
+"""The interactive page's template (src/gradienti/viz/page/): page.html, page.css and the script
+(page_geometry.js, page.js).
 
 Without a browser: the template carries every placeholder and the DOM the page contract names,
 ships as package data, loads nothing from the network, its CSS is scoped to the view, and its
