@@ -1,9 +1,11 @@
 """The forward values of a graph's tensors, as far as the graph still holds them or can replay them.
 
-The graph keeps the leaves' values and what each node saved for its backward (inputs, output);
-``known_values`` gathers those, ``saved_input`` reads one saved input, and ``replay`` computes the
-output of a node whose forward is a pure function of known inputs (or a constant added to a tensor
-that the node did not keep). The values are only shown: the backward pass never needs them.
+The graph keeps the leaves' values and what each node saved for its backward (inputs, output, what
+a custom Function passed to ``save_for_backward``); ``known_values`` gathers those, ``saved_input``
+reads one saved input, and ``replay`` computes the output of a node whose forward is a pure
+function of known inputs (run on a copy of the node where the forward writes bookkeeping on it),
+or a constant added to a tensor that the node did not keep. The values are only shown: the
+backward pass never needs them.
 """
 
 from __future__ import annotations
