@@ -692,3 +692,30 @@ def test_a_custom_functions_output_names_its_input_not_the_no_grad_of_its_forwar
     text = explained(action)
     assert f"cut from the graph by .detach() at {action.line}" in text
     assert "grad mode was off" not in text
+
+
+def test_a_method_called_with_no_python_caller_still_works_while_recording(monkeypatch):
+    # A thread started on t.item itself has no caller's frame: looking for the user's line
+    # raised "call stack is not deep enough" from .item().
+    import _thread
+
+    from gradienti.graph.provenance import user_location
+
+    assert user_location(10_000) == (None, None)
+    unraised = []
+    monkeypatch.setattr(sys, "unraisablehook", unraised.append)  # (where _thread reports)
+    gradienti.set_explain_errors(True)
+    y = gradienti.tensor(2.0, requires_grad=True) * 3
+    lock = _thread.allocate_lock()
+    lock.acquire()
+    _thread.start_new_thread(lambda: (y.item(), lock.release()), ())  # (a frame: a control)
+    assert lock.acquire(timeout=10)
+    finished = threading.Event()
+    _thread.start_new_thread(y.item, ())
+    _thread.start_new_thread(finished.set, ())
+    assert finished.wait(10)
+    for _ in range(100):  # the frame-less call has ended once the count of threads is back
+        if threading.active_count() == 1 and _thread._count() == 0:
+            break
+        threading.Event().wait(0.01)
+    assert unraised == []

@@ -125,7 +125,10 @@ def set_source(source: str, on: bool) -> None:
 def user_location(depth: int = 2):
     """((file, line) of the first caller outside gradienti, or None; the name of the function
     of gradienti it called, or None). ``depth``: frames to skip (this one and its caller)."""
-    frame = sys._getframe(depth)
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:  # called with no caller of Python's (a thread started on t.item)
+        return None, None
     called = None
     while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
         called = frame.f_code.co_name
