@@ -634,3 +634,15 @@ def test_a_view_shown_after_loading_hidden_fits_when_it_appears(chromium, tmp_pa
     page.locator(".gd-last").click()
     assert page.locator("text.gd-total").text_content() == "x.grad = 60 + 8 + 4 = 72"
     view.close()
+
+
+def test_the_scripts_layout_sizes_are_the_stylesheets():
+    """page.js decides whether a wide drawing goes above the panel from page.css's sizes,
+    copied as numbers: they must stay the same as the stylesheet's."""
+    css, script = template_text("page.css"), template_text("page.js")
+    side = re.search(r"\.gradienti-view \.gd-side \{([^}]*)\}", css).group(1)
+    assert re.search(r"flex: 0 1 (\d+)px", side).group(1) == re.search(
+        r"panel: (\d+),", script
+    ).group(1)
+    share = float(re.search(r"max-width: (\d+)%", side).group(1)) / 100
+    assert share == float(re.search(r"panelShare: ([\d.]+)", script).group(1))
