@@ -7,7 +7,7 @@ shape; a green box per output; orange boxes for saved tensors. Arrows run from a
 to the node that consumes it, so the leaves are at the top and the output at the bottom, as
 torchviz draws it.
 
-Where it differs from torchviz, on purpose:
+Where it differs from torchviz (on purpose, but for the view of an output):
 
 * the walk is breadth-first with an explicit queue, so a graph of any depth draws (no
   RecursionError), and ``max_nodes`` keeps the part nearest the outputs;
@@ -21,6 +21,11 @@ Where it differs from torchviz, on purpose:
   says which way they point whenever one of these is used (never for torchviz's own arguments,
   which give torchviz's DOT);
 * labels are written with DOT escapes (``\\n``), so every statement is one line;
+* an output that is a view is drawn alone: torchviz also draws the tensor it views (dark green,
+  a dotted arrow), and gradienti's tensors do not record the tensor they view;
+* links to saved values are dotted (torchviz's are plain lines; neither has an arrowhead), and
+  ``show_attrs``/``show_saved`` name what gradienti's nodes keep, which is not always what
+  PyTorch's keep (``input_shape`` where PyTorch has ``self_sym_sizes``);
 * there is no ``make_dot_from_trace``: it draws a ``torch.jit`` trace and gradienti has no JIT
   tracer (``gradienti.viz.make_dot_from_trace`` raises ``NotImplementedError`` saying so).
 
