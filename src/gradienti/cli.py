@@ -36,7 +36,14 @@ from .beginner_hints import pytorch_text
 from .cli_budget import check_budget, estimate, forward_explained_steps
 from .cli_help import GRAD_EPILOG as GRAD_EPILOG
 from .cli_help import grad_epilog
-from .cli_page import PAGE_PATH_HELP, PageFailure, check_page_size, page_path, write_page
+from .cli_page import (
+    PAGE_PATH_HELP,
+    PageFailure,
+    check_page_size,
+    checked_output_path,
+    page_path,
+    write_page,
+)
 from .expression import ExpressionError, parse, parse_assignment
 
 DEMO_PICTURE = "gradienti_demo.svg"
@@ -104,17 +111,7 @@ def _picture_path(text: str, option: str, default_name: str = "") -> tuple[str, 
     ``default_name``, a directory (that exists) gets the picture under that name. Checked before
     anything is computed: a directory that does not exist is an error, never created.
     """
-    if not text:
-        raise _Failure(f"{option} needs a file name")
-    if text.endswith(("/", os.sep)) or os.path.isdir(text):
-        if not default_name:
-            raise _Failure(f"{option} {text} names a directory; give the picture's file name")
-        if not os.path.isdir(text):
-            raise _Failure(f"{option} {text}: directory {text} does not exist", status=1)
-        text = os.path.join(text, default_name)
-    parent = os.path.dirname(text)
-    if parent and not os.path.isdir(parent):
-        raise _Failure(f"{option} {text}: parent directory {parent} does not exist", status=1)
+    text = checked_output_path(text, option, default_name, "picture")
     suffix = os.path.splitext(text)[1]
     fmt = suffix[1:].lower()
     if fmt and fmt not in PICTURE_FORMATS:

@@ -12,7 +12,14 @@ import os
 
 from .cli_budget import MAX_EXPLAINED_ELEMENTS
 
-__all__ = ["MAX_PAGE_STEPS", "PAGE_PATH_HELP", "PageFailure", "check_page_size", "page_path"]
+__all__ = [
+    "MAX_PAGE_STEPS",
+    "PAGE_PATH_HELP",
+    "PageFailure",
+    "check_page_size",
+    "checked_output_path",
+    "page_path",
+]
 
 # The page lays the graph out with the built-in layout, whose time grows faster than the graph:
 # measured on one core, about 3.5 s for 300 boxes and 5 s for 450.
@@ -35,17 +42,24 @@ class PageFailure(Exception):
 def page_path(text: str, default_name: str = "") -> str:
     """The file ``--html`` writes: exactly ``text`` (with a ``default_name``, an existing
     directory gets the page under that name)."""
+    return checked_output_path(text, "--html", default_name, "page")
+
+
+def checked_output_path(text: str, option: str, default_name: str, noun: str) -> str:
+    """The file an ``option`` (``--html``, ``--graph``, ``--out``) writes: exactly ``text``, or
+    ``default_name`` in ``text`` when it names an existing directory (only where there is a
+    default name). A directory that does not exist is a failure naming it, never created."""
     if not text:
-        raise PageFailure("--html needs a file name")
+        raise PageFailure(f"{option} needs a file name")
     if text.endswith(("/", os.sep)) or os.path.isdir(text):
         if not default_name:
-            raise PageFailure(f"--html {text} names a directory; give the page's file name")
+            raise PageFailure(f"{option} {text} names a directory; give the {noun}'s file name")
         if not os.path.isdir(text):
-            raise PageFailure(f"--html {text}: directory {text} does not exist", status=1)
+            raise PageFailure(f"{option} {text}: directory {text} does not exist", status=1)
         text = os.path.join(text, default_name)
     parent = os.path.dirname(text)
     if parent and not os.path.isdir(parent):
-        raise PageFailure(f"--html {text}: parent directory {parent} does not exist", status=1)
+        raise PageFailure(f"{option} {text}: parent directory {parent} does not exist", status=1)
     return text
 
 
