@@ -24,7 +24,7 @@ from harness import (
     run_check,
     to_numpy,
 )
-from workloads_nn import setup_bcast, setup_cnn, setup_matmul, setup_mlp
+from workloads_nn import BCAST_A, BCAST_B, setup_bcast, setup_cnn, setup_matmul, setup_mlp
 
 F32 = np.float32
 
@@ -295,6 +295,44 @@ def setup_deep(ctx: Context) -> Prepared:
     return prep
 
 
+# --------------------------------------------------------------------------- bcast_self
+# s = a + b; (s * s).mean((0, 2)).sum() with a (512,1,64), b (1,256,64): the SAME tensor is both
+# operands of ``*``, so its backward is one product 2*s*g, and both gradients are broadcast sums.
+# d out / d s = 2 s / (512 * 64), the mean's divisor being the two reduced dimensions' sizes.
+
+
+def setup_bcast_self(ctx: Context) -> Prepared:
+    rng = ctx.rng()
+    a0 = rng.standard_normal(BCAST_A).astype(F32)
+    b0 = rng.standard_normal(BCAST_B).astype(F32)
+    count = BCAST_A[0] * BCAST_A[2]
+
+    def make(lib):
+        a, b = lib.tensor(a0, requires_grad=True), lib.tensor(b0, requires_grad=True)
+
+        def bcast_self_step():
+            a.grad = b.grad = None
+            total = a + b
+            out = (total * total).mean((0, 2)).sum()
+            out.backward()
+            return out, b.grad
+
+        return bcast_self_step
+
+    def bcast_self_numpy():
+        total = a0 + b0
+        out = (total * total).mean(axis=(0, 2)).sum()
+        d_total = total * F32(2.0 / count)
+        d_a = d_total.sum(axis=1, keepdims=True)
+        d_b = d_total.sum(axis=0, keepdims=True)
+        assert d_a.shape == BCAST_A  # computed, as the libraries compute it; d_b is checked
+        return out, d_b
+
+    prep = Prepared(_fns(ctx, make, bcast_self_numpy), check=lambda: None)
+    prep.check = lambda: run_check(prep, "bcast_self", rtol=1e-4, atol=1e-7)
+    return prep
+
+
 MS = 1e-3  # the array-heavy workloads report milliseconds
 
 WORKLOADS: list[Workload] = [
@@ -304,5 +342,8 @@ WORKLOADS: list[Workload] = [
     Workload("mlp", "ms/step", 1, 1.0, setup_mlp, "784-256-10 MLP SGD step", 1.15, MS),
     Workload("matmul", "ms/iter", 1, None, setup_matmul, "sum(A @ B @ C), 2048²", 1.05, MS),
     Workload("bcast", "ms/iter", 1, None, setup_bcast, "(512,1,64)+(1,256,64)", 1.3, MS),
+    Workload(
+        "bcast_self", "ms/iter", 1, None, setup_bcast_self, "s=a+b; (s*s).mean((0,2))", 1.3, MS
+    ),
     Workload("cnn", "ms/step", 1, 1.5, setup_cnn, "two-conv CNN SGD step", None, MS),
 ]
