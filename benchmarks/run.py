@@ -35,9 +35,10 @@ import harness as h  # noqa: E402
 import report  # noqa: E402
 from workloads import WORKLOADS as ORDINARY_WORKLOADS  # noqa: E402
 from workloads_func import FUNC_WORKLOADS  # noqa: E402
+from workloads_layers import LAYER_WORKLOADS  # noqa: E402
 from workloads_seq import SEQ_WORKLOADS  # noqa: E402
 
-WORKLOADS = ORDINARY_WORKLOADS + FUNC_WORKLOADS + SEQ_WORKLOADS
+WORKLOADS = ORDINARY_WORKLOADS + FUNC_WORKLOADS + SEQ_WORKLOADS + LAYER_WORKLOADS
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import gradienti
+
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
@@ -71,3 +73,42 @@ def test_quick_sequence_workloads_run_and_check_gradients():
     for row in ("| lstm | ms/step |", "| transformer | ms/step |"):
         assert row in done.stdout
     assert "CORRECTNESS CHECK FAILED" not in done.stdout
+
+
+def test_quick_layer_workloads_run_and_check_gradients():
+    # layernorm, dwconv, conv2d, batchnorm, attention: the loss, the input's gradient and the
+    # weight's gradient are checked against PyTorch's and hand-written NumPy's before timing.
+    pytest.importorskip("torch")
+    names = ("layernorm", "dwconv", "conv2d", "batchnorm", "attention")
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", *names, "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in names:
+        assert f"| {name} | ms/iter |" in done.stdout
+    assert "CORRECTNESS CHECK FAILED" not in done.stdout
+
+
+def test_layer_workload_check_catches_a_wrong_weight_gradient(monkeypatch):
+    # The layer workloads check the weight's gradient as well as the input's: a NumPy reference
+    # with a wrong weight gradient (all other results right) must fail the check.
+    torch = pytest.importorskip("torch")
+
+    monkeypatch.syspath_prepend(str(RUN.parent))
+    harness = pytest.importorskip("harness")
+    workloads_layers = pytest.importorskip("workloads_layers")
+    ctx = harness.Context(gt=gradienti, torch=torch, quick=True)
+    prep = workloads_layers.setup_batchnorm(ctx)
+    prep.check()  # the right reference passes
+    right = prep.fns["numpy"]
+
+    def wrong_weight_gradient():
+        loss, d_x, d_weight = right()
+        return loss, d_x, d_weight * 1.01
+
+    prep.fns["numpy"] = wrong_weight_gradient
+    with pytest.raises(harness.CheckError, match=r"batchnorm \(weight gradient\)"):
+        prep.check()
