@@ -232,3 +232,16 @@ def test_mean_backward_is_a_broadcast_view():
     g = node.backward(node, np.arange(6, dtype=np.float32))
     assert g.shape == (8, 6, 4) and g.strides[0] == g.strides[2] == 0
     np.testing.assert_array_equal(g[3, :, 1], np.arange(6, dtype=np.float32) / 32)
+
+
+def test_explain_shows_each_inputs_share():
+    # explain tells PyTorch's VJP: x * x passes g x to each of its two inputs, then they add up
+    x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+    text = str(gradienti.viz.explain((x * x).sum()))
+    assert "to x0:        ∂/∂a = b = x0 = [1, 2];  [1, 1] × [1, 2] = [1, 2]" in text
+    assert "to x0:        ∂/∂b = a = x0 = [1, 2];  [1, 1] × [1, 2] = [1, 2]" in text
+    assert text.count("gradient in:  [1, 2] from x0·x0 (step 2)") == 2
+    assert "sum:          [2, 4]" in text
+    # and outside explain the pass is the one-delivery one again
+    node = (x * x).grad_fn
+    assert node.backward(node, np.ones(2, np.float32))[1] is None

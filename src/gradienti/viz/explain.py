@@ -32,6 +32,7 @@ from ..autograd import engine as _engine
 from ..autograd.schedule import nodes_leading_to, run_backward
 from ..backend import xp
 from ..graph.node import AccumulateGrad, edge_parts
+from ..ops.elementwise import paired_self_products
 from ..tensor import Tensor
 from .explain_forward import explain_forward
 from .explain_rules import (
@@ -401,7 +402,8 @@ def _walk(nodes, root_edge, start, names, known, targets, leading, with_values) 
 
     if with_values:
         edges = None if targets is None else [tensor._edge for tensor in targets.values()]
-        run_backward([(root_edge, start)], True, False, edges, False, False, observe=record)
+        with paired_self_products():  # x * x: each input's share, as PyTorch's VJP gives them
+            run_backward([(root_edge, start)], True, False, edges, False, False, observe=record)
     else:
         for node in nodes:
             record(node, None, None, None)
