@@ -56,9 +56,24 @@ from .shape import reshape
 def _statistics(x, axes: tuple, count: int, eps: float) -> tuple:
     """(mean, invstd, biased var), reduced axes kept: raw arrays, or recorded on Tensors."""
     mean = sum_keep(x, axes) / count
-    centered = x - mean
-    var = sum_keep(centered * centered, axes) / count
+    if type(x) is xp.ndarray:  # one temporary: the centered values squared in place
+        squares = x - mean
+        squares *= squares
+        var = squares.sum(axis=axes, keepdims=True) / count
+    else:
+        centered = x - mean
+        var = sum_keep(centered * centered, axes) / count
     return mean, 1 / xp.sqrt(var + eps), var
+
+
+def _normalized(x, mean, invstd):
+    """xhat = (x - mean) * invstd; for plain arrays in one temporary (scaled in place) when
+    that keeps the dtype that the two products would give."""
+    xhat = x - mean
+    if type(xhat) is xp.ndarray and xhat.dtype == xp.result_type(xhat, invstd):
+        xhat *= invstd
+        return xhat
+    return xhat * invstd
 
 
 def _count(shape: tuple, axes: tuple) -> int:
@@ -103,7 +118,7 @@ class _Normalization(Op):
                 ctx.mean, ctx.invstd, ctx.var = _statistics(
                     x, ctx.axes, _count(x.shape, ctx.axes), ctx.eps
                 )
-            out = (x - ctx.mean) * ctx.invstd
+            out = _normalized(x, ctx.mean, ctx.invstd)
         out = writable_for(out, *params)  # (vmap: per-sample parameters, updated in below)
         if ctx.has_weight:
             out *= params[0].reshape(ctx.param_view)
@@ -271,6 +286,42 @@ class NativeLayerNormBackward0(_Normalization):
         normalized_shape=value("param_shape"),
     )
     normalizes_with_rounded_statistics = False
+
+    def vjp(self, g, saved, mean, invstd) -> tuple:
+        x = saved[0]
+        if type(g) is xp.ndarray and type(x) is xp.ndarray and x.size:
+            return self._array_vjp(g, saved, mean, invstd)
+        return super().vjp(g, saved, mean, invstd)
+
+    def _array_vjp(self, g, saved, mean, invstd) -> tuple:
+        """The VJP on plain arrays in three temporaries (xhat, g w, one scratch array), with
+        dx = invstd (g w - sum_A(g w) / M - xhat sum_A(g w xhat) / M) computed in place."""
+        x = saved[0]
+        axes = self.axes
+        count = _count(x.shape, axes)
+        xhat = _normalized(x, mean, invstd)
+        edges = self._next
+        grads = [None] * len(edges)
+        scratch = None
+        if edges[0] is not None:
+            gw = g * saved[1].reshape(self.param_view) if self.has_weight else g.copy()
+            scratch = gw * xhat
+            mean_gw_xhat = scratch.sum(axis=axes, keepdims=True) / count
+            mean_gw = gw.sum(axis=axes, keepdims=True) / count
+            xp.multiply(xhat, mean_gw_xhat, out=scratch)
+            scratch += mean_gw
+            gw -= scratch
+            gw *= invstd
+            grads[0] = gw
+        if self.has_weight and edges[1] is not None:
+            if scratch is None or scratch.dtype != xp.result_type(g, xhat):
+                scratch = g * xhat
+            else:
+                xp.multiply(g, xhat, out=scratch)
+            grads[1] = self.param_grad(scratch)
+        if self.has_bias and edges[-1] is not None:
+            grads[-1] = self.param_grad(g)
+        return tuple(grads)
 
     def input_grad(self, g, w, xhat, invstd, count: int):
         gw = g if w is None else g * w
