@@ -6,6 +6,10 @@ vmap, and both backward loops (``backward()``'s fast path and ``autograd.grad``'
 loop) bit for bit.
 """
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -245,3 +249,18 @@ def test_explain_shows_each_inputs_share():
     # and outside explain the pass is the one-delivery one again
     node = (x * x).grad_fn
     assert node.backward(node, np.ones(2, np.float32))[1] is None
+
+
+def test_bcast_self_benchmark_checks_its_gradients():
+    # the workload's gradient is checked against PyTorch's and the hand-written NumPy's before
+    # any timing; a mismatch prints CORRECTNESS CHECK FAILED
+    run = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+    done = subprocess.run(
+        [sys.executable, str(run), "--quick", "--only", "bcast_self", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| bcast_self | ms/iter |" in done.stdout
+    assert "CORRECTNESS CHECK FAILED" not in done.stdout
