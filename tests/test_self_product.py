@@ -251,6 +251,19 @@ def test_explain_shows_each_inputs_share():
     assert node.backward(node, np.ones(2, np.float32))[1] is None
 
 
+def test_explain_total_is_backwards_when_x_has_other_uses():
+    # sin(x) is created after x * x, so its gradient reaches x first: explain's total is still
+    # the engine's sum, bit for bit what backward() gives
+    x0 = np.array([0.3, -1.7, 2.2], np.float32)
+    x = gradienti.tensor(x0, requires_grad=True)
+    root = (x * x + x.sin() * 3).sum()
+    told = gradienti.viz.explain(root, names={"x": x})
+    root.backward()
+    total = np.asarray(told.leaf_totals["x"][1])
+    assert total.tobytes() == x.grad.numpy().tobytes()
+    assert len(told.leaf_totals["x"][0]) == 3  # from sin, and x * x's two shares
+
+
 def test_bcast_self_benchmark_checks_its_gradients():
     # the workload's gradient is checked against PyTorch's and the hand-written NumPy's before
     # any timing; a mismatch prints CORRECTNESS CHECK FAILED

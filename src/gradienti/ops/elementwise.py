@@ -9,9 +9,7 @@ Class names are PyTorch's node names, so ``grad_fn`` prints and draws exactly as
 
 from __future__ import annotations
 
-import contextlib
 import operator
-import threading
 import warnings
 
 from .. import creation
@@ -75,25 +73,6 @@ class RsubBackward1(Op):
         return -g
 
 
-# How many callers (explain) need x * x's VJP as PyTorch's pair (gx, gx), one per input, rather
-# than the one delivery of 2gx: a count, since explains may nest or run in several threads.
-_PAIRED_SELF_PRODUCTS = [0]
-_PAIRED_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def paired_self_products():
-    """Within: ``MulBackward0`` of ``x * x`` returns a gradient per input, as PyTorch computes
-    them (explain shows each input's share). Only the speed differs outside."""
-    with _PAIRED_LOCK:
-        _PAIRED_SELF_PRODUCTS[0] += 1
-    try:
-        yield
-    finally:
-        with _PAIRED_LOCK:
-            _PAIRED_SELF_PRODUCTS[0] -= 1
-
-
 class MulBackward0(Op):
     __slots__ = ()
     save = SAVE_INPUTS
@@ -109,10 +88,10 @@ class MulBackward0(Op):
         a_node, b_node = ctx._next
         if b_node is None:
             return g * b
-        if a is b and a_node is b_node and ctx._hooks is None and not _PAIRED_SELF_PRODUCTS[0]:
+        if a is b and a_node is b_node and ctx._hooks is None:
             # x * x: d(x*x)/dx = 2x, so one product, doubled (2(gx) is exactly gx + gx) and
             # delivered once rather than two products that the engine then adds. (With hooks on
-            # the node, or under explain, the gradients stay PyTorch's pair (gx, gx).)
+            # the node its grad_inputs stay PyTorch's pair (gx, gx); explain tells the pair.)
             grad = g * a
             if type(grad) is xp.ndarray:
                 grad *= 2  # a fresh array: in place, no third buffer

@@ -32,7 +32,7 @@ from ..autograd import engine as _engine
 from ..autograd.schedule import nodes_leading_to, run_backward
 from ..backend import xp
 from ..graph.node import AccumulateGrad, edge_parts
-from ..ops.elementwise import paired_self_products
+from ..ops.elementwise import MulBackward0
 from ..tensor import Tensor
 from .explain_forward import explain_forward
 from .explain_rules import (
@@ -392,6 +392,7 @@ def _walk(nodes, root_edge, start, names, known, targets, leading, with_values) 
         if targets is not None and node in targets and node not in leading:
             step.notes.append("one of the inputs asked for: its gradient is captured here")
             return
+        computed, passed = _shares(node, computed), _shares(node, passed)
         _run_node(step, node, names, known, computed, passed)
         for position, contribution in enumerate(step.contributions):
             edge = node._next[position]
@@ -402,8 +403,7 @@ def _walk(nodes, root_edge, start, names, known, targets, leading, with_values) 
 
     if with_values:
         edges = None if targets is None else [tensor._edge for tensor in targets.values()]
-        with paired_self_products():  # x * x: each input's share, as PyTorch's VJP gives them
-            run_backward([(root_edge, start)], True, False, edges, False, False, observe=record)
+        run_backward([(root_edge, start)], True, False, edges, False, False, observe=record)
     else:
         for node in nodes:
             record(node, None, None, None)
@@ -469,7 +469,23 @@ def _local_derivatives(node, grad_in):
         results = node.backward(node, _engine._ones_like(xp.asarray(grad_in)))
     except Exception:  # noqa: BLE001 - the local value is a nicety; the pass is not
         return None
-    return results if type(results) is tuple else (results,)
+    return _shares(node, results) if type(results) is tuple else (results,)
+
+
+def _shares(node, results):
+    """``x * x``'s VJP delivers 2gx once (``MulBackward0``'s one pass); explain tells PyTorch's
+    two shares, gx to each operand (halving 2gx is exact). The leaf's total stays the engine's."""
+    if (
+        type(node) is MulBackward0
+        and type(results) is tuple
+        and len(results) == 2
+        and results[1] is None
+        and results[0] is not None
+        and node._next[0] is node._next[1]
+    ):
+        half = results[0] / 2
+        return (half, half)
+    return results
 
 
 def _run_node(step, node, names, known, computed, passed) -> None:
