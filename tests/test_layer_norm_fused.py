@@ -1,4 +1,4 @@
-"""LayerNorm's array backward (statistics and gradients computed in place) against PyTorch:
+"""LayerNorm's and BatchNorm's array backward (computed in place) against PyTorch:
 every combination of weight and bias, one or two normalised axes, a non-contiguous input,
 float32 and float64, with a non-uniform upstream gradient."""
 
@@ -57,3 +57,35 @@ def test_layer_norm_backward_leaves_the_upstream_gradient_unchanged():
         x.grad = None
         gradienti.nn.functional.layer_norm(x, (8,), weight).backward(upstream)
         np.testing.assert_array_equal(upstream.numpy(), before)
+
+
+def _batch_norm_run(lib, x0, upstream, weight0, bias0, transpose):
+    x = lib.tensor(x0, requires_grad=True)
+    weight = None if weight0 is None else lib.tensor(weight0, requires_grad=True)
+    bias = None if bias0 is None else lib.tensor(bias0, requires_grad=True)
+    running_mean, running_var = lib.zeros(x0.shape[1], dtype=x.dtype), lib.ones(x0.shape[1])
+    source = x.transpose(2, 3) if transpose else x  # a non-contiguous input
+    out = lib.nn.functional.batch_norm(
+        source, running_mean, running_var.to(x.dtype), weight, bias, training=True
+    )
+    (out * lib.tensor(upstream)).sum().backward()
+    grads = [x.grad] + [p.grad for p in (weight, bias) if p is not None]
+    return [out.detach().numpy(), running_mean.numpy()] + [grad.numpy() for grad in grads]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_batch_norm_training_gradients_match_torch(dtype, affine, transpose):
+    rng = np.random.default_rng(11)
+    x0 = rng.standard_normal((4, 3, 5, 5)).astype(dtype)
+    upstream = rng.standard_normal((4, 3, 5, 5)).astype(dtype)
+    weight0 = rng.uniform(0.5, 1.5, 3).astype(dtype) if affine in ("both", "weight") else None
+    bias0 = rng.uniform(-0.5, 0.5, 3).astype(dtype) if affine in ("both", "bias") else None
+    ours = _batch_norm_run(gradienti, x0, upstream, weight0, bias0, transpose)
+    theirs = _batch_norm_run(torch, x0, upstream, weight0, bias0, transpose)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    assert len(ours) == len(theirs)
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert mine.dtype == reference.dtype
+        np.testing.assert_allclose(mine, reference, rtol=tolerance, atol=tolerance)

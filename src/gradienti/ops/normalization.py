@@ -47,6 +47,13 @@ from ..tensor import Tensor, wrap
 from .apply import nary
 from .declare import explain_nodes
 from .explain_rule import Rule
+from .normalization_arrays import (
+    batch_norm_array_vjp,
+    count_over,
+    layer_norm_array_vjp,
+    normalized,
+    plain_arrays,
+)
 from .products import sum_of_shares
 from .reduce import sum_keep
 from .saved_names import SavedNames, held, value
@@ -64,23 +71,6 @@ def _statistics(x, axes: tuple, count: int, eps: float) -> tuple:
         centered = x - mean
         var = sum_keep(centered * centered, axes) / count
     return mean, 1 / xp.sqrt(var + eps), var
-
-
-def _normalized(x, mean, invstd):
-    """xhat = (x - mean) * invstd; for plain arrays in one temporary (scaled in place) when
-    that keeps the dtype that the two products would give."""
-    xhat = x - mean
-    if type(xhat) is xp.ndarray and xhat.dtype == xp.result_type(xhat, invstd):
-        xhat *= invstd
-        return xhat
-    return xhat * invstd
-
-
-def _count(shape: tuple, axes: tuple) -> int:
-    count = 1
-    for axis in axes:
-        count *= shape[axis]
-    return count
 
 
 class _Normalization(Op):
@@ -116,9 +106,9 @@ class _Normalization(Op):
         with xp.errstate(invalid="ignore", divide="ignore"):  # an empty input: NaN statistics
             if ctx.batch_stats:
                 ctx.mean, ctx.invstd, ctx.var = _statistics(
-                    x, ctx.axes, _count(x.shape, ctx.axes), ctx.eps
+                    x, ctx.axes, count_over(x.shape, ctx.axes), ctx.eps
                 )
-            out = _normalized(x, ctx.mean, ctx.invstd)
+            out = normalized(x, ctx.mean, ctx.invstd)
         out = writable_for(out, *params)  # (vmap: per-sample parameters, updated in below)
         if ctx.has_weight:
             out *= params[0].reshape(ctx.param_view)
@@ -140,7 +130,7 @@ class _Normalization(Op):
         x = saved[0]
         w = reshape(saved[1], ctx.param_view) if ctx.has_weight else None
         axes = ctx.axes
-        count = _count(x.shape, axes)
+        count = count_over(x.shape, axes)
         if ctx.batch_stats and type(g) is Tensor:
             mean, invstd, _ = _statistics(x, axes, count, ctx.eps)  # differentiable in x
         xhat = (x - mean) * invstd
@@ -158,7 +148,7 @@ class _Normalization(Op):
     def jvp(ctx, primals, out, tangents):
         x, tangent_x = primals[0], tangents[0]
         axes = ctx.axes
-        count = _count(tuple(x.shape), axes)
+        count = count_over(tuple(x.shape), axes)
         if ctx.batch_stats:  # recomputed on Tensors: the tangent is differentiable in x
             mean, invstd, _ = _statistics(x, axes, count, ctx.eps)
         else:
@@ -200,7 +190,7 @@ def _forward_opmath(ctx, x, params):
     params = [None if param is None else param.astype(opmath) for param in params]
     with xp.errstate(invalid="ignore", divide="ignore"):  # an empty input: NaN statistics
         if ctx.batch_stats:
-            mean, invstd, ctx.var = _statistics(x, ctx.axes, _count(x.shape, ctx.axes), ctx.eps)
+            mean, invstd, ctx.var = _statistics(x, ctx.axes, count_over(x.shape, ctx.axes), ctx.eps)
             ctx.opmath_mean = mean
             ctx.mean = mean.astype(result_dtype)
             ctx.invstd = invstd.astype(result_dtype)
@@ -262,6 +252,17 @@ class NativeBatchNormBackward0(_Normalization):
             return xp.empty((0,), dtype=self.running[0].dtype)
         return statistic.reshape(self.param_shape)
 
+    def vjp(self, g, saved, mean, invstd) -> tuple:
+        x = saved[0]
+        if (
+            plain_arrays(g, saved, invstd)
+            and self.batch_stats
+            and x.size
+            and self._next[0] is not None
+        ):
+            return batch_norm_array_vjp(self, g, saved, mean, invstd)
+        return super().vjp(g, saved, mean, invstd)
+
     def input_grad(self, g, w, xhat, invstd, count: int):
         # w is constant over A: sum_A(gw) = w sum_A(g), so g is summed before scaling.
         scale = invstd if w is None else invstd * w
@@ -289,39 +290,9 @@ class NativeLayerNormBackward0(_Normalization):
 
     def vjp(self, g, saved, mean, invstd) -> tuple:
         x = saved[0]
-        if type(g) is xp.ndarray and type(x) is xp.ndarray and x.size:
-            return self._array_vjp(g, saved, mean, invstd)
+        if plain_arrays(g, saved, invstd) and x.size:
+            return layer_norm_array_vjp(self, g, saved, mean, invstd)
         return super().vjp(g, saved, mean, invstd)
-
-    def _array_vjp(self, g, saved, mean, invstd) -> tuple:
-        """The VJP on plain arrays in three temporaries (xhat, g w, one scratch array), with
-        dx = invstd (g w - sum_A(g w) / M - xhat sum_A(g w xhat) / M) computed in place."""
-        x = saved[0]
-        axes = self.axes
-        count = _count(x.shape, axes)
-        xhat = _normalized(x, mean, invstd)
-        edges = self._next
-        grads = [None] * len(edges)
-        scratch = None
-        if edges[0] is not None:
-            gw = g * saved[1].reshape(self.param_view) if self.has_weight else g.copy()
-            scratch = gw * xhat
-            mean_gw_xhat = scratch.sum(axis=axes, keepdims=True) / count
-            mean_gw = gw.sum(axis=axes, keepdims=True) / count
-            xp.multiply(xhat, mean_gw_xhat, out=scratch)
-            scratch += mean_gw
-            gw -= scratch
-            gw *= invstd
-            grads[0] = gw
-        if self.has_weight and edges[1] is not None:
-            if scratch is None or scratch.dtype != xp.result_type(g, xhat):
-                scratch = g * xhat
-            else:
-                xp.multiply(g, xhat, out=scratch)
-            grads[1] = self.param_grad(scratch)
-        if self.has_bias and edges[-1] is not None:
-            grads[-1] = self.param_grad(g)
-        return tuple(grads)
 
     def input_grad(self, g, w, xhat, invstd, count: int):
         gw = g if w is None else g * w
@@ -457,7 +428,7 @@ def native_batch_norm(
         node.invstd = 1 / xp.sqrt(var + stats_dtype.type(eps))
     out = _apply(node, input, weight, bias)
     if training and running_mean is not None and input.numel():
-        count = _count(shape, node.axes)
+        count = count_over(shape, node.axes)
         unbiased_var = node.var * (count / (count - 1)) if count > 1 else node.var
         # (half precision: the float32 batch mean, rounded only into the buffer)
         batch_mean = node.opmath_mean if input._data.dtype.itemsize < 4 else node.mean
