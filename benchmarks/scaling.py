@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import statistics
 import sys
 import time
@@ -385,6 +386,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--rounds must be at least 1")
     if args.plot is not None and not args.plot.parent.is_dir():
         p.error(f"--plot: no such directory: {args.plot.parent}")
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        p.error('--plot needs matplotlib (pip install -e ".[examples]")')  # before any timing
     return args
 
 
