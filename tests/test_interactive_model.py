@@ -5,7 +5,6 @@ page_html.py, page_model.py). The page in a real browser is tested in test_page_
 import json
 import os
 import re
-import time
 from importlib import resources
 
 import numpy as np
@@ -253,19 +252,17 @@ def test_max_nodes_keeps_the_steps_and_lights_only_drawn_boxes():
     assert all(send["edge"] in edges for step in model["steps"] for send in step["sends"])
 
 
-def test_a_graph_of_hundreds_of_nodes_is_modelled_quickly():
+def test_a_graph_of_hundreds_of_nodes_is_modelled_step_for_step():
+    # (Its speed, about 0.1 s on one core, is a benchmark's business, not a test's.)
     w = gradienti.tensor(1.5, requires_grad=True)
     z = w
     for _ in range(110):
         z = gradienti.sin(z) * 1.01 + w
     dot = make_dot(z, params={"w": w}, show_values=True)
     assert len(dot.graph.nodes) > 300
-    started = time.perf_counter()
     told = explain(z, names={"w": w})
     model = backward_model(told, dot.graph, z, "t")
-    elapsed = time.perf_counter() - started
     assert len(model["steps"]) == len(told.steps) > 300
-    assert elapsed < 2.0, elapsed  # about 0.1 s on one core; a shared machine is slower
 
 
 def test_to_html_returns_the_page_and_writes_nothing(tmp_path, monkeypatch):
@@ -421,9 +418,7 @@ def test_several_outputs_or_no_tensor_are_refused_with_the_reason():
 
 def test_a_million_elements_make_a_small_page_of_summaries():
     weights = gradienti.randn(1000, 1000, requires_grad=True)
-    started = time.perf_counter()
     html = show((weights * 2).sum(), params={"W": weights}).html
-    assert time.perf_counter() - started < 5
     assert len(html.encode()) < 120_000  # summaries (shape, mean, min, max), not the values
     assert "(shape (1000, 1000): mean" in html
 
