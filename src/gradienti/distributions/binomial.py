@@ -16,6 +16,37 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
+def set_trials_parameters(distribution, total_count, probs, logits) -> None:
+    """``total_count`` broadcast with ``probs`` or ``logits`` (exactly one), in its dtype; the
+    one given is ``_param``. Shared by Binomial and NegativeBinomial (as PyTorch's __init__s)."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    if probs is not None:
+        distribution.total_count, distribution.probs = broadcast_all(total_count, probs)
+        distribution.total_count = distribution.total_count.type_as(distribution.probs)
+    else:
+        distribution.total_count, distribution.logits = broadcast_all(total_count, logits)
+        distribution.total_count = distribution.total_count.type_as(distribution.logits)
+    distribution._param = distribution.probs if probs is not None else distribution.logits
+
+
+def expand_trials_parameters(distribution, cls, batch_shape, _instance):
+    """``cls.expand`` for a distribution made by ``set_trials_parameters``: total_count and
+    whichever of probs/logits exist, expanded to ``batch_shape``."""
+    new = distribution._get_checked_instance(cls, _instance)
+    batch_shape = Size(batch_shape)
+    new.total_count = distribution.total_count.expand(batch_shape)
+    if "probs" in distribution.__dict__:
+        new.probs = distribution.probs.expand(batch_shape)
+        new._param = new.probs
+    if "logits" in distribution.__dict__:
+        new.logits = distribution.logits.expand(batch_shape)
+        new._param = new.logits
+    Distribution.__init__(new, batch_shape, validate_args=False)
+    new._validate_args = distribution._validate_args
+    return new
+
+
 class Binomial(Distribution):
     arg_constraints = {
         "total_count": constraints.nonnegative_integer,
@@ -25,31 +56,11 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = self._param.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        set_trials_parameters(self, total_count, probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Binomial, _instance)
-        batch_shape = Size(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        super(Binomial, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_trials_parameters(self, Binomial, batch_shape, _instance)
 
     def _new(self, *args, **kwargs):
         return self._param.new(*args, **kwargs)
