@@ -49,9 +49,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", nargs="+", metavar="NAME", choices=names, help=f"among {names}")
     p.add_argument("--rounds", type=int, default=None, help="override the number of rounds")
     p.add_argument(
-        "--no-gc-freeze",
+        "--gc-freeze",
         action="store_true",
-        help="leave the imported libraries' objects to the cyclic GC (see freeze_import_objects)",
+        help="hide the imported libraries' objects from the cyclic GC (see freeze_import_objects);"
+        " the default leaves the GC as a user has it, which is how the targets are judged",
     )
     return p.parse_args(argv)
 
@@ -99,18 +100,18 @@ def limit_threads(n: int, torch) -> tuple[object | None, str]:
 
 
 def freeze_import_objects() -> str:
-    """Move the objects that exist after the imports out of the cyclic GC's sight.
+    """Move the objects that exist after the imports out of the cyclic GC's sight (--gc-freeze).
 
     Importing torch creates ~150,000 GC-tracked Python objects (gradienti and NumPy alone,
     ~20,000). Every full collection walks all of them, and only gradienti's workloads allocate
-    enough Python objects to trigger collections, so without this the side-by-side process
-    charges gradienti for torch's import: on the deep graph that doubled gradienti's time.
-    A gradienti user does not have torch loaded. ``gc.freeze()`` hides exactly the objects
-    that existed before the workloads ran; everything the workloads create is collected as usual.
+    enough Python objects to trigger collections, so in the side-by-side process gradienti pays
+    for torch's import (on the deep graph, about twice the time). That is the setting the
+    targets are judged in (a learner comparing the two has both loaded), so it is the default;
+    ``gc.freeze()`` shows what the collector costs. gradienti itself never changes the GC.
     """
     gc.collect()
     gc.freeze()
-    return f"gc: {gc.get_freeze_count():,} import-time objects frozen (gc.freeze; --no-gc-freeze)"
+    return f"gc: {gc.get_freeze_count():,} import-time objects frozen (--gc-freeze)"
 
 
 def fail(msg: str) -> None:
@@ -129,10 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     workloads = [w for w in WORKLOADS if not args.only or w.name in args.only]
 
     print(report.machine_header(ctx, fake, args.threads, blas))
-    if args.no_gc_freeze:
-        print("gc: import-time objects left to the cyclic GC (--no-gc-freeze)")
-    else:
+    if args.gc_freeze:
         print(freeze_import_objects())
+    else:
+        print("gc: as a user has it, import-time objects included (--gc-freeze hides them)")
     print(f"timing: {rounds} rounds, blocks of ~{block_s * 1e3:.0f} ms, median reported\n")
     sys.stdout.flush()
 

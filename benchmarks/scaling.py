@@ -377,9 +377,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--plot", type=Path, metavar="PATH", help="write a log-log PNG plot there")
     p.add_argument("--check", action="store_true", help="exit 1 on a super-linear step")
     p.add_argument(
-        "--no-gc-freeze",
+        "--gc-freeze",
         action="store_true",
-        help="leave the imported libraries' objects to the cyclic GC (as run.py's option)",
+        help="hide the imported libraries' objects from the cyclic GC (as run.py's option)",
     )
     args = p.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
@@ -406,10 +406,10 @@ def main(argv: list[str] | None = None) -> int:
 
     header = report.machine_header(ctx, fake, args.threads, blas)
     print(header)
-    if args.no_gc_freeze:
-        print("gc: import-time objects left to the cyclic GC (--no-gc-freeze)")
-    else:
+    if args.gc_freeze:
         print(run.freeze_import_objects())
+    else:
+        print("gc: as a user has it, import-time objects included (--gc-freeze hides them)")
     print(f"timing: {rounds} rounds, blocks of ~{block_s * 1e3:.0f} ms, median reported")
     print("gradienti compiled (gradienti.compile): not built yet, no column\n", flush=True)
 
