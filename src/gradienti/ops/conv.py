@@ -1,5 +1,4 @@
-"""Convolution: conv1d and conv2d (one op for any number of spatial dimensions), their VJPs,
-and PyTorch's argument checks.
+"""Convolution: conv1d and conv2d (one op for any number of spatial dimensions) and their VJPs.
 
 The math, for an input padded with zeros, a kernel offset ``k`` and an output position ``p``::
 
@@ -14,9 +13,10 @@ column entry added back onto the pixel it was read from (col2im is the adjoint o
 
 Two paths, one formula:
 
-* The plain backward runs on raw arrays (``ConvolutionBackward0.backward``): BLAS matrix
-  products, im2col/col2im as one array copy or addition per kernel offset (never a loop over
-  pixels or the batch); the forward's columns are kept for the weight's gradient.
+* The plain forward and backward run on raw arrays: BLAS matrix products, im2col/col2im as one
+  array copy or addition per kernel offset (never a loop over pixels or the batch), in
+  conv_arrays.py; the forward's columns are kept for the weight's gradient. A depthwise
+  convolution (one input channel per group) skips the columns: conv_depthwise.py.
 * ``create_graph=True`` runs the same VJP with differentiable ops: im2col and col2im are the
   ops ``Im2ColBackward0`` and ``Col2ImBackward0`` (PyTorch's names for unfold and fold), each
   the other's VJP, joined by einsum. So derivatives of any order exist.
@@ -25,28 +25,23 @@ The convolution is linear in the input and in the weight (and adds the bias), so
 derivative (JVP) is ``conv(dx, w) + conv(x, dw) + db``, each share only where that input has a
 tangent; im2col and col2im are linear, their JVPs are themselves applied to the tangent.
 
-The input's gradient never builds the gradient's columns (as large as k*k inputs): per kernel
-offset, one product ``W_k^T @ g`` is added onto the pixels that offset read, while it is hot
-in the cache. With stride 1 it takes the "wide" layout: the gradient's rows padded with zeros to
-the padded input's row length, so that each offset is one shift of the flattened image and the
-additions run over long contiguous rows; the extra zeros add nothing.
-
-The public functions and the nodes' explain rules are declared in ``DECLARATIONS`` at the
-bottom (see ops/declare.py).
+The arguments are checked as PyTorch checks them (conv_checks.py). The public functions and the
+nodes' explain rules are declared in ``DECLARATIONS`` at the bottom (see ops/declare.py).
 """
 
 from __future__ import annotations
 
 import operator
-from functools import lru_cache
-from itertools import product
 
-from ..backend import CPP_TYPE_NAMES, LEGACY_TYPE_NAMES, SCALAR_TYPE_NAMES, xp
-from ..batching import BatchedArray, along_first_axis
+from ..backend import xp
+from ..batching import BatchedArray
 from ..graph.grad_mode import grad_state
 from ..graph.node import SAVE_INPUTS, Op
 from ..tensor import Tensor
+from . import conv_depthwise
 from .apply import nary, replace_saved, tensor_argument
+from .conv_arrays import ConvGeometry, _batched_input_grad, _image, _prod
+from .conv_checks import _check_bias_dtype, _check_dtypes, _check_shapes, _int_list
 from .declare import declare, explain_nodes
 from .einsum import einsum
 from .explain_rule import Rule
@@ -54,163 +49,6 @@ from .jvp_rules import linear
 from .products import sum_of_shares
 from .saved_names import SavedNames, bias_sizes, value
 from .shape import run
-
-as_strided = xp.lib.stride_tricks.as_strided
-
-
-def _prod(sizes) -> int:
-    count = 1
-    for size in sizes:
-        count *= size
-    return count
-
-
-# ------------------------------------------------------------------ geometry, im2col, col2im
-class ConvGeometry:
-    """The sizes of one convolution over ``d`` spatial dimensions (tuples of ``d`` ints):
-    input ``size``, ``kernel``, ``stride``, ``dilation``, zero padding ``before``/``after``
-    each dimension; derived: the ``padded`` and ``out`` sizes, ``wide``: whether the input's
-    gradient takes the wide layout (stride 1, at most 50% extra columns), and the index plans
-    below. Immutable, and cached per call signature (see ``_check_shapes``)."""
-
-    __slots__ = (
-        "size", "kernel", "stride", "dilation", "before", "after", "padded", "out", "wide",
-        "wide_grid", "interior", "windows", "shifts",
-    )  # fmt: skip
-
-    def __init__(self, size, kernel, stride, dilation, before, after) -> None:
-        self.size, self.kernel, self.stride = size, kernel, stride
-        self.dilation, self.before, self.after = dilation, before, after
-        self.padded = tuple(n + a + b for n, a, b in zip(size, before, after))
-        self.out = tuple(
-            (p - d * (k - 1) - 1) // s + 1
-            for p, k, s, d in zip(self.padded, kernel, stride, dilation)
-        )
-        # The wide layout's output grid: the output's first size, then the padded sizes.
-        self.wide_grid = self.out[:1] + self.padded[1:]
-        self.wide = all(s == 1 for s in stride) and 2 * _prod(self.wide_grid) <= 3 * _prod(self.out)
-        # Where the unpadded input sits in the padded grid (None: there is no padding).
-        every = (slice(None), slice(None))
-        self.interior = None
-        if any(before) or any(after):
-            self.interior = every + tuple(slice(b, b + n) for b, n in zip(before, size))
-        offsets = list(product(*(range(k) for k in kernel)))
-        # Per kernel offset: the slices of the padded grid it reads for all outputs, and its
-        # shift in the flattened padded image (wide layout).
-        self.windows = [
-            every
-            + tuple(
-                slice(k * d, k * d + s * (o - 1) + 1, s)
-                for k, d, s, o in zip(offset, dilation, stride, self.out)
-            )
-            for offset in offsets
-        ]
-        row_lengths = [_prod(self.padded[i + 1 :]) for i in range(len(self.padded))]
-        self.shifts = [
-            sum(k * d * r for k, d, r in zip(offset, dilation, row_lengths)) for offset in offsets
-        ]
-
-    def _unpadded(self, grid):
-        if self.interior is None:
-            return grid
-        return xp.ascontiguousarray(grid[self.interior])
-
-    @along_first_axis(1)  # (vmap: the samples' images are more images)
-    def columns(self, x):
-        """im2col: ``(N, C, *size)`` -> ``(N, C * prod(kernel), prod(out))``, kernel offsets
-        inner to channels (the weight's layout): one copy of a strided view of the windows,
-        ``view[n, c, k, p] = padded[n, c, p * stride + k * dilation]`` (per dimension)."""
-        n, c = x.shape[:2]
-        if self.interior is not None:
-            grid = xp.zeros((n, c) + self.padded, dtype=x.dtype)
-            grid[self.interior] = x
-        else:
-            grid = x
-        spatial = grid.strides[2:]
-        view = as_strided(
-            grid,
-            (n, c) + self.kernel + self.out,
-            grid.strides[:2]
-            + tuple(d * step for d, step in zip(self.dilation, spatial))
-            + tuple(s * step for s, step in zip(self.stride, spatial)),
-            writeable=False,
-        )
-        cols = xp.ascontiguousarray(view)
-        return cols.reshape(n, c * _prod(self.kernel), _prod(self.out))
-
-    def image(self, cols, n: int, c: int):
-        """col2im, the adjoint of ``columns``: ``(N, C * prod(kernel), prod(out))`` ->
-        ``(N, C, *size)``, each entry added onto the input pixel it was read from."""
-        grid = xp.zeros((n, c) + self.padded, dtype=cols.dtype)
-        per_offset = cols.reshape((n, c, _prod(self.kernel)) + self.out)
-        for k, window in enumerate(self.windows):
-            grid[window] += per_offset[:, :, k]
-        return self._unpadded(grid)
-
-    def input_grad(self, g, w, groups: int):
-        """``image(W^T @ g)`` without the columns: per kernel offset k, ``W_k^T @ g`` (one
-        matrix product per group) is added onto the input pixels that offset read. In the wide
-        layout each offset is one shift of the flattened padded image (long contiguous runs);
-        g is widened with zeros, so the extra columns add nothing (only a weight holding inf or
-        NaN turns them into NaN, as 0 * inf: a gradient that is not finite anyway)."""
-        n, o = g.shape[:2]
-        c_group = w.shape[1]
-        c = c_group * groups
-        # (K, groups, in/groups, out/groups): each offset's transposed weight, per group.
-        w_t = xp.ascontiguousarray(
-            w.reshape(groups, o // groups, c_group, _prod(self.kernel)).transpose(3, 0, 2, 1)
-        )
-        if self.wide:
-            grid = xp.zeros((n, o) + self.wide_grid, dtype=g.dtype)
-            grid[(slice(None), slice(None)) + tuple(slice(0, size) for size in self.out)] = g
-            g_groups = grid.reshape(n, groups, o // groups, _prod(self.wide_grid))
-        else:
-            g_groups = g.reshape(n, groups, o // groups, _prod(self.out))
-        length = g_groups.shape[-1]
-        product_k = xp.empty((n, groups, c_group, length), dtype=g.dtype)
-        if not self.wide:
-            grid = xp.zeros((n, c) + self.padded, dtype=g.dtype)
-            for k, window in enumerate(self.windows):
-                group_product(w_t[k], g_groups, out=product_k)
-                grid[window] += product_k.reshape((n, c) + self.out)
-            return self._unpadded(grid)
-        shifts = self.shifts
-        plane = _prod(self.padded)
-        # Spare room at the end: the last offsets' extra columns reach past the last image.
-        flat = xp.zeros(n * c * plane + shifts[-1], dtype=g.dtype)
-        for k, shift in enumerate(shifts):
-            group_product(w_t[k], g_groups, out=product_k)
-            rows = flat[shift : shift + n * c * plane].reshape(n * c, plane)
-            rows[:, :length] += product_k.reshape(n * c, length)
-        return self._unpadded(flat[: n * c * plane].reshape((n, c) + self.padded))
-
-
-@along_first_axis(1)  # (vmap: the samples' columns are more columns)
-def _image(geometry: ConvGeometry, cols, channels: int):
-    return geometry.image(cols, cols.shape[0], channels)
-
-
-def _batched_input_grad(geometry: ConvGeometry, g, w, groups: int):
-    """``input_grad`` under vmap: with per-sample weights, col2im of ``W^T g`` (batched
-    products); else the samples' gradients are more images."""
-    if type(w) is not BatchedArray:
-        return along_first_axis(1)(ConvGeometry.input_grad)(geometry, g, w, groups)
-    n, o = g.shape[:2]
-    per_weight = _prod(w.shape[1:])
-    grad_cols = xp.einsum(
-        "goc,ngol->ngcl",
-        w.reshape(groups, o // groups, per_weight),
-        g.reshape(n, groups, o // groups, -1),
-    )
-    return _image(geometry, grad_cols.reshape(n, groups * per_weight, -1), w.shape[1] * groups)
-
-
-def group_product(a, b, out):
-    """``a @ b`` per group, into ``out``: ``a`` (G, M, 1) and ``b`` (N, G, 1, L) make an outer
-    product (depthwise convolution), one broadcast multiplication instead of N*G tiny BLAS calls."""
-    if a.shape[-1] == 1:
-        return xp.multiply(a, b, out=out)
-    return xp.matmul(a, b, out=out)
 
 
 # ---------------------------------------------------------------------------------- the ops
@@ -256,7 +94,7 @@ class ConvolutionBackward0(Op):
     """``conv{d}d(x, w, b)`` on batched input; ``b`` None without a bias (an input all the same,
     with no edge, as in PyTorch's graph: ``has_bias`` tells). ``keep_columns``: whether the
     forward hands its columns over for the weight's gradient (see ``convolve``), through
-    ``columns``."""
+    ``columns`` (the depthwise path has none: its backward reads the saved input)."""
 
     __slots__ = ("geometry", "groups", "has_bias", "keep_columns", "columns")
     save = SAVE_INPUTS
@@ -275,6 +113,9 @@ class ConvolutionBackward0(Op):
     @staticmethod
     def forward(ctx, x, w, b):
         groups = ctx.groups
+        if conv_depthwise.applies(x, w, groups):
+            ctx.columns = None  # the weight's gradient reads the input's slices instead
+            return conv_depthwise.forward(ctx.geometry, x, w, b)
         cols = ctx.geometry.columns(x)
         n, o, length = x.shape[0], w.shape[0], cols.shape[-1]
         per_weight = _prod(w.shape[1:])  # the inputs of one output: in/groups * kernel
@@ -302,7 +143,12 @@ class ConvolutionBackward0(Op):
         n, o = g.shape[:2]
         length = _prod(geometry.out)
         grad_x = grad_w = grad_b = None
-        if edges[1] is not None:
+        if edges[1] is not None and len(saved) == 3:  # a depthwise forward kept no columns
+            if conv_depthwise.applies(g, w, groups) and type(saved[0]) is xp.ndarray:
+                grad_w = conv_depthwise.weight_grad(geometry, g, saved[0], w.shape)
+            else:  # (vmap of the backward alone: the samples' gradients need the columns)
+                saved = saved + (geometry.columns(saved[0]),)
+        if edges[1] is not None and grad_w is None:
             # the forward's columns, saved last (a weight that requires grad keeps them)
             per_weight = _prod(w.shape[1:])
             cols = saved[-1].reshape(n, groups, per_weight, length)
@@ -315,6 +161,8 @@ class ConvolutionBackward0(Op):
         if edges[0] is not None:
             if type(g) is BatchedArray or type(w) is BatchedArray:  # vmap
                 grad_x = _batched_input_grad(geometry, g, w, groups)
+            elif conv_depthwise.applies(g, w, groups):
+                grad_x = conv_depthwise.input_grad(geometry, g, w, w.shape[1] * groups)
             else:
                 grad_x = geometry.input_grad(g, w, groups)
         if edges[2] is not None:
@@ -426,125 +274,10 @@ def convolve(geometry: ConvGeometry, groups: int, x, weight, bias=None) -> Tenso
     node.keep_columns = weight.requires_grad and grad_state.enabled
     out = nary(node, x, weight, bias)
     columns, node.columns = node.columns, None
-    if out._edge is node and node.keep_columns:
+    if out._edge is node and columns is not None:
         # Kept with the saved inputs, so the engine frees them with those after backward.
         replace_saved(node, node._saved + (columns,))
     return out
-
-
-def _int_list(value, argument: str, function: str, dims: int) -> tuple:
-    """An int (repeated ``dims`` times) or a sequence of ints, as a tuple."""
-    if isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        items = None if isinstance(value, bool) else [value] * dims
-    try:
-        if items is None or any(isinstance(item, bool) for item in items):
-            raise TypeError
-        return tuple(operator.index(item) for item in items)
-    except TypeError:
-        raise TypeError(
-            f"{function}(): argument '{argument}' must be tuple of ints, not {type(value).__name__}"
-        ) from None
-
-
-def _matched(values: tuple, argument: str, spatial: int) -> tuple:
-    """A parameter as ``spatial`` ints: one value stands for all (PyTorch's rule)."""
-    if len(values) == 1:
-        return values * spatial
-    if len(values) != spatial:
-        raise RuntimeError(
-            f"expected {argument} to be a single integer value or a list of {spatial} values to "
-            f"match the convolution dimensions, but got {argument}={list(values)}"
-        )
-    return values
-
-
-@lru_cache(maxsize=256)
-def _check_shapes(shape, weight_shape, bias_shape, stride, padding, dilation, groups, dims, mode):
-    """PyTorch's checks of the parameters and shapes, in its order; the geometry if all pass.
-    Cached (its arguments are tuples and ints): a training loop repeats the same few calls."""
-    w_shape = list(weight_shape)
-    if len(w_shape) < 3:
-        raise RuntimeError("weight should have at least three dimensions")
-    spatial = len(w_shape) - 2
-    stride = _matched(stride, "stride", spatial)
-    padding = _matched(padding, "padding", spatial)
-    dilation = _matched(dilation, "dilation", spatial)
-    _matched((0,) * dims, "output_padding", spatial)
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(p < 0 for p in padding):
-        raise RuntimeError("negative padding is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("non-positive dilation is not supported")
-    if len(shape) != len(w_shape):
-        raise RuntimeError(
-            f"Expected {len(w_shape)}-dimensional input for {len(w_shape)}-dimensional weight "
-            f"{w_shape}, but got {len(shape)}-dimensional input of size {list(shape)} instead"
-        )
-    if w_shape[0] < groups:
-        raise RuntimeError(
-            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
-            f"but got weight of size {w_shape} instead"
-        )
-    if w_shape[0] % groups:
-        raise RuntimeError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-            f"but got weight of size [{w_shape}] instead"
-        )
-    if shape[1] != w_shape[1] * groups:
-        raise RuntimeError(
-            f"Given groups={groups}, weight of size {w_shape}, expected input{list(shape)} to "
-            f"have {w_shape[1] * groups} channels, but got {shape[1]} channels instead"
-        )
-    kernel = tuple(w_shape[2:])
-    if mode == "same":  # total padding d*(k-1), the odd one out after (PyTorch's split)
-        before = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-        after = tuple(d * (k - 1) - b for k, d, b in zip(kernel, dilation, before))
-    else:
-        before = after = padding
-    padded = [n + b + a for n, b, a in zip(shape[2:], before, after)]
-    reach = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
-    if any(p < r for p, r in zip(padded, reach)) or 0 in kernel:
-        raise RuntimeError(
-            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
-            f"Kernel size: ({' x '.join(map(str, reach))}). Kernel size can't be greater than "
-            "actual input size"
-        )
-    if bias_shape is not None and (len(bias_shape) != 1 or bias_shape[0] != w_shape[0]):
-        raise RuntimeError(
-            f"Given weight of size {w_shape}, expected bias to be 1-dimensional with "
-            f"{w_shape[0]} elements, but got bias of size {list(bias_shape)} instead"
-        )
-    return ConvGeometry(tuple(shape[2:]), kernel, stride, dilation, before, after)
-
-
-def _check_bias_dtype(input, bias) -> None:
-    if bias.dtype != input.dtype:
-        raise RuntimeError(
-            f"Input type ({CPP_TYPE_NAMES[input.dtype.name]}) and bias type "
-            f"({CPP_TYPE_NAMES[bias.dtype.name]}) should be the same"
-        )
-
-
-def _check_dtypes(input, weight) -> None:
-    x_name, w_name = input.dtype.name, weight.dtype.name
-    if x_name != w_name:
-        if x_name == "float32":  # the message of PyTorch's MKLDNN-capable float path
-            legacy = "CPUBoolType" if w_name == "bool" else f"torch.{LEGACY_TYPE_NAMES[w_name]}"
-            raise RuntimeError(
-                f"Input type (torch.FloatTensor) and weight type ({legacy}) should be the same "
-                "or input should be a MKLDNN tensor and weight is a dense tensor"
-            )
-        raise RuntimeError(
-            f"expected scalar type {SCALAR_TYPE_NAMES[x_name]} but found "
-            f"{SCALAR_TYPE_NAMES[w_name]}"
-        )
-    if x_name == "bool":
-        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
 
 
 # ---------------------------------------------------------------------- explain rules
