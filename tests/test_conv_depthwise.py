@@ -208,3 +208,21 @@ def test_per_sample_gradients_under_vmap_match_torch():
     )(to_g(w), to_g(x), to_g(up))
     for mine, reference in zip(ours, theirs):
         assert_close(mine, reference, 1e-10)
+
+
+def test_non_contiguous_input_and_broadcast_upstream(kernel_calls):
+    # A permuted input, a transposed weight, and the upstream gradient of .sum() (a broadcast
+    # view with zero strides) go through the kernels as they are.
+    torch.manual_seed(4)
+    x_leaf = torch.randn(2, 7, 6, 4, dtype=torch.float64, requires_grad=True)
+    w_leaf = torch.randn(8, 1, 2, 3, dtype=torch.float64, requires_grad=True)
+    xg_leaf, wg_leaf = to_g(x_leaf, True), to_g(w_leaf, True)
+    kwargs = {"groups": 4, "padding": (1, 0)}
+    theirs = TF.conv2d(x_leaf.permute(0, 3, 2, 1), w_leaf.transpose(2, 3), **kwargs)
+    ours = F.conv2d(xg_leaf.permute(0, 3, 2, 1), wg_leaf.transpose(2, 3), **kwargs)
+    assert_close(ours, theirs, 1e-10)
+    (theirs.sum() + (theirs * theirs).sum()).backward()
+    (ours.sum() + (ours * ours).sum()).backward()
+    assert kernel_calls == {"forward": 1, "input_grad": 1, "weight_grad": 1}
+    assert_close(xg_leaf.grad, x_leaf.grad, 1e-10)
+    assert_close(wg_leaf.grad, w_leaf.grad, 1e-10)

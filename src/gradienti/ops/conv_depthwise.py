@@ -26,7 +26,7 @@ from .conv_arrays import ConvGeometry, _prod
 # Elements of one block's output: 64K float32 (256 KiB) keep the output, the input's window
 # and the scratch product of a block within a 1 MiB L2 cache.
 BLOCK_ELEMENTS = 1 << 16
-# The dtypes whose arithmetic matches the general path's (BLAS accumulates float16 otherwise).
+# The dtypes this path is measured and tested on; float16 and integers keep the general path.
 _FAST_DTYPES = frozenset(("float32", "float64"))
 
 
