@@ -1,7 +1,7 @@
 """The hot copies of ``record_node`` in ops/apply.py, run as the calls they stand for (tests).
 
-``unary``, ``binary``, ``with_number`` and the functions made by ``unary_op`` write
-``record_node`` out, for speed. Each copy is marked in its source::
+``unary``, ``binary``, ``with_number``, the functions made by ``unary_op`` and the operators of
+ops/hot_operators.py write ``record_node`` out, for speed. Each copy is marked in its source::
 
     # Hot copy of record_node(), written out: <what that saves>
     # <(the sentence may go on)>. As one call:
@@ -25,7 +25,7 @@ import inspect
 import textwrap
 from contextlib import contextmanager
 
-from . import apply
+from . import apply, hot_operators
 
 MARKER = "# Hot copy of record_node()"
 CALL_PREFIX = "#     "  # a line of the call: the comment sign and four spaces, then the code
@@ -35,7 +35,13 @@ _twins: dict = {}  # hot code object -> its twin's code object
 
 def hot_functions() -> list:
     """Every function that holds a hot copy."""
-    return [apply.unary, apply.binary, apply.with_number, *apply.MADE_BY_UNARY_OP]
+    return [
+        apply.unary,
+        apply.binary,
+        apply.with_number,
+        *apply.MADE_BY_UNARY_OP,
+        *hot_operators.HOT_OPERATORS,  # Tensor's + - * and x**2, x**3
+    ]
 
 
 @contextmanager

@@ -2,9 +2,10 @@
 (``x.add(y, alpha=2)``, ``torch.mul(x, y)``), declared in ``DECLARATIONS``.
 
 The operators are the hot path of scalar graphs (the lesson's ``5*x**3 + 2*x**2 + 4*x + 8`` is
-all operators): with a Python number they take ``with_number``, which saves nothing (+ -) or
-the number alone (* /: MulBackward0 and DivBackward0 keep an input only for the other input's
-gradient, see ops/apply.py). The node classes are in ops/elementwise.py.
+all operators): ``+ - *`` and ``x ** 2``, ``x ** 3`` are one frame each (ops/hot_operators.py);
+with a Python number they save nothing (+ -) or the number alone (* /: MulBackward0 and
+DivBackward0 keep an input only for the other input's gradient, see ops/apply.py). ``/`` takes
+``with_number``. The node classes are in ops/elementwise.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from .apply import (
     compare,
     lift_for_division,
     lift_for_scalar,
-    lift_to_float,
     unary,
     with_number,
 )
@@ -40,32 +40,22 @@ from .elementwise import (
     SubBackward0,
 )
 from .explain_rule import ADD, MUL, NEG, NOT_DIFFERENTIABLE, POW, Rule, binary_rule, num, power_text
+from .hot_operators import __pow__, arithmetic_operator
 from .integer_division import divide_rounded
 
-
 # ---------------------------------------------------------------------- arithmetic
-def __add__(self, other) -> Tensor:  # noqa: N807 - bound onto Tensor as its operator
-    if type(other) in NUMBER_TYPES:
-        return with_number(AddBackward0(), self, other, ())
-    return binary(AddBackward0(), self, other)
-
-
-def __sub__(self, other) -> Tensor:  # noqa: N807
-    if type(other) in NUMBER_TYPES:
-        return with_number(SubBackward0(), self, other, ())
-    return binary(SubBackward0(), self, other)
+# x + y, x - y, x * y: one frame each (ops/hot_operators.py), as
+#     with_number(AddBackward0(), self, other, ()) for a Python number (Mul: saved (None, other)),
+#     binary(AddBackward0(), self, other) otherwise.
+__add__ = arithmetic_operator(AddBackward0, "__add__")
+__sub__ = arithmetic_operator(SubBackward0, "__sub__")
+__mul__ = arithmetic_operator(MulBackward0, "__mul__")
 
 
 def __rsub__(self, other) -> Tensor:  # noqa: N807
     node = RsubBackward1()
     node.other = other
     return unary(node, lift_for_scalar(self, other))
-
-
-def __mul__(self, other) -> Tensor:  # noqa: N807
-    if type(other) in NUMBER_TYPES:
-        return with_number(MulBackward0(), self, other, (None, other))
-    return binary(MulBackward0(), self, other)
 
 
 def __truediv__(self, other) -> Tensor:  # noqa: N807
@@ -77,16 +67,6 @@ def __truediv__(self, other) -> Tensor:  # noqa: N807
 def __rtruediv__(self, other) -> Tensor:  # noqa: N807
     # PyTorch records number / x as reciprocal(x) * number.
     return unary(ReciprocalBackward0(), self) * other
-
-
-def __pow__(self, exponent) -> Tensor:  # noqa: N807
-    if type(exponent) is Tensor:
-        return binary(PowBackward1(), self, exponent)
-    node = PowBackward0()
-    node.exponent = exponent
-    if type(exponent) is float:
-        return unary(node, lift_to_float(self))
-    return unary(node, self)
 
 
 def __rpow__(self, base) -> Tensor:  # noqa: N807
