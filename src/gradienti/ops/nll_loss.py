@@ -180,7 +180,8 @@ def _put(ctx, g, saved):
     (PyTorch's ``nll_loss_backward``: -w * (g / total) for the mean), zero elsewhere."""
     key, weights, total = saved
     grad = xp.zeros(_work_shape(ctx.input_shape), dtype=g.dtype)
-    grad = writable_for(grad, g, key)  # (vmap: per-sample gradients or targets)
+    if type(g) is BatchedArray or BatchedArray in map(type, key):
+        grad = writable_for(grad, g, key)  # (vmap: per-sample gradients or targets)
     if key[0].size:
         if ctx.reduction == "none":
             values = -xp.reshape(g, ctx.output_shape)[key[:1] + key[2:]]

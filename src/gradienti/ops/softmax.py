@@ -22,6 +22,9 @@ from .reduce import as_dtype, keep_dims, one_dim, raw, reduction_dims, sum_keep,
 from .saved_names import SavedNames, value
 from .shape import reshape
 
+_ndarray = xp.ndarray
+_add_reduce = xp.add.reduce  # (ndarray.sum without its Python wrapper: the same sum)
+
 
 def _dims_of(dim) -> tuple:
     """The axes that an op along ``dim`` works over: none for a 0-d input (dim None)."""
@@ -72,13 +75,29 @@ class LogSoftmaxBackward0(Op):
         if x.dtype == xp.float16:
             return LogSoftmaxBackward0.forward(ctx, x.astype(xp.float32)).astype(xp.float16)
         shifted = x - x.max(axis=dims, keepdims=True)
-        return shifted - xp.log(xp.exp(shifted).sum(axis=dims, keepdims=True))
+        if type(shifted) is not _ndarray:  # (vmap: per-sample values)
+            return shifted - xp.log(xp.exp(shifted).sum(axis=dims, keepdims=True))
+        # The same sums as above, the temporaries reused: x - max - log(sum(exp(x - max))).
+        log_total = _add_reduce(xp.exp(shifted), axis=dims, keepdims=True)
+        xp.log(log_total, out=log_total)
+        shifted -= log_total
+        return shifted
 
     @staticmethod
     def backward(ctx, g):
         # J^T g = g - softmax * sum(g)
         (out,) = ctx.saved_tensors
-        return g - xp.exp(out) * sum_keep(g, _dims_of(ctx.dim))
+        if (
+            type(g) is not _ndarray
+            or type(out) is not _ndarray
+            or not out.ndim
+            or g.dtype != out.dtype
+        ):
+            return g - xp.exp(out) * sum_keep(g, _dims_of(ctx.dim))
+        # The same products as above, written into exp(out)'s array (of g's shape and dtype).
+        share = xp.exp(out)
+        share *= _add_reduce(g, axis=_dims_of(ctx.dim), keepdims=True)
+        return xp.subtract(g, share, out=share)
 
     @staticmethod
     def jvp(ctx, primals, out, tangents):

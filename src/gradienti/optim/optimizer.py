@@ -201,10 +201,11 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
+                    p.grad  # noqa: B018 (PyTorch's warning for a non-leaf's missing .grad)
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None  # (setting None needs none of the .grad setter's checks)
                 else:
                     grad = p.grad
                     if grad.grad_fn is not None:

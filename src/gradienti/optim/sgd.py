@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from ._single_tensor import _add_to, _array, _descent_grad, _state_tensor
-from .optimizer import Optimizer, _use_grad
+from ..backend import xp
+from ..graph import versions
+from ..graph.grad_mode import no_grad
+from ._single_tensor import _add_to, _array, _descent_grad, _state_tensor, _to_scalar
+from .optimizer import Optimizer
+
+_ndarray = xp.ndarray
 
 
 class SGD(Optimizer):
@@ -44,10 +49,22 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    @_use_grad
-    def step(self) -> None:
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        groups = self.param_groups
+        if all(_plain(group) for group in groups):
+            # Only arrays are touched (a number lr): no graph can be recorded, so grad mode
+            # need not be switched off around the loop.
+            for group in groups:
+                _plain_step(group["params"], group["lr"])
+        else:
+            with no_grad():
+                self._general_step()
+        return loss
+
+    def _general_step(self) -> None:
         for group in self.param_groups:
-            lr = group["lr"]
+            lr = _to_scalar(group["lr"])  # (a tensor lr: a NumPy scalar of its dtype)
             momentum = group["momentum"]
             dampening = group["dampening"]
             weight_decay = group["weight_decay"]
@@ -70,3 +87,32 @@ class SGD(Optimizer):
                     buf = _array(buf_t)
                     grad = grad + momentum * buf if group["nesterov"] else buf
                 _add_to(p, (-lr) * grad)
+
+
+def _plain(group) -> bool:
+    """A group that plain SGD steps: ``param -= lr * grad``, ``lr`` a number."""
+    return (
+        group["momentum"] == 0
+        and group["weight_decay"] == 0
+        and not group["maximize"]
+        and not group.get("differentiable")  # (its non-leaf params warn when read)
+        and type(group["lr"]) in (float, int)
+    )
+
+
+def _plain_step(params, lr) -> None:
+    """``param.add_(grad, alpha=-lr)`` for each parameter with a gradient: the same two passes
+    as the general step (``-lr * grad``, then added in the parameter's memory, a version
+    counted), without its per-parameter calls (this loop runs every training step)."""
+    scale = -lr
+    add = xp.add
+    bump = versions.bump
+    for p in params:
+        grad = p._grad
+        if grad is None:
+            continue
+        target = p._data
+        if type(target) is not _ndarray:
+            target = _array(p)  # a 0-d parameter held as a NumPy scalar
+        add(target, scale * grad._data, out=target, casting="unsafe")
+        bump(target)
