@@ -98,7 +98,8 @@ class _Graph:
         slots = {}
         for cls in type(node).__mro__:
             for name in getattr(cls, "__slots__", ()):
-                if name in ("_seq", "__weakref__", "__dict__") or name in slots:
+                # (_sole is how a compact node holds the edge that _next, compared below, shows)
+                if name in ("_seq", "_sole", "__weakref__", "__dict__") or name in slots:
                     continue
                 slots[name] = self.value(getattr(node, name, "<unset>"))
         slots["_hooks"] = self._hooks(node)

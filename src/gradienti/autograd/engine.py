@@ -261,10 +261,12 @@ def _run_plain(node, grads, release: bool) -> None:
     node's VJP, to conform or to deliver its gradients in the common cases, and a bare
     gradient (a one-input node's) skips the tuple and zip. A node whose one new child was
     created after every pending node hands it over directly, without the heap and the buffer
-    dict (in a chain, always). An AccumulateGrad is recognised by its empty ``_next`` (every
-    op has at least one input); an edge to an output of a multi-output node, a ``(node,
-    output_nr)`` tuple, by having no ``_seq`` (a try costs nothing until it fails); such a
-    node's gradients, a list, only ever come from the heap, never by handoff.
+    dict (in a chain, always). A compact node's one edge is its ``_sole`` (its ``_next``, which
+    it does not hold until something reads it, would add the constants); an AccumulateGrad is
+    recognised by its empty ``_next`` (every op has at least one input); an edge to an output
+    of a multi-output node, a ``(node, output_nr)`` tuple, by having no ``_seq`` (a try costs
+    nothing until it fails); such a node's gradients, a list, only ever come from the heap,
+    never by handoff.
     """
     if REFERENCE_LOOP:  # anomaly detection, or saved values that hooks packed: one test a pass
         run_backward([(node, grads)], not release, False)
@@ -284,8 +286,8 @@ def _run_plain(node, grads, release: bool) -> None:
         if hooks is not None and hooks is not CONFORM_ONLY:
             with no_grad():  # user code, run as PyTorch runs it
                 grads = run_pre_hooks(node, hooks, grads, False, delivered, retained)
-        children = node._next
-        if not children:
+        sole = node._sole  # a compact node's one edge (graph/node.py): it has no _next yet
+        if sole is None and not (children := node._next):
             leaf_grads.append((node, grads))
         else:
             saved = node._saved
@@ -304,7 +306,7 @@ def _run_plain(node, grads, release: bool) -> None:
             if type(results) is not tuple:
                 if hooks is not None:
                     results = finish_results(node, hooks, (results,), grads, False)[0]
-                child = children[0]
+                child = children[0] if sole is None else sole
                 if results is not None and child is not None:
                     try:
                         seq = child._seq
@@ -324,6 +326,8 @@ def _run_plain(node, grads, release: bool) -> None:
                 if hooks is not None:
                     results = finish_results(node, hooks, results, grads, False)
                 newest = None  # the newest child reached for the first time
+                if sole is not None:
+                    children = (sole,)  # (a compact node's other inputs are constants)
                 for child, value in zip(children, results):
                     if value is None or child is None:
                         continue

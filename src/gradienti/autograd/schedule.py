@@ -148,7 +148,8 @@ def run_backward(
             elif not stops:
                 computed = run_vjp(node, grads, on_tensors, release)
                 passed = finish_results(node, hooks, computed, grads, on_tensors)
-                for edge, value in zip(node._next, passed):
+                sole = node._sole  # a compact node's one edge; its other inputs are constants
+                for edge, value in zip(node._next if sole is None else (sole,), passed):
                     if value is None or edge is None:
                         continue  # no gradient, or a constant
                     if receives is None or edge_parts(edge)[0] in receives:
@@ -344,7 +345,9 @@ def nodes_leading_to(root_edges, targets) -> set:
     while stack:
         node = stack.pop()
         if node not in below:
-            below[node] = [edge_parts(edge)[0] for edge in node._next if edge is not None]
+            sole = node._sole  # (a compact node's other inputs are constants: graph/node.py)
+            edges = node._next if sole is None else (sole,)
+            below[node] = [edge_parts(edge)[0] for edge in edges if edge is not None]
             stack.extend(below[node])
     leading: set = set()
     for node in sorted(below, key=_creation_order):  # a node's inputs' nodes come before it

@@ -12,6 +12,13 @@ gradient. So the engine knows from the edge alone whether a node has one gradien
 A deep graph then holds one Python object fewer per op, which is what Python's cyclic garbage
 collector spends its time walking.
 
+A node whose first input is its only one that can carry a gradient (a one-input op, or
+``x * 2``) is *compact*: it keeps that edge in ``_sole`` and makes no ``_next`` tuple until
+something reads ``_next`` (``Node.__getattr__`` builds it then, once). That tuple would hold a
+node, so the collector would track it for the graph's whole life: without it a scalar chain
+holds one tracked object per op instead of two, and the full collections that a growing graph
+triggers come half as often and walk half as much.
+
 An op's VJP is written once, with operators and ``xp`` functions that exist for raw arrays and
 for Tensors alike. The engine runs it on raw arrays when no graph of the backward pass is
 wanted (fast), and on Tensors when ``create_graph=True`` (so the VJP itself is recorded and
@@ -113,7 +120,8 @@ CONFORM_ONLY = NodeHooks()
 class Node:
     """A backward function: the gradient of one forward op with respect to its inputs.
 
-    Slots: ``_next`` (the compact edges to the inputs' nodes), ``_saved`` (the raw arrays the VJP
+    Slots: ``_next`` (the compact edges to the inputs' nodes), ``_sole`` (a compact node's one
+    edge, see the module's docstring; None otherwise), ``_saved`` (the raw arrays the VJP
     needs; ``None`` once released), ``_input_meta`` (``None`` unless an input's shape or dtype
     differs from the output's: then ``(shape, dtype)`` per input, used by the engine to undo
     broadcasting and promotion in one place) and ``_hooks`` (``None``, ``CONFORM_ONLY`` when
@@ -126,6 +134,7 @@ class Node:
 
     __slots__ = (
         "_next",
+        "_sole",
         "_saved",
         "_input_meta",
         "_hooks",
@@ -144,6 +153,26 @@ class Node:
     # ``ctx.saved_tensors``): then the engine lets a released node run again, as PyTorch
     # does when its backward reads nothing it saved.
     checks_saved_on_read = False
+    # The inputs after the first that a compact node's op has, all constants: its ``_next`` is
+    # ``(_sole,) + compact_tail``. ``(None,)`` for a two-input op recorded compact (``x * 2``).
+    compact_tail = ()
+
+    def __getattr__(self, name: str):
+        # Called only for a slot that is unset. A compact node's ``_next`` is made on the first
+        # read and kept; a node made without a recorder (a custom Function's) has no ``_sole``:
+        # it is not compact.
+        if name == "_next":
+            try:
+                sole = object.__getattribute__(self, "_sole")
+            except AttributeError:
+                sole = None
+            if sole is not None:
+                edges = self._next = (sole,) + self.compact_tail
+                return edges
+        elif name == "_sole":
+            self._sole = None
+            return None
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def name(self) -> str:
         return type(self).__name__
@@ -202,6 +231,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable) -> None:
         self._next = ()
+        self._sole = None
         self._saved = ()
         self._input_meta = None
         self._hooks = None

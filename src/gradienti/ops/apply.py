@@ -59,6 +59,7 @@ def record_node(node, edges: tuple, saved: tuple, input_meta: tuple | None = Non
     nodes in decreasing order is a topological order.
     """
     node._next = edges
+    node._sole = None
     node._saved = saved
     if MODIFIED:
         node._versions = record_versions(saved)
@@ -194,7 +195,7 @@ def unary(node, x: Tensor) -> Tensor:
     # Hot copy of record_node(), written out: the record_node and saved_values calls
     # would add ~80 ns to a ~550 ns op on a 0-d tensor (see ops/hot_copies.py). As one call:
     #     t._edge = record_node(node, (edge,), saved_values(node.save, (data,), out))
-    node._next = (edge,)
+    node._sole = edge  # compact: no (edge,) tuple for the collector to track (graph/node.py)
     save = node.save
     if save == SAVE_OUTPUT:
         node._saved = (out,)
@@ -242,7 +243,7 @@ def unary_op(op_class, name: str):
         # Hot copy of record_node(), written out: the record_node and saved_values calls
         # would add ~80 ns to a ~550 ns op on a 0-d tensor (see ops/hot_copies.py). As one call:
         #     t._edge = record_node(node, (edge,), saved_values(save, (data,), out))
-        node._next = (edge,)
+        node._sole = edge  # compact: no (edge,) tuple for the collector to track
         if save == SAVE_OUTPUT:
             node._saved = (out,)
         elif save:
@@ -314,6 +315,7 @@ def binary(node, a: Tensor, b) -> Tensor:
     #         meta = _input_meta(a, b, out)
     #     t._edge = record_node(node, edges, saved, meta)
     node._next = (a_edge, b_edge)
+    node._sole = None
     save = node.save
     if save == SAVE_OUTPUT:
         node._saved = (out,)
@@ -368,7 +370,7 @@ def with_number(node, a: Tensor, number, saved: tuple) -> Tensor:
     # Hot copy of record_node(), written out: the record_node call would add ~25 ns
     # to a ~570 ns op on a 0-d tensor (see ops/hot_copies.py). As one call:
     #     t._edge = record_node(node, (edge, NO_EDGE), saved)
-    node._next = (edge, NO_EDGE)
+    node._sole = edge  # compact, compact_tail (None,): no (edge, None) tuple (graph/node.py)
     node._saved = saved
     if MODIFIED:
         node._versions = record_versions(saved)

@@ -142,6 +142,7 @@ def sum_gradients_leaving(outputs: list, level, first_node: int) -> None:
             changed[index] = bridge
         if changed != list(edges):
             node._next = tuple(changed)
+            node._sole = None  # (a compact node's one edge is now in _next: graph/node.py)
 
 
 def _inside(node, level, first_node: int) -> bool:

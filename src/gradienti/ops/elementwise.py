@@ -34,10 +34,12 @@ class AddBackward0(Op):
     jvp = staticmethod(elementwise_jvp)
 
     function = operator.add  # the forward: a + b
+    compact_tail = (None,)  # x + number records compact (graph/node.py)
 
     @staticmethod
     def backward(ctx, g):
-        if ctx._next[1] is None:  # a constant b: the bare gradient of a (see Op)
+        # a compact node (x + number) or a constant b: the bare gradient of a (see Op)
+        if ctx._sole is not None or ctx._next[1] is None:
             return g
         return g, g
 
@@ -49,10 +51,11 @@ class SubBackward0(Op):
     jvp = staticmethod(elementwise_jvp)
 
     function = operator.sub  # the forward: a - b
+    compact_tail = (None,)
 
     @staticmethod
     def backward(ctx, g):
-        if ctx._next[1] is None:
+        if ctx._sole is not None or ctx._next[1] is None:
             return g
         return g, -g
 
@@ -81,10 +84,13 @@ class MulBackward0(Op):
     lean_inputs = 1
 
     function = operator.mul  # the forward: a * b
+    compact_tail = (None,)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx._saved
+        if ctx._sole is not None:  # compact: b is a constant
+            return g * b
         a_node, b_node = ctx._next
         if b_node is None:
             return g * b
@@ -109,11 +115,14 @@ class DivBackward0(Op):
     lean_inputs = 2
 
     function = operator.truediv  # the forward: a / b
+    compact_tail = (None,)
 
     @staticmethod
     def backward(ctx, g):
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
         a, b = ctx._saved
+        if ctx._sole is not None:  # compact: b is a constant
+            return g / b
         a_node, b_node = ctx._next
         if b_node is None:
             return g / b
