@@ -54,6 +54,15 @@ from .normalization_arrays import (
     normalized,
     plain_arrays,
 )
+from .normalization_rows import (
+    batch_norm_centered,
+    batch_norm_channels_forward,
+    batch_norm_channels_vjp,
+    fits_rows,
+    layer_norm_rows_forward,
+    layer_norm_rows_vjp,
+    owned_buffer,
+)
 from .products import sum_of_shares
 from .reduce import sum_keep
 from .saved_names import SavedNames, held, value
@@ -79,7 +88,8 @@ class _Normalization(Op):
     Static parameters: ``axes`` (A), ``param_axes`` (B), ``param_view`` (the shape that
     broadcasts w and b against x), ``param_shape`` (their own shape), ``eps``, ``has_weight``
     and ``has_bias`` (which inputs after x there are), ``batch_stats`` (False: ``mean`` and
-    ``invstd`` were set before the forward, batch norm's running statistics).
+    ``invstd`` were set before the forward, batch norm's running statistics), ``owned``
+    (what a row-path forward keeps for the backward: normalization_rows.py; None otherwise).
     """
 
     __slots__ = (
@@ -96,6 +106,7 @@ class _Normalization(Op):
         "var",
         "opmath_mean",
         "running",
+        "owned",
     )
     save = SAVE_INPUTS
 
@@ -103,6 +114,10 @@ class _Normalization(Op):
     def forward(ctx, x, *params):
         if x.dtype.itemsize < 4:
             return _forward_opmath(ctx, x, params)
+        if ctx.batch_stats:  # plain contiguous arrays: the row paths (normalization_rows.py)
+            out = ctx.rows_forward(x, params)
+            if out is not None:
+                return out
         with xp.errstate(invalid="ignore", divide="ignore"):  # an empty input: NaN statistics
             if ctx.batch_stats:
                 ctx.mean, ctx.invstd, ctx.var = _statistics(
@@ -252,6 +267,12 @@ class NativeBatchNormBackward0(_Normalization):
             return xp.empty((0,), dtype=self.running[0].dtype)
         return statistic.reshape(self.param_shape)
 
+    def rows_forward(self, x, params):
+        batch_and_channels = x.shape[0] * x.shape[1] if x.ndim > 1 else 0
+        if fits_rows(x, params, x.size // max(batch_and_channels, 1), batch_and_channels):
+            return batch_norm_channels_forward(self, x, params)
+        return None
+
     def vjp(self, g, saved, mean, invstd) -> tuple:
         x = saved[0]
         if (
@@ -260,6 +281,9 @@ class NativeBatchNormBackward0(_Normalization):
             and x.size
             and self._next[0] is not None
         ):
+            centered = owned_buffer(self, x, batch_norm_centered)
+            if centered is not None:
+                return batch_norm_channels_vjp(self, g, saved, centered, invstd)
             return batch_norm_array_vjp(self, g, saved, mean, invstd)
         return super().vjp(g, saved, mean, invstd)
 
@@ -288,9 +312,17 @@ class NativeLayerNormBackward0(_Normalization):
     )
     normalizes_with_rounded_statistics = False
 
+    def rows_forward(self, x, params):
+        rows = count_over(x.shape, self.param_axes)
+        if fits_rows(x, params, x.size // max(rows, 1), rows):
+            return layer_norm_rows_forward(self, x, params)
+        return None
+
     def vjp(self, g, saved, mean, invstd) -> tuple:
         x = saved[0]
         if plain_arrays(g, saved, invstd) and x.size:
+            if fits_rows(x, saved[1:], x.size // max(mean.size, 1), mean.size):
+                return layer_norm_rows_vjp(self, g, saved, mean, invstd)
             return layer_norm_array_vjp(self, g, saved, mean, invstd)
         return super().vjp(g, saved, mean, invstd)
 
@@ -336,6 +368,7 @@ def _apply(node, input, weight, bias) -> Tensor:
     edge, as in PyTorch's graph)."""
     node.has_weight = weight is not None
     node.has_bias = bias is not None
+    node.owned = None
     return nary(node, input, weight, bias)
 
 
