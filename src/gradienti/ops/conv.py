@@ -40,8 +40,8 @@ from ..graph.node import SAVE_INPUTS, Op
 from ..tensor import Tensor
 from . import conv_depthwise
 from .apply import nary, replace_saved, tensor_argument
-from .conv_arrays import ConvGeometry, _batched_input_grad, _image, _prod
-from .conv_checks import _check_bias_dtype, _check_dtypes, _check_shapes, _int_list
+from .conv_arrays import ConvGeometry, batched_input_grad, columns_to_image, product_of
+from .conv_checks import check_bias_dtype, check_dtypes, check_shapes, int_list
 from .declare import declare, explain_nodes
 from .einsum import einsum
 from .explain_rule import Rule
@@ -66,7 +66,7 @@ class Im2ColBackward0(Op):
     def backward(ctx, g):
         node = Col2ImBackward0()
         node.geometry = ctx.geometry
-        node.channels = g.shape[1] // _prod(ctx.geometry.kernel)
+        node.channels = g.shape[1] // product_of(ctx.geometry.kernel)
         return run(node, g)
 
     jvp = staticmethod(linear)
@@ -79,7 +79,7 @@ class Col2ImBackward0(Op):
 
     @staticmethod
     def forward(ctx, cols):
-        return _image(ctx.geometry, cols, ctx.channels)
+        return columns_to_image(ctx.geometry, cols, ctx.channels)
 
     @staticmethod
     def backward(ctx, g):
@@ -118,7 +118,7 @@ class ConvolutionBackward0(Op):
             return conv_depthwise.forward(ctx.geometry, x, w, b)
         cols = ctx.geometry.columns(x)
         n, o, length = x.shape[0], w.shape[0], cols.shape[-1]
-        per_weight = _prod(w.shape[1:])  # the inputs of one output: in/groups * kernel
+        per_weight = product_of(w.shape[1:])  # the inputs of one output: in/groups * kernel
         if groups == 1:
             out = xp.matmul(w.reshape(o, per_weight), cols)
         else:
@@ -141,7 +141,7 @@ class ConvolutionBackward0(Op):
         edges = ctx._next
         geometry, groups = ctx.geometry, ctx.groups
         n, o = g.shape[:2]
-        length = _prod(geometry.out)
+        length = product_of(geometry.out)
         grad_x = grad_w = grad_b = None
         if edges[1] is not None and len(saved) == 3:  # a depthwise forward kept no columns
             if conv_depthwise.applies(g, w, groups) and type(saved[0]) is xp.ndarray:
@@ -150,7 +150,7 @@ class ConvolutionBackward0(Op):
                 saved = saved + (geometry.columns(saved[0]),)
         if edges[1] is not None and grad_w is None:
             # the forward's columns, saved last (a weight that requires grad keeps them)
-            per_weight = _prod(w.shape[1:])
+            per_weight = product_of(w.shape[1:])
             cols = saved[-1].reshape(n, groups, per_weight, length)
             # sum_n cols[n] @ g[n]^T. Measured with OpenBLAS: a contiguous copy of g^T pays off
             # once the products are large (many columns per output), not for a first layer.
@@ -160,7 +160,7 @@ class ConvolutionBackward0(Op):
             grad_w = xp.matmul(cols, g_rows).sum(axis=0).swapaxes(-1, -2).reshape(w.shape)
         if edges[0] is not None:
             if type(g) is BatchedArray or type(w) is BatchedArray:  # vmap
-                grad_x = _batched_input_grad(geometry, g, w, groups)
+                grad_x = batched_input_grad(geometry, g, w, groups)
             elif conv_depthwise.applies(g, w, groups):
                 grad_x = conv_depthwise.input_grad(geometry, g, w, w.shape[1] * groups)
             else:
@@ -193,7 +193,7 @@ def _recorded_vjp(ctx, g: Tensor) -> tuple:
     edges = ctx._next
     geometry, groups = ctx.geometry, ctx.groups
     n, c, o = x.shape[0], x.shape[1], w.shape[0]
-    length, per_weight = _prod(geometry.out), _prod(w.shape[1:])
+    length, per_weight = product_of(geometry.out), product_of(w.shape[1:])
     per_group = g.reshape(n, groups, o // groups, length)
     grad_x = grad_w = grad_b = None
     if edges[0] is not None:
@@ -227,7 +227,7 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
     tensor_argument(weight, name, "weight", 2)
     if bias is not None:
         tensor_argument(bias, name, "bias", 3)
-        _check_bias_dtype(input, bias)
+        check_bias_dtype(input, bias)
     if input.dim() not in (dims + 1, dims + 2):
         raise RuntimeError(
             f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but "
@@ -235,8 +235,8 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
         )
     unbatched = input.dim() == dims + 1
     batched_shape = (1,) * unbatched + tuple(input.shape)
-    stride = _int_list(stride, "stride", name, dims)
-    dilation = _int_list(dilation, "dilation", name, dims)
+    stride = int_list(stride, "stride", name, dims)
+    dilation = int_list(dilation, "dilation", name, dims)
     if isinstance(groups, bool) or not hasattr(groups, "__index__"):
         raise TypeError(f"{name}(): argument 'groups' must be int, not {type(groups).__name__}")
     groups = operator.index(groups)
@@ -248,9 +248,9 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         mode, padding = padding, (0,) * dims
     else:
-        padding = _int_list(padding, "padding", name, dims)
+        padding = int_list(padding, "padding", name, dims)
     bias_shape = None if bias is None else tuple(bias.shape)
-    geometry = _check_shapes(
+    geometry = check_shapes(
         batched_shape,
         tuple(weight.shape),
         bias_shape,
@@ -261,7 +261,7 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
         dims,
         mode,
     )
-    _check_dtypes(input, weight)
+    check_dtypes(input, weight)
     x = input.unsqueeze(0) if unbatched else input
     out = convolve(geometry, groups, x, weight, bias)
     return out.squeeze(0) if unbatched else out

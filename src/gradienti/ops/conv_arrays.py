@@ -18,7 +18,7 @@ from ..batching import BatchedArray, along_first_axis
 as_strided = xp.lib.stride_tricks.as_strided
 
 
-def _prod(sizes) -> int:
+def product_of(sizes) -> int:
     count = 1
     for size in sizes:
         count *= size
@@ -31,7 +31,7 @@ class ConvGeometry:
     input ``size``, ``kernel``, ``stride``, ``dilation``, zero padding ``before``/``after``
     each dimension; derived: the ``padded`` and ``out`` sizes, ``wide``: whether the input's
     gradient takes the wide layout (stride 1, at most 50% extra columns), and the index plans
-    below. Immutable, and cached per call signature (see ``_check_shapes``)."""
+    below. Immutable, and cached per call signature (see ``check_shapes``)."""
 
     __slots__ = (
         "size", "kernel", "stride", "dilation", "before", "after", "padded", "out", "wide",
@@ -48,7 +48,8 @@ class ConvGeometry:
         )
         # The wide layout's output grid: the output's first size, then the padded sizes.
         self.wide_grid = self.out[:1] + self.padded[1:]
-        self.wide = all(s == 1 for s in stride) and 2 * _prod(self.wide_grid) <= 3 * _prod(self.out)
+        extra_ok = 2 * product_of(self.wide_grid) <= 3 * product_of(self.out)
+        self.wide = all(s == 1 for s in stride) and extra_ok
         # Where the unpadded input sits in the padded grid (None: there is no padding).
         every = (slice(None), slice(None))
         self.interior = None
@@ -65,7 +66,7 @@ class ConvGeometry:
             )
             for offset in offsets
         ]
-        row_lengths = [_prod(self.padded[i + 1 :]) for i in range(len(self.padded))]
+        row_lengths = [product_of(self.padded[i + 1 :]) for i in range(len(self.padded))]
         self.shifts = [
             sum(k * d * r for k, d, r in zip(offset, dilation, row_lengths)) for offset in offsets
         ]
@@ -96,13 +97,13 @@ class ConvGeometry:
             writeable=False,
         )
         cols = xp.ascontiguousarray(view)
-        return cols.reshape(n, c * _prod(self.kernel), _prod(self.out))
+        return cols.reshape(n, c * product_of(self.kernel), product_of(self.out))
 
     def image(self, cols, n: int, c: int):
         """col2im, the adjoint of ``columns``: ``(N, C * prod(kernel), prod(out))`` ->
         ``(N, C, *size)``, each entry added onto the input pixel it was read from."""
         grid = xp.zeros((n, c) + self.padded, dtype=cols.dtype)
-        per_offset = cols.reshape((n, c, _prod(self.kernel)) + self.out)
+        per_offset = cols.reshape((n, c, product_of(self.kernel)) + self.out)
         for k, window in enumerate(self.windows):
             grid[window] += per_offset[:, :, k]
         return self._unpadded(grid)
@@ -118,14 +119,14 @@ class ConvGeometry:
         c = c_group * groups
         # (K, groups, in/groups, out/groups): each offset's transposed weight, per group.
         w_t = xp.ascontiguousarray(
-            w.reshape(groups, o // groups, c_group, _prod(self.kernel)).transpose(3, 0, 2, 1)
+            w.reshape(groups, o // groups, c_group, product_of(self.kernel)).transpose(3, 0, 2, 1)
         )
         if self.wide:
             grid = xp.zeros((n, o) + self.wide_grid, dtype=g.dtype)
             grid[(slice(None), slice(None)) + tuple(slice(0, size) for size in self.out)] = g
-            g_groups = grid.reshape(n, groups, o // groups, _prod(self.wide_grid))
+            g_groups = grid.reshape(n, groups, o // groups, product_of(self.wide_grid))
         else:
-            g_groups = g.reshape(n, groups, o // groups, _prod(self.out))
+            g_groups = g.reshape(n, groups, o // groups, product_of(self.out))
         length = g_groups.shape[-1]
         product_k = xp.empty((n, groups, c_group, length), dtype=g.dtype)
         if not self.wide:
@@ -135,7 +136,7 @@ class ConvGeometry:
                 grid[window] += product_k.reshape((n, c) + self.out)
             return self._unpadded(grid)
         shifts = self.shifts
-        plane = _prod(self.padded)
+        plane = product_of(self.padded)
         # Spare room at the end: the last offsets' extra columns reach past the last image.
         flat = xp.zeros(n * c * plane + shifts[-1], dtype=g.dtype)
         for k, shift in enumerate(shifts):
@@ -146,23 +147,25 @@ class ConvGeometry:
 
 
 @along_first_axis(1)  # (vmap: the samples' columns are more columns)
-def _image(geometry: ConvGeometry, cols, channels: int):
+def columns_to_image(geometry: ConvGeometry, cols, channels: int):
     return geometry.image(cols, cols.shape[0], channels)
 
 
-def _batched_input_grad(geometry: ConvGeometry, g, w, groups: int):
+def batched_input_grad(geometry: ConvGeometry, g, w, groups: int):
     """``input_grad`` under vmap: with per-sample weights, col2im of ``W^T g`` (batched
     products); else the samples' gradients are more images."""
     if type(w) is not BatchedArray:
         return along_first_axis(1)(ConvGeometry.input_grad)(geometry, g, w, groups)
     n, o = g.shape[:2]
-    per_weight = _prod(w.shape[1:])
+    per_weight = product_of(w.shape[1:])
     grad_cols = xp.einsum(
         "goc,ngol->ngcl",
         w.reshape(groups, o // groups, per_weight),
         g.reshape(n, groups, o // groups, -1),
     )
-    return _image(geometry, grad_cols.reshape(n, groups * per_weight, -1), w.shape[1] * groups)
+    return columns_to_image(
+        geometry, grad_cols.reshape(n, groups * per_weight, -1), w.shape[1] * groups
+    )
 
 
 def group_product(a, b, out):

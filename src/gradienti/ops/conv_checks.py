@@ -10,7 +10,7 @@ from ..backend import CPP_TYPE_NAMES, LEGACY_TYPE_NAMES, SCALAR_TYPE_NAMES
 from .conv_arrays import ConvGeometry
 
 
-def _int_list(value, argument: str, function: str, dims: int) -> tuple:
+def int_list(value, argument: str, function: str, dims: int) -> tuple:
     """An int (repeated ``dims`` times) or a sequence of ints, as a tuple."""
     if isinstance(value, (list, tuple)):
         items = list(value)
@@ -39,7 +39,7 @@ def _matched(values: tuple, argument: str, spatial: int) -> tuple:
 
 
 @lru_cache(maxsize=256)
-def _check_shapes(shape, weight_shape, bias_shape, stride, padding, dilation, groups, dims, mode):
+def check_shapes(shape, weight_shape, bias_shape, stride, padding, dilation, groups, dims, mode):
     """PyTorch's checks of the parameters and shapes, in its order; the geometry if all pass.
     Cached (its arguments are tuples and ints): a training loop repeats the same few calls."""
     w_shape = list(weight_shape)
@@ -100,7 +100,7 @@ def _check_shapes(shape, weight_shape, bias_shape, stride, padding, dilation, gr
     return ConvGeometry(tuple(shape[2:]), kernel, stride, dilation, before, after)
 
 
-def _check_bias_dtype(input, bias) -> None:
+def check_bias_dtype(input, bias) -> None:
     if bias.dtype != input.dtype:
         raise RuntimeError(
             f"Input type ({CPP_TYPE_NAMES[input.dtype.name]}) and bias type "
@@ -108,7 +108,7 @@ def _check_bias_dtype(input, bias) -> None:
         )
 
 
-def _check_dtypes(input, weight) -> None:
+def check_dtypes(input, weight) -> None:
     x_name, w_name = input.dtype.name, weight.dtype.name
     if x_name != w_name:
         if x_name == "float32":  # the message of PyTorch's MKLDNN-capable float path

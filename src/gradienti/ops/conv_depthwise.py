@@ -21,7 +21,7 @@ These functions take plain ndarrays only (``applies`` says when): under vmap the
 from __future__ import annotations
 
 from ..backend import xp
-from .conv_arrays import ConvGeometry, _prod
+from .conv_arrays import ConvGeometry, product_of
 
 # Elements of one block's output: 64K float32 (256 KiB) keep the output, the input's window
 # and the scratch product of a block within a 1 MiB L2 cache.
@@ -70,7 +70,7 @@ def _padded(geometry: ConvGeometry, x):
 def _offset_weights(geometry: ConvGeometry, w, channels: int):
     """``(K, C, m, 1, ...)``: each kernel offset's weights, broadcast over the positions."""
     multiplier = w.shape[0] // channels
-    kernel = _prod(geometry.kernel)
+    kernel = product_of(geometry.kernel)
     per_offset = w.reshape(channels, multiplier, kernel).transpose(2, 0, 1)
     return xp.ascontiguousarray(per_offset).reshape(
         (kernel, channels, multiplier) + (1,) * len(geometry.kernel)
@@ -89,7 +89,7 @@ def forward(geometry: ConvGeometry, x, w, b):
     out = xp.empty((n, c, multiplier) + geometry.out, dtype=x.dtype)
     windows = [window[2:] for window in geometry.windows]
     scratch = None
-    for samples, channels in _blocks(n, c, multiplier * _prod(geometry.out)):
+    for samples, channels in _blocks(n, c, multiplier * product_of(geometry.out)):
         block = out[samples, channels]
         if scratch is None:
             scratch = xp.empty_like(block)
@@ -117,7 +117,7 @@ def input_grad(geometry: ConvGeometry, g, w, channels: int):
     grid = xp.zeros((n, channels) + geometry.padded, dtype=g.dtype)
     windows = [window[2:] for window in geometry.windows]
     scratch = None
-    for samples, block_channels in _blocks(n, channels, multiplier * _prod(geometry.out)):
+    for samples, block_channels in _blocks(n, channels, multiplier * product_of(geometry.out)):
         g_block = g_split[samples, block_channels]
         if scratch is None:
             scratch = xp.empty_like(g_block)
@@ -141,7 +141,7 @@ def weight_grad(geometry: ConvGeometry, g, x, w_shape: tuple):
     subscripts = f"ncj{axes},nc{axes}->cj"  # sum over samples and positions
     windows = [window[2:] for window in geometry.windows]
     sums = xp.zeros((len(windows), c, multiplier), dtype=g.dtype)
-    for samples, channels in _blocks(n, c, multiplier * _prod(geometry.out)):
+    for samples, channels in _blocks(n, c, multiplier * product_of(geometry.out)):
         g_block = g_split[samples, channels]
         source = grid[samples, channels]
         for k, window in enumerate(windows):
