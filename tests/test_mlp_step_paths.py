@@ -257,3 +257,32 @@ def test_cross_entropy_gradient_with_ignored_targets_matches_torch(reduction):
         results.append((loss.detach().numpy(), x.grad.numpy()))
     for mine, reference in zip(*results):
         np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-15)
+
+
+def _addmm_error(lib, bias, a, b):
+    try:
+        lib.addmm(lib.tensor(bias), lib.tensor(a), lib.tensor(b))
+    except Exception as error:  # noqa: BLE001 (the class and message are compared)
+        return type(error), str(error).split("\n")[0]
+    return None
+
+
+@pytest.mark.parametrize(
+    "shapes_and_dtypes",
+    [
+        (((4,), "bool"), ((2, 3), "bool"), ((3, 4), "bool")),
+        (((7,), "bool"), ((2, 3), "bool"), ((3, 4), "bool")),
+        (((4,), "int64"), ((2, 3), "int64"), ((3, 4), "int64")),
+        (((4,), "float64"), ((2, 3), "float32"), ((3, 4), "float32")),
+        (((4,), "float32"), ((2, 3), "float64"), ((3, 4), "float32")),
+        (((7,), "float32"), ((2, 3), "float32"), ((3, 4), "float32")),
+        (((4,), "float32"), ((2, 5), "float32"), ((3, 4), "float32")),
+        (((4,), "float32"), ((3,), "float32"), ((3, 4), "float32")),
+        (((4,), "float32"), ((2, 3), "float32"), ((3, 4, 1), "float32")),
+    ],
+)
+def test_addmm_refuses_bad_input_as_torch(shapes_and_dtypes):
+    arrays = [np.ones(shape, dtype=dtype) for shape, dtype in shapes_and_dtypes]
+    ours, theirs = _addmm_error(gradienti, *arrays), _addmm_error(torch, *arrays)
+    assert theirs is not None or shapes_and_dtypes[0][1] == "int64"
+    assert ours == theirs

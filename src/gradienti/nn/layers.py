@@ -42,7 +42,12 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return F.linear(input, self.weight, self.bias)
+        parameters = self._parameters
+        try:  # (read without Module.__getattr__'s search: this runs at every call)
+            weight, bias = parameters["weight"], parameters["bias"]
+        except KeyError:  # one is no registered parameter now (weight_norm, parametrize)
+            weight, bias = self.weight, self.bias
+        return F.linear(input, weight, bias)
 
     def extra_repr(self) -> str:
         return (
