@@ -145,6 +145,9 @@ def test_a_constant_tensor_operand_saves_what_the_gradient_needs():
     out, expected = x * c, torch_x * torch_c
     _same(out.grad_fn._saved_other, expected.grad_fn._saved_other)
     assert _next_names(out) == _next_names(expected) == ["AccumulateGrad", None]
+    # recorded compact (graph/node.py): its one edge without an (edge, None) tuple
+    assert (x * c).grad_fn._sole is x._edge and (x * 2).grad_fn._sole is x._edge
+    assert (x * x).grad_fn._sole is None  # two edges: the tuple
 
 
 @pytest.mark.parametrize("symbol", sorted(OPERATORS))

@@ -115,7 +115,14 @@ def arithmetic_operator(op_class, name: str):
         #     edges = (a_edge, b_edge)
         #     saved = saved_values(save, (data, other_data), out, op_class.lean_inputs, edges)
         #     t._edge = record_node(node, edges, saved, meta)
-        node._next = (a_edge, b_edge)
+        if b_edge is None:
+            # compact (graph/node.py): a constant second input (a number, a Tensor that needs
+            # no gradient) leaves one edge, kept without an (edge, None) tuple for the
+            # collector to track; Add/Sub/Mul's compact_tail (None,) rebuilds _next on a read
+            node._sole = a_edge
+        else:
+            node._next = (a_edge, b_edge)
+            node._sole = None
         if save:
             # Mul needs each input only for the other's gradient: what is not needed is not kept.
             node._saved = (
@@ -167,7 +174,7 @@ def __pow__(self, exponent) -> Tensor:  # noqa: N807 - bound onto Tensor as its 
     # (PowBackward0.forward, power_array) would add ~250 ns to a ~500 ns op on a 0-d tensor.
     # As one call:
     #     t._edge = record_node(node, (edge,), saved_values(node.save, (data,), out))
-    node._next = (edge,)
+    node._sole = edge  # compact: no (edge,) tuple for the collector to track (graph/node.py)
     node._saved = (data,)  # PowBackward0 saves its input
     if MODIFIED:
         node._versions = record_versions(node._saved)
