@@ -62,6 +62,12 @@ def _ones(length: int, dtype):
 
 
 # ---------------------------------------------------------------------- layer norm
+def _tiled(vector, rows: int):
+    """A parameter repeated for ``rows`` rows, flat: multiplying a block's flat view by it is
+    one contiguous loop, where broadcasting it makes one short loop per row (half the speed)."""
+    return xp.tile(vector.reshape(-1), rows)
+
+
 def _row_blocks(rows: int, row_length: int, itemsize: int):
     """Slices of ``BLOCK_BYTES`` worth of whole rows covering ``rows``."""
     step = max(1, BLOCK_BYTES // (row_length * itemsize))
@@ -78,10 +84,10 @@ def layer_norm_rows_forward(ctx, x, params):
     row_length = rows.shape[1]
     ones = _ones(row_length, dtype)
     eps = dtype.type(ctx.eps)
-    weight = params[0].reshape(row_length) if ctx.has_weight else None
-    bias = params[-1].reshape(row_length) if ctx.has_bias else None
     out = xp.empty_like(rows)
     blocks = _row_blocks(row_count, row_length, dtype.itemsize)
+    weight = _tiled(params[0], blocks[0].stop) if ctx.has_weight else None
+    bias = _tiled(params[-1], blocks[0].stop) if ctx.has_bias else None
     scratch = xp.empty((blocks[0].stop, row_length), dtype=dtype)
     mean, var, invstd = (xp.empty(row_count, dtype=dtype) for _ in range(3))
     for block in blocks:
@@ -98,12 +104,13 @@ def layer_norm_rows_forward(ctx, x, params):
         xp.sqrt(invstd_block, out=invstd_block)
         xp.divide(1, invstd_block, out=invstd_block)
         xhat *= invstd_block[:, None]
+        flat_xhat, flat_out = xhat.reshape(-1), out_block.reshape(-1)
         if weight is not None:
-            xp.multiply(xhat, weight, out=out_block)
+            xp.multiply(flat_xhat, weight[: flat_out.size], out=flat_out)
             if bias is not None:
-                out_block += bias
+                flat_out += bias[: flat_out.size]
         elif bias is not None:
-            xp.add(xhat, bias, out=out_block)
+            xp.add(flat_xhat, bias[: flat_out.size], out=flat_out)
     stat_shape = x.shape[: ctx.axes[0]] + (1,) * len(ctx.axes)
     ctx.mean, ctx.invstd, ctx.var = (s.reshape(stat_shape) for s in (mean, invstd, var))
     return out.reshape(x.shape)
@@ -140,6 +147,7 @@ def layer_norm_rows_vjp(node, g, saved, mean, invstd) -> tuple:
     mean, invstd = mean.reshape(row_count, 1), invstd.reshape(row_count)
     blocks = _row_blocks(row_count, row_length, dtype.itemsize)
     ones = _ones(blocks[0].stop, dtype)
+    tiled_weight = _tiled(weight, blocks[0].stop) if need_x and node.has_weight else None
     scratch = xp.empty((blocks[0].stop, row_length), dtype=dtype)
     dx = xp.empty_like(rows)
     grad_weight = xp.zeros(row_length, dtype=dtype)
@@ -164,7 +172,8 @@ def layer_norm_rows_vjp(node, g, saved, mean, invstd) -> tuple:
         centered += sum_gw[:, None]
         gw = product
         if node.has_weight:
-            xp.multiply(g_block, weight, out=gw)
+            flat_gw = gw.reshape(-1)
+            xp.multiply(g_block.reshape(-1), tiled_weight[: flat_gw.size], out=flat_gw)
         else:
             xp.copyto(gw, g_block)
         gw *= invstd_block[:, None]
