@@ -76,6 +76,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "backends.*",
             "accelerator",
             "_compile",
+            "compiler.*",  # gradienti.compile's tracer, programs and guards
             # one process, computing in the tensors' own dtypes: distributed and amp stubs
             "distributed.*",
             "amp.*",

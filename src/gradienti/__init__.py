@@ -15,6 +15,7 @@ from . import (
     amp,
     autograd,
     backends,
+    compiler,
     cuda,
     distributed,
     distributions,

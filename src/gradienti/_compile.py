@@ -1,5 +1,9 @@
-"""``torch.compile``: gradienti has no compiled path yet, so ``compile`` hands back a callable
-that runs the model or function eagerly (the same results, at eager speed) and says so once.
+"""``torch.compile``: ``compile`` hands back a callable that traces the model or function on
+its first call per signature and replays the recorded ops as one generated forward and one
+backward function of arrays afterwards (gradienti/compiler/: the same values and gradients
+as eager, bit for bit, without the per-op bookkeeping); where the function reads a tensor's
+value into Python or does what a trace cannot replay, it runs eagerly (one warning names the
+line; ``fullgraph=True`` raises instead).
 
 Its shape is PyTorch's, so that code written for ``torch.compile`` runs unchanged: a Module
 comes back wrapped in an ``OptimizedModule`` (its state_dict keys start with ``_orig_mod.``,
@@ -10,37 +14,28 @@ as PyTorch's do), a function as a function of the same name; ``@compile`` and
 from __future__ import annotations
 
 import functools
-import warnings
 
+from .compiler.compiled import CompiledState
 from .nn.module import Module
 
-EAGER_NOTE = (
-    "gradienti.compile: there is no compiled path yet, so the model runs eagerly "
-    "(the same results as without compile, at eager speed)."
-)
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
-_noted = False
-
-
-def _note_once() -> None:
-    """The one-time UserWarning that compile compiles nothing (once per process)."""
-    global _noted
-    if not _noted:
-        _noted = True
-        warnings.warn(EAGER_NOTE, UserWarning, stacklevel=3)
 
 
 class OptimizedModule(Module):
-    """What ``compile(module)`` returns: it runs ``_orig_mod`` eagerly (gradienti compiles
-    nothing yet), and its attributes are the original module's: read, set and deleted there
-    (as PyTorch's, so that ``compiled.flag = x`` changes what the model runs with)."""
+    """What ``compile(module)`` returns: it runs ``_orig_mod`` through its compiled call
+    (traced per signature: arguments, grad mode, the modules' ``training`` and their
+    parameters' identities), and its attributes are the original module's: read, set and
+    deleted there (as PyTorch's, so that ``compiled.flag = x`` changes what the model runs
+    with)."""
 
     # The wrapper's own attributes; any other attribute lives on the original module.
     _OWN_ATTRIBUTES = frozenset({"_orig_mod", "forward", "__dict__"})
 
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: Module, fullgraph: bool = False) -> None:
         super().__init__()
         self._orig_mod = module
+        name = type(module).__name__
+        self.__dict__["_gradienti_compiled"] = CompiledState(module, name, fullgraph, module)
         self.__dict__["_wrapping"] = True  # from here on, attributes go to _orig_mod
 
     @property
@@ -76,7 +71,7 @@ class OptimizedModule(Module):
         return inner + [name for name in super().__dir__() if name not in inner]
 
     def forward(self, *args, **kwargs):
-        return self._orig_mod(*args, **kwargs)
+        return self.__dict__["_gradienti_compiled"](*args, **kwargs)
 
     def __getattr__(self, name: str):
         try:
@@ -99,10 +94,11 @@ def compile(  # noqa: A001 - PyTorch's name
     disable: bool = False,
     **kwargs,
 ):
-    """Returns ``model`` to be run eagerly (gradienti has no compiled path yet: the result is
-    the same callable's, at eager speed, and a one-time UserWarning says so). A Module comes
-    back as an ``OptimizedModule`` around it, a function as a function; without ``model``,
-    a decorator."""
+    """``model`` compiled: a Module comes back as an ``OptimizedModule`` around it, a function
+    as a function of the same name; without ``model``, a decorator. ``fullgraph=True``: a
+    graph break raises ``gradienti.compiler.GraphBreakError`` instead of running eagerly.
+    ``dynamic``, ``backend`` and the mode or options are accepted and checked: there is one
+    compiled path (see gradienti/compiler/)."""
     if mode is not None and options is not None:
         raise RuntimeError(
             "Either mode or options can be specified, but both can't be specified at the same time."
@@ -124,25 +120,25 @@ def compile(  # noqa: A001 - PyTorch's name
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
     if disable:
         return model
-    _note_once()
     if isinstance(model, Module):
-        return OptimizedModule(model)
-    return _eager_function(model)
+        return OptimizedModule(model, fullgraph)
+    return _compiled_function(model, fullgraph)
 
 
 def compile_in_place(self: Module, *args, **kwargs) -> None:
     """``Module.compile(...)``: PyTorch compiles the module's own call in place (its
-    state_dict keys stay); here it checks the arguments as ``compile`` does, says once that
-    the model runs eagerly, and changes nothing."""
+    state_dict keys stay); here it checks the arguments as ``compile`` does and changes
+    nothing: the module keeps running eagerly (``compile(module)`` compiles it)."""
     compile(self.__call__, *args, **kwargs)
 
 
-def _eager_function(function):
-    @functools.wraps(function)
-    def run_eagerly(*args, **kwargs):
-        return function(*args, **kwargs)
+def _compiled_function(function, fullgraph: bool):
+    name = getattr(function, "__name__", type(function).__name__)
+    state = CompiledState(function, name, fullgraph)
 
-    note = "(gradienti.compile: runs eagerly; there is no compiled path yet.)"
-    doc = function.__doc__
-    run_eagerly.__doc__ = note if not doc else f"{doc}\n\n{note}"
-    return run_eagerly
+    @functools.wraps(function)
+    def compiled(*args, **kwargs):
+        return state(*args, **kwargs)
+
+    compiled._gradienti_compiled = state
+    return compiled

@@ -40,6 +40,7 @@ from .batching import NO_STORAGE_ERROR, BatchedArray, depth_of
 from .beginner_hints import NON_LEAF_GRAD_HINT, integer_requires_grad_hint, with_hint
 from .devices import as_device, check_available
 from .graph import dual, versions
+from .graph.compile_hook import HOOK as TRACE_HOOK
 from .graph.grad_mode import grad_state, is_inference_tensor
 from .graph.node import NO_EDGE, AccumulateGrad, NodeHooks, RemovableHandle, edge_parts
 from .python_types import type_name
@@ -291,6 +292,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversion
     def item(self):
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("Tensor.item()")
         data = self._data
         if data.size != 1:
             if type(data) is BatchedArray:
@@ -299,9 +302,13 @@ class Tensor:
         return data.item() if data.ndim == 0 else data.reshape(()).item()
 
     def tolist(self):
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("Tensor.tolist()")
         return self._data.tolist()
 
     def numpy(self, *, force: bool = False):
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("Tensor.numpy()")
         # As PyTorch: refused only while grad mode is on (a custom Function's forward may
         # hand its inputs to NumPy)
         if self._edge is not None and not force and grad_state.enabled:
@@ -370,24 +377,34 @@ class Tensor:
         return type(data) is not _ndarray or bool(data.flags.c_contiguous)
 
     def __float__(self) -> float:
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("float(tensor)")
         if self._edge is not None and grad_state.enabled:
             _say_once_scalar_of_requires_grad()
         return float(self._scalar_for_conversion())
 
     def __complex__(self) -> complex:
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("complex(tensor)")
         if self._edge is not None and grad_state.enabled:
             _say_once_scalar_of_requires_grad()
         return complex(self._scalar_for_conversion())
 
     def __int__(self) -> int:
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("int(tensor)")
         return int(self._scalar_for_conversion())
 
     def __index__(self) -> int:
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("Tensor.__index__()")
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.reshape(()).item())
 
     def __bool__(self) -> bool:
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("bool(tensor)")
         if self._data.size != 1:
             if type(self._data) is BatchedArray:
                 bool(self._data)  # (vmap's error comes first, as in PyTorch)
@@ -423,6 +440,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self, *, tensor_contents=None) -> str:
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("printing a tensor (repr/str)")
         data = self._data
         dtype = from_numpy_dtype(data.dtype)
         node = edge_parts(self._edge)[0]
@@ -441,6 +460,8 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, format_spec: str) -> str:
+        if TRACE_HOOK.active:  # a value read into Python: a graph break in a compiled fn
+            TRACE_HOOK.on_read("format(tensor)")
         if self._data.ndim == 0:
             return self.item().__format__(format_spec)
         if format_spec:

@@ -17,6 +17,7 @@ import weakref
 
 from ..backend import LEGACY_TYPE_NAMES, from_numpy_dtype, xp
 from ..batching import BatchedArray
+from .compile_hook import HOOK as TRACE_HOOK
 from .node import SAVE_OUTPUT, AccumulateGrad, edge_parts
 
 _ndarray = xp.ndarray
@@ -46,6 +47,8 @@ def version(value) -> int:
 def bump(array, to: int | None = None, by=None) -> int:
     """Count one in-place modification of ``array``'s memory (or set the count to ``to``);
     ``by`` is the node of the recorded op that made it, if any."""
+    if TRACE_HOOK.active:  # an in-place write while gradienti.compile traces: a graph break
+        TRACE_HOOK.on_write(array)
     root = _root(array)
     key = id(root)
     entry = MODIFIED.get(key)

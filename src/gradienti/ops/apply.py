@@ -15,6 +15,7 @@ from .. import creation
 from ..backend import default_float, result_type, xp
 from ..batching import BatchedArray
 from ..beginner_hints import broadcast_hint, with_hint
+from ..graph.compile_hook import HOOK as TRACE_HOOK
 from ..graph.dual import FORWARD, tangent_of
 from ..graph.grad_mode import MODES, grad_state, is_inference_tensor, mark_inference
 from ..graph.node import (
@@ -131,6 +132,8 @@ def record_special(node, inputs: tuple, arrays: tuple, outputs, saved: tuple | N
                 set_special_entry(node, "tangents", (FORWARD.token, tangents, output_tangent))
     if PROVENANCE.active:  # (why outputs without a graph have none, for error hints)
         note_op(node, inputs, results)
+    if TRACE_HOOK.active:  # gradienti.compile records the op (graph/compile_hook.py)
+        TRACE_HOOK.on_op(node, inputs, arrays, outputs, results, saved)
     return results
 
 
@@ -177,7 +180,7 @@ def unary(node, x: Tensor) -> Tensor:
     if node.promotes_integers and data.dtype not in _FLOAT_DTYPES:
         # exp, log, tanh, ... of an integral tensor compute in the default float dtype.
         data = data.astype(default_float.value.np)
-        x = wrap(data, NO_EDGE)
+        x = lifted(x, data)
     function = node.function
     out = function(data) if function is not None else node.forward(node, data)
     edge = x._edge
@@ -225,7 +228,7 @@ def unary_op(op_class, name: str):
         data = x._data
         if promotes and data.dtype not in _FLOAT_DTYPES:
             data = data.astype(default_float.value.np)
-            x = wrap(data, NO_EDGE)
+            x = lifted(x, data)
         node = op_class()
         out = function(data) if function is not None else forward(node, data)
         edge = x._edge
@@ -528,7 +531,16 @@ def lift_to_float(x: Tensor) -> Tensor:
     """Floating-point math on an integral tensor computes in the default float dtype."""
     if x._data.dtype.kind == "f":
         return x
-    return wrap(x._data.astype(default_float.value.np), NO_EDGE)
+    return lifted(x, x._data.astype(default_float.value.np))
+
+
+def lifted(x: Tensor, data) -> Tensor:
+    """``data``, ``x``'s data cast to a float dtype, as a Tensor that needs no gradient (an
+    integral tensor has none). A trace (gradienti.compile) records the cast."""
+    result = wrap(data, NO_EDGE)
+    if TRACE_HOOK.active:
+        TRACE_HOOK.on_lift(x, result)
+    return result
 
 
 def lift_for_scalar(x: Tensor, scalar) -> Tensor:

@@ -1,0 +1,159 @@
+"""A compiled callable: per call, its signature's program (traced on the first call with
+that signature), or the eager function where the trace broke, past the cache limit, or
+under a mode a program does not cover (forward AD, vmap, anomaly detection, saved-tensor
+hooks, inference mode: the function then simply runs eagerly)."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+import weakref
+from dataclasses import dataclass
+
+from ..graph.grad_mode import MODES, grad_state
+from . import breaks, guards, runtime, trace
+from .program import build
+
+# Every compiled callable's state, for ``reset()``.
+ALL_STATES: weakref.WeakSet = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class CompileStats:
+    """What ``gradienti.compiler.stats`` reports of a compiled callable: ``traces``
+    (signatures compiled), ``compiled_calls`` (calls that ran a compiled program),
+    ``eager_calls`` (calls that ran the function eagerly), ``recompiles`` (traces after the
+    first), ``graph_break`` (why the function runs eagerly, with the user's file:line, or
+    None) and ``ops`` (the node names of the last trace, in order)."""
+
+    traces: int
+    compiled_calls: int
+    eager_calls: int
+    recompiles: int
+    graph_break: str | None
+    ops: tuple[str, ...]
+
+
+class CompiledState:
+    """The cache and counters of one compiled callable."""
+
+    def __init__(self, function, name: str, fullgraph: bool, module=None) -> None:
+        self.function = function
+        self.name = name
+        self.fullgraph = fullgraph
+        self.module = module
+        self.lock = threading.Lock()
+        self.clear()
+        ALL_STATES.add(self)
+
+    def clear(self) -> None:
+        self.cache: dict = {}  # signature -> (Program, objects guarded by identity)
+        self.traces = 0
+        self.compiled_calls = 0
+        self.eager_calls = 0
+        self.recompiles = 0
+        self.graph_break: str | None = None
+        self.ops: tuple[str, ...] = ()
+        self.warned_limit = False
+
+    def stats(self) -> CompileStats:
+        return CompileStats(
+            self.traces,
+            self.compiled_calls,
+            self.eager_calls,
+            self.recompiles,
+            self.graph_break,
+            self.ops,
+        )
+
+    # ------------------------------------------------------------------ a call
+    def __call__(self, *args, **kwargs):
+        if (
+            self.graph_break is not None
+            or MODES.special != trace.tracing_threads()  # another special mode is on
+            or trace.is_tracing()  # called from a function being traced: part of its trace
+        ):
+            return self._eager(args, kwargs)
+        tensors: list = []
+        keep: list = []
+        key = guards.signature(args, kwargs, grad_state._enabled, tensors, keep)
+        if self.module is not None:
+            key = (key, guards.module_state(self.module))
+            keep.append(self.module)
+        entry = self.cache.get(key)
+        if entry is not None:
+            program = entry[0]
+            if runtime.captured_unchanged(program):
+                result = runtime.run(program, tensors)
+                self.compiled_calls += 1
+                return result
+            with self.lock:
+                self.cache.pop(key, None)
+        if len(self.cache) >= guards.CACHE_SIZE_LIMIT:
+            self._warn_limit()
+            return self._eager(args, kwargs)
+        return self._trace(key, keep, tensors, args, kwargs)
+
+    def _eager(self, args, kwargs):
+        self.eager_calls += 1
+        return self.function(*args, **kwargs)
+
+    def _trace(self, key, keep, tensors, args, kwargs):
+        roots = (self.function, args, kwargs)
+        record = trace.Trace(self.name, self.fullgraph, tensors, roots)
+        trace.begin(record)
+        try:
+            try:
+                result = self.function(*args, **kwargs)
+            finally:
+                trace.end(record)
+            record.check_after_call()
+            if record.broken is not None:
+                return self._broken(*record.broken, result)
+            program = build(record, result)
+        finally:
+            record.release()
+        if type(program) is str:
+            return self._broken(program, None, result)
+        with self.lock:
+            if self.traces:
+                self.recompiles += 1
+            self.traces += 1
+            self.ops = program.ops
+            self.cache[key] = (program, keep)
+        return result
+
+    def _broken(self, reason: str, location: str | None, result):
+        """The function runs eagerly from now on (``location``: the user's line of the
+        break; None: the line of this call)."""
+        if location is None:
+            location = breaks.user_location()
+        if self.fullgraph:
+            raise breaks.GraphBreakError(breaks.fullgraph_text(self.name, reason, location))
+        with self.lock:
+            first = self.graph_break is None
+            self.graph_break = f"{reason} at {location}"
+            self.cache.clear()
+        if first:
+            text = breaks.warning_text(self.name, reason, location)
+            warnings.warn(text, UserWarning, stacklevel=breaks.user_stacklevel())
+        return result
+
+    def _warn_limit(self) -> None:
+        if not self.warned_limit:
+            self.warned_limit = True
+            warnings.warn(
+                f"gradienti.compile hit the cache size limit ({guards.CACHE_SIZE_LIMIT}): "
+                f"{self.name} was compiled for {guards.CACHE_SIZE_LIMIT} signatures (argument "
+                "shapes, dtypes, requires_grad, Python values, grad mode); calls with a new "
+                "signature run eagerly from now on (as torch._dynamo does at "
+                "config.recompile_limit)",
+                UserWarning,
+                stacklevel=breaks.user_stacklevel(),
+            )
+
+
+def reset_all() -> None:
+    for state in list(ALL_STATES):
+        with state.lock:
+            state.clear()

@@ -1,0 +1,65 @@
+"""Signatures: what a compiled program assumes about a call, as one hashable key.
+
+A Tensor argument by its type, shape, dtype, whether it requires grad, whether its data is
+an array or a NumPy scalar, and which earlier argument it is (the same tensor twice is one
+slot of the trace); a Python number, string or None by value (with its type: 1, 1.0 and True
+are different programs); tuples, lists and dicts of these by their items; a Module by
+identity and its state (see ``module_state``); anything else by identity. Grad mode is part
+of the key. PyTorch guards the same way (``torch._dynamo``'s guards on tensors' properties and
+on constants' values), and recompiles when a guard fails, up to ``CACHE_SIZE_LIMIT``
+signatures (``torch._dynamo.config.cache_size_limit``).
+"""
+
+from __future__ import annotations
+
+from ..backend import xp
+from ..nn.module import Module
+from ..tensor import Tensor
+
+CACHE_SIZE_LIMIT = 8
+_ndarray = xp.ndarray
+_VALUE_TYPES = frozenset((bool, int, float, complex, str, type(None)))
+
+
+def signature(args: tuple, kwargs: dict, grad_enabled: bool, tensors: list, keep: list):
+    """The key of a call; fills ``tensors`` with its tensor arguments in order and ``keep``
+    with the objects guarded by identity (kept alive by the cache entry, so that their ids
+    are not reused)."""
+    seen: dict[int, int] = {}
+    parts = [grad_enabled, _key(args, tensors, seen, keep)]
+    if kwargs:
+        parts.append(
+            tuple((name, _key(value, tensors, seen, keep)) for name, value in kwargs.items())
+        )
+    return tuple(parts)
+
+
+def _key(value, tensors: list, seen: dict, keep: list):
+    kind = type(value)
+    if kind in _VALUE_TYPES:
+        return (kind, value)
+    if isinstance(value, Tensor):
+        first = seen.get(id(value))
+        if first is not None:
+            return ("same", first)
+        seen[id(value)] = len(tensors)
+        tensors.append(value)
+        data = value._data
+        return (kind, data.shape, data.dtype, value._edge is not None, type(data) is _ndarray)
+    if kind is tuple or kind is list:
+        return (kind, tuple(_key(item, tensors, seen, keep) for item in value))
+    if kind is dict:
+        return (kind, tuple((k, _key(item, tensors, seen, keep)) for k, item in value.items()))
+    keep.append(value)
+    if isinstance(value, Module):
+        return ("module", id(value), module_state(value))
+    return ("object", id(value))
+
+
+def module_state(module: Module) -> tuple:
+    """A module's state as a compiled call sees it: each submodule's ``training`` and the
+    identity of each parameter and buffer (a replaced parameter is a new signature; their
+    shapes, dtypes and requires_grad are checked as captured tensors)."""
+    modes = tuple(m.training for m in module.modules())
+    tensors = tuple(id(p) for p in module.parameters()) + tuple(id(b) for b in module.buffers())
+    return (modes, tensors)

@@ -1,0 +1,292 @@
+"""A trace turned into code: one forward function and one backward function of arrays.
+
+The forward is the traced ops in order, one line each (``s7 = f3(s1, k2)``: the op's array
+function, or its node's forward on the template node ``n3``), the casts that the recorders
+did written out (``a3_0 = s1.astype(k4)``); it returns the outputs' arrays and the *tape*,
+the arrays the backward reads. The backward runs the recorded ops' VJPs in reverse order
+(decreasing creation order, as the engine does), each on its template node with ``_saved``
+set from this call's tape, and sums the gradients of a slot used more than once in the order
+the engine would (so the gradients are the engine's, bit for bit); an input's gradient is
+conformed to its shape and dtype by the engine's own ``conform``. Constants and callables are
+closure cells of the generated functions (``compile(source, "<gradienti.compile fn>",
+"exec")``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..autograd.schedule import conform, materialize
+from ..backend import xp
+from ..nn.module import Module
+from ..size import Size
+from ..tensor import Tensor
+from . import breaks
+from .trace import Lift
+
+_CONSTANT_TYPES = (type(None), bool, int, float, complex, str, Size)
+
+
+class Program:
+    """One compiled signature: ``forward(*arrays) -> (outputs, tape)``, ``backward(tape,
+    grads) -> input gradients`` (None when no output needs a gradient), where the arrays
+    come from (``input_positions``: the call's tensors; ``captured``: outside tensors),
+    ``output_slots`` with ``differentiable`` flags, ``grad_sources`` (the inputs whose
+    gradients backward returns: ("input", position) or ("captured", index)), the output
+    structure ``layout``, the ops' names, and a lock for the shared template nodes."""
+
+    __slots__ = (
+        *("forward", "backward", "input_positions", "captured", "captured_meta"),
+        *("output_differentiable", "differentiable_count", "grad_sources", "layout"),
+        *("ops", "lock", "source"),
+    )
+
+
+def build(trace, result) -> Program | str:
+    """The program of a finished trace, or the reason (a graph break) there is none."""
+    output_slots: list[int] = []
+    layout = _layout(trace, result, output_slots)
+    if type(layout) is str:
+        return layout
+    writer = _Writer(trace)
+    return writer.program(output_slots, layout)
+
+
+def _layout(trace, value, output_slots: list):
+    """The output structure: ("tensor_out", k), ("input", position), ("object", tensor),
+    ("constant", value), or a tuple/list/dict of layouts; a str: a graph break."""
+    if isinstance(value, Tensor):
+        slot = trace.slots.get(id(value))
+        if slot is None:
+            if trace.live.get(id(value)) is value:
+                return ("object", value)
+            return breaks.UNSEEN_OUTPUT
+        source = trace.sources[slot]
+        if source[0] == "input":
+            return ("input", source[1])
+        if source[0] == "captured":
+            return ("object", value)
+        if slot not in output_slots:
+            output_slots.append(slot)
+        return ("tensor_out", output_slots.index(slot))
+    kind = type(value)
+    if kind is tuple or kind is list:
+        parts = []
+        for item in value:
+            part = _layout(trace, item, output_slots)
+            if type(part) is str:
+                return part
+            parts.append(part)
+        return (kind.__name__, tuple(parts))
+    if kind is dict:
+        parts = []
+        for key, item in value.items():
+            part = _layout(trace, item, output_slots)
+            if type(part) is str:
+                return part
+            parts.append((key, part))
+        return ("dict", tuple(parts))
+    if isinstance(value, (_CONSTANT_TYPES, Module)):
+        return ("constant", value)
+    return (
+        f"the function returns a {kind.__name__}, which gradienti.compile does not rebuild "
+        f"(tensors, numbers, strings, None, and tuples, lists and dicts of them)"
+    )
+
+
+def rebuild(layout, tensor_outputs: list, call_tensors: list):
+    """The function's result from its layout (see ``_layout``)."""
+    kind = layout[0]
+    if kind == "tensor_out":
+        return tensor_outputs[layout[1]]
+    if kind == "input":
+        return call_tensors[layout[1]]
+    if kind == "object" or kind == "constant":
+        return layout[1]
+    if kind == "dict":
+        return {key: rebuild(part, tensor_outputs, call_tensors) for key, part in layout[1]}
+    parts = [rebuild(part, tensor_outputs, call_tensors) for part in layout[1]]
+    return tuple(parts) if kind == "tuple" else parts
+
+
+class _Writer:
+    """Writes a trace's forward and backward source."""
+
+    def __init__(self, trace) -> None:
+        self.trace = trace
+        self.bound: dict[int, str] = {}
+        self.cells: list = []  # (name, object)
+
+    def bind(self, obj, prefix: str = "k") -> str:
+        name = self.bound.get(id(obj))
+        if name is None:
+            name = self.bound[id(obj)] = f"{prefix}{len(self.cells)}"
+            self.cells.append((name, obj))
+        return name
+
+    def program(self, output_slots: list, layout) -> Program:
+        trace = self.trace
+        has_edge = [tensor._edge is not None for tensor in trace.tensors]
+        parameters = []
+        input_positions = []
+        grad_sources = []
+        for slot, source in enumerate(trace.sources):
+            if source[0] == "input":
+                parameters.append(f"s{slot}")
+                input_positions.append(source[1])
+        for slot, source in enumerate(trace.sources):
+            if source[0] == "captured":
+                parameters.append(f"s{slot}")
+        for slot, source in enumerate(trace.sources):
+            if source[0] != "step" and has_edge[slot]:
+                grad_sources.append((slot, source))
+        grad_sources.sort(key=lambda entry: (entry[1][0] != "input", entry[1][1]))
+
+        forward_lines = []
+        saved_exprs: list[tuple] = []  # per step: the tuple expression of its saved values
+        tape: list[str] = []
+        for index, step in enumerate(trace.steps):
+            if type(step) is Lift:  # an integral input cast to float by a recorder
+                dtype = self.bind(step.dtype)
+                forward_lines.append(f"s{step.results[0]} = s{step.source}.astype({dtype})")
+                saved_exprs.append([])
+                continue
+            plan = step.plan
+            arguments = []
+            for position, argument in enumerate(plan.arguments):
+                kind = argument[0]
+                if kind == "slot":
+                    arguments.append(f"s{argument[1]}")
+                elif kind == "constant":
+                    arguments.append(self.bind(argument[1]))
+                else:
+                    name = f"a{index}_{position}"
+                    if kind == "cast":
+                        dtype = self.bind(argument[2])
+                        forward_lines.append(f"{name} = s{argument[1]}.astype({dtype})")
+                    else:
+                        asarray = self.bind(xp.asarray)
+                        forward_lines.append(f"{name} = {asarray}(s{argument[1]})")
+                    arguments.append(name)
+            template = self.bind(plan.template, "n")
+            if plan.calls_function:
+                call = f"{self.bind(step.node.function)}({', '.join(arguments)})"
+            else:
+                forward = self.bind(step.node.forward)
+                call = f"{forward}({', '.join([template, *arguments])})"
+            targets = [f"s{slot}" for slot in step.results]
+            if plan.multi:
+                forward_lines.append(f"{', '.join(targets)}, = {call}")
+            else:
+                forward_lines.append(f"{targets[0]} = {call}")
+            entries = []
+            for entry in plan.saved:
+                if entry is None:
+                    entries.append("None")
+                elif entry[0] == "argument":
+                    entries.append(arguments[entry[1]])
+                elif entry[0] == "output":
+                    entries.append(targets[entry[1]])
+                else:
+                    entries.append(self.bind(entry[1]))
+            saved_exprs.append(entries)
+
+        output_differentiable = tuple(has_edge[slot] for slot in output_slots)
+        differentiable = [slot for slot in output_slots if has_edge[slot]]
+        backward_lines = []
+        if differentiable:
+            backward_lines = self._backward(differentiable, saved_exprs, tape, has_edge)
+            backward_lines.append(
+                "return (" + "".join(f"g{slot}, " for slot, _ in grad_sources) + ")"
+            )
+        outputs = "(" + "".join(f"s{slot}, " for slot in output_slots) + ")"
+        tape_tuple = "(" + "".join(f"{name}, " for name in tape) + ")"
+        forward_lines.append(f"return {outputs}, {tape_tuple}")
+
+        cell_names = [name for name, _ in self.cells]
+        source = [f"def _make({', '.join(cell_names)}):"]
+        source.append(f"    def forward({', '.join(parameters)}):")
+        source.extend(f"        {line}" for line in forward_lines)
+        if backward_lines:
+            source.append("    def backward(tape, grads):")
+            source.extend(f"        {line}" for line in backward_lines)
+        else:
+            source.append("    backward = None")
+        source.append("    return forward, backward")
+        text = "\n".join(source) + "\n"
+        namespace: dict = {}
+        exec(compile(text, "<gradienti.compile fn>", "exec"), namespace)  # noqa: S102
+        program = Program()
+        program.forward, program.backward = namespace["_make"](*(obj for _, obj in self.cells))
+        program.input_positions = tuple(input_positions)
+        program.captured = tuple(trace.captured)
+        program.captured_meta = tuple(_tensor_meta(tensor) for tensor in trace.captured)
+        program.output_differentiable = output_differentiable
+        program.differentiable_count = len(differentiable)
+        program.grad_sources = tuple(source for _, source in grad_sources)
+        program.layout = layout
+        program.ops = tuple(step.node.name() for step in trace.steps if type(step) is not Lift)
+        program.lock = threading.Lock()
+        program.source = text
+        return program
+
+    def _backward(self, differentiable, saved_exprs, tape, has_edge) -> list[str]:
+        """The backward's lines; fills ``tape`` with the forward names it reads."""
+        trace = self.trace
+        lines = []
+        tape_names: dict[str, None] = {}
+        grad_slots = [slot for slot, edge in enumerate(has_edge) if edge]
+        for slot in grad_slots:
+            lines.append(f"g{slot} = None")
+        for index, slot in enumerate(differentiable):
+            lines.append(f"g{slot} = grads[{index}]")
+        body_at = len(lines)
+        conform_name = self.bind(conform)
+        for index in reversed(range(len(trace.steps))):
+            step = trace.steps[index]
+            if type(step) is Lift:
+                continue
+            plan = step.plan
+            if not plan.recorded:
+                continue
+            template = self.bind(plan.template, "n")
+            vjp = self.bind(type(step.node).backward)
+            grads = [f"g{slot}" for slot in step.results]
+            entries = saved_exprs[index]
+            for entry in entries:
+                if entry[0] in "as":  # a forward name (aN_M, sN), not a bound constant
+                    tape_names[entry] = None
+            saved = "(" + "".join(f"{entry}, " for entry in entries) + ")"
+            lines.append(f"if {' is not None or '.join(grads)} is not None:")
+            lines.append(f"    {template}._saved = {saved}")
+            if plan.multi:
+                fill = self.bind(materialize)
+                lines.append(
+                    f"    r = {vjp}({template}, *{fill}({template}, [{', '.join(grads)}]))"
+                )
+            else:
+                lines.append(f"    r = {vjp}({template}, {grads[0]})")
+            lines.append("    if type(r) is not tuple:")
+            lines.append("        r = (r,)")
+            meta = plan.template._input_meta
+            for position, ref in enumerate(step.inputs):
+                if ref[0] != "slot" or plan.template._next[position] is None:
+                    continue
+                target = ref[1]
+                if not has_edge[target]:
+                    continue
+                lines.append(f"    c = r[{position}] if len(r) > {position} else None")
+                lines.append("    if c is not None:")
+                if meta is not None and meta[position] is not None:
+                    lines.append(f"        c = {conform_name}(c, {self.bind(meta[position])})")
+                lines.append(f"        g{target} = c if g{target} is None else g{target} + c")
+            lines.append(f"    {template}._saved = None")
+        tape.extend(tape_names)
+        if tape:
+            lines.insert(body_at, f"{', '.join(tape)}, = tape")
+        return lines
+
+
+def _tensor_meta(tensor) -> tuple:
+    data = tensor._data
+    return (data.shape, data.dtype, tensor._edge is not None, type(data))

@@ -1,0 +1,136 @@
+"""Running a compiled program: the arrays in, the generated forward, the outputs' Tensors,
+and one node for the whole call in the graph (``CompiledFunctionBackward``, PyTorch's name),
+whose VJP is the generated backward. The eager engine does the rest: accumulation into the
+leaves, their hooks, ``retain_graph`` (the tape is the node's saved values, released after a
+backward without it, so a second backward raises the usual error)."""
+
+from __future__ import annotations
+
+from ..graph.node import NO_EDGE, SAVE_NOTHING, Node
+from ..ops.api import EXPLAIN_RULES
+from ..ops.apply import record_node
+from ..ops.explain_rule import Rule
+from ..tensor import Tensor, wrap
+from .program import rebuild
+
+DOUBLE_BACKWARD = "torch.compile with aot_autograd does not currently support double backward"
+
+
+class CompiledFunctionBackward(Node):
+    """The backward of one compiled call: ``_next`` the edges of the inputs (arguments,
+    parameters, captured tensors) that require grad, ``_saved`` this call's tape. A Node,
+    not an Op: no forward-mode rule is needed, since a compiled function runs eagerly under
+    forward AD (compiler/compiled.py)."""
+
+    __slots__ = ("program", "num_outputs")
+    save = SAVE_NOTHING  # (a recorded pass hands the tape over as it is: arrays)
+    # A missing output gradient stays None: the generated backward skips what it would reach.
+    materialize_grads = False
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if any(type(g) is Tensor for g in grads):  # create_graph=True: a recorded pass
+            return _refusing_double_backward(ctx, grads)
+        program = ctx.program
+        with program.lock:  # the template nodes' _saved are set per VJP
+            return program.backward(ctx._saved, grads)
+
+
+class CompiledFunctionBackwardBackward(Node):
+    """The gradients of a ``create_graph=True`` pass through a compiled call: right values,
+    and PyTorch's error if they are differentiated again."""
+
+    __slots__ = ()
+    save = SAVE_NOTHING
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(DOUBLE_BACKWARD)
+
+
+def _refusing_double_backward(ctx, grads):
+    program = ctx.program
+    arrays = tuple(g._data if type(g) is Tensor else g for g in grads)
+    tape = tuple(t._data if type(t) is Tensor else t for t in ctx._saved)
+    with program.lock:
+        results = program.backward(tape, arrays)
+    # The gradients depend on the output gradients and, through the tape, on the inputs.
+    edges = tuple(g._edge if type(g) is Tensor else NO_EDGE for g in grads) + ctx._next
+    if all(edge is None for edge in edges):
+        return tuple(None if r is None else wrap(r, NO_EDGE) for r in results)
+    node = record_node(CompiledFunctionBackwardBackward(), edges, ())
+    return tuple(None if r is None else wrap(r, node) for r in results)
+
+
+def run(program, call_tensors: list):
+    """The compiled function's result for this call (``call_tensors``: its tensor arguments,
+    in the order the signature lists them)."""
+    arrays = [call_tensors[position]._data for position in program.input_positions]
+    arrays.extend(tensor._data for tensor in program.captured)
+    outputs, tape = program.forward(*arrays)
+    if program.differentiable_count:
+        node = CompiledFunctionBackward()
+        node.program = program
+        node.num_outputs = program.differentiable_count
+        captured = program.captured
+        edges = tuple(
+            (call_tensors[index] if kind == "input" else captured[index])._edge
+            for kind, index in program.grad_sources
+        )
+        record_node(node, edges, tape)
+        single = program.differentiable_count == 1
+        tensors = []
+        index = 0
+        for array, differentiable in zip(outputs, program.output_differentiable):
+            if differentiable:
+                tensors.append(wrap(array, node if single else (node, index)))
+                index += 1
+            else:
+                tensors.append(wrap(array, NO_EDGE))
+    else:
+        tensors = [wrap(array, NO_EDGE) for array in outputs]
+    return rebuild(program.layout, tensors, call_tensors)
+
+
+def captured_unchanged(program) -> bool:
+    """Whether the captured tensors still have the shape, dtype and requires_grad they had
+    when traced (an optimizer may change their values, not these)."""
+    for tensor, (shape, dtype, requires_grad, kind) in zip(program.captured, program.captured_meta):
+        data = tensor._data
+        if (
+            data.shape != shape
+            or data.dtype != dtype
+            or (tensor._edge is not None) is not requires_grad
+            or type(data) is not kind
+        ):
+            return False
+    return True
+
+
+def _slots(node) -> list[str]:
+    count = len(node._next)
+    return ["x"] if count == 1 else [chr(ord("a") + position) for position in range(count)]
+
+
+def _compiled_rule(node) -> Rule:
+    slots = _slots(node)
+    ops = ", ".join(node.program.ops)
+    return Rule(
+        f"a call of a compiled function (its ops: {ops})",
+        "compiled(" + ", ".join(f"{{{slot}:0}}" for slot in slots) + ")",
+        passes=("the gradient of the compiled ops, their VJPs run in reverse order",) * len(slots),
+    )
+
+
+def _refusing_rule(node) -> Rule:
+    slots = _slots(node)
+    return Rule(
+        "the gradients of a compiled call, which cannot be differentiated again",
+        ", ".join(f"{{{slot}:9}}" for slot in slots),
+        passes=("nothing: a backward pass that reaches this node raises",) * len(slots),
+    )
+
+
+# The nodes are the compiler's, not an op's: their explain rules join the ops' here.
+EXPLAIN_RULES[CompiledFunctionBackward.__name__] = _compiled_rule
+EXPLAIN_RULES[CompiledFunctionBackwardBackward.__name__] = _refusing_rule
