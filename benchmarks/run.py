@@ -34,11 +34,14 @@ if (SRC / "gradienti").is_dir() and str(SRC) not in sys.path:
 import harness as h  # noqa: E402
 import report  # noqa: E402
 from workloads import WORKLOADS as ORDINARY_WORKLOADS  # noqa: E402
+from workloads_compiled import COMPILED_WORKLOADS  # noqa: E402
 from workloads_func import FUNC_WORKLOADS  # noqa: E402
 from workloads_layers import LAYER_WORKLOADS  # noqa: E402
 from workloads_seq import SEQ_WORKLOADS  # noqa: E402
 
-WORKLOADS = ORDINARY_WORKLOADS + FUNC_WORKLOADS + SEQ_WORKLOADS + LAYER_WORKLOADS
+WORKLOADS = (
+    ORDINARY_WORKLOADS + FUNC_WORKLOADS + SEQ_WORKLOADS + LAYER_WORKLOADS + COMPILED_WORKLOADS
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

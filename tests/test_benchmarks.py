@@ -92,6 +92,23 @@ def test_quick_layer_workloads_run_and_check_gradients():
     assert "CORRECTNESS CHECK FAILED" not in done.stdout
 
 
+def test_quick_compiled_workloads_run_and_check_a_replay():
+    # seed_compiled, chain_compiled, mlp_compiled: the call checked against PyTorch's and
+    # hand-written NumPy's is a replay of the compiled program (the check fails otherwise).
+    pytest.importorskip("torch")
+    names = ("seed_compiled", "chain_compiled", "mlp_compiled")
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", *names, "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in names:
+        assert f"| {name} |" in done.stdout
+    assert "CORRECTNESS CHECK FAILED" not in done.stdout
+
+
 def test_layer_workload_check_catches_a_wrong_weight_gradient(monkeypatch):
     # The layer workloads check the weight's gradient as well as the input's: a NumPy reference
     # with a wrong weight gradient (all other results right) must fail the check.
