@@ -286,3 +286,32 @@ def test_addmm_refuses_bad_input_as_torch(shapes_and_dtypes):
     ours, theirs = _addmm_error(gradienti, *arrays), _addmm_error(torch, *arrays)
     assert theirs is not None or shapes_and_dtypes[0][1] == "int64"
     assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("list", "tensor", "mean"),
+        ("tensor", "list", "mean"),
+        ("list", "list", "mean"),
+        ("list", "tensor", "everything"),
+        ("tensor", "short", "mean"),
+    ],
+)
+def test_cross_entropy_refuses_bad_arguments_as_torch(arguments):
+    input_kind, target_kind, reduction = arguments
+    caught = []
+    for lib in (gradienti, torch):
+        values = {
+            "list": [[1.0, 2.0], [0.5, 0.1]],
+            "tensor": lib.tensor([[1.0, 2.0], [0.5, 0.1]]),
+            "short": lib.tensor([0]),
+        }
+        x = values[input_kind]
+        target = [0, 1] if target_kind == "list" else values[target_kind]
+        if target_kind == "tensor":
+            target = lib.tensor([0, 1])
+        with pytest.raises(Exception) as error:  # noqa: PT011 (the class is compared below)
+            lib.nn.functional.cross_entropy(x, target, reduction=reduction)
+        caught.append((error.type, str(error.value).split("\n")[0]))
+    assert caught[0] == caught[1]

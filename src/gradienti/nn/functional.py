@@ -214,7 +214,7 @@ def linear(input, weight, bias=None):
     into rows around it (ViewBackward0) when the bias is vector-like; else matmul, then add."""
     _tensor_argument(input, "linear", "input", 1)
     _tensor_argument(weight, "linear", "weight", 2)
-    x_ndim, w_ndim = input.dim(), weight.dim()
+    x_ndim, w_ndim = input._data.ndim, weight._data.ndim
     if x_ndim == 0 or w_ndim == 0:
         raise RuntimeError(
             f"both arguments to linear need to be at least 1D, but they are {x_ndim}D and {w_ndim}D"
@@ -301,7 +301,9 @@ def cross_entropy(
     """PyTorch's ``cross_entropy_loss``: a target of the input's shape holds class
     probabilities; any other holds class indices (see ``nll_loss``)."""
     reduction = _check_reduction(size_average, reduce, reduction)
-    if tuple(input.shape) == tuple(target.shape):
+    _tensor_argument(input, "cross_entropy_loss", "input", 1)
+    _tensor_argument(target, "cross_entropy_loss", "target", 2)
+    if input._data.shape == target._data.shape:
         if not target.is_floating_point():
             raise RuntimeError(
                 "Expected floating point type for target with class probabilities, got "
@@ -315,10 +317,9 @@ def cross_entropy(
         return _cross_entropy_smoothed(
             input, target, weight, ignore_index, reduction, label_smoothing
         )
-    class_dim = 0 if input.dim() == 1 else 1
-    return nll_loss(
-        input.log_softmax(class_dim), target, weight, None, ignore_index, None, reduction
-    )
+    class_dim = 0 if input._data.ndim == 1 else 1
+    # (the ops' nll_loss: the reduction is checked above)
+    return _nll.nll_loss(input.log_softmax(class_dim), target, weight, ignore_index, reduction)
 
 
 def _check_label_smoothing(label_smoothing: float) -> None:

@@ -202,13 +202,14 @@ WEIGHT_GRAD_ERROR = (
 
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
     """``F.nll_loss`` once its reduction is known valid: PyTorch's ``nll_loss_nd``."""
-    ndim = input.dim()
+    input_shape, target_shape = input._data.shape, target._data.shape
+    ndim = len(input_shape)
     if ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
-    if ndim != 1 and (target.dim() == 0 or target.shape[0] != input.shape[0]):
+    if ndim != 1 and (not target_shape or target_shape[0] != input_shape[0]):
         message = (
-            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-            f"({target.shape[0] if target.dim() else 0})."
+            f"Expected input batch_size ({input_shape[0]}) to match target batch_size "
+            f"({target_shape[0] if target_shape else 0})."
         )
         hint = loss_batch_size_hint(input.shape, target.shape, target._data.dtype)
         raise ValueError(with_hint(message, hint))

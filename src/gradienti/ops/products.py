@@ -339,9 +339,12 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     input_edge, mat1_edge, mat2_edge = input._edge, mat1._edge, mat2._edge
     # Keep what the VJP reads: mat1 for mat2's gradient, mat2 for mat1's; never input.
     saved = (None, a if mat2_edge is not None else None, b if mat1_edge is not None else None)
-    if MODES.special:
-        return record_special(node, (input, mat1, mat2), (bias, a, b), out, saved)
-    if (input_edge is None and mat1_edge is None and mat2_edge is None) or not grad_state.enabled:
+    if MODES.count:  # grad mode off in some thread, or a special mode (graph/grad_mode.py)
+        if MODES.special:
+            return record_special(node, (input, mat1, mat2), (bias, a, b), out, saved)
+        if not grad_state._enabled:
+            return wrap(out, NO_EDGE)
+    if input_edge is None and mat1_edge is None and mat2_edge is None:
         return wrap(out, NO_EDGE)
     edges = (input_edge, mat1_edge, mat2_edge)
     # Only the input can need a broadcast sum (the products' gradients have their shapes).
