@@ -20,7 +20,8 @@ import copy
 
 from ..backend import xp
 from ..batching import BatchedArray
-from ..ops import apply
+from ..graph.node import Op
+from ..ops import apply, hot_operators
 from ..tensor import Tensor
 from . import breaks
 
@@ -31,9 +32,11 @@ _PLAIN_TYPES = (type(None), bool, int, float, complex, str, tuple, frozenset, ty
 
 
 def generic_recorders() -> frozenset:
-    """The code objects of apply.py's recorders (read each time: tests swap hot copies' code)."""
+    """The code objects of apply.py's recorders and ops/hot_operators.py's operators (read each
+    time: tests swap hot copies' code)."""
     functions = (apply.unary, apply.binary, apply.with_number, apply.unary_multi, apply.nary)
-    return frozenset(f.__code__ for f in (*functions, *apply.MADE_BY_UNARY_OP))
+    hot = (*apply.MADE_BY_UNARY_OP, *hot_operators.HOT_OPERATORS)  # (+ - * x**2: one frame)
+    return frozenset(f.__code__ for f in (*functions, *hot))
 
 
 class Replay:
@@ -82,7 +85,13 @@ def plan_step(step, generic: frozenset, result_edges: list) -> Replay | str:
         else:
             return unsupported
     plan.arguments = tuple(arguments)
-    plan.calls_function = is_generic and node.function is not None and not plan.multi
+    # The array function itself (no frame of the node's forward) where that is what runs:
+    # apply.py's recorders call it when set, and Op.forward calls nothing else.
+    plan.calls_function = (
+        node.function is not None
+        and not plan.multi
+        and (is_generic or type(node).forward is Op.forward)
+    )
     template = copy.copy(node)
     _sanitize(template)
     if not plan.calls_function:
