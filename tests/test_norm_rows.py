@@ -20,6 +20,14 @@ torch = pytest.importorskip("torch")
 AFFINE = ["both", "weight", "bias", "none"]
 
 
+@pytest.fixture(autouse=True)
+def row_paths_for_small_inputs(monkeypatch):
+    """The row paths for every input here, however small (they serve inputs of at least
+    ``MIN_SIZE`` elements, batch norm's with at least ``MIN_POSITIONS`` positions)."""
+    monkeypatch.setattr(normalization_rows, "MIN_SIZE", 0)
+    monkeypatch.setattr(normalization, "MIN_POSITIONS", 1)
+
+
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 192 bytes (1 to 6 rows in these tests): several blocks per call, the last one
@@ -241,3 +249,45 @@ def test_batch_norm_module_training_steps_match_torch():
             )
             module.zero_grad()
         _assert_all_close(results[0], results[1], np.float32)
+
+
+def test_batch_norm_row_path_passes_gradcheck():
+    gradienti.manual_seed(4)
+    x = gradienti.randn(4, 2, 5, dtype=gradienti.float64, requires_grad=True)
+    w = (gradienti.rand(2, dtype=gradienti.float64) + 0.5).requires_grad_()
+    b = gradienti.randn(2, dtype=gradienti.float64, requires_grad=True)
+
+    def fn(x, w, b):
+        return gradienti.nn.functional.batch_norm(x, None, None, w, b, training=True)
+
+    assert gradcheck(fn, (x, w, b))
+    assert gradgradcheck(fn, (x, w, b))
+
+
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+def test_mid_size_inputs_take_the_row_paths_by_default(monkeypatch, norm):
+    monkeypatch.undo()  # the default thresholds
+    taken = []
+    for name in ("layer_norm_rows_forward", "batch_norm_channels_forward"):
+        original = getattr(normalization, name)
+
+        def spy(ctx, x, params, original=original, name=name):
+            taken.append(name)
+            return original(ctx, x, params)
+
+        monkeypatch.setattr(normalization, name, spy)
+    rng = np.random.default_rng(17)
+    shape = (8, 16, 8, 8)  # 8192 elements, 64 positions
+    x0 = rng.standard_normal(shape).astype(np.float32)
+    upstream = rng.standard_normal(shape).astype(np.float32)
+    if norm == "layer":
+        weight0, bias0 = _params(rng, (8, 8), np.float32, "both")
+        ours = _layer_norm_run(gradienti, x0, upstream, (8, 8), weight0, bias0)
+        theirs = _layer_norm_run(torch, x0, upstream, (8, 8), weight0, bias0)
+    else:
+        weight0, bias0 = _params(rng, (16,), np.float32, "both")
+        ours = _batch_norm_run(gradienti, x0, upstream, weight0, bias0)
+        theirs = _batch_norm_run(torch, x0, upstream, weight0, bias0)
+    _assert_all_close(ours, theirs, np.float32)
+    expected = {"layer": "layer_norm_rows_forward", "batch": "batch_norm_channels_forward"}
+    assert taken == [expected[norm]]

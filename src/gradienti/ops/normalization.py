@@ -55,6 +55,7 @@ from .normalization_arrays import (
     plain_arrays,
 )
 from .normalization_rows import (
+    MIN_POSITIONS,
     batch_norm_centered,
     batch_norm_channels_forward,
     batch_norm_channels_vjp,
@@ -269,7 +270,8 @@ class NativeBatchNormBackward0(_Normalization):
 
     def rows_forward(self, x, params):
         batch_and_channels = x.shape[0] * x.shape[1] if x.ndim > 1 else 0
-        if fits_rows(x, params, x.size // max(batch_and_channels, 1), batch_and_channels):
+        positions = x.size // max(batch_and_channels, 1)
+        if positions >= MIN_POSITIONS and fits_rows(x, params, positions, batch_and_channels):
             return batch_norm_channels_forward(self, x, params)
         return None
 

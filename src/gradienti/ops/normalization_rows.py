@@ -42,15 +42,22 @@ ROW_LIMIT = 1 << 14
 # kernel would). Measured on the layernorm benchmark: 256 KiB to 2 MiB are about as fast;
 # smaller blocks pay NumPy's cost per call, whole arrays (no blocks) take 1.7x as long.
 BLOCK_BYTES = 1 << 19
+# Below this many elements the general path is as fast or faster: it makes fewer NumPy calls.
+MIN_SIZE = 1 << 13
+# Batch norm's row path sums rows of S spatial positions: short rows make the row dot products
+# slow (BatchNorm1d on (N, C): one element a row), so they take the general path.
+MIN_POSITIONS = 16
 
 
 def fits_rows(x, params, row_length: int, rows: int) -> bool:
     """Whether the row paths apply: plain C-contiguous float32/float64 ``x`` with parameters of
-    its dtype (no Tensors, no vmap's BatchedArray), non-empty rows of at most ``ROW_LIMIT``."""
+    its dtype (no Tensors, no vmap's BatchedArray) of at least ``MIN_SIZE`` elements, non-empty
+    rows of at most ``ROW_LIMIT``."""
     ndarray = xp.ndarray
     return (
         type(x) is ndarray
         and x.flags.c_contiguous
+        and x.size >= MIN_SIZE
         and 0 < row_length <= ROW_LIMIT
         and rows > 0
         and all(p is None or (type(p) is ndarray and p.dtype == x.dtype) for p in params)
@@ -62,12 +69,6 @@ def _ones(length: int, dtype):
 
 
 # ---------------------------------------------------------------------- layer norm
-def _tiled(vector, rows: int):
-    """A parameter repeated for ``rows`` rows, flat: multiplying a block's flat view by it is
-    one contiguous loop, where broadcasting it makes one short loop per row (half the speed)."""
-    return xp.tile(vector.reshape(-1), rows)
-
-
 def _row_blocks(rows: int, row_length: int, itemsize: int):
     """Slices of ``BLOCK_BYTES`` worth of whole rows covering ``rows``."""
     step = max(1, BLOCK_BYTES // (row_length * itemsize))
@@ -84,10 +85,10 @@ def layer_norm_rows_forward(ctx, x, params):
     row_length = rows.shape[1]
     ones = _ones(row_length, dtype)
     eps = dtype.type(ctx.eps)
+    weight = params[0].reshape(row_length) if ctx.has_weight else None
+    bias = params[-1].reshape(row_length) if ctx.has_bias else None
     out = xp.empty_like(rows)
     blocks = _row_blocks(row_count, row_length, dtype.itemsize)
-    weight = _tiled(params[0], blocks[0].stop) if ctx.has_weight else None
-    bias = _tiled(params[-1], blocks[0].stop) if ctx.has_bias else None
     scratch = xp.empty((blocks[0].stop, row_length), dtype=dtype)
     mean, var, invstd = (xp.empty(row_count, dtype=dtype) for _ in range(3))
     for block in blocks:
@@ -104,13 +105,12 @@ def layer_norm_rows_forward(ctx, x, params):
         xp.sqrt(invstd_block, out=invstd_block)
         xp.divide(1, invstd_block, out=invstd_block)
         xhat *= invstd_block[:, None]
-        flat_xhat, flat_out = xhat.reshape(-1), out_block.reshape(-1)
         if weight is not None:
-            xp.multiply(flat_xhat, weight[: flat_out.size], out=flat_out)
+            xp.multiply(xhat, weight, out=out_block)
             if bias is not None:
-                flat_out += bias[: flat_out.size]
+                out_block += bias
         elif bias is not None:
-            xp.add(flat_xhat, bias[: flat_out.size], out=flat_out)
+            xp.add(xhat, bias, out=out_block)
     stat_shape = x.shape[: ctx.axes[0]] + (1,) * len(ctx.axes)
     ctx.mean, ctx.invstd, ctx.var = (s.reshape(stat_shape) for s in (mean, invstd, var))
     return out.reshape(x.shape)
@@ -147,7 +147,6 @@ def layer_norm_rows_vjp(node, g, saved, mean, invstd) -> tuple:
     mean, invstd = mean.reshape(row_count, 1), invstd.reshape(row_count)
     blocks = _row_blocks(row_count, row_length, dtype.itemsize)
     ones = _ones(blocks[0].stop, dtype)
-    tiled_weight = _tiled(weight, blocks[0].stop) if need_x and node.has_weight else None
     scratch = xp.empty((blocks[0].stop, row_length), dtype=dtype)
     dx = xp.empty_like(rows)
     grad_weight = xp.zeros(row_length, dtype=dtype)
@@ -172,8 +171,7 @@ def layer_norm_rows_vjp(node, g, saved, mean, invstd) -> tuple:
         centered += sum_gw[:, None]
         gw = product
         if node.has_weight:
-            flat_gw = gw.reshape(-1)
-            xp.multiply(g_block.reshape(-1), tiled_weight[: flat_gw.size], out=flat_gw)
+            xp.multiply(g_block, weight, out=gw)
         else:
             xp.copyto(gw, g_block)
         gw *= invstd_block[:, None]
