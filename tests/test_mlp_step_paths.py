@@ -1,7 +1,7 @@
 """The paths one MLP training step takes (issue 17's mlp workload), against PyTorch.
 
-SGD without momentum, weight decay or maximize steps the parameters in a loop of its own; the
-bias gradient of ``F.linear`` is summed inside AddmmBackward0's VJP; log_softmax reuses its
+SGD without momentum, weight decay or maximize steps the parameters in a loop of its own;
+addmm and cross_entropy check their arguments with fewer calls; log_softmax reuses its
 temporaries; nll_loss's VJP writes its zeros without the vmap check. Each must give PyTorch's
 values, gradients, object identities, version counts and errors.
 """
@@ -186,8 +186,8 @@ def test_zero_grad_of_a_non_leaf_without_grad_warns_as_torch():
 @pytest.mark.parametrize("bias_shape", [(3,), (1, 3), (4, 3), ()])
 @pytest.mark.parametrize("beta", [1, 0.5])
 def test_addmm_bias_gradient_matches_torch(bias_shape, beta):
-    """The input's gradient summed over the broadcast rows (in the VJP for a vector bias, by
-    the engine otherwise), with a non-uniform upstream gradient."""
+    """The input's gradient summed over the broadcast rows by the engine, with a non-uniform
+    upstream gradient."""
     a = RNG.standard_normal((4, 5))
     b = RNG.standard_normal((5, 3))
     bias = RNG.standard_normal(bias_shape)
@@ -315,3 +315,13 @@ def test_cross_entropy_refuses_bad_arguments_as_torch(arguments):
             lib.nn.functional.cross_entropy(x, target, reduction=reduction)
         caught.append((error.type, str(error.value).split("\n")[0]))
     assert caught[0] == caught[1]
+
+
+def test_explain_shows_the_bias_gradient_summed_over_the_rows():
+    """The VJP hands the bias its (rows, out) gradient; the engine's sum is what explain
+    shows as a step of its own."""
+    layer = gradienti.nn.Linear(3, 2)
+    out = layer(gradienti.ones(4, 3)).sum()
+    text = str(gradienti.explain(out))
+    assert "to x1:        the gradient = [[1, 1], [1, 1], [1, 1], [1, 1]]; summed" in text
+    assert "dimensions (4, 2) -> (2,): [4, 4]" in text

@@ -104,10 +104,7 @@ class AddmmBackward0(Op):
         beta, alpha = ctx.beta, ctx.alpha
         grad_input = None
         if input_edge is not None:
-            grad_input = g if beta == 1 else g * beta
-            meta = ctx._input_meta
-            if meta is not None and type(g) is _ndarray and beta == 1:
-                grad_input = _sum_to_bias(g, meta[0])
+            grad_input = g if beta == 1 else g * beta  # (the engine sums it to input's shape)
         mat1_column_major, mat2_column_major = ctx.column_major
         grad_mat1 = _mm_grad_left(g, mat2, mat1_column_major) if mat1_edge is not None else None
         grad_mat2 = _mm_grad_right(g, mat1, mat2_column_major) if mat2_edge is not None else None
@@ -186,21 +183,6 @@ class DotBackward0(Op):
     @staticmethod
     def jvp(ctx, primals, out, tangents):
         return product_rule(dot, primals, tangents)
-
-
-def _sum_to_bias(g, input_meta):
-    """The gradient of a vector bias (F.linear's) summed over the rows here, as the engine's
-    ``sum_to`` would sum it (``add.reduce`` is what ``ndarray.sum`` runs): the engine then finds
-    it in shape. Any other broadcast input's gradient is left to the engine."""
-    if input_meta is not None:
-        shape = input_meta[0]
-        if len(shape) == 1 and g.ndim == 2 and shape[0] == g.shape[1]:
-            return _add_reduce(g, axis=0)
-    return g
-
-
-_ndarray = xp.ndarray
-_add_reduce = xp.add.reduce
 
 
 def product_rule(product, primals, tangents):
