@@ -89,7 +89,7 @@ def test_tensor_exponent_and_base_as_pytorch():
 @pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
 def test_operators_with_python_numbers_as_pytorch(symbol, other, dtype):
     if symbol == "-" and (dtype == "bool" or other is True):
-        pytest.skip("subtraction with a bool is PyTorch's error: not yet gradienti's (as before)")
+        return  # PyTorch's error: test_subtraction_with_a_bool_raises_pytorchs_error
     op = OPERATORS[symbol]
     array = np.array([1, 0, 3], dtype=dtype)
     ours, theirs = _both(array)
@@ -224,3 +224,41 @@ def test_the_operators_are_tensors_and_hot_copies():
         "__mul__",
         "__pow__",
     }
+
+
+SUBTRACTIONS = {
+    "bool - bool": lambda lib, f, b: b - b,
+    "float - bool": lambda lib, f, b: f - b,
+    "bool - float": lambda lib, f, b: b - f,
+    "bool - 2": lambda lib, f, b: b - 2,
+    "float - True": lambda lib, f, b: f - True,
+    "True - float": lambda lib, f, b: True - f,
+    "3 - bool": lambda lib, f, b: 3 - b,
+    "True - bool": lambda lib, f, b: True - b,
+    "sub(float, bool)": lambda lib, f, b: lib.sub(f, b),
+    "sub(bool, bool)": lambda lib, f, b: lib.sub(b, b),
+    "sub(float, bool, alpha=2)": lambda lib, f, b: lib.sub(f, b, alpha=2),
+    "bool.sub(2)": lambda lib, f, b: b.sub(2),
+    "float - bool 0-d": lambda lib, f, b: f - lib.tensor(True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SUBTRACTIONS))
+def test_subtraction_with_a_bool_raises_pytorchs_error(case):
+    def run(lib):
+        f = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([True, False])
+        with pytest.raises(RuntimeError) as raised:
+            SUBTRACTIONS[case](lib, f, b)
+        assert f.grad is None
+        return str(raised.value)
+
+    assert run(gradienti) == run(torch)
+
+
+def test_subtraction_without_bools_is_unchanged():
+    x, torch_x = _both(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    i, torch_i = _both(np.array([3, 4]))
+    for ours, theirs in ((x - i, torch_x - torch_i), (i - 1, torch_i - 1), (2 - x, 2 - torch_x)):
+        _same(ours, theirs)
+    _same(gradienti.sub(x, i, alpha=2), torch.sub(torch_x, torch_i, alpha=2))
