@@ -325,3 +325,15 @@ def test_explain_shows_the_bias_gradient_summed_over_the_rows():
     text = str(gradienti.explain(out))
     assert "to x1:        the gradient = [[1, 1], [1, 1], [1, 1], [1, 1]]; summed" in text
     assert "dimensions (4, 2) -> (2,): [4, 4]" in text
+
+
+@pytest.mark.parametrize("bad", ["input", "weight", "bias"])
+def test_linear_refuses_a_non_tensor_argument_as_torch(bad):
+    caught = []
+    for lib in (gradienti, torch):
+        arguments = {"input": lib.zeros(2, 3), "weight": lib.zeros(4, 3), "bias": lib.zeros(4)}
+        arguments[bad] = [1.0] * 4
+        with pytest.raises(TypeError) as error:
+            lib.nn.functional.linear(arguments["input"], arguments["weight"], arguments["bias"])
+        caught.append(str(error.value))
+    assert caught[0] == caught[1]

@@ -8,7 +8,6 @@ from ..creation import zeros_like as _zeros_like
 from ..ops import activation as _act
 from ..ops import binary_cross_entropy as _bce
 from ..ops import composite_nodes as _composite
-from ..ops import linalg as _linalg
 from ..ops import nll_loss as _nll
 from ..ops import pooling as _pool
 from ..ops import pooling_1d as _pool_1d
@@ -19,6 +18,7 @@ from ..ops.elementwise import where as _where
 from ..ops.embedding import embedding
 from ..ops.index_builders import one_hot
 from ..ops.normalization import batch_norm, layer_norm
+from ..ops.products import addmm_tensors as _addmm_tensors
 from .dropout import dropout
 from .functional_attention import multi_head_attention_forward
 from .functional_distance import (
@@ -214,6 +214,8 @@ def linear(input, weight, bias=None):
     into rows around it (ViewBackward0) when the bias is vector-like; else matmul, then add."""
     _tensor_argument(input, "linear", "input", 1)
     _tensor_argument(weight, "linear", "weight", 2)
+    if bias is not None:
+        _tensor_argument(bias, "linear", "bias", 3)
     x_ndim, w_ndim = input._data.ndim, weight._data.ndim
     if x_ndim == 0 or w_ndim == 0:
         raise RuntimeError(
@@ -224,13 +226,13 @@ def linear(input, weight, bias=None):
         if bias is None:
             return input.matmul(weight_t)
         if x_ndim == 2:
-            return _linalg.addmm(bias, input, weight_t)
+            return _addmm_tensors(bias, input, weight_t)
         shape = tuple(input.shape)
         if input.is_contiguous() and _vector_like(bias.shape):
             rows = 1
             for size in shape[:-1]:
                 rows *= size  # (not -1: it cannot be inferred when a size is 0)
-            out = _linalg.addmm(bias, input.reshape(rows, shape[-1]), weight_t)
+            out = _addmm_tensors(bias, input.reshape(rows, shape[-1]), weight_t)
             return out.view(*shape[:-1], out.shape[-1])
         out = input.matmul(weight_t)
         try:

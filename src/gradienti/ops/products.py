@@ -293,6 +293,12 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     tensor_argument(input, "addmm", "input", 1)
     tensor_argument(mat1, "addmm", "mat1", 2)
     tensor_argument(mat2, "addmm", "mat2", 3)
+    return addmm_tensors(input, mat1, mat2, beta, alpha)
+
+
+def addmm_tensors(input, mat1, mat2, beta=1, alpha=1):
+    """``addmm`` once its three arguments are known to be Tensors (F.linear checks them under
+    its own name)."""
     bias, a, b = input._data, mat1._data, mat2._data
     if a.ndim != 2 or b.ndim != 2:  # (F.linear's every call: the checks pass in one test)
         for name, array in (("mat1", a), ("mat2", b)):
