@@ -131,6 +131,8 @@ def test_a_value_read_breaks_the_graph_once_with_the_line():
         (lambda x: x * gradienti.rand(3), "a random draw"),
         (lambda x: F.dropout(x, 0.5, training=True), "a random draw"),
         (lambda x: x.mul_(2), "an in-place write to a tensor"),
+        (lambda x: gradienti.where(x > 0, x, x.exp()), "WhereBackward0 uses a tensor made"),
+        (lambda x: x[x > 0] * 2, "uses a tensor made inside"),
         (lambda x: bool(x.sum() > 0) and x, "bool(tensor) reads a tensor's value"),
         (lambda x: print(x), "printing a tensor"),
         (lambda x: x.tolist(), "Tensor.tolist() reads"),
@@ -158,12 +160,62 @@ def test_fullgraph_raises_at_the_break():
 
 
 def test_an_op_that_cannot_be_replayed_names_itself():
-    compiled = gradienti.compile(lambda x, t: F.nll_loss(x, t))
+    compiled = gradienti.compile(lambda x: F.layer_norm(x, (3,)))
     x = gradienti.tensor(arrays(4, 3), requires_grad=True)
-    with pytest.warns(UserWarning, match="NllLossBackward0 is not supported by gradienti.compile"):
-        loss = compiled(x, gradienti.tensor([0, 2, 1, 0]))
-    loss.backward()  # the eager result of the trace call is the user's
+    with pytest.warns(UserWarning, match="NativeLayerNormBackward0 is not supported by gradien"):
+        out = compiled(x)
+    out.sum().backward()  # the eager result of the trace call is the user's
     assert x.grad is not None
+
+
+@pytest.mark.parametrize("spatial", [False, True])
+def test_cross_entropy_and_nll_loss_replay_with_this_calls_targets(spatial):
+    weight = gradienti.tensor([1.0, 2.0, 0.5])
+
+    def loss(x, t):
+        return F.cross_entropy(x, t, weight=weight, ignore_index=1) + F.nll_loss(
+            F.log_softmax(x, 1), t, reduction="sum"
+        )
+
+    compiled = gradienti.compile(loss)
+    shape, target_shape = ((5, 3, 2, 2), (5, 2, 2)) if spatial else ((6, 3), (6,))
+    for _ in range(3):
+        x_data = arrays(*shape)
+        t_data = RNG.integers(0, 3, target_shape)
+        upstream = float(RNG.uniform(0.5, 2))
+        results = []
+        for lib, run in ((gradienti, compiled), (gradienti, loss), (torch, None)):
+            x = lib.tensor(x_data, requires_grad=True)
+            t = lib.tensor(t_data)
+            if run is None:
+                tw = torch.tensor([1.0, 2.0, 0.5])
+                out = torch.nn.functional.cross_entropy(
+                    x, t, weight=tw, ignore_index=1
+                ) + torch.nn.functional.nll_loss(torch.log_softmax(x, 1), t, reduction="sum")
+            else:
+                out = run(x, t)
+            (out * upstream).backward()
+            results.append((out.detach().numpy(), x.grad.numpy()))
+        (compiled_out, compiled_grad), (eager_out, eager_grad), (torch_out, torch_grad) = results
+        assert np.array_equal(compiled_out, eager_out) and np.array_equal(compiled_grad, eager_grad)
+        np.testing.assert_allclose(compiled_out, torch_out, rtol=1e-5)
+        np.testing.assert_allclose(compiled_grad, torch_grad, rtol=1e-5, atol=1e-6)
+    stats = compiler.stats(compiled)
+    assert (stats.traces, stats.compiled_calls, stats.graph_break) == (1, 2, None)
+    loss_node = "NllLoss2DBackward0" if spatial else "NllLossBackward0"
+    assert stats.ops[-1] == "AddBackward0" and stats.ops.count(loss_node) == 2
+
+
+def test_a_target_out_of_range_raises_in_a_replay_as_eagerly():
+    compiled = gradienti.compile(lambda x, t: F.cross_entropy(x, t))
+    x = gradienti.tensor(arrays(2, 3))
+    compiled(x, gradienti.tensor([0, 2]))
+    with pytest.raises(IndexError) as replayed:
+        compiled(x, gradienti.tensor([0, 5]))
+    with pytest.raises(IndexError) as eager:
+        F.cross_entropy(x, gradienti.tensor([0, 5]))
+    assert str(replayed.value) == str(eager.value)
+    assert same(compiled(x, gradienti.tensor([1, 2])), F.cross_entropy(x, gradienti.tensor([1, 2])))
 
 
 def test_module_compile_guards_training_and_replaced_parameters():
@@ -343,3 +395,55 @@ def test_threads_replay_concurrently():
     for thread in threads:
         thread.join()
     assert not failures
+
+
+SCALE = 2.0
+
+
+def test_python_values_read_from_closures_globals_and_modules_are_guarded():
+    global SCALE
+    offset = 1.0
+
+    def shifted(x):
+        return x * SCALE + offset
+
+    compiled = gradienti.compile(shifted)
+    x = gradienti.tensor(X0)
+    compiled(x)
+    assert same(compiled(x), x * 2.0 + 1.0)
+    SCALE = 3.0
+    try:
+        assert same(compiled(x), x * 3.0 + 1.0)
+    finally:
+        SCALE = 2.0
+    offset = 5.0  # noqa: F841 - read by shifted through its closure
+    assert same(compiled(x), x * 2.0 + 5.0)
+    assert compiler.stats(compiled).traces == 3
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(3, 2)
+            self.scale = 3.0
+
+        def forward(self, v):
+            return self.linear(v) * self.scale
+
+    model = Scaled()
+    compiled_model = gradienti.compile(model)
+    compiled_model(x)
+    compiled_model.scale = 0.5  # set on the original module, as PyTorch's
+    assert same(compiled_model(x), model(x))
+    assert compiler.stats(compiled_model).traces == 2
+
+
+@pytest.mark.parametrize(
+    "body", [lambda x: x / 2, lambda x: x.exp(), lambda x: 1.5 - x, lambda x: x.sqrt() * 2.5]
+)
+def test_an_integral_input_lifted_to_float_is_replayed(body):
+    compiled = gradienti.compile(body)
+    for values in ([1, 2, 3], [4, 5, 6], [7, 8, 9]):
+        x = gradienti.tensor(values)
+        assert same(compiled(x), body(x))
+    stats = compiler.stats(compiled)
+    assert (stats.compiled_calls, stats.graph_break) == (2, None)

@@ -47,7 +47,9 @@ class CompiledState:
         ALL_STATES.add(self)
 
     def clear(self) -> None:
-        self.cache: dict = {}  # signature -> (Program, objects guarded by identity)
+        # signature -> (Program, objects guarded by identity, the Python values it read
+        # from its closure and globals: where, and what they were)
+        self.cache: dict = {}
         self.traces = 0
         self.compiled_calls = 0
         self.eager_calls = 0
@@ -83,7 +85,9 @@ class CompiledState:
         entry = self.cache.get(key)
         if entry is not None:
             program = entry[0]
-            if runtime.captured_unchanged(program):
+            if runtime.captured_unchanged(program) and (
+                not entry[2] or guards.read_sources(entry[2]) == entry[3]
+            ):
                 result = runtime.run(program, tensors)
                 self.compiled_calls += 1
                 return result
@@ -100,6 +104,8 @@ class CompiledState:
 
     def _trace(self, key, keep, tensors, args, kwargs):
         roots = (self.function, args, kwargs)
+        sources = guards.plain_sources(self.function)
+        values = guards.read_sources(sources)
         record = trace.Trace(self.name, self.fullgraph, tensors, roots)
         trace.begin(record)
         try:
@@ -120,7 +126,7 @@ class CompiledState:
                 self.recompiles += 1
             self.traces += 1
             self.ops = program.ops
-            self.cache[key] = (program, keep)
+            self.cache[key] = (program, keep, sources, values)
         return result
 
     def _broken(self, reason: str, location: str | None, result):

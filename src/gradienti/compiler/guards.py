@@ -12,6 +12,8 @@ signatures (``torch._dynamo.config.cache_size_limit``).
 
 from __future__ import annotations
 
+import types
+
 from ..backend import xp
 from ..nn.module import Module
 from ..tensor import Tensor
@@ -25,6 +27,11 @@ def signature(args: tuple, kwargs: dict, grad_enabled: bool, tensors: list, keep
     """The key of a call; fills ``tensors`` with its tensor arguments in order and ``keep``
     with the objects guarded by identity (kept alive by the cache entry, so that their ids
     are not reused)."""
+    if not kwargs and len(args) == 1 and type(args[0]) is Tensor:  # f(x): the common call
+        (tensor,) = args
+        tensors.append(tensor)
+        data = tensor._data
+        return (grad_enabled, data.shape, data.dtype, tensor._edge is not None, type(data))
     seen: dict[int, int] = {}
     parts = [grad_enabled, _key(args, tensors, seen, keep)]
     if kwargs:
@@ -57,9 +64,54 @@ def _key(value, tensors: list, seen: dict, keep: list):
 
 
 def module_state(module: Module) -> tuple:
-    """A module's state as a compiled call sees it: each submodule's ``training`` and the
-    identity of each parameter and buffer (a replaced parameter is a new signature; their
-    shapes, dtypes and requires_grad are checked as captured tensors)."""
-    modes = tuple(m.training for m in module.modules())
+    """A module's state as a compiled call sees it: each submodule's ``training`` and plain
+    attributes (numbers, strings, None: ``self.scale = 3.0`` read by forward is part of the
+    program), and the identity of each parameter and buffer (a replaced parameter is a new
+    signature; their shapes, dtypes and requires_grad are checked as captured tensors)."""
+    plain = tuple(
+        tuple(
+            (name, type(value), value)
+            for name, value in m.__dict__.items()
+            if type(value) in _VALUE_TYPES
+        )
+        for m in module.modules()
+    )
     tensors = tuple(id(p) for p in module.parameters()) + tuple(id(b) for b in module.buffers())
-    return (modes, tensors)
+    return (plain, tensors)
+
+
+def plain_sources(function) -> tuple:
+    """Where a function reads Python values the trace bakes in: its closure cells and the
+    globals its code names that hold a number, a string or None (``(cell, None)`` or
+    ``(globals, name)``)."""
+    if not isinstance(function, types.FunctionType):
+        return ()
+    sources = [
+        (cell, None)
+        for cell in function.__closure__ or ()
+        if type(_cell_value(cell)) in _VALUE_TYPES
+    ]
+    space = function.__globals__
+    for name in function.__code__.co_names:
+        if name in space and type(space[name]) in _VALUE_TYPES:
+            sources.append((space, name))
+    return tuple(sources)
+
+
+def read_sources(sources: tuple) -> tuple:
+    """The values at ``sources`` now (with their types: 1 and 1.0 differ)."""
+    values = []
+    for where, name in sources:
+        value = _cell_value(where) if name is None else where.get(name, _GONE)
+        values.append((type(value), value))
+    return tuple(values)
+
+
+_GONE = object()
+
+
+def _cell_value(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return _GONE

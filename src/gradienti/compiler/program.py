@@ -22,6 +22,7 @@ from ..nn.module import Module
 from ..size import Size
 from ..tensor import Tensor
 from . import breaks
+from .losses import LossReplay, fresh_node
 from .trace import Lift
 
 _CONSTANT_TYPES = (type(None), bool, int, float, complex, str, Size)
@@ -42,12 +43,18 @@ class Program:
     )
 
 
+# The layout of a function that returns one tensor made by its ops (the common case).
+SINGLE_OUTPUT = ("tensor_out", 0)
+
+
 def build(trace, result) -> Program | str:
     """The program of a finished trace, or the reason (a graph break) there is none."""
     output_slots: list[int] = []
     layout = _layout(trace, result, output_slots)
     if type(layout) is str:
         return layout
+    if layout == SINGLE_OUTPUT:
+        layout = SINGLE_OUTPUT
     writer = _Writer(trace)
     return writer.program(output_slots, layout)
 
@@ -96,6 +103,8 @@ def _layout(trace, value, output_slots: list):
 
 def rebuild(layout, tensor_outputs: list, call_tensors: list):
     """The function's result from its layout (see ``_layout``)."""
+    if layout is SINGLE_OUTPUT:
+        return tensor_outputs[0]
     kind = layout[0]
     if kind == "tensor_out":
         return tensor_outputs[layout[1]]
@@ -169,6 +178,17 @@ class _Writer:
                         forward_lines.append(f"{name} = {asarray}(s{argument[1]})")
                     arguments.append(name)
             template = self.bind(plan.template, "n")
+            if type(plan) is LossReplay:  # this call's node, made from the template
+                target = f"s{plan.target}"
+                weight = "None" if plan.weight is None else f"s{plan.weight}"
+                ignore = self.bind(plan.ignore_index)
+                spatial = self.bind(plan.spatial)
+                make = self.bind(fresh_node)
+                forward_lines.append(
+                    f"m{index} = {make}({template}, {arguments[0]}, {target}, {weight}, "
+                    f"{ignore}, {spatial})"
+                )
+                template = f"m{index}"
             if plan.calls_function:
                 call = f"{self.bind(step.node.function)}({', '.join(arguments)})"
             else:
@@ -238,6 +258,7 @@ class _Writer:
         grad_slots = [slot for slot, edge in enumerate(has_edge) if edge]
         for slot in grad_slots:
             lines.append(f"g{slot} = None")
+        assigned = set(differentiable)  # slots that may hold a gradient at this point
         for index, slot in enumerate(differentiable):
             lines.append(f"g{slot} = grads[{index}]")
         body_at = len(lines)
@@ -250,15 +271,22 @@ class _Writer:
             if not plan.recorded:
                 continue
             template = self.bind(plan.template, "n")
+            if type(plan) is LossReplay:  # this call's node, on the tape
+                template = f"m{index}"
+                tape_names[template] = None
             vjp = self.bind(type(step.node).backward)
             grads = [f"g{slot}" for slot in step.results]
             entries = saved_exprs[index]
             for entry in entries:
                 if entry[0] in "as":  # a forward name (aN_M, sN), not a bound constant
                     tape_names[entry] = None
-            saved = "(" + "".join(f"{entry}, " for entry in entries) + ")"
             lines.append(f"if {' is not None or '.join(grads)} is not None:")
-            lines.append(f"    {template}._saved = {saved}")
+            per_call = any(entry is not None and entry[0] != "constant" for entry in plan.saved)
+            if per_call:
+                saved = "(" + "".join(f"{entry}, " for entry in entries) + ")"
+                lines.append(f"    {template}._saved = {saved}")
+            else:  # constants only: the template keeps them for every call
+                plan.template._saved = tuple(None if e is None else e[1] for e in plan.saved)
             if plan.multi:
                 fill = self.bind(materialize)
                 lines.append(
@@ -275,12 +303,27 @@ class _Writer:
                 target = ref[1]
                 if not has_edge[target]:
                     continue
-                lines.append(f"    c = r[{position}] if len(r) > {position} else None")
-                lines.append("    if c is not None:")
+                if position == 0:
+                    lines.append("    c = r[0]")
+                else:
+                    lines.append(f"    c = r[{position}] if len(r) > {position} else None")
+                conform_line = None
                 if meta is not None and meta[position] is not None:
-                    lines.append(f"        c = {conform_name}(c, {self.bind(meta[position])})")
+                    conform_line = f"c = {conform_name}(c, {self.bind(meta[position])})"
+                if target not in assigned:
+                    # The first contribution in code order: the gradient is still None.
+                    assigned.add(target)
+                    if conform_line:
+                        lines.append("    if c is not None:")
+                        lines.append(f"        {conform_line}")
+                    lines.append(f"    g{target} = c")
+                    continue
+                lines.append("    if c is not None:")
+                if conform_line:
+                    lines.append(f"        {conform_line}")
                 lines.append(f"        g{target} = c if g{target} is None else g{target} + c")
-            lines.append(f"    {template}._saved = None")
+            if per_call:
+                lines.append(f"    {template}._saved = None")
         tape.extend(tape_names)
         if tape:
             lines.insert(body_at, f"{', '.join(tape)}, = tape")

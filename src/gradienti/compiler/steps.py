@@ -55,10 +55,6 @@ def plan_step(step, generic: frozenset, result_edges: list) -> Replay | str:
     name = node.name()
     unsupported = breaks.UNSUPPORTED_OP.format(op=name)
     is_generic = step.caller in generic
-    if _keeps_an_array(node):
-        # A mask or an index the op keeps on its node (where's condition, x[mask]'s index):
-        # made from a tensor the trace does not see as an input, so it cannot be replayed.
-        return breaks.UNSEEN_TENSOR.format(op=name) if is_generic else unsupported
     plan = Replay()
     plan.multi = type(step.outputs) is tuple
     arguments = []
@@ -107,6 +103,10 @@ def plan_step(step, generic: frozenset, result_edges: list) -> Replay | str:
             return unsupported
         if not _same_state(node, template):
             return unsupported
+    if _keeps_an_array(node):
+        # A mask or an index the op was given on its node (where's condition, x[mask]'s
+        # index): made from a tensor that is no input of the op, so not replayable.
+        return breaks.UNSEEN_TENSOR.format(op=name) if is_generic else unsupported
     plan.recorded = any(result_edges)
     if plan.recorded:
         saved = step.saved

@@ -22,6 +22,7 @@ from ..graph.grad_mode import enter_special, leave_special
 from ..random import default_generator
 from ..tensor import Tensor
 from . import breaks
+from .losses import LOSS_NODES, plan_loss
 from .sources import reachable_tensors
 from .steps import generic_recorders, plan_step
 
@@ -134,12 +135,27 @@ class Trace:
         )
         step = Step(node, caller, tuple(refs), tuple(tensors), arrays, outputs, result_slots, saved)
         edges = [self.tensors[slot]._edge is not None for slot in result_slots]
-        plan = plan_step(step, self.generic, edges)
+        plan = plan_loss(step, self.slot_of_array, edges) if type(node) in LOSS_NODES else None
+        if plan is None:
+            plan = plan_step(step, self.generic, edges)
         if type(plan) is str:
             self.break_graph(plan)
             return
         step.plan = plan
         self.steps.append(step)
+
+    def slot_of_array(self, array) -> int | None:
+        """The slot of the tensor whose data is ``array`` (a captured slot for a reachable
+        tensor met for the first time), or None."""
+        for slot, tensor in enumerate(self.tensors):
+            if tensor._data is array:
+                return slot
+        for tensor in self.live.values():
+            if tensor._data is array:
+                slot = self._new_slot(tensor, ("captured", len(self.captured)))
+                self.captured.append(tensor)
+                return slot
+        return None
 
     def lift(self, source, result) -> None:
         """``result`` is ``source``'s data cast to a float dtype (ops/apply.lifted)."""
