@@ -2,8 +2,10 @@
 
     python benchmarks/scaling.py [--quick | --full] [--sizes N,N,...] [--elements N,N,...]
                                  [--rounds R] [--threads N] [--plot PATH] [--check]
+                                 [--compiled-up-to N]
 
-Three series, each for gradienti and PyTorch (when importable) side by side in one process:
+Three series, each for gradienti eager, gradienti compiled (``gradienti.compile``) and PyTorch
+(when importable) side by side in one process:
 
 - chain: ``y = y * a + b`` repeated on a 0-d tensor, 2 nodes per step (every node depends on the
   previous one), from 10^3 to 10^6 nodes (10^5 with --quick, 10^7 with --full);
@@ -15,17 +17,22 @@ Three series, each for gradienti and PyTorch (when importable) side by side in o
   NumPy's own speed remains.
 
 Every size is first checked (gradients of the two libraries agree, and agree with the closed
-form), then timed as benchmarks/run.py does (harness.measure: calibrated blocks, libraries
-interleaved round-robin, median over rounds), with BLAS and torch on one thread. Memory, in an
-untimed run: gradienti's peak during forward+backward as tracemalloc sees it (Python objects and
-NumPy's buffers, which NumPy reports to tracemalloc); PyTorch builds its graph in C++, invisible
-to tracemalloc, so its column is how much malloc's in-use bytes (glibc mallinfo2) grew while the
-forward's graph was alive, not a peak.
+form; the compiled column's output and gradient equal eager gradienti's bit for bit and its
+call replayed the trace), then timed as benchmarks/run.py does (harness.measure: calibrated
+blocks, libraries interleaved round-robin, median over rounds), with BLAS and torch on one
+thread. Memory, in an untimed run: gradienti's peak during forward+backward as tracemalloc sees
+it (Python objects and NumPy's buffers, which NumPy reports to tracemalloc); PyTorch builds its
+graph in C++, invisible to tracemalloc, so its column is how much malloc's in-use bytes (glibc
+mallinfo2) grew while the forward's graph was alive, not a peak. The compiled column times the
+calls after the first (the trace, untimed): the compiled function is the graph's forward with
+the leaf as its argument; its memory is the peak of one replayed call and its backward. It is
+measured for graphs of up to --compiled-up-to nodes (default 10^4): tracing a graph takes time
+that grows faster than its size today (10^5 nodes: minutes), so larger sizes print n/a.
 
 Time per node must stay flat: a point of the chain or wide series of 10^4 nodes or more that
 takes more than 2x the median time per node of those sizes is a super-linear step (a bug); it is
-printed, and with --check the exit status is 1. gradienti's compiled path (issue 17, point 3) is
-not built yet: there is no column for it.
+printed, and with --check the exit status is 1 (for gradienti eager or compiled; torch's is
+information).
 """
 
 from __future__ import annotations
@@ -58,6 +65,9 @@ FLAT_FACTOR = 2.0
 ELEMENT_STEPS = 8  # (mul, add) steps of the elements series: 16 nodes, then the sum
 
 
+COMPILED = "compiled"  # the column of gradienti.compile'd forwards (lib is gradienti)
+
+
 @dataclass
 class Series:
     name: str
@@ -66,6 +76,8 @@ class Series:
     sizes: list[int]
     build: Callable[[Any, int], Callable[[], tuple[Any, Any]]]  # (lib, size) -> one fwd+bwd
     forward: Callable[[Any, int], Any]  # (lib, size) -> what keeps the forward's graph alive
+    # (gradienti, size) -> one fwd+bwd through gradienti.compile (the leaf is the argument)
+    compiled_build: Callable[[Any, int], Callable[[], tuple[Any, Any]]]
     expected_grad: Callable[[int], np.ndarray | float]
     expected_rtol: Callable[[int], float]
     points: list[Point] = field(default_factory=list)
@@ -76,6 +88,7 @@ class Point:
     size: int  # nodes or elements
     times: dict[str, h.Timing]
     ratio_torch: float | None
+    ratio_compiled_torch: float | None
     memory: dict[str, float | None]  # bytes per unit
 
 
@@ -86,12 +99,16 @@ def chain_steps(nodes: int) -> int:
     return max(1, nodes // 2)
 
 
-def chain_forward(lib, nodes: int):
-    x = lib.tensor(0.5, requires_grad=True)
+def chain_from(x, nodes: int):
     y = x
     for _ in range(chain_steps(nodes)):
         y = y * DEEP_A + DEEP_B
-    return x, y
+    return y
+
+
+def chain_forward(lib, nodes: int):
+    x = lib.tensor(0.5, requires_grad=True)
+    return x, chain_from(x, nodes)
 
 
 def wide_branches(nodes: int) -> int:
@@ -103,19 +120,29 @@ def wide_scales(nodes: int) -> list[float]:
     return [(i % 15 + 1) / 64 for i in range(wide_branches(nodes))]
 
 
+def wide_from(lib, x, nodes: int):
+    return lib.stack([x * c + DEEP_B for c in wide_scales(nodes)]).sum()
+
+
 def wide_forward(lib, nodes: int):
     x = lib.tensor(0.5, requires_grad=True)
-    y = lib.stack([x * c + DEEP_B for c in wide_scales(nodes)]).sum()
-    return x, y
+    return x, wide_from(lib, x, nodes)
 
 
-def elements_forward(lib, size: int):
-    base = np.linspace(0.25, 0.75, size, dtype=np.float32)
-    x = lib.tensor(base, requires_grad=True)
+def elements_leaf(lib, size: int):
+    return lib.tensor(np.linspace(0.25, 0.75, size, dtype=np.float32), requires_grad=True)
+
+
+def elements_from(x):
     y = x
     for _ in range(ELEMENT_STEPS):
         y = y * DEEP_A + DEEP_B
-    return x, y.sum()
+    return y.sum()
+
+
+def elements_forward(lib, size: int):
+    x = elements_leaf(lib, size)
+    return x, elements_from(x)
 
 
 def fwd_bwd(forward: Callable[[Any, int], Any]) -> Callable[[Any, int], Callable[[], Any]]:
@@ -130,6 +157,31 @@ def fwd_bwd(forward: Callable[[Any, int], Any]) -> Callable[[Any, int], Callable
     return build
 
 
+def compiled_fwd_bwd(
+    leaf: Callable[[Any, int], Any], graph: Callable[[Any, Any, int], Any]
+) -> Callable[[Any, int], Callable[[], tuple[Any, Any]]]:
+    """One forward+backward of ``graph(gt, x, size)`` compiled once per build: its first call
+    traces, later calls replay the trace and backward runs its one compiled node."""
+
+    def build(gt, size: int) -> Callable[[], tuple[Any, Any]]:
+        forward = gt.compile(lambda x: graph(gt, x, size))
+
+        def step():
+            x = leaf(gt, size)
+            y = forward(x)
+            y.backward()
+            return y, x.grad
+
+        step.compiled = forward  # for compiler.stats
+        return step
+
+    return build
+
+
+def scalar_leaf(lib, size: int):
+    return lib.tensor(0.5, requires_grad=True)
+
+
 def chain_series(sizes: list[int]) -> Series:
     return Series(
         "chain",
@@ -138,6 +190,7 @@ def chain_series(sizes: list[int]) -> Series:
         sizes,
         fwd_bwd(chain_forward),
         chain_forward,
+        compiled_fwd_bwd(scalar_leaf, lambda lib, x, n: chain_from(x, n)),
         lambda n: DEEP_A ** chain_steps(n),
         # each backward step rounds once in float32: at most steps * 2^-24 apart from the exact
         # power; the two libraries round identically, checked tightly against each other
@@ -153,6 +206,7 @@ def wide_series(sizes: list[int]) -> Series:
         sizes,
         fwd_bwd(wide_forward),
         wide_forward,
+        compiled_fwd_bwd(scalar_leaf, wide_from),
         lambda n: sum(wide_scales(n)),
         lambda n: 1e-3,  # float32 sums of up to 10^7 terms, in each library's own order
     )
@@ -166,6 +220,7 @@ def elements_series(sizes: list[int]) -> Series:
         sizes,
         fwd_bwd(elements_forward),
         elements_forward,
+        compiled_fwd_bwd(elements_leaf, lambda lib, x, n: elements_from(x)),
         lambda n: np.full(n, DEEP_A**ELEMENT_STEPS, dtype=np.float64),
         lambda n: 1e-5,
     )
@@ -183,9 +238,8 @@ def graph_nodes(series: Series, size: int) -> int:
 # --------------------------------------------------------------------------- measuring
 
 
-def peak_bytes_gradienti(series: Series, lib, size: int) -> int:
+def peak_bytes_gradienti(step: Callable[[], Any]) -> int:
     """tracemalloc's peak over one forward+backward, above what was allocated before it."""
-    step = series.build(lib, size)
     gc.collect()
     tracemalloc.start()
     try:
@@ -209,24 +263,73 @@ def c_heap_growth_torch(series: Series, torch, size: int) -> int | None:
     return None if before is None or after is None else after - before
 
 
-def measure_point(series: Series, libs: dict[str, Any], size: int, rounds: int, block_s: float):
+def check_compiled(name: str, results: dict[str, tuple[Any, Any]], compiled) -> None:
+    """The compiled call gives eager gradienti's output and gradient bit for bit, and a second
+    call replays the trace (no graph break, no eager fallback)."""
+    eager, ours = results["gradienti"], results[COMPILED]
+    for what, a, b in (("output", ours[0], eager[0]), ("gradient", ours[1], eager[1])):
+        a, b = h.to_numpy(a), h.to_numpy(b)
+        if a.dtype != b.dtype or a.shape != b.shape or a.tobytes() != b.tobytes():
+            raise h.CheckError(f"{name}: compiled {what} {a!r} is not eager's {b!r} bit for bit")
+    stats = compiled_stats(compiled)
+    if stats.graph_break is not None or stats.compiled_calls < 1:
+        raise h.CheckError(f"{name}: the compiled call did not replay: {stats}")
+
+
+def compiled_stats(compiled):
+    return importlib.import_module("gradienti.compiler").stats(compiled)
+
+
+def paired_ratio_of(times: dict[str, h.Timing], mine: str, other: str) -> float | None:
+    """The median over rounds of ``mine``'s time / ``other``'s in the same round."""
+    if mine not in times or other not in times:
+        return None
+    pairs = zip(times[mine].per_unit, times[other].per_unit, strict=True)
+    return statistics.median(a / b for a, b in pairs)
+
+
+def measure_point(
+    series: Series,
+    libs: dict[str, Any],
+    size: int,
+    rounds: int,
+    block_s: float,
+    compiled_up_to: int,
+):
     units = graph_nodes(series, size)
-    prep = h.Prepared({k: series.build(lib, size) for k, lib in libs.items()}, lambda: None)
-    h.run_check(
+    fns = {k: series.build(lib, size) for k, lib in libs.items()}
+    with_compiled = series.unit != "µs/node" or size <= compiled_up_to
+    if with_compiled:
+        fns[COMPILED] = series.compiled_build(libs["gradienti"], size)
+    prep = h.Prepared(fns, lambda: None)
+    name = f"{series.name} {size:,}"
+    results = h.run_check(
         prep,
-        f"{series.name} {size:,}",
+        name,
         rtol=1e-4,
         expected_grad=series.expected_grad(size),
         expected_rtol=series.expected_rtol(size),
     )
+    if with_compiled:
+        results[COMPILED] = fns[COMPILED]()  # the first call traced; this one replays
+        check_compiled(name, results, fns[COMPILED].compiled)
+        prep.first_call_s[COMPILED] = h.timed_call(fns[COMPILED])[1]  # a replay's, not a trace's
     times = h.measure(prep.fns, units, rounds, block_s, prep.first_call_s, series.time_unit_s)
     memory: dict[str, float | None] = {
-        "gradienti": peak_bytes_gradienti(series, libs["gradienti"], size) / units
+        "gradienti": peak_bytes_gradienti(series.build(libs["gradienti"], size)) / units
     }
+    if with_compiled:
+        memory[COMPILED] = peak_bytes_gradienti(fns[COMPILED]) / units  # traced: a replay
     if "torch" in libs:
         grown = c_heap_growth_torch(series, libs["torch"], size)
         memory["torch"] = None if grown is None else grown / units
-    return Point(size, times, report.paired_ratio(times, "torch"), memory)
+    return Point(
+        size,
+        times,
+        report.paired_ratio(times, "torch"),
+        paired_ratio_of(times, COMPILED, "torch"),
+        memory,
+    )
 
 
 # --------------------------------------------------------------------------- reporting
@@ -255,7 +358,7 @@ def flatness_report(all_series: list[Series]) -> tuple[list[str], bool]:
     for series in all_series:
         if series.unit != "µs/node":
             continue
-        for impl in ("gradienti", "torch"):
+        for impl in ("gradienti", COMPILED, "torch"):
             points = [(p.size, p.times[impl].median) for p in series.points if impl in p.times]
             if len([n for n, _ in points if n >= FLAT_FROM]) < 2:
                 lines.append(
@@ -268,7 +371,7 @@ def flatness_report(all_series: list[Series]) -> tuple[list[str], bool]:
                 lines.append(f"flat check {series.name}/{impl}: ok (no point above 2x the median)")
             for problem in problems:
                 lines.append(f"SUPER-LINEAR STEP {problem}")
-            failed |= bool(problems) and impl == "gradienti"
+            failed |= bool(problems) and impl != "torch"
     return lines, failed
 
 
@@ -280,7 +383,10 @@ def markdown_table(all_series: list[Series]) -> str:
         "gradienti",
         "torch",
         "gradienti/torch",
+        "compiled",
+        "compiled/torch",
         "gradienti peak B/unit",
+        "compiled peak B/unit",
         "torch C heap B/unit",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
@@ -293,14 +399,17 @@ def markdown_table(all_series: list[Series]) -> str:
                 report.fmt(p.times["gradienti"].median),
                 report.fmt(p.times["torch"].median if "torch" in p.times else None),
                 report.fmt(p.ratio_torch),
+                report.fmt(p.times[COMPILED].median if COMPILED in p.times else None),
+                report.fmt(p.ratio_compiled_torch),
                 report.fmt(p.memory.get("gradienti")),
+                report.fmt(p.memory.get(COMPILED)),
                 report.fmt(p.memory.get("torch")),
             ]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-STYLES = {"gradienti": "-", "torch": "--"}
+STYLES = {"gradienti": "-", COMPILED: ":", "torch": "--"}
 COLOURS = {"chain": "tab:blue", "wide": "tab:orange", "elements": "tab:green"}
 
 
@@ -323,7 +432,7 @@ def write_plot(path: Path, all_series: list[Series], header: str) -> None:
                     style,
                     marker="o",
                     color=COLOURS[series.name],
-                    label=f"{series.name}, {impl}",
+                    label=f"{series.name}, {'gradienti compiled' if impl == COMPILED else impl}",
                 )
     per_node.set(
         xlabel="nodes in the graph",
@@ -377,6 +486,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--plot", type=Path, metavar="PATH", help="write a log-log PNG plot there")
     p.add_argument("--check", action="store_true", help="exit 1 on a super-linear step")
     p.add_argument(
+        "--compiled-up-to",
+        type=int,
+        default=10**4,
+        metavar="N",
+        help="measure gradienti.compile on graphs of up to N nodes (default 10000; tracing "
+        "larger ones takes minutes)",
+    )
+    p.add_argument(
         "--gc-freeze",
         action="store_true",
         help="hide the imported libraries' objects from the cyclic GC (as run.py's option)",
@@ -384,6 +501,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         p.error("--rounds must be at least 1")
+    if args.compiled_up_to < 0:
+        p.error("--compiled-up-to must be 0 or more")
     if args.plot is not None and not args.plot.parent.is_dir():
         p.error(f"--plot: no such directory: {args.plot.parent}")
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
@@ -411,14 +530,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("gc: as a user has it, import-time objects included (--gc-freeze hides them)")
     print(f"timing: {rounds} rounds, blocks of ~{block_s * 1e3:.0f} ms, median reported")
-    print("gradienti compiled (gradienti.compile): not built yet, no column\n", flush=True)
+    print(
+        "compiled: gradienti.compile'd forward (traced on its first call, untimed), then "
+        f"backward; graphs of up to {args.compiled_up_to:,} nodes (--compiled-up-to)\n",
+        flush=True,
+    )
 
     t_start = time.perf_counter()
     for series in all_series:
         for size in series.sizes:
             report.eprint(f"[{time.perf_counter() - t_start:6.1f} s] {series.name} {size:,}")
             try:
-                series.points.append(measure_point(series, libs, size, rounds, block_s))
+                point = measure_point(series, libs, size, rounds, block_s, args.compiled_up_to)
+                series.points.append(point)
             except h.CheckError as e:
                 run.fail(str(e))
 
@@ -426,7 +550,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\ngradienti peak: tracemalloc's peak over one forward+backward, per unit. torch C heap: "
         f"glibc mallinfo2 in-use bytes grown while the forward's graph was alive (torch's graph "
-        f"is C++, invisible to tracemalloc), per unit; not a peak. elements: {ELEMENT_STEPS} "
+        f"is C++, invisible to tracemalloc), per unit; not a peak. compiled peak: the same for a "
+        f"replayed compiled call and its backward. elements: {ELEMENT_STEPS} "
         f"(mul, add) steps and a sum on float32 tensors."
     )
     lines, failed = flatness_report(all_series)

@@ -41,7 +41,10 @@ def test_tiny_run_checks_gradients_prints_the_table_and_writes_the_plot(tmp_path
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CORRECTNESS CHECK FAILED" not in done.stdout
-    assert "| graph | size | unit | gradienti | torch | gradienti/torch |" in done.stdout
+    assert (
+        "| graph | size | unit | gradienti | torch | gradienti/torch | compiled | compiled/torch |"
+        " gradienti peak B/unit | compiled peak B/unit | torch C heap B/unit |"
+    ) in done.stdout
     for row in (
         "| chain | 100 | µs/node |",
         "| chain | 1,000 | µs/node |",
@@ -51,23 +54,33 @@ def test_tiny_run_checks_gradients_prints_the_table_and_writes_the_plot(tmp_path
     ):
         assert row in done.stdout
     rows = [line for line in done.stdout.splitlines() if line.startswith("| chain |")]
-    assert all("n/a" not in row for row in rows), rows  # torch's time and memory were measured
+    # torch's and the compiled column's time and memory were measured
+    assert all("n/a" not in row for row in rows), rows
     assert "flat check chain/gradienti: not judged" in done.stdout  # no size >= 10,000
-    assert "not built yet" in done.stdout
+    assert "flat check wide/compiled: not judged" in done.stdout
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
 def test_the_flat_check_is_judged_at_10_000_nodes_and_more():
     pytest.importorskip("torch")
-    done = run_scaling("--sizes", "10000,20000", "--elements", "10", "--rounds", "1", "--check")
+    done = run_scaling(
+        "--sizes", "10000,20000", "--elements", "10", "--rounds", "1", "--check",
+        "--compiled-up-to", "0",
+    )  # fmt: skip
     assert done.returncode in (0, 1), done.stdout + done.stderr
     assert "| wide | 20,000 | µs/node |" in done.stdout
-    for label in ("chain/gradienti", "wide/gradienti", "chain/torch", "wide/torch"):
+    assert "flat check chain/compiled: not judged" in done.stdout  # not measured: n/a
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| chain | 20,000 |")]
+    assert rows[0].split(" | ")[6:8] == ["n/a", "n/a"], rows  # the compiled columns
+    for label in [
+        f"{graph}/{impl}" for graph in ("chain", "wide") for impl in ("gradienti", "torch")
+    ]:
         verdicts = (f"flat check {label}: ok", f"SUPER-LINEAR STEP {label}")
         assert any(verdict in done.stdout for verdict in verdicts), done.stdout
     gradienti_grew = any(
-        f"SUPER-LINEAR STEP {label}" in done.stdout
-        for label in ("chain/gradienti", "wide/gradienti")
+        f"SUPER-LINEAR STEP {graph}/{impl}" in done.stdout
+        for graph in ("chain", "wide")
+        for impl in ("gradienti", "compiled")
     )
     assert (done.returncode == 1) == gradienti_grew  # --check: non-zero exactly then
 
@@ -103,6 +116,7 @@ def test_graphs_have_the_node_counts_the_table_divides_by(scaling_module):
         (("--sizes", "ten"), "not a comma-separated list of sizes"),
         (("--rounds", "0"), "--rounds must be at least 1"),
         (("--quick", "--full"), "not allowed with argument"),
+        (("--compiled-up-to", "-1"), "--compiled-up-to must be 0 or more"),
     ],
 )
 def test_bad_options_are_refused_before_anything_runs(args, message):
@@ -110,3 +124,19 @@ def test_bad_options_are_refused_before_anything_runs(args, message):
     assert done.returncode == 2
     assert message in done.stderr
     assert "|" not in done.stdout
+
+
+def test_a_compiled_column_that_differs_from_eager_fails_the_check(scaling_module):
+    gradienti = pytest.importorskip("gradienti")
+    build = scaling_module.chain_series([10]).compiled_build
+    step = build(gradienti, 10)
+    results = {"gradienti": step(), scaling_module.COMPILED: step()}
+    scaling_module.check_compiled("chain 10", results, step.compiled)  # equal, replayed
+    output, gradient = results["gradienti"]
+    results[scaling_module.COMPILED] = (output, gradient * 2)
+    with pytest.raises(scaling_module.h.CheckError, match="compiled gradient"):
+        scaling_module.check_compiled("chain 10", results, step.compiled)
+    fresh = build(gradienti, 10)
+    results = {"gradienti": fresh(), scaling_module.COMPILED: (output, gradient)}
+    with pytest.raises(scaling_module.h.CheckError, match="did not replay"):
+        scaling_module.check_compiled("chain 10", results, fresh.compiled)  # traced only
