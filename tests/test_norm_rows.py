@@ -291,3 +291,26 @@ def test_mid_size_inputs_take_the_row_paths_by_default(monkeypatch, norm):
     _assert_all_close(ours, theirs, np.float32)
     expected = {"layer": "layer_norm_rows_forward", "batch": "batch_norm_channels_forward"}
     assert taken == [expected[norm]]
+
+
+def test_instance_norm_with_running_stats_through_the_row_path_matches_torch():
+    # instance norm is batch norm of the (1, N C, *) view: one sample, N C channels
+    rng = np.random.default_rng(18)
+    shape = (4, 8, 16, 16)
+    x0 = (rng.standard_normal(shape) * 2 + 3).astype(np.float32)
+    upstream = rng.standard_normal(shape).astype(np.float32)
+    weight0, bias0 = _params(rng, (8,), np.float32, "both")
+
+    def run(lib):
+        x = lib.tensor(x0, requires_grad=True)
+        weight = lib.tensor(weight0, requires_grad=True)
+        bias = lib.tensor(bias0, requires_grad=True)
+        running_mean, running_var = lib.zeros(8), lib.ones(8)
+        out = lib.nn.functional.instance_norm(
+            x, running_mean, running_var, weight, bias, use_input_stats=True, momentum=0.3
+        )
+        (out * lib.tensor(upstream)).sum().backward()
+        grads = [x.grad.numpy(), weight.grad.numpy(), bias.grad.numpy()]
+        return [out.detach().numpy(), running_mean.numpy(), running_var.numpy()] + grads
+
+    _assert_all_close(run(gradienti), run(torch), np.float32)
