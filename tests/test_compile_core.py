@@ -13,6 +13,7 @@ import pytest
 
 import gradienti
 from gradienti import compiler, nn
+from gradienti.compiler import chunks
 from gradienti.nn import functional as F
 
 torch = pytest.importorskip("torch")
@@ -447,3 +448,30 @@ def test_an_integral_input_lifted_to_float_is_replayed(body):
         assert same(compiled(x), body(x))
     stats = compiler.stats(compiled)
     assert (stats.compiled_calls, stats.graph_break) == (2, None)
+
+
+def test_a_long_trace_is_written_in_chunks_with_the_same_results():
+    a = gradienti.tensor(np.full(4, 0.999, np.float32), requires_grad=True)
+    b = gradienti.tensor(np.full(4, 0.001, np.float32))
+
+    def long_chain(x):
+        y = x
+        for _ in range(700):
+            y = (y * a + b).tanh() if _ % 7 == 0 else y * a + b
+        return y.sum()
+
+    compiled = gradienti.compile(long_chain)
+    for _ in range(3):
+        data = arrays(4)
+        x, reference = (gradienti.tensor(data, requires_grad=True) for _ in range(2))
+        a.grad = None
+        out = compiled(x)
+        out.backward()
+        got_a = a.grad
+        a.grad = None
+        want = long_chain(reference)
+        want.backward()
+        assert same(out, want) and same(x.grad, reference.grad) and same(got_a, a.grad)
+    program = next(iter(compiled._gradienti_compiled.cache.values()))[0]
+    assert "def forward_1(S):" in program.source and "def backward_1(S, G):" in program.source
+    assert len(program.source.splitlines()) > chunks.CHUNK_LINES

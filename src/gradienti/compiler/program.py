@@ -22,6 +22,7 @@ from ..nn.module import Module
 from ..size import Size
 from ..tensor import Tensor
 from . import breaks
+from .chunks import CHUNK_LINES, chunked_source
 from .losses import LossReplay, fresh_node
 from .trace import Lift
 
@@ -223,17 +224,20 @@ class _Writer:
         tape_tuple = "(" + "".join(f"{name}, " for name in tape) + ")"
         forward_lines.append(f"return {outputs}, {tape_tuple}")
 
-        cell_names = [name for name, _ in self.cells]
-        source = [f"def _make({', '.join(cell_names)}):"]
-        source.append(f"    def forward({', '.join(parameters)}):")
-        source.extend(f"        {line}" for line in forward_lines)
-        if backward_lines:
-            source.append("    def backward(tape, grads):")
-            source.extend(f"        {line}" for line in backward_lines)
+        if len(forward_lines) + len(backward_lines) > 2 * CHUNK_LINES:
+            text = chunked_source(self.cells, parameters, forward_lines, backward_lines)
         else:
-            source.append("    backward = None")
-        source.append("    return forward, backward")
-        text = "\n".join(source) + "\n"
+            cell_names = [name for name, _ in self.cells]
+            source = [f"def _make({', '.join(cell_names)}):"]
+            source.append(f"    def forward({', '.join(parameters)}):")
+            source.extend(f"        {line}" for line in forward_lines)
+            if backward_lines:
+                source.append("    def backward(tape, grads):")
+                source.extend(f"        {line}" for line in backward_lines)
+            else:
+                source.append("    backward = None")
+            source.append("    return forward, backward")
+            text = "\n".join(source) + "\n"
         namespace: dict = {}
         exec(compile(text, "<gradienti.compile fn>", "exec"), namespace)  # noqa: S102
         program = Program()
