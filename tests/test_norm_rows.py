@@ -314,3 +314,20 @@ def test_instance_norm_with_running_stats_through_the_row_path_matches_torch():
         return [out.detach().numpy(), running_mean.numpy(), running_var.numpy()] + grads
 
     _assert_all_close(run(gradienti), run(torch), np.float32)
+
+
+def test_batch_norm_without_an_input_gradient_matches_torch_and_lets_the_buffer_go():
+    rng = np.random.default_rng(19)
+    x0 = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    upstream = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    weight0, bias0 = _params(rng, (3,), np.float32, "both")
+    results = []
+    for lib in (gradienti, torch):
+        weight = lib.tensor(weight0, requires_grad=True)
+        bias = lib.tensor(bias0, requires_grad=True)
+        out = lib.nn.functional.batch_norm(lib.tensor(x0), None, None, weight, bias, True)
+        (out * lib.tensor(upstream)).sum().backward()
+        results.append([out.detach().numpy(), weight.grad.numpy(), bias.grad.numpy()])
+        if lib is gradienti:
+            assert out.grad_fn.owned == (None, None)  # x - mean is no longer held
+    _assert_all_close(results[0], results[1], np.float32)

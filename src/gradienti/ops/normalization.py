@@ -63,6 +63,7 @@ from .normalization_rows import (
     layer_norm_rows_forward,
     layer_norm_rows_vjp,
     owned_buffer,
+    release_owned,
 )
 from .products import sum_of_shares
 from .reduce import sum_keep
@@ -287,6 +288,7 @@ class NativeBatchNormBackward0(_Normalization):
             if centered is not None:
                 return batch_norm_channels_vjp(self, g, saved, centered, invstd)
             return batch_norm_array_vjp(self, g, saved, mean, invstd)
+        release_owned(self)  # (no x gradient, or a recorded backward: the buffer is not used)
         return super().vjp(g, saved, mean, invstd)
 
     def input_grad(self, g, w, xhat, invstd, count: int):

@@ -266,6 +266,12 @@ def owned_buffer(node, x, rebuild):
     return None
 
 
+def release_owned(node) -> None:
+    """Lets the row path's buffer go (a later backward rebuilds it if it needs it)."""
+    if node.owned is not None:
+        node.owned = _TAKEN
+
+
 def batch_norm_centered(node, x):
     """The forward's ``centered`` again, from ``x`` and the kept mean."""
     batch, channels = x.shape[0], x.shape[1]
