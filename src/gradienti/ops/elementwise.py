@@ -172,6 +172,13 @@ def power_array(x, exponent):
         if x.ndim == 0:
             # One element takes PyTorch's scalar path: pow in double precision, rounded.
             return x.dtype.type(xp.float64(x) ** exponent)
+    elif x.dtype.kind in "biu" and type(exponent) is not float:  # (a float lifted x already)
+        if exponent < 0:  # (NumPy: a ValueError, or an OverflowError for unsigned types)
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if x.dtype.kind == "b":
+            if type(exponent) is bool:  # bool ** bool stays bool: x ** True is x, ** False ones
+                return x.copy() if exponent else xp.ones_like(x)[()]
+            x = x.astype(xp.int64)  # bool ** int is int64 in PyTorch (NumPy: int8)
     return x**exponent
 
 
