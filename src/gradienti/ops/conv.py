@@ -15,8 +15,12 @@ Two paths, one formula:
 
 * The plain forward and backward run on raw arrays: BLAS matrix products, im2col/col2im as one
   array copy or addition per kernel offset (never a loop over pixels or the batch), in
-  conv_arrays.py; the forward's columns are kept for the weight's gradient. A depthwise
-  convolution (one input channel per group) skips the columns: conv_depthwise.py.
+  conv_arrays.py. On plain arrays the temporaries (the padded input, the columns, the
+  gradient's wide grid) live in reused per-thread scratch memory (conv_scratch.py: fresh ones
+  page-faulted ~10 MB per step of the issue's layer), and the weight's gradient builds the
+  columns again from the saved input instead of keeping them (as PyTorch, only the input and
+  the weight are saved); under vmap the forward's columns are kept. A depthwise convolution
+  (one input channel per group) skips the columns: conv_depthwise.py.
 * ``create_graph=True`` runs the same VJP with differentiable ops: im2col and col2im are the
   ops ``Im2ColBackward0`` and ``Col2ImBackward0`` (PyTorch's names for unfold and fold), each
   the other's VJP, joined by einsum. So derivatives of any order exist.
@@ -42,6 +46,7 @@ from . import conv_depthwise
 from .apply import nary, replace_saved, tensor_argument
 from .conv_arrays import ConvGeometry, batched_input_grad, columns_to_image, product_of
 from .conv_checks import check_bias_dtype, check_dtypes, check_shapes, int_list
+from .conv_scratch import scratch
 from .declare import declare, explain_nodes
 from .einsum import einsum
 from .explain_rule import Rule
@@ -116,7 +121,10 @@ class ConvolutionBackward0(Op):
         if conv_depthwise.applies(x, w, groups):
             ctx.columns = None  # the weight's gradient reads the input's slices instead
             return conv_depthwise.forward(ctx.geometry, x, w, b)
-        cols = ctx.geometry.columns(x)
+        plain = type(x) is xp.ndarray and type(w) is xp.ndarray
+        # A plain array's columns are scratch (conv_scratch.py): the backward builds them again
+        # from the saved input rather than keeping prod(kernel) times the input alive.
+        cols = ctx.geometry.scratch_columns(x) if plain else ctx.geometry.columns(x)
         n, o, length = x.shape[0], w.shape[0], cols.shape[-1]
         per_weight = product_of(w.shape[1:])  # the inputs of one output: in/groups * kernel
         if groups == 1:
@@ -129,7 +137,7 @@ class ConvolutionBackward0(Op):
         out = out.reshape((n, o) + ctx.geometry.out)
         if b is not None:
             out += b.reshape((o,) + (1,) * (out.ndim - 2))
-        ctx.columns = cols if ctx.keep_columns else None
+        ctx.columns = cols if ctx.keep_columns and not plain else None
         return out
 
     @staticmethod
@@ -143,21 +151,8 @@ class ConvolutionBackward0(Op):
         n, o = g.shape[:2]
         length = product_of(geometry.out)
         grad_x = grad_w = grad_b = None
-        if edges[1] is not None and len(saved) == 3:  # a depthwise forward kept no columns
-            if conv_depthwise.applies(g, w, groups) and type(saved[0]) is xp.ndarray:
-                grad_w = conv_depthwise.weight_grad(geometry, g, saved[0], w.shape)
-            else:  # (vmap of the backward alone: the samples' gradients need the columns)
-                saved = saved + (geometry.columns(saved[0]),)
-        if edges[1] is not None and grad_w is None:
-            # the forward's columns, saved last (a weight that requires grad keeps them)
-            per_weight = product_of(w.shape[1:])
-            cols = saved[-1].reshape(n, groups, per_weight, length)
-            # sum_n cols[n] @ g[n]^T. Measured with OpenBLAS: a contiguous copy of g^T pays off
-            # once the products are large (many columns per output), not for a first layer.
-            g_rows = g.reshape(n, groups, o // groups, length).swapaxes(-1, -2)
-            if per_weight > 32:
-                g_rows = xp.ascontiguousarray(g_rows)
-            grad_w = xp.matmul(cols, g_rows).sum(axis=0).swapaxes(-1, -2).reshape(w.shape)
+        if edges[1] is not None:
+            grad_w = _weight_grad(ctx, saved, g, w)
         if edges[0] is not None:
             if type(g) is BatchedArray or type(w) is BatchedArray:  # vmap
                 grad_x = batched_input_grad(geometry, g, w, groups)
@@ -184,6 +179,41 @@ class ConvolutionBackward0(Op):
                 else tangent_b.reshape((-1,) + (1,) * len(geometry.kernel)),
             )
         )
+
+
+def _weight_grad(ctx, saved: tuple, g, w):
+    """``grad_W[g] = sum_n g[n, g] @ cols[n, g]^T`` on arrays. The columns: the forward's
+    (saved last) when it kept them; else built again from the saved input (a plain array's
+    forward keeps none, nor does a depthwise one), in scratch buffers on plain arrays."""
+    geometry, groups = ctx.geometry, ctx.groups
+    x = saved[0]
+    plain = type(x) is xp.ndarray and type(g) is xp.ndarray
+    if len(saved) == 3:
+        if plain and conv_depthwise.applies(g, w, groups):
+            return conv_depthwise.weight_grad(geometry, g, x, w.shape)
+        # (vmap of the backward alone also lands here: the samples' columns)
+        cols = geometry.scratch_columns(x) if plain else geometry.columns(x)
+    else:
+        cols = saved[-1]
+    n, o = g.shape[:2]
+    length = product_of(geometry.out)
+    per_weight = product_of(w.shape[1:])
+    cols = cols.reshape(n, groups, per_weight, length)
+    # sum_n cols[n] @ g[n]^T. Measured with OpenBLAS: a contiguous copy of g^T pays off once
+    # the products are large (many columns per output), not for a first layer.
+    g_rows = g.reshape(n, groups, o // groups, length).swapaxes(-1, -2)
+    if plain:
+        if per_weight > 32:
+            rows = scratch("conv gradient rows", g_rows.shape, g.dtype)
+            xp.copyto(rows, g_rows)
+            g_rows = rows
+        products = scratch("conv weight products", (n, groups, per_weight, o // groups), g.dtype)
+        xp.matmul(cols, g_rows, out=products)
+    else:
+        if per_weight > 32:
+            g_rows = xp.ascontiguousarray(g_rows)
+        products = xp.matmul(cols, g_rows)
+    return products.sum(axis=0).swapaxes(-1, -2).reshape(w.shape)
 
 
 def _recorded_vjp(ctx, g: Tensor) -> tuple:

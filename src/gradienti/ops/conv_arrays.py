@@ -14,6 +14,7 @@ from itertools import product
 
 from ..backend import xp
 from ..batching import BatchedArray, along_first_axis
+from .conv_scratch import scratch, zero_bordered
 
 as_strided = xp.lib.stride_tricks.as_strided
 
@@ -87,8 +88,28 @@ class ConvGeometry:
             grid[self.interior] = x
         else:
             grid = x
+        cols = xp.ascontiguousarray(self._windows(grid))
+        return cols.reshape(n, c * product_of(self.kernel), product_of(self.out))
+
+    def scratch_columns(self, x):
+        """``columns`` of a plain ndarray, built in this thread's scratch buffers (see
+        conv_scratch.py): valid until the next call; the caller neither keeps nor returns it."""
+        n, c = x.shape[:2]
+        if self.interior is not None:
+            grid = zero_bordered("conv padded input", (n, c) + self.padded, x.dtype, self.interior)
+            grid[self.interior] = x
+        else:
+            grid = x
+        view = self._windows(grid)
+        cols = scratch("conv columns", view.shape, x.dtype)
+        xp.copyto(cols, view)
+        return cols.reshape(n, c * product_of(self.kernel), product_of(self.out))
+
+    def _windows(self, grid):
+        """The strided view ``view[n, c, k, p] = grid[n, c, p * stride + k * dilation]``."""
+        n, c = grid.shape[:2]
         spatial = grid.strides[2:]
-        view = as_strided(
+        return as_strided(
             grid,
             (n, c) + self.kernel + self.out,
             grid.strides[:2]
@@ -96,8 +117,6 @@ class ConvGeometry:
             + tuple(s * step for s, step in zip(self.stride, spatial)),
             writeable=False,
         )
-        cols = xp.ascontiguousarray(view)
-        return cols.reshape(n, c * product_of(self.kernel), product_of(self.out))
 
     def image(self, cols, n: int, c: int):
         """col2im, the adjoint of ``columns``: ``(N, C * prod(kernel), prod(out))`` ->
@@ -122,13 +141,14 @@ class ConvGeometry:
             w.reshape(groups, o // groups, c_group, product_of(self.kernel)).transpose(3, 0, 2, 1)
         )
         if self.wide:
-            grid = xp.zeros((n, o) + self.wide_grid, dtype=g.dtype)
+            # (only its first out-sized corner is written: the rest stays zero while reused)
+            grid = zero_bordered("conv wide gradient", (n, o) + self.wide_grid, g.dtype, self.out)
             grid[(slice(None), slice(None)) + tuple(slice(0, size) for size in self.out)] = g
             g_groups = grid.reshape(n, groups, o // groups, product_of(self.wide_grid))
         else:
             g_groups = g.reshape(n, groups, o // groups, product_of(self.out))
         length = g_groups.shape[-1]
-        product_k = xp.empty((n, groups, c_group, length), dtype=g.dtype)
+        product_k = scratch("conv offset product", (n, groups, c_group, length), g.dtype)
         if not self.wide:
             grid = xp.zeros((n, c) + self.padded, dtype=g.dtype)
             for k, window in enumerate(self.windows):
@@ -138,7 +158,11 @@ class ConvGeometry:
         shifts = self.shifts
         plane = product_of(self.padded)
         # Spare room at the end: the last offsets' extra columns reach past the last image.
-        flat = xp.zeros(n * c * plane + shifts[-1], dtype=g.dtype)
+        if self.interior is None:  # returned as it is: a buffer of its own
+            flat = xp.zeros(n * c * plane + shifts[-1], dtype=g.dtype)
+        else:  # only its interior's copy is returned
+            flat = scratch("conv padded input gradient", (n * c * plane + shifts[-1],), g.dtype)
+            flat.fill(0)
         for k, shift in enumerate(shifts):
             group_product(w_t[k], g_groups, out=product_k)
             rows = flat[shift : shift + n * c * plane].reshape(n * c, plane)
