@@ -337,3 +337,33 @@ def test_linear_refuses_a_non_tensor_argument_as_torch(bad):
             lib.nn.functional.linear(arguments["input"], arguments["weight"], arguments["bias"])
         caught.append(str(error.value))
     assert caught[0] == caught[1]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("labels", [[0, 2, 1, 2, 0], [0, -100, 1, 2, -100]])
+def test_nll_loss_reduced_values_match_torch(reduction, dtype, labels):
+    """The reduced loss is minus the sum of the picked values (the same number as the sum of
+    their negatives), over the kept count for the mean."""
+    values = RNG.standard_normal((5, 3)).astype(dtype)
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor(values.copy(), requires_grad=True)
+        loss = lib.nn.functional.nll_loss(x, lib.tensor(labels), reduction=reduction)
+        loss.backward()
+        results.append((loss.detach().numpy(), x.grad.numpy()))
+    tolerance = {"float16": 2e-3, "float32": 1e-6, "float64": 1e-14}[dtype]
+    for mine, reference in zip(*results):
+        assert mine.dtype == reference.dtype
+        np.testing.assert_allclose(mine, reference, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("labels", [[0, 3, 1], [0, -1, 1], [-100, 5, 1]])
+def test_nll_loss_refuses_a_target_out_of_range_as_torch(labels):
+    caught = []
+    for lib in (gradienti, torch):
+        x = lib.zeros(3, 3)
+        with pytest.raises(IndexError) as error:
+            lib.nn.functional.nll_loss(x, lib.tensor(labels))
+        caught.append(str(error.value).split("\n")[0])
+    assert caught[0] == caught[1]

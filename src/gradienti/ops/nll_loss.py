@@ -28,6 +28,10 @@ from .declare import explain_nodes
 from .explain_rule import Rule
 from .saved_names import SavedNames, held, value
 
+_ndarray = xp.ndarray
+_add_reduce = xp.add.reduce  # (what ndarray.sum runs, without its Python wrapper)
+_all = xp.logical_and.reduce  # (ndarray.all's reduction, without its Python wrapper)
+
 
 class NllLossBackward0(Op):
     """The loss(es) of the kept positions: summed, averaged over their total weight, or put
@@ -165,6 +169,10 @@ def _pick(ctx, x, saved):
     key, weights, total = saved
     input_shape = ctx.input_shape
     picked = (x.reshape(_work_shape(input_shape)) if len(input_shape) == 1 else x)[key]
+    if weights is None and ctx.reduction != "none" and type(picked) is _ndarray:
+        # -sum(picked): the same number as sum(-picked) (negation is exact), one array fewer
+        summed = -_add_reduce(picked, axis=None)
+        return summed if ctx.reduction == "sum" else _divide_by_total(summed, total)
     losses = -picked if weights is None else -(picked * weights)
     if ctx.reduction == "none":
         out = xp.zeros(ctx.output_shape, dtype=x.dtype)  # an ignored position's loss is 0
@@ -344,11 +352,11 @@ def _kept_positions(
         )
     # Seen as unsigned, a negative class is huge: one comparison checks both bounds.
     in_range = classes.view(xp.uint64 if classes.dtype == xp.int64 else xp.uint8) < n_classes
-    if xp.count_nonzero(in_range) == classes.size:
+    if _all(in_range, axis=None):
         # Every target is a class; the ignored class, if it is a class, may still occur.
         maybe_ignored = 0 <= ignore_index < n_classes
         kept = classes != ignore_index if maybe_ignored else None
-        if kept is not None and xp.count_nonzero(kept) == classes.size:
+        if kept is not None and _all(kept, axis=None):
             kept = None
     else:
         kept = classes != ignore_index

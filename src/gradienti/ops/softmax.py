@@ -24,6 +24,7 @@ from .shape import reshape
 
 _ndarray = xp.ndarray
 _add_reduce = xp.add.reduce  # (ndarray.sum without its Python wrapper: the same sum)
+_maximum_reduce = xp.maximum.reduce  # (ndarray.max's reduction, likewise)
 
 
 def _dims_of(dim) -> tuple:
@@ -74,9 +75,10 @@ class LogSoftmaxBackward0(Op):
             return x.copy()
         if x.dtype == xp.float16:
             return LogSoftmaxBackward0.forward(ctx, x.astype(xp.float32)).astype(xp.float16)
-        shifted = x - x.max(axis=dims, keepdims=True)
-        if type(shifted) is not _ndarray:  # (vmap: per-sample values)
+        if type(x) is not _ndarray or not x.ndim:  # (vmap: per-sample values; a 0-d input)
+            shifted = x - x.max(axis=dims, keepdims=True)
             return shifted - xp.log(xp.exp(shifted).sum(axis=dims, keepdims=True))
+        shifted = x - _maximum_reduce(x, axis=dims, keepdims=True)
         # The same sums as above, the temporaries reused: x - max - log(sum(exp(x - max))).
         log_total = _add_reduce(xp.exp(shifted), axis=dims, keepdims=True)
         xp.log(log_total, out=log_total)
