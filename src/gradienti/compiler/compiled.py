@@ -70,10 +70,13 @@ class CompiledState:
 
     # ------------------------------------------------------------------ a call
     def __call__(self, *args, **kwargs):
-        if (
-            self.graph_break is not None
-            or MODES.special != trace.tracing_threads()  # another special mode is on
-            or trace.is_tracing()  # called from a function being traced: part of its trace
+        special = MODES.special
+        if self.graph_break is not None or (
+            special
+            and (
+                special != trace.tracing_threads()  # another special mode is on
+                or trace.is_tracing()  # called from a function being traced: part of it
+            )
         ):
             return self._eager(args, kwargs)
         tensors: list = []
