@@ -72,6 +72,8 @@ class TBackward0(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if type(g) is xp.ndarray:  # run()'s raw-array case, without a node (F.linear's weight)
+            return g.T
         return run(TBackward0(), g)
 
 
