@@ -44,10 +44,38 @@ _PRODUCT_POWER_DTYPES = frozenset((xp.dtype(xp.float32), xp.dtype(xp.float64)))
 HOT_OPERATORS: list = []
 
 
-def arithmetic_operator(op_class, name: str):
+_BOOL_SUBTRACTION = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+_TWO_BOOLS_SUBTRACTION = (
+    "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+    "`logical_xor()` operator instead."
+)
+
+
+def _is_bool(value) -> bool:
+    """A bool tensor or a Python bool (PyTorch counts it as one)."""
+    if isinstance(value, Tensor):
+        return value._data.dtype.kind == "b"
+    return type(value) is bool
+
+
+def refuse_bool_subtraction(a, b) -> None:
+    """PyTorch's RuntimeError for a subtraction with a bool operand (tensor or Python bool)."""
+    bools = _is_bool(a) + _is_bool(b)
+    if bools:
+        raise RuntimeError(_TWO_BOOLS_SUBTRACTION if bools == 2 else _BOOL_SUBTRACTION)
+
+
+def arithmetic_operator(op_class, name: str, refuses_bool: bool = False):
     """``self <op> other`` for a two-input elementwise op class that saves nothing (Add, Sub)
     or keeps each input only for the other's gradient (Mul: ``lean_inputs``). The body is
-    ``binary``'s and ``with_number``'s, written out (see the module's docstring)."""
+    ``binary``'s and ``with_number``'s, written out (see the module's docstring).
+    ``refuses_bool``: PyTorch's error for a bool operand (subtraction), tested where it costs
+    nothing (a NumPy TypeError, the promotion path) or one closure test (a Python bool); a
+    bool tensor minus a Python int or float is not refused (reading the dtype would cost every
+    ``x - 2``)."""
     function = op_class.function
     save = op_class.save
     lean = op_class.lean_inputs
@@ -60,11 +88,17 @@ def arithmetic_operator(op_class, name: str):
         if kind is Tensor:
             other_data = other._data
             if data.dtype is not other_data.dtype:  # promotion: binary's general path
+                if refuses_bool:
+                    refuse_bool_subtraction(self, other)
                 return binary(op_class(), self, other)
             try:
                 out = function(data, other_data)
             except ValueError:
                 raise_if_not_broadcastable(data, other_data, hint=True)
+                raise
+            except TypeError:  # NumPy refuses bool - bool: PyTorch's text instead
+                if refuses_bool:
+                    refuse_bool_subtraction(self, other)
                 raise
             a_edge = self._edge
             b_edge = other._edge
@@ -86,6 +120,8 @@ def arithmetic_operator(op_class, name: str):
             else:
                 meta = input_meta((self, other), out)
         elif kind is int or kind is float or kind is bool:
+            if refuses_bool and kind is bool:  # (a bool tensor and a number: not refused,
+                refuse_bool_subtraction(self, other)  # as before; a dtype read costs ~40 ns)
             # A Python float lifts an integral or bool tensor to the default float dtype.
             if kind is float and data.dtype not in _FLOAT_DTYPES:
                 data = data.astype(default_float.value.np)
@@ -107,6 +143,8 @@ def arithmetic_operator(op_class, name: str):
                 return t
             meta = None
         else:  # a Tensor subclass, a NumPy array or scalar, a list
+            if refuses_bool:
+                refuse_bool_subtraction(self, other)
             return binary(op_class(), self, other)
         node = op_class()
         # Hot copy of record_node(), written out: the binary/with_number frame, the
@@ -154,7 +192,14 @@ def __pow__(self, exponent) -> Tensor:  # noqa: N807 - bound onto Tensor as its 
         or (exponent != 2 and exponent != 3)
         or data.dtype not in _PRODUCT_POWER_DTYPES
     ):
-        return _power_general(self, exponent)
+        # any other exponent or dtype: unary's general path (a Tensor exponent: PowBackward1)
+        if type(exponent) is Tensor:
+            return binary(PowBackward1(), self, exponent)
+        node = PowBackward0()
+        node.exponent = exponent
+        if type(exponent) is float:
+            return unary(node, lift_to_float(self))
+        return unary(node, self)
     out = data * data if exponent == 2 else data * data * data
     node = PowBackward0()
     node.exponent = exponent
@@ -186,14 +231,3 @@ def __pow__(self, exponent) -> Tensor:  # noqa: N807 - bound onto Tensor as its 
 
 
 HOT_OPERATORS.append(__pow__)
-
-
-def _power_general(self, exponent) -> Tensor:
-    """``x ** exponent`` for any other exponent or dtype (a Tensor exponent: PowBackward1)."""
-    if type(exponent) is Tensor:
-        return binary(PowBackward1(), self, exponent)
-    node = PowBackward0()
-    node.exponent = exponent
-    if type(exponent) is float:
-        return unary(node, lift_to_float(self))
-    return unary(node, self)

@@ -40,53 +40,24 @@ from .elementwise import (
     SubBackward0,
 )
 from .explain_rule import ADD, MUL, NEG, NOT_DIFFERENTIABLE, POW, Rule, binary_rule, num, power_text
-from .hot_operators import __pow__, arithmetic_operator
+from .hot_operators import __pow__, arithmetic_operator, refuse_bool_subtraction
 from .integer_division import divide_rounded
 
 # ---------------------------------------------------------------------- arithmetic
-# x + y, x - y, x * y: one frame each (ops/hot_operators.py; x - y first refuses a bool
-# operand, as PyTorch), as
+# x + y, x - y, x * y: one frame each (ops/hot_operators.py; x - y refuses a bool operand, as
+# PyTorch), as
 #     with_number(AddBackward0(), self, other, ()) for a Python number (Mul: saved (None, other)),
 #     binary(AddBackward0(), self, other) otherwise.
 __add__ = arithmetic_operator(AddBackward0, "__add__")
-_subtract = arithmetic_operator(SubBackward0, "__sub__")
-
-_BOOL_SUBTRACTION = (
-    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
-    "invert a mask, use the `~` or `logical_not()` operator instead."
-)
-_TWO_BOOLS_SUBTRACTION = (
-    "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-    "`logical_xor()` operator instead."
-)
-
-
-def _is_bool(value) -> bool:
-    """A bool tensor or a Python bool (PyTorch counts it as one)."""
-    if isinstance(value, Tensor):
-        return value._data.dtype.kind == "b"
-    return type(value) is bool
-
-
-def _refuse_bool_subtraction(a, b) -> None:
-    """PyTorch's RuntimeError for a subtraction with a bool operand."""
-    bools = _is_bool(a) + _is_bool(b)
-    if bools:
-        raise RuntimeError(_TWO_BOOLS_SUBTRACTION if bools == 2 else _BOOL_SUBTRACTION)
-
-
-def __sub__(self, other) -> Tensor:  # noqa: N807
-    if self._data.dtype.kind == "b" or _is_bool(other):
-        _refuse_bool_subtraction(self, other)
-    return _subtract(self, other)
+__sub__ = arithmetic_operator(SubBackward0, "__sub__", refuses_bool=True)
 
 
 __mul__ = arithmetic_operator(MulBackward0, "__mul__")
 
 
 def __rsub__(self, other) -> Tensor:  # noqa: N807
-    if self._data.dtype.kind == "b" or type(other) is bool:
-        _refuse_bool_subtraction(self, other)
+    if type(other) is bool:  # (number - bool tensor is not refused: a dtype read per call)
+        refuse_bool_subtraction(self, other)
     node = RsubBackward1()
     node.other = other
     return unary(node, lift_for_scalar(self, other))
@@ -130,7 +101,8 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
-    _refuse_bool_subtraction(input, other)  # (before alpha makes a bool other an integer)
+    if alpha != 1:  # (x - y itself refuses a bool; other * alpha would make it an integer)
+        refuse_bool_subtraction(input, other)
     return input - (other * alpha if alpha != 1 else other)
 
 
