@@ -1,9 +1,9 @@
 """The general convolution's plain-array path (ops/conv.py, conv_arrays.py) with its temporaries
 in reused scratch memory (ops/conv_scratch.py), against PyTorch: values and gradients with a
 non-uniform upstream gradient over shapes (odd sizes, batch 1, one channel), paddings 0/1/2/
-'same', with and without a bias, float32 and float64; the columns rebuilt in the backward
-rather than kept; stale scratch contents never read; layers of different sizes sharing the
-memory; two threads at once; gradcheck and gradgradcheck."""
+'same', with and without a bias, float32 and float64; scratch memory reused, its stale contents
+never read, layers of different sizes sharing it; the kept columns' pool; two threads at once;
+gradcheck and gradgradcheck."""
 
 import threading
 
@@ -103,23 +103,12 @@ def test_issue_layer_float32_error_against_float64():
         assert error < 1e-5
 
 
-def test_columns_are_rebuilt_not_kept():
-    """A plain-array forward keeps only the input and the weight (PyTorch's saved values), not
-    the columns (9x the input): the backward builds them again in scratch memory."""
-    x = gradienti.randn(2, 3, 6, 6, requires_grad=True)
-    w = gradienti.randn(4, 3, 3, 3, requires_grad=True)
-    out = F.conv2d(x, w, padding=1)
-    assert len(out.grad_fn._saved) == 3
-    assert out.grad_fn._saved_input is not None
-    assert out.grad_fn._saved_weight is not None
-
-
 def test_scratch_memory_is_reused(monkeypatch):
-    """The forward's columns and the backward's temporaries come from this thread's blocks:
-    a second step allocates none of them again (the point of the scratch memory)."""
+    """The forward's padded input and columns and the backward's temporaries come from this
+    thread's blocks: further steps allocate none of them again (the point of the scratch
+    memory), nor does a smaller layer."""
     conv_scratch.release_all()
     made = []
-    original_zeros = conv_scratch.xp.zeros
 
     class CountingBackend:
         def __getattr__(self, name):
@@ -128,22 +117,76 @@ def test_scratch_memory_is_reused(monkeypatch):
         @staticmethod
         def zeros(*args, **kwargs):
             made.append(args[0])
-            return original_zeros(*args, **kwargs)
+            return np.zeros(*args, **kwargs)
+
+        @staticmethod
+        def empty(*args, **kwargs):
+            made.append(args[0])
+            return np.empty(*args, **kwargs)
 
     monkeypatch.setattr(conv_scratch, "xp", CountingBackend())
     x = gradienti.randn(4, 8, 10, 10, requires_grad=True)
     w = gradienti.randn(16, 8, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
     purposes = set(conv_scratch._local.blocks)
-    assert {"conv columns", "conv padded input", "conv wide gradient"} <= purposes
+    assert {"conv padded input", "conv wide gradient", "conv gradient rows"} <= purposes
     first = len(made)
-    assert first == len(purposes)
+    assert first == len(purposes) + 1  # and one pooled block for the kept columns
     for _ in range(2):
         F.conv2d(x, w, padding=1).sum().backward()
     assert len(made) == first
     # a smaller layer takes the first bytes of the same blocks
     F.conv2d(gradienti.randn(2, 8, 6, 6, requires_grad=True), w, padding=1).sum().backward()
     assert len(made) == first
+    conv_scratch.release_all()
+
+
+def pooled_blocks():
+    return conv_scratch._local.pools["conv kept columns"]
+
+
+def test_kept_columns_come_from_the_pool_and_are_reused_once_released():
+    """A plain-array forward whose weight requires grad keeps its columns (saved last) in a
+    pooled block; a block still referred to by a node is never handed out again; once the
+    backward has released the node's saved values, the next forward reuses it."""
+    conv_scratch.release_all()
+    x = gradienti.randn(2, 3, 6, 6, requires_grad=True)
+    w = gradienti.randn(4, 3, 3, 3, requires_grad=True)
+    first = F.conv2d(x, w, padding=1)
+    columns = first.grad_fn._saved[-1]
+    assert columns.shape == (2, 27, 36) and columns.base is pooled_blocks()[0]
+    second = F.conv2d(x, w, padding=1)  # the first node still holds its columns
+    assert second.grad_fn._saved[-1].base is pooled_blocks()[1]
+    del columns
+    (first + second).sum().backward()  # both nodes release their saved values
+    third = F.conv2d(x, w, padding=1)
+    assert third.grad_fn._saved[-1].base is pooled_blocks()[0]
+    assert len(pooled_blocks()) == 2
+    # without a weight that requires grad, nothing is kept (the scratch block serves)
+    assert len(F.conv2d(x, w.detach(), padding=1).grad_fn._saved) == 3
+    conv_scratch.release_all()
+
+
+def test_a_full_pool_hands_out_fresh_columns():
+    conv_scratch.release_all()
+    x = gradienti.randn(1, 2, 4, 4)
+    w = gradienti.randn(3, 2, 3, 3, requires_grad=True)
+    outs = [F.conv2d(x, w) for _ in range(conv_scratch.POOL_BLOCKS + 2)]
+    assert len(pooled_blocks()) == conv_scratch.POOL_BLOCKS
+    bases = [out.grad_fn._saved[-1].base for out in outs]
+    assert len({id(base) for base in bases}) == len(bases)  # no two nodes share memory
+    expected = TF.conv2d(torch.from_numpy(x.numpy()), torch.from_numpy(w.detach().numpy()))
+    for out in outs:
+        np.testing.assert_allclose(out.detach().numpy(), expected.numpy(), atol=1e-5)
+    conv_scratch.release_all()
+
+
+def test_blocks_over_the_limit_are_not_held(monkeypatch):
+    monkeypatch.setattr(conv_scratch, "MAX_KEPT_BYTES", 1000)
+    conv_scratch.release_all()
+    assert_pairs(run_both((2, 3, 7, 9), (5, 3, 3, 3), {"padding": 1}), torch.float32)
+    assert not conv_scratch._local.blocks
+    assert not conv_scratch._local.pools.get("conv kept columns")
     conv_scratch.release_all()
 
 

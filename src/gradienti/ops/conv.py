@@ -15,12 +15,11 @@ Two paths, one formula:
 
 * The plain forward and backward run on raw arrays: BLAS matrix products, im2col/col2im as one
   array copy or addition per kernel offset (never a loop over pixels or the batch), in
-  conv_arrays.py. On plain arrays the temporaries (the padded input, the columns, the
-  gradient's wide grid) live in reused per-thread scratch memory (conv_scratch.py: fresh ones
-  page-faulted ~10 MB per step of the issue's layer), and the weight's gradient builds the
-  columns again from the saved input instead of keeping them (as PyTorch, only the input and
-  the weight are saved); under vmap the forward's columns are kept. A depthwise convolution
-  (one input channel per group) skips the columns: conv_depthwise.py.
+  conv_arrays.py; the forward's columns are kept for the weight's gradient. On plain arrays
+  the temporaries (the padded input, the columns, the gradient's wide grid) live in reused
+  per-thread scratch memory, and the kept columns in a pool of blocks reused once released
+  (conv_scratch.py: fresh ones page-faulted ~10 MB per step of the issue's layer). A depthwise
+  convolution (one input channel per group) skips the columns: conv_depthwise.py.
 * ``create_graph=True`` runs the same VJP with differentiable ops: im2col and col2im are the
   ops ``Im2ColBackward0`` and ``Col2ImBackward0`` (PyTorch's names for unfold and fold), each
   the other's VJP, joined by einsum. So derivatives of any order exist.
@@ -122,9 +121,12 @@ class ConvolutionBackward0(Op):
             ctx.columns = None  # the weight's gradient reads the input's slices instead
             return conv_depthwise.forward(ctx.geometry, x, w, b)
         plain = type(x) is xp.ndarray and type(w) is xp.ndarray
-        # A plain array's columns are scratch (conv_scratch.py): the backward builds them again
-        # from the saved input rather than keeping prod(kernel) times the input alive.
-        cols = ctx.geometry.scratch_columns(x) if plain else ctx.geometry.columns(x)
+        # A plain array's columns are built in scratch memory (conv_scratch.py); kept for the
+        # weight's gradient, in a pooled block that is reused once the node has let go of it.
+        if plain:
+            cols = ctx.geometry.scratch_columns(x, keep=ctx.keep_columns)
+        else:
+            cols = ctx.geometry.columns(x)
         n, o, length = x.shape[0], w.shape[0], cols.shape[-1]
         per_weight = product_of(w.shape[1:])  # the inputs of one output: in/groups * kernel
         if groups == 1:
@@ -137,7 +139,7 @@ class ConvolutionBackward0(Op):
         out = out.reshape((n, o) + ctx.geometry.out)
         if b is not None:
             out += b.reshape((o,) + (1,) * (out.ndim - 2))
-        ctx.columns = cols if ctx.keep_columns and not plain else None
+        ctx.columns = cols if ctx.keep_columns else None
         return out
 
     @staticmethod
@@ -183,8 +185,9 @@ class ConvolutionBackward0(Op):
 
 def _weight_grad(ctx, saved: tuple, g, w):
     """``grad_W[g] = sum_n g[n, g] @ cols[n, g]^T`` on arrays. The columns: the forward's
-    (saved last) when it kept them; else built again from the saved input (a plain array's
-    forward keeps none, nor does a depthwise one), in scratch buffers on plain arrays."""
+    (saved last) when it kept them; else built again from the saved input (a depthwise forward
+    keeps none; nor does one whose weight did not require grad then), in scratch memory on
+    plain arrays."""
     geometry, groups = ctx.geometry, ctx.groups
     x = saved[0]
     plain = type(x) is xp.ndarray and type(g) is xp.ndarray

@@ -14,7 +14,7 @@ from itertools import product
 
 from ..backend import xp
 from ..batching import BatchedArray, along_first_axis
-from .conv_scratch import scratch, zero_bordered
+from .conv_scratch import kept, scratch, zero_bordered
 
 as_strided = xp.lib.stride_tricks.as_strided
 
@@ -91,9 +91,10 @@ class ConvGeometry:
         cols = xp.ascontiguousarray(self._windows(grid))
         return cols.reshape(n, c * product_of(self.kernel), product_of(self.out))
 
-    def scratch_columns(self, x):
-        """``columns`` of a plain ndarray, built in this thread's scratch buffers (see
-        conv_scratch.py): valid until the next call; the caller neither keeps nor returns it."""
+    def scratch_columns(self, x, keep: bool = False):
+        """``columns`` of a plain ndarray, built in this thread's scratch memory (see
+        conv_scratch.py): valid until the next call, unless ``keep`` (a block of the pool that
+        stays the caller's while it refers to it)."""
         n, c = x.shape[:2]
         if self.interior is not None:
             grid = zero_bordered("conv padded input", (n, c) + self.padded, x.dtype, self.interior)
@@ -101,7 +102,10 @@ class ConvGeometry:
         else:
             grid = x
         view = self._windows(grid)
-        cols = scratch("conv columns", view.shape, x.dtype)
+        if keep:
+            cols = kept("conv kept columns", view.shape, x.dtype)
+        else:
+            cols = scratch("conv columns", view.shape, x.dtype)
         xp.copyto(cols, view)
         return cols.reshape(n, c * product_of(self.kernel), product_of(self.out))
 

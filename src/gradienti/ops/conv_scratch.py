@@ -14,13 +14,25 @@ most one block per purpose is held, the size of that purpose's largest use.
 
 A scratch array never leaves the function that asked for it (never saved, never returned): the
 next request for the same purpose in the same thread reuses its memory. Threads have their own.
+
+``kept`` is for an array that its caller keeps (the forward's columns, saved for the weight's
+gradient): a pool of blocks per purpose, where a block is reused only once nothing refers to
+it any more (no saved columns, no view of them: its reference count says so), so steady
+training steps reuse the same few blocks.
+
+Blocks over ``MAX_KEPT_BYTES`` are never held (a large network's first layers can need hundreds
+of MB of columns): those requests get a fresh array, as before, and give the memory back.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from ..backend import xp
+
+MAX_KEPT_BYTES = 64 << 20  # the largest block held between calls
+POOL_BLOCKS = 8  # blocks per purpose in a ``kept`` pool (layers whose columns are alive at once)
 
 _local = threading.local()
 
@@ -36,9 +48,9 @@ def _take(purpose: str, shape: tuple, dtype):
     """The first bytes of this thread's block for ``purpose`` as an array, and whether the block
     is new (its bytes are then zero); ``(block, last layout)`` entries in ``_blocks``."""
     dtype = xp.dtype(dtype)
-    size = dtype.itemsize
-    for extent in shape:
-        size *= extent
+    size = _bytes(shape, dtype)
+    if size > MAX_KEPT_BYTES:  # not held: a fresh zeroed array, as if the block were new
+        return [None, None], xp.zeros(shape, dtype=dtype), True
     blocks = _blocks()
     entry = blocks.get(purpose)
     fresh = entry is None or entry[0].size < size
@@ -67,6 +79,50 @@ def zero_bordered(purpose: str, shape: tuple, dtype, layout):
     return array
 
 
+def kept(purpose: str, shape: tuple, dtype):
+    """An uninitialised array of ``shape`` and ``dtype`` that the caller may keep: in a block of
+    this thread's pool for ``purpose`` that nothing refers to any more, else in a new block
+    (pooled while the pool has room)."""
+    dtype = xp.dtype(dtype)
+    size = _bytes(shape, dtype)
+    if size > MAX_KEPT_BYTES:
+        return xp.empty(shape, dtype=dtype)
+    pools = getattr(_local, "pools", None)
+    if pools is None:
+        pools = _local.pools = {}
+    pool = pools.setdefault(purpose, [])
+    for index in range(len(pool)):
+        # References: the pool's list, ``block`` here and getrefcount's argument. Any array
+        # made from the block (the columns a node saved, a view of them) adds one.
+        block = pool[index]
+        if block.size >= size and sys.getrefcount(block) == _FREE_REFERENCES:
+            return block[:size].view(dtype).reshape(shape)
+    block = xp.empty(max(size, 1), dtype=xp.uint8)
+    if len(pool) < POOL_BLOCKS:
+        pool.append(block)
+    return block[:size].view(dtype).reshape(shape)
+
+
+def _bytes(shape: tuple, dtype) -> int:
+    size = dtype.itemsize
+    for extent in shape:
+        size *= extent
+    return size
+
+
+def _free_references() -> int:
+    """What ``sys.getrefcount`` says of a pooled block that nothing else refers to (measured
+    once, as ``kept`` asks it: the interpreter's own count of the temporaries varies)."""
+    pool = [xp.empty(1, dtype=xp.uint8)]
+    for index in range(len(pool)):
+        block = pool[index]
+        return sys.getrefcount(block)
+
+
+_FREE_REFERENCES = _free_references()
+
+
 def release_all() -> None:
     """Drop this thread's blocks (a program that wants the memory back; tests start afresh)."""
     _blocks().clear()
+    getattr(_local, "pools", {}).clear()
