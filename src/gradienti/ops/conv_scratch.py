@@ -31,7 +31,7 @@ import threading
 
 from ..backend import xp
 
-MAX_KEPT_BYTES = 64 << 20  # the largest block held between calls
+MAX_KEPT_BYTES = 32 << 20  # the largest block held between calls
 POOL_BLOCKS = 8  # blocks per purpose in a ``kept`` pool (layers whose columns are alive at once)
 
 _local = threading.local()
