@@ -1,0 +1,373 @@
+"""An adversarial review of gradienti.compile: state a trace depends on that a replay must not
+freeze (compile_bugs/06-11). Each test runs the same code eagerly and compiled, changes the
+state between calls the way a user would, and asks for eager's values, gradients and errors:
+a replay may retrace or run eagerly, never return what an earlier call's state gave."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+
+import gradienti
+from gradienti import compiler, nn
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(autouse=True)
+def _quiet_graph_breaks():
+    # (a fix may turn a case into a graph break: its one warning is not what is tested here)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+    gradienti.set_default_dtype(gradienti.float32)
+
+
+def values(tensor) -> tuple:
+    array = np.asarray(tensor._data)
+    return (str(tensor.dtype), array.shape, array.tolist())
+
+
+def compiled_after_two_calls(fn, *args):
+    """fn compiled and called twice (a trace, then a replay) with ``args``."""
+    compiled = gradienti.compile(fn)
+    compiled(*args)
+    compiled(*args)
+    assert compiler.stats(compiled).compiled_calls == 1
+    return compiled
+
+
+ONES = gradienti.tensor([1.0, 1.0])
+
+# ------------------------------------------------------------ 06: state outside the arguments
+W_GLOBAL = gradienti.tensor([1.0, 2.0])
+
+
+def times_global_w(x):
+    return x * W_GLOBAL
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_a_global_tensor_rebound_between_calls_is_read_again():
+    global W_GLOBAL
+    compiled = compiled_after_two_calls(times_global_w, ONES)
+    saved = W_GLOBAL
+    try:
+        W_GLOBAL = gradienti.tensor([5.0, 7.0])
+        assert values(compiled(ONES)) == values(times_global_w(ONES))
+    finally:
+        W_GLOBAL = saved
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_a_closure_tensor_rebound_with_nonlocal_is_read_again():
+    w = gradienti.tensor([1.0, 2.0], requires_grad=True)
+
+    def scaled(x):
+        return x * w
+
+    def step():
+        nonlocal w
+        w = (w * 2).detach().requires_grad_()  # a hand-written update that rebinds w
+
+    compiled = compiled_after_two_calls(scaled, ONES)
+    step()
+    out, expected = compiled(ONES), scaled(ONES)
+    assert values(out) == values(expected)
+    out.sum().backward()
+    assert w.grad is not None and values(w.grad) == values(ONES)
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_a_default_argument_tensor_replaced_is_read_again():
+    def scaled(x, w=gradienti.tensor([1.0, 2.0])):  # noqa: B008 - the case under test
+        return x * w
+
+    compiled = compiled_after_two_calls(scaled, ONES)
+    scaled.__defaults__ = (gradienti.tensor([9.0, 3.0]),)
+    assert values(compiled(ONES)) == values(scaled(ONES))
+
+
+def helper(x):
+    return x * 2
+
+
+def calls_helper(x):
+    return helper(x)
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_a_global_function_rebound_is_called_again():
+    global helper
+    compiled = compiled_after_two_calls(calls_helper, ONES)
+    saved = helper
+    try:
+        helper = lambda x: x * 3  # noqa: E731
+        assert values(compiled(ONES)) == values(calls_helper(ONES))
+    finally:
+        helper = saved
+
+
+class Scaler:
+    def __init__(self) -> None:
+        self.scale = 2.0
+
+    def apply(self, x):
+        return x * self.scale
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_an_attribute_of_a_bound_method_object_is_read_again():
+    scaler = Scaler()
+    compiled = compiled_after_two_calls(scaler.apply, ONES)
+    scaler.scale = 3.0
+    assert values(compiled(ONES)) == values(scaler.apply(ONES))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_an_attribute_of_an_object_argument_is_read_again():
+    config = Scaler()
+
+    def scaled(x, config):
+        return x * config.scale
+
+    compiled = compiled_after_two_calls(scaled, ONES, config)
+    config.scale = 7.0
+    assert values(compiled(ONES, config)) == values(scaled(ONES, config))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_a_partial_keyword_changed_is_read_again():
+    scaled = functools.partial(lambda x, scale: x * scale, scale=2.0)
+    compiled = compiled_after_two_calls(scaled, ONES)
+    scaled.keywords["scale"] = 5.0
+    assert values(compiled(ONES)) == values(scaled(ONES))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_the_contents_of_a_global_list_and_dict_are_read_again():
+    factors = [1.0, 2.0]
+    table = {"a": 2.0}
+
+    def scaled(x):
+        for factor in factors:
+            x = x * factor
+        return x * table["a"]
+
+    compiled = compiled_after_two_calls(scaled, ONES)
+    factors.append(10.0)
+    assert values(compiled(ONES)) == values(scaled(ONES))
+    table["a"] = 5.0
+    assert values(compiled(ONES)) == values(scaled(ONES))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_the_shape_of_a_reachable_tensor_read_into_python_is_read_again():
+    other = gradienti.ones(2)
+
+    def scaled(x):
+        return x * other.shape[0]
+
+    compiled = compiled_after_two_calls(scaled, ONES)
+    other.data = gradienti.ones(5)
+    assert values(compiled(ONES)) == values(scaled(ONES))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_a_module_used_from_a_closure_follows_its_parameters_and_training():
+    gradienti.manual_seed(0)
+    linear = nn.Linear(2, 2)
+
+    def forward(x):
+        out = linear(x)
+        return out * 2 if linear.training else out * 3
+
+    compiled = compiled_after_two_calls(forward, ONES)
+    linear.weight = nn.Parameter(gradienti.ones(2, 2))
+    assert values(compiled(ONES)) == values(forward(ONES))
+    linear.eval()
+    assert values(compiled(ONES)) == values(forward(ONES))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_a_compiled_module_follows_a_plain_tensor_attribute_rebound():
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.factor = gradienti.tensor([2.0])
+
+        def forward(self, x):
+            return x * self.factor
+
+    module = Scaled()
+    compiled = compiled_after_two_calls(module, ONES)
+    module.factor = gradienti.tensor([5.0])
+    assert values(compiled(ONES)) == values(module(ONES))
+
+
+# ------------------------------------------------------------ 07: .grad read inside
+@pytest.mark.xfail(strict=True, reason="compile_bugs/07")
+def test_the_grad_of_an_argument_is_read_per_call():
+    def doubled_grad(x):
+        return x.grad * 2
+
+    compiled = gradienti.compile(doubled_grad)
+    for scale in (1.0, 2.0, 3.0):
+        x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+        (x * scale).sum().backward()
+        assert values(compiled(x)) == values(doubled_grad(x))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/07")
+def test_the_grad_of_a_captured_tensor_is_read_per_call():
+    w = gradienti.tensor([1.0, 2.0], requires_grad=True)
+
+    def times_grad(x):
+        return x * w.grad
+
+    compiled = gradienti.compile(times_grad)
+    for scale in (1.0, 2.0, 3.0):
+        w.grad = None
+        (w * scale).sum().backward()
+        assert values(compiled(ONES)) == values(times_grad(ONES))
+
+
+# ------------------------------------------------------------ 08: hooks inside the function
+@pytest.mark.xfail(strict=True, reason="compile_bugs/08")
+def test_a_hook_registered_inside_on_an_intermediate_runs_in_every_call():
+    def hooked(x):
+        y = x * 2
+        y.register_hook(lambda g: g * 100)
+        return (y * y).sum()
+
+    compiled = gradienti.compile(hooked)
+    for _ in range(3):
+        x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+        compiled(x).backward()
+        x_eager = gradienti.tensor([1.0, 2.0], requires_grad=True)
+        hooked(x_eager).backward()
+        assert values(x.grad) == values(x_eager.grad) == ("torch.float32", (2,), [800.0, 1600.0])
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/08")
+def test_retain_grad_inside_keeps_the_intermediate_gradient_in_every_call():
+    def retained(x):
+        y = x * 2
+        y.retain_grad()
+        return (y * y).sum(), y
+
+    compiled = gradienti.compile(retained)
+    for _ in range(3):
+        x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+        loss, y = compiled(x)
+        loss.backward()
+        assert y.grad is not None and values(y.grad) == ("torch.float32", (2,), [4.0, 8.0])
+
+
+# ------------------------------------------------------------ 09: tensor properties read inside
+@pytest.mark.xfail(strict=True, reason="compile_bugs/09")
+def test_is_leaf_read_inside_is_part_of_the_signature():
+    def branch(x):
+        return x * 2 if x.is_leaf else x * 3
+
+    leaf = gradienti.tensor([1.0, 2.0], requires_grad=True)
+    compiled = compiled_after_two_calls(branch, leaf)
+    not_leaf = leaf * 1
+    assert values(compiled(not_leaf)) == values(branch(not_leaf))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/09")
+def test_contiguity_is_part_of_the_signature():
+    def branch(x):
+        return x * 2 if x.is_contiguous() else x * 3
+
+    square = gradienti.ones(2, 2)
+    compiled = compiled_after_two_calls(branch, square)
+    assert values(compiled(square.t())) == values(branch(square.t()))
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/09")
+def test_view_of_a_non_contiguous_input_raises_as_eager():
+    def flat(x):
+        return x.view(-1) * 1
+
+    square = gradienti.tensor([[1.0, 2.0], [3.0, 4.0]])
+    compiled = compiled_after_two_calls(flat, square)
+    with pytest.raises(RuntimeError) as eager:
+        flat(square.t())
+    with pytest.raises(RuntimeError) as replayed:
+        compiled(square.t())
+    assert str(replayed.value) == str(eager.value)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        torch.tensor([[1.0, 2.0], [3.0, 4.0]]).t().view(-1)
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/09")
+def test_whether_an_argument_has_a_grad_is_part_of_the_signature():
+    def branch(x):
+        return x * 2 if x.grad is None else x * 3
+
+    x = gradienti.tensor([1.0, 2.0], requires_grad=True)
+    compiled = compiled_after_two_calls(branch, x)
+    x.grad = gradienti.ones(2)
+    assert values(compiled(x)) == values(branch(x))
+
+
+# ------------------------------------------------------------ 10: global state read inside
+@pytest.mark.xfail(strict=True, reason="compile_bugs/10")
+def test_the_default_dtype_is_part_of_the_signature():
+    integers = gradienti.tensor([1, 2])
+
+    def scaled(x):
+        return x * 2.5
+
+    def converted(x):
+        return x.to(gradienti.get_default_dtype())
+
+    for fn in (scaled, converted):
+        compiled = compiled_after_two_calls(fn, integers)
+        gradienti.set_default_dtype(gradienti.float64)
+        try:
+            assert values(compiled(integers)) == values(fn(integers))
+        finally:
+            gradienti.set_default_dtype(gradienti.float32)
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert (torch.tensor([1, 2]) * 2.5).dtype == torch.float64  # as eager gradienti's
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+# ------------------------------------------------------------ 11: module hooks added later
+@pytest.mark.xfail(strict=True, reason="compile_bugs/11")
+@pytest.mark.parametrize("kind", ["forward_hook", "forward_pre_hook"])
+def test_a_module_hook_registered_after_compiling_runs(kind):
+    gradienti.manual_seed(0)
+    linear = nn.Linear(2, 2)
+    compiled = compiled_after_two_calls(linear, ONES)
+    if kind == "forward_hook":
+        handle = linear.register_forward_hook(lambda module, inputs, out: out * 0)
+    else:
+        handle = linear.register_forward_pre_hook(lambda module, inputs: (inputs[0] * 0,))
+    assert values(compiled(ONES)) == values(linear(ONES))
+    handle.remove()
+    assert values(compiled(ONES)) == values(linear(ONES))
+
+
+# ------------------------------------------------------------ 12: outputs that view a leaf
+@pytest.mark.xfail(strict=True, reason="compile_bugs/12")
+def test_in_place_on_an_output_viewing_a_leaf_raises_as_eager():
+    def flat(x):
+        return x.view(2)
+
+    compiled = compiled_after_two_calls(flat, gradienti.tensor([[1.0, 2.0]], requires_grad=True))
+    message = "a view of a leaf Variable that requires grad is being used in an in-place"
+    with pytest.raises(RuntimeError, match=message):
+        flat(gradienti.tensor([[1.0, 2.0]], requires_grad=True)).mul_(10)
+    with pytest.raises(RuntimeError, match=message):
+        torch.tensor([[1.0, 2.0]], requires_grad=True).view(2).mul_(10)
+    with pytest.raises(RuntimeError, match=message):
+        compiled(gradienti.tensor([[1.0, 2.0]], requires_grad=True)).mul_(10)
