@@ -30,6 +30,7 @@ import gradienti
 # 1. An op that is not replayed: "<node name> is not supported by gradienti.compile".
 UNSUPPORTED_OPS = frozenset(
     {
+        "ConvolutionBackward0",
         "IndexAddBackward0",
         "IndexPutBackward0",
         "KthvalueBackward0",
