@@ -126,6 +126,37 @@ def test_layer_norm_statistics_of_offset_rows_match_torch():
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-2, atol=2e-2)
 
 
+def test_layer_norm_of_long_offset_rows_is_as_accurate_as_torch():
+    # float32 rows of 4096 values near 1000 with spread 0.1: a plain BLAS row sum puts the mean
+    # off by a few rounding steps of 1000, ~3x PyTorch's error once divided by the spread; the
+    # corrected mean must be within PyTorch's error of the float64 truth (output, saved mean,
+    # input gradient).
+    rng = np.random.default_rng(10)
+    x0 = (rng.standard_normal((8, 4096)) * 0.1 + 1000).astype(np.float32)
+    upstream = rng.standard_normal((8, 4096)).astype(np.float32)
+    weight0, bias0 = _params(rng, (4096,), np.float32, "both")
+
+    def run(lib, dtype):
+        x = lib.tensor(x0.astype(dtype), requires_grad=True)
+        weight, bias = lib.tensor(weight0.astype(dtype)), lib.tensor(bias0.astype(dtype))
+        out = lib.nn.functional.layer_norm(x, (4096,), weight, bias, 1e-5)
+        mean = out.grad_fn._saved_result1.detach().numpy().astype(np.float64)
+        out.backward(lib.tensor(upstream.astype(dtype)))
+        return out.detach().numpy().astype(np.float64), mean, x.grad.numpy().astype(np.float64)
+
+    truth = run(torch, np.float64)
+    theirs, ours = run(torch, np.float32), run(gradienti, np.float32)
+    for mine, reference, exact in zip(ours, theirs, truth, strict=True):
+        assert np.abs(mine - exact).max() <= 1.5 * np.abs(reference - exact).max()
+
+
+def test_layer_norm_scratch_blocks_never_have_more_rows_than_the_input():
+    # (the first block sizes the block-sized scratch arrays: 2 rows of 8192 float32 would
+    # otherwise allocate 16 rows' worth)
+    assert [(b.start, b.stop) for b in normalization_rows._row_blocks(2, 8192, 4)] == [(0, 2)]
+    assert normalization_rows._row_blocks(40, 8192, 4)[0].stop == 16
+
+
 def _batch_norm_run(lib, x0, upstream, weight0, bias0, retain=False):
     x = lib.tensor(x0, requires_grad=True)
     weight = None if weight0 is None else lib.tensor(weight0, requires_grad=True)
