@@ -217,9 +217,12 @@ class _Writer:
         backward_lines = []
         if differentiable:
             backward_lines = self._backward(differentiable, saved_exprs, tape, has_edge)
-            backward_lines.append(
-                "return (" + "".join(f"g{slot}, " for slot, _ in grad_sources) + ")"
-            )
+            if len(grad_sources) == 1:  # bare: the engine's short path for a one-input node
+                backward_lines.append(f"return g{grad_sources[0][0]}")
+            else:
+                backward_lines.append(
+                    "return (" + "".join(f"g{slot}, " for slot, _ in grad_sources) + ")"
+                )
         outputs = "(" + "".join(f"s{slot}, " for slot in output_slots) + ")"
         tape_tuple = "(" + "".join(f"{name}, " for name in tape) + ")"
         forward_lines.append(f"return {outputs}, {tape_tuple}")
@@ -261,7 +264,8 @@ class _Writer:
         tape_names: dict[str, None] = {}
         grad_slots = [slot for slot, edge in enumerate(has_edge) if edge]
         for slot in grad_slots:
-            lines.append(f"g{slot} = None")
+            if slot not in differentiable:  # (those are assigned next)
+                lines.append(f"g{slot} = None")
         assigned = set(differentiable)  # slots that may hold a gradient at this point
         for index, slot in enumerate(differentiable):
             lines.append(f"g{slot} = grads[{index}]")
@@ -298,22 +302,35 @@ class _Writer:
                 )
             else:
                 lines.append(f"    r = {vjp}({template}, {grads[0]})")
-            lines.append("    if type(r) is not tuple:")
-            lines.append("        r = (r,)")
             meta = plan.template._input_meta
-            for position, ref in enumerate(step.inputs):
-                if ref[0] != "slot" or plan.template._next[position] is None:
-                    continue
-                target = ref[1]
-                if not has_edge[target]:
-                    continue
+            positions = [
+                position
+                for position, ref in enumerate(step.inputs)
+                if ref[0] == "slot"
+                and plan.template._next[position] is not None
+                and has_edge[ref[1]]
+            ]
+            if positions == [0]:  # input 0's gradient alone: bare, or first of the tuple
+                lines.append("    c = r[0] if type(r) is tuple else r")
+            elif positions:
+                lines.append("    if type(r) is not tuple:")
+                lines.append("        r = (r,)")
+            for position in positions:
+                target = step.inputs[position][1]
                 if position == 0:
-                    lines.append("    c = r[0]")
+                    if len(positions) > 1:
+                        lines.append("    c = r[0]")
                 else:
                     lines.append(f"    c = r[{position}] if len(r) > {position} else None")
                 conform_line = None
                 if meta is not None and meta[position] is not None:
-                    conform_line = f"c = {conform_name}(c, {self.bind(meta[position])})"
+                    # conform's work only where the shape or dtype differs (the common
+                    # case, a VJP that gave the input's own shape and dtype, makes no call)
+                    shape, dtype = meta[position]
+                    conform_line = (
+                        f"c = {conform_name}(c, {self.bind(meta[position])}) if "
+                        f"c.shape != {self.bind(shape)} or c.dtype != {self.bind(dtype)} else c"
+                    )
                 if target not in assigned:
                     # The first contribution in code order: the gradient is still None.
                     assigned.add(target)

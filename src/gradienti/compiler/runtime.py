@@ -11,7 +11,7 @@ from ..ops.api import EXPLAIN_RULES
 from ..ops.apply import record_node
 from ..ops.explain_rule import Rule
 from ..tensor import Tensor, wrap
-from .program import rebuild
+from .program import SINGLE_OUTPUT, rebuild
 
 DOUBLE_BACKWARD = "torch.compile with aot_autograd does not currently support double backward"
 
@@ -29,10 +29,13 @@ class CompiledFunctionBackward(Node):
 
     @staticmethod
     def backward(ctx, *grads):
-        if any(type(g) is Tensor for g in grads):  # create_graph=True: a recorded pass
-            return _refusing_double_backward(ctx, grads)
+        for grad in grads:
+            if type(grad) is Tensor:  # create_graph=True: a recorded pass
+                return _refusing_double_backward(ctx, grads)
         program = ctx.program
         with program.lock:  # the template nodes' _saved are set per VJP
+            # (a tuple, or the bare gradient of a call with one input that needs one: the
+            # engine's short path for a one-input node)
             return program.backward(ctx._saved, grads)
 
 
@@ -54,6 +57,8 @@ def _refusing_double_backward(ctx, grads):
     tape = tuple(t._data if type(t) is Tensor else t for t in ctx._saved)
     with program.lock:
         results = program.backward(tape, arrays)
+    if type(results) is not tuple:
+        results = (results,)
     # The gradients depend on the output gradients and, through the tape, on the inputs.
     edges = tuple(g._edge if type(g) is Tensor else NO_EDGE for g in grads) + ctx._next
     if all(edge is None for edge in edges):
@@ -62,34 +67,57 @@ def _refusing_double_backward(ctx, grads):
     return tuple(None if r is None else wrap(r, node) for r in results)
 
 
-def run(program, call_tensors: list):
+def run(program, call_tensors):
     """The compiled function's result for this call (``call_tensors``: its tensor arguments,
     in the order the signature lists them)."""
-    arrays = [call_tensors[position]._data for position in program.input_positions]
-    arrays.extend(tensor._data for tensor in program.captured)
-    outputs, tape = program.forward(*arrays)
-    if program.differentiable_count:
-        node = CompiledFunctionBackward()
-        node.program = program
-        node.num_outputs = program.differentiable_count
+    positions = program.input_positions
+    if program.captured:
+        arrays = [call_tensors[position]._data for position in positions]
+        arrays += [tensor._data for tensor in program.captured]
+        outputs, tape = program.forward(*arrays)
+    elif positions == _FIRST:  # f(x): no list
+        outputs, tape = program.forward(call_tensors[0]._data)
+    else:
+        outputs, tape = program.forward(*[call_tensors[position]._data for position in positions])
+    count = program.differentiable_count
+    if not count:
+        tensors = [wrap(array, NO_EDGE) for array in outputs]
+        return rebuild(program.layout, tensors, call_tensors)
+    # CompiledFunctionBackward(), without a call of its (Node's) constructor
+    node = _new_object(CompiledFunctionBackward)
+    node.program = program
+    node.num_outputs = count
+    sources = program.grad_sources
+    if sources == _FIRST_INPUT:  # the gradient of f(x)'s x alone
+        edges = (call_tensors[0]._edge,)
+    else:
         captured = program.captured
         edges = tuple(
             (call_tensors[index] if kind == "input" else captured[index])._edge
-            for kind, index in program.grad_sources
+            for kind, index in sources
         )
-        record_node(node, edges, tape)
-        single = program.differentiable_count == 1
-        tensors = []
-        index = 0
-        for array, differentiable in zip(outputs, program.output_differentiable):
-            if differentiable:
-                tensors.append(wrap(array, node if single else (node, index)))
-                index += 1
-            else:
-                tensors.append(wrap(array, NO_EDGE))
-    else:
-        tensors = [wrap(array, NO_EDGE) for array in outputs]
+    record_node(node, edges, tape)
+    if program.layout is SINGLE_OUTPUT and count == 1:  # one tensor out, made by the ops
+        # wrap(outputs[0], node), written out
+        tensor = _new_object(Tensor)
+        tensor._data = outputs[0]
+        tensor._edge = node
+        tensor._grad = None
+        return tensor
+    tensors = []
+    index = 0
+    for array, differentiable in zip(outputs, program.output_differentiable):
+        if differentiable:
+            tensors.append(wrap(array, node if count == 1 else (node, index)))
+            index += 1
+        else:
+            tensors.append(wrap(array, NO_EDGE))
     return rebuild(program.layout, tensors, call_tensors)
+
+
+_new_object = object.__new__
+_FIRST = (0,)
+_FIRST_INPUT = (("input", 0),)
 
 
 def captured_unchanged(program) -> bool:
