@@ -246,6 +246,27 @@ def test_an_input_unpacked_by_a_saved_tensor_hook_gives_torch_gradients(monkeypa
     assert rebuilt == ([1] if norm == "batch" else [0])
 
 
+def test_batch_norm_input_changed_in_place_under_an_identity_hook_gives_torch_gradients():
+    # unpack_hook hands back the very input, changed since the forward (no version check
+    # under hooks): the backward must use the changed values, as PyTorch's, not the forward's
+    # kept x - mean
+    rng = np.random.default_rng(16)
+    x0 = rng.standard_normal((4, 3, 20)).astype(np.float32)
+    upstream = rng.standard_normal((4, 3, 20)).astype(np.float32)
+
+    def run(lib):
+        leaf = lib.tensor(x0, requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            x = leaf * 1
+            out = lib.nn.functional.batch_norm(x, None, None, training=True)
+        with lib.no_grad():
+            x.mul_(3)
+        out.backward(lib.tensor(upstream))
+        return [leaf.grad.numpy()]
+
+    _assert_all_close(run(gradienti), run(torch), np.float32)
+
+
 @pytest.mark.parametrize("norm", ["layer", "batch"])
 def test_the_row_paths_leave_the_upstream_gradient_and_input_unchanged(small_blocks, norm):
     rng = np.random.default_rng(15)

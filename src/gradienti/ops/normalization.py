@@ -68,6 +68,7 @@ from .normalization_rows import (
 from .products import sum_of_shares
 from .reduce import sum_keep
 from .saved_names import SavedNames, held, value
+from .saved_tensors import HOOKS
 from .shape import reshape
 
 
@@ -464,6 +465,11 @@ def native_batch_norm(
         var = xp.asarray(running_var._data, dtype=stats_dtype).reshape(node.param_view)
         node.invstd = 1 / xp.sqrt(var + stats_dtype.type(eps))
     out = _apply(node, input, weight, bias)
+    if HOOKS.stack:
+        # The backward must read x as unpack_hook gives it back, which may be this very array
+        # changed in place since (hooks bypass the version check): the row path's x - mean
+        # would be stale, so its backward rebuilds it from the unpacked x.
+        release_owned(node)
     if training and running_mean is not None and input.numel():
         count = count_over(shape, node.axes)
         unbiased_var = node.var * (count / (count - 1)) if count > 1 else node.var
