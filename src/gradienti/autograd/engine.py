@@ -112,10 +112,11 @@ def backward(
     captured = run_backward(
         roots, keep_graph, create_graph, edges, accumulate=True, on_tensors=on_tensors
     )
-    # Non-leaf inputs get their .grad too, as if they retained it (summed out of place).
+    # Non-leaf inputs get their .grad too, as if they retained it (summed out of place); one
+    # that does retain it got it from its retain_grad hook in the pass already.
     with COMMIT_LOCK:
         for tensor, grad_value in zip(inputs, captured):
-            if grad_value is not None and not tensor.is_leaf:
+            if grad_value is not None and not tensor.is_leaf and not tensor.retains_grad:
                 commit_grad(tensor, grad_value, set(), on_tensors, in_place=False)
 
 

@@ -39,6 +39,7 @@ from ..graph.node import (
     SAVE_OUTPUT,
     SAVED_RELEASED_MESSAGE,
     AccumulateGrad,
+    Op,
     edge_parts,
     special_entry,
 )
@@ -285,8 +286,13 @@ def finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> tu
             for value, entry in zip(results, meta)
         )
     if hooks is not None and hooks.post:
-        # A bare gradient (input 0's) is shown to the hooks as PyTorch's full tuple.
-        results += (None,) * (len(node._next) - len(results))
+        # A bare gradient (input 0's) is shown to the hooks as PyTorch's full tuple. A built-in
+        # op's has None for an input without an edge (its VJP may compute one anyway: ``2 + x``
+        # gives both); a custom Function's keeps what its backward returned, as PyTorch's.
+        edges = node._next
+        results += (None,) * (len(edges) - len(results))
+        if isinstance(node, Op):
+            results = tuple(None if edge is None else value for value, edge in zip(results, edges))
         if create_graph:
             results = run_post_hooks(hooks, results, grads, create_graph)
         else:
