@@ -271,8 +271,10 @@ def saved_tangents(node) -> tuple:
     """(the inputs' tangents, the output's tangent) that ``record_special`` kept on the node
     for the current dual level; (None, None) when there are none (or they are of a level that
     has ended)."""
+    if FORWARD.token is None:  # no dual level: skip the probe (a node without _special
+        return None, None  # costs a Node.__getattr__ call and two AttributeErrors)
     kept = special_entry(node, "tangents")
-    if kept is None or kept[0] is not FORWARD.token or FORWARD.token is None:
+    if kept is None or kept[0] is not FORWARD.token:
         return None, None
     return kept[1], kept[2]
 
@@ -288,7 +290,8 @@ def finish_results(node, hooks, results: tuple, grads, create_graph: bool) -> tu
     if hooks is not None and hooks.post:
         # A bare gradient (input 0's) is shown to the hooks as PyTorch's full tuple. A built-in
         # op's has None for an input without an edge (its VJP may compute one anyway: ``2 + x``
-        # gives both); a custom Function's keeps what its backward returned, as PyTorch's.
+        # gives both). A custom Function's is not masked here: PyTorch shows what its backward
+        # returned for such an input (gradienti's shows None: a known difference).
         edges = node._next
         results += (None,) * (len(edges) - len(results))
         if isinstance(node, Op):
