@@ -150,6 +150,7 @@ class CompiledState:
             record.release()
         if type(program) is str:
             return self._broken(program, None, result)
+        program.node_class = runtime.node_class(program)
         with self.lock:
             if self.traces:
                 self.recompiles += 1

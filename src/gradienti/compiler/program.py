@@ -23,6 +23,7 @@ from ..size import Size
 from ..tensor import Tensor
 from . import breaks
 from .chunks import CHUNK_LINES, chunked_source
+from .inline_vjps import inline_forward, inline_vjp
 from .losses import LossReplay, fresh_node
 from .trace import Lift
 
@@ -40,7 +41,7 @@ class Program:
     __slots__ = (
         *("forward", "backward", "input_positions", "captured", "captured_meta"),
         *("output_differentiable", "differentiable_count", "grad_sources", "layout"),
-        *("ops", "lock", "source"),
+        *("ops", "lock", "source", "node_backward", "node_class"),
     )
 
 
@@ -136,6 +137,13 @@ class _Writer:
 
     def program(self, output_slots: list, layout) -> Program:
         trace = self.trace
+
+        def step_dtype(step):
+            """The dtype of the step's input 0 (None: not a traced tensor)."""
+            first = step.inputs[0]
+            return trace.tensors[first[1]]._data.dtype if first[0] == "slot" else None
+
+        self.step_dtype = step_dtype
         has_edge = [tensor._edge is not None for tensor in trace.tensors]
         parameters = []
         input_positions = []
@@ -190,9 +198,10 @@ class _Writer:
                     f"{ignore}, {spatial})"
                 )
                 template = f"m{index}"
-            if plan.calls_function:
+            call = inline_forward(step.node, plan.calls_function, arguments, step_dtype(step))
+            if call is None and plan.calls_function:
                 call = f"{self.bind(step.node.function)}({', '.join(arguments)})"
-            else:
+            elif call is None:
                 forward = self.bind(step.node.forward)
                 call = f"{forward}({', '.join([template, *arguments])})"
             targets = [f"s{slot}" for slot in step.results]
@@ -230,6 +239,7 @@ class _Writer:
         if len(forward_lines) + len(backward_lines) > 2 * CHUNK_LINES:
             text = chunked_source(self.cells, parameters, forward_lines, backward_lines)
         else:
+            node_lines = _node_backward(differentiable, backward_lines, self.bind(Tensor))
             cell_names = [name for name, _ in self.cells]
             source = [f"def _make({', '.join(cell_names)}):"]
             source.append(f"    def forward({', '.join(parameters)}):")
@@ -239,12 +249,15 @@ class _Writer:
                 source.extend(f"        {line}" for line in backward_lines)
             else:
                 source.append("    backward = None")
-            source.append("    return forward, backward")
+            source.extend(node_lines)
+            source.append("    return forward, backward, node_backward")
             text = "\n".join(source) + "\n"
         namespace: dict = {}
         exec(compile(text, "<gradienti.compile fn>", "exec"), namespace)  # noqa: S102
         program = Program()
-        program.forward, program.backward = namespace["_make"](*(obj for _, obj in self.cells))
+        made = namespace["_make"](*(obj for _, obj in self.cells))
+        program.forward, program.backward = made[0], made[1]
+        program.node_backward = made[2] if len(made) > 2 else None
         program.input_positions = tuple(input_positions)
         program.captured = tuple(trace.captured)
         program.captured_meta = tuple(_tensor_meta(tensor) for tensor in trace.captured)
@@ -289,6 +302,13 @@ class _Writer:
                 if entry[0] in "as":  # a forward name (aN_M, sN), not a bound constant
                     tape_names[entry] = None
             lines.append(f"if {' is not None or '.join(grads)} is not None:")
+            inline = None
+            if not plan.multi and type(plan) is not LossReplay:
+                dtype = self.step_dtype(step)
+                inline = inline_vjp(plan.template, entries, grads[0], dtype, self.bind)
+            if inline is not None:
+                self._inlined(lines, step, inline, has_edge, assigned, conform_name)
+                continue
             per_call = any(entry is not None and entry[0] != "constant" for entry in plan.saved)
             if per_call:
                 saved = "(" + "".join(f"{entry}, " for entry in entries) + ")"
@@ -302,53 +322,85 @@ class _Writer:
                 )
             else:
                 lines.append(f"    r = {vjp}({template}, {grads[0]})")
-            meta = plan.template._input_meta
-            positions = [
-                position
-                for position, ref in enumerate(step.inputs)
-                if ref[0] == "slot"
-                and plan.template._next[position] is not None
-                and has_edge[ref[1]]
-            ]
+            positions = _gradient_positions(step, has_edge)
             if positions == [0]:  # input 0's gradient alone: bare, or first of the tuple
                 lines.append("    c = r[0] if type(r) is tuple else r")
             elif positions:
                 lines.append("    if type(r) is not tuple:")
                 lines.append("        r = (r,)")
             for position in positions:
-                target = step.inputs[position][1]
                 if position == 0:
                     if len(positions) > 1:
                         lines.append("    c = r[0]")
                 else:
                     lines.append(f"    c = r[{position}] if len(r) > {position} else None")
-                conform_line = None
-                if meta is not None and meta[position] is not None:
-                    # conform's work only where the shape or dtype differs (the common
-                    # case, a VJP that gave the input's own shape and dtype, makes no call)
-                    shape, dtype = meta[position]
-                    conform_line = (
-                        f"c = {conform_name}(c, {self.bind(meta[position])}) if "
-                        f"c.shape != {self.bind(shape)} or c.dtype != {self.bind(dtype)} else c"
-                    )
-                if target not in assigned:
-                    # The first contribution in code order: the gradient is still None.
-                    assigned.add(target)
-                    if conform_line:
-                        lines.append("    if c is not None:")
-                        lines.append(f"        {conform_line}")
-                    lines.append(f"    g{target} = c")
-                    continue
-                lines.append("    if c is not None:")
-                if conform_line:
-                    lines.append(f"        {conform_line}")
-                lines.append(f"        g{target} = c if g{target} is None else g{target} + c")
+                self._deliver(lines, step, position, assigned, conform_name)
             if per_call:
                 lines.append(f"    {template}._saved = None")
         tape.extend(tape_names)
         if tape:
             lines.insert(body_at, f"{', '.join(tape)}, = tape")
         return lines
+
+    def _inlined(self, lines, step, expressions, has_edge, assigned, conform_name) -> None:
+        """A step whose VJP is written out (compiler/inline_vjps.py): no call, no _saved."""
+        for position in _gradient_positions(step, has_edge):
+            lines.append(f"    c = {expressions[position]}")
+            self._deliver(lines, step, position, assigned, conform_name)
+
+    def _deliver(self, lines, step, position, assigned, conform_name) -> None:
+        """``c``, the gradient of the step's input ``position``, conformed as the engine does
+        and added to that slot's gradient (in the engine's order)."""
+        target = step.inputs[position][1]
+        meta = step.plan.template._input_meta
+        conform_line = None
+        if meta is not None and meta[position] is not None:
+            # conform's work only where the shape or dtype differs (the common case, a VJP
+            # that gave the input's own shape and dtype, makes no call)
+            shape, dtype = meta[position]
+            conform_line = (
+                f"c = {conform_name}(c, {self.bind(meta[position])}) if "
+                f"c.shape != {self.bind(shape)} or c.dtype != {self.bind(dtype)} else c"
+            )
+        if target not in assigned:
+            # The first contribution in code order: the gradient is still None.
+            assigned.add(target)
+            if conform_line:
+                lines.append("    if c is not None:")
+                lines.append(f"        {conform_line}")
+            lines.append(f"    g{target} = c")
+            return
+        lines.append("    if c is not None:")
+        if conform_line:
+            lines.append(f"        {conform_line}")
+        lines.append(f"        g{target} = c if g{target} is None else g{target} + c")
+
+
+def _node_backward(differentiable: list, backward_lines: list, tensor_name: str) -> list[str]:
+    """The source of ``node_backward(ctx, g)``: the backward as the compiled call's node's own
+    VJP (one frame, no tuples in, no lock), for a call with one differentiable output whose
+    backward writes no template node's ``_saved``; ``node_backward = None`` otherwise.
+    Gradients that are Tensors (a ``create_graph=True`` pass) go to ``ctx.refuse``."""
+    if len(differentiable) != 1 or any("._saved = " in line for line in backward_lines):
+        return ["    node_backward = None"]
+    grad = f"g{differentiable[0]}"
+    body = [line for line in backward_lines if line != f"{grad} = grads[0]"]
+    body = [line.replace(" = tape", " = ctx._saved") if line.endswith(", = tape") else line
+            for line in body]  # fmt: skip
+    source = [f"    def node_backward(ctx, {grad}):"]
+    source.append(f"        if type({grad}) is {tensor_name}:")
+    source.append(f"            return ctx.refuse(({grad},))")
+    source.extend(f"        {line}" for line in body)
+    return source
+
+
+def _gradient_positions(step, has_edge) -> list[int]:
+    """The forward inputs of ``step`` whose gradient the backward computes."""
+    return [
+        position
+        for position, ref in enumerate(step.inputs)
+        if ref[0] == "slot" and step.plan.template._next[position] is not None and has_edge[ref[1]]
+    ]
 
 
 def _tensor_meta(tensor) -> tuple:

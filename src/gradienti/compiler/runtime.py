@@ -27,6 +27,10 @@ class CompiledFunctionBackward(Node):
     # A missing output gradient stays None: the generated backward skips what it would reach.
     materialize_grads = False
 
+    def refuse(self, grads: tuple):
+        """The gradients of a create_graph=True pass (``grads``: Tensors), refusing to go on."""
+        return _refusing_double_backward(self, grads)
+
     @staticmethod
     def backward(ctx, *grads):
         for grad in grads:
@@ -49,6 +53,23 @@ class CompiledFunctionBackwardBackward(Node):
     @staticmethod
     def backward(ctx, *grads):
         raise RuntimeError(DOUBLE_BACKWARD)
+
+
+def node_class(program) -> type:
+    """The class of a program's nodes: CompiledFunctionBackward, or where the program has a
+    ``node_backward`` (program.py) a subclass of the same name whose VJP it is."""
+    if program.node_backward is None:
+        return CompiledFunctionBackward
+    return type(
+        CompiledFunctionBackward.__name__,
+        (CompiledFunctionBackward,),
+        {
+            "__slots__": (),
+            "__module__": __name__,
+            "__qualname__": CompiledFunctionBackward.__qualname__,
+            "backward": staticmethod(program.node_backward),
+        },
+    )
 
 
 def _refusing_double_backward(ctx, grads):
@@ -84,7 +105,7 @@ def run(program, call_tensors):
         tensors = [wrap(array, NO_EDGE) for array in outputs]
         return rebuild(program.layout, tensors, call_tensors)
     # CompiledFunctionBackward(), without a call of its (Node's) constructor
-    node = _new_object(CompiledFunctionBackward)
+    node = _new_object(program.node_class)
     node.program = program
     node.num_outputs = count
     sources = program.grad_sources

@@ -255,7 +255,10 @@ def pointwise_node(entry: Row, module: str) -> type:
         "    (x,), (g,) = primals, tangents\n"
         f"    return {entry.vjp}\n"
     )
-    return _node_class(entry, module, ("g", "x", "out"), (save, source), (entry.vjp,))
+    node_class = _node_class(entry, module, ("g", "x", "out"), (save, source), (entry.vjp,))
+    # (gradienti.compile writes this expression into its generated backward: compiler/inline_vjps)
+    node_class.vjp_expression = entry.vjp
+    return node_class
 
 
 def _node_class(entry, module: str, operands: tuple, backward: tuple, vjps: tuple) -> type:
