@@ -135,10 +135,11 @@ def compile_in_place(self: Module, *args, **kwargs) -> None:
 def _compiled_function(function, fullgraph: bool):
     name = getattr(function, "__name__", type(function).__name__)
     state = CompiledState(function, name, fullgraph)
+    call = state.call  # (the arguments as packed here: no second packing)
 
     @functools.wraps(function)
     def compiled(*args, **kwargs):
-        return state(*args, **kwargs)
+        return call(args, kwargs)
 
     compiled._gradienti_compiled = state
     return compiled

@@ -51,9 +51,9 @@ class CompiledState:
         # signature -> (Program, objects guarded by identity, the Python values it read
         # from its closure and globals: where, and what they were)
         self.cache: dict = {}
-        # (key, entry) of the last compiled call of the common form f(x) (one attribute: a
-        # thread reads both halves of the same call): the next such call with the same key is
-        # one tuple compare, without the signature's call and the dict lookup.
+        # The key's parts and the entry of the last compiled call of the common form f(x) (one
+        # attribute: a thread reads all of one call's): the next such call with the same key
+        # is five compares, without the signature's call and the dict lookup.
         self.last: tuple | None = None
         self.traces = 0
         self.compiled_calls = 0
@@ -75,18 +75,27 @@ class CompiledState:
 
     # ------------------------------------------------------------------ a call
     def __call__(self, *args, **kwargs):
-        if not kwargs and len(args) == 1 and not MODES.special and self.graph_break is None:
-            # f(x) with no mode on, as guards.signature keys it (the same tuple, written out)
+        return self.call(args, kwargs)
+
+    def call(self, args: tuple, kwargs: dict):
+        """A call of the compiled function (``args``, ``kwargs`` as the caller packed them)."""
+        last = self.last  # (None after a graph break, a reset, a failed check)
+        if last is not None and not kwargs and len(args) == 1 and not MODES.special:
+            # f(x) with no mode on, keyed as guards.signature keys it, compared part by part
             tensor = args[0]
             if type(tensor) is Tensor:
                 data = tensor._data
-                key = (grad_state._enabled, data.shape, data.dtype, tensor._edge is not None)
-                last = self.last
-                if last is not None and key == last[0] and type(data) is last[2]:
-                    entry = last[1]
-                    program = entry[0]
-                    if (not program.captured or runtime.captured_unchanged(program)) and (
-                        not entry[2] or guards.read_sources(entry[2]) == entry[3]
+                if (
+                    data.shape == last[0]
+                    and data.dtype == last[1]
+                    and type(data) is last[2]
+                    and (tensor._edge is not None) is last[3]
+                    and grad_state._enabled is last[4]
+                ):
+                    program, entry = last[5], last[6]
+                    if entry is None or (
+                        (not program.captured or runtime.captured_unchanged(program))
+                        and (not entry[2] or guards.read_sources(entry[2]) == entry[3])
                     ):
                         self.compiled_calls += 1
                         return runtime.run(program, args)
@@ -117,7 +126,10 @@ class CompiledState:
                 result = runtime.run(program, tensors)
                 self.compiled_calls += 1
                 if self.module is None and len(key) == 5:  # f(x): see __call__
-                    self.last = (key[:4], entry, key[4])
+                    enabled, shape, dtype, requires_grad, kind = key
+                    # (entry None: nothing besides the key to check)
+                    checked = entry if program.captured or entry[2] else None
+                    self.last = (shape, dtype, kind, requires_grad, enabled, program, checked)
                 return result
             with self.lock:
                 self.cache.pop(key, None)

@@ -6,7 +6,10 @@ backward without it, so a second backward raises the usual error)."""
 
 from __future__ import annotations
 
-from ..graph.node import NO_EDGE, SAVE_NOTHING, Node
+from ..graph.grad_mode import MODES
+from ..graph.node import NO_EDGE, SAVE_NOTHING, Node, next_sequence_number
+from ..graph.versions import MODIFIED
+from ..graph.versions import record as record_versions
 from ..ops.api import EXPLAIN_RULES
 from ..ops.apply import record_node
 from ..ops.explain_rule import Rule
@@ -117,7 +120,17 @@ def run(program, call_tensors):
             (call_tensors[index] if kind == "input" else captured[index])._edge
             for kind, index in sources
         )
-    record_node(node, edges, tape)
+    if MODES.special:
+        record_node(node, edges, tape)
+    else:  # record_node written out, as ops/apply.py's hot recorders do (a frame per call)
+        node._next = edges
+        node._sole = None
+        node._saved = tape
+        if MODIFIED:
+            node._versions = record_versions(tape)
+        node._input_meta = None
+        node._hooks = None
+        node._seq = next_sequence_number()
     if program.layout is SINGLE_OUTPUT and count == 1:  # one tensor out, made by the ops
         # wrap(outputs[0], node), written out
         tensor = _new_object(Tensor)
