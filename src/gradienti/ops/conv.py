@@ -52,6 +52,7 @@ from .explain_rule import Rule
 from .jvp_rules import linear
 from .products import sum_of_shares
 from .saved_names import SavedNames, bias_sizes, value
+from .saved_tensors import HOOKS
 from .shape import run
 
 
@@ -304,7 +305,9 @@ def convolve(geometry: ConvGeometry, groups: int, x, weight, bias=None) -> Tenso
     """The recorded convolution of a batched input whose arguments have been checked."""
     node = ConvolutionBackward0()
     node.geometry, node.groups, node.has_bias = geometry, groups, bias is not None
-    node.keep_columns = weight.requires_grad and grad_state.enabled
+    # (not under saved-tensor hooks: the backward reads x as unpack_hook gives it back, which
+    # may be the input changed in place since, unchecked; columns kept now would be stale)
+    node.keep_columns = weight.requires_grad and grad_state.enabled and not HOOKS.stack
     out = nary(node, x, weight, bias)
     columns, node.columns = node.columns, None
     if out._edge is node and columns is not None:
