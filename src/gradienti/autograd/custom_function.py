@@ -503,6 +503,7 @@ def _record(ctx, args: tuple, items: tuple, dirty: list) -> list:
     """Make ``ctx`` the grad_fn of the tensor outputs and keep what backward needs."""
     ctx._argument_meta = tuple(_argument_meta(argument) for argument in args)
     ctx._next = tuple(argument._edge for argument in args if isinstance(argument, Tensor))
+    ctx._sole = None  # not compact (graph/node.py): the engine reads _sole first
     ctx._seq = next_sequence_number()
     ctx.num_outputs = len(items)
     ctx.output_meta = tuple(

@@ -135,6 +135,7 @@ def sum_gradients_leaving(outputs: list, level, first_node: int) -> None:
                 continue
             bridge = batch_node(BroadcastBatchBackward0, level.id, level.size)
             bridge._next = (edge,)
+            bridge._sole = None  # (not compact: graph/node.py)
             bridge._saved = ()
             bridge._input_meta = None
             bridge._hooks = None
