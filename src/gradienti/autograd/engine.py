@@ -21,7 +21,7 @@ from ..batching import in_vmap
 from ..graph.anomaly import REFERENCE_LOOP
 from ..graph.dual import FORWARD
 from ..graph.grad_mode import MODES, no_grad
-from ..graph.node import CONFORM_ONLY, NO_EDGE, SAVED_RELEASED_MESSAGE
+from ..graph.node import CONFORM_ONLY, NO_EDGE, SAVED_RELEASED_MESSAGE, AccumulateGrad
 from ..graph.versions import MODIFIED
 from ..graph.versions import check as check_versions
 from ..tensor import Tensor, wrap
@@ -50,10 +50,14 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
         and (retain_graph is None or type(retain_graph) is bool)  # else checked below
         and not MODES.special
     ):
-        # y.backward() on a scalar (a NumPy scalar): straight to the short path.
-        one = _ONES.get(data.dtype)
+        # y.backward() on a scalar (a NumPy scalar): straight to the short path. Its one is
+        # looked up by the scalar's type: a type hashes by identity, a dtype by its fields
+        # (``data.dtype`` and its hash cost ~3x the type's lookup).
+        one = _ONE_OF_SCALAR_TYPE.get(type(data))
         if one is None:
             one = _ones_like(data)
+            if type(one) is type(data):
+                _ONE_OF_SCALAR_TYPE[type(data)] = one
         _run_plain(edge, one, not retain_graph)
         return
     gradient, inputs = backward_arguments(gradient, retain_graph, create_graph, inputs)
@@ -220,6 +224,7 @@ def _roots(outputs, grad_outputs, create_graph: bool) -> list:
 
 
 _ONES: dict = {}
+_ONE_OF_SCALAR_TYPE: dict = {}  # a NumPy scalar type -> _ONES's one of its dtype
 
 
 def _ones_like(data):
@@ -275,9 +280,11 @@ def _run_plain(node, grads, release: bool) -> None:
     buffers: dict = {}
     heap: list = []
     leaf_grads = []
-    retained = []
-    delivered: set[int] = set()
+    # What hooks retain and the arrays someone outside may hold: made on first need (a tensor
+    # hook, an array root gradient), two containers fewer on a scalar graph without hooks.
+    retained = delivered = None
     if type(grads) is _ndarray:
+        delivered = set()
         mark_delivered(delivered, grads)
     several = False  # whether ``grads`` is a multi-output node's list
     # Grad mode stays as it is: the VJPs run on raw arrays, which record nothing, and the user
@@ -285,6 +292,10 @@ def _run_plain(node, grads, release: bool) -> None:
     while True:
         hooks = node._hooks
         if hooks is not None and hooks is not CONFORM_ONLY:
+            if retained is None:
+                retained = []
+            if delivered is None:
+                delivered = set()
             with no_grad():  # user code, run as PyTorch runs it
                 grads = run_pre_hooks(node, hooks, grads, False, delivered, retained)
         sole = node._sole  # a compact node's one edge (graph/node.py): it has no _next yet
@@ -360,4 +371,23 @@ def _run_plain(node, grads, release: bool) -> None:
         node = heappop(heap)[1]
         grads = buffers.pop(node)
         several = type(grads) is list
-    commit_all(retained, leaf_grads, delivered, False)
+    if (
+        retained is None
+        and len(leaf_grads) == 1
+        and type(leaf_grads[0][1]) is not _ndarray
+        and not AccumulateGrad.hooked_after_accumulation
+    ):
+        # One leaf, a 0-d gradient (a NumPy scalar, immutable: nothing to claim), no hooks:
+        # commit_all's first-gradient case written out, without its call, loops and the
+        # ``delivered`` set (every scalar graph with one input, the seed benchmark's).
+        accumulator, value = leaf_grads[0]
+        leaf = accumulator._variable()
+        if leaf is None:
+            return
+        with COMMIT_LOCK:
+            if leaf._grad is None:
+                leaf._grad = wrap(value, NO_EDGE)
+            else:
+                commit_grad(leaf, value, set(), False)
+        return
+    commit_all(retained or [], leaf_grads, set() if delivered is None else delivered, False)
