@@ -475,3 +475,107 @@ def test_a_long_trace_is_written_in_chunks_with_the_same_results():
     program = next(iter(compiled._gradienti_compiled.cache.values()))[0]
     assert "def forward_1(S):" in program.source and "def backward_1(S, G):" in program.source
     assert len(program.source.splitlines()) > chunks.CHUNK_LINES
+
+
+# ------------------------------------------------------------ the fast replay (issue 17)
+def _inlined_ops(x, y, w):
+    # every VJP compiler/inline_vjps.py writes out, and x * x and a float16 x ** 3 (called)
+    a = x + y - w * 0.5  # add, sub (two tensors, a captured one), mul by a number
+    b = (a * y).tanh().exp() + 1.5  # mul of two tensors (broadcast y), rows, add a number
+    c = (b.log() - x) * w  # log, sub of two tensors, mul by a tensor without a gradient
+    return c.sigmoid() + x**2 - y**3 + x * x + (3.0 - c)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_written_out_vjps_are_bitwise_eager_and_match_torch(dtype):
+    x0, y0, w0 = arrays(4, 3, dtype=dtype), arrays(3, dtype=dtype), arrays(4, 3, dtype=dtype)
+    w = gradienti.tensor(w0)
+    upstream = arrays(4, 3, dtype=dtype)
+
+    def make():
+        return gradienti.tensor(x0, requires_grad=True), gradienti.tensor(y0, requires_grad=True)
+
+    results, compiled = eager_and_compiled(lambda x, y: _inlined_ops(x, y, w), make, upstream)
+    (eager, eager_grads), *replays = results
+    for out, grads in replays:
+        assert same(out, eager)
+        assert all(same(g, e) for g, e in zip(grads, eager_grads))
+    stats = compiler.stats(compiled)
+    assert (stats.traces, stats.compiled_calls) == (1, 2)  # the first compiled call traces
+    if dtype is not np.float16:  # (torch's float16 CPU kernels round differently)
+        tx, ty = torch.tensor(x0, requires_grad=True), torch.tensor(y0, requires_grad=True)
+        tout = _inlined_ops(tx, ty, torch.tensor(w0))
+        tout.backward(torch.tensor(upstream))
+        tolerance = 1e-4 if dtype is np.float32 else 1e-10
+        np.testing.assert_allclose(eager._data, tout.detach().numpy(), rtol=tolerance)
+        for grad, tgrad in zip(eager_grads, (tx.grad, ty.grad)):
+            np.testing.assert_allclose(grad._data, tgrad.numpy(), rtol=tolerance, atol=tolerance)
+
+
+def test_simple_vjps_are_written_into_the_node_backward():
+    compiled = gradienti.compile(lambda x: ((x * 2.0 + 1.0).tanh() * x).sum())
+    x = gradienti.tensor(X0, requires_grad=True)
+    compiled(x)
+    compiled(x).backward()
+    program = compiled._gradienti_compiled.last[5]
+    backward = program.source.split("def backward")[1]
+    assert "._saved = " not in backward  # no template node written: nothing is called
+    assert program.node_backward is not None
+    assert type(compiled(x).grad_fn).__name__ == "CompiledFunctionBackward"
+    reference = gradienti.tensor(X0, requires_grad=True)
+    ((reference * 2.0 + 1.0).tanh() * reference).sum().backward()
+    assert same(x.grad, reference.grad)
+
+
+def test_the_node_backward_refuses_double_backward_as_pytorch():
+    compiled = gradienti.compile(lambda x: (x.tanh() * 3.0).sum())
+    x = gradienti.tensor(X0, requires_grad=True)
+    compiled(x)
+    out = compiled(x)
+    assert compiled._gradienti_compiled.last[5].node_backward is not None
+    (grad,) = gradienti.autograd.grad(out, x, create_graph=True)
+    reference = gradienti.tensor(X0, requires_grad=True)
+    (want,) = gradienti.autograd.grad((reference.tanh() * 3.0).sum(), reference)
+    assert same(grad, want)
+    message = "torch.compile with aot_autograd does not currently support double backward"
+    with pytest.raises(RuntimeError, match=message):
+        grad.sum().backward()
+    out = compiled(x)
+    out.backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        out.backward()
+
+
+def test_the_last_signature_fast_path_retraces_on_every_change():
+    scale = 2.0
+    w = gradienti.tensor(arrays(3), requires_grad=True)
+
+    def fn(x):
+        return (x * w * scale).tanh().sum()
+
+    compiled = gradienti.compile(fn)
+    x = gradienti.tensor(X0, requires_grad=True)
+    calls = [
+        x,
+        x,  # the fast path from here
+        gradienti.tensor(X0),  # requires_grad
+        gradienti.tensor(X0.astype(np.float64), requires_grad=True),  # dtype
+        gradienti.tensor(arrays(5, 3), requires_grad=True),  # shape
+        x,
+    ]
+    for argument in calls:
+        assert same(compiled(argument), fn(argument))
+        assert same(compiled(argument), fn(argument))
+    with gradienti.no_grad():  # grad mode
+        assert compiled(x).grad_fn is None
+    scale = 3.0  # a closure's value
+    assert same(compiled(x), fn(x))
+    w.requires_grad_(False)  # a captured tensor's requires_grad
+    out = compiled(x)
+    assert same(out, fn(x))
+    out.backward()
+    reference = gradienti.tensor(X0, requires_grad=True)
+    fn(reference).backward()
+    assert same(x.grad, reference.grad) and w.grad is None
+    stats = compiler.stats(compiled)
+    assert (stats.traces, stats.eager_calls) == (7, 0)

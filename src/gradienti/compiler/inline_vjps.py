@@ -38,11 +38,13 @@ def inline_forward(node, calls_function: bool, arguments: list[str], input_dtype
     return None
 
 
-def inline_vjp(template, saved: list[str], grad: str, input_dtype, bind) -> tuple | None:
-    """Per forward input of ``template``'s op, the expression of its gradient (None: it gets
+def inline_vjp(step, saved: list[str], grad: str, input_dtype, bind) -> tuple | None:
+    """Per forward input of ``step``'s op, the expression of its gradient (None: it gets
     none), given the names of the saved values (``saved``, in the node's ``_saved`` order),
     the output gradient's name ``grad`` and the dtype of input 0; ``bind(obj)`` names a
-    constant. None: the VJP is called."""
+    constant. None: the VJP is called. (The template's ``_next`` tells which inputs have an
+    edge, not which: the trace's ``inputs`` tell whether both are one tensor.)"""
+    template = step.plan.template
     kind = type(template)
     if kind is AddBackward0 or kind is SubBackward0 or kind is MulBackward0:
         # (as their VJPs test it: a compact node or a constant second operand)
@@ -55,7 +57,7 @@ def inline_vjp(template, saved: list[str], grad: str, input_dtype, bind) -> tupl
         a, b = saved
         if one_input:
             return (f"{grad} * {b}",)
-        if template._next[0] is template._next[1]:  # x * x: its own branch
+        if step.inputs[0] == step.inputs[1]:  # x * x: its own branch
             return None
         return (None if template._next[0] is None else f"{grad} * {b}", f"{grad} * {a}")
     if kind is PowBackward0:

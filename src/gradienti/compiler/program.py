@@ -305,7 +305,7 @@ class _Writer:
             inline = None
             if not plan.multi and type(plan) is not LossReplay:
                 dtype = self.step_dtype(step)
-                inline = inline_vjp(plan.template, entries, grads[0], dtype, self.bind)
+                inline = inline_vjp(step, entries, grads[0], dtype, self.bind)
             if inline is not None:
                 self._inlined(lines, step, inline, has_edge, assigned, conform_name)
                 continue
