@@ -579,3 +579,19 @@ def test_the_last_signature_fast_path_retraces_on_every_change():
     assert same(x.grad, reference.grad) and w.grad is None
     stats = compiler.stats(compiled)
     assert (stats.traces, stats.eager_calls) == (7, 0)
+
+
+def test_one_function_called_with_one_and_two_tensors():
+    def fn(x, y=None):
+        return (x * 2.0).sum() if y is None else (x * y).sum()
+
+    compiled = gradienti.compile(fn)
+    x = gradienti.tensor(X0, requires_grad=True)
+    y = gradienti.tensor(arrays(3), requires_grad=True)
+    for arguments in [(x,), (x,), (x, y), (x,), (x, y), (x,)]:
+        out = compiled(*arguments)
+        assert same(out, fn(*arguments))
+    out.backward()
+    assert same(x.grad, gradienti.tensor(np.full(X0.shape, 2.0, np.float32)))
+    stats = compiler.stats(compiled)
+    assert (stats.traces, stats.compiled_calls, stats.eager_calls) == (2, 4, 0)

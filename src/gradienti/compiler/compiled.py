@@ -80,9 +80,12 @@ class CompiledState:
     def call(self, args: tuple, kwargs: dict):
         """A call of the compiled function (``args``, ``kwargs`` as the caller packed them)."""
         last = self.last  # (None after a graph break, a reset, a failed check)
-        if last is not None and not kwargs and len(args) == 1 and not MODES.special:
+        if last is not None and not kwargs and not MODES.special:
             # f(x) with no mode on, keyed as guards.signature keys it, compared part by part
-            tensor = args[0]
+            try:
+                (tensor,) = args
+            except ValueError:  # (only where one function is called with 1 and n arguments)
+                tensor = None
             if type(tensor) is Tensor:
                 data = tensor._data
                 if (
@@ -163,6 +166,7 @@ class CompiledState:
         if type(program) is str:
             return self._broken(program, None, result)
         program.node_class = runtime.node_class(program)
+        program.simple = runtime.is_simple(program)
         with self.lock:
             if self.traces:
                 self.recompiles += 1

@@ -41,7 +41,7 @@ class Program:
     __slots__ = (
         *("forward", "backward", "input_positions", "captured", "captured_meta"),
         *("output_differentiable", "differentiable_count", "grad_sources", "layout"),
-        *("ops", "lock", "source", "node_backward", "node_class"),
+        *("ops", "lock", "source", "node_backward", "node_class", "simple"),
     )
 
 

@@ -58,6 +58,18 @@ class CompiledFunctionBackwardBackward(Node):
         raise RuntimeError(DOUBLE_BACKWARD)
 
 
+def is_simple(program) -> bool:
+    """Whether ``run`` may take its short path: the call's tensor 0 is the only input (no
+    captured tensor) and the only one given a gradient, one output, a tensor of the ops."""
+    return (
+        program.input_positions == _FIRST
+        and not program.captured
+        and program.differentiable_count == 1
+        and program.grad_sources == _FIRST_INPUT
+        and program.layout is SINGLE_OUTPUT
+    )
+
+
 def node_class(program) -> type:
     """The class of a program's nodes: CompiledFunctionBackward, or where the program has a
     ``node_backward`` (program.py) a subclass of the same name whose VJP it is."""
@@ -94,6 +106,28 @@ def _refusing_double_backward(ctx, grads):
 def run(program, call_tensors):
     """The compiled function's result for this call (``call_tensors``: its tensor arguments,
     in the order the signature lists them)."""
+    if program.simple:  # y = f(x), x's gradient alone, y made by the ops: run() below, cut short
+        tensor = call_tensors[0]
+        outputs, tape = program.forward(tensor._data)
+        node = _new_object(program.node_class)
+        node.program = program
+        node.num_outputs = 1
+        if MODES.special:
+            record_node(node, (tensor._edge,), tape)
+        else:  # record_node written out, as ops/apply.py's hot recorders do (a frame per call)
+            node._next = (tensor._edge,)
+            node._sole = None
+            node._saved = tape
+            if MODIFIED:
+                node._versions = record_versions(tape)
+            node._input_meta = None
+            node._hooks = None
+            node._seq = next_sequence_number()
+        result = _new_object(Tensor)  # wrap(outputs[0], node), written out
+        result._data = outputs[0]
+        result._edge = node
+        result._grad = None
+        return result
     positions = program.input_positions
     if program.captured:
         arrays = [call_tensors[position]._data for position in positions]
