@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import gradienti
+from gradienti.autograd import engine, schedule
 
 torch = pytest.importorskip("torch")
 
@@ -108,3 +109,57 @@ def test_two_leaves_scalar_graph_as_torch():
         (a * b + a**3).backward()
         results.append((a.grad.item(), b.grad.item()))
     assert results[0] == results[1]
+
+
+def test_hook_added_during_the_pass_on_a_waiting_leaf_runs_as_torch():
+    # x's gradients come from x * 3 (run first) and x * 2 (whose tensor hook then adds a hook
+    # on x): the fast path keeps x unscheduled until the end, then runs it with the new hook.
+    results = []
+    for lib in (gradienti, torch):
+        x = lib.tensor(1.5, requires_grad=True)
+        h = x * 2
+        h.register_hook(lambda g, x=x: x.register_hook(lambda gx: gx * 10) and None)
+        (h + x * 3).backward()
+        results.append(x.grad.item())
+    assert results[0] == results[1] == 50.0
+
+
+def _leaves_graph(lib, order):
+    leaves = [lib.tensor(float(i) + 0.5, requires_grad=True) for i in range(4)]
+    for index, leaf in enumerate(leaves):
+        leaf.register_post_accumulate_grad_hook(lambda t, index=index: order.append(index))
+    a, b, c, d = leaves
+    # Without hooks, b and d (reached by a bare gradient while other nodes wait) would not be
+    # scheduled; with post-accumulate hooks every leaf runs in the reference loop's order.
+    y = (a * c) + (d * 2) + (b * 3)
+    return leaves, y
+
+
+def test_hooked_leaves_commit_in_the_reference_loops_order():
+    fast_order, reference_order = [], []
+    fast_leaves, y = _leaves_graph(gradienti, fast_order)
+    engine._run_plain(y._edge, engine._ones_like(y._data), True)
+    reference_leaves, y = _leaves_graph(gradienti, reference_order)
+    schedule.run_backward([(y._edge, engine._ones_like(y._data))], False, False)
+    assert fast_order == reference_order and len(fast_order) == 4
+    for fast, reference in zip(fast_leaves, reference_leaves):
+        assert fast.grad.item() == reference.grad.item()
+    theirs, y = _leaves_graph(torch, [])
+    y.backward()
+    assert [t.grad.item() for t in fast_leaves] == [t.grad.item() for t in theirs]
+
+
+def test_unscheduled_leaves_get_the_reference_loops_gradients_as_torch():
+    def graph(lib):
+        leaves = [lib.tensor(v, requires_grad=True) for v in (0.5, 1.5, -2.0, 3.25)]
+        a, b, c, d = leaves
+        return leaves, (a * c) + (d * 2) + (b * 3) + (a * d) * (b - 1)
+
+    fast_leaves, y = graph(gradienti)
+    engine._run_plain(y._edge, engine._ones_like(y._data), True)
+    reference_leaves, y = graph(gradienti)
+    schedule.run_backward([(y._edge, engine._ones_like(y._data))], False, False)
+    theirs, y = graph(torch)
+    y.backward()
+    for fast, reference, their in zip(fast_leaves, reference_leaves, theirs):
+        assert fast.grad.item() == reference.grad.item() == their.grad.item()

@@ -333,7 +333,12 @@ def _run_plain(node, grads, release: bool) -> None:
                             continue
                         else:
                             buffers[child] = results
-                            heappush(heap, (-seq, child))
+                            if type(child) is not AccumulateGrad or child._hooks is not None:
+                                heappush(heap, (-seq, child))
+                            # else a leaf without hooks: running it only records its gradient,
+                            # so it is not scheduled; it stays in ``buffers`` (where later
+                            # gradients are added in the same order) until the heap is empty
+                            # (below): a push, a pop and a turn of the loop fewer per such leaf.
             else:
                 if hooks is not None:
                     results = finish_results(node, hooks, results, grads, False)
@@ -367,7 +372,22 @@ def _run_plain(node, grads, release: bool) -> None:
                         continue
                     heappush(heap, (-newest._seq, newest))
         if not heap:
-            break
+            if not buffers:
+                break
+            # What is left in ``buffers`` are the leaves not scheduled (above). If a hook added
+            # during the pass is now on one of them, they run as scheduled nodes after all.
+            for leaf in buffers:
+                if leaf._hooks is not None:
+                    for pending in buffers:
+                        heappush(heap, (-pending._seq, pending))
+                    break
+            else:  # (a loop, not any(): no generator frame)
+                # Committed after the scheduled leaves, not in creation order: a leaf without
+                # hooks runs nothing when its .grad is written, so the order shows nowhere (it
+                # only picks which of two leaves handed the same array keeps it, the other
+                # gets a copy of the same values).
+                leaf_grads.extend(buffers.items())
+                break
         node = heappop(heap)[1]
         grads = buffers.pop(node)
         several = type(grads) is list
