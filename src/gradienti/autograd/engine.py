@@ -52,7 +52,7 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
     ):
         # y.backward() on a scalar (a NumPy scalar): straight to the short path. Its one is
         # looked up by the scalar's type: a type hashes by identity, a dtype by its fields
-        # (``data.dtype`` and its hash cost ~3x the type's lookup).
+        # (``data.dtype`` and its hash: ~30-60 ns more per lookup on a NumPy scalar).
         one = _ONE_OF_SCALAR_TYPE.get(type(data))
         if one is None:
             one = _ones_like(data)

@@ -158,7 +158,7 @@ _SPECIAL_POWERS = {
 }
 _TORCH_ROUNDED_DTYPES = frozenset((xp.dtype(xp.float32), xp.dtype(xp.float64)))
 # Their NumPy scalar types, tested first on 0-d values: a type hashes by identity, a dtype by
-# its fields (``x.dtype in`` the set above costs ~3x ``type(x) in`` this one).
+# its fields (``x.dtype in`` the set above: ~30-60 ns more than ``type(x) in`` this one).
 _TORCH_ROUNDED_SCALARS = frozenset((xp.float32, xp.float64))
 
 
