@@ -508,3 +508,28 @@ def test_an_argument_that_is_also_a_global_the_function_reads_is_not_one_slot_fo
     assert values(compiled(other)) == values(times_shared(other))
     assert values(compiled(W_SHARED)) == values(times_shared(W_SHARED))
     assert values(compiled(other)) == ("torch.float32", (2,), [3.0, 10.0])
+
+
+# ------------------------------------------------------------ 16: 0.0 and -0.0
+SCALE = 0.0
+
+
+def reciprocal_scaled(x):
+    return 1 / (x * SCALE)
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/16")
+def test_minus_zero_is_another_signature_than_zero():
+    global SCALE
+    x = gradienti.tensor([1.0])
+    by_argument = gradienti.compile(lambda x, s: 1 / (x * s))
+    by_argument(x, 0.0)
+    by_argument(x, 0.0)
+    assert values(by_argument(x, -0.0)) == ("torch.float32", (1,), [float("-inf")])
+    assert (1 / (torch.tensor([1.0]) * -0.0)).tolist() == [float("-inf")]
+    by_global = compiled_after_two_calls(reciprocal_scaled, x)
+    try:
+        SCALE = -0.0
+        assert values(by_global(x)) == values(reciprocal_scaled(x))
+    finally:
+        SCALE = 0.0
