@@ -344,7 +344,14 @@ class _Writer:
 
     def _inlined(self, lines, step, expressions, has_edge, assigned, conform_name) -> None:
         """A step whose VJP is written out (compiler/inline_vjps.py): no call, no _saved."""
+        meta = step.plan.template._input_meta
         for position in _gradient_positions(step, has_edge):
+            target = step.inputs[position][1]
+            if target not in assigned and (meta is None or meta[position] is None):
+                # the slot's first gradient, nothing to conform: assigned directly
+                assigned.add(target)
+                lines.append(f"    g{target} = {expressions[position]}")
+                continue
             lines.append(f"    c = {expressions[position]}")
             self._deliver(lines, step, position, assigned, conform_name)
 
