@@ -533,3 +533,28 @@ def test_minus_zero_is_another_signature_than_zero():
         assert values(by_global(x)) == values(reciprocal_scaled(x))
     finally:
         SCALE = 0.0
+
+
+# ------------------------------------------------------------ 17: Python's and NumPy's random
+@pytest.mark.xfail(strict=True, reason="compile_bugs/17")
+@pytest.mark.parametrize("source", ["python", "numpy", "numpy_normal"])
+def test_a_number_drawn_from_python_or_numpy_random_inside_is_drawn_at_every_call(source):
+    import random
+
+    draw = {
+        "python": random.random,
+        "numpy": lambda: float(np.random.rand()),  # noqa: NPY002 - the global generator
+        "numpy_normal": lambda: float(np.random.randn()),  # noqa: NPY002
+    }[source]
+
+    def noisy(x):
+        return x * draw()
+
+    compiled = gradienti.compile(noisy)
+    random.seed(0)
+    np.random.seed(0)  # noqa: NPY002
+    got = [compiled(ONES)._data[0] for _ in range(4)]
+    random.seed(0)
+    np.random.seed(0)  # noqa: NPY002
+    expected = [noisy(ONES)._data[0] for _ in range(4)]
+    assert got == expected and len(set(got)) == 4
