@@ -128,6 +128,22 @@ def test_an_attribute_of_a_bound_method_object_is_read_again():
 
 
 @pytest.mark.xfail(strict=True, reason="compile_bugs/06")
+def test_a_class_attribute_read_through_self_is_read_again():
+    class Scaled:
+        scale = 2.0
+
+        def apply(self, x):
+            return x * self.scale
+
+    scaled = Scaled()
+    compiled = compiled_after_two_calls(scaled.apply, ONES)
+    Scaled.scale = 4.0
+    assert (
+        values(compiled(ONES)) == values(scaled.apply(ONES)) == ("torch.float32", (2,), [4.0, 4.0])
+    )
+
+
+@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_an_attribute_of_an_object_argument_is_read_again():
     config = Scaler()
 
