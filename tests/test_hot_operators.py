@@ -278,3 +278,31 @@ def test_subtraction_without_bools_is_unchanged():
     for ours, theirs in ((x - i, torch_x - torch_i), (i - 1, torch_i - 1), (2 - x, 2 - torch_x)):
         _same(ours, theirs)
     _same(gradienti.sub(x, i, alpha=2), torch.sub(torch_x, torch_i, alpha=2))
+
+
+@pytest.mark.parametrize("operator", ["mul", "add", "sub"])
+def test_broadcasting_inside_vmap_through_a_recorded_backward_as_torch(operator):
+    # A recorded backward (create_graph) runs the VJPs' operators on tensors holding vmap's
+    # BatchedArrays; where they broadcast, the gradient must be summed back (input metadata),
+    # as for NumPy arrays: the hot operators once took any non-ndarray result for a NumPy
+    # scalar (both inputs 0-d) and dropped it, giving wrong second derivatives.
+    x0 = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    w0 = np.linspace(0.5, 2.0, 4)
+    up = np.linspace(1.0, 3.0, 12).reshape(4, 3)
+
+    def second_derivatives(lib):
+        x = lib.tensor(x0, requires_grad=True)
+        w = lib.tensor(w0, requires_grad=True)
+
+        def f(a):
+            s = (a * w).tanh().sum()
+            return {"mul": s * a, "add": s + a, "sub": a - s}[operator] * a
+
+        out = lib.func.vmap(f, out_dims=1)(x)
+        loss = (out * lib.tensor(up)).sum()
+        gx, gw = lib.autograd.grad(loss, (x, w), create_graph=True)
+        second = lib.autograd.grad((gx**2).sum() + gw.sum(), (x, w))
+        return [t.detach().numpy() for t in (gx, gw, *second)]
+
+    for ours, theirs in zip(second_derivatives(gradienti), second_derivatives(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -17,6 +17,7 @@ tests/test_recorder_paths.py compares both ways on every op case).
 from __future__ import annotations
 
 from ..backend import default_float, xp
+from ..batching import BatchedArray
 from ..graph.grad_mode import MODES, grad_state
 from ..graph.node import CONFORM_ONLY, SAVE_INPUTS, SAVE_NOTHING, next_sequence_number
 from ..graph.versions import MODIFIED
@@ -114,8 +115,12 @@ def arithmetic_operator(op_class, name: str, refuses_bool: bool = False):
                 t._edge = None
                 return t
             # The dtypes are the same: only broadcasting makes input metadata. A NumPy scalar
-            # result means both inputs were 0-d (no shape to read: ~100 ns on scalar graphs).
-            if type(out) is not _ndarray or data.shape == other_data.shape:
+            # result means both inputs were 0-d (no shape to read: ~100 ns on scalar graphs);
+            # a BatchedArray (vmap) has its shapes read as an array's.
+            out_type = type(out)
+            if (out_type is not _ndarray and out_type is not BatchedArray) or (
+                data.shape == other_data.shape
+            ):
                 meta = None
             else:
                 meta = input_meta((self, other), out)
