@@ -272,7 +272,10 @@ def _run_plain(node, grads, release: bool) -> None:
     recognised by its empty ``_next`` (every op has at least one input); an edge to an output
     of a multi-output node, a ``(node, output_nr)`` tuple, by having no ``_seq`` (a try costs
     nothing until it fails); such a node's gradients, a list, only ever come from the heap,
-    never by handoff.
+    never by handoff. A leaf without hooks that a bare gradient reaches while other nodes wait
+    is not scheduled at all: its buffer collects its gradients (in the same order) and it is
+    committed once the heap is empty. The per-pass containers for hooks (``retained``,
+    ``delivered``) are made on first need, and one leaf's 0-d gradient is committed here.
     """
     if REFERENCE_LOOP:  # anomaly detection, or saved values that hooks packed: one test a pass
         run_backward([(node, grads)], not release, False)
