@@ -163,3 +163,18 @@ def test_unscheduled_leaves_get_the_reference_loops_gradients_as_torch():
     y.backward()
     for fast, reference, their in zip(fast_leaves, reference_leaves, theirs):
         assert fast.grad.item() == reference.grad.item() == their.grad.item()
+
+
+def test_a_post_accumulate_hook_sees_an_unscheduled_leafs_grad_as_torch():
+    # b (no hooks) is reached while a * 2 waits; a's hook runs after b's .grad is written,
+    # as in the reference loop (b is newer) and in PyTorch.
+    seen = {}
+    for lib in (gradienti, torch):
+        seen[lib.__name__] = calls = []
+        a = lib.tensor(1.0, requires_grad=True)
+        b = lib.tensor(2.0, requires_grad=True)
+        a.register_post_accumulate_grad_hook(
+            lambda t, b=b, calls=calls: calls.append(None if b.grad is None else b.grad.item())
+        )
+        (a * 2 + b * 3).backward()
+    assert seen["gradienti"] == seen["torch"] == [3.0]

@@ -385,11 +385,14 @@ def _run_plain(node, grads, release: bool) -> None:
                         heappush(heap, (-pending._seq, pending))
                     break
             else:  # (a loop, not any(): no generator frame)
-                # Committed after the scheduled leaves, not in creation order: a leaf without
-                # hooks runs nothing when its .grad is written, so the order shows nowhere (it
-                # only picks which of two leaves handed the same array keeps it, the other
-                # gets a copy of the same values).
+                # Committed after the scheduled leaves. A leaf without hooks runs nothing when
+                # its .grad is written, but another leaf's post-accumulate hook may read it:
+                # once such hooks exist, the leaves commit in the order the loop would have run
+                # them, newest first. (Otherwise the order only picks which of two leaves handed
+                # the same array keeps it, the other getting a copy of the same values.)
                 leaf_grads.extend(buffers.items())
+                if AccumulateGrad.hooked_after_accumulation and len(leaf_grads) > 1:
+                    leaf_grads.sort(key=_newest_first)
                 break
         node = heappop(heap)[1]
         grads = buffers.pop(node)
@@ -414,3 +417,8 @@ def _run_plain(node, grads, release: bool) -> None:
                 commit_grad(leaf, value, set(), False)
         return
     commit_all(retained or [], leaf_grads, set() if delivered is None else delivered, False)
+
+
+def _newest_first(leaf_and_grad) -> int:
+    """The key that orders (AccumulateGrad, gradient) pairs as the loop runs leaves."""
+    return -leaf_and_grad[0]._seq
