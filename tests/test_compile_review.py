@@ -50,7 +50,6 @@ def times_global_w(x):
     return x * W_GLOBAL
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_a_global_tensor_rebound_between_calls_is_read_again():
     global W_GLOBAL
     compiled = compiled_after_two_calls(times_global_w, ONES)
@@ -62,7 +61,6 @@ def test_a_global_tensor_rebound_between_calls_is_read_again():
         W_GLOBAL = saved
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_a_closure_tensor_rebound_with_nonlocal_is_read_again():
     w = gradienti.tensor([1.0, 2.0], requires_grad=True)
 
@@ -81,7 +79,6 @@ def test_a_closure_tensor_rebound_with_nonlocal_is_read_again():
     assert w.grad is not None and values(w.grad) == values(ONES)
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_a_default_argument_tensor_replaced_is_read_again():
     def scaled(x, w=gradienti.tensor([1.0, 2.0])):  # noqa: B008 - the case under test
         return x * w
@@ -99,7 +96,6 @@ def calls_helper(x):
     return helper(x)
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_a_global_function_rebound_is_called_again():
     global helper
     compiled = compiled_after_two_calls(calls_helper, ONES)
@@ -119,7 +115,6 @@ class Scaler:
         return x * self.scale
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_an_attribute_of_a_bound_method_object_is_read_again():
     scaler = Scaler()
     compiled = compiled_after_two_calls(scaler.apply, ONES)
@@ -127,7 +122,6 @@ def test_an_attribute_of_a_bound_method_object_is_read_again():
     assert values(compiled(ONES)) == values(scaler.apply(ONES))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_a_class_attribute_read_through_self_is_read_again():
     class Scaled:
         scale = 2.0
@@ -143,7 +137,6 @@ def test_a_class_attribute_read_through_self_is_read_again():
     )
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_an_attribute_of_an_object_argument_is_read_again():
     config = Scaler()
 
@@ -155,7 +148,6 @@ def test_an_attribute_of_an_object_argument_is_read_again():
     assert values(compiled(ONES, config)) == values(scaled(ONES, config))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_a_partial_keyword_changed_is_read_again():
     scaled = functools.partial(lambda x, scale: x * scale, scale=2.0)
     compiled = compiled_after_two_calls(scaled, ONES)
@@ -163,7 +155,6 @@ def test_a_partial_keyword_changed_is_read_again():
     assert values(compiled(ONES)) == values(scaled(ONES))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_the_contents_of_a_global_list_and_dict_are_read_again():
     factors = [1.0, 2.0]
     table = {"a": 2.0}
@@ -180,7 +171,6 @@ def test_the_contents_of_a_global_list_and_dict_are_read_again():
     assert values(compiled(ONES)) == values(scaled(ONES))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_the_shape_of_a_reachable_tensor_read_into_python_is_read_again():
     other = gradienti.ones(2)
 
@@ -192,7 +182,6 @@ def test_the_shape_of_a_reachable_tensor_read_into_python_is_read_again():
     assert values(compiled(ONES)) == values(scaled(ONES))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_a_module_used_from_a_closure_follows_its_parameters_and_training():
     gradienti.manual_seed(0)
     linear = nn.Linear(2, 2)
@@ -208,7 +197,6 @@ def test_a_module_used_from_a_closure_follows_its_parameters_and_training():
     assert values(compiled(ONES)) == values(forward(ONES))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/06")
 def test_a_compiled_module_follows_a_plain_tensor_attribute_rebound():
     class Scaled(nn.Module):
         def __init__(self) -> None:
@@ -227,7 +215,6 @@ def test_a_compiled_module_follows_a_plain_tensor_attribute_rebound():
 # ------------------------------------------------------------ 07: .grad read inside
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/07")
 def test_the_grad_of_an_argument_is_read_per_call():
     def doubled_grad(x):
         return x.grad * 2
@@ -239,7 +226,6 @@ def test_the_grad_of_an_argument_is_read_per_call():
         assert values(compiled(x)) == values(doubled_grad(x))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/07")
 def test_the_grad_of_a_captured_tensor_is_read_per_call():
     w = gradienti.tensor([1.0, 2.0], requires_grad=True)
 
@@ -256,7 +242,6 @@ def test_the_grad_of_a_captured_tensor_is_read_per_call():
 # ------------------------------------------------------------ 08: hooks inside the function
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/08")
 def test_a_hook_registered_inside_on_an_intermediate_runs_in_every_call():
     def hooked(x):
         y = x * 2
@@ -272,7 +257,6 @@ def test_a_hook_registered_inside_on_an_intermediate_runs_in_every_call():
         assert values(x.grad) == values(x_eager.grad) == ("torch.float32", (2,), [800.0, 1600.0])
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/08")
 def test_retain_grad_inside_keeps_the_intermediate_gradient_in_every_call():
     def retained(x):
         y = x * 2
@@ -290,7 +274,6 @@ def test_retain_grad_inside_keeps_the_intermediate_gradient_in_every_call():
 # ------------------------------------------------------------ 09: tensor properties read inside
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/09")
 def test_is_leaf_read_inside_is_part_of_the_signature():
     def branch(x):
         return x * 2 if x.is_leaf else x * 3
@@ -301,7 +284,6 @@ def test_is_leaf_read_inside_is_part_of_the_signature():
     assert values(compiled(not_leaf)) == values(branch(not_leaf))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/09")
 def test_contiguity_is_part_of_the_signature():
     def branch(x):
         return x * 2 if x.is_contiguous() else x * 3
@@ -311,7 +293,6 @@ def test_contiguity_is_part_of_the_signature():
     assert values(compiled(square.t())) == values(branch(square.t()))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/09")
 def test_view_of_a_non_contiguous_input_raises_as_eager():
     def flat(x):
         return x.view(-1) * 1
@@ -327,7 +308,6 @@ def test_view_of_a_non_contiguous_input_raises_as_eager():
         torch.tensor([[1.0, 2.0], [3.0, 4.0]]).t().view(-1)
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/09")
 def test_a_branch_on_whether_an_argument_has_a_grad_follows_it():
     def branch(x):
         return x * 2 if x.grad is None else x * 3
@@ -344,7 +324,6 @@ def test_a_branch_on_whether_an_argument_has_a_grad_follows_it():
 # ------------------------------------------------------------ 10: global state read inside
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/10")
 def test_the_default_dtype_is_part_of_the_signature():
     integers = gradienti.tensor([1, 2])
 
@@ -371,7 +350,6 @@ def test_the_default_dtype_is_part_of_the_signature():
 # ------------------------------------------------------------ 11: module hooks added later
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/11")
 @pytest.mark.parametrize("kind", ["forward_hook", "forward_pre_hook"])
 def test_a_module_hook_registered_after_compiling_runs(kind):
     gradienti.manual_seed(0)
@@ -406,7 +384,6 @@ def test_in_place_on_an_output_viewing_a_leaf_raises_as_eager():
 
 
 # ------------------------------------------------------------ 13: side effects on Python state
-@pytest.mark.xfail(strict=True, reason="compile_bugs/13")
 def test_a_list_appended_to_inside_grows_at_every_call():
     log = []
 
@@ -420,7 +397,6 @@ def test_a_list_appended_to_inside_grows_at_every_call():
         assert log == list(range(call))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/13")
 def test_state_that_changes_at_every_call_runs_eagerly_after_the_limit_with_one_warning():
     counter = {"calls": 0}
 
@@ -439,7 +415,6 @@ def test_state_that_changes_at_every_call_runs_eagerly_after_the_limit_with_one_
     assert len(limit) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/13")
 def test_a_slotted_object_a_deque_and_a_user_module_attribute_are_read_again():
     import collections
     import types
@@ -492,7 +467,6 @@ def test_a_training_loop_traces_once():
 
 
 # ------------------------------------------------------------ 14: an argument's autograd state
-@pytest.mark.xfail(strict=True, reason="compile_bugs/14")
 def test_requires_grad_on_an_argument_inside_holds_at_every_call():
     def squares(x):
         x.requires_grad_()
@@ -517,7 +491,6 @@ def times_shared(x):
     return x * W_SHARED
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/15")
 def test_an_argument_that_is_also_a_global_the_function_reads_is_not_one_slot_for_others():
     compiled = compiled_after_two_calls(times_shared, W_SHARED)  # traced as W_SHARED * W_SHARED
     other = gradienti.tensor([3.0, 5.0])
@@ -534,7 +507,6 @@ def reciprocal_scaled(x):
     return 1 / (x * SCALE)
 
 
-@pytest.mark.xfail(strict=True, reason="compile_bugs/16")
 def test_minus_zero_is_another_signature_than_zero():
     global SCALE
     x = gradienti.tensor([1.0])
@@ -552,7 +524,6 @@ def test_minus_zero_is_another_signature_than_zero():
 
 
 # ------------------------------------------------------------ 17: Python's and NumPy's random
-@pytest.mark.xfail(strict=True, reason="compile_bugs/17")
 @pytest.mark.parametrize("source", ["python", "numpy", "numpy_normal"])
 def test_a_number_drawn_from_python_or_numpy_random_inside_is_drawn_at_every_call(source):
     import random

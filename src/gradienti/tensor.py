@@ -215,6 +215,8 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
+        if TRACE_HOOK.active:  # another tensor (or None) after each backward: a graph break
+            TRACE_HOOK.on_read("Tensor.grad")
         if self._grad is None and not self.is_leaf and not self.retains_grad:
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad

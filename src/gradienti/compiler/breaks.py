@@ -48,6 +48,7 @@ def user_stacklevel() -> int:
 
 VALUE_READ = "{what} reads a tensor's value into Python"
 RANDOM_DRAW = "a random draw (rand, randn, dropout, bernoulli, normal_, ...)"
+PYTHON_RANDOM_DRAW = "a number drawn from Python's random or NumPy's global generator"
 IN_PLACE = "an in-place write to a tensor"
 UNSEEN_TENSOR = (
     "{op} uses a tensor made inside the function by an operation gradienti.compile does not "
@@ -58,6 +59,8 @@ UNSEEN_OUTPUT = (
     "the function returns a tensor made by an operation gradienti.compile does not record "
     "(a comparison, detach(), a creation function such as zeros or tensor(...))"
 )
+GRAD_READ = "a tensor's .grad is read (another tensor, or None, after each backward)"
+REQUIRES_GRAD_CHANGED = "requires_grad_() or detach_() on an argument inside the function"
 HOOKED = "a hook registered inside the function (register_hook, retain_grad)"
 BACKWARD_INSIDE = "backward() inside the function (it writes .grad)"
 

@@ -10,9 +10,11 @@ import warnings
 import weakref
 from dataclasses import dataclass
 
+from ..backend import default_float
 from ..graph.grad_mode import MODES, grad_state
+from ..graph.node import AccumulateGrad
 from ..tensor import Tensor
-from . import breaks, guards, runtime, trace
+from . import breaks, guards, outside, runtime, trace
 from .program import build
 
 # Every compiled callable's state, for ``reset()``.
@@ -62,6 +64,9 @@ class CompiledState:
         self.graph_break: str | None = None
         self.ops: tuple[str, ...] = ()
         self.warned_limit = False
+        # Traces again of a signature whose outside state changed (a side effect on what the
+        # function reads, ``calls.append(...)``, changes it at every call): limited as signatures.
+        self.retraces = 0
 
     def stats(self) -> CompileStats:
         return CompileStats(
@@ -88,17 +93,22 @@ class CompiledState:
                 tensor = None
             if type(tensor) is Tensor:
                 data = tensor._data
+                edge = tensor._edge
                 if (
                     data.shape == last[0]
                     and data.dtype == last[1]
                     and type(data) is last[2]
-                    and (tensor._edge is not None) is last[3]
+                    and (edge is not None) is last[3]
                     and grad_state._enabled is last[4]
+                    and data.strides == last[7]
+                    and (type(edge) is AccumulateGrad) is last[8]
+                    and default_float.value is last[9]
                 ):
                     program, entry = last[5], last[6]
                     if entry is None or (
                         (not program.captured or runtime.captured_unchanged(program))
                         and (not entry[2] or guards.read_sources(entry[2]) == entry[3])
+                        and (entry[4] is None or entry[4](args))
                     ):
                         self.compiled_calls += 1
                         return runtime.run(program, args)
@@ -123,21 +133,27 @@ class CompiledState:
         entry = self.cache.get(key)
         if entry is not None:
             program = entry[0]
-            if runtime.captured_unchanged(program) and (
-                not entry[2] or guards.read_sources(entry[2]) == entry[3]
+            if (
+                runtime.captured_unchanged(program)
+                and (not entry[2] or guards.read_sources(entry[2]) == entry[3])
+                and (entry[4] is None or entry[4](tensors))
             ):
                 result = runtime.run(program, tensors)
                 self.compiled_calls += 1
-                if self.module is None and len(key) == 5:  # f(x): see __call__
-                    enabled, shape, dtype, requires_grad, kind = key
+                if self.module is None and len(key) == 8:  # f(x): see __call__
+                    enabled, default, shape, strides, dtype, requires_grad, leaf, kind = key
                     # (entry None: nothing besides the key to check)
-                    checked = entry if program.captured or entry[2] else None
-                    self.last = (shape, dtype, kind, requires_grad, enabled, program, checked)
+                    checked = entry if program.captured or entry[2] or entry[4] else None
+                    self.last = (
+                        *(shape, dtype, kind, requires_grad, enabled, program, checked),
+                        *(strides, leaf, default),
+                    )
                 return result
             with self.lock:
                 self.cache.pop(key, None)
                 self.last = None
-        if len(self.cache) >= guards.CACHE_SIZE_LIMIT:
+                self.retraces += 1
+        if len(self.cache) >= guards.CACHE_SIZE_LIMIT or self.retraces >= guards.CACHE_SIZE_LIMIT:
             self._warn_limit()
             return self._eager(args, kwargs)
         return self._trace(key, keep, tensors, args, kwargs)
@@ -150,6 +166,12 @@ class CompiledState:
         roots = (self.function, args, kwargs)
         sources = guards.plain_sources(self.function)
         values = guards.read_sources(sources)
+        # What the function can reach, as it is before the call (a call that changes it,
+        # ``calls.append(...)``, is traced again next time: its side effect is not replayed).
+        try:
+            outside_holds = outside.outside_guard(self.function, keep, tensors)
+        except Exception:  # noqa: BLE001 - an object the walk cannot read: never replayed
+            outside_holds = outside.NEVER_HOLDS
         record = trace.Trace(self.name, self.fullgraph, tensors, roots)
         trace.begin(record)
         try:
@@ -172,7 +194,7 @@ class CompiledState:
                 self.recompiles += 1
             self.traces += 1
             self.ops = program.ops
-            self.cache[key] = (program, keep, sources, values)
+            self.cache[key] = (program, keep, sources, values, outside_holds)
         return result
 
     def _broken(self, reason: str, location: str | None, result):
@@ -200,7 +222,13 @@ class CompiledState:
                 f"{self.name} was compiled for {guards.CACHE_SIZE_LIMIT} signatures (argument "
                 "shapes, dtypes, requires_grad, Python values, grad mode); calls with a new "
                 "signature run eagerly from now on (as torch._dynamo does at "
-                "config.recompile_limit)",
+                "config.recompile_limit)"
+                if self.retraces < guards.CACHE_SIZE_LIMIT
+                else f"gradienti.compile hit the cache size limit ({guards.CACHE_SIZE_LIMIT}): "
+                f"{self.name} was traced again {guards.CACHE_SIZE_LIMIT} times because what it "
+                "reads outside its arguments (globals, closure cells, attributes, a module's "
+                "state) changed between calls; calls that would trace again run eagerly from "
+                "now on (as torch._dynamo does at config.recompile_limit)",
                 UserWarning,
                 stacklevel=breaks.user_stacklevel(),
             )

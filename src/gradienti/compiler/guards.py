@@ -1,20 +1,25 @@
 """Signatures: what a compiled program assumes about a call, as one hashable key.
 
-A Tensor argument by its type, shape, dtype, whether it requires grad, whether its data is
-an array or a NumPy scalar, and which earlier argument it is (the same tensor twice is one
-slot of the trace); a Python number, string or None by value (with its type: 1, 1.0 and True
-are different programs); tuples, lists and dicts of these by their items; a Module by
-identity and its state (see ``module_state``); anything else by identity. Grad mode is part
-of the key. PyTorch guards the same way (``torch._dynamo``'s guards on tensors' properties and
-on constants' values), and recompiles when a guard fails, up to ``CACHE_SIZE_LIMIT``
-signatures (``torch._dynamo.config.cache_size_limit``).
+A Tensor argument by its type, shape, strides, dtype, whether it requires grad and is a
+leaf (a function may branch on ``is_contiguous()`` or ``is_leaf``; ``view`` raises on a
+non-contiguous input), whether its data is an array or a NumPy scalar, and which earlier
+argument it is (the same tensor twice is one slot of the trace); a Python number, string or
+None by value (with its type: 1, 1.0 and True are different programs); tuples, lists and
+dicts of these by their items; a Module by identity and its state (see ``module_state``);
+anything else by identity (what it holds: compiler/outside.py). Grad mode and the default
+dtype (an integer input lifted to float takes it) are part of the key. PyTorch guards the
+same way (``torch._dynamo``'s guards on tensors' properties and on constants' values), and
+recompiles when a guard fails, up to ``CACHE_SIZE_LIMIT`` signatures
+(``torch._dynamo.config.cache_size_limit``).
 """
 
 from __future__ import annotations
 
 import types
+from math import copysign
 
-from ..backend import xp
+from ..backend import default_float, xp
+from ..graph.node import AccumulateGrad
 from ..nn.module import Module
 from ..tensor import Tensor
 
@@ -31,9 +36,13 @@ def signature(args: tuple, kwargs: dict, grad_enabled: bool, tensors: list, keep
         (tensor,) = args
         tensors.append(tensor)
         data = tensor._data
-        return (grad_enabled, data.shape, data.dtype, tensor._edge is not None, type(data))
+        edge = tensor._edge
+        return (
+            *(grad_enabled, default_float.value, data.shape, data.strides, data.dtype),
+            *(edge is not None, type(edge) is AccumulateGrad, type(data)),
+        )
     seen: dict[int, int] = {}
-    parts = [grad_enabled, _key(args, tensors, seen, keep)]
+    parts = [grad_enabled, default_float.value, _key(args, tensors, seen, keep)]
     if kwargs:
         parts.append(
             tuple((name, _key(value, tensors, seen, keep)) for name, value in kwargs.items())
@@ -44,7 +53,7 @@ def signature(args: tuple, kwargs: dict, grad_enabled: bool, tensors: list, keep
 def _key(value, tensors: list, seen: dict, keep: list):
     kind = type(value)
     if kind in _VALUE_TYPES:
-        return (kind, value)
+        return (kind, value, copysign(1.0, value)) if kind is float else (kind, value)
     if isinstance(value, Tensor):
         first = seen.get(id(value))
         if first is not None:
@@ -52,7 +61,11 @@ def _key(value, tensors: list, seen: dict, keep: list):
         seen[id(value)] = len(tensors)
         tensors.append(value)
         data = value._data
-        return (kind, data.shape, data.dtype, value._edge is not None, type(data) is _ndarray)
+        edge = value._edge
+        return (
+            *(kind, data.shape, data.strides, data.dtype, edge is not None),
+            *(type(edge) is AccumulateGrad, type(data) is _ndarray),
+        )
     if kind is tuple or kind is list:
         return (kind, tuple(_key(item, tensors, seen, keep) for item in value))
     if kind is dict:
@@ -70,7 +83,7 @@ def module_state(module: Module) -> tuple:
     signature; their shapes, dtypes and requires_grad are checked as captured tensors)."""
     plain = tuple(
         tuple(
-            (name, type(value), value)
+            (name, type(value), value, _sign(value))
             for name, value in m.__dict__.items()
             if type(value) in _VALUE_TYPES
         )
@@ -103,11 +116,16 @@ def read_sources(sources: tuple) -> tuple:
     values = []
     for where, name in sources:
         value = _cell_value(where) if name is None else where.get(name, _GONE)
-        values.append((type(value), value))
+        values.append((type(value), value, _sign(value)))
     return tuple(values)
 
 
 _GONE = object()
+
+
+def _sign(value) -> float | None:
+    """A float's sign (0.0 == -0.0, but 1 / -0.0 is -inf: a different program)."""
+    return copysign(1.0, value) if type(value) is float else None
 
 
 def _cell_value(cell):

@@ -14,11 +14,14 @@ user's line, is kept.
 
 from __future__ import annotations
 
+import random
 import sys
 import threading
 
+from ..backend import xp
 from ..graph.compile_hook import HOOK
 from ..graph.grad_mode import enter_special, leave_special
+from ..ops.apply import CONFORM_ONLY
 from ..random import default_generator
 from ..tensor import Tensor
 from . import breaks
@@ -85,7 +88,19 @@ class Trace:
                 self._new_slot(tensor, ("input", index))
         # The tensors the function can reach may be captured; kept referenced, their ids stay.
         self.live = reachable_tensors(roots)
+        # The .grad of the arguments and reachable tensors: another tensor after each
+        # backward, so never a captured slot (held by identity, a replay would read the
+        # first call's gradient).
+        self.grads = {
+            id(tensor._grad)
+            for tensor in (*input_tensors, *self.live.values())
+            if tensor._grad is not None
+        }
         self.random_state = _generator_state()
+        self.python_random_state = _python_random_state()
+        # The arguments' autograd edges: ``x.requires_grad_()`` inside the function changes
+        # one, and a replay would not (its output would lead to no gradient).
+        self.edges_at_entry = [(tensor, tensor._edge) for tensor in input_tensors]
 
     def _new_slot(self, tensor, source) -> int:
         slot = len(self.tensors)
@@ -114,6 +129,9 @@ class Trace:
             if isinstance(value, Tensor):
                 slot = self.slots.get(id(value))
                 if slot is None:
+                    if id(value) in self.grads:
+                        self.break_graph(breaks.GRAD_READ)
+                        return
                     if self.live.get(id(value)) is not value:
                         # (a random draw made it, if the generator moved: say that)
                         moved = _generator_state() != self.random_state
@@ -176,13 +194,33 @@ class Trace:
         if _generator_state() != self.random_state:
             self.broken = (breaks.RANDOM_DRAW, None)
             return
+        if _python_random_state() != self.python_random_state:  # a number drawn: frozen in
+            self.broken = (breaks.PYTHON_RANDOM_DRAW, None)
+            return
         for tensor, grad in self.grads_at_entry:
             if tensor._grad is not grad:
                 self.broken = (breaks.BACKWARD_INSIDE, None)
                 return
+        for tensor, edge in self.edges_at_entry:
+            if tensor._edge is not edge:
+                self.broken = (breaks.REQUIRES_GRAD_CHANGED, None)
+                return
+        for step in self.steps:  # a hook registered on an op's output after the op ran
+            hooks = None if type(step) is Lift else getattr(step.node, "_hooks", None)
+            if hooks is not None and hooks is not CONFORM_ONLY:
+                self.broken = (breaks.HOOKED, None)
+                return
 
     def release(self) -> None:
         self.live = None
+
+
+def _python_random_state() -> tuple:
+    """The states of Python's ``random`` and NumPy's global generator (a number drawn from
+    them inside the function would be a constant of the trace)."""
+    numpy_state = xp.random.get_state(legacy=False)
+    position, key = numpy_state["state"]["pos"], numpy_state["state"]["key"].tobytes()
+    return (random.getstate(), int(position), key, numpy_state["has_gauss"], numpy_state["gauss"])
 
 
 def _generator_state() -> tuple:
@@ -231,7 +269,10 @@ def _on_op(node, inputs, arrays, outputs, results, saved) -> None:
 def _on_read(what: str) -> None:
     trace = getattr(_LOCAL, "trace", None)
     if trace is not None:
-        trace.break_graph(breaks.VALUE_READ.format(what=what))
+        if what == "Tensor.grad":
+            trace.break_graph(breaks.GRAD_READ)
+        else:
+            trace.break_graph(breaks.VALUE_READ.format(what=what))
 
 
 def _on_lift(source, result) -> None:
