@@ -11,33 +11,33 @@ import gradienti
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
-def test_quick_seed_benchmark_runs_and_checks_gradients():
-    pytest.importorskip("torch")
+def run_quick(*names: str, timeout: int = 300) -> str:
+    """run.py's quick mode, one round, for ``names``: its stdout, once it exited 0 without a
+    failed correctness check (every workload checks its results before it is timed)."""
     done = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--only", "seed", "--rounds", "1"],
+        [sys.executable, str(RUN), "--quick", "--only", *names, "--rounds", "1"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "| seed | µs/iter |" in done.stdout
     assert "CORRECTNESS CHECK FAILED" not in done.stdout
+    return done.stdout
+
+
+def test_quick_seed_benchmark_runs_and_checks_gradients():
+    pytest.importorskip("torch")
+    stdout = run_quick("seed")
+    assert "| seed | µs/iter |" in stdout
 
 
 def test_quick_array_workloads_run_and_check_gradients():
     # mlp, bcast and cnn: gradienti's loss and first-layer gradient are checked against
     # PyTorch's and hand-written NumPy's before any timing (matmul is the same code path, slow).
     pytest.importorskip("torch")
-    done = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--only", "mlp", "bcast", "cnn", "--rounds", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    stdout = run_quick("mlp", "bcast", "cnn")
     for row in ("| mlp | ms/step |", "| bcast | ms/iter |", "| cnn | ms/step |"):
-        assert row in done.stdout
-    assert "CORRECTNESS CHECK FAILED" not in done.stdout
+        assert row in stdout
 
 
 def test_quick_func_workloads_run_and_check_their_results():
@@ -46,33 +46,19 @@ def test_quick_func_workloads_run_and_check_their_results():
     # (against torch and hand-written NumPy / the unchecked run), and the memory note.
     pytest.importorskip("torch")
     names = ("per_sample", "jacrev", "jvp", "checkpoint")
-    done = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--only", *names, "--rounds", "1"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    stdout = run_quick(*names, timeout=600)
     for name in names:
-        assert f"| {name} |" in done.stdout
-    assert "checkpoint memory: " in done.stdout and "the same gradients" in done.stdout
-    assert "CORRECTNESS CHECK FAILED" not in done.stdout
+        assert f"| {name} |" in stdout
+    assert "checkpoint memory: " in stdout and "the same gradients" in stdout
 
 
 def test_quick_sequence_workloads_run_and_check_gradients():
     # lstm and transformer: one SGD step from the same weights in both libraries; the loss and
     # a first-layer weight gradient are checked against PyTorch's before any timing.
     pytest.importorskip("torch")
-    done = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--only", "lstm", "transformer", "--rounds", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    stdout = run_quick("lstm", "transformer")
     for row in ("| lstm | ms/step |", "| transformer | ms/step |"):
-        assert row in done.stdout
-    assert "CORRECTNESS CHECK FAILED" not in done.stdout
+        assert row in stdout
 
 
 def test_quick_layer_workloads_run_and_check_gradients():
@@ -80,16 +66,9 @@ def test_quick_layer_workloads_run_and_check_gradients():
     # weight's gradient are checked against PyTorch's and hand-written NumPy's before timing.
     pytest.importorskip("torch")
     names = ("layernorm", "dwconv", "conv2d", "batchnorm", "attention")
-    done = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--only", *names, "--rounds", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    stdout = run_quick(*names)
     for name in names:
-        assert f"| {name} | ms/iter |" in done.stdout
-    assert "CORRECTNESS CHECK FAILED" not in done.stdout
+        assert f"| {name} | ms/iter |" in stdout
 
 
 def test_quick_compiled_workloads_run_and_check_a_replay():
@@ -97,16 +76,9 @@ def test_quick_compiled_workloads_run_and_check_a_replay():
     # hand-written NumPy's is a replay of the compiled program (the check fails otherwise).
     pytest.importorskip("torch")
     names = ("seed_compiled", "chain_compiled", "mlp_compiled")
-    done = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--only", *names, "--rounds", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    stdout = run_quick(*names)
     for name in names:
-        assert f"| {name} |" in done.stdout
-    assert "CORRECTNESS CHECK FAILED" not in done.stdout
+        assert f"| {name} |" in stdout
 
 
 def test_layer_workload_check_catches_a_wrong_weight_gradient(monkeypatch):
