@@ -22,16 +22,7 @@ from workloads import (
     setup_chain,
     setup_seed,
 )
-from workloads_nn import (
-    MLP_BATCH,
-    MLP_HIDDEN,
-    MLP_IN,
-    MLP_LR,
-    MLP_OUT,
-    _load,
-    _uniform,
-    setup_mlp,
-)
+from workloads_nn import MLP_LR, _sgd_step, mlp_data, mlp_model, setup_mlp
 
 F32 = np.float32
 
@@ -106,31 +97,10 @@ def setup_mlp_compiled(ctx: Context) -> Prepared:
     """The mlp SGD step with the model compiled; the loss and the optimizer eager."""
     gt = ctx.gt
     eager = setup_mlp(ctx)
-    rng = ctx.rng()  # drawn as setup_mlp draws them
-    x0 = rng.standard_normal((MLP_BATCH, MLP_IN)).astype(F32)
-    labels = rng.integers(0, MLP_OUT, MLP_BATCH)
-    weights = {
-        "0.weight": _uniform(rng, (MLP_HIDDEN, MLP_IN), MLP_IN),
-        "0.bias": _uniform(rng, (MLP_HIDDEN,), MLP_IN),
-        "2.weight": _uniform(rng, (MLP_OUT, MLP_HIDDEN), MLP_HIDDEN),
-        "2.bias": _uniform(rng, (MLP_OUT,), MLP_HIDDEN),
-    }
-    nn = gt.nn
-    model = nn.Sequential(nn.Linear(MLP_IN, MLP_HIDDEN), nn.ReLU(), nn.Linear(MLP_HIDDEN, MLP_OUT))
-    _load(gt, model, weights)
+    x0, labels, weights = mlp_data(ctx)  # setup_mlp's
+    model = mlp_model(gt)
     compiled = gt.compile(model)
-    optimizer = gt.optim.SGD(model.parameters(), lr=MLP_LR)
-    loss_fn = nn.CrossEntropyLoss()
-    x, y = gt.tensor(x0), gt.tensor(labels)
-    first = model[0].weight
-
-    def sgd_step():
-        optimizer.zero_grad()
-        loss = loss_fn(compiled(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss, first.grad
-
+    sgd_step = _sgd_step(gt, model, weights, x0, labels, MLP_LR, run=compiled)
     return _prepared(
         ctx, eager, sgd_step, compiled, "mlp_compiled", rtol=2e-4, atol=1e-6, nonzero=False
     )

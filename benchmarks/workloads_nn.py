@@ -29,18 +29,20 @@ def _load(lib, module, arrays: dict[str, np.ndarray]) -> None:
     module.load_state_dict({name: lib.tensor(value.copy()) for name, value in arrays.items()})
 
 
-def _sgd_step(lib, model, weights: dict, x0: np.ndarray, labels: np.ndarray, lr: float):
+def _sgd_step(lib, model, weights: dict, x0: np.ndarray, labels: np.ndarray, lr: float, run=None):
     """One training step of ``model`` (shared initial ``weights``): zero_grad, cross-entropy,
-    backward, SGD step; returns (loss, the first layer's weight gradient)."""
+    backward, SGD step; returns (loss, the first layer's weight gradient). ``run`` calls the
+    model in the step (``gradienti.compile(model)``); None: the model itself."""
     _load(lib, model, weights)
     optimizer = lib.optim.SGD(model.parameters(), lr=lr)
     loss_fn = lib.nn.CrossEntropyLoss()
     x, y = lib.tensor(x0), lib.tensor(labels)
     first = model[0].weight
+    forward = model if run is None else run
 
     def sgd_step():
         optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(forward(x), y)
         loss.backward()
         optimizer.step()
         return loss, first.grad
@@ -59,7 +61,9 @@ MLP_BATCH, MLP_IN, MLP_HIDDEN, MLP_OUT = 128, 784, 256, 10
 MLP_LR = 0.01
 
 
-def setup_mlp(ctx: Context) -> Prepared:
+def mlp_data(ctx: Context) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The mlp workloads' inputs, labels and initial weights (the same for each that draws
+    them from a fresh ``ctx.rng()``)."""
     rng = ctx.rng()
     x0 = rng.standard_normal((MLP_BATCH, MLP_IN)).astype(F32)
     labels = rng.integers(0, MLP_OUT, MLP_BATCH)
@@ -69,13 +73,19 @@ def setup_mlp(ctx: Context) -> Prepared:
         "2.weight": _uniform(rng, (MLP_OUT, MLP_HIDDEN), MLP_HIDDEN),
         "2.bias": _uniform(rng, (MLP_OUT,), MLP_HIDDEN),
     }
+    return x0, labels, weights
+
+
+def mlp_model(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Linear(MLP_IN, MLP_HIDDEN), nn.ReLU(), nn.Linear(MLP_HIDDEN, MLP_OUT))
+
+
+def setup_mlp(ctx: Context) -> Prepared:
+    x0, labels, weights = mlp_data(ctx)
 
     def make(lib):
-        nn = lib.nn
-        model = nn.Sequential(
-            nn.Linear(MLP_IN, MLP_HIDDEN), nn.ReLU(), nn.Linear(MLP_HIDDEN, MLP_OUT)
-        )
-        return _sgd_step(lib, model, weights, x0, labels, MLP_LR)
+        return _sgd_step(lib, mlp_model(lib), weights, x0, labels, MLP_LR)
 
     w1, b1 = weights["0.weight"].copy(), weights["0.bias"].copy()
     w2, b2 = weights["2.weight"].copy(), weights["2.bias"].copy()
