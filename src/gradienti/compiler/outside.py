@@ -29,6 +29,7 @@ import types
 from ..backend import xp
 from ..nn.module import Module
 from ..tensor import Tensor
+from .sources import global_names
 
 _MAX_DEPTH = 8
 _MAX_ITEMS = 100_000  # a longer container is checked by its length and items' identities only
@@ -179,12 +180,7 @@ class _GuardWriter:
             except ValueError:  # an empty cell (a name assigned later)
                 continue
             self.child(f"{self.name(cell)}.cell_contents", value, depth)
-        names: set[str] = set()
-        codes = [function.__code__]
-        while codes:
-            code = codes.pop()
-            names.update(code.co_names)
-            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        names = global_names(function)
         space = function.__globals__
         space_name = self.name(space)
         for name in sorted(names):

@@ -89,12 +89,18 @@ def _function_children(function) -> list:
             children.append(cell.cell_contents)
     children.append(function.__defaults__)
     children.append(function.__kwdefaults__)
-    names = set()
+    space = function.__globals__
+    children.extend(space[name] for name in global_names(function) if name in space)
+    return children
+
+
+def global_names(function) -> set[str]:
+    """The names ``function``'s code (its nested functions' and comprehensions' too) may look
+    up as globals or attributes: every global it can read is among them."""
+    names: set[str] = set()
     codes = [function.__code__]
     while codes:
         code = codes.pop()
         names.update(code.co_names)
         codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-    space = function.__globals__
-    children.extend(space[name] for name in names if name in space)
-    return children
+    return names
